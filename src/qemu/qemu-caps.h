@@ -1,0 +1,31 @@
+/* What the installed QEMU binary can do, probed once and cached. */
+#pragma once
+
+#include <glib.h>
+
+typedef struct {
+    char *binary;              /* absolute path */
+    char *version;             /* "7.2.19" */
+    guint version_major, version_minor, version_micro;
+    GPtrArray *machines;       /* char*: every machine type and alias: pc, q35, pc-q35-7.2, microvm ... */
+    char *default_machine;     /* the alias QEMU marks default ("pc") */
+    GHashTable *devices;       /* set of device driver names (virtio-blk-pci, isa-serial ...) */
+    gboolean has_kvm_accel;    /* QEMU was built with KVM support (says nothing about the host) */
+    gboolean has_tcg_accel;
+} VdQemuCaps;
+
+void vd_qemu_caps_free(VdQemuCaps *caps);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdQemuCaps, vd_qemu_caps_free)
+
+/* Returns the capabilities of @binary, from @cache_dir when the cached
+ * copy matches the binary (path, size, mtime, ctime), else by running the
+ * binary (`-machine none -qmp stdio`, query-version, query-machines,
+ * qom-list-types) and caching the result as JSON. Blocking: call it from a
+ * worker thread or at start-up. */
+VdQemuCaps *vd_qemu_caps_get(const char *binary, const char *cache_dir, GError **error);
+
+gboolean vd_qemu_caps_has_machine(const VdQemuCaps *caps, const char *machine);
+gboolean vd_qemu_caps_has_device(const VdQemuCaps *caps, const char *driver);
+
+/* The default emulator: $VIRTD_QEMU if set, else qemu-system-x86_64 in PATH. */
+char *vd_qemu_default_binary(void);

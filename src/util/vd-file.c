@@ -1,0 +1,80 @@
+#include "vd-file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vd-error.h"
+
+static gboolean
+write_all(int fd, const char *data, gsize len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return FALSE;
+        }
+        data += n;
+        len -= (gsize)n;
+    }
+    return TRUE;
+}
+
+gboolean
+vd_file_write_atomic(const char *path, const char *data, gssize len, int mode, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    g_autofree char *tmp = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+    int saved;
+
+    if (len < 0)
+        len = (gssize)strlen(data);
+
+    int fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, mode);
+    if (fd < 0) {
+        saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot create '%s': %s", tmp,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    if (!write_all(fd, data, (gsize)len) || fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
+        saved = errno;
+        close(fd);
+        g_unlink(tmp);
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot write '%s': %s", path,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    if (close(fd) < 0 || rename(tmp, path) < 0) {
+        saved = errno;
+        g_unlink(tmp);
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot replace '%s': %s", path,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    /* The rename itself must reach the disk too. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    return TRUE;
+}
+
+gboolean
+vd_dir_ensure(const char *path, int mode, GError **error)
+{
+    if (g_mkdir_with_parents(path, mode) < 0) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot create directory '%s': %s", path,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,80 @@
+#include "vd-names.h"
+
+#include <string.h>
+
+#include "vd-error.h"
+
+gboolean
+vd_name_validate(const char *name, const char *what, GError **error)
+{
+    if (!name || !*name) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s must not be empty", what);
+        return FALSE;
+    }
+    if (strlen(name) > 200) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "%s '%.40s...' is too long: use at most 200 bytes", what, name);
+        return FALSE;
+    }
+    if (!g_utf8_validate(name, -1, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s is not valid UTF-8", what);
+        return FALSE;
+    }
+    if (g_str_equal(name, ".") || g_str_equal(name, "..") || name[0] == '.' || name[0] == '-') {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "%s '%s' must not start with '.' or '-'", what, name);
+        return FALSE;
+    }
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '/') {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "%s '%s' must not contain '/'", what, name);
+            return FALSE;
+        }
+        if (c < 0x20 || c == 0x7f) {
+            g_autofree char *esc = g_strescape(name, NULL);
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "%s '%s' must not contain control characters", what, esc);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+vd_uuid_parse(const char *str, char out[37])
+{
+    char hex[33];
+    int n = 0;
+
+    if (!str)
+        return FALSE;
+    while (g_ascii_isspace(*str))
+        str++;
+    for (const char *p = str; *p; p++) {
+        if (*p == '-')
+            continue;
+        if (g_ascii_isspace(*p)) {
+            for (; *p; p++)
+                if (!g_ascii_isspace(*p))
+                    return FALSE;
+            break;
+        }
+        if (!g_ascii_isxdigit(*p) || n >= 32)
+            return FALSE;
+        hex[n++] = g_ascii_tolower(*p);
+    }
+    if (n != 32)
+        return FALSE;
+    hex[32] = 0;
+    g_snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    return TRUE;
+}
+
+void
+vd_uuid_generate(char out[37])
+{
+    g_autofree char *u = g_uuid_string_random();
+    g_strlcpy(out, u, 37);
+}
