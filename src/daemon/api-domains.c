@@ -1,0 +1,498 @@
+/* API handlers for /v1/domains (docs/api.md). They parse and check the
+ * request, call the registry (domain-obj.c) or the process layer
+ * (domain-process.c), and shape the answer. */
+#include <string.h>
+
+#include "conf/domain-enums.h"
+#include "daemon/api-internal.h"
+#include "daemon/console.h"
+#include "daemon/domain-process.h"
+#include "util/vd-error.h"
+
+static void
+add_summary(JsonBuilder *b, const VdDomainObj *dom)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, dom->def->name);
+    json_builder_set_member_name(b, "uuid");
+    json_builder_add_string_value(b, dom->def->uuid);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, vd_state_is_active(dom->state) ? dom->id : -1);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, vd_state_to_string(dom->state));
+    json_builder_set_member_name(b, "reason");
+    json_builder_add_string_value(b, vd_state_reason_to_string(dom->reason));
+    json_builder_set_member_name(b, "persistent");
+    json_builder_add_boolean_value(b, dom->persistent);
+    json_builder_set_member_name(b, "autostart");
+    json_builder_add_boolean_value(b, dom->autostart);
+    const VdDomainDef *def = vd_domain_obj_current_def(dom);
+    if (def->title) {
+        json_builder_set_member_name(b, "title");
+        json_builder_add_string_value(b, def->title);
+    }
+    json_builder_end_object(b);
+}
+
+static JsonNode *
+summary_reply(const VdDomainObj *dom, GPtrArray *warnings)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domain");
+    add_summary(b, dom);
+    if (warnings) {
+        json_builder_set_member_name(b, "warnings");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < warnings->len; i++)
+            json_builder_add_string_value(b, g_ptr_array_index(warnings, i));
+        json_builder_end_array(b);
+    }
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+static void
+handle_list(VdApiRequest *req)
+{
+    gboolean all = vd_api_query_bool(req, "all");
+    gboolean inactive = vd_api_query_bool(req, "inactive");
+    g_autoptr(GPtrArray) doms = vd_domain_list_all(req->d->domains);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domains");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < doms->len; i++) {
+        VdDomainObj *dom = g_ptr_array_index(doms, i);
+        gboolean active = vd_state_is_active(dom->state);
+        if (inactive ? active : (!all && !active))
+            continue;
+        add_summary(b, dom);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+/* --- define / create ---------------------------------------------------- */
+
+static void
+create_started(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    VdApiRequest *req = data;
+    if (error) {
+        VdDaemon *d = req->d;
+        vd_domain_list_forget_if_gone(d->domains, dom);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(dom->def);
+    vd_api_reply_json(req, 201, summary_reply(dom, warnings));
+}
+
+static void
+handle_define(VdApiRequest *req)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vd_api_body_text(req, &error);
+    if (!xml) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    if (!def) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (vd_api_query_bool(req, "start")) {
+        VdDomainObj *dom = vd_domain_list_add_transient(req->d->domains, def, &error);
+        if (!dom) {
+            vd_domain_def_free(def);
+            vd_api_reply_error(req, error);
+            return;
+        }
+        vd_api_pause(req);
+        vd_domain_start(req->d, dom, vd_api_query_bool(req, "paused"), create_started, req);
+        return;
+    }
+    VdDomainObj *dom = vd_domain_list_define(req->d->domains, def, &error);
+    if (!dom) {
+        vd_domain_def_free(def);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
+    vd_api_reply_json(req, 201, summary_reply(dom, warnings));
+}
+
+/* --- one domain --------------------------------------------------------- */
+
+static void
+add_kv_int(JsonBuilder *b, const char *k, gint64 v)
+{
+    json_builder_set_member_name(b, k);
+    json_builder_add_int_value(b, v);
+}
+
+/* CPU time of the QEMU process from /proc: no QMP round trip needed. */
+static gint64
+cpu_time_ns(pid_t pid)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *stat = NULL;
+    if (pid <= 0 || !g_file_get_contents(path, &stat, NULL, NULL))
+        return 0;
+    const char *p = strrchr(stat, ')');
+    if (!p)
+        return 0;
+    g_auto(GStrv) f = g_strsplit(p + 2, " ", -1);
+    /* After ")": state is field 0; utime and stime are fields 11 and 12. */
+    if (g_strv_length(f) < 13)
+        return 0;
+    gint64 ticks = g_ascii_strtoll(f[11], NULL, 10) + g_ascii_strtoll(f[12], NULL, 10);
+    return ticks * (1000000000 / sysconf(_SC_CLK_TCK));
+}
+
+static void
+handle_info(VdApiRequest *req, VdDomainObj *dom)
+{
+    const VdDomainDef *def = vd_domain_obj_current_def(dom);
+    gboolean active = vd_state_is_active(dom->state);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domain");
+    add_summary(b, dom);
+    json_builder_set_member_name(b, "info");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "os_type");
+    json_builder_add_string_value(b, def->os.type ? def->os.type : "hvm");
+    add_kv_int(b, "vcpus", def->vcpus_current);
+    add_kv_int(b, "vcpus_max", def->vcpus);
+    add_kv_int(b, "memory_kib", (gint64)def->current_memory_kib);
+    add_kv_int(b, "max_memory_kib", (gint64)def->memory_kib);
+    add_kv_int(b, "cpu_time_ns", active ? cpu_time_ns(dom->pid) : 0);
+    json_builder_set_member_name(b, "has_managed_save");
+    json_builder_add_boolean_value(b, FALSE);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+static void
+handle_undefine(VdApiRequest *req, VdDomainObj *dom)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VdDomainObj) keep = vd_domain_obj_ref(dom);
+    if (!vd_domain_list_undefine(req->d->domains, dom, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    vd_api_reply_json(req, 200, summary_reply(dom, NULL));
+}
+
+static void
+handle_get_xml(VdApiRequest *req, VdDomainObj *dom)
+{
+    VdDomainFormatFlags flags = 0;
+    const VdDomainDef *def = dom->def;
+    if (!vd_api_query_bool(req, "inactive") && dom->live) {
+        def = dom->live;
+        flags |= VD_DOMAIN_FORMAT_LIVE;
+    }
+    if (vd_api_query_bool(req, "secure"))
+        flags |= VD_DOMAIN_FORMAT_SECURE;
+    g_autofree char *xml = vd_domain_def_format(def, flags);
+    vd_api_reply_text(req, 200, "application/xml", xml);
+}
+
+static void
+handle_put_xml(VdApiRequest *req, VdDomainObj *dom)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vd_api_body_text(req, &error);
+    if (!xml) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    if (!def) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!g_str_equal(def->name, dom->def->name)) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "the edited definition is named '%s', not '%s': renaming is not done by "
+                    "editing; change <name> back",
+                    def->name, dom->def->name);
+    } else if (!g_str_equal(def->uuid, dom->def->uuid)) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "the edited definition has uuid %s, not %s: change <uuid> back", def->uuid,
+                    dom->def->uuid);
+    }
+    if (error) {
+        vd_domain_def_free(def);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!vd_domain_list_define(req->d->domains, def, &error)) {
+        vd_domain_def_free(def);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
+    vd_api_reply_json(req, 200, summary_reply(dom, warnings));
+}
+
+static void
+handle_autostart(VdApiRequest *req, VdDomainObj *dom)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) body = vd_api_body_json(req, &error);
+    if (error) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!body || !json_object_has_member(body, "autostart")) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "send {\"autostart\": true} or {\"autostart\": false}");
+        vd_api_reply_error(req, error);
+        return;
+    }
+    gboolean on = json_object_get_boolean_member(body, "autostart");
+    if (!vd_domain_list_set_autostart(req->d->domains, dom, on, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    vd_api_reply_json(req, 200, summary_reply(dom, NULL));
+}
+
+static void
+handle_disks(VdApiRequest *req, VdDomainObj *dom)
+{
+    const VdDomainDef *def = vd_domain_obj_current_def(dom);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "disks");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "type");
+        json_builder_add_string_value(b, vd_disk_type_to_string(disk->type));
+        json_builder_set_member_name(b, "device");
+        json_builder_add_string_value(b, vd_disk_device_to_string(disk->device));
+        json_builder_set_member_name(b, "target");
+        json_builder_add_string_value(b, disk->target_dev ? disk->target_dev : "");
+        json_builder_set_member_name(b, "bus");
+        json_builder_add_string_value(b, vd_disk_bus_to_string(disk->bus));
+        const char *source = disk->source_file;
+        g_autofree char *vol = NULL;
+        if (!source && disk->source_volume)
+            source = vol = g_strdup_printf("%s/%s", disk->source_pool ? disk->source_pool : "",
+                                           disk->source_volume);
+        if (source) {
+            json_builder_set_member_name(b, "source");
+            json_builder_add_string_value(b, source);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+static void
+handle_interfaces(VdApiRequest *req, VdDomainObj *dom)
+{
+    const VdDomainDef *def = vd_domain_obj_current_def(dom);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "interfaces");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *net = g_ptr_array_index(def->interfaces, i);
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "interface");
+        json_builder_add_string_value(b, net->target_dev ? net->target_dev : "-");
+        json_builder_set_member_name(b, "type");
+        json_builder_add_string_value(b, vd_net_type_to_string(net->type));
+        json_builder_set_member_name(b, "source");
+        json_builder_add_string_value(b, net->source ? net->source : "-");
+        json_builder_set_member_name(b, "model");
+        json_builder_add_string_value(b, net->model ? net->model : "-");
+        json_builder_set_member_name(b, "mac");
+        json_builder_add_string_value(b, net->mac ? net->mac : "-");
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+/* --- operations --------------------------------------------------------- */
+
+static void
+op_done(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    VdApiRequest *req = data;
+    if (error)
+        vd_api_reply_error(req, error);
+    else
+        vd_api_reply_json(req, 200, summary_reply(dom, NULL));
+}
+
+typedef void (*VdDomainOpFunc)(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done,
+                               gpointer user_data);
+
+static void
+start_wrapper(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
+{
+    VdApiRequest *req = user_data;
+    gboolean paused = vd_api_query_bool(req, "paused");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) body = vd_api_body_json(req, &error);
+    if (error) {
+        done(dom, error, user_data);
+        return;
+    }
+    if (body && json_object_has_member(body, "paused"))
+        paused = json_object_get_boolean_member(body, "paused");
+    vd_domain_start(d, dom, paused, done, user_data);
+}
+
+static const struct {
+    const char *name;
+    VdDomainOpFunc func;
+} operations[] = {
+    {"start", start_wrapper},          {"shutdown", vd_domain_shutdown},
+    {"destroy", vd_domain_destroy},    {"reboot", vd_domain_reboot},
+    {"reset", vd_domain_reset},        {"suspend", vd_domain_suspend},
+    {"resume", vd_domain_resume},
+};
+
+void
+vd_api_domains_dispatch(VdApiRequest *req, const char *method)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean get = g_str_equal(method, "GET"), post = g_str_equal(method, "POST");
+    gboolean put = g_str_equal(method, "PUT"), del = g_str_equal(method, "DELETE");
+
+    if (req->nsegments == 1) {
+        if (get) {
+            handle_list(req);
+            return;
+        }
+        if (post) {
+            handle_define(req);
+            return;
+        }
+        goto bad_method;
+    }
+    VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], &error);
+    if (!dom) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (req->nsegments == 2) {
+        if (get)
+            handle_info(req, dom);
+        else if (del)
+            handle_undefine(req, dom);
+        else
+            goto bad_method;
+        return;
+    }
+    if (req->nsegments != 3)
+        goto not_found;
+    const char *what = req->segments[2];
+    if (g_str_equal(what, "xml")) {
+        if (get)
+            handle_get_xml(req, dom);
+        else if (put)
+            handle_put_xml(req, dom);
+        else
+            goto bad_method;
+        return;
+    }
+    if (g_str_equal(what, "autostart")) {
+        if (!put)
+            goto bad_method;
+        handle_autostart(req, dom);
+        return;
+    }
+    if (g_str_equal(what, "disks") || g_str_equal(what, "interfaces")) {
+        if (!get)
+            goto bad_method;
+        if (what[0] == 'd')
+            handle_disks(req, dom);
+        else
+            handle_interfaces(req, dom);
+        return;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(operations); i++) {
+        if (!g_str_equal(what, operations[i].name))
+            continue;
+        if (!post)
+            goto bad_method;
+        vd_api_pause(req);
+        operations[i].func(req->d, dom, op_done, req);
+        return;
+    }
+not_found:
+    g_set_error(&error, VD_ERROR, VD_ERROR_NOT_FOUND, "no API resource '%s'",
+                g_uri_get_path(soup_server_message_get_uri(req->msg)));
+    vd_api_reply_error(req, error);
+    return;
+bad_method:
+    g_set_error(&error, VD_ERROR, VD_ERROR_METHOD, "method %s is not allowed on '%s'", method,
+                g_uri_get_path(soup_server_message_get_uri(req->msg)));
+    vd_api_reply_error(req, error);
+}
+
+/* --- console ------------------------------------------------------------ */
+
+gboolean
+vd_api_console_precheck(VdApiRequest *req, GError **error)
+{
+    if (req->nsegments != 3 || !g_str_equal(req->segments[0], "domains") ||
+        !g_str_equal(req->segments[2], "console")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
+                    "no WebSocket at '%s': the console is /v1/domains/NAME/console",
+                    g_uri_get_path(soup_server_message_get_uri(req->msg)));
+        return FALSE;
+    }
+    VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], error);
+    if (!dom)
+        return FALSE;
+    if (!vd_state_check_op(dom->state, VD_OP_CONSOLE, error))
+        return FALSE;
+    if (!dom->console) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "domain '%s' has no serial console: add <serial type='pty'/> and "
+                    "<console type='pty'/> to its definition",
+                    dom->def->name);
+        return FALSE;
+    }
+    if (vd_console_has_session(dom->console) && !vd_api_query_bool(req, "force")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "operation failed: Active console session exists for this domain");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+vd_api_console_attach(VdDaemon *d, const char *key, gboolean force, SoupWebsocketConnection *ws)
+{
+    g_autoptr(GError) error = NULL;
+    VdDomainObj *dom = vd_domain_list_lookup(d->domains, key, &error);
+    if (dom && !dom->console)
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: domain is not running");
+    if (error || !vd_console_attach(dom->console, ws, force, &error)) {
+        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, error->message);
+        return;
+    }
+}

@@ -1,0 +1,37 @@
+/* Shared between the API's router (api.c) and its handlers. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "daemon/daemon.h"
+
+#define VD_API_MAX_BODY (1024 * 1024)
+
+typedef struct {
+    VdDaemon *d;
+    SoupServerMessage *msg;     /* ref'd */
+    GHashTable *query;          /* decoded query parameters, may be NULL */
+    char **segments;            /* decoded path segments after /v1 */
+    guint nsegments;
+    gboolean paused;
+} VdApiRequest;
+
+/* Replies and completes (unpausing if needed); frees @req. */
+void vd_api_reply_json(VdApiRequest *req, guint status, JsonNode *node);
+void vd_api_reply_error(VdApiRequest *req, const GError *error);
+void vd_api_reply_text(VdApiRequest *req, guint status, const char *content_type, const char *text);
+void vd_api_pause(VdApiRequest *req);
+
+gboolean vd_api_query_bool(VdApiRequest *req, const char *name);
+/* The request body as a NUL-terminated string, or NULL + error. */
+char *vd_api_body_text(VdApiRequest *req, GError **error);
+/* The request body as a JSON object (an empty body gives NULL, no error). */
+JsonObject *vd_api_body_json(VdApiRequest *req, GError **error);
+
+/* Handlers for /v1/domains... (api-domains.c). */
+void vd_api_domains_dispatch(VdApiRequest *req, const char *method);
+/* The WebSocket console (api-domains.c). */
+gboolean vd_api_console_precheck(VdApiRequest *req, GError **error);
+void vd_api_console_attach(VdDaemon *d, const char *key, gboolean force,
+                           SoupWebsocketConnection *ws);

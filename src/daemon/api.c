@@ -1,0 +1,408 @@
+/* The API server: socket, routing, request/response plumbing. Handlers
+ * for domains live in api-domains.c. Every error leaves here in the one
+ * shape of docs/api.md, with its status from util/vd-error.c. */
+#include "api.h"
+
+#include <errno.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/api-internal.h"
+#include "qemu/kvm-probe.h"
+#include "util/vd-error.h"
+
+static void
+request_free(VdApiRequest *req)
+{
+    if (req->paused)
+        soup_server_message_unpause(req->msg);
+    g_object_unref(req->msg);
+    if (req->query)
+        g_hash_table_unref(req->query);
+    g_strfreev(req->segments);
+    g_free(req);
+}
+
+void
+vd_api_pause(VdApiRequest *req)
+{
+    if (!req->paused) {
+        soup_server_message_pause(req->msg);
+        req->paused = TRUE;
+    }
+}
+
+void
+vd_api_reply_text(VdApiRequest *req, guint status, const char *content_type, const char *text)
+{
+    soup_server_message_set_status(req->msg, status, NULL);
+    soup_server_message_set_response(req->msg, content_type, SOUP_MEMORY_COPY, text, strlen(text));
+    request_free(req);
+}
+
+void
+vd_api_reply_json(VdApiRequest *req, guint status, JsonNode *node)
+{
+    gsize len = 0;
+    char *text = json_to_string(node, FALSE);
+    len = strlen(text);
+    json_node_unref(node);
+    soup_server_message_set_status(req->msg, status, NULL);
+    soup_server_message_set_response(req->msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+    request_free(req);
+}
+
+static JsonNode *
+error_node(const GError *error)
+{
+    VdErrorCode code = error->domain == VD_ERROR ? (VdErrorCode)error->code : VD_ERROR_INTERNAL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "error");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "code");
+    json_builder_add_string_value(b, vd_error_code_to_string(code));
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, error->message);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+static guint
+error_status(const GError *error)
+{
+    return vd_error_code_http_status(error->domain == VD_ERROR ? (VdErrorCode)error->code
+                                                               : VD_ERROR_INTERNAL);
+}
+
+void
+vd_api_reply_error(VdApiRequest *req, const GError *error)
+{
+    g_debug("API %s %s: %s", soup_server_message_get_method(req->msg),
+            g_uri_get_path(soup_server_message_get_uri(req->msg)), error->message);
+    vd_api_reply_json(req, error_status(error), error_node(error));
+}
+
+gboolean
+vd_api_query_bool(VdApiRequest *req, const char *name)
+{
+    const char *v = req->query ? g_hash_table_lookup(req->query, name) : NULL;
+    return v && (g_str_equal(v, "1") || g_ascii_strcasecmp(v, "true") == 0 ||
+                 g_ascii_strcasecmp(v, "yes") == 0 || *v == 0);
+}
+
+char *
+vd_api_body_text(VdApiRequest *req, GError **error)
+{
+    SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
+    g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+
+    if (len > VD_API_MAX_BODY) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TOO_LARGE,
+                    "request body of %zu bytes is larger than the limit of %d bytes", len,
+                    VD_API_MAX_BODY);
+        return NULL;
+    }
+    if (len == 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body is empty: send the XML document");
+        return NULL;
+    }
+    if (memchr(data, 0, len)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body contains a NUL byte");
+        return NULL;
+    }
+    return g_strndup(data, len);
+}
+
+JsonObject *
+vd_api_body_json(VdApiRequest *req, GError **error)
+{
+    SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
+    g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) perr = NULL;
+
+    if (len == 0)
+        return NULL;
+    if (len > VD_API_MAX_BODY) {
+        g_set_error(error, VD_ERROR, VD_ERROR_TOO_LARGE,
+                    "request body of %zu bytes is larger than the limit of %d bytes", len,
+                    VD_API_MAX_BODY);
+        return NULL;
+    }
+    if (!json_parser_load_from_data(parser, data, (gssize)len, &perr)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body is not JSON: %s",
+                    perr->message);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body must be a JSON object");
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
+
+static void
+handle_version(VdApiRequest *req)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "daemon");
+    json_builder_add_string_value(b, VD_VERSION);
+    json_builder_set_member_name(b, "qemu");
+    json_builder_add_string_value(b, req->d->caps ? req->d->caps->version : "unknown");
+    json_builder_set_member_name(b, "qemu_binary");
+    json_builder_add_string_value(b, req->d->qemu_binary);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+static void
+handle_host(VdApiRequest *req)
+{
+    VdDaemon *d = req->d;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "hostname");
+    json_builder_add_string_value(b, g_get_host_name());
+    json_builder_set_member_name(b, "kvm");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, vd_kvm_status_to_string(d->kvm->status));
+    json_builder_set_member_name(b, "iterations_per_sec");
+    json_builder_add_double_value(b, d->kvm->iterations_per_sec);
+    json_builder_set_member_name(b, "detail");
+    json_builder_add_string_value(b, d->kvm->detail ? d->kvm->detail : "");
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "qemu");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "binary");
+    json_builder_add_string_value(b, d->qemu_binary);
+    if (d->caps) {
+        json_builder_set_member_name(b, "version");
+        json_builder_add_string_value(b, d->caps->version);
+        json_builder_set_member_name(b, "machines");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < d->caps->machines->len; i++)
+            json_builder_add_string_value(b, g_ptr_array_index(d->caps->machines, i));
+        json_builder_end_array(b);
+        json_builder_set_member_name(b, "tcg");
+        json_builder_add_boolean_value(b, d->caps->has_tcg_accel);
+    } else {
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, d->caps_error ? d->caps_error->message : "unknown");
+    }
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+static void
+dispatch(VdApiRequest *req)
+{
+    const char *method = soup_server_message_get_method(req->msg);
+    g_autoptr(GError) error = NULL;
+
+    if (req->nsegments == 1 && g_str_equal(req->segments[0], "version")) {
+        if (g_str_equal(method, "GET")) {
+            handle_version(req);
+            return;
+        }
+    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "host")) {
+        if (g_str_equal(method, "GET")) {
+            handle_host(req);
+            return;
+        }
+    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "domains")) {
+        vd_api_domains_dispatch(req, method);
+        return;
+    } else {
+        g_set_error(&error, VD_ERROR, VD_ERROR_NOT_FOUND, "no API resource '%s'",
+                    g_uri_get_path(soup_server_message_get_uri(req->msg)));
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_set_error(&error, VD_ERROR, VD_ERROR_METHOD, "method %s is not allowed on '%s'", method,
+                g_uri_get_path(soup_server_message_get_uri(req->msg)));
+    vd_api_reply_error(req, error);
+}
+
+/* Splits "/v1/domains/web%2C1/start" into decoded segments after "/v1". */
+static gboolean
+parse_path(const char *path, char ***segments_out, guint *n_out)
+{
+    if (!g_str_has_prefix(path, "/v1/") && !g_str_equal(path, "/v1"))
+        return FALSE;
+    g_auto(GStrv) raw = g_strsplit(path + 3, "/", -1);
+    GPtrArray *segs = g_ptr_array_new();
+    for (char **s = raw; *s; s++) {
+        if (!**s)
+            continue;
+        char *dec = g_uri_unescape_string(*s, NULL);
+        if (!dec) {
+            g_ptr_array_add(segs, NULL);
+            g_strfreev((char **)g_ptr_array_free(segs, FALSE));
+            return FALSE;
+        }
+        g_ptr_array_add(segs, dec);
+    }
+    *n_out = segs->len;
+    g_ptr_array_add(segs, NULL);
+    *segments_out = (char **)g_ptr_array_free(segs, FALSE);
+    return TRUE;
+}
+
+static VdApiRequest *
+request_new(VdDaemon *d, SoupServerMessage *msg, const char *path, GHashTable *query,
+            GError **error)
+{
+    VdApiRequest *req = g_new0(VdApiRequest, 1);
+    req->d = d;
+    req->msg = g_object_ref(msg);
+    req->query = query ? g_hash_table_ref(query) : NULL;
+    if (!parse_path(path, &req->segments, &req->nsegments)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "no API resource '%s'", path);
+        req->segments = g_new0(char *, 1);
+    }
+    return req;
+}
+
+static void
+on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+           gpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    VdApiRequest *req = request_new(data, msg, path, query, &error);
+
+    if (error) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    /* A WebSocket upgrade: check it here so refusals are plain HTTP
+     * errors; leaving the status unset lets libsoup complete the upgrade. */
+    const char *upgrade = soup_message_headers_get_one(
+        soup_server_message_get_request_headers(msg), "Upgrade");
+    if (upgrade && g_ascii_strcasecmp(upgrade, "websocket") == 0) {
+        if (!vd_api_console_precheck(req, &error)) {
+            vd_api_reply_error(req, error);
+            return;
+        }
+        request_free(req);
+        return;
+    }
+    if (req->nsegments == 3 && g_str_equal(req->segments[2], "console")) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "the console is a WebSocket: connect with an Upgrade: websocket request");
+        vd_api_reply_error(req, error);
+        return;
+    }
+    dispatch(req);
+}
+
+/* Refuses oversized bodies before they are read. */
+static void
+on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer data)
+{
+    goffset len = soup_message_headers_get_content_length(
+        soup_server_message_get_request_headers(msg));
+    if (len > VD_API_MAX_BODY) {
+        g_autoptr(GError) error = g_error_new(
+            VD_ERROR, VD_ERROR_TOO_LARGE,
+            "request body of %" G_GOFFSET_FORMAT " bytes is larger than the limit of %d bytes",
+            len, VD_API_MAX_BODY);
+        VdApiRequest *req = request_new(data, msg, path, NULL, NULL);
+        soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                     "close");
+        vd_api_reply_error(req, error);
+    }
+}
+
+static void
+on_websocket(SoupServer *server, SoupServerMessage *msg, const char *path,
+             SoupWebsocketConnection *ws, gpointer data)
+{
+    char **segs = NULL;
+    guint n = 0;
+    GUri *uri = soup_server_message_get_uri(msg);
+    const char *query = g_uri_get_query(uri);
+    gboolean force = FALSE;
+
+    if (query) {
+        g_autoptr(GHashTable) q = soup_form_decode(query);
+        const char *f = g_hash_table_lookup(q, "force");
+        force = f && (g_str_equal(f, "1") || g_ascii_strcasecmp(f, "true") == 0);
+    }
+    if (parse_path(g_uri_get_path(uri), &segs, &n) && n == 3)
+        vd_api_console_attach(data, segs[1], force, ws);
+    else
+        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "bad path");
+    g_strfreev(segs);
+}
+
+gboolean
+vd_api_start(VdDaemon *d, GError **error)
+{
+    const char *path = d->paths->socket_path;
+    g_autoptr(GSocket) sock = NULL;
+    g_autoptr(GSocketAddress) addr = NULL;
+
+    /* A stale socket from a killed daemon: remove it, unless a daemon
+     * still answers there. */
+    if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_autoptr(GSocketClient) client = g_socket_client_new();
+        g_autoptr(GSocketAddress) probe = g_unix_socket_address_new(path);
+        g_autoptr(GSocketConnection) conn =
+            g_socket_client_connect(client, G_SOCKET_CONNECTABLE(probe), NULL, NULL);
+        if (conn) {
+            g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                        "another virtd is already serving '%s'", path);
+            return FALSE;
+        }
+        g_unlink(path);
+    }
+    sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+    if (!sock)
+        return FALSE;
+    addr = g_unix_socket_address_new(path);
+    mode_t old = umask(0177);
+    gboolean bound = g_socket_bind(sock, addr, TRUE, error);
+    umask(old);
+    if (!bound || !g_socket_listen(sock, error))
+        return FALSE;
+    if (d->socket_group >= 0) {
+        if (chown(path, (uid_t)-1, (gid_t)d->socket_group) < 0 || chmod(path, 0660) < 0) {
+            int saved = errno;
+            g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot set group of '%s': %s", path,
+                        g_strerror(saved));
+            return FALSE;
+        }
+    }
+
+    d->server = soup_server_new("server-header", "virtd/" VD_VERSION, "raw-paths", TRUE, NULL);
+    soup_server_add_early_handler(d->server, "/", on_early, d, NULL);
+    soup_server_add_handler(d->server, "/", on_request, d, NULL);
+    soup_server_add_websocket_handler(d->server, "/", NULL, NULL, on_websocket, d, NULL);
+    if (!soup_server_listen_socket(d->server, sock, 0, error))
+        return FALSE;
+    return TRUE;
+}
+
+void
+vd_api_stop(VdDaemon *d)
+{
+    if (!d->server)
+        return;
+    soup_server_disconnect(d->server);
+    g_clear_object(&d->server);
+    g_unlink(d->paths->socket_path);
+}

@@ -1,0 +1,21 @@
+/* The daemon's context: one per process, passed explicitly (no globals). */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "daemon/domain-obj.h"
+#include "daemon/paths.h"
+#include "qemu/kvm-probe.h"
+#include "qemu/qemu-caps.h"
+
+typedef struct {
+    VdPaths *paths;
+    VdDomainList *domains;
+    char *qemu_binary;
+    VdQemuCaps *caps;          /* NULL when the probe failed: starts fail with caps_error */
+    GError *caps_error;
+    VdKvmProbe *kvm;
+    SoupServer *server;
+    GMainLoop *loop;
+    int socket_group;          /* -1: socket 0600, else 0660 with this gid */
+} VdDaemon;

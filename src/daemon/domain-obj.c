@@ -1,0 +1,499 @@
+/* Domain objects, the registry, and their files. See domain-obj.h. */
+#include "domain-obj.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <libxml/parser.h>
+#include <string.h>
+
+#include "daemon/console.h"
+#include "util/vd-error.h"
+#include "util/vd-file.h"
+#include "util/vd-names.h"
+
+typedef struct {
+    VdDomainWaitFunc func;
+    gpointer user_data;
+} VdDomainWaiter;
+
+struct _VdDomainList {
+    const VdPaths *paths;
+    GHashTable *by_name;    /* name -> VdDomainObj* (owned ref) */
+    int last_id;
+};
+
+VdDomainObj *
+vd_domain_obj_ref(VdDomainObj *dom)
+{
+    dom->refcount++;
+    return dom;
+}
+
+void
+vd_domain_obj_unref(VdDomainObj *dom)
+{
+    if (!dom || --dom->refcount > 0)
+        return;
+    g_assert(dom->stop_waiters == NULL);
+    if (dom->kill_timer)
+        g_source_remove(dom->kill_timer);
+    vd_qmp_free(dom->qmp);
+    vd_console_free(dom->console);
+    vd_domain_def_free(dom->def);
+    vd_domain_def_free(dom->live);
+    g_free(dom);
+}
+
+static VdDomainObj *
+domain_obj_new(VdDomainDef *def)
+{
+    VdDomainObj *dom = g_new0(VdDomainObj, 1);
+    dom->refcount = 1;
+    dom->def = def;
+    dom->state = VD_STATE_SHUTOFF;
+    dom->reason = VD_REASON_UNKNOWN;
+    dom->id = -1;
+    return dom;
+}
+
+const VdDomainDef *
+vd_domain_obj_current_def(const VdDomainObj *dom)
+{
+    return dom->live ? dom->live : dom->def;
+}
+
+void
+vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
+{
+    if (dom->state != state || dom->reason != reason)
+        g_info("domain '%s': %s (%s) -> %s (%s)", dom->def->name, vd_state_to_string(dom->state),
+               vd_state_reason_to_string(dom->reason), vd_state_to_string(state),
+               vd_state_reason_to_string(reason));
+    dom->state = state;
+    dom->reason = reason;
+}
+
+void
+vd_domain_obj_wait_inactive(VdDomainObj *dom, VdDomainWaitFunc func, gpointer user_data)
+{
+    if (!vd_state_is_active(dom->state)) {
+        func(dom, NULL, user_data);
+        return;
+    }
+    VdDomainWaiter *w = g_new0(VdDomainWaiter, 1);
+    w->func = func;
+    w->user_data = user_data;
+    dom->stop_waiters = g_slist_append(dom->stop_waiters, w);
+}
+
+void
+vd_domain_obj_complete_waiters(VdDomainObj *dom, const GError *error)
+{
+    GSList *waiters = g_steal_pointer(&dom->stop_waiters);
+    vd_domain_obj_ref(dom);
+    for (GSList *l = waiters; l; l = l->next) {
+        VdDomainWaiter *w = l->data;
+        w->func(dom, error, w->user_data);
+        g_free(w);
+    }
+    g_slist_free(waiters);
+    vd_domain_obj_unref(dom);
+}
+
+VdDomainList *
+vd_domain_list_new(const VdPaths *paths)
+{
+    VdDomainList *list = g_new0(VdDomainList, 1);
+    list->paths = paths;
+    list->by_name =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)vd_domain_obj_unref);
+    return list;
+}
+
+void
+vd_domain_list_free(VdDomainList *list)
+{
+    if (!list)
+        return;
+    g_hash_table_destroy(list->by_name);
+    g_free(list);
+}
+
+const VdPaths *
+vd_domain_list_paths(VdDomainList *list)
+{
+    return list->paths;
+}
+
+VdDomainObj *
+vd_domain_list_find_name(VdDomainList *list, const char *name)
+{
+    return g_hash_table_lookup(list->by_name, name);
+}
+
+VdDomainObj *
+vd_domain_list_find_uuid(VdDomainList *list, const char *uuid)
+{
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, list->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        VdDomainObj *dom = value;
+        if (g_str_equal(dom->def->uuid, uuid))
+            return dom;
+    }
+    return NULL;
+}
+
+VdDomainObj *
+vd_domain_list_lookup(VdDomainList *list, const char *key, GError **error)
+{
+    VdDomainObj *dom = vd_domain_list_find_name(list, key);
+    char uuid[37];
+
+    if (!dom && vd_uuid_parse(key, uuid))
+        dom = vd_domain_list_find_uuid(list, uuid);
+    if (!dom && key[0] && strspn(key, "0123456789") == strlen(key) && strlen(key) < 10) {
+        int id = atoi(key);
+        GHashTableIter it;
+        gpointer value;
+        g_hash_table_iter_init(&it, list->by_name);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+            VdDomainObj *d = value;
+            if (d->id == id && vd_state_is_active(d->state)) {
+                dom = d;
+                break;
+            }
+        }
+    }
+    if (!dom)
+        g_set_error(error, VD_ERROR, VD_ERROR_NO_DOMAIN,
+                    "Domain not found: no domain with matching name '%s'", key);
+    return dom;
+}
+
+static gint
+compare_domains(gconstpointer a, gconstpointer b)
+{
+    const VdDomainObj *x = *(VdDomainObj *const *)a;
+    const VdDomainObj *y = *(VdDomainObj *const *)b;
+    gboolean xa = vd_state_is_active(x->state), ya = vd_state_is_active(y->state);
+    if (xa != ya)
+        return xa ? -1 : 1;
+    if (xa && x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return g_strcmp0(x->def->name, y->def->name);
+}
+
+GPtrArray *
+vd_domain_list_all(VdDomainList *list)
+{
+    GPtrArray *arr = g_ptr_array_new_with_free_func((GDestroyNotify)vd_domain_obj_unref);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, list->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(arr, vd_domain_obj_ref(value));
+    g_ptr_array_sort(arr, compare_domains);
+    return arr;
+}
+
+int
+vd_domain_list_next_id(VdDomainList *list)
+{
+    return ++list->last_id;
+}
+
+static gboolean
+save_config(VdDomainList *list, const VdDomainDef *def, GError **error)
+{
+    g_autofree char *path = vd_paths_domain_config(list->paths, def->name);
+    g_autofree char *xml = vd_domain_def_format(def, VD_DOMAIN_FORMAT_SECURE);
+    return vd_file_write_atomic(path, xml, -1, 0600, error);
+}
+
+/* Name and UUID must each belong to at most one domain. */
+static gboolean
+check_unique(VdDomainList *list, const VdDomainDef *def, VdDomainObj **existing, GError **error)
+{
+    VdDomainObj *by_name = vd_domain_list_find_name(list, def->name);
+    VdDomainObj *by_uuid = vd_domain_list_find_uuid(list, def->uuid);
+
+    if (by_name && !g_str_equal(by_name->def->uuid, def->uuid)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                    "operation failed: domain '%s' already exists with uuid %s", def->name,
+                    by_name->def->uuid);
+        return FALSE;
+    }
+    if (by_uuid && !g_str_equal(by_uuid->def->name, def->name)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                    "operation failed: domain '%s' is already defined with uuid %s",
+                    by_uuid->def->name, def->uuid);
+        return FALSE;
+    }
+    *existing = by_name;
+    return TRUE;
+}
+
+VdDomainObj *
+vd_domain_list_define(VdDomainList *list, VdDomainDef *def, GError **error)
+{
+    VdDomainObj *dom = NULL;
+
+    if (!check_unique(list, def, &dom, error))
+        return NULL;
+    if (!save_config(list, def, error))
+        return NULL;
+    if (dom) {
+        /* Redefinition: the running instance keeps its live definition;
+         * the new one applies from the next start. */
+        vd_domain_def_free(dom->def);
+        dom->def = def;
+        dom->persistent = TRUE;
+        dom->removed = FALSE;
+        return dom;
+    }
+    dom = domain_obj_new(def);
+    dom->persistent = TRUE;
+    g_hash_table_insert(list->by_name, g_strdup(def->name), dom);
+    return dom;
+}
+
+VdDomainObj *
+vd_domain_list_add_transient(VdDomainList *list, VdDomainDef *def, GError **error)
+{
+    VdDomainObj *dom = NULL;
+
+    if (!check_unique(list, def, &dom, error))
+        return NULL;
+    if (dom) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                    "operation failed: domain '%s' already exists with uuid %s", def->name,
+                    dom->def->uuid);
+        return NULL;
+    }
+    dom = domain_obj_new(def);
+    dom->persistent = FALSE;
+    g_hash_table_insert(list->by_name, g_strdup(def->name), dom);
+    return dom;
+}
+
+gboolean
+vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
+{
+    g_autofree char *path = vd_paths_domain_config(list->paths, dom->def->name);
+    g_autofree char *link = vd_paths_domain_autostart(list->paths, dom->def->name);
+
+    if (!dom->persistent) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: cannot undefine transient domain");
+        return FALSE;
+    }
+    if (g_unlink(link) < 0 && errno != ENOENT) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot remove '%s': %s", link,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    if (g_unlink(path) < 0 && errno != ENOENT) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot remove '%s': %s", path,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    dom->persistent = FALSE;
+    dom->autostart = FALSE;
+    if (vd_state_is_active(dom->state)) {
+        GError *ignored = NULL;
+        if (!vd_domain_status_save(list, dom, &ignored)) {
+            g_warning("%s", ignored->message);
+            g_error_free(ignored);
+        }
+    }
+    vd_domain_list_forget_if_gone(list, dom);
+    return TRUE;
+}
+
+void
+vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom)
+{
+    if (dom->persistent || vd_state_is_active(dom->state))
+        return;
+    g_hash_table_remove(list->by_name, dom->def->name);
+}
+
+gboolean
+vd_domain_list_set_autostart(VdDomainList *list, VdDomainObj *dom, gboolean on, GError **error)
+{
+    g_autofree char *link = vd_paths_domain_autostart(list->paths, dom->def->name);
+    g_autofree char *target = vd_paths_domain_config(list->paths, dom->def->name);
+
+    if (!dom->persistent) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: cannot set autostart for transient domain");
+        return FALSE;
+    }
+    if (on) {
+        if (symlink(target, link) < 0 && errno != EEXIST) {
+            int saved = errno;
+            g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot create '%s': %s", link,
+                        g_strerror(saved));
+            return FALSE;
+        }
+    } else if (g_unlink(link) < 0 && errno != ENOENT) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot remove '%s': %s", link,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    dom->autostart = on;
+    return TRUE;
+}
+
+void
+vd_domain_list_load_config(VdDomainList *list)
+{
+    g_autoptr(GDir) dir = g_dir_open(list->paths->domains_dir, 0, NULL);
+    const char *entry;
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(entry, ".xml") || entry[0] == '.')
+            continue;
+        g_autofree char *path = g_build_filename(list->paths->domains_dir, entry, NULL);
+        g_autofree char *xml = NULL;
+        g_autoptr(GError) error = NULL;
+        gsize len;
+
+        if (!g_file_get_contents(path, &xml, &len, &error)) {
+            g_warning("skipping %s: %s", path, error->message);
+            continue;
+        }
+        VdDomainDef *def = vd_domain_def_new_from_xml(xml, (gssize)len, &error);
+        if (!def) {
+            g_warning("skipping %s: %s", path, error->message);
+            continue;
+        }
+        g_autofree char *expected = g_strconcat(def->name, ".xml", NULL);
+        if (!g_str_equal(expected, entry) || vd_domain_list_find_name(list, def->name) ||
+            vd_domain_list_find_uuid(list, def->uuid)) {
+            g_warning("skipping %s: name or uuid clashes with another definition", path);
+            vd_domain_def_free(def);
+            continue;
+        }
+        VdDomainObj *dom = domain_obj_new(def);
+        dom->persistent = TRUE;
+        g_autofree char *link = vd_paths_domain_autostart(list->paths, def->name);
+        dom->autostart = g_file_test(link, G_FILE_TEST_IS_SYMLINK);
+        g_hash_table_insert(list->by_name, g_strdup(def->name), dom);
+    }
+}
+
+/* <domstatus state='running' reason='booted' pid='1234' id='3'
+ *   persistent='yes'> <domain ...live.../> </domstatus> */
+gboolean
+vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
+{
+    g_autofree char *path = vd_paths_domain_run(list->paths, dom->def->name, "xml");
+    g_autofree char *live = vd_domain_def_format(dom->live ? dom->live : dom->def,
+                                                 VD_DOMAIN_FORMAT_LIVE | VD_DOMAIN_FORMAT_SECURE);
+    g_autofree char *state = g_markup_escape_text(vd_state_to_string(dom->state), -1);
+    g_autofree char *text = g_strdup_printf(
+        "<domstatus state='%s' reason='%d' pid='%d' id='%d' persistent='%s'>\n%s</domstatus>\n",
+        state, (int)dom->reason, (int)dom->pid, dom->id, dom->persistent ? "yes" : "no", live);
+    return vd_file_write_atomic(path, text, -1, 0600, error);
+}
+
+void
+vd_domain_status_remove(VdDomainList *list, VdDomainObj *dom)
+{
+    g_autofree char *path = vd_paths_domain_run(list->paths, dom->def->name, "xml");
+    g_unlink(path);
+}
+
+static VdState
+state_from_string(const char *s)
+{
+    for (int i = 0; i < VD_STATE_LAST; i++)
+        if (g_strcmp0(vd_state_to_string((VdState)i), s) == 0)
+            return (VdState)i;
+    return VD_STATE_NOSTATE;
+}
+
+static VdDomainObj *
+load_status_file(VdDomainList *list, const char *path)
+{
+    g_autoptr(GError) error = NULL;
+    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    VdDomainObj *dom = NULL;
+
+    if (!doc) {
+        g_warning("ignoring unreadable status file %s", path);
+        return NULL;
+    }
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *child = root ? root->children : NULL;
+    while (child && child->type != XML_ELEMENT_NODE)
+        child = child->next;
+    if (!root || !child || !xmlStrEqual(root->name, BAD_CAST "domstatus")) {
+        g_warning("ignoring malformed status file %s", path);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlBuffer *buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, child, 0, 0);
+    VdDomainDef *live =
+        vd_domain_def_new_from_xml((const char *)xmlBufferContent(buf), xmlBufferLength(buf), &error);
+    xmlBufferFree(buf);
+
+    g_autofree char *state = (char *)xmlGetProp(root, BAD_CAST "state");
+    g_autofree char *reason = (char *)xmlGetProp(root, BAD_CAST "reason");
+    g_autofree char *pid = (char *)xmlGetProp(root, BAD_CAST "pid");
+    g_autofree char *id = (char *)xmlGetProp(root, BAD_CAST "id");
+    xmlFreeDoc(doc);
+    if (!live) {
+        g_warning("ignoring status file %s: %s", path, error->message);
+        return NULL;
+    }
+
+    dom = vd_domain_list_find_name(list, live->name);
+    if (dom && !g_str_equal(dom->def->uuid, live->uuid)) {
+        g_warning("ignoring status file %s: uuid differs from the definition", path);
+        vd_domain_def_free(live);
+        return NULL;
+    }
+    if (!dom) {
+        /* A transient domain: its definition is the live one. */
+        dom = domain_obj_new(vd_domain_def_copy(live));
+        dom->persistent = FALSE;
+        g_hash_table_insert(list->by_name, g_strdup(live->name), dom);
+    }
+    dom->live = live;
+    dom->state = state_from_string(state);
+    dom->reason = reason ? (VdStateReason)atoi(reason) : VD_REASON_UNKNOWN;
+    if ((guint)dom->reason >= VD_REASON_LAST)
+        dom->reason = VD_REASON_UNKNOWN;
+    dom->pid = pid ? (pid_t)atoi(pid) : 0;
+    dom->id = id ? atoi(id) : -1;
+    live->id = dom->id;
+    if (dom->id > list->last_id)
+        list->last_id = dom->id;
+    return dom;
+}
+
+GPtrArray *
+vd_domain_list_load_status(VdDomainList *list)
+{
+    GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify)vd_domain_obj_unref);
+    g_autoptr(GDir) dir = g_dir_open(list->paths->run_domains_dir, 0, NULL);
+    const char *entry;
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(entry, ".xml") || entry[0] == '.')
+            continue;
+        g_autofree char *path = g_build_filename(list->paths->run_domains_dir, entry, NULL);
+        VdDomainObj *dom = load_status_file(list, path);
+        if (dom)
+            g_ptr_array_add(found, vd_domain_obj_ref(dom));
+    }
+    return found;
+}

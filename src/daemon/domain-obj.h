@@ -1,0 +1,112 @@
+/* Domain objects and the registry of all of them.
+ *
+ * A VdDomainObj is one domain the daemon knows: its persistent definition
+ * (if any), its live definition while QEMU runs, its state, and the
+ * handles to its QEMU (pid, QMP, console). The registry looks domains up
+ * by name, UUID or id and owns their persistence: definitions and the
+ * autostart links in the config dir, the status file of each running
+ * domain in the run dir. All of it runs in the main loop only.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include "conf/domain-def.h"
+#include "daemon/domain-state.h"
+#include "daemon/paths.h"
+#include "qemu/qmp.h"
+
+typedef struct _VdConsole VdConsole;
+typedef struct _VdDomainObj VdDomainObj;
+
+/* Something waiting for the domain to reach a state (e.g. destroy waits
+ * for QEMU to be gone). Called exactly once. */
+typedef void (*VdDomainWaitFunc)(VdDomainObj *dom, const GError *error, gpointer user_data);
+
+struct _VdDomainObj {
+    int refcount;
+    VdDomainDef *def;        /* persistent definition, or the transient one */
+    VdDomainDef *live;       /* while active: what QEMU was started with, plus run-time facts */
+    gboolean persistent;
+    gboolean autostart;
+    gboolean removed;        /* undefined while in use: drop from the registry once inactive */
+
+    VdState state;
+    VdStateReason reason;
+    int id;                  /* -1 when inactive */
+    pid_t pid;               /* QEMU, 0 when inactive */
+    VdQmp *qmp;
+    VdConsole *console;
+    gint64 started_at;       /* monotonic us */
+
+    /* What the daemon asked for, so that QEMU's exit can be told apart
+     * from a crash. */
+    VdStateReason stop_reason;     /* VD_REASON_UNKNOWN when nobody asked */
+    gboolean starting;             /* between spawn and "cont" */
+    gboolean reconnecting;         /* re-attaching after a daemon restart */
+    gboolean fake_reboot;          /* reboot: the next guest power-off becomes a reset */
+    int internal_transition;       /* > 0: STOP/RESUME events are our own doing */
+    gpointer start_op;             /* the pending start (domain-process.c) */
+    guint exit_poll;               /* waiting for the QEMU pid to disappear */
+    guint exit_polls;
+    gpointer daemon;               /* VdDaemon*, for QMP callbacks */
+    guint kill_timer;
+    GSList *stop_waiters;          /* VdDomainWaiter*: called when inactive */
+};
+
+VdDomainObj *vd_domain_obj_ref(VdDomainObj *dom);
+void vd_domain_obj_unref(VdDomainObj *dom);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdDomainObj, vd_domain_obj_unref)
+
+/* The definition to show: live when active, else persistent. */
+const VdDomainDef *vd_domain_obj_current_def(const VdDomainObj *dom);
+void vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason);
+/* Calls back when the domain becomes inactive (immediately if it is). */
+void vd_domain_obj_wait_inactive(VdDomainObj *dom, VdDomainWaitFunc func, gpointer user_data);
+/* Fails every waiter with @error or completes them (error NULL). */
+void vd_domain_obj_complete_waiters(VdDomainObj *dom, const GError *error);
+
+typedef struct _VdDomainList VdDomainList;
+
+VdDomainList *vd_domain_list_new(const VdPaths *paths);
+void vd_domain_list_free(VdDomainList *list);
+
+/* @key: name, UUID, or numeric id of a running domain. NULL + error
+ * VD_ERROR_NO_DOMAIN ("Domain not found: no domain with matching name 'x'"). */
+VdDomainObj *vd_domain_list_lookup(VdDomainList *list, const char *key, GError **error);
+VdDomainObj *vd_domain_list_find_name(VdDomainList *list, const char *name);
+VdDomainObj *vd_domain_list_find_uuid(VdDomainList *list, const char *uuid);
+/* A snapshot of all objects (caller frees the array; objects are ref'd). */
+GPtrArray *vd_domain_list_all(VdDomainList *list);
+
+/* Adds (define) or replaces the persistent definition. Rejects another
+ * domain with the same name or UUID (VD_ERROR_EXISTS), writes the file
+ * atomically, then updates memory. Returns the object (borrowed). */
+VdDomainObj *vd_domain_list_define(VdDomainList *list, VdDomainDef *def, GError **error);
+/* A transient domain (create): registered in memory only; never written
+ * to the config dir. */
+VdDomainObj *vd_domain_list_add_transient(VdDomainList *list, VdDomainDef *def, GError **error);
+/* Removes the persistent definition and autostart link. An active domain
+ * stays, as transient. */
+gboolean vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error);
+/* Drops an inactive transient (or removed) domain from the registry. */
+void vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom);
+gboolean vd_domain_list_set_autostart(VdDomainList *list, VdDomainObj *dom, gboolean on,
+                                      GError **error);
+
+/* Allocates the next domain id. */
+int vd_domain_list_next_id(VdDomainList *list);
+
+/* Loads persistent definitions from the config dir. Files that fail to
+ * parse are reported in the log and skipped, never deleted. */
+void vd_domain_list_load_config(VdDomainList *list);
+
+/* The status file (run dir) of an active domain: pid, id, state, live XML. */
+gboolean vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error);
+void vd_domain_status_remove(VdDomainList *list, VdDomainObj *dom);
+/* Reads every status file into objects (creating transient ones when
+ * there is no persistent definition). Returns the objects that claim to
+ * be active; the caller (qemu-process) checks whether their QEMU lives. */
+GPtrArray *vd_domain_list_load_status(VdDomainList *list);
+
+const VdPaths *vd_domain_list_paths(VdDomainList *list);

@@ -1,0 +1,987 @@
+/* The life of a domain's QEMU process. See domain-process.h. */
+#include "domain-process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/console.h"
+#include "qemu/qemu-command.h"
+#include "util/vd-error.h"
+
+#define QMP_START_TIMEOUT_MS 30000
+#define QMP_RECONNECT_TIMEOUT_MS 5000
+#define KILL_GRACE_MS 5000
+#define EXIT_POLL_MS 10
+#define UNIX_PATH_MAX 107
+
+typedef struct {
+    VdDomainObj *dom;
+    gboolean paused;
+    VdDomainWaitFunc done;
+    gpointer user_data;
+    int step;
+} StartOp;
+
+static void qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data);
+static void qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data);
+static void qmp_closed(VdQmp *qmp, gpointer user_data);
+static void start_continue(StartOp *op);
+
+static VdDaemon *
+daemon_of(VdDomainObj *dom)
+{
+    return dom->daemon;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static gboolean
+pid_alive(pid_t pid)
+{
+    if (pid <= 0 || kill(pid, 0) < 0)
+        return FALSE;
+    /* A zombie is dead for our purposes (its reaper may be slow). */
+    g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", (int)pid);
+    g_autofree char *stat = NULL;
+    if (!g_file_get_contents(stat_path, &stat, NULL, NULL))
+        return FALSE;
+    const char *p = strrchr(stat, ')');
+    return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+/* Whether @pid is the QEMU we started: its argv mentions @needle (its QMP
+ * socket path), which guards against pid reuse across reboots. */
+static gboolean
+pid_is_ours(pid_t pid, const char *needle)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+    g_autofree char *cmdline = NULL;
+    gsize len;
+    if (!g_file_get_contents(path, &cmdline, &len, NULL))
+        return FALSE;
+    for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
+        if (strstr(cmdline + i, needle))
+            return TRUE;
+    return FALSE;
+}
+
+/* Run-time socket paths must fit sockaddr_un; long names fall back to the UUID. */
+static char *
+socket_path(VdDaemon *d, VdDomainObj *dom, const char *suffix)
+{
+    char *p = vd_paths_domain_run(d->paths, dom->def->name, suffix);
+    if (strlen(p) <= UNIX_PATH_MAX)
+        return p;
+    g_free(p);
+    return vd_paths_domain_run(d->paths, dom->def->uuid, suffix);
+}
+
+static void
+save_status(VdDomainObj *dom)
+{
+    g_autoptr(GError) error = NULL;
+    if (vd_state_is_active(dom->state) &&
+        !vd_domain_status_save(daemon_of(dom)->domains, dom, &error))
+        g_warning("domain '%s': cannot save status: %s", dom->def->name, error->message);
+}
+
+static void
+set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
+{
+    vd_domain_obj_set_state(dom, state, reason);
+    save_status(dom);
+}
+
+/* The last lines QEMU wrote for this start, for error messages. */
+static char *
+log_tail(VdDaemon *d, VdDomainObj *dom)
+{
+    g_autofree char *path = vd_paths_domain_log(d->paths, dom->def->name);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("(no QEMU log)");
+    const char *start = g_strrstr(text, ": starting up\n");
+    start = start ? strchr(start, '\n') + 1 : text;
+    g_auto(GStrv) lines = g_strsplit(start, "\n", -1);
+    GString *out = g_string_new(NULL);
+    for (char **l = lines; *l; l++) {
+        /* Skip the argv dump we wrote ourselves. */
+        if (!**l || g_str_has_prefix(*l, "  "))
+            continue;
+        if (out->len)
+            g_string_append(out, "; ");
+        g_string_append(out, *l);
+    }
+    if (!out->len)
+        g_string_append(out, "QEMU exited without an error message");
+    return g_string_free(out, FALSE);
+}
+
+static void
+unlink_run_files(VdDaemon *d, VdDomainObj *dom)
+{
+    static const char *const suffixes[] = {"qmp", "console", "pid", "agent"};
+    for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        g_autofree char *p = socket_path(d, dom, suffixes[i]);
+        g_unlink(p);
+    }
+    vd_domain_status_remove(d->domains, dom);
+}
+
+static gboolean
+free_qmp_idle(gpointer data)
+{
+    vd_qmp_free(data);
+    return G_SOURCE_REMOVE;
+}
+
+/* ---- the end of a QEMU ------------------------------------------------ */
+
+static void
+finish_exit(VdDomainObj *dom)
+{
+    VdDaemon *d = daemon_of(dom);
+    if (!vd_state_is_active(dom->state))
+        return;
+
+    VdStateReason reason = dom->stop_reason != VD_REASON_UNKNOWN ? dom->stop_reason
+                                                                 : VD_REASON_CRASHED;
+    if (reason == VD_REASON_CRASHED) {
+        g_autofree char *log = vd_paths_domain_log(d->paths, dom->def->name);
+        g_warning("domain '%s': QEMU (pid %d) exited unexpectedly; see %s", dom->def->name,
+                  (int)dom->pid, log);
+    }
+    if (dom->exit_poll)
+        g_source_remove(dom->exit_poll);
+    dom->exit_poll = 0;
+    if (dom->kill_timer)
+        g_source_remove(dom->kill_timer);
+    dom->kill_timer = 0;
+    if (dom->qmp)
+        g_idle_add(free_qmp_idle, g_steal_pointer(&dom->qmp));
+    vd_console_free(g_steal_pointer(&dom->console));
+    unlink_run_files(d, dom);
+
+    g_clear_pointer(&dom->live, vd_domain_def_free);
+    dom->id = -1;
+    dom->pid = 0;
+    dom->starting = FALSE;
+    dom->reconnecting = FALSE;
+    dom->fake_reboot = FALSE;
+    dom->internal_transition = 0;
+    dom->stop_reason = VD_REASON_UNKNOWN;
+    vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, reason);
+
+    vd_domain_obj_ref(dom);
+    StartOp *op = g_steal_pointer(&dom->start_op);
+    if (op) {
+        g_autofree char *tail = log_tail(d, dom);
+        g_autoptr(GError) error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                              "operation failed: QEMU failed to start: %s", tail);
+        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
+        op->done(dom, error, op->user_data);
+        vd_domain_obj_unref(op->dom);
+        g_free(op);
+    }
+    vd_domain_obj_complete_waiters(dom, NULL);
+    vd_domain_list_forget_if_gone(d->domains, dom);
+    vd_domain_obj_unref(dom);
+}
+
+static gboolean
+exit_poll_tick(gpointer data)
+{
+    VdDomainObj *dom = data;
+    if (pid_alive(dom->pid)) {
+        /* QMP is gone but the process lingers: make sure it ends. */
+        if (++dom->exit_polls == KILL_GRACE_MS / EXIT_POLL_MS)
+            kill(dom->pid, SIGKILL);
+        return G_SOURCE_CONTINUE;
+    }
+    dom->exit_poll = 0;
+    finish_exit(dom);
+    return G_SOURCE_REMOVE;
+}
+
+/* QEMU is going away (QMP closed, or we signalled it): finish once the
+ * process is really gone, so that a destroyed domain's disks are free. */
+static void
+wait_for_exit(VdDomainObj *dom)
+{
+    if (dom->exit_poll)
+        return;
+    if (!pid_alive(dom->pid)) {
+        finish_exit(dom);
+        return;
+    }
+    dom->exit_polls = 0;
+    dom->exit_poll = g_timeout_add(EXIT_POLL_MS, exit_poll_tick, dom);
+}
+
+static gboolean
+kill_timeout(gpointer data)
+{
+    VdDomainObj *dom = data;
+    dom->kill_timer = 0;
+    if (pid_alive(dom->pid)) {
+        g_warning("domain '%s': QEMU ignored SIGTERM for %d ms, sending SIGKILL",
+                  dom->def->name, KILL_GRACE_MS);
+        kill(dom->pid, SIGKILL);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void
+qmp_closed(VdQmp *qmp, gpointer user_data)
+{
+    VdDomainObj *dom = user_data;
+    g_debug("domain '%s': QMP connection closed", dom->def->name);
+    wait_for_exit(dom);
+}
+
+/* ---- QMP helpers ------------------------------------------------------ */
+
+typedef struct {
+    VdDomainObj *dom;
+    VdDomainWaitFunc done;
+    gpointer user_data;
+    VdState ok_state;          /* VD_STATE_LAST: leave the state alone */
+    VdStateReason ok_reason;
+} SimpleOp;
+
+static void
+simple_op_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    SimpleOp *op = data;
+    if (!error && op->ok_state != VD_STATE_LAST && vd_state_is_active(op->dom->state))
+        set_state(op->dom, op->ok_state, op->ok_reason);
+    if (op->done)
+        op->done(op->dom, error, op->user_data);
+    vd_domain_obj_unref(op->dom);
+    g_free(op);
+}
+
+static void
+simple_op(VdDomainObj *dom, const char *command, JsonObject *args, VdState ok_state,
+          VdStateReason ok_reason, VdDomainWaitFunc done, gpointer user_data)
+{
+    if (!dom->qmp || !vd_qmp_is_connected(dom->qmp)) {
+        g_autoptr(GError) error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                              "operation failed: QEMU monitor of domain '%s' is not connected",
+                                              dom->def->name);
+        if (args)
+            json_object_unref(args);
+        if (done)
+            done(dom, error, user_data);
+        return;
+    }
+    SimpleOp *op = g_new0(SimpleOp, 1);
+    op->dom = vd_domain_obj_ref(dom);
+    op->done = done;
+    op->user_data = user_data;
+    op->ok_state = ok_state;
+    op->ok_reason = ok_reason;
+    vd_qmp_command(dom->qmp, command, args, simple_op_reply, op);
+}
+
+static void
+internal_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    VdDomainObj *dom = data;
+    if (error)
+        g_warning("domain '%s': %s", dom->def->name, error->message);
+    vd_domain_obj_unref(dom);
+}
+
+static void
+internal_cmd(VdDomainObj *dom, const char *command)
+{
+    if (dom->qmp)
+        vd_qmp_command(dom->qmp, command, NULL, internal_reply, vd_domain_obj_ref(dom));
+}
+
+static void
+restart_cont_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    VdDomainObj *dom = data;
+    if (dom->internal_transition > 0)
+        dom->internal_transition--;
+    if (!error && vd_state_is_active(dom->state))
+        set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
+    else if (error)
+        g_warning("domain '%s': cannot resume after reset: %s", dom->def->name, error->message);
+    vd_domain_obj_unref(dom);
+}
+
+/* The guest reboots in place: reset the machine and let it run. */
+static void
+restart_in_place(VdDomainObj *dom)
+{
+    if (!dom->qmp)
+        return;
+    dom->internal_transition++;
+    internal_cmd(dom, "system_reset");
+    vd_qmp_command(dom->qmp, "cont", NULL, restart_cont_reply, vd_domain_obj_ref(dom));
+}
+
+/* Ends QEMU for a lifecycle action: ask politely through QMP. */
+static void
+quit_qemu(VdDomainObj *dom, VdStateReason reason)
+{
+    dom->stop_reason = reason;
+    internal_cmd(dom, "quit");
+    if (!dom->kill_timer)
+        dom->kill_timer = g_timeout_add(KILL_GRACE_MS, kill_timeout, dom);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void
+apply_lifecycle(VdDomainObj *dom, VdLifecycleAction action, VdStateReason stop_reason,
+                VdState preserve_state, VdStateReason preserve_reason)
+{
+    switch (action) {
+    case VD_LIFECYCLE_DESTROY:
+    case VD_LIFECYCLE_COREDUMP_DESTROY:
+        set_state(dom, VD_STATE_SHUTDOWN, VD_REASON_USER);
+        quit_qemu(dom, stop_reason);
+        break;
+    case VD_LIFECYCLE_RESTART:
+    case VD_LIFECYCLE_RENAME_RESTART:
+    case VD_LIFECYCLE_COREDUMP_RESTART:
+        restart_in_place(dom);
+        break;
+    case VD_LIFECYCLE_PRESERVE:
+    case VD_LIFECYCLE_LAST:
+        set_state(dom, preserve_state, preserve_reason);
+        break;
+    }
+}
+
+static void
+qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
+{
+    VdDomainObj *dom = user_data;
+    const VdDomainDef *def = vd_domain_obj_current_def(dom);
+
+    g_debug("domain '%s': QMP event %s", dom->def->name, event);
+    if (g_str_equal(event, "SHUTDOWN")) {
+        gboolean guest = data && json_object_get_boolean_member_with_default(data, "guest", FALSE);
+        const char *reason =
+            data ? json_object_get_string_member_with_default(data, "reason", "") : "";
+        if (dom->stop_reason != VD_REASON_UNKNOWN)
+            return; /* we are ending it already */
+        if (!guest) {
+            /* Someone outside the daemon asked QEMU to quit (a signal). */
+            dom->stop_reason = VD_REASON_DESTROYED;
+            return;
+        }
+        if (g_str_equal(reason, "guest-panic")) {
+            apply_lifecycle(dom, def->on_crash, VD_REASON_CRASHED, VD_STATE_CRASHED,
+                            VD_REASON_PANICKED);
+        } else if (g_str_equal(reason, "guest-reset")) {
+            /* Only seen with -no-reboot, i.e. on_reboot='destroy'. */
+            apply_lifecycle(dom, def->on_reboot, VD_REASON_SHUTDOWN, VD_STATE_SHUTDOWN,
+                            VD_REASON_USER);
+        } else if (dom->fake_reboot) {
+            dom->fake_reboot = FALSE;
+            restart_in_place(dom);
+        } else {
+            apply_lifecycle(dom, def->on_poweroff, VD_REASON_SHUTDOWN, VD_STATE_SHUTDOWN,
+                            VD_REASON_USER);
+        }
+    } else if (g_str_equal(event, "GUEST_PANICKED")) {
+        if (dom->stop_reason == VD_REASON_UNKNOWN && dom->state != VD_STATE_CRASHED)
+            apply_lifecycle(dom, def->on_crash, VD_REASON_CRASHED, VD_STATE_CRASHED,
+                            VD_REASON_PANICKED);
+    } else if (g_str_equal(event, "STOP")) {
+        if (dom->starting || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+            return;
+        if (dom->state == VD_STATE_RUNNING || dom->state == VD_STATE_BLOCKED)
+            set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
+    } else if (g_str_equal(event, "RESUME")) {
+        if (dom->starting || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+            return;
+        if (dom->state == VD_STATE_PAUSED)
+            set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
+    } else if (g_str_equal(event, "RESET")) {
+        g_info("domain '%s': reset", dom->def->name);
+    }
+}
+
+/* ---- start ------------------------------------------------------------ */
+
+static void
+start_fail(StartOp *op, GError *error)
+{
+    VdDomainObj *dom = op->dom;
+    dom->start_op = NULL;
+    if (dom->pid > 0 && pid_alive(dom->pid))
+        kill(dom->pid, SIGKILL);
+    dom->stop_reason = VD_REASON_FAILED;
+    VdDomainObj *keep = vd_domain_obj_ref(dom);
+    if (vd_state_is_active(dom->state))
+        finish_exit(dom);
+    op->done(dom, error, op->user_data);
+    g_error_free(error);
+    vd_domain_obj_unref(op->dom);
+    vd_domain_obj_unref(keep);
+    g_free(op);
+}
+
+static VdDiskFormat
+probe_image_format(const char *path)
+{
+    guint8 magic[4] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return VD_DISK_FORMAT_NONE;
+    ssize_t n = read(fd, magic, sizeof(magic));
+    close(fd);
+    if (n == 4 && memcmp(magic, "QFI\xfb", 4) == 0)
+        return VD_DISK_FORMAT_QCOW2;
+    return VD_DISK_FORMAT_RAW;
+}
+
+/* Checks what QEMU would only report cryptically: missing files, and the
+ * classic trap of a qcow2 image declared raw (the guest would see the
+ * qcow2 container as a tiny disk). Fills in formats left unspecified. */
+static gboolean
+prepare_disks(VdDomainDef *live, GError **error)
+{
+    for (guint i = 0; i < live->disks->len; i++) {
+        VdDiskDef *disk = g_ptr_array_index(live->disks, i);
+        if (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_BLOCK)
+            continue;
+        if (!disk->source_file)
+            continue;
+        if (!g_file_test(disk->source_file, G_FILE_TEST_EXISTS)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "disk '%s': source file '%s' does not exist: create it (qemu-img create) "
+                        "or fix <source file=...>",
+                        disk->target_dev ? disk->target_dev : "?", disk->source_file);
+            return FALSE;
+        }
+        VdDiskFormat actual = probe_image_format(disk->source_file);
+        if (disk->format == VD_DISK_FORMAT_NONE) {
+            disk->format = actual == VD_DISK_FORMAT_NONE ? VD_DISK_FORMAT_RAW : actual;
+        } else if (disk->format == VD_DISK_FORMAT_RAW && actual == VD_DISK_FORMAT_QCOW2 &&
+                   disk->device != VD_DISK_DEVICE_CDROM) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "disk '%s': '%s' is a qcow2 image but the XML says <driver type='raw'>: "
+                        "the guest would see the qcow2 container, not the disk; set "
+                        "<driver name='qemu' type='qcow2'/>",
+                        disk->target_dev ? disk->target_dev : "?", disk->source_file);
+            return FALSE;
+        } else if (disk->format == VD_DISK_FORMAT_QCOW2 && actual == VD_DISK_FORMAT_RAW) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "disk '%s': '%s' is not a qcow2 image but the XML says "
+                        "<driver type='qcow2'>: set type='raw' or convert it with qemu-img",
+                        disk->target_dev ? disk->target_dev : "?", disk->source_file);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
+{
+    if (!vd_state_check_op(dom->state, VD_OP_START, error))
+        return FALSE;
+    if (!vd_domain_def_check_startable(dom->def, error))
+        return FALSE;
+    if (!d->caps) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU is not usable: %s",
+                    d->caps_error ? d->caps_error->message : "capabilities unknown");
+        return FALSE;
+    }
+    if (dom->def->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
+        g_set_error(error, VD_ERROR, VD_ERROR_KVM_UNUSABLE,
+                    "domain '%s' asks for <domain type='kvm'>, but KVM is not usable on this host "
+                    "(%s): %s Change it to <domain type='qemu'> with 'vsh edit %s' to run it "
+                    "with TCG emulation.",
+                    dom->def->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
+                    dom->def->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* fork, setsid, fork again: QEMU is reparented to init and survives the
+ * daemon; a pipe carries its pid back, a second one exec failures. Only
+ * async-signal-safe calls between fork and exec (GLib threads exist). */
+static gboolean
+spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, GError **error)
+{
+    int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int pidpipe[2] = {-1, -1}, errpipe[2] = {-1, -1};
+    gboolean ok = FALSE;
+
+    if (logfd < 0 || nullfd < 0 || pipe2(pidpipe, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot prepare QEMU: %s",
+                    g_strerror(saved));
+        goto out;
+    }
+    char **args = (char **)argv->pdata;
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot fork: %s", g_strerror(saved));
+        goto out;
+    }
+    if (child == 0) {
+        setsid();
+        pid_t grandchild = fork();
+        if (grandchild != 0) {
+            if (write(pidpipe[1], &grandchild, sizeof(grandchild)) < 0)
+                _exit(1);
+            _exit(grandchild < 0 ? 1 : 0);
+        }
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+            signal(sig, SIG_DFL);
+        dup2(nullfd, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        execv(args[0], args);
+        int e = errno;
+        if (write(errpipe[1], &e, sizeof(e)) < 0)
+            _exit(126);
+        _exit(127);
+    }
+    close(pidpipe[1]);
+    pidpipe[1] = -1;
+    close(errpipe[1]);
+    errpipe[1] = -1;
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    pid_t pid = 0;
+    if (read(pidpipe[0], &pid, sizeof(pid)) != sizeof(pid) || pid <= 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot start QEMU: fork failed");
+        goto out;
+    }
+    int exec_errno = 0;
+    ssize_t n;
+    while ((n = read(errpipe[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+        ;
+    if (n > 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot execute '%s': %s",
+                    args[0], g_strerror(exec_errno));
+        goto out;
+    }
+    *pid_out = pid;
+    ok = TRUE;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (pidpipe[i] >= 0)
+            close(pidpipe[i]);
+        if (errpipe[i] >= 0)
+            close(errpipe[i]);
+    }
+    if (logfd >= 0)
+        close(logfd);
+    if (nullfd >= 0)
+        close(nullfd);
+    return ok;
+}
+
+static void
+write_log_header(VdDaemon *d, VdDomainObj *dom, GPtrArray *argv)
+{
+    g_autofree char *path = vd_paths_domain_log(d->paths, dom->def->name);
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S UTC");
+    g_autofree char *args = vd_qemu_argv_to_string(argv);
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_string_append_printf(text, "%s: starting up\n", stamp);
+    g_auto(GStrv) lines = g_strsplit(args, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (**l)
+            g_string_append_printf(text, "  %s\n", *l);
+    FILE *f = fopen(path, "ae");
+    if (f) {
+        fputs(text->str, f);
+        fclose(f);
+    }
+}
+
+void
+vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
+                gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    dom->daemon = d;
+
+    if (!check_can_start(d, dom, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    g_autoptr(VdDomainDef) live = vd_domain_def_copy(dom->def);
+    if (!prepare_disks(live, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    g_autofree char *qmp_path = socket_path(d, dom, "qmp");
+    g_autofree char *console_path = socket_path(d, dom, "console");
+    g_autofree char *pid_path = socket_path(d, dom, "pid");
+    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->def->name);
+    g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->def->name);
+    if (strlen(qmp_path) > UNIX_PATH_MAX || strlen(console_path) > UNIX_PATH_MAX) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: the run directory '%s' is too deep for UNIX socket paths; "
+                    "use a shorter --root",
+                    d->paths->run_domains_dir);
+        done(dom, error, user_data);
+        return;
+    }
+    g_unlink(qmp_path);
+    g_unlink(console_path);
+
+    VdQemuRunPaths run = {
+        .qmp_socket_path = qmp_path,
+        .console_socket_path = console_path,
+        .console_log_path = console_log,
+        .pid_path = pid_path,
+        .guest_agent_dir = d->paths->run_domains_dir,
+        .start_paused = TRUE,
+        .accel = live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
+    };
+    g_autoptr(GPtrArray) argv = vd_qemu_build_argv(live, d->caps, &run, &error);
+    if (!argv) {
+        done(dom, error, user_data);
+        return;
+    }
+    write_log_header(d, dom, argv);
+    if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
+        g_ptr_array_add(argv, NULL);
+
+    pid_t pid;
+    if (!spawn_detached(argv, log_path, &pid, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+
+    dom->pid = pid;
+    dom->id = vd_domain_list_next_id(d->domains);
+    live->id = dom->id;
+    dom->live = g_steal_pointer(&live);
+    dom->starting = TRUE;
+    dom->stop_reason = VD_REASON_UNKNOWN;
+    dom->started_at = g_get_monotonic_time();
+    set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
+
+    StartOp *op = g_new0(StartOp, 1);
+    op->dom = vd_domain_obj_ref(dom);
+    op->paused = paused;
+    op->done = done;
+    op->user_data = user_data;
+    dom->start_op = op;
+    dom->qmp = vd_qmp_connect(qmp_path, QMP_START_TIMEOUT_MS, qmp_ready, qmp_event, qmp_closed, dom);
+}
+
+static void
+start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    StartOp *op = data;
+    VdDomainObj *dom = op->dom;
+    if (dom->start_op != op)
+        return; /* QEMU died meanwhile; finish_exit completed the start */
+    if (error) {
+        start_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                   "operation failed: setting up domain '%s': %s",
+                                   dom->def->name, error->message));
+        return;
+    }
+    /* query-vnc tells which port autoport picked. */
+    if (op->step == 2 && result && JSON_NODE_HOLDS_OBJECT(result)) {
+        JsonObject *vnc = json_node_get_object(result);
+        const char *service = json_object_get_string_member_with_default(vnc, "service", NULL);
+        VdGraphicsDef *g = dom->live->graphics->len ? g_ptr_array_index(dom->live->graphics, 0) : NULL;
+        if (g && service)
+            g->port = atoi(service);
+    }
+    start_continue(op);
+}
+
+static VdGraphicsDef *
+first_vnc(const VdDomainDef *def)
+{
+    for (guint i = 0; i < def->graphics->len; i++) {
+        VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
+        if (g->type == VD_GRAPHICS_VNC)
+            return g;
+    }
+    return NULL;
+}
+
+/* Set-up steps after QMP is up, one QMP command each. */
+static void
+start_continue(StartOp *op)
+{
+    VdDomainObj *dom = op->dom;
+    VdGraphicsDef *vnc = first_vnc(dom->live);
+
+    switch (op->step++) {
+    case 0:
+        if (vnc && vnc->passwd) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "protocol", "vnc");
+            json_object_set_string_member(args, "password", vnc->passwd);
+            vd_qmp_command(dom->qmp, "set_password", args, start_step_reply, op);
+            return;
+        }
+        start_continue(op);
+        return;
+    case 1:
+        if (vnc) {
+            vd_qmp_command(dom->qmp, "query-vnc", NULL, start_step_reply, op);
+            return;
+        }
+        op->step++;
+        start_continue(op);
+        return;
+    case 2:
+        start_continue(op);
+        return;
+    case 3:
+        if (dom->live->memballoon && g_strcmp0(dom->live->memballoon->model, "none") != 0 &&
+            dom->live->current_memory_kib < dom->live->memory_kib) {
+            JsonObject *args = json_object_new();
+            json_object_set_int_member(args, "value", (gint64)dom->live->current_memory_kib * 1024);
+            vd_qmp_command(dom->qmp, "balloon", args, start_step_reply, op);
+            return;
+        }
+        start_continue(op);
+        return;
+    case 4:
+        if (!op->paused) {
+            vd_qmp_command(dom->qmp, "cont", NULL, start_step_reply, op);
+            return;
+        }
+        start_continue(op);
+        return;
+    default:
+        break;
+    }
+
+    /* Done. */
+    dom->start_op = NULL;
+    dom->starting = FALSE;
+    if (op->paused)
+        vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
+    else
+        vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
+    VdDaemon *d = daemon_of(dom);
+    g_autofree char *console_path = socket_path(d, dom, "console");
+    if (g_file_test(console_path, G_FILE_TEST_EXISTS))
+        dom->console = vd_console_new(console_path, dom->def->name);
+    save_status(dom);
+    op->done(dom, NULL, op->user_data);
+    vd_domain_obj_unref(op->dom);
+    g_free(op);
+}
+
+/* ---- reconnect -------------------------------------------------------- */
+
+static void
+reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    VdDomainObj *dom = data;
+    dom->reconnecting = FALSE;
+    if (!error && result && JSON_NODE_HOLDS_OBJECT(result) && vd_state_is_active(dom->state)) {
+        const char *status =
+            json_object_get_string_member_with_default(json_node_get_object(result), "status", "");
+        if (g_str_equal(status, "running")) {
+            if (dom->state != VD_STATE_RUNNING)
+                vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
+        } else if (g_str_equal(status, "paused") || g_str_equal(status, "prelaunch")) {
+            if (dom->state != VD_STATE_PAUSED)
+                vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
+        } else if (g_str_equal(status, "guest-panicked")) {
+            vd_domain_obj_set_state(dom, VD_STATE_CRASHED, VD_REASON_PANICKED);
+        } else if (g_str_equal(status, "shutdown")) {
+            /* It powered off while we were away: finish the job. */
+            apply_lifecycle(dom, vd_domain_obj_current_def(dom)->on_poweroff, VD_REASON_SHUTDOWN,
+                            VD_STATE_SHUTDOWN, VD_REASON_USER);
+        }
+        save_status(dom);
+    }
+    vd_domain_obj_unref(dom);
+}
+
+static void
+qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
+{
+    VdDomainObj *dom = user_data;
+
+    if (dom->start_op) {
+        StartOp *op = dom->start_op;
+        if (error) {
+            VdDaemon *d = daemon_of(dom);
+            g_autofree char *tail = NULL;
+            /* Let QEMU finish writing its complaint before we read it. */
+            if (dom->pid > 0)
+                for (int i = 0; i < 50 && pid_alive(dom->pid); i++)
+                    g_usleep(10000);
+            tail = log_tail(d, dom);
+            start_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                       "operation failed: QEMU failed to start: %s", tail));
+            return;
+        }
+        start_continue(op);
+        return;
+    }
+    if (dom->reconnecting) {
+        if (error) {
+            g_warning("domain '%s': cannot reconnect to QEMU (pid %d): %s; killing it",
+                      dom->def->name, (int)dom->pid, error->message);
+            dom->stop_reason = VD_REASON_DAEMON;
+            kill(dom->pid, SIGKILL);
+            wait_for_exit(dom);
+            return;
+        }
+        VdDaemon *d = daemon_of(dom);
+        g_autofree char *console_path = socket_path(d, dom, "console");
+        if (g_file_test(console_path, G_FILE_TEST_EXISTS))
+            dom->console = vd_console_new(console_path, dom->def->name);
+        vd_qmp_command(qmp, "query-status", NULL, reconnect_status_reply, vd_domain_obj_ref(dom));
+    }
+}
+
+void
+vd_domains_reconnect_all(VdDaemon *d)
+{
+    g_autoptr(GPtrArray) found = vd_domain_list_load_status(d->domains);
+
+    for (guint i = 0; i < found->len; i++) {
+        VdDomainObj *dom = g_ptr_array_index(found, i);
+        dom->daemon = d;
+        g_autofree char *qmp_path = socket_path(d, dom, "qmp");
+        if (!pid_alive(dom->pid) || !pid_is_ours(dom->pid, qmp_path)) {
+            g_warning("domain '%s': QEMU (pid %d) died while the daemon was not running",
+                      dom->def->name, (int)dom->pid);
+            dom->stop_reason = VD_REASON_CRASHED;
+            if (!vd_state_is_active(dom->state))
+                dom->state = VD_STATE_RUNNING; /* so that finish_exit cleans up */
+            finish_exit(dom);
+            continue;
+        }
+        if (!vd_state_is_active(dom->state))
+            dom->state = VD_STATE_RUNNING;
+        g_info("domain '%s': reconnecting to QEMU pid %d", dom->def->name, (int)dom->pid);
+        dom->reconnecting = TRUE;
+        dom->qmp =
+            vd_qmp_connect(qmp_path, QMP_RECONNECT_TIMEOUT_MS, qmp_ready, qmp_event, qmp_closed, dom);
+    }
+}
+
+static void
+autostart_done(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    if (error)
+        g_warning("autostart of domain '%s' failed: %s", dom->def->name, error->message);
+    else
+        g_info("domain '%s' autostarted", dom->def->name);
+}
+
+void
+vd_domains_autostart(VdDaemon *d)
+{
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *dom = g_ptr_array_index(all, i);
+        if (dom->persistent && dom->autostart && !vd_state_is_active(dom->state))
+            vd_domain_start(d, dom, FALSE, autostart_done, NULL);
+    }
+}
+
+/* ---- other operations ------------------------------------------------- */
+
+void
+vd_domain_destroy(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vd_state_check_op(dom->state, VD_OP_DESTROY, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    dom->daemon = d;
+    dom->stop_reason = VD_REASON_DESTROYED;
+    vd_domain_obj_wait_inactive(dom, done, user_data);
+    if (dom->pid > 0 && pid_alive(dom->pid)) {
+        kill(dom->pid, SIGTERM);
+        if (!dom->kill_timer)
+            dom->kill_timer = g_timeout_add(KILL_GRACE_MS, kill_timeout, dom);
+    }
+    wait_for_exit(dom);
+}
+
+void
+vd_domain_shutdown(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vd_state_check_op(dom->state, VD_OP_SHUTDOWN, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    dom->fake_reboot = FALSE;
+    simple_op(dom, "system_powerdown", NULL, VD_STATE_LAST, 0, done, user_data);
+}
+
+void
+vd_domain_reboot(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vd_state_check_op(dom->state, VD_OP_REBOOT, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    dom->fake_reboot = TRUE;
+    simple_op(dom, "system_powerdown", NULL, VD_STATE_LAST, 0, done, user_data);
+}
+
+void
+vd_domain_reset(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vd_state_check_op(dom->state, VD_OP_RESET, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    simple_op(dom, "system_reset", NULL, VD_STATE_LAST, 0, done, user_data);
+}
+
+void
+vd_domain_suspend(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vd_state_check_op(dom->state, VD_OP_SUSPEND, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    simple_op(dom, "stop", NULL, VD_STATE_PAUSED, VD_REASON_USER, done, user_data);
+}
+
+void
+vd_domain_resume(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vd_state_check_op(dom->state, VD_OP_RESUME, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    simple_op(dom, "cont", NULL, VD_STATE_RUNNING, VD_REASON_UNPAUSED, done, user_data);
+}

@@ -1,0 +1,33 @@
+/* The life of a domain's QEMU process.
+ *
+ * Start: check the definition can run here, resolve what QEMU needs (disk
+ * formats from image headers), build the argv (qemu/qemu-command.c), spawn
+ * QEMU detached (double fork + setsid: it outlives the daemon) with its
+ * output appended to the domain's log, connect QMP, finish set-up, "cont".
+ * While it runs, QMP events drive the state machine and the on_poweroff /
+ * on_reboot / on_crash actions. Its end is seen as QMP's EOF (QEMU is not
+ * our child after a daemon restart, so we never rely on SIGCHLD).
+ *
+ * Every operation completes through a VdDomainWaitFunc, called once.
+ */
+#pragma once
+
+#include "daemon/daemon.h"
+
+void vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
+                     gpointer user_data);
+/* Pull the plug: SIGTERM, SIGKILL after 5 s; completes once QEMU is gone. */
+void vd_domain_destroy(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
+/* ACPI power button; completes when QEMU accepted it. */
+void vd_domain_shutdown(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
+/* ACPI power button, then a reset instead of the power-off (as libvirt's
+ * "fake reboot"); completes when QEMU accepted the button press. */
+void vd_domain_reboot(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
+void vd_domain_reset(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
+void vd_domain_suspend(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
+void vd_domain_resume(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
+
+/* At daemon start: re-attach to the QEMU of every domain with a status
+ * file, or record that it died. Then autostart. */
+void vd_domains_reconnect_all(VdDaemon *d);
+void vd_domains_autostart(VdDaemon *d);

@@ -1,0 +1,103 @@
+#include "domain-state.h"
+
+#include "util/vd-error.h"
+
+static const char *const state_names[VD_STATE_LAST] = {
+    [VD_STATE_NOSTATE] = "no state",    [VD_STATE_RUNNING] = "running",
+    [VD_STATE_BLOCKED] = "idle",        [VD_STATE_PAUSED] = "paused",
+    [VD_STATE_SHUTDOWN] = "in shutdown", [VD_STATE_SHUTOFF] = "shut off",
+    [VD_STATE_CRASHED] = "crashed",     [VD_STATE_PMSUSPENDED] = "pmsuspended",
+};
+
+static const char *const reason_names[VD_REASON_LAST] = {
+    [VD_REASON_UNKNOWN] = "unknown",
+    [VD_REASON_BOOTED] = "booted",
+    [VD_REASON_UNPAUSED] = "unpaused",
+    [VD_REASON_USER] = "user",
+    [VD_REASON_STARTING_UP] = "starting up",
+    [VD_REASON_SHUTTING_DOWN] = "shutting down",
+    [VD_REASON_IOERROR] = "I/O error",
+    [VD_REASON_SHUTDOWN] = "shutdown",
+    [VD_REASON_DESTROYED] = "destroyed",
+    [VD_REASON_CRASHED] = "crashed",
+    [VD_REASON_FAILED] = "failed",
+    [VD_REASON_DAEMON] = "daemon",
+    [VD_REASON_PANICKED] = "panicked",
+};
+
+const char *
+vd_state_to_string(VdState state)
+{
+    return (guint)state < VD_STATE_LAST ? state_names[state] : "no state";
+}
+
+const char *
+vd_state_reason_to_string(VdStateReason reason)
+{
+    return (guint)reason < VD_REASON_LAST ? reason_names[reason] : "unknown";
+}
+
+gboolean
+vd_state_is_active(VdState state)
+{
+    switch (state) {
+    case VD_STATE_SHUTOFF:
+    case VD_STATE_NOSTATE:
+        return FALSE;
+    case VD_STATE_RUNNING:
+    case VD_STATE_BLOCKED:
+    case VD_STATE_PAUSED:
+    case VD_STATE_SHUTDOWN:
+    case VD_STATE_CRASHED:
+    case VD_STATE_PMSUSPENDED:
+    case VD_STATE_LAST:
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* Rows: operations; columns: states. 1 = allowed. */
+static const guint8 allowed[VD_OP_LAST][VD_STATE_LAST] = {
+    /*                nost run blk pau shd off cra pms */
+    [VD_OP_START] = {1, 0, 0, 0, 0, 1, 0, 0},
+    [VD_OP_SHUTDOWN] = {0, 1, 1, 1, 0, 0, 0, 1},
+    [VD_OP_DESTROY] = {0, 1, 1, 1, 1, 0, 1, 1},
+    [VD_OP_REBOOT] = {0, 1, 1, 0, 0, 0, 0, 0},
+    [VD_OP_RESET] = {0, 1, 1, 1, 1, 0, 1, 0},
+    [VD_OP_SUSPEND] = {0, 1, 1, 0, 0, 0, 0, 0},
+    [VD_OP_RESUME] = {0, 0, 0, 1, 0, 0, 0, 0},
+    [VD_OP_CONSOLE] = {0, 1, 1, 1, 1, 0, 1, 1},
+};
+
+gboolean
+vd_state_check_op(VdState state, VdOp op, GError **error)
+{
+    if ((guint)state < VD_STATE_LAST && (guint)op < VD_OP_LAST && allowed[op][state])
+        return TRUE;
+
+    const char *why;
+    switch (op) {
+    case VD_OP_START:
+        why = "domain is already running";
+        break;
+    case VD_OP_RESUME:
+        why = vd_state_is_active(state) ? "domain is not paused" : "domain is not running";
+        break;
+    case VD_OP_SUSPEND:
+        why = state == VD_STATE_PAUSED ? "domain is already paused" : "domain is not running";
+        break;
+    case VD_OP_SHUTDOWN:
+    case VD_OP_REBOOT:
+        why = state == VD_STATE_SHUTDOWN ? "domain is already shutting down" : "domain is not running";
+        break;
+    case VD_OP_DESTROY:
+    case VD_OP_RESET:
+    case VD_OP_CONSOLE:
+    case VD_OP_LAST:
+        why = "domain is not running";
+        break;
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE, "Requested operation is not valid: %s",
+                why);
+    return FALSE;
+}

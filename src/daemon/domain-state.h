@@ -1,0 +1,59 @@
+/* The state machine of a domain: virsh's states and reasons, and the table
+ * of which operation each state allows. */
+#pragma once
+
+#include <glib.h>
+
+typedef enum {
+    VD_STATE_NOSTATE,
+    VD_STATE_RUNNING,
+    VD_STATE_BLOCKED,
+    VD_STATE_PAUSED,
+    VD_STATE_SHUTDOWN,      /* "in shutdown": the guest powered off, QEMU still there */
+    VD_STATE_SHUTOFF,
+    VD_STATE_CRASHED,
+    VD_STATE_PMSUSPENDED,
+    VD_STATE_LAST
+} VdState;
+
+/* Reasons, one namespace for all states (virsh prints them after the state). */
+typedef enum {
+    VD_REASON_UNKNOWN,
+    VD_REASON_BOOTED,        /* running */
+    VD_REASON_UNPAUSED,      /* running */
+    VD_REASON_USER,          /* paused, in shutdown */
+    VD_REASON_STARTING_UP,   /* paused: QEMU started with -S, not yet resumed */
+    VD_REASON_SHUTTING_DOWN, /* paused: on_poweroff=preserve */
+    VD_REASON_IOERROR,       /* paused */
+    VD_REASON_SHUTDOWN,      /* shut off: the guest powered off */
+    VD_REASON_DESTROYED,     /* shut off: destroy */
+    VD_REASON_CRASHED,       /* shut off: QEMU died on its own */
+    VD_REASON_FAILED,        /* shut off: start failed */
+    VD_REASON_DAEMON,        /* shut off: found dead when the daemon started */
+    VD_REASON_PANICKED,      /* crashed, paused */
+    VD_REASON_LAST
+} VdStateReason;
+
+const char *vd_state_to_string(VdState state);
+const char *vd_state_reason_to_string(VdStateReason reason);
+
+/* Operations the API offers on a domain. */
+typedef enum {
+    VD_OP_START,
+    VD_OP_SHUTDOWN,
+    VD_OP_DESTROY,
+    VD_OP_REBOOT,
+    VD_OP_RESET,
+    VD_OP_SUSPEND,
+    VD_OP_RESUME,
+    VD_OP_CONSOLE,
+    VD_OP_LAST
+} VdOp;
+
+/* TRUE when @op is allowed in @state; else sets VD_ERROR_INVALID_STATE
+ * with virsh's wording ("Requested operation is not valid: domain is not
+ * running"). */
+gboolean vd_state_check_op(VdState state, VdOp op, GError **error);
+
+/* Whether a QEMU process exists in this state. */
+gboolean vd_state_is_active(VdState state);

@@ -1,0 +1,118 @@
+/* virtd: the daemon's entry point. Parses options, probes the host once,
+ * loads definitions, re-attaches to running guests, serves the API. */
+#include <glib-unix.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "daemon/api.h"
+#include "daemon/domain-process.h"
+#include "daemon/host-probe.h"
+#include "util/vd-error.h"
+
+static gboolean verbose;
+
+static GLogWriterOutput
+log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+    const char *message = NULL;
+    for (gsize i = 0; i < n_fields; i++)
+        if (g_str_equal(fields[i].key, "MESSAGE"))
+            message = fields[i].value;
+    if ((level & G_LOG_LEVEL_DEBUG) && !verbose)
+        return G_LOG_WRITER_HANDLED;
+    const char *tag = (level & G_LOG_LEVEL_ERROR)      ? "error"
+                      : (level & G_LOG_LEVEL_CRITICAL) ? "critical"
+                      : (level & G_LOG_LEVEL_WARNING)  ? "warning"
+                      : (level & G_LOG_LEVEL_MESSAGE)  ? "notice"
+                      : (level & G_LOG_LEVEL_INFO)     ? "info"
+                                                       : "debug";
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S.%f");
+    stamp[23] = 0; /* milliseconds */
+    fprintf(stderr, "%s virtd[%d] %s: %s\n", stamp, (int)getpid(), tag, message ? message : "");
+    fflush(stderr);
+    return G_LOG_WRITER_HANDLED;
+}
+
+static gboolean
+on_quit_signal(gpointer data)
+{
+    VdDaemon *d = data;
+    g_info("signal received, stopping (running guests keep running)");
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_REMOVE;
+}
+
+int
+main(int argc, char **argv)
+{
+    g_autofree char *root = NULL;
+    g_autofree char *group = NULL;
+    gboolean version = FALSE;
+    GOptionEntry entries[] = {
+        {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
+         "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
+        {"socket-group", 'g', 0, G_OPTION_ARG_STRING, &group,
+         "Make the API socket 0660 and owned by GROUP (default: 0600, root only)", "GROUP"},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
+        {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+        {NULL}};
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- the virtd virtualization daemon");
+    g_autoptr(GError) error = NULL;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        fprintf(stderr, "virtd: %s\n", error->message);
+        return 2;
+    }
+    if (version) {
+        printf("virtd %s\n", VD_VERSION);
+        return 0;
+    }
+    g_log_set_writer_func(log_writer, NULL, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    VdDaemon d = {.socket_group = -1};
+    if (group) {
+        struct group *gr = getgrnam(group);
+        if (!gr) {
+            fprintf(stderr, "virtd: unknown group '%s' for --socket-group\n", group);
+            return 2;
+        }
+        d.socket_group = (int)gr->gr_gid;
+    }
+    d.paths = vd_paths_new(root);
+    if (!vd_paths_ensure(d.paths, &error)) {
+        fprintf(stderr, "virtd: %s\n", error->message);
+        return 1;
+    }
+
+    d.qemu_binary = vd_qemu_default_binary();
+    d.caps = vd_qemu_caps_get(d.qemu_binary, d.paths->cache_dir, &d.caps_error);
+    if (!d.caps)
+        g_warning("QEMU '%s' is not usable: %s", d.qemu_binary, d.caps_error->message);
+    d.kvm = vd_host_kvm_probe(d.paths);
+    g_info("KVM: %s: %s", vd_kvm_status_to_string(d.kvm->status), d.kvm->detail);
+
+    d.domains = vd_domain_list_new(d.paths);
+    vd_domain_list_load_config(d.domains);
+    d.loop = g_main_loop_new(NULL, FALSE);
+    vd_domains_reconnect_all(&d);
+
+    if (!vd_api_start(&d, &error)) {
+        fprintf(stderr, "virtd: %s\n", error->message);
+        return 1;
+    }
+    g_info("virtd %s listening on %s", VD_VERSION, d.paths->socket_path);
+    vd_domains_autostart(&d);
+
+    g_unix_signal_add(SIGTERM, on_quit_signal, &d);
+    g_unix_signal_add(SIGINT, on_quit_signal, &d);
+    g_main_loop_run(d.loop);
+
+    vd_api_stop(&d);
+    /* Guests outlive the daemon: nothing is stopped here. */
+    return 0;
+}
