@@ -18,8 +18,7 @@ struct _VdConsole {
     guint retry_source;
     int retries;
 
-    guint8 ring[RING_SIZE];
-    gsize ring_start, ring_len;
+    char *log_path;            /* QEMU's logfile of this port: complete, even while we were away */
 
     GQueue write_queue;        /* GBytes* waiting to go to QEMU */
     gboolean writing;
@@ -30,26 +29,18 @@ struct _VdConsole {
 
 static void start_connect(VdConsole *c);
 
-static void
-ring_append(VdConsole *c, const guint8 *data, gsize len)
-{
-    for (gsize i = 0; i < len; i++) {
-        gsize pos = (c->ring_start + c->ring_len) % RING_SIZE;
-        c->ring[pos] = data[i];
-        if (c->ring_len < RING_SIZE)
-            c->ring_len++;
-        else
-            c->ring_start = (c->ring_start + 1) % RING_SIZE;
-    }
-}
-
+/* The last RING_SIZE bytes the guest printed, from QEMU's own log of the
+ * port: complete even for output from before this daemon was running. */
 static GBytes *
-ring_contents(VdConsole *c)
+backlog(VdConsole *c)
 {
-    guint8 *out = g_malloc(c->ring_len ? c->ring_len : 1);
-    for (gsize i = 0; i < c->ring_len; i++)
-        out[i] = c->ring[(c->ring_start + i) % RING_SIZE];
-    return g_bytes_new_take(out, c->ring_len);
+    g_autoptr(GFile) file = g_file_new_for_path(c->log_path);
+    g_autoptr(GFileInputStream) in = g_file_read(file, NULL, NULL);
+    if (!in)
+        return g_bytes_new(NULL, 0);
+    if (!g_seekable_seek(G_SEEKABLE(in), -RING_SIZE, G_SEEK_END, NULL, NULL))
+        g_seekable_seek(G_SEEKABLE(in), 0, G_SEEK_SET, NULL, NULL);
+    return g_input_stream_read_bytes(G_INPUT_STREAM(in), RING_SIZE, NULL, NULL);
 }
 
 static void
@@ -127,7 +118,6 @@ read_done(GObject *source, GAsyncResult *res, gpointer data)
         session_detach(c, TRUE);
         return;
     }
-    ring_append(c, c->read_buf, (gsize)n);
     if (c->session &&
         soup_websocket_connection_get_state(c->session) == SOUP_WEBSOCKET_STATE_OPEN)
         soup_websocket_connection_send_binary(c->session, c->read_buf, (gsize)n);
@@ -182,9 +172,10 @@ start_connect(VdConsole *c)
 }
 
 VdConsole *
-vd_console_new(const char *socket_path, const char *domain_name)
+vd_console_new(const char *socket_path, const char *log_path, const char *domain_name)
 {
     VdConsole *c = g_new0(VdConsole, 1);
+    c->log_path = g_strdup(log_path);
     c->socket_path = g_strdup(socket_path);
     c->domain_name = g_strdup(domain_name);
     c->cancel = g_cancellable_new();
@@ -208,6 +199,7 @@ vd_console_free(VdConsole *c)
     g_queue_clear_full(&c->write_queue, (GDestroyNotify)g_bytes_unref);
     g_object_unref(c->cancel);
     g_free(c->socket_path);
+    g_free(c->log_path);
     g_free(c->domain_name);
     g_free(c);
 }
@@ -234,8 +226,8 @@ vd_console_attach(VdConsole *c, SoupWebsocketConnection *ws, gboolean force, GEr
     c->session = g_object_ref(ws);
     c->message_handler = g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), c);
     c->closed_handler = g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), c);
-    g_autoptr(GBytes) backlog = ring_contents(c);
-    if (g_bytes_get_size(backlog) > 0)
-        soup_websocket_connection_send_message(ws, SOUP_WEBSOCKET_DATA_BINARY, backlog);
+    g_autoptr(GBytes) recent = backlog(c);
+    if (recent && g_bytes_get_size(recent) > 0)
+        soup_websocket_connection_send_message(ws, SOUP_WEBSOCKET_DATA_BINARY, recent);
     return TRUE;
 }

@@ -2,9 +2,9 @@
  *
  * QEMU serves the guest's first serial port on a UNIX socket in the run
  * directory. The daemon stays connected to it for the domain's whole life
- * (so output never stalls QEMU and nothing is lost between sessions),
- * keeps the last 16 KiB in a ring, and relays bytes to and from at most
- * one WebSocket client: the API's console session. The same path works for
+ * (so output never stalls QEMU), and relays bytes to and from at most
+ * one WebSocket client. A new session first gets the last 16 KiB the
+ * guest printed, read from QEMU's log of the port: the API's console session. The same path works for
  * a remote client later, which a pty on the host could not offer.
  */
 #pragma once
@@ -14,12 +14,12 @@
 typedef struct _VdConsole VdConsole;
 
 /* Starts connecting to @socket_path (retrying while QEMU creates it). */
-VdConsole *vd_console_new(const char *socket_path, const char *domain_name);
+VdConsole *vd_console_new(const char *socket_path, const char *log_path, const char *domain_name);
 /* Closes the client session (with a normal close frame) and the socket. */
 void vd_console_free(VdConsole *console);
 
 gboolean vd_console_has_session(VdConsole *console);
-/* Attaches @ws as the session; the ring's content is sent first. With
+/* Attaches @ws as the session; the recent output is sent first. With
  * @force an existing session is closed; without it, fails with VD_ERROR_BUSY. */
 gboolean vd_console_attach(VdConsole *console, SoupWebsocketConnection *ws, gboolean force,
                            GError **error);

@@ -786,8 +786,9 @@ start_continue(StartOp *op)
         vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
     VdDaemon *d = daemon_of(dom);
     g_autofree char *console_path = socket_path(d, dom, "console");
+    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->def->name);
     if (g_file_test(console_path, G_FILE_TEST_EXISTS))
-        dom->console = vd_console_new(console_path, dom->def->name);
+        dom->console = vd_console_new(console_path, console_log, dom->def->name);
     save_status(dom);
     op->done(dom, NULL, op->user_data);
     vd_domain_obj_unref(op->dom);
@@ -855,8 +856,9 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
         }
         VdDaemon *d = daemon_of(dom);
         g_autofree char *console_path = socket_path(d, dom, "console");
+        g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->def->name);
         if (g_file_test(console_path, G_FILE_TEST_EXISTS))
-            dom->console = vd_console_new(console_path, dom->def->name);
+            dom->console = vd_console_new(console_path, console_log, dom->def->name);
         vd_qmp_command(qmp, "query-status", NULL, reconnect_status_reply, vd_domain_obj_ref(dom));
     }
 }

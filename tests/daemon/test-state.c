@@ -1,0 +1,101 @@
+/* The state machine table and the error table, checked as data. */
+#include <string.h>
+
+#include "daemon/domain-state.h"
+#include "util/vd-error.h"
+
+typedef struct {
+    VdState state;
+    VdOp op;
+    gboolean allowed;
+    const char *message;
+} Case;
+
+static const Case cases[] = {
+    {VD_STATE_SHUTOFF, VD_OP_START, TRUE, NULL},
+    {VD_STATE_RUNNING, VD_OP_START, FALSE, "Requested operation is not valid: domain is already running"},
+    {VD_STATE_PAUSED, VD_OP_START, FALSE, "Requested operation is not valid: domain is already running"},
+    {VD_STATE_SHUTOFF, VD_OP_SHUTDOWN, FALSE, "Requested operation is not valid: domain is not running"},
+    {VD_STATE_RUNNING, VD_OP_SHUTDOWN, TRUE, NULL},
+    {VD_STATE_SHUTDOWN, VD_OP_SHUTDOWN, FALSE, "Requested operation is not valid: domain is already shutting down"},
+    {VD_STATE_SHUTOFF, VD_OP_DESTROY, FALSE, "Requested operation is not valid: domain is not running"},
+    {VD_STATE_CRASHED, VD_OP_DESTROY, TRUE, NULL},
+    {VD_STATE_PAUSED, VD_OP_DESTROY, TRUE, NULL},
+    {VD_STATE_RUNNING, VD_OP_SUSPEND, TRUE, NULL},
+    {VD_STATE_PAUSED, VD_OP_SUSPEND, FALSE, "Requested operation is not valid: domain is already paused"},
+    {VD_STATE_SHUTOFF, VD_OP_SUSPEND, FALSE, "Requested operation is not valid: domain is not running"},
+    {VD_STATE_PAUSED, VD_OP_RESUME, TRUE, NULL},
+    {VD_STATE_RUNNING, VD_OP_RESUME, FALSE, "Requested operation is not valid: domain is not paused"},
+    {VD_STATE_SHUTOFF, VD_OP_RESUME, FALSE, "Requested operation is not valid: domain is not running"},
+    {VD_STATE_RUNNING, VD_OP_REBOOT, TRUE, NULL},
+    {VD_STATE_PAUSED, VD_OP_REBOOT, FALSE, "Requested operation is not valid: domain is not running"},
+    {VD_STATE_PAUSED, VD_OP_RESET, TRUE, NULL},
+    {VD_STATE_SHUTOFF, VD_OP_RESET, FALSE, "Requested operation is not valid: domain is not running"},
+    {VD_STATE_RUNNING, VD_OP_CONSOLE, TRUE, NULL},
+    {VD_STATE_SHUTOFF, VD_OP_CONSOLE, FALSE, "Requested operation is not valid: domain is not running"},
+};
+
+static void
+test_state_table(void)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        gboolean ok = vd_state_check_op(cases[i].state, cases[i].op, &error);
+        g_test_message("case %u: %s op %d", i, vd_state_to_string(cases[i].state), cases[i].op);
+        g_assert_cmpint(ok, ==, cases[i].allowed);
+        if (!ok) {
+            g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_STATE);
+            g_assert_cmpstr(error->message, ==, cases[i].message);
+        } else {
+            g_assert_no_error(error);
+        }
+    }
+}
+
+static void
+test_state_strings(void)
+{
+    /* virsh's spellings: scripts parse them ("shut off" is two words). */
+    g_assert_cmpstr(vd_state_to_string(VD_STATE_SHUTOFF), ==, "shut off");
+    g_assert_cmpstr(vd_state_to_string(VD_STATE_SHUTDOWN), ==, "in shutdown");
+    g_assert_cmpstr(vd_state_to_string(VD_STATE_BLOCKED), ==, "idle");
+    g_assert_cmpstr(vd_state_reason_to_string(VD_REASON_DESTROYED), ==, "destroyed");
+    g_assert_cmpstr(vd_state_reason_to_string(VD_REASON_CRASHED), ==, "crashed");
+    for (int s = 0; s < VD_STATE_LAST; s++)
+        g_assert_nonnull(vd_state_to_string((VdState)s));
+    for (int r = 0; r < VD_REASON_LAST; r++)
+        g_assert_nonnull(vd_state_reason_to_string((VdStateReason)r));
+    g_assert_false(vd_state_is_active(VD_STATE_SHUTOFF));
+    g_assert_true(vd_state_is_active(VD_STATE_CRASHED));
+}
+
+static void
+test_error_table(void)
+{
+    /* Every code has a distinct wire name that maps back to it. */
+    for (int c = 0; c < VD_ERROR_N_CODES; c++) {
+        const char *name = vd_error_code_to_string((VdErrorCode)c);
+        g_assert_nonnull(name);
+        g_assert_cmpint(vd_error_code_from_string(name), ==, c);
+        guint status = vd_error_code_http_status((VdErrorCode)c);
+        g_assert_cmpuint(status, >=, 400);
+        g_assert_cmpuint(status, <, 600);
+        g_assert_cmpint(vd_error_code_exit_status((VdErrorCode)c), >=, 1);
+    }
+    g_assert_cmpuint(vd_error_code_http_status(VD_ERROR_NO_DOMAIN), ==, 404);
+    g_assert_cmpuint(vd_error_code_http_status(VD_ERROR_TOO_LARGE), ==, 413);
+    g_assert_cmpuint(vd_error_code_http_status(VD_ERROR_INVALID_STATE), ==, 409);
+    g_assert_cmpint(vd_error_code_exit_status(VD_ERROR_NO_DOMAIN), ==, 4);
+    g_assert_cmpint(vd_error_code_exit_status(VD_ERROR_INVALID_STATE), ==, 6);
+    g_assert_cmpint(vd_error_code_from_string("no-such-code"), ==, VD_ERROR_INTERNAL);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/daemon/state/table", test_state_table);
+    g_test_add_func("/daemon/state/strings", test_state_strings);
+    g_test_add_func("/util/error/table", test_error_table);
+    return g_test_run();
+}

@@ -1,0 +1,95 @@
+/* util/: names, UUIDs, units, atomic writes. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "util/vd-error.h"
+#include "util/vd-file.h"
+#include "util/vd-names.h"
+#include "util/vd-units.h"
+
+static void
+test_names(void)
+{
+    const char *good[] = {"web1", "a,b \"c'd", "ünïcode", "x.y-z_1"};
+    const char *bad[] = {"", "a/b", "..", ".hidden", "-opt", "tab\there", "nl\n", "del\x7f"};
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GError) error = NULL;
+        g_assert_true(vd_name_validate(good[i], "domain name", &error));
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        g_assert_false(vd_name_validate(bad[i], "domain name", &error));
+        g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
+        g_assert_nonnull(strstr(error->message, "domain name"));
+    }
+    g_autofree char *longname = g_strnfill(201, 'a');
+    g_autoptr(GError) error = NULL;
+    g_assert_false(vd_name_validate(longname, "domain name", &error));
+}
+
+static void
+test_uuid(void)
+{
+    char out[37];
+    g_assert_true(vd_uuid_parse("4DEA22B31D52D8F32516782E98AB3FA0", out));
+    g_assert_cmpstr(out, ==, "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
+    g_assert_true(vd_uuid_parse("4dea22b3-1d52-d8f3-2516-782e98ab3fa0", out));
+    g_assert_false(vd_uuid_parse("4dea22b3-1d52-d8f3-2516-782e98ab3fa", out));
+    g_assert_false(vd_uuid_parse("zzea22b3-1d52-d8f3-2516-782e98ab3fa0", out));
+    vd_uuid_generate(out);
+    char again[37];
+    g_assert_true(vd_uuid_parse(out, again));
+    g_assert_cmpstr(out, ==, again);
+}
+
+static void
+test_units(void)
+{
+    guint64 b;
+    g_assert_true(vd_size_parse("2G", "KiB", &b, NULL));
+    g_assert_cmpuint(b, ==, 2ULL << 30);
+    g_assert_true(vd_size_parse("512MB", "KiB", &b, NULL));
+    g_assert_cmpuint(b, ==, 512000000ULL);
+    g_assert_true(vd_size_parse("1024", "KiB", &b, NULL));
+    g_assert_cmpuint(b, ==, 1024ULL * 1024);
+    g_autoptr(GError) e1 = NULL, e2 = NULL, e3 = NULL;
+    g_assert_false(vd_size_parse("12X", "KiB", &b, &e1));
+    g_assert_nonnull(strstr(e1->message, "'X'"));
+    g_assert_false(vd_size_parse("abc", "KiB", &b, &e2));
+    g_assert_false(vd_size_parse("99999999999999999999", NULL, &b, &e3));
+}
+
+static void
+test_atomic_write(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("vd-test-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "f.xml", NULL);
+    g_autofree char *text = NULL;
+    g_assert_true(vd_file_write_atomic(path, "one", -1, 0600, NULL));
+    g_assert_true(vd_file_write_atomic(path, "two", -1, 0600, NULL));
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "two");
+    /* No temporary file is left behind. */
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name(d))
+        n++;
+    g_assert_cmpint(n, ==, 1);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *bad = g_build_filename(dir, "missing", "f.xml", NULL);
+    g_assert_false(vd_file_write_atomic(bad, "x", -1, 0600, &error));
+    g_assert_error(error, VD_ERROR, VD_ERROR_INTERNAL);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/util/names", test_names);
+    g_test_add_func("/util/uuid", test_uuid);
+    g_test_add_func("/util/units", test_units);
+    g_test_add_func("/util/atomic-write", test_atomic_write);
+    return g_test_run();
+}
