@@ -158,6 +158,7 @@ typedef struct {
     gboolean shareable;
     guint boot_order;        /* <boot order=>, 0 when absent */
     char *serial;
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdDiskDef;
 
 typedef struct {
@@ -168,6 +169,7 @@ typedef struct {
     int target_port;         /* -1 when absent */
     char *target_type;       /* serial: isa-serial...; console: serial, virtio; channel: virtio */
     char *target_name;       /* channel: org.qemu.guest_agent.0 */
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdChrDef;
 
 typedef struct {
@@ -177,6 +179,7 @@ typedef struct {
     char *source;            /* network name, bridge name or host device */
     guint boot_order;
     char *target_dev;        /* live only: host tap name */
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdNetDef;
 
 typedef struct {
@@ -186,6 +189,7 @@ typedef struct {
     char *listen;            /* address, NULL = 127.0.0.1 */
     char *passwd;
     int websocket;           /* -1 when absent */
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdGraphicsDef;
 
 typedef struct {
@@ -193,25 +197,30 @@ typedef struct {
     guint vram_kib;          /* 0 when absent */
     guint heads;
     gboolean primary;
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdVideoDef;
 
 typedef struct {
     VdInputType type;
     VdInputBus bus;
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdInputDef;
 
 typedef struct {
     char *model;             /* virtio, none */
     guint period;            /* stats period seconds, 0 = absent */
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdMemballoonDef;
 
 typedef struct {
     char *model;             /* virtio */
     char *backend;           /* /dev/urandom, /dev/random */
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdRngDef;
 
 typedef struct {
     char *model;             /* isa, pvpanic, hyperv ... */
+    xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdPanicDef;
 
 /* Something in the XML virtd keeps but does not act on. */
@@ -341,5 +350,84 @@ char *vd_domain_def_format(const VdDomainDef *def, VdDomainFormatFlags flags);
 
 /* Convenience: parse -> defaults -> validate. */
 VdDomainDef *vd_domain_def_new_from_xml(const char *xml, gssize len, GError **error);
+
+/* ---- Additions beyond the first contract ------------------------------ */
+
+/* An empty definition with every device array allocated (the arrays own
+ * and free their elements), virt_type kvm, id -1, on_reboot restart, all
+ * other values zero/NULL. vd_domain_def_apply_defaults() turns it into a
+ * minimal machine once a name and memory are set; format works on it
+ * without any document (def->doc NULL). */
+VdDomainDef *vd_domain_def_new(void);
+
+/* Devices.
+ *
+ * Each typed device keeps in @xml a detached copy of the element it was
+ * parsed from (NULL for a device built in code). Format starts from that
+ * copy, writes the typed fields into it and puts it into <devices>, so the
+ * attributes and children virtd does not know survive; the typed fields
+ * always win. To add a device: vd_<x>_def_new(), fill in the typed fields,
+ * g_ptr_array_add() it to the def, then vd_domain_def_apply_defaults()
+ * (MAC, bus, serial/console pairing ...) and vd_domain_def_validate().
+ * To remove one: g_ptr_array_remove_index() (the array frees it).
+ *
+ * Values meaning "not given, defaults decide": VdDiskDef.bus, VdInputDef.bus
+ * and VdVideoDef.model set to their _LAST value (what the _new()
+ * constructors and the parser leave when the XML has no value). After
+ * vd_domain_def_apply_defaults() they are never _LAST.
+ *
+ * All _free() functions accept NULL; _copy() is deep (xml included). */
+VdDiskDef *vd_disk_def_new(void);                 /* file disk, bus unset */
+void vd_disk_def_free(VdDiskDef *disk);
+VdDiskDef *vd_disk_def_copy(const VdDiskDef *disk);
+VdChrDef *vd_chr_def_new(VdChrType type);          /* target_port -1 */
+void vd_chr_def_free(VdChrDef *chr);
+VdChrDef *vd_chr_def_copy(const VdChrDef *chr);
+VdNetDef *vd_net_def_new(VdNetType type);
+void vd_net_def_free(VdNetDef *net);
+VdNetDef *vd_net_def_copy(const VdNetDef *net);
+VdGraphicsDef *vd_graphics_def_new(VdGraphicsType type); /* autoport, websocket -1 */
+void vd_graphics_def_free(VdGraphicsDef *graphics);
+VdGraphicsDef *vd_graphics_def_copy(const VdGraphicsDef *graphics);
+VdVideoDef *vd_video_def_new(void);               /* model unset */
+void vd_video_def_free(VdVideoDef *video);
+VdVideoDef *vd_video_def_copy(const VdVideoDef *video);
+VdInputDef *vd_input_def_new(VdInputType type);    /* bus unset */
+void vd_input_def_free(VdInputDef *input);
+VdInputDef *vd_input_def_copy(const VdInputDef *input);
+VdMemballoonDef *vd_memballoon_def_new(const char *model);
+void vd_memballoon_def_free(VdMemballoonDef *balloon);
+VdMemballoonDef *vd_memballoon_def_copy(const VdMemballoonDef *balloon);
+VdRngDef *vd_rng_def_new(const char *backend);     /* model virtio */
+void vd_rng_def_free(VdRngDef *rng);
+VdRngDef *vd_rng_def_copy(const VdRngDef *rng);
+VdPanicDef *vd_panic_def_new(const char *model);
+void vd_panic_def_free(VdPanicDef *panic);
+VdPanicDef *vd_panic_def_copy(const VdPanicDef *panic);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdDiskDef, vd_disk_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdChrDef, vd_chr_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdNetDef, vd_net_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdGraphicsDef, vd_graphics_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdVideoDef, vd_video_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdInputDef, vd_input_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdMemballoonDef, vd_memballoon_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdRngDef, vd_rng_def_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdPanicDef, vd_panic_def_free)
+
+/* The bus libvirt infers from a disk target name: vd* virtio, sd* sata,
+ * hd* ide, fd* fdc, ub* usb; VD_DISK_BUS_LAST when the prefix says
+ * nothing. For attach-disk and install, which take a target only. */
+VdDiskBus vd_disk_bus_for_target(const char *target_dev);
+
+/* Recomputes @unsupported from what format would write now. @unsupported
+ * is filled by parse; call this after removing or replacing devices in
+ * the typed arrays (a removed <hostdev> no longer blocks start, a removed
+ * disk no longer reports its unknown <iotune>). */
+void vd_domain_def_update_unsupported(VdDomainDef *def);
+
+/* The string tables (vd_disk_bus_to_string() ...) are in domain-enums.h,
+ * included here so that one include gives the whole model. */
+#include "conf/domain-enums.h"
 
 G_END_DECLS

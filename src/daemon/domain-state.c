@@ -75,7 +75,7 @@ vd_state_check_op(VdState state, VdOp op, GError **error)
     if ((guint)state < VD_STATE_LAST && (guint)op < VD_OP_LAST && allowed[op][state])
         return TRUE;
 
-    const char *why;
+    const char *why = "domain is not running";
     switch (op) {
     case VD_OP_START:
         why = "domain is already running";

@@ -1,0 +1,442 @@
+/* What virtd keeps but does not act on, and whether that blocks start.
+ *
+ * libvirt's domain XML is far larger than what virtd models. Nothing a
+ * user wrote is dropped (format works on the parsed document), but define
+ * must say what it will ignore and start must refuse what would make the
+ * guest see a different machine than the XML describes. This file is the
+ * one place that decides, element by element and attribute by attribute.
+ *
+ * The rule, per class:
+ *
+ *   TYPED   virtd reads it into VdDomainDef and writes it back. Its
+ *           attributes and children are looked up in the table in turn.
+ *   KEEP    kept verbatim and never reported: data for applications
+ *           (<metadata>), settings that ask for nothing
+ *           (<seclabel type='none'>, <loader secure='no'>) and libvirt's
+ *           own defaults that its dumpxml always writes (<vcpu
+ *           placement='static'>, <cpu match='exact'>, <link state='up'>).
+ *   WARN    kept, reported by define, ignored by start, because the guest
+ *           sees the same machine without it: host-side tuning and
+ *           placement (cputune, numatune, memtune, blkiotune, iothreads,
+ *           vcpu cpuset), device addresses and aliases (QEMU assigns its
+ *           own; guests find devices by type), security labels, power
+ *           management, lock failure policy, timer tick policies, disk
+ *           cache/discard tuning, buses QEMU creates by itself
+ *           (usb/pci/sata/scsi/ide/fdc/virtio-serial controllers), display
+ *           protocol options (SPICE image compression ...).
+ *   REFUSE  kept and reported; start refuses the domain until it is
+ *           removed: anything that adds a device (hostdev, filesystem,
+ *           tpm, sound, redirdev, smartcard, watchdog, vsock ...), changes
+ *           the CPU (cpu features, numa), the firmware tables (sysinfo,
+ *           smbios, hyperv enlightenments, secure boot) or the memory
+ *           layout (memoryBacking, maxMemory), or confidential computing
+ *           (launchSecurity). Everything not in the table is REFUSE: an
+ *           element virtd has never heard of may change anything.
+ *
+ * Paths are the generic element path without indexes ("/domain/devices/
+ * disk/driver/@cache"); '*' matches one step. Elements whose class depends
+ * on a value (controller type, timer name ...) are reported with that
+ * value ("/domain/devices/controller[@type='usb']") so that each kind
+ * appears once.
+ */
+#include "conf/domain-private.h"
+
+#include <string.h>
+
+typedef enum {
+    C_REFUSE, /* default: not in the table */
+    C_TYPED,
+    C_KEEP,
+    C_WARN,
+} Class;
+
+/* For elements: may set *suffix (g_malloc'ed) to the discriminating value. */
+typedef Class (*ElemClassify)(const xmlNode *node, char **suffix);
+typedef Class (*AttrClassify)(const char *value);
+
+typedef struct {
+    const char *path;
+    Class cls;
+    ElemClassify elem;
+    AttrClassify attr;
+} Rule;
+
+static Class
+classify_by_attr(const xmlNode *node, const char *attr, const char *const *warn,
+                 const char *const *keep, char **suffix)
+{
+    g_autofree char *v = vd_xml_prop(node, attr);
+
+    if (keep && v && g_strv_contains(keep, v))
+        return C_KEEP;
+    if (v)
+        *suffix = g_strdup_printf("[@%s='%s']", attr, v);
+    return (v && g_strv_contains(warn, v)) ? C_WARN : C_REFUSE;
+}
+
+static Class
+classify_controller(const xmlNode *node, char **suffix)
+{
+    static const char *const bus[] = {"usb",  "pci", "virtio-serial", "sata",
+                                      "scsi", "ide", "fdc",           NULL};
+    return classify_by_attr(node, "type", bus, NULL, suffix);
+}
+
+static Class
+classify_timer(const xmlNode *node, char **suffix)
+{
+    /* Tick policies and the presence of legacy timers change timekeeping
+     * precision, not the devices an OS depends on. */
+    static const char *const tuning[] = {"rtc", "pit", "hpet", "kvmclock", NULL};
+    return classify_by_attr(node, "name", tuning, NULL, suffix);
+}
+
+static Class
+classify_seclabel(const xmlNode *node, char **suffix)
+{
+    g_autofree char *type = vd_xml_prop(node, "type");
+    g_autofree char *model = vd_xml_prop(node, "model");
+
+    if (g_strcmp0(type, "none") == 0 || g_strcmp0(model, "none") == 0)
+        return C_KEEP;
+    return C_WARN;
+}
+
+static Class
+classify_smm(const xmlNode *node, char **suffix)
+{
+    g_autofree char *state = vd_xml_prop(node, "state");
+
+    /* QEMU enables SMM by default on x86 machines. */
+    if (!state || g_str_equal(state, "on"))
+        return C_WARN;
+    *suffix = g_strdup_printf("[@state='%s']", state);
+    return C_REFUSE;
+}
+
+static Class
+classify_smbios(const xmlNode *node, char **suffix)
+{
+    static const char *const emulate[] = {"emulate", NULL};
+    return classify_by_attr(node, "mode", emulate, NULL, suffix);
+}
+
+static Class
+attr_secure(const char *value)
+{
+    return g_str_equal(value, "no") ? C_KEEP : C_REFUSE;
+}
+
+/* Attributes whose libvirt default value is written by libvirt itself in
+ * every dumpxml: the default is silent, anything else is reported. */
+static Class
+attr_placement(const char *value)
+{
+    return g_str_equal(value, "static") ? C_KEEP : C_WARN;
+}
+
+static Class
+attr_cpu_match(const char *value)
+{
+    return g_str_equal(value, "exact") ? C_KEEP : C_WARN;
+}
+
+static Class
+attr_cpu_fallback(const char *value)
+{
+    return g_str_equal(value, "allow") ? C_KEEP : C_WARN;
+}
+
+static Class
+classify_link(const xmlNode *node, char **suffix)
+{
+    g_autofree char *state = vd_xml_prop(node, "state");
+
+    if (!state || g_str_equal(state, "up"))
+        return C_KEEP;
+    *suffix = g_strdup_printf("[@state='%s']", state);
+    return C_REFUSE;
+}
+
+static Class
+attr_rng_backend(const char *value)
+{
+    return g_str_equal(value, "random") ? C_TYPED : C_REFUSE;
+}
+
+static Class
+attr_driver_name(const char *value)
+{
+    return g_str_equal(value, "qemu") ? C_TYPED : C_REFUSE;
+}
+
+static Class
+attr_listen_type(const char *value)
+{
+    return g_str_equal(value, "address") ? C_TYPED : C_WARN;
+}
+
+/* One rule per entry reads better as a table. */
+/* clang-format off */
+#define T(p) {p, C_TYPED, NULL, NULL}
+#define K(p) {p, C_KEEP, NULL, NULL}
+#define W(p) {p, C_WARN, NULL, NULL}
+#define E(p, fn) {p, C_REFUSE, fn, NULL}
+#define A(p, fn) {p, C_REFUSE, NULL, fn}
+
+#define DEV "/domain/devices/"
+#define CHR(d) \
+    T(DEV d), T(DEV d "/@type"), T(DEV d "/@tty"), \
+    T(DEV d "/source"), T(DEV d "/source/@path"), T(DEV d "/source/@mode"), \
+    T(DEV d "/source/@append"), \
+    /* tcp/udp: refused by type in check_startable, kept as written */ \
+    T(DEV d "/source/@host"), T(DEV d "/source/@service"), \
+    W(DEV d "/source/seclabel"), \
+    T(DEV d "/target"), T(DEV d "/target/@type"), T(DEV d "/target/@port"), \
+    T(DEV d "/target/@name"), W(DEV d "/target/@state"), W(DEV d "/target/model"), \
+    W(DEV d "/log"), W(DEV d "/protocol")
+
+static const Rule rules[] = {
+    T("/domain"), T("/domain/@type"), T("/domain/@id"),
+    T("/domain/name"), T("/domain/uuid"), T("/domain/title"), T("/domain/description"),
+    K("/domain/metadata"),
+    T("/domain/memory"), T("/domain/memory/@unit"), W("/domain/memory/@dumpCore"),
+    T("/domain/currentMemory"), T("/domain/currentMemory/@unit"),
+    T("/domain/vcpu"), T("/domain/vcpu/@current"), A("/domain/vcpu/@placement", attr_placement),
+    W("/domain/vcpu/@cpuset"),
+    W("/domain/iothreads"), W("/domain/iothreadids"), W("/domain/cputune"),
+    W("/domain/numatune"), W("/domain/memtune"), W("/domain/blkiotune"),
+    W("/domain/resource"), W("/domain/perf"),
+
+    T("/domain/os"), T("/domain/os/@firmware"),
+    T("/domain/os/type"), T("/domain/os/type/@arch"), T("/domain/os/type/@machine"),
+    T("/domain/os/boot"), T("/domain/os/boot/@dev"),
+    T("/domain/os/bootmenu"), T("/domain/os/bootmenu/@enable"), W("/domain/os/bootmenu/@timeout"),
+    T("/domain/os/kernel"), T("/domain/os/initrd"), T("/domain/os/cmdline"),
+    T("/domain/os/loader"), T("/domain/os/loader/@readonly"), T("/domain/os/loader/@type"),
+    A("/domain/os/loader/@secure", attr_secure), W("/domain/os/loader/@stateless"),
+    W("/domain/os/loader/@format"),
+    T("/domain/os/nvram"), W("/domain/os/nvram/@template"), W("/domain/os/nvram/@format"),
+    E("/domain/os/smbios", classify_smbios),
+
+    T("/domain/features"), T("/domain/features/acpi"), T("/domain/features/apic"),
+    T("/domain/features/pae"), T("/domain/features/vmport"), T("/domain/features/vmport/@state"),
+    E("/domain/features/smm", classify_smm),
+
+    T("/domain/cpu"), T("/domain/cpu/@mode"), T("/domain/cpu/@check"),
+    A("/domain/cpu/@match", attr_cpu_match), W("/domain/cpu/@migratable"),
+    T("/domain/cpu/model"), A("/domain/cpu/model/@fallback", attr_cpu_fallback),
+    T("/domain/cpu/topology"), T("/domain/cpu/topology/@sockets"),
+    T("/domain/cpu/topology/@dies"), T("/domain/cpu/topology/@cores"),
+    T("/domain/cpu/topology/@threads"),
+
+    T("/domain/clock"), T("/domain/clock/@offset"),
+    E("/domain/clock/timer", classify_timer),
+
+    T("/domain/on_poweroff"), T("/domain/on_reboot"), T("/domain/on_crash"),
+    W("/domain/on_lockfailure"), W("/domain/pm"),
+    E("/domain/seclabel", classify_seclabel),
+
+    T("/domain/devices"), T(DEV "emulator"),
+    W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"), W(DEV "audio"),
+    E(DEV "controller", classify_controller),
+
+    T(DEV "disk"), T(DEV "disk/@type"), T(DEV "disk/@device"), W(DEV "disk/@snapshot"),
+    T(DEV "disk/driver"), A(DEV "disk/driver/@name", attr_driver_name),
+    T(DEV "disk/driver/@type"), T(DEV "disk/driver/@cache"),
+    W(DEV "disk/driver/@io"), W(DEV "disk/driver/@discard"), W(DEV "disk/driver/@detect_zeroes"),
+    W(DEV "disk/driver/@error_policy"), W(DEV "disk/driver/@rerror_policy"),
+    W(DEV "disk/driver/@iothread"), W(DEV "disk/driver/@copy_on_read"),
+    T(DEV "disk/source"), T(DEV "disk/source/@file"), T(DEV "disk/source/@dev"),
+    T(DEV "disk/source/@dir"), T(DEV "disk/source/@pool"), T(DEV "disk/source/@volume"),
+    /* network disks: refused by type in check_startable, kept as written */
+    T(DEV "disk/source/@protocol"), T(DEV "disk/source/@name"), T(DEV "disk/source/host"),
+    T(DEV "disk/source/host/@name"), T(DEV "disk/source/host/@port"),
+    W(DEV "disk/source/@startupPolicy"), W(DEV "disk/source/seclabel"),
+    T(DEV "disk/target"), T(DEV "disk/target/@dev"), T(DEV "disk/target/@bus"),
+    W(DEV "disk/target/@tray"),
+    T(DEV "disk/boot"), T(DEV "disk/boot/@order"),
+    T(DEV "disk/readonly"), T(DEV "disk/shareable"), T(DEV "disk/serial"),
+    W(DEV "disk/iotune"), W(DEV "disk/backingStore"),
+
+    T(DEV "interface"), T(DEV "interface/@type"), W(DEV "interface/@trustGuestRxFilters"),
+    T(DEV "interface/mac"), T(DEV "interface/mac/@address"),
+    T(DEV "interface/source"), T(DEV "interface/source/@network"),
+    T(DEV "interface/source/@bridge"), T(DEV "interface/source/@dev"),
+    W(DEV "interface/source/@mode"), W(DEV "interface/source/@portgroup"),
+    T(DEV "interface/model"), T(DEV "interface/model/@type"),
+    T(DEV "interface/target"), T(DEV "interface/target/@dev"),
+    W(DEV "interface/target/@managed"),
+    T(DEV "interface/boot"), T(DEV "interface/boot/@order"),
+    W(DEV "interface/bandwidth"), W(DEV "interface/filterref"), W(DEV "interface/virtualport"),
+    W(DEV "interface/tune"), W(DEV "interface/script"), W(DEV "interface/backend"),
+    E(DEV "interface/link", classify_link),
+
+    CHR("serial"), CHR("console"), CHR("channel"),
+
+    T(DEV "graphics"), T(DEV "graphics/@type"), T(DEV "graphics/@port"),
+    T(DEV "graphics/@autoport"), T(DEV "graphics/@listen"), T(DEV "graphics/@passwd"),
+    T(DEV "graphics/@websocket"), W(DEV "graphics/@keymap"), W(DEV "graphics/@sharePolicy"),
+    W(DEV "graphics/@passwdValidTo"), W(DEV "graphics/@connected"), W(DEV "graphics/@tlsPort"),
+    W(DEV "graphics/@defaultMode"),
+    T(DEV "graphics/listen"), A(DEV "graphics/listen/@type", attr_listen_type),
+    T(DEV "graphics/listen/@address"), W(DEV "graphics/listen/@network"),
+    W(DEV "graphics/listen/@socket"),
+    W(DEV "graphics/image"), W(DEV "graphics/jpeg"), W(DEV "graphics/zlib"),
+    W(DEV "graphics/playback"), W(DEV "graphics/streaming"), W(DEV "graphics/clipboard"),
+    W(DEV "graphics/mouse"), W(DEV "graphics/filetransfer"), W(DEV "graphics/channel"),
+
+    T(DEV "video"), T(DEV "video/model"), T(DEV "video/model/@type"),
+    T(DEV "video/model/@vram"), T(DEV "video/model/@heads"), T(DEV "video/model/@primary"),
+
+    T(DEV "input"), T(DEV "input/@type"), T(DEV "input/@bus"),
+
+    T(DEV "memballoon"), T(DEV "memballoon/@model"), T(DEV "memballoon/stats"),
+    T(DEV "memballoon/stats/@period"),
+
+    T(DEV "rng"), T(DEV "rng/@model"), T(DEV "rng/backend"),
+    A(DEV "rng/backend/@model", attr_rng_backend), W(DEV "rng/rate"),
+
+    T(DEV "panic"), T(DEV "panic/@model"),
+};
+
+#undef T
+#undef K
+#undef W
+#undef E
+#undef A
+/* clang-format on */
+
+static gboolean
+path_matches(const char *pattern, const char *path)
+{
+    while (*pattern && *path) {
+        if (pattern[0] == '*' && (pattern[1] == '/' || pattern[1] == 0)) {
+            const char *slash = strchr(path, '/');
+            if (!slash)
+                return pattern[1] == 0;
+            path = slash;
+            pattern++;
+            continue;
+        }
+        if (*pattern != *path)
+            return FALSE;
+        pattern++;
+        path++;
+    }
+    return *pattern == 0 && *path == 0;
+}
+
+static const Rule *
+find_rule(const char *path)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(rules); i++) {
+        if (path_matches(rules[i].path, path))
+            return &rules[i];
+    }
+    return NULL;
+}
+
+/* The name used in paths: prefix:name for namespaced elements and
+ * attributes, {href}name for a default namespace, so that no foreign
+ * element can pass for a libvirt one. */
+static char *
+qualified_name(const xmlNs *ns, const xmlChar *name)
+{
+    if (!ns)
+        return g_strdup((const char *)name);
+    if (ns->prefix)
+        return g_strdup_printf("%s:%s", ns->prefix, name);
+    return g_strdup_printf("{%s}%s", ns->href ? (const char *)ns->href : "", name);
+}
+
+typedef struct {
+    GPtrArray *list;
+    GHashTable *seen; /* path -> VdUnsupported* in list */
+} Scan;
+
+static void
+report(Scan *scan, const char *path, Class cls)
+{
+    VdUnsupported *u = g_hash_table_lookup(scan->seen, path);
+
+    if (u) {
+        u->guest_visible |= cls == C_REFUSE;
+        return;
+    }
+    u = g_new0(VdUnsupported, 1);
+    u->path = g_strdup(path);
+    u->guest_visible = cls == C_REFUSE;
+    g_ptr_array_add(scan->list, u);
+    g_hash_table_insert(scan->seen, u->path, u);
+}
+
+static void
+scan_element(Scan *scan, const xmlNode *node, const char *parent_path)
+{
+    g_autofree char *qname = qualified_name(node->ns, node->name);
+    g_autofree char *path = g_strdup_printf("%s/%s", parent_path, qname);
+    g_autofree char *suffix = NULL;
+    const Rule *rule = find_rule(path);
+    Class cls = rule ? rule->cls : C_REFUSE;
+
+    if (rule && rule->elem)
+        cls = rule->elem(node, &suffix);
+    if (cls == C_KEEP)
+        return;
+    if (cls != C_TYPED) {
+        g_autofree char *shown = g_strconcat(path, suffix, NULL);
+        report(scan, shown, cls);
+        return;
+    }
+
+    for (const xmlAttr *a = node->properties; a; a = a->next) {
+        g_autofree char *aname = qualified_name(a->ns, a->name);
+        g_autofree char *apath = g_strdup_printf("%s/@%s", path, aname);
+        const Rule *ar = find_rule(apath);
+        Class acls = ar ? ar->cls : C_REFUSE;
+
+        if (ar && ar->attr) {
+            g_autofree char *v = vd_xml_prop(node, (const char *)a->name);
+            acls = ar->attr(v ? v : "");
+        }
+        if (acls == C_WARN || acls == C_REFUSE)
+            report(scan, apath, acls);
+    }
+    for (const xmlNode *c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE)
+            scan_element(scan, c, path);
+    }
+}
+
+GPtrArray *
+vd_domain_unsupported_scan(const xmlNode *root)
+{
+    Scan scan = {
+        .list = g_ptr_array_new_with_free_func((GDestroyNotify)vd_unsupported_free),
+        .seen = g_hash_table_new(g_str_hash, g_str_equal),
+    };
+
+    if (root)
+        scan_element(&scan, root, "");
+    g_hash_table_unref(scan.seen);
+    return scan.list;
+}
+
+void
+vd_unsupported_free(VdUnsupported *u)
+{
+    if (!u)
+        return;
+    g_free(u->path);
+    g_free(u);
+}
+
+VdUnsupported *
+vd_unsupported_copy(const VdUnsupported *src)
+{
+    VdUnsupported *u = g_new0(VdUnsupported, 1);
+    u->path = g_strdup(src->path);
+    u->guest_visible = src->guest_visible;
+    return u;
+}

@@ -1,0 +1,518 @@
+/* Step 3 of conf/: checks across fields, and what start must refuse.
+ *
+ * Three questions with three answers:
+ *  - vd_domain_def_validate(): is this a correct definition? (define
+ *    refuses it otherwise; libvirt would too)
+ *  - vd_domain_def_check_startable(): can virtd run it as written? A
+ *    correct definition may use things virtd does not implement yet; it
+ *    is stored, and start says what to remove.
+ *  - vd_domain_def_warnings(): what define tells the user it keeps but
+ *    ignores (the list from domain-unsupported.c).
+ * Messages name the element, the value and the fix.
+ */
+#include "conf/domain-private.h"
+
+#include <string.h>
+
+#include "util/vd-error.h"
+#include "util/vd-names.h"
+
+#define VD_MAX_VCPUS 255
+
+static gboolean fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+fail(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, VD_ERROR, VD_ERROR_XML, msg);
+    return FALSE;
+}
+
+static gboolean
+mac_is_valid(const char *mac, gboolean *multicast)
+{
+    guint bytes[6];
+    char end;
+
+    if (!mac || strlen(mac) != 17)
+        return FALSE;
+    for (int i = 0; i < 17; i++) {
+        if ((i % 3 == 2) ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
+            return FALSE;
+    }
+    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &bytes[0], &bytes[1], &bytes[2], &bytes[3],
+               &bytes[4], &bytes[5], &end) != 6)
+        return FALSE;
+    *multicast = (bytes[0] & 1) != 0;
+    return TRUE;
+}
+
+static gboolean
+validate_general(const VdDomainDef *def, GError **error)
+{
+    char canon[37];
+
+    if (!def->name)
+        return fail(error, "missing <name>: every domain needs a name");
+    if (!vd_name_validate(def->name, "domain name", error))
+        return FALSE;
+    if (def->uuid[0] && (!vd_uuid_parse(def->uuid, canon) || strcmp(canon, def->uuid) != 0))
+        return fail(error,
+                    "invalid uuid '%s': expected the canonical form such as "
+                    "4dea22b3-1d52-d8f3-2516-782e98ab3fa0",
+                    def->uuid);
+    if (def->memory_kib == 0)
+        return fail(error, "missing <memory>: give the guest's memory, e.g. "
+                           "<memory unit='MiB'>1024</memory>");
+    if (def->current_memory_kib > def->memory_kib)
+        return fail(error,
+                    "currentMemory %" G_GUINT64_FORMAT
+                    " KiB is larger than memory %" G_GUINT64_FORMAT
+                    " KiB: raise <memory> or lower <currentMemory>",
+                    def->current_memory_kib, def->memory_kib);
+    if (def->vcpus == 0)
+        return fail(error, "<vcpu> must be at least 1");
+    if (def->vcpus > VD_MAX_VCPUS)
+        return fail(error, "<vcpu> %u is more than the maximum of %d vCPUs", def->vcpus,
+                    VD_MAX_VCPUS);
+    if (def->vcpus_current == 0)
+        return fail(error, "<vcpu current=> must be at least 1");
+    if (def->vcpus_current > def->vcpus)
+        return fail(error,
+                    "vcpu current %u is larger than vcpu %u: raise <vcpu> or lower its "
+                    "current= attribute",
+                    def->vcpus_current, def->vcpus);
+    if (def->os.type && !g_str_equal(def->os.type, "hvm")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "unsupported os type '%s' in <os><type>: QEMU guests use <type>hvm</type>",
+                    def->os.type);
+        return FALSE;
+    }
+    if (def->cpu.sockets) {
+        guint64 n =
+            (guint64)def->cpu.sockets * MAX(def->cpu.dies, 1) * def->cpu.cores * def->cpu.threads;
+        if (n != def->vcpus)
+            return fail(
+                error,
+                "<cpu><topology> sockets=%u dies=%u cores=%u threads=%u gives %" G_GUINT64_FORMAT
+                " vCPUs but <vcpu> is %u: make them match",
+                def->cpu.sockets, MAX(def->cpu.dies, 1), def->cpu.cores, def->cpu.threads, n,
+                def->vcpus);
+    }
+    return TRUE;
+}
+
+static gboolean
+check_boot_order(GHashTable *orders, guint order, GError **error)
+{
+    if (order == 0)
+        return TRUE;
+    if (g_hash_table_contains(orders, GUINT_TO_POINTER(order)))
+        return fail(error,
+                    "boot order %u is used by more than one device: give each "
+                    "<boot order=> a different number",
+                    order);
+    g_hash_table_add(orders, GUINT_TO_POINTER(order));
+    return TRUE;
+}
+
+static gboolean
+validate_boot(const VdDomainDef *def, GError **error)
+{
+    g_autoptr(GHashTable) orders = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdDiskDef *d = g_ptr_array_index(def->disks, i);
+        if (!check_boot_order(orders, d->boot_order, error))
+            return FALSE;
+    }
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *n = g_ptr_array_index(def->interfaces, i);
+        if (!check_boot_order(orders, n->boot_order, error))
+            return FALSE;
+    }
+    if (def->os.nboot > 0 && g_hash_table_size(orders) > 0)
+        return fail(error, "per-device boot elements cannot be used together with os/boot "
+                           "elements: remove <os><boot dev=> or the devices' <boot order=>");
+    return TRUE;
+}
+
+static gboolean
+validate_disks(const VdDomainDef *def, GError **error)
+{
+    g_autoptr(GHashTable) targets = g_hash_table_new(g_str_hash, g_str_equal);
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdDiskDef *d = g_ptr_array_index(def->disks, i);
+        const char *bus = vd_disk_bus_to_string(d->bus);
+        gboolean removable =
+            d->device == VD_DISK_DEVICE_CDROM || d->device == VD_DISK_DEVICE_FLOPPY;
+
+        if (!d->target_dev || !*d->target_dev)
+            return fail(error, "missing <target dev=> in <disk>: name the disk as the guest "
+                               "sees it, e.g. <target dev='vda' bus='virtio'/>");
+        for (const char *p = d->target_dev; *p; p++) {
+            if (!g_ascii_isalnum(*p))
+                return fail(error,
+                            "invalid disk target '%s' in <target dev=>: use letters and "
+                            "digits such as vda or sdb",
+                            d->target_dev);
+        }
+        if (g_hash_table_contains(targets, d->target_dev))
+            return fail(error,
+                        "duplicate disk target '%s': each <disk> needs its own "
+                        "<target dev=>",
+                        d->target_dev);
+        g_hash_table_add(targets, d->target_dev);
+        if (!bus)
+            return fail(error,
+                        "cannot tell which bus disk '%s' is on: add bus= to its <target> "
+                        "(virtio, sata, scsi, ide, usb or fdc)",
+                        d->target_dev);
+        if (!removable && d->type != VD_DISK_TYPE_NETWORK && !d->source_file && !d->source_volume)
+            return fail(error, "disk '%s' has no <source>: only a cdrom or floppy may be empty",
+                        d->target_dev);
+        if (d->type == VD_DISK_TYPE_VOLUME && removable == FALSE &&
+            (!d->source_pool || !d->source_volume))
+            return fail(error, "disk '%s' of type 'volume' needs <source pool= volume=>",
+                        d->target_dev);
+        if (d->device == VD_DISK_DEVICE_CDROM && d->bus == VD_DISK_BUS_VIRTIO)
+            return fail(error,
+                        "cdrom '%s' cannot be on bus 'virtio' (virtio disks have no "
+                        "removable media): use bus='sata', 'scsi' or 'ide'",
+                        d->target_dev);
+        if ((d->device == VD_DISK_DEVICE_FLOPPY) != (d->bus == VD_DISK_BUS_FDC))
+            return fail(error,
+                        "disk '%s': a floppy must be on bus 'fdc' and bus 'fdc' only "
+                        "takes floppies",
+                        d->target_dev);
+    }
+    return TRUE;
+}
+
+static gboolean
+validate_interfaces(const VdDomainDef *def, GError **error)
+{
+    g_autoptr(GHashTable) macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *n = g_ptr_array_index(def->interfaces, i);
+        const char *type = vd_net_type_to_string(n->type);
+        gboolean multicast = FALSE;
+
+        if (n->mac) {
+            g_autofree char *lower = g_ascii_strdown(n->mac, -1);
+
+            if (!mac_is_valid(n->mac, &multicast))
+                return fail(error,
+                            "invalid MAC address '%s' in <interface><mac address=>: "
+                            "expected six hex pairs like 52:54:00:12:34:56",
+                            n->mac);
+            if (multicast)
+                return fail(error,
+                            "MAC address '%s' in <interface><mac address=> is a "
+                            "multicast address: the first byte must be even",
+                            n->mac);
+            if (g_hash_table_contains(macs, lower))
+                return fail(error,
+                            "duplicate MAC address '%s': each <interface> needs its own "
+                            "<mac address=>",
+                            n->mac);
+            g_hash_table_add(macs, g_steal_pointer(&lower));
+        }
+        if ((n->type == VD_NET_NETWORK || n->type == VD_NET_BRIDGE || n->type == VD_NET_DIRECT) &&
+            (!n->source || !*n->source))
+            return fail(error, "interface type '%s' needs <source %s=>", type,
+                        n->type == VD_NET_NETWORK  ? "network"
+                        : n->type == VD_NET_BRIDGE ? "bridge"
+                                                   : "dev");
+    }
+    return TRUE;
+}
+
+static gboolean
+validate_chr(const VdChrDef *c, const char *kind, GError **error)
+{
+    const char *type = vd_chr_type_to_string(c->type);
+    gboolean auto_path = g_str_equal(kind, "channel") && c->type == VD_CHR_UNIX;
+
+    if ((c->type == VD_CHR_FILE || (c->type == VD_CHR_UNIX && !auto_path)) &&
+        (!c->path || !*c->path))
+        return fail(error, "<%s type='%s'> needs <source path=>", kind, type);
+    if (c->path && *c->path && c->type != VD_CHR_PTY && !g_path_is_absolute(c->path))
+        return fail(error, "<%s><source path='%s'> must be an absolute path", kind, c->path);
+    return TRUE;
+}
+
+static gboolean
+validate_chrs(const VdDomainDef *def, GError **error)
+{
+    g_autoptr(GHashTable) ports = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+    for (guint i = 0; i < def->serials->len; i++) {
+        const VdChrDef *c = g_ptr_array_index(def->serials, i);
+        if (!validate_chr(c, "serial", error))
+            return FALSE;
+        if (c->target_port >= 0) {
+            if (g_hash_table_contains(ports, GINT_TO_POINTER(c->target_port + 1)))
+                return fail(error,
+                            "two <serial> devices use target port %d: give each "
+                            "<target port=> a different number",
+                            c->target_port);
+            g_hash_table_add(ports, GINT_TO_POINTER(c->target_port + 1));
+        }
+    }
+    for (guint i = 0; i < def->consoles->len; i++) {
+        if (!validate_chr(g_ptr_array_index(def->consoles, i), "console", error))
+            return FALSE;
+    }
+    for (guint i = 0; i < def->channels->len; i++) {
+        if (!validate_chr(g_ptr_array_index(def->channels, i), "channel", error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+validate_display(const VdDomainDef *def, GError **error)
+{
+    guint primaries = 0;
+
+    for (guint i = 0; i < def->graphics->len; i++) {
+        const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
+        if (!g->autoport && g->type == VD_GRAPHICS_VNC && (g->port < 5900 || g->port > 65535))
+            return fail(error,
+                        "<graphics type='vnc' port='%d'> is out of range: use a port from "
+                        "5900 to 65535, or autoport='yes'",
+                        g->port);
+        if (g->websocket < -1 || g->websocket == 0 || g->websocket > 65535)
+            return fail(error, "<graphics websocket='%d'> is out of range: use 1 to 65535",
+                        g->websocket);
+    }
+    for (guint i = 0; i < def->videos->len; i++) {
+        const VdVideoDef *v = g_ptr_array_index(def->videos, i);
+        if (v->primary)
+            primaries++;
+        if (v->model == VD_VIDEO_NONE && def->videos->len > 1)
+            return fail(error, "<video><model type='none'> cannot be combined with other "
+                               "<video> devices");
+    }
+    if (primaries > 1)
+        return fail(error, "more than one <video> has primary='yes': only one can be primary");
+    return TRUE;
+}
+
+static gboolean
+validate_rngs(const VdDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->rngs->len; i++) {
+        const VdRngDef *r = g_ptr_array_index(def->rngs, i);
+        if (r->backend && !g_path_is_absolute(r->backend))
+            return fail(error,
+                        "<rng><backend model='random'> '%s' must be an absolute path "
+                        "such as /dev/urandom",
+                        r->backend);
+    }
+    return TRUE;
+}
+
+gboolean
+vd_domain_def_validate(const VdDomainDef *def, GError **error)
+{
+    return validate_general(def, error) && validate_boot(def, error) &&
+           validate_disks(def, error) && validate_interfaces(def, error) &&
+           validate_chrs(def, error) && validate_display(def, error) && validate_rngs(def, error);
+}
+
+/* ---- check_startable ---- */
+
+static gboolean refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+refuse(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "unsupported configuration: %s", msg);
+    return FALSE;
+}
+
+/* "/domain/os/loader/@secure" -> element "domain/os/loader", attribute
+ * "secure"; "/domain/devices/hostdev" -> element "domain/devices/hostdev". */
+static char *
+describe_path(const char *path)
+{
+    const char *p = path[0] == '/' ? path + 1 : path;
+    const char *at = strstr(p, "/@");
+
+    if (at)
+        return g_strdup_printf("attribute '%s' of <%.*s>", at + 2, (int)(at - p), p);
+    return g_strdup_printf("element <%s>", p);
+}
+
+static gboolean
+startable_lifecycle(const char *name, VdLifecycleAction a, GError **error)
+{
+    switch (a) {
+    case VD_LIFECYCLE_DESTROY:
+    case VD_LIFECYCLE_RESTART:
+        return TRUE;
+    case VD_LIFECYCLE_RENAME_RESTART:
+    case VD_LIFECYCLE_PRESERVE:
+    case VD_LIFECYCLE_COREDUMP_DESTROY:
+    case VD_LIFECYCLE_COREDUMP_RESTART:
+    case VD_LIFECYCLE_LAST:
+        break;
+    }
+    return refuse(error, "<%s>%s</%s> is not supported yet: use destroy or restart", name,
+                  vd_lifecycle_action_to_string(a), name);
+}
+
+static gboolean
+startable_chr(const VdChrDef *c, const char *kind, GError **error)
+{
+    switch (c->type) {
+    case VD_CHR_PTY:
+    case VD_CHR_FILE:
+    case VD_CHR_UNIX:
+    case VD_CHR_NULL:
+        break;
+    case VD_CHR_STDIO:
+    case VD_CHR_TCP:
+    case VD_CHR_UDP:
+    case VD_CHR_SPICEVMC:
+    case VD_CHR_LAST:
+        return refuse(error, "<%s type='%s'> is not supported yet: use pty, file or unix", kind,
+                      vd_chr_type_to_string(c->type));
+    }
+    if (g_str_equal(kind, "console") && c->target_type && !g_str_equal(c->target_type, "serial") &&
+        !g_str_equal(c->target_type, "virtio"))
+        return refuse(error,
+                      "<console><target type='%s'> is not supported: use serial or "
+                      "virtio",
+                      c->target_type);
+    if (g_str_equal(kind, "channel") && g_strcmp0(c->target_type, "virtio") != 0)
+        return refuse(error, "<channel><target type='%s'> is not supported yet: use virtio",
+                      c->target_type ? c->target_type : "");
+    return TRUE;
+}
+
+static gboolean
+startable_devices(const VdDomainDef *def, GError **error)
+{
+    gboolean q35 = def->os.machine && strstr(def->os.machine, "q35");
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdDiskDef *d = g_ptr_array_index(def->disks, i);
+        if (d->type == VD_DISK_TYPE_NETWORK || d->type == VD_DISK_TYPE_DIR ||
+            d->type == VD_DISK_TYPE_VOLUME)
+            return refuse(error,
+                          "disk type '%s' (disk '%s') is not supported yet: use "
+                          "<disk type='file'> or <disk type='block'>",
+                          vd_disk_type_to_string(d->type), d->target_dev);
+        if (d->device == VD_DISK_DEVICE_LUN)
+            return refuse(error,
+                          "<disk device='lun'> (disk '%s') is not supported yet: use "
+                          "device='disk'",
+                          d->target_dev);
+        if (d->bus == VD_DISK_BUS_USB)
+            return refuse(error,
+                          "disk bus 'usb' (disk '%s') is not supported yet: use virtio, "
+                          "sata, scsi or ide",
+                          d->target_dev);
+        if (d->bus == VD_DISK_BUS_IDE && q35)
+            return refuse(error,
+                          "disk '%s' is on bus 'ide' but machine '%s' has no IDE "
+                          "controller: use bus='sata'",
+                          d->target_dev, def->os.machine);
+    }
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *n = g_ptr_array_index(def->interfaces, i);
+        if (n->type != VD_NET_USER)
+            return refuse(error,
+                          "interface type '%s' is not supported yet (networking comes "
+                          "later); use <interface type='user'>",
+                          vd_net_type_to_string(n->type));
+    }
+    for (guint i = 0; i < def->graphics->len; i++) {
+        const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
+        if (g->type != VD_GRAPHICS_VNC)
+            return refuse(error,
+                          "graphics type '%s' is not supported yet: use "
+                          "<graphics type='vnc'>",
+                          vd_graphics_type_to_string(g->type));
+    }
+    for (guint i = 0; i < def->serials->len; i++) {
+        if (!startable_chr(g_ptr_array_index(def->serials, i), "serial", error))
+            return FALSE;
+    }
+    for (guint i = 0; i < def->consoles->len; i++) {
+        if (!startable_chr(g_ptr_array_index(def->consoles, i), "console", error))
+            return FALSE;
+    }
+    for (guint i = 0; i < def->channels->len; i++) {
+        if (!startable_chr(g_ptr_array_index(def->channels, i), "channel", error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vd_domain_def_check_startable(const VdDomainDef *def, GError **error)
+{
+    for (guint i = 0; def->unsupported && i < def->unsupported->len; i++) {
+        const VdUnsupported *u = g_ptr_array_index(def->unsupported, i);
+        if (u->guest_visible) {
+            g_autofree char *what = describe_path(u->path);
+            return refuse(error,
+                          "%s is not supported yet; remove it with 'vsh edit %s' to "
+                          "start this domain",
+                          what, def->name ? def->name : "");
+        }
+    }
+    if (def->os.arch && !g_str_equal(def->os.arch, "x86_64"))
+        return refuse(error,
+                      "architecture '%s' in <os><type arch=> is not supported: virtd "
+                      "runs x86_64 guests",
+                      def->os.arch);
+    if (def->clock.offset && !g_str_equal(def->clock.offset, "utc") &&
+        !g_str_equal(def->clock.offset, "localtime"))
+        return refuse(error, "<clock offset='%s'> is not supported yet: use utc or localtime",
+                      def->clock.offset);
+    if (!startable_lifecycle("on_poweroff", def->on_poweroff, error) ||
+        !startable_lifecycle("on_reboot", def->on_reboot, error) ||
+        !startable_lifecycle("on_crash", def->on_crash, error))
+        return FALSE;
+    return startable_devices(def, error);
+}
+
+GPtrArray *
+vd_domain_def_warnings(const VdDomainDef *def)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+    for (guint i = 0; def->unsupported && i < def->unsupported->len; i++) {
+        const VdUnsupported *u = g_ptr_array_index(def->unsupported, i);
+        g_autofree char *what = describe_path(u->path);
+
+        if (u->guest_visible)
+            g_ptr_array_add(out, g_strdup_printf("%s is kept but not supported yet: the domain "
+                                                 "cannot start until it is removed",
+                                                 what));
+        else
+            g_ptr_array_add(out, g_strdup_printf("%s is kept but ignored: it does not change "
+                                                 "what the guest sees",
+                                                 what));
+    }
+    return out;
+}
