@@ -15,8 +15,11 @@ typedef enum {
     VD_KVM_USABLE,          /* ran at hardware speed */
     VD_KVM_ABSENT,          /* no /dev/kvm */
     VD_KVM_NO_ACCESS,       /* cannot open /dev/kvm */
-    VD_KVM_SLOW,            /* guest kernel code runs, but emulated: far too slow */
-    VD_KVM_BROKEN,          /* ioctls failed, the probe crashed or timed out */
+    VD_KVM_SLOW,            /* guest kernel code runs, but emulated: far too slow
+                             * (also when the loop does not finish in time:
+                             * detail then says the progress is unknown) */
+    VD_KVM_BROKEN,          /* ioctls failed, the vCPU stopped with an error, the
+                             * probe crashed, or no VM could be created in time */
 } VdKvmStatus;
 
 typedef struct {
@@ -28,8 +31,10 @@ typedef struct {
 void vd_kvm_probe_free(VdKvmProbe *probe);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdKvmProbe, vd_kvm_probe_free)
 
-/* Runs the probe (blocks for at most ~2 s). @dev is "/dev/kvm" or a test
- * override. Never fails: problems are a status. */
+/* Runs the probe (blocks for at most ~2.5 s: about 1 s when KVM is slow,
+ * tens of ms on hardware). @dev is "/dev/kvm" or a test override. Never
+ * fails: problems are a status. Forks: call it from a worker thread or at
+ * start-up, not in a loop. */
 VdKvmProbe *vd_kvm_probe_run(const char *dev);
 
 const char *vd_kvm_status_to_string(VdKvmStatus status);

@@ -14,6 +14,9 @@ typedef struct {
     gboolean has_tcg_accel;
 } VdQemuCaps;
 
+/* Empty caps (machines and devices allocated, nothing in them): for
+ * callers that build caps by hand, such as tests. */
+VdQemuCaps *vd_qemu_caps_new(void);
 void vd_qemu_caps_free(VdQemuCaps *caps);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdQemuCaps, vd_qemu_caps_free)
 
@@ -21,11 +24,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdQemuCaps, vd_qemu_caps_free)
  * copy matches the binary (path, size, mtime, ctime), else by running the
  * binary (`-machine none -qmp stdio`, query-version, query-machines,
  * qom-list-types) and caching the result as JSON. Blocking: call it from a
- * worker thread or at start-up. */
+ * worker thread or at start-up (at most 20 s: a binary that does not
+ * answer fails with VD_ERROR_TIMEOUT). @binary may be a name looked up in
+ * PATH; @cache_dir may be NULL (no cache). */
 VdQemuCaps *vd_qemu_caps_get(const char *binary, const char *cache_dir, GError **error);
+/* The same with another deadline than 20 s for running the binary. */
+VdQemuCaps *vd_qemu_caps_get_with_timeout(const char *binary, const char *cache_dir,
+                                          guint timeout_ms, GError **error);
 
 gboolean vd_qemu_caps_has_machine(const VdQemuCaps *caps, const char *machine);
 gboolean vd_qemu_caps_has_device(const VdQemuCaps *caps, const char *driver);
 
-/* The default emulator: $VIRTD_QEMU if set, else qemu-system-x86_64 in PATH. */
+/* The default emulator: $VIRTD_QEMU if set, else qemu-system-x86_64 in
+ * PATH; NULL when there is none. */
 char *vd_qemu_default_binary(void);

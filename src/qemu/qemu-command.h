@@ -24,10 +24,53 @@ typedef struct {
     const char *accel;               /* "tcg" or "kvm" */
 } VdQemuRunPaths;
 
-/* argv[0] is the emulator. Fails with VD_ERROR_UNSUPPORTED when the
- * definition asks for something this QEMU (caps) lacks, naming it. */
+/* argv[0] is the emulator (<emulator>, else caps->binary); the array is
+ * NULL-terminated, so argv->pdata can go to g_subprocess_newv(). Fails
+ * with VD_ERROR_UNSUPPORTED when the definition asks for something this
+ * QEMU (caps) or virtd lacks, naming it, and VD_ERROR_INVALID_ARG for
+ * malformed values (relative paths, bad MAC, bad VNC listen address ...).
+ *
+ * What the daemon must do around it:
+ * - resolve disk formats first: VD_DISK_FORMAT_NONE is passed as raw;
+ *   resolve type='volume' disks to source_file;
+ * - for type network/bridge/ethernet interfaces, create the tap named in
+ *   target_dev (QEMU opens it by name, script=no);
+ * - after start, before "cont": set the VNC password with QMP set_password
+ *   (argv only says password=on), read the VNC port with query-vnc when
+ *   autoport (argv lets QEMU pick the first free of 5900-5999), apply
+ *   <currentMemory> with balloon and the balloon stats period with qom-set
+ *   guest-stats-polling-interval on /machine/peripheral/balloon0;
+ * - connect to the pty serials (vd_qemu_pty_socket_path) and unix channels
+ *   (vd_qemu_channel_socket_path) QEMU listens on.
+ *
+ * Names on the QEMU side: disks are device "disk-<target>" with format
+ * node "<target>-format"; interfaces "net<N>" (netdev "hostnet<N>");
+ * serials "serial<N>" (chardev "charserial<N>"); consoles "console<N>";
+ * channels "channel<N>"; videos "video<N>"; inputs "input<N>"; the balloon
+ * "balloon0"; RNGs "rng<N>"; the USB controller "usb". N is the index in
+ * the definition's list. */
 GPtrArray *vd_qemu_build_argv(const VdDomainDef *def, const VdQemuCaps *caps,
                               const VdQemuRunPaths *paths, GError **error);
 
-/* Quotes an argv for logs and golden files: one argument per line. */
+/* Quotes an argv for logs and golden files: one argument per line, with
+ * backslashes, newlines, tabs and other control characters C-escaped so that
+ * every argument stays on its line. */
 char *vd_qemu_argv_to_string(const GPtrArray *argv);
+
+/* The unix socket QEMU listens on for the pty-type character device
+ * @alias ("serial0" is paths->console_socket_path itself; others are
+ * "<console_socket_path>.<alias>", e.g. ".serial1", ".console0",
+ * ".channel2"). NULL when paths has no console_socket_path. */
+char *vd_qemu_pty_socket_path(const VdQemuRunPaths *paths, const char *alias);
+
+/* The unix socket of channel @index of type unix: its <source path>, else
+ * "<guest_agent_dir>/<name>.agent" for org.qemu.guest_agent.0 and
+ * "<guest_agent_dir>/<name>.<target name>" for others. NULL when the
+ * channel is not a unix one or has neither. */
+char *vd_qemu_channel_socket_path(const VdDomainDef *def, guint index,
+                                  const VdQemuRunPaths *paths);
+
+/* QMP names of a disk: the device id ("disk-vda") and the format node
+ * ("vda-format"), e.g. for blockdev-change-medium or device_del. */
+char *vd_qemu_disk_device_id(const VdDiskDef *disk);
+char *vd_qemu_disk_node_name(const VdDiskDef *disk);

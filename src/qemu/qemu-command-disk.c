@@ -1,0 +1,370 @@
+/* Disks: a -blockdev pair (protocol node + format node) and a -device.
+ *
+ * Why -blockdev and not -drive: -drive is a key=value string where a path
+ * with a comma needs escaping in one place and not in another; -blockdev
+ * and -device take JSON, so a path is just a JSON string. Node names and
+ * device ids derive from the target ("vda-format", "disk-vda") so that the
+ * daemon can address a disk over QMP later (media change, hot-unplug)
+ * without remembering anything.
+ *
+ * Addresses come from the target name as libvirt derives them (hdc is IDE
+ * bus 1 unit 0, sdb is SATA port 1 or SCSI target 1).
+ */
+#include <string.h>
+
+#include "qemu/qemu-command-priv.h"
+#include "util/vd-error.h"
+
+#define MAX_TARGET_LEN 20
+
+static const char *
+bus_name(VdDiskBus bus)
+{
+    switch (bus) {
+    case VD_DISK_BUS_VIRTIO:
+        return "virtio";
+    case VD_DISK_BUS_SATA:
+        return "sata";
+    case VD_DISK_BUS_SCSI:
+        return "scsi";
+    case VD_DISK_BUS_IDE:
+        return "ide";
+    case VD_DISK_BUS_USB:
+        return "usb";
+    case VD_DISK_BUS_FDC:
+        return "fdc";
+    case VD_DISK_BUS_LAST:
+        break;
+    }
+    return "?";
+}
+
+/* hda -> 0, hdz -> 25, hdaa -> 26 (libvirt's virDiskNameToIndex). */
+static gboolean
+target_index(const char *target, guint *index)
+{
+    guint idx = 0;
+    gsize len = strlen(target);
+    if (len < 3 || len > MAX_TARGET_LEN)
+        return FALSE;
+    for (gsize i = 0; i < 2; i++) {
+        if (!g_ascii_islower(target[i]))
+            return FALSE;
+    }
+    for (gsize i = 2; i < len; i++) {
+        if (!g_ascii_islower(target[i]) || idx > 100000)
+            return FALSE;
+        idx = (i == 2 ? 0 : (idx + 1) * 26) + (guint)(target[i] - 'a');
+    }
+    *index = idx;
+    return TRUE;
+}
+
+/* libvirt's cache modes as blockdev cache flags and the device's
+ * write-cache property. */
+static gboolean
+cache_mode(const char *mode, gboolean *direct, gboolean *no_flush, gboolean *write_cache)
+{
+    *direct = *no_flush = FALSE;
+    *write_cache = TRUE;
+    if (g_str_equal(mode, "writeback") || g_str_equal(mode, "default"))
+        return TRUE;
+    if (g_str_equal(mode, "none")) {
+        *direct = TRUE;
+        return TRUE;
+    }
+    if (g_str_equal(mode, "writethrough")) {
+        *write_cache = FALSE;
+        return TRUE;
+    }
+    if (g_str_equal(mode, "directsync")) {
+        *direct = TRUE;
+        *write_cache = FALSE;
+        return TRUE;
+    }
+    if (g_str_equal(mode, "unsafe")) {
+        *no_flush = TRUE;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+set_cache(JsonObject *node, gboolean direct, gboolean no_flush)
+{
+    JsonObject *c = json_object_new();
+    json_object_set_boolean_member(c, "direct", direct);
+    json_object_set_boolean_member(c, "no-flush", no_flush);
+    json_object_set_object_member(node, "cache", c);
+}
+
+static gboolean
+add_controller(VdQemuCmd *cmd, gboolean *have, const char *driver, const char *id, const char *what,
+               GError **error)
+{
+    if (*have)
+        return TRUE;
+    if (!vd_qemu_cmd_need_device(cmd, driver, what, error))
+        return FALSE;
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "driver", driver);
+    json_object_set_string_member(o, "id", id);
+    vd_qemu_cmd_opt_json(cmd, "-device", o);
+    *have = TRUE;
+    return TRUE;
+}
+
+/* The -device for @disk without drive/id/bootindex, which the caller adds. */
+static JsonObject *
+disk_device(VdQemuCmd *cmd, const VdDiskDef *disk, guint index, const char *what, GError **error)
+{
+    gboolean cdrom = disk->device == VD_DISK_DEVICE_CDROM;
+    const char *driver = NULL;
+    g_autofree char *bus = NULL;
+    int unit = -1;
+
+    switch (disk->bus) {
+    case VD_DISK_BUS_VIRTIO:
+        if (cdrom) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "%s: a cdrom cannot be on bus 'virtio' (use 'sata', 'scsi' or 'ide')",
+                        what);
+            return NULL;
+        }
+        driver = "virtio-blk-pci";
+        break;
+    case VD_DISK_BUS_IDE:
+        if (!cmd->pc) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "%s: machine '%s' has no IDE controller (use bus 'sata')", what,
+                        cmd->machine);
+            return NULL;
+        }
+        if (index > 3) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: IDE has 4 units, hda to hdd",
+                        what);
+            return NULL;
+        }
+        driver = cdrom ? "ide-cd" : "ide-hd";
+        bus = g_strdup_printf("ide.%u", index / 2);
+        unit = (int)(index % 2);
+        break;
+    case VD_DISK_BUS_SATA:
+        if (index > 5) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "%s: the SATA controller has 6 ports, sda to sdf", what);
+            return NULL;
+        }
+        driver = cdrom ? "ide-cd" : "ide-hd";
+        if (cmd->q35) {
+            /* q35's built-in ICH9 AHCI controller has the id "ide". */
+            bus = g_strdup_printf("ide.%u", index);
+        } else {
+            if (!add_controller(cmd, &cmd->have_ahci, "ich9-ahci", "sata0", what, error))
+                return NULL;
+            bus = g_strdup_printf("sata0.%u", index);
+        }
+        break;
+    case VD_DISK_BUS_SCSI:
+        if (index > 255) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: virtio-scsi has 256 targets",
+                        what);
+            return NULL;
+        }
+        driver = cdrom ? "scsi-cd" : "scsi-hd";
+        if (!add_controller(cmd, &cmd->have_scsi, "virtio-scsi-pci", "scsi0", what, error))
+            return NULL;
+        bus = g_strdup("scsi0.0");
+        break;
+    case VD_DISK_BUS_USB:
+        if (cdrom) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "%s: a cdrom cannot be on bus 'usb' (use 'sata', 'scsi' or 'ide')", what);
+            return NULL;
+        }
+        driver = "usb-storage";
+        if (!vd_qemu_cmd_need_usb(cmd, what, error))
+            return NULL;
+        break;
+    case VD_DISK_BUS_FDC:
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: disk bus '%s' is not supported",
+                    what, bus_name(disk->bus));
+        return NULL;
+    case VD_DISK_BUS_LAST:
+        /* "Not given": conf's defaults always decide it before a start. */
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
+                    "%s has no bus: the definition's defaults were not applied", what);
+        return NULL;
+    }
+    if (!vd_qemu_cmd_need_device(cmd, driver, what, error))
+        return NULL;
+
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "driver", driver);
+    if (bus)
+        json_object_set_string_member(o, "bus", bus);
+    if (unit >= 0)
+        json_object_set_int_member(o, "unit", unit);
+    if (disk->bus == VD_DISK_BUS_SCSI) {
+        json_object_set_int_member(o, "channel", 0);
+        json_object_set_int_member(o, "scsi-id", index);
+        json_object_set_int_member(o, "lun", 0);
+    }
+    return o;
+}
+
+/* The protocol and format nodes of a disk with media. */
+static gboolean
+add_blockdevs(VdQemuCmd *cmd, const VdDiskDef *disk, const char *what, gboolean readonly,
+              gboolean have_cache, gboolean direct, gboolean no_flush, GError **error)
+{
+    const char *protocol = NULL;
+    switch (disk->type) {
+    case VD_DISK_TYPE_FILE:
+    case VD_DISK_TYPE_VOLUME: /* resolved to a file by the daemon (source_file) */
+        protocol = "file";
+        break;
+    case VD_DISK_TYPE_BLOCK:
+        protocol = disk->device == VD_DISK_DEVICE_CDROM ? "host_cdrom" : "host_device";
+        break;
+    case VD_DISK_TYPE_NETWORK:
+    case VD_DISK_TYPE_DIR:
+    case VD_DISK_TYPE_LAST:
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: this disk type is not supported",
+                    what);
+        return FALSE;
+    }
+    if (!vd_qemu_check_path(disk->source_file, what, error))
+        return FALSE;
+
+    const char *format = "raw";
+    switch (disk->format) {
+    case VD_DISK_FORMAT_QCOW2:
+        format = "qcow2";
+        break;
+    case VD_DISK_FORMAT_NONE: /* the daemon probes it before; raw is the safe reading */
+    case VD_DISK_FORMAT_RAW:
+    case VD_DISK_FORMAT_LAST:
+        format = "raw";
+        break;
+    }
+
+    g_autofree char *file_node = g_strdup_printf("%s-storage", disk->target_dev);
+    g_autofree char *fmt_node = vd_qemu_disk_node_name(disk);
+
+    JsonObject *f = json_object_new();
+    json_object_set_string_member(f, "driver", protocol);
+    json_object_set_string_member(f, "filename", disk->source_file);
+    json_object_set_string_member(f, "node-name", file_node);
+    json_object_set_boolean_member(f, "auto-read-only", TRUE);
+    json_object_set_string_member(f, "discard", "unmap");
+    if (readonly)
+        json_object_set_boolean_member(f, "read-only", TRUE);
+    if (have_cache)
+        set_cache(f, direct, no_flush);
+    vd_qemu_cmd_opt_json(cmd, "-blockdev", f);
+
+    JsonObject *fmt = json_object_new();
+    json_object_set_string_member(fmt, "node-name", fmt_node);
+    json_object_set_boolean_member(fmt, "read-only", readonly);
+    json_object_set_string_member(fmt, "driver", format);
+    json_object_set_string_member(fmt, "file", file_node);
+    if (have_cache)
+        set_cache(fmt, direct, no_flush);
+    vd_qemu_cmd_opt_json(cmd, "-blockdev", fmt);
+    return TRUE;
+}
+
+static gboolean
+build_disk(VdQemuCmd *cmd, const VdDiskDef *disk, GHashTable *targets, GError **error)
+{
+    guint index;
+    if (!disk->target_dev || !target_index(disk->target_dev, &index)) {
+        g_autofree char *shown = disk->target_dev ? g_strescape(disk->target_dev, NULL) : NULL;
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid disk target '%s': use a name such as vda, sdb or hdc",
+                    shown ? shown : "");
+        return FALSE;
+    }
+    g_autofree char *what = g_strdup_printf("disk '%s'", disk->target_dev);
+    if (!g_hash_table_add(targets, disk->target_dev)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "two disks have the target '%s'",
+                    disk->target_dev);
+        return FALSE;
+    }
+
+    gboolean cdrom = disk->device == VD_DISK_DEVICE_CDROM;
+    if (disk->device != VD_DISK_DEVICE_DISK && !cdrom) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: device '%s' is not supported", what,
+                    disk->device == VD_DISK_DEVICE_FLOPPY ? "floppy" : "lun");
+        return FALSE;
+    }
+    gboolean readonly = disk->readonly || cdrom;
+    if (readonly && !cdrom && (disk->bus == VD_DISK_BUS_IDE || disk->bus == VD_DISK_BUS_SATA)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s: QEMU cannot make a read-only %s hard disk (use bus 'virtio' or 'scsi')",
+                    what, bus_name(disk->bus));
+        return FALSE;
+    }
+    if (!disk->source_file && disk->type == VD_DISK_TYPE_VOLUME) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s: storage volume '%s/%s' was not resolved to a path", what,
+                    disk->source_pool ? disk->source_pool : "",
+                    disk->source_volume ? disk->source_volume : "");
+        return FALSE;
+    }
+    if (!disk->source_file && !cdrom) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s has no <source>", what);
+        return FALSE;
+    }
+    if (disk->serial && !vd_qemu_check_utf8(disk->serial, what, error))
+        return FALSE;
+
+    gboolean direct = FALSE, no_flush = FALSE, write_cache = TRUE;
+    gboolean have_cache = disk->cache != NULL;
+    if (have_cache && !cache_mode(disk->cache, &direct, &no_flush, &write_cache)) {
+        g_autofree char *shown = g_strescape(disk->cache, NULL);
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s: cache mode '%s' is not supported (use none, writeback, writethrough, "
+                    "directsync or unsafe)",
+                    what, shown);
+        return FALSE;
+    }
+
+    /* The device first: it may need a controller, which must precede it,
+     * and its checks should fail before any node is emitted. */
+    g_autoptr(JsonObject) dev = disk_device(cmd, disk, index, what, error);
+    if (!dev)
+        return FALSE;
+    if (disk->source_file &&
+        !add_blockdevs(cmd, disk, what, readonly, have_cache, direct, no_flush, error))
+        return FALSE;
+
+    g_autofree char *id = vd_qemu_disk_device_id(disk);
+    if (disk->source_file) {
+        g_autofree char *node = vd_qemu_disk_node_name(disk);
+        json_object_set_string_member(dev, "drive", node);
+    }
+    json_object_set_string_member(dev, "id", id);
+    guint bootindex = vd_qemu_cmd_bootindex(cmd, disk);
+    if (bootindex)
+        json_object_set_int_member(dev, "bootindex", bootindex);
+    if (disk->serial)
+        json_object_set_string_member(dev, "serial", disk->serial);
+    if (have_cache && disk->source_file)
+        json_object_set_string_member(dev, "write-cache", write_cache ? "on" : "off");
+    vd_qemu_cmd_opt_json(cmd, "-device", g_steal_pointer(&dev));
+    return TRUE;
+}
+
+gboolean
+vd_qemu_build_disks(VdQemuCmd *cmd, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    g_autoptr(GHashTable) targets = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; def->disks && i < def->disks->len; i++) {
+        if (!build_disk(cmd, g_ptr_array_index(def->disks, i), targets, error))
+            return FALSE;
+    }
+    return TRUE;
+}

@@ -1,0 +1,66 @@
+/* Shared by the argv builder's files (qemu-command*.c), nothing else.
+ *
+ * The builder is split by device class so that no file grows past what
+ * one can read in a sitting; they share one context and a few helpers
+ * that are the only places where arguments are appended. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "qemu/qemu-command.h"
+
+typedef struct {
+    const VdDomainDef *def;
+    const VdQemuCaps *caps;
+    const VdQemuRunPaths *paths;
+    GPtrArray *argv;
+
+    const char *machine;   /* resolved: the domain's or QEMU's default */
+    gboolean pc;           /* i440fx family: built-in PIIX IDE */
+    gboolean q35;          /* q35 family: built-in AHCI with id "ide" */
+    gboolean kvm;          /* accel=kvm (else tcg) */
+    GHashTable *bootindex; /* VdDiskDef* / VdNetDef* -> bootindex */
+
+    /* Controllers added on first use. */
+    gboolean have_usb;
+    gboolean have_ahci;
+    gboolean have_scsi;
+    gboolean have_virtio_serial;
+} VdQemuCmd;
+
+/* Appends one argument (copied). */
+void vd_qemu_cmd_arg(VdQemuCmd *cmd, const char *arg);
+/* Appends "-opt" and its value (copied). */
+void vd_qemu_cmd_opt(VdQemuCmd *cmd, const char *opt, const char *value);
+/* Appends "-opt" and @obj as compact JSON; takes ownership of @obj. */
+void vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj);
+
+/* @value with ',' doubled: the only escaping QemuOpts/keyval know. */
+char *vd_qemu_escape_opt(const char *value);
+
+/* VD_ERROR_UNSUPPORTED naming @driver and @what ("disk 'vda'") when
+ * QEMU lacks the device. */
+gboolean vd_qemu_cmd_need_device(VdQemuCmd *cmd, const char *driver, const char *what,
+                                 GError **error);
+
+/* Strings that reach QEMU must be valid UTF-8 (JSON) and free of NUL. */
+gboolean vd_qemu_check_utf8(const char *value, const char *what, GError **error);
+/* An absolute, UTF-8 path; @what names it in the error. */
+gboolean vd_qemu_check_path(const char *path, const char *what, GError **error);
+/* A path that fits in sockaddr_un. */
+gboolean vd_qemu_check_socket_path(const char *path, const char *what, GError **error);
+
+/* 0 when @dev has no boot index. */
+guint vd_qemu_cmd_bootindex(VdQemuCmd *cmd, gconstpointer dev);
+
+/* Adds the USB controller before the first USB device. */
+gboolean vd_qemu_cmd_need_usb(VdQemuCmd *cmd, const char *what, GError **error);
+
+/* The device classes, in argv order. */
+gboolean vd_qemu_build_disks(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_interfaces(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_chardevs(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_graphics(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_video(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_inputs(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_misc_devices(VdQemuCmd *cmd, GError **error);

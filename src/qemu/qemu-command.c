@@ -1,0 +1,646 @@
+/* The QEMU command line of a domain: the machine-wide options.
+ *
+ * Why typed JSON and validation here: the command line is built from what
+ * a client wrote, and a comma in a name or a path must not become a new
+ * option. -device, -blockdev, -netdev and -object are JSON built with
+ * json-glib; the options QEMU 7.2 only parses as key=value get their
+ * user-supplied values escaped (',' doubled), or are built only from
+ * values checked against a fixed character set or against QEMU's own
+ * capabilities. Plain options (-kernel, -initrd, -append, -bios, -pidfile)
+ * take their argument verbatim.
+ *
+ * Why deterministic: the same definition always yields the same argv, so
+ * tests compare it with reviewed golden files. Device classes live in
+ * qemu-command-{disk,chardev,device}.c.
+ */
+#include "qemu/qemu-command.h"
+
+#include <string.h>
+#include <sys/un.h>
+
+#include "qemu/qemu-command-priv.h"
+#include "util/vd-error.h"
+#include "util/vd-names.h"
+
+/* ---- helpers shared by the builder's files ------------------------------- */
+
+void
+vd_qemu_cmd_arg(VdQemuCmd *cmd, const char *arg)
+{
+    g_ptr_array_add(cmd->argv, g_strdup(arg));
+}
+
+void
+vd_qemu_cmd_opt(VdQemuCmd *cmd, const char *opt, const char *value)
+{
+    vd_qemu_cmd_arg(cmd, opt);
+    vd_qemu_cmd_arg(cmd, value);
+}
+
+void
+vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj)
+{
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
+    json_object_unref(obj);
+    vd_qemu_cmd_arg(cmd, opt);
+    g_ptr_array_add(cmd->argv, json_to_string(node, FALSE));
+}
+
+char *
+vd_qemu_escape_opt(const char *value)
+{
+    GString *s = g_string_sized_new(strlen(value) + 8);
+    for (const char *p = value; *p; p++) {
+        if (*p == ',')
+            g_string_append_c(s, ',');
+        g_string_append_c(s, *p);
+    }
+    return g_string_free(s, FALSE);
+}
+
+gboolean
+vd_qemu_cmd_need_device(VdQemuCmd *cmd, const char *driver, const char *what, GError **error)
+{
+    if (vd_qemu_caps_has_device(cmd->caps, driver))
+        return TRUE;
+    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                "%s needs QEMU device '%s', which QEMU %u.%u (%s) does not have", what, driver,
+                cmd->caps->version_major, cmd->caps->version_minor,
+                cmd->caps->binary ? cmd->caps->binary : "?");
+    return FALSE;
+}
+
+gboolean
+vd_qemu_check_utf8(const char *value, const char *what, GError **error)
+{
+    if (!g_utf8_validate(value, -1, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s is not valid UTF-8", what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vd_qemu_check_path(const char *path, const char *what, GError **error)
+{
+    if (!path || !*path) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s: no path given", what);
+        return FALSE;
+    }
+    if (!vd_qemu_check_utf8(path, what, error))
+        return FALSE;
+    if (!g_path_is_absolute(path)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s: '%s' is not an absolute path", what,
+                    path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vd_qemu_check_socket_path(const char *path, const char *what, GError **error)
+{
+    if (!vd_qemu_check_path(path, what, error))
+        return FALSE;
+    gsize max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
+    if (strlen(path) > max) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s: socket path '%s' is too long (%zu bytes, at most %zu)", what, path,
+                    strlen(path), max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+guint
+vd_qemu_cmd_bootindex(VdQemuCmd *cmd, gconstpointer dev)
+{
+    return GPOINTER_TO_UINT(g_hash_table_lookup(cmd->bootindex, dev));
+}
+
+gboolean
+vd_qemu_cmd_need_usb(VdQemuCmd *cmd, const char *what, GError **error)
+{
+    if (cmd->have_usb)
+        return TRUE;
+    /* xHCI where QEMU has it: UHCI makes TCG guests poll the bus. */
+    const char *driver =
+        vd_qemu_caps_has_device(cmd->caps, "qemu-xhci") ? "qemu-xhci" : "piix3-usb-uhci";
+    if (!vd_qemu_cmd_need_device(cmd, driver, what, error))
+        return FALSE;
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "driver", driver);
+    json_object_set_string_member(o, "id", "usb");
+    vd_qemu_cmd_opt_json(cmd, "-device", o);
+    cmd->have_usb = TRUE;
+    return TRUE;
+}
+
+/* ---- names the daemon shares with the builder ---------------------------- */
+
+char *
+vd_qemu_pty_socket_path(const VdQemuRunPaths *paths, const char *alias)
+{
+    if (!paths->console_socket_path)
+        return NULL;
+    if (g_str_equal(alias, "serial0"))
+        return g_strdup(paths->console_socket_path);
+    return g_strdup_printf("%s.%s", paths->console_socket_path, alias);
+}
+
+char *
+vd_qemu_disk_device_id(const VdDiskDef *disk)
+{
+    return g_strdup_printf("disk-%s", disk->target_dev);
+}
+
+char *
+vd_qemu_disk_node_name(const VdDiskDef *disk)
+{
+    return g_strdup_printf("%s-format", disk->target_dev);
+}
+
+/* ---- machine-wide options ------------------------------------------------- */
+
+static gboolean
+is_versioned_machine(const char *name)
+{
+    /* pc-i440fx-7.2, pc-q35-7.2, pc-1.0 ... */
+    const char *dash = strrchr(name, '-');
+    return dash && g_ascii_isdigit(dash[1]) && strchr(dash, '.');
+}
+
+static gboolean
+build_machine(VdQemuCmd *cmd, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    const char *machine = def->os.machine ? def->os.machine : cmd->caps->default_machine;
+
+    if (!machine) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "no machine type given and QEMU %u.%u has no default one",
+                    cmd->caps->version_major, cmd->caps->version_minor);
+        return FALSE;
+    }
+    if (!vd_qemu_caps_has_machine(cmd->caps, machine)) {
+        /* Versioned types are too many to list; name the families. */
+        g_autoptr(GString) list = g_string_new(NULL);
+        for (guint i = 0; i < cmd->caps->machines->len; i++) {
+            const char *m = g_ptr_array_index(cmd->caps->machines, i);
+            if (is_versioned_machine(m) || g_str_equal(m, "none") || g_str_has_prefix(m, "x-"))
+                continue;
+            g_string_append_printf(list, "%s%s", list->len ? ", " : "", m);
+        }
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "machine type '%s' is not supported by QEMU %u.%u (supported: %s, and "
+                    "their versioned forms such as pc-q35-%u.%u)",
+                    machine, cmd->caps->version_major, cmd->caps->version_minor, list->str,
+                    cmd->caps->version_major, cmd->caps->version_minor);
+        return FALSE;
+    }
+    cmd->machine = machine;
+    cmd->q35 = g_str_equal(machine, "q35") || g_str_has_prefix(machine, "pc-q35-");
+    cmd->pc = !cmd->q35 && (g_str_equal(machine, "pc") || g_str_has_prefix(machine, "pc-"));
+    return TRUE;
+}
+
+/* The machine option itself; pflash node names come from build_firmware. */
+static void
+emit_machine(VdQemuCmd *cmd, gboolean pflash0, gboolean pflash1)
+{
+    const VdDomainDef *def = cmd->def;
+    /* The name comes from QEMU's own list, so it has no comma to escape. */
+    g_autoptr(GString) m = g_string_new(cmd->machine);
+    g_string_append_printf(m, ",accel=%s", cmd->kvm ? "kvm" : "tcg");
+    if (cmd->pc || cmd->q35) {
+        g_string_append(m, ",usb=off");
+        if (def->features.vmport_off)
+            g_string_append(m, ",vmport=off");
+        /* libvirt semantics: ACPI only when <features><acpi/> says so. */
+        if (!def->features.acpi)
+            g_string_append(m, ",acpi=off");
+    }
+    g_string_append(m, ",dump-guest-core=off");
+    if (pflash0)
+        g_string_append(m, ",pflash0=pflash0-format");
+    if (pflash1)
+        g_string_append(m, ",pflash1=pflash1-format");
+    vd_qemu_cmd_opt(cmd, "-machine", m->str);
+}
+
+static gboolean
+build_accel(VdQemuCmd *cmd, GError **error)
+{
+    const char *accel = cmd->paths->accel;
+    if (!accel)
+        accel = cmd->def->virt_type == VD_VIRT_KVM ? "kvm" : "tcg";
+    if (g_str_equal(accel, "kvm")) {
+        cmd->kvm = TRUE;
+        if (!cmd->caps->has_kvm_accel) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "QEMU %u.%u (%s) was built without KVM support: use <domain "
+                        "type='qemu'>",
+                        cmd->caps->version_major, cmd->caps->version_minor, cmd->caps->binary);
+            return FALSE;
+        }
+    } else if (g_str_equal(accel, "tcg")) {
+        if (!cmd->caps->has_tcg_accel) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "QEMU %u.%u (%s) was built without TCG: use <domain type='kvm'>",
+                        cmd->caps->version_major, cmd->caps->version_minor, cmd->caps->binary);
+            return FALSE;
+        }
+    } else {
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "unknown accelerator '%s'", accel);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+valid_cpu_model(const char *model)
+{
+    if (!*model || strlen(model) > 64)
+        return FALSE;
+    for (const char *p = model; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+build_cpu(VdQemuCmd *cmd, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    if (!def->cpu.present)
+        return TRUE;
+    switch (def->cpu.mode) {
+    case VD_CPU_MODE_HOST_PASSTHROUGH:
+    case VD_CPU_MODE_HOST_MODEL:
+        /* TCG has no host CPU to pass through; "max" is everything TCG
+         * can emulate, the closest it gets. */
+        vd_qemu_cmd_opt(cmd, "-cpu", cmd->kvm ? "host" : "max");
+        return TRUE;
+    case VD_CPU_MODE_MAXIMUM:
+        vd_qemu_cmd_opt(cmd, "-cpu", "max");
+        return TRUE;
+    case VD_CPU_MODE_CUSTOM:
+        if (!def->cpu.model)
+            return TRUE;
+        if (!valid_cpu_model(def->cpu.model)) {
+            g_autofree char *shown = g_strescape(def->cpu.model, NULL);
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "invalid CPU model '%s': use letters, digits, '.', '_' and '-'", shown);
+            return FALSE;
+        }
+        vd_qemu_cmd_opt(cmd, "-cpu", def->cpu.model);
+        return TRUE;
+    case VD_CPU_MODE_LAST:
+        break;
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid CPU mode %d", def->cpu.mode);
+    return FALSE;
+}
+
+static gboolean
+build_memory_and_smp(VdQemuCmd *cmd, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    if (def->memory_kib < 1024) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "memory of %" G_GUINT64_FORMAT " KiB is too small (at least 1 MiB)",
+                    def->memory_kib);
+        return FALSE;
+    }
+    /* <currentMemory> is applied by the balloon once the guest runs. */
+    g_autofree char *mem = g_strdup_printf("size=%" G_GUINT64_FORMAT "k", def->memory_kib);
+    vd_qemu_cmd_opt(cmd, "-m", mem);
+
+    guint max = def->vcpus;
+    guint current = def->vcpus_current ? def->vcpus_current : max;
+    if (max == 0 || current > max) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid vCPU count: current %u, maximum %u", current, max);
+        return FALSE;
+    }
+    guint sockets = def->cpu.sockets, dies = def->cpu.dies, cores = def->cpu.cores,
+          threads = def->cpu.threads;
+    if (sockets || cores || threads) {
+        dies = dies ? dies : 1;
+        sockets = sockets ? sockets : 1;
+        cores = cores ? cores : 1;
+        threads = threads ? threads : 1;
+        if ((guint64)sockets * dies * cores * threads != max) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "CPU topology of %u sockets x %u dies x %u cores x %u threads does not "
+                        "match the %u vCPUs of <vcpu>",
+                        sockets, dies, cores, threads, max);
+            return FALSE;
+        }
+    } else {
+        sockets = max;
+        dies = cores = threads = 1;
+    }
+    g_autoptr(GString) smp = g_string_new(NULL);
+    g_string_append_printf(smp, "%u,maxcpus=%u,sockets=%u", current, max, sockets);
+    if (dies > 1)
+        g_string_append_printf(smp, ",dies=%u", dies);
+    g_string_append_printf(smp, ",cores=%u,threads=%u", cores, threads);
+    vd_qemu_cmd_opt(cmd, "-smp", smp->str);
+    return TRUE;
+}
+
+/* libvirt's rule: <boot order> on devices wins; else each <os><boot dev>
+ * gives its index to the first device of that kind. */
+static void
+assign_bootindex(VdQemuCmd *cmd)
+{
+    const VdDomainDef *def = cmd->def;
+    gboolean per_device = FALSE;
+
+    for (guint i = 0; def->disks && i < def->disks->len; i++) {
+        const VdDiskDef *d = g_ptr_array_index(def->disks, i);
+        if (d->boot_order) {
+            g_hash_table_insert(cmd->bootindex, (gpointer)d, GUINT_TO_POINTER(d->boot_order));
+            per_device = TRUE;
+        }
+    }
+    for (guint i = 0; def->interfaces && i < def->interfaces->len; i++) {
+        const VdNetDef *n = g_ptr_array_index(def->interfaces, i);
+        if (n->boot_order) {
+            g_hash_table_insert(cmd->bootindex, (gpointer)n, GUINT_TO_POINTER(n->boot_order));
+            per_device = TRUE;
+        }
+    }
+    if (per_device)
+        return;
+
+    for (guint b = 0; b < def->os.nboot && b < VD_BOOT_LAST; b++) {
+        gconstpointer found = NULL;
+        VdBootDev dev = def->os.boot[b];
+        if (dev == VD_BOOT_NETWORK) {
+            if (def->interfaces && def->interfaces->len)
+                found = g_ptr_array_index(def->interfaces, 0);
+        } else {
+            VdDiskDevice want = dev == VD_BOOT_CDROM ? VD_DISK_DEVICE_CDROM
+                                : dev == VD_BOOT_FD  ? VD_DISK_DEVICE_FLOPPY
+                                                     : VD_DISK_DEVICE_DISK;
+            for (guint i = 0; def->disks && i < def->disks->len && !found; i++) {
+                const VdDiskDef *d = g_ptr_array_index(def->disks, i);
+                if (d->device == want)
+                    found = d;
+            }
+        }
+        if (found && !g_hash_table_contains(cmd->bootindex, found))
+            g_hash_table_insert(cmd->bootindex, (gpointer)found, GUINT_TO_POINTER(b + 1));
+    }
+}
+
+static void
+build_boot(VdQemuCmd *cmd)
+{
+    assign_bootindex(cmd);
+    if (g_hash_table_size(cmd->bootindex) > 0)
+        vd_qemu_cmd_opt(cmd, "-boot", cmd->def->os.bootmenu ? "strict=on,menu=on" : "strict=on");
+    else if (cmd->def->os.bootmenu)
+        vd_qemu_cmd_opt(cmd, "-boot", "menu=on");
+}
+
+static gboolean
+build_kernel(VdQemuCmd *cmd, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    /* -kernel, -initrd and -append are stored verbatim as machine
+     * properties: no key=value parsing, so nothing to escape. */
+    if (def->os.kernel) {
+        if (!vd_qemu_check_path(def->os.kernel, "<kernel>", error))
+            return FALSE;
+        vd_qemu_cmd_opt(cmd, "-kernel", def->os.kernel);
+    }
+    if (def->os.initrd) {
+        if (!vd_qemu_check_path(def->os.initrd, "<initrd>", error))
+            return FALSE;
+        if (!def->os.kernel) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "<initrd> needs a <kernel>");
+            return FALSE;
+        }
+        vd_qemu_cmd_opt(cmd, "-initrd", def->os.initrd);
+    }
+    if (def->os.cmdline) {
+        if (!vd_qemu_check_utf8(def->os.cmdline, "<cmdline>", error))
+            return FALSE;
+        if (!def->os.kernel) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "<cmdline> needs a <kernel>");
+            return FALSE;
+        }
+        vd_qemu_cmd_opt(cmd, "-append", def->os.cmdline);
+    }
+    return TRUE;
+}
+
+static void
+add_pflash(VdQemuCmd *cmd, guint unit, const char *path, gboolean readonly)
+{
+    g_autofree char *file_node = g_strdup_printf("pflash%u-storage", unit);
+    g_autofree char *fmt_node = g_strdup_printf("pflash%u-format", unit);
+    JsonObject *f = json_object_new();
+    json_object_set_string_member(f, "driver", "file");
+    json_object_set_string_member(f, "filename", path);
+    json_object_set_string_member(f, "node-name", file_node);
+    json_object_set_boolean_member(f, "auto-read-only", TRUE);
+    if (readonly)
+        json_object_set_boolean_member(f, "read-only", TRUE);
+    vd_qemu_cmd_opt_json(cmd, "-blockdev", f);
+    JsonObject *r = json_object_new();
+    json_object_set_string_member(r, "node-name", fmt_node);
+    json_object_set_boolean_member(r, "read-only", readonly);
+    json_object_set_string_member(r, "driver", "raw");
+    json_object_set_string_member(r, "file", file_node);
+    vd_qemu_cmd_opt_json(cmd, "-blockdev", r);
+}
+
+/* -bios for ROM firmware; pflash block nodes for UEFI (their names go
+ * into -machine, so this runs first). */
+static gboolean
+build_firmware(VdQemuCmd *cmd, gboolean *pflash0, gboolean *pflash1, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    *pflash0 = *pflash1 = FALSE;
+    if (!def->os.loader) {
+        if (def->os.firmware) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "firmware auto-selection (<os firmware='%s'>) is not supported: give "
+                        "<loader> (and <nvram>) explicitly",
+                        def->os.firmware);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (!vd_qemu_check_path(def->os.loader, "<loader>", error))
+        return FALSE;
+    if (!def->os.loader_type || g_str_equal(def->os.loader_type, "rom")) {
+        vd_qemu_cmd_opt(cmd, "-bios", def->os.loader);
+        return TRUE;
+    }
+    if (!g_str_equal(def->os.loader_type, "pflash")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "loader type '%s' is not supported (use 'rom' or 'pflash')",
+                    def->os.loader_type);
+        return FALSE;
+    }
+    add_pflash(cmd, 0, def->os.loader, def->os.loader_readonly);
+    *pflash0 = TRUE;
+    if (def->os.nvram) {
+        if (!vd_qemu_check_path(def->os.nvram, "<nvram>", error))
+            return FALSE;
+        add_pflash(cmd, 1, def->os.nvram, FALSE);
+        *pflash1 = TRUE;
+    }
+    return TRUE;
+}
+
+static gboolean
+build_monitor(VdQemuCmd *cmd, GError **error)
+{
+    const char *qmp = cmd->paths->qmp_socket_path;
+    if (!vd_qemu_check_socket_path(qmp, "QMP socket", error))
+        return FALSE;
+    g_autofree char *esc = vd_qemu_escape_opt(qmp);
+    g_autofree char *chardev =
+        g_strdup_printf("socket,id=charmonitor,path=%s,server=on,wait=off", esc);
+    vd_qemu_cmd_opt(cmd, "-chardev", chardev);
+    vd_qemu_cmd_opt(cmd, "-mon", "chardev=charmonitor,id=monitor,mode=control");
+    return TRUE;
+}
+
+static gboolean
+build_clock(VdQemuCmd *cmd, GError **error)
+{
+    const char *offset = cmd->def->clock.offset;
+    if (!offset || g_str_equal(offset, "utc")) {
+        vd_qemu_cmd_opt(cmd, "-rtc", "base=utc");
+    } else if (g_str_equal(offset, "localtime")) {
+        vd_qemu_cmd_opt(cmd, "-rtc", "base=localtime");
+    } else {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "clock offset '%s' is not supported (use 'utc' or 'localtime')", offset);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+build_identity(VdQemuCmd *cmd, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    if (!vd_name_validate(def->name, "domain name", error))
+        return FALSE;
+    g_autofree char *esc = vd_qemu_escape_opt(def->name);
+    g_autofree char *name = g_strdup_printf("guest=%s,debug-threads=on", esc);
+    vd_qemu_cmd_opt(cmd, "-name", name);
+    return TRUE;
+}
+
+static gboolean
+build_uuid(VdQemuCmd *cmd, GError **error)
+{
+    char uuid[37];
+    if (!cmd->def->uuid[0])
+        return TRUE;
+    if (!vd_uuid_parse(cmd->def->uuid, uuid)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid UUID '%s'", cmd->def->uuid);
+        return FALSE;
+    }
+    vd_qemu_cmd_opt(cmd, "-uuid", uuid);
+    return TRUE;
+}
+
+static gboolean
+build_all(VdQemuCmd *cmd, GError **error)
+{
+    const VdDomainDef *def = cmd->def;
+    const char *emulator = def->emulator ? def->emulator : cmd->caps->binary;
+    gboolean pflash0, pflash1;
+
+    if (!vd_qemu_check_path(emulator, "<emulator>", error))
+        return FALSE;
+    vd_qemu_cmd_arg(cmd, emulator);
+    if (!build_identity(cmd, error))
+        return FALSE;
+    vd_qemu_cmd_arg(cmd, "-S");
+    if (!build_accel(cmd, error) || !build_machine(cmd, error) ||
+        !build_firmware(cmd, &pflash0, &pflash1, error))
+        return FALSE;
+    emit_machine(cmd, pflash0, pflash1);
+    if (!build_cpu(cmd, error) || !build_memory_and_smp(cmd, error) || !build_uuid(cmd, error))
+        return FALSE;
+    vd_qemu_cmd_arg(cmd, "-no-user-config");
+    vd_qemu_cmd_arg(cmd, "-nodefaults");
+    if (!build_monitor(cmd, error) || !build_clock(cmd, error))
+        return FALSE;
+    /* The guest powering off must not end QEMU: the daemon decides (on
+     * <on_poweroff>) and reads the final state first. */
+    vd_qemu_cmd_arg(cmd, "-no-shutdown");
+    if (def->on_reboot == VD_LIFECYCLE_DESTROY)
+        vd_qemu_cmd_arg(cmd, "-no-reboot");
+    build_boot(cmd);
+    if (!build_kernel(cmd, error))
+        return FALSE;
+    if (cmd->paths->pid_path) {
+        if (!vd_qemu_check_path(cmd->paths->pid_path, "pid file", error))
+            return FALSE;
+        vd_qemu_cmd_opt(cmd, "-pidfile", cmd->paths->pid_path);
+    }
+    vd_qemu_cmd_opt(cmd, "-msg", "timestamp=on");
+
+    return vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
+           vd_qemu_build_chardevs(cmd, error) && vd_qemu_build_graphics(cmd, error) &&
+           vd_qemu_build_video(cmd, error) && vd_qemu_build_inputs(cmd, error) &&
+           vd_qemu_build_misc_devices(cmd, error);
+}
+
+GPtrArray *
+vd_qemu_build_argv(const VdDomainDef *def, const VdQemuCaps *caps, const VdQemuRunPaths *paths,
+                   GError **error)
+{
+    g_return_val_if_fail(def != NULL && caps != NULL && paths != NULL, NULL);
+
+    VdQemuCmd cmd = {
+        .def = def,
+        .caps = caps,
+        .paths = paths,
+        .argv = g_ptr_array_new_null_terminated(64, g_free, TRUE),
+        .bootindex = g_hash_table_new(NULL, NULL),
+    };
+    gboolean ok = build_all(&cmd, error);
+    g_hash_table_unref(cmd.bootindex);
+    if (!ok) {
+        g_ptr_array_unref(cmd.argv);
+        return NULL;
+    }
+    return cmd.argv;
+}
+
+char *
+vd_qemu_argv_to_string(const GPtrArray *argv)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < argv->len; i++) {
+        for (const char *p = g_ptr_array_index(argv, i); *p; p++) {
+            guchar c = (guchar)*p;
+            if (c == '\\')
+                g_string_append(s, "\\\\");
+            else if (c == '\n')
+                g_string_append(s, "\\n");
+            else if (c == '\t')
+                g_string_append(s, "\\t");
+            else if (c < 0x20 || c == 0x7f)
+                g_string_append_printf(s, "\\x%02x", c);
+            else
+                g_string_append_c(s, (char)c);
+        }
+        g_string_append_c(s, '\n');
+    }
+    return g_string_free(s, FALSE);
+}

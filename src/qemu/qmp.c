@@ -1,0 +1,562 @@
+/* QMP transport: one unix socket per QEMU, driven by the GLib main loop.
+ *
+ * Why this shape: the daemon talks to many QEMU processes from one loop
+ * and must never block on any of them, so everything is asynchronous:
+ * connecting (QEMU creates its socket a little after it starts, hence the
+ * retries), reading (QMP is one JSON document per line; GDataInputStream
+ * grows its buffer for replies of any size), and writing (one write in
+ * flight, the rest queued).
+ *
+ * Lifetime: callers may free the client from inside any callback, and QEMU
+ * may vanish at any moment. Each outstanding asynchronous operation holds a
+ * reference, vd_qmp_free() only marks the client dead, closes the socket
+ * and drops the caller's reference; whatever completes afterwards sees the
+ * mark and returns without touching callbacks. Dispatch loops re-check the
+ * mark after every callback they make.
+ */
+#include "qemu/qmp.h"
+
+#include "util/vd-error.h"
+
+#define RETRY_INTERVAL_MS 20
+#define READ_BUFFER_SIZE (64 * 1024)
+
+typedef enum {
+    QMP_CONNECTING,  /* socket not connected yet, retrying */
+    QMP_GREETING,    /* connected, waiting for {"QMP": ...} */
+    QMP_NEGOTIATING, /* qmp_capabilities sent */
+    QMP_READY,
+    QMP_CLOSED,
+} QmpState;
+
+typedef struct {
+    guint64 id;
+    gboolean internal; /* our own qmp_capabilities: may go out before READY */
+    GBytes *line;      /* the command, newline-terminated */
+    VdQmpReplyFunc reply;
+    gpointer user_data;
+} Pending;
+
+struct _VdQmp {
+    int refs;
+    gboolean freed;
+    gboolean ready_reported;
+    QmpState state;
+
+    char *path;
+    guint timeout_ms;
+    gint64 deadline; /* monotonic µs by which the handshake must be done */
+    VdQmpReadyFunc ready;
+    VdQmpEventFunc event;
+    VdQmpClosedFunc closed;
+    gpointer user_data;
+
+    GCancellable *cancellable;
+    GSocketClient *client;
+    GSocketConnection *conn;
+    GDataInputStream *in;
+    GOutputStream *out;
+    GError *last_connect_error;
+    GError *close_error; /* why the connection is gone */
+
+    guint retry_id;
+    guint timeout_id;
+    guint fail_id;
+
+    guint64 next_id;
+    GQueue unsent; /* Pending*, not written yet */
+    GQueue sent;   /* Pending*, written, waiting for a reply, in order */
+    gboolean writing;
+    GBytes *writing_line;
+};
+
+static void qmp_start_connect(VdQmp *qmp);
+static void qmp_start_read(VdQmp *qmp);
+static void qmp_flush(VdQmp *qmp);
+
+static VdQmp *
+qmp_ref(VdQmp *qmp)
+{
+    qmp->refs++;
+    return qmp;
+}
+
+static void
+pending_free(Pending *p)
+{
+    g_bytes_unref(p->line);
+    g_free(p);
+}
+
+static void
+qmp_unref(VdQmp *qmp)
+{
+    if (--qmp->refs > 0)
+        return;
+    /* Dead by now: vd_qmp_free() failed and emptied both queues. */
+    g_queue_clear_full(&qmp->unsent, (GDestroyNotify)pending_free);
+    g_queue_clear_full(&qmp->sent, (GDestroyNotify)pending_free);
+    g_clear_pointer(&qmp->writing_line, g_bytes_unref);
+    g_clear_object(&qmp->in);
+    g_clear_object(&qmp->out);
+    g_clear_object(&qmp->conn);
+    g_clear_object(&qmp->client);
+    g_clear_object(&qmp->cancellable);
+    g_clear_error(&qmp->last_connect_error);
+    g_clear_error(&qmp->close_error);
+    g_free(qmp->path);
+    g_free(qmp);
+}
+
+static void
+qmp_remove_sources(VdQmp *qmp)
+{
+    g_clear_handle_id(&qmp->retry_id, g_source_remove);
+    g_clear_handle_id(&qmp->timeout_id, g_source_remove);
+    g_clear_handle_id(&qmp->fail_id, g_source_remove);
+}
+
+/* Stops all I/O now. Closing the socket itself (not the stream, which
+ * refuses while operations are pending) makes outstanding operations end
+ * promptly; they find the client closed and return. */
+static void
+qmp_shutdown_io(VdQmp *qmp)
+{
+    g_cancellable_cancel(qmp->cancellable);
+    if (qmp->conn)
+        g_socket_close(g_socket_connection_get_socket(qmp->conn), NULL);
+}
+
+/* Calls the reply callback of every queued command with @error, oldest
+ * first. Commands queued by those callbacks are failed too, unless the
+ * client was freed meanwhile (then vd_qmp_free() fails them). */
+static void
+qmp_fail_pending(VdQmp *qmp, const GError *error)
+{
+    qmp_ref(qmp);
+    for (;;) {
+        Pending *p = g_queue_pop_head(&qmp->sent);
+        if (!p)
+            p = g_queue_pop_head(&qmp->unsent);
+        if (!p)
+            break;
+        if (p->reply)
+            p->reply(qmp, NULL, error, p->user_data);
+        pending_free(p);
+    }
+    qmp_unref(qmp);
+}
+
+/* The connection is gone (EOF, I/O error, handshake failure or timeout).
+ * Reports it once: to @ready if the handshake had not finished, else to
+ * the pending commands and then @closed. */
+static void
+qmp_lost(VdQmp *qmp, GError *why)
+{
+    if (qmp->state == QMP_CLOSED || qmp->freed) {
+        g_error_free(why);
+        return;
+    }
+    qmp->state = QMP_CLOSED;
+    qmp->close_error = why;
+    qmp_remove_sources(qmp);
+    qmp_shutdown_io(qmp);
+
+    qmp_ref(qmp);
+    if (!qmp->ready_reported) {
+        qmp->ready_reported = TRUE;
+        if (qmp->ready)
+            qmp->ready(qmp, qmp->close_error, qmp->user_data);
+        if (!qmp->freed)
+            qmp_fail_pending(qmp, qmp->close_error);
+    } else {
+        qmp_fail_pending(qmp, qmp->close_error);
+        if (!qmp->freed && qmp->closed)
+            qmp->closed(qmp, qmp->user_data);
+    }
+    qmp_unref(qmp);
+}
+
+/* ---- connecting ------------------------------------------------------------ */
+
+static gboolean
+qmp_handshake_timeout(gpointer data)
+{
+    VdQmp *qmp = data;
+    qmp->timeout_id = 0;
+    if (qmp->state == QMP_CONNECTING && qmp->last_connect_error) {
+        qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
+                                  "cannot connect to the QMP socket '%s' within %u ms: %s",
+                                  qmp->path, qmp->timeout_ms, qmp->last_connect_error->message));
+    } else {
+        qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
+                                  "QEMU did not complete the QMP handshake on '%s' within %u ms",
+                                  qmp->path, qmp->timeout_ms));
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+qmp_retry(gpointer data)
+{
+    VdQmp *qmp = data;
+    qmp->retry_id = 0;
+    qmp_start_connect(qmp);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+qmp_connected(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VdQmp *qmp = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocketConnection) conn =
+        g_socket_client_connect_finish(G_SOCKET_CLIENT(source), res, &error);
+
+    if (qmp->freed || qmp->state != QMP_CONNECTING) {
+        qmp_unref(qmp);
+        return;
+    }
+    if (!conn) {
+        /* QEMU creates the socket a moment after it starts. */
+        gboolean retry = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+                         g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+        if (retry && g_get_monotonic_time() + RETRY_INTERVAL_MS * 1000 < qmp->deadline) {
+            g_clear_error(&qmp->last_connect_error);
+            qmp->last_connect_error = g_steal_pointer(&error);
+            qmp->retry_id = g_timeout_add(RETRY_INTERVAL_MS, qmp_retry, qmp);
+        } else if (retry) {
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
+                                      "cannot connect to the QMP socket '%s' within %u ms: %s",
+                                      qmp->path, qmp->timeout_ms, error->message));
+        } else {
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                      "cannot connect to the QMP socket '%s': %s", qmp->path,
+                                      error->message));
+        }
+        qmp_unref(qmp);
+        return;
+    }
+
+    qmp->conn = g_steal_pointer(&conn);
+    qmp->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(qmp->conn)));
+    g_buffered_input_stream_set_buffer_size(G_BUFFERED_INPUT_STREAM(qmp->in), READ_BUFFER_SIZE);
+    g_data_input_stream_set_newline_type(qmp->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
+    qmp->out = g_object_ref(g_io_stream_get_output_stream(G_IO_STREAM(qmp->conn)));
+    qmp->state = QMP_GREETING;
+    qmp_start_read(qmp);
+    qmp_unref(qmp);
+}
+
+static void
+qmp_start_connect(VdQmp *qmp)
+{
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(qmp->path);
+    g_socket_client_connect_async(qmp->client, G_SOCKET_CONNECTABLE(addr), qmp->cancellable,
+                                  qmp_connected, qmp_ref(qmp));
+}
+
+VdQmp *
+vd_qmp_connect(const char *path, guint timeout_ms, VdQmpReadyFunc ready, VdQmpEventFunc event,
+               VdQmpClosedFunc closed, gpointer user_data)
+{
+    VdQmp *qmp = g_new0(VdQmp, 1);
+    qmp->refs = 1;
+    qmp->state = QMP_CONNECTING;
+    qmp->path = g_strdup(path);
+    qmp->timeout_ms = timeout_ms;
+    qmp->deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    qmp->ready = ready;
+    qmp->event = event;
+    qmp->closed = closed;
+    qmp->user_data = user_data;
+    qmp->cancellable = g_cancellable_new();
+    qmp->client = g_socket_client_new();
+    g_socket_client_set_enable_proxy(qmp->client, FALSE);
+    g_queue_init(&qmp->unsent);
+    g_queue_init(&qmp->sent);
+    qmp->next_id = 1;
+    qmp->timeout_id = g_timeout_add(timeout_ms, qmp_handshake_timeout, qmp);
+    qmp_start_connect(qmp);
+    return qmp;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static void
+qmp_written(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VdQmp *qmp = data;
+    g_autoptr(GError) error = NULL;
+    g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, &error);
+    qmp->writing = FALSE;
+    g_clear_pointer(&qmp->writing_line, g_bytes_unref);
+
+    if (!qmp->freed && qmp->state != QMP_CLOSED) {
+        if (error)
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                      "cannot write to QEMU's monitor: %s", error->message));
+        else
+            qmp_flush(qmp);
+    }
+    qmp_unref(qmp);
+}
+
+static void
+qmp_flush(VdQmp *qmp)
+{
+    if (qmp->writing || qmp->freed)
+        return;
+    Pending *p = g_queue_peek_head(&qmp->unsent);
+    if (!p)
+        return;
+    if (!(qmp->state == QMP_READY || (qmp->state == QMP_NEGOTIATING && p->internal)))
+        return;
+    g_queue_pop_head(&qmp->unsent);
+    g_queue_push_tail(&qmp->sent, p);
+    qmp->writing = TRUE;
+    /* The write keeps its own reference: the reply (and so the Pending)
+     * may come before the write completes. */
+    qmp->writing_line = g_bytes_ref(p->line);
+    gsize len = 0;
+    const void *data = g_bytes_get_data(qmp->writing_line, &len);
+    g_output_stream_write_all_async(qmp->out, data, len, G_PRIORITY_DEFAULT, qmp->cancellable,
+                                    qmp_written, qmp_ref(qmp));
+}
+
+static Pending *
+pending_new(VdQmp *qmp, const char *command, JsonObject *arguments, VdQmpReplyFunc reply,
+            gpointer user_data)
+{
+    Pending *p = g_new0(Pending, 1);
+    p->id = qmp->next_id++;
+    p->reply = reply;
+    p->user_data = user_data;
+
+    g_autoptr(JsonObject) o = json_object_new();
+    json_object_set_string_member(o, "execute", command);
+    if (arguments)
+        json_object_set_object_member(o, "arguments", arguments); /* ours now */
+    json_object_set_int_member(o, "id", (gint64)p->id);
+    g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), o);
+    g_autofree char *text = json_to_string(node, FALSE);
+    g_autofree char *line = g_strconcat(text, "\n", NULL);
+    gsize len = strlen(line);
+    p->line = g_bytes_new_take(g_steal_pointer(&line), len);
+    return p;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static void
+qmp_capabilities_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer user_data)
+{
+    if (error || qmp->freed || qmp->state != QMP_NEGOTIATING) {
+        if (error && !qmp->freed && qmp->state != QMP_CLOSED)
+            qmp_lost(qmp,
+                     g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                 "QEMU refused QMP capabilities negotiation: %s", error->message));
+        return;
+    }
+    qmp->state = QMP_READY;
+    g_clear_handle_id(&qmp->timeout_id, g_source_remove);
+    qmp->ready_reported = TRUE;
+    if (qmp->ready)
+        qmp->ready(qmp, NULL, qmp->user_data);
+    if (!qmp->freed && qmp->state == QMP_READY)
+        qmp_flush(qmp);
+}
+
+/* json_object_get_object_member() is loud about missing members. */
+static JsonObject *
+object_member(JsonObject *o, const char *name)
+{
+    JsonNode *node = json_object_get_member(o, name);
+    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
+static gboolean
+parse_id(JsonObject *msg, guint64 *id)
+{
+    JsonNode *node = json_object_get_member(msg, "id");
+    if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64)
+        return FALSE;
+    *id = (guint64)json_node_get_int(node);
+    return TRUE;
+}
+
+static void
+qmp_dispatch_reply(VdQmp *qmp, JsonObject *msg)
+{
+    guint64 id;
+    if (!parse_id(msg, &id))
+        return; /* QEMU's answer to something unparsable; nothing waits for it */
+    Pending *p = NULL;
+    for (GList *l = qmp->sent.head; l; l = l->next) {
+        if (((Pending *)l->data)->id == id) {
+            p = l->data;
+            g_queue_delete_link(&qmp->sent, l);
+            break;
+        }
+    }
+    if (!p)
+        return;
+
+    JsonObject *err = object_member(msg, "error");
+    if (err) {
+        g_autoptr(GError) error = g_error_new(
+            VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s",
+            json_object_get_string_member_with_default(err, "desc", "unknown QMP error"));
+        if (p->reply)
+            p->reply(qmp, NULL, error, p->user_data);
+    } else if (p->reply) {
+        p->reply(qmp, json_object_get_member(msg, "return"), NULL, p->user_data);
+    }
+    pending_free(p);
+}
+
+/* One line from QEMU. */
+static void
+qmp_handle_line(VdQmp *qmp, const char *line, gsize len)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    if (!json_parser_load_from_data(parser, line, (gssize)len, &error) ||
+        !json_parser_get_root(parser) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        if (qmp->state == QMP_GREETING)
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                      "'%s' is not a QMP socket: unexpected greeting", qmp->path));
+        return;
+    }
+    JsonObject *msg = json_node_get_object(json_parser_get_root(parser));
+
+    if (qmp->state == QMP_GREETING) {
+        if (!json_object_has_member(msg, "QMP")) {
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                      "'%s' is not a QMP socket: unexpected greeting", qmp->path));
+            return;
+        }
+        qmp->state = QMP_NEGOTIATING;
+        Pending *p = pending_new(qmp, "qmp_capabilities", NULL, qmp_capabilities_done, NULL);
+        p->internal = TRUE;
+        g_queue_push_head(&qmp->unsent, p);
+        qmp_flush(qmp);
+        return;
+    }
+
+    const char *event = json_object_get_string_member_with_default(msg, "event", NULL);
+    if (event) {
+        if (qmp->event)
+            qmp->event(qmp, event, object_member(msg, "data"), qmp->user_data);
+        return;
+    }
+    if (json_object_has_member(msg, "return") || json_object_has_member(msg, "error"))
+        qmp_dispatch_reply(qmp, msg);
+}
+
+static void
+qmp_line_read(GObject *source, GAsyncResult *res, gpointer data)
+{
+    VdQmp *qmp = data;
+    g_autoptr(GError) error = NULL;
+    gsize len = 0;
+    g_autofree char *line =
+        g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), res, &len, &error);
+
+    if (qmp->freed || qmp->state == QMP_CLOSED) {
+        qmp_unref(qmp);
+        return;
+    }
+    if (!line) {
+        if (error)
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                      "cannot read from QEMU's monitor: %s", error->message));
+        else
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                      "QEMU closed its monitor connection"));
+        qmp_unref(qmp);
+        return;
+    }
+    qmp_handle_line(qmp, line, len);
+    if (!qmp->freed && qmp->state != QMP_CLOSED)
+        qmp_start_read(qmp);
+    qmp_unref(qmp);
+}
+
+static void
+qmp_start_read(VdQmp *qmp)
+{
+    g_data_input_stream_read_line_async(qmp->in, G_PRIORITY_DEFAULT, qmp->cancellable,
+                                        qmp_line_read, qmp_ref(qmp));
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+static gboolean
+qmp_fail_idle(gpointer data)
+{
+    VdQmp *qmp = data;
+    qmp->fail_id = 0;
+    qmp_fail_pending(qmp, qmp->close_error);
+    return G_SOURCE_REMOVE;
+}
+
+void
+vd_qmp_command(VdQmp *qmp, const char *command, JsonObject *arguments, VdQmpReplyFunc reply,
+               gpointer user_data)
+{
+    g_return_if_fail(qmp != NULL && command != NULL);
+
+    if (qmp->freed) {
+        if (arguments)
+            json_object_unref(arguments);
+        /* Only reachable from a reply callback run by vd_qmp_free(). */
+        g_autoptr(GError) error =
+            g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "the QMP connection was closed");
+        if (reply)
+            reply(qmp, NULL, error, user_data);
+        return;
+    }
+    Pending *p = pending_new(qmp, command, arguments, reply, user_data);
+    g_queue_push_tail(&qmp->unsent, p);
+    if (qmp->state == QMP_CLOSED) {
+        /* Failed from an idle callback, never from inside this call, so
+         * callers need not be reentrant. */
+        if (!qmp->fail_id)
+            qmp->fail_id = g_idle_add(qmp_fail_idle, qmp);
+        return;
+    }
+    qmp_flush(qmp);
+}
+
+gboolean
+vd_qmp_is_connected(VdQmp *qmp)
+{
+    return qmp && !qmp->freed && qmp->state == QMP_READY;
+}
+
+void
+vd_qmp_free(VdQmp *qmp)
+{
+    if (!qmp || qmp->freed)
+        return;
+    qmp->freed = TRUE;
+    qmp_remove_sources(qmp);
+    qmp->state = QMP_CLOSED;
+    qmp_shutdown_io(qmp);
+
+    g_autoptr(GError) error =
+        g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "the QMP connection was closed");
+    /* freed is set, so replies queued from these callbacks fail at once. */
+    for (;;) {
+        Pending *p = g_queue_pop_head(&qmp->sent);
+        if (!p)
+            p = g_queue_pop_head(&qmp->unsent);
+        if (!p)
+            break;
+        if (p->reply)
+            p->reply(qmp, NULL, error, p->user_data);
+        pending_free(p);
+    }
+    qmp_unref(qmp);
+}

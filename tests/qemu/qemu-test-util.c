@@ -1,0 +1,479 @@
+/* Test helpers: see qemu-test-util.h. */
+#include "qemu-test-util.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* ---- definitions ------------------------------------------------------------ */
+
+static void
+disk_free(gpointer p)
+{
+    VdDiskDef *d = p;
+    g_free(d->cache);
+    g_free(d->source_file);
+    g_free(d->source_pool);
+    g_free(d->source_volume);
+    g_free(d->target_dev);
+    g_free(d->serial);
+    g_free(d);
+}
+
+static void
+chr_free(gpointer p)
+{
+    VdChrDef *c = p;
+    g_free(c->path);
+    g_free(c->target_type);
+    g_free(c->target_name);
+    g_free(c);
+}
+
+static void
+net_free(gpointer p)
+{
+    VdNetDef *n = p;
+    g_free(n->mac);
+    g_free(n->model);
+    g_free(n->source);
+    g_free(n->target_dev);
+    g_free(n);
+}
+
+static void
+graphics_free(gpointer p)
+{
+    VdGraphicsDef *g = p;
+    g_free(g->listen);
+    g_free(g->passwd);
+    g_free(g);
+}
+
+static void
+rng_free(gpointer p)
+{
+    VdRngDef *r = p;
+    g_free(r->model);
+    g_free(r->backend);
+    g_free(r);
+}
+
+static void
+panic_free(gpointer p)
+{
+    VdPanicDef *x = p;
+    g_free(x->model);
+    g_free(x);
+}
+
+VdDomainDef *
+tdef_new(const char *name, const char *machine)
+{
+    VdDomainDef *def = g_new0(VdDomainDef, 1);
+    def->virt_type = VD_VIRT_QEMU;
+    def->id = -1;
+    def->name = g_strdup(name);
+    g_strlcpy(def->uuid, "c7a5fdbd-cdaf-9455-926a-d65c16db1809", sizeof(def->uuid));
+    def->memory_kib = 524288;
+    def->current_memory_kib = 524288;
+    def->vcpus = 1;
+    def->vcpus_current = 1;
+    def->os.type = g_strdup("hvm");
+    def->os.arch = g_strdup("x86_64");
+    def->os.machine = g_strdup(machine);
+    def->features.acpi = TRUE;
+    def->features.apic = TRUE;
+    def->on_poweroff = VD_LIFECYCLE_DESTROY;
+    def->on_reboot = VD_LIFECYCLE_RESTART;
+    def->on_crash = VD_LIFECYCLE_DESTROY;
+    def->disks = g_ptr_array_new_with_free_func(disk_free);
+    def->serials = g_ptr_array_new_with_free_func(chr_free);
+    def->consoles = g_ptr_array_new_with_free_func(chr_free);
+    def->channels = g_ptr_array_new_with_free_func(chr_free);
+    def->interfaces = g_ptr_array_new_with_free_func(net_free);
+    def->graphics = g_ptr_array_new_with_free_func(graphics_free);
+    def->videos = g_ptr_array_new_with_free_func(g_free);
+    def->inputs = g_ptr_array_new_with_free_func(g_free);
+    def->rngs = g_ptr_array_new_with_free_func(rng_free);
+    def->panics = g_ptr_array_new_with_free_func(panic_free);
+    def->unsupported = g_ptr_array_new();
+    return def;
+}
+
+void
+tdef_free(VdDomainDef *def)
+{
+    if (!def)
+        return;
+    g_free(def->name);
+    g_free(def->title);
+    g_free(def->description);
+    g_free(def->os.type);
+    g_free(def->os.arch);
+    g_free(def->os.machine);
+    g_free(def->os.kernel);
+    g_free(def->os.initrd);
+    g_free(def->os.cmdline);
+    g_free(def->os.loader);
+    g_free(def->os.loader_type);
+    g_free(def->os.nvram);
+    g_free(def->os.firmware);
+    g_free(def->cpu.model);
+    g_free(def->cpu.check);
+    g_free(def->clock.offset);
+    g_free(def->emulator);
+    g_clear_pointer(&def->disks, g_ptr_array_unref);
+    g_clear_pointer(&def->serials, g_ptr_array_unref);
+    g_clear_pointer(&def->consoles, g_ptr_array_unref);
+    g_clear_pointer(&def->channels, g_ptr_array_unref);
+    g_clear_pointer(&def->interfaces, g_ptr_array_unref);
+    g_clear_pointer(&def->graphics, g_ptr_array_unref);
+    g_clear_pointer(&def->videos, g_ptr_array_unref);
+    g_clear_pointer(&def->inputs, g_ptr_array_unref);
+    g_clear_pointer(&def->rngs, g_ptr_array_unref);
+    g_clear_pointer(&def->panics, g_ptr_array_unref);
+    g_clear_pointer(&def->unsupported, g_ptr_array_unref);
+    if (def->memballoon) {
+        g_free(def->memballoon->model);
+        g_free(def->memballoon);
+    }
+    g_free(def);
+}
+
+VdDiskDef *
+tdef_add_disk(VdDomainDef *def, VdDiskDevice device, VdDiskBus bus, const char *target,
+              const char *path, VdDiskFormat format)
+{
+    VdDiskDef *d = g_new0(VdDiskDef, 1);
+    d->type = VD_DISK_TYPE_FILE;
+    d->device = device;
+    d->bus = bus;
+    d->target_dev = g_strdup(target);
+    d->source_file = g_strdup(path);
+    d->format = format;
+    d->readonly = device == VD_DISK_DEVICE_CDROM;
+    g_ptr_array_add(def->disks, d);
+    return d;
+}
+
+VdChrDef *
+tdef_add_chr(GPtrArray *list, VdChrType type, const char *path)
+{
+    VdChrDef *c = g_new0(VdChrDef, 1);
+    c->type = type;
+    c->path = g_strdup(path);
+    c->target_port = -1;
+    g_ptr_array_add(list, c);
+    return c;
+}
+
+VdNetDef *
+tdef_add_net(VdDomainDef *def, VdNetType type, const char *model, const char *mac)
+{
+    VdNetDef *n = g_new0(VdNetDef, 1);
+    n->type = type;
+    n->model = g_strdup(model);
+    n->mac = g_strdup(mac);
+    g_ptr_array_add(def->interfaces, n);
+    return n;
+}
+
+VdGraphicsDef *
+tdef_add_vnc(VdDomainDef *def, const char *listen, int port, const char *passwd)
+{
+    VdGraphicsDef *g = g_new0(VdGraphicsDef, 1);
+    g->type = VD_GRAPHICS_VNC;
+    g->port = port;
+    g->autoport = port < 0;
+    g->listen = g_strdup(listen);
+    g->passwd = g_strdup(passwd);
+    g->websocket = -1;
+    g_ptr_array_add(def->graphics, g);
+    return g;
+}
+
+VdVideoDef *
+tdef_add_video(VdDomainDef *def, VdVideoModel model)
+{
+    VdVideoDef *v = g_new0(VdVideoDef, 1);
+    v->model = model;
+    v->heads = 1;
+    v->primary = def->videos->len == 0;
+    g_ptr_array_add(def->videos, v);
+    return v;
+}
+
+VdInputDef *
+tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus)
+{
+    VdInputDef *in = g_new0(VdInputDef, 1);
+    in->type = type;
+    in->bus = bus;
+    g_ptr_array_add(def->inputs, in);
+    return in;
+}
+
+/* ---- caps ------------------------------------------------------------------- */
+
+VdQemuCaps *
+tcaps_fake(void)
+{
+    static const char *const machines[] = {"isapc",      "microvm",       "none",
+                                           "pc",         "pc-i440fx-7.1", "pc-i440fx-7.2",
+                                           "pc-q35-7.1", "pc-q35-7.2",    "q35"};
+    static const char *const devices[] = {"VGA",
+                                          "bochs-display",
+                                          "cirrus-vga",
+                                          "e1000",
+                                          "e1000e",
+                                          "ich9-ahci",
+                                          "ide-cd",
+                                          "ide-hd",
+                                          "isa-serial",
+                                          "pci-serial",
+                                          "piix3-usb-uhci",
+                                          "pvpanic",
+                                          "pvpanic-pci",
+                                          "qemu-xhci",
+                                          "qxl",
+                                          "qxl-vga",
+                                          "ramfb",
+                                          "rtl8139",
+                                          "scsi-cd",
+                                          "scsi-hd",
+                                          "usb-kbd",
+                                          "usb-mouse",
+                                          "usb-serial",
+                                          "usb-storage",
+                                          "usb-tablet",
+                                          "virtconsole",
+                                          "virtio-balloon-pci",
+                                          "virtio-blk-pci",
+                                          "virtio-gpu-pci",
+                                          "virtio-keyboard-pci",
+                                          "virtio-mouse-pci",
+                                          "virtio-net-pci",
+                                          "virtio-rng-pci",
+                                          "virtio-scsi-pci",
+                                          "virtio-serial-pci",
+                                          "virtio-tablet-pci",
+                                          "virtio-vga",
+                                          "virtserialport"};
+    VdQemuCaps *caps = vd_qemu_caps_new();
+    caps->binary = g_strdup("/usr/bin/qemu-system-x86_64");
+    caps->version = g_strdup("7.2.0");
+    caps->version_major = 7;
+    caps->version_minor = 2;
+    caps->version_micro = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(machines); i++)
+        g_ptr_array_add(caps->machines, g_strdup(machines[i]));
+    caps->default_machine = g_strdup("pc");
+    for (gsize i = 0; i < G_N_ELEMENTS(devices); i++)
+        g_hash_table_add(caps->devices, g_strdup(devices[i]));
+    caps->has_kvm_accel = TRUE;
+    caps->has_tcg_accel = TRUE;
+    return caps;
+}
+
+const VdQemuCaps *
+tcaps_real(void)
+{
+    static VdQemuCaps *caps;
+    if (!caps) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *binary = vd_qemu_default_binary();
+        g_assert_nonnull(binary);
+        caps = vd_qemu_caps_get(binary, NULL, &error);
+        g_assert_no_error(error);
+    }
+    return caps;
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+static void
+child_setup(gpointer data)
+{
+    /* Dies with the test, even when the test aborts on a failed assertion. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != (pid_t)GPOINTER_TO_INT(data))
+        _exit(127);
+}
+
+GSubprocess *
+tqemu_spawn(const char *const *argv, const char *log_path, GError **error)
+{
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_subprocess_launcher_set_stdout_file_path(l, log_path);
+    g_subprocess_launcher_set_child_setup(l, child_setup, GINT_TO_POINTER(getpid()), NULL);
+    return g_subprocess_launcher_spawnv(l, argv, error);
+}
+
+void
+tqemu_kill(GSubprocess *proc)
+{
+    if (!proc)
+        return;
+    g_subprocess_force_exit(proc);
+    g_subprocess_wait(proc, NULL, NULL);
+    g_object_unref(proc);
+}
+
+static gboolean
+set_true(gpointer p)
+{
+    *(gboolean *)p = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+gboolean
+tloop_wait(const gboolean *flag, guint timeout_ms)
+{
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add(timeout_ms, set_true, &timed_out);
+    while (!*flag && !timed_out)
+        g_main_context_iteration(NULL, TRUE);
+    if (!timed_out)
+        g_source_remove(id);
+    return *flag;
+}
+
+static void
+exited(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_subprocess_wait_finish(G_SUBPROCESS(source), res, NULL);
+    *(gboolean *)data = TRUE;
+}
+
+gboolean
+tqemu_wait_exit(GSubprocess *proc, guint timeout_ms)
+{
+    gboolean done = FALSE;
+    g_autoptr(GCancellable) cancel = g_cancellable_new();
+    g_subprocess_wait_async(proc, cancel, exited, &done);
+    if (tloop_wait(&done, timeout_ms))
+        return TRUE;
+    g_cancellable_cancel(cancel);
+    while (!done)
+        g_main_context_iteration(NULL, TRUE);
+    return g_subprocess_get_if_exited(proc) || g_subprocess_get_if_signaled(proc);
+}
+
+/* ---- QMP ------------------------------------------------------------------------ */
+
+typedef struct {
+    gboolean done;
+    GError *error;
+    JsonNode *result;
+} Sync;
+
+static void
+sync_ready(VdQmp *qmp, const GError *error, gpointer data)
+{
+    Sync *s = data;
+    s->done = TRUE;
+    if (error)
+        s->error = g_error_copy(error);
+}
+
+VdQmp *
+tqmp_connect_proc(const char *path, GSubprocess *proc, GError **error)
+{
+    Sync s = {0};
+    gboolean exited_flag = FALSE;
+    g_autoptr(GCancellable) cancel = g_cancellable_new();
+    if (proc)
+        g_subprocess_wait_async(proc, cancel, exited, &exited_flag);
+    VdQmp *qmp = vd_qmp_connect(path, 10000, sync_ready, NULL, NULL, &s);
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add(15000, set_true, &timed_out);
+    while (!s.done && !exited_flag && !timed_out)
+        g_main_context_iteration(NULL, TRUE);
+    if (!timed_out)
+        g_source_remove(id);
+    if (proc && !exited_flag) {
+        g_cancellable_cancel(cancel);
+        while (!exited_flag)
+            g_main_context_iteration(NULL, TRUE);
+    }
+    if (!s.done) {
+        vd_qmp_free(qmp);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    timed_out ? "no ready callback" : "QEMU exited before its monitor was ready");
+        return NULL;
+    }
+    if (s.error) {
+        g_propagate_error(error, s.error);
+        vd_qmp_free(qmp);
+        return NULL;
+    }
+    return qmp;
+}
+
+VdQmp *
+tqmp_connect(const char *path, GError **error)
+{
+    return tqmp_connect_proc(path, NULL, error);
+}
+
+static void
+sync_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    Sync *s = data;
+    s->done = TRUE;
+    if (error)
+        s->error = g_error_copy(error);
+    else
+        s->result = result ? json_node_copy(result) : json_node_new(JSON_NODE_NULL);
+}
+
+JsonNode *
+tqmp_call(VdQmp *qmp, const char *command, JsonObject *arguments, GError **error)
+{
+    /* On the heap: after a timeout the reply may still come, and the
+     * callback must have somewhere to write (leaked on purpose then). */
+    Sync *s = g_new0(Sync, 1);
+    vd_qmp_command(qmp, command, arguments, sync_reply, s);
+    if (!tloop_wait(&s->done, 10000)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no reply to %s", command);
+        return NULL;
+    }
+    JsonNode *result = s->result;
+    if (s->error)
+        g_propagate_error(error, s->error);
+    g_free(s);
+    return result;
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+char *
+tmkdtemp(void)
+{
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp("vdq-XXXXXX", &error);
+    g_assert_no_error(error);
+    return dir;
+}
+
+void
+trmtree(const char *dir)
+{
+    if (!dir)
+        return;
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (d) {
+        const char *name;
+        while ((name = g_dir_read_name(d))) {
+            g_autofree char *path = g_build_filename(dir, name, NULL);
+            if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+                trmtree(path);
+            else
+                g_unlink(path);
+        }
+        g_dir_close(d);
+    }
+    g_rmdir(dir);
+}

@@ -1,0 +1,63 @@
+/* Helpers shared by the qemu/ tests: domain definitions built in C (so
+ * the tests do not depend on the XML parser), a fixed fake VdQemuCaps for
+ * golden files, and running real QEMU processes that cannot outlive the
+ * test (PR_SET_PDEATHSIG), with synchronous QMP calls on top of the async
+ * client. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "conf/domain-def.h"
+#include "qemu/qemu-caps.h"
+#include "qemu/qmp.h"
+
+/* A definition with what conf's defaults would leave: name, uuid, 512 MiB,
+ * 1 vCPU, @machine, ACPI, empty device lists. */
+VdDomainDef *tdef_new(const char *name, const char *machine);
+void tdef_free(VdDomainDef *def);
+/* g_autoptr(TDef): conf's own free may not exist yet. */
+typedef VdDomainDef TDef;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TDef, tdef_free)
+
+VdDiskDef *tdef_add_disk(VdDomainDef *def, VdDiskDevice device, VdDiskBus bus, const char *target,
+                         const char *path, VdDiskFormat format);
+VdChrDef *tdef_add_chr(GPtrArray *list, VdChrType type, const char *path);
+VdNetDef *tdef_add_net(VdDomainDef *def, VdNetType type, const char *model, const char *mac);
+VdGraphicsDef *tdef_add_vnc(VdDomainDef *def, const char *listen, int port, const char *passwd);
+VdVideoDef *tdef_add_video(VdDomainDef *def, VdVideoModel model);
+VdInputDef *tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus);
+
+/* QEMU 7.2.0 with pc, q35 (and versioned forms), microvm, isapc, none and
+ * the devices virtd uses; KVM and TCG. Independent of the installed QEMU. */
+VdQemuCaps *tcaps_fake(void);
+
+/* The installed QEMU's caps (probed once per process, not cached). */
+const VdQemuCaps *tcaps_real(void);
+
+/* Spawns @argv with stdout/stderr to @log_path; the child is SIGKILLed if
+ * the test process dies. */
+GSubprocess *tqemu_spawn(const char *const *argv, const char *log_path, GError **error);
+/* SIGKILL and reap; NULL is fine. */
+void tqemu_kill(GSubprocess *proc);
+/* g_autoptr(TQemu): killed and reaped when the test function returns. */
+typedef GSubprocess TQemu;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(TQemu, tqemu_kill)
+
+/* Runs the default main context until *@flag or @timeout_ms; FALSE on
+ * timeout. */
+gboolean tloop_wait(const gboolean *flag, guint timeout_ms);
+/* Waits for @proc to exit, up to @timeout_ms. */
+gboolean tqemu_wait_exit(GSubprocess *proc, guint timeout_ms);
+
+/* Connects and waits for ready (10 s). */
+VdQmp *tqmp_connect(const char *path, GError **error);
+/* The same, failing at once if @proc exits first. */
+VdQmp *tqmp_connect_proc(const char *path, GSubprocess *proc, GError **error);
+/* Sends and waits for the reply (10 s); the "return" member, or NULL with
+ * @error set. Takes @arguments, as vd_qmp_command() does. */
+JsonNode *tqmp_call(VdQmp *qmp, const char *command, JsonObject *arguments, GError **error);
+
+/* A fresh temporary directory with a short path (unix sockets). */
+char *tmkdtemp(void);
+/* rm -r of a directory made by tmkdtemp. */
+void trmtree(const char *dir);

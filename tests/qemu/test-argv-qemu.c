@@ -1,0 +1,488 @@
+/* The argv builder's output run by the real QEMU (TCG, -S: nothing boots):
+ * QEMU must accept every option, create every device under the id we
+ * gave it, and see hostile names and paths exactly as written. The
+ * goldens (test-argv.c) fix the text; this proves the text is right. */
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qemu-test-util.h"
+#include "qemu/qemu-command.h"
+
+typedef struct {
+    char *dir;
+    VdQemuRunPaths paths;
+    char *qmp_path, *console_path, *log_path, *pid_path, *qemu_log;
+    GSubprocess *qemu;
+    VdQmp *qmp;
+} Run;
+
+static void
+run_init(Run *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->dir = tmkdtemp();
+    r->qmp_path = g_build_filename(r->dir, "qmp", NULL);
+    r->console_path = g_build_filename(r->dir, "console", NULL);
+    r->log_path = g_build_filename(r->dir, "console.log", NULL);
+    r->pid_path = g_build_filename(r->dir, "pid", NULL);
+    r->qemu_log = g_build_filename(r->dir, "qemu.log", NULL);
+    r->paths.qmp_socket_path = r->qmp_path;
+    r->paths.console_socket_path = r->console_path;
+    r->paths.console_log_path = r->log_path;
+    r->paths.pid_path = r->pid_path;
+    r->paths.guest_agent_dir = r->dir;
+    r->paths.start_paused = TRUE;
+    r->paths.accel = "tcg";
+}
+
+static void
+run_clear(Run *r)
+{
+    vd_qmp_free(r->qmp);
+    tqemu_kill(r->qemu);
+    trmtree(r->dir);
+    g_free(r->dir);
+    g_free(r->qmp_path);
+    g_free(r->console_path);
+    g_free(r->log_path);
+    g_free(r->pid_path);
+    g_free(r->qemu_log);
+}
+
+static char *
+qemu_log(Run *r)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(r->qemu_log, &text, NULL, NULL))
+        text = g_strdup("(no log)");
+    return text;
+}
+
+static GPtrArray *
+run_build(Run *r, const VdDomainDef *def)
+{
+    g_autoptr(GError) error = NULL;
+    GPtrArray *argv = vd_qemu_build_argv(def, tcaps_real(), &r->paths, &error);
+    g_assert_no_error(error);
+    return argv;
+}
+
+/* Starts @def and connects to its monitor; fails the test with QEMU's own
+ * words if it refuses the command line. */
+static void
+run_start(Run *r, const VdDomainDef *def)
+{
+    g_autoptr(GPtrArray) argv = run_build(r, def);
+    g_autofree char *text = vd_qemu_argv_to_string(argv);
+    g_test_message("argv:\n%s", text);
+    g_autoptr(GError) error = NULL;
+    r->qemu = tqemu_spawn((const char *const *)argv->pdata, r->qemu_log, &error);
+    g_assert_no_error(error);
+    r->qmp = tqmp_connect_proc(r->qmp_path, r->qemu, &error);
+    if (!r->qmp) {
+        g_autofree char *log = qemu_log(r);
+        g_error("QEMU did not come up: %s\n--- QEMU said:\n%s", error->message, log);
+    }
+}
+
+static JsonNode *
+call(Run *r, const char *command, JsonObject *args)
+{
+    g_autoptr(GError) error = NULL;
+    JsonNode *result = tqmp_call(r->qmp, command, args, &error);
+    g_assert_no_error(error);
+    return result;
+}
+
+static void
+make_file(const char *path, gsize size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)size), ==, 0);
+    close(fd);
+}
+
+static void
+make_qcow2(const char *path)
+{
+    const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", path, "16M", NULL};
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                               NULL, &status, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+}
+
+/* The ids under /machine/peripheral: every -device with an id. */
+static GHashTable *
+peripheral_ids(Run *r)
+{
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/machine/peripheral");
+    g_autoptr(JsonNode) list = call(r, "qom-list", args);
+    GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    JsonArray *a = json_node_get_array(list);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        if (g_str_has_prefix(json_object_get_string_member(o, "type"), "child<"))
+            g_hash_table_add(ids, g_strdup(json_object_get_string_member(o, "name")));
+    }
+    return ids;
+}
+
+static void
+assert_ids(GHashTable *ids, const char *const *want)
+{
+    for (guint i = 0; want[i]; i++) {
+        if (!g_hash_table_contains(ids, want[i]))
+            g_test_fail_printf("QEMU has no device '%s'", want[i]);
+    }
+}
+
+/* query-block's "inserted" for the device whose qdev path contains @id. */
+static JsonObject *
+find_inserted(JsonNode *blocks, const char *id)
+{
+    g_autofree char *needle = g_strdup_printf("/%s/", id);
+    g_autofree char *tail = g_strdup_printf("/%s", id);
+    JsonArray *a = json_node_get_array(blocks);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        JsonObject *o = json_array_get_object_element(a, i);
+        const char *qdev = json_object_get_string_member_with_default(o, "qdev", "");
+        /* "disk-hdc" for devices with an id, or the path of a virtio
+         * device's backend ("/machine/peripheral/disk-vda/virtio-backend"). */
+        if (g_str_equal(qdev, id) || strstr(qdev, needle) || g_str_has_suffix(qdev, tail))
+            return json_object_has_member(o, "inserted")
+                       ? json_object_get_object_member(o, "inserted")
+                       : NULL;
+    }
+    return NULL;
+}
+
+static void
+quit(Run *r)
+{
+    g_autoptr(JsonNode) q = call(r, "quit", NULL);
+    g_assert_true(tqemu_wait_exit(r->qemu, 10000));
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+/* A name and paths full of commas, quotes, spaces and a newline reach
+ * QEMU unchanged and inject nothing. */
+static void
+test_injection(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *disk = g_build_filename(r.dir, "a,b\"c d\n.img", NULL);
+    g_autofree char *serial_dir = g_build_filename(r.dir, "s,path=x", NULL);
+    g_autofree char *serial = g_build_filename(serial_dir, "log,append=on", NULL);
+    make_file(disk, 1 << 20);
+    g_assert_cmpint(g_mkdir(serial_dir, 0755), ==, 0);
+
+    g_autoptr(TDef) def = tdef_new("x,id=evil", "pc");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", disk, VD_DISK_FORMAT_RAW);
+    tdef_add_chr(def->serials, VD_CHR_FILE, serial);
+    VdChrDef *agent = tdef_add_chr(def->channels, VD_CHR_UNIX, NULL);
+    agent->target_name = g_strdup("org.qemu.guest_agent.0");
+    run_start(&r, def);
+
+    g_autoptr(JsonNode) name = call(&r, "query-name", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(name), "name"), ==,
+                    "x,id=evil");
+
+    g_autoptr(JsonNode) blocks = call(&r, "query-block", NULL);
+    JsonObject *inserted = find_inserted(blocks, "disk-vda");
+    g_assert_nonnull(inserted);
+    g_assert_cmpstr(json_object_get_string_member(inserted, "file"), ==, disk);
+    g_assert_cmpstr(json_object_get_string_member(inserted, "node-name"), ==, "vda-format");
+    g_assert_false(json_object_get_boolean_member(inserted, "ro"));
+
+    /* The serial log is the whole path, not "…/s" with options after it. */
+    g_assert_true(g_file_test(serial, G_FILE_TEST_IS_REGULAR));
+    g_autofree char *truncated = g_build_filename(r.dir, "s", NULL);
+    g_assert_false(g_file_test(truncated, G_FILE_TEST_EXISTS));
+
+    /* The agent socket is where vd_qemu_channel_socket_path says. */
+    g_autofree char *agent_path = vd_qemu_channel_socket_path(def, 0, &r.paths);
+    g_autofree char *agent_expected = g_build_filename(r.dir, "x,id=evil.agent", NULL);
+    g_assert_cmpstr(agent_path, ==, agent_expected);
+    g_assert_true(g_file_test(agent_path, G_FILE_TEST_EXISTS));
+
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    g_assert_false(g_hash_table_contains(ids, "evil"));
+    const char *want[] = {"disk-vda", "serial0", "channel0", "virtio-serial0", NULL};
+    assert_ids(ids, want);
+    g_assert_true(g_file_test(r.pid_path, G_FILE_TEST_IS_REGULAR));
+    quit(&r);
+    run_clear(&r);
+}
+
+/* -kernel takes its path verbatim: QEMU names the whole path, comma and
+ * space included, when it cannot open it. */
+static void
+test_kernel_path(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *kernel = g_build_filename(r.dir, "vm,linuz initrd=x", NULL);
+    g_autoptr(TDef) def = tdef_new("kernel", "pc");
+    def->os.kernel = g_strdup(kernel);
+    def->os.cmdline = g_strdup("console=ttyS0,115200 quiet");
+    g_autoptr(GPtrArray) argv = run_build(&r, def);
+    g_autoptr(GError) error = NULL;
+    r.qemu = tqemu_spawn((const char *const *)argv->pdata, r.qemu_log, &error);
+    g_assert_no_error(error);
+    g_assert_true(tqemu_wait_exit(r.qemu, 20000));
+    g_assert_false(g_subprocess_get_successful(r.qemu));
+    g_autofree char *log = qemu_log(&r);
+    g_test_message("QEMU said: %s", log);
+    g_autofree char *quoted = g_strdup_printf("'%s'", kernel);
+    g_assert_nonnull(strstr(log, quoted));
+
+    /* With a kernel file that exists, QEMU starts: 64 KiB of zeros pass
+     * for an old zImage, which is all -S needs. */
+    g_clear_object(&r.qemu);
+    g_autofree char *pvh = g_build_filename(r.dir, "vm,linuz x", NULL);
+    make_file(pvh, 64 * 1024);
+    g_free(def->os.kernel);
+    def->os.kernel = g_strdup(pvh);
+    g_unlink(r.qemu_log);
+    run_start(&r, def);
+    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
+                    "prelaunch");
+    quit(&r);
+    run_clear(&r);
+}
+
+/* Everything a pc guest can have, at once. */
+static void
+test_full_pc(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *qcow2 = g_build_filename(r.dir, "root.qcow2", NULL);
+    char *raw[4];
+    const char *names[] = {"ide.raw", "sata.raw", "scsi.raw", "usb.raw"};
+    for (guint i = 0; i < 4; i++) {
+        raw[i] = g_build_filename(r.dir, names[i], NULL);
+        make_file(raw[i], 1 << 20);
+    }
+    g_autofree char *iso = g_build_filename(r.dir, "cd.iso", NULL);
+    make_file(iso, 1 << 20);
+    make_qcow2(qcow2);
+    g_autofree char *serial_log = g_build_filename(r.dir, "ttyS1.log", NULL);
+    g_autofree char *serial_sock = g_build_filename(r.dir, "ttyS2.sock", NULL);
+
+    g_autoptr(TDef) def = tdef_new("full-pc", "pc");
+    def->vcpus = 2;
+    def->vcpus_current = 2;
+    VdDiskDef *d = tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", qcow2,
+                                 VD_DISK_FORMAT_QCOW2);
+    d->cache = g_strdup("none");
+    d->serial = g_strdup("ROOT-1");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_IDE, "hda", raw[0], VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_SATA, "sda", raw[1], VD_DISK_FORMAT_RAW)
+        ->cache = g_strdup("writethrough");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_SCSI, "sdb", raw[2], VD_DISK_FORMAT_NONE)
+        ->cache = g_strdup("unsafe");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_USB, "sdc", raw[3], VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_IDE, "hdc", iso, VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_IDE, "hdd", NULL, VD_DISK_FORMAT_RAW);
+    def->os.boot[0] = VD_BOOT_CDROM;
+    def->os.boot[1] = VD_BOOT_HD;
+    def->os.boot[2] = VD_BOOT_NETWORK;
+    def->os.nboot = 3;
+    def->os.bootmenu = TRUE;
+    tdef_add_chr(def->serials, VD_CHR_PTY, NULL);
+    tdef_add_chr(def->serials, VD_CHR_FILE, serial_log)->log_append = TRUE;
+    tdef_add_chr(def->serials, VD_CHR_UNIX, serial_sock)->unix_listen = TRUE;
+    tdef_add_chr(def->serials, VD_CHR_PTY, NULL)->target_type = g_strdup("pci-serial");
+    tdef_add_chr(def->consoles, VD_CHR_PTY, NULL)->target_type = g_strdup("serial");
+    tdef_add_chr(def->consoles, VD_CHR_PTY, NULL)->target_type = g_strdup("virtio");
+    VdChrDef *agent = tdef_add_chr(def->channels, VD_CHR_UNIX, NULL);
+    agent->target_name = g_strdup("org.qemu.guest_agent.0");
+    tdef_add_net(def, VD_NET_USER, "virtio", "52:54:00:12:34:56");
+    tdef_add_net(def, VD_NET_USER, "e1000", "52:54:00:12:34:57");
+    tdef_add_net(def, VD_NET_USER, NULL, "52:54:00:12:34:58");
+    tdef_add_vnc(def, "127.0.0.1", -1, "secret");
+    tdef_add_video(def, VD_VIDEO_VGA)->vram_kib = 16384;
+    tdef_add_input(def, VD_INPUT_TABLET, VD_INPUT_BUS_USB);
+    tdef_add_input(def, VD_INPUT_KEYBOARD, VD_INPUT_BUS_VIRTIO);
+    tdef_add_input(def, VD_INPUT_MOUSE, VD_INPUT_BUS_PS2);
+    def->memballoon = g_new0(VdMemballoonDef, 1);
+    def->memballoon->model = g_strdup("virtio");
+    VdRngDef *rng = g_new0(VdRngDef, 1);
+    g_ptr_array_add(def->rngs, rng);
+    VdPanicDef *panic = g_new0(VdPanicDef, 1);
+    g_ptr_array_add(def->panics, panic);
+    run_start(&r, def);
+
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {
+        "disk-vda", "disk-hda", "disk-sda", "disk-sdb", "disk-sdc",       "disk-hdc", "disk-hdd",
+        "sata0",    "scsi0",    "usb",      "net0",     "net1",           "net2",     "serial0",
+        "serial1",  "serial2",  "serial3",  "console1", "virtio-serial0", "channel0", "video0",
+        "input0",   "input1",   "balloon0", "rng0",     "panic0",         NULL};
+    assert_ids(ids, want);
+
+    g_autoptr(JsonNode) blocks = call(&r, "query-block", NULL);
+    JsonObject *vda = find_inserted(blocks, "disk-vda");
+    g_assert_nonnull(vda);
+    g_assert_cmpstr(json_object_get_string_member(vda, "drv"), ==, "qcow2");
+    JsonObject *hdc = find_inserted(blocks, "disk-hdc");
+    g_assert_nonnull(hdc);
+    g_assert_true(json_object_get_boolean_member(hdc, "ro"));
+    g_assert_null(find_inserted(blocks, "disk-hdd")); /* empty tray */
+
+    /* The sockets QEMU listens on are where the daemon will look. */
+    g_assert_true(g_file_test(r.console_path, G_FILE_TEST_EXISTS));
+    g_autofree char *pty3 = vd_qemu_pty_socket_path(&r.paths, "serial3");
+    g_autofree char *vcon = vd_qemu_pty_socket_path(&r.paths, "console1");
+    g_assert_true(g_file_test(pty3, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(vcon, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(serial_sock, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(serial_log, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(r.log_path, G_FILE_TEST_EXISTS)); /* serial0's logfile */
+
+    /* VNC: QEMU picked a port; the password is set over QMP. */
+    g_autoptr(JsonNode) vnc = call(&r, "query-vnc", NULL);
+    JsonObject *vo = json_node_get_object(vnc);
+    g_assert_true(json_object_get_boolean_member(vo, "enabled"));
+    int port = atoi(json_object_get_string_member(vo, "service"));
+    g_assert_cmpint(port, >=, 5900);
+    g_assert_cmpint(port, <=, 5999);
+    g_assert_cmpstr(json_object_get_string_member(vo, "auth"), ==, "vnc");
+    JsonObject *pw = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(pw, "protocol", "vnc");
+    json_object_set_string_member(pw, "password", "secret");
+    g_autoptr(JsonNode) pwr = call(&r, "set_password", pw);
+
+    /* And it runs. */
+    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
+    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
+                    "running");
+    quit(&r);
+    for (guint i = 0; i < 4; i++)
+        g_free(raw[i]);
+    run_clear(&r);
+}
+
+/* q35: the built-in AHCI, empty trays, vCPU hotplug room, UEFI-style
+ * pflash, secondary video. */
+static void
+test_full_q35(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *sata = g_build_filename(r.dir, "sata.raw", NULL);
+    g_autofree char *ro = g_build_filename(r.dir, "ro.raw", NULL);
+    g_autofree char *code = g_build_filename(r.dir, "code.fd", NULL);
+    g_autofree char *vars = g_build_filename(r.dir, "vars.fd", NULL);
+    make_file(sata, 1 << 20);
+    make_file(ro, 1 << 20);
+    make_file(code, 256 * 1024);
+    make_file(vars, 128 * 1024);
+
+    g_autoptr(TDef) def = tdef_new("full-q35", "q35");
+    def->cpu.present = TRUE;
+    def->cpu.mode = VD_CPU_MODE_HOST_PASSTHROUGH;
+    def->cpu.sockets = 2;
+    def->cpu.cores = 2;
+    def->cpu.threads = 1;
+    def->vcpus = 4;
+    def->vcpus_current = 2;
+    def->memory_kib = 1024 * 1024;
+    def->on_reboot = VD_LIFECYCLE_DESTROY;
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_SATA, "sda", sata, VD_DISK_FORMAT_RAW)
+        ->boot_order = 2;
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_SATA, "sdb", NULL, VD_DISK_FORMAT_NONE)
+        ->boot_order = 1;
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_SCSI, "sdc", NULL, VD_DISK_FORMAT_NONE);
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vdb", ro, VD_DISK_FORMAT_RAW)
+        ->readonly = TRUE;
+    def->os.loader = g_strdup(code);
+    def->os.loader_type = g_strdup("pflash");
+    def->os.loader_readonly = TRUE;
+    def->os.nvram = g_strdup(vars);
+    tdef_add_video(def, VD_VIDEO_VIRTIO);
+    tdef_add_video(def, VD_VIDEO_QXL);
+    tdef_add_input(def, VD_INPUT_TABLET, VD_INPUT_BUS_USB);
+    tdef_add_vnc(def, "::1", -1, NULL);
+    VdPanicDef *panic = g_new0(VdPanicDef, 1);
+    panic->model = g_strdup("pvpanic");
+    g_ptr_array_add(def->panics, panic);
+    run_start(&r, def);
+
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"disk-sda", "disk-sdb", "disk-sdc", "disk-vdb", "scsi0", "usb",
+                          "video0",   "video1",   "input0",   "panic0",   NULL};
+    assert_ids(ids, want);
+    g_autoptr(JsonNode) blocks = call(&r, "query-block", NULL);
+    JsonObject *vdb = find_inserted(blocks, "disk-vdb");
+    g_assert_nonnull(vdb);
+    g_assert_true(json_object_get_boolean_member(vdb, "ro"));
+    g_assert_null(find_inserted(blocks, "disk-sdb"));
+    g_assert_null(find_inserted(blocks, "disk-sdc"));
+
+    g_autoptr(JsonNode) cpus = call(&r, "query-cpus-fast", NULL);
+    g_assert_cmpuint(json_array_get_length(json_node_get_array(cpus)), ==, 2);
+    g_autoptr(JsonNode) slots = call(&r, "query-hotpluggable-cpus", NULL);
+    g_assert_cmpuint(json_array_get_length(json_node_get_array(slots)), ==, 4);
+
+    g_autoptr(JsonNode) vnc = call(&r, "query-vnc", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(vnc), "family"), ==, "ipv6");
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(vnc), "auth"), ==, "none");
+    quit(&r);
+    run_clear(&r);
+}
+
+/* -bios, localtime, vmport=off, acpi=off on a versioned i440fx machine. */
+static void
+test_legacy_pc(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(TDef) def = tdef_new("legacy", "pc-i440fx-7.2");
+    def->os.loader = g_strdup("/usr/share/seabios/bios-256k.bin");
+    def->clock.offset = g_strdup("localtime");
+    def->features.vmport_off = TRUE;
+    def->features.acpi = FALSE;
+    def->on_reboot = VD_LIFECYCLE_DESTROY;
+    def->cpu.present = TRUE;
+    def->cpu.mode = VD_CPU_MODE_CUSTOM;
+    def->cpu.model = g_strdup("Westmere");
+    tdef_add_video(def, VD_VIDEO_CIRRUS);
+    tdef_add_net(def, VD_NET_USER, "rtl8139", NULL);
+    run_start(&r, def);
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"video0", "net0", NULL};
+    assert_ids(ids, want);
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/machine");
+    json_object_set_string_member(args, "property", "acpi");
+    g_autoptr(JsonNode) acpi = call(&r, "qom-get", args);
+    g_assert_cmpstr(json_node_get_string(acpi), ==, "off");
+    quit(&r);
+    run_clear(&r);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    tcaps_real();
+    g_test_add_func("/qemu/argv-qemu/injection", test_injection);
+    g_test_add_func("/qemu/argv-qemu/kernel-path", test_kernel_path);
+    g_test_add_func("/qemu/argv-qemu/full-pc", test_full_pc);
+    g_test_add_func("/qemu/argv-qemu/full-q35", test_full_q35);
+    g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
+    return g_test_run();
+}

@@ -1,0 +1,706 @@
+/* The argv builder against reviewed golden files (tests/data/argv/NAME.args,
+ * one argument per line), from definitions built in C and a fixed fake
+ * VdQemuCaps, so the goldens depend neither on the XML parser nor on the
+ * installed QEMU. VD_REGENERATE=1 rewrites the goldens instead of
+ * comparing: review the diff. Whether real QEMU accepts these command
+ * lines is test-argv-qemu.c's job. */
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "qemu-test-util.h"
+#include "qemu/qemu-command-priv.h"
+#include "qemu/qemu-command.h"
+#include "util/vd-error.h"
+
+static const VdQemuRunPaths run_paths = {
+    .qmp_socket_path = "/run/virtd/qemu/dom.qmp",
+    .console_socket_path = "/run/virtd/qemu/dom.console",
+    .console_log_path = "/var/log/virtd/qemu/dom.log",
+    .pid_path = "/run/virtd/qemu/dom.pid",
+    .guest_agent_dir = "/var/lib/virtd/qemu/channel",
+    .start_paused = TRUE,
+    .accel = "tcg",
+};
+
+typedef VdDomainDef *(*DefFunc)(void);
+
+typedef struct {
+    const char *name;
+    DefFunc make;
+    const char *accel; /* NULL: run_paths.accel */
+} GoldenCase;
+
+/* ---- the definitions ----------------------------------------------------------- */
+
+static VdDomainDef *
+def_minimal(void)
+{
+    return tdef_new("minimal", "pc");
+}
+
+static VdDomainDef *
+def_kernel_boot(void)
+{
+    VdDomainDef *def = tdef_new("kernel", "q35");
+    /* -kernel & co. take their argument verbatim: commas stay single. */
+    def->os.kernel = g_strdup("/var/lib/virtd/boot/vm,linuz 6.1");
+    def->os.initrd = g_strdup("/var/lib/virtd/boot/initrd,x.img");
+    def->os.cmdline = g_strdup("console=ttyS0 root=/dev/vda rw,quiet panic=-1");
+    def->on_reboot = VD_LIFECYCLE_DESTROY;
+    tdef_add_chr(def->serials, VD_CHR_PTY, NULL);
+    tdef_add_chr(def->consoles, VD_CHR_PTY, NULL)->target_type = g_strdup("serial");
+    return def;
+}
+
+static VdDomainDef *
+def_disks_pc(void)
+{
+    VdDomainDef *def = tdef_new("disks", "pc");
+    VdDiskDef *d = tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda",
+                                 "/var/lib/virtd/images/root.qcow2", VD_DISK_FORMAT_QCOW2);
+    d->cache = g_strdup("none");
+    d->serial = g_strdup("ROOT-1");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_IDE, "hda", "/var/lib/virtd/images/ide.raw",
+                  VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_SATA, "sda",
+                  "/var/lib/virtd/images/sata.raw", VD_DISK_FORMAT_RAW)
+        ->cache = g_strdup("writethrough");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_SCSI, "sdb",
+                  "/var/lib/virtd/images/scsi.qcow2", VD_DISK_FORMAT_QCOW2)
+        ->cache = g_strdup("unsafe");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_USB, "sdc", "/var/lib/virtd/images/usb.raw",
+                  VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_IDE, "hdc",
+                  "/var/lib/virtd/iso/debian.iso", VD_DISK_FORMAT_RAW);
+    def->os.boot[0] = VD_BOOT_CDROM;
+    def->os.boot[1] = VD_BOOT_HD;
+    def->os.nboot = 2;
+    return def;
+}
+
+static VdDomainDef *
+def_disks_q35(void)
+{
+    VdDomainDef *def = tdef_new("disks-q35", "pc-q35-7.2");
+    VdDiskDef *d = tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_SATA, "sda",
+                                 "/dev/vg0/guest", VD_DISK_FORMAT_NONE);
+    d->type = VD_DISK_TYPE_BLOCK;
+    d->boot_order = 2;
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_SATA, "sdb", NULL, VD_DISK_FORMAT_NONE)
+        ->boot_order = 1;
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_SCSI, "sdc", NULL, VD_DISK_FORMAT_NONE);
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vdb", "/srv/data.img",
+                  VD_DISK_FORMAT_RAW)
+        ->readonly = TRUE;
+    /* <os><boot dev> is ignored when devices carry <boot order>. */
+    def->os.boot[0] = VD_BOOT_HD;
+    def->os.nboot = 1;
+    return def;
+}
+
+static VdDomainDef *
+def_serials(void)
+{
+    VdDomainDef *def = tdef_new("serials", "pc");
+    tdef_add_chr(def->serials, VD_CHR_PTY, NULL);
+    tdef_add_chr(def->serials, VD_CHR_FILE, "/var/log/guest/ttyS1.log")->log_append = TRUE;
+    tdef_add_chr(def->serials, VD_CHR_UNIX, "/run/guest/ttyS2.sock")->unix_listen = TRUE;
+    VdChrDef *c = tdef_add_chr(def->serials, VD_CHR_PTY, NULL);
+    c->target_port = 3;
+    c = tdef_add_chr(def->serials, VD_CHR_UNIX, "/run/other/serial.sock");
+    c->target_type = g_strdup("pci-serial");
+    tdef_add_chr(def->serials, VD_CHR_NULL, NULL)->target_type = g_strdup("usb-serial");
+    /* Duplicates serial0: adds nothing. */
+    tdef_add_chr(def->consoles, VD_CHR_PTY, NULL)->target_type = g_strdup("serial");
+    tdef_add_chr(def->consoles, VD_CHR_PTY, NULL)->target_type = g_strdup("virtio");
+    return def;
+}
+
+static VdDomainDef *
+def_channels(void)
+{
+    VdDomainDef *def = tdef_new("agent", "q35");
+    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_UNIX, NULL);
+    c->target_type = g_strdup("virtio");
+    c->target_name = g_strdup("org.qemu.guest_agent.0");
+    c = tdef_add_chr(def->channels, VD_CHR_UNIX, "/run/app/chan.sock");
+    c->unix_listen = TRUE;
+    c->target_type = g_strdup("virtio");
+    c->target_name = g_strdup("com.example.app");
+    c = tdef_add_chr(def->channels, VD_CHR_PTY, NULL);
+    c->target_name = g_strdup("com.example.pty");
+    return def;
+}
+
+static VdDomainDef *
+def_vnc_password(void)
+{
+    VdDomainDef *def = tdef_new("desktop", "q35");
+    tdef_add_vnc(def, "0.0.0.0", -1, "s3cret,password=off");
+    tdef_add_video(def, VD_VIDEO_VIRTIO);
+    tdef_add_video(def, VD_VIDEO_QXL);
+    tdef_add_input(def, VD_INPUT_TABLET, VD_INPUT_BUS_USB);
+    tdef_add_input(def, VD_INPUT_MOUSE, VD_INPUT_BUS_PS2);
+    tdef_add_input(def, VD_INPUT_KEYBOARD, VD_INPUT_BUS_PS2);
+    return def;
+}
+
+static VdDomainDef *
+def_vnc_ipv6(void)
+{
+    VdDomainDef *def = tdef_new("vnc6", "pc");
+    VdGraphicsDef *g = tdef_add_vnc(def, "::1", 5905, NULL);
+    g->websocket = 5705;
+    tdef_add_video(def, VD_VIDEO_VGA)->vram_kib = 16384;
+    tdef_add_input(def, VD_INPUT_KEYBOARD, VD_INPUT_BUS_VIRTIO);
+    tdef_add_input(def, VD_INPUT_TABLET, VD_INPUT_BUS_VIRTIO);
+    return def;
+}
+
+static VdDomainDef *
+def_user_net(void)
+{
+    VdDomainDef *def = tdef_new("net", "pc");
+    tdef_add_net(def, VD_NET_USER, "virtio", "52:54:00:12:34:56");
+    tdef_add_net(def, VD_NET_USER, "e1000", "52:54:00:ab:cd:ef");
+    tdef_add_net(def, VD_NET_USER, NULL, "52:54:00:00:00:01");
+    tdef_add_net(def, VD_NET_BRIDGE, "e1000e", "52:54:00:00:00:02")->target_dev = g_strdup("vnet7");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/images/a.raw",
+                  VD_DISK_FORMAT_RAW);
+    def->os.boot[0] = VD_BOOT_NETWORK;
+    def->os.boot[1] = VD_BOOT_HD;
+    def->os.nboot = 2;
+    def->os.bootmenu = TRUE;
+    return def;
+}
+
+static VdDomainDef *
+def_cpu_tcg(void)
+{
+    VdDomainDef *def = tdef_new("cpu-tcg", "q35");
+    def->cpu.present = TRUE;
+    def->cpu.mode = VD_CPU_MODE_HOST_PASSTHROUGH;
+    def->cpu.sockets = 1;
+    def->cpu.cores = 2;
+    def->cpu.threads = 2;
+    def->vcpus = 4;
+    def->vcpus_current = 2;
+    def->memory_kib = 2 * 1024 * 1024;
+    def->current_memory_kib = 1024 * 1024;
+    def->on_reboot = VD_LIFECYCLE_DESTROY;
+    return def;
+}
+
+static VdDomainDef *
+def_cpu_kvm(void)
+{
+    VdDomainDef *def = tdef_new("cpu-kvm", "pc");
+    def->virt_type = VD_VIRT_KVM;
+    def->cpu.present = TRUE;
+    def->cpu.mode = VD_CPU_MODE_HOST_MODEL;
+    def->vcpus = 2;
+    def->vcpus_current = 2;
+    return def;
+}
+
+static VdDomainDef *
+def_cpu_custom(void)
+{
+    VdDomainDef *def = tdef_new("cpu-custom", "pc");
+    def->cpu.present = TRUE;
+    def->cpu.mode = VD_CPU_MODE_CUSTOM;
+    def->cpu.model = g_strdup("Skylake-Client-v4");
+    def->cpu.sockets = 2;
+    def->cpu.dies = 2;
+    def->cpu.cores = 1;
+    def->cpu.threads = 1;
+    def->vcpus = 4;
+    def->vcpus_current = 4;
+    return def;
+}
+
+static VdDomainDef *
+def_injection(void)
+{
+    VdDomainDef *def = tdef_new("x,id=evil", "pc");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/tmp/a,b\"c d\n.img",
+                  VD_DISK_FORMAT_RAW);
+    tdef_add_chr(def->serials, VD_CHR_FILE, "/tmp/log,append=off,path=/etc/passwd");
+    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_UNIX, NULL);
+    c->target_name = g_strdup("org.qemu.guest_agent.0\",\"id\":\"x");
+    def->os.kernel = g_strdup("/tmp/k,initrd=/etc/shadow");
+    def->os.cmdline = g_strdup("a,b -device evil");
+    return def;
+}
+
+static VdDomainDef *
+def_misc(void)
+{
+    VdDomainDef *def = tdef_new("misc", "q35");
+    def->memballoon = g_new0(VdMemballoonDef, 1);
+    def->memballoon->model = g_strdup("virtio");
+    def->memballoon->period = 10;
+    VdRngDef *rng = g_new0(VdRngDef, 1);
+    rng->model = g_strdup("virtio");
+    rng->backend = g_strdup("/dev/random");
+    g_ptr_array_add(def->rngs, rng);
+    VdPanicDef *panic = g_new0(VdPanicDef, 1);
+    panic->model = g_strdup("isa");
+    g_ptr_array_add(def->panics, panic);
+    def->os.loader = g_strdup("/usr/share/OVMF/OVMF_CODE_4M.fd");
+    def->os.loader_type = g_strdup("pflash");
+    def->os.loader_readonly = TRUE;
+    def->os.nvram = g_strdup("/var/lib/virtd/nvram/misc_VARS.fd");
+    return def;
+}
+
+static VdDomainDef *
+def_bios_rom(void)
+{
+    VdDomainDef *def = tdef_new("legacy", "pc-i440fx-7.2");
+    def->os.loader = g_strdup("/usr/share/seabios/bios-256k.bin");
+    def->clock.offset = g_strdup("localtime");
+    def->features.vmport_off = TRUE;
+    def->features.acpi = FALSE;
+    def->os.bootmenu = TRUE;
+    tdef_add_video(def, VD_VIDEO_CIRRUS);
+    return def;
+}
+
+static const GoldenCase golden_cases[] = {
+    {"minimal", def_minimal, NULL},           {"kernel-boot", def_kernel_boot, NULL},
+    {"disks-pc", def_disks_pc, NULL},         {"disks-q35", def_disks_q35, NULL},
+    {"serials", def_serials, NULL},           {"channels", def_channels, NULL},
+    {"vnc-password", def_vnc_password, NULL}, {"vnc-ipv6", def_vnc_ipv6, NULL},
+    {"user-net", def_user_net, NULL},         {"cpu-tcg", def_cpu_tcg, NULL},
+    {"cpu-kvm", def_cpu_kvm, "kvm"},          {"cpu-custom", def_cpu_custom, NULL},
+    {"injection", def_injection, NULL},       {"misc", def_misc, NULL},
+    {"bios-rom", def_bios_rom, NULL},
+};
+
+/* ---- running them ------------------------------------------------------------------ */
+
+static GPtrArray *
+build(const VdDomainDef *def, const VdQemuCaps *caps, const char *accel, GError **error)
+{
+    VdQemuRunPaths paths = run_paths;
+    if (accel)
+        paths.accel = accel;
+    return vd_qemu_build_argv(def, caps, &paths, error);
+}
+
+static void
+test_golden(gconstpointer data)
+{
+    const GoldenCase *c = data;
+    g_autoptr(TDef) def = c->make();
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) argv = build(def, caps, c->accel, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(argv);
+    /* NULL-terminated for g_subprocess_newv(). */
+    g_assert_null(argv->pdata[argv->len]);
+    g_autofree char *text = vd_qemu_argv_to_string(argv);
+
+    /* Deterministic: a second build is identical. */
+    g_autoptr(GPtrArray) again = build(def, caps, c->accel, &error);
+    g_assert_no_error(error);
+    g_autofree char *text2 = vd_qemu_argv_to_string(again);
+    g_assert_cmpstr(text, ==, text2);
+
+    g_autofree char *name = g_strdup_printf("%s.args", c->name);
+    g_autofree char *path = g_build_filename(VD_TEST_DATA_DIR, "argv", name, NULL);
+    if (g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0) {
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        g_test_message("regenerated %s", path);
+        return;
+    }
+    g_autofree char *expected = NULL;
+    if (!g_file_get_contents(path, &expected, NULL, &error))
+        g_test_fail_printf("missing golden file %s (VD_REGENERATE=1 creates it): %s", path,
+                           error->message);
+    else
+        g_assert_cmpstr(text, ==, expected);
+}
+
+static gboolean
+argv_has(GPtrArray *argv, const char *opt, const char *value)
+{
+    for (guint i = 0; i + 1 < argv->len; i++) {
+        if (g_str_equal(argv->pdata[i], opt) && g_str_equal(argv->pdata[i + 1], value))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Beyond the golden: the hostile values each land in exactly one
+ * argument, and parse back unchanged. */
+static void
+test_injection_values(void)
+{
+    g_autoptr(TDef) def = def_injection();
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) argv = build(def, caps, NULL, &error);
+    g_assert_no_error(error);
+
+    g_assert_true(argv_has(argv, "-name", "guest=x,,id=evil,debug-threads=on"));
+    g_assert_true(argv_has(argv, "-kernel", "/tmp/k,initrd=/etc/shadow"));
+    g_assert_true(argv_has(argv, "-append", "a,b -device evil"));
+    g_assert_true(argv_has(argv, "-chardev",
+                           "file,id=charserial0,path=/tmp/log,,append=off,,path=/etc/passwd"));
+    g_assert_false(argv_has(argv, "-initrd", "/etc/shadow"));
+
+    guint blockdevs = 0, devices = 0;
+    for (guint i = 0; i + 1 < argv->len; i++) {
+        const char *opt = argv->pdata[i], *val = argv->pdata[i + 1];
+        if (g_str_equal(opt, "-blockdev")) {
+            g_autoptr(JsonParser) p = json_parser_new();
+            g_assert_true(json_parser_load_from_data(p, val, -1, NULL));
+            JsonObject *o = json_node_get_object(json_parser_get_root(p));
+            if (json_object_has_member(o, "filename"))
+                g_assert_cmpstr(json_object_get_string_member(o, "filename"), ==,
+                                "/tmp/a,b\"c d\n.img");
+            blockdevs++;
+        } else if (g_str_equal(opt, "-device")) {
+            g_autoptr(JsonParser) p = json_parser_new();
+            g_assert_true(json_parser_load_from_data(p, val, -1, NULL));
+            JsonObject *o = json_node_get_object(json_parser_get_root(p));
+            if (g_str_equal(json_object_get_string_member(o, "driver"), "virtserialport")) {
+                g_assert_cmpstr(json_object_get_string_member(o, "name"), ==,
+                                "org.qemu.guest_agent.0\",\"id\":\"x");
+                g_assert_cmpstr(json_object_get_string_member(o, "id"), ==, "channel0");
+            }
+            devices++;
+        }
+    }
+    g_assert_cmpuint(blockdevs, ==, 2);
+    g_assert_cmpuint(devices, ==, 4); /* virtio-blk, isa-serial, virtio-serial, virtserialport */
+}
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+typedef void (*Mutate)(VdDomainDef *def, VdQemuCaps *caps);
+
+typedef struct {
+    const char *name;
+    Mutate mutate;
+    VdErrorCode code;
+    const char *message; /* a substring of the expected message */
+    const char *accel;
+} ErrorCase;
+
+static void
+m_machine(VdDomainDef *def, VdQemuCaps *caps)
+{
+    g_free(def->os.machine);
+    def->os.machine = g_strdup("virt");
+}
+
+static void
+m_no_device(VdDomainDef *def, VdQemuCaps *caps)
+{
+    g_hash_table_remove(caps->devices, "virtio-blk-pci");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/a.img",
+                  VD_DISK_FORMAT_RAW);
+}
+
+static void
+m_no_kvm(VdDomainDef *def, VdQemuCaps *caps)
+{
+    caps->has_kvm_accel = FALSE;
+}
+
+static void
+m_vnc_listen(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_vnc(def, "127.0.0.1,password=off", -1, NULL);
+}
+
+static void
+m_vnc_hostname(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_vnc(def, "example.com", -1, NULL);
+}
+
+static void
+m_vnc_port(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_vnc(def, NULL, 5800, NULL);
+}
+
+static void
+m_spice(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_vnc(def, NULL, -1, NULL)->type = VD_GRAPHICS_SPICE;
+}
+
+static void
+m_cpu_model(VdDomainDef *def, VdQemuCaps *caps)
+{
+    def->cpu.present = TRUE;
+    def->cpu.mode = VD_CPU_MODE_CUSTOM;
+    def->cpu.model = g_strdup("qemu64,+vmx");
+}
+
+static void
+m_topology(VdDomainDef *def, VdQemuCaps *caps)
+{
+    def->cpu.present = TRUE;
+    def->cpu.sockets = 2;
+    def->cpu.cores = 2;
+    def->cpu.threads = 1;
+    def->vcpus = 3;
+}
+
+static void
+m_ide_q35(VdDomainDef *def, VdQemuCaps *caps)
+{
+    g_free(def->os.machine);
+    def->os.machine = g_strdup("q35");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_IDE, "hda", "/a.img", VD_DISK_FORMAT_RAW);
+}
+
+static void
+m_cdrom_virtio(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_VIRTIO, "vda", NULL, VD_DISK_FORMAT_RAW);
+}
+
+static void
+m_readonly_sata(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_SATA, "sda", "/a.img", VD_DISK_FORMAT_RAW)
+        ->readonly = TRUE;
+}
+
+static void
+m_relative_path(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "images/a.img",
+                  VD_DISK_FORMAT_RAW);
+}
+
+static void
+m_bad_target(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vd\"a", "/a.img",
+                  VD_DISK_FORMAT_RAW);
+}
+
+static void
+m_dup_target(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/a.img",
+                  VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/b.img",
+                  VD_DISK_FORMAT_RAW);
+}
+
+static void
+m_no_source(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", NULL, VD_DISK_FORMAT_RAW);
+}
+
+static void
+m_cache(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/a.img", VD_DISK_FORMAT_RAW)
+        ->cache = g_strdup("direct,evil");
+}
+
+static void
+m_mac(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_net(def, VD_NET_USER, "virtio", "52:54:00:12:34:5g");
+}
+
+static void
+m_net_model(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_net(def, VD_NET_USER, "ne2k_pci", NULL);
+}
+
+static void
+m_serial_tcp(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_chr(def->serials, VD_CHR_TCP, NULL);
+}
+
+static void
+m_long_socket(VdDomainDef *def, VdQemuCaps *caps)
+{
+    g_autofree char *dir = g_strnfill(120, 'd');
+    g_autofree char *path = g_strdup_printf("/%s/s.sock", dir);
+    tdef_add_chr(def->serials, VD_CHR_UNIX, path);
+}
+
+static void
+m_efi_auto(VdDomainDef *def, VdQemuCaps *caps)
+{
+    def->os.firmware = g_strdup("efi");
+}
+
+static void
+m_clock(VdDomainDef *def, VdQemuCaps *caps)
+{
+    def->clock.offset = g_strdup("variable");
+}
+
+static void
+m_bad_name(VdDomainDef *def, VdQemuCaps *caps)
+{
+    g_free(def->name);
+    def->name = g_strdup("a\nb");
+}
+
+static void
+m_memory(VdDomainDef *def, VdQemuCaps *caps)
+{
+    def->memory_kib = 0;
+}
+
+static void
+m_rng_backend(VdDomainDef *def, VdQemuCaps *caps)
+{
+    VdRngDef *rng = g_new0(VdRngDef, 1);
+    rng->backend = g_strdup("/etc/passwd");
+    g_ptr_array_add(def->rngs, rng);
+}
+
+static const ErrorCase error_cases[] = {
+    {"machine", m_machine, VD_ERROR_UNSUPPORTED,
+     "machine type 'virt' is not supported by QEMU 7.2 (supported: isapc, microvm, pc, q35, and "
+     "their versioned forms such as pc-q35-7.2)",
+     NULL},
+    {"missing-device", m_no_device, VD_ERROR_UNSUPPORTED,
+     "disk 'vda' needs QEMU device 'virtio-blk-pci', which QEMU 7.2", NULL},
+    {"no-kvm", m_no_kvm, VD_ERROR_UNSUPPORTED, "built without KVM support", "kvm"},
+    {"vnc-listen", m_vnc_listen, VD_ERROR_INVALID_ARG,
+     "VNC listen address '127.0.0.1,password=off' is not", NULL},
+    {"vnc-hostname", m_vnc_hostname, VD_ERROR_INVALID_ARG, "'example.com'", NULL},
+    {"vnc-port", m_vnc_port, VD_ERROR_UNSUPPORTED, "VNC port 5800", NULL},
+    {"spice", m_spice, VD_ERROR_UNSUPPORTED, "graphics type 'spice'", NULL},
+    {"cpu-model", m_cpu_model, VD_ERROR_INVALID_ARG, "invalid CPU model 'qemu64,+vmx'", NULL},
+    {"topology", m_topology, VD_ERROR_INVALID_ARG, "does not match the 3 vCPUs", NULL},
+    {"ide-q35", m_ide_q35, VD_ERROR_UNSUPPORTED, "machine 'q35' has no IDE controller", NULL},
+    {"cdrom-virtio", m_cdrom_virtio, VD_ERROR_UNSUPPORTED, "a cdrom cannot be on bus 'virtio'",
+     NULL},
+    {"readonly-sata", m_readonly_sata, VD_ERROR_UNSUPPORTED, "read-only sata hard disk", NULL},
+    {"relative-path", m_relative_path, VD_ERROR_INVALID_ARG, "'images/a.img' is not an absolute",
+     NULL},
+    {"bad-target", m_bad_target, VD_ERROR_INVALID_ARG, "invalid disk target 'vd\\\"a'", NULL},
+    {"duplicate-target", m_dup_target, VD_ERROR_INVALID_ARG, "two disks have the target 'vda'",
+     NULL},
+    {"no-source", m_no_source, VD_ERROR_INVALID_ARG, "disk 'vda' has no <source>", NULL},
+    {"cache", m_cache, VD_ERROR_UNSUPPORTED, "cache mode 'direct,evil'", NULL},
+    {"mac", m_mac, VD_ERROR_INVALID_ARG, "invalid MAC address '52:54:00:12:34:5g'", NULL},
+    {"net-model", m_net_model, VD_ERROR_UNSUPPORTED, "model 'ne2k_pci' is not supported", NULL},
+    {"serial-tcp", m_serial_tcp, VD_ERROR_UNSUPPORTED, "serial port 0: type 'tcp'", NULL},
+    {"long-socket", m_long_socket, VD_ERROR_UNSUPPORTED, "is too long", NULL},
+    {"efi-auto", m_efi_auto, VD_ERROR_UNSUPPORTED, "<os firmware='efi'>", NULL},
+    {"clock", m_clock, VD_ERROR_UNSUPPORTED, "clock offset 'variable'", NULL},
+    {"bad-name", m_bad_name, VD_ERROR_INVALID_ARG, "control characters", NULL},
+    {"memory", m_memory, VD_ERROR_INVALID_ARG, "too small", NULL},
+    {"rng-backend", m_rng_backend, VD_ERROR_UNSUPPORTED, "back end '/etc/passwd'", NULL},
+};
+
+static void
+test_error(gconstpointer data)
+{
+    const ErrorCase *c = data;
+    g_autoptr(TDef) def = tdef_new("err", "pc");
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    c->mutate(def, caps);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) argv = build(def, caps, c->accel, &error);
+    g_assert_null(argv);
+    g_assert_error(error, VD_ERROR, (gint)c->code);
+    if (!strstr(error->message, c->message))
+        g_test_fail_printf("message '%s' lacks '%s'", error->message, c->message);
+}
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static void
+test_escape(void)
+{
+    g_autofree char *a = vd_qemu_escape_opt("a,,b,");
+    g_assert_cmpstr(a, ==, "a,,,,b,,");
+    g_autofree char *b = vd_qemu_escape_opt("");
+    g_assert_cmpstr(b, ==, "");
+}
+
+static void
+test_argv_to_string(void)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_ptr_array_add(argv, "/usr/bin/qemu");
+    g_ptr_array_add(argv, "a b\nc\\d\te\x01");
+    g_autofree char *s = vd_qemu_argv_to_string(argv);
+    g_assert_cmpstr(s, ==, "/usr/bin/qemu\na b\\nc\\\\d\\te\\x01\n");
+}
+
+static void
+test_names(void)
+{
+    VdQemuRunPaths paths = run_paths;
+    g_autofree char *s0 = vd_qemu_pty_socket_path(&paths, "serial0");
+    g_autofree char *s1 = vd_qemu_pty_socket_path(&paths, "serial1");
+    g_assert_cmpstr(s0, ==, "/run/virtd/qemu/dom.console");
+    g_assert_cmpstr(s1, ==, "/run/virtd/qemu/dom.console.serial1");
+    paths.console_socket_path = NULL;
+    g_autofree char *none = vd_qemu_pty_socket_path(&paths, "serial0");
+    g_assert_null(none);
+
+    g_autoptr(TDef) def = def_channels();
+    g_autofree char *c0 = vd_qemu_channel_socket_path(def, 0, &run_paths);
+    g_autofree char *c1 = vd_qemu_channel_socket_path(def, 1, &run_paths);
+    g_autofree char *c2 = vd_qemu_channel_socket_path(def, 2, &run_paths);
+    g_autofree char *c9 = vd_qemu_channel_socket_path(def, 9, &run_paths);
+    g_assert_cmpstr(c0, ==, "/var/lib/virtd/qemu/channel/agent.agent");
+    g_assert_cmpstr(c1, ==, "/run/app/chan.sock");
+    g_assert_null(c2); /* pty */
+    g_assert_null(c9);
+
+    VdDiskDef disk = {.target_dev = "vdb"};
+    g_autofree char *id = vd_qemu_disk_device_id(&disk);
+    g_autofree char *node = vd_qemu_disk_node_name(&disk);
+    g_assert_cmpstr(id, ==, "disk-vdb");
+    g_assert_cmpstr(node, ==, "vdb-format");
+}
+
+/* The default machine comes from caps when the definition has none. */
+static void
+test_default_machine(void)
+{
+    g_autoptr(TDef) def = tdef_new("dflt", NULL);
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) argv = build(def, caps, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(argv_has(argv, "-machine", "pc,accel=tcg,usb=off,dump-guest-core=off"));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/qemu/argv/golden/%s", golden_cases[i].name);
+        g_test_add_data_func(path, &golden_cases[i], test_golden);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/qemu/argv/error/%s", error_cases[i].name);
+        g_test_add_data_func(path, &error_cases[i], test_error);
+    }
+    g_test_add_func("/qemu/argv/injection-values", test_injection_values);
+    g_test_add_func("/qemu/argv/escape", test_escape);
+    g_test_add_func("/qemu/argv/to-string", test_argv_to_string);
+    g_test_add_func("/qemu/argv/names", test_names);
+    g_test_add_func("/qemu/argv/default-machine", test_default_machine);
+    return g_test_run();
+}
