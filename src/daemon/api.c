@@ -30,6 +30,10 @@ void
 vd_api_pause(VdApiRequest *req)
 {
     if (!req->paused) {
+        /* A status must be set before returning from the handler, or
+         * libsoup takes the request for a failed WebSocket handshake (the
+         * WebSocket handler shares the path); the real one replaces it. */
+        soup_server_message_set_status(req->msg, SOUP_STATUS_ACCEPTED, NULL);
         soup_server_message_pause(req->msg);
         req->paused = TRUE;
     }
