@@ -9,6 +9,23 @@
 #include "daemon/domain-process.h"
 #include "util/vd-error.h"
 
+/* A boolean member of a request body; absent gives @fallback. */
+static gboolean
+body_bool(JsonObject *body, const char *name, gboolean fallback, gboolean *out, GError **error)
+{
+    JsonNode *node = body ? json_object_get_member(body, name) : NULL;
+    if (!node) {
+        *out = fallback;
+        return TRUE;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "\"%s\" must be true or false", name);
+        return FALSE;
+    }
+    *out = json_node_get_boolean(node);
+    return TRUE;
+}
+
 static void
 add_summary(JsonBuilder *b, const VdDomainObj *dom)
 {
@@ -260,8 +277,9 @@ handle_autostart(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    gboolean on = json_object_get_boolean_member(body, "autostart");
-    if (!vd_domain_list_set_autostart(req->d->domains, dom, on, &error)) {
+    gboolean on;
+    if (!body_bool(body, "autostart", FALSE, &on, &error) ||
+        !vd_domain_list_set_autostart(req->d->domains, dom, on, &error)) {
         vd_api_reply_error(req, error);
         return;
     }
@@ -357,8 +375,10 @@ start_wrapper(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer use
         done(dom, error, user_data);
         return;
     }
-    if (body && json_object_has_member(body, "paused"))
-        paused = json_object_get_boolean_member(body, "paused");
+    if (!body_bool(body, "paused", paused, &paused, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
     vd_domain_start(d, dom, paused, done, user_data);
 }
 
