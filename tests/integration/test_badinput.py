@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Bad input through vsh and the raw API: each is refused with the error
+code, HTTP status and vsh exit status of docs/api.md, a message naming the
+problem, and no change at all (vsh list --all and GET /v1/domains are the
+same before and after)."""
+
+import json
+import os
+import uuid as uuidlib
+
+import harness
+from harness import Daemon, domain_xml, dom_path
+
+
+class BadInput(harness.VirtdTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = d = Daemon()
+        d.__enter__()
+        try:
+            cls.uuid1 = str(uuidlib.uuid4())
+            d.define('bad1', domain_xml('bad1', uuid=cls.uuid1))
+            d.define('bad2')
+            d.start_domain('bad1', wait_boot=False)
+        except BaseException:
+            d.cleanup(failed=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.__exit__(None, None, None)
+
+    def setUp(self):
+        self.before = self.snapshot()
+
+    def tearDown(self):
+        self.assertEqual(self.snapshot(), self.before, 'the bad request changed something')
+
+    def snapshot(self):
+        d = self.d
+        listing = d.vsh('list', '--all')[1]
+        doms = d.api_json('GET', '/v1/domains?all=1')['domains']
+        for x in doms:
+            x.pop('cpu_time_ns', None)
+        files = sorted(os.listdir(d.path('etc', 'domains'))) if os.path.isdir(d.path('etc', 'domains')) else None
+        return listing, json.dumps(doms, sort_keys=True), len(d.qemu_pids()), files
+
+    def vsh_define_fails(self, xml, rc, *mentions, verb='define'):
+        path = self.d.write_xml('bad-input', xml, filename='xml/bad-input.xml')
+        code, out, err = self.d.vsh(verb, path, check=False)
+        self.assertEqual(code, rc, 'exit status; stdout %r stderr %r' % (out, err))
+        self.assertTrue(err.startswith('error: '), 'stderr %r' % err)
+        for m in mentions:
+            self.assertIn(m, err)
+        return err
+
+    # ---- XML
+
+    def test_malformed_xml(self):
+        xml = "<domain type='qemu'><name>x1</name><memory>65536</memory>\n<os><type>hvm</type></os>\n"
+        err = self.vsh_define_fails(xml, 2)
+        self.assertRegex(err.lower(), r'xml|line|premature|end')
+        r = self.d.api('POST', '/v1/domains', xml)
+        self.assertApiError(r, 400, 'xml-error')
+
+    def test_not_xml(self):
+        r = self.d.api('POST', '/v1/domains', b'hello world', {'Content-Type': 'application/xml'})
+        self.assertApiError(r, 400, 'xml-error')
+        self.vsh_define_fails('hello world\n', 2)
+
+    def test_missing_name(self):
+        xml = domain_xml('x').replace('<name>x</name>', '')
+        err = self.vsh_define_fails(xml, 2, 'name')
+        self.assertTrue(err)
+        r = self.d.api('POST', '/v1/domains', xml)
+        self.assertApiError(r, 400, ('xml-error', 'invalid-argument'))
+        self.assertIn('name', r.error_message())
+
+    def test_wrong_root(self):
+        xml = "<network><name>n1</name></network>"
+        self.vsh_define_fails(xml, 2)
+        self.assertApiError(self.d.api('POST', '/v1/domains', xml), 400, 'xml-error')
+
+    def test_bad_memory(self):
+        xml = domain_xml('mem1').replace("<memory unit='MiB'>256</memory>",
+                                         "<memory unit='MiB'>lots</memory>")
+        self.vsh_define_fails(xml, 2, 'memory')
+
+    # ---- names
+
+    def test_bad_names(self):
+        for name in ('a/b', '..', '.', 'a\tb', 'a\nb', 'a\x7fb', '', '../../etc/x'):
+            xml = domain_xml(name)
+            r = self.d.api('POST', '/v1/domains', xml)
+            self.assertEqual(r.status, 400, 'name %r: %s %r' % (name, r.status, r.body))
+            self.assertIn(r.error_code(), ('invalid-argument', 'xml-error'), name)
+            code, out, err = self.d.vsh('define', self.d.write_xml('n', xml, 'xml/n.xml'), check=False)
+            self.assertEqual(code, 2, 'name %r: %r %r' % (name, out, err))
+            # Transient creation is checked the same way.
+            r = self.d.api('POST', '/v1/domains?start=1', xml)
+            self.assertEqual(r.status, 400, 'create with name %r: %s %r' % (name, r.status, r.body))
+        # '../../etc/x' did not escape the definitions directory.
+        self.assertFalse(os.path.exists(self.d.path('etc', 'x.xml')))
+
+    def test_bad_names_in_paths(self):
+        for raw in ('..%2F..%2Fetc%2Fpasswd', '%2E%2E', 'a%00b', 'a%0Ab', '%2F', 'a%2Fb'):
+            r = self.d.api('GET', '/v1/domains/' + raw)
+            self.assertIn(r.status, (400, 404), '%s: %s %r' % (raw, r.status, r.body))
+            self.assertIn(r.error_code(), ('invalid-argument', 'no-domain', 'not-found'), raw)
+            r = self.d.api('POST', '/v1/domains/' + raw + '/start')
+            self.assertIn(r.status, (400, 404), '%s: %s %r' % (raw, r.status, r.body))
+
+    # ---- unknown domain
+
+    def test_unknown_domain(self):
+        for verb in ('domstate', 'dominfo', 'start', 'shutdown', 'destroy', 'suspend', 'resume',
+                     'reboot', 'reset', 'undefine', 'dumpxml', 'domblklist', 'autostart'):
+            code, out, err = self.d.vsh(verb, 'nope', check=False)
+            self.assertEqual(code, 4, '%s: %r %r' % (verb, out, err))
+            self.assertIn("error: failed to get domain 'nope'", err, verb)
+        r = self.d.api('GET', dom_path('nope'))
+        self.assertApiError(r, 404, 'no-domain')
+        self.assertIn('nope', r.error_message())
+        self.assertApiError(self.d.api('POST', dom_path('nope', '/start')), 404, 'no-domain')
+        self.assertApiError(self.d.api('DELETE', dom_path('nope')), 404, 'no-domain')
+        # An id that is not running, a UUID nobody has.
+        self.assertEqual(self.d.vsh('domstate', '9999', check=False)[0], 4)
+        self.assertEqual(self.d.vsh('domstate', str(uuidlib.uuid4()), check=False)[0], 4)
+
+    # ---- duplicates
+
+    def test_duplicate_name(self):
+        xml = domain_xml('bad2', uuid=str(uuidlib.uuid4()))
+        self.vsh_define_fails(xml, 5, 'bad2')
+        self.assertApiError(self.d.api('POST', '/v1/domains', xml), 409, 'exists')
+        # A running domain's name, as a transient domain.
+        xml = domain_xml('bad1')
+        self.vsh_define_fails(xml, 5, 'bad1', verb='create')
+        self.assertApiError(self.d.api('POST', '/v1/domains?start=1', xml), 409, 'exists')
+
+    def test_duplicate_uuid(self):
+        xml = domain_xml('other1', uuid=self.uuid1)
+        self.vsh_define_fails(xml, 5)
+        r = self.d.api('POST', '/v1/domains', xml)
+        self.assertApiError(r, 409, 'exists')
+        self.assertIn(self.uuid1, r.error_message())
+        self.vsh_define_fails(xml, 5, verb='create')
+
+    # ---- states
+
+    def test_start_running(self):
+        code, out, err = self.d.vsh('start', 'bad1', check=False)
+        self.assertEqual(code, 6, '%r %r' % (out, err))
+        self.assertTrue(err.startswith('error: '), err)
+        r = self.d.api('POST', dom_path('bad1', '/start'))
+        self.assertApiError(r, 409, 'invalid-state')
+        self.assertIn('Requested operation is not valid', r.error_message())
+
+    def test_stop_stopped(self):
+        for verb in ('shutdown', 'destroy', 'suspend', 'resume', 'reboot', 'reset'):
+            code, out, err = self.d.vsh(verb, 'bad2', check=False)
+            self.assertEqual(code, 6, '%s: %r %r' % (verb, out, err))
+            self.assertIn('not running', err, verb)
+        r = self.d.api('POST', dom_path('bad2', '/shutdown'))
+        self.assertApiError(r, 409, 'invalid-state')
+        self.assertIn('domain is not running', r.error_message())
+
+    def test_resume_running(self):
+        code, _out, err = self.d.vsh('resume', 'bad1', check=False)
+        self.assertEqual(code, 6, err)
+
+    def test_redefine_running_uuid_mismatch(self):
+        xml = domain_xml('bad1', uuid=str(uuidlib.uuid4()))
+        self.vsh_define_fails(xml, 5, 'bad1')
+
+    # ---- size
+
+    def test_body_too_large(self):
+        xml = domain_xml('big1')
+        pad = '<!-- ' + 'x' * (2 << 20) + ' -->\n'
+        big = xml.replace('</domain>', pad + '</domain>')
+        self.assertGreater(len(big), 2 << 20)
+        r = self.d.api('POST', '/v1/domains', big)
+        self.assertApiError(r, 413, 'too-large')
+        r = self.d.api('POST', '/v1/domains?start=1', big)
+        self.assertEqual(r.status, 413)
+        r = self.d.api('PUT', dom_path('bad2', '/xml'), big)
+        self.assertEqual(r.status, 413)
+        self.vsh_define_fails(big, 2)
+        # The daemon still answers afterwards.
+        self.assertEqual(self.d.api('GET', '/v1/version').status, 200)
+
+    # ---- KVM
+
+    def test_kvm_unusable(self):
+        host = self.d.api_json('GET', '/v1/host')
+        if host.get('kvm', {}).get('status') == 'usable':
+            self.skipTest('KVM is usable on this host')
+        xml = domain_xml('kvm1', dom_type='kvm')
+        # As a transient domain: refused before QEMU runs.
+        code, out, err = self.d.vsh('create', self.d.write_xml('kvm1', xml), check=False)
+        self.assertEqual(code, 3, '%r %r' % (out, err))
+        self.assertIn("type='qemu'", err)
+        r = self.d.api('POST', '/v1/domains?start=1', xml)
+        self.assertApiError(r, 422, 'kvm-unusable')
+        self.assertIn("type='qemu'", r.error_message())
+
+    def test_kvm_unusable_defined(self):
+        host = self.d.api_json('GET', '/v1/host')
+        if host.get('kvm', {}).get('status') == 'usable':
+            self.skipTest('KVM is usable on this host')
+        d = self.d
+        xml = domain_xml('kvm2', dom_type='kvm')
+        code, out, err = d.vsh('define', d.write_xml('kvm2', xml), check=False)
+        if code == 0:
+            # Defining is allowed; starting it is refused, and nothing runs.
+            try:
+                before = d.vsh('list', '--all')[1]
+                code, out, err = d.vsh('start', 'kvm2', check=False)
+                self.assertEqual(code, 3, '%r %r' % (out, err))
+                self.assertIn("type='qemu'", err)
+                r = d.api('POST', dom_path('kvm2', '/start'))
+                self.assertApiError(r, 422, 'kvm-unusable')
+                self.assertEqual(d.vsh('list', '--all')[1], before)
+                self.assertEqual(d.domstate('kvm2'), 'shut off')
+            finally:
+                d.vsh('undefine', 'kvm2', check=False)
+        else:
+            self.assertEqual(code, 3, '%r %r' % (out, err))
+            self.assertIn("type='qemu'", err)
+
+    # ---- HTTP level
+
+    def test_unknown_path_and_method(self):
+        self.assertApiError(self.d.api('GET', '/v1/nothing-here'), 404, 'not-found')
+        self.assertApiError(self.d.api('GET', '/v2/domains'), 404, 'not-found')
+        self.assertApiError(self.d.api('DELETE', '/v1/domains'), 405, 'method-not-allowed')
+        self.assertApiError(self.d.api('PUT', '/v1/version'), 405, 'method-not-allowed')
+
+    def test_bad_json(self):
+        r = self.d.api('PUT', dom_path('bad2', '/autostart'), b'{not json',
+                       {'Content-Type': 'application/json'})
+        self.assertApiError(r, 400, 'invalid-argument')
+        r = self.d.api('PUT', dom_path('bad2', '/autostart'), {'autostart': 'maybe'})
+        self.assertApiError(r, 400, 'invalid-argument')
+
+    def test_vsh_usage(self):
+        code, _out, err = self.d.vsh('no-such-verb', check=False)
+        self.assertNotEqual(code, 0)
+        self.assertTrue(err)
+        code, _out, err = self.d.vsh('start', check=False)
+        self.assertEqual(code, 2, err)
+
+    def test_no_daemon(self):
+        r = harness.subprocess.run([harness.VSH_BIN, '-c', 'unix://' + self.d.path('nope.sock'),
+                                    'list', '--all'], stdout=harness.subprocess.PIPE,
+                                   stderr=harness.subprocess.PIPE, universal_newlines=True, timeout=30)
+        self.assertEqual(r.returncode, 8, r.stderr)
+        self.assertIn('error: ', r.stderr)
+
+
+if __name__ == '__main__':
+    harness.main()

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""A QEMU that dies unasked (kill -9) leaves its domain 'shut off (crashed)',
+its QEMU log in place, and the domain startable again."""
+
+import os
+import signal
+
+import harness
+from harness import Daemon
+
+
+CRASHED = ('shut off (crashed)', 'crashed (crashed)', 'crashed (unknown)', 'crashed')
+
+
+class Crash(harness.VirtdTestCase):
+
+    def test_qemu_killed(self):
+        name = 'crash1'
+        with Daemon() as d:
+            d.define(name)
+            boot1 = d.start_domain(name)
+            pid = d.qemu_pid(name)
+            self.assertIsNotNone(pid, 'no pid file %s' % d.pid_file_path(name))
+            self.assertIn(pid, d.qemu_pids())
+
+            os.kill(pid, signal.SIGKILL)
+            harness.wait_for(lambda: d.domstate(name, reason=True) in CRASHED, 20,
+                             what=lambda: 'crashed state (now %r)' % d.domstate(name, reason=True))
+            summary = d.summary(name)
+            self.assertEqual(summary['reason'], 'crashed', summary)
+            self.assertEqual(summary['id'], -1, summary)
+            self.assertIn(self.list_row(d, name)[2], ('shut off', 'crashed'))
+
+            log = d.qemu_log_path(name)
+            self.assertTrue(os.path.exists(log), 'QEMU log %s missing' % log)
+            size = os.path.getsize(log)
+            self.assertGreater(size, 0, 'QEMU log is empty')
+            self.assertFalse(os.path.exists(d.pid_file_path(name)) and
+                             d.qemu_pid(name) == pid and harness.pid_alive(pid))
+            self.assertEqual(d.qemu_pids(), [])
+
+            # Operations that need a live domain say so.
+            rc, _out, err = d.vsh('suspend', name, check=False)
+            self.assertEqual(rc, 6, err)
+
+            # Start again: the log is appended to, not replaced.
+            boot2 = d.start_domain(name)
+            self.assertNotEqual(boot2, boot1)
+            self.assertEqual(d.domstate(name, reason=True), 'running (booted)')
+            self.assertGreaterEqual(os.path.getsize(log), size, 'the QEMU log was truncated')
+            d.vsh('destroy', name)
+            self.assertEqual(d.domstate(name, reason=True), 'shut off (destroyed)')
+            self.assertNoQemu(d)
+            self.assertTrue(os.path.exists(log))
+
+
+if __name__ == '__main__':
+    harness.main()
