@@ -1,0 +1,296 @@
+/* Domain lifecycle commands: define, undefine, create, start, shutdown,
+ * destroy, reboot, reset, suspend, resume, autostart.
+ *
+ * Each is one API call; the messages are virsh's, with the domain's real
+ * name from the answer (the user may have typed an id or a UUID).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/vd-error.h"
+#include "vsh-client.h"
+#include "vsh-console.h"
+#include "vsh.h"
+
+/* virsh's VSH_MAX_XML_FILE; the daemon takes at most 1 MiB and says so. */
+#define MAX_XML_FILE (10 * 1024 * 1024)
+
+static const char *
+answer_name(JsonNode *answer, const char *fallback)
+{
+    return vsh_json_string(vsh_json_domain(answer), "name", fallback);
+}
+
+/* The contents of @file, as virsh's virFileReadAll reports it. */
+static GBytes *
+read_xml_file(const char *file, GError **error)
+{
+    g_autoptr(GByteArray) data = g_byte_array_new();
+    guint8 buf[65536];
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        int saved = errno;
+
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "Failed to open file '%s': %s", file,
+                    g_strerror(saved));
+        return NULL;
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+
+            close(fd);
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "Failed to read file '%s': %s", file,
+                        g_strerror(saved));
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        if (data->len + (gsize)n > MAX_XML_FILE) {
+            close(fd);
+            g_set_error(error, VD_ERROR, VD_ERROR_TOO_LARGE, "file '%s' is larger than %d bytes",
+                        file, MAX_XML_FILE);
+            return NULL;
+        }
+        g_byte_array_append(data, buf, (guint)n);
+    }
+    close(fd);
+    return g_byte_array_free_to_bytes(g_steal_pointer(&data));
+}
+
+/* POST /v1/domains[QUERY] with the XML of @file. */
+static JsonNode *
+post_definition(VshCtl *ctl, const char *file, const char *query, GError **error)
+{
+    g_autoptr(GBytes) xml = read_xml_file(file, error);
+    g_autoptr(GBytes) answer = NULL;
+    g_autoptr(JsonParser) parser = NULL;
+    g_autofree char *path = g_strconcat("/v1/domains", query, NULL);
+    VshClient *client;
+    const char *data;
+    gsize len = 0;
+
+    if (!xml || !(client = vsh_ctl_client(ctl, error)))
+        return NULL;
+    answer = vsh_client_send(client, "POST", path, "application/xml", xml, NULL, error);
+    if (!answer)
+        return NULL;
+    parser = json_parser_new();
+    data = g_bytes_get_data(answer, &len);
+    if (!json_parser_load_from_data(parser, data ? data : "", (gssize)len, NULL) ||
+        !json_parser_get_root(parser)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "unexpected answer from virtd to POST %s",
+                    path);
+        return NULL;
+    }
+    return json_node_copy(json_parser_get_root(parser));
+}
+
+static gboolean
+cmd_define(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *file = vsh_cmd_get_string(cmd, "file");
+    g_autoptr(JsonNode) answer = post_definition(ctl, file, "", error);
+
+    if (!answer)
+        return FALSE;
+    vsh_print_warnings(answer);
+    vsh_print_extra(ctl, "Domain '%s' defined from %s\n", answer_name(answer, "?"), file);
+    return TRUE;
+}
+
+static gboolean
+cmd_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *file = vsh_cmd_get_string(cmd, "file");
+    gboolean paused = vsh_cmd_has(cmd, "paused");
+    g_autoptr(JsonNode) answer =
+        post_definition(ctl, file, paused ? "?start=1&paused=1" : "?start=1", error);
+    const char *name;
+
+    if (!answer)
+        return FALSE;
+    vsh_print_warnings(answer);
+    name = answer_name(answer, "?");
+    vsh_print_extra(ctl, "Domain '%s' created from %s\n", name, file);
+    if (vsh_cmd_has(cmd, "console"))
+        return vsh_console_attach(ctl, name, FALSE, error);
+    return TRUE;
+}
+
+static gboolean
+cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *dom = vsh_cmd_get_string(cmd, "domain");
+    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "DELETE", dom, NULL, NULL, error);
+
+    if (!answer)
+        return FALSE;
+    vsh_print_extra(ctl, "Domain '%s' has been undefined\n", answer_name(answer, dom));
+    return TRUE;
+}
+
+static gboolean
+cmd_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *dom = vsh_cmd_get_string(cmd, "domain");
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) body = NULL;
+    g_autoptr(JsonNode) answer = NULL;
+    const char *name;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "paused");
+    json_builder_add_boolean_value(b, vsh_cmd_has(cmd, "paused"));
+    json_builder_end_object(b);
+    body = json_builder_get_root(b);
+
+    answer = vsh_domain_call(ctl, "POST", dom, "/start", body, error);
+    if (!answer)
+        return FALSE;
+    name = answer_name(answer, dom);
+    vsh_print_extra(ctl, "Domain '%s' started\n", name);
+    if (vsh_cmd_has(cmd, "console"))
+        return vsh_console_attach(ctl, name, FALSE, error);
+    return TRUE;
+}
+
+/* Commands that are one POST without a body. */
+typedef struct {
+    const char *command;
+    const char *suffix;
+    const char *done; /* "Domain 'NAME' <done>" */
+} SimpleAction;
+
+static const SimpleAction simple_actions[] = {
+    {"shutdown", "/shutdown", "is being shutdown"}, {"destroy", "/destroy", "destroyed"},
+    {"reboot", "/reboot", "is being rebooted"},     {"reset", "/reset", "was reset"},
+    {"suspend", "/suspend", "suspended"},           {"resume", "/resume", "resumed"},
+};
+
+static gboolean
+cmd_simple(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *dom = vsh_cmd_get_string(cmd, "domain");
+    const char *mode = vsh_cmd_get_string(cmd, "mode");
+    const SimpleAction *action = NULL;
+    g_autoptr(JsonNode) answer = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(simple_actions); i++) {
+        if (g_str_equal(simple_actions[i].command, cmd->def->name))
+            action = &simple_actions[i];
+    }
+    g_assert(action);
+
+    /* virsh's --mode list; virtd sends the ACPI power button only. */
+    if (mode && !g_str_equal(mode, "acpi")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s mode '%s' is not supported: virtd only uses 'acpi'", action->command, mode);
+        return FALSE;
+    }
+    answer = vsh_domain_call(ctl, "POST", dom, action->suffix, NULL, error);
+    if (!answer)
+        return FALSE;
+    vsh_print_extra(ctl, "Domain '%s' %s\n", answer_name(answer, dom), action->done);
+    return TRUE;
+}
+
+static gboolean
+cmd_autostart(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *dom = vsh_cmd_get_string(cmd, "domain");
+    gboolean enable = !vsh_cmd_has(cmd, "disable");
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) body = NULL;
+    g_autoptr(JsonNode) answer = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "autostart");
+    json_builder_add_boolean_value(b, enable);
+    json_builder_end_object(b);
+    body = json_builder_get_root(b);
+
+    answer = vsh_domain_call(ctl, "PUT", dom, "/autostart", body, error);
+    if (!answer)
+        return FALSE;
+    vsh_print_extra(ctl, "Domain '%s' %s as autostarted\n", answer_name(answer, dom),
+                    enable ? "marked" : "unmarked");
+    return TRUE;
+}
+
+static const VshOptDef opts_domain[] = {
+    VSH_OPT_DOMAIN,
+    {NULL},
+};
+
+static const VshOptDef opts_define[] = {
+    {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
+     "file containing an XML domain description"},
+    {NULL},
+};
+
+static const VshOptDef opts_create[] = {
+    {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
+     "file containing an XML domain description"},
+    {"console", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "attach to console after creation"},
+    {"paused", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "leave the guest paused after creation"},
+    {NULL},
+};
+
+static const VshOptDef opts_start[] = {
+    VSH_OPT_DOMAIN,
+    {"console", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "attach to console after creation"},
+    {"paused", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "leave the guest paused after creation"},
+    {NULL},
+};
+
+static const VshOptDef opts_shutdown[] = {
+    VSH_OPT_DOMAIN,
+    {"mode", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "shutdown mode: acpi (the only one virtd has)"},
+    {NULL},
+};
+
+static const VshOptDef opts_reboot[] = {
+    VSH_OPT_DOMAIN,
+    {"mode", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "reboot mode: acpi (the only one virtd has)"},
+    {NULL},
+};
+
+static const VshOptDef opts_autostart[] = {
+    VSH_OPT_DOMAIN,
+    {"disable", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "disable autostarting"},
+    {NULL},
+};
+
+const VshCmdDef vsh_domain_lifecycle_commands[] = {
+    {"autostart", "domain", opts_autostart, cmd_autostart, "autostart a domain",
+     "Configure a domain to be automatically started when virtd starts."},
+    {"create", "domain", opts_create, cmd_create, "create a domain from an XML file",
+     "Create and start a transient domain (gone when it stops)."},
+    {"define", "domain", opts_define, cmd_define,
+     "define (but don't start) a domain from an XML file",
+     "Define a domain, or redefine an inactive one with the same name and UUID."},
+    {"destroy", "domain", opts_domain, cmd_simple, "destroy (stop) a domain",
+     "Forcefully stop a given domain, but leave its resources intact."},
+    {"reboot", "domain", opts_reboot, cmd_simple, "reboot a domain",
+     "Send an ACPI reboot request to the target domain."},
+    {"reset", "domain", opts_domain, cmd_simple, "reset a domain",
+     "Reset the target domain as if by power button."},
+    {"resume", "domain", opts_domain, cmd_simple, "resume a domain",
+     "Resume a previously suspended domain."},
+    {"shutdown", "domain", opts_shutdown, cmd_simple, "gracefully shutdown a domain",
+     "Press the ACPI power button of the target domain; the guest shuts down on its own."},
+    {"start", "domain", opts_start, cmd_start, "start a (previously defined) inactive domain",
+     "Start a defined, inactive domain with a fresh boot."},
+    {"suspend", "domain", opts_domain, cmd_simple, "suspend a domain", "Suspend a running domain."},
+    {"undefine", "domain", opts_domain, cmd_undefine, "undefine a domain",
+     "Undefine an inactive domain, or convert persistent to transient."},
+    {NULL},
+};
