@@ -367,8 +367,14 @@ startable_lifecycle(const char *name, VdLifecycleAction a, GError **error)
     case VD_LIFECYCLE_DESTROY:
     case VD_LIFECYCLE_RESTART:
         return TRUE;
-    case VD_LIFECYCLE_RENAME_RESTART:
     case VD_LIFECYCLE_PRESERVE:
+        /* The daemon keeps QEMU for inspection after a power-off or a
+         * panic; a reboot cannot be stopped half-way without -no-reboot
+         * semantics, so on_reboot=preserve stays refused. */
+        if (!g_str_equal(name, "on_reboot"))
+            return TRUE;
+        break;
+    case VD_LIFECYCLE_RENAME_RESTART:
     case VD_LIFECYCLE_COREDUMP_DESTROY:
     case VD_LIFECYCLE_COREDUMP_RESTART:
     case VD_LIFECYCLE_LAST:

@@ -396,6 +396,12 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
                             VD_REASON_USER);
         }
     } else if (g_str_equal(event, "GUEST_PANICKED")) {
+        /* With action "poweroff" a SHUTDOWN (guest-panic) follows and is
+         * handled above; act here only when none will come. */
+        const char *action =
+            data ? json_object_get_string_member_with_default(data, "action", "") : "";
+        if (g_str_equal(action, "poweroff"))
+            return;
         if (dom->stop_reason == VD_REASON_UNKNOWN && dom->state != VD_STATE_CRASHED)
             apply_lifecycle(dom, def->on_crash, VD_REASON_CRASHED, VD_STATE_CRASHED,
                             VD_REASON_PANICKED);

@@ -525,8 +525,8 @@ test_startable_refusals(void)
          "<target dev='hdc'/></disk></devices>",
          "unsupported configuration: disk 'hdc' is on bus 'ide' but machine 'q35' has no IDE "
          "controller: use bus='sata'"},
-        {"<on_poweroff>preserve</on_poweroff>",
-         "unsupported configuration: <on_poweroff>preserve</on_poweroff> is not supported yet: "
+        {"<on_reboot>preserve</on_reboot>",
+         "unsupported configuration: <on_reboot>preserve</on_reboot> is not supported yet: "
          "use destroy or restart"},
         {"<clock offset='variable' adjustment='10'/>",
          "unsupported configuration: attribute 'adjustment' of <domain/clock> is not supported "

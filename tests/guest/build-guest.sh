@@ -70,7 +70,7 @@ fi
 # Modules wanted; their dependencies come from modules.dep.
 WANT="virtio_pci virtio_blk virtio_net virtio_console virtio_balloon virtio-rng
 virtio_scsi virtio_input virtio_mem
-button evdev
+button evdev pvpanic_mmio
 libata ahci ata_piix ata_generic scsi_mod sd_mod sr_mod cdrom"
 
 mkdir -p "$OUTDIR"
