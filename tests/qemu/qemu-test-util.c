@@ -8,72 +8,12 @@
 
 /* ---- definitions ------------------------------------------------------------ */
 
-static void
-disk_free(gpointer p)
-{
-    VdDiskDef *d = p;
-    g_free(d->cache);
-    g_free(d->source_file);
-    g_free(d->source_pool);
-    g_free(d->source_volume);
-    g_free(d->target_dev);
-    g_free(d->serial);
-    g_free(d);
-}
-
-static void
-chr_free(gpointer p)
-{
-    VdChrDef *c = p;
-    g_free(c->path);
-    g_free(c->target_type);
-    g_free(c->target_name);
-    g_free(c);
-}
-
-static void
-net_free(gpointer p)
-{
-    VdNetDef *n = p;
-    g_free(n->mac);
-    g_free(n->model);
-    g_free(n->source);
-    g_free(n->target_dev);
-    g_free(n);
-}
-
-static void
-graphics_free(gpointer p)
-{
-    VdGraphicsDef *g = p;
-    g_free(g->listen);
-    g_free(g->passwd);
-    g_free(g);
-}
-
-static void
-rng_free(gpointer p)
-{
-    VdRngDef *r = p;
-    g_free(r->model);
-    g_free(r->backend);
-    g_free(r);
-}
-
-static void
-panic_free(gpointer p)
-{
-    VdPanicDef *x = p;
-    g_free(x->model);
-    g_free(x);
-}
-
 VdDomainDef *
 tdef_new(const char *name, const char *machine)
 {
-    VdDomainDef *def = g_new0(VdDomainDef, 1);
+    /* conf's constructor gives the arrays their free functions. */
+    VdDomainDef *def = vd_domain_def_new();
     def->virt_type = VD_VIRT_QEMU;
-    def->id = -1;
     def->name = g_strdup(name);
     g_strlcpy(def->uuid, "c7a5fdbd-cdaf-9455-926a-d65c16db1809", sizeof(def->uuid));
     def->memory_kib = 524288;
@@ -85,61 +25,13 @@ tdef_new(const char *name, const char *machine)
     def->os.machine = g_strdup(machine);
     def->features.acpi = TRUE;
     def->features.apic = TRUE;
-    def->on_poweroff = VD_LIFECYCLE_DESTROY;
-    def->on_reboot = VD_LIFECYCLE_RESTART;
-    def->on_crash = VD_LIFECYCLE_DESTROY;
-    def->disks = g_ptr_array_new_with_free_func(disk_free);
-    def->serials = g_ptr_array_new_with_free_func(chr_free);
-    def->consoles = g_ptr_array_new_with_free_func(chr_free);
-    def->channels = g_ptr_array_new_with_free_func(chr_free);
-    def->interfaces = g_ptr_array_new_with_free_func(net_free);
-    def->graphics = g_ptr_array_new_with_free_func(graphics_free);
-    def->videos = g_ptr_array_new_with_free_func(g_free);
-    def->inputs = g_ptr_array_new_with_free_func(g_free);
-    def->rngs = g_ptr_array_new_with_free_func(rng_free);
-    def->panics = g_ptr_array_new_with_free_func(panic_free);
-    def->unsupported = g_ptr_array_new();
     return def;
 }
 
 void
 tdef_free(VdDomainDef *def)
 {
-    if (!def)
-        return;
-    g_free(def->name);
-    g_free(def->title);
-    g_free(def->description);
-    g_free(def->os.type);
-    g_free(def->os.arch);
-    g_free(def->os.machine);
-    g_free(def->os.kernel);
-    g_free(def->os.initrd);
-    g_free(def->os.cmdline);
-    g_free(def->os.loader);
-    g_free(def->os.loader_type);
-    g_free(def->os.nvram);
-    g_free(def->os.firmware);
-    g_free(def->cpu.model);
-    g_free(def->cpu.check);
-    g_free(def->clock.offset);
-    g_free(def->emulator);
-    g_clear_pointer(&def->disks, g_ptr_array_unref);
-    g_clear_pointer(&def->serials, g_ptr_array_unref);
-    g_clear_pointer(&def->consoles, g_ptr_array_unref);
-    g_clear_pointer(&def->channels, g_ptr_array_unref);
-    g_clear_pointer(&def->interfaces, g_ptr_array_unref);
-    g_clear_pointer(&def->graphics, g_ptr_array_unref);
-    g_clear_pointer(&def->videos, g_ptr_array_unref);
-    g_clear_pointer(&def->inputs, g_ptr_array_unref);
-    g_clear_pointer(&def->rngs, g_ptr_array_unref);
-    g_clear_pointer(&def->panics, g_ptr_array_unref);
-    g_clear_pointer(&def->unsupported, g_ptr_array_unref);
-    if (def->memballoon) {
-        g_free(def->memballoon->model);
-        g_free(def->memballoon);
-    }
-    g_free(def);
+    vd_domain_def_free(def);
 }
 
 VdDiskDef *
