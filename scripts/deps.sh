@@ -4,6 +4,7 @@
 set -e
 PKGS="build-essential meson ninja-build pkg-config
 libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libxml2-dev libreadline-dev
+liblzma-dev zlib1g-dev libzstd-dev liblz4-dev
 qemu-system-x86 qemu-utils
 linux-image-amd64 busybox-static cpio
 socat curl python3"

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "daemon/domain-obj.h"
+#include "daemon/kernel-cache.h"
 #include "daemon/paths.h"
 #include "qemu/kvm-probe.h"
 #include "qemu/qemu-caps.h"
@@ -18,4 +19,6 @@ typedef struct {
     SoupServer *server;
     GMainLoop *loop;
     int socket_group;          /* -1: socket 0600, else 0660 with this gid */
+    VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
+    char *fast_firmware;       /* qboot, for domains allowed to use it; NULL: SeaBIOS always */
 } VdDaemon;

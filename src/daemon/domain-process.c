@@ -624,6 +624,46 @@ write_log_header(VdDaemon *d, VdDomainObj *dom, GPtrArray *argv)
     }
 }
 
+typedef struct {
+    VdDaemon *d;
+    VdDomainObj *dom;
+    VdDomainDef *live;
+    gboolean paused;
+    VdDomainWaitFunc done;
+    gpointer user_data;
+} PendingStart;
+
+static void launch(PendingStart *ps, const char *boot_kernel);
+
+static void
+pending_start_finish(PendingStart *ps, const GError *error)
+{
+    ps->dom->starting = FALSE;
+    ps->done(ps->dom, error, ps->user_data);
+}
+
+static void
+pending_start_free(PendingStart *ps)
+{
+    vd_domain_def_free(ps->live);
+    vd_domain_obj_unref(ps->dom);
+    g_free(ps);
+}
+
+static void
+kernel_resolved(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *vmlinux = vd_kernel_cache_resolve_finish(ps->d->kernels, res, &error);
+    if (error) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    launch(ps, vmlinux);
+}
+
 void
 vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
                 gpointer user_data)
@@ -631,6 +671,12 @@ vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc
     g_autoptr(GError) error = NULL;
     dom->daemon = d;
 
+    if (dom->starting) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: domain is already being started");
+        done(dom, error, user_data);
+        return;
+    }
     if (!check_can_start(d, dom, &error)) {
         done(dom, error, user_data);
         return;
@@ -640,18 +686,43 @@ vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc
         done(dom, error, user_data);
         return;
     }
+    PendingStart *ps = g_new0(PendingStart, 1);
+    ps->d = d;
+    ps->dom = vd_domain_obj_ref(dom);
+    ps->live = g_steal_pointer(&live);
+    ps->paused = paused;
+    ps->done = done;
+    ps->user_data = user_data;
+    dom->starting = TRUE;
+    /* A bzImage boots from its cached vmlinux: resolving it may mean an
+     * extraction, which runs in a worker thread. */
+    if (ps->live->os.kernel && d->kernels) {
+        vd_kernel_cache_resolve_async(d->kernels, ps->live->os.kernel, kernel_resolved, ps);
+        return;
+    }
+    launch(ps, NULL);
+}
+
+static void
+launch(PendingStart *ps, const char *boot_kernel)
+{
+    VdDaemon *d = ps->d;
+    VdDomainObj *dom = ps->dom;
+    g_autoptr(GError) error = NULL;
     g_autofree char *qmp_path = socket_path(d, dom, "qmp");
     g_autofree char *console_path = socket_path(d, dom, "console");
     g_autofree char *pid_path = socket_path(d, dom, "pid");
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->def->name);
     g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->def->name);
+    g_autoptr(GPtrArray) argv = NULL;
+    pid_t pid;
+
     if (strlen(qmp_path) > UNIX_PATH_MAX || strlen(console_path) > UNIX_PATH_MAX) {
         g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: the run directory '%s' is too deep for UNIX socket paths; "
                     "use a shorter --root",
                     d->paths->run_domains_dir);
-        done(dom, error, user_data);
-        return;
+        goto fail;
     }
     g_unlink(qmp_path);
     g_unlink(console_path);
@@ -663,39 +734,41 @@ vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc
         .pid_path = pid_path,
         .guest_agent_dir = d->paths->run_domains_dir,
         .start_paused = TRUE,
-        .accel = live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
+        .accel = ps->live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
+        .boot_kernel = boot_kernel,
+        .bios = d->fast_firmware,
     };
-    g_autoptr(GPtrArray) argv = vd_qemu_build_argv(live, d->caps, &run, &error);
-    if (!argv) {
-        done(dom, error, user_data);
-        return;
-    }
+    argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
+    if (!argv)
+        goto fail;
     write_log_header(d, dom, argv);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 
-    pid_t pid;
-    if (!spawn_detached(argv, log_path, &pid, &error)) {
-        done(dom, error, user_data);
-        return;
-    }
+    if (!spawn_detached(argv, log_path, &pid, &error))
+        goto fail;
 
     dom->pid = pid;
     dom->id = vd_domain_list_next_id(d->domains);
-    live->id = dom->id;
-    dom->live = g_steal_pointer(&live);
-    dom->starting = TRUE;
+    ps->live->id = dom->id;
+    dom->live = g_steal_pointer(&ps->live);
     dom->stop_reason = VD_REASON_UNKNOWN;
     dom->started_at = g_get_monotonic_time();
     set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
 
     StartOp *op = g_new0(StartOp, 1);
     op->dom = vd_domain_obj_ref(dom);
-    op->paused = paused;
-    op->done = done;
-    op->user_data = user_data;
+    op->paused = ps->paused;
+    op->done = ps->done;
+    op->user_data = ps->user_data;
     dom->start_op = op;
     dom->qmp = vd_qmp_connect(qmp_path, QMP_START_TIMEOUT_MS, qmp_ready, qmp_event, qmp_closed, dom);
+    pending_start_free(ps);
+    return;
+
+fail:
+    pending_start_finish(ps, error);
+    pending_start_free(ps);
 }
 
 static void

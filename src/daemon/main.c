@@ -51,11 +51,16 @@ main(int argc, char **argv)
     g_autofree char *root = NULL;
     g_autofree char *group = NULL;
     gboolean version = FALSE;
+    gboolean no_fast_boot = FALSE;
     GOptionEntry entries[] = {
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
          "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
         {"socket-group", 'g', 0, G_OPTION_ARG_STRING, &group,
          "Make the API socket 0660 and owned by GROUP (default: 0600, root only)", "GROUP"},
+        {"no-fast-boot", 0, 0, G_OPTION_ARG_NONE, &no_fast_boot,
+         "Boot kernels exactly as given, with SeaBIOS (no vmlinux extraction, no qboot): "
+         "for comparisons",
+         NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL}};
@@ -95,6 +100,15 @@ main(int argc, char **argv)
         g_warning("QEMU '%s' is not usable: %s", d.qemu_binary, d.caps_error->message);
     d.kvm = vd_host_kvm_probe(d.paths);
     g_info("KVM: %s: %s", vd_kvm_status_to_string(d.kvm->status), d.kvm->detail);
+
+    if (!no_fast_boot) {
+        /* docs/performance.md: how a domain is put together for speed. */
+        d.kernels = vd_kernel_cache_new(d.paths->cache_dir);
+        const char *qboot = g_getenv("VIRTD_QBOOT") ? g_getenv("VIRTD_QBOOT")
+                                                    : "/usr/share/qemu/qboot.rom";
+        if (*qboot && g_file_test(qboot, G_FILE_TEST_EXISTS))
+            d.fast_firmware = g_strdup(qboot);
+    }
 
     d.domains = vd_domain_list_new(d.paths);
     vd_domain_list_load_config(d.domains);

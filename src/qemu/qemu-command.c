@@ -407,6 +407,30 @@ build_boot(VdQemuCmd *cmd)
         vd_qemu_cmd_opt(cmd, "-boot", "menu=on");
 }
 
+gboolean
+vd_qemu_fast_firmware_ok(const VdDomainDef *def)
+{
+    if (!def->os.kernel || def->os.loader || def->os.firmware || def->os.bootmenu)
+        return FALSE;
+    if (def->os.machine && !g_str_equal(def->os.machine, "pc") &&
+        !g_str_has_prefix(def->os.machine, "pc-i440fx-"))
+        return FALSE;
+    if (def->graphics->len > 0)
+        return FALSE;
+    for (guint i = 0; i < def->videos->len; i++) {
+        const VdVideoDef *v = g_ptr_array_index(def->videos, i);
+        if (v->model != VD_VIDEO_NONE)
+            return FALSE;
+    }
+    for (guint i = 0; i < def->disks->len; i++)
+        if (((const VdDiskDef *)g_ptr_array_index(def->disks, i))->boot_order)
+            return FALSE;
+    for (guint i = 0; i < def->interfaces->len; i++)
+        if (((const VdNetDef *)g_ptr_array_index(def->interfaces, i))->boot_order)
+            return FALSE;
+    return TRUE;
+}
+
 static gboolean
 build_kernel(VdQemuCmd *cmd, GError **error)
 {
@@ -416,7 +440,8 @@ build_kernel(VdQemuCmd *cmd, GError **error)
     if (def->os.kernel) {
         if (!vd_qemu_check_path(def->os.kernel, "<kernel>", error))
             return FALSE;
-        vd_qemu_cmd_opt(cmd, "-kernel", def->os.kernel);
+        const char *boot = cmd->paths->boot_kernel ? cmd->paths->boot_kernel : def->os.kernel;
+        vd_qemu_cmd_opt(cmd, "-kernel", boot);
     }
     if (def->os.initrd) {
         if (!vd_qemu_check_path(def->os.initrd, "<initrd>", error))
@@ -475,6 +500,8 @@ build_firmware(VdQemuCmd *cmd, gboolean *pflash0, gboolean *pflash1, GError **er
                         def->os.firmware);
             return FALSE;
         }
+        if (cmd->paths->bios && vd_qemu_fast_firmware_ok(def))
+            vd_qemu_cmd_opt(cmd, "-bios", cmd->paths->bios);
         return TRUE;
     }
     if (!vd_qemu_check_path(def->os.loader, "<loader>", error))

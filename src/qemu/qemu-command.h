@@ -22,7 +22,22 @@ typedef struct {
     const char *guest_agent_dir;     /* where unix channels without a path go */
     gboolean start_paused;           /* always -S; the daemon sends "cont" */
     const char *accel;               /* "tcg" or "kvm" */
+    const char *boot_kernel;         /* NULL: <kernel> as written; else the file QEMU
+                                      * boots instead: the same kernel, uncompressed
+                                      * (qemu/kernel-image.h) */
+    const char *bios;                /* NULL: QEMU's default firmware (SeaBIOS); else
+                                      * -bios with this file, for domains where
+                                      * vd_qemu_fast_firmware_ok() allows it */
 } VdQemuRunPaths;
+
+/* Whether a domain may boot with qboot (a minimal firmware that only
+ * loads the kernel given with -kernel, in a few milliseconds) instead of
+ * SeaBIOS: direct kernel boot, no <loader>, no boot menu, on an i440fx
+ * (pc) machine, and nothing that would need the BIOS later: no graphics
+ * or video (qboot runs no VGA option ROM), no disk or NIC asked to boot.
+ * The guest's kernel gets the same ACPI and SMBIOS tables from QEMU
+ * either way. */
+gboolean vd_qemu_fast_firmware_ok(const VdDomainDef *def);
 
 /* argv[0] is the emulator (<emulator>, else caps->binary); the array is
  * NULL-terminated, so argv->pdata can go to g_subprocess_newv(). Fails

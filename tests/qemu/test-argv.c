@@ -335,6 +335,66 @@ argv_has(GPtrArray *argv, const char *opt, const char *value)
     return FALSE;
 }
 
+static gboolean
+argv_has_opt(GPtrArray *argv, const char *opt)
+{
+    for (guint i = 0; i < argv->len && argv->pdata[i]; i++)
+        if (g_str_equal(argv->pdata[i], opt))
+            return TRUE;
+    return FALSE;
+}
+
+/* The fast boot path: the cached vmlinux replaces <kernel> on the command
+ * line, and qboot replaces SeaBIOS only where vd_qemu_fast_firmware_ok()
+ * says the guest cannot need the BIOS. */
+static void
+test_fast_boot(void)
+{
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    VdQemuRunPaths paths = run_paths;
+    paths.boot_kernel = "/var/cache/virtd/kernels/abc.vmlinux";
+    paths.bios = "/usr/share/qemu/qboot.rom";
+
+    g_autoptr(TDef) plain = tdef_new("fast", "pc");
+    plain->os.kernel = g_strdup("/boot/vmlinuz");
+    g_assert_true(vd_qemu_fast_firmware_ok(plain));
+    g_autoptr(GPtrArray) a1 = vd_qemu_build_argv(plain, caps, &paths, NULL);
+    g_assert_true(argv_has(a1, "-kernel", "/var/cache/virtd/kernels/abc.vmlinux"));
+    g_assert_true(argv_has(a1, "-bios", "/usr/share/qemu/qboot.rom"));
+
+    /* Graphics need the BIOS's VGA option ROM: SeaBIOS stays. */
+    g_autoptr(TDef) vnc = tdef_new("fast", "pc");
+    vnc->os.kernel = g_strdup("/boot/vmlinuz");
+    tdef_add_vnc(vnc, "127.0.0.1", -1, NULL);
+    g_assert_false(vd_qemu_fast_firmware_ok(vnc));
+    g_autoptr(GPtrArray) a2 = vd_qemu_build_argv(vnc, caps, &paths, NULL);
+    g_assert_false(argv_has_opt(a2, "-bios"));
+    g_assert_true(argv_has(a2, "-kernel", "/var/cache/virtd/kernels/abc.vmlinux"));
+
+    /* q35, a boot menu, a firmware of the user's own, no kernel: no qboot. */
+    g_autoptr(TDef) q35 = tdef_new("fast", "q35");
+    q35->os.kernel = g_strdup("/boot/vmlinuz");
+    g_assert_false(vd_qemu_fast_firmware_ok(q35));
+    g_autoptr(TDef) menu = tdef_new("fast", "pc-i440fx-7.2");
+    menu->os.kernel = g_strdup("/boot/vmlinuz");
+    g_assert_true(vd_qemu_fast_firmware_ok(menu));
+    menu->os.bootmenu = TRUE;
+    g_assert_false(vd_qemu_fast_firmware_ok(menu));
+    g_autoptr(TDef) own = tdef_new("fast", "pc");
+    own->os.kernel = g_strdup("/boot/vmlinuz");
+    own->os.loader = g_strdup("/usr/share/seabios/bios-256k.bin");
+    g_assert_false(vd_qemu_fast_firmware_ok(own));
+    g_autoptr(GPtrArray) a3 = vd_qemu_build_argv(own, caps, &paths, NULL);
+    g_assert_true(argv_has(a3, "-bios", "/usr/share/seabios/bios-256k.bin"));
+    g_autoptr(TDef) disk = tdef_new("fast", "pc");
+    g_assert_false(vd_qemu_fast_firmware_ok(disk));
+
+    /* Without overrides the kernel is the user's file. */
+    g_autoptr(GPtrArray) a4 = build(plain, caps, NULL, NULL);
+    g_assert_true(argv_has(a4, "-kernel", "/boot/vmlinuz"));
+    g_assert_false(argv_has_opt(a4, "-bios"));
+}
+
 /* Beyond the golden: the hostile values each land in exactly one
  * argument, and parse back unchanged. */
 static void
@@ -698,6 +758,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &error_cases[i], test_error);
     }
     g_test_add_func("/qemu/argv/injection-values", test_injection_values);
+    g_test_add_func("/qemu/argv/fast-boot", test_fast_boot);
     g_test_add_func("/qemu/argv/escape", test_escape);
     g_test_add_func("/qemu/argv/to-string", test_argv_to_string);
     g_test_add_func("/qemu/argv/names", test_names);

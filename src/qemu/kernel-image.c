@@ -1,0 +1,248 @@
+/* Finding the vmlinux inside a bzImage. See kernel-image.h.
+ *
+ * The bzImage layout (Documentation/x86/boot.rst): the setup header at
+ * 0x1f1 gives setup_sects (the real-mode part is (setup_sects + 1) * 512
+ * bytes, 0 meaning 4) and, from boot protocol 2.08, payload_offset and
+ * payload_length, relative to the protected-mode code. The payload is the
+ * compressed vmlinux; its format is told by its magic number. */
+#include "kernel-image.h"
+
+#include <elf.h>
+#include <lz4.h>
+#include <lzma.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "util/vd-error.h"
+#include "util/vd-file.h"
+
+#define MAX_VMLINUX (512u * 1024 * 1024)
+
+static guint32
+le32(const guint8 *p)
+{
+    return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 | (guint32)p[3] << 24;
+}
+
+static GByteArray *
+inflate_gzip(const guint8 *in, gsize len, char **why)
+{
+    z_stream zs = {0};
+    GByteArray *out = g_byte_array_new();
+    guint8 buf[1 << 16];
+    int rc;
+
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+        goto fail;
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)len;
+    do {
+        zs.next_out = buf;
+        zs.avail_out = sizeof(buf);
+        rc = inflate(&zs, Z_NO_FLUSH);
+        g_byte_array_append(out, buf, sizeof(buf) - zs.avail_out);
+        if (out->len > MAX_VMLINUX)
+            rc = Z_MEM_ERROR;
+    } while (rc == Z_OK);
+    inflateEnd(&zs);
+    if (rc == Z_STREAM_END)
+        return out;
+fail:
+    *why = g_strdup("the gzip payload does not decompress");
+    g_byte_array_unref(out);
+    return NULL;
+}
+
+static GByteArray *
+inflate_lzma(const guint8 *in, gsize len, gboolean xz, char **why)
+{
+    lzma_stream ls = LZMA_STREAM_INIT;
+    GByteArray *out = g_byte_array_new();
+    guint8 buf[1 << 16];
+    lzma_ret rc = xz ? lzma_stream_decoder(&ls, UINT64_MAX, 0)
+                     : lzma_alone_decoder(&ls, UINT64_MAX);
+
+    if (rc != LZMA_OK)
+        goto fail;
+    ls.next_in = in;
+    ls.avail_in = len;
+    do {
+        ls.next_out = buf;
+        ls.avail_out = sizeof(buf);
+        rc = lzma_code(&ls, LZMA_FINISH);
+        g_byte_array_append(out, buf, sizeof(buf) - ls.avail_out);
+        if (out->len > MAX_VMLINUX)
+            rc = LZMA_MEM_ERROR;
+    } while (rc == LZMA_OK);
+    lzma_end(&ls);
+    if (rc == LZMA_STREAM_END)
+        return out;
+fail:
+    *why = g_strdup_printf("the %s payload does not decompress", xz ? "xz" : "lzma");
+    g_byte_array_unref(out);
+    return NULL;
+}
+
+static GByteArray *
+inflate_zstd(const guint8 *in, gsize len, char **why)
+{
+    ZSTD_DStream *zs = ZSTD_createDStream();
+    GByteArray *out = g_byte_array_new();
+    guint8 buf[1 << 16];
+    ZSTD_inBuffer ib = {in, len, 0};
+    size_t rc = 1;
+
+    /* The kernel appends the uncompressed size after the frame: stop at
+     * the end of the first frame. */
+    ZSTD_initDStream(zs);
+    while (rc != 0 && ib.pos < ib.size) {
+        ZSTD_outBuffer ob = {buf, sizeof(buf), 0};
+        rc = ZSTD_decompressStream(zs, &ob, &ib);
+        if (ZSTD_isError(rc) || out->len > MAX_VMLINUX)
+            break;
+        g_byte_array_append(out, buf, ob.pos);
+    }
+    ZSTD_freeDStream(zs);
+    if (rc == 0)
+        return out;
+    *why = g_strdup("the zstd payload does not decompress");
+    g_byte_array_unref(out);
+    return NULL;
+}
+
+/* The kernel's lz4 is the legacy format: magic, then blocks of a 32-bit
+ * compressed size and at most 8 MiB of output each. */
+static GByteArray *
+inflate_lz4(const guint8 *in, gsize len, char **why)
+{
+    const gsize block_max = 8u << 20;
+    GByteArray *out = g_byte_array_new();
+    gsize pos = 4;
+
+    while (pos + 4 <= len) {
+        guint32 clen = le32(in + pos);
+        if (clen == 0x184C2102) { /* a new stream (concatenated) */
+            pos += 4;
+            continue;
+        }
+        pos += 4;
+        if (clen == 0 || clen > len - pos || out->len > MAX_VMLINUX)
+            break;
+        gsize at = out->len;
+        g_byte_array_set_size(out, (guint)(at + block_max));
+        int n = LZ4_decompress_safe((const char *)in + pos, (char *)out->data + at, (int)clen,
+                                    (int)block_max);
+        if (n < 0) {
+            g_byte_array_set_size(out, (guint)at);
+            break;
+        }
+        g_byte_array_set_size(out, (guint)(at + (gsize)n));
+        pos += clen;
+    }
+    if (out->len > 0 && memcmp(out->data, ELFMAG, SELFMAG) == 0)
+        return out;
+    *why = g_strdup("the lz4 payload does not decompress");
+    g_byte_array_unref(out);
+    return NULL;
+}
+
+gboolean
+vd_elf_has_pvh_note(const guint8 *data, gsize len)
+{
+    if (len < sizeof(Elf64_Ehdr) || memcmp(data, ELFMAG, SELFMAG) != 0 ||
+        data[EI_CLASS] != ELFCLASS64)
+        return FALSE;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)data;
+    if (eh->e_phoff > len || eh->e_phnum > 256 ||
+        eh->e_phoff + (guint64)eh->e_phnum * sizeof(Elf64_Phdr) > len)
+        return FALSE;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)(data + eh->e_phoff) + i;
+        if (ph->p_type != PT_NOTE || ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
+            continue;
+        gsize pos = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+        while (pos + sizeof(Elf64_Nhdr) <= end) {
+            const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(data + pos);
+            gsize name_at = pos + sizeof(Elf64_Nhdr);
+            gsize desc_at = name_at + ((nh->n_namesz + 3) & ~3u);
+            gsize next = desc_at + ((nh->n_descsz + 3) & ~3u);
+            if (next > end || next <= pos)
+                break;
+            /* XEN_ELFNOTE_PHYS32_ENTRY is 18, in the "Xen" namespace. */
+            if (nh->n_type == 18 && nh->n_namesz == 4 && memcmp(data + name_at, "Xen", 4) == 0)
+                return TRUE;
+            pos = next;
+        }
+    }
+    return FALSE;
+}
+
+gboolean
+vd_kernel_extract_vmlinux(const char *path, const char *out_path, VdKernelExtractResult *result,
+                          char **why, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autofree char *reason = NULL;
+    gsize len = 0;
+    g_autoptr(GError) local = NULL;
+
+    *result = VD_KERNEL_UNUSABLE;
+    if (!g_file_get_contents(path, &data, &len, &local)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "cannot read kernel '%s': %s", path,
+                    local->message);
+        return FALSE;
+    }
+    const guint8 *img = (const guint8 *)data;
+    /* "HdrS" at 0x202 marks the setup header of a bzImage. */
+    if (len < 0x260 || memcmp(img + 0x202, "HdrS", 4) != 0) {
+        *result = VD_KERNEL_NOT_BZIMAGE;
+        if (why)
+            *why = g_strdup("not a bzImage");
+        return TRUE;
+    }
+    guint16 version = (guint16)(img[0x206] | img[0x207] << 8);
+    guint setup_sects = img[0x1f1] ? img[0x1f1] : 4;
+    gsize pm_start = (gsize)(setup_sects + 1) * 512;
+    guint32 payload_offset = le32(img + 0x248);
+    guint32 payload_length = le32(img + 0x24c);
+    g_autoptr(GByteArray) elf = NULL;
+
+    if (version < 0x208) {
+        reason = g_strdup_printf("boot protocol %x.%02x has no payload fields", version >> 8,
+                                 version & 0xff);
+    } else if (pm_start + payload_offset >= len ||
+               payload_length > len - pm_start - payload_offset || payload_length < 8) {
+        reason = g_strdup("the payload lies outside the file");
+    } else {
+        const guint8 *p = img + pm_start + payload_offset;
+        gsize n = payload_length;
+        if (p[0] == 0x1f && p[1] == 0x8b)
+            elf = inflate_gzip(p, n, &reason);
+        else if (memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
+            elf = inflate_lzma(p, n, TRUE, &reason);
+        else if (p[0] == 0x5d && p[1] == 0 && p[2] == 0)
+            elf = inflate_lzma(p, n, FALSE, &reason);
+        else if (memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
+            elf = inflate_zstd(p, n, &reason);
+        else if (memcmp(p, "\x02\x21\x4c\x18", 4) == 0)
+            elf = inflate_lz4(p, n, &reason);
+        else
+            reason = g_strdup_printf("the payload's compression (magic %02x %02x %02x %02x) is "
+                                     "not supported",
+                                     p[0], p[1], p[2], p[3]);
+    }
+    if (elf && !vd_elf_has_pvh_note(elf->data, elf->len)) {
+        reason = g_strdup("the kernel has no PVH entry point (CONFIG_PVH is off)");
+        g_clear_pointer(&elf, g_byte_array_unref);
+    }
+    if (!elf) {
+        if (why)
+            *why = g_steal_pointer(&reason);
+        return TRUE;
+    }
+    if (!vd_file_write_atomic(out_path, (const char *)elf->data, (gssize)elf->len, 0644, error))
+        return FALSE;
+    *result = VD_KERNEL_EXTRACTED;
+    return TRUE;
+}
