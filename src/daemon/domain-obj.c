@@ -400,7 +400,7 @@ vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
     g_autofree char *text = g_strdup_printf(
         "<domstatus state='%s' reason='%d' pid='%d' id='%d' persistent='%s'>\n%s</domstatus>\n",
         state, (int)dom->reason, (int)dom->pid, dom->id, dom->persistent ? "yes" : "no", live);
-    return vd_file_write_atomic(path, text, -1, 0600, error);
+    return vd_file_replace(path, text, -1, 0600, error);
 }
 
 void

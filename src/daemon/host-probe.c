@@ -38,7 +38,7 @@ vd_host_kvm_probe(const VdPaths *paths)
     g_autofree char *out =
         g_strdup_printf("%s\n%s\n%d\n%s\n%s\n", id, dev, (int)p->status, rate, p->detail ? p->detail : "");
     g_autoptr(GError) error = NULL;
-    if (!vd_file_write_atomic(cache, out, -1, 0644, &error))
+    if (!vd_file_replace(cache, out, -1, 0644, &error))
         g_warning("cannot cache the KVM probe: %s", error->message);
     return p;
 }

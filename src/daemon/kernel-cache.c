@@ -100,7 +100,7 @@ resolve_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
             /* Remember not to try again; boot the image as it is. */
             if (r == VD_KERNEL_UNUSABLE)
                 g_info("kernel '%s': booting it as it is: %s", kernel, why ? why : "");
-            vd_file_write_atomic(plain, why ? why : "", -1, 0644, NULL);
+            vd_file_replace(plain, why ? why : "", -1, 0644, NULL);
         }
     }
     g_mutex_unlock(&c->lock);

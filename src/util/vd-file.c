@@ -25,8 +25,9 @@ write_all(int fd, const char *data, gsize len)
     return TRUE;
 }
 
-gboolean
-vd_file_write_atomic(const char *path, const char *data, gssize len, int mode, GError **error)
+static gboolean
+write_replace(const char *path, const char *data, gssize len, int mode, gboolean durable,
+              GError **error)
 {
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *base = g_path_get_basename(path);
@@ -43,7 +44,8 @@ vd_file_write_atomic(const char *path, const char *data, gssize len, int mode, G
                     g_strerror(saved));
         return FALSE;
     }
-    if (!write_all(fd, data, (gsize)len) || fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
+    if (!write_all(fd, data, (gsize)len) || fchmod(fd, (mode_t)mode) < 0 ||
+        (durable && fsync(fd) < 0)) {
         saved = errno;
         close(fd);
         g_unlink(tmp);
@@ -59,12 +61,26 @@ vd_file_write_atomic(const char *path, const char *data, gssize len, int mode, G
         return FALSE;
     }
     /* The rename itself must reach the disk too. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
+    if (durable) {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
     }
     return TRUE;
+}
+
+gboolean
+vd_file_write_atomic(const char *path, const char *data, gssize len, int mode, GError **error)
+{
+    return write_replace(path, data, len, mode, TRUE, error);
+}
+
+gboolean
+vd_file_replace(const char *path, const char *data, gssize len, int mode, GError **error)
+{
+    return write_replace(path, data, len, mode, FALSE, error);
 }
 
 gboolean

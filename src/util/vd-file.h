@@ -10,5 +10,13 @@
 gboolean vd_file_write_atomic(const char *path, const char *data, gssize len, int mode,
                               GError **error);
 
+/* Like vd_file_write_atomic() but without the fsyncs: a crash of the
+ * process still leaves the old or the new content, a power loss may
+ * leave neither. For state that does not outlive the host anyway (the
+ * run directory: its QEMUs die with the host) and for caches; never for
+ * definitions. It never waits for the disk, so the main loop may call it. */
+gboolean vd_file_replace(const char *path, const char *data, gssize len, int mode,
+                         GError **error);
+
 /* Creates @path and its parents with @mode; succeeds if it exists. */
 gboolean vd_dir_ensure(const char *path, int mode, GError **error);

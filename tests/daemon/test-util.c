@@ -79,6 +79,12 @@ test_atomic_write(void)
     g_autofree char *bad = g_build_filename(dir, "missing", "f.xml", NULL);
     g_assert_false(vd_file_write_atomic(bad, "x", -1, 0600, &error));
     g_assert_error(error, VD_ERROR, VD_ERROR_INTERNAL);
+    /* The no-fsync variant replaces just as atomically. */
+    g_assert_true(vd_file_replace(path, "three", -1, 0600, NULL));
+    g_free(text);
+    text = NULL;
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "three");
     g_unlink(path);
     g_rmdir(dir);
 }
