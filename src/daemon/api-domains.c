@@ -31,9 +31,9 @@ add_summary(JsonBuilder *b, const VdDomainObj *dom)
 {
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "name");
-    json_builder_add_string_value(b, dom->def->name);
+    json_builder_add_string_value(b, dom->name);
     json_builder_set_member_name(b, "uuid");
-    json_builder_add_string_value(b, dom->def->uuid);
+    json_builder_add_string_value(b, dom->uuid);
     json_builder_set_member_name(b, "id");
     json_builder_add_int_value(b, vd_state_is_active(dom->state) ? dom->id : -1);
     json_builder_set_member_name(b, "state");
@@ -44,10 +44,11 @@ add_summary(JsonBuilder *b, const VdDomainObj *dom)
     json_builder_add_boolean_value(b, dom->persistent);
     json_builder_set_member_name(b, "autostart");
     json_builder_add_boolean_value(b, dom->autostart);
-    const VdDomainDef *def = vd_domain_obj_current_def(dom);
-    if (def->title) {
+    /* From the object, so that listing never parses a definition. */
+    const char *title = dom->live ? dom->live->title : dom->title;
+    if (title) {
         json_builder_set_member_name(b, "title");
-        json_builder_add_string_value(b, def->title);
+        json_builder_add_string_value(b, title);
     }
     json_builder_end_object(b);
 }
@@ -105,7 +106,7 @@ create_started(VdDomainObj *dom, const GError *error, gpointer data)
         vd_api_reply_error(req, error);
         return;
     }
-    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(dom->def);
+    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(vd_domain_obj_def(dom));
     vd_api_reply_json(req, 201, summary_reply(dom, warnings));
 }
 
@@ -140,6 +141,7 @@ handle_define(VdApiRequest *req)
         vd_api_reply_error(req, error);
         return;
     }
+    vd_kernel_cache_prefetch(req->d->kernels, def->os.kernel);
     g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
     vd_api_reply_json(req, 201, summary_reply(dom, warnings));
 }
@@ -213,7 +215,7 @@ static void
 handle_get_xml(VdApiRequest *req, VdDomainObj *dom)
 {
     VdDomainFormatFlags flags = 0;
-    const VdDomainDef *def = dom->def;
+    const VdDomainDef *def = vd_domain_obj_def(dom);
     if (!vd_api_query_bool(req, "inactive") && dom->live) {
         def = dom->live;
         flags |= VD_DOMAIN_FORMAT_LIVE;
@@ -238,15 +240,15 @@ handle_put_xml(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    if (!g_str_equal(def->name, dom->def->name)) {
+    if (!g_str_equal(def->name, dom->name)) {
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "the edited definition is named '%s', not '%s': renaming is not done by "
                     "editing; change <name> back",
-                    def->name, dom->def->name);
-    } else if (!g_str_equal(def->uuid, dom->def->uuid)) {
+                    def->name, dom->name);
+    } else if (!g_str_equal(def->uuid, dom->uuid)) {
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "the edited definition has uuid %s, not %s: change <uuid> back", def->uuid,
-                    dom->def->uuid);
+                    dom->uuid);
     }
     if (error) {
         vd_domain_def_free(def);
@@ -258,6 +260,7 @@ handle_put_xml(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
+    vd_kernel_cache_prefetch(req->d->kernels, def->os.kernel);
     g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
     vd_api_reply_json(req, 200, summary_reply(dom, warnings));
 }
@@ -492,7 +495,7 @@ vd_api_console_precheck(VdApiRequest *req, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                     "domain '%s' has no serial console: add <serial type='pty'/> and "
                     "<console type='pty'/> to its definition",
-                    dom->def->name);
+                    dom->name);
         return FALSE;
     }
     if (vd_console_has_session(dom->console) && !vd_api_query_bool(req, "force")) {

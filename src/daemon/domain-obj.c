@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <libxml/parser.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "daemon/console.h"
@@ -20,7 +21,11 @@ struct _VdDomainList {
     const VdPaths *paths;
     GHashTable *by_name;    /* name -> VdDomainObj* (owned ref) */
     int last_id;
+    guint compact_source;   /* pending compact_now() */
+    guint trim_source;      /* pending trim_now() */
 };
+
+static VdDomainList *the_list; /* for vd_domain_obj_def()'s compaction timer */
 
 VdDomainObj *
 vd_domain_obj_ref(VdDomainObj *dom)
@@ -41,7 +46,25 @@ vd_domain_obj_unref(VdDomainObj *dom)
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
     vd_domain_def_free(dom->live);
+    g_free(dom->def_xml);
+    g_free(dom->name);
+    g_free(dom->title);
     g_free(dom);
+}
+
+/* Takes @def as the persistent definition; @xml (taken, may be NULL) is
+ * its text, which lets it be dropped while inactive. */
+static void
+domain_obj_set_def(VdDomainObj *dom, VdDomainDef *def, char *xml)
+{
+    if (dom->def != def)
+        vd_domain_def_free(dom->def);
+    dom->def = def;
+    g_free(dom->def_xml);
+    dom->def_xml = xml;
+    g_free(dom->title);
+    dom->title = g_strdup(def->title);
+    g_strlcpy(dom->uuid, def->uuid, sizeof(dom->uuid));
 }
 
 static VdDomainObj *
@@ -49,24 +72,80 @@ domain_obj_new(VdDomainDef *def)
 {
     VdDomainObj *dom = g_new0(VdDomainObj, 1);
     dom->refcount = 1;
-    dom->def = def;
+    dom->name = g_strdup(def->name);
+    domain_obj_set_def(dom, def, NULL);
     dom->state = VD_STATE_SHUTOFF;
     dom->reason = VD_REASON_UNKNOWN;
     dom->id = -1;
     return dom;
 }
 
-const VdDomainDef *
-vd_domain_obj_current_def(const VdDomainObj *dom)
+/* Hands freed memory back to the system, which glibc does not do by
+ * itself for scattered frees; at most once a second. */
+static gboolean
+trim_now(gpointer data)
 {
-    return dom->live ? dom->live : dom->def;
+    VdDomainList *list = data;
+    list->trim_source = 0;
+    malloc_trim(0);
+    return G_SOURCE_REMOVE;
+}
+
+/* Drops the parsed definitions of inactive persistent domains; they
+ * come back from def_xml when needed. Runs when the main loop is idle,
+ * so a definition borrowed by a handler stays valid for its whole run. */
+static gboolean
+compact_now(gpointer data)
+{
+    VdDomainList *list = data;
+    GHashTableIter it;
+    gpointer value;
+    list->compact_source = 0;
+    g_hash_table_iter_init(&it, list->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        VdDomainObj *dom = value;
+        if (dom->def && dom->def_xml && dom->persistent && !dom->starting &&
+            !vd_state_is_active(dom->state))
+            g_clear_pointer(&dom->def, vd_domain_def_free);
+    }
+    if (!list->trim_source)
+        list->trim_source = g_timeout_add(1000, trim_now, list);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_compaction(VdDomainList *list)
+{
+    if (list && !list->compact_source)
+        list->compact_source = g_idle_add(compact_now, list);
+}
+
+VdDomainDef *
+vd_domain_obj_def(VdDomainObj *dom)
+{
+    if (!dom->def) {
+        g_autoptr(GError) error = NULL;
+        /* def_xml is our own output of a valid definition. */
+        dom->def = vd_domain_def_new_from_xml(dom->def_xml, -1, &error);
+        if (!dom->def)
+            g_error("domain '%s': its stored definition no longer parses: %s", dom->name,
+                    error->message);
+    }
+    schedule_compaction(the_list);
+    return dom->def;
+}
+
+const VdDomainDef *
+vd_domain_obj_current_def(VdDomainObj *dom)
+{
+    return dom->live ? dom->live : vd_domain_obj_def(dom);
 }
 
 void
 vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
 {
     if (dom->state != state || dom->reason != reason)
-        g_info("domain '%s': %s (%s) -> %s (%s)", dom->def->name, vd_state_to_string(dom->state),
+        g_info("domain '%s': %s (%s) -> %s (%s)", dom->name, vd_state_to_string(dom->state),
                vd_state_reason_to_string(dom->reason), vd_state_to_string(state),
                vd_state_reason_to_string(reason));
     dom->state = state;
@@ -107,6 +186,7 @@ vd_domain_list_new(const VdPaths *paths)
     list->paths = paths;
     list->by_name =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)vd_domain_obj_unref);
+    the_list = list;
     return list;
 }
 
@@ -115,6 +195,12 @@ vd_domain_list_free(VdDomainList *list)
 {
     if (!list)
         return;
+    if (list->compact_source)
+        g_source_remove(list->compact_source);
+    if (list->trim_source)
+        g_source_remove(list->trim_source);
+    if (the_list == list)
+        the_list = NULL;
     g_hash_table_destroy(list->by_name);
     g_free(list);
 }
@@ -139,7 +225,7 @@ vd_domain_list_find_uuid(VdDomainList *list, const char *uuid)
     g_hash_table_iter_init(&it, list->by_name);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         VdDomainObj *dom = value;
-        if (g_str_equal(dom->def->uuid, uuid))
+        if (g_str_equal(dom->uuid, uuid))
             return dom;
     }
     return NULL;
@@ -182,7 +268,7 @@ compare_domains(gconstpointer a, gconstpointer b)
         return xa ? -1 : 1;
     if (xa && x->id != y->id)
         return x->id < y->id ? -1 : 1;
-    return g_strcmp0(x->def->name, y->def->name);
+    return g_strcmp0(x->name, y->name);
 }
 
 GPtrArray *
@@ -204,12 +290,15 @@ vd_domain_list_next_id(VdDomainList *list)
     return ++list->last_id;
 }
 
-static gboolean
+/* Writes the definition; returns its text (which the object keeps). */
+static char *
 save_config(VdDomainList *list, const VdDomainDef *def, GError **error)
 {
     g_autofree char *path = vd_paths_domain_config(list->paths, def->name);
     g_autofree char *xml = vd_domain_def_format(def, VD_DOMAIN_FORMAT_SECURE);
-    return vd_file_write_atomic(path, xml, -1, 0600, error);
+    if (!vd_file_write_atomic(path, xml, -1, 0600, error))
+        return NULL;
+    return g_steal_pointer(&xml);
 }
 
 /* Name and UUID must each belong to at most one domain. */
@@ -219,16 +308,16 @@ check_unique(VdDomainList *list, const VdDomainDef *def, VdDomainObj **existing,
     VdDomainObj *by_name = vd_domain_list_find_name(list, def->name);
     VdDomainObj *by_uuid = vd_domain_list_find_uuid(list, def->uuid);
 
-    if (by_name && !g_str_equal(by_name->def->uuid, def->uuid)) {
+    if (by_name && !g_str_equal(by_name->uuid, def->uuid)) {
         g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
                     "operation failed: domain '%s' already exists with uuid %s", def->name,
-                    by_name->def->uuid);
+                    by_name->uuid);
         return FALSE;
     }
-    if (by_uuid && !g_str_equal(by_uuid->def->name, def->name)) {
+    if (by_uuid && !g_str_equal(by_uuid->name, def->name)) {
         g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
                     "operation failed: domain '%s' is already defined with uuid %s",
-                    by_uuid->def->name, def->uuid);
+                    by_uuid->name, def->uuid);
         return FALSE;
     }
     *existing = by_name;
@@ -242,20 +331,22 @@ vd_domain_list_define(VdDomainList *list, VdDomainDef *def, GError **error)
 
     if (!check_unique(list, def, &dom, error))
         return NULL;
-    if (!save_config(list, def, error))
+    char *xml = save_config(list, def, error);
+    if (!xml)
         return NULL;
     if (dom) {
         /* Redefinition: the running instance keeps its live definition;
          * the new one applies from the next start. */
-        vd_domain_def_free(dom->def);
-        dom->def = def;
+        domain_obj_set_def(dom, def, xml);
         dom->persistent = TRUE;
         dom->removed = FALSE;
-        return dom;
+    } else {
+        dom = domain_obj_new(def);
+        domain_obj_set_def(dom, def, xml);
+        dom->persistent = TRUE;
+        g_hash_table_insert(list->by_name, g_strdup(def->name), dom);
     }
-    dom = domain_obj_new(def);
-    dom->persistent = TRUE;
-    g_hash_table_insert(list->by_name, g_strdup(def->name), dom);
+    schedule_compaction(list);
     return dom;
 }
 
@@ -269,7 +360,7 @@ vd_domain_list_add_transient(VdDomainList *list, VdDomainDef *def, GError **erro
     if (dom) {
         g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
                     "operation failed: domain '%s' already exists with uuid %s", def->name,
-                    dom->def->uuid);
+                    dom->uuid);
         return NULL;
     }
     dom = domain_obj_new(def);
@@ -281,14 +372,17 @@ vd_domain_list_add_transient(VdDomainList *list, VdDomainDef *def, GError **erro
 gboolean
 vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
 {
-    g_autofree char *path = vd_paths_domain_config(list->paths, dom->def->name);
-    g_autofree char *link = vd_paths_domain_autostart(list->paths, dom->def->name);
+    g_autofree char *path = vd_paths_domain_config(list->paths, dom->name);
+    g_autofree char *link = vd_paths_domain_autostart(list->paths, dom->name);
 
     if (!dom->persistent) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
                     "Requested operation is not valid: cannot undefine transient domain");
         return FALSE;
     }
+    /* A running domain lives on as a transient one: it needs its parsed
+     * definition from now on. */
+    vd_domain_obj_def(dom);
     if (g_unlink(link) < 0 && errno != ENOENT) {
         int saved = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot remove '%s': %s", link,
@@ -303,6 +397,7 @@ vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
     }
     dom->persistent = FALSE;
     dom->autostart = FALSE;
+    g_clear_pointer(&dom->def_xml, g_free);
     if (vd_state_is_active(dom->state)) {
         GError *ignored = NULL;
         if (!vd_domain_status_save(list, dom, &ignored)) {
@@ -319,14 +414,14 @@ vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom)
 {
     if (dom->persistent || vd_state_is_active(dom->state))
         return;
-    g_hash_table_remove(list->by_name, dom->def->name);
+    g_hash_table_remove(list->by_name, dom->name);
 }
 
 gboolean
 vd_domain_list_set_autostart(VdDomainList *list, VdDomainObj *dom, gboolean on, GError **error)
 {
-    g_autofree char *link = vd_paths_domain_autostart(list->paths, dom->def->name);
-    g_autofree char *target = vd_paths_domain_config(list->paths, dom->def->name);
+    g_autofree char *link = vd_paths_domain_autostart(list->paths, dom->name);
+    g_autofree char *target = vd_paths_domain_config(list->paths, dom->name);
 
     if (!dom->persistent) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
@@ -381,11 +476,16 @@ vd_domain_list_load_config(VdDomainList *list)
             continue;
         }
         VdDomainObj *dom = domain_obj_new(def);
+        domain_obj_set_def(dom, def, g_steal_pointer(&xml));
+        /* Parsed once to check it; kept as text until needed, so that
+         * loading many definitions never holds them all parsed at once. */
+        g_clear_pointer(&dom->def, vd_domain_def_free);
         dom->persistent = TRUE;
-        g_autofree char *link = vd_paths_domain_autostart(list->paths, def->name);
+        g_autofree char *link = vd_paths_domain_autostart(list->paths, dom->name);
         dom->autostart = g_file_test(link, G_FILE_TEST_IS_SYMLINK);
-        g_hash_table_insert(list->by_name, g_strdup(def->name), dom);
+        g_hash_table_insert(list->by_name, g_strdup(dom->name), dom);
     }
+    schedule_compaction(list);
 }
 
 /* <domstatus state='running' reason='booted' pid='1234' id='3'
@@ -393,8 +493,8 @@ vd_domain_list_load_config(VdDomainList *list)
 gboolean
 vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
 {
-    g_autofree char *path = vd_paths_domain_run(list->paths, dom->def->name, "xml");
-    g_autofree char *live = vd_domain_def_format(dom->live ? dom->live : dom->def,
+    g_autofree char *path = vd_paths_domain_run(list->paths, dom->name, "xml");
+    g_autofree char *live = vd_domain_def_format(vd_domain_obj_current_def(dom),
                                                  VD_DOMAIN_FORMAT_LIVE | VD_DOMAIN_FORMAT_SECURE);
     g_autofree char *state = g_markup_escape_text(vd_state_to_string(dom->state), -1);
     g_autofree char *text = g_strdup_printf(
@@ -406,7 +506,7 @@ vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
 void
 vd_domain_status_remove(VdDomainList *list, VdDomainObj *dom)
 {
-    g_autofree char *path = vd_paths_domain_run(list->paths, dom->def->name, "xml");
+    g_autofree char *path = vd_paths_domain_run(list->paths, dom->name, "xml");
     g_unlink(path);
 }
 
@@ -456,7 +556,7 @@ load_status_file(VdDomainList *list, const char *path)
     }
 
     dom = vd_domain_list_find_name(list, live->name);
-    if (dom && !g_str_equal(dom->def->uuid, live->uuid)) {
+    if (dom && !g_str_equal(dom->uuid, live->uuid)) {
         g_warning("ignoring status file %s: uuid differs from the definition", path);
         vd_domain_def_free(live);
         return NULL;

@@ -25,7 +25,16 @@ typedef void (*VdDomainWaitFunc)(VdDomainObj *dom, const GError *error, gpointer
 
 struct _VdDomainObj {
     int refcount;
-    VdDomainDef *def;        /* persistent definition, or the transient one */
+    char *name;              /* the registry's key; never changes */
+    char uuid[37];
+    char *title;             /* of the persistent definition, for list --title */
+    /* The persistent definition (or the transient one). An inactive
+     * persistent domain keeps it only as XML text (def_xml) and parses it
+     * when asked (vd_domain_obj_def): a host with a thousand defined
+     * domains should not hold a thousand parsed documents. Access it
+     * through vd_domain_obj_def() only. */
+    VdDomainDef *def;
+    char *def_xml;
     VdDomainDef *live;       /* while active: what QEMU was started with, plus run-time facts */
     gboolean persistent;
     gboolean autostart;
@@ -58,8 +67,11 @@ VdDomainObj *vd_domain_obj_ref(VdDomainObj *dom);
 void vd_domain_obj_unref(VdDomainObj *dom);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdDomainObj, vd_domain_obj_unref)
 
+/* The persistent (or transient) definition, parsed from def_xml if it
+ * was compacted away. Borrowed: valid until the main loop runs again. */
+VdDomainDef *vd_domain_obj_def(VdDomainObj *dom);
 /* The definition to show: live when active, else persistent. */
-const VdDomainDef *vd_domain_obj_current_def(const VdDomainObj *dom);
+const VdDomainDef *vd_domain_obj_current_def(VdDomainObj *dom);
 void vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason);
 /* Calls back when the domain becomes inactive (immediately if it is). */
 void vd_domain_obj_wait_inactive(VdDomainObj *dom, VdDomainWaitFunc func, gpointer user_data);

@@ -74,11 +74,11 @@ pid_is_ours(pid_t pid, const char *needle)
 static char *
 socket_path(VdDaemon *d, VdDomainObj *dom, const char *suffix)
 {
-    char *p = vd_paths_domain_run(d->paths, dom->def->name, suffix);
+    char *p = vd_paths_domain_run(d->paths, dom->name, suffix);
     if (strlen(p) <= UNIX_PATH_MAX)
         return p;
     g_free(p);
-    return vd_paths_domain_run(d->paths, dom->def->uuid, suffix);
+    return vd_paths_domain_run(d->paths, dom->uuid, suffix);
 }
 
 static void
@@ -87,7 +87,7 @@ save_status(VdDomainObj *dom)
     g_autoptr(GError) error = NULL;
     if (vd_state_is_active(dom->state) &&
         !vd_domain_status_save(daemon_of(dom)->domains, dom, &error))
-        g_warning("domain '%s': cannot save status: %s", dom->def->name, error->message);
+        g_warning("domain '%s': cannot save status: %s", dom->name, error->message);
 }
 
 static void
@@ -101,7 +101,7 @@ set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
 static char *
 log_tail(VdDaemon *d, VdDomainObj *dom)
 {
-    g_autofree char *path = vd_paths_domain_log(d->paths, dom->def->name);
+    g_autofree char *path = vd_paths_domain_log(d->paths, dom->name);
     g_autofree char *text = NULL;
     if (!g_file_get_contents(path, &text, NULL, NULL))
         return g_strdup("(no QEMU log)");
@@ -152,8 +152,8 @@ finish_exit(VdDomainObj *dom)
     VdStateReason reason = dom->stop_reason != VD_REASON_UNKNOWN ? dom->stop_reason
                                                                  : VD_REASON_CRASHED;
     if (reason == VD_REASON_CRASHED) {
-        g_autofree char *log = vd_paths_domain_log(d->paths, dom->def->name);
-        g_warning("domain '%s': QEMU (pid %d) exited unexpectedly; see %s", dom->def->name,
+        g_autofree char *log = vd_paths_domain_log(d->paths, dom->name);
+        g_warning("domain '%s': QEMU (pid %d) exited unexpectedly; see %s", dom->name,
                   (int)dom->pid, log);
     }
     if (dom->exit_poll)
@@ -230,7 +230,7 @@ kill_timeout(gpointer data)
     dom->kill_timer = 0;
     if (pid_alive(dom->pid)) {
         g_warning("domain '%s': QEMU ignored SIGTERM for %d ms, sending SIGKILL",
-                  dom->def->name, KILL_GRACE_MS);
+                  dom->name, KILL_GRACE_MS);
         kill(dom->pid, SIGKILL);
     }
     return G_SOURCE_REMOVE;
@@ -240,7 +240,7 @@ static void
 qmp_closed(VdQmp *qmp, gpointer user_data)
 {
     VdDomainObj *dom = user_data;
-    g_debug("domain '%s': QMP connection closed", dom->def->name);
+    g_debug("domain '%s': QMP connection closed", dom->name);
     wait_for_exit(dom);
 }
 
@@ -273,7 +273,7 @@ simple_op(VdDomainObj *dom, const char *command, JsonObject *args, VdState ok_st
     if (!dom->qmp || !vd_qmp_is_connected(dom->qmp)) {
         g_autoptr(GError) error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                               "operation failed: QEMU monitor of domain '%s' is not connected",
-                                              dom->def->name);
+                                              dom->name);
         if (args)
             json_object_unref(args);
         if (done)
@@ -294,7 +294,7 @@ internal_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
     VdDomainObj *dom = data;
     if (error)
-        g_warning("domain '%s': %s", dom->def->name, error->message);
+        g_warning("domain '%s': %s", dom->name, error->message);
     vd_domain_obj_unref(dom);
 }
 
@@ -314,7 +314,7 @@ restart_cont_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer d
     if (!error && vd_state_is_active(dom->state))
         set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
     else if (error)
-        g_warning("domain '%s': cannot resume after reset: %s", dom->def->name, error->message);
+        g_warning("domain '%s': cannot resume after reset: %s", dom->name, error->message);
     vd_domain_obj_unref(dom);
 }
 
@@ -369,7 +369,7 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
     VdDomainObj *dom = user_data;
     const VdDomainDef *def = vd_domain_obj_current_def(dom);
 
-    g_debug("domain '%s': QMP event %s", dom->def->name, event);
+    g_debug("domain '%s': QMP event %s", dom->name, event);
     if (g_str_equal(event, "SHUTDOWN")) {
         gboolean guest = data && json_object_get_boolean_member_with_default(data, "guest", FALSE);
         const char *reason =
@@ -416,7 +416,7 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
         if (dom->state == VD_STATE_PAUSED)
             set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
     } else if (g_str_equal(event, "RESET")) {
-        g_info("domain '%s': reset", dom->def->name);
+        g_info("domain '%s': reset", dom->name);
     }
 }
 
@@ -500,7 +500,7 @@ check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
 {
     if (!vd_state_check_op(dom->state, VD_OP_START, error))
         return FALSE;
-    if (!vd_domain_def_check_startable(dom->def, error))
+    if (!vd_domain_def_check_startable(vd_domain_obj_def(dom), error))
         return FALSE;
     if (!d->caps) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
@@ -508,13 +508,13 @@ check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
                     d->caps_error ? d->caps_error->message : "capabilities unknown");
         return FALSE;
     }
-    if (dom->def->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
+    if (vd_domain_obj_def(dom)->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
         g_set_error(error, VD_ERROR, VD_ERROR_KVM_UNUSABLE,
                     "domain '%s' asks for <domain type='kvm'>, but KVM is not usable on this host "
                     "(%s): %s Change it to <domain type='qemu'> with 'vsh edit %s' to run it "
                     "with TCG emulation.",
-                    dom->def->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
-                    dom->def->name);
+                    dom->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
+                    dom->name);
         return FALSE;
     }
     return TRUE;
@@ -607,7 +607,7 @@ out:
 static void
 write_log_header(VdDaemon *d, VdDomainObj *dom, GPtrArray *argv)
 {
-    g_autofree char *path = vd_paths_domain_log(d->paths, dom->def->name);
+    g_autofree char *path = vd_paths_domain_log(d->paths, dom->name);
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S UTC");
     g_autofree char *args = vd_qemu_argv_to_string(argv);
@@ -681,7 +681,7 @@ vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc
         done(dom, error, user_data);
         return;
     }
-    g_autoptr(VdDomainDef) live = vd_domain_def_copy(dom->def);
+    g_autoptr(VdDomainDef) live = vd_domain_def_copy(vd_domain_obj_def(dom));
     if (!prepare_disks(live, &error)) {
         done(dom, error, user_data);
         return;
@@ -712,8 +712,8 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autofree char *qmp_path = socket_path(d, dom, "qmp");
     g_autofree char *console_path = socket_path(d, dom, "console");
     g_autofree char *pid_path = socket_path(d, dom, "pid");
-    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->def->name);
-    g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->def->name);
+    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
+    g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->name);
     g_autoptr(GPtrArray) argv = NULL;
     pid_t pid;
 
@@ -781,7 +781,7 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
     if (error) {
         start_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                    "operation failed: setting up domain '%s': %s",
-                                   dom->def->name, error->message));
+                                   dom->name, error->message));
         return;
     }
     /* query-vnc tells which port autoport picked. */
@@ -865,9 +865,9 @@ start_continue(StartOp *op)
         vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
     VdDaemon *d = daemon_of(dom);
     g_autofree char *console_path = socket_path(d, dom, "console");
-    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->def->name);
+    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
     if (g_file_test(console_path, G_FILE_TEST_EXISTS))
-        dom->console = vd_console_new(console_path, console_log, dom->def->name);
+        dom->console = vd_console_new(console_path, console_log, dom->name);
     save_status(dom);
     op->done(dom, NULL, op->user_data);
     vd_domain_obj_unref(op->dom);
@@ -927,7 +927,7 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
     if (dom->reconnecting) {
         if (error) {
             g_warning("domain '%s': cannot reconnect to QEMU (pid %d): %s; killing it",
-                      dom->def->name, (int)dom->pid, error->message);
+                      dom->name, (int)dom->pid, error->message);
             dom->stop_reason = VD_REASON_DAEMON;
             kill(dom->pid, SIGKILL);
             wait_for_exit(dom);
@@ -935,9 +935,9 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
         }
         VdDaemon *d = daemon_of(dom);
         g_autofree char *console_path = socket_path(d, dom, "console");
-        g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->def->name);
+        g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
         if (g_file_test(console_path, G_FILE_TEST_EXISTS))
-            dom->console = vd_console_new(console_path, console_log, dom->def->name);
+            dom->console = vd_console_new(console_path, console_log, dom->name);
         vd_qmp_command(qmp, "query-status", NULL, reconnect_status_reply, vd_domain_obj_ref(dom));
     }
 }
@@ -953,7 +953,7 @@ vd_domains_reconnect_all(VdDaemon *d)
         g_autofree char *qmp_path = socket_path(d, dom, "qmp");
         if (!pid_alive(dom->pid) || !pid_is_ours(dom->pid, qmp_path)) {
             g_warning("domain '%s': QEMU (pid %d) died while the daemon was not running",
-                      dom->def->name, (int)dom->pid);
+                      dom->name, (int)dom->pid);
             dom->stop_reason = VD_REASON_CRASHED;
             if (!vd_state_is_active(dom->state))
                 dom->state = VD_STATE_RUNNING; /* so that finish_exit cleans up */
@@ -962,7 +962,7 @@ vd_domains_reconnect_all(VdDaemon *d)
         }
         if (!vd_state_is_active(dom->state))
             dom->state = VD_STATE_RUNNING;
-        g_info("domain '%s': reconnecting to QEMU pid %d", dom->def->name, (int)dom->pid);
+        g_info("domain '%s': reconnecting to QEMU pid %d", dom->name, (int)dom->pid);
         dom->reconnecting = TRUE;
         dom->qmp =
             vd_qmp_connect(qmp_path, QMP_RECONNECT_TIMEOUT_MS, qmp_ready, qmp_event, qmp_closed, dom);
@@ -973,9 +973,9 @@ static void
 autostart_done(VdDomainObj *dom, const GError *error, gpointer data)
 {
     if (error)
-        g_warning("autostart of domain '%s' failed: %s", dom->def->name, error->message);
+        g_warning("autostart of domain '%s' failed: %s", dom->name, error->message);
     else
-        g_info("domain '%s' autostarted", dom->def->name);
+        g_info("domain '%s' autostarted", dom->name);
 }
 
 void

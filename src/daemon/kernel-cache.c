@@ -125,3 +125,10 @@ vd_kernel_cache_resolve_finish(VdKernelCache *c, GAsyncResult *result, GError **
 {
     return g_task_propagate_pointer(G_TASK(result), error);
 }
+
+void
+vd_kernel_cache_prefetch(VdKernelCache *c, const char *kernel)
+{
+    if (c && kernel)
+        vd_kernel_cache_resolve_async(c, kernel, NULL, NULL);
+}

@@ -25,3 +25,8 @@ void vd_kernel_cache_free(VdKernelCache *cache);
 void vd_kernel_cache_resolve_async(VdKernelCache *cache, const char *kernel,
                                    GAsyncReadyCallback callback, gpointer user_data);
 char *vd_kernel_cache_resolve_finish(VdKernelCache *cache, GAsyncResult *result, GError **error);
+
+/* Resolves @kernel in the background and forgets the answer: called when
+ * a domain is defined, so that even its first start finds the vmlinux
+ * ready. NULL @cache or @kernel do nothing. */
+void vd_kernel_cache_prefetch(VdKernelCache *cache, const char *kernel);
