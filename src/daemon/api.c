@@ -377,6 +377,9 @@ vd_api_start(VdDaemon *d, GError **error)
     sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
     if (!sock)
         return FALSE;
+    /* Room for bursts (a script starting twenty guests at once) while
+     * the main loop is busy; GLib's default backlog is 10. */
+    g_socket_set_listen_backlog(sock, 512);
     addr = g_unix_socket_address_new(path);
     mode_t old = umask(0177);
     gboolean bound = g_socket_bind(sock, addr, TRUE, error);

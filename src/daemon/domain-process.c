@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <glib-unix.h>
 #include <unistd.h>
 
 #include "daemon/console.h"
@@ -520,18 +521,79 @@ check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
     return TRUE;
 }
 
-/* fork, setsid, fork again: QEMU is reparented to init and survives the
- * daemon; a pipe carries its pid back, a second one exec failures. Only
- * async-signal-safe calls between fork and exec (GLib threads exist). */
+typedef struct {
+    VdDomainObj *dom;
+    pid_t pid;
+} ExecWatch;
+
+/* Reaps a QEMU that is still our child when it exits (after a daemon
+ * restart it is init's). A running guest's end is handled through QMP;
+ * but a QEMU that dies while starting never opens its QMP socket, and
+ * waiting for that would take the whole QMP timeout. */
+static void
+reap_child(GPid pid, gint status, gpointer data)
+{
+    ExecWatch *w = data;
+    VdDomainObj *dom = w->dom;
+    g_spawn_close_pid(pid);
+    if (dom->pid == w->pid && dom->start_op && !(dom->qmp && vd_qmp_is_connected(dom->qmp))) {
+        g_autofree char *tail = log_tail(daemon_of(dom), dom);
+        g_autofree char *how = g_spawn_check_wait_status(status, NULL)
+                                   ? g_strdup("exited")
+                                   : WIFSIGNALED(status)
+                                         ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
+                                         : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+        start_fail(dom->start_op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                              "operation failed: QEMU %s while starting: %s",
+                                              how, tail));
+    }
+    vd_domain_obj_unref(w->dom);
+    g_free(w);
+}
+
+/* The exec-failure pipe: EOF means QEMU's exec succeeded; an errno means
+ * it did not, and the start fails at once instead of waiting for a QMP
+ * socket that will never appear. Watched from the main loop, so that a
+ * busy host delaying the child never delays the daemon. */
 static gboolean
-spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, GError **error)
+exec_checked(gint fd, GIOCondition cond, gpointer data)
+{
+    ExecWatch *w = data;
+    int exec_errno = 0;
+    ssize_t n;
+    while ((n = read(fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+        ;
+    close(fd);
+    VdDomainObj *dom = w->dom;
+    if (n > 0 && dom->pid == w->pid && dom->start_op) {
+        VdDaemon *d = daemon_of(dom);
+        const VdDomainDef *def = vd_domain_obj_current_def(dom);
+        const char *binary = def->emulator ? def->emulator : d->qemu_binary;
+        start_fail(dom->start_op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                              "operation failed: cannot execute '%s': %s",
+                                              binary, g_strerror(exec_errno)));
+    }
+    vd_domain_obj_unref(w->dom);
+    g_free(w);
+    return G_SOURCE_REMOVE;
+}
+
+/* fork + setsid + exec: QEMU gets its own session, so it survives the
+ * daemon (a restarted daemon finds it again). Nothing here waits for the
+ * child: under a storm of starts on a saturated host the child may run
+ * late, and the main loop must not wait for it. Only async-signal-safe
+ * calls between fork and exec (GLib threads exist). Returns the exec
+ * pipe's read end in @errfd_out, for exec_checked(). */
+static gboolean
+spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
+               GError **error)
 {
     int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    int pidpipe[2] = {-1, -1}, errpipe[2] = {-1, -1};
+    int errpipe[2] = {-1, -1};
     gboolean ok = FALSE;
 
-    if (logfd < 0 || nullfd < 0 || pipe2(pidpipe, O_CLOEXEC) < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
         int saved = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot prepare QEMU: %s",
                     g_strerror(saved));
@@ -546,17 +608,24 @@ spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, GError **e
     }
     if (child == 0) {
         setsid();
-        pid_t grandchild = fork();
-        if (grandchild != 0) {
-            if (write(pidpipe[1], &grandchild, sizeof(grandchild)) < 0)
-                _exit(1);
-            _exit(grandchild < 0 ? 1 : 0);
-        }
         sigset_t all;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         for (int sig = 1; sig < NSIG; sig++)
             signal(sig, SIG_DFL);
+        /* setsid() gives QEMU an autogroup of its own, which the
+         * scheduler weighs like a whole login session: twenty busy guests
+         * would leave an administrator's shell (and vsh) a twentieth of
+         * the CPU. Nice 10 for each guest's group keeps the host
+         * answering, and costs guests nothing when nobody else wants
+         * the CPU. */
+        int ag = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+        if (ag >= 0) {
+            if (write(ag, "10", 2) < 0) {
+                /* Best effort: autogroups may be off. */
+            }
+            close(ag);
+        }
         dup2(nullfd, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
@@ -567,36 +636,14 @@ spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, GError **e
             _exit(126);
         _exit(127);
     }
-    close(pidpipe[1]);
-    pidpipe[1] = -1;
-    close(errpipe[1]);
-    errpipe[1] = -1;
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-        ;
-    pid_t pid = 0;
-    if (read(pidpipe[0], &pid, sizeof(pid)) != sizeof(pid) || pid <= 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot start QEMU: fork failed");
-        goto out;
-    }
-    int exec_errno = 0;
-    ssize_t n;
-    while ((n = read(errpipe[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
-        ;
-    if (n > 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot execute '%s': %s",
-                    args[0], g_strerror(exec_errno));
-        goto out;
-    }
-    *pid_out = pid;
+    *pid_out = child;
+    *errfd_out = errpipe[0];
+    errpipe[0] = -1;
     ok = TRUE;
 out:
-    for (int i = 0; i < 2; i++) {
-        if (pidpipe[i] >= 0)
-            close(pidpipe[i]);
+    for (int i = 0; i < 2; i++)
         if (errpipe[i] >= 0)
             close(errpipe[i]);
-    }
     if (logfd >= 0)
         close(logfd);
     if (nullfd >= 0)
@@ -745,7 +792,8 @@ launch(PendingStart *ps, const char *boot_kernel)
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 
-    if (!spawn_detached(argv, log_path, &pid, &error))
+    int errfd;
+    if (!spawn_detached(argv, log_path, &pid, &errfd, &error))
         goto fail;
 
     dom->pid = pid;
@@ -763,6 +811,14 @@ launch(PendingStart *ps, const char *boot_kernel)
     op->user_data = ps->user_data;
     dom->start_op = op;
     dom->qmp = vd_qmp_connect(qmp_path, QMP_START_TIMEOUT_MS, qmp_ready, qmp_event, qmp_closed, dom);
+    ExecWatch *w = g_new0(ExecWatch, 1);
+    w->dom = vd_domain_obj_ref(dom);
+    w->pid = pid;
+    g_unix_fd_add(errfd, G_IO_IN | G_IO_HUP | G_IO_ERR, exec_checked, w);
+    ExecWatch *r = g_new0(ExecWatch, 1);
+    r->dom = vd_domain_obj_ref(dom);
+    r->pid = pid;
+    g_child_watch_add(pid, reap_child, r);
     pending_start_free(ps);
     return;
 

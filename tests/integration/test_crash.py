@@ -3,6 +3,7 @@
 its QEMU log in place, and the domain startable again."""
 
 import os
+import time
 import signal
 
 import harness
@@ -52,6 +53,32 @@ class Crash(harness.VirtdTestCase):
             self.assertEqual(d.domstate(name, reason=True), 'shut off (destroyed)')
             self.assertNoQemu(d)
             self.assertTrue(os.path.exists(log))
+
+    def test_qemu_fails_to_start(self):
+        # A QEMU that cannot run, or dies before its monitor is up, fails
+        # the start at once with its own words, and leaves `shut off
+        # (failed)`; nothing waits for the QMP timeout.
+        with Daemon() as d:
+            fake = d.path('fake-qemu')
+            with open(fake, 'w') as f:
+                f.write('#!/bin/sh\necho "fake qemu: cannot do it" >&2\nexit 3\n')
+            os.chmod(fake, 0o755)
+            emulator = "    <emulator>%s</emulator>" % fake
+            d.define('fq', extra_devices=emulator)
+            t0 = time.monotonic()
+            rc, _out, err = d.vsh('start', 'fq', check=False)
+            self.assertEqual(rc, 1, err)
+            self.assertIn('exited with status 3', err)
+            self.assertIn('fake qemu: cannot do it', err)
+            self.assertLess(time.monotonic() - t0, 20, 'start waited for the QMP timeout')
+            self.assertEqual(d.domstate('fq', reason=True), 'shut off (failed)')
+
+            d.define('nq', extra_devices="    <emulator>/nonexistent/qemu</emulator>")
+            rc, _out, err = d.vsh('start', 'nq', check=False)
+            self.assertNotEqual(rc, 0)
+            self.assertIn('/nonexistent/qemu', err)
+            self.assertEqual(d.domstate('nq', reason=True), 'shut off (failed)')
+            self.assertNoQemu(d)
 
 
 if __name__ == '__main__':
