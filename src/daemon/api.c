@@ -17,6 +17,12 @@
 static void
 request_free(VdApiRequest *req)
 {
+    /* One request per connection. libsoup 3.2 (Debian 12) never notices
+     * that a client closed an idle keep-alive connection, so each one
+     * would stay open in the daemon for good: an fd and ~2 KiB per vsh
+     * run. vsh makes one request per process anyway. */
+    soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "Connection",
+                                 "close");
     if (req->paused)
         soup_server_message_unpause(req->msg);
     g_object_unref(req->msg);

@@ -21,11 +21,21 @@ struct _VdDomainList {
     const VdPaths *paths;
     GHashTable *by_name;    /* name -> VdDomainObj* (owned ref) */
     int last_id;
+    /* The texts of compacted definitions, packed in large blocks: a
+     * thousand small strings freed and allocated among parser garbage
+     * would fragment the heap into far more memory than they use. A
+     * replaced text stays in its block as garbage until garbage
+     * outweighs the live texts; then the store is rebuilt. */
+    GStringChunk *texts;
+    gsize texts_live, texts_garbage;
     guint compact_source;   /* pending compact_now() */
     guint trim_source;      /* pending trim_now() */
 };
 
-static VdDomainList *the_list; /* for vd_domain_obj_def()'s compaction timer */
+static VdDomainList *the_list; /* for vd_domain_obj_def()'s compaction and the text store */
+
+static void texts_drop(VdDomainList *list, VdDomainObj *dom);
+static const char *texts_add(VdDomainList *list, char *xml);
 
 VdDomainObj *
 vd_domain_obj_ref(VdDomainObj *dom)
@@ -46,7 +56,8 @@ vd_domain_obj_unref(VdDomainObj *dom)
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
     vd_domain_def_free(dom->live);
-    g_free(dom->def_xml);
+    if (the_list)
+        texts_drop(the_list, dom);
     g_free(dom->name);
     g_free(dom->title);
     g_free(dom);
@@ -60,8 +71,10 @@ domain_obj_set_def(VdDomainObj *dom, VdDomainDef *def, char *xml)
     if (dom->def != def)
         vd_domain_def_free(dom->def);
     dom->def = def;
-    g_free(dom->def_xml);
-    dom->def_xml = xml;
+    if (the_list)
+        texts_drop(the_list, dom);
+    dom->def_xml = xml && the_list ? texts_add(the_list, xml) : NULL;
+    g_free(xml);
     g_free(dom->title);
     dom->title = g_strdup(def->title);
     g_strlcpy(dom->uuid, def->uuid, sizeof(dom->uuid));
@@ -78,6 +91,46 @@ domain_obj_new(VdDomainDef *def)
     dom->reason = VD_REASON_UNKNOWN;
     dom->id = -1;
     return dom;
+}
+
+static const char *
+texts_add(VdDomainList *list, char *xml)
+{
+    list->texts_live += strlen(xml) + 1;
+    return g_string_chunk_insert(list->texts, xml);
+}
+
+/* Forgets @dom's text (the store is rebuilt by compact_now(), never
+ * here: this may run while the registry's table is being modified). */
+static void
+texts_drop(VdDomainList *list, VdDomainObj *dom)
+{
+    if (!dom->def_xml)
+        return;
+    gsize len = strlen(dom->def_xml) + 1;
+    dom->def_xml = NULL;
+    list->texts_live -= len;
+    list->texts_garbage += len;
+}
+
+/* Rebuilds the text store when it is mostly garbage. */
+static void
+texts_repack(VdDomainList *list)
+{
+    if (list->texts_garbage < 64 * 1024 || list->texts_garbage < list->texts_live)
+        return;
+    GStringChunk *fresh = g_string_chunk_new(64 * 1024);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, list->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        VdDomainObj *d = value;
+        if (d->def_xml)
+            d->def_xml = g_string_chunk_insert(fresh, d->def_xml);
+    }
+    g_string_chunk_free(list->texts);
+    list->texts = fresh;
+    list->texts_garbage = 0;
 }
 
 /* Hands freed memory back to the system, which glibc does not do by
@@ -108,6 +161,7 @@ compact_now(gpointer data)
             !vd_state_is_active(dom->state))
             g_clear_pointer(&dom->def, vd_domain_def_free);
     }
+    texts_repack(list);
     if (!list->trim_source)
         list->trim_source = g_timeout_add(1000, trim_now, list);
     return G_SOURCE_REMOVE;
@@ -186,6 +240,7 @@ vd_domain_list_new(const VdPaths *paths)
     list->paths = paths;
     list->by_name =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)vd_domain_obj_unref);
+    list->texts = g_string_chunk_new(64 * 1024);
     the_list = list;
     return list;
 }
@@ -202,6 +257,7 @@ vd_domain_list_free(VdDomainList *list)
     if (the_list == list)
         the_list = NULL;
     g_hash_table_destroy(list->by_name);
+    g_string_chunk_free(list->texts);
     g_free(list);
 }
 
@@ -397,7 +453,7 @@ vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
     }
     dom->persistent = FALSE;
     dom->autostart = FALSE;
-    g_clear_pointer(&dom->def_xml, g_free);
+    texts_drop(list, dom);
     if (vd_state_is_active(dom->state)) {
         GError *ignored = NULL;
         if (!vd_domain_status_save(list, dom, &ignored)) {

@@ -34,7 +34,7 @@ struct _VdDomainObj {
      * domains should not hold a thousand parsed documents. Access it
      * through vd_domain_obj_def() only. */
     VdDomainDef *def;
-    char *def_xml;
+    const char *def_xml;     /* in the registry's text store */
     VdDomainDef *live;       /* while active: what QEMU was started with, plus run-time facts */
     gboolean persistent;
     gboolean autostart;
