@@ -148,6 +148,32 @@ class Cli(harness.VirtdTestCase):
             mode = stat.S_IMODE(os.stat(d.path('virtd.sock')).st_mode)
             self.assertEqual(mode, 0o600, 'API socket mode %o' % mode)
 
+    def test_concurrent_starts(self):
+        # Several `vsh start` at once: every one succeeds, each guest
+        # boots, ids are distinct, and the API keeps answering meanwhile.
+        names = ['cs%d' % i for i in range(5)]
+        with Daemon() as d:
+            for n in names:
+                d.define(n)
+            env = dict(os.environ, LC_ALL='C', HOME=d.root)
+            procs = [subprocess.Popen([harness.VSH_BIN, '-c', d.uri, 'start', n],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                     for n in names]
+            for _ in range(5):
+                self.assertEqual(d.vsh('list', '--all')[0], 0)
+            for n, p in zip(names, procs):
+                out, err = p.communicate(timeout=120)
+                self.assertEqual(p.returncode, 0, err)
+                self.assertIn("Domain '%s' started" % n, out.decode())
+            for n in names:
+                d.wait_console(n, 'VIRTD-GUEST-READY')
+            ids = [d.domid(n) for n in names]
+            self.assertEqual(len(set(ids)), len(names), ids)
+            self.assertEqual(len(d.qemu_pids()), len(names))
+            for n in names:
+                d.vsh('destroy', n)
+            self.assertNoQemu(d)
+
     def _panic_domain(self, d, name, on_crash):
         d.define(name, on_crash=on_crash,
                  cmdline_extra='virtd.action=panic virtd.delay=1',
