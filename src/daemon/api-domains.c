@@ -110,6 +110,24 @@ create_started(VdDomainObj *dom, const GError *error, gpointer data)
     vd_api_reply_json(req, 201, summary_reply(dom, warnings));
 }
 
+/* Stores @def (taken) as a persistent definition and answers with the
+ * summary and define's warnings; its kernel is readied in the background
+ * so that even the first start boots fast. */
+static void
+define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
+{
+    g_autoptr(GError) error = NULL;
+    VdDomainObj *dom = vd_domain_list_define(req->d->domains, def, &error);
+    if (!dom) {
+        vd_domain_def_free(def);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    vd_kernel_cache_prefetch(req->d->kernels, def->os.kernel);
+    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
+    vd_api_reply_json(req, status, summary_reply(dom, warnings));
+}
+
 static void
 handle_define(VdApiRequest *req)
 {
@@ -135,15 +153,7 @@ handle_define(VdApiRequest *req)
         vd_domain_start(req->d, dom, vd_api_query_bool(req, "paused"), create_started, req);
         return;
     }
-    VdDomainObj *dom = vd_domain_list_define(req->d->domains, def, &error);
-    if (!dom) {
-        vd_domain_def_free(def);
-        vd_api_reply_error(req, error);
-        return;
-    }
-    vd_kernel_cache_prefetch(req->d->kernels, def->os.kernel);
-    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
-    vd_api_reply_json(req, 201, summary_reply(dom, warnings));
+    define_and_reply(req, def, 201);
 }
 
 /* --- one domain --------------------------------------------------------- */
@@ -255,14 +265,7 @@ handle_put_xml(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    if (!vd_domain_list_define(req->d->domains, def, &error)) {
-        vd_domain_def_free(def);
-        vd_api_reply_error(req, error);
-        return;
-    }
-    vd_kernel_cache_prefetch(req->d->kernels, def->os.kernel);
-    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
-    vd_api_reply_json(req, 200, summary_reply(dom, warnings));
+    define_and_reply(req, def, 200);
 }
 
 static void

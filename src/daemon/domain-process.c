@@ -966,15 +966,16 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
     if (dom->start_op) {
         StartOp *op = dom->start_op;
         if (error) {
-            VdDaemon *d = daemon_of(dom);
-            g_autofree char *tail = NULL;
-            /* Let QEMU finish writing its complaint before we read it. */
-            if (dom->pid > 0)
-                for (int i = 0; i < 50 && pid_alive(dom->pid); i++)
-                    g_usleep(10000);
-            tail = log_tail(d, dom);
+            /* A QEMU that died is reported by reap_child() with its exit
+             * status and its last words, once it is really gone; one that
+             * lives but never answered is ended here. */
+            if (dom->pid > 0 && !pid_alive(dom->pid))
+                return;
+            g_autofree char *tail = log_tail(daemon_of(dom), dom);
             start_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                       "operation failed: QEMU failed to start: %s", tail));
+                                       "operation failed: QEMU did not answer on its monitor "
+                                       "(%s): %s",
+                                       error->message, tail));
             return;
         }
         start_continue(op);
