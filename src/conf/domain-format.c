@@ -34,8 +34,8 @@
  * virsh dumpxml.
  */
 #include "conf/domain-private.h"
+#include "conf/xml-writer.h"
 
-#include <libxml/xmlsave.h>
 
 static const char *const domain_order[] = {"name",
                                            "uuid",
@@ -288,13 +288,5 @@ char *
 vd_domain_def_format(const VdDomainDef *def, VdDomainFormatFlags flags)
 {
     g_autoptr(xmlDoc) doc = vd_domain_def_to_doc(def, flags);
-    xmlBuffer *buf = xmlBufferCreate();
-    xmlSaveCtxt *save = xmlSaveToBuffer(buf, "UTF-8", XML_SAVE_FORMAT | XML_SAVE_NO_DECL);
-    char *out;
-
-    xmlSaveDoc(save, doc);
-    xmlSaveClose(save);
-    out = g_strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    return out;
+    return vd_xml_write_libvirt_style(doc);
 }

@@ -151,7 +151,7 @@ test_built_from_model(void)
 
     /* Formats even when empty. */
     empty = vd_domain_def_format(def, 0);
-    assert_contains(empty, "<domain type=\"kvm\">");
+    assert_contains(empty, "<domain type='kvm'>");
 
     def->virt_type = VD_VIRT_QEMU;
     def->name = g_strdup("built");
@@ -187,15 +187,15 @@ test_built_from_model(void)
     g_assert_cmpuint(def->inputs->len, ==, 2);
 
     out = vd_domain_def_format(def, VD_DOMAIN_FORMAT_SECURE);
-    assert_contains(out, "<driver name=\"qemu\" type=\"qcow2\"/>");
-    assert_contains(out, "<source file=\"/img/built.qcow2\"/>");
-    assert_contains(out, "<target dev=\"vda\" bus=\"virtio\"/>");
-    assert_contains(out, "<boot order=\"1\"/>");
+    assert_contains(out, "<driver name='qemu' type='qcow2'/>");
+    assert_contains(out, "<source file='/img/built.qcow2'/>");
+    assert_contains(out, "<target dev='vda' bus='virtio'/>");
+    assert_contains(out, "<boot order='1'/>");
     assert_contains(out, "<kernel>/boot/vmlinuz</kernel>");
-    assert_contains(out, "passwd=\"pw\"");
-    assert_contains(out, "<target type=\"serial\" port=\"0\"/>");
-    assert_contains(out, "<backend model=\"random\">/dev/urandom</backend>");
-    assert_contains(out, "<panic model=\"isa\"/>");
+    assert_contains(out, "passwd='pw'");
+    assert_contains(out, "<target type='serial' port='0'/>");
+    assert_contains(out, "<backend model='random'>/dev/urandom</backend>");
+    assert_contains(out, "<panic model='isa'/>");
     assert_contains(out, "<emulator>/usr/bin/qemu-system-x86_64</emulator>");
 
     back = define(out);
@@ -273,19 +273,19 @@ test_changes_reflected(void)
 
     out = vd_domain_def_format(def, 0);
     assert_contains(out, "<name>renamed</name>");
-    assert_contains(out, "<memory unit=\"KiB\">2097152</memory>");
-    assert_contains(out, "<currentMemory unit=\"KiB\">1048576</currentMemory>");
-    assert_contains(out, "<vcpu current=\"3\">4</vcpu>");
+    assert_contains(out, "<memory unit='KiB'>2097152</memory>");
+    assert_contains(out, "<currentMemory unit='KiB'>1048576</currentMemory>");
+    assert_contains(out, "<vcpu current='3'>4</vcpu>");
     assert_lacks(out, "<acpi/>");
-    assert_contains(out, "<apic eoi=\"on\"/>");
+    assert_contains(out, "<apic eoi='on'/>");
     assert_contains(out, "<pae/>");
     assert_lacks(out, "<boot dev=");
     /* the kept device keeps what virtd does not model */
-    assert_contains(out, "<driver name=\"qemu\" type=\"qcow2\" discard=\"unmap\"/>");
+    assert_contains(out, "<driver name='qemu' type='qcow2' discard='unmap'/>");
     assert_lacks(out, "/img/data.img");
     assert_lacks(out, "iotune");
     assert_lacks(out, "/iso/a.iso");
-    assert_contains(out, "<target dev=\"vdc\" bus=\"virtio\"/>");
+    assert_contains(out, "<target dev='vdc' bus='virtio'/>");
     assert_lacks(out, "<interface");
     assert_lacks(out, "<link");
 
@@ -324,25 +324,25 @@ test_live_secure(void)
     net->target_dev = g_strdup("tap0");
 
     inactive = vd_domain_def_format(def, VD_DOMAIN_FORMAT_INACTIVE);
-    assert_contains(inactive, "<domain type=\"qemu\">");
-    assert_contains(inactive, " port=\"-1\"");
-    assert_contains(inactive, " autoport=\"yes\"");
+    assert_contains(inactive, "<domain type='qemu'>");
+    assert_contains(inactive, " port='-1'");
+    assert_contains(inactive, " autoport='yes'");
     assert_lacks(inactive, "/dev/pts/4");
     assert_lacks(inactive, "tap0");
     assert_lacks(inactive, "passwd");
 
     live = vd_domain_def_format(def, VD_DOMAIN_FORMAT_LIVE);
-    assert_contains(live, "<domain type=\"qemu\" id=\"7\">");
-    assert_contains(live, " port=\"5903\"");
-    assert_contains(live, " autoport=\"yes\"");
-    assert_contains(live, "<serial type=\"pty\" tty=\"/dev/pts/4\">");
-    assert_contains(live, "<console type=\"pty\" tty=\"/dev/pts/4\">");
-    assert_contains(live, "<source path=\"/dev/pts/4\"/>");
-    assert_contains(live, "<target dev=\"tap0\"/>");
+    assert_contains(live, "<domain type='qemu' id='7'>");
+    assert_contains(live, " port='5903'");
+    assert_contains(live, " autoport='yes'");
+    assert_contains(live, "<serial type='pty' tty='/dev/pts/4'>");
+    assert_contains(live, "<console type='pty' tty='/dev/pts/4'>");
+    assert_contains(live, "<source path='/dev/pts/4'/>");
+    assert_contains(live, "<target dev='tap0'/>");
     assert_lacks(live, "passwd");
 
     secure = vd_domain_def_format(def, VD_DOMAIN_FORMAT_LIVE | VD_DOMAIN_FORMAT_SECURE);
-    assert_contains(secure, "passwd=\"topsecret\"");
+    assert_contains(secure, "passwd='topsecret'");
 
     /* The daemon's status file reads back with the live values. */
     reread = define(secure);
@@ -377,9 +377,9 @@ test_hostdev(void)
     g_assert_cmpstr(g_ptr_array_index(warnings, 0), ==,
                     "element <domain/devices/hostdev> is kept but not supported yet: the domain "
                     "cannot start until it is removed");
-    assert_contains(out, "<hostdev mode=\"subsystem\" type=\"pci\" managed=\"yes\">");
-    assert_contains(out, "<address domain=\"0x0000\" bus=\"0x06\" slot=\"0x02\" "
-                         "function=\"0x0\"/>");
+    assert_contains(out, "<hostdev mode='subsystem' type='pci' managed='yes'>");
+    assert_contains(out, "<address domain='0x0000' bus='0x06' slot='0x02' "
+                         "function='0x0'/>");
     g_assert_false(vd_domain_def_check_startable(def, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_UNSUPPORTED);
     g_assert_cmpstr(err->message, ==,
