@@ -159,6 +159,13 @@ handle_define(VdApiRequest *req)
 /* --- one domain --------------------------------------------------------- */
 
 static void
+add_kv_str(JsonBuilder *b, const char *k, const char *v)
+{
+    json_builder_set_member_name(b, k);
+    json_builder_add_string_value(b, v);
+}
+
+static void
 add_kv_int(JsonBuilder *b, const char *k, gint64 v)
 {
     json_builder_set_member_name(b, k);
@@ -303,22 +310,17 @@ handle_disks(VdApiRequest *req, VdDomainObj *dom)
     for (guint i = 0; i < def->disks->len; i++) {
         const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "type");
-        json_builder_add_string_value(b, vd_disk_type_to_string(disk->type));
-        json_builder_set_member_name(b, "device");
-        json_builder_add_string_value(b, vd_disk_device_to_string(disk->device));
-        json_builder_set_member_name(b, "target");
-        json_builder_add_string_value(b, disk->target_dev ? disk->target_dev : "");
-        json_builder_set_member_name(b, "bus");
-        json_builder_add_string_value(b, vd_disk_bus_to_string(disk->bus));
+        add_kv_str(b, "type", vd_disk_type_to_string(disk->type));
+        add_kv_str(b, "device", vd_disk_device_to_string(disk->device));
+        add_kv_str(b, "target", disk->target_dev ? disk->target_dev : "");
+        add_kv_str(b, "bus", vd_disk_bus_to_string(disk->bus));
         const char *source = disk->source_file;
         g_autofree char *vol = NULL;
         if (!source && disk->source_volume)
             source = vol = g_strdup_printf("%s/%s", disk->source_pool ? disk->source_pool : "",
                                            disk->source_volume);
         if (source) {
-            json_builder_set_member_name(b, "source");
-            json_builder_add_string_value(b, source);
+            add_kv_str(b, "source", source);
         }
         json_builder_end_object(b);
     }
@@ -338,16 +340,11 @@ handle_interfaces(VdApiRequest *req, VdDomainObj *dom)
     for (guint i = 0; i < def->interfaces->len; i++) {
         const VdNetDef *net = g_ptr_array_index(def->interfaces, i);
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "interface");
-        json_builder_add_string_value(b, net->target_dev ? net->target_dev : "-");
-        json_builder_set_member_name(b, "type");
-        json_builder_add_string_value(b, vd_net_type_to_string(net->type));
-        json_builder_set_member_name(b, "source");
-        json_builder_add_string_value(b, net->source ? net->source : "-");
-        json_builder_set_member_name(b, "model");
-        json_builder_add_string_value(b, net->model ? net->model : "-");
-        json_builder_set_member_name(b, "mac");
-        json_builder_add_string_value(b, net->mac ? net->mac : "-");
+        add_kv_str(b, "interface", net->target_dev ? net->target_dev : "-");
+        add_kv_str(b, "type", vd_net_type_to_string(net->type));
+        add_kv_str(b, "source", net->source ? net->source : "-");
+        add_kv_str(b, "model", net->model ? net->model : "-");
+        add_kv_str(b, "mac", net->mac ? net->mac : "-");
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -392,9 +389,8 @@ static const struct {
     const char *name;
     VdDomainOpFunc func;
 } operations[] = {
-    {"start", start_wrapper},          {"shutdown", vd_domain_shutdown},
-    {"destroy", vd_domain_destroy},    {"reboot", vd_domain_reboot},
-    {"reset", vd_domain_reset},        {"suspend", vd_domain_suspend},
+    {"start", start_wrapper},     {"shutdown", vd_domain_shutdown}, {"destroy", vd_domain_destroy},
+    {"reboot", vd_domain_reboot}, {"reset", vd_domain_reset},       {"suspend", vd_domain_suspend},
     {"resume", vd_domain_resume},
 };
 

@@ -548,15 +548,6 @@ vd_qmp_free(VdQmp *qmp)
     g_autoptr(GError) error =
         g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "the QMP connection was closed");
     /* freed is set, so replies queued from these callbacks fail at once. */
-    for (;;) {
-        Pending *p = g_queue_pop_head(&qmp->sent);
-        if (!p)
-            p = g_queue_pop_head(&qmp->unsent);
-        if (!p)
-            break;
-        if (p->reply)
-            p->reply(qmp, NULL, error, p->user_data);
-        pending_free(p);
-    }
+    qmp_fail_pending(qmp, error);
     qmp_unref(qmp);
 }
