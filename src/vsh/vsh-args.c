@@ -381,6 +381,14 @@ vsh_cmd_parse(const char *const *words, GError **error)
         return NULL;
     }
     def = vsh_command_find(words[0]);
+    /* Two-word spellings of "GROUP-VERB" commands: "image build" is
+     * "image-build", as people expect from tools with subcommands. */
+    if (!def && words[1]) {
+        g_autofree char *joined = g_strdup_printf("%s-%s", words[0], words[1]);
+
+        if ((def = vsh_command_find(joined)))
+            return vsh_cmd_parse_def(def, words + 2, error);
+    }
     if (!def) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "unknown command: '%s'", words[0]);
         return NULL;
