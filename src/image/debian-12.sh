@@ -98,7 +98,7 @@ fi
 cleanup() {
     status=$?
     if [ "$status" -ne 0 ]; then
-        rm -f "$OUTPUT.part" "$OUTPUT.vmlinuz.part" "$OUTPUT.initrd.part"
+        rm -f "$OUTPUT.part" "$OUTPUT.vmlinuz.part" "$OUTPUT.initrd.part" "$OUTPUT.cmdline.part"
     fi
     if [ -n "$OWN_WORKDIR" ]; then
         rm -rf --one-file-system "$WORKDIR"
@@ -356,6 +356,8 @@ fi
 # ---------------------------------------------------------------------------
 step "Writing the kernel and initrd for direct kernel boot"
 
+echo "$CMDLINE" >"$OUTPUT.cmdline.part"
+mv "$OUTPUT.cmdline.part" "$OUTPUT.cmdline"
 mv "$OUTPUT.vmlinuz.part" "$OUTPUT.vmlinuz"
 mv "$OUTPUT.initrd.part" "$OUTPUT.initrd"
 mv "$OUTPUT.part" "$OUTPUT"
@@ -364,6 +366,7 @@ info format "$FORMAT"
 info size "$SIZE"
 info kernel "$OUTPUT.vmlinuz"
 info initrd "$OUTPUT.initrd"
+info cmdline_file "$OUTPUT.cmdline"
 info cmdline "$CMDLINE"
 info kernel_version "$KVER"
 info root_uuid "$ROOT_UUID"

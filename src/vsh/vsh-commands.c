@@ -8,6 +8,7 @@ const VshGroup vsh_groups[] = {
     {"domain", "Domain Management"},
     {"monitor", "Domain Monitoring"},
     {"host", "Host and Hypervisor"},
+    {"image", "Guest Images"},
     {"vsh", "Vsh itself"},
     {NULL, NULL},
 };
@@ -15,6 +16,7 @@ const VshGroup vsh_groups[] = {
 static const VshCmdDef *const command_arrays[] = {
     vsh_domain_lifecycle_commands, vsh_domain_edit_commands, vsh_domain_info_commands,
     vsh_console_commands,          vsh_host_commands,        vsh_shell_commands,
+    vsh_image_commands,
 };
 
 static int
