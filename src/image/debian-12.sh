@@ -25,7 +25,7 @@
 set -eu
 
 # Bump when the base tree changes in a way the cache key cannot see.
-RECIPE_VERSION=2
+RECIPE_VERSION=3
 SUITE=bookworm
 STEPS=7
 # What every image has: a kernel that boots anywhere (initramfs with
@@ -143,12 +143,13 @@ info packages "$pkgs"
 # maintainer scripts are never visible on the host and cannot be left
 # behind.
 #
-# The fstab written before the kernel is installed tells initramfs-tools'
-# fsck hook that / is ext4, so the initramfs checks it at boot; the real
-# fstab (by UUID) replaces it below.
+# FSTYPE=ext4, set before the kernel is installed, puts fsck.ext4 into the
+# initramfs: its hook would otherwise look for the root device on the
+# build host, find none and leave fsck out.
 debootstrap_to() { # TARGET (a directory or a .tar)
     mmdebstrap --mode=unshare --variant=minbase --include="$pkgs" \
-        --essential-hook='echo "LABEL=debian-root / ext4 errors=remount-ro 0 1" >"$1/etc/fstab"' \
+        --essential-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" &&
+            echo FSTYPE=ext4 >"$1/etc/initramfs-tools/conf.d/virtd-root-fstype"' \
         "$SUITE" "$1" >&2
 }
 
