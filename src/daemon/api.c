@@ -54,6 +54,15 @@ vd_api_reply_text(VdApiRequest *req, guint status, const char *content_type, con
 }
 
 void
+vd_api_reply_bytes(VdApiRequest *req, guint status, const char *content_type, char *data,
+                   gsize len)
+{
+    soup_server_message_set_status(req->msg, status, NULL);
+    soup_server_message_set_response(req->msg, content_type, SOUP_MEMORY_TAKE, data, len);
+    request_free(req);
+}
+
+void
 vd_api_reply_json(VdApiRequest *req, guint status, JsonNode *node)
 {
     gsize len = 0;

@@ -110,6 +110,7 @@ extern const VshCmdDef vsh_domain_info_commands[];
 extern const VshCmdDef vsh_console_commands[];
 extern const VshCmdDef vsh_host_commands[];
 extern const VshCmdDef vsh_shell_commands[];
+extern const VshCmdDef vsh_display_commands[];
 
 /* ---- parsed commands (vsh-args.c) ---- */
 
