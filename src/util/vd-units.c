@@ -48,7 +48,7 @@ vd_units_to_bytes(guint64 value, const char *unit, const char *default_unit, gui
 
 bad:
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                "unknown size unit '%s': use b, KiB/k, MiB/M, GiB/G, TiB/T (or KB, MB, GB, TB)", u);
+                "unknown size unit '%s': use KiB, MiB, GiB, TiB (or KB, MB, GB, TB)", u);
     return FALSE;
 }
 
