@@ -25,6 +25,9 @@ void vd_api_reply_text(VdApiRequest *req, guint status, const char *content_type
 void vd_api_reply_bytes(VdApiRequest *req, guint status, const char *content_type, char *data,
                         gsize len);
 void vd_api_pause(VdApiRequest *req);
+/* Frees @req without answering: for handlers that stream the answer
+ * themselves (they hold their own reference to the message). */
+void vd_api_request_release(VdApiRequest *req);
 
 gboolean vd_api_query_bool(VdApiRequest *req, const char *name);
 /* The request body as a NUL-terminated string, or NULL + error. */
