@@ -504,18 +504,30 @@ info(Build *b, const char *key)
     return value ? value : "?";
 }
 
+/* @s as one shell word, quoted only when it needs to be: the printed
+ * commands are meant to be read as well as pasted. */
+static char *
+shell_word(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("_./=,:+-@%", *p))
+            return g_shell_quote(s);
+    }
+    return *s ? g_strdup(s) : g_shell_quote(s);
+}
+
 static void
 print_result(VshCtl *ctl, const ImagePlan *plan, Build *b)
 {
     g_autofree char *took = vsh_image_format_duration(g_get_monotonic_time() - b->start);
-    g_autofree char *size = g_format_size_full(plan->size, G_FORMAT_SIZE_IEC_UNITS);
-    g_autofree char *q_name = g_shell_quote(plan->dom_name);
+    g_autofree char *size = vd_size_format_pretty(plan->size);
+    g_autofree char *q_name = shell_word(plan->dom_name);
     g_autofree char *disk = g_strdup_printf("path=%s,format=%s", plan->output, plan->format);
-    g_autofree char *q_disk = g_shell_quote(disk);
+    g_autofree char *q_disk = shell_word(disk);
     g_autofree char *boot = g_strdup_printf("kernel=%s,initrd=%s,kernel_args=\"%s\"",
                                             info(b, "kernel"), info(b, "initrd"),
                                             info(b, "cmdline"));
-    g_autofree char *q_boot = g_shell_quote(boot);
+    g_autofree char *q_boot = shell_word(boot);
     const char *password = info(b, "root_password");
 
     for (guint i = 0; i < b->warnings->len; i++)
@@ -558,7 +570,7 @@ cmd_image_build(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (!(workdir = make_workdir(error)))
         return FALSE;
 
-    size = g_format_size_full(plan.size, G_FORMAT_SIZE_IEC_UNITS);
+    size = vd_size_format_pretty(plan.size);
     vsh_print_extra(ctl, "Building %s into %s (%s, %s) with %s\n", plan.template_name,
                     plan.output, plan.format, size, plan.recipe);
     b.start = g_get_monotonic_time();

@@ -72,9 +72,10 @@ def vsh_env(tmpdir):
                 VSH_IMAGE_RECIPES=os.path.join(harness.SRCROOT, 'src', 'image'))
 
 
-def cache_args():
-    cache = os.environ.get('VIRTD_TEST_IMAGE_CACHE')
-    return ['--cache', cache] if cache else []
+def cache_dir(tmp):
+    """The developer's cache, else one for this run: the pool build reuses
+    what the first build installed (and so tests the cache)."""
+    return os.environ.get('VIRTD_TEST_IMAGE_CACHE') or os.path.join(tmp, 'cache')
 
 
 class Image(harness.VirtdTestCase):
@@ -90,7 +91,7 @@ class Image(harness.VirtdTestCase):
         argv = [harness.VSH_BIN, 'image', 'build', 'debian-12', '--size', SIZE,
                 '--output', cls.image, '--hostname', HOSTNAME,
                 '--root-password', 'file:' + pwfile,
-                '--packages', EXTRA_PACKAGE] + cache_args()
+                '--packages', EXTRA_PACKAGE, '--cache', cache_dir(cls.tmp)]
         t0 = time.monotonic()
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            universal_newlines=True, env=vsh_env(cls.tmp),
@@ -114,12 +115,12 @@ class Image(harness.VirtdTestCase):
         for step in range(1, 8):
             self.assertRegex(out, r'\[%d/7, \d+(m\d\d)?s\] ' % step)
         self.assertIn("Image '%s' built in" % self.image, out)
-        self.assertIn('vsh install --name d12', out)
+        self.assertIn('vsh install --name d12 ', out)
         self.assertIn('--boot ', out)
         for suffix in ('', '.vmlinuz', '.initrd', '.cmdline'):
             self.assertTrue(os.path.isfile(self.image + suffix), suffix)
         left = [f for f in os.listdir(self.tmp) if f.endswith('.part') or
-                f.startswith('vsh-image-')]
+                f.startswith('vsh-image-') or f.startswith('debian-12.')]
         self.assertEqual(left, [], 'left behind in %s' % self.tmp)
         info = subprocess.run(['qemu-img', 'info', self.image], stdout=subprocess.PIPE,
                               universal_newlines=True, check=True).stdout
@@ -144,7 +145,8 @@ class Image(harness.VirtdTestCase):
                         'sleep 1; done; echo "R""ES" $(cat /etc/machine-id) $(hostname) '
                         '$(systemctl is-active qemu-guest-agent) $(ip -4 -o addr | '
                         'grep -c 10.0.2.15) $(findmnt -n -b -o SIZE /) '
-                        '$(command -v %s) $(systemctl is-system-running --wait) END' % EXTRA_PACKAGE)
+                        '$(command -v %s) $(systemctl is-system-running --wait) "E""ND"' % EXTRA_PACKAGE)
+            # The typed line echoes as "E""ND": only the output has ' END'.
             c.read_until(' END', timeout=180, start=start)
             text = c.buf[start:].decode('utf-8', 'replace')
             m = re.search(r'RES (\S+) (\S+) (\S+) (\d+) (\d+) (\S+) (\S+) END', text)
@@ -179,7 +181,36 @@ class Image(harness.VirtdTestCase):
             self.assertEqual(first, second)
             d.vsh('destroy', 'img-kernel')
 
-    def test_3_interrupt_leaves_nothing(self):
+    def test_3_pool_build(self):
+        """--pool/--name: the image lands in the pool's directory and is
+        listed at once; raw this time, from the cache."""
+        with Daemon() as d:
+            _rc, out, _err = d.vsh('pool-dumpxml', 'default')
+            target = re.search(r'<path>([^<]+)</path>', out).group(1)
+            t0 = time.monotonic()
+            _rc, out, err = d.vsh('image', 'build', 'debian-12', '--pool', 'default',
+                                  '--name', 'p1.raw', '--format', 'raw', '--size', '1G',
+                                  '--packages', EXTRA_PACKAGE, '--cache', cache_dir(self.tmp),
+                                  env=vsh_env(self.tmp), timeout=BUILD_TIMEOUT)
+            self.timings['build_cached'] = time.monotonic() - t0
+            self.assertIn('Unpacking the cached root file system', out)
+            self.assertIn('root: no password', out)
+            self.assertIn('root has no password', err)
+            image = os.path.join(target, 'p1.raw')
+            self.assertIn("Image '%s' built" % image, out)
+            self.assertRegex(d.vsh('vol-list', 'default')[1], r'\bp1\.raw\s+%s' % re.escape(image))
+            with open(image, 'rb') as f:
+                mbr = f.read(512)
+            self.assertEqual(mbr[510:], b'\x55\xaa')
+            self.assertIn(b'GRUB', mbr[:440])
+            self.assertEqual(os.path.getsize(image), 1 << 30)
+            # An existing image is refused, naming the fix.
+            rc, _out, err = d.vsh('image', 'build', 'debian-12', '--pool', 'default',
+                                  '--name', 'p1.raw', env=vsh_env(self.tmp), check=False)
+            self.assertEqual(rc, 5, err)
+            self.assertIn('--force', err)
+
+    def test_4_interrupt_leaves_nothing(self):
         tmp = tempfile.mkdtemp(prefix='virtd-image-int-', dir='/var/tmp')
         try:
             out = os.path.join(tmp, 'x.qcow2')
