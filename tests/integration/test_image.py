@@ -72,6 +72,14 @@ def vsh_env(tmpdir):
                 VSH_IMAGE_RECIPES=os.path.join(harness.SRCROOT, 'src', 'image'))
 
 
+def make_tmpdir(prefix):
+    """Under $VIRTD_TEST_TMPDIR when set (.ci/run sweeps processes that
+    mention it), else /var/tmp: the root tree is about 1 GiB."""
+    base = os.environ.get('VIRTD_TEST_TMPDIR') or '/var/tmp'
+    os.makedirs(base, exist_ok=True)
+    return tempfile.mkdtemp(prefix=prefix, dir=base)
+
+
 def cache_dir(tmp):
     """The developer's cache, else one for this run: the pool build reuses
     what the first build installed (and so tests the cache)."""
@@ -83,7 +91,7 @@ class Image(harness.VirtdTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix='virtd-image-test-', dir='/var/tmp')
+        cls.tmp = make_tmpdir('virtd-image-test-')
         cls.image = os.path.join(cls.tmp, 'd12.qcow2')
         pwfile = os.path.join(cls.tmp, 'pw')
         with open(pwfile, 'w') as f:
@@ -139,6 +147,8 @@ class Image(harness.VirtdTestCase):
             c.type_line('root')
             c.read_until('Password:', timeout=60, start=start)
             c.type_line(PASSWORD)
+            # Only at the prompt: login discards what was typed ahead.
+            c.read_until('root@%s:~# ' % HOSTNAME, timeout=60, start=start)
             start = len(c.buf)
             # DHCP may finish just after the prompt: wait for the address.
             c.type_line('for i in $(seq 60); do ip -4 -o addr | grep -q 10.0.2.15 && break; '
@@ -211,7 +221,7 @@ class Image(harness.VirtdTestCase):
             self.assertIn('--force', err)
 
     def test_4_interrupt_leaves_nothing(self):
-        tmp = tempfile.mkdtemp(prefix='virtd-image-int-', dir='/var/tmp')
+        tmp = make_tmpdir('virtd-image-int-')
         try:
             out = os.path.join(tmp, 'x.qcow2')
             p = subprocess.Popen([harness.VSH_BIN, 'image', 'build', 'debian-12', '--size', '1G',
