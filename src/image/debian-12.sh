@@ -272,9 +272,13 @@ if [ -n "$SSH_KEY" ]; then
     # image (and by every image from the cache): make them on first boot.
     rm -f "$ROOT"/etc/ssh/ssh_host_*
     mkdir -p "$ROOT/etc/systemd/system/ssh.service.d"
+    # The list is reset so that the keys exist before Debian's own check
+    # (sshd -t), which fails without them.
     cat >"$ROOT/etc/systemd/system/ssh.service.d/virtd-host-keys.conf" <<'EOF'
 [Service]
+ExecStartPre=
 ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
 EOF
 fi
 
