@@ -607,7 +607,7 @@ static const VshOptDef opts_image_build[] = {
     {"size", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "disk size, e.g. 8G (the default), 20GiB"},
     {"output", VSH_OT_STRING, 0, VSH_COMPLETE_FILE,
      "the image file (default: ./TEMPLATE.FORMAT)"},
-    {"pool", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "make the image a volume of this pool"},
+    {"pool", VSH_OT_STRING, 0, VSH_COMPLETE_POOL, "make the image a volume of this pool"},
     {"name", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "the volume's name (with --pool)"},
     {"format", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "qcow2 (the default) or raw"},
     {"hostname", VSH_OT_STRING, 0, VSH_COMPLETE_NONE,
