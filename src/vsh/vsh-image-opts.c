@@ -38,8 +38,7 @@ list_templates(const char *dir)
 
     while (d && (entry = g_dir_read_name(d))) {
         if (g_str_has_suffix(entry, RECIPE_SUFFIX))
-            g_ptr_array_add(names,
-                            g_strndup(entry, strlen(entry) - strlen(RECIPE_SUFFIX)));
+            g_ptr_array_add(names, g_strndup(entry, strlen(entry) - strlen(RECIPE_SUFFIX)));
     }
     if (names->len == 0)
         return g_strdup("none");

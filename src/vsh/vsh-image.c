@@ -83,8 +83,8 @@ pool_target(VshCtl *ctl, const char *pool, GError **error)
     if (!answer) {
         if (local->domain == VD_ERROR && local->code == VD_ERROR_NOT_FOUND)
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                        "this virtd has no storage pools (GET %s: %s); use --output PATH",
-                        path, local->message);
+                        "this virtd has no storage pools (GET %s: %s); use --output PATH", path,
+                        local->message);
         else
             g_propagate_error(error, g_steal_pointer(&local));
         return NULL;
@@ -250,11 +250,11 @@ typedef struct {
     gboolean reading; /* a read of the recipe's stdout is pending */
     gboolean running; /* the recipe has not been reaped */
     int pgid;
-    guint signals;     /* how many times the user interrupted */
-    gint64 start;      /* monotonic, usec */
-    GHashTable *info;  /* @@info KEY VALUE */
+    guint signals;    /* how many times the user interrupted */
+    gint64 start;     /* monotonic, usec */
+    GHashTable *info; /* @@info KEY VALUE */
     GPtrArray *warnings;
-    char *step;        /* "3/7 Configuring the guest", the step underway */
+    char *step; /* "3/7 Configuring the guest", the step underway */
 } Build;
 
 static void
@@ -448,8 +448,8 @@ run_recipe(VshCtl *ctl, const ImagePlan *plan, const char *workdir, Build *b, GE
     if (plan->password) {
         /* In a file, not on a command line another user could read. */
         password_file = g_build_filename(workdir, "root-password", NULL);
-        if (!g_file_set_contents_full(password_file, plan->password, -1,
-                                      G_FILE_SET_CONTENTS_NONE, 0600, error))
+        if (!g_file_set_contents_full(password_file, plan->password, -1, G_FILE_SET_CONTENTS_NONE,
+                                      0600, error))
             return FALSE;
     }
     argv = recipe_argv(plan, workdir, password_file);
@@ -487,8 +487,7 @@ run_recipe(VshCtl *ctl, const ImagePlan *plan, const char *workdir, Build *b, GE
                     "image build failed during step %s: the recipe %s %s; its messages are "
                     "above",
                     b->step ? b->step : "0", plan->recipe,
-                    g_subprocess_get_if_exited(b->proc) ? "exited with an error"
-                                                        : "was killed");
+                    g_subprocess_get_if_exited(b->proc) ? "exited with an error" : "was killed");
         return FALSE;
     }
     return TRUE;
@@ -524,9 +523,9 @@ print_result(VshCtl *ctl, const ImagePlan *plan, Build *b)
     g_autofree char *q_name = shell_word(plan->dom_name);
     g_autofree char *disk = g_strdup_printf("path=%s,format=%s", plan->output, plan->format);
     g_autofree char *q_disk = shell_word(disk);
-    g_autofree char *boot = g_strdup_printf("kernel=%s,initrd=%s,kernel_args=\"%s\"",
-                                            info(b, "kernel"), info(b, "initrd"),
-                                            info(b, "cmdline"));
+    g_autofree char *boot =
+        g_strdup_printf("kernel=%s,initrd=%s,kernel_args=\"%s\"", info(b, "kernel"),
+                        info(b, "initrd"), info(b, "cmdline"));
     g_autofree char *q_boot = shell_word(boot);
     const char *password = info(b, "root_password");
 
@@ -543,13 +542,15 @@ print_result(VshCtl *ctl, const ImagePlan *plan, Build *b)
     vsh_print(ctl, "  direct kernel boot: %s, %s\n", info(b, "kernel"), info(b, "initrd"));
     vsh_print(ctl, "  kernel arguments: %s\n", info(b, "cmdline"));
 
-    vsh_print(ctl, "\nBoot it from its disk (SeaBIOS, GRUB):\n"
-                   "  vsh install --name %s --memory 1024 --osinfo debian12 --import --disk %s "
-                   "--network user --graphics none\n",
+    vsh_print(ctl,
+              "\nBoot it from its disk (SeaBIOS, GRUB):\n"
+              "  vsh install --name %s --memory 1024 --osinfo debian12 --import --disk %s "
+              "--network user --graphics none\n",
               q_name, q_disk);
-    vsh_print(ctl, "Or boot its kernel directly (faster: no firmware, no GRUB):\n"
-                   "  vsh install --name %s --memory 1024 --osinfo debian12 --import --disk %s "
-                   "--network user --graphics none --boot %s\n",
+    vsh_print(ctl,
+              "Or boot its kernel directly (faster: no firmware, no GRUB):\n"
+              "  vsh install --name %s --memory 1024 --osinfo debian12 --import --disk %s "
+              "--network user --graphics none --boot %s\n",
               q_name, q_disk, q_boot);
 }
 
@@ -559,8 +560,8 @@ cmd_image_build(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_auto(ImagePlan) plan = {0};
     g_autofree char *workdir = NULL;
     g_autofree char *size = NULL;
-    g_autoptr(GHashTable) info_table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                             g_free);
+    g_autoptr(GHashTable) info_table =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
     Build b = {.ctl = ctl, .info = info_table, .warnings = warnings};
     gboolean ok;
@@ -571,8 +572,8 @@ cmd_image_build(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
 
     size = vd_size_format_pretty(plan.size);
-    vsh_print_extra(ctl, "Building %s into %s (%s, %s) with %s\n", plan.template_name,
-                    plan.output, plan.format, size, plan.recipe);
+    vsh_print_extra(ctl, "Building %s into %s (%s, %s) with %s\n", plan.template_name, plan.output,
+                    plan.format, size, plan.recipe);
     b.start = g_get_monotonic_time();
     ok = run_recipe(ctl, &plan, workdir, &b, error);
     if (!ok)
@@ -605,8 +606,7 @@ static const VshOptDef opts_image_build[] = {
     {"template", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
      "what to build: debian-12"},
     {"size", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "disk size, e.g. 8G (the default), 20GiB"},
-    {"output", VSH_OT_STRING, 0, VSH_COMPLETE_FILE,
-     "the image file (default: ./TEMPLATE.FORMAT)"},
+    {"output", VSH_OT_STRING, 0, VSH_COMPLETE_FILE, "the image file (default: ./TEMPLATE.FORMAT)"},
     {"pool", VSH_OT_STRING, 0, VSH_COMPLETE_POOL, "make the image a volume of this pool"},
     {"name", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "the volume's name (with --pool)"},
     {"format", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "qcow2 (the default) or raw"},

@@ -158,8 +158,7 @@ test_parse_lines(void)
 
     /* Malformed protocol lines are shown, not lost. */
     for (guint i = 0; i < 4; i++) {
-        const char *raw[] = {"@@step 8/7 too far", "@@step x/7 y", "@@info lonely",
-                             "plain text"};
+        const char *raw[] = {"@@step 8/7 too far", "@@step x/7 y", "@@info lonely", "plain text"};
 
         vsh_image_parse_line(raw[i], &l);
         g_assert_cmpint(l.kind, ==, VSH_IMAGE_LINE_TEXT);
