@@ -608,9 +608,11 @@ vsh_install_parse_boot(const char *spec, VshInstallBoot *boot, GError **error)
 /* ---- --os-variant ---- */
 
 /* The Linux variants administrators type, with virt-install's (osinfo-db's)
- * recommended minimums. Everything here has virtio drivers. */
+ * recommended minimums. Everything here has virtio drivers; so does any
+ * Linux since 2.6.25, hence "generic" too (and e1000 next to the virtio
+ * balloon hangs the daemon's qboot/PVH fast boot path). */
 static const VshOsInfo os_table[] = {
-    {"generic", 512, 1, FALSE},
+    {"generic", 512, 1, TRUE},
     {"linux2020", 1024, 1, TRUE},
     {"linux2022", 1024, 1, TRUE},
     {"linux2024", 1024, 1, TRUE},
