@@ -6,6 +6,7 @@
 #include "conf/domain-enums.h"
 #include "daemon/api-internal.h"
 #include "daemon/console.h"
+#include "daemon/disk-prepare.h"
 #include "daemon/domain-process.h"
 #include "util/vd-error.h"
 
@@ -117,6 +118,8 @@ static void
 define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
 {
     g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) format_notes = g_ptr_array_new_with_free_func(g_free);
+    vd_disks_record_formats(def, format_notes);
     VdDomainObj *dom = vd_domain_list_define(req->d->domains, def, &error);
     if (!dom) {
         vd_domain_def_free(def);
@@ -125,6 +128,8 @@ define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
     }
     vd_kernel_cache_prefetch(req->d->kernels, def->os.kernel);
     g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
+    for (guint i = 0; i < format_notes->len; i++)
+        g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(format_notes, i)));
     vd_api_reply_json(req, status, summary_reply(dom, warnings));
 }
 
@@ -143,6 +148,17 @@ handle_define(VdApiRequest *req)
         return;
     }
     if (vd_api_query_bool(req, "start")) {
+        /* The same name and UUID as a defined, inactive domain: run this
+         * definition once and keep the persistent one for later starts
+         * (libvirt's createXML; virt-install's install phase). */
+        VdDomainObj *defined = vd_domain_list_find_name(req->d->domains, def->name);
+        if (defined && defined->persistent && !vd_state_is_active(defined->state) &&
+            g_ascii_strcasecmp(defined->uuid, def->uuid) == 0) {
+            vd_api_pause(req);
+            vd_domain_start_with(req->d, defined, def, vd_api_query_bool(req, "paused"),
+                                 create_started, req);
+            return;
+        }
         VdDomainObj *dom = vd_domain_list_add_transient(req->d->domains, def, &error);
         if (!dom) {
             vd_domain_def_free(def);
@@ -442,6 +458,15 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
         if (!put)
             goto bad_method;
         handle_autostart(req, dom);
+        return;
+    }
+    if (g_str_equal(what, "display") || g_str_equal(what, "screenshot")) {
+        if (!get)
+            goto bad_method;
+        if (what[0] == 'd')
+            vd_api_handle_display(req, dom);
+        else
+            vd_api_handle_screenshot(req, dom);
         return;
     }
     if (g_str_equal(what, "disks") || g_str_equal(what, "interfaces")) {

@@ -21,7 +21,13 @@ typedef struct {
 void vd_api_reply_json(VdApiRequest *req, guint status, JsonNode *node);
 void vd_api_reply_error(VdApiRequest *req, const GError *error);
 void vd_api_reply_text(VdApiRequest *req, guint status, const char *content_type, const char *text);
+/* Like vd_api_reply_text for binary bodies; takes @data (g_malloc'd). */
+void vd_api_reply_bytes(VdApiRequest *req, guint status, const char *content_type, char *data,
+                        gsize len);
 void vd_api_pause(VdApiRequest *req);
+/* Frees @req without answering: for handlers that stream the answer
+ * themselves (they hold their own reference to the message). */
+void vd_api_request_release(VdApiRequest *req);
 
 gboolean vd_api_query_bool(VdApiRequest *req, const char *name);
 /* The request body as a NUL-terminated string, or NULL + error. */
@@ -31,6 +37,9 @@ JsonObject *vd_api_body_json(VdApiRequest *req, GError **error);
 
 /* Handlers for /v1/domains... (api-domains.c). */
 void vd_api_domains_dispatch(VdApiRequest *req, const char *method);
+/* Graphics (api-display.c): GET .../display and .../screenshot. */
+void vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom);
+void vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom);
 /* The WebSocket console (api-domains.c). */
 gboolean vd_api_console_precheck(VdApiRequest *req, GError **error);
 void vd_api_console_attach(VdDaemon *d, const char *key, gboolean force,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/api-internal.h"
+#include "daemon/api-storage.h"
 #include "qemu/kvm-probe.h"
 #include "util/vd-error.h"
 
@@ -33,6 +34,12 @@ request_free(VdApiRequest *req)
 }
 
 void
+vd_api_request_release(VdApiRequest *req)
+{
+    request_free(req);
+}
+
+void
 vd_api_pause(VdApiRequest *req)
 {
     if (!req->paused) {
@@ -50,6 +57,15 @@ vd_api_reply_text(VdApiRequest *req, guint status, const char *content_type, con
 {
     soup_server_message_set_status(req->msg, status, NULL);
     soup_server_message_set_response(req->msg, content_type, SOUP_MEMORY_COPY, text, strlen(text));
+    request_free(req);
+}
+
+void
+vd_api_reply_bytes(VdApiRequest *req, guint status, const char *content_type, char *data,
+                   gsize len)
+{
+    soup_server_message_set_status(req->msg, status, NULL);
+    soup_server_message_set_response(req->msg, content_type, SOUP_MEMORY_TAKE, data, len);
     request_free(req);
 }
 
@@ -235,6 +251,10 @@ dispatch(VdApiRequest *req)
     } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "domains")) {
         vd_api_domains_dispatch(req, method);
         return;
+    } else if (req->nsegments >= 1 && (g_str_equal(req->segments[0], "pools") ||
+                                       g_str_equal(req->segments[0], "volumes"))) {
+        vd_api_storage_dispatch(req, method);
+        return;
     } else {
         g_set_error(&error, VD_ERROR, VD_ERROR_NOT_FOUND, "no API resource '%s'",
                     g_uri_get_path(soup_server_message_get_uri(req->msg)));
@@ -325,6 +345,9 @@ on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 {
     goffset len = soup_message_headers_get_content_length(
         soup_server_message_get_request_headers(msg));
+    /* Volume data is streamed to its file, never held: no limit. */
+    if (vd_api_storage_data_early(data, msg, path))
+        return;
     if (len > VD_API_MAX_BODY) {
         g_autoptr(GError) error = g_error_new(
             VD_ERROR, VD_ERROR_TOO_LARGE,

@@ -9,6 +9,8 @@
 #include "qemu/kvm-probe.h"
 #include "qemu/qemu-caps.h"
 
+typedef struct _VdStorage VdStorage;
+
 typedef struct {
     VdPaths *paths;
     VdDomainList *domains;
@@ -21,4 +23,5 @@ typedef struct {
     int socket_group;          /* -1: socket 0600, else 0660 with this gid */
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
     char *fast_firmware;       /* qboot, for domains allowed to use it; NULL: SeaBIOS always */
+    VdStorage *storage;        /* storage pools and volumes (storage.h) */
 } VdDaemon;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/console.h"
+#include "daemon/disk-prepare.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -390,8 +391,12 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
             apply_lifecycle(dom, def->on_reboot, VD_REASON_SHUTDOWN, VD_STATE_SHUTDOWN,
                             VD_REASON_USER);
         } else if (dom->fake_reboot) {
+            /* `reboot` is a power-off we turn into a reboot, which then
+             * follows on_reboot like a guest's own (destroy ends an
+             * install phase). */
             dom->fake_reboot = FALSE;
-            restart_in_place(dom);
+            apply_lifecycle(dom, def->on_reboot, VD_REASON_SHUTDOWN, VD_STATE_SHUTDOWN,
+                            VD_REASON_USER);
         } else {
             apply_lifecycle(dom, def->on_poweroff, VD_REASON_SHUTDOWN, VD_STATE_SHUTDOWN,
                             VD_REASON_USER);
@@ -439,61 +444,6 @@ start_fail(StartOp *op, GError *error)
     vd_domain_obj_unref(op->dom);
     vd_domain_obj_unref(keep);
     g_free(op);
-}
-
-static VdDiskFormat
-probe_image_format(const char *path)
-{
-    guint8 magic[4] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return VD_DISK_FORMAT_NONE;
-    ssize_t n = read(fd, magic, sizeof(magic));
-    close(fd);
-    if (n == 4 && memcmp(magic, "QFI\xfb", 4) == 0)
-        return VD_DISK_FORMAT_QCOW2;
-    return VD_DISK_FORMAT_RAW;
-}
-
-/* Checks what QEMU would only report cryptically: missing files, and the
- * classic trap of a qcow2 image declared raw (the guest would see the
- * qcow2 container as a tiny disk). Fills in formats left unspecified. */
-static gboolean
-prepare_disks(VdDomainDef *live, GError **error)
-{
-    for (guint i = 0; i < live->disks->len; i++) {
-        VdDiskDef *disk = g_ptr_array_index(live->disks, i);
-        if (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_BLOCK)
-            continue;
-        if (!disk->source_file)
-            continue;
-        if (!g_file_test(disk->source_file, G_FILE_TEST_EXISTS)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "disk '%s': source file '%s' does not exist: create it (qemu-img create) "
-                        "or fix <source file=...>",
-                        disk->target_dev ? disk->target_dev : "?", disk->source_file);
-            return FALSE;
-        }
-        VdDiskFormat actual = probe_image_format(disk->source_file);
-        if (disk->format == VD_DISK_FORMAT_NONE) {
-            disk->format = actual == VD_DISK_FORMAT_NONE ? VD_DISK_FORMAT_RAW : actual;
-        } else if (disk->format == VD_DISK_FORMAT_RAW && actual == VD_DISK_FORMAT_QCOW2 &&
-                   disk->device != VD_DISK_DEVICE_CDROM) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "disk '%s': '%s' is a qcow2 image but the XML says <driver type='raw'>: "
-                        "the guest would see the qcow2 container, not the disk; set "
-                        "<driver name='qemu' type='qcow2'/>",
-                        disk->target_dev ? disk->target_dev : "?", disk->source_file);
-            return FALSE;
-        } else if (disk->format == VD_DISK_FORMAT_QCOW2 && actual == VD_DISK_FORMAT_RAW) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "disk '%s': '%s' is not a qcow2 image but the XML says "
-                        "<driver type='qcow2'>: set type='raw' or convert it with qemu-img",
-                        disk->target_dev ? disk->target_dev : "?", disk->source_file);
-            return FALSE;
-        }
-    }
-    return TRUE;
 }
 
 static gboolean
@@ -715,7 +665,15 @@ void
 vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
                 gpointer user_data)
 {
+    vd_domain_start_with(d, dom, NULL, paused, done, user_data);
+}
+
+void
+vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean paused,
+                     VdDomainWaitFunc done, gpointer user_data)
+{
     g_autoptr(GError) error = NULL;
+    g_autoptr(VdDomainDef) once_def = once;
     dom->daemon = d;
 
     if (dom->starting) {
@@ -728,8 +686,9 @@ vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc
         done(dom, error, user_data);
         return;
     }
-    g_autoptr(VdDomainDef) live = vd_domain_def_copy(vd_domain_obj_def(dom));
-    if (!prepare_disks(live, &error)) {
+    g_autoptr(VdDomainDef) live =
+        once_def ? g_steal_pointer(&once_def) : vd_domain_def_copy(vd_domain_obj_def(dom));
+    if (!vd_disks_prepare(d, live, &error)) {
         done(dom, error, user_data);
         return;
     }

@@ -16,6 +16,12 @@
 
 void vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
                      gpointer user_data);
+/* Starts with @once (taken; may be NULL) instead of the persistent
+ * definition, for this run only: libvirt's createXML over a defined
+ * domain, which virt-install uses for its install phase (boot the
+ * installer once, then the disk on every later start). */
+void vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean paused,
+                          VdDomainWaitFunc done, gpointer user_data);
 /* Pull the plug: SIGTERM, SIGKILL after 5 s; completes once QEMU is gone. */
 void vd_domain_destroy(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
 /* ACPI power button; completes when QEMU accepted it. */

@@ -10,6 +10,7 @@
 #include "daemon/api.h"
 #include "daemon/domain-process.h"
 #include "daemon/host-probe.h"
+#include "daemon/storage.h"
 #include "util/vd-error.h"
 
 static gboolean verbose;
@@ -117,6 +118,8 @@ main(int argc, char **argv)
 
     d.domains = vd_domain_list_new(d.paths);
     vd_domain_list_load_config(d.domains);
+    d.storage = vd_storage_new(d.paths);
+    vd_storage_load(d.storage);
     d.loop = g_main_loop_new(NULL, FALSE);
     vd_domains_reconnect_all(&d);
 
@@ -125,6 +128,8 @@ main(int argc, char **argv)
         return 1;
     }
     g_info("virtd %s listening on %s", VD_VERSION, d.paths->socket_path);
+    /* Pools first: autostart domains may use their volumes. */
+    vd_storage_autostart(d.storage);
     vd_domains_autostart(&d);
 
     g_unix_signal_add(SIGTERM, on_quit_signal, &d);
@@ -132,6 +137,7 @@ main(int argc, char **argv)
     g_main_loop_run(d.loop);
 
     vd_api_stop(&d);
+    vd_storage_free(d.storage);
     /* Guests outlive the daemon: nothing is stopped here. */
     return 0;
 }

@@ -28,6 +28,8 @@ static const VdErrorInfo error_table[VD_ERROR_N_CODES] = {
     [VD_ERROR_CONNECT] = {"connect-failed", 503, 8},
     [VD_ERROR_TIMEOUT] = {"timeout", 504, 1},
     [VD_ERROR_DENIED] = {"denied", 403, 9},
+    [VD_ERROR_NO_POOL] = {"no-pool", 404, 10},
+    [VD_ERROR_NO_VOLUME] = {"no-volume", 404, 11},
 };
 
 const char *

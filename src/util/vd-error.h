@@ -29,6 +29,8 @@ typedef enum {
     VD_ERROR_CONNECT,           /* client side: cannot reach the daemon */
     VD_ERROR_TIMEOUT,           /* an operation did not finish in time */
     VD_ERROR_DENIED,            /* caller not allowed */
+    VD_ERROR_NO_POOL,           /* no such storage pool */
+    VD_ERROR_NO_VOLUME,         /* no such storage volume */
     VD_ERROR_N_CODES
 } VdErrorCode;
 

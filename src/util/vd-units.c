@@ -60,7 +60,8 @@ vd_size_parse(const char *str, const char *default_unit, guint64 *bytes, GError 
 
     if (!str || !g_ascii_isdigit(*str)) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "invalid size '%s': expected a number with an optional unit such as 512M or 2G",
+                    "invalid size '%s': expected a number with an optional unit "
+                    "(b, KiB/k, MiB/M, GiB/G, TiB/T, or KB, MB, GB, TB) such as 512M or 2G",
                     str ? str : "");
         return FALSE;
     }
@@ -72,5 +73,27 @@ vd_size_parse(const char *str, const char *default_unit, guint64 *bytes, GError 
     }
     while (*end == ' ')
         end++;
-    return vd_units_to_bytes(v, *end ? end : NULL, default_unit, bytes, error);
+    g_autoptr(GError) local = NULL;
+    if (!vd_units_to_bytes(v, *end ? end : NULL, default_unit, bytes, &local)) {
+        /* Name the whole value the user typed, not only its unit. */
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid size '%s': %s", str,
+                    local->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+vd_size_format_pretty(guint64 bytes)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)bytes;
+    guint i = 0;
+
+    /* virsh's vshPrettyCapacity: the largest unit the value reaches. */
+    while (i + 1 < G_N_ELEMENTS(units) && bytes >= ((guint64)1 << (10 * (i + 1))))
+        i++;
+    for (guint k = 0; k < i; k++)
+        v /= 1024.0;
+    return g_strdup_printf("%.2f %s", v, units[i]);
 }

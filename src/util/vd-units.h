@@ -14,3 +14,7 @@ gboolean vd_units_to_bytes(guint64 value, const char *unit, const char *default_
  * @default_unit. */
 gboolean vd_size_parse(const char *str, const char *default_unit, guint64 *bytes,
                        GError **error);
+
+/* "49.98 GiB", "512.00 B": virsh's vshPrettyCapacity, for pool-info,
+ * vol-info and the --details tables. */
+char *vd_size_format_pretty(guint64 bytes);

@@ -160,6 +160,12 @@ set_api_error(SoupMessage *msg, GBytes *body, GError **error)
                 soup_message_get_reason_phrase(msg) ? soup_message_get_reason_phrase(msg) : "");
 }
 
+void
+vsh_client_set_api_error(SoupMessage *msg, GBytes *body, GError **error)
+{
+    set_api_error(msg, body, error);
+}
+
 GBytes *
 vsh_client_send(VshClient *client, const char *method, const char *path, const char *content_type,
                 GBytes *body, char **content_type_out, GError **error)

@@ -36,6 +36,10 @@ GBytes *vsh_client_send(VshClient *client, const char *method, const char *path,
                         const char *content_type, GBytes *body, char **content_type_out,
                         GError **error);
 
+/* The API's error in the error body @body of a non-2xx answer to @msg
+ * (for callers that stream: vol-upload, vol-download). */
+void vsh_client_set_api_error(SoupMessage *msg, GBytes *body, GError **error);
+
 /* Like vsh_client_send, for answers that are a JSON object. @body (may be
  * NULL) is sent as application/json. */
 JsonNode *vsh_client_call(VshClient *client, const char *method, const char *path, JsonNode *body,

@@ -8,6 +8,8 @@ const VshGroup vsh_groups[] = {
     {"domain", "Domain Management"},
     {"monitor", "Domain Monitoring"},
     {"host", "Host and Hypervisor"},
+    {"pool", "Storage Pool"},
+    {"volume", "Storage Volume"},
     {"vsh", "Vsh itself"},
     {NULL, NULL},
 };
@@ -15,6 +17,8 @@ const VshGroup vsh_groups[] = {
 static const VshCmdDef *const command_arrays[] = {
     vsh_domain_lifecycle_commands, vsh_domain_edit_commands, vsh_domain_info_commands,
     vsh_console_commands,          vsh_host_commands,        vsh_shell_commands,
+    vsh_display_commands,
+    vsh_pool_commands,             vsh_volume_commands,
     vsh_install_commands,
 };
 

@@ -40,6 +40,9 @@ complete_value(GPtrArray *out, const VshOptDef *opt, const char *prefix, const c
         }
         return;
     }
+    case VSH_COMPLETE_POOL:
+        /* The lister asks for domains only; pool names are not offered yet. */
+        return;
     case VSH_COMPLETE_DOMAIN: {
         g_autoptr(GPtrArray) names = lister ? lister(user_data) : NULL;
 

@@ -36,6 +36,7 @@ typedef enum {
     VSH_COMPLETE_DOMAIN,  /* names of all domains, asked from the daemon */
     VSH_COMPLETE_FILE,    /* file names (readline's own completion) */
     VSH_COMPLETE_COMMAND, /* vsh command names */
+    VSH_COMPLETE_POOL,    /* storage pool names (offered as nothing for now) */
 } VshCompleter;
 
 typedef struct {
@@ -112,6 +113,9 @@ extern const VshCmdDef vsh_domain_info_commands[];
 extern const VshCmdDef vsh_console_commands[];
 extern const VshCmdDef vsh_host_commands[];
 extern const VshCmdDef vsh_shell_commands[];
+extern const VshCmdDef vsh_display_commands[];
+extern const VshCmdDef vsh_pool_commands[];
+extern const VshCmdDef vsh_volume_commands[];
 extern const VshCmdDef vsh_install_commands[];
 
 /* ---- parsed commands (vsh-args.c) ---- */

@@ -57,6 +57,48 @@ test_units(void)
     g_assert_nonnull(strstr(e1->message, "'X'"));
     g_assert_false(vd_size_parse("abc", "KiB", &b, &e2));
     g_assert_false(vd_size_parse("99999999999999999999", NULL, &b, &e3));
+    g_assert_nonnull(strstr(e1->message, "'12X'"));
+    g_assert_nonnull(strstr(e2->message, "GiB"));
+
+    /* vol-create-as / vol-resize: bytes by default, virsh's suffixes. */
+    const struct {
+        const char *in;
+        guint64 out;
+    } ok[] = {{"100", 100},           {"1b", 1},
+              {"1k", 1024},          {"1KiB", 1024},
+              {"1KB", 1000},         {"3M", 3 << 20},
+              {"2MB", 2000000},      {"1G", 1ULL << 30},
+              {"1GB", 1000000000ULL}, {"2T", 2ULL << 40}};
+    for (guint i = 0; i < G_N_ELEMENTS(ok); i++) {
+        g_assert_true(vd_size_parse(ok[i].in, "b", &b, NULL));
+        g_assert_cmpuint(b, ==, ok[i].out);
+    }
+    const char *bad[] = {"", "-1", "1.5G", "10Q", "G", "1GiBs"};
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) e = NULL;
+        g_assert_false(vd_size_parse(bad[i], "b", &b, &e));
+        g_assert_error(e, VD_ERROR, VD_ERROR_INVALID_ARG);
+        g_assert_nonnull(strstr(e->message, "MiB"));
+    }
+}
+
+static void
+test_pretty_size(void)
+{
+    const struct {
+        guint64 in;
+        const char *out;
+    } cases[] = {{0, "0.00 B"},
+                 {512, "512.00 B"},
+                 {1024, "1.00 KiB"},
+                 {196608, "192.00 KiB"},
+                 {1ULL << 30, "1.00 GiB"},
+                 {53666402304ULL, "49.98 GiB"},
+                 {3ULL << 40, "3.00 TiB"}};
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *s = vd_size_format_pretty(cases[i].in);
+        g_assert_cmpstr(s, ==, cases[i].out);
+    }
 }
 
 static void
@@ -96,6 +138,7 @@ main(int argc, char **argv)
     g_test_add_func("/util/names", test_names);
     g_test_add_func("/util/uuid", test_uuid);
     g_test_add_func("/util/units", test_units);
+    g_test_add_func("/util/pretty-size", test_pretty_size);
     g_test_add_func("/util/atomic-write", test_atomic_write);
     return g_test_run();
 }

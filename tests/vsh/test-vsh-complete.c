@@ -29,7 +29,7 @@ static void
 test_commands(void)
 {
     check("dom",
-          (const char *const[]){"domblklist", "domid", "domiflist", "dominfo", "domname",
+          (const char *const[]){"domblklist", "domdisplay", "domid", "domiflist", "dominfo", "domname",
                                 "domstate", "domuuid", NULL},
           FALSE);
     check("sta", (const char *const[]){"start", NULL}, FALSE);

@@ -1,0 +1,128 @@
+/* What a graphical console shows: where its VNC server listens
+ * (vncdisplay, domdisplay) and a picture of the screen (screenshot).
+ * Graphical installs are watched this way. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "daemon/api-internal.h"
+#include "util/vd-error.h"
+
+static const VdGraphicsDef *
+live_vnc(VdDomainObj *dom)
+{
+    if (!dom->live)
+        return NULL;
+    for (guint i = 0; i < dom->live->graphics->len; i++) {
+        const VdGraphicsDef *g = g_ptr_array_index(dom->live->graphics, i);
+        if (g->type == VD_GRAPHICS_VNC)
+            return g;
+    }
+    return NULL;
+}
+
+static gboolean
+check_active(VdDomainObj *dom, GError **error)
+{
+    if (vd_state_is_active(dom->state) && dom->live)
+        return TRUE;
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                "Requested operation is not valid: domain is not running");
+    return FALSE;
+}
+
+/* {"vnc": {"host", "port", "display", "websocket", "password"}} or {}. */
+void
+vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom)
+{
+    g_autoptr(GError) error = NULL;
+    if (!check_active(dom, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    const VdGraphicsDef *vnc = live_vnc(dom);
+    if (vnc && vnc->port > 0) {
+        json_builder_set_member_name(b, "vnc");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "host");
+        json_builder_add_string_value(b, vnc->listen ? vnc->listen : "127.0.0.1");
+        json_builder_set_member_name(b, "port");
+        json_builder_add_int_value(b, vnc->port);
+        json_builder_set_member_name(b, "display");
+        json_builder_add_int_value(b, vnc->port - 5900);
+        json_builder_set_member_name(b, "websocket");
+        json_builder_add_int_value(b, vnc->websocket);
+        json_builder_set_member_name(b, "password");
+        json_builder_add_boolean_value(b, vnc->passwd != NULL);
+        json_builder_end_object(b);
+    }
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+typedef struct {
+    VdApiRequest *req;
+    VdDomainObj *dom;
+    char *path;
+} Screenshot;
+
+static void
+screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    Screenshot *s = data;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *png = NULL;
+    gsize len = 0;
+
+    if (error) {
+        vd_api_reply_error(s->req, error);
+    } else if (!g_file_get_contents(s->path, &png, &len, &local)) {
+        g_prefix_error(&local, "operation failed: reading QEMU's screen dump: ");
+        local->domain = VD_ERROR;
+        local->code = VD_ERROR_OPERATION_FAILED;
+        vd_api_reply_error(s->req, local);
+    } else {
+        vd_api_reply_bytes(s->req, 200, "image/png", g_steal_pointer(&png), len);
+    }
+    g_unlink(s->path);
+    g_free(s->path);
+    vd_domain_obj_unref(s->dom);
+    g_free(s);
+}
+
+/* QMP screendump writes the file in QEMU's process, next to the domain's
+ * other run-time files; the daemon hands its bytes over and removes it. */
+void
+vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
+{
+    g_autoptr(GError) error = NULL;
+    if (!check_active(dom, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!live_vnc(dom)) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: domain '%s' has no graphics device; "
+                    "add <graphics type='vnc'/> to see its screen",
+                    dom->name);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!dom->qmp || !vd_qmp_is_connected(dom->qmp)) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU monitor of domain '%s' is not connected", dom->name);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    Screenshot *s = g_new0(Screenshot, 1);
+    s->req = req;
+    s->dom = vd_domain_obj_ref(dom);
+    s->path = g_strdup_printf("%s/%s.screen-%d.png", req->d->paths->run_domains_dir, dom->name,
+                              g_random_int_range(0, G_MAXINT));
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "filename", s->path);
+    json_object_set_string_member(args, "format", "png");
+    vd_api_pause(req);
+    vd_qmp_command(dom->qmp, "screendump", args, screendump_done, s);
+}

@@ -1,0 +1,507 @@
+/* Volume data streamed through the API (vol-upload, vol-download).
+ *
+ * Neither direction holds more than a few chunks in memory: an image of
+ * many GiB passes through a daemon whose RSS stays small.
+ *
+ * Upload (PUT): the early handler checks the volume, turns off libsoup's
+ * accumulation of the request body and takes each chunk as it arrives
+ * (got-chunk). A writer thread per upload writes the chunks to the file,
+ * so a slow disk never stalls the main loop; when more than
+ * UPLOAD_HIGH_WATER bytes wait, reading from the client is paused until
+ * the writer catches up. The normal handler runs once the body is read
+ * and answers when the writer is done.
+ *
+ * Download (GET): the response body is not accumulated either; chunks are
+ * read asynchronously (GIO's thread pool) and appended one or two ahead
+ * of what libsoup has written (wrote-chunk).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/api-storage.h"
+#include "util/vd-error.h"
+
+#define UPLOAD_HIGH_WATER (8 * 1024 * 1024)
+#define UPLOAD_LOW_WATER (2 * 1024 * 1024)
+#define DOWNLOAD_CHUNK (256 * 1024)
+
+/* ---- upload ---- */
+
+typedef struct {
+    gint refs;
+    VdDaemon *d;
+    SoupServerMessage *msg;   /* not ref'd: the state is the message's data */
+    char *pool;
+    char *vol;
+    char *path;
+    int fd;
+    goffset offset;
+    GAsyncQueue *queue;       /* GBytes*; an empty one ends the writer */
+    gint64 queued;            /* bytes in the queue (main loop's count) */
+    gboolean read_paused;
+    gboolean body_done;       /* the normal handler ran */
+    gboolean writer_done;
+    gboolean finished;        /* the message is gone or answered */
+    GError *error;            /* the writer's first failure */
+    VdApiRequest *req;        /* set once the body is complete */
+} Upload;
+
+static Upload *
+upload_ref(Upload *up)
+{
+    g_atomic_int_inc(&up->refs);
+    return up;
+}
+
+static void
+upload_unref(Upload *up)
+{
+    if (!g_atomic_int_dec_and_test(&up->refs))
+        return;
+    if (up->fd >= 0)
+        close(up->fd);
+    g_async_queue_unref(up->queue);
+    g_clear_error(&up->error);
+    g_free(up->pool);
+    g_free(up->vol);
+    g_free(up->path);
+    g_free(up);
+}
+
+typedef struct {
+    Upload *up;
+    gsize written;
+    gboolean end;
+} WriterNews;
+
+static void
+on_upload_volume(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Upload *up = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VdStorageVolDef) vol = vd_storage_vol_finish(up->d, res, &error);
+
+    if (vol)
+        vd_api_reply_volume(up->req, 200, vol, up->pool);
+    else
+        vd_api_reply_error(up->req, error);
+    upload_unref(up);
+}
+
+/* The upload is complete (writer done and body read): answer. */
+static void
+upload_answer(Upload *up)
+{
+    VdApiRequest *req = up->req;
+    VdStoragePool *pool;
+
+    vd_storage_busy_release(up->d->storage, up->path);
+    up->finished = TRUE;
+    if (up->error) {
+        vd_api_reply_error(req, up->error);
+        return;
+    }
+    pool = vd_storage_lookup(up->d->storage, up->pool, &up->error);
+    if (!pool) {
+        vd_api_reply_error(req, up->error);
+        return;
+    }
+    vd_storage_vol_get_async(up->d, pool, up->vol, on_upload_volume, upload_ref(up));
+}
+
+static gboolean
+on_writer_news(gpointer data)
+{
+    WriterNews *news = data;
+    Upload *up = news->up;
+
+    up->queued -= (gint64)news->written;
+    if (news->end)
+        up->writer_done = TRUE;
+    if (!up->finished) {
+        if (up->read_paused && up->queued < UPLOAD_LOW_WATER) {
+            up->read_paused = FALSE;
+            soup_server_message_unpause(up->msg);
+        }
+        if (up->writer_done && up->body_done)
+            upload_answer(up);
+    }
+    upload_unref(up);
+    g_free(news);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer
+writer_thread(gpointer data)
+{
+    Upload *up = data;
+
+    for (;;) {
+        GBytes *chunk = g_async_queue_pop(up->queue);
+        gsize len;
+        const char *p = g_bytes_get_data(chunk, &len);
+        gsize total = len;
+        gboolean end = len == 0;
+
+        /* After a failure the rest is drained, not written. */
+        while (len > 0 && !up->error) {
+            ssize_t n = pwrite(up->fd, p, len, up->offset);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                int err = errno;
+                up->error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                        "cannot write to volume '%s': %s", up->path,
+                                        g_strerror(err));
+                break;
+            }
+            p += n;
+            len -= (gsize)n;
+            up->offset += n;
+        }
+        g_bytes_unref(chunk);
+        WriterNews *news = g_new0(WriterNews, 1);
+        news->up = upload_ref(up);
+        news->written = total;
+        news->end = end;
+        g_main_context_invoke(NULL, on_writer_news, news);
+        if (end)
+            break;
+    }
+    if (!up->error && fsync(up->fd) < 0) {
+        int err = errno;
+        up->error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "cannot write to volume '%s': %s", up->path, g_strerror(err));
+    }
+    upload_unref(up);
+    return NULL;
+}
+
+static void
+on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer data)
+{
+    Upload *up = data;
+    gsize len = g_bytes_get_size(chunk);
+
+    if (len == 0)
+        return;
+    up->queued += (gint64)len;
+    g_async_queue_push(up->queue, g_bytes_ref(chunk));
+    if (!up->read_paused && up->queued > UPLOAD_HIGH_WATER) {
+        up->read_paused = TRUE;
+        soup_server_message_pause(msg);
+    }
+}
+
+/* The message is gone (answered, or the client went away mid-body). */
+static void
+upload_detach(gpointer data)
+{
+    Upload *up = data;
+
+    if (!up->body_done) {
+        /* The client went away: stop the writer, free the volume. */
+        g_async_queue_push(up->queue, g_bytes_new(NULL, 0));
+        vd_storage_busy_release(up->d->storage, up->path);
+        up->finished = TRUE;
+    }
+    upload_unref(up);
+}
+
+static goffset
+query_offset(GHashTable *query, const char *name, GError **error)
+{
+    const char *v = query ? g_hash_table_lookup(query, name) : NULL;
+    char *end = NULL;
+    guint64 n;
+
+    if (!v)
+        return 0;
+    n = g_ascii_strtoull(v, &end, 10);
+    if (!*v || *end || n > G_MAXINT64) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid %s '%s': expected a number of bytes", name, v);
+        return -1;
+    }
+    return (goffset)n;
+}
+
+/* /v1/pools/P/volumes/V/data -> P and V, or FALSE. */
+static gboolean
+data_path(const char *path, char **pool, char **vol)
+{
+    g_auto(GStrv) raw = g_strsplit(path, "/", -1);
+
+    if (g_strv_length(raw) != 7 || raw[0][0] || !g_str_equal(raw[1], "v1") ||
+        !g_str_equal(raw[2], "pools") || !g_str_equal(raw[4], "volumes") ||
+        !g_str_equal(raw[6], "data"))
+        return FALSE;
+    *pool = g_uri_unescape_string(raw[3], NULL);
+    *vol = g_uri_unescape_string(raw[5], NULL);
+    return *pool && *vol;
+}
+
+static void
+early_error(SoupServerMessage *msg, const GError *error)
+{
+    guint status = vd_error_code_http_status(error->domain == VD_ERROR ? (VdErrorCode)error->code
+                                                                       : VD_ERROR_INTERNAL);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "error");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "code");
+    json_builder_add_string_value(b, vd_error_code_to_string((VdErrorCode)error->code));
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, error->message);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    char *text = json_to_string(root, FALSE);
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                 "close");
+    soup_server_message_set_status(msg, status, NULL);
+    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
+                                     strlen(text));
+}
+
+gboolean
+vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
+{
+    g_autofree char *pool_name = NULL;
+    g_autofree char *vol = NULL;
+    g_autofree char *file = NULL;
+    g_autoptr(GError) error = NULL;
+    GUri *uri = soup_server_message_get_uri(msg);
+    g_autoptr(GHashTable) query = NULL;
+    VdStoragePool *pool;
+    goffset offset;
+    int fd;
+
+    if (!g_str_equal(soup_server_message_get_method(msg), "PUT") ||
+        !data_path(path, &pool_name, &vol))
+        return FALSE;
+    if (g_uri_get_query(uri))
+        query = soup_form_decode(g_uri_get_query(uri));
+    if ((offset = query_offset(query, "offset", &error)) < 0 ||
+        !(pool = vd_storage_lookup(d->storage, pool_name, &error)) ||
+        !(file = vd_storage_vol_existing_path(pool, vol, &error)) ||
+        !vd_storage_vol_check_unused(d, pool, vol, file, &error)) {
+        early_error(msg, error);
+        return TRUE;
+    }
+    fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot open volume '%s': %s",
+                    file, g_strerror(err));
+        early_error(msg, error);
+        return TRUE;
+    }
+    if (!vd_storage_busy_acquire(d->storage, file, "upload", &error)) {
+        close(fd);
+        early_error(msg, error);
+        return TRUE;
+    }
+    Upload *up = g_new0(Upload, 1);
+    up->refs = 1;
+    up->d = d;
+    up->msg = msg;
+    up->pool = g_steal_pointer(&pool_name);
+    up->vol = g_steal_pointer(&vol);
+    up->path = g_steal_pointer(&file);
+    up->fd = fd;
+    up->offset = offset;
+    up->queue = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
+    g_thread_unref(g_thread_new("vd-upload", writer_thread, upload_ref(up)));
+    soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), up);
+    g_object_set_data_full(G_OBJECT(msg), "vd-upload", up, upload_detach);
+    return TRUE;
+}
+
+static void
+upload_body_done(VdApiRequest *req)
+{
+    Upload *up = g_object_get_data(G_OBJECT(req->msg), "vd-upload");
+    g_autoptr(GError) error = NULL;
+
+    if (!up) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INTERNAL, "upload state missing");
+        vd_api_reply_error(req, error);
+        return;
+    }
+    up->body_done = TRUE;
+    up->req = req;
+    /* The end marker: the writer answers through on_writer_news. */
+    g_async_queue_push(up->queue, g_bytes_new(NULL, 0));
+    vd_api_pause(req);
+}
+
+/* ---- download ---- */
+
+typedef struct {
+    VdDaemon *d;
+    SoupServerMessage *msg;   /* ref'd */
+    GInputStream *in;
+    GCancellable *cancel;
+    guint64 remaining;
+    guint pending;            /* chunks appended, not yet written */
+    gboolean reading;
+    gboolean done;
+    char *path;
+} Download;
+
+static void download_pump(Download *dl);
+
+static void
+download_free(Download *dl)
+{
+    g_cancellable_cancel(dl->cancel);
+    g_signal_handlers_disconnect_by_data(dl->msg, dl);
+    vd_storage_busy_release(dl->d->storage, dl->path);
+    g_object_unref(dl->cancel);
+    g_object_unref(dl->in);
+    g_object_unref(dl->msg);
+    g_free(dl->path);
+    g_free(dl);
+}
+
+static void
+on_read(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Download *dl = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), res, &error);
+
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return; /* the message is gone; dl was freed */
+    dl->reading = FALSE;
+    if (!bytes || g_bytes_get_size(bytes) == 0) {
+        /* A read error or a file shrunk under us: the answer cannot be
+         * changed any more, so the connection is cut and the client sees
+         * a short body. */
+        g_warning("download of '%s' ended early: %s", dl->path,
+                  error ? error->message : "end of file");
+        GSocket *sock = soup_server_message_get_socket(dl->msg);
+        if (sock)
+            g_socket_close(sock, NULL);
+        return;
+    }
+    gsize len = MIN(g_bytes_get_size(bytes), dl->remaining);
+    soup_message_body_append_bytes(soup_server_message_get_response_body(dl->msg),
+                                   len == g_bytes_get_size(bytes)
+                                       ? bytes
+                                       : g_bytes_new_from_bytes(bytes, 0, len));
+    dl->remaining -= len;
+    dl->pending++;
+    if (dl->remaining == 0)
+        soup_message_body_complete(soup_server_message_get_response_body(dl->msg));
+    soup_server_message_unpause(dl->msg);
+    download_pump(dl);
+}
+
+static void
+download_pump(Download *dl)
+{
+    if (dl->reading || dl->remaining == 0 || dl->pending >= 2)
+        return;
+    dl->reading = TRUE;
+    g_input_stream_read_bytes_async(dl->in, MIN(DOWNLOAD_CHUNK, dl->remaining),
+                                    G_PRIORITY_DEFAULT, dl->cancel, on_read, dl);
+}
+
+static void
+on_wrote_chunk(SoupServerMessage *msg, gpointer data)
+{
+    Download *dl = data;
+
+    if (dl->pending > 0)
+        dl->pending--;
+    download_pump(dl);
+}
+
+static void
+on_download_finished(SoupServerMessage *msg, gpointer data)
+{
+    download_free(data);
+}
+
+static void
+download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = vd_storage_vol_existing_path(pool, vol, &error);
+    goffset offset = path ? query_offset(req->query, "offset", &error) : -1;
+    goffset length = offset >= 0 ? query_offset(req->query, "length", &error) : -1;
+    struct stat st;
+    int fd;
+
+    if (!path || offset < 0 || length < 0) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot read volume '%s': %s",
+                    path, g_strerror(err));
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (offset > st.st_size) {
+        close(fd);
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "offset %" G_GOFFSET_FORMAT " is past the end of volume '%s' (%" G_GOFFSET_FORMAT
+                    " bytes)",
+                    offset, vol, (goffset)st.st_size);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (lseek(fd, offset, SEEK_SET) < 0 ||
+        !vd_storage_busy_acquire(req->d->storage, path, "download", &error)) {
+        close(fd);
+        if (!error)
+            g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot seek in '%s'", path);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    guint64 avail = (guint64)(st.st_size - offset);
+    Download *dl = g_new0(Download, 1);
+    dl->d = req->d;
+    dl->msg = g_object_ref(req->msg);
+    dl->in = g_unix_input_stream_new(fd, TRUE);
+    dl->cancel = g_cancellable_new();
+    dl->remaining = length > 0 ? MIN(avail, (guint64)length) : avail;
+    dl->path = g_steal_pointer(&path);
+
+    SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);
+    soup_message_headers_set_encoding(h, SOUP_ENCODING_CONTENT_LENGTH);
+    soup_message_headers_set_content_length(h, (goffset)dl->remaining);
+    soup_message_headers_set_content_type(h, "application/octet-stream", NULL);
+    soup_message_body_set_accumulate(soup_server_message_get_response_body(req->msg), FALSE);
+    soup_server_message_set_status(req->msg, 200, NULL);
+    g_signal_connect(req->msg, "wrote-chunk", G_CALLBACK(on_wrote_chunk), dl);
+    g_signal_connect(req->msg, "finished", G_CALLBACK(on_download_finished), dl);
+    if (dl->remaining == 0)
+        soup_message_body_complete(soup_server_message_get_response_body(req->msg));
+    else
+        soup_server_message_pause(req->msg);
+    download_pump(dl);
+    vd_api_request_release(req);
+}
+
+void
+vd_api_storage_data(VdApiRequest *req, const char *method, VdStoragePool *pool, const char *vol)
+{
+    if (g_str_equal(method, "PUT"))
+        upload_body_done(req);
+    else
+        download_start(req, pool, vol);
+}

@@ -1,0 +1,98 @@
+/* Disks between the definition and QEMU (see disk-prepare.h). */
+#include "daemon/disk-prepare.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/vd-error.h"
+
+VdDiskFormat
+vd_disk_image_probe_format(const char *path)
+{
+    guint8 magic[4] = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return VD_DISK_FORMAT_NONE;
+    ssize_t n = read(fd, magic, sizeof(magic));
+    close(fd);
+    if (n == 4 && memcmp(magic, "QFI\xfb", 4) == 0)
+        return VD_DISK_FORMAT_QCOW2;
+    return VD_DISK_FORMAT_RAW;
+}
+
+static const char *
+disk_name(const VdDiskDef *disk)
+{
+    return disk->target_dev ? disk->target_dev : "?";
+}
+
+void
+vd_disks_record_formats(VdDomainDef *def, GPtrArray *warnings)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+        if (disk->type != VD_DISK_TYPE_FILE || !disk->source_file ||
+            disk->format != VD_DISK_FORMAT_NONE)
+            continue;
+        VdDiskFormat found = vd_disk_image_probe_format(disk->source_file);
+        if (found == VD_DISK_FORMAT_NONE)
+            continue;
+        disk->format = found;
+        if (warnings && found != VD_DISK_FORMAT_RAW)
+            g_ptr_array_add(warnings,
+                            g_strdup_printf("disk '%s': no <driver type=...> given; '%s' is a %s "
+                                            "image, recorded as <driver name='qemu' type='%s'/>",
+                                            disk_name(disk), disk->source_file,
+                                            vd_disk_format_to_string(found),
+                                            vd_disk_format_to_string(found)));
+    }
+}
+
+static gboolean
+check_format(VdDiskDef *disk, GError **error)
+{
+    VdDiskFormat actual = vd_disk_image_probe_format(disk->source_file);
+
+    if (disk->format == VD_DISK_FORMAT_NONE) {
+        disk->format = actual == VD_DISK_FORMAT_NONE ? VD_DISK_FORMAT_RAW : actual;
+    } else if (disk->format == VD_DISK_FORMAT_RAW && actual == VD_DISK_FORMAT_QCOW2 &&
+               disk->device != VD_DISK_DEVICE_CDROM) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "disk '%s': '%s' is a qcow2 image but the XML says <driver type='raw'>: "
+                    "the guest would see the qcow2 container, not the disk; set "
+                    "<driver name='qemu' type='qcow2'/>",
+                    disk_name(disk), disk->source_file);
+        return FALSE;
+    } else if (disk->format == VD_DISK_FORMAT_QCOW2 && actual == VD_DISK_FORMAT_RAW) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "disk '%s': '%s' is not a qcow2 image but the XML says "
+                    "<driver type='qcow2'>: set type='raw' or convert it with qemu-img",
+                    disk_name(disk), disk->source_file);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vd_disks_prepare(VdDaemon *d, VdDomainDef *live, GError **error)
+{
+    (void)d;
+    for (guint i = 0; i < live->disks->len; i++) {
+        VdDiskDef *disk = g_ptr_array_index(live->disks, i);
+        if (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_BLOCK)
+            continue;
+        if (!disk->source_file)
+            continue;
+        if (!g_file_test(disk->source_file, G_FILE_TEST_EXISTS)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "disk '%s': source file '%s' does not exist: create it (qemu-img create) "
+                        "or fix <source file=...>",
+                        disk_name(disk), disk->source_file);
+            return FALSE;
+        }
+        if (!check_format(disk, error))
+            return FALSE;
+    }
+    return TRUE;
+}

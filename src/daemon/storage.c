@@ -1,0 +1,452 @@
+/* The registry of storage pools and their files (storage.h). */
+#include "daemon/storage.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "util/vd-error.h"
+#include "util/vd-file.h"
+#include "util/vd-names.h"
+
+/* libvirt's default mode of a dir pool's directory: others may reach the
+ * images by path (QEMU as another user) but not list them. */
+#define POOL_DEFAULT_MODE 0711
+
+struct _VdStorage {
+    char *config_dir;     /* config_dir/storage */
+    char *autostart_dir;  /* config_dir/storage/autostart */
+    char *run_dir;        /* run_dir/storage */
+    char *default_target; /* state_dir/images */
+    GHashTable *pools;    /* name -> VdStoragePool* */
+    GHashTable *busy;     /* volume path -> what runs on it */
+};
+
+static void
+pool_free(VdStoragePool *pool)
+{
+    if (!pool)
+        return;
+    vd_storage_pool_def_free(pool->def);
+    g_free(pool);
+}
+
+VdStorage *
+vd_storage_new(const VdPaths *paths)
+{
+    VdStorage *s = g_new0(VdStorage, 1);
+
+    s->config_dir = g_build_filename(paths->config_dir, "storage", NULL);
+    s->autostart_dir = g_build_filename(s->config_dir, "autostart", NULL);
+    s->run_dir = g_build_filename(paths->run_dir, "storage", NULL);
+    s->default_target = g_build_filename(paths->state_dir, "images", NULL);
+    s->pools = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)pool_free);
+    s->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    return s;
+}
+
+void
+vd_storage_free(VdStorage *s)
+{
+    if (!s)
+        return;
+    g_hash_table_unref(s->pools);
+    g_hash_table_unref(s->busy);
+    g_free(s->config_dir);
+    g_free(s->autostart_dir);
+    g_free(s->run_dir);
+    g_free(s->default_target);
+    g_free(s);
+}
+
+static char *
+config_file(VdStorage *s, const char *name)
+{
+    g_autofree char *file = g_strconcat(name, ".xml", NULL);
+    return g_build_filename(s->config_dir, file, NULL);
+}
+
+static char *
+autostart_link(VdStorage *s, const char *name)
+{
+    g_autofree char *file = g_strconcat(name, ".xml", NULL);
+    return g_build_filename(s->autostart_dir, file, NULL);
+}
+
+static char *
+run_file(VdStorage *s, const char *name)
+{
+    g_autofree char *file = g_strconcat(name, ".xml", NULL);
+    return g_build_filename(s->run_dir, file, NULL);
+}
+
+/* "@what 'ARG': strerror" as an operation-failed error. */
+static gboolean
+set_errno_error(GError **error, int err, const char *what, const char *arg)
+{
+    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s '%s': %s", what, arg,
+                g_strerror(err));
+    return FALSE;
+}
+
+/* ---- lookups ---- */
+
+VdStoragePool *
+vd_storage_lookup(VdStorage *s, const char *key, GError **error)
+{
+    VdStoragePool *pool = key ? g_hash_table_lookup(s->pools, key) : NULL;
+    GHashTableIter it;
+    gpointer v;
+
+    if (pool)
+        return pool;
+    char uuid[37];
+    if (key && vd_uuid_parse(key, uuid)) {
+        g_hash_table_iter_init(&it, s->pools);
+        while (g_hash_table_iter_next(&it, NULL, &v)) {
+            if (g_str_equal(((VdStoragePool *)v)->def->uuid, uuid))
+                return v;
+        }
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_NO_POOL,
+                "Storage pool not found: no storage pool with matching name '%s'",
+                key ? key : "");
+    return NULL;
+}
+
+static int
+compare_pools(gconstpointer a, gconstpointer b)
+{
+    const VdStoragePool *pa = *(VdStoragePool *const *)a;
+    const VdStoragePool *pb = *(VdStoragePool *const *)b;
+    return strcmp(pa->def->name, pb->def->name);
+}
+
+GPtrArray *
+vd_storage_list(VdStorage *s)
+{
+    GPtrArray *all = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer v;
+
+    g_hash_table_iter_init(&it, s->pools);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        g_ptr_array_add(all, v);
+    g_ptr_array_sort(all, compare_pools);
+    return all;
+}
+
+gboolean
+vd_storage_check_active(VdStoragePool *pool, GError **error)
+{
+    if (pool->active)
+        return TRUE;
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                "Requested operation is not valid: storage pool '%s' is not active: "
+                "start it with pool-start",
+                pool->def->name);
+    return FALSE;
+}
+
+void
+vd_storage_pool_refresh_stats(VdStoragePool *pool)
+{
+    struct statvfs st;
+
+    pool->def->capacity = pool->def->allocation = pool->def->available = 0;
+    if (!pool->active || statvfs(pool->def->target_path, &st) < 0)
+        return;
+    /* As libvirt: capacity of the file system, what is used of it, and
+     * what an unprivileged writer can still get. */
+    pool->def->capacity = (guint64)st.f_frsize * st.f_blocks;
+    pool->def->available = (guint64)st.f_frsize * st.f_bavail;
+    pool->def->allocation = (guint64)st.f_frsize * (st.f_blocks - st.f_bfree);
+}
+
+/* ---- define / undefine ---- */
+
+static gboolean
+save_config(VdStorage *s, const VdStoragePoolDef *def, GError **error)
+{
+    g_autoptr(VdStoragePoolDef) copy = vd_storage_pool_def_new();
+    g_autofree char *path = config_file(s, def->name);
+
+    /* The definition only: live figures belong to pool-dumpxml. */
+    copy->name = def->name;
+    memcpy(copy->uuid, def->uuid, sizeof(copy->uuid));
+    copy->target_path = def->target_path;
+    copy->perms = def->perms;
+    g_autofree char *xml = vd_storage_pool_def_format(copy);
+    copy->name = copy->target_path = copy->perms.label = NULL;
+    return vd_dir_ensure(s->autostart_dir, 0700, error) &&
+           vd_file_write_atomic(path, xml, -1, 0600, error);
+}
+
+VdStoragePool *
+vd_storage_define(VdStorage *s, VdStoragePoolDef *def_in, GError **error)
+{
+    g_autoptr(VdStoragePoolDef) def = def_in;
+    VdStoragePool *same = g_hash_table_lookup(s->pools, def->name);
+    GHashTableIter it;
+    gpointer v;
+
+    g_hash_table_iter_init(&it, s->pools);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        VdStoragePool *p = v;
+        if (p == same)
+            continue;
+        if (g_str_equal(p->def->uuid, def->uuid)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                        "pool '%s' already exists with uuid %s", p->def->name, def->uuid);
+            return NULL;
+        }
+        if (g_str_equal(p->def->target_path, def->target_path)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                        "Storage source conflict with pool: '%s' already uses target path '%s'",
+                        p->def->name, def->target_path);
+            return NULL;
+        }
+    }
+    if (same && !g_str_equal(same->def->uuid, def->uuid)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                    "pool '%s' already exists with uuid %s: undefine it first, or keep its uuid "
+                    "to redefine it",
+                    def->name, same->def->uuid);
+        return NULL;
+    }
+    if (same && same->active && !g_str_equal(same->def->target_path, def->target_path)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: cannot change the target path of active "
+                    "pool '%s': run pool-destroy first",
+                    def->name);
+        return NULL;
+    }
+    if (!save_config(s, def, error))
+        return NULL;
+    if (same) {
+        vd_storage_pool_def_free(same->def);
+        same->def = g_steal_pointer(&def);
+        return same;
+    }
+    VdStoragePool *pool = g_new0(VdStoragePool, 1);
+    pool->def = g_steal_pointer(&def);
+    g_hash_table_insert(s->pools, pool->def->name, pool);
+    return pool;
+}
+
+static gboolean
+check_idle(VdStoragePool *pool, const char *op, GError **error)
+{
+    if (pool->jobs == 0)
+        return TRUE;
+    g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                "cannot %s pool '%s': %u volume operation(s) still running on it; retry when "
+                "they finish",
+                op, pool->def->name, pool->jobs);
+    return FALSE;
+}
+
+gboolean
+vd_storage_undefine(VdStorage *s, VdStoragePool *pool, GError **error)
+{
+    if (pool->active) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: storage pool '%s' is still active: "
+                    "run pool-destroy first",
+                    pool->def->name);
+        return FALSE;
+    }
+    if (!check_idle(pool, "undefine", error))
+        return FALSE;
+    g_autofree char *conf = config_file(s, pool->def->name);
+    g_autofree char *link = autostart_link(s, pool->def->name);
+    if (g_unlink(link) < 0 && errno != ENOENT)
+        return set_errno_error(error, errno, "cannot remove autostart link", link);
+    if (g_unlink(conf) < 0 && errno != ENOENT)
+        return set_errno_error(error, errno, "cannot remove", conf);
+    g_hash_table_remove(s->pools, pool->def->name);
+    return TRUE;
+}
+
+/* ---- lifecycle ---- */
+
+gboolean
+vd_storage_build(VdStorage *s, VdStoragePool *pool, GError **error)
+{
+    const VdStoragePoolDef *def = pool->def;
+    int mode = def->perms.mode != G_MAXUINT ? (int)def->perms.mode : POOL_DEFAULT_MODE;
+
+    if (g_mkdir_with_parents(def->target_path, mode) < 0)
+        return set_errno_error(error, errno, "cannot create pool directory",
+                               def->target_path);
+    /* An existing directory keeps its contents; its mode and owner become
+     * the definition's, as libvirt's pool-build does. */
+    if (chmod(def->target_path, (mode_t)mode) < 0)
+        return set_errno_error(error, errno, "cannot set the mode of", def->target_path);
+    if ((def->perms.owner >= 0 || def->perms.group >= 0) &&
+        chown(def->target_path, (uid_t)def->perms.owner, (gid_t)def->perms.group) < 0)
+        return set_errno_error(error, errno, "cannot set the owner of", def->target_path);
+    return TRUE;
+}
+
+gboolean
+vd_storage_start(VdStorage *s, VdStoragePool *pool, GError **error)
+{
+    const char *dir = pool->def->target_path;
+
+    if (pool->active) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: storage pool '%s' is already active",
+                    pool->def->name);
+        return FALSE;
+    }
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "cannot start pool '%s': target directory '%s' does not exist: run "
+                    "pool-build %s first",
+                    pool->def->name, dir, pool->def->name);
+        return FALSE;
+    }
+    g_autofree char *xml = vd_storage_pool_def_format(pool->def);
+    g_autofree char *run = run_file(s, pool->def->name);
+    if (!vd_dir_ensure(s->run_dir, 0700, error) || !vd_file_replace(run, xml, -1, 0600, error))
+        return FALSE;
+    pool->active = TRUE;
+    return TRUE;
+}
+
+gboolean
+vd_storage_destroy(VdStorage *s, VdStoragePool *pool, GError **error)
+{
+    if (!vd_storage_check_active(pool, error) || !check_idle(pool, "destroy", error))
+        return FALSE;
+    g_autofree char *run = run_file(s, pool->def->name);
+    if (g_unlink(run) < 0 && errno != ENOENT)
+        return set_errno_error(error, errno, "cannot remove", run);
+    pool->active = FALSE;
+    return TRUE;
+}
+
+gboolean
+vd_storage_set_autostart(VdStorage *s, VdStoragePool *pool, gboolean on, GError **error)
+{
+    g_autofree char *link = autostart_link(s, pool->def->name);
+    g_autofree char *target = g_strconcat("../", pool->def->name, ".xml", NULL);
+
+    if (!vd_dir_ensure(s->autostart_dir, 0700, error))
+        return FALSE;
+    if (g_unlink(link) < 0 && errno != ENOENT)
+        return set_errno_error(error, errno, "cannot remove autostart link", link);
+    if (on && symlink(target, link) < 0)
+        return set_errno_error(error, errno, "cannot create autostart link", link);
+    pool->autostart = on;
+    return TRUE;
+}
+
+/* ---- busy volumes ---- */
+
+gboolean
+vd_storage_busy_acquire(VdStorage *s, const char *path, const char *what, GError **error)
+{
+    const char *running = g_hash_table_lookup(s->busy, path);
+
+    if (running) {
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "volume '%s' is busy: a %s is running on it; retry when it finishes", path,
+                    running);
+        return FALSE;
+    }
+    g_hash_table_insert(s->busy, g_strdup(path), g_strdup(what));
+    return TRUE;
+}
+
+void
+vd_storage_busy_release(VdStorage *s, const char *path)
+{
+    g_hash_table_remove(s->busy, path);
+}
+
+/* ---- load / first start / autostart ---- */
+
+static void
+create_default_pool(VdStorage *s)
+{
+    g_autoptr(GError) error = NULL;
+    VdStoragePoolDef *def = vd_storage_pool_def_new_dir("default", s->default_target, &error);
+    VdStoragePool *pool = def ? vd_storage_define(s, def, &error) : NULL;
+
+    if (!pool || !vd_storage_build(s, pool, &error) || !vd_storage_start(s, pool, &error) ||
+        !vd_storage_set_autostart(s, pool, TRUE, &error)) {
+        g_warning("cannot set up the default storage pool at '%s': %s", s->default_target,
+                  error->message);
+        return;
+    }
+    g_info("defined storage pool 'default' at %s", s->default_target);
+}
+
+void
+vd_storage_load(VdStorage *s)
+{
+    g_autoptr(GError) error = NULL;
+    gboolean first = !g_file_test(s->config_dir, G_FILE_TEST_IS_DIR);
+
+    if (!vd_dir_ensure(s->autostart_dir, 0700, &error) ||
+        !vd_dir_ensure(s->run_dir, 0700, &error)) {
+        g_warning("storage pools unavailable: %s", error->message);
+        return;
+    }
+    if (first) {
+        create_default_pool(s);
+        return;
+    }
+    g_autoptr(GDir) dir = g_dir_open(s->config_dir, 0, &error);
+    const char *file;
+    while (dir && (file = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(file, ".xml") || file[0] == '.')
+            continue;
+        g_autofree char *path = g_build_filename(s->config_dir, file, NULL);
+        g_autofree char *xml = NULL;
+        g_autoptr(GError) e = NULL;
+        VdStoragePoolDef *def = NULL;
+        if (!g_file_get_contents(path, &xml, NULL, &e) ||
+            !(def = vd_storage_pool_def_parse(xml, &e))) {
+            g_warning("skipping storage pool file '%s': %s", path, e->message);
+            continue;
+        }
+        g_autofree char *expect = g_strconcat(def->name, ".xml", NULL);
+        if (!g_str_equal(expect, file) || g_hash_table_contains(s->pools, def->name)) {
+            g_warning("skipping storage pool file '%s': it defines pool '%s'", path, def->name);
+            vd_storage_pool_def_free(def);
+            continue;
+        }
+        VdStoragePool *pool = g_new0(VdStoragePool, 1);
+        pool->def = def;
+        g_autofree char *link = autostart_link(s, def->name);
+        g_autofree char *run = run_file(s, def->name);
+        pool->autostart = g_file_test(link, G_FILE_TEST_IS_SYMLINK);
+        /* Active before the restart, and its directory still there. */
+        pool->active = g_file_test(run, G_FILE_TEST_EXISTS) &&
+                       g_file_test(def->target_path, G_FILE_TEST_IS_DIR);
+        if (!pool->active)
+            g_unlink(run);
+        g_hash_table_insert(s->pools, def->name, pool);
+    }
+}
+
+void
+vd_storage_autostart(VdStorage *s)
+{
+    g_autoptr(GPtrArray) pools = vd_storage_list(s);
+
+    for (guint i = 0; i < pools->len; i++) {
+        VdStoragePool *pool = g_ptr_array_index(pools, i);
+        g_autoptr(GError) error = NULL;
+        if (!pool->autostart || pool->active)
+            continue;
+        if (!vd_storage_start(s, pool, &error))
+            g_warning("cannot autostart storage pool '%s': %s", pool->def->name, error->message);
+    }
+}

@@ -1,0 +1,125 @@
+/* Storage pools and volumes (docs/storage.md).
+ *
+ * A pool is a directory of image files (libvirt's 'dir' pools); a volume
+ * is one regular file directly in it. The registry (storage.c) holds the
+ * pools and their files: definitions in config_dir/storage/NAME.xml,
+ * autostart links in config_dir/storage/autostart/, and the active state
+ * in run_dir/storage/NAME.xml so that a daemon restart keeps an active
+ * pool active (the run dir is emptied by a host reboot, after which
+ * autostart decides). Everything here runs in the main loop; volume work
+ * that can take long (qemu-img, copies) runs in worker threads
+ * (storage-vol.c) and comes back through GAsyncReadyCallbacks.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "conf/storage-pool-def.h"
+#include "conf/storage-vol-def.h"
+#include "daemon/daemon.h"
+
+typedef struct {
+    VdStoragePoolDef *def;
+    gboolean active;
+    gboolean autostart;
+    guint jobs;          /* volume operations in flight: destroy/undefine wait for none */
+} VdStoragePool;
+
+VdStorage *vd_storage_new(const VdPaths *paths);
+void vd_storage_free(VdStorage *storage);
+
+/* Loads the pool definitions and active states. On the very first start
+ * (no config_dir/storage yet) defines, builds, starts and marks autostart
+ * the pool 'default' at state_dir/images. Problems are logged, never
+ * fatal: a broken pool file must not keep the daemon from serving. */
+void vd_storage_load(VdStorage *storage);
+/* Starts the inactive autostart pools. */
+void vd_storage_autostart(VdStorage *storage);
+
+/* By name or UUID; VD_ERROR_NO_POOL otherwise. Borrowed. */
+VdStoragePool *vd_storage_lookup(VdStorage *storage, const char *key, GError **error);
+/* All pools sorted by name (borrowed pointers; free the array). */
+GPtrArray *vd_storage_list(VdStorage *storage);
+
+/* Defines (or redefines, same name and UUID) a pool; takes @def. */
+VdStoragePool *vd_storage_define(VdStorage *storage, VdStoragePoolDef *def, GError **error);
+gboolean vd_storage_undefine(VdStorage *storage, VdStoragePool *pool, GError **error);
+gboolean vd_storage_build(VdStorage *storage, VdStoragePool *pool, GError **error);
+gboolean vd_storage_start(VdStorage *storage, VdStoragePool *pool, GError **error);
+gboolean vd_storage_destroy(VdStorage *storage, VdStoragePool *pool, GError **error);
+gboolean vd_storage_set_autostart(VdStorage *storage, VdStoragePool *pool, gboolean on,
+                                  GError **error);
+/* Fails with VD_ERROR_INVALID_STATE unless @pool is active. */
+gboolean vd_storage_check_active(VdStoragePool *pool, GError **error);
+/* capacity/allocation/available of the file system under the target
+ * (statvfs); zeros when inactive. */
+void vd_storage_pool_refresh_stats(VdStoragePool *pool);
+
+/* ---- volumes (storage-vol.c) ---- */
+
+/* The absolute path of volume @name in @pool after checking the name
+ * (no '/', no leading '.'); the error names the pool and the fix. */
+char *vd_storage_vol_path(VdStoragePool *pool, const char *name, GError **error);
+/* The path of existing volume @name of active @pool (a regular file:
+ * a symlink could lead out of the pool); VD_ERROR_NO_VOLUME otherwise. */
+char *vd_storage_vol_existing_path(VdStoragePool *pool, const char *name, GError **error);
+/* Fails with VD_ERROR_INVALID_STATE naming the running domain that uses
+ * the volume, if any. */
+gboolean vd_storage_vol_check_unused(VdDaemon *d, VdStoragePool *pool, const char *name,
+                                     const char *path, GError **error);
+/* The running domain whose live definition uses @path (a disk source
+ * file, or <source pool= volume=>), or NULL. */
+const char *vd_storage_vol_user(VdDaemon *d, const char *pool, const char *name,
+                                const char *path);
+
+/* Marks @path busy for an operation (VD_ERROR_BUSY if it already is). */
+gboolean vd_storage_busy_acquire(VdStorage *storage, const char *path, const char *what,
+                                 GError **error);
+void vd_storage_busy_release(VdStorage *storage, const char *path);
+
+/* Asynchronous volume operations; each _finish must be called (from the
+ * callback, in the main loop): it releases what the operation held. */
+void vd_storage_vol_list_async(VdDaemon *d, VdStoragePool *pool, GAsyncReadyCallback cb,
+                               gpointer data);
+/* VdStorageVolDef* sorted by name. */
+GPtrArray *vd_storage_vol_list_finish(VdDaemon *d, GAsyncResult *res, GError **error);
+
+void vd_storage_vol_get_async(VdDaemon *d, VdStoragePool *pool, const char *name,
+                              GAsyncReadyCallback cb, gpointer data);
+/* @req: name, capacity, allocation, format, backing_path (a volume name
+ * of the pool or an absolute path), backing_format; taken. */
+void vd_storage_vol_create_async(VdDaemon *d, VdStoragePool *pool, VdStorageVolDef *req,
+                                 GAsyncReadyCallback cb, gpointer data);
+void vd_storage_vol_delete_async(VdDaemon *d, VdStoragePool *pool, const char *name,
+                                 GAsyncReadyCallback cb, gpointer data);
+void vd_storage_vol_resize_async(VdDaemon *d, VdStoragePool *pool, const char *name,
+                                 guint64 capacity, gboolean delta, gboolean shrink,
+                                 GAsyncReadyCallback cb, gpointer data);
+void vd_storage_vol_clone_async(VdDaemon *d, VdStoragePool *pool, const char *name,
+                                const char *new_name, GAsyncReadyCallback cb, gpointer data);
+/* The volume of get/create/delete (as it was)/resize/clone (the new one). */
+VdStorageVolDef *vd_storage_vol_finish(VdDaemon *d, GAsyncResult *res, GError **error);
+
+/* Runs qemu-img @args (NULL-terminated, without the program name),
+ * blocking: for worker threads. qemu-img's own message is the error's. */
+gboolean vd_storage_qemu_img(const char *const *args, char **out, GError **error);
+/* Facts of one volume file, blocking (qemu-img info): for worker threads. */
+VdStorageVolDef *vd_storage_vol_inspect(const char *path, GError **error);
+/* The format from the file's header ("qcow2", ..., else "raw"); reads a
+ * few bytes, so the main loop may call it. */
+char *vd_storage_probe_format(const char *path);
+
+/* ---- the internal API of other daemon parts (domain start, undefine) ---- */
+
+/* <source pool= volume=> -> path and format ("qcow2", "raw", ...); the
+ * pool must be running and the volume exist. */
+gboolean vd_storage_resolve_volume(VdDaemon *d, const char *pool, const char *volume,
+                                   char **path_out, char **format_out, GError **error);
+/* The pool volume at @path, if any (pool active, file directly in its
+ * target directory). */
+gboolean vd_storage_find_volume_by_path(VdDaemon *d, const char *path, char **pool_out,
+                                        char **volume_out);
+/* Deletes a volume, with the checks of the API (not used by a running
+ * domain, not busy). */
+gboolean vd_storage_delete_volume(VdDaemon *d, const char *pool, const char *volume,
+                                  GError **error);
