@@ -26,6 +26,7 @@ from harness import Daemon
 NETBOOT = '/usr/lib/debian-installer/images/12/amd64/text'
 GRUB_ISO = '/usr/lib/grub-rescue/grub-rescue-cdrom.iso'
 INSTALLER_TIMEOUT = 120 * harness.TIMEOUT_SCALE
+LANGUAGE_RE = re.compile(r'Choose language|Select a language')
 
 
 # ---- what the daemon under test can do
@@ -103,14 +104,20 @@ class Install(harness.VirtdTestCase):
         with Daemon() as d:
             self.need_install_phase(d)
             t0 = time.monotonic()
-            rc, out, err = d.vsh('install', '--name', 'di', '--memory', '512',
+            rc, out, err = d.vsh('install', '--name', 'di', '--memory', '1024',
                                  '--location', NETBOOT, '--extra-args', 'console=ttyS0',
                                  '--graphics', 'none', '--disk', 'none', '--noautoconsole',
                                  '--virt-type', 'qemu')
             self.assertIn('Starting install...', out)
             self.assertIn('Domain installation still in progress', out)
-            d.wait_console('di', 'Choose language', timeout=INSTALLER_TIMEOUT)
-            sys_note('debian-installer main menu after %.1f s' % (time.monotonic() - t0))
+            # Its first question: localechooser's "Select a language" dialog,
+            # which is the main menu's "Choose language" step.
+            harness.wait_for(lambda: LANGUAGE_RE.search(d.console_text('di')),
+                             INSTALLER_TIMEOUT, interval=0.5,
+                             what=lambda: 'the language question on the console of di; it '
+                             'ends with:\n' + d.console_text('di')[-1500:])
+            sys_note('debian-installer asks for the language after %.1f s' %
+                     (time.monotonic() - t0))
             # The definition is the installed system, not the installer.
             xml = d.vsh('dumpxml', 'di', '--inactive')[1]
             self.assertNotIn('<kernel>', xml)
