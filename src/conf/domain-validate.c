@@ -420,8 +420,8 @@ startable_devices(const VdDomainDef *def, GError **error)
 
     for (guint i = 0; i < def->disks->len; i++) {
         const VdDiskDef *d = g_ptr_array_index(def->disks, i);
-        if (d->type == VD_DISK_TYPE_NETWORK || d->type == VD_DISK_TYPE_DIR ||
-            d->type == VD_DISK_TYPE_VOLUME)
+        /* type='volume' is resolved to its file by the daemon, through the pool. */
+        if (d->type == VD_DISK_TYPE_NETWORK || d->type == VD_DISK_TYPE_DIR)
             return refuse(error,
                           "disk type '%s' (disk '%s') is not supported yet: use "
                           "<disk type='file'> or <disk type='block'>",

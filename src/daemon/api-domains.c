@@ -8,6 +8,7 @@
 #include "daemon/console.h"
 #include "daemon/disk-prepare.h"
 #include "daemon/domain-process.h"
+#include "daemon/undefine-storage.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
@@ -233,15 +234,63 @@ handle_info(VdApiRequest *req, VdDomainObj *dom)
 }
 
 static void
+add_removals(JsonBuilder *b, GPtrArray *plan, gboolean removed)
+{
+    json_builder_set_member_name(b, removed ? "removed" : "kept");
+    json_builder_begin_array(b);
+    for (guint i = 0; plan && i < plan->len; i++) {
+        VdStorageRemoval *r = g_ptr_array_index(plan, i);
+        if ((r->reason == NULL) != removed)
+            continue;
+        json_builder_begin_object(b);
+        add_kv_str(b, "target", r->target);
+        add_kv_str(b, "path", r->path);
+        if (r->reason)
+            add_kv_str(b, "reason", r->reason);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+/* DELETE /v1/domains/{dom}[?remove_all_storage=1 | ?storage=vda,/path]:
+ * the storage plan is made (and may refuse) before anything changes. */
+static void
 handle_undefine(VdApiRequest *req, VdDomainObj *dom)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VdDomainObj) keep = vd_domain_obj_ref(dom);
+    gboolean all = vd_api_query_bool(req, "remove_all_storage");
+    const char *storage = req->query ? g_hash_table_lookup(req->query, "storage") : NULL;
+    g_auto(GStrv) named = storage && *storage ? g_strsplit(storage, ",", -1) : NULL;
+    g_autoptr(GPtrArray) plan = NULL;
+
+    if (all || named) {
+        if (!dom->persistent) {
+            g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                        "Requested operation is not valid: cannot undefine transient domain");
+            vd_api_reply_error(req, error);
+            return;
+        }
+        plan = vd_storage_removal_plan(req->d, dom, all, (const char *const *)named, &error);
+        if (!plan) {
+            vd_api_reply_error(req, error);
+            return;
+        }
+    }
     if (!vd_domain_list_undefine(req->d->domains, dom, &error)) {
         vd_api_reply_error(req, error);
         return;
     }
-    vd_api_reply_json(req, 200, summary_reply(dom, NULL));
+    if (plan)
+        vd_storage_removal_run(req->d, plan);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domain");
+    add_summary(b, dom);
+    add_removals(b, plan, TRUE);
+    add_removals(b, plan, FALSE);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
 }
 
 static void

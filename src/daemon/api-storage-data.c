@@ -393,10 +393,8 @@ on_read(GObject *source, GAsyncResult *res, gpointer data)
         return;
     }
     gsize len = MIN(g_bytes_get_size(bytes), dl->remaining);
-    soup_message_body_append_bytes(soup_server_message_get_response_body(dl->msg),
-                                   len == g_bytes_get_size(bytes)
-                                       ? bytes
-                                       : g_bytes_new_from_bytes(bytes, 0, len));
+    g_autoptr(GBytes) chunk = g_bytes_new_from_bytes(bytes, 0, len);
+    soup_message_body_append_bytes(soup_server_message_get_response_body(dl->msg), chunk);
     dl->remaining -= len;
     dl->pending++;
     if (dl->remaining == 0)

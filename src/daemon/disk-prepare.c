@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/domain-enums.h"
+#include "daemon/storage.h"
 #include "util/vd-error.h"
 
 VdDiskFormat
@@ -74,13 +76,46 @@ check_format(VdDiskDef *disk, GError **error)
     return TRUE;
 }
 
+/* <source pool= volume=>: the pool gives the file and, when the XML
+ * does not say, the format. */
+static gboolean
+resolve_volume(VdDaemon *d, VdDiskDef *disk, GError **error)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *format = NULL;
+
+    if (!disk->source_pool || !disk->source_volume)
+        return TRUE; /* an empty cdrom */
+    if (!vd_storage_resolve_volume(d, disk->source_pool, disk->source_volume, &path, &format,
+                                   error)) {
+        g_prefix_error(error, "disk '%s': ", disk_name(disk));
+        return FALSE;
+    }
+    if (disk->format == VD_DISK_FORMAT_NONE && format) {
+        int f = vd_disk_format_from_string(format);
+        if (f < 0) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "disk '%s': volume '%s/%s' is a %s image; virtd runs raw and qcow2 "
+                        "images: convert it with qemu-img convert -O qcow2",
+                        disk_name(disk), disk->source_pool, disk->source_volume, format);
+            return FALSE;
+        }
+        disk->format = f;
+    }
+    g_free(disk->source_file);
+    disk->source_file = g_steal_pointer(&path);
+    return TRUE;
+}
+
 gboolean
 vd_disks_prepare(VdDaemon *d, VdDomainDef *live, GError **error)
 {
-    (void)d;
     for (guint i = 0; i < live->disks->len; i++) {
         VdDiskDef *disk = g_ptr_array_index(live->disks, i);
-        if (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_BLOCK)
+        if (disk->type == VD_DISK_TYPE_VOLUME && !resolve_volume(d, disk, error))
+            return FALSE;
+        if (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_BLOCK &&
+            disk->type != VD_DISK_TYPE_VOLUME)
             continue;
         if (!disk->source_file)
             continue;

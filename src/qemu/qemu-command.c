@@ -425,9 +425,16 @@ vd_qemu_fast_firmware_ok(const VdDomainDef *def)
     for (guint i = 0; i < def->disks->len; i++)
         if (((const VdDiskDef *)g_ptr_array_index(def->disks, i))->boot_order)
             return FALSE;
-    for (guint i = 0; i < def->interfaces->len; i++)
-        if (((const VdNetDef *)g_ptr_array_index(def->interfaces, i))->boot_order)
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *net = g_ptr_array_index(def->interfaces, i);
+        if (net->boot_order)
             return FALSE;
+        /* qboot hangs running the iPXE option ROM of an emulated NIC
+         * (e1000, rtl8139 ...: seen with QEMU 7.2's qboot); virtio-net's
+         * is skipped. */
+        if (net->model && !g_str_equal(net->model, "virtio"))
+            return FALSE;
+    }
     return TRUE;
 }
 

@@ -21,7 +21,7 @@ add_if_prefix(GPtrArray *out, const char *candidate, const char *prefix)
 
 static void
 complete_value(GPtrArray *out, const VshOptDef *opt, const char *prefix, const char *lead,
-               VshDomainLister lister, gpointer user_data, gboolean *want_files)
+               VshNameLister lister, gpointer user_data, gboolean *want_files)
 {
     switch (opt->completer) {
     case VSH_COMPLETE_NONE:
@@ -41,10 +41,8 @@ complete_value(GPtrArray *out, const VshOptDef *opt, const char *prefix, const c
         return;
     }
     case VSH_COMPLETE_POOL:
-        /* The lister asks for domains only; pool names are not offered yet. */
-        return;
     case VSH_COMPLETE_DOMAIN: {
-        g_autoptr(GPtrArray) names = lister ? lister(user_data) : NULL;
+        g_autoptr(GPtrArray) names = lister ? lister(opt->completer, user_data) : NULL;
 
         for (guint i = 0; names && i < names->len; i++) {
             g_autofree char *word = g_strconcat(lead, g_ptr_array_index(names, i), NULL);
@@ -109,7 +107,7 @@ compare_strings(gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-vsh_complete_line(const char *line, VshDomainLister lister, gpointer user_data,
+vsh_complete_line(const char *line, VshNameLister lister, gpointer user_data,
                   gboolean *want_files)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);

@@ -1,16 +1,17 @@
 /* Completion of vsh command lines from the command table: command names,
- * option names and option values (domain names through a callback). Used
+ * option names and option values (domain and pool names through a callback). Used
  * by the readline shell and by the "complete" command. */
 #pragma once
 
 #include "vsh.h"
 
-/* Returns the domain names to offer (a GPtrArray of char*, owned by the
- * caller), or NULL when they cannot be had. */
-typedef GPtrArray *(*VshDomainLister)(gpointer user_data);
+/* Returns the names of @kind (VSH_COMPLETE_DOMAIN or VSH_COMPLETE_POOL)
+ * to offer (a GPtrArray of char*, owned by the caller), or NULL when they
+ * cannot be had. */
+typedef GPtrArray *(*VshNameLister)(VshCompleter kind, gpointer user_data);
 
 /* Candidates (full words) for the word being typed at the end of @line,
  * sorted. @want_files is set when the word is a file name, which the
  * caller completes itself (readline does). */
-GPtrArray *vsh_complete_line(const char *line, VshDomainLister lister, gpointer user_data,
+GPtrArray *vsh_complete_line(const char *line, VshNameLister lister, gpointer user_data,
                              gboolean *want_files);

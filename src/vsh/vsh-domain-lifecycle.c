@@ -125,15 +125,59 @@ cmd_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
+/* Prints virsh's "Volume 'vda'(/path) removed." for each removed disk,
+ * and a warning naming the reason for each disk kept. */
+static void
+print_storage_removals(VshCtl *ctl, JsonNode *answer)
+{
+    JsonObject *obj = json_node_get_object(answer);
+    JsonArray *removed =
+        json_object_has_member(obj, "removed") ? json_object_get_array_member(obj, "removed") : NULL;
+    JsonArray *kept =
+        json_object_has_member(obj, "kept") ? json_object_get_array_member(obj, "kept") : NULL;
+    for (guint i = 0; removed && i < json_array_get_length(removed); i++) {
+        JsonObject *r = json_array_get_object_element(removed, i);
+        vsh_print_extra(ctl, "Volume '%s'(%s) removed.\n", vsh_json_string(r, "target", "?"),
+                        vsh_json_string(r, "path", "?"));
+    }
+    for (guint i = 0; kept && i < json_array_get_length(kept); i++) {
+        JsonObject *r = json_array_get_object_element(kept, i);
+        vsh_warn("Volume '%s'(%s) kept: %s", vsh_json_string(r, "target", "?"),
+                 vsh_json_string(r, "path", "?"), vsh_json_string(r, "reason", "?"));
+    }
+}
+
 static gboolean
 cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
-    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "DELETE", dom, NULL, NULL, error);
+    const char *storage = vsh_cmd_get_string(cmd, "storage");
+    gboolean all = vsh_cmd_has(cmd, "remove-all-storage");
+
+    if (vsh_cmd_has(cmd, "wipe-storage") && !all && !storage) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "'--wipe-storage' requires '--storage <string>' or '--remove-all-storage'");
+        return FALSE;
+    }
+    if (all && storage) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Options --remove-all-storage and --storage are mutually exclusive");
+        return FALSE;
+    }
+    g_autoptr(GString) suffix = g_string_new(NULL);
+    if (all)
+        g_string_append(suffix, "?remove_all_storage=1");
+    else if (storage) {
+        g_autofree char *esc = g_uri_escape_string(storage, ",/", TRUE);
+        g_string_append_printf(suffix, "?storage=%s", esc);
+    }
+    g_autoptr(JsonNode) answer =
+        vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
     if (!answer)
         return FALSE;
     vsh_print_extra(ctl, "Domain '%s' has been undefined\n", answer_name(answer, dom));
+    print_storage_removals(ctl, answer);
     return TRUE;
 }
 
@@ -230,6 +274,21 @@ static const VshOptDef opts_domain[] = {
     {NULL},
 };
 
+static const VshOptDef opts_undefine[] = {
+    VSH_OPT_DOMAIN,
+    {"storage", VSH_OT_STRING, 0, VSH_COMPLETE_NONE,
+     "remove these storage volumes (comma separated targets or sources, e.g. vda,/path.qcow2)"},
+    {"remove-all-storage", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "remove all the domain's pool-managed volumes (install media cdroms are kept)"},
+    {"wipe-storage", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "accepted for virsh compatibility: volumes are deleted, not wiped"},
+    {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd has no managed save"},
+    {"snapshots-metadata", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "accepted: virtd has no snapshots yet"},
+    {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd keeps no NVRAM files yet"},
+    {NULL},
+};
+
 static const VshOptDef opts_define[] = {
     {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
      "file containing an XML domain description"},
@@ -290,7 +349,7 @@ const VshCmdDef vsh_domain_lifecycle_commands[] = {
     {"start", "domain", opts_start, cmd_start, "start a (previously defined) inactive domain",
      "Start a defined, inactive domain with a fresh boot."},
     {"suspend", "domain", opts_domain, cmd_simple, "suspend a domain", "Suspend a running domain."},
-    {"undefine", "domain", opts_domain, cmd_undefine, "undefine a domain",
+    {"undefine", "domain", opts_undefine, cmd_undefine, "undefine a domain",
      "Undefine an inactive domain, or convert persistent to transient."},
     {NULL},
 };

@@ -28,10 +28,11 @@
 static VshCtl *shell_ctl;
 static GPtrArray *shell_matches;
 
-/* Domain names for completion; failures just mean no candidates. */
+/* Domain or pool names for completion; failures just mean no candidates. */
 static GPtrArray *
-list_domain_names(gpointer user_data)
+list_names(VshCompleter kind, gpointer user_data)
 {
+    gboolean pools = kind == VSH_COMPLETE_POOL;
     VshCtl *ctl = user_data;
     VshClient *client = vsh_ctl_client(ctl, NULL);
     g_autoptr(JsonNode) answer = NULL;
@@ -39,9 +40,10 @@ list_domain_names(gpointer user_data)
     JsonNode *domains;
     JsonArray *array;
 
-    if (!client || !(answer = vsh_client_call(client, "GET", "/v1/domains?all=1", NULL, NULL)))
+    if (!client || !(answer = vsh_client_call(client, "GET", pools ? "/v1/pools?all=1" : "/v1/domains?all=1",
+                                             NULL, NULL)))
         return NULL;
-    domains = json_object_get_member(json_node_get_object(answer), "domains");
+    domains = json_object_get_member(json_node_get_object(answer), pools ? "pools" : "domains");
     if (!domains || !JSON_NODE_HOLDS_ARRAY(domains))
         return NULL;
     array = json_node_get_array(domains);
@@ -82,7 +84,7 @@ shell_completion(const char *text, int start, int end)
     gboolean want_files = FALSE;
 
     g_clear_pointer(&shell_matches, g_ptr_array_unref);
-    shell_matches = vsh_complete_line(line, list_domain_names, shell_ctl, &want_files);
+    shell_matches = vsh_complete_line(line, list_names, shell_ctl, &want_files);
     if (want_files && shell_matches->len == 0) {
         rl_attempted_completion_over = 0;
         return NULL;
@@ -229,7 +231,7 @@ cmd_complete(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_free(line);
         line = spaced;
     }
-    matches = vsh_complete_line(line, list_domain_names, ctl, &want_files);
+    matches = vsh_complete_line(line, list_names, ctl, &want_files);
     for (guint i = 0; i < matches->len; i++)
         vsh_print(ctl, "%s\n", (const char *)g_ptr_array_index(matches, i));
     return TRUE;

@@ -146,6 +146,80 @@ class DiskFormat(harness.VirtdTestCase):
         self.assertApiError(r, 409, 'exists')
         d.vsh('undefine', 'once')
 
+    def volume_disk(self, pool, vol, target='vda', fmt=None):
+        drv = "<driver name='qemu' type='%s'/>" % fmt if fmt else ''
+        return ("<disk type='volume' device='disk'>%s<source pool='%s' volume='%s'/>"
+                "<target dev='%s' bus='virtio'/></disk>" % (drv, pool, vol, target))
+
+    def test_volume_disk_and_undefine_with_storage(self):
+        d = self.d
+        d.vsh('vol-create-as', 'default', 'sv1.qcow2', '16M', '--format', 'qcow2')
+        d.vsh('vol-create-as', 'default', 'sv2.img', '8M')
+        vol1 = d.vsh('vol-path', 'sv1.qcow2', '--pool', 'default')[1].strip()
+        vol2 = d.vsh('vol-path', 'sv2.img', '--pool', 'default')[1].strip()
+        outside = self.image('outside', 'raw')
+        devices = (self.volume_disk('default', 'sv1.qcow2') +
+                   disk_xml(vol2, target='vdb') + disk_xml(outside, target='vdc') +
+                   "<disk type='file' device='cdrom'><source file='%s'/>"
+                   "<target dev='hdc' bus='ide'/><readonly/></disk>" % GRUB_ISO)
+        d.define('sv', domain_xml('sv', extra_devices=devices))
+        d.start_domain('sv')
+        # The volume's format came from the pool: the guest sees a 16 MiB disk.
+        con = d.console('sv')
+        try:
+            con.read_until('Escape character')
+            con.send('cat /sys/block/vda/size /sys/block/vdb/size\n')
+            con.read_until('32768\r\n16384')
+        finally:
+            con.close()
+        # In use: neither vol-delete nor undefine --remove-all-storage touch it.
+        rc, out, err = d.vsh('vol-delete', 'sv1.qcow2', '--pool', 'default', check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('sv', err)
+        rc, out, err = d.vsh('undefine', 'sv', '--remove-all-storage', check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('destroy', err)
+        self.assertEqual(d.domstate('sv'), 'running')
+        d.vsh('destroy', 'sv')
+        # A name that is not a disk of the domain: refused, nothing changes.
+        rc, out, err = d.vsh('undefine', 'sv', '--storage', 'vdz', check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Volume 'vdz' was not found", err)
+        self.assertEqual(d.domstate('sv'), 'shut off')
+        rc, out, err = d.vsh('undefine', 'sv', '--remove-all-storage', check=False)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Domain 'sv' has been undefined", out)
+        self.assertIn("Volume 'vda'(%s) removed." % vol1, out)
+        self.assertIn("Volume 'vdb'(%s) removed." % vol2, out)
+        self.assertIn("Volume 'vdc'(%s) kept: not managed by a storage pool" % outside, err)
+        self.assertFalse(os.path.exists(vol1))
+        self.assertFalse(os.path.exists(vol2))
+        self.assertTrue(os.path.exists(outside))
+        self.assertTrue(os.path.exists(GRUB_ISO))
+        self.assertNotIn('sv1.qcow2', d.vsh('vol-list', 'default')[1])
+
+    def test_undefine_named_storage(self):
+        d = self.d
+        d.vsh('vol-create-as', 'default', 'nv1.img', '8M')
+        d.vsh('vol-create-as', 'default', 'nv2.img', '8M')
+        p1 = d.vsh('vol-path', 'nv1.img', '--pool', 'default')[1].strip()
+        p2 = d.vsh('vol-path', 'nv2.img', '--pool', 'default')[1].strip()
+        d.define('nv', domain_xml('nv', extra_devices=disk_xml(p1) + disk_xml(p2, target='vdb')))
+        out = d.vsh('undefine', 'nv', '--storage', p2)[1]
+        self.assertIn("Volume 'vdb'(%s) removed." % p2, out)
+        self.assertNotIn('vda', out)
+        self.assertTrue(os.path.exists(p1))
+        self.assertFalse(os.path.exists(p2))
+
+    def test_volume_of_missing_pool_refused_at_start(self):
+        d = self.d
+        d.define('nopool', domain_xml('nopool', extra_devices=self.volume_disk('nosuch', 'x.img')))
+        rc, out, err = d.vsh('start', 'nopool', check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('nosuch', err)
+        self.assertIn('vda', err)
+        d.vsh('undefine', 'nopool')
+
     def test_display_and_screenshot(self):
         d = self.d
         xml = ("<domain type='qemu'><name>scr</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"

@@ -389,6 +389,17 @@ test_fast_boot(void)
     g_autoptr(TDef) disk = tdef_new("fast", "pc");
     g_assert_false(vd_qemu_fast_firmware_ok(disk));
 
+    /* An emulated NIC's iPXE ROM hangs qboot: SeaBIOS for e1000, qboot for virtio. */
+    g_autoptr(TDef) nic = tdef_new("fast", "pc");
+    nic->os.kernel = g_strdup("/boot/vmlinuz");
+    VdNetDef *net = vd_net_def_new(VD_NET_USER);
+    net->model = g_strdup("virtio");
+    g_ptr_array_add(nic->interfaces, net);
+    g_assert_true(vd_qemu_fast_firmware_ok(nic));
+    g_free(net->model);
+    net->model = g_strdup("e1000");
+    g_assert_false(vd_qemu_fast_firmware_ok(nic));
+
     /* Without overrides the kernel is the user's file. */
     g_autoptr(GPtrArray) a4 = build(plain, caps, NULL, NULL);
     g_assert_true(argv_has(a4, "-kernel", "/boot/vmlinuz"));

@@ -3,9 +3,15 @@
 #include "vsh/vsh-complete.h"
 
 static GPtrArray *
-fake_domains(gpointer user_data)
+fake_domains(VshCompleter kind, gpointer user_data)
 {
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+    if (kind == VSH_COMPLETE_POOL) {
+        g_ptr_array_add(names, g_strdup("default"));
+        g_ptr_array_add(names, g_strdup("data"));
+        return names;
+    }
 
     g_ptr_array_add(names, g_strdup("web1"));
     g_ptr_array_add(names, g_strdup("web2"));
@@ -54,6 +60,8 @@ test_domains(void)
     check("start w", (const char *const[]){"web1", "web2", NULL}, FALSE);
     check("start --console w", (const char *const[]){"web1", "web2", NULL}, FALSE);
     check("dominfo --domain d", (const char *const[]){"db", NULL}, FALSE);
+    check("pool-info d", (const char *const[]){"data", "default", NULL}, FALSE);
+    check("vol-list --pool de", (const char *const[]){"default", NULL}, FALSE);
     check("dominfo --domain=w", (const char *const[]){"--domain=web1", "--domain=web2", NULL},
           FALSE);
     /* After the blank: the positional's values, then the options. */

@@ -1,0 +1,143 @@
+/* Removing a domain's storage with the domain (see undefine-storage.h).
+ *
+ * Everything is decided before the definition goes: a typo in --storage
+ * or a running domain must change nothing. Deletion follows the undefine
+ * and goes through the storage layer's own checks, so a volume that came
+ * into use meanwhile is kept and reported, not pulled from under a guest.
+ */
+#include "daemon/undefine-storage.h"
+
+#include "daemon/domain-process.h"
+#include "daemon/storage.h"
+#include "util/vd-error.h"
+
+void
+vd_storage_removal_free(VdStorageRemoval *r)
+{
+    if (!r)
+        return;
+    g_free(r->target);
+    g_free(r->path);
+    g_free(r->reason);
+    g_free(r);
+}
+
+/* The file a disk uses: its source file, or its pool volume's. */
+static char *
+disk_path(VdDaemon *d, const VdDiskDef *disk)
+{
+    if (disk->type == VD_DISK_TYPE_VOLUME && disk->source_pool && disk->source_volume) {
+        g_autofree char *path = NULL;
+        if (vd_storage_resolve_volume(d, disk->source_pool, disk->source_volume, &path, NULL,
+                                      NULL))
+            return g_steal_pointer(&path);
+        return NULL;
+    }
+    return g_strdup(disk->source_file);
+}
+
+/* Another domain whose definition (persistent, or live while running)
+ * uses @path; NULL if none. */
+static const char *
+other_user(VdDaemon *d, VdDomainObj *self, const char *path)
+{
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *o = g_ptr_array_index(all, i);
+        if (o == self)
+            continue;
+        const VdDomainDef *defs[] = {vd_domain_obj_def(o), o->live};
+        for (guint k = 0; k < G_N_ELEMENTS(defs); k++) {
+            if (!defs[k])
+                continue;
+            for (guint j = 0; j < defs[k]->disks->len; j++) {
+                g_autofree char *p = disk_path(d, g_ptr_array_index(defs[k]->disks, j));
+                if (p && g_str_equal(p, path)) {
+                    /* Names outlive the snapshot array: the registry keeps them. */
+                    return o->name;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static gboolean
+named_match(const VdDiskDef *disk, const char *path, const char *name)
+{
+    return g_strcmp0(disk->target_dev, name) == 0 || g_strcmp0(path, name) == 0;
+}
+
+GPtrArray *
+vd_storage_removal_plan(VdDaemon *d, VdDomainObj *dom, gboolean all, const char *const *named,
+                        GError **error)
+{
+    if (vd_state_is_active(dom->state)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: domain '%s' is running and uses its "
+                    "disks; destroy or shut it down first, then undefine it with its storage",
+                    dom->name);
+        return NULL;
+    }
+    const VdDomainDef *def = vd_domain_obj_def(dom);
+    g_autoptr(GPtrArray) plan = g_ptr_array_new_with_free_func((GDestroyNotify)vd_storage_removal_free);
+    for (const char *const *n = named; n && *n; n++) {
+        gboolean found = FALSE;
+        for (guint i = 0; i < def->disks->len && !found; i++) {
+            const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+            g_autofree char *path = disk_path(d, disk);
+            found = named_match(disk, path, *n);
+        }
+        if (!found) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "Volume '%s' was not found in domain's definition: name a disk by its "
+                        "target (vda) or source path (vsh domblklist %s)",
+                        *n, dom->name);
+            return NULL;
+        }
+    }
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+        g_autofree char *path = disk_path(d, disk);
+        gboolean wanted = all;
+        for (const char *const *n = named; n && *n && !wanted; n++)
+            wanted = named_match(disk, path, *n);
+        if (!wanted || (!path && disk->type != VD_DISK_TYPE_VOLUME))
+            continue;
+        VdStorageRemoval *r = g_new0(VdStorageRemoval, 1);
+        r->target = g_strdup(disk->target_dev ? disk->target_dev : "-");
+        r->path = g_strdup(path ? path : "-");
+        g_autofree char *pool = NULL;
+        g_autofree char *vol = NULL;
+        const char *user = path ? other_user(d, dom, path) : NULL;
+        if (!path)
+            r->reason = g_strdup_printf("volume '%s/%s' not found (pool inactive or volume gone)",
+                                        disk->source_pool, disk->source_volume);
+        else if (!vd_storage_find_volume_by_path(d, path, &pool, &vol))
+            r->reason = g_strdup("not managed by a storage pool; remove it manually");
+        else if (user)
+            r->reason = g_strdup_printf("also used by domain '%s'", user);
+        else if (all && !named && disk->device == VD_DISK_DEVICE_CDROM)
+            r->reason = g_strdup("install media (read-only cdrom) is kept; name it with "
+                                 "--storage to remove it");
+        g_ptr_array_add(plan, r);
+    }
+    return g_steal_pointer(&plan);
+}
+
+void
+vd_storage_removal_run(VdDaemon *d, GPtrArray *plan)
+{
+    for (guint i = 0; i < plan->len; i++) {
+        VdStorageRemoval *r = g_ptr_array_index(plan, i);
+        g_autofree char *pool = NULL;
+        g_autofree char *vol = NULL;
+        g_autoptr(GError) error = NULL;
+        if (r->reason)
+            continue;
+        if (!vd_storage_find_volume_by_path(d, r->path, &pool, &vol) ||
+            !vd_storage_delete_volume(d, pool, vol, &error))
+            r->reason = g_strdup_printf("failed to remove: %s",
+                                        error ? error->message : "no longer a pool volume");
+    }
+}
