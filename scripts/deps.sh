@@ -10,7 +10,8 @@ linux-image-amd64 busybox-static cpio
 socat curl python3
 libarchive-dev
 mmdebstrap mtools dosfstools fdisk e2fsprogs grub-pc-bin grub-common
-debian-installer-12-netboot-amd64 grub-rescue-pc"
+debian-installer-12-netboot-amd64 grub-rescue-pc
+xorriso"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -299,7 +299,7 @@ vsh_cmd_parse_def(const VshCmdDef *def, const char *const *args, GError **error)
                 return NULL;
             }
             opt = &def->opts[idx];
-            if (seen[idx] && opt->type != VSH_OT_ARGV) {
+            if (seen[idx] && opt->type != VSH_OT_ARGV && !(opt->flags & VSH_OPT_MULTI)) {
                 g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "option --%s already seen",
                             name);
                 return NULL;

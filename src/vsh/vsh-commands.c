@@ -20,6 +20,7 @@ static const VshCmdDef *const command_arrays[] = {
     vsh_console_commands,          vsh_host_commands,        vsh_shell_commands,
     vsh_display_commands,
     vsh_pool_commands,             vsh_volume_commands,
+    vsh_install_commands,
     vsh_image_commands,
 };
 

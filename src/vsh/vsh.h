@@ -26,6 +26,8 @@ typedef enum {
 typedef enum {
     VSH_OPT_REQUIRED = 1 << 0,   /* the command fails without it */
     VSH_OPT_POSITIONAL = 1 << 1, /* may be given without --name, in table order */
+    VSH_OPT_MULTI = 1 << 2,      /* may be given more than once (virt-install's --disk);
+                                  * read all values with vsh_cmd_get_argv */
 } VshOptFlags;
 
 /* What the completer offers for an option's value. */
@@ -114,6 +116,7 @@ extern const VshCmdDef vsh_shell_commands[];
 extern const VshCmdDef vsh_display_commands[];
 extern const VshCmdDef vsh_pool_commands[];
 extern const VshCmdDef vsh_volume_commands[];
+extern const VshCmdDef vsh_install_commands[];
 extern const VshCmdDef vsh_image_commands[];
 
 /* ---- parsed commands (vsh-args.c) ---- */

@@ -1,0 +1,187 @@
+/* The two domain XMLs of an install, as virt-install writes them: the
+ * final one (what `vsh dumpxml` shows afterwards) and the install phase,
+ * which differs only in <os> (cdrom first, or the installer's kernel),
+ * the install media and on_reboot=destroy.
+ *
+ * vsh does not link conf/ (it talks only to the API), so the XML is
+ * written here; every value goes through g_markup_printf_escaped, which
+ * escapes quotes too, so a path or name cannot break out of its attribute. */
+#include <string.h>
+
+#include "vsh-install.h"
+
+void
+vsh_install_plan_clear(VshInstallPlan *plan)
+{
+    g_clear_pointer(&plan->name, g_free);
+    g_clear_pointer(&plan->uuid, g_free);
+    vsh_install_cpu_clear(&plan->cpu);
+    g_clear_pointer(&plan->disks, g_ptr_array_unref);
+    vsh_install_network_clear(&plan->net);
+    vsh_install_graphics_clear(&plan->graphics);
+    vsh_install_boot_clear(&plan->boot);
+    g_clear_pointer(&plan->cdrom, g_free);
+    g_clear_pointer(&plan->install_kernel, g_free);
+    g_clear_pointer(&plan->install_initrd, g_free);
+    g_clear_pointer(&plan->install_cmdline, g_free);
+}
+
+static void G_GNUC_PRINTF(3, 4) add(GString *s, int indent, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *line = NULL;
+
+    va_start(ap, fmt);
+    line = g_markup_vprintf_escaped(fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < indent; i++)
+        g_string_append(s, "  ");
+    g_string_append(s, line);
+    g_string_append_c(s, '\n');
+}
+
+typedef enum {
+    PHASE_FINAL,
+    PHASE_INSTALL,
+} Phase;
+
+static void
+write_os(GString *s, const VshInstallPlan *p, Phase phase)
+{
+    const VshInstallBoot *boot = &p->boot;
+    gboolean install = phase == PHASE_INSTALL;
+
+    add(s, 1, "<os>");
+    add(s, 2, "<type arch='x86_64' machine='pc'>hvm</type>");
+    if (install && p->method == VSH_INSTALL_LOCATION) {
+        add(s, 2, "<kernel>%s</kernel>", p->install_kernel);
+        add(s, 2, "<initrd>%s</initrd>", p->install_initrd);
+        if (p->install_cmdline)
+            add(s, 2, "<cmdline>%s</cmdline>", p->install_cmdline);
+    } else if (boot->kernel) {
+        add(s, 2, "<kernel>%s</kernel>", boot->kernel);
+        if (boot->initrd)
+            add(s, 2, "<initrd>%s</initrd>", boot->initrd);
+        if (boot->kernel_args)
+            add(s, 2, "<cmdline>%s</cmdline>", boot->kernel_args);
+    }
+    if (install && p->method == VSH_INSTALL_CDROM) {
+        add(s, 2, "<boot dev='cdrom'/>");
+        add(s, 2, "<boot dev='hd'/>");
+    } else if (boot->devs && boot->devs->len) {
+        for (guint i = 0; i < boot->devs->len; i++)
+            add(s, 2, "<boot dev='%s'/>", (const char *)g_ptr_array_index(boot->devs, i));
+    } else if (!boot->kernel && !(install && p->method == VSH_INSTALL_LOCATION)) {
+        add(s, 2, "<boot dev='hd'/>");
+    }
+    add(s, 1, "</os>");
+}
+
+static void
+write_disk(GString *s, const VshInstallDisk *d, const VshInstallPlan *p, Phase phase)
+{
+    /* The install ISO is ejected after the install (virt-install keeps the
+     * empty drive, so media can be inserted later). */
+    gboolean media = !(d->cdrom && p->cdrom && g_strcmp0(d->path, p->cdrom) == 0 &&
+                       phase == PHASE_FINAL);
+    const char *bus = d->bus ? d->bus : d->cdrom ? "ide" : "virtio";
+
+    add(s, 2, "<disk type='file' device='%s'>", d->cdrom ? "cdrom" : "disk");
+    if (d->format)
+        add(s, 3, "<driver name='qemu' type='%s'/>", d->format);
+    else if (!d->cdrom)
+        add(s, 3, "<driver name='qemu'/>");
+    else
+        add(s, 3, "<driver name='qemu' type='raw'/>");
+    if (media && d->path)
+        add(s, 3, "<source file='%s'/>", d->path);
+    add(s, 3, "<target dev='%s' bus='%s'/>", d->target, bus);
+    if (d->cdrom || d->readonly)
+        add(s, 3, "<readonly/>");
+    add(s, 2, "</disk>");
+}
+
+static char *
+write_xml(const VshInstallPlan *p, Phase phase)
+{
+    GString *s = g_string_new(NULL);
+    gboolean install = phase == PHASE_INSTALL;
+
+    add(s, 0, "<domain type='%s'>", p->virt_type);
+    add(s, 1, "<name>%s</name>", p->name);
+    add(s, 1, "<uuid>%s</uuid>", p->uuid);
+    add(s, 1, "<memory unit='MiB'>%" G_GUINT64_FORMAT "</memory>", p->max_memory_mib);
+    add(s, 1, "<currentMemory unit='MiB'>%" G_GUINT64_FORMAT "</currentMemory>",
+        p->memory_mib);
+    if (p->max_vcpus != p->vcpus)
+        add(s, 1, "<vcpu placement='static' current='%u'>%u</vcpu>", p->vcpus, p->max_vcpus);
+    else
+        add(s, 1, "<vcpu placement='static'>%u</vcpu>", p->vcpus);
+    write_os(s, p, phase);
+    add(s, 1, "<features>");
+    add(s, 2, "<acpi/>");
+    add(s, 2, "<apic/>");
+    add(s, 1, "</features>");
+    if (p->cpu.mode && g_str_equal(p->cpu.mode, "custom"))
+        add(s, 1, "<cpu mode='custom' match='exact'><model fallback='allow'>%s</model></cpu>",
+            p->cpu.model);
+    else if (p->cpu.mode)
+        add(s, 1, "<cpu mode='%s'/>", p->cpu.mode);
+    add(s, 1, "<clock offset='utc'/>");
+    add(s, 1, "<on_poweroff>destroy</on_poweroff>");
+    /* The installer's final reboot must end the install phase, so that
+     * the next start boots the final XML from disk. */
+    add(s, 1, "<on_reboot>%s</on_reboot>", install ? "destroy" : "restart");
+    add(s, 1, "<on_crash>destroy</on_crash>");
+    add(s, 1, "<devices>");
+    for (guint i = 0; p->disks && i < p->disks->len; i++)
+        write_disk(s, g_ptr_array_index(p->disks, i), p, phase);
+    if (!p->net.none) {
+        add(s, 2, "<interface type='user'>");
+        if (p->net.mac)
+            add(s, 3, "<mac address='%s'/>", p->net.mac);
+        add(s, 3, "<model type='%s'/>", p->net.model ? p->net.model : "virtio");
+        add(s, 2, "</interface>");
+    }
+    add(s, 2, "<serial type='pty'>");
+    add(s, 3, "<target port='0'/>");
+    add(s, 2, "</serial>");
+    add(s, 2, "<console type='pty'>");
+    add(s, 3, "<target type='serial' port='0'/>");
+    add(s, 2, "</console>");
+    if (p->graphics.vnc) {
+        const char *listen = p->graphics.listen ? p->graphics.listen : "127.0.0.1";
+
+        if (p->graphics.port >= 0 && p->graphics.password)
+            add(s, 2, "<graphics type='vnc' port='%d' autoport='no' listen='%s' passwd='%s'/>",
+                p->graphics.port, listen, p->graphics.password);
+        else if (p->graphics.port >= 0)
+            add(s, 2, "<graphics type='vnc' port='%d' autoport='no' listen='%s'/>",
+                p->graphics.port, listen);
+        else if (p->graphics.password)
+            add(s, 2, "<graphics type='vnc' port='-1' autoport='yes' listen='%s' passwd='%s'/>",
+                listen, p->graphics.password);
+        else
+            add(s, 2, "<graphics type='vnc' port='-1' autoport='yes' listen='%s'/>", listen);
+        add(s, 2, "<video>");
+        add(s, 3, "<model type='vga'/>");
+        add(s, 2, "</video>");
+    }
+    add(s, 1, "</devices>");
+    add(s, 0, "</domain>");
+    return g_string_free(s, FALSE);
+}
+
+char *
+vsh_install_xml_final(const VshInstallPlan *plan)
+{
+    return write_xml(plan, PHASE_FINAL);
+}
+
+char *
+vsh_install_xml_install(const VshInstallPlan *plan)
+{
+    if (plan->method == VSH_INSTALL_IMPORT)
+        return NULL;
+    return write_xml(plan, PHASE_INSTALL);
+}

@@ -1,0 +1,205 @@
+/* vsh install: virt-install's job, split in pure parts that the unit tests
+ * reach directly (tests/vsh/test-vsh-install.c) and the command that talks
+ * to the daemon:
+ *
+ *   vsh-install-opts.c  the sub-option parsers (--disk, --memory, --vcpus,
+ *                       --graphics, --boot, --cpu, --network, --osinfo)
+ *   vsh-install-tree.c  finding the kernel and initrd of an install tree
+ *                       (directory or ISO), staging them, --initrd-inject
+ *   vsh-install-xml.c   the two domain XMLs: install phase and final
+ *   vsh-install.c       the command: validate, allocate, define, start,
+ *                       console, wait, reboot into the installed system
+ */
+#pragma once
+
+#include <glib.h>
+
+/* ---- --disk ---- */
+
+typedef struct {
+    gboolean none;       /* --disk none: accepted, adds nothing */
+    char *path;          /* path= or the bare "--disk /path" */
+    char *pool;          /* pool= */
+    char *vol;           /* vol=NAME (with pool=) or vol=POOL/NAME */
+    gboolean has_size;   /* size= given */
+    guint64 size_bytes;  /* size= is GiB as virt-install; may be fractional */
+    char *format;        /* format=; NULL: qcow2 for new images, else probed */
+    char *bus;           /* bus=virtio|sata|scsi|ide; NULL: default */
+    gboolean cdrom;      /* device=cdrom */
+    char *backing_store; /* backing_store=PATH, for a new qcow2 */
+    gboolean readonly;   /* readonly=on */
+
+    /* Filled while planning (vsh-install.c). */
+    char *target;         /* vda, sda, hdc, ... */
+    gboolean create;      /* this run makes the image */
+    gboolean create_file; /* ... as a plain file (qemu-img), not a pool volume */
+    char *create_name;    /* the volume's name in @pool when !create_file */
+} VshInstallDisk;
+
+void vsh_install_disk_free(VshInstallDisk *disk);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VshInstallDisk, vsh_install_disk_free)
+
+/* Parses one --disk value: "none", "/path", "size=N", or comma-separated
+ * keys (path, size, format, bus, device, pool, vol, backing_store,
+ * readonly). An unknown key or value fails naming it. */
+VshInstallDisk *vsh_install_parse_disk(const char *spec, GError **error);
+
+/* ---- --memory, --vcpus, --cpu ---- */
+
+/* "MiB[,maxmemory=MiB]" (also "memory=MiB"; --ram's value). */
+gboolean vsh_install_parse_memory(const char *spec, guint64 *mib, guint64 *max_mib,
+                                  GError **error);
+/* "N[,maxvcpus=M]" (also "vcpus=N"); @max gets N when maxvcpus is absent. */
+gboolean vsh_install_parse_vcpus(const char *spec, guint *vcpus, guint *max, GError **error);
+
+typedef struct {
+    char *mode;  /* "host-passthrough", "host-model" or "custom" */
+    char *model; /* for "custom": QEMU's/libvirt's model name */
+} VshInstallCpu;
+
+gboolean vsh_install_parse_cpu(const char *spec, VshInstallCpu *cpu, GError **error);
+void vsh_install_cpu_clear(VshInstallCpu *cpu);
+
+/* ---- --graphics, --network ---- */
+
+typedef struct {
+    gboolean vnc;   /* FALSE: none */
+    char *listen;   /* NULL: 127.0.0.1 (never all interfaces by default) */
+    int port;       /* -1: autoport */
+    char *password; /* NULL: none */
+} VshInstallGraphics;
+
+gboolean vsh_install_parse_graphics(const char *spec, VshInstallGraphics *g, GError **error);
+void vsh_install_graphics_clear(VshInstallGraphics *g);
+
+typedef struct {
+    gboolean none; /* --network none */
+    char *model;   /* NULL: virtio */
+    char *mac;     /* NULL: generated */
+} VshInstallNetwork;
+
+gboolean vsh_install_parse_network(const char *spec, VshInstallNetwork *net, GError **error);
+void vsh_install_network_clear(VshInstallNetwork *net);
+
+/* ---- --boot ---- */
+
+typedef struct {
+    GPtrArray *devs;   /* "hd", "cdrom", "network" (libvirt's boot dev names), in order */
+    char *kernel;      /* kernel= : direct kernel boot, every boot */
+    char *initrd;      /* initrd= */
+    char *kernel_args; /* kernel_args= */
+} VshInstallBoot;
+
+gboolean vsh_install_parse_boot(const char *spec, VshInstallBoot *boot, GError **error);
+void vsh_install_boot_clear(VshInstallBoot *boot);
+
+/* ---- --os-variant / --osinfo ---- */
+
+typedef struct {
+    const char *name;
+    guint min_memory_mib; /* used when --memory is absent, as virt-install's recommended */
+    guint min_vcpus;
+    gboolean virtio;      /* virtio disk and network (every Linux here) */
+} VshOsInfo;
+
+/* The variant for --osinfo @spec ("debian12", "name=debian12",
+ * "detect=on,require=off", ...). Never fails: an unknown or undetectable
+ * value gives the "generic" entry and a warning in @warning. */
+const VshOsInfo *vsh_install_osinfo_lookup(const char *spec, char **warning);
+
+/* ---- install trees (vsh-install-tree.c) ---- */
+
+/* Finds a kernel and initrd under directory @dir in the layouts of the
+ * known install trees (Debian netboot and ISO, Ubuntu, Fedora/RHEL family).
+ * The error lists every place looked at. */
+gboolean vsh_install_tree_find_dir(const char *dir, char **kernel, char **initrd, GError **error);
+
+/* The same inside ISO image @iso (read with libarchive); the two files are
+ * copied into directory @stage_dir as "vmlinuz" and "initrd". */
+gboolean vsh_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kernel,
+                                      char **initrd, GError **error);
+
+/* The layouts searched, as "KERNEL INITRD" relative paths, NULL-terminated
+ * (for the error message and the docs). */
+extern const char *const vsh_install_tree_layouts[][2];
+
+/* Appends a newc cpio archive holding each of @files (at "/" + basename)
+ * to the initrd @initrd, in place. Linux unpacks concatenated initramfs
+ * archives, so the installer finds the files in its root (--initrd-inject). */
+gboolean vsh_install_initrd_inject(const char *initrd, const char *const *files, GError **error);
+
+/* ---- the XMLs (vsh-install-xml.c) ---- */
+
+typedef enum {
+    VSH_INSTALL_IMPORT,   /* --import, or --boot alone: the final XML is all */
+    VSH_INSTALL_CDROM,    /* --cdrom: the install phase boots the ISO first */
+    VSH_INSTALL_LOCATION, /* --location: the install phase boots kernel+initrd */
+} VshInstallMethod;
+
+typedef struct {
+    char *name;
+    char *uuid;
+    const char *virt_type; /* "kvm" or "qemu" */
+    guint64 memory_mib, max_memory_mib;
+    guint vcpus, max_vcpus;
+    VshInstallCpu cpu;
+    GPtrArray *disks; /* of VshInstallDisk*, with targets and paths set */
+    VshInstallNetwork net;
+    VshInstallGraphics graphics;
+    VshInstallBoot boot;
+    VshInstallMethod method;
+    char *cdrom;          /* --cdrom ISO (is also disks' cdrom) */
+    char *install_kernel; /* --location's staged kernel */
+    char *install_initrd;
+    char *install_cmdline; /* --extra-args */
+} VshInstallPlan;
+
+void vsh_install_plan_clear(VshInstallPlan *plan);
+
+/* The XML of the installed system: boots from disk (--boot's order), the
+ * install media ejected. */
+char *vsh_install_xml_final(const VshInstallPlan *plan);
+/* The XML of the install phase (same name, UUID and devices): boots the
+ * cdrom first or the install kernel, and ends on the guest's reboot so the
+ * next start is the final XML. NULL for VSH_INSTALL_IMPORT. */
+char *vsh_install_xml_install(const VshInstallPlan *plan);
+
+/* ---- one run of the command (vsh-install.c plans, vsh-install-run.c acts) ---- */
+
+typedef enum {
+    VSH_AUTOCONSOLE_NONE,      /* --noautoconsole, --autoconsole none */
+    VSH_AUTOCONSOLE_TEXT,      /* the serial console (default with --graphics none) */
+    VSH_AUTOCONSOLE_GRAPHICAL, /* default with VNC: virt-install runs virt-viewer; we print
+                                * where the display is and wait */
+} VshAutoconsole;
+
+typedef struct _VshCtl VshCtl;
+
+typedef struct {
+    VshCtl *ctl;
+    VshInstallPlan plan;
+    const VshOsInfo *os;
+    gboolean dry_run;
+    gboolean print_xml;
+    char *location;        /* --location as given */
+    char *location_layout; /* for an ISO: the kernel's path inside it */
+    gboolean location_iso;
+    GStrv inject;          /* --initrd-inject files */
+    VshAutoconsole autoconsole;
+    gboolean has_wait;
+    gint64 wait_min; /* -1: forever */
+    gboolean noreboot;
+    gboolean autostart;
+    char *stage_dir; /* private copy of the installer's kernel and initrd */
+
+    /* What this run created, undone when a later step fails. */
+    gboolean created_pool_default;
+    gboolean defined;
+} VshInstall;
+
+/* Runs a fully validated plan: stages the installer, allocates the disks,
+ * defines, starts, attaches or waits, restarts into the installed system.
+ * Undoes what it created when a step fails before the guest runs. */
+gboolean vsh_install_run(VshInstall *inst, GError **error);
+/* Removes the staged kernel/initrd directory, if any. */
+void vsh_install_unstage(VshInstall *inst);
