@@ -179,7 +179,12 @@ step "Configuring the guest"
 ROOT_UUID=$(cat /proc/sys/kernel/random/uuid)
 KVER=$(ls "$ROOT/boot" | sed -n 's/^vmlinuz-//p' | sort -V | tail -n 1)
 [ -n "$KVER" ] || die "no kernel in $ROOT/boot: did linux-image-amd64 install?"
-CMDLINE="root=UUID=$ROOT_UUID ro console=tty0 console=ttyS0,115200n8"
+# GRUB's line sets the serial speed GRUB itself uses, for real serial
+# lines. The line for direct kernel boot (always a VM, whose emulated UART
+# has no speed) has no comma, so it fits in a --boot kernel_args= value,
+# whose parsers split at commas.
+GRUB_CMDLINE="root=UUID=$ROOT_UUID ro console=tty0 console=ttyS0,115200n8"
+CMDLINE="root=UUID=$ROOT_UUID ro console=tty0 console=ttyS0"
 
 echo "$HOST_NAME" >"$ROOT/etc/hostname"
 cat >"$ROOT/etc/hosts" <<EOF
@@ -296,7 +301,7 @@ set default=0
 
 menuentry 'Debian GNU/Linux 12' {
 	search --no-floppy --fs-uuid --set=root $ROOT_UUID
-	linux /vmlinuz $CMDLINE
+	linux /vmlinuz $GRUB_CMDLINE
 	initrd /initrd.img
 }
 EOF

@@ -524,7 +524,7 @@ print_result(VshCtl *ctl, const ImagePlan *plan, Build *b)
     g_autofree char *disk = g_strdup_printf("path=%s,format=%s", plan->output, plan->format);
     g_autofree char *q_disk = shell_word(disk);
     g_autofree char *boot =
-        g_strdup_printf("kernel=%s,initrd=%s,kernel_args=\"%s\"", info(b, "kernel"),
+        g_strdup_printf("kernel=%s,initrd=%s,kernel_args=%s", info(b, "kernel"),
                         info(b, "initrd"), info(b, "cmdline"));
     g_autofree char *q_boot = shell_word(boot);
     const char *password = info(b, "root_password");

@@ -13,6 +13,7 @@ Set VIRTD_TEST_IMAGE_CACHE=DIR to reuse the installed packages between runs.
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -21,7 +22,7 @@ import tempfile
 import time
 
 import harness
-from harness import Daemon, xml_escape
+from harness import Daemon
 
 PASSWORD = 'virtd-test-pw'
 HOSTNAME = 'imgtest'
@@ -31,40 +32,27 @@ LOGIN_TIMEOUT = 600 * harness.TIMEOUT_SCALE
 BUILD_TIMEOUT = 1200 * harness.TIMEOUT_SCALE
 EXTRA_PACKAGE = 'less'
 
-# TODO: once `vsh install --import --disk PATH` is in main, define the
-# domains with it (as docs/images.md shows) instead of this XML.
-DOMAIN_XML = """<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-{boot}
-  </os>
-  <features><acpi/><apic/></features>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file={path}/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <interface type='user'><model type='virtio'/></interface>
-    <serial type='pty'><target port='0'/></serial>
-    <console type='pty'><target type='serial' port='0'/></console>
-    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-  </devices>
-</domain>
-"""
+# vsh install does not add a guest agent channel (yet): the direct kernel
+# boot's domain gets one by hand, from its --print-xml.
+AGENT_CHANNEL = ("<channel type='unix'><target type='virtio' "
+                 "name='org.qemu.guest_agent.0'/></channel>")
 
 
-def domain_xml(name, image, kernel=None):
-    if kernel:
-        boot = ('    <kernel>%s</kernel>\n    <initrd>%s</initrd>\n    <cmdline>%s</cmdline>' %
-                (xml_escape(kernel[0]), xml_escape(kernel[1]), xml_escape(kernel[2])))
-    else:
-        boot = "    <boot dev='hd'/>"
-    return DOMAIN_XML.format(name=xml_escape(name), boot=boot,
-                             path="'%s'" % xml_escape(image))
+def printed_install(build_output, boot_kernel):
+    """argv (after 'vsh') of the `vsh install` line the build printed: the
+    disk boot one, or the direct kernel boot one."""
+    lines = [l.strip() for l in build_output.splitlines()
+             if l.strip().startswith('vsh install ')]
+    line = [l for l in lines if ('--boot ' in l) == boot_kernel]
+    if len(line) != 1:
+        raise AssertionError('no single printed install line in:\n%s' % build_output)
+    return shlex.split(line[0])[1:]
+
+
+def renamed(argv, name):
+    argv = list(argv)
+    argv[argv.index('--name') + 1] = name
+    return argv
 
 
 def vsh_env(tmpdir):
@@ -134,10 +122,11 @@ class Image(harness.VirtdTestCase):
                               universal_newlines=True, check=True).stdout
         self.assertIn('file format: qcow2', info)
 
-    def boot_and_check(self, d, name, xml, label):
-        d.define(name, xml)
+    def boot_and_check(self, d, name, start, label, agent):
+        """start() defines and starts domain NAME; then the console is read
+        until the login prompt and the guest is checked from inside."""
         t0 = time.monotonic()
-        d.start_domain(name, wait_boot=False)
+        start()
         d.wait_console(name, 'login:', timeout=LOGIN_TIMEOUT)
         self.timings['login_' + label] = time.monotonic() - t0
         with d.console(name) as c:
@@ -161,12 +150,12 @@ class Image(harness.VirtdTestCase):
             text = c.buf[start:].decode('utf-8', 'replace')
             m = re.search(r'RES (\S+) (\S+) (\S+) (\d+) (\d+) (\S+) (\S+) END', text)
             self.assertIsNotNone(m, 'no result line in:\n%s' % text)
-            machine_id, hostname, agent, addrs, root_size, extra, running = m.groups()
+            machine_id, hostname, agent_state, addrs, root_size, extra, running = m.groups()
             self.assertRegex(machine_id, r'^[0-9a-f]{32}$')
             with open('/etc/machine-id') as f:
                 self.assertNotEqual(machine_id, f.read().strip(), 'the host\'s machine id')
             self.assertEqual(hostname, HOSTNAME)
-            self.assertEqual(agent, 'active')
+            self.assertEqual(agent_state, agent)
             self.assertEqual(addrs, '1', 'no DHCP address 10.0.2.15')
             # Grown from 2G to about 3G on the first boot.
             self.assertGreater(int(root_size), 2800 * 1024 * 1024, 'root not grown')
@@ -176,20 +165,29 @@ class Image(harness.VirtdTestCase):
         return machine_id
 
     def test_2_boot_both_ways(self):
-        with open(self.image + '.cmdline') as f:
-            cmdline = f.read().strip()
-        kernel = (self.image + '.vmlinuz', self.image + '.initrd', cmdline)
+        """Both `vsh install` lines the build printed work: from the disk
+        (SeaBIOS, GRUB), then from the kernel written next to it."""
+        disk_argv = printed_install(self.build_output, boot_kernel=False)
+        kernel_argv = renamed(printed_install(self.build_output, boot_kernel=True), 'd12k')
         with Daemon() as d:
-            first = self.boot_and_check(d, 'img-disk', domain_xml('img-disk', self.image),
-                                        'grub')
-            d.vsh('shutdown', 'img-disk')
-            d.wait_state('img-disk', 'shut off', timeout=180 * harness.TIMEOUT_SCALE)
+            def start_disk():
+                d.vsh(*(disk_argv + ['--noautoconsole']), timeout=120)
+
+            def start_kernel():
+                xml = d.vsh(*(kernel_argv + ['--print-xml']))[1]
+                self.assertIn('<kernel>%s.vmlinuz</kernel>' % self.image, xml)
+                xml = xml.replace('</devices>', AGENT_CHANNEL + '\n</devices>')
+                d.define('d12k', xml)
+                d.vsh('start', 'd12k')
+
+            first = self.boot_and_check(d, 'd12', start_disk, 'grub', agent='inactive')
+            d.vsh('shutdown', 'd12')
+            d.wait_state('d12', 'shut off', timeout=180 * harness.TIMEOUT_SCALE)
             # The machine id made on the first boot was committed to the disk.
-            second = self.boot_and_check(d, 'img-kernel',
-                                         domain_xml('img-kernel', self.image, kernel),
-                                         'direct_kernel')
+            second = self.boot_and_check(d, 'd12k', start_kernel, 'direct_kernel',
+                                         agent='active')
             self.assertEqual(first, second)
-            d.vsh('destroy', 'img-kernel')
+            d.vsh('destroy', 'd12k')
 
     def test_3_pool_build(self):
         """--pool/--name: the image lands in the pool's directory and is
