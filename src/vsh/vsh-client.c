@@ -204,10 +204,9 @@ vsh_client_send(VshClient *client, const char *method, const char *path, const c
 }
 
 JsonNode *
-vsh_client_call(VshClient *client, const char *method, const char *path, JsonNode *body,
-                GError **error)
+vsh_client_send_for_json(VshClient *client, const char *method, const char *path,
+                         const char *content_type, GBytes *body, GError **error)
 {
-    g_autoptr(GBytes) request = NULL;
     g_autoptr(GBytes) answer = NULL;
     g_autoptr(JsonParser) parser = NULL;
     g_autoptr(GError) local = NULL;
@@ -215,12 +214,7 @@ vsh_client_call(VshClient *client, const char *method, const char *path, JsonNod
     const char *data;
     JsonNode *root;
 
-    if (body) {
-        char *text = json_to_string(body, FALSE);
-
-        request = g_bytes_new_take(text, strlen(text));
-    }
-    answer = vsh_client_send(client, method, path, "application/json", request, NULL, error);
+    answer = vsh_client_send(client, method, path, content_type, body, NULL, error);
     if (!answer)
         return NULL;
 
@@ -233,6 +227,20 @@ vsh_client_call(VshClient *client, const char *method, const char *path, JsonNod
         return NULL;
     }
     return json_node_copy(root);
+}
+
+JsonNode *
+vsh_client_call(VshClient *client, const char *method, const char *path, JsonNode *body,
+                GError **error)
+{
+    g_autoptr(GBytes) request = NULL;
+
+    if (body) {
+        char *text = json_to_string(body, FALSE);
+
+        request = g_bytes_new_take(text, strlen(text));
+    }
+    return vsh_client_send_for_json(client, method, path, "application/json", request, error);
 }
 
 /* virsh reports an unknown domain as "failed to get domain 'x'", naming

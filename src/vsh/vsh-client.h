@@ -40,6 +40,11 @@ GBytes *vsh_client_send(VshClient *client, const char *method, const char *path,
  * (for callers that stream: vol-upload, vol-download). */
 void vsh_client_set_api_error(SoupMessage *msg, GBytes *body, GError **error);
 
+/* Like vsh_client_send, for answers that are a JSON object (anything else
+ * is VD_ERROR_INTERNAL). */
+JsonNode *vsh_client_send_for_json(VshClient *client, const char *method, const char *path,
+                                   const char *content_type, GBytes *body, GError **error);
+
 /* Like vsh_client_send, for answers that are a JSON object. @body (may be
  * NULL) is sent as application/json. */
 JsonNode *vsh_client_call(VshClient *client, const char *method, const char *path, JsonNode *body,

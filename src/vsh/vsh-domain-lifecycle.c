@@ -70,27 +70,12 @@ static JsonNode *
 post_definition(VshCtl *ctl, const char *file, const char *query, GError **error)
 {
     g_autoptr(GBytes) xml = read_xml_file(file, error);
-    g_autoptr(GBytes) answer = NULL;
-    g_autoptr(JsonParser) parser = NULL;
     g_autofree char *path = g_strconcat("/v1/domains", query, NULL);
     VshClient *client;
-    const char *data;
-    gsize len = 0;
 
     if (!xml || !(client = vsh_ctl_client(ctl, error)))
         return NULL;
-    answer = vsh_client_send(client, "POST", path, "application/xml", xml, NULL, error);
-    if (!answer)
-        return NULL;
-    parser = json_parser_new();
-    data = g_bytes_get_data(answer, &len);
-    if (!json_parser_load_from_data(parser, data ? data : "", (gssize)len, NULL) ||
-        !json_parser_get_root(parser)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "unexpected answer from virtd to POST %s",
-                    path);
-        return NULL;
-    }
-    return json_node_copy(json_parser_get_root(parser));
+    return vsh_client_send_for_json(client, "POST", path, "application/xml", xml, error);
 }
 
 static gboolean

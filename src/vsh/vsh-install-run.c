@@ -86,25 +86,11 @@ api_xml(VshCtl *ctl, const char *path, const char *xml, GError **error)
 {
     VshClient *client = vsh_ctl_client(ctl, error);
     g_autoptr(GBytes) body = NULL;
-    g_autoptr(GBytes) answer = NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    const char *data;
-    gsize len = 0;
 
     if (!client)
         return NULL;
     body = g_bytes_new(xml, strlen(xml));
-    answer = vsh_client_send(client, "POST", path, "application/xml", body, NULL, error);
-    if (!answer)
-        return NULL;
-    data = g_bytes_get_data(answer, &len);
-    if (!json_parser_load_from_data(parser, data ? data : "", (gssize)len, NULL) ||
-        !json_parser_get_root(parser)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "unexpected answer from virtd to POST %s",
-                    path);
-        return NULL;
-    }
-    return json_node_copy(json_parser_get_root(parser));
+    return vsh_client_send_for_json(client, "POST", path, "application/xml", body, error);
 }
 
 static char *

@@ -73,23 +73,10 @@ static JsonNode *
 define_xml(VshCtl *ctl, GBytes *xml, GError **error)
 {
     VshClient *client = vsh_ctl_client(ctl, error);
-    g_autoptr(GBytes) answer = NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    gsize len = 0;
-    const char *data;
 
     if (!client)
         return NULL;
-    answer = vsh_client_send(client, "POST", "/v1/pools", "application/xml", xml, NULL, error);
-    if (!answer)
-        return NULL;
-    data = g_bytes_get_data(answer, &len);
-    if (!json_parser_load_from_data(parser, data ? data : "", (gssize)len, NULL) ||
-        !json_parser_get_root(parser)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "unexpected answer from virtd");
-        return NULL;
-    }
-    return json_node_copy(json_parser_get_root(parser));
+    return vsh_client_send_for_json(client, "POST", "/v1/pools", "application/xml", xml, error);
 }
 
 static gboolean

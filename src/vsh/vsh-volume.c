@@ -63,23 +63,10 @@ post_volume(VshCtl *ctl, const char *pool, const char *content_type, GBytes *bod
 {
     VshClient *client = vsh_ctl_client(ctl, error);
     g_autofree char *path = vsh_pool_path(pool, "/volumes");
-    g_autoptr(GBytes) answer = NULL;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    const char *data;
-    gsize len = 0;
 
     if (!client)
         return NULL;
-    answer = vsh_client_send(client, "POST", path, content_type, body, NULL, error);
-    if (!answer)
-        return NULL;
-    data = g_bytes_get_data(answer, &len);
-    if (!json_parser_load_from_data(parser, data ? data : "", (gssize)len, NULL) ||
-        !json_parser_get_root(parser)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "unexpected answer from virtd");
-        return NULL;
-    }
-    return json_node_copy(json_parser_get_root(parser));
+    return vsh_client_send_for_json(client, "POST", path, content_type, body, error);
 }
 
 static gboolean

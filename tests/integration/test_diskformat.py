@@ -167,9 +167,18 @@ class DiskFormat(harness.VirtdTestCase):
         # The volume's format came from the pool: the guest sees a 16 MiB disk.
         con = d.console('sv')
         try:
-            con.read_until('Escape character')
-            con.send('cat /sys/block/vda/size /sys/block/vdb/size\n')
-            con.read_until('32768\r\n16384')
+            con.read_until('guest# ')
+            # Typed too early, a line can be eaten by the shell's terminal
+            # query (ESC[6n): type again until the answer shows.
+            for attempt in range(5):
+                start = len(con.buf)
+                con.type_line('echo size-$(cat /sys/block/vda/size)-$(cat /sys/block/vdb/size)')
+                try:
+                    con.read_until('size-32768-16384', timeout=6, start=start)
+                    break
+                except TimeoutError:
+                    if attempt == 4:
+                        raise
         finally:
             con.close()
         # In use: neither vol-delete nor undefine --remove-all-storage touch it.
