@@ -22,6 +22,36 @@ item_free(gpointer data)
     g_free(it);
 }
 
+/* Splits @spec at the commas outside double quotes, dropping the quotes:
+ * virt-install's way to put a comma in a value, as in
+ * --boot 'kernel=/k,kernel_args="console=ttyS0,115200n8"'. An unclosed
+ * quote is an error. */
+static char **
+split_commas(const char *opt, const char *spec, GError **error)
+{
+    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) cur = g_string_new(NULL);
+    gboolean quoted = FALSE;
+
+    for (const char *c = spec; *c; c++) {
+        if (*c == '"')
+            quoted = !quoted;
+        else if (*c == ',' && !quoted) {
+            g_ptr_array_add(parts, g_strdup(cur->str));
+            g_string_truncate(cur, 0);
+        } else
+            g_string_append_c(cur, *c);
+    }
+    if (quoted) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "--%s: unbalanced double quote in '%s'", opt, spec);
+        return NULL;
+    }
+    g_ptr_array_add(parts, g_strdup(cur->str));
+    g_ptr_array_add(parts, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&parts), FALSE);
+}
+
 /* Splits @spec at commas; only the first item may lack "key=". */
 static GPtrArray *
 split_items(const char *opt, const char *spec, GError **error)
@@ -33,7 +63,9 @@ split_items(const char *opt, const char *spec, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "--%s: empty value", opt);
         return NULL;
     }
-    parts = g_strsplit(spec, ",", -1);
+    parts = split_commas(opt, spec, error);
+    if (!parts)
+        return NULL;
     for (guint i = 0; parts[i]; i++) {
         Item *it = g_new0(Item, 1);
         const char *eq = strchr(parts[i], '=');
@@ -556,7 +588,9 @@ vsh_install_parse_boot(const char *spec, VshInstallBoot *boot, GError **error)
         return FALSE;
     }
     /* Unlike other options, --boot's device order is several bare items. */
-    parts = g_strsplit(spec, ",", -1);
+    parts = split_commas("boot", spec, error);
+    if (!parts)
+        return FALSE;
     for (guint i = 0; parts[i]; i++) {
         const char *p = parts[i];
         const char *eq = strchr(p, '=');

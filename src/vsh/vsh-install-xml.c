@@ -149,6 +149,13 @@ write_xml(const VshInstallPlan *p, Phase phase)
     add(s, 2, "<console type='pty'>");
     add(s, 3, "<target type='serial' port='0'/>");
     add(s, 2, "</console>");
+    /* The QEMU guest agent's channel, as virt-install adds for Linux
+     * guests: shutdown, fs-freeze and address queries need it; a guest
+     * without the agent just leaves it unused. */
+    add(s, 2, "<channel type='unix'>");
+    add(s, 3, "<source mode='bind'/>");
+    add(s, 3, "<target type='virtio' name='org.qemu.guest_agent.0'/>");
+    add(s, 2, "</channel>");
     if (p->graphics.vnc) {
         const char *listen = p->graphics.listen ? p->graphics.listen : "127.0.0.1";
 

@@ -32,10 +32,6 @@ LOGIN_TIMEOUT = 600 * harness.TIMEOUT_SCALE
 BUILD_TIMEOUT = 1200 * harness.TIMEOUT_SCALE
 EXTRA_PACKAGE = 'less'
 
-# vsh install does not add a guest agent channel (yet): the direct kernel
-# boot's domain gets one by hand, from its --print-xml.
-AGENT_CHANNEL = ("<channel type='unix'><target type='virtio' "
-                 "name='org.qemu.guest_agent.0'/></channel>")
 
 
 def printed_install(build_output, boot_kernel):
@@ -176,11 +172,10 @@ class Image(harness.VirtdTestCase):
             def start_kernel():
                 xml = d.vsh(*(kernel_argv + ['--print-xml']))[1]
                 self.assertIn('<kernel>%s.vmlinuz</kernel>' % self.image, xml)
-                xml = xml.replace('</devices>', AGENT_CHANNEL + '\n</devices>')
-                d.define('d12k', xml)
-                d.vsh('start', 'd12k')
+                d.vsh(*(kernel_argv + ['--noautoconsole']), timeout=120)
 
-            first = self.boot_and_check(d, 'd12', start_disk, 'grub', agent='inactive')
+            # vsh install gives every guest the agent's channel.
+            first = self.boot_and_check(d, 'd12', start_disk, 'grub', agent='active')
             d.vsh('shutdown', 'd12')
             d.wait_state('d12', 'shut off', timeout=180 * harness.TIMEOUT_SCALE)
             # The machine id made on the first boot was committed to the disk.

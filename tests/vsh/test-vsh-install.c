@@ -166,6 +166,13 @@ test_graphics_network_cpu_boot(void)
     g_assert_cmpstr(boot.initrd, ==, "/i");
     g_assert_cmpstr(boot.kernel_args, ==, "console=ttyS0");
     g_assert_no_error(error);
+    /* A comma inside double quotes belongs to the value (virt-install's rule). */
+    g_assert_true(vsh_install_parse_boot(
+        "kernel=/k,kernel_args=\"root=UUID=x ro console=ttyS0,115200n8\"", &boot, &error));
+    g_assert_cmpstr(boot.kernel_args, ==, "root=UUID=x ro console=ttyS0,115200n8");
+    g_assert_false(vsh_install_parse_boot("kernel=/k,kernel_args=\"a,b", &boot, &error));
+    g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&error);
     g_assert_false(vsh_install_parse_boot("floppy", &boot, &error));
     g_clear_error(&error);
     g_assert_false(vsh_install_parse_boot("initrd=/i", &boot, &error));
