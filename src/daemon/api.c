@@ -209,6 +209,10 @@ handle_host(VdApiRequest *req)
     json_builder_set_member_name(b, "detail");
     json_builder_add_string_value(b, d->kvm->detail ? d->kvm->detail : "");
     json_builder_end_object(b);
+    /* Where the 'default' pool lives (or would be recreated). */
+    json_builder_set_member_name(b, "default_pool_target");
+    g_autofree char *images = g_build_filename(d->paths->state_dir, "images", NULL);
+    json_builder_add_string_value(b, images);
     json_builder_set_member_name(b, "qemu");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "binary");

@@ -103,22 +103,24 @@ pool_path(const char *pool, const char *suffix)
 
 /* ---- the 'default' pool, created when missing as virt-install does ---- */
 
-/* Where the pool goes: the system daemon's images directory, or beside the
- * socket of a `virtd --root DIR` instance. */
+/* Where the pool goes: where the daemon keeps its own default pool
+ * (GET /v1/host), so a recreated one is the one the daemon would make. */
 static char *
 default_pool_dir(VshCtl *ctl, GError **error)
 {
     VshClient *client = vsh_ctl_client(ctl, error);
-    const char *sock;
-    g_autofree char *dir = NULL;
+    g_autoptr(JsonNode) host = NULL;
+    const char *dir;
 
-    if (!client)
+    if (!client || !(host = vsh_client_call(client, "GET", "/v1/host", NULL, error)))
         return NULL;
-    sock = vsh_client_socket_path(client);
-    if (g_str_equal(sock, "/run/virtd/virtd.sock"))
-        return g_strdup("/var/lib/virtd/images");
-    dir = g_path_get_dirname(sock);
-    return g_build_filename(dir, "images", NULL);
+    dir = vsh_json_string(json_node_get_object(host), "default_pool_target", NULL);
+    if (!dir) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
+                    "virtd did not say where its default pool lives (GET /v1/host)");
+        return NULL;
+    }
+    return g_strdup(dir);
 }
 
 static gboolean

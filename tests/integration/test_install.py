@@ -151,6 +151,22 @@ class Install(harness.VirtdTestCase):
             self.assertNotIn(GRUB_ISO, xml)   # ejected in the definition
             self.assertNotIn("<boot dev='cdrom'/>", xml)
 
+    # 3b. No pool 'default' (an administrator removed it): made again where
+    # the daemon keeps it, as virt-install does.
+    def test_default_pool_recreated(self):
+        with Daemon() as d:
+            target = d.api_json('GET', '/v1/host')['default_pool_target']
+            self.assertTrue(target.startswith(d.root), target)
+            d.vsh('pool-destroy', 'default')
+            d.vsh('pool-undefine', 'default')
+            rc, out, err = d.vsh('install', '--name', 'np', '--memory', '128', '--cdrom',
+                                 GRUB_ISO, '--graphics', 'none', '--disk', 'size=1',
+                                 '--noautoconsole', '--virt-type', 'qemu')
+            self.assertIn("Created storage pool 'default' at %s" % target, out)
+            self.assertTrue(os.path.exists(os.path.join(target, 'np.qcow2')))
+            self.assertIn('np.qcow2', d.vsh('vol-list', 'default')[1])
+            d.vsh('destroy', 'np')
+
     # 4. --print-xml and --dry-run create nothing.
     def test_print_xml_and_dry_run_create_nothing(self):
         with Daemon() as d:
