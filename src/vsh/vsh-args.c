@@ -282,10 +282,16 @@ vsh_cmd_parse_def(const VshCmdDef *def, const char *const *args, GError **error)
         const VshOptDef *opt;
         int idx;
 
-        if (!data_only && arg[0] == '-' && arg[1] == '-' && g_ascii_isalnum(arg[2])) {
-            const char *eq = strchr(arg + 2, '=');
+        /* "-x": a one-letter option, for commands that have one (install's
+         * -x, virt-install's short --extra-args). */
+        gboolean short_opt = !data_only && arg[0] == '-' && g_ascii_isalpha(arg[1]) &&
+                             arg[2] == '\0' && vsh_opt_index(def, arg + 1) >= 0;
+        if (short_opt ||
+            (!data_only && arg[0] == '-' && arg[1] == '-' && g_ascii_isalnum(arg[2]))) {
+            const char *optname = short_opt ? arg + 1 : arg + 2;
+            const char *eq = short_opt ? NULL : strchr(optname, '=');
             g_autofree char *name =
-                eq ? g_strndup(arg + 2, (gsize)(eq - arg - 2)) : g_strdup(arg + 2);
+                eq ? g_strndup(optname, (gsize)(eq - optname)) : g_strdup(optname);
             const char *value;
 
             idx = vsh_opt_index(def, name);

@@ -165,6 +165,14 @@ plan_method(VshInstall *inst, const VshCmd *cmd, GError **error)
     const char *cdrom = vsh_cmd_get_string(cmd, "cdrom");
     const char *extra = vsh_cmd_get_string(cmd, "extra-args");
     gboolean import = vsh_cmd_has(cmd, "import");
+
+    if (extra && vsh_cmd_has(cmd, "x")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "-x is --extra-args: give the kernel arguments once");
+        return FALSE;
+    }
+    if (!extra)
+        extra = vsh_cmd_get_string(cmd, "x");
     gboolean boot_kernel = inst->plan.boot.kernel != NULL;
     gboolean boot_devs = inst->plan.boot.devs && inst->plan.boot.devs->len;
     int methods = (cdrom != NULL) + (inst->location != NULL) + import;
@@ -656,6 +664,7 @@ static const VshOptDef opts_install[] = {
      "boot order hd,cdrom,network and/or kernel=,initrd=,kernel_args="},
     {"extra-args", VSH_OT_STRING, 0, VSH_COMPLETE_NONE,
      "kernel command line of the installer (--location)"},
+    {"x", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "short for --extra-args (-x ARGS)"},
     {"initrd-inject", VSH_OT_STRING, VSH_OPT_MULTI, VSH_COMPLETE_FILE,
      "add this file to the root of the installer's initrd (repeatable)"},
     {"network", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "user (default) or none; model=,mac="},

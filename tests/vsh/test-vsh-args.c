@@ -196,7 +196,7 @@ static void
 test_parse_real_table(void)
 {
     static const struct {
-        const char *words[5];
+        const char *words[6];
         const char *message; /* NULL: parses */
     } cases[] = {
         {{"start", "web1", "--console", "--paused", NULL}, NULL},
@@ -209,6 +209,9 @@ test_parse_real_table(void)
         {{"frobnicate", NULL}, "unknown command: 'frobnicate'"},
         {{"help", NULL}, NULL},
         {{"complete", "--", "start", "--c", NULL}, NULL},
+        /* One-letter options exist only where a command declares them. */
+        {{"install", "--name", "a", "-x", "console=ttyS0", NULL}, NULL},
+        {{"list", "-x", NULL}, "unexpected data '-x'"},
     };
 
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
