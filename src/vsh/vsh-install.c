@@ -4,6 +4,7 @@
  * the name is free, the install media is readable and holds a kernel, the
  * pools and volumes exist, new files do not. Only then does
  * vsh-install-run.c allocate, define and start. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -419,6 +420,28 @@ plan_pool_disk(VshInstall *inst, VshInstallDisk *d, GError **error)
     return TRUE;
 }
 
+/* The running pool whose directory is @dir, if any (canonical paths). */
+static char *
+pool_of_dir(VshInstall *inst, const char *dir)
+{
+    g_autoptr(JsonNode) holder = api_get(inst->ctl, "/v1/pools", NULL);
+    g_autofree char *real = realpath(dir, NULL);
+    JsonArray *pools;
+
+    if (!holder || !real || !JSON_NODE_HOLDS_OBJECT(holder) ||
+        !json_object_has_member(json_node_get_object(holder), "pools"))
+        return NULL;
+    pools = json_object_get_array_member(json_node_get_object(holder), "pools");
+    for (guint i = 0; i < json_array_get_length(pools); i++) {
+        JsonObject *o = json_array_get_object_element(pools, i);
+        g_autofree char *target = realpath(vsh_json_string(o, "target", ""), NULL);
+
+        if (target && g_str_equal(target, real))
+            return g_strdup(vsh_json_string(o, "name", NULL));
+    }
+    return NULL;
+}
+
 static gboolean
 plan_file_disk(VshInstall *inst, VshInstallDisk *d, GError **error)
 {
@@ -460,6 +483,16 @@ plan_file_disk(VshInstall *inst, VshInstallDisk *d, GError **error)
     if (!d->format)
         d->format = g_strdup("qcow2"); /* virt-install's default for new images */
     d->create = TRUE;
+    /* A new file in a pool's directory is made as a volume of that pool,
+     * as virt-install does: the daemon creates it, and `undefine
+     * --remove-all-storage` knows it. */
+    g_autofree char *pool = pool_of_dir(inst, dir);
+    if (pool) {
+        g_free(d->pool);
+        d->pool = g_steal_pointer(&pool);
+        d->create_name = g_path_get_basename(d->path);
+        return TRUE;
+    }
     d->create_file = TRUE;
     return TRUE;
 }

@@ -167,6 +167,26 @@ class Install(harness.VirtdTestCase):
             self.assertIn('np.qcow2', d.vsh('vol-list', 'default')[1])
             d.vsh('destroy', 'np')
 
+    # 3c. A new path= in a pool's directory becomes a volume of that pool,
+    # so undefine --remove-all-storage removes it.
+    def test_new_file_in_pool_dir_is_a_volume(self):
+        with Daemon() as d:
+            target = d.api_json('GET', '/v1/pools/default')['pool']['target']
+            path = os.path.join(target, 'pv-disk.qcow2')
+            rc, out, err = d.vsh('install', '--name', 'pv', '--memory', '128', '--cdrom',
+                                 GRUB_ISO, '--graphics', 'none', '--disk',
+                                 'path=%s,size=0.5' % path, '--noautoconsole',
+                                 '--virt-type', 'qemu')
+            self.assertIn("Allocating 'pv-disk.qcow2'", out)
+            vol = d.api_json('GET', '/v1/pools/default/volumes/pv-disk.qcow2')['volume']
+            self.assertEqual(vol['path'], path)
+            self.assertEqual(vol['format'], 'qcow2')
+            self.assertEqual(vol['capacity'], 512 * 1024 * 1024)
+            d.vsh('destroy', 'pv')
+            out = d.vsh('undefine', 'pv', '--remove-all-storage')[1]
+            self.assertIn("Volume 'vda'(%s) removed." % path, out)
+            self.assertFalse(os.path.exists(path))
+
     # 4. --print-xml and --dry-run create nothing.
     def test_print_xml_and_dry_run_create_nothing(self):
         with Daemon() as d:
