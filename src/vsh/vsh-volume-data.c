@@ -35,7 +35,8 @@ progress_draw(Progress *p, gboolean final)
     g_autofree char *total = vd_size_format_pretty(p->total);
     int pct = p->total ? (int)(p->done * 100 / p->total) : 100;
     int bar = pct / 4;
-    fprintf(stderr, "\r%s [%-25.*s] %3d%% %s of %s", p->verb, bar,
+    /* \033[K: the line may be shorter than the last one drawn. */
+    fprintf(stderr, "\r%s [%-25.*s] %3d%% %s of %s\033[K", p->verb, bar,
             "#########################", pct, done, total);
     if (final)
         fputc('\n', stderr);
@@ -43,14 +44,22 @@ progress_draw(Progress *p, gboolean final)
 }
 
 static gboolean
+parse_byte_count(const char *opt, const char *value, guint64 *out, GError **error)
+{
+    *out = 0;
+    if (value && !g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, out, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid --%s '%s': give a number of bytes", opt, value);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
 parse_offsets(const VshCmd *cmd, guint64 *offset, guint64 *length, GError **error)
 {
-    const char *o = vsh_cmd_get_string(cmd, "offset");
-    const char *l = vsh_cmd_get_string(cmd, "length");
-
-    *offset = o ? g_ascii_strtoull(o, NULL, 10) : 0;
-    *length = l ? g_ascii_strtoull(l, NULL, 10) : 0;
-    return TRUE;
+    return parse_byte_count("offset", vsh_cmd_get_string(cmd, "offset"), offset, error) &&
+           parse_byte_count("length", vsh_cmd_get_string(cmd, "length"), length, error);
 }
 
 static void
