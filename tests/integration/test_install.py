@@ -126,6 +126,36 @@ class Install(harness.VirtdTestCase):
             d.vsh('destroy', 'isog')
             self.assertNoQemu(d)
 
+    # 2b. --initrd-inject: the file is at / of the installer's initramfs
+    # (how preseed.cfg and kickstart files reach an installer).
+    def test_initrd_inject(self):
+        with Daemon() as d:
+            make_debian_layout_iso(d.root)
+            tree = os.path.join(d.root, 'iso-tree')
+            seed = os.path.join(d.root, 'preseed.cfg')
+            with open(seed, 'w') as f:
+                f.write('virtd-injected-%d\n' % (6 * 7))
+            d.vsh('install', '--name', 'inj', '--memory', '256', '--location', tree,
+                  '--initrd-inject', seed, '-x', harness.GUEST_CMDLINE, '--disk', 'none',
+                  '--graphics', 'none', '--noautoconsole', timeout=120)
+            d.wait_console('inj', harness.READY_MARKER)
+            with d.console('inj') as c:
+                c.read_until('guest# ')
+                for attempt in range(5):
+                    start = len(c.buf)
+                    c.type_line('echo got-$(cat /preseed.cfg)')
+                    try:
+                        c.read_until('got-virtd-injected-42', timeout=6, start=start)
+                        break
+                    except TimeoutError:
+                        if attempt == 4:
+                            raise
+            # The tree's own initrd is untouched: a copy got the file.
+            with open(os.path.join(tree, 'install.amd', 'initrd.gz'), 'rb') as f, \
+                    open(harness.guest_initrd(), 'rb') as g:
+                self.assertEqual(f.read(), g.read())
+            d.vsh('destroy', 'inj')
+
     # 3. A real bootable ISO as a CD-ROM, with VNC, and a new pool volume.
     def test_cdrom_vnc_screenshot(self):
         with Daemon() as d:
