@@ -14,12 +14,21 @@
 
 #define RECIPE_SUFFIX ".sh"
 
+/* $VSH_IMAGE_RECIPES, else the installed directory, else (a vsh run from
+ * its build tree, never installed) the source tree's src/image. */
 const char *
 vsh_image_recipes_dir(void)
 {
     const char *dir = g_getenv("VSH_IMAGE_RECIPES");
 
-    return dir && *dir ? dir : VSH_IMAGE_RECIPES_DIR;
+    if (dir && *dir)
+        return dir;
+#ifdef VSH_IMAGE_RECIPES_SRC_DIR
+    if (!g_file_test(VSH_IMAGE_RECIPES_DIR, G_FILE_TEST_IS_DIR) &&
+        g_file_test(VSH_IMAGE_RECIPES_SRC_DIR, G_FILE_TEST_IS_DIR))
+        return VSH_IMAGE_RECIPES_SRC_DIR;
+#endif
+    return VSH_IMAGE_RECIPES_DIR;
 }
 
 static int
