@@ -38,8 +38,8 @@ test_feed(void)
     /* A line split across reads is taken once it is complete. */
     g_assert_false(vd_storage_progress_feed(pending, "    (1.", 7, &p, other));
     g_assert_cmpfloat(p, ==, -1);
-    g_assert_true(vd_storage_progress_feed(pending, "50/100%)\r    (3.00/100%)\r    (4", 30, &p,
-                                           other));
+    const char *more = "50/100%)\r    (3.00/100%)\r    (4";
+    g_assert_true(vd_storage_progress_feed(pending, more, strlen(more), &p, other));
     g_assert_cmpfloat_with_epsilon(p, 3.0, 1e-9);
     g_assert_cmpstr(pending->str, ==, "    (4");
     /* Messages (stderr merged in) are kept for the error, blanks dropped. */
