@@ -374,13 +374,13 @@ vd_storage_op_unref(VdStorageOp *op)
 void
 vd_storage_op_set_progress(VdStorageOp *op, double percent)
 {
-    g_atomic_int_set(&op->progress, (gint)(CLAMP(percent, 0.0, 100.0) * 100.0 + 0.5));
+    g_atomic_int_set(&op->progress, (gint)(CLAMP(percent, 0.0, 100.0) * 4.0 + 0.5));
 }
 
 double
 vd_storage_op_get_progress(VdStorageOp *op)
 {
-    return g_atomic_int_get(&op->progress) / 100.0;
+    return g_atomic_int_get(&op->progress) / 4.0;
 }
 
 VdStorageOp *

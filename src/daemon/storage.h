@@ -83,8 +83,9 @@ typedef struct {
     char *volume;
     char *path;
     gint64 started_at;   /* g_get_real_time(), microseconds */
-    gint progress;       /* hundredths of a percent (0..10000); atomic: a
-                          * worker thread writes, the main loop reads */
+    gint progress;       /* quarters of a percent (0..400): binary fractions
+                          * print exactly in JSON (0.29 would not). Atomic:
+                          * a worker thread writes, the main loop reads */
 } VdStorageOp;
 
 /* Marks @path (a volume of pool @pool) busy for an operation of @kind

@@ -122,7 +122,7 @@ test_registry(void)
     g_clear_error(&error);
     VdStorageOp *held = vd_storage_op_ref(vd_storage_busy_acquire(s, "p", "/i/b.img", "clone",
                                                                   NULL));
-    vd_storage_op_set_progress(held, 42.5);
+    vd_storage_op_set_progress(held, 42.6); /* in quarters of a percent */
     vd_storage_op_set_progress(src, 250.0); /* clamped */
     g_assert_cmpfloat(vd_storage_op_get_progress(vd_storage_busy_lookup(s, "/i/b.img")), ==, 42.5);
     g_assert_cmpfloat(vd_storage_op_get_progress(src), ==, 100.0);
