@@ -19,7 +19,6 @@ typedef struct {
     GCancellable *poll_cancel;
     gboolean polling;         /* a GET /v1/jobs in flight */
     gboolean done;            /* the clone answered */
-    SoupMessage *msg;
     GBytes *answer;
     GError *transport_error;
 } CloneWait;
