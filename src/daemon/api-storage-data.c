@@ -48,6 +48,9 @@ typedef struct {
     gboolean finished;        /* the message is gone or answered */
     GError *error;            /* the writer's first failure */
     VdApiRequest *req;        /* set once the body is complete */
+    VdStorageOp *op;          /* ref'd; progress when Content-Length is known */
+    goffset total;            /* Content-Length, or -1 (chunked) */
+    guint64 written;
 } Upload;
 
 static Upload *
@@ -66,6 +69,7 @@ upload_unref(Upload *up)
         close(up->fd);
     g_async_queue_unref(up->queue);
     g_clear_error(&up->error);
+    vd_storage_op_unref(up->op);
     g_free(up->pool);
     g_free(up->vol);
     g_free(up->path);
@@ -120,6 +124,9 @@ on_writer_news(gpointer data)
     Upload *up = news->up;
 
     up->queued -= (gint64)news->written;
+    up->written += news->written;
+    if (up->total > 0)
+        vd_storage_op_set_progress(up->op, 100.0 * (double)up->written / (double)up->total);
     if (news->end)
         up->writer_done = TRUE;
     if (!up->finished) {
@@ -302,7 +309,8 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
         early_error(msg, error);
         return TRUE;
     }
-    if (!vd_storage_busy_acquire(d->storage, file, "upload", &error)) {
+    VdStorageOp *op = vd_storage_busy_acquire(d->storage, pool_name, file, "upload", &error);
+    if (!op) {
         close(fd);
         early_error(msg, error);
         return TRUE;
@@ -316,6 +324,8 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
     up->path = g_steal_pointer(&file);
     up->fd = fd;
     up->offset = offset;
+    up->op = vd_storage_op_ref(op);
+    up->total = soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
     up->queue = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
     g_thread_unref(g_thread_new("vd-upload", writer_thread, upload_ref(up)));
     soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
@@ -354,6 +364,8 @@ typedef struct {
     gboolean reading;
     gboolean done;
     char *path;
+    guint64 total;            /* bytes of the answer, for the job's progress */
+    VdStorageOp *op;
 } Download;
 
 static void download_pump(Download *dl);
@@ -364,6 +376,7 @@ download_free(Download *dl)
     g_cancellable_cancel(dl->cancel);
     g_signal_handlers_disconnect_by_data(dl->msg, dl);
     vd_storage_busy_release(dl->d->storage, dl->path);
+    vd_storage_op_unref(dl->op);
     g_object_unref(dl->cancel);
     g_object_unref(dl->in);
     g_object_unref(dl->msg);
@@ -396,6 +409,8 @@ on_read(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(GBytes) chunk = g_bytes_new_from_bytes(bytes, 0, len);
     soup_message_body_append_bytes(soup_server_message_get_response_body(dl->msg), chunk);
     dl->remaining -= len;
+    vd_storage_op_set_progress(dl->op, 100.0 * (double)(dl->total - dl->remaining) /
+                                           (double)dl->total);
     dl->pending++;
     if (dl->remaining == 0)
         soup_message_body_complete(soup_server_message_get_response_body(dl->msg));
@@ -437,6 +452,7 @@ download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
     goffset offset = path ? query_offset(req->query, "offset", &error) : -1;
     goffset length = offset >= 0 ? query_offset(req->query, "length", &error) : -1;
     struct stat st;
+    VdStorageOp *op = NULL;
     int fd;
 
     if (!path || offset < 0 || length < 0) {
@@ -463,7 +479,8 @@ download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
         return;
     }
     if (lseek(fd, offset, SEEK_SET) < 0 ||
-        !vd_storage_busy_acquire(req->d->storage, path, "download", &error)) {
+        !(op = vd_storage_busy_acquire(req->d->storage, pool->def->name, path, "download",
+                                       &error))) {
         close(fd);
         if (!error)
             g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot seek in '%s'", path);
@@ -477,6 +494,8 @@ download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
     dl->in = g_unix_input_stream_new(fd, TRUE);
     dl->cancel = g_cancellable_new();
     dl->remaining = length > 0 ? MIN(avail, (guint64)length) : avail;
+    dl->total = dl->remaining;
+    dl->op = vd_storage_op_ref(op);
     dl->path = g_steal_pointer(&path);
 
     SoupMessageHeaders *h = soup_server_message_get_response_headers(req->msg);

@@ -46,9 +46,22 @@ reply_pool(VdApiRequest *req, guint status, VdStoragePool *pool)
     vd_api_reply_json(req, status, json_builder_get_root(b));
 }
 
-void
-vd_api_add_volume(JsonBuilder *b, const VdStorageVolDef *vol, const char *pool)
+/* The members of one running operation, after "kind". */
+static void
+add_op_members(JsonBuilder *b, VdStorageOp *op)
 {
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, op->kind);
+    json_builder_set_member_name(b, "progress");
+    json_builder_add_double_value(b, vd_storage_op_get_progress(op));
+}
+
+void
+vd_api_add_volume(JsonBuilder *b, const VdStorageVolDef *vol, const char *pool,
+                  VdStorage *storage)
+{
+    VdStorageOp *op = vd_storage_busy_lookup(storage, vol->path);
+
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, vol->name);
@@ -77,7 +90,46 @@ vd_api_add_volume(JsonBuilder *b, const VdStorageVolDef *vol, const char *pool)
     }
     json_builder_set_member_name(b, "pool");
     json_builder_add_string_value(b, pool);
+    if (op) {
+        json_builder_set_member_name(b, "operation");
+        json_builder_begin_object(b);
+        add_op_members(b, op);
+        json_builder_end_object(b);
+    }
     json_builder_end_object(b);
+}
+
+void
+vd_api_storage_jobs(VdApiRequest *req)
+{
+    g_autoptr(GPtrArray) ops = vd_storage_ops_list(req->d->storage);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "jobs");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < ops->len; i++) {
+        VdStorageOp *op = g_ptr_array_index(ops, i);
+        g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(op->started_at / G_USEC_PER_SEC);
+        g_autofree char *started = g_date_time_format_iso8601(t);
+        json_builder_begin_object(b);
+        add_op_members(b, op);
+        json_builder_set_member_name(b, "pool");
+        json_builder_add_string_value(b, op->pool);
+        json_builder_set_member_name(b, "volume");
+        json_builder_add_string_value(b, op->volume);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, op->path);
+        json_builder_set_member_name(b, "started_at");
+        json_builder_add_string_value(b, started);
+        json_builder_set_member_name(b, "elapsed");
+        json_builder_add_double_value(b, (double)(g_get_real_time() - op->started_at) /
+                                             G_USEC_PER_SEC);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
 }
 
 void
@@ -86,7 +138,7 @@ vd_api_reply_volume(VdApiRequest *req, guint status, const VdStorageVolDef *vol,
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "volume");
-    vd_api_add_volume(b, vol, pool);
+    vd_api_add_volume(b, vol, pool, req->d->storage);
     json_builder_end_object(b);
     vd_api_reply_json(req, status, json_builder_get_root(b));
 }
@@ -235,7 +287,7 @@ on_vol_list_done(GObject *source, GAsyncResult *res, gpointer data)
         json_builder_set_member_name(b, "volumes");
         json_builder_begin_array(b);
         for (guint i = 0; i < vols->len; i++)
-            vd_api_add_volume(b, g_ptr_array_index(vols, i), r->pool);
+            vd_api_add_volume(b, g_ptr_array_index(vols, i), r->pool, r->req->d->storage);
         json_builder_end_array(b);
         json_builder_end_object(b);
         vd_api_reply_json(r->req, 200, json_builder_get_root(b));

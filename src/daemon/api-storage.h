@@ -15,7 +15,11 @@ gboolean vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const ch
 void vd_api_storage_data(VdApiRequest *req, const char *method, VdStoragePool *pool,
                          const char *vol);
 
-void vd_api_add_volume(JsonBuilder *b, const VdStorageVolDef *vol, const char *pool);
+/* A volume summary, with the "operation" running on it if any. */
+void vd_api_add_volume(JsonBuilder *b, const VdStorageVolDef *vol, const char *pool,
+                       VdStorage *storage);
+/* GET /v1/jobs: every running volume operation. */
+void vd_api_storage_jobs(VdApiRequest *req);
 void vd_api_reply_volume(VdApiRequest *req, guint status, const VdStorageVolDef *vol,
                          const char *pool);
 void vd_api_reply_not_allowed(VdApiRequest *req, const char *method);

@@ -252,6 +252,11 @@ dispatch(VdApiRequest *req)
             handle_host(req);
             return;
         }
+    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "jobs")) {
+        if (g_str_equal(method, "GET")) {
+            vd_api_storage_jobs(req);
+            return;
+        }
     } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "domains")) {
         vd_api_domains_dispatch(req, method);
         return;

@@ -29,6 +29,9 @@ typedef struct {
     gboolean busy_path;
     gboolean busy_new;
     gboolean released;
+    /* The ops of those marks (ref'd): the worker reports progress there. */
+    VdStorageOp *op_path;
+    VdStorageOp *op_new;
 } VolJob;
 
 static void
@@ -39,6 +42,8 @@ vol_job_free(VolJob *job)
     g_free(job->path);
     g_free(job->new_path);
     vd_storage_vol_def_free(job->req);
+    vd_storage_op_unref(job->op_path);
+    vd_storage_op_unref(job->op_new);
     g_free(job);
 }
 
@@ -245,10 +250,12 @@ create_in_thread(VolJob *job, GError **error)
 
     if (!claim_path(job->new_path, error))
         return NULL;
+    /* qemu-img create says nothing while it preallocates: 0 until done. */
     if (!vd_storage_qemu_img((const char *const *)args->pdata, NULL, error)) {
         g_unlink(job->new_path);
         return NULL;
     }
+    vd_storage_op_set_progress(job->op_new, 100.0);
     return vd_storage_vol_inspect(job->new_path, error);
 }
 
@@ -298,6 +305,16 @@ resize_in_thread(VolJob *job, GError **error)
     return vd_storage_vol_inspect(job->path, error);
 }
 
+/* In the worker thread: the copy is as far along on both volumes. */
+static void
+on_clone_progress(double percent, gpointer data)
+{
+    VolJob *job = data;
+
+    vd_storage_op_set_progress(job->op_path, percent);
+    vd_storage_op_set_progress(job->op_new, percent);
+}
+
 static VdStorageVolDef *
 clone_in_thread(VolJob *job, GError **error)
 {
@@ -307,9 +324,9 @@ clone_in_thread(VolJob *job, GError **error)
         return NULL;
     /* A full copy in the source's format (a backing chain is flattened,
      * so the clone stands alone). */
-    const char *args[] = {"convert", "-U", "-q", "-f", src->format, "-O", src->format,
+    const char *args[] = {"convert", "-U", "-p", "-f", src->format, "-O", src->format,
                           job->path, job->new_path, NULL};
-    if (!vd_storage_qemu_img(args, NULL, error)) {
+    if (!vd_storage_qemu_img_progress(args, on_clone_progress, job, error)) {
         g_unlink(job->new_path);
         return NULL;
     }
@@ -383,13 +400,21 @@ job_run(VdDaemon *d, VdStoragePool *pool, VolJob *job, const char *what, GAsyncR
 
     g_task_set_task_data(task, job, (GDestroyNotify)vol_job_free);
     if (job->path && job->kind != JOB_LIST && job->kind != JOB_GET) {
-        if (!vd_storage_busy_acquire(d->storage, job->path, what, &error))
+        /* A clone's source is read, not written: say so in the job list. */
+        VdStorageOp *op = vd_storage_busy_acquire(d->storage, job->pool_name, job->path,
+                                                  job->kind == JOB_CLONE ? "clone-source" : what,
+                                                  &error);
+        if (!op)
             goto fail;
+        job->op_path = vd_storage_op_ref(op);
         job->busy_path = TRUE;
     }
     if (job->new_path) {
-        if (!vd_storage_busy_acquire(d->storage, job->new_path, what, &error))
+        VdStorageOp *op = vd_storage_busy_acquire(d->storage, job->pool_name, job->new_path, what,
+                                                  &error);
+        if (!op)
             goto fail;
+        job->op_new = vd_storage_op_ref(op);
         job->busy_new = TRUE;
     }
     pool->jobs++;
@@ -596,7 +621,7 @@ vd_storage_delete_volume(VdDaemon *d, const char *pool_name, const char *volume,
     g_autofree char *path = pool ? vd_storage_vol_existing_path(pool, volume, error) : NULL;
 
     if (!path || !vd_storage_vol_check_unused(d, pool, volume, path, error) ||
-        !vd_storage_busy_acquire(d->storage, path, "delete", error))
+        !vd_storage_busy_acquire(d->storage, pool_name, path, "delete", error))
         return FALSE;
     int rc = g_unlink(path);
     int err = errno;

@@ -22,7 +22,7 @@ struct _VdStorage {
     char *run_dir;        /* run_dir/storage */
     char *default_target; /* state_dir/images */
     GHashTable *pools;    /* name -> VdStoragePool* */
-    GHashTable *busy;     /* volume path -> what runs on it */
+    GHashTable *busy;     /* volume path -> VdStorageOp* (one ref) */
 };
 
 static void
@@ -44,7 +44,8 @@ vd_storage_new(const VdPaths *paths)
     s->run_dir = g_build_filename(paths->run_dir, "storage", NULL);
     s->default_target = g_build_filename(paths->state_dir, "images", NULL);
     s->pools = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)pool_free);
-    s->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                    (GDestroyNotify)vd_storage_op_unref);
     return s;
 }
 
@@ -348,25 +349,97 @@ vd_storage_set_autostart(VdStorage *s, VdStoragePool *pool, gboolean on, GError 
 
 /* ---- busy volumes ---- */
 
-gboolean
-vd_storage_busy_acquire(VdStorage *s, const char *path, const char *what, GError **error)
+static void
+op_clear(VdStorageOp *op)
 {
-    const char *running = g_hash_table_lookup(s->busy, path);
+    g_free(op->kind);
+    g_free(op->pool);
+    g_free(op->volume);
+    g_free(op->path);
+}
+
+VdStorageOp *
+vd_storage_op_ref(VdStorageOp *op)
+{
+    return g_atomic_rc_box_acquire(op);
+}
+
+void
+vd_storage_op_unref(VdStorageOp *op)
+{
+    if (op)
+        g_atomic_rc_box_release_full(op, (GDestroyNotify)op_clear);
+}
+
+void
+vd_storage_op_set_progress(VdStorageOp *op, double percent)
+{
+    g_atomic_int_set(&op->progress, (gint)(CLAMP(percent, 0.0, 100.0) * 4.0 + 0.5));
+}
+
+double
+vd_storage_op_get_progress(VdStorageOp *op)
+{
+    return g_atomic_int_get(&op->progress) / 4.0;
+}
+
+VdStorageOp *
+vd_storage_busy_acquire(VdStorage *s, const char *pool, const char *path, const char *kind,
+                        GError **error)
+{
+    VdStorageOp *running = g_hash_table_lookup(s->busy, path);
 
     if (running) {
         g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
                     "volume '%s' is busy: a %s is running on it; retry when it finishes", path,
-                    running);
-        return FALSE;
+                    running->kind);
+        return NULL;
     }
-    g_hash_table_insert(s->busy, g_strdup(path), g_strdup(what));
-    return TRUE;
+    VdStorageOp *op = g_atomic_rc_box_new0(VdStorageOp);
+    op->kind = g_strdup(kind);
+    op->pool = g_strdup(pool);
+    op->volume = g_path_get_basename(path);
+    op->path = g_strdup(path);
+    op->started_at = g_get_real_time();
+    g_hash_table_insert(s->busy, g_strdup(path), op);
+    return op;
 }
 
 void
 vd_storage_busy_release(VdStorage *s, const char *path)
 {
     g_hash_table_remove(s->busy, path);
+}
+
+VdStorageOp *
+vd_storage_busy_lookup(VdStorage *s, const char *path)
+{
+    return path ? g_hash_table_lookup(s->busy, path) : NULL;
+}
+
+static int
+compare_ops(gconstpointer a, gconstpointer b)
+{
+    const VdStorageOp *x = *(VdStorageOp *const *)a;
+    const VdStorageOp *y = *(VdStorageOp *const *)b;
+
+    if (x->started_at != y->started_at)
+        return x->started_at < y->started_at ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+GPtrArray *
+vd_storage_ops_list(VdStorage *s)
+{
+    GPtrArray *ops = g_ptr_array_new_with_free_func((GDestroyNotify)vd_storage_op_unref);
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, s->busy);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(ops, vd_storage_op_ref(value));
+    g_ptr_array_sort(ops, compare_ops);
+    return ops;
 }
 
 /* ---- load / first start / autostart ---- */

@@ -72,10 +72,37 @@ gboolean vd_storage_vol_check_unused(VdDaemon *d, VdStoragePool *pool, const cha
 const char *vd_storage_vol_user(VdDaemon *d, const char *pool, const char *name,
                                 const char *path);
 
-/* Marks @path busy for an operation (VD_ERROR_BUSY if it already is). */
-gboolean vd_storage_busy_acquire(VdStorage *storage, const char *path, const char *what,
-                                 GError **error);
+/* An operation running on a volume: the "busy" registry, which also
+ * answers GET /v1/jobs and the "operation" of a volume summary. The
+ * registry holds one reference until release; a worker thread that
+ * reports progress holds its own, so the op outlives a release that
+ * races with the last update. */
+typedef struct {
+    char *kind;          /* "clone", "clone-source", "create", "upload", ... */
+    char *pool;
+    char *volume;
+    char *path;
+    gint64 started_at;   /* g_get_real_time(), microseconds */
+    gint progress;       /* quarters of a percent (0..400): binary fractions
+                          * print exactly in JSON (0.29 would not). Atomic:
+                          * a worker thread writes, the main loop reads */
+} VdStorageOp;
+
+/* Marks @path (a volume of pool @pool) busy for an operation of @kind
+ * (VD_ERROR_BUSY if it already is). Returns the op, borrowed: valid until
+ * vd_storage_busy_release unless ref'd. */
+VdStorageOp *vd_storage_busy_acquire(VdStorage *storage, const char *pool, const char *path,
+                                     const char *kind, GError **error);
 void vd_storage_busy_release(VdStorage *storage, const char *path);
+/* The operation running on @path, or NULL. Borrowed. */
+VdStorageOp *vd_storage_busy_lookup(VdStorage *storage, const char *path);
+/* Every running operation (ref'd; free the array), oldest first. */
+GPtrArray *vd_storage_ops_list(VdStorage *storage);
+VdStorageOp *vd_storage_op_ref(VdStorageOp *op);
+void vd_storage_op_unref(VdStorageOp *op);
+/* Any thread. @percent is clamped to 0..100. */
+void vd_storage_op_set_progress(VdStorageOp *op, double percent);
+double vd_storage_op_get_progress(VdStorageOp *op);
 
 /* Asynchronous volume operations; each _finish must be called (from the
  * callback, in the main loop): it releases what the operation held. */
@@ -103,6 +130,21 @@ VdStorageVolDef *vd_storage_vol_finish(VdDaemon *d, GAsyncResult *res, GError **
 /* Runs qemu-img @args (NULL-terminated, without the program name),
  * blocking: for worker threads. qemu-img's own message is the error's. */
 gboolean vd_storage_qemu_img(const char *const *args, char **out, GError **error);
+/* Like vd_storage_qemu_img for a command given -p (convert): its
+ * progress lines are parsed as they come and passed to @cb (in the
+ * calling worker thread). */
+typedef void (*VdStorageProgressFunc)(double percent, gpointer data);
+gboolean vd_storage_qemu_img_progress(const char *const *args, VdStorageProgressFunc cb,
+                                      gpointer data, GError **error);
+/* qemu-img -p output: "    (12.34/100%)" lines ended by '\r' (or '\n').
+ * Appends @len bytes of @chunk to @pending and consumes every complete
+ * line: the last progress figure goes to @percent (TRUE if there was
+ * one), other non-empty lines to @other (qemu-img's messages, for the
+ * error), when not NULL. */
+gboolean vd_storage_progress_feed(GString *pending, const char *chunk, gsize len,
+                                  double *percent, GString *other);
+/* One line: TRUE and the figure if it is "(N/100%)" with blanks around. */
+gboolean vd_storage_progress_parse_line(const char *line, double *percent);
 /* Facts of one volume file, blocking (qemu-img info): for worker threads. */
 VdStorageVolDef *vd_storage_vol_inspect(const char *path, GError **error);
 /* The format from the file's header ("qcow2", ..., else "raw"); reads a

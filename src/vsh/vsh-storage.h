@@ -26,3 +26,10 @@ char *vsh_volume_path(const char *pool, const char *vol, const char *suffix);
 /* vol-upload and vol-download (vsh-volume-data.c). */
 gboolean vsh_cmd_vol_upload(VshCtl *ctl, const VshCmd *cmd, GError **error);
 gboolean vsh_cmd_vol_download(VshCtl *ctl, const VshCmd *cmd, GError **error);
+
+/* POST .../clone of volume @name of @pool with @body while a progress
+ * line ("Cloning [...]", @capacity the source's size) follows the daemon's
+ * job (vsh-volume-clone.c). Returns the answer, or NULL and the error. */
+JsonNode *vsh_volume_clone_with_progress(VshCtl *ctl, const char *pool, const char *name,
+                                         const char *new_name, guint64 capacity, JsonNode *body,
+                                         GError **error);

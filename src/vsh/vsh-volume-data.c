@@ -11,37 +11,10 @@
 
 #include "util/vd-error.h"
 #include "util/vd-units.h"
+#include "vsh-progress.h"
 #include "vsh-storage.h"
 
 #define READ_CHUNK (256 * 1024)
-
-typedef struct {
-    const char *verb;
-    guint64 total;
-    guint64 done;
-    gint64 last_draw;
-    gboolean tty;
-} Progress;
-
-static void
-progress_draw(Progress *p, gboolean final)
-{
-    gint64 now = g_get_monotonic_time();
-
-    if (!p->tty || (!final && now - p->last_draw < 100000))
-        return;
-    p->last_draw = now;
-    g_autofree char *done = vd_size_format_pretty(p->done);
-    g_autofree char *total = vd_size_format_pretty(p->total);
-    int pct = p->total ? (int)(p->done * 100 / p->total) : 100;
-    int bar = pct / 4;
-    /* \033[K: the line may be shorter than the last one drawn. */
-    fprintf(stderr, "\r%s [%-25.*s] %3d%% %s of %s\033[K", p->verb, bar,
-            "#########################", pct, done, total);
-    if (final)
-        fputc('\n', stderr);
-    fflush(stderr);
-}
 
 static gboolean
 parse_byte_count(const char *opt, const char *value, guint64 *out, GError **error)
@@ -65,10 +38,10 @@ parse_offsets(const VshCmd *cmd, guint64 *offset, guint64 *length, GError **erro
 static void
 on_wrote_body_data(SoupMessage *msg, guint chunk, gpointer data)
 {
-    Progress *p = data;
+    VshProgress *p = data;
 
     p->done += chunk;
-    progress_draw(p, FALSE);
+    vsh_progress_draw(p, FALSE);
 }
 
 /* The error body of a failed answer, read from @in. */
@@ -112,16 +85,17 @@ vsh_cmd_vol_upload(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autofree char *path = vsh_volume_path(pool, name, suffix);
     g_autofree char *url = g_strconcat("http://localhost", path, NULL);
     g_autoptr(SoupMessage) msg = soup_message_new("PUT", url);
-    Progress progress = {"Uploading", size, 0, 0, isatty(STDERR_FILENO)};
+    VshProgress progress;
     VshClient *client = vsh_ctl_client(ctl, error);
     g_autoptr(GError) local = NULL;
 
+    vsh_progress_init(&progress, "Uploading", size);
     soup_message_set_request_body(msg, "application/octet-stream", in, (gssize)size);
     g_signal_connect(msg, "wrote-body-data", G_CALLBACK(on_wrote_body_data), &progress);
     g_autoptr(GBytes) answer = soup_session_send_and_read(vsh_client_session(client), msg, NULL,
                                                           &local);
     if (progress.tty)
-        progress_draw(&progress, TRUE);
+        vsh_progress_draw(&progress, TRUE);
     if (!answer) {
         vsh_client_set_transport_error(client, local, error);
         return FALSE;
@@ -174,10 +148,10 @@ vsh_cmd_vol_download(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     g_strerror(err));
         return FALSE;
     }
-    Progress progress = {"Downloading",
-                         (guint64)soup_message_headers_get_content_length(
-                             soup_message_get_response_headers(msg)),
-                         0, 0, isatty(STDERR_FILENO)};
+    VshProgress progress;
+    vsh_progress_init(&progress, "Downloading",
+                      (guint64)soup_message_headers_get_content_length(
+                          soup_message_get_response_headers(msg)));
     g_autofree char *buf = g_malloc(READ_CHUNK);
     gboolean ok = TRUE;
     for (;;) {
@@ -206,7 +180,7 @@ vsh_cmd_vol_download(VshCtl *ctl, const VshCmd *cmd, GError **error)
         if (!ok)
             break;
         progress.done += (guint64)n;
-        progress_draw(&progress, FALSE);
+        vsh_progress_draw(&progress, FALSE);
     }
     if (ok && progress.done != progress.total) {
         g_set_error(error, VD_ERROR, VD_ERROR_CONNECT,
@@ -222,6 +196,6 @@ vsh_cmd_vol_download(VshCtl *ctl, const VshCmd *cmd, GError **error)
         ok = FALSE;
     }
     if (progress.tty)
-        progress_draw(&progress, TRUE);
+        vsh_progress_draw(&progress, TRUE);
     return ok;
 }

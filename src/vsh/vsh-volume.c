@@ -3,6 +3,7 @@
  * vol-clone, vol-dumpxml. vol-upload and vol-download are in
  * vsh-volume-data.c. Messages as virsh prints them. */
 #include <string.h>
+#include <unistd.h>
 
 #include "util/vd-error.h"
 #include "util/vd-units.h"
@@ -299,7 +300,20 @@ cmd_vol_clone(VshCtl *ctl, const VshCmd *cmd, GError **error)
     json_builder_add_string_value(b, new_name);
     json_builder_end_object(b);
     g_autoptr(JsonNode) body = json_builder_get_root(b);
-    g_autoptr(JsonNode) answer = volume_call(ctl, cmd, "POST", "/clone", body, &name, error);
+    g_autofree char *pool = NULL;
+    g_autoptr(JsonNode) found = vsh_volume_lookup(ctl, cmd, &pool, &name, error);
+    g_autoptr(JsonNode) answer = NULL;
+    if (!found)
+        return FALSE;
+    if (isatty(STDERR_FILENO)) {
+        /* Somebody watches: show how far the copy is. */
+        guint64 capacity =
+            (guint64)MAX(vsh_json_int(vsh_json_member(found, "volume"), "capacity", 0), 0);
+        answer = vsh_volume_clone_with_progress(ctl, pool, name, new_name, capacity, body, error);
+    } else {
+        g_autofree char *path = vsh_volume_path(pool, name, "/clone");
+        answer = vsh_client_call(vsh_ctl_client(ctl, NULL), "POST", path, body, error);
+    }
     if (!answer)
         return FALSE;
     vsh_print_extra(ctl, "Vol %s cloned from %s\n",
