@@ -661,6 +661,38 @@ kernel_resolved(GObject *source, GAsyncResult *res, gpointer data)
     launch(ps, vmlinux);
 }
 
+/* A disk whose image did not exist when the domain was defined had its
+ * format read from the header just now: record it, as define would have,
+ * so that later starts do not trust a header the guest may have written
+ * since (a raw disk turned "qcow2" with a backing file of the host's). */
+static void
+record_probed_formats(VdDaemon *d, VdDomainObj *dom, const VdDomainDef *live)
+{
+    const VdDomainDef *def = vd_domain_obj_def(dom);
+    g_autoptr(VdDomainDef) updated = NULL;
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; i < def->disks->len && i < live->disks->len; i++) {
+        const VdDiskDef *was = g_ptr_array_index(def->disks, i);
+        const VdDiskDef *now = g_ptr_array_index(live->disks, i);
+        if (was->type != VD_DISK_TYPE_FILE || was->format != VD_DISK_FORMAT_NONE ||
+            now->format == VD_DISK_FORMAT_NONE)
+            continue;
+        if (!updated)
+            updated = vd_domain_def_copy(def);
+        ((VdDiskDef *)g_ptr_array_index(updated->disks, i))->format = now->format;
+        g_info("domain '%s': disk '%s' is %s (image header at its first start), recorded",
+               dom->name, now->target_dev ? now->target_dev : "?",
+               vd_disk_format_to_string(now->format));
+    }
+    if (!updated)
+        return;
+    if (vd_domain_list_define(d->domains, updated, &error))
+        updated = NULL; /* taken */
+    else
+        g_warning("domain '%s': cannot record disk formats: %s", dom->name, error->message);
+}
+
 void
 vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
                 gpointer user_data)
@@ -686,12 +718,15 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
         done(dom, error, user_data);
         return;
     }
+    gboolean once_only = once_def != NULL;
     g_autoptr(VdDomainDef) live =
         once_def ? g_steal_pointer(&once_def) : vd_domain_def_copy(vd_domain_obj_def(dom));
     if (!vd_disks_prepare(d, live, &error)) {
         done(dom, error, user_data);
         return;
     }
+    if (!once_only && dom->persistent)
+        record_probed_formats(d, dom, live);
     PendingStart *ps = g_new0(PendingStart, 1);
     ps->d = d;
     ps->dom = vd_domain_obj_ref(dom);

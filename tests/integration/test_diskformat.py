@@ -104,6 +104,25 @@ class DiskFormat(harness.VirtdTestCase):
         self.assertIn("type='qcow2'", self.d.vsh('dumpxml', 'fmt1', '--inactive')[1])
         self.d.vsh('undefine', 'fmt1')
 
+    def test_format_recorded_at_first_start(self):
+        """An image made after define is read at its first start and the
+        format recorded then: a header the guest writes later changes
+        nothing (the next start refuses instead of guessing again)."""
+        path = self.d.path('images-late.qcow2')
+        self.d.vsh('define', self.d.write_xml(
+            'late', domain_xml('late', extra_devices=self.disk_without_format(path))))
+        self.assertNotIn("type='qcow2'", self.d.vsh('dumpxml', 'late', '--inactive')[1])
+        qemu_img('create', '-q', '-f', 'qcow2', path, '16M')
+        self.d.start_domain('late', wait_boot=False)
+        self.assertIn("type='qcow2'", self.d.vsh('dumpxml', 'late', '--inactive')[1])
+        self.d.vsh('destroy', 'late')
+        with open(path, 'r+b') as f:
+            f.write(b'\0' * 4)
+        rc, out, err = self.d.vsh('start', 'late', check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('not a qcow2 image', err)
+        self.d.vsh('undefine', 'late')
+
     def test_qcow2_declared_raw_refused(self):
         path = self.image('trap', 'qcow2')
         self.d.define('fmt2', domain_xml('fmt2', extra_devices=disk_xml(path, fmt='raw')))
