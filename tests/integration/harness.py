@@ -926,6 +926,19 @@ class ConsoleSession:
     def type_line(self, line):
         self.send(line + '\r')
 
+    def type_until(self, line, expect, attempts=5, timeout=6):
+        """Types `line` at the guest's prompt until `expect` shows after it:
+        typed too early, a line can be eaten by the shell's terminal query
+        (ESC[6n) while it starts."""
+        for attempt in range(attempts):
+            start = len(self.buf)
+            self.type_line(line)
+            try:
+                return self.read_until(expect, timeout=timeout, start=start)
+            except TimeoutError:
+                if attempt == attempts - 1:
+                    raise
+
     def detach(self, timeout=10):
         """Sends the escape character; returns vsh's exit code."""
         try:

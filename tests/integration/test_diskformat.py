@@ -187,17 +187,8 @@ class DiskFormat(harness.VirtdTestCase):
         con = d.console('sv')
         try:
             con.read_until('guest# ')
-            # Typed too early, a line can be eaten by the shell's terminal
-            # query (ESC[6n): type again until the answer shows.
-            for attempt in range(5):
-                start = len(con.buf)
-                con.type_line('echo size-$(cat /sys/block/vda/size)-$(cat /sys/block/vdb/size)')
-                try:
-                    con.read_until('size-32768-16384', timeout=6, start=start)
-                    break
-                except TimeoutError:
-                    if attempt == 4:
-                        raise
+            con.type_until('echo size-$(cat /sys/block/vda/size)-$(cat /sys/block/vdb/size)',
+                           'size-32768-16384')
         finally:
             con.close()
         # In use: neither vol-delete nor undefine --remove-all-storage touch it.

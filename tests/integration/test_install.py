@@ -141,15 +141,7 @@ class Install(harness.VirtdTestCase):
             d.wait_console('inj', harness.READY_MARKER)
             with d.console('inj') as c:
                 c.read_until('guest# ')
-                for attempt in range(5):
-                    start = len(c.buf)
-                    c.type_line('echo got-$(cat /preseed.cfg)')
-                    try:
-                        c.read_until('got-virtd-injected-42', timeout=6, start=start)
-                        break
-                    except TimeoutError:
-                        if attempt == 4:
-                            raise
+                c.type_until('echo got-$(cat /preseed.cfg)', 'got-virtd-injected-42')
             # The tree's own initrd is untouched: a copy got the file.
             with open(os.path.join(tree, 'install.amd', 'initrd.gz'), 'rb') as f, \
                     open(harness.guest_initrd(), 'rb') as g:
