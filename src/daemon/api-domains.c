@@ -252,6 +252,27 @@ add_removals(JsonBuilder *b, GPtrArray *plan, gboolean removed)
     json_builder_end_array(b);
 }
 
+typedef struct {
+    VdApiRequest *req;
+    VdDomainObj *dom;
+} UndefineReply;
+
+static void
+undefine_reply(GPtrArray *plan, gpointer data)
+{
+    UndefineReply *u = data;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domain");
+    add_summary(b, u->dom);
+    add_removals(b, plan, TRUE);
+    add_removals(b, plan, FALSE);
+    json_builder_end_object(b);
+    vd_api_reply_json(u->req, 200, json_builder_get_root(b));
+    vd_domain_obj_unref(u->dom);
+    g_free(u);
+}
+
 /* DELETE /v1/domains/{dom}[?remove_all_storage=1 | ?storage=vda,/path]:
  * the storage plan is made (and may refuse) before anything changes. */
 static void
@@ -281,16 +302,15 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    if (plan)
-        vd_storage_removal_run(req->d, plan);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "domain");
-    add_summary(b, dom);
-    add_removals(b, plan, TRUE);
-    add_removals(b, plan, FALSE);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
+    UndefineReply *u = g_new0(UndefineReply, 1);
+    u->req = req;
+    u->dom = vd_domain_obj_ref(dom);
+    if (!plan) {
+        undefine_reply(NULL, u);
+        return;
+    }
+    vd_api_pause(req);
+    vd_storage_removal_run(req->d, plan, undefine_reply, u);
 }
 
 static void

@@ -612,24 +612,3 @@ vd_storage_find_volume_by_path(VdDaemon *d, const char *path, char **pool_out,
     }
     return FALSE;
 }
-
-gboolean
-vd_storage_delete_volume(VdDaemon *d, const char *pool_name, const char *volume,
-                         GError **error)
-{
-    VdStoragePool *pool = vd_storage_lookup(d->storage, pool_name, error);
-    g_autofree char *path = pool ? vd_storage_vol_existing_path(pool, volume, error) : NULL;
-
-    if (!path || !vd_storage_vol_check_unused(d, pool, volume, path, error) ||
-        !vd_storage_busy_acquire(d->storage, pool_name, path, "delete", error))
-        return FALSE;
-    int rc = g_unlink(path);
-    int err = errno;
-    vd_storage_busy_release(d->storage, path);
-    if (rc < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot delete volume '%s': %s",
-                    path, g_strerror(err));
-        return FALSE;
-    }
-    return TRUE;
-}

@@ -161,7 +161,3 @@ gboolean vd_storage_resolve_volume(VdDaemon *d, const char *pool, const char *vo
  * target directory). */
 gboolean vd_storage_find_volume_by_path(VdDaemon *d, const char *path, char **pool_out,
                                         char **volume_out);
-/* Deletes a volume, with the checks of the API (not used by a running
- * domain, not busy). */
-gboolean vd_storage_delete_volume(VdDaemon *d, const char *pool, const char *volume,
-                                  GError **error);

@@ -125,19 +125,64 @@ vd_storage_removal_plan(VdDaemon *d, VdDomainObj *dom, gboolean all, const char 
     return g_steal_pointer(&plan);
 }
 
-void
-vd_storage_removal_run(VdDaemon *d, GPtrArray *plan)
+/* One removal run: the plan's volumes deleted one after the other, each
+ * by the storage layer's worker (unlinking a large image can take a
+ * while, and the main loop must keep answering). */
+typedef struct {
+    VdDaemon *d;
+    GPtrArray *plan;
+    guint next;
+    VdStorageRemovalDone done;
+    gpointer user_data;
+} RemovalRun;
+
+static void removal_step(RemovalRun *run);
+
+static void
+removal_deleted(GObject *source, GAsyncResult *res, gpointer data)
 {
-    for (guint i = 0; i < plan->len; i++) {
-        VdStorageRemoval *r = g_ptr_array_index(plan, i);
-        g_autofree char *pool = NULL;
+    RemovalRun *run = data;
+    VdStorageRemoval *r = g_ptr_array_index(run->plan, run->next - 1);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VdStorageVolDef) gone = vd_storage_vol_finish(run->d, res, &error);
+
+    if (!gone)
+        r->reason = g_strdup_printf("failed to remove: %s", error->message);
+    removal_step(run);
+}
+
+static void
+removal_step(RemovalRun *run)
+{
+    while (run->next < run->plan->len) {
+        VdStorageRemoval *r = g_ptr_array_index(run->plan, run->next++);
+        g_autofree char *pool_name = NULL;
         g_autofree char *vol = NULL;
-        g_autoptr(GError) error = NULL;
+        VdStoragePool *pool;
+
         if (r->reason)
             continue;
-        if (!vd_storage_find_volume_by_path(d, r->path, &pool, &vol) ||
-            !vd_storage_delete_volume(d, pool, vol, &error))
-            r->reason = g_strdup_printf("failed to remove: %s",
-                                        error ? error->message : "no longer a pool volume");
+        if (!vd_storage_find_volume_by_path(run->d, r->path, &pool_name, &vol) ||
+            !(pool = vd_storage_lookup(run->d->storage, pool_name, NULL))) {
+            r->reason = g_strdup("failed to remove: no longer a pool volume");
+            continue;
+        }
+        vd_storage_vol_delete_async(run->d, pool, vol, removal_deleted, run);
+        return;
     }
+    run->done(run->plan, run->user_data);
+    g_ptr_array_unref(run->plan);
+    g_free(run);
+}
+
+void
+vd_storage_removal_run(VdDaemon *d, GPtrArray *plan, VdStorageRemovalDone done,
+                       gpointer user_data)
+{
+    RemovalRun *run = g_new0(RemovalRun, 1);
+    run->d = d;
+    run->plan = g_ptr_array_ref(plan);
+    run->done = done;
+    run->user_data = user_data;
+    removal_step(run);
 }

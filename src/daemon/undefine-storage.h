@@ -21,5 +21,10 @@ void vd_storage_removal_free(VdStorageRemoval *r);
 GPtrArray *vd_storage_removal_plan(VdDaemon *d, VdDomainObj *dom, gboolean all,
                                    const char *const *named, GError **error);
 
-/* Deletes the planned volumes; a failure becomes that entry's reason. */
-void vd_storage_removal_run(VdDaemon *d, GPtrArray *plan);
+typedef void (*VdStorageRemovalDone)(GPtrArray *plan, gpointer user_data);
+
+/* Deletes the planned volumes off the main loop, one after the other; a
+ * failure becomes that entry's reason. @done is called once, maybe before
+ * this returns (nothing to delete). */
+void vd_storage_removal_run(VdDaemon *d, GPtrArray *plan, VdStorageRemovalDone done,
+                            gpointer user_data);
