@@ -16,6 +16,17 @@ test file by hand from the source tree after `meson compile -C build`):
   VIRTD_TEST_KERNEL   'vmlinux' (default when present: PVH boot, ~2.5 s to
                       the marker) or 'vmlinuz' (bzImage through SeaBIOS, ~6 s)
   VIRTD_TEST_TIMEOUT_SCALE   multiply every timeout (slow machines)
+  VIRTD_TEST_SANITIZER_DIR   where AddressSanitizer/UBSan reports of the
+                      daemon and vsh are written (default: a private
+                      directory per test file); any report fails the file
+
+Sanitizers: every daemon and vsh this module runs gets ASAN_OPTIONS,
+UBSAN_OPTIONS and LSAN_OPTIONS that send reports to files instead of
+stderr; a build without sanitizers ignores them. After the tests of a file
+have run and every daemon has stopped (so LeakSanitizer has reported at
+exit), main() prints each non-empty report and fails the file, whatever
+the tests said (.ci/run runs the integration suite a second time against
+a build with -Db_sanitize=address,undefined).
 
 Cleanup guarantee: every daemon this module starts, every QEMU (or any
 other process) whose command line mentions a test root, and the root
@@ -89,6 +100,71 @@ GUEST_DIR = _default('GUEST_DIR', 'guest')
 
 class HarnessError(Exception):
     pass
+
+
+# --------------------------------------------------------------------------
+# Sanitizer reports (see the module docstring)
+
+SANITIZER_DIR = os.environ.get('VIRTD_TEST_SANITIZER_DIR') or tempfile.mkdtemp(
+    prefix='virtd-sanitizer-', dir=os.environ.get('VIRTD_TEST_TMPDIR') or None)
+SANITIZER_SUPPRESSIONS = os.path.join(SRCROOT, 'tests', 'sanitizer')
+
+
+def sanitizer_env():
+    """The environment variables that route sanitizer reports to
+    SANITIZER_DIR. abort_on_error is off so that an ASan error ends the
+    daemon with a report rather than a core; UBSan keeps going (each report
+    once) so that one run finds them all."""
+    os.makedirs(SANITIZER_DIR, exist_ok=True)
+    base = os.path.join(SANITIZER_DIR, 'report')
+    return {
+        # A small quarantine and prompt release keep the daemon's RSS near
+        # a plain build's, so that the tests' memory bounds still hold.
+        'ASAN_OPTIONS': 'log_path=%s:detect_leaks=1:abort_on_error=0:'
+                        'detect_stack_use_after_return=1:strict_string_checks=1:'
+                        'quarantine_size_mb=16:allocator_release_to_os_interval_ms=100' % base,
+        'UBSAN_OPTIONS': 'log_path=%s:print_stacktrace=1:halt_on_error=0:report_error_type=1'
+                         ':suppressions=%s' % (base, os.path.join(SANITIZER_SUPPRESSIONS, 'ubsan.supp')),
+        'LSAN_OPTIONS': 'suppressions=%s:print_suppressions=0'
+                        % os.path.join(SANITIZER_SUPPRESSIONS, 'lsan.supp'),
+    }
+
+
+# Every process the tests start (daemons, vsh, helpers) inherits them.
+os.environ.update(sanitizer_env())
+
+
+def _binary_is_sanitized(path):
+    try:
+        with open(path, 'rb') as f:
+            return b'__asan_init' in f.read()
+    except OSError:
+        return False
+
+
+# ASan's shadow memory and quarantine add to a daemon's RSS: tests that bound
+# memory growth multiply their bound by this (the bound still tells streaming
+# from buffering: it stays below what went through).
+DAEMON_SANITIZED = _binary_is_sanitized(VIRTD_BIN)
+MEMORY_SLACK = 1.5 if DAEMON_SANITIZED else 1
+
+
+def sanitizer_reports():
+    """[(file name, text)] of every non-empty report written so far."""
+    out = []
+    try:
+        names = sorted(os.listdir(SANITIZER_DIR))
+    except OSError:
+        return out
+    for n in names:
+        try:
+            with open(os.path.join(SANITIZER_DIR, n), errors='replace') as f:
+                text = f.read()
+        except OSError:
+            continue
+        if text.strip():
+            out.append((n, text))
+    return out
 
 
 class VshError(HarnessError):
@@ -1224,7 +1300,19 @@ def main():
         sys.stderr.write('harness: not built: %s\n' % ', '.join(missing))
         sys.exit(77)          # meson: skipped
     ensure_guest()
-    unittest.main(verbosity=2)
+    prog = unittest.main(verbosity=2, exit=False)
+    ok = prog.result.wasSuccessful()
+    # Stop every daemon first: LeakSanitizer reports when a process exits.
+    cleanup_all()
+    reports = sanitizer_reports()
+    for name, text in reports:
+        sys.stderr.write('==== harness: sanitizer report %s\n%s\n' % (name, text))
+    if reports:
+        sys.stderr.write('harness: %d sanitizer report(s): failing\n' % len(reports))
+        ok = False
+    if not os.environ.get('VIRTD_TEST_SANITIZER_DIR'):
+        shutil.rmtree(SANITIZER_DIR, ignore_errors=True)
+    sys.exit(0 if ok else 1)
 
 
 
