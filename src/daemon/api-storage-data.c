@@ -24,6 +24,7 @@
 
 #include "daemon/api-storage.h"
 #include "util/vd-error.h"
+#include "util/vd-path.h"
 
 #define UPLOAD_HIGH_WATER (8 * 1024 * 1024)
 #define UPLOAD_LOW_WATER (2 * 1024 * 1024)
@@ -301,11 +302,25 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
         early_error(msg, error);
         return TRUE;
     }
-    fd = open(file, O_WRONLY | O_CLOEXEC);
+    /* O_NOFOLLOW and a regular file only: a volume swapped for a symlink
+     * (to /etc/passwd, or a FIFO) since it was looked up must not be
+     * written through. */
+    g_autofree char *what = g_strdup_printf("volume '%s'", vol);
+    struct stat st;
+    fd = vd_path_open_checked(what, file, VD_PATH_REGULAR | VD_PATH_NOFOLLOW | VD_PATH_WRITE,
+                              &st, &error);
     if (fd < 0) {
-        int err = errno;
-        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot open volume '%s': %s",
-                    file, g_strerror(err));
+        early_error(msg, error);
+        return TRUE;
+    }
+    /* Writing from past the end would grow the volume by a hole of any
+     * size (offset=1P): from its end, it may grow as the data says. */
+    if (offset > st.st_size) {
+        close(fd);
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "offset %" G_GOFFSET_FORMAT " is past the end of volume '%s' (%" G_GOFFSET_FORMAT
+                    " bytes): upload at an offset up to its size, or vol-resize it first",
+                    offset, vol, (goffset)st.st_size);
         early_error(msg, error);
         return TRUE;
     }
@@ -459,13 +474,10 @@ download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
         vd_api_reply_error(req, error);
         return;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd);
-        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot read volume '%s': %s",
-                    path, g_strerror(err));
+    /* Not through a symlink put in the volume's place (to /etc/shadow). */
+    g_autofree char *what = g_strdup_printf("volume '%s'", vol);
+    fd = vd_path_open_checked(what, path, VD_PATH_REGULAR | VD_PATH_NOFOLLOW, &st, &error);
+    if (fd < 0) {
         vd_api_reply_error(req, error);
         return;
     }

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/path-policy.h"
 #include "daemon/storage.h"
 #include "util/vd-error.h"
+#include "util/vd-path.h"
 
 typedef enum { JOB_LIST, JOB_GET, JOB_CREATE, JOB_DELETE, JOB_RESIZE, JOB_CLONE } JobKind;
 
@@ -21,6 +23,7 @@ typedef struct {
     char *path;        /* the volume (the source of a clone) */
     char *new_path;    /* what create and clone make */
     VdStorageVolDef *req;
+    VdPathGuard *guard;  /* create: for a backing file given by path */
     guint64 capacity;
     gboolean delta;
     gboolean shrink;
@@ -42,6 +45,7 @@ vol_job_free(VolJob *job)
     g_free(job->path);
     g_free(job->new_path);
     vd_storage_vol_def_free(job->req);
+    vd_path_guard_unref(job->guard);
     vd_storage_op_unref(job->op_path);
     vd_storage_op_unref(job->op_new);
     g_free(job);
@@ -200,8 +204,20 @@ backing_path(VolJob *job, const char *backing, GError **error)
                                               : g_build_filename(job->dir, backing, NULL);
 
     if (!strchr(backing, '/') || backing[0] == '/') {
-        if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
-            return g_steal_pointer(&path);
+        /* The new volume's guest reads the backing file: not one of the
+         * daemon's own (path-policy.h), and an image, not a FIFO. */
+        g_autofree char *resolved =
+            backing[0] == '/' ? vd_path_guard_check(job->guard, "backing volume", path, error)
+                              : g_strdup(path);
+        if (!resolved)
+            return NULL;
+        int fd = vd_path_open_checked("backing volume", path, VD_PATH_REGULAR | VD_PATH_BLOCK,
+                                      NULL, NULL);
+        if (fd >= 0) {
+            gboolean ok = vd_path_guard_check_fd(job->guard, "backing volume", path, fd, error);
+            close(fd);
+            return ok ? g_steal_pointer(&path) : NULL;
+        }
     }
     g_set_error(error, VD_ERROR, VD_ERROR_NO_VOLUME,
                 "backing volume '%s' not found: give a volume name of pool '%s' or the "
@@ -504,6 +520,7 @@ vd_storage_vol_create_async(VdDaemon *d, VdStoragePool *pool, VdStorageVolDef *r
     GError *error = NULL;
 
     job->req = req;
+    job->guard = vd_path_policy_guard(d->paths);
     if (!req->format)
         req->format = g_strdup("raw");
     if (!vd_storage_check_active(pool, &error) ||
