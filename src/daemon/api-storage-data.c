@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <gio/gunixinputstream.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -310,6 +311,17 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
     fd = vd_path_open_checked(what, file, VD_PATH_REGULAR | VD_PATH_NOFOLLOW | VD_PATH_WRITE,
                               &st, &error);
     if (fd < 0) {
+        early_error(msg, error);
+        return TRUE;
+    }
+    /* A second name of the file elsewhere (a hard link) would be
+     * written through this one. */
+    if (st.st_nlink > 1) {
+        close(fd);
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "volume '%s' has %ju hard links: uploading would change the file under its "
+                    "other names too; copy it to a file of its own first",
+                    vol, (uintmax_t)st.st_nlink);
         early_error(msg, error);
         return TRUE;
     }

@@ -11,6 +11,7 @@
 
 #include "daemon/disk-prepare.h"
 #include "daemon/path-policy.h"
+#include "daemon/storage.h"
 #include "util/vd-error.h"
 #include "util/vd-path.h"
 
@@ -18,13 +19,30 @@ typedef struct {
     VdDomainDef *def; /* borrowed */
     VdDomainFilesWhen when;
     VdPathGuard *guard;
+    GPtrArray *pools; /* "NAME\0TARGET" of every pool, for serial outputs */
 } FilesJob;
 
 static void
 files_job_free(FilesJob *job)
 {
     vd_path_guard_unref(job->guard);
+    g_ptr_array_unref(job->pools);
     g_free(job);
+}
+
+/* The pool whose directory holds @resolved, or NULL: its files are disk
+ * images, and a serial file or socket there would overwrite one. */
+static const char *
+pool_holding(FilesJob *job, const char *resolved)
+{
+    for (guint i = 0; i < job->pools->len; i++) {
+        const char *name = g_ptr_array_index(job->pools, i);
+        g_autofree char *target = vd_path_resolve(name + strlen(name) + 1, NULL);
+        gsize n = target ? strlen(target) : 0;
+        if (target && strncmp(resolved, target, n) == 0 && resolved[n] == '/')
+            return name;
+    }
+    return NULL;
 }
 
 /* Whether @path exists (following symlinks): a file that does not exist
@@ -156,12 +174,20 @@ static gboolean
 check_chr(FilesJob *job, const VdChrDef *chr, const char *what, GError **error)
 {
     g_autofree char *resolved = NULL;
+    const char *pool;
     struct stat st;
 
     if ((chr->type != VD_CHR_FILE && chr->type != VD_CHR_UNIX) || !chr->path)
         return TRUE;
     if (!(resolved = vd_path_guard_check(job->guard, what, chr->path, error)))
         return FALSE;
+    if ((pool = pool_holding(job, resolved))) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "%s: '%s' is in the directory of storage pool '%s', whose files are disk "
+                    "images: choose a path outside it",
+                    what, chr->path, pool);
+        return FALSE;
+    }
     if (stat(chr->path, &st) < 0)
         return TRUE; /* QEMU makes it */
     if (chr->type == VD_CHR_FILE && !S_ISREG(st.st_mode)) {
@@ -231,6 +257,14 @@ vd_domain_files_check_async(VdDaemon *d, VdDomainDef *def, VdDomainFilesWhen whe
     job->def = def;
     job->when = when;
     job->guard = vd_path_policy_guard(d->paths);
+    job->pools = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) pools = vd_storage_list(d->storage);
+    for (guint i = 0; i < pools->len; i++) {
+        const VdStoragePool *p = g_ptr_array_index(pools, i);
+        g_autofree char *both = g_strconcat(p->def->name, "|", p->def->target_path, NULL);
+        both[strlen(p->def->name)] = 0;
+        g_ptr_array_add(job->pools, g_steal_pointer(&both));
+    }
     g_task_set_source_tag(task, vd_domain_files_check_async);
     g_task_set_task_data(task, job, (GDestroyNotify)files_job_free);
     g_task_run_in_thread(task, files_thread);

@@ -223,6 +223,23 @@ class HostilePaths(harness.VirtdTestCase):
             self.define_refused(os_xml('h-file', serial=serial), 'serial 0', path)
         self.assertFalse(os.path.exists(d.path('etc', 'domains', 'new.xml')))
 
+    def test_serial_output_onto_a_pool_volume(self):
+        d = self.d
+        vol = d.path('lib', 'images', 'h-disk.raw')
+        d.api_json('POST', '/v1/pools/default/volumes', {'name': 'h-disk.raw', 'capacity': 4096},
+                   expect=201)
+        try:
+            self.before = self.snapshot()
+            for kind in ('file', 'unix'):
+                serial = ("<serial type='%s'><source mode='bind' path='%s'/>"
+                          "<target port='0'/></serial>" % (kind, vol))
+                self.define_refused(os_xml('h-ser', serial=serial), 'serial 0', vol,
+                                    "storage pool 'default'")
+            self.assertEqual(os.path.getsize(vol), 4096)
+        finally:
+            d.api('DELETE', '/v1/pools/default/volumes/h-disk.raw')
+            self.before = self.snapshot()
+
     def test_disk_kernel_in_daemon_state(self):
         d = self.d
         victim = d.path('etc', 'domains', 'victim.xml')
@@ -345,6 +362,11 @@ class HostilePaths(harness.VirtdTestCase):
             self.refused('PUT', '/v1/pools/default/volumes/h-small.raw/data?offset=%d' % (1 << 40),
                          b'x', 'past the end', '4096')
             self.assertEqual(os.path.getsize(path), 4096)
+            # Not through a second name (a hard link) of the file.
+            os.link(path, self.f('hardlink'))
+            self.refused('PUT', '/v1/pools/default/volumes/h-small.raw/data', b'x',
+                         'hard links')
+            os.unlink(self.f('hardlink'))
             # At the end it may grow, as uploads into an empty volume do.
             r = d.api('PUT', '/v1/pools/default/volumes/h-small.raw/data?offset=4096', b'y' * 10)
             self.assertEqual(r.status, 200, r.body)
