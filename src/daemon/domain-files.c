@@ -247,12 +247,39 @@ files_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
         g_task_return_error(task, error);
 }
 
+/* In the main loop: the run-time files of a domain are named after it,
+ * or after its UUID when the name is long; a domain named like another's
+ * UUID would meet that one's QMP socket (its start removes it, and the
+ * daemon, restarted, would drive the wrong QEMU). */
+static gboolean
+check_run_files_free(VdDaemon *d, const VdDomainDef *def, GError **error)
+{
+    g_autofree char *mine = vd_paths_domain_socket(d->paths, def->name, def->uuid, "qmp");
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *o = g_ptr_array_index(all, i);
+        if (g_str_equal(o->name, def->name) || !vd_state_is_active(o->state))
+            continue;
+        g_autofree char *theirs = vd_paths_domain_socket(d->paths, o->name, o->uuid, "qmp");
+        if (g_str_equal(mine, theirs)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                        "Requested operation is not valid: domain '%s' would use the run-time "
+                        "files of running domain '%s' ('%s'): rename one of them",
+                        def->name, o->name, mine);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 void
 vd_domain_files_check_async(VdDaemon *d, VdDomainDef *def, VdDomainFilesWhen when,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
     g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
     FilesJob *job = g_new0(FilesJob, 1);
+    GError *error = NULL;
 
     job->def = def;
     job->when = when;
@@ -267,6 +294,10 @@ vd_domain_files_check_async(VdDaemon *d, VdDomainDef *def, VdDomainFilesWhen whe
     }
     g_task_set_source_tag(task, vd_domain_files_check_async);
     g_task_set_task_data(task, job, (GDestroyNotify)files_job_free);
+    if (when == VD_DOMAIN_FILES_START && !check_run_files_free(d, def, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
     g_task_run_in_thread(task, files_thread);
 }
 

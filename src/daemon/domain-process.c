@@ -73,15 +73,11 @@ pid_is_ours(pid_t pid, const char *needle)
     return FALSE;
 }
 
-/* Run-time socket paths must fit sockaddr_un; long names fall back to the UUID. */
+/* Run-time socket paths must fit sockaddr_un (paths.h). */
 static char *
 socket_path(VdDaemon *d, VdDomainObj *dom, const char *suffix)
 {
-    char *p = vd_paths_domain_run(d->paths, dom->name, suffix);
-    if (strlen(p) <= UNIX_PATH_MAX)
-        return p;
-    g_free(p);
-    return vd_paths_domain_run(d->paths, dom->uuid, suffix);
+    return vd_paths_domain_socket(d->paths, dom->name, dom->uuid, suffix);
 }
 
 static void

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "util/vd-file.h"
 
@@ -145,6 +146,18 @@ vd_paths_domain_run(const VdPaths *p, const char *name, const char *suffix)
 {
     g_autofree char *file = g_strconcat(name, ".", suffix, NULL);
     return g_build_filename(p->run_domains_dir, file, NULL);
+}
+
+char *
+vd_paths_domain_socket(const VdPaths *p, const char *name, const char *uuid, const char *suffix)
+{
+    struct sockaddr_un addr;
+    char *path = vd_paths_domain_run(p, name, suffix);
+
+    if (strlen(path) < sizeof(addr.sun_path))
+        return path;
+    g_free(path);
+    return vd_paths_domain_run(p, uuid, suffix);
 }
 
 char *

@@ -55,5 +55,11 @@ char *vd_paths_domain_config(const VdPaths *paths, const char *name);
 char *vd_paths_domain_autostart(const VdPaths *paths, const char *name);
 /* @suffix: "xml", "qmp", "console", "pid" */
 char *vd_paths_domain_run(const VdPaths *paths, const char *name, const char *suffix);
+/* A run-time socket (or the pid file) @suffix of domain @name: as
+ * vd_paths_domain_run(), or UUID.SUFFIX when that path is too long for a
+ * UNIX socket address. A domain named like another's UUID could then
+ * meet its files: start refuses that (daemon/domain-files.c). */
+char *vd_paths_domain_socket(const VdPaths *paths, const char *name, const char *uuid,
+                             const char *suffix);
 char *vd_paths_domain_log(const VdPaths *paths, const char *name);
 char *vd_paths_domain_console_log(const VdPaths *paths, const char *name);

@@ -22,9 +22,10 @@ import socket
 import stat
 import threading
 import time
+import uuid as uuidlib
 
 import harness
-from harness import Daemon, domain_xml, xml_escape
+from harness import Daemon, dom_path, domain_xml, xml_escape
 
 
 def sha(path):
@@ -392,6 +393,31 @@ class HostilePaths(harness.VirtdTestCase):
         finally:
             d.vsh('destroy', 'h-chan', check=False)
             d.vsh('undefine', 'h-chan', check=False)
+            self.before = self.snapshot()
+
+
+    def test_name_like_another_domains_uuid(self):
+        d = self.d
+        # A name too long for a socket path: its run-time sockets are UUID.qmp ...
+        long_name = 'l' * 150
+        uuid = str(uuidlib.uuid4())
+        d.define(long_name, domain_xml(long_name, uuid=uuid))
+        d.api_json('POST', '/v1/domains', domain_xml(uuid), expect=201)
+        try:
+            d.start_domain(long_name, wait_boot=False)
+            qmp = d.path('run', 'domains', uuid + '.qmp')
+            self.assertTrue(stat.S_ISSOCK(os.lstat(qmp).st_mode))
+            ino = os.lstat(qmp).st_ino
+            self.before = self.snapshot()
+            # ... which a domain named like that UUID must not take over.
+            self.refused('POST', dom_path(uuid, '/start'), None, long_name, uuid + '.qmp',
+                         status=409, code='invalid-state')
+            self.assertEqual(os.lstat(qmp).st_ino, ino)
+            self.assertEqual(d.domstate(long_name), 'running')
+        finally:
+            d.vsh('destroy', long_name, check=False)
+            d.vsh('undefine', long_name, check=False)
+            d.vsh('undefine', uuid, check=False)
             self.before = self.snapshot()
 
 
