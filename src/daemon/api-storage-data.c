@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "daemon/api-storage.h"
+#include "daemon/path-policy.h"
 #include "util/vd-error.h"
 #include "util/vd-path.h"
 
@@ -278,6 +279,22 @@ early_error(SoupServerMessage *msg, const GError *error)
                                      strlen(text));
 }
 
+/* The file opened for a volume's data is checked where it really is: a
+ * pool directory swapped for a symlink (into the daemon's definitions)
+ * while the pool was active must not lead the data there. Closes @fd
+ * when refusing. */
+static gboolean
+opened_outside_daemon_state(VdDaemon *d, const char *what, const char *path, int fd,
+                            GError **error)
+{
+    g_autoptr(VdPathGuard) guard = vd_path_policy_guard(d->paths);
+
+    if (vd_path_guard_check_fd(guard, what, path, fd, error))
+        return TRUE;
+    close(fd);
+    return FALSE;
+}
+
 gboolean
 vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
 {
@@ -310,7 +327,7 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
     struct stat st;
     fd = vd_path_open_checked(what, file, VD_PATH_REGULAR | VD_PATH_NOFOLLOW | VD_PATH_WRITE,
                               &st, &error);
-    if (fd < 0) {
+    if (fd < 0 || !opened_outside_daemon_state(d, what, file, fd, &error)) {
         early_error(msg, error);
         return TRUE;
     }
@@ -489,7 +506,7 @@ download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
     /* Not through a symlink put in the volume's place (to /etc/shadow). */
     g_autofree char *what = g_strdup_printf("volume '%s'", vol);
     fd = vd_path_open_checked(what, path, VD_PATH_REGULAR | VD_PATH_NOFOLLOW, &st, &error);
-    if (fd < 0) {
+    if (fd < 0 || !opened_outside_daemon_state(req->d, what, path, fd, &error)) {
         vd_api_reply_error(req, error);
         return;
     }

@@ -23,7 +23,7 @@ typedef struct {
     char *path;        /* the volume (the source of a clone) */
     char *new_path;    /* what create and clone make */
     VdStorageVolDef *req;
-    VdPathGuard *guard;  /* create: for a backing file given by path */
+    VdPathGuard *guard;  /* where volume (and backing) files may be */
     guint64 capacity;
     gboolean delta;
     gboolean shrink;
@@ -349,6 +349,26 @@ clone_in_thread(VolJob *job, GError **error)
     return vd_storage_vol_inspect(job->new_path, error);
 }
 
+/* Where the volume files really are, now: a pool directory swapped for
+ * a symlink into the daemon's state while the pool was active must not
+ * lead a delete, resize, clone or create there. */
+static gboolean
+job_paths_allowed(VolJob *job, GError **error)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *new_path = NULL;
+    g_autofree char *dir = NULL;
+
+    if (job->kind == JOB_LIST &&
+        !(dir = vd_path_guard_check(job->guard, "pool directory", job->dir, error)))
+        return FALSE;
+    return (!job->path ||
+            (path = vd_path_guard_check(job->guard, "volume", job->path, error)) != NULL) &&
+           (!job->new_path ||
+            (new_path = vd_path_guard_check(job->guard, "new volume", job->new_path, error)) !=
+                NULL);
+}
+
 static void
 job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -356,6 +376,10 @@ job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
     GError *error = NULL;
     VdStorageVolDef *vol = NULL;
 
+    if (!job_paths_allowed(job, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
     switch (job->kind) {
     case JOB_LIST: {
         GPtrArray *vols = list_in_thread(job, &error);
@@ -415,6 +439,8 @@ job_run(VdDaemon *d, VdStoragePool *pool, VolJob *job, const char *what, GAsyncR
     GError *error = NULL;
 
     g_task_set_task_data(task, job, (GDestroyNotify)vol_job_free);
+    if (!job->guard)
+        job->guard = vd_path_policy_guard(d->paths);
     if (job->path && job->kind != JOB_LIST && job->kind != JOB_GET) {
         /* A clone's source is read, not written: say so in the job list. */
         VdStorageOp *op = vd_storage_busy_acquire(d->storage, job->pool_name, job->path,

@@ -319,6 +319,40 @@ class HostilePaths(harness.VirtdTestCase):
             d.api('DELETE', '/v1/pools/h-swapped')
             self.before = self.snapshot()
 
+    def test_volume_data_of_a_swapped_pool_directory(self):
+        d = self.d
+        real = self.f('pool2')
+        os.makedirs(real)
+        d.api_json('POST', '/v1/pools', pool_xml('h-pool2', real), expect=201)
+        d.api_json('POST', '/v1/pools/h-pool2/start', None)
+        try:
+            self.before = self.snapshot()
+            # While active, its directory becomes a symlink to the definitions.
+            os.rmdir(real)
+            os.symlink(d.path('etc', 'domains'), real)
+            victim = d.path('etc', 'domains', 'victim.xml')
+            self.refused('PUT', '/v1/pools/h-pool2/volumes/victim.xml/data', b'pwned',
+                         "the daemon's configuration")
+            r = d.api('GET', '/v1/pools/h-pool2/volumes/victim.xml/data')
+            self.assertEqual(r.status, 400, r.body)
+            self.assertNotIn(b'<domain', r.body)
+            # Nor a listing, delete, resize, clone or create there.
+            self.refused('GET', '/v1/pools/h-pool2/volumes', None, "the daemon's configuration")
+            self.refused('DELETE', '/v1/pools/h-pool2/volumes/victim.xml', None,
+                         "the daemon's configuration")
+            self.refused('POST', '/v1/pools/h-pool2/volumes/victim.xml/resize',
+                         {'capacity': 1 << 20}, "the daemon's configuration")
+            self.refused('POST', '/v1/pools/h-pool2/volumes/victim.xml/clone',
+                         {'name': 'copy.xml'}, "the daemon's configuration")
+            self.refused('POST', '/v1/pools/h-pool2/volumes', {'name': 'new.xml', 'capacity': 0},
+                         "the daemon's configuration")
+            os.unlink(real)
+            os.makedirs(real)
+        finally:
+            d.api('POST', '/v1/pools/h-pool2/destroy')
+            d.api('DELETE', '/v1/pools/h-pool2')
+            self.before = self.snapshot()
+
     def test_backing_file_in_daemon_state(self):
         d = self.d
         victim = d.path('etc', 'domains', 'victim.xml')
