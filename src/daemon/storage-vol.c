@@ -640,12 +640,15 @@ vd_storage_find_volume_by_path(VdDaemon *d, const char *path, char **pool_out,
     clean = g_canonicalize_filename(path, "/");
     dir = g_path_get_dirname(clean);
     base = g_path_get_basename(clean);
-    if (base[0] == '.' || lstat(clean, &st) < 0 || !S_ISREG(st.st_mode))
+    if (base[0] == '.')
         return FALSE;
     pools = vd_storage_list(d->storage);
     for (guint i = 0; i < pools->len; i++) {
         VdStoragePool *pool = g_ptr_array_index(pools, i);
-        if (pool->active && g_str_equal(pool->def->target_path, dir)) {
+        /* lstat() only inside a pool's directory: any other path a client
+         * names could be on a hung file system, and this is the main loop. */
+        if (pool->active && g_str_equal(pool->def->target_path, dir) &&
+            lstat(clean, &st) == 0 && S_ISREG(st.st_mode)) {
             if (pool_out)
                 *pool_out = g_strdup(pool->def->name);
             if (volume_out)
