@@ -196,6 +196,37 @@ validate_disks(const VdDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* A relative path would be resolved against the daemon's working
+ * directory, which means nothing to the client that wrote it. */
+static gboolean
+check_absolute(const char *what, const char *path, GError **error)
+{
+    if (!path || g_path_is_absolute(path))
+        return TRUE;
+    g_autofree char *base = g_path_get_basename(path);
+    return fail(error,
+                "%s: path '%s' is relative: give an absolute path such as /path/to/%s (the "
+                "daemon does not know your working directory)",
+                what, path, base);
+}
+
+static gboolean
+validate_paths(const VdDomainDef *def, GError **error)
+{
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdDiskDef *d = g_ptr_array_index(def->disks, i);
+        g_autofree char *what = g_strdup_printf("disk '%s' <source>", d->target_dev);
+        if ((d->type == VD_DISK_TYPE_FILE || d->type == VD_DISK_TYPE_BLOCK) &&
+            !check_absolute(what, d->source_file, error))
+            return FALSE;
+    }
+    return check_absolute("<kernel>", def->os.kernel, error) &&
+           check_absolute("<initrd>", def->os.initrd, error) &&
+           check_absolute("<loader>", def->os.loader, error) &&
+           check_absolute("<nvram>", def->os.nvram, error) &&
+           check_absolute("<emulator>", def->emulator, error);
+}
+
 static gboolean
 validate_interfaces(const VdDomainDef *def, GError **error)
 {
@@ -326,7 +357,8 @@ gboolean
 vd_domain_def_validate(const VdDomainDef *def, GError **error)
 {
     return validate_general(def, error) && validate_boot(def, error) &&
-           validate_disks(def, error) && validate_interfaces(def, error) &&
+           validate_disks(def, error) && validate_paths(def, error) &&
+           validate_interfaces(def, error) &&
            validate_chrs(def, error) && validate_display(def, error) && validate_rngs(def, error);
 }
 

@@ -6,7 +6,7 @@
 #include "conf/domain-enums.h"
 #include "daemon/api-internal.h"
 #include "daemon/console.h"
-#include "daemon/disk-prepare.h"
+#include "daemon/domain-files.h"
 #include "daemon/domain-process.h"
 #include "daemon/undefine-storage.h"
 #include "util/vd-error.h"
@@ -112,16 +112,24 @@ create_started(VdDomainObj *dom, const GError *error, gpointer data)
     vd_api_reply_json(req, 201, summary_reply(dom, warnings));
 }
 
-/* Stores @def (taken) as a persistent definition and answers with the
- * summary and define's warnings; its kernel is readied in the background
- * so that even the first start boots fast. */
+typedef struct {
+    VdApiRequest *req;
+    VdDomainDef *def;
+    guint status;
+} PendingDefine;
+
 static void
-define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
+define_files_checked(GObject *source, GAsyncResult *res, gpointer data)
 {
+    PendingDefine *pd = data;
+    VdApiRequest *req = pd->req;
+    VdDomainDef *def = pd->def;
     g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) format_notes = g_ptr_array_new_with_free_func(g_free);
-    vd_disks_record_formats(def, format_notes);
-    VdDomainObj *dom = vd_domain_list_define(req->d->domains, def, &error);
+    g_autoptr(GPtrArray) format_notes = vd_domain_files_check_finish(res, &error);
+    VdDomainObj *dom = format_notes ? vd_domain_list_define(req->d->domains, def, &error) : NULL;
+    guint status = pd->status;
+
+    g_free(pd);
     if (!dom) {
         vd_domain_def_free(def);
         vd_api_reply_error(req, error);
@@ -132,6 +140,21 @@ define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
     for (guint i = 0; i < format_notes->len; i++)
         g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(format_notes, i)));
     vd_api_reply_json(req, status, summary_reply(dom, warnings));
+}
+
+/* Stores @def (taken) as a persistent definition and answers with the
+ * summary and define's warnings; its kernel is readied in the background
+ * so that even the first start boots fast. The files it names are
+ * checked first, in a worker thread (domain-files.h). */
+static void
+define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
+{
+    PendingDefine *pd = g_new0(PendingDefine, 1);
+    pd->req = req;
+    pd->def = def;
+    pd->status = status;
+    vd_api_pause(req);
+    vd_domain_files_check_async(req->d, def, VD_DOMAIN_FILES_DEFINE, define_files_checked, pd);
 }
 
 static void

@@ -17,13 +17,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <gio/gunixinputstream.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/api-storage.h"
+#include "daemon/path-policy.h"
 #include "util/vd-error.h"
+#include "util/vd-path.h"
 
 #define UPLOAD_HIGH_WATER (8 * 1024 * 1024)
 #define UPLOAD_LOW_WATER (2 * 1024 * 1024)
@@ -276,6 +279,22 @@ early_error(SoupServerMessage *msg, const GError *error)
                                      strlen(text));
 }
 
+/* The file opened for a volume's data is checked where it really is: a
+ * pool directory swapped for a symlink (into the daemon's definitions)
+ * while the pool was active must not lead the data there. Closes @fd
+ * when refusing. */
+static gboolean
+opened_outside_daemon_state(VdDaemon *d, const char *what, const char *path, int fd,
+                            GError **error)
+{
+    g_autoptr(VdPathGuard) guard = vd_path_policy_guard(d->paths);
+
+    if (vd_path_guard_check_fd(guard, what, path, fd, error))
+        return TRUE;
+    close(fd);
+    return FALSE;
+}
+
 gboolean
 vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
 {
@@ -301,11 +320,36 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
         early_error(msg, error);
         return TRUE;
     }
-    fd = open(file, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot open volume '%s': %s",
-                    file, g_strerror(err));
+    /* O_NOFOLLOW and a regular file only: a volume swapped for a symlink
+     * (to /etc/passwd, or a FIFO) since it was looked up must not be
+     * written through. */
+    g_autofree char *what = g_strdup_printf("volume '%s'", vol);
+    struct stat st;
+    fd = vd_path_open_checked(what, file, VD_PATH_REGULAR | VD_PATH_NOFOLLOW | VD_PATH_WRITE,
+                              &st, &error);
+    if (fd < 0 || !opened_outside_daemon_state(d, what, file, fd, &error)) {
+        early_error(msg, error);
+        return TRUE;
+    }
+    /* A second name of the file elsewhere (a hard link) would be
+     * written through this one. */
+    if (st.st_nlink > 1) {
+        close(fd);
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "volume '%s' has %ju hard links: uploading would change the file under its "
+                    "other names too; copy it to a file of its own first",
+                    vol, (uintmax_t)st.st_nlink);
+        early_error(msg, error);
+        return TRUE;
+    }
+    /* Writing from past the end would grow the volume by a hole of any
+     * size (offset=1P): from its end, it may grow as the data says. */
+    if (offset > st.st_size) {
+        close(fd);
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "offset %" G_GOFFSET_FORMAT " is past the end of volume '%s' (%" G_GOFFSET_FORMAT
+                    " bytes): upload at an offset up to its size, or vol-resize it first",
+                    offset, vol, (goffset)st.st_size);
         early_error(msg, error);
         return TRUE;
     }
@@ -459,13 +503,10 @@ download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
         vd_api_reply_error(req, error);
         return;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        int err = errno;
-        if (fd >= 0)
-            close(fd);
-        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot read volume '%s': %s",
-                    path, g_strerror(err));
+    /* Not through a symlink put in the volume's place (to /etc/shadow). */
+    g_autofree char *what = g_strdup_printf("volume '%s'", vol);
+    fd = vd_path_open_checked(what, path, VD_PATH_REGULAR | VD_PATH_NOFOLLOW, &st, &error);
+    if (fd < 0 || !opened_outside_daemon_state(req->d, what, path, fd, &error)) {
         vd_api_reply_error(req, error);
         return;
     }

@@ -10,14 +10,13 @@
 #include "util/vd-error.h"
 
 VdDiskFormat
-vd_disk_image_probe_format(const char *path)
+vd_disk_image_probe_format_fd(int fd)
 {
     guint8 magic[4] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    ssize_t n = pread(fd, magic, sizeof(magic), 0);
+
+    if (n < 0)
         return VD_DISK_FORMAT_NONE;
-    ssize_t n = read(fd, magic, sizeof(magic));
-    close(fd);
     if (n == 4 && memcmp(magic, "QFI\xfb", 4) == 0)
         return VD_DISK_FORMAT_QCOW2;
     return VD_DISK_FORMAT_RAW;
@@ -30,31 +29,27 @@ disk_name(const VdDiskDef *disk)
 }
 
 void
-vd_disks_record_formats(VdDomainDef *def, GPtrArray *warnings)
+vd_disk_record_format(VdDiskDef *disk, int fd, GPtrArray *warnings)
 {
-    for (guint i = 0; i < def->disks->len; i++) {
-        VdDiskDef *disk = g_ptr_array_index(def->disks, i);
-        if (disk->type != VD_DISK_TYPE_FILE || !disk->source_file ||
-            disk->format != VD_DISK_FORMAT_NONE)
-            continue;
-        VdDiskFormat found = vd_disk_image_probe_format(disk->source_file);
-        if (found == VD_DISK_FORMAT_NONE)
-            continue;
-        disk->format = found;
-        if (warnings && found != VD_DISK_FORMAT_RAW)
-            g_ptr_array_add(warnings,
-                            g_strdup_printf("disk '%s': no <driver type=...> given; '%s' is a %s "
-                                            "image, recorded as <driver name='qemu' type='%s'/>",
-                                            disk_name(disk), disk->source_file,
-                                            vd_disk_format_to_string(found),
-                                            vd_disk_format_to_string(found)));
-    }
+    VdDiskFormat found;
+
+    if (disk->format != VD_DISK_FORMAT_NONE ||
+        (found = vd_disk_image_probe_format_fd(fd)) == VD_DISK_FORMAT_NONE)
+        return;
+    disk->format = found;
+    if (warnings && found != VD_DISK_FORMAT_RAW)
+        g_ptr_array_add(warnings,
+                        g_strdup_printf("disk '%s': no <driver type=...> given; '%s' is a %s "
+                                        "image, recorded as <driver name='qemu' type='%s'/>",
+                                        disk_name(disk), disk->source_file,
+                                        vd_disk_format_to_string(found),
+                                        vd_disk_format_to_string(found)));
 }
 
-static gboolean
-check_format(VdDiskDef *disk, GError **error)
+gboolean
+vd_disk_check_format(VdDiskDef *disk, int fd, GError **error)
 {
-    VdDiskFormat actual = vd_disk_image_probe_format(disk->source_file);
+    VdDiskFormat actual = vd_disk_image_probe_format_fd(fd);
 
     if (disk->format == VD_DISK_FORMAT_NONE) {
         disk->format = actual == VD_DISK_FORMAT_NONE ? VD_DISK_FORMAT_RAW : actual;
@@ -108,25 +103,11 @@ resolve_volume(VdDaemon *d, VdDiskDef *disk, GError **error)
 }
 
 gboolean
-vd_disks_prepare(VdDaemon *d, VdDomainDef *live, GError **error)
+vd_disks_resolve_volumes(VdDaemon *d, VdDomainDef *live, GError **error)
 {
     for (guint i = 0; i < live->disks->len; i++) {
         VdDiskDef *disk = g_ptr_array_index(live->disks, i);
         if (disk->type == VD_DISK_TYPE_VOLUME && !resolve_volume(d, disk, error))
-            return FALSE;
-        if (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_BLOCK &&
-            disk->type != VD_DISK_TYPE_VOLUME)
-            continue;
-        if (!disk->source_file)
-            continue;
-        if (!g_file_test(disk->source_file, G_FILE_TEST_EXISTS)) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "disk '%s': source file '%s' does not exist: create it (qemu-img create) "
-                        "or fix <source file=...>",
-                        disk_name(disk), disk->source_file);
-            return FALSE;
-        }
-        if (!check_format(disk, error))
             return FALSE;
     }
     return TRUE;

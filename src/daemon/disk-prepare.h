@@ -13,15 +13,23 @@
 #include "conf/domain-def.h"
 #include "daemon/daemon.h"
 
-/* What the header of the image at @path says: QCOW2, RAW (anything
+/* What the header of the image open at @fd says: QCOW2, RAW (anything
  * else), or NONE when it cannot be read. */
-VdDiskFormat vd_disk_image_probe_format(const char *path);
+VdDiskFormat vd_disk_image_probe_format_fd(int fd);
 
-/* At define: fills in the format of file disks that do not give one and
- * whose image exists, adding a line for each to @warnings (may be NULL). */
-void vd_disks_record_formats(VdDomainDef *def, GPtrArray *warnings);
+/* At define, in a worker thread (daemon/domain-files.h), for a file disk
+ * whose image exists and is open at @fd: fills in the format when the
+ * definition gives none, adding a line to @warnings (may be NULL) when
+ * it is not raw. */
+void vd_disk_record_format(VdDiskDef *disk, int fd, GPtrArray *warnings);
 
-/* At start, on the definition QEMU will get: resolves volumes of storage
- * pools to their files, checks every file exists and is what the
- * definition says it is, fills in formats still unknown. */
-gboolean vd_disks_prepare(VdDaemon *d, VdDomainDef *live, GError **error);
+/* At start, in a worker thread, on the image QEMU will get (open at
+ * @fd): fills in a format still unknown, and refuses a definition that
+ * says raw for a qcow2 image or qcow2 for anything else. */
+gboolean vd_disk_check_format(VdDiskDef *disk, int fd, GError **error);
+
+/* At start, in the main loop (it asks the storage registry): resolves
+ * <source pool= volume=> disks of @live to their files (and formats,
+ * when the definition gives none). The files are checked afterwards,
+ * with the others, off the main loop (daemon/domain-files.h). */
+gboolean vd_disks_resolve_volumes(VdDaemon *d, VdDomainDef *live, GError **error);

@@ -12,6 +12,7 @@
 
 #include "daemon/console.h"
 #include "daemon/disk-prepare.h"
+#include "daemon/domain-files.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -72,15 +73,11 @@ pid_is_ours(pid_t pid, const char *needle)
     return FALSE;
 }
 
-/* Run-time socket paths must fit sockaddr_un; long names fall back to the UUID. */
+/* Run-time socket paths must fit sockaddr_un (paths.h). */
 static char *
 socket_path(VdDaemon *d, VdDomainObj *dom, const char *suffix)
 {
-    char *p = vd_paths_domain_run(d->paths, dom->name, suffix);
-    if (strlen(p) <= UNIX_PATH_MAX)
-        return p;
-    g_free(p);
-    return vd_paths_domain_run(d->paths, dom->uuid, suffix);
+    return vd_paths_domain_socket(d->paths, dom->name, dom->uuid, suffix);
 }
 
 static void
@@ -626,11 +623,13 @@ typedef struct {
     VdDomainObj *dom;
     VdDomainDef *live;
     gboolean paused;
+    gboolean once_only;
     VdDomainWaitFunc done;
     gpointer user_data;
 } PendingStart;
 
 static void launch(PendingStart *ps, const char *boot_kernel);
+static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
 
 static void
 pending_start_finish(PendingStart *ps, const GError *error)
@@ -721,24 +720,41 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
     gboolean once_only = once_def != NULL;
     g_autoptr(VdDomainDef) live =
         once_def ? g_steal_pointer(&once_def) : vd_domain_def_copy(vd_domain_obj_def(dom));
-    if (!vd_disks_prepare(d, live, &error)) {
+    if (!vd_disks_resolve_volumes(d, live, &error)) {
         done(dom, error, user_data);
         return;
     }
-    if (!once_only && dom->persistent)
-        record_probed_formats(d, dom, live);
     PendingStart *ps = g_new0(PendingStart, 1);
     ps->d = d;
     ps->dom = vd_domain_obj_ref(dom);
     ps->live = g_steal_pointer(&live);
     ps->paused = paused;
+    ps->once_only = once_only;
     ps->done = done;
     ps->user_data = user_data;
     dom->starting = TRUE;
+    /* The files it names, checked where nothing can block the daemon. */
+    vd_domain_files_check_async(d, ps->live, VD_DOMAIN_FILES_START, files_checked, ps);
+}
+
+static void
+files_checked(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) notes = vd_domain_files_check_finish(res, &error);
+
+    if (!notes) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    if (!ps->once_only && ps->dom->persistent)
+        record_probed_formats(ps->d, ps->dom, ps->live);
     /* A bzImage boots from its cached vmlinux: resolving it may mean an
      * extraction, which runs in a worker thread. */
-    if (ps->live->os.kernel && d->kernels) {
-        vd_kernel_cache_resolve_async(d->kernels, ps->live->os.kernel, kernel_resolved, ps);
+    if (ps->live->os.kernel && ps->d->kernels) {
+        vd_kernel_cache_resolve_async(ps->d->kernels, ps->live->os.kernel, kernel_resolved, ps);
         return;
     }
     launch(ps, NULL);

@@ -1,18 +1,38 @@
 /* The cache of uncompressed kernels. See kernel-cache.h. */
 #include "kernel-cache.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "qemu/kernel-image.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
+#include "util/vd-path.h"
 
 struct _VdKernelCache {
     char *dir;
     GMutex lock;            /* guards identities and serializes extractions */
     GHashTable *identities; /* "path|dev|ino|size|mtime|ctime" -> sha256 hex */
 };
+
+/* The cache holds the content of kernels whose files may be readable by
+ * their owner only: the directory is the daemon's alone (0700, also when
+ * an older virtd made it 0755), and so is every file in it (0600). */
+static gboolean
+ensure_private_dir(const char *dir, GError **error)
+{
+    if (!vd_dir_ensure(dir, 0700, error))
+        return FALSE;
+    if (chmod(dir, 0700) < 0) {
+        int err = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot make '%s' private: %s", dir,
+                    g_strerror(err));
+        return FALSE;
+    }
+    return TRUE;
+}
 
 VdKernelCache *
 vd_kernel_cache_new(const char *cache_dir)
@@ -21,6 +41,9 @@ vd_kernel_cache_new(const char *cache_dir)
     c->dir = g_build_filename(cache_dir, "kernels", NULL);
     g_mutex_init(&c->lock);
     c->identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    /* An older virtd left it world-readable: close it before any use. */
+    if (g_file_test(c->dir, G_FILE_TEST_IS_DIR) && chmod(c->dir, 0700) < 0)
+        g_warning("cannot make the kernel cache '%s' private: %s", c->dir, g_strerror(errno));
     return c;
 }
 
@@ -36,9 +59,9 @@ vd_kernel_cache_free(VdKernelCache *c)
 }
 
 static char *
-hash_file(const char *path, GError **error)
+hash_file(int fd, GError **error)
 {
-    g_autoptr(GMappedFile) map = g_mapped_file_new(path, FALSE, error);
+    g_autoptr(GMappedFile) map = g_mapped_file_new_from_fd(fd, FALSE, error);
     if (!map)
         return NULL;
     return g_compute_checksum_for_data(G_CHECKSUM_SHA256,
@@ -54,13 +77,16 @@ resolve_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
     const char *kernel = data;
     struct stat st;
     g_autoptr(GError) error = NULL;
+    /* Opened once, without blocking (a FIFO named as a kernel must not
+     * hang this thread), and read only through this descriptor: the
+     * file hashed is the file extracted. */
+    int fd = vd_path_open_checked("<kernel>", kernel, VD_PATH_REGULAR, &st, &error);
 
-    if (stat(kernel, &st) < 0) {
-        g_task_return_new_error(task, VD_ERROR, VD_ERROR_INVALID_ARG,
-                                "kernel '%s' does not exist: fix <kernel> in the definition",
-                                kernel);
+    if (fd < 0) {
+        g_task_return_error(task, g_steal_pointer(&error));
         return;
     }
+    g_autofree char *by_fd = g_strdup_printf("/proc/self/fd/%d", fd);
     g_autofree char *identity = g_strdup_printf(
         "%s|%ju|%ju|%jd|%ld.%09ld|%ld.%09ld", kernel, (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
         (intmax_t)st.st_size, (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
@@ -69,8 +95,9 @@ resolve_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
     g_mutex_lock(&c->lock);
     char *known = g_strdup(g_hash_table_lookup(c->identities, identity));
     g_mutex_unlock(&c->lock);
-    g_autofree char *hash = known ? known : hash_file(kernel, &error);
+    g_autofree char *hash = known ? known : hash_file(fd, &error);
     if (!hash) {
+        close(fd);
         g_task_return_new_error(task, VD_ERROR, VD_ERROR_INVALID_ARG, "cannot read kernel '%s': %s",
                                 kernel, error->message);
         return;
@@ -86,11 +113,11 @@ resolve_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
     g_hash_table_replace(c->identities, g_strdup(identity), g_strdup(hash));
     if (g_file_test(vmlinux, G_FILE_TEST_EXISTS)) {
         result = g_strdup(vmlinux);
-    } else if (!g_file_test(plain, G_FILE_TEST_EXISTS) && vd_dir_ensure(c->dir, 0755, &error)) {
+    } else if (!g_file_test(plain, G_FILE_TEST_EXISTS) && ensure_private_dir(c->dir, &error)) {
         VdKernelExtractResult r;
         g_autofree char *why = NULL;
         gint64 t0 = g_get_monotonic_time();
-        if (!vd_kernel_extract_vmlinux(kernel, vmlinux, &r, &why, &error)) {
+        if (!vd_kernel_extract_vmlinux(by_fd, vmlinux, &r, &why, &error)) {
             g_warning("kernel '%s': cannot extract its vmlinux: %s", kernel, error->message);
         } else if (r == VD_KERNEL_EXTRACTED) {
             g_info("kernel '%s': extracted its vmlinux in %.2f s (cached as %s)", kernel,
@@ -100,10 +127,11 @@ resolve_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
             /* Remember not to try again; boot the image as it is. */
             if (r == VD_KERNEL_UNUSABLE)
                 g_info("kernel '%s': booting it as it is: %s", kernel, why ? why : "");
-            vd_file_replace(plain, why ? why : "", -1, 0644, NULL);
+            vd_file_replace(plain, why ? why : "", -1, 0600, NULL);
         }
     }
     g_mutex_unlock(&c->lock);
+    close(fd);
     g_task_return_pointer(task, result, g_free);
 }
 

@@ -1,5 +1,9 @@
 #include "paths.h"
 
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
 #include "util/vd-file.h"
 
 VdPaths *
@@ -26,6 +30,7 @@ vd_paths_new(const char *root)
     p->domains_dir = g_build_filename(p->config_dir, "domains", NULL);
     p->autostart_dir = g_build_filename(p->domains_dir, "autostart", NULL);
     p->run_domains_dir = g_build_filename(p->run_dir, "domains", NULL);
+    p->console_log_dir = g_build_filename(p->log_dir, "console", NULL);
     return p;
 }
 
@@ -41,10 +46,68 @@ vd_paths_free(VdPaths *p)
     g_free(p->run_dir);
     g_free(p->run_domains_dir);
     g_free(p->log_dir);
+    g_free(p->console_log_dir);
     g_free(p->cache_dir);
     g_free(p->state_dir);
     g_free(p->socket_path);
     g_free(p);
+}
+
+/* Temporary files of atomic writes that a kill left behind: nothing
+ * reads them, and nobody else would ever remove them. */
+static void
+remove_stale_temps(const VdPaths *p)
+{
+    g_autofree char *storage = g_build_filename(p->config_dir, "storage", NULL);
+    g_autofree char *run_storage = g_build_filename(p->run_dir, "storage", NULL);
+    g_autofree char *kernels = g_build_filename(p->cache_dir, "kernels", NULL);
+    const char *dirs[] = {p->domains_dir, p->run_domains_dir, storage, run_storage,
+                          p->cache_dir, kernels};
+
+    for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        guint n = vd_file_remove_stale_temps(dirs[i]);
+        if (n > 0)
+            g_info("removed %u temporary file(s) left in %s by an interrupted write", n,
+                   dirs[i]);
+    }
+}
+
+/* Whether @path begins with the header the daemon writes into a QEMU
+ * log at every start ("2024-01-31 12:00:00 UTC: starting up"). */
+static gboolean
+is_qemu_log(const char *path)
+{
+    char head[64] = {0};
+    FILE *f = fopen(path, "re");
+    gsize n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+
+    if (f)
+        fclose(f);
+    return n >= 36 && g_ascii_isdigit(head[0]) && strncmp(head + 19, " UTC: starting up", 17) == 0;
+}
+
+/* Console logs were log_dir/NAME.console.log, which is also the QEMU log
+ * of a domain named "NAME.console". They move to log_dir/console/NAME.log;
+ * a file that is a QEMU log (it starts with the daemon's header) stays.
+ * A running QEMU keeps appending to the moved file: rename keeps it. */
+static void
+move_console_logs(const VdPaths *p)
+{
+    g_autoptr(GDir) d = g_dir_open(p->log_dir, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        if (!g_str_has_suffix(name, ".console.log") || name[0] == '.')
+            continue;
+        g_autofree char *old = g_build_filename(p->log_dir, name, NULL);
+        g_autofree char *domain = g_strndup(name, strlen(name) - strlen(".console.log"));
+        g_autofree char *new = vd_paths_domain_console_log(p, domain);
+        if (!*domain || !g_file_test(old, G_FILE_TEST_IS_REGULAR) ||
+            g_file_test(new, G_FILE_TEST_EXISTS) || is_qemu_log(old))
+            continue;
+        if (rename(old, new) == 0)
+            g_info("moved the console log of domain '%s' to %s", domain, new);
+    }
 }
 
 gboolean
@@ -52,11 +115,16 @@ vd_paths_ensure(const VdPaths *p, GError **error)
 {
     if (p->root && !vd_dir_ensure(p->root, 0755, error))
         return FALSE;
-    return vd_dir_ensure(p->domains_dir, 0700, error) &&
-           vd_dir_ensure(p->autostart_dir, 0700, error) &&
-           vd_dir_ensure(p->run_domains_dir, 0700, error) &&
-           vd_dir_ensure(p->log_dir, 0700, error) && vd_dir_ensure(p->cache_dir, 0755, error) &&
-           vd_dir_ensure(p->state_dir, 0755, error);
+    if (!vd_dir_ensure(p->domains_dir, 0700, error) ||
+        !vd_dir_ensure(p->autostart_dir, 0700, error) ||
+        !vd_dir_ensure(p->run_domains_dir, 0700, error) ||
+        !vd_dir_ensure(p->log_dir, 0700, error) ||
+        !vd_dir_ensure(p->console_log_dir, 0700, error) ||
+        !vd_dir_ensure(p->cache_dir, 0700, error) || !vd_dir_ensure(p->state_dir, 0755, error))
+        return FALSE;
+    remove_stale_temps(p);
+    move_console_logs(p);
+    return TRUE;
 }
 
 char *
@@ -81,6 +149,18 @@ vd_paths_domain_run(const VdPaths *p, const char *name, const char *suffix)
 }
 
 char *
+vd_paths_domain_socket(const VdPaths *p, const char *name, const char *uuid, const char *suffix)
+{
+    struct sockaddr_un addr;
+    char *path = vd_paths_domain_run(p, name, suffix);
+
+    if (strlen(path) < sizeof(addr.sun_path))
+        return path;
+    g_free(path);
+    return vd_paths_domain_run(p, uuid, suffix);
+}
+
+char *
 vd_paths_domain_log(const VdPaths *p, const char *name)
 {
     g_autofree char *file = g_strconcat(name, ".log", NULL);
@@ -90,6 +170,6 @@ vd_paths_domain_log(const VdPaths *p, const char *name)
 char *
 vd_paths_domain_console_log(const VdPaths *p, const char *name)
 {
-    g_autofree char *file = g_strconcat(name, ".console.log", NULL);
-    return g_build_filename(p->log_dir, file, NULL);
+    g_autofree char *file = g_strconcat(name, ".log", NULL);
+    return g_build_filename(p->console_log_dir, file, NULL);
 }

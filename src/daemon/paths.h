@@ -8,10 +8,19 @@
  *   run_dir/domains/NAME.xml              status of a running domain (pid, state, live XML)
  *   run_dir/domains/NAME.qmp              QMP socket
  *   run_dir/domains/NAME.console          serial console socket (the daemon relays it)
+ *   run_dir/domains/NAME.console-ALIAS    other pty-type serials, consoles, channels
+ *   run_dir/domains/NAME.agent            guest agent channel; NAME.channelN other unix ones
  *   run_dir/domains/NAME.pid              QEMU's pid file
  *   log_dir/NAME.log                      QEMU's stdout/stderr, appended per start
- *   log_dir/NAME.console.log              everything the guest printed on its serial console
- *   cache_dir/                            QEMU capabilities, KVM probe result
+ *   log_dir/console/NAME.log              everything the guest printed on its serial console
+ *   cache_dir/                            QEMU capabilities, KVM probe result (0700)
+ *   cache_dir/kernels/                    vmlinux extracted from bzImages (0700, files 0600)
+ *
+ * Names may contain dots, so every per-name file has a suffix without a
+ * dot, or lives in a directory of its own kind: "NAME.SUFFIX" then names
+ * one domain's one file (domain "x.console" and domain "x" never share a
+ * file). Everything a client names must stay out of these directories
+ * (daemon/path-policy.h).
  *   socket_path                           the API socket
  */
 #pragma once
@@ -26,6 +35,7 @@ typedef struct {
     char *run_dir;
     char *run_domains_dir;
     char *log_dir;
+    char *console_log_dir;
     char *cache_dir;
     char *state_dir;
     char *socket_path;
@@ -35,12 +45,21 @@ VdPaths *vd_paths_new(const char *root);
 void vd_paths_free(VdPaths *paths);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdPaths, vd_paths_free)
 
-/* Creates every directory; the run and config ones are private (0700). */
+/* Creates every directory; the run, config, log and cache ones are
+ * private (0700). At daemon start: also removes the temporary files of
+ * atomic writes a kill left behind, and moves console logs from their
+ * old place (log_dir/NAME.console.log) to console_log_dir. */
 gboolean vd_paths_ensure(const VdPaths *paths, GError **error);
 
 char *vd_paths_domain_config(const VdPaths *paths, const char *name);
 char *vd_paths_domain_autostart(const VdPaths *paths, const char *name);
 /* @suffix: "xml", "qmp", "console", "pid" */
 char *vd_paths_domain_run(const VdPaths *paths, const char *name, const char *suffix);
+/* A run-time socket (or the pid file) @suffix of domain @name: as
+ * vd_paths_domain_run(), or UUID.SUFFIX when that path is too long for a
+ * UNIX socket address. A domain named like another's UUID could then
+ * meet its files: start refuses that (daemon/domain-files.c). */
+char *vd_paths_domain_socket(const VdPaths *paths, const char *name, const char *uuid,
+                             const char *suffix);
 char *vd_paths_domain_log(const VdPaths *paths, const char *name);
 char *vd_paths_domain_console_log(const VdPaths *paths, const char *name);

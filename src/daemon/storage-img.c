@@ -49,8 +49,9 @@ char *
 vd_storage_probe_format(const char *path)
 {
     unsigned char head[8] = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+    /* O_NONBLOCK: the main loop calls this, and a FIFO must not hang it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? pread(fd, head, sizeof(head), 0) : -1;
 
     if (fd >= 0)
         close(fd);

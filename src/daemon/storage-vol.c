@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/path-policy.h"
 #include "daemon/storage.h"
 #include "util/vd-error.h"
+#include "util/vd-path.h"
 
 typedef enum { JOB_LIST, JOB_GET, JOB_CREATE, JOB_DELETE, JOB_RESIZE, JOB_CLONE } JobKind;
 
@@ -21,6 +23,7 @@ typedef struct {
     char *path;        /* the volume (the source of a clone) */
     char *new_path;    /* what create and clone make */
     VdStorageVolDef *req;
+    VdPathGuard *guard;  /* where volume (and backing) files may be */
     guint64 capacity;
     gboolean delta;
     gboolean shrink;
@@ -42,6 +45,7 @@ vol_job_free(VolJob *job)
     g_free(job->path);
     g_free(job->new_path);
     vd_storage_vol_def_free(job->req);
+    vd_path_guard_unref(job->guard);
     vd_storage_op_unref(job->op_path);
     vd_storage_op_unref(job->op_new);
     g_free(job);
@@ -200,8 +204,20 @@ backing_path(VolJob *job, const char *backing, GError **error)
                                               : g_build_filename(job->dir, backing, NULL);
 
     if (!strchr(backing, '/') || backing[0] == '/') {
-        if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
-            return g_steal_pointer(&path);
+        /* The new volume's guest reads the backing file: not one of the
+         * daemon's own (path-policy.h), and an image, not a FIFO. */
+        g_autofree char *resolved =
+            backing[0] == '/' ? vd_path_guard_check(job->guard, "backing volume", path, error)
+                              : g_strdup(path);
+        if (!resolved)
+            return NULL;
+        int fd = vd_path_open_checked("backing volume", path, VD_PATH_REGULAR | VD_PATH_BLOCK,
+                                      NULL, NULL);
+        if (fd >= 0) {
+            gboolean ok = vd_path_guard_check_fd(job->guard, "backing volume", path, fd, error);
+            close(fd);
+            return ok ? g_steal_pointer(&path) : NULL;
+        }
     }
     g_set_error(error, VD_ERROR, VD_ERROR_NO_VOLUME,
                 "backing volume '%s' not found: give a volume name of pool '%s' or the "
@@ -333,6 +349,26 @@ clone_in_thread(VolJob *job, GError **error)
     return vd_storage_vol_inspect(job->new_path, error);
 }
 
+/* Where the volume files really are, now: a pool directory swapped for
+ * a symlink into the daemon's state while the pool was active must not
+ * lead a delete, resize, clone or create there. */
+static gboolean
+job_paths_allowed(VolJob *job, GError **error)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *new_path = NULL;
+    g_autofree char *dir = NULL;
+
+    if (job->kind == JOB_LIST &&
+        !(dir = vd_path_guard_check(job->guard, "pool directory", job->dir, error)))
+        return FALSE;
+    return (!job->path ||
+            (path = vd_path_guard_check(job->guard, "volume", job->path, error)) != NULL) &&
+           (!job->new_path ||
+            (new_path = vd_path_guard_check(job->guard, "new volume", job->new_path, error)) !=
+                NULL);
+}
+
 static void
 job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -340,6 +376,10 @@ job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellabl
     GError *error = NULL;
     VdStorageVolDef *vol = NULL;
 
+    if (!job_paths_allowed(job, &error)) {
+        g_task_return_error(task, error);
+        return;
+    }
     switch (job->kind) {
     case JOB_LIST: {
         GPtrArray *vols = list_in_thread(job, &error);
@@ -399,6 +439,8 @@ job_run(VdDaemon *d, VdStoragePool *pool, VolJob *job, const char *what, GAsyncR
     GError *error = NULL;
 
     g_task_set_task_data(task, job, (GDestroyNotify)vol_job_free);
+    if (!job->guard)
+        job->guard = vd_path_policy_guard(d->paths);
     if (job->path && job->kind != JOB_LIST && job->kind != JOB_GET) {
         /* A clone's source is read, not written: say so in the job list. */
         VdStorageOp *op = vd_storage_busy_acquire(d->storage, job->pool_name, job->path,
@@ -504,6 +546,7 @@ vd_storage_vol_create_async(VdDaemon *d, VdStoragePool *pool, VdStorageVolDef *r
     GError *error = NULL;
 
     job->req = req;
+    job->guard = vd_path_policy_guard(d->paths);
     if (!req->format)
         req->format = g_strdup("raw");
     if (!vd_storage_check_active(pool, &error) ||
@@ -562,53 +605,4 @@ vd_storage_vol_clone_async(VdDaemon *d, VdStoragePool *pool, const char *name,
         !check_absent(pool, new_name, job->new_path, &error))
         return job_fail(job, error, cb, data);
     job_run(d, pool, job, "clone", cb, data);
-}
-
-/* ---- the internal API (storage.h) ---- */
-
-gboolean
-vd_storage_resolve_volume(VdDaemon *d, const char *pool_name, const char *volume,
-                          char **path_out, char **format_out, GError **error)
-{
-    VdStoragePool *pool = vd_storage_lookup(d->storage, pool_name, error);
-    g_autofree char *path = pool ? vd_storage_vol_existing_path(pool, volume, error) : NULL;
-
-    if (!path)
-        return FALSE;
-    if (format_out)
-        *format_out = vd_storage_probe_format(path);
-    if (path_out)
-        *path_out = g_steal_pointer(&path);
-    return TRUE;
-}
-
-gboolean
-vd_storage_find_volume_by_path(VdDaemon *d, const char *path, char **pool_out,
-                               char **volume_out)
-{
-    g_autofree char *clean = NULL;
-    g_autofree char *dir = NULL;
-    g_autofree char *base = NULL;
-    g_autoptr(GPtrArray) pools = NULL;
-    struct stat st;
-
-    if (!path || path[0] != '/')
-        return FALSE;
-    clean = g_canonicalize_filename(path, "/");
-    dir = g_path_get_dirname(clean);
-    base = g_path_get_basename(clean);
-    if (base[0] == '.' || lstat(clean, &st) < 0 || !S_ISREG(st.st_mode))
-        return FALSE;
-    pools = vd_storage_list(d->storage);
-    for (guint i = 0; i < pools->len; i++) {
-        VdStoragePool *pool = g_ptr_array_index(pools, i);
-        if (pool->active && g_str_equal(pool->def->target_path, dir)) {
-            if (pool_out)
-                *pool_out = g_strdup(pool->def->name);
-            if (volume_out)
-                *volume_out = g_steal_pointer(&base);
-            return TRUE;
-        }
-    }
-    return FALSE;
 }

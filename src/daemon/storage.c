@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "daemon/path-policy.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
 #include "util/vd-names.h"
@@ -17,6 +18,7 @@
 #define POOL_DEFAULT_MODE 0711
 
 struct _VdStorage {
+    const VdPaths *paths; /* the daemon's: outlives the registry */
     char *config_dir;     /* config_dir/storage */
     char *autostart_dir;  /* config_dir/storage/autostart */
     char *run_dir;        /* run_dir/storage */
@@ -39,6 +41,7 @@ vd_storage_new(const VdPaths *paths)
 {
     VdStorage *s = g_new0(VdStorage, 1);
 
+    s->paths = paths;
     s->config_dir = g_build_filename(paths->config_dir, "storage", NULL);
     s->autostart_dir = g_build_filename(s->config_dir, "autostart", NULL);
     s->run_dir = g_build_filename(paths->run_dir, "storage", NULL);
@@ -194,6 +197,8 @@ vd_storage_define(VdStorage *s, VdStoragePoolDef *def_in, GError **error)
     GHashTableIter it;
     gpointer v;
 
+    if (!vd_path_policy_check_pool_target(s->paths, def->name, def->target_path, error))
+        return NULL;
     g_hash_table_iter_init(&it, s->pools);
     while (g_hash_table_iter_next(&it, NULL, &v)) {
         VdStoragePool *p = v;
@@ -280,6 +285,9 @@ vd_storage_build(VdStorage *s, VdStoragePool *pool, GError **error)
     const VdStoragePoolDef *def = pool->def;
     int mode = def->perms.mode != G_MAXUINT ? (int)def->perms.mode : POOL_DEFAULT_MODE;
 
+    /* Again: a directory on the way may have become a symlink since. */
+    if (!vd_path_policy_check_pool_target(s->paths, def->name, def->target_path, error))
+        return FALSE;
     if (g_mkdir_with_parents(def->target_path, mode) < 0)
         return set_errno_error(error, errno, "cannot create pool directory",
                                def->target_path);
@@ -304,6 +312,8 @@ vd_storage_start(VdStorage *s, VdStoragePool *pool, GError **error)
                     pool->def->name);
         return FALSE;
     }
+    if (!vd_path_policy_check_pool_target(s->paths, pool->def->name, dir, error))
+        return FALSE;
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "cannot start pool '%s': target directory '%s' does not exist: run "
@@ -500,9 +510,15 @@ vd_storage_load(VdStorage *s)
         g_autofree char *link = autostart_link(s, def->name);
         g_autofree char *run = run_file(s, def->name);
         pool->autostart = g_file_test(link, G_FILE_TEST_IS_SYMLINK);
-        /* Active before the restart, and its directory still there. */
+        /* Active before the restart, and its directory still there. A
+         * target that the policy refuses now (defined by an older virtd,
+         * or a symlink swapped since) keeps its definition, inactive. */
         pool->active = g_file_test(run, G_FILE_TEST_EXISTS) &&
                        g_file_test(def->target_path, G_FILE_TEST_IS_DIR);
+        if (!vd_path_policy_check_pool_target(s->paths, def->name, def->target_path, &e)) {
+            g_warning("storage pool '%s' stays inactive: %s", def->name, e->message);
+            pool->active = FALSE;
+        }
         if (!pool->active)
             g_unlink(run);
         g_hash_table_insert(s->pools, def->name, pool);

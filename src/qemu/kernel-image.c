@@ -241,7 +241,7 @@ vd_kernel_extract_vmlinux(const char *path, const char *out_path, VdKernelExtrac
             *why = g_steal_pointer(&reason);
         return TRUE;
     }
-    if (!vd_file_write_atomic(out_path, (const char *)elf->data, (gssize)elf->len, 0644, error))
+    if (!vd_file_write_atomic(out_path, (const char *)elf->data, (gssize)elf->len, 0600, error))
         return FALSE;
     *result = VD_KERNEL_EXTRACTED;
     return TRUE;

@@ -228,11 +228,13 @@ vd_qemu_channel_socket_path(const VdDomainDef *def, guint index, const VdQemuRun
         return g_strdup(chr->path);
     if (!paths->guest_agent_dir || !chr->target_name)
         return NULL;
+    /* One suffix without dots per file, so that no two domains' files
+     * meet: a target name in the file name ("NAME.TARGET") would let a
+     * channel named "qmp" take the place of the QMP socket, and a domain
+     * named "a.b" collide with channel "b.TARGET" of domain "a". */
     g_autofree char *base = g_str_equal(chr->target_name, "org.qemu.guest_agent.0")
                                 ? g_strdup_printf("%s.agent", def->name)
-                                : g_strdup_printf("%s.%s", def->name, chr->target_name);
-    /* A target name is the guest's to see, not a path: no separators. */
-    g_strdelimit(base, "/", '_');
+                                : g_strdup_printf("%s.channel%u", def->name, index);
     return g_build_filename(paths->guest_agent_dir, base, NULL);
 }
 

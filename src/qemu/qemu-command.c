@@ -145,7 +145,9 @@ vd_qemu_pty_socket_path(const VdQemuRunPaths *paths, const char *alias)
         return NULL;
     if (g_str_equal(alias, "serial0"))
         return g_strdup(paths->console_socket_path);
-    return g_strdup_printf("%s.%s", paths->console_socket_path, alias);
+    /* '-', not '.': names may contain dots, and "NAME.console.channel2"
+     * would be channel 2 of a domain named "NAME.console" too. */
+    return g_strdup_printf("%s-%s", paths->console_socket_path, alias);
 }
 
 char *

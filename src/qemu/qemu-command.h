@@ -74,14 +74,15 @@ char *vd_qemu_argv_to_string(const GPtrArray *argv);
 
 /* The unix socket QEMU listens on for the pty-type character device
  * @alias ("serial0" is paths->console_socket_path itself; others are
- * "<console_socket_path>.<alias>", e.g. ".serial1", ".console0",
- * ".channel2"). NULL when paths has no console_socket_path. */
+ * "<console_socket_path>-<alias>", e.g. "-serial1", "-console0",
+ * "-channel2"). NULL when paths has no console_socket_path. */
 char *vd_qemu_pty_socket_path(const VdQemuRunPaths *paths, const char *alias);
 
 /* The unix socket of channel @index of type unix: its <source path>, else
  * "<guest_agent_dir>/<name>.agent" for org.qemu.guest_agent.0 and
- * "<guest_agent_dir>/<name>.<target name>" for others. NULL when the
- * channel is not a unix one or has neither. */
+ * "<guest_agent_dir>/<name>.channel<index>" for others (suffixes without
+ * dots: names may contain dots, and no two domains' files may meet).
+ * NULL when the channel is not a unix one or has neither. */
 char *vd_qemu_channel_socket_path(const VdDomainDef *def, guint index,
                                   const VdQemuRunPaths *paths);
 

@@ -94,3 +94,34 @@ vd_dir_ensure(const char *path, int mode, GError **error)
     }
     return TRUE;
 }
+
+/* ".NAME.XXXXXX": what write_replace()'s g_mkstemp_full() makes. */
+static gboolean
+is_temp_name(const char *name)
+{
+    gsize len = strlen(name);
+
+    if (name[0] != '.' || len < 1 + 1 + 1 + 6 || name[len - 7] != '.')
+        return FALSE;
+    for (gsize i = len - 6; i < len; i++) {
+        if (!g_ascii_isalnum(name[i]))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+guint
+vd_file_remove_stale_temps(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    guint removed = 0;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (is_temp_name(name) && g_file_test(path, G_FILE_TEST_IS_REGULAR) &&
+            !g_file_test(path, G_FILE_TEST_IS_SYMLINK) && g_unlink(path) == 0)
+            removed++;
+    }
+    return removed;
+}

@@ -20,3 +20,10 @@ gboolean vd_file_replace(const char *path, const char *data, gssize len, int mod
 
 /* Creates @path and its parents with @mode; succeeds if it exists. */
 gboolean vd_dir_ensure(const char *path, int mode, GError **error);
+
+/* Removes what vd_file_write_atomic() and vd_file_replace() leave in @dir
+ * when the process is killed between creating and renaming a temporary
+ * file: regular files named ".NAME.XXXXXX". Only for directories where
+ * no other dot files live (the daemon's own); at daemon start, before
+ * anything writes there. Returns how many were removed. */
+guint vd_file_remove_stale_temps(const char *dir);

@@ -61,7 +61,7 @@ from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
 
 SOCKET_PATH = 'virtd.sock'                  # ROOT/virtd.sock (docs/api.md)
 DAEMON_LOG = 'virtd.log'                    # the harness sends virtd's stdout/stderr here
-CONSOLE_LOG = 'log/{name}.console.log'      # everything the guest printed on its serial console
+CONSOLE_LOG = 'log/console/{name}.log'      # everything the guest printed on its serial console
 QEMU_LOG = 'log/{name}.log'                 # QEMU's stderr (+ daemon notes); kept after QEMU ends
 PID_FILE = 'run/domains/{name}.pid'         # QEMU's pid while the domain runs
 

@@ -722,7 +722,7 @@ test_names(void)
     g_autofree char *s0 = vd_qemu_pty_socket_path(&paths, "serial0");
     g_autofree char *s1 = vd_qemu_pty_socket_path(&paths, "serial1");
     g_assert_cmpstr(s0, ==, "/run/virtd/qemu/dom.console");
-    g_assert_cmpstr(s1, ==, "/run/virtd/qemu/dom.console.serial1");
+    g_assert_cmpstr(s1, ==, "/run/virtd/qemu/dom.console-serial1");
     paths.console_socket_path = NULL;
     g_autofree char *none = vd_qemu_pty_socket_path(&paths, "serial0");
     g_assert_null(none);
@@ -736,6 +736,12 @@ test_names(void)
     g_assert_cmpstr(c1, ==, "/run/app/chan.sock");
     g_assert_null(c2); /* pty */
     g_assert_null(c9);
+    /* Without a path: a dotless suffix, whatever the target name, so
+     * that no domain's files can meet another's (or its own QMP socket). */
+    VdChrDef *app = g_ptr_array_index(def->channels, 1);
+    g_clear_pointer(&app->path, g_free);
+    g_autofree char *c1auto = vd_qemu_channel_socket_path(def, 1, &run_paths);
+    g_assert_cmpstr(c1auto, ==, "/var/lib/virtd/qemu/channel/agent.channel1");
 
     VdDiskDef disk = {.target_dev = "vdb"};
     g_autofree char *id = vd_qemu_disk_device_id(&disk);
