@@ -120,8 +120,11 @@ define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) format_notes = g_ptr_array_new_with_free_func(g_free);
+    VdDomainObj *existing = vd_domain_list_find_name(req->d->domains, def->name);
+    VdDomainObj *dom = NULL;
     vd_disks_record_formats(def, format_notes);
-    VdDomainObj *dom = vd_domain_list_define(req->d->domains, def, &error);
+    if (!existing || vd_domain_obj_check(existing, VD_OP_DEFINE, &error))
+        dom = vd_domain_list_define(req->d->domains, def, &error);
     if (!dom) {
         vd_domain_def_free(def);
         vd_api_reply_error(req, error);
@@ -285,6 +288,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
     g_auto(GStrv) named = storage && *storage ? g_strsplit(storage, ",", -1) : NULL;
     g_autoptr(GPtrArray) plan = NULL;
 
+    if (!vd_domain_obj_check(dom, VD_OP_UNDEFINE, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
     if (all || named) {
         if (!dom->persistent) {
             g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
@@ -582,7 +589,7 @@ vd_api_console_precheck(VdApiRequest *req, GError **error)
     VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], error);
     if (!dom)
         return FALSE;
-    if (!vd_state_check_op(dom->state, VD_OP_CONSOLE, error))
+    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, error))
         return FALSE;
     if (!dom->console) {
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
@@ -604,6 +611,8 @@ vd_api_console_attach(VdDaemon *d, const char *key, gboolean force, SoupWebsocke
 {
     g_autoptr(GError) error = NULL;
     VdDomainObj *dom = vd_domain_list_lookup(d->domains, key, &error);
+    if (dom && !vd_domain_obj_check(dom, VD_OP_CONSOLE, &error))
+        dom = NULL;
     if (dom && !dom->console)
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
                     "Requested operation is not valid: domain is not running");

@@ -49,9 +49,8 @@ vd_domain_obj_unref(VdDomainObj *dom)
 {
     if (!dom || --dom->refcount > 0)
         return;
-    g_assert(dom->stop_waiters == NULL);
-    if (dom->kill_timer)
-        g_source_remove(dom->kill_timer);
+    /* Timers and callbacks hold references: none can be pending now. */
+    g_assert(dom->stop_waiters == NULL && !dom->kill_timer && !dom->exit_poll && !dom->start_op);
     vd_qmp_free(dom->qmp);
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
@@ -157,7 +156,7 @@ compact_now(gpointer data)
     g_hash_table_iter_init(&it, list->by_name);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         VdDomainObj *dom = value;
-        if (dom->def && dom->def_xml && dom->persistent && !dom->starting &&
+        if (dom->def && dom->def_xml && dom->persistent && dom->job == VD_JOB_NONE &&
             !vd_state_is_active(dom->state))
             g_clear_pointer(&dom->def, vd_domain_def_free);
     }
@@ -206,10 +205,16 @@ vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
     dom->reason = reason;
 }
 
+gboolean
+vd_domain_obj_check(VdDomainObj *dom, VdOp op, GError **error)
+{
+    return vd_state_check(dom->name, dom->job, dom->state, op, error);
+}
+
 void
 vd_domain_obj_wait_inactive(VdDomainObj *dom, VdDomainWaitFunc func, gpointer user_data)
 {
-    if (!vd_state_is_active(dom->state)) {
+    if (!vd_state_is_active(dom->state) && dom->job != VD_JOB_START) {
         func(dom, NULL, user_data);
         return;
     }
@@ -468,7 +473,7 @@ vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
 void
 vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom)
 {
-    if (dom->persistent || vd_state_is_active(dom->state))
+    if (dom->persistent || vd_state_is_active(dom->state) || dom->job != VD_JOB_NONE)
         return;
     g_hash_table_remove(list->by_name, dom->name);
 }

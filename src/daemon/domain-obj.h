@@ -51,15 +51,15 @@ struct _VdDomainObj {
     /* What the daemon asked for, so that QEMU's exit can be told apart
      * from a crash. */
     VdStateReason stop_reason;     /* VD_REASON_UNKNOWN when nobody asked */
-    gboolean starting;             /* between spawn and "cont" */
+    VdJob job;                     /* what is in flight (domain-state.h); see vd_domain_obj_check */
     gboolean reconnecting;         /* re-attaching after a daemon restart */
     gboolean fake_reboot;          /* reboot: the next guest power-off becomes a reset */
     int internal_transition;       /* > 0: STOP/RESUME events are our own doing */
     gpointer start_op;             /* the pending start (domain-process.c) */
-    guint exit_poll;               /* waiting for the QEMU pid to disappear */
+    guint exit_poll;               /* waiting for the QEMU pid to disappear (holds a ref) */
     guint exit_polls;
     gpointer daemon;               /* VdDaemon*, for QMP callbacks */
-    guint kill_timer;
+    guint kill_timer;              /* SIGKILL after the grace period (holds a ref) */
     GSList *stop_waiters;          /* VdDomainWaiter*: called when inactive */
 };
 
@@ -73,7 +73,12 @@ VdDomainDef *vd_domain_obj_def(VdDomainObj *dom);
 /* The definition to show: live when active, else persistent. */
 const VdDomainDef *vd_domain_obj_current_def(VdDomainObj *dom);
 void vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason);
-/* Calls back when the domain becomes inactive (immediately if it is). */
+/* Whether @op may run now: the job in flight, then the state (the one
+ * rule, vd_state_check() in domain-state.c). Every handler that acts on
+ * a domain calls this first. */
+gboolean vd_domain_obj_check(VdDomainObj *dom, VdOp op, GError **error);
+/* Calls back when the domain becomes inactive with no start in flight
+ * (immediately if it is). */
 void vd_domain_obj_wait_inactive(VdDomainObj *dom, VdDomainWaitFunc func, gpointer user_data);
 /* Fails every waiter with @error or completes them (error NULL). */
 void vd_domain_obj_complete_waiters(VdDomainObj *dom, const GError *error);
@@ -101,7 +106,9 @@ VdDomainObj *vd_domain_list_add_transient(VdDomainList *list, VdDomainDef *def, 
 /* Removes the persistent definition and autostart link. An active domain
  * stays, as transient. */
 gboolean vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error);
-/* Drops an inactive transient (or removed) domain from the registry. */
+/* Drops an inactive transient (or removed) domain from the registry,
+ * unless a job is in flight (a start still makes it active): the registry
+ * holds every domain a callback or a QEMU can still reach. */
 void vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom);
 gboolean vd_domain_list_set_autostart(VdDomainList *list, VdDomainObj *dom, gboolean on,
                                       GError **error);

@@ -21,12 +21,17 @@
 #define EXIT_POLL_MS 10
 #define UNIX_PATH_MAX 107
 
+/* A start after QEMU was spawned: QMP set-up, one command at a time.
+ * It may end (QEMU died, destroy) while a reply is still on its way; then
+ * the reply only frees it. */
 typedef struct {
-    VdDomainObj *dom;
+    VdDomainObj *dom;          /* a reference */
     gboolean paused;
     VdDomainWaitFunc done;
     gpointer user_data;
     int step;
+    gboolean in_flight;        /* a QMP reply will come back to this op */
+    gboolean finished;         /* done() was called */
 } StartOp;
 
 static void qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data);
@@ -135,11 +140,75 @@ unlink_run_files(VdDaemon *d, VdDomainObj *dom)
     vd_domain_status_remove(d->domains, dom);
 }
 
+typedef struct {
+    VdQmp *qmp;
+    VdDomainObj *dom;          /* its callbacks' user_data: kept alive until the free */
+} QmpGone;
+
 static gboolean
 free_qmp_idle(gpointer data)
 {
-    vd_qmp_free(data);
+    QmpGone *g = data;
+    vd_qmp_free(g->qmp);
+    vd_domain_obj_unref(g->dom);
+    g_free(g);
     return G_SOURCE_REMOVE;
+}
+
+/* QMP is freed from an idle callback, never inside one of its own
+ * callbacks' callers; until then its callbacks may still run with @dom. */
+static void
+drop_qmp_later(VdDomainObj *dom)
+{
+    if (!dom->qmp)
+        return;
+    QmpGone *g = g_new0(QmpGone, 1);
+    g->qmp = g_steal_pointer(&dom->qmp);
+    g->dom = vd_domain_obj_ref(dom);
+    g_idle_add(free_qmp_idle, g);
+}
+
+static void
+start_op_free(StartOp *op)
+{
+    vd_domain_obj_unref(op->dom);
+    g_free(op);
+}
+
+/* Ends the start (@error NULL: it succeeded) and answers its caller. */
+static void
+start_op_finish(StartOp *op, const GError *error)
+{
+    VdDomainObj *dom = op->dom;
+    if (dom->start_op == op)
+        dom->start_op = NULL;
+    op->finished = TRUE;
+    op->done(dom, error, op->user_data);
+    if (!op->in_flight)
+        start_op_free(op);
+}
+
+static gboolean kill_timeout(gpointer data);
+
+/* The timers hold a reference: they may outlive the registry's. */
+static void
+arm_kill_timer(VdDomainObj *dom)
+{
+    if (!dom->kill_timer)
+        dom->kill_timer = g_timeout_add_full(G_PRIORITY_DEFAULT, KILL_GRACE_MS, kill_timeout,
+                                             vd_domain_obj_ref(dom),
+                                             (GDestroyNotify)vd_domain_obj_unref);
+}
+
+static void
+clear_timers(VdDomainObj *dom)
+{
+    guint poll = dom->exit_poll, kill_timer = dom->kill_timer;
+    dom->exit_poll = dom->kill_timer = 0;
+    if (poll)
+        g_source_remove(poll);
+    if (kill_timer)
+        g_source_remove(kill_timer);
 }
 
 /* ---- the end of a QEMU ------------------------------------------------ */
@@ -150,6 +219,7 @@ finish_exit(VdDomainObj *dom)
     VdDaemon *d = daemon_of(dom);
     if (!vd_state_is_active(dom->state))
         return;
+    g_autoptr(VdDomainObj) keep = vd_domain_obj_ref(dom);
 
     VdStateReason reason = dom->stop_reason != VD_REASON_UNKNOWN ? dom->stop_reason
                                                                  : VD_REASON_CRASHED;
@@ -158,41 +228,38 @@ finish_exit(VdDomainObj *dom)
         g_warning("domain '%s': QEMU (pid %d) exited unexpectedly; see %s", dom->name,
                   (int)dom->pid, log);
     }
-    if (dom->exit_poll)
-        g_source_remove(dom->exit_poll);
-    dom->exit_poll = 0;
-    if (dom->kill_timer)
-        g_source_remove(dom->kill_timer);
-    dom->kill_timer = 0;
-    if (dom->qmp)
-        g_idle_add(free_qmp_idle, g_steal_pointer(&dom->qmp));
+    clear_timers(dom);
+    drop_qmp_later(dom);
     vd_console_free(g_steal_pointer(&dom->console));
     unlink_run_files(d, dom);
 
     g_clear_pointer(&dom->live, vd_domain_def_free);
     dom->id = -1;
     dom->pid = 0;
-    dom->starting = FALSE;
+    dom->job = VD_JOB_NONE;
     dom->reconnecting = FALSE;
     dom->fake_reboot = FALSE;
     dom->internal_transition = 0;
     dom->stop_reason = VD_REASON_UNKNOWN;
     vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, reason);
 
-    vd_domain_obj_ref(dom);
     StartOp *op = g_steal_pointer(&dom->start_op);
     if (op) {
-        g_autofree char *tail = log_tail(d, dom);
-        g_autoptr(GError) error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                              "operation failed: QEMU failed to start: %s", tail);
-        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
-        op->done(dom, error, op->user_data);
-        vd_domain_obj_unref(op->dom);
-        g_free(op);
+        g_autoptr(GError) error = NULL;
+        if (reason == VD_REASON_DESTROYED) {
+            error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: domain '%s' was destroyed while it was starting",
+                                dom->name);
+        } else {
+            g_autofree char *tail = log_tail(d, dom);
+            error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: QEMU failed to start: %s", tail);
+            vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
+        }
+        start_op_finish(op, error);
     }
     vd_domain_obj_complete_waiters(dom, NULL);
     vd_domain_list_forget_if_gone(d->domains, dom);
-    vd_domain_obj_unref(dom);
 }
 
 static gboolean
@@ -222,7 +289,8 @@ wait_for_exit(VdDomainObj *dom)
         return;
     }
     dom->exit_polls = 0;
-    dom->exit_poll = g_timeout_add(EXIT_POLL_MS, exit_poll_tick, dom);
+    dom->exit_poll = g_timeout_add_full(G_PRIORITY_DEFAULT, EXIT_POLL_MS, exit_poll_tick,
+                                        vd_domain_obj_ref(dom), (GDestroyNotify)vd_domain_obj_unref);
 }
 
 static gboolean
@@ -337,8 +405,7 @@ quit_qemu(VdDomainObj *dom, VdStateReason reason)
 {
     dom->stop_reason = reason;
     internal_cmd(dom, "quit");
-    if (!dom->kill_timer)
-        dom->kill_timer = g_timeout_add(KILL_GRACE_MS, kill_timeout, dom);
+    arm_kill_timer(dom);
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -412,12 +479,12 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
             apply_lifecycle(dom, def->on_crash, VD_REASON_CRASHED, VD_STATE_CRASHED,
                             VD_REASON_PANICKED);
     } else if (g_str_equal(event, "STOP")) {
-        if (dom->starting || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+        if (dom->job == VD_JOB_START || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
             return;
         if (dom->state == VD_STATE_RUNNING || dom->state == VD_STATE_BLOCKED)
             set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
     } else if (g_str_equal(event, "RESUME")) {
-        if (dom->starting || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+        if (dom->job == VD_JOB_START || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
             return;
         if (dom->state == VD_STATE_PAUSED)
             set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
@@ -431,26 +498,28 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
 static void
 start_fail(StartOp *op, GError *error)
 {
-    VdDomainObj *dom = op->dom;
+    g_autoptr(VdDomainObj) dom = vd_domain_obj_ref(op->dom);
     dom->start_op = NULL;
     if (dom->pid > 0 && pid_alive(dom->pid))
         kill(dom->pid, SIGKILL);
-    dom->stop_reason = VD_REASON_FAILED;
-    VdDomainObj *keep = vd_domain_obj_ref(dom);
+    if (dom->stop_reason == VD_REASON_DESTROYED) {
+        /* The failure is the destroy's doing (QMP closed under the set-up). */
+        g_clear_error(&error);
+        error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' was destroyed while it was starting",
+                            dom->name);
+    } else {
+        dom->stop_reason = VD_REASON_FAILED;
+    }
     if (vd_state_is_active(dom->state))
         finish_exit(dom);
-    op->done(dom, error, op->user_data);
+    start_op_finish(op, error);
     g_error_free(error);
-    vd_domain_obj_unref(op->dom);
-    vd_domain_obj_unref(keep);
-    g_free(op);
 }
 
 static gboolean
 check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
 {
-    if (!vd_state_check_op(dom->state, VD_OP_START, error))
-        return FALSE;
     if (!vd_domain_def_check_startable(vd_domain_obj_def(dom), error))
         return FALSE;
     if (!d->caps) {
@@ -632,11 +701,18 @@ typedef struct {
 
 static void launch(PendingStart *ps, const char *boot_kernel);
 
+/* The start failed before QEMU existed (or a destroy aborted it). */
 static void
 pending_start_finish(PendingStart *ps, const GError *error)
 {
-    ps->dom->starting = FALSE;
-    ps->done(ps->dom, error, ps->user_data);
+    VdDomainObj *dom = ps->dom;
+    dom->job = VD_JOB_NONE;
+    if (dom->stop_reason == VD_REASON_DESTROYED)
+        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_DESTROYED);
+    dom->stop_reason = VD_REASON_UNKNOWN;
+    ps->done(dom, error, ps->user_data);
+    vd_domain_obj_complete_waiters(dom, NULL);
+    vd_domain_list_forget_if_gone(ps->d->domains, dom);
 }
 
 static void
@@ -675,8 +751,10 @@ record_probed_formats(VdDaemon *d, VdDomainObj *dom, const VdDomainDef *live)
     for (guint i = 0; i < def->disks->len && i < live->disks->len; i++) {
         const VdDiskDef *was = g_ptr_array_index(def->disks, i);
         const VdDiskDef *now = g_ptr_array_index(live->disks, i);
+        /* The same disk only: a define may have replaced the definition
+         * since this start copied it. */
         if (was->type != VD_DISK_TYPE_FILE || was->format != VD_DISK_FORMAT_NONE ||
-            now->format == VD_DISK_FORMAT_NONE)
+            now->format == VD_DISK_FORMAT_NONE || g_strcmp0(was->source_file, now->source_file))
             continue;
         if (!updated)
             updated = vd_domain_def_copy(def);
@@ -708,13 +786,7 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
     g_autoptr(VdDomainDef) once_def = once;
     dom->daemon = d;
 
-    if (dom->starting) {
-        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: domain is already being started");
-        done(dom, error, user_data);
-        return;
-    }
-    if (!check_can_start(d, dom, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_START, &error) || !check_can_start(d, dom, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -734,7 +806,10 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
     ps->paused = paused;
     ps->done = done;
     ps->user_data = user_data;
-    dom->starting = TRUE;
+    /* From here until "cont" (or the failure), the job says what else may
+     * happen to the domain (vd_domain_obj_check). */
+    dom->job = VD_JOB_START;
+    dom->stop_reason = VD_REASON_UNKNOWN;
     /* A bzImage boots from its cached vmlinux: resolving it may mean an
      * extraction, which runs in a worker thread. */
     if (ps->live->os.kernel && d->kernels) {
@@ -758,6 +833,11 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autoptr(GPtrArray) argv = NULL;
     pid_t pid;
 
+    if (dom->stop_reason == VD_REASON_DESTROYED) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: domain '%s' was destroyed while it was starting", dom->name);
+        goto fail;
+    }
     if (strlen(qmp_path) > UNIX_PATH_MAX || strlen(console_path) > UNIX_PATH_MAX) {
         g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: the run directory '%s' is too deep for UNIX socket paths; "
@@ -826,8 +906,12 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
 {
     StartOp *op = data;
     VdDomainObj *dom = op->dom;
-    if (dom->start_op != op)
-        return; /* QEMU died meanwhile; finish_exit completed the start */
+    op->in_flight = FALSE;
+    if (op->finished) {
+        /* QEMU died or was destroyed meanwhile: the start is answered. */
+        start_op_free(op);
+        return;
+    }
     if (error) {
         start_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                    "operation failed: setting up domain '%s': %s",
@@ -843,6 +927,13 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
             g->port = atoi(service);
     }
     start_continue(op);
+}
+
+static void
+start_command(StartOp *op, const char *command, JsonObject *args)
+{
+    op->in_flight = TRUE;
+    vd_qmp_command(op->dom->qmp, command, args, start_step_reply, op);
 }
 
 static VdGraphicsDef *
@@ -869,14 +960,14 @@ start_continue(StartOp *op)
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "protocol", "vnc");
             json_object_set_string_member(args, "password", vnc->passwd);
-            vd_qmp_command(dom->qmp, "set_password", args, start_step_reply, op);
+            start_command(op, "set_password", args);
             return;
         }
         start_continue(op);
         return;
     case 1:
         if (vnc) {
-            vd_qmp_command(dom->qmp, "query-vnc", NULL, start_step_reply, op);
+            start_command(op, "query-vnc", NULL);
             return;
         }
         op->step++;
@@ -890,14 +981,14 @@ start_continue(StartOp *op)
             dom->live->current_memory_kib < dom->live->memory_kib) {
             JsonObject *args = json_object_new();
             json_object_set_int_member(args, "value", (gint64)dom->live->current_memory_kib * 1024);
-            vd_qmp_command(dom->qmp, "balloon", args, start_step_reply, op);
+            start_command(op, "balloon", args);
             return;
         }
         start_continue(op);
         return;
     case 4:
         if (!op->paused) {
-            vd_qmp_command(dom->qmp, "cont", NULL, start_step_reply, op);
+            start_command(op, "cont", NULL);
             return;
         }
         start_continue(op);
@@ -908,7 +999,7 @@ start_continue(StartOp *op)
 
     /* Done. */
     dom->start_op = NULL;
-    dom->starting = FALSE;
+    dom->job = VD_JOB_NONE;
     if (op->paused)
         vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
     else
@@ -919,9 +1010,7 @@ start_continue(StartOp *op)
     if (g_file_test(console_path, G_FILE_TEST_EXISTS))
         dom->console = vd_console_new(console_path, console_log, dom->name);
     save_status(dom);
-    op->done(dom, NULL, op->user_data);
-    vd_domain_obj_unref(op->dom);
-    g_free(op);
+    start_op_finish(op, NULL);
 }
 
 /* ---- reconnect -------------------------------------------------------- */
@@ -1046,17 +1135,21 @@ void
 vd_domain_destroy(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_DESTROY, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_DESTROY, &error)) {
         done(dom, error, user_data);
         return;
     }
     dom->daemon = d;
     dom->stop_reason = VD_REASON_DESTROYED;
+    /* Completes when QEMU is gone and no start is in flight. */
     vd_domain_obj_wait_inactive(dom, done, user_data);
+    if (dom->job == VD_JOB_START && !vd_state_is_active(dom->state))
+        return; /* no QEMU yet: the start sees stop_reason and gives up (launch) */
+    if (dom->job == VD_JOB_NONE)
+        dom->job = VD_JOB_DESTROY;
     if (dom->pid > 0 && pid_alive(dom->pid)) {
         kill(dom->pid, SIGTERM);
-        if (!dom->kill_timer)
-            dom->kill_timer = g_timeout_add(KILL_GRACE_MS, kill_timeout, dom);
+        arm_kill_timer(dom);
     }
     wait_for_exit(dom);
 }
@@ -1065,7 +1158,7 @@ void
 vd_domain_shutdown(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_SHUTDOWN, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_SHUTDOWN, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1077,7 +1170,7 @@ void
 vd_domain_reboot(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_REBOOT, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_REBOOT, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1089,7 +1182,7 @@ void
 vd_domain_reset(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_RESET, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_RESET, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1100,7 +1193,7 @@ void
 vd_domain_suspend(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_SUSPEND, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_SUSPEND, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1111,7 +1204,7 @@ void
 vd_domain_resume(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_RESUME, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_RESUME, &error)) {
         done(dom, error, user_data);
         return;
     }
