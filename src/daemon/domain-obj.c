@@ -295,24 +295,24 @@ vd_domain_list_find_uuid(VdDomainList *list, const char *uuid)
 VdDomainObj *
 vd_domain_list_lookup(VdDomainList *list, const char *key, GError **error)
 {
-    VdDomainObj *dom = vd_domain_list_find_name(list, key);
+    VdDomainObj *dom = NULL;
     char uuid[37];
+    int id;
 
-    if (!dom && vd_uuid_parse(key, uuid))
-        dom = vd_domain_list_find_uuid(list, uuid);
-    if (!dom && key[0] && strspn(key, "0123456789") == strlen(key) && strlen(key) < 10) {
-        int id = atoi(key);
+    if (vd_key_as_id(key, &id)) {
         GHashTableIter it;
         gpointer value;
         g_hash_table_iter_init(&it, list->by_name);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
+        while (!dom && g_hash_table_iter_next(&it, NULL, &value)) {
             VdDomainObj *d = value;
-            if (d->id == id && vd_state_is_active(d->state)) {
+            if (d->id == id && vd_state_is_active(d->state))
                 dom = d;
-                break;
-            }
         }
     }
+    if (!dom && vd_key_as_uuid(key, uuid))
+        dom = vd_domain_list_find_uuid(list, uuid);
+    if (!dom)
+        dom = vd_domain_list_find_name(list, key);
     if (!dom)
         g_set_error(error, VD_ERROR, VD_ERROR_NO_DOMAIN,
                     "Domain not found: no domain with matching name '%s'", key);

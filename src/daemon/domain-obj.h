@@ -88,8 +88,11 @@ typedef struct _VdDomainList VdDomainList;
 VdDomainList *vd_domain_list_new(const VdPaths *paths);
 void vd_domain_list_free(VdDomainList *list);
 
-/* @key: name, UUID, or numeric id of a running domain. NULL + error
- * VD_ERROR_NO_DOMAIN ("Domain not found: no domain with matching name 'x'"). */
+/* @key: numeric id of a running domain, else UUID, else name, in that
+ * order (virsh's, see vd_key_as_id()): a domain named "1" or named like another's UUID is
+ * reached by its UUID while the key means something else. NULL + error
+ * VD_ERROR_NO_DOMAIN ("Domain not found: no domain with matching name 'x'").
+ * The one place where the API resolves a domain argument. */
 VdDomainObj *vd_domain_list_lookup(VdDomainList *list, const char *key, GError **error);
 VdDomainObj *vd_domain_list_find_name(VdDomainList *list, const char *name);
 VdDomainObj *vd_domain_list_find_uuid(VdDomainList *list, const char *uuid);
