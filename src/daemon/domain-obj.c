@@ -550,7 +550,7 @@ vd_domain_list_load_config(VdDomainList *list)
 }
 
 /* <domstatus state='running' reason='booted' pid='1234' id='3'
- *   persistent='yes'> <domain ...live.../> </domstatus> */
+ *   persistent='yes' [start-phase='setting-up']> <domain ...live.../> </domstatus> */
 gboolean
 vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
 {
@@ -558,9 +558,14 @@ vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
     g_autofree char *live = vd_domain_def_format(vd_domain_obj_current_def(dom),
                                                  VD_DOMAIN_FORMAT_LIVE | VD_DOMAIN_FORMAT_SECURE);
     g_autofree char *state = g_markup_escape_text(vd_state_to_string(dom->state), -1);
+    g_autofree char *phase = dom->start_phase != VD_START_PHASE_NONE
+                                 ? g_strdup_printf(" start-phase='%s'",
+                                                   vd_start_phase_to_string(dom->start_phase))
+                                 : g_strdup("");
     g_autofree char *text = g_strdup_printf(
-        "<domstatus state='%s' reason='%d' pid='%d' id='%d' persistent='%s'>\n%s</domstatus>\n",
-        state, (int)dom->reason, (int)dom->pid, dom->id, dom->persistent ? "yes" : "no", live);
+        "<domstatus state='%s' reason='%d' pid='%d' id='%d' persistent='%s'%s>\n%s</domstatus>\n",
+        state, (int)dom->reason, (int)dom->pid, dom->id, dom->persistent ? "yes" : "no", phase,
+        live);
     return vd_file_replace(path, text, -1, 0600, error);
 }
 
@@ -610,6 +615,7 @@ load_status_file(VdDomainList *list, const char *path)
     g_autofree char *reason = (char *)xmlGetProp(root, BAD_CAST "reason");
     g_autofree char *pid = (char *)xmlGetProp(root, BAD_CAST "pid");
     g_autofree char *id = (char *)xmlGetProp(root, BAD_CAST "id");
+    g_autofree char *phase = (char *)xmlGetProp(root, BAD_CAST "start-phase");
     xmlFreeDoc(doc);
     if (!live) {
         g_warning("ignoring status file %s: %s", path, error->message);
@@ -635,6 +641,7 @@ load_status_file(VdDomainList *list, const char *path)
         dom->reason = VD_REASON_UNKNOWN;
     dom->pid = pid ? (pid_t)atoi(pid) : 0;
     dom->id = id ? atoi(id) : -1;
+    dom->start_phase = vd_start_phase_from_string(phase);
     live->id = dom->id;
     if (dom->id > list->last_id)
         list->last_id = dom->id;

@@ -14,6 +14,7 @@
 #include "conf/domain-def.h"
 #include "daemon/domain-state.h"
 #include "daemon/paths.h"
+#include "daemon/start-phase.h"
 #include "qemu/qmp.h"
 
 typedef struct _VdConsole VdConsole;
@@ -52,6 +53,7 @@ struct _VdDomainObj {
      * from a crash. */
     VdStateReason stop_reason;     /* VD_REASON_UNKNOWN when nobody asked */
     VdJob job;                     /* what is in flight (domain-state.h); see vd_domain_obj_check */
+    VdStartPhase start_phase;      /* of the start in flight, as the status file says */
     gboolean reconnecting;         /* re-attaching after a daemon restart */
     gboolean fake_reboot;          /* reboot: the next guest power-off becomes a reset */
     int internal_transition;       /* > 0: STOP/RESUME events are our own doing */
@@ -123,7 +125,8 @@ int vd_domain_list_next_id(VdDomainList *list);
  * parse are reported in the log and skipped, never deleted. */
 void vd_domain_list_load_config(VdDomainList *list);
 
-/* The status file (run dir) of an active domain: pid, id, state, live XML. */
+/* The status file (run dir) of an active domain: pid, id, state, live XML,
+ * and the phase of an unfinished start. */
 gboolean vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error);
 void vd_domain_status_remove(VdDomainList *list, VdDomainObj *dom);
 /* Reads every status file into objects (creating transient ones when

@@ -104,6 +104,16 @@ set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
     save_status(dom);
 }
 
+/* Recorded before the phase begins, so that a daemon killed during it
+ * knows at its restart what it left behind (start-phase.h). */
+static void
+set_start_phase(VdDomainObj *dom, VdStartPhase phase)
+{
+    dom->start_phase = phase;
+    save_status(dom);
+    vd_start_crash_point(vd_start_phase_to_string(phase));
+}
+
 /* The last lines QEMU wrote for this start, for error messages. */
 static char *
 log_tail(VdDaemon *d, VdDomainObj *dom)
@@ -237,6 +247,7 @@ finish_exit(VdDomainObj *dom)
     dom->id = -1;
     dom->pid = 0;
     dom->job = VD_JOB_NONE;
+    dom->start_phase = VD_START_PHASE_NONE;
     dom->reconnecting = FALSE;
     dom->fake_reboot = FALSE;
     dom->internal_transition = 0;
@@ -867,16 +878,26 @@ launch(PendingStart *ps, const char *boot_kernel)
         g_ptr_array_add(argv, NULL);
 
     int errfd;
-    if (!spawn_detached(argv, log_path, &pid, &errfd, &error))
-        goto fail;
-
-    dom->pid = pid;
+    /* The status file says a start is under way before there is a QEMU:
+     * a daemon killed between the fork and the next write leaves a QEMU
+     * whose pid only its argv can tell (vd_domains_reconnect_all). */
     dom->id = vd_domain_list_next_id(d->domains);
     ps->live->id = dom->id;
     dom->live = g_steal_pointer(&ps->live);
-    dom->stop_reason = VD_REASON_UNKNOWN;
+    vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
+    set_start_phase(dom, VD_START_PHASE_SPAWNING);
+    if (!spawn_detached(argv, log_path, &pid, &errfd, &error)) {
+        ps->live = g_steal_pointer(&dom->live);
+        dom->id = -1;
+        dom->start_phase = VD_START_PHASE_NONE;
+        vd_domain_status_remove(d->domains, dom);
+        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
+        goto fail;
+    }
+    vd_start_crash_point("spawned");
+    dom->pid = pid;
     dom->started_at = g_get_monotonic_time();
-    set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
+    set_start_phase(dom, VD_START_PHASE_CONNECTING);
 
     StartOp *op = g_new0(StartOp, 1);
     op->dom = vd_domain_obj_ref(dom);
@@ -988,6 +1009,7 @@ start_continue(StartOp *op)
         return;
     case 4:
         if (!op->paused) {
+            set_start_phase(dom, VD_START_PHASE_RESUMING);
             start_command(op, "cont", NULL);
             return;
         }
@@ -998,8 +1020,11 @@ start_continue(StartOp *op)
     }
 
     /* Done. */
+    if (!op->paused)
+        vd_start_crash_point("resumed");
     dom->start_op = NULL;
     dom->job = VD_JOB_NONE;
+    dom->start_phase = VD_START_PHASE_NONE;
     if (op->paused)
         vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
     else
@@ -1015,11 +1040,47 @@ start_continue(StartOp *op)
 
 /* ---- reconnect -------------------------------------------------------- */
 
+/* A start the previous daemon did not finish: QEMU running means "cont"
+ * was answered, and cont is the last step, so the start is complete. Any
+ * other state is a half-made QEMU (set-up steps may be missing): it is
+ * killed and the start recorded as failed, as libvirt does ("wasn't fully
+ * started yet, killing it"); the client that asked saw its request fail. */
+static void
+recover_start(VdDomainObj *dom, const char *status)
+{
+    VdStartPhase phase = dom->start_phase;
+    dom->start_phase = VD_START_PHASE_NONE;
+    dom->job = VD_JOB_NONE;
+    if (g_str_equal(status, "running")) {
+        g_info("domain '%s': its start had completed when the daemon stopped (phase %s, QEMU "
+               "running)",
+               dom->name, vd_start_phase_to_string(phase));
+        dom->stop_reason = VD_REASON_UNKNOWN;
+        set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
+        return;
+    }
+    g_warning("domain '%s': the daemon stopped in the middle of its start (phase %s, QEMU %s); "
+              "killing QEMU (pid %d): the start failed",
+              dom->name, vd_start_phase_to_string(phase), status, (int)dom->pid);
+    dom->stop_reason = VD_REASON_FAILED;
+    kill(dom->pid, SIGKILL);
+    wait_for_exit(dom);
+}
+
 static void
 reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
     VdDomainObj *dom = data;
     dom->reconnecting = FALSE;
+    if (dom->start_phase != VD_START_PHASE_NONE && vd_state_is_active(dom->state)) {
+        const char *status = !error && result && JSON_NODE_HOLDS_OBJECT(result)
+                                 ? json_object_get_string_member_with_default(
+                                       json_node_get_object(result), "status", "unknown")
+                                 : "not answering";
+        recover_start(dom, status);
+        vd_domain_obj_unref(dom);
+        return;
+    }
     if (!error && result && JSON_NODE_HOLDS_OBJECT(result) && vd_state_is_active(dom->state)) {
         const char *status =
             json_object_get_string_member_with_default(json_node_get_object(result), "status", "");
@@ -1061,6 +1122,7 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
                                        error->message, tail));
             return;
         }
+        set_start_phase(dom, VD_START_PHASE_SETTING_UP);
         start_continue(op);
         return;
     }
@@ -1068,7 +1130,8 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
         if (error) {
             g_warning("domain '%s': cannot reconnect to QEMU (pid %d): %s; killing it",
                       dom->name, (int)dom->pid, error->message);
-            dom->stop_reason = VD_REASON_DAEMON;
+            if (dom->start_phase == VD_START_PHASE_NONE)
+                dom->stop_reason = VD_REASON_DAEMON;
             kill(dom->pid, SIGKILL);
             wait_for_exit(dom);
             return;
@@ -1091,10 +1154,34 @@ vd_domains_reconnect_all(VdDaemon *d)
         VdDomainObj *dom = g_ptr_array_index(found, i);
         dom->daemon = d;
         g_autofree char *qmp_path = socket_path(d, dom, "qmp");
+        gboolean unfinished = dom->start_phase != VD_START_PHASE_NONE;
+        if (unfinished && dom->pid <= 0) {
+            /* Killed between the fork and recording the pid: a QEMU may
+             * run that nothing else knows of; its argv names its socket. */
+            pid_t orphan = vd_start_find_qemu(qmp_path);
+            if (orphan > 0) {
+                g_warning("domain '%s': the daemon stopped while spawning QEMU; killing the "
+                          "QEMU it left (pid %d): the start failed",
+                          dom->name, (int)orphan);
+                kill(orphan, SIGKILL);
+            }
+        }
+        if (unfinished) {
+            /* Until recover_start() decides, nothing may resume or touch it;
+             * if QEMU ends first, the start failed. */
+            dom->job = VD_JOB_START;
+            dom->stop_reason = VD_REASON_FAILED;
+        }
         if (!pid_alive(dom->pid) || !pid_is_ours(dom->pid, qmp_path)) {
-            g_warning("domain '%s': QEMU (pid %d) died while the daemon was not running",
-                      dom->name, (int)dom->pid);
-            dom->stop_reason = VD_REASON_CRASHED;
+            if (unfinished)
+                g_warning("domain '%s': the daemon stopped in the middle of its start (phase %s) "
+                          "and no QEMU of it runs now: the start failed",
+                          dom->name, vd_start_phase_to_string(dom->start_phase));
+            else
+                g_warning("domain '%s': QEMU (pid %d) died while the daemon was not running",
+                          dom->name, (int)dom->pid);
+            if (!unfinished)
+                dom->stop_reason = VD_REASON_CRASHED;
             if (!vd_state_is_active(dom->state))
                 dom->state = VD_STATE_RUNNING; /* so that finish_exit cleans up */
             finish_exit(dom);

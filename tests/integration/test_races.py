@@ -173,5 +173,80 @@ class Races(harness.VirtdTestCase):
                 self.assertConsistent(d)
 
 
+class KilledDuringStart(harness.VirtdTestCase):
+    """A daemon killed in the middle of a start: after its restart the
+    domain is never left 'paused (starting up)' and no QEMU is orphaned
+    or invisible. A start that got its "cont" answered is complete
+    (running); any earlier point means a half-made QEMU, killed, and the
+    start recorded as failed (was: paused (starting up) forever)."""
+
+    # VIRTD_TEST_CRASH_AT points (src/daemon/start-phase.h) -> the state after
+    # the restart.
+    POINTS = [('spawning', 'shut off (failed)'), ('spawned', 'shut off (failed)'),
+              ('connecting', 'shut off (failed)'), ('setting-up', 'shut off (failed)'),
+              ('resuming', 'shut off (failed)'), ('resumed', 'running (booted)')]
+
+    def start_crashing_at(self, d, point):
+        if d.proc is not None and d.proc.poll() is None:
+            d.kill()
+        os.environ['VIRTD_TEST_CRASH_AT'] = point
+        try:
+            d.start()
+        finally:
+            del os.environ['VIRTD_TEST_CRASH_AT']
+
+    def start_request(self, d):
+        try:
+            return d.api('POST', dom_path(NAME, '/start'), timeout=30)
+        except OSError as e:  # the daemon died under the request
+            return e
+        except harness.http.client.HTTPException as e:
+            return e
+
+    def check_recovered(self, d, expect=None):
+        # The restart decides once QEMU answers on QMP (asynchronously).
+        seen = {}
+
+        def decided():
+            seen['state'] = d.domstate(NAME, reason=True)
+            return seen['state'] != 'paused (starting up)'
+        harness.wait_for(decided, 20, what=lambda: 'the start to be finished or undone '
+                         '(state %s)\n%s' % (seen['state'], d.daemon_log_tail(15)))
+        state = seen['state']
+        if expect:
+            self.assertEqual(state, expect, d.daemon_log_tail())
+        self.assertIn(state, ('shut off (failed)', 'running (booted)', 'shut off (unknown)',
+                              'shut off (destroyed)'))
+        Races.assertConsistent(self, d)
+        if state.startswith('running'):
+            self.assertVshOut(d.vsh('destroy', NAME), "Domain '%s' destroyed" % NAME)
+        self.assertNoQemu(d)
+
+    def test_crash_points(self):
+        with Daemon() as d:
+            d.define(NAME)
+            for point, expect in self.POINTS * 3:
+                self.start_crashing_at(d, point)
+                r = self.start_request(d)
+                self.assertNotIsInstance(r, harness.ApiResponse,
+                                         'start at %s answered: %r' % (point, r))
+                harness.wait_for(lambda: d.proc.poll() is not None, 30,
+                                 what='virtd to kill itself at %s' % point)
+                d.start()
+                self.check_recovered(d, expect)
+
+    def test_sigkill_at_random_moments(self):
+        with Daemon() as d:
+            d.define(NAME)
+            for i in range(ROUNDS // 2):
+                t = threading.Thread(target=self.start_request, args=(d,))
+                t.start()
+                time.sleep(random.uniform(0, 0.6))
+                d.kill()
+                t.join(60)
+                d.start()
+                self.check_recovered(d)
+
+
 if __name__ == '__main__':
     harness.main()

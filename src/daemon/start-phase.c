@@ -1,0 +1,70 @@
+/* Phases of a start and what a restart needs to undo one. See start-phase.h. */
+#include "daemon/start-phase.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const phase_names[VD_START_PHASE_LAST] = {
+    [VD_START_PHASE_NONE] = "none",
+    [VD_START_PHASE_SPAWNING] = "spawning",
+    [VD_START_PHASE_CONNECTING] = "connecting",
+    [VD_START_PHASE_SETTING_UP] = "setting-up",
+    [VD_START_PHASE_RESUMING] = "resuming",
+};
+
+const char *
+vd_start_phase_to_string(VdStartPhase phase)
+{
+    return (guint)phase < VD_START_PHASE_LAST ? phase_names[phase] : "none";
+}
+
+VdStartPhase
+vd_start_phase_from_string(const char *s)
+{
+    for (guint i = 0; s && i < VD_START_PHASE_LAST; i++)
+        if (g_str_equal(phase_names[i], s))
+            return (VdStartPhase)i;
+    return VD_START_PHASE_NONE;
+}
+
+void
+vd_start_crash_point(const char *point)
+{
+    const char *at = g_getenv("VIRTD_TEST_CRASH_AT");
+    if (G_LIKELY(!at) || !g_str_equal(at, point))
+        return;
+    g_warning("VIRTD_TEST_CRASH_AT=%s: the daemon kills itself here (tests only)", point);
+    raise(SIGKILL);
+}
+
+static gboolean
+argv_mentions(const char *pid_dir, const char *needle)
+{
+    g_autofree char *path = g_build_filename("/proc", pid_dir, "cmdline", NULL);
+    g_autofree char *cmdline = NULL;
+    gsize len;
+    if (!g_file_get_contents(path, &cmdline, &len, NULL))
+        return FALSE;
+    for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
+        if (strstr(cmdline + i, needle))
+            return TRUE;
+    return FALSE;
+}
+
+pid_t
+vd_start_find_qemu(const char *qmp_path)
+{
+    g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
+    const char *entry;
+    pid_t self = getpid();
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        if (!g_ascii_isdigit(entry[0]))
+            continue;
+        pid_t pid = (pid_t)g_ascii_strtoll(entry, NULL, 10);
+        if (pid != self && argv_mentions(entry, qmp_path))
+            return pid;
+    }
+    return 0;
+}
