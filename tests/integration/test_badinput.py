@@ -321,6 +321,22 @@ class LookupOrder(harness.VirtdTestCase):
             self.assertEqual(d.api('DELETE', dom_path(rid)).status, 200)
             self.assertEqual([x['name'] for x in d.domains()], ['runner'])
 
+    def test_pool_uuid_before_name(self):
+        """The same for storage pools (virsh: UUID, then name)."""
+        with Daemon() as d:
+            ua = str(uuidlib.uuid4())
+            for name, uuid in (('pa', ua), (ua, None)):
+                xml = ("<pool type='dir'><name>%s</name>%s<target><path>%s</path></target>"
+                       "</pool>" % (name, '<uuid>%s</uuid>' % uuid if uuid else '',
+                                    d.path('pools', name)))
+                r = d.api('POST', '/v1/pools', xml)
+                self.assertEqual(r.status, 201, r.body)
+            self.assertEqual(d.api_json('GET', '/v1/pools/' + ua)['pool']['name'], 'pa')
+            self.assertEqual(d.api('DELETE', '/v1/pools/' + ua).status, 200)
+            names = [p['name'] for p in d.api_json('GET', '/v1/pools?all=1')['pools']]
+            self.assertIn(ua, names)
+            self.assertNotIn('pa', names)
+
 
 if __name__ == '__main__':
     harness.main()
