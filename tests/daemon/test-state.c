@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "daemon/domain-state.h"
+#include "daemon/start-phase.h"
 #include "util/vd-error.h"
 
 typedef struct {
@@ -101,6 +102,18 @@ test_job_table(void)
                     "domain 'r1' is starting; try again when the start has finished");
 }
 
+/* The status file's start-phase= values read back, and unknown ones are
+ * no phase (a status file from an older daemon). */
+static void
+test_start_phases(void)
+{
+    for (int p = 0; p < VD_START_PHASE_LAST; p++)
+        g_assert_cmpint(vd_start_phase_from_string(vd_start_phase_to_string((VdStartPhase)p)), ==, p);
+    g_assert_cmpint(vd_start_phase_from_string(NULL), ==, VD_START_PHASE_NONE);
+    g_assert_cmpint(vd_start_phase_from_string("warp"), ==, VD_START_PHASE_NONE);
+    g_assert_cmpstr(vd_start_phase_to_string(VD_START_PHASE_SETTING_UP), ==, "setting-up");
+}
+
 static void
 test_state_strings(void)
 {
@@ -145,6 +158,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/daemon/state/table", test_state_table);
     g_test_add_func("/daemon/state/jobs", test_job_table);
+    g_test_add_func("/daemon/state/start-phases", test_start_phases);
     g_test_add_func("/daemon/state/strings", test_state_strings);
     g_test_add_func("/util/error/table", test_error_table);
     return g_test_run();
