@@ -608,22 +608,41 @@ exec_checked(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Closes every descriptor from 3 up except @a and @b (a < b): the child
+ * must not hold the daemon's sockets (a restarted daemon could not take
+ * its listening socket back while a child not yet exec'd held it). */
+static void
+close_all_but(int a, int b)
+{
+    if (a > 3)
+        close_range(3, a - 1, 0);
+    if (b > a + 1)
+        close_range(a + 1, b - 1, 0);
+    close_range(b + 1, ~0U, 0);
+}
+
 /* fork + setsid + exec: QEMU gets its own session, so it survives the
  * daemon (a restarted daemon finds it again). Nothing here waits for the
  * child: under a storm of starts on a saturated host the child may run
  * late, and the main loop must not wait for it. Only async-signal-safe
  * calls between fork and exec (GLib threads exist). Returns the exec
- * pipe's read end in @errfd_out, for exec_checked(). */
+ * pipe's read end in @errfd_out, for exec_checked(), and the go pipe's
+ * write end in @gofd_out: the child execs QEMU only once a byte arrives
+ * there (release_child()), i.e. once its pid is in the status file; if
+ * the daemon dies first, the child sees EOF and exits, so no QEMU ever
+ * runs that a restarted daemon cannot find. */
 static gboolean
 spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
-               GError **error)
+               int *gofd_out, GError **error)
 {
     int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int errpipe[2] = {-1, -1};
+    int gopipe[2] = {-1, -1};
     gboolean ok = FALSE;
 
-    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0 ||
+        pipe2(gopipe, O_CLOEXEC) < 0) {
         int saved = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot prepare QEMU: %s",
                     g_strerror(saved));
@@ -659,7 +678,14 @@ spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd
         dup2(nullfd, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
-        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        close_all_but(MIN(errpipe[1], gopipe[0]), MAX(errpipe[1], gopipe[0]));
+        char go;
+        ssize_t got;
+        while ((got = read(gopipe[0], &go, 1)) < 0 && errno == EINTR)
+            ;
+        if (got != 1)
+            _exit(0); /* the daemon died before recording this pid */
+        close(gopipe[0]);
         execv(args[0], args);
         int e = errno;
         if (write(errpipe[1], &e, sizeof(e)) < 0)
@@ -669,16 +695,37 @@ spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd
     *pid_out = child;
     *errfd_out = errpipe[0];
     errpipe[0] = -1;
+    *gofd_out = gopipe[1];
+    gopipe[1] = -1;
     ok = TRUE;
 out:
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (errpipe[i] >= 0)
             close(errpipe[i]);
+        if (gopipe[i] >= 0)
+            close(gopipe[i]);
+    }
     if (logfd >= 0)
         close(logfd);
     if (nullfd >= 0)
         close(nullfd);
     return ok;
+}
+
+static void
+reap_only(GPid pid, gint status, gpointer data)
+{
+    g_spawn_close_pid(pid);
+}
+
+/* Lets the child of spawn_detached() exec QEMU (@go TRUE) or makes it
+ * exit without (FALSE). */
+static void
+release_child(int gofd, gboolean go)
+{
+    if (go && write(gofd, "g", 1) != 1)
+        g_warning("cannot release the QEMU child: %s", g_strerror(errno));
+    close(gofd);
 }
 
 static void
@@ -877,27 +924,31 @@ launch(PendingStart *ps, const char *boot_kernel)
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 
-    int errfd;
-    /* The status file says a start is under way before there is a QEMU:
-     * a daemon killed between the fork and the next write leaves a QEMU
-     * whose pid only its argv can tell (vd_domains_reconnect_all). */
+    int errfd, gofd;
+    /* The status file says a start is under way before there is a child,
+     * and QEMU is exec'd only once its pid is recorded (spawn_detached):
+     * whenever the daemon dies, its restart knows of every QEMU. */
     dom->id = vd_domain_list_next_id(d->domains);
     ps->live->id = dom->id;
     dom->live = g_steal_pointer(&ps->live);
     vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
     set_start_phase(dom, VD_START_PHASE_SPAWNING);
-    if (!spawn_detached(argv, log_path, &pid, &errfd, &error)) {
-        ps->live = g_steal_pointer(&dom->live);
-        dom->id = -1;
-        dom->start_phase = VD_START_PHASE_NONE;
-        vd_domain_status_remove(d->domains, dom);
-        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
-        goto fail;
-    }
+    if (!spawn_detached(argv, log_path, &pid, &errfd, &gofd, &error))
+        goto undo;
     vd_start_crash_point("spawned");
     dom->pid = pid;
     dom->started_at = g_get_monotonic_time();
-    set_start_phase(dom, VD_START_PHASE_CONNECTING);
+    dom->start_phase = VD_START_PHASE_CONNECTING;
+    if (!vd_domain_status_save(d->domains, dom, &error)) {
+        g_prefix_error(&error, "operation failed: cannot record QEMU's pid: ");
+        release_child(gofd, FALSE);
+        close(errfd);
+        g_child_watch_add(pid, reap_only, NULL);
+        dom->pid = 0;
+        goto undo;
+    }
+    vd_start_crash_point("connecting");
+    release_child(gofd, TRUE);
 
     StartOp *op = g_new0(StartOp, 1);
     op->dom = vd_domain_obj_ref(dom);
@@ -917,6 +968,12 @@ launch(PendingStart *ps, const char *boot_kernel)
     pending_start_free(ps);
     return;
 
+undo:
+    ps->live = g_steal_pointer(&dom->live);
+    dom->id = -1;
+    dom->start_phase = VD_START_PHASE_NONE;
+    vd_domain_status_remove(d->domains, dom);
+    vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
 fail:
     pending_start_finish(ps, error);
     pending_start_free(ps);
@@ -1155,17 +1212,6 @@ vd_domains_reconnect_all(VdDaemon *d)
         dom->daemon = d;
         g_autofree char *qmp_path = socket_path(d, dom, "qmp");
         gboolean unfinished = dom->start_phase != VD_START_PHASE_NONE;
-        if (unfinished && dom->pid <= 0) {
-            /* Killed between the fork and recording the pid: a QEMU may
-             * run that nothing else knows of; its argv names its socket. */
-            pid_t orphan = vd_start_find_qemu(qmp_path);
-            if (orphan > 0) {
-                g_warning("domain '%s': the daemon stopped while spawning QEMU; killing the "
-                          "QEMU it left (pid %d): the start failed",
-                          dom->name, (int)orphan);
-                kill(orphan, SIGKILL);
-            }
-        }
         if (unfinished) {
             /* Until recover_start() decides, nothing may resume or touch it;
              * if QEMU ends first, the start failed. */

@@ -2,8 +2,6 @@
 #include "daemon/start-phase.h"
 
 #include <signal.h>
-#include <string.h>
-#include <unistd.h>
 
 static const char *const phase_names[VD_START_PHASE_LAST] = {
     [VD_START_PHASE_NONE] = "none",
@@ -36,35 +34,4 @@ vd_start_crash_point(const char *point)
         return;
     g_warning("VIRTD_TEST_CRASH_AT=%s: the daemon kills itself here (tests only)", point);
     raise(SIGKILL);
-}
-
-static gboolean
-argv_mentions(const char *pid_dir, const char *needle)
-{
-    g_autofree char *path = g_build_filename("/proc", pid_dir, "cmdline", NULL);
-    g_autofree char *cmdline = NULL;
-    gsize len;
-    if (!g_file_get_contents(path, &cmdline, &len, NULL))
-        return FALSE;
-    for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
-        if (strstr(cmdline + i, needle))
-            return TRUE;
-    return FALSE;
-}
-
-pid_t
-vd_start_find_qemu(const char *qmp_path)
-{
-    g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
-    const char *entry;
-    pid_t self = getpid();
-
-    while (dir && (entry = g_dir_read_name(dir))) {
-        if (!g_ascii_isdigit(entry[0]))
-            continue;
-        pid_t pid = (pid_t)g_ascii_strtoll(entry, NULL, 10);
-        if (pid != self && argv_mentions(entry, qmp_path))
-            return pid;
-    }
-    return 0;
 }

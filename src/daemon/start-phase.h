@@ -3,8 +3,9 @@
  * back, what it left behind (docs/architecture.md, "Daemon restart").
  *
  * The phases, in order:
- *  spawning    the status file exists, QEMU may or may not have been
- *              forked (pid unknown: found by its QMP socket in /proc);
+ *  spawning    the status file exists, the child may have been forked,
+ *              but QEMU is never exec'd before its pid is recorded (the
+ *              child exits if the daemon dies first: spawn_detached());
  *  connecting  QEMU runs (pid known), paused (-S); QMP not up yet;
  *  setting-up  QMP up: VNC password, balloon ... (paused);
  *  resuming    set-up done, "cont" about to be sent.
@@ -13,7 +14,6 @@
 #pragma once
 
 #include <glib.h>
-#include <sys/types.h>
 
 typedef enum {
     VD_START_PHASE_NONE,
@@ -33,7 +33,3 @@ VdStartPhase vd_start_phase_from_string(const char *s);
  * pid is recorded; "resumed": "cont" answered, before the state is
  * saved), the daemon kills itself with SIGKILL there, as kill -9 would. */
 void vd_start_crash_point(const char *point);
-
-/* The pid of a live process whose argv mentions @qmp_path (a QEMU of
- * ours whose pid was never recorded), or 0. */
-pid_t vd_start_find_qemu(const char *qmp_path);
