@@ -400,7 +400,6 @@ vd_domain_list_define(VdDomainList *list, VdDomainDef *def, GError **error)
          * the new one applies from the next start. */
         domain_obj_set_def(dom, def, xml);
         dom->persistent = TRUE;
-        dom->removed = FALSE;
     } else {
         dom = domain_obj_new(def);
         domain_obj_set_def(dom, def, xml);

@@ -39,7 +39,6 @@ struct _VdDomainObj {
     VdDomainDef *live;       /* while active: what QEMU was started with, plus run-time facts */
     gboolean persistent;
     gboolean autostart;
-    gboolean removed;        /* undefined while in use: drop from the registry once inactive */
 
     VdState state;
     VdStateReason reason;
