@@ -44,7 +44,9 @@ struct _VdDomainObj {
     VdStateReason reason;
     int id;                  /* -1 when inactive */
     pid_t pid;               /* QEMU, 0 when inactive */
-    VdQmp *qmp;
+    VdQmp *qmp;              /* its callbacks get the object without a reference: it is
+                              * owned here, and freed with the object or (after QEMU's end)
+                              * from an idle callback that holds one */
     VdConsole *console;
     gint64 started_at;       /* monotonic us */
 
