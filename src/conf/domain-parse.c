@@ -321,15 +321,27 @@ parse_cpu(VdDomainDef *def, const xmlNode *root, GError **error)
         def->cpu.model = *model ? g_steal_pointer(&model) : NULL;
     }
     if ((n = vd_xml_child(cpu, "topology"))) {
-        if (!vd_xml_prop_uint(n, "sockets", "<cpu><topology sockets=>", 4096, &def->cpu.sockets,
-                              NULL, error) ||
-            !vd_xml_prop_uint(n, "dies", "<cpu><topology dies=>", 4096, &def->cpu.dies, NULL,
-                              error) ||
-            !vd_xml_prop_uint(n, "cores", "<cpu><topology cores=>", 4096, &def->cpu.cores, NULL,
-                              error) ||
-            !vd_xml_prop_uint(n, "threads", "<cpu><topology threads=>", 4096, &def->cpu.threads,
-                              NULL, error))
-            return FALSE;
+        const struct {
+            const char *attr;
+            guint *value;
+        } parts[] = {{"sockets", &def->cpu.sockets},
+                     {"dies", &def->cpu.dies},
+                     {"cores", &def->cpu.cores},
+                     {"threads", &def->cpu.threads}};
+        for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
+            g_autofree char *where = g_strdup_printf("<cpu><topology %s=>", parts[i].attr);
+            gboolean present;
+            if (!vd_xml_prop_uint(n, parts[i].attr, where, 4096, parts[i].value, &present, error))
+                return FALSE;
+            /* 0 is how the model says "absent" (then 1): refused, not turned into 1. */
+            if (present && *parts[i].value == 0) {
+                g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                            "%s 0 is not a topology: sockets, dies, cores and threads are each "
+                            "at least 1",
+                            where);
+                return FALSE;
+            }
+        }
     }
     return TRUE;
 }

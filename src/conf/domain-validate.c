@@ -1,11 +1,14 @@
 /* Step 3 of conf/: checks across fields, and what start must refuse.
  *
- * Three questions with three answers:
+ * Four questions with four answers:
  *  - vd_domain_def_validate(): is this a correct definition? (define
  *    refuses it otherwise; libvirt would too)
  *  - vd_domain_def_check_startable(): can virtd run it as written? A
  *    correct definition may use things virtd does not implement yet; it
  *    is stored, and start says what to remove.
+ *  - vd_domain_def_validate_input(): rules added after definitions may
+ *    have been stored (names, titles): for new input only, so that a
+ *    stored domain keeps loading;
  *  - vd_domain_def_warnings(): what define tells the user it keeps but
  *    ignores (the list from domain-unsupported.c).
  * Messages name the element, the value and the fix.
@@ -322,6 +325,17 @@ validate_rngs(const VdDomainDef *def, GError **error)
                         "such as /dev/urandom",
                         r->backend);
     }
+    return TRUE;
+}
+
+gboolean
+vd_domain_def_validate_input(const VdDomainDef *def, gboolean new_name, GError **error)
+{
+    if (new_name && !vd_name_check_spacing(def->name, "domain name", error))
+        return FALSE;
+    /* One line per domain in `vsh list --title` (libvirt refuses it too). */
+    if (def->title && strchr(def->title, '\n'))
+        return fail(error, "<title> must be a single line: put longer text in <description>");
     return TRUE;
 }
 

@@ -112,6 +112,20 @@ create_started(VdDomainObj *dom, const GError *error, gpointer data)
     vd_api_reply_json(req, 201, summary_reply(dom, warnings));
 }
 
+/* A definition a client sent: the rules for new input apply, except that
+ * the name of a domain already defined stays valid (it may predate them). */
+static VdDomainDef *
+parse_input(VdApiRequest *req, const char *xml, GError **error)
+{
+    g_autoptr(VdDomainDef) def = vd_domain_def_new_from_stored_xml(xml, -1, error);
+    if (!def)
+        return NULL;
+    gboolean known = vd_domain_list_find_name(req->d->domains, def->name) != NULL;
+    if (!vd_domain_def_validate_input(def, !known, error))
+        return NULL;
+    return g_steal_pointer(&def);
+}
+
 /* Stores @def (taken) as a persistent definition and answers with the
  * summary and define's warnings; its kernel is readied in the background
  * so that even the first start boots fast. */
@@ -146,7 +160,7 @@ handle_define(VdApiRequest *req)
         vd_api_reply_error(req, error);
         return;
     }
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    VdDomainDef *def = parse_input(req, xml, &error);
     if (!def) {
         vd_api_reply_error(req, error);
         return;
@@ -344,7 +358,7 @@ handle_put_xml(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    VdDomainDef *def = parse_input(req, xml, &error);
     if (!def) {
         vd_api_reply_error(req, error);
         return;

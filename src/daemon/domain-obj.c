@@ -179,7 +179,7 @@ vd_domain_obj_def(VdDomainObj *dom)
     if (!dom->def) {
         g_autoptr(GError) error = NULL;
         /* def_xml is our own output of a valid definition. */
-        dom->def = vd_domain_def_new_from_xml(dom->def_xml, -1, &error);
+        dom->def = vd_domain_def_new_from_stored_xml(dom->def_xml, -1, &error);
         if (!dom->def)
             g_error("domain '%s': its stored definition no longer parses: %s", dom->name,
                     error->message);
@@ -523,7 +523,7 @@ vd_domain_list_load_config(VdDomainList *list)
             g_warning("skipping %s: %s", path, error->message);
             continue;
         }
-        VdDomainDef *def = vd_domain_def_new_from_xml(xml, (gssize)len, &error);
+        VdDomainDef *def = vd_domain_def_new_from_stored_xml(xml, (gssize)len, &error);
         if (!def) {
             g_warning("skipping %s: %s", path, error->message);
             continue;
@@ -607,7 +607,7 @@ load_status_file(VdDomainList *list, const char *path)
     xmlBuffer *buf = xmlBufferCreate();
     xmlNodeDump(buf, doc, child, 0, 0);
     VdDomainDef *live =
-        vd_domain_def_new_from_xml((const char *)xmlBufferContent(buf), xmlBufferLength(buf), &error);
+        vd_domain_def_new_from_stored_xml((const char *)xmlBufferContent(buf), xmlBufferLength(buf), &error);
     xmlBufferFree(buf);
 
     g_autofree char *state = (char *)xmlGetProp(root, BAD_CAST "state");

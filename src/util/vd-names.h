@@ -5,10 +5,13 @@
 #include <glib.h>
 
 /* A domain name: 1-200 bytes of valid UTF-8, no '/', no control
- * characters (C0, DEL, C1), not "." or "..", no leading '.' or '-', no
- * leading or trailing white space. Sets a VD_ERROR_INVALID_ARG naming
+ * characters (C0, DEL, C1), not "." or "..", no leading '.' or '-'. Sets a VD_ERROR_INVALID_ARG naming
  * @what ("domain name") and the fix. */
 gboolean vd_name_validate(const char *name, const char *what, GError **error);
+
+/* For new names only (stored ones keep loading): no leading or trailing
+ * white space, nor only white space. VD_ERROR_INVALID_ARG naming @what. */
+gboolean vd_name_check_spacing(const char *name, const char *what, GError **error);
 
 /* virsh's reading of a <domain> argument (virshLookupDomainBy): a whole
  * number within int is an id, else 36 characters that parse as a UUID

@@ -12,7 +12,14 @@ test_names(void)
 {
     const char *good[] = {"web1", "a,b \"c'd", "ünïcode", "x.y-z_1"};
     const char *bad[] = {"", "a/b", "..", ".hidden", "-opt", "tab\there", "nl\n", "del\x7f",
-                         " ", "   ", " web1", "web1 ", "web1\u00a0", "\u3000x", "c1\xc2\x85"};
+                         "c1\xc2\x85"};
+    const char *spaced[] = {" ", "   ", " web1", "web1 ", "web1\u00a0", "\u3000x"};
+    for (guint i = 0; i < G_N_ELEMENTS(spaced); i++) {
+        g_autoptr(GError) error = NULL;
+        g_assert_false(vd_name_check_spacing(spaced[i], "domain name", &error));
+        g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
+    }
+    g_assert_true(vd_name_check_spacing("a b", "domain name", NULL));
     for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
         g_autoptr(GError) error = NULL;
         g_assert_true(vd_name_validate(good[i], "domain name", &error));

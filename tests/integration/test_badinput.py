@@ -338,5 +338,28 @@ class LookupOrder(harness.VirtdTestCase):
             self.assertNotIn('pa', names)
 
 
+class StoredDefinitions(harness.VirtdTestCase):
+    """Rules added for new input (a name without leading or trailing white
+    space, a one-line title) do not make stored definitions vanish."""
+
+    def test_old_definition_still_loads(self):
+        with Daemon() as d:
+            d.define('plain')
+            d.stop()
+            old_uuid = str(uuidlib.uuid4())
+            xml = domain_xml(' old', title='two\nlines', uuid=old_uuid)
+            with open(d.path('etc', 'domains', ' old.xml'), 'w') as f:
+                f.write(xml)
+            d.start()
+            names = [x['name'] for x in d.domains()]
+            self.assertIn(' old', names)
+            self.assertEqual(d.api('GET', dom_path(' old', '/xml')).status, 200)
+            # It can be edited (its name is not new); a new such name is refused.
+            r = d.api('PUT', dom_path(' old', '/xml'), domain_xml(' old', memory_mib=128, uuid=old_uuid))
+            self.assertEqual(r.status, 200, r.body)
+            r = d.api('POST', '/v1/domains', domain_xml(' new'))
+            self.assertApiError(r, 400, 'invalid-argument')
+
+
 if __name__ == '__main__':
     harness.main()
