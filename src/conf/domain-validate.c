@@ -73,7 +73,8 @@ validate_general(const VdDomainDef *def, GError **error)
                            "<memory unit='MiB'>1024</memory>");
     if (def->memory_kib > VD_MAX_MEMORY_KIB)
         return fail(error,
-                    "<memory> %" G_GUINT64_FORMAT " KiB is more than QEMU can take (%" G_GUINT64_FORMAT
+                    "<memory> %" G_GUINT64_FORMAT
+                    " KiB is more than QEMU can take (%" G_GUINT64_FORMAT
                     " KiB): give the guest's memory, e.g. <memory unit='GiB'>4</memory>",
                     def->memory_kib, VD_MAX_MEMORY_KIB);
     if (def->current_memory_kib > def->memory_kib)
@@ -529,15 +530,15 @@ vd_domain_def_warnings(const VdDomainDef *def)
     /* Allowed (libvirt allows them), but lookups read an argument as an
      * id first, then as a UUID, then as a name (virsh's order). */
     if (def->name && vd_key_as_id(def->name, &id))
-        g_ptr_array_add(out, g_strdup_printf(
-                                 "domain name '%s' is a number: commands read a number as a "
+        g_ptr_array_add(
+            out, g_strdup_printf("domain name '%s' is a number: commands read a number as a "
                                  "domain id first, so while a domain with id %d runs, '%s' "
                                  "means that domain; reach this one by its UUID %s, or choose "
                                  "a name that is not a number",
                                  def->name, id, def->name, def->uuid));
     else if (def->name && vd_key_as_uuid(def->name, uuid))
-        g_ptr_array_add(out, g_strdup_printf(
-                                 "domain name '%s' is a UUID: commands read it as a UUID first, "
+        g_ptr_array_add(
+            out, g_strdup_printf("domain name '%s' is a UUID: commands read it as a UUID first, "
                                  "so it means the domain whose UUID it is, if there is one; "
                                  "reach this one by its own UUID %s, or choose a name that is "
                                  "not a UUID",

@@ -557,10 +557,10 @@ vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
     g_autofree char *live = vd_domain_def_format(vd_domain_obj_current_def(dom),
                                                  VD_DOMAIN_FORMAT_LIVE | VD_DOMAIN_FORMAT_SECURE);
     g_autofree char *state = g_markup_escape_text(vd_state_to_string(dom->state), -1);
-    g_autofree char *phase = dom->start_phase != VD_START_PHASE_NONE
-                                 ? g_strdup_printf(" start-phase='%s'",
-                                                   vd_start_phase_to_string(dom->start_phase))
-                                 : g_strdup("");
+    g_autofree char *phase =
+        dom->start_phase != VD_START_PHASE_NONE
+            ? g_strdup_printf(" start-phase='%s'", vd_start_phase_to_string(dom->start_phase))
+            : g_strdup("");
     g_autofree char *text = g_strdup_printf(
         "<domstatus state='%s' reason='%d' pid='%d' id='%d' persistent='%s'%s>\n%s</domstatus>\n",
         state, (int)dom->reason, (int)dom->pid, dom->id, dom->persistent ? "yes" : "no", phase,
@@ -606,8 +606,8 @@ load_status_file(VdDomainList *list, const char *path)
     }
     xmlBuffer *buf = xmlBufferCreate();
     xmlNodeDump(buf, doc, child, 0, 0);
-    VdDomainDef *live =
-        vd_domain_def_new_from_stored_xml((const char *)xmlBufferContent(buf), xmlBufferLength(buf), &error);
+    VdDomainDef *live = vd_domain_def_new_from_stored_xml((const char *)xmlBufferContent(buf),
+                                                          xmlBufferLength(buf), &error);
     xmlBufferFree(buf);
 
     g_autofree char *state = (char *)xmlGetProp(root, BAD_CAST "state");

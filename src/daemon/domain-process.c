@@ -25,13 +25,13 @@
  * It may end (QEMU died, destroy) while a reply is still on its way; then
  * the reply only frees it. */
 typedef struct {
-    VdDomainObj *dom;          /* a reference */
+    VdDomainObj *dom; /* a reference */
     gboolean paused;
     VdDomainWaitFunc done;
     gpointer user_data;
     int step;
-    gboolean in_flight;        /* a QMP reply will come back to this op */
-    gboolean finished;         /* done() was called */
+    gboolean in_flight; /* a QMP reply will come back to this op */
+    gboolean finished;  /* done() was called */
 } StartOp;
 
 static void qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data);
@@ -152,7 +152,7 @@ unlink_run_files(VdDaemon *d, VdDomainObj *dom)
 
 typedef struct {
     VdQmp *qmp;
-    VdDomainObj *dom;          /* its callbacks' user_data: kept alive until the free */
+    VdDomainObj *dom; /* its callbacks' user_data: kept alive until the free */
 } QmpGone;
 
 static gboolean
@@ -205,9 +205,9 @@ static void
 arm_kill_timer(VdDomainObj *dom)
 {
     if (!dom->kill_timer)
-        dom->kill_timer = g_timeout_add_full(G_PRIORITY_DEFAULT, KILL_GRACE_MS, kill_timeout,
-                                             vd_domain_obj_ref(dom),
-                                             (GDestroyNotify)vd_domain_obj_unref);
+        dom->kill_timer =
+            g_timeout_add_full(G_PRIORITY_DEFAULT, KILL_GRACE_MS, kill_timeout,
+                               vd_domain_obj_ref(dom), (GDestroyNotify)vd_domain_obj_unref);
 }
 
 static void
@@ -300,8 +300,9 @@ wait_for_exit(VdDomainObj *dom)
         return;
     }
     dom->exit_polls = 0;
-    dom->exit_poll = g_timeout_add_full(G_PRIORITY_DEFAULT, EXIT_POLL_MS, exit_poll_tick,
-                                        vd_domain_obj_ref(dom), (GDestroyNotify)vd_domain_obj_unref);
+    dom->exit_poll =
+        g_timeout_add_full(G_PRIORITY_DEFAULT, EXIT_POLL_MS, exit_poll_tick, vd_domain_obj_ref(dom),
+                           (GDestroyNotify)vd_domain_obj_unref);
 }
 
 static gboolean
@@ -490,12 +491,14 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
             apply_lifecycle(dom, def->on_crash, VD_REASON_CRASHED, VD_STATE_CRASHED,
                             VD_REASON_PANICKED);
     } else if (g_str_equal(event, "STOP")) {
-        if (dom->job == VD_JOB_START || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+        if (dom->job == VD_JOB_START || dom->internal_transition ||
+            dom->stop_reason != VD_REASON_UNKNOWN)
             return;
         if (dom->state == VD_STATE_RUNNING || dom->state == VD_STATE_BLOCKED)
             set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
     } else if (g_str_equal(event, "RESUME")) {
-        if (dom->job == VD_JOB_START || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+        if (dom->job == VD_JOB_START || dom->internal_transition ||
+            dom->stop_reason != VD_REASON_UNKNOWN)
             return;
         if (dom->state == VD_STATE_PAUSED)
             set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
@@ -632,8 +635,8 @@ close_all_but(int a, int b)
  * the daemon dies first, the child sees EOF and exits, so no QEMU ever
  * runs that a restarted daemon cannot find. */
 static gboolean
-spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
-               int *gofd_out, GError **error)
+spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out, int *gofd_out,
+               GError **error)
 {
     int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -641,8 +644,7 @@ spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd
     int gopipe[2] = {-1, -1};
     gboolean ok = FALSE;
 
-    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0 ||
-        pipe2(gopipe, O_CLOEXEC) < 0) {
+    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(gopipe, O_CLOEXEC) < 0) {
         int saved = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot prepare QEMU: %s",
                     g_strerror(saved));

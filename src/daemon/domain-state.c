@@ -99,23 +99,19 @@ vd_job_to_string(VdJob job)
 enum { STATE, BUSY, JOIN };
 static const guint8 allowed_during[VD_OP_LAST][VD_JOB_LAST] = {
     /*                               none   start destroy */
-    [VD_OP_START] = {STATE, BUSY, BUSY},
-    [VD_OP_SHUTDOWN] = {STATE, BUSY, BUSY},
-    [VD_OP_DESTROY] = {STATE, JOIN, JOIN},
-    [VD_OP_REBOOT] = {STATE, BUSY, BUSY},
-    [VD_OP_RESET] = {STATE, BUSY, BUSY},
-    [VD_OP_SUSPEND] = {STATE, BUSY, BUSY},
-    [VD_OP_RESUME] = {STATE, BUSY, BUSY},
-    [VD_OP_CONSOLE] = {STATE, BUSY, BUSY},
-    [VD_OP_UNDEFINE] = {STATE, STATE, STATE},
-    [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY, BUSY},
+    [VD_OP_START] = {STATE, BUSY, BUSY},      [VD_OP_SHUTDOWN] = {STATE, BUSY, BUSY},
+    [VD_OP_DESTROY] = {STATE, JOIN, JOIN},    [VD_OP_REBOOT] = {STATE, BUSY, BUSY},
+    [VD_OP_RESET] = {STATE, BUSY, BUSY},      [VD_OP_SUSPEND] = {STATE, BUSY, BUSY},
+    [VD_OP_RESUME] = {STATE, BUSY, BUSY},     [VD_OP_CONSOLE] = {STATE, BUSY, BUSY},
+    [VD_OP_UNDEFINE] = {STATE, STATE, STATE}, [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY, BUSY},
     [VD_OP_DEFINE] = {STATE, STATE, STATE},
 };
 
 static gboolean
 check_job(const char *name, VdJob job, VdOp op, gboolean *join, GError **error)
 {
-    guint8 rule = (guint)job < VD_JOB_LAST && (guint)op < VD_OP_LAST ? allowed_during[op][job] : BUSY;
+    guint8 rule =
+        (guint)job < VD_JOB_LAST && (guint)op < VD_OP_LAST ? allowed_during[op][job] : BUSY;
     *join = rule == JOIN;
     if (rule != BUSY)
         return TRUE;

@@ -5,7 +5,8 @@
 #include <glib.h>
 
 /* A domain name: 1-200 bytes of valid UTF-8, no '/', no control
- * characters (C0, DEL, C1), not "." or "..", no leading '.' or '-'. Sets a VD_ERROR_INVALID_ARG naming
+ * characters (C0, DEL, C1), not "." or "..", no leading '.' or '-'. Sets a VD_ERROR_INVALID_ARG
+ * naming
  * @what ("domain name") and the fix. */
 gboolean vd_name_validate(const char *name, const char *what, GError **error);
 

@@ -244,8 +244,7 @@ console_connect(VshCtl *ctl, Console *c, const char *name, const char *key, gboo
 }
 
 gboolean
-vsh_console_attach(VshCtl *ctl, const char *name, const char *key, gboolean force,
-                   GError **error)
+vsh_console_attach(VshCtl *ctl, const char *name, const char *key, gboolean force, GError **error)
 {
     static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);

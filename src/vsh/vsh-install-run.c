@@ -482,7 +482,8 @@ finish_install(VshInstall *inst, GError **error)
     vsh_print_extra(ctl, "Domain creation completed.\nRestarting guest.\n");
     fflush(stdout);
     {
-        g_autoptr(JsonNode) a = vsh_domain_call(ctl, "POST", inst->plan.uuid, "/start", NULL, error);
+        g_autoptr(JsonNode) a =
+            vsh_domain_call(ctl, "POST", inst->plan.uuid, "/start", NULL, error);
 
         if (!a)
             return FALSE;

@@ -84,8 +84,8 @@ test_job_table(void)
 {
     for (guint i = 0; i < G_N_ELEMENTS(job_cases); i++) {
         g_autoptr(GError) error = NULL;
-        gboolean ok = vd_state_check("r1", job_cases[i].job, job_cases[i].state, job_cases[i].op,
-                                     &error);
+        gboolean ok =
+            vd_state_check("r1", job_cases[i].job, job_cases[i].state, job_cases[i].op, &error);
         g_test_message("case %u: job %s state %s op %d", i, vd_job_to_string(job_cases[i].job),
                        vd_state_to_string(job_cases[i].state), job_cases[i].op);
         if (job_cases[i].expect == 0) {
@@ -108,7 +108,8 @@ static void
 test_start_phases(void)
 {
     for (int p = 0; p < VD_START_PHASE_LAST; p++)
-        g_assert_cmpint(vd_start_phase_from_string(vd_start_phase_to_string((VdStartPhase)p)), ==, p);
+        g_assert_cmpint(vd_start_phase_from_string(vd_start_phase_to_string((VdStartPhase)p)), ==,
+                        p);
     g_assert_cmpint(vd_start_phase_from_string(NULL), ==, VD_START_PHASE_NONE);
     g_assert_cmpint(vd_start_phase_from_string("warp"), ==, VD_START_PHASE_NONE);
     g_assert_cmpstr(vd_start_phase_to_string(VD_START_PHASE_SETTING_UP), ==, "setting-up");

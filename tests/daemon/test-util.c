@@ -11,8 +11,8 @@ static void
 test_names(void)
 {
     const char *good[] = {"web1", "a,b \"c'd", "ünïcode", "x.y-z_1"};
-    const char *bad[] = {"", "a/b", "..", ".hidden", "-opt", "tab\there", "nl\n", "del\x7f",
-                         "c1\xc2\x85"};
+    const char *bad[] = {"",          "a/b",  "..",      ".hidden",   "-opt",
+                         "tab\there", "nl\n", "del\x7f", "c1\xc2\x85"};
     const char *spaced[] = {" ", "   ", " web1", "web1 ", "web1\u00a0", "\u3000x"};
     for (guint i = 0; i < G_N_ELEMENTS(spaced); i++) {
         g_autoptr(GError) error = NULL;
