@@ -84,7 +84,7 @@ vd_job_to_string(VdJob job)
     return (guint)job < VD_JOB_LAST ? job_names[job] : "none";
 }
 
-/* What each job lets happen meanwhile. Rows: jobs; columns: operations.
+/* What each job lets happen meanwhile. Rows: operations; columns: jobs.
  *  BUSY  refused with VD_ERROR_BUSY until the job ends;
  *  STATE allowed if the state allows it (the table above);
  *  JOIN  allowed whatever the state: it acts on the job itself (destroy
@@ -97,15 +97,22 @@ vd_job_to_string(VdJob job)
  * on disk, which the start has copied already, so they go ahead (an
  * undefined domain lives on as transient until it stops, as libvirt). */
 enum { STATE, BUSY, JOIN };
+/* clang-format off */
 static const guint8 allowed_during[VD_OP_LAST][VD_JOB_LAST] = {
-    /*                               none   start destroy */
-    [VD_OP_START] = {STATE, BUSY, BUSY},      [VD_OP_SHUTDOWN] = {STATE, BUSY, BUSY},
-    [VD_OP_DESTROY] = {STATE, JOIN, JOIN},    [VD_OP_REBOOT] = {STATE, BUSY, BUSY},
-    [VD_OP_RESET] = {STATE, BUSY, BUSY},      [VD_OP_SUSPEND] = {STATE, BUSY, BUSY},
-    [VD_OP_RESUME] = {STATE, BUSY, BUSY},     [VD_OP_CONSOLE] = {STATE, BUSY, BUSY},
-    [VD_OP_UNDEFINE] = {STATE, STATE, STATE}, [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY, BUSY},
-    [VD_OP_DEFINE] = {STATE, STATE, STATE},
+    /*                                none   start  destroy */
+    [VD_OP_START]            = {STATE, BUSY,  BUSY},
+    [VD_OP_SHUTDOWN]         = {STATE, BUSY,  BUSY},
+    [VD_OP_DESTROY]          = {STATE, JOIN,  JOIN},
+    [VD_OP_REBOOT]           = {STATE, BUSY,  BUSY},
+    [VD_OP_RESET]            = {STATE, BUSY,  BUSY},
+    [VD_OP_SUSPEND]          = {STATE, BUSY,  BUSY},
+    [VD_OP_RESUME]           = {STATE, BUSY,  BUSY},
+    [VD_OP_CONSOLE]          = {STATE, BUSY,  BUSY},
+    [VD_OP_UNDEFINE]         = {STATE, STATE, STATE},
+    [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY,  BUSY},
+    [VD_OP_DEFINE]           = {STATE, STATE, STATE},
 };
+/* clang-format on */
 
 static gboolean
 check_job(const char *name, VdJob job, VdOp op, gboolean *join, GError **error)
