@@ -4,7 +4,11 @@
 Each race is run many times with raw concurrent API requests; after each
 round the daemon must be alive, every QEMU it started must be a domain that
 GET /v1/domains lists as running (no invisible QEMU), destroy must work, and
-a QEMU killed from outside must not take the daemon with it."""
+a QEMU killed from outside must not take the daemon with it.
+
+KilledDuringStart: the daemon killed at every phase of a start
+(VIRTD_TEST_CRASH_AT) and at random moments; its restart finishes or undoes
+the start (docs/architecture.md, "Daemon restart")."""
 
 import os
 import random
