@@ -166,12 +166,12 @@ handle_define(VdApiRequest *req)
         return;
     }
     if (vd_api_query_bool(req, "start")) {
-        /* The same name and UUID as a defined, inactive domain: run this
-         * definition once and keep the persistent one for later starts
-         * (libvirt's createXML; virt-install's install phase). */
+        /* The same name and UUID as a defined domain: run this definition
+         * once and keep the persistent one for later starts (libvirt's
+         * createXML; virt-install's install phase). The start refuses a
+         * running domain or one being started, as any start would. */
         VdDomainObj *defined = vd_domain_list_find_name(req->d->domains, def->name);
-        if (defined && defined->persistent && !vd_state_is_active(defined->state) &&
-            g_ascii_strcasecmp(defined->uuid, def->uuid) == 0) {
+        if (defined && defined->persistent && g_ascii_strcasecmp(defined->uuid, def->uuid) == 0) {
             vd_api_pause(req);
             vd_domain_start_with(req->d, defined, def, vd_api_query_bool(req, "paused"),
                                  create_started, req);

@@ -51,7 +51,8 @@ def concurrently(*calls, spread=0.3):
 class Races(harness.VirtdTestCase):
 
     def api(self, d, method, suffix='', body=None):
-        return lambda: d.api(method, dom_path(NAME, suffix), body)
+        path = suffix if suffix.startswith('/v1/') else dom_path(NAME, suffix)
+        return lambda: d.api(method, path, body)
 
     def assertAnswered(self, resp, ok_statuses, what):
         self.assertNotIsInstance(resp, Exception, '%s: %r' % (what, resp))
@@ -160,15 +161,22 @@ class Races(harness.VirtdTestCase):
             other = harness.domain_xml(NAME, uuid=UUID, memory_mib=192)
             ops = [('PUT', '/xml', other), ('POST', '/resume', None), ('POST', '/suspend', None),
                    ('POST', '/shutdown', None), ('POST', '/reset', None),
-                   ('DELETE', '?remove_all_storage=1', None), ('POST', '/reboot', None)]
+                   ('DELETE', '?remove_all_storage=1', None), ('POST', '/reboot', None),
+                   # the install phase's start with another XML, and a define over
+                   ('POST', '/v1/domains?start=1', other), ('POST', '/v1/domains', other),
+                   ('POST', '/destroy', None)]
             for i in range(ROUNDS):
                 self.redefine(d, xml)
                 method, suffix, body = ops[i % len(ops)]
                 what = method + ' ' + suffix
                 start, resp = concurrently(self.api(d, 'POST', '/start'),
                                            self.api(d, method, suffix, body))
-                self.assertAnswered(start, (200, 404), 'start')
-                self.assertAnswered(resp, (200, 404, 409), what)
+                self.assertAnswered(start, (200, 404, 409, 500), 'start')
+                if start.status == 409:  # the other one started it first
+                    self.assertEqual(start.error_code(), 'busy')
+                if start.status == 500:  # a destroy aborted it
+                    self.assertIn('destroyed while it was starting', start.error_message())
+                self.assertAnswered(resp, (200, 201, 404, 409), what)
                 if resp.status == 409:
                     self.assertIn(resp.error_code(), ('busy', 'invalid-state'), what)
                 self.assertConsistent(d)
