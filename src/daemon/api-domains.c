@@ -98,20 +98,6 @@ handle_list(VdApiRequest *req)
 
 /* --- define / create ---------------------------------------------------- */
 
-static void
-create_started(VdDomainObj *dom, const GError *error, gpointer data)
-{
-    VdApiRequest *req = data;
-    if (error) {
-        VdDaemon *d = req->d;
-        vd_domain_list_forget_if_gone(d->domains, dom);
-        vd_api_reply_error(req, error);
-        return;
-    }
-    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(vd_domain_obj_def(dom));
-    vd_api_reply_json(req, 201, summary_reply(dom, warnings));
-}
-
 /* A definition a client sent: the rules for new input apply, except that
  * the name of a domain already defined stays valid (it may predate them). */
 static VdDomainDef *
@@ -126,6 +112,20 @@ parse_input(VdApiRequest *req, const char *xml, GError **error)
     return g_steal_pointer(&def);
 }
 
+static void
+create_started(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    VdApiRequest *req = data;
+    if (error) {
+        VdDaemon *d = req->d;
+        vd_domain_list_forget_if_gone(d->domains, dom);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(vd_domain_obj_def(dom));
+    vd_api_reply_json(req, 201, summary_reply(dom, warnings));
+}
+
 /* Stores @def (taken) as a persistent definition and answers with the
  * summary and define's warnings; its kernel is readied in the background
  * so that even the first start boots fast. */
@@ -134,11 +134,8 @@ define_and_reply(VdApiRequest *req, VdDomainDef *def, guint status)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) format_notes = g_ptr_array_new_with_free_func(g_free);
-    VdDomainObj *existing = vd_domain_list_find_name(req->d->domains, def->name);
-    VdDomainObj *dom = NULL;
     vd_disks_record_formats(def, format_notes);
-    if (!existing || vd_domain_obj_check(existing, VD_OP_DEFINE, &error))
-        dom = vd_domain_list_define(req->d->domains, def, &error);
+    VdDomainObj *dom = vd_domain_list_define(req->d->domains, def, &error);
     if (!dom) {
         vd_domain_def_free(def);
         vd_api_reply_error(req, error);
