@@ -429,7 +429,7 @@ vd_domain_def_copy(const VdDomainDef *src)
 }
 
 VdDomainDef *
-vd_domain_def_new_from_xml(const char *xml, gssize len, GError **error)
+vd_domain_def_new_from_stored_xml(const char *xml, gssize len, GError **error)
 {
     g_autoptr(VdDomainDef) def = vd_domain_def_parse(xml, len, error);
 
@@ -437,6 +437,16 @@ vd_domain_def_new_from_xml(const char *xml, gssize len, GError **error)
         return NULL;
     vd_domain_def_apply_defaults(def);
     if (!vd_domain_def_validate(def, error))
+        return NULL;
+    return g_steal_pointer(&def);
+}
+
+VdDomainDef *
+vd_domain_def_new_from_xml(const char *xml, gssize len, GError **error)
+{
+    g_autoptr(VdDomainDef) def = vd_domain_def_new_from_stored_xml(xml, len, error);
+
+    if (!def || !vd_domain_def_validate_input(def, TRUE, error))
         return NULL;
     return g_steal_pointer(&def);
 }

@@ -348,8 +348,19 @@ typedef enum {
  * file for how unknown elements survive). */
 char *vd_domain_def_format(const VdDomainDef *def, VdDomainFormatFlags flags);
 
-/* Convenience: parse -> defaults -> validate. */
+/* Convenience: parse -> defaults -> validate, and the rules for new
+ * input (vd_domain_def_validate_input): for what a client sends. */
 VdDomainDef *vd_domain_def_new_from_xml(const char *xml, gssize len, GError **error);
+/* The same without the rules for new input: for the daemon's own files
+ * (definitions, status files), written when those rules may not have
+ * existed yet; a stored domain must not vanish, nor a running one become
+ * invisible, because a later version refuses its name. */
+VdDomainDef *vd_domain_def_new_from_stored_xml(const char *xml, gssize len, GError **error);
+/* Rules that apply to new input only (added after definitions may have
+ * been stored): a one-line title, and for a new name (@new_name), no
+ * leading or trailing white space; a redefinition of a stored domain
+ * keeps its name. */
+gboolean vd_domain_def_validate_input(const VdDomainDef *def, gboolean new_name, GError **error);
 
 /* ---- Additions beyond the first contract ------------------------------ */
 

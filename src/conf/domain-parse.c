@@ -149,6 +149,18 @@ parse_memory(const xmlNode *root, const char *name, guint64 *kib, GError **error
                     unit ? unit : "", local->message);
         return FALSE;
     }
+    /* 0 is how the model says "absent": an explicit 0 would become the
+     * default (or "missing") without a word. */
+    if (value == 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                    "<%s> 0 gives the guest no memory: give its size, e.g. <%s "
+                    "unit='MiB'>1024</%s>%s",
+                    name, name, name,
+                    g_str_equal(name, "currentMemory") ? ", or remove <currentMemory> to use "
+                                                         "all of <memory>"
+                                                       : "");
+        return FALSE;
+    }
     *kib = bytes / 1024 + (bytes % 1024 ? 1 : 0);
     return TRUE;
 }
@@ -164,8 +176,17 @@ parse_vcpu(VdDomainDef *def, const xmlNode *root, GError **error)
     if (!node)
         return TRUE;
     text = vd_xml_text(node);
-    if (!vd_xml_parse_uint(text, "<vcpu>", G_MAXUINT, &n, error))
+    if (!vd_xml_parse_uint(text, "<vcpu>", G_MAXUINT64, &n, error))
         return FALSE;
+    /* 0 is how the model says "absent" (then 1): an explicit 0 is refused,
+     * not turned into 1. */
+    if (n == 0 || n > VD_MAX_VCPUS) {
+        g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                    n ? "<vcpu> %" G_GUINT64_FORMAT " is more than the maximum of %d vCPUs"
+                      : "<vcpu> %" G_GUINT64_FORMAT " is not a number of vCPUs: give 1 to %d",
+                    n, VD_MAX_VCPUS);
+        return FALSE;
+    }
     def->vcpus = (guint)n;
     if (!vd_xml_prop_uint(node, "current", "<vcpu current=>", G_MAXUINT, &def->vcpus_current,
                           &present, error))
@@ -300,15 +321,27 @@ parse_cpu(VdDomainDef *def, const xmlNode *root, GError **error)
         def->cpu.model = *model ? g_steal_pointer(&model) : NULL;
     }
     if ((n = vd_xml_child(cpu, "topology"))) {
-        if (!vd_xml_prop_uint(n, "sockets", "<cpu><topology sockets=>", 4096, &def->cpu.sockets,
-                              NULL, error) ||
-            !vd_xml_prop_uint(n, "dies", "<cpu><topology dies=>", 4096, &def->cpu.dies, NULL,
-                              error) ||
-            !vd_xml_prop_uint(n, "cores", "<cpu><topology cores=>", 4096, &def->cpu.cores, NULL,
-                              error) ||
-            !vd_xml_prop_uint(n, "threads", "<cpu><topology threads=>", 4096, &def->cpu.threads,
-                              NULL, error))
-            return FALSE;
+        const struct {
+            const char *attr;
+            guint *value;
+        } parts[] = {{"sockets", &def->cpu.sockets},
+                     {"dies", &def->cpu.dies},
+                     {"cores", &def->cpu.cores},
+                     {"threads", &def->cpu.threads}};
+        for (guint i = 0; i < G_N_ELEMENTS(parts); i++) {
+            g_autofree char *where = g_strdup_printf("<cpu><topology %s=>", parts[i].attr);
+            gboolean present;
+            if (!vd_xml_prop_uint(n, parts[i].attr, where, 4096, parts[i].value, &present, error))
+                return FALSE;
+            /* 0 is how the model says "absent" (then 1): refused, not turned into 1. */
+            if (present && *parts[i].value == 0) {
+                g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                            "%s 0 is not a topology: sockets, dies, cores and threads are each "
+                            "at least 1",
+                            where);
+                return FALSE;
+            }
+        }
     }
     return TRUE;
 }

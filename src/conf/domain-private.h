@@ -11,6 +11,12 @@
 
 #include "conf/domain-def.h"
 
+/* What a definition may ask for. */
+#define VD_MAX_VCPUS 255
+/* QEMU takes sizes in bytes as signed 64-bit integers (QMP "balloon",
+ * -m): anything larger would wrap around. */
+#define VD_MAX_MEMORY_KIB ((guint64)G_MAXINT64 / 1024)
+
 G_BEGIN_DECLS
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)

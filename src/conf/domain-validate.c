@@ -1,11 +1,14 @@
 /* Step 3 of conf/: checks across fields, and what start must refuse.
  *
- * Three questions with three answers:
+ * Four questions with four answers:
  *  - vd_domain_def_validate(): is this a correct definition? (define
  *    refuses it otherwise; libvirt would too)
  *  - vd_domain_def_check_startable(): can virtd run it as written? A
  *    correct definition may use things virtd does not implement yet; it
  *    is stored, and start says what to remove.
+ *  - vd_domain_def_validate_input(): rules added after definitions may
+ *    have been stored (names, titles): for new input only, so that a
+ *    stored domain keeps loading;
  *  - vd_domain_def_warnings(): what define tells the user it keeps but
  *    ignores (the list from domain-unsupported.c).
  * Messages name the element, the value and the fix.
@@ -16,8 +19,6 @@
 
 #include "util/vd-error.h"
 #include "util/vd-names.h"
-
-#define VD_MAX_VCPUS 255
 
 static gboolean fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -70,6 +71,12 @@ validate_general(const VdDomainDef *def, GError **error)
     if (def->memory_kib == 0)
         return fail(error, "missing <memory>: give the guest's memory, e.g. "
                            "<memory unit='MiB'>1024</memory>");
+    if (def->memory_kib > VD_MAX_MEMORY_KIB)
+        return fail(error,
+                    "<memory> %" G_GUINT64_FORMAT
+                    " KiB is more than QEMU can take (%" G_GUINT64_FORMAT
+                    " KiB): give the guest's memory, e.g. <memory unit='GiB'>4</memory>",
+                    def->memory_kib, VD_MAX_MEMORY_KIB);
     if (def->current_memory_kib > def->memory_kib)
         return fail(error,
                     "currentMemory %" G_GUINT64_FORMAT
@@ -77,7 +84,7 @@ validate_general(const VdDomainDef *def, GError **error)
                     " KiB: raise <memory> or lower <currentMemory>",
                     def->current_memory_kib, def->memory_kib);
     if (def->vcpus == 0)
-        return fail(error, "<vcpu> must be at least 1");
+        return fail(error, "<vcpu> must be between 1 and %d", VD_MAX_VCPUS);
     if (def->vcpus > VD_MAX_VCPUS)
         return fail(error, "<vcpu> %u is more than the maximum of %d vCPUs", def->vcpus,
                     VD_MAX_VCPUS);
@@ -354,6 +361,17 @@ validate_rngs(const VdDomainDef *def, GError **error)
 }
 
 gboolean
+vd_domain_def_validate_input(const VdDomainDef *def, gboolean new_name, GError **error)
+{
+    if (new_name && !vd_name_check_spacing(def->name, "domain name", error))
+        return FALSE;
+    /* One line per domain in `vsh list --title` (libvirt refuses it too). */
+    if (def->title && strchr(def->title, '\n'))
+        return fail(error, "<title> must be a single line: put longer text in <description>");
+    return TRUE;
+}
+
+gboolean
 vd_domain_def_validate(const VdDomainDef *def, GError **error)
 {
     return validate_general(def, error) && validate_boot(def, error) &&
@@ -538,6 +556,25 @@ GPtrArray *
 vd_domain_def_warnings(const VdDomainDef *def)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    char uuid[37];
+    int id;
+
+    /* Allowed (libvirt allows them), but lookups read an argument as an
+     * id first, then as a UUID, then as a name (virsh's order). */
+    if (def->name && vd_key_as_id(def->name, &id))
+        g_ptr_array_add(
+            out, g_strdup_printf("domain name '%s' is a number: commands read a number as a "
+                                 "domain id first, so while a domain with id %d runs, '%s' "
+                                 "means that domain; reach this one by its UUID %s, or choose "
+                                 "a name that is not a number",
+                                 def->name, id, def->name, def->uuid));
+    else if (def->name && vd_key_as_uuid(def->name, uuid))
+        g_ptr_array_add(
+            out, g_strdup_printf("domain name '%s' is a UUID: commands read it as a UUID first, "
+                                 "so it means the domain whose UUID it is, if there is one; "
+                                 "reach this one by its own UUID %s, or choose a name that is "
+                                 "not a UUID",
+                                 def->name, def->uuid));
 
     for (guint i = 0; def->unsupported && i < def->unsupported->len; i++) {
         const VdUnsupported *u = g_ptr_array_index(def->unsupported, i);

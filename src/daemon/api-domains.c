@@ -98,6 +98,20 @@ handle_list(VdApiRequest *req)
 
 /* --- define / create ---------------------------------------------------- */
 
+/* A definition a client sent: the rules for new input apply, except that
+ * the name of a domain already defined stays valid (it may predate them). */
+static VdDomainDef *
+parse_input(VdApiRequest *req, const char *xml, GError **error)
+{
+    g_autoptr(VdDomainDef) def = vd_domain_def_new_from_stored_xml(xml, -1, error);
+    if (!def)
+        return NULL;
+    gboolean known = vd_domain_list_find_name(req->d->domains, def->name) != NULL;
+    if (!vd_domain_def_validate_input(def, !known, error))
+        return NULL;
+    return g_steal_pointer(&def);
+}
+
 static void
 create_started(VdDomainObj *dom, const GError *error, gpointer data)
 {
@@ -166,18 +180,18 @@ handle_define(VdApiRequest *req)
         vd_api_reply_error(req, error);
         return;
     }
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    VdDomainDef *def = parse_input(req, xml, &error);
     if (!def) {
         vd_api_reply_error(req, error);
         return;
     }
     if (vd_api_query_bool(req, "start")) {
-        /* The same name and UUID as a defined, inactive domain: run this
-         * definition once and keep the persistent one for later starts
-         * (libvirt's createXML; virt-install's install phase). */
+        /* The same name and UUID as a defined domain: run this definition
+         * once and keep the persistent one for later starts (libvirt's
+         * createXML; virt-install's install phase). The start refuses a
+         * running domain or one being started, as any start would. */
         VdDomainObj *defined = vd_domain_list_find_name(req->d->domains, def->name);
-        if (defined && defined->persistent && !vd_state_is_active(defined->state) &&
-            g_ascii_strcasecmp(defined->uuid, def->uuid) == 0) {
+        if (defined && defined->persistent && g_ascii_strcasecmp(defined->uuid, def->uuid) == 0) {
             vd_api_pause(req);
             vd_domain_start_with(req->d, defined, def, vd_api_query_bool(req, "paused"),
                                  create_started, req);
@@ -308,6 +322,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
     g_auto(GStrv) named = storage && *storage ? g_strsplit(storage, ",", -1) : NULL;
     g_autoptr(GPtrArray) plan = NULL;
 
+    if (!vd_domain_obj_check(dom, VD_OP_UNDEFINE, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
     if (all || named) {
         if (!dom->persistent) {
             g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
@@ -360,7 +378,7 @@ handle_put_xml(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    VdDomainDef *def = parse_input(req, xml, &error);
     if (!def) {
         vd_api_reply_error(req, error);
         return;
@@ -605,7 +623,7 @@ vd_api_console_precheck(VdApiRequest *req, GError **error)
     VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], error);
     if (!dom)
         return FALSE;
-    if (!vd_state_check_op(dom->state, VD_OP_CONSOLE, error))
+    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, error))
         return FALSE;
     if (!dom->console) {
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
@@ -627,6 +645,8 @@ vd_api_console_attach(VdDaemon *d, const char *key, gboolean force, SoupWebsocke
 {
     g_autoptr(GError) error = NULL;
     VdDomainObj *dom = vd_domain_list_lookup(d->domains, key, &error);
+    if (dom && !vd_domain_obj_check(dom, VD_OP_CONSOLE, &error))
+        dom = NULL;
     if (dom && !dom->console)
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
                     "Requested operation is not valid: domain is not running");

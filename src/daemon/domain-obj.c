@@ -49,9 +49,8 @@ vd_domain_obj_unref(VdDomainObj *dom)
 {
     if (!dom || --dom->refcount > 0)
         return;
-    g_assert(dom->stop_waiters == NULL);
-    if (dom->kill_timer)
-        g_source_remove(dom->kill_timer);
+    /* Timers and callbacks hold references: none can be pending now. */
+    g_assert(dom->stop_waiters == NULL && !dom->kill_timer && !dom->exit_poll && !dom->start_op);
     vd_qmp_free(dom->qmp);
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
@@ -157,7 +156,7 @@ compact_now(gpointer data)
     g_hash_table_iter_init(&it, list->by_name);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
         VdDomainObj *dom = value;
-        if (dom->def && dom->def_xml && dom->persistent && !dom->starting &&
+        if (dom->def && dom->def_xml && dom->persistent && dom->job == VD_JOB_NONE &&
             !vd_state_is_active(dom->state))
             g_clear_pointer(&dom->def, vd_domain_def_free);
     }
@@ -180,7 +179,7 @@ vd_domain_obj_def(VdDomainObj *dom)
     if (!dom->def) {
         g_autoptr(GError) error = NULL;
         /* def_xml is our own output of a valid definition. */
-        dom->def = vd_domain_def_new_from_xml(dom->def_xml, -1, &error);
+        dom->def = vd_domain_def_new_from_stored_xml(dom->def_xml, -1, &error);
         if (!dom->def)
             g_error("domain '%s': its stored definition no longer parses: %s", dom->name,
                     error->message);
@@ -206,10 +205,16 @@ vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
     dom->reason = reason;
 }
 
+gboolean
+vd_domain_obj_check(VdDomainObj *dom, VdOp op, GError **error)
+{
+    return vd_state_check(dom->name, dom->job, dom->state, op, error);
+}
+
 void
 vd_domain_obj_wait_inactive(VdDomainObj *dom, VdDomainWaitFunc func, gpointer user_data)
 {
-    if (!vd_state_is_active(dom->state)) {
+    if (!vd_state_is_active(dom->state) && dom->job != VD_JOB_START) {
         func(dom, NULL, user_data);
         return;
     }
@@ -290,24 +295,24 @@ vd_domain_list_find_uuid(VdDomainList *list, const char *uuid)
 VdDomainObj *
 vd_domain_list_lookup(VdDomainList *list, const char *key, GError **error)
 {
-    VdDomainObj *dom = vd_domain_list_find_name(list, key);
+    VdDomainObj *dom = NULL;
     char uuid[37];
+    int id;
 
-    if (!dom && vd_uuid_parse(key, uuid))
-        dom = vd_domain_list_find_uuid(list, uuid);
-    if (!dom && key[0] && strspn(key, "0123456789") == strlen(key) && strlen(key) < 10) {
-        int id = atoi(key);
+    if (vd_key_as_id(key, &id)) {
         GHashTableIter it;
         gpointer value;
         g_hash_table_iter_init(&it, list->by_name);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
+        while (!dom && g_hash_table_iter_next(&it, NULL, &value)) {
             VdDomainObj *d = value;
-            if (d->id == id && vd_state_is_active(d->state)) {
+            if (d->id == id && vd_state_is_active(d->state))
                 dom = d;
-                break;
-            }
         }
     }
+    if (!dom && vd_key_as_uuid(key, uuid))
+        dom = vd_domain_list_find_uuid(list, uuid);
+    if (!dom)
+        dom = vd_domain_list_find_name(list, key);
     if (!dom)
         g_set_error(error, VD_ERROR, VD_ERROR_NO_DOMAIN,
                     "Domain not found: no domain with matching name '%s'", key);
@@ -395,7 +400,6 @@ vd_domain_list_define(VdDomainList *list, VdDomainDef *def, GError **error)
          * the new one applies from the next start. */
         domain_obj_set_def(dom, def, xml);
         dom->persistent = TRUE;
-        dom->removed = FALSE;
     } else {
         dom = domain_obj_new(def);
         domain_obj_set_def(dom, def, xml);
@@ -468,7 +472,7 @@ vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
 void
 vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom)
 {
-    if (dom->persistent || vd_state_is_active(dom->state))
+    if (dom->persistent || vd_state_is_active(dom->state) || dom->job != VD_JOB_NONE)
         return;
     g_hash_table_remove(list->by_name, dom->name);
 }
@@ -519,7 +523,7 @@ vd_domain_list_load_config(VdDomainList *list)
             g_warning("skipping %s: %s", path, error->message);
             continue;
         }
-        VdDomainDef *def = vd_domain_def_new_from_xml(xml, (gssize)len, &error);
+        VdDomainDef *def = vd_domain_def_new_from_stored_xml(xml, (gssize)len, &error);
         if (!def) {
             g_warning("skipping %s: %s", path, error->message);
             continue;
@@ -545,7 +549,7 @@ vd_domain_list_load_config(VdDomainList *list)
 }
 
 /* <domstatus state='running' reason='booted' pid='1234' id='3'
- *   persistent='yes'> <domain ...live.../> </domstatus> */
+ *   persistent='yes' [start-phase='setting-up']> <domain ...live.../> </domstatus> */
 gboolean
 vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
 {
@@ -553,9 +557,14 @@ vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error)
     g_autofree char *live = vd_domain_def_format(vd_domain_obj_current_def(dom),
                                                  VD_DOMAIN_FORMAT_LIVE | VD_DOMAIN_FORMAT_SECURE);
     g_autofree char *state = g_markup_escape_text(vd_state_to_string(dom->state), -1);
+    g_autofree char *phase =
+        dom->start_phase != VD_START_PHASE_NONE
+            ? g_strdup_printf(" start-phase='%s'", vd_start_phase_to_string(dom->start_phase))
+            : g_strdup("");
     g_autofree char *text = g_strdup_printf(
-        "<domstatus state='%s' reason='%d' pid='%d' id='%d' persistent='%s'>\n%s</domstatus>\n",
-        state, (int)dom->reason, (int)dom->pid, dom->id, dom->persistent ? "yes" : "no", live);
+        "<domstatus state='%s' reason='%d' pid='%d' id='%d' persistent='%s'%s>\n%s</domstatus>\n",
+        state, (int)dom->reason, (int)dom->pid, dom->id, dom->persistent ? "yes" : "no", phase,
+        live);
     return vd_file_replace(path, text, -1, 0600, error);
 }
 
@@ -597,14 +606,15 @@ load_status_file(VdDomainList *list, const char *path)
     }
     xmlBuffer *buf = xmlBufferCreate();
     xmlNodeDump(buf, doc, child, 0, 0);
-    VdDomainDef *live =
-        vd_domain_def_new_from_xml((const char *)xmlBufferContent(buf), xmlBufferLength(buf), &error);
+    VdDomainDef *live = vd_domain_def_new_from_stored_xml((const char *)xmlBufferContent(buf),
+                                                          xmlBufferLength(buf), &error);
     xmlBufferFree(buf);
 
     g_autofree char *state = (char *)xmlGetProp(root, BAD_CAST "state");
     g_autofree char *reason = (char *)xmlGetProp(root, BAD_CAST "reason");
     g_autofree char *pid = (char *)xmlGetProp(root, BAD_CAST "pid");
     g_autofree char *id = (char *)xmlGetProp(root, BAD_CAST "id");
+    g_autofree char *phase = (char *)xmlGetProp(root, BAD_CAST "start-phase");
     xmlFreeDoc(doc);
     if (!live) {
         g_warning("ignoring status file %s: %s", path, error->message);
@@ -630,6 +640,7 @@ load_status_file(VdDomainList *list, const char *path)
         dom->reason = VD_REASON_UNKNOWN;
     dom->pid = pid ? (pid_t)atoi(pid) : 0;
     dom->id = id ? atoi(id) : -1;
+    dom->start_phase = vd_start_phase_from_string(phase);
     live->id = dom->id;
     if (dom->id > list->last_id)
         list->last_id = dom->id;

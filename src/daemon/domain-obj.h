@@ -14,6 +14,7 @@
 #include "conf/domain-def.h"
 #include "daemon/domain-state.h"
 #include "daemon/paths.h"
+#include "daemon/start-phase.h"
 #include "qemu/qmp.h"
 
 typedef struct _VdConsole VdConsole;
@@ -38,28 +39,30 @@ struct _VdDomainObj {
     VdDomainDef *live;       /* while active: what QEMU was started with, plus run-time facts */
     gboolean persistent;
     gboolean autostart;
-    gboolean removed;        /* undefined while in use: drop from the registry once inactive */
 
     VdState state;
     VdStateReason reason;
     int id;                  /* -1 when inactive */
     pid_t pid;               /* QEMU, 0 when inactive */
-    VdQmp *qmp;
+    VdQmp *qmp;              /* its callbacks get the object without a reference: it is
+                              * owned here, and freed with the object or (after QEMU's end)
+                              * from an idle callback that holds one */
     VdConsole *console;
     gint64 started_at;       /* monotonic us */
 
     /* What the daemon asked for, so that QEMU's exit can be told apart
      * from a crash. */
     VdStateReason stop_reason;     /* VD_REASON_UNKNOWN when nobody asked */
-    gboolean starting;             /* between spawn and "cont" */
+    VdJob job;                     /* what is in flight (domain-state.h); see vd_domain_obj_check */
+    VdStartPhase start_phase;      /* of the start in flight, as the status file says */
     gboolean reconnecting;         /* re-attaching after a daemon restart */
     gboolean fake_reboot;          /* reboot: the next guest power-off becomes a reset */
     int internal_transition;       /* > 0: STOP/RESUME events are our own doing */
     gpointer start_op;             /* the pending start (domain-process.c) */
-    guint exit_poll;               /* waiting for the QEMU pid to disappear */
+    guint exit_poll;               /* waiting for the QEMU pid to disappear (holds a ref) */
     guint exit_polls;
     gpointer daemon;               /* VdDaemon*, for QMP callbacks */
-    guint kill_timer;
+    guint kill_timer;              /* SIGKILL after the grace period (holds a ref) */
     GSList *stop_waiters;          /* VdDomainWaiter*: called when inactive */
 };
 
@@ -73,7 +76,12 @@ VdDomainDef *vd_domain_obj_def(VdDomainObj *dom);
 /* The definition to show: live when active, else persistent. */
 const VdDomainDef *vd_domain_obj_current_def(VdDomainObj *dom);
 void vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason);
-/* Calls back when the domain becomes inactive (immediately if it is). */
+/* Whether @op may run now: the job in flight, then the state (the one
+ * rule, vd_state_check() in domain-state.c). Every handler that acts on
+ * a domain calls this first. */
+gboolean vd_domain_obj_check(VdDomainObj *dom, VdOp op, GError **error);
+/* Calls back when the domain becomes inactive with no start in flight
+ * (immediately if it is). */
 void vd_domain_obj_wait_inactive(VdDomainObj *dom, VdDomainWaitFunc func, gpointer user_data);
 /* Fails every waiter with @error or completes them (error NULL). */
 void vd_domain_obj_complete_waiters(VdDomainObj *dom, const GError *error);
@@ -83,8 +91,11 @@ typedef struct _VdDomainList VdDomainList;
 VdDomainList *vd_domain_list_new(const VdPaths *paths);
 void vd_domain_list_free(VdDomainList *list);
 
-/* @key: name, UUID, or numeric id of a running domain. NULL + error
- * VD_ERROR_NO_DOMAIN ("Domain not found: no domain with matching name 'x'"). */
+/* @key: numeric id of a running domain, else UUID, else name, in that
+ * order (virsh's, see vd_key_as_id()): a domain named "1" or named like another's UUID is
+ * reached by its UUID while the key means something else. NULL + error
+ * VD_ERROR_NO_DOMAIN ("Domain not found: no domain with matching name 'x'").
+ * The one place where the API resolves a domain argument. */
 VdDomainObj *vd_domain_list_lookup(VdDomainList *list, const char *key, GError **error);
 VdDomainObj *vd_domain_list_find_name(VdDomainList *list, const char *name);
 VdDomainObj *vd_domain_list_find_uuid(VdDomainList *list, const char *uuid);
@@ -101,7 +112,9 @@ VdDomainObj *vd_domain_list_add_transient(VdDomainList *list, VdDomainDef *def, 
 /* Removes the persistent definition and autostart link. An active domain
  * stays, as transient. */
 gboolean vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error);
-/* Drops an inactive transient (or removed) domain from the registry. */
+/* Drops an inactive transient (or removed) domain from the registry,
+ * unless a job is in flight (a start still makes it active): the registry
+ * holds every domain a callback or a QEMU can still reach. */
 void vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom);
 gboolean vd_domain_list_set_autostart(VdDomainList *list, VdDomainObj *dom, gboolean on,
                                       GError **error);
@@ -113,7 +126,8 @@ int vd_domain_list_next_id(VdDomainList *list);
  * parse are reported in the log and skipped, never deleted. */
 void vd_domain_list_load_config(VdDomainList *list);
 
-/* The status file (run dir) of an active domain: pid, id, state, live XML. */
+/* The status file (run dir) of an active domain: pid, id, state, live XML,
+ * and the phase of an unfinished start. */
 gboolean vd_domain_status_save(VdDomainList *list, VdDomainObj *dom, GError **error);
 void vd_domain_status_remove(VdDomainList *list, VdDomainObj *dom);
 /* Reads every status file into objects (creating transient ones when

@@ -22,12 +22,17 @@
 #define EXIT_POLL_MS 10
 #define UNIX_PATH_MAX 107
 
+/* A start after QEMU was spawned: QMP set-up, one command at a time.
+ * It may end (QEMU died, destroy) while a reply is still on its way; then
+ * the reply only frees it. */
 typedef struct {
-    VdDomainObj *dom;
+    VdDomainObj *dom; /* a reference */
     gboolean paused;
     VdDomainWaitFunc done;
     gpointer user_data;
     int step;
+    gboolean in_flight; /* a QMP reply will come back to this op */
+    gboolean finished;  /* done() was called */
 } StartOp;
 
 static void qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data);
@@ -96,6 +101,16 @@ set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
     save_status(dom);
 }
 
+/* Recorded before the phase begins, so that a daemon killed during it
+ * knows at its restart what it left behind (start-phase.h). */
+static void
+set_start_phase(VdDomainObj *dom, VdStartPhase phase)
+{
+    dom->start_phase = phase;
+    save_status(dom);
+    vd_start_crash_point(vd_start_phase_to_string(phase));
+}
+
 /* The last lines QEMU wrote for this start, for error messages. */
 static char *
 log_tail(VdDaemon *d, VdDomainObj *dom)
@@ -132,11 +147,75 @@ unlink_run_files(VdDaemon *d, VdDomainObj *dom)
     vd_domain_status_remove(d->domains, dom);
 }
 
+typedef struct {
+    VdQmp *qmp;
+    VdDomainObj *dom; /* its callbacks' user_data: kept alive until the free */
+} QmpGone;
+
 static gboolean
 free_qmp_idle(gpointer data)
 {
-    vd_qmp_free(data);
+    QmpGone *g = data;
+    vd_qmp_free(g->qmp);
+    vd_domain_obj_unref(g->dom);
+    g_free(g);
     return G_SOURCE_REMOVE;
+}
+
+/* QMP is freed from an idle callback, never inside one of its own
+ * callbacks' callers; until then its callbacks may still run with @dom. */
+static void
+drop_qmp_later(VdDomainObj *dom)
+{
+    if (!dom->qmp)
+        return;
+    QmpGone *g = g_new0(QmpGone, 1);
+    g->qmp = g_steal_pointer(&dom->qmp);
+    g->dom = vd_domain_obj_ref(dom);
+    g_idle_add(free_qmp_idle, g);
+}
+
+static void
+start_op_free(StartOp *op)
+{
+    vd_domain_obj_unref(op->dom);
+    g_free(op);
+}
+
+/* Ends the start (@error NULL: it succeeded) and answers its caller. */
+static void
+start_op_finish(StartOp *op, const GError *error)
+{
+    VdDomainObj *dom = op->dom;
+    if (dom->start_op == op)
+        dom->start_op = NULL;
+    op->finished = TRUE;
+    op->done(dom, error, op->user_data);
+    if (!op->in_flight)
+        start_op_free(op);
+}
+
+static gboolean kill_timeout(gpointer data);
+
+/* The timers hold a reference: they may outlive the registry's. */
+static void
+arm_kill_timer(VdDomainObj *dom)
+{
+    if (!dom->kill_timer)
+        dom->kill_timer =
+            g_timeout_add_full(G_PRIORITY_DEFAULT, KILL_GRACE_MS, kill_timeout,
+                               vd_domain_obj_ref(dom), (GDestroyNotify)vd_domain_obj_unref);
+}
+
+static void
+clear_timers(VdDomainObj *dom)
+{
+    guint poll = dom->exit_poll, kill_timer = dom->kill_timer;
+    dom->exit_poll = dom->kill_timer = 0;
+    if (poll)
+        g_source_remove(poll);
+    if (kill_timer)
+        g_source_remove(kill_timer);
 }
 
 /* ---- the end of a QEMU ------------------------------------------------ */
@@ -147,6 +226,7 @@ finish_exit(VdDomainObj *dom)
     VdDaemon *d = daemon_of(dom);
     if (!vd_state_is_active(dom->state))
         return;
+    g_autoptr(VdDomainObj) keep = vd_domain_obj_ref(dom);
 
     VdStateReason reason = dom->stop_reason != VD_REASON_UNKNOWN ? dom->stop_reason
                                                                  : VD_REASON_CRASHED;
@@ -155,41 +235,39 @@ finish_exit(VdDomainObj *dom)
         g_warning("domain '%s': QEMU (pid %d) exited unexpectedly; see %s", dom->name,
                   (int)dom->pid, log);
     }
-    if (dom->exit_poll)
-        g_source_remove(dom->exit_poll);
-    dom->exit_poll = 0;
-    if (dom->kill_timer)
-        g_source_remove(dom->kill_timer);
-    dom->kill_timer = 0;
-    if (dom->qmp)
-        g_idle_add(free_qmp_idle, g_steal_pointer(&dom->qmp));
+    clear_timers(dom);
+    drop_qmp_later(dom);
     vd_console_free(g_steal_pointer(&dom->console));
     unlink_run_files(d, dom);
 
     g_clear_pointer(&dom->live, vd_domain_def_free);
     dom->id = -1;
     dom->pid = 0;
-    dom->starting = FALSE;
+    dom->job = VD_JOB_NONE;
+    dom->start_phase = VD_START_PHASE_NONE;
     dom->reconnecting = FALSE;
     dom->fake_reboot = FALSE;
     dom->internal_transition = 0;
     dom->stop_reason = VD_REASON_UNKNOWN;
     vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, reason);
 
-    vd_domain_obj_ref(dom);
     StartOp *op = g_steal_pointer(&dom->start_op);
     if (op) {
-        g_autofree char *tail = log_tail(d, dom);
-        g_autoptr(GError) error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                              "operation failed: QEMU failed to start: %s", tail);
-        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
-        op->done(dom, error, op->user_data);
-        vd_domain_obj_unref(op->dom);
-        g_free(op);
+        g_autoptr(GError) error = NULL;
+        if (reason == VD_REASON_DESTROYED) {
+            error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: domain '%s' was destroyed while it was starting",
+                                dom->name);
+        } else {
+            g_autofree char *tail = log_tail(d, dom);
+            error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: QEMU failed to start: %s", tail);
+            vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
+        }
+        start_op_finish(op, error);
     }
     vd_domain_obj_complete_waiters(dom, NULL);
     vd_domain_list_forget_if_gone(d->domains, dom);
-    vd_domain_obj_unref(dom);
 }
 
 static gboolean
@@ -219,7 +297,9 @@ wait_for_exit(VdDomainObj *dom)
         return;
     }
     dom->exit_polls = 0;
-    dom->exit_poll = g_timeout_add(EXIT_POLL_MS, exit_poll_tick, dom);
+    dom->exit_poll =
+        g_timeout_add_full(G_PRIORITY_DEFAULT, EXIT_POLL_MS, exit_poll_tick, vd_domain_obj_ref(dom),
+                           (GDestroyNotify)vd_domain_obj_unref);
 }
 
 static gboolean
@@ -334,8 +414,7 @@ quit_qemu(VdDomainObj *dom, VdStateReason reason)
 {
     dom->stop_reason = reason;
     internal_cmd(dom, "quit");
-    if (!dom->kill_timer)
-        dom->kill_timer = g_timeout_add(KILL_GRACE_MS, kill_timeout, dom);
+    arm_kill_timer(dom);
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -409,12 +488,14 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
             apply_lifecycle(dom, def->on_crash, VD_REASON_CRASHED, VD_STATE_CRASHED,
                             VD_REASON_PANICKED);
     } else if (g_str_equal(event, "STOP")) {
-        if (dom->starting || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+        if (dom->job == VD_JOB_START || dom->internal_transition ||
+            dom->stop_reason != VD_REASON_UNKNOWN)
             return;
         if (dom->state == VD_STATE_RUNNING || dom->state == VD_STATE_BLOCKED)
             set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
     } else if (g_str_equal(event, "RESUME")) {
-        if (dom->starting || dom->internal_transition || dom->stop_reason != VD_REASON_UNKNOWN)
+        if (dom->job == VD_JOB_START || dom->internal_transition ||
+            dom->stop_reason != VD_REASON_UNKNOWN)
             return;
         if (dom->state == VD_STATE_PAUSED)
             set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
@@ -428,26 +509,28 @@ qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
 static void
 start_fail(StartOp *op, GError *error)
 {
-    VdDomainObj *dom = op->dom;
+    g_autoptr(VdDomainObj) dom = vd_domain_obj_ref(op->dom);
     dom->start_op = NULL;
     if (dom->pid > 0 && pid_alive(dom->pid))
         kill(dom->pid, SIGKILL);
-    dom->stop_reason = VD_REASON_FAILED;
-    VdDomainObj *keep = vd_domain_obj_ref(dom);
+    if (dom->stop_reason == VD_REASON_DESTROYED) {
+        /* The failure is the destroy's doing (QMP closed under the set-up). */
+        g_clear_error(&error);
+        error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' was destroyed while it was starting",
+                            dom->name);
+    } else {
+        dom->stop_reason = VD_REASON_FAILED;
+    }
     if (vd_state_is_active(dom->state))
         finish_exit(dom);
-    op->done(dom, error, op->user_data);
+    start_op_finish(op, error);
     g_error_free(error);
-    vd_domain_obj_unref(op->dom);
-    vd_domain_obj_unref(keep);
-    g_free(op);
 }
 
 static gboolean
 check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
 {
-    if (!vd_state_check_op(dom->state, VD_OP_START, error))
-        return FALSE;
     if (!vd_domain_def_check_startable(vd_domain_obj_def(dom), error))
         return FALSE;
     if (!d->caps) {
@@ -525,22 +608,40 @@ exec_checked(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* Closes every descriptor from 3 up except @a and @b (a < b): the child
+ * must not hold the daemon's sockets (a restarted daemon could not take
+ * its listening socket back while a child not yet exec'd held it). */
+static void
+close_all_but(int a, int b)
+{
+    if (a > 3)
+        close_range(3, a - 1, 0);
+    if (b > a + 1)
+        close_range(a + 1, b - 1, 0);
+    close_range(b + 1, ~0U, 0);
+}
+
 /* fork + setsid + exec: QEMU gets its own session, so it survives the
  * daemon (a restarted daemon finds it again). Nothing here waits for the
  * child: under a storm of starts on a saturated host the child may run
  * late, and the main loop must not wait for it. Only async-signal-safe
  * calls between fork and exec (GLib threads exist). Returns the exec
- * pipe's read end in @errfd_out, for exec_checked(). */
+ * pipe's read end in @errfd_out, for exec_checked(), and the go pipe's
+ * write end in @gofd_out: the child execs QEMU only once a byte arrives
+ * there (release_child()), i.e. once its pid is in the status file; if
+ * the daemon dies first, the child sees EOF and exits, so no QEMU ever
+ * runs that a restarted daemon cannot find. */
 static gboolean
-spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
+spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out, int *gofd_out,
                GError **error)
 {
     int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int errpipe[2] = {-1, -1};
+    int gopipe[2] = {-1, -1};
     gboolean ok = FALSE;
 
-    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0) {
+    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(gopipe, O_CLOEXEC) < 0) {
         int saved = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot prepare QEMU: %s",
                     g_strerror(saved));
@@ -576,7 +677,14 @@ spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd
         dup2(nullfd, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
-        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        close_all_but(MIN(errpipe[1], gopipe[0]), MAX(errpipe[1], gopipe[0]));
+        char go;
+        ssize_t got;
+        while ((got = read(gopipe[0], &go, 1)) < 0 && errno == EINTR)
+            ;
+        if (got != 1)
+            _exit(0); /* the daemon died before recording this pid */
+        close(gopipe[0]);
         execv(args[0], args);
         int e = errno;
         if (write(errpipe[1], &e, sizeof(e)) < 0)
@@ -586,16 +694,37 @@ spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd
     *pid_out = child;
     *errfd_out = errpipe[0];
     errpipe[0] = -1;
+    *gofd_out = gopipe[1];
+    gopipe[1] = -1;
     ok = TRUE;
 out:
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (errpipe[i] >= 0)
             close(errpipe[i]);
+        if (gopipe[i] >= 0)
+            close(gopipe[i]);
+    }
     if (logfd >= 0)
         close(logfd);
     if (nullfd >= 0)
         close(nullfd);
     return ok;
+}
+
+static void
+reap_only(GPid pid, gint status, gpointer data)
+{
+    g_spawn_close_pid(pid);
+}
+
+/* Lets the child of spawn_detached() exec QEMU (@go TRUE) or makes it
+ * exit without (FALSE). */
+static void
+release_child(int gofd, gboolean go)
+{
+    if (go && write(gofd, "g", 1) != 1)
+        g_warning("cannot release the QEMU child: %s", g_strerror(errno));
+    close(gofd);
 }
 
 static void
@@ -631,11 +760,18 @@ typedef struct {
 static void launch(PendingStart *ps, const char *boot_kernel);
 static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
 
+/* The start failed before QEMU existed (or a destroy aborted it). */
 static void
 pending_start_finish(PendingStart *ps, const GError *error)
 {
-    ps->dom->starting = FALSE;
-    ps->done(ps->dom, error, ps->user_data);
+    VdDomainObj *dom = ps->dom;
+    dom->job = VD_JOB_NONE;
+    if (dom->stop_reason == VD_REASON_DESTROYED)
+        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_DESTROYED);
+    dom->stop_reason = VD_REASON_UNKNOWN;
+    ps->done(dom, error, ps->user_data);
+    vd_domain_obj_complete_waiters(dom, NULL);
+    vd_domain_list_forget_if_gone(ps->d->domains, dom);
 }
 
 static void
@@ -674,8 +810,10 @@ record_probed_formats(VdDaemon *d, VdDomainObj *dom, const VdDomainDef *live)
     for (guint i = 0; i < def->disks->len && i < live->disks->len; i++) {
         const VdDiskDef *was = g_ptr_array_index(def->disks, i);
         const VdDiskDef *now = g_ptr_array_index(live->disks, i);
+        /* The same disk only: a define may have replaced the definition
+         * since this start copied it. */
         if (was->type != VD_DISK_TYPE_FILE || was->format != VD_DISK_FORMAT_NONE ||
-            now->format == VD_DISK_FORMAT_NONE)
+            now->format == VD_DISK_FORMAT_NONE || g_strcmp0(was->source_file, now->source_file))
             continue;
         if (!updated)
             updated = vd_domain_def_copy(def);
@@ -707,13 +845,7 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
     g_autoptr(VdDomainDef) once_def = once;
     dom->daemon = d;
 
-    if (dom->starting) {
-        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: domain is already being started");
-        done(dom, error, user_data);
-        return;
-    }
-    if (!check_can_start(d, dom, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_START, &error) || !check_can_start(d, dom, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -732,7 +864,10 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
     ps->once_only = once_only;
     ps->done = done;
     ps->user_data = user_data;
-    dom->starting = TRUE;
+    /* From here until "cont" (or the failure), the job says what else may
+     * happen to the domain (vd_domain_obj_check). */
+    dom->job = VD_JOB_START;
+    dom->stop_reason = VD_REASON_UNKNOWN;
     /* The files it names, checked where nothing can block the daemon. */
     vd_domain_files_check_async(d, ps->live, VD_DOMAIN_FILES_START, files_checked, ps);
 }
@@ -774,6 +909,11 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autoptr(GPtrArray) argv = NULL;
     pid_t pid;
 
+    if (dom->stop_reason == VD_REASON_DESTROYED) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: domain '%s' was destroyed while it was starting", dom->name);
+        goto fail;
+    }
     if (strlen(qmp_path) > UNIX_PATH_MAX || strlen(console_path) > UNIX_PATH_MAX) {
         g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: the run directory '%s' is too deep for UNIX socket paths; "
@@ -802,17 +942,31 @@ launch(PendingStart *ps, const char *boot_kernel)
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 
-    int errfd;
-    if (!spawn_detached(argv, log_path, &pid, &errfd, &error))
-        goto fail;
-
-    dom->pid = pid;
+    int errfd, gofd;
+    /* The status file says a start is under way before there is a child,
+     * and QEMU is exec'd only once its pid is recorded (spawn_detached):
+     * whenever the daemon dies, its restart knows of every QEMU. */
     dom->id = vd_domain_list_next_id(d->domains);
     ps->live->id = dom->id;
     dom->live = g_steal_pointer(&ps->live);
-    dom->stop_reason = VD_REASON_UNKNOWN;
+    vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
+    set_start_phase(dom, VD_START_PHASE_SPAWNING);
+    if (!spawn_detached(argv, log_path, &pid, &errfd, &gofd, &error))
+        goto undo;
+    vd_start_crash_point("spawned");
+    dom->pid = pid;
     dom->started_at = g_get_monotonic_time();
-    set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
+    dom->start_phase = VD_START_PHASE_CONNECTING;
+    if (!vd_domain_status_save(d->domains, dom, &error)) {
+        g_prefix_error(&error, "operation failed: cannot record QEMU's pid: ");
+        release_child(gofd, FALSE);
+        close(errfd);
+        g_child_watch_add(pid, reap_only, NULL);
+        dom->pid = 0;
+        goto undo;
+    }
+    vd_start_crash_point("connecting");
+    release_child(gofd, TRUE);
 
     StartOp *op = g_new0(StartOp, 1);
     op->dom = vd_domain_obj_ref(dom);
@@ -832,6 +986,12 @@ launch(PendingStart *ps, const char *boot_kernel)
     pending_start_free(ps);
     return;
 
+undo:
+    ps->live = g_steal_pointer(&dom->live);
+    dom->id = -1;
+    dom->start_phase = VD_START_PHASE_NONE;
+    vd_domain_status_remove(d->domains, dom);
+    vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
 fail:
     pending_start_finish(ps, error);
     pending_start_free(ps);
@@ -842,8 +1002,12 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
 {
     StartOp *op = data;
     VdDomainObj *dom = op->dom;
-    if (dom->start_op != op)
-        return; /* QEMU died meanwhile; finish_exit completed the start */
+    op->in_flight = FALSE;
+    if (op->finished) {
+        /* QEMU died or was destroyed meanwhile: the start is answered. */
+        start_op_free(op);
+        return;
+    }
     if (error) {
         start_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                    "operation failed: setting up domain '%s': %s",
@@ -859,6 +1023,13 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
             g->port = atoi(service);
     }
     start_continue(op);
+}
+
+static void
+start_command(StartOp *op, const char *command, JsonObject *args)
+{
+    op->in_flight = TRUE;
+    vd_qmp_command(op->dom->qmp, command, args, start_step_reply, op);
 }
 
 static VdGraphicsDef *
@@ -885,14 +1056,14 @@ start_continue(StartOp *op)
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "protocol", "vnc");
             json_object_set_string_member(args, "password", vnc->passwd);
-            vd_qmp_command(dom->qmp, "set_password", args, start_step_reply, op);
+            start_command(op, "set_password", args);
             return;
         }
         start_continue(op);
         return;
     case 1:
         if (vnc) {
-            vd_qmp_command(dom->qmp, "query-vnc", NULL, start_step_reply, op);
+            start_command(op, "query-vnc", NULL);
             return;
         }
         op->step++;
@@ -906,14 +1077,15 @@ start_continue(StartOp *op)
             dom->live->current_memory_kib < dom->live->memory_kib) {
             JsonObject *args = json_object_new();
             json_object_set_int_member(args, "value", (gint64)dom->live->current_memory_kib * 1024);
-            vd_qmp_command(dom->qmp, "balloon", args, start_step_reply, op);
+            start_command(op, "balloon", args);
             return;
         }
         start_continue(op);
         return;
     case 4:
         if (!op->paused) {
-            vd_qmp_command(dom->qmp, "cont", NULL, start_step_reply, op);
+            set_start_phase(dom, VD_START_PHASE_RESUMING);
+            start_command(op, "cont", NULL);
             return;
         }
         start_continue(op);
@@ -923,8 +1095,11 @@ start_continue(StartOp *op)
     }
 
     /* Done. */
+    if (!op->paused)
+        vd_start_crash_point("resumed");
     dom->start_op = NULL;
-    dom->starting = FALSE;
+    dom->job = VD_JOB_NONE;
+    dom->start_phase = VD_START_PHASE_NONE;
     if (op->paused)
         vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
     else
@@ -935,18 +1110,52 @@ start_continue(StartOp *op)
     if (g_file_test(console_path, G_FILE_TEST_EXISTS))
         dom->console = vd_console_new(console_path, console_log, dom->name);
     save_status(dom);
-    op->done(dom, NULL, op->user_data);
-    vd_domain_obj_unref(op->dom);
-    g_free(op);
+    start_op_finish(op, NULL);
 }
 
 /* ---- reconnect -------------------------------------------------------- */
+
+/* A start the previous daemon did not finish: QEMU running means "cont"
+ * was answered, and cont is the last step, so the start is complete. Any
+ * other state is a half-made QEMU (set-up steps may be missing): it is
+ * killed and the start recorded as failed, as libvirt does ("wasn't fully
+ * started yet, killing it"); the client that asked saw its request fail. */
+static void
+recover_start(VdDomainObj *dom, const char *status)
+{
+    VdStartPhase phase = dom->start_phase;
+    dom->start_phase = VD_START_PHASE_NONE;
+    dom->job = VD_JOB_NONE;
+    if (g_str_equal(status, "running")) {
+        g_info("domain '%s': its start had completed when the daemon stopped (phase %s, QEMU "
+               "running)",
+               dom->name, vd_start_phase_to_string(phase));
+        dom->stop_reason = VD_REASON_UNKNOWN;
+        set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
+        return;
+    }
+    g_warning("domain '%s': the daemon stopped in the middle of its start (phase %s, QEMU %s); "
+              "killing QEMU (pid %d): the start failed",
+              dom->name, vd_start_phase_to_string(phase), status, (int)dom->pid);
+    dom->stop_reason = VD_REASON_FAILED;
+    kill(dom->pid, SIGKILL);
+    wait_for_exit(dom);
+}
 
 static void
 reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
     VdDomainObj *dom = data;
     dom->reconnecting = FALSE;
+    if (dom->start_phase != VD_START_PHASE_NONE && vd_state_is_active(dom->state)) {
+        const char *status = !error && result && JSON_NODE_HOLDS_OBJECT(result)
+                                 ? json_object_get_string_member_with_default(
+                                       json_node_get_object(result), "status", "unknown")
+                                 : "not answering";
+        recover_start(dom, status);
+        vd_domain_obj_unref(dom);
+        return;
+    }
     if (!error && result && JSON_NODE_HOLDS_OBJECT(result) && vd_state_is_active(dom->state)) {
         const char *status =
             json_object_get_string_member_with_default(json_node_get_object(result), "status", "");
@@ -988,6 +1197,7 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
                                        error->message, tail));
             return;
         }
+        set_start_phase(dom, VD_START_PHASE_SETTING_UP);
         start_continue(op);
         return;
     }
@@ -995,7 +1205,8 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
         if (error) {
             g_warning("domain '%s': cannot reconnect to QEMU (pid %d): %s; killing it",
                       dom->name, (int)dom->pid, error->message);
-            dom->stop_reason = VD_REASON_DAEMON;
+            if (dom->start_phase == VD_START_PHASE_NONE)
+                dom->stop_reason = VD_REASON_DAEMON;
             kill(dom->pid, SIGKILL);
             wait_for_exit(dom);
             return;
@@ -1018,10 +1229,23 @@ vd_domains_reconnect_all(VdDaemon *d)
         VdDomainObj *dom = g_ptr_array_index(found, i);
         dom->daemon = d;
         g_autofree char *qmp_path = socket_path(d, dom, "qmp");
+        gboolean unfinished = dom->start_phase != VD_START_PHASE_NONE;
+        if (unfinished) {
+            /* Until recover_start() decides, nothing may resume or touch it;
+             * if QEMU ends first, the start failed. */
+            dom->job = VD_JOB_START;
+            dom->stop_reason = VD_REASON_FAILED;
+        }
         if (!pid_alive(dom->pid) || !pid_is_ours(dom->pid, qmp_path)) {
-            g_warning("domain '%s': QEMU (pid %d) died while the daemon was not running",
-                      dom->name, (int)dom->pid);
-            dom->stop_reason = VD_REASON_CRASHED;
+            if (unfinished)
+                g_warning("domain '%s': the daemon stopped in the middle of its start (phase %s) "
+                          "and no QEMU of it runs now: the start failed",
+                          dom->name, vd_start_phase_to_string(dom->start_phase));
+            else
+                g_warning("domain '%s': QEMU (pid %d) died while the daemon was not running",
+                          dom->name, (int)dom->pid);
+            if (!unfinished)
+                dom->stop_reason = VD_REASON_CRASHED;
             if (!vd_state_is_active(dom->state))
                 dom->state = VD_STATE_RUNNING; /* so that finish_exit cleans up */
             finish_exit(dom);
@@ -1062,17 +1286,21 @@ void
 vd_domain_destroy(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_DESTROY, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_DESTROY, &error)) {
         done(dom, error, user_data);
         return;
     }
     dom->daemon = d;
     dom->stop_reason = VD_REASON_DESTROYED;
+    /* Completes when QEMU is gone and no start is in flight. */
     vd_domain_obj_wait_inactive(dom, done, user_data);
+    if (dom->job == VD_JOB_START && !vd_state_is_active(dom->state))
+        return; /* no QEMU yet: the start sees stop_reason and gives up (launch) */
+    if (dom->job == VD_JOB_NONE)
+        dom->job = VD_JOB_DESTROY;
     if (dom->pid > 0 && pid_alive(dom->pid)) {
         kill(dom->pid, SIGTERM);
-        if (!dom->kill_timer)
-            dom->kill_timer = g_timeout_add(KILL_GRACE_MS, kill_timeout, dom);
+        arm_kill_timer(dom);
     }
     wait_for_exit(dom);
 }
@@ -1081,7 +1309,7 @@ void
 vd_domain_shutdown(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_SHUTDOWN, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_SHUTDOWN, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1093,7 +1321,7 @@ void
 vd_domain_reboot(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_REBOOT, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_REBOOT, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1105,7 +1333,7 @@ void
 vd_domain_reset(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_RESET, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_RESET, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1116,7 +1344,7 @@ void
 vd_domain_suspend(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_SUSPEND, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_SUSPEND, &error)) {
         done(dom, error, user_data);
         return;
     }
@@ -1127,7 +1355,7 @@ void
 vd_domain_resume(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
-    if (!vd_state_check_op(dom->state, VD_OP_RESUME, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_RESUME, &error)) {
         done(dom, error, user_data);
         return;
     }

@@ -58,7 +58,7 @@ vd_state_is_active(VdState state)
 
 /* Rows: operations; columns: states. 1 = allowed. */
 static const guint8 allowed[VD_OP_LAST][VD_STATE_LAST] = {
-    /*                nost run blk pau shd off cra pms */
+    /*                        nost run blk pau shd off cra pms */
     [VD_OP_START] = {1, 0, 0, 0, 0, 1, 0, 0},
     [VD_OP_SHUTDOWN] = {0, 1, 1, 1, 0, 0, 0, 1},
     [VD_OP_DESTROY] = {0, 1, 1, 1, 1, 0, 1, 1},
@@ -67,7 +67,69 @@ static const guint8 allowed[VD_OP_LAST][VD_STATE_LAST] = {
     [VD_OP_SUSPEND] = {0, 1, 1, 0, 0, 0, 0, 0},
     [VD_OP_RESUME] = {0, 0, 0, 1, 0, 0, 0, 0},
     [VD_OP_CONSOLE] = {0, 1, 1, 1, 1, 0, 1, 1},
+    [VD_OP_UNDEFINE] = {1, 1, 1, 1, 1, 1, 1, 1},
+    [VD_OP_UNDEFINE_STORAGE] = {1, 0, 0, 0, 0, 1, 0, 0},
+    [VD_OP_DEFINE] = {1, 1, 1, 1, 1, 1, 1, 1},
 };
+
+static const char *const job_names[VD_JOB_LAST] = {
+    [VD_JOB_NONE] = "none",
+    [VD_JOB_START] = "start",
+    [VD_JOB_DESTROY] = "destroy",
+};
+
+const char *
+vd_job_to_string(VdJob job)
+{
+    return (guint)job < VD_JOB_LAST ? job_names[job] : "none";
+}
+
+/* What each job lets happen meanwhile. Rows: operations; columns: jobs.
+ *  BUSY  refused with VD_ERROR_BUSY until the job ends;
+ *  STATE allowed if the state allows it (the table above);
+ *  JOIN  allowed whatever the state: it acts on the job itself (destroy
+ *        during a start aborts the start; a second destroy waits for the
+ *        first).
+ * A start must not be joined by anything that would see or touch a
+ * half-made QEMU (resume would run the guest before its set-up, a
+ * second start would spawn a second QEMU, deleting its disks would pull
+ * them from under it); undefine and define only change the definition
+ * on disk, which the start has copied already, so they go ahead (an
+ * undefined domain lives on as transient until it stops, as libvirt). */
+enum { STATE, BUSY, JOIN };
+/* clang-format off */
+static const guint8 allowed_during[VD_OP_LAST][VD_JOB_LAST] = {
+    /*                                none   start  destroy */
+    [VD_OP_START]            = {STATE, BUSY,  BUSY},
+    [VD_OP_SHUTDOWN]         = {STATE, BUSY,  BUSY},
+    [VD_OP_DESTROY]          = {STATE, JOIN,  JOIN},
+    [VD_OP_REBOOT]           = {STATE, BUSY,  BUSY},
+    [VD_OP_RESET]            = {STATE, BUSY,  BUSY},
+    [VD_OP_SUSPEND]          = {STATE, BUSY,  BUSY},
+    [VD_OP_RESUME]           = {STATE, BUSY,  BUSY},
+    [VD_OP_CONSOLE]          = {STATE, BUSY,  BUSY},
+    [VD_OP_UNDEFINE]         = {STATE, STATE, STATE},
+    [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY,  BUSY},
+    [VD_OP_DEFINE]           = {STATE, STATE, STATE},
+};
+/* clang-format on */
+
+static gboolean
+check_job(const char *name, VdJob job, VdOp op, gboolean *join, GError **error)
+{
+    guint8 rule =
+        (guint)job < VD_JOB_LAST && (guint)op < VD_OP_LAST ? allowed_during[op][job] : BUSY;
+    *join = rule == JOIN;
+    if (rule != BUSY)
+        return TRUE;
+    if (job == VD_JOB_START)
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "domain '%s' is starting; try again when the start has finished", name);
+    else
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "domain '%s' is being destroyed; try again when it has stopped", name);
+    return FALSE;
+}
 
 gboolean
 vd_state_check_op(VdState state, VdOp op, GError **error)
@@ -90,9 +152,15 @@ vd_state_check_op(VdState state, VdOp op, GError **error)
     case VD_OP_REBOOT:
         why = state == VD_STATE_SHUTDOWN ? "domain is already shutting down" : "domain is not running";
         break;
+    case VD_OP_UNDEFINE_STORAGE:
+        why = "domain is running and uses its disks; destroy or shut it down first, then "
+              "undefine it with its storage";
+        break;
     case VD_OP_DESTROY:
     case VD_OP_RESET:
     case VD_OP_CONSOLE:
+    case VD_OP_UNDEFINE:
+    case VD_OP_DEFINE:
     case VD_OP_LAST:
         why = "domain is not running";
         break;
@@ -100,4 +168,13 @@ vd_state_check_op(VdState state, VdOp op, GError **error)
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE, "Requested operation is not valid: %s",
                 why);
     return FALSE;
+}
+
+gboolean
+vd_state_check(const char *name, VdJob job, VdState state, VdOp op, GError **error)
+{
+    gboolean join;
+    if (!check_job(name, job, op, &join, error))
+        return FALSE;
+    return join || vd_state_check_op(state, op, error);
 }

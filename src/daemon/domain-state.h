@@ -47,13 +47,34 @@ typedef enum {
     VD_OP_SUSPEND,
     VD_OP_RESUME,
     VD_OP_CONSOLE,
+    VD_OP_UNDEFINE,         /* the definition goes; a running domain stays, transient */
+    VD_OP_UNDEFINE_STORAGE, /* undefine and delete its disks */
+    VD_OP_DEFINE,           /* replace the persistent definition (define over, edit) */
     VD_OP_LAST
 } VdOp;
 
+/* What a domain is in the middle of: operations that span main loop
+ * iterations (libvirt's domain jobs). A domain has at most one. */
+typedef enum {
+    VD_JOB_NONE,
+    VD_JOB_START,   /* from the start request to "cont" (or the start's failure) */
+    VD_JOB_DESTROY, /* from the destroy request until QEMU is gone */
+    VD_JOB_LAST
+} VdJob;
+
+const char *vd_job_to_string(VdJob job);
+
 /* TRUE when @op is allowed in @state; else sets VD_ERROR_INVALID_STATE
- * with virsh's wording ("Requested operation is not valid: domain is not
- * running"). */
+ * with virsh's wording. The state half of vd_state_check(). */
 gboolean vd_state_check_op(VdState state, VdOp op, GError **error);
+
+/* The one rule for every operation on a domain: first the job in flight
+ * (an operation it does not allow fails with VD_ERROR_BUSY, "domain 'web1'
+ * is starting; try again when the start has finished"), then the state
+ * (VD_ERROR_INVALID_STATE with virsh's wording, "Requested operation is
+ * not valid: domain is not running"). @name is the domain's, for the
+ * message. */
+gboolean vd_state_check(const char *name, VdJob job, VdState state, VdOp op, GError **error);
 
 /* Whether a QEMU process exists in this state. */
 gboolean vd_state_is_active(VdState state);

@@ -101,20 +101,22 @@ set_errno_error(GError **error, int err, const char *what, const char *arg)
 VdStoragePool *
 vd_storage_lookup(VdStorage *s, const char *key, GError **error)
 {
-    VdStoragePool *pool = key ? g_hash_table_lookup(s->pools, key) : NULL;
     GHashTableIter it;
     gpointer v;
-
-    if (pool)
-        return pool;
     char uuid[37];
-    if (key && vd_uuid_parse(key, uuid)) {
+
+    /* virsh's order (virshCommandOptPoolBy): a UUID, then a name, so that
+     * a pool named like another's UUID cannot shadow it. */
+    if (vd_key_as_uuid(key, uuid)) {
         g_hash_table_iter_init(&it, s->pools);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
             if (g_str_equal(((VdStoragePool *)v)->def->uuid, uuid))
                 return v;
         }
     }
+    VdStoragePool *pool = key ? g_hash_table_lookup(s->pools, key) : NULL;
+    if (pool)
+        return pool;
     g_set_error(error, VD_ERROR, VD_ERROR_NO_POOL,
                 "Storage pool not found: no storage pool with matching name '%s'",
                 key ? key : "");

@@ -72,13 +72,10 @@ GPtrArray *
 vd_storage_removal_plan(VdDaemon *d, VdDomainObj *dom, gboolean all, const char *const *named,
                         GError **error)
 {
-    if (vd_state_is_active(dom->state)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: domain '%s' is running and uses its "
-                    "disks; destroy or shut it down first, then undefine it with its storage",
-                    dom->name);
+    /* Not while it runs, nor while a start or destroy is in flight: a
+     * start's QEMU would open the disks being deleted. */
+    if (!vd_domain_obj_check(dom, VD_OP_UNDEFINE_STORAGE, error))
         return NULL;
-    }
     const VdDomainDef *def = vd_domain_obj_def(dom);
     g_autoptr(GPtrArray) plan = g_ptr_array_new_with_free_func((GDestroyNotify)vd_storage_removal_free);
     for (const char *const *n = named; n && *n; n++) {

@@ -25,6 +25,14 @@ vd_name_validate(const char *name, const char *what, GError **error)
                     "%s '%s' must not start with '.' or '-'", what, name);
         return FALSE;
     }
+    for (const char *u = name; *u; u = g_utf8_next_char(u)) {
+        if (g_unichar_iscntrl(g_utf8_get_char(u))) {
+            g_autofree char *esc = g_strescape(name, NULL);
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "%s '%s' must not contain control characters", what, esc);
+            return FALSE;
+        }
+    }
     for (const char *p = name; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c == '/') {
@@ -77,4 +85,41 @@ vd_uuid_generate(char out[37])
 {
     g_autofree char *u = g_uuid_string_random();
     g_strlcpy(out, u, 37);
+}
+
+gboolean
+vd_key_as_id(const char *key, int *id)
+{
+    guint64 v;
+    if (!key || !g_ascii_isdigit(key[0]) ||
+        !g_ascii_string_to_unsigned(key, 10, 0, G_MAXINT, &v, NULL))
+        return FALSE;
+    *id = (int)v;
+    return TRUE;
+}
+
+gboolean
+vd_key_as_uuid(const char *key, char uuid[37])
+{
+    return key && strlen(key) == 36 && vd_uuid_parse(key, uuid);
+}
+
+gboolean
+vd_name_check_spacing(const char *name, const char *what, GError **error)
+{
+    if (!name || !*name)
+        return TRUE; /* vd_name_validate's to refuse */
+    /* "web1 " and "web1" would be two domains nobody can tell apart in a
+     * listing, and "   " none at all. */
+    gunichar first = g_utf8_get_char(name);
+    gunichar last = g_utf8_get_char(g_utf8_prev_char(name + strlen(name)));
+    if (g_unichar_isspace(first) || g_unichar_isspace(last)) {
+        g_autofree char *esc = g_strescape(name, NULL);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "%s '%s' must not start or end with white space (nor be only white space): "
+                    "remove it",
+                    what, esc);
+        return FALSE;
+    }
+    return TRUE;
 }

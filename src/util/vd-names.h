@@ -5,9 +5,21 @@
 #include <glib.h>
 
 /* A domain name: 1-200 bytes of valid UTF-8, no '/', no control
- * characters, not "." or "..", no leading '.' or '-'. Sets a VD_ERROR_INVALID_ARG naming
+ * characters (C0, DEL, C1), not "." or "..", no leading '.' or '-'. Sets a VD_ERROR_INVALID_ARG
+ * naming
  * @what ("domain name") and the fix. */
 gboolean vd_name_validate(const char *name, const char *what, GError **error);
+
+/* For new names only (stored ones keep loading): no leading or trailing
+ * white space, nor only white space. VD_ERROR_INVALID_ARG naming @what. */
+gboolean vd_name_check_spacing(const char *name, const char *what, GError **error);
+
+/* virsh's reading of a <domain> argument (virshLookupDomainBy): a whole
+ * number within int is an id, else 36 characters that parse as a UUID
+ * are a UUID, else it is a name. The daemon's lookup tries them in that
+ * order; define warns about names that read as ids or UUIDs. */
+gboolean vd_key_as_id(const char *key, int *id);
+gboolean vd_key_as_uuid(const char *key, char uuid[37]);
 
 /* Canonical lower-case 36-char UUID into @out (37 bytes) from any of
  * libvirt's accepted forms (with or without dashes). */

@@ -217,7 +217,8 @@ set_refusal_error(VshCtl *ctl, VshClient *client, SoupMessage *msg, const char *
 }
 
 static SoupWebsocketConnection *
-console_connect(VshCtl *ctl, Console *c, const char *name, gboolean force, GError **error)
+console_connect(VshCtl *ctl, Console *c, const char *name, const char *key, gboolean force,
+                GError **error)
 {
     VshClient *client = vsh_ctl_client(ctl, error);
     g_autofree char *path = NULL;
@@ -228,7 +229,7 @@ console_connect(VshCtl *ctl, Console *c, const char *name, gboolean force, GErro
 
     if (!client)
         return NULL;
-    path = vsh_domain_path(name, force ? "/console?force=1" : "/console");
+    path = vsh_domain_path(key ? key : name, force ? "/console?force=1" : "/console");
     url = g_strconcat("http://localhost", path, NULL);
     msg = soup_message_new("GET", url);
     soup_session_websocket_connect_async(vsh_client_session(client), msg, NULL, NULL,
@@ -243,14 +244,14 @@ console_connect(VshCtl *ctl, Console *c, const char *name, gboolean force, GErro
 }
 
 gboolean
-vsh_console_attach(VshCtl *ctl, const char *name, gboolean force, GError **error)
+vsh_console_attach(VshCtl *ctl, const char *name, const char *key, gboolean force, GError **error)
 {
     static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     Console c = {.loop = loop};
     gboolean tty;
 
-    c.ws = console_connect(ctl, &c, name, force, error);
+    c.ws = console_connect(ctl, &c, name, key, force, error);
     if (!c.ws)
         return FALSE;
     /* The daemon first replays up to 16 KiB of what the guest printed. */
@@ -309,7 +310,8 @@ cmd_console(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_set_error_literal(error, VD_ERROR, VD_ERROR_INVALID_STATE, "The domain is not running");
         return FALSE;
     }
-    return vsh_console_attach(ctl, vsh_json_string(summary, "name", dom), vsh_cmd_has(cmd, "force"),
+    return vsh_console_attach(ctl, vsh_json_string(summary, "name", dom),
+                              vsh_json_string(summary, "uuid", NULL), vsh_cmd_has(cmd, "force"),
                               error);
 }
 

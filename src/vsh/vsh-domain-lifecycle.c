@@ -106,7 +106,8 @@ cmd_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
     name = answer_name(answer, "?");
     vsh_print_extra(ctl, "Domain '%s' created from %s\n", name, file);
     if (vsh_cmd_has(cmd, "console"))
-        return vsh_console_attach(ctl, name, FALSE, error);
+        return vsh_console_attach(ctl, name, vsh_json_string(vsh_json_domain(answer), "uuid", NULL),
+                                  FALSE, error);
     return TRUE;
 }
 
@@ -187,7 +188,8 @@ cmd_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
     name = answer_name(answer, dom);
     vsh_print_extra(ctl, "Domain '%s' started\n", name);
     if (vsh_cmd_has(cmd, "console"))
-        return vsh_console_attach(ctl, name, FALSE, error);
+        return vsh_console_attach(ctl, name, vsh_json_string(vsh_json_domain(answer), "uuid", NULL),
+                                  FALSE, error);
     return TRUE;
 }
 

@@ -273,7 +273,7 @@ undo(VshInstall *inst)
     g_autoptr(GString) done = g_string_new(NULL);
 
     if (inst->defined) {
-        g_autofree char *path = vsh_domain_path(inst->plan.name, NULL);
+        g_autofree char *path = vsh_domain_path(inst->plan.uuid, NULL);
         g_autoptr(GError) local = NULL;
         g_autoptr(JsonNode) a = api(inst->ctl, "DELETE", path, NULL, &local);
 
@@ -375,7 +375,7 @@ stage_readable(VshInstall *inst)
 static char *
 domain_state(VshInstall *inst, GError **error)
 {
-    g_autofree char *path = vsh_domain_path(inst->plan.name, NULL);
+    g_autofree char *path = vsh_domain_path(inst->plan.uuid, NULL);
     g_autoptr(JsonNode) a = api(inst->ctl, "GET", path, NULL, error);
 
     return a ? g_strdup(vsh_json_string(vsh_json_domain(a), "state", "no state")) : NULL;
@@ -417,7 +417,7 @@ wait_stopped(VshInstall *inst, gint64 minutes, GError **error)
 static void
 print_display(VshInstall *inst)
 {
-    g_autofree char *path = vsh_domain_path(inst->plan.name, "/display");
+    g_autofree char *path = vsh_domain_path(inst->plan.uuid, "/display");
     g_autoptr(JsonNode) a = api(inst->ctl, "GET", path, NULL, NULL);
     JsonObject *vnc = NULL;
 
@@ -437,7 +437,7 @@ static gboolean
 attach(VshInstall *inst, GError **error)
 {
     /* The console ends when the domain stops, or on Ctrl+]. */
-    return vsh_console_attach(inst->ctl, inst->plan.name, FALSE, error);
+    return vsh_console_attach(inst->ctl, inst->plan.name, inst->plan.uuid, FALSE, error);
 }
 
 static gboolean
@@ -482,7 +482,8 @@ finish_install(VshInstall *inst, GError **error)
     vsh_print_extra(ctl, "Domain creation completed.\nRestarting guest.\n");
     fflush(stdout);
     {
-        g_autoptr(JsonNode) a = vsh_domain_call(ctl, "POST", inst->plan.name, "/start", NULL, error);
+        g_autoptr(JsonNode) a =
+            vsh_domain_call(ctl, "POST", inst->plan.uuid, "/start", NULL, error);
 
         if (!a)
             return FALSE;
@@ -570,7 +571,7 @@ vsh_install_run(VshInstall *inst, GError **error)
     if (install_xml)
         started = api_xml(ctl, "/v1/domains?start=1", install_xml, error);
     else
-        started = vsh_domain_call(ctl, "POST", inst->plan.name, "/start", NULL, error);
+        started = vsh_domain_call(ctl, "POST", inst->plan.uuid, "/start", NULL, error);
     if (!started)
         goto fail;
     /* QEMU has read the kernel and initrd; the copies are not needed. */
@@ -579,7 +580,7 @@ vsh_install_run(VshInstall *inst, GError **error)
     if (inst->autostart) {
         g_autoptr(JsonNode) body = json_from_string("{\"autostart\": true}", NULL);
         g_autoptr(JsonNode) a =
-            vsh_domain_call(ctl, "PUT", inst->plan.name, "/autostart", body, error);
+            vsh_domain_call(ctl, "PUT", inst->plan.uuid, "/autostart", body, error);
 
         if (!a)
             return FALSE;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/vd-error.h"
+#include "util/vd-names.h"
 #include "vsh-client.h"
 #include "vsh-install.h"
 #include "vsh.h"
@@ -60,43 +61,36 @@ pick_virt_type(VshInstall *inst, const char *given, GError **error)
 }
 
 /* The daemon checks names too, but only at define time: after the disks
- * were made. Same rules as util/vd-names. */
+ * were made. The same rules (util/vd-names). */
 static gboolean
 check_name(VshInstall *inst, const char *name, GError **error)
 {
-    g_autoptr(GError) local = NULL;
-    g_autofree char *path = NULL;
     g_autoptr(JsonNode) answer = NULL;
 
-    if (!*name || name[0] == '.' || name[0] == '-' || strchr(name, '/') ||
-        strlen(name) > 200 || !g_utf8_validate(name, -1, NULL)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "--name '%s': a domain name may not be empty, start with '.' or '-', or "
-                    "contain '/'",
-                    name);
+    if (!vd_name_validate(name, "--name: domain name", error) ||
+        !vd_name_check_spacing(name, "--name: domain name", error))
         return FALSE;
-    }
-    for (const char *p = name; *p; p++) {
-        if ((guchar)*p < 0x20 || *p == 0x7f) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "--name: a domain name may not contain control characters");
-            return FALSE;
-        }
-    }
     if (inst->print_xml)
         return TRUE;
-    path = vsh_domain_path(name, NULL);
-    answer = api_get(inst->ctl, path, &local);
-    if (answer) {
-        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
-                    "Guest name '%s' is already in use. Pick another --name, or remove it "
-                    "first: vsh undefine %s",
-                    name, name);
+    /* By the list, not GET /v1/domains/NAME: a name that reads as an id
+     * or a UUID would find another domain there. */
+    answer = api_get(inst->ctl, "/v1/domains?all=1", error);
+    if (!answer)
         return FALSE;
-    }
-    if (!g_error_matches(local, VD_ERROR, VD_ERROR_NO_DOMAIN)) {
-        g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
+    JsonNode *list = JSON_NODE_HOLDS_OBJECT(answer)
+                         ? json_object_get_member(json_node_get_object(answer), "domains")
+                         : NULL;
+    JsonArray *domains = list && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
+    for (guint i = 0; domains && i < json_array_get_length(domains); i++) {
+        JsonNode *dom = json_array_get_element(domains, i);
+        if (JSON_NODE_HOLDS_OBJECT(dom) &&
+            g_strcmp0(vsh_json_string(json_node_get_object(dom), "name", NULL), name) == 0) {
+            g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                        "Guest name '%s' is already in use. Pick another --name, or remove it "
+                        "first: vsh undefine %s",
+                        name, name);
+            return FALSE;
+        }
     }
     return TRUE;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "daemon/domain-state.h"
+#include "daemon/start-phase.h"
 #include "util/vd-error.h"
 
 typedef struct {
@@ -52,6 +53,68 @@ test_state_table(void)
     }
 }
 
+/* The job table: what may happen while a start or a destroy is in flight. */
+static const struct {
+    VdJob job;
+    VdState state;
+    VdOp op;
+    int expect; /* 0 allowed, else the error code */
+} job_cases[] = {
+    {VD_JOB_START, VD_STATE_SHUTOFF, VD_OP_START, VD_ERROR_BUSY},
+    {VD_JOB_START, VD_STATE_PAUSED, VD_OP_START, VD_ERROR_BUSY},
+    {VD_JOB_START, VD_STATE_PAUSED, VD_OP_RESUME, VD_ERROR_BUSY},
+    {VD_JOB_START, VD_STATE_PAUSED, VD_OP_SHUTDOWN, VD_ERROR_BUSY},
+    {VD_JOB_START, VD_STATE_PAUSED, VD_OP_CONSOLE, VD_ERROR_BUSY},
+    {VD_JOB_START, VD_STATE_SHUTOFF, VD_OP_UNDEFINE_STORAGE, VD_ERROR_BUSY},
+    /* destroy aborts a start, even before QEMU exists (state shut off) */
+    {VD_JOB_START, VD_STATE_SHUTOFF, VD_OP_DESTROY, 0},
+    {VD_JOB_START, VD_STATE_SHUTOFF, VD_OP_UNDEFINE, 0},
+    {VD_JOB_START, VD_STATE_PAUSED, VD_OP_DEFINE, 0},
+    {VD_JOB_DESTROY, VD_STATE_RUNNING, VD_OP_START, VD_ERROR_BUSY},
+    {VD_JOB_DESTROY, VD_STATE_RUNNING, VD_OP_SUSPEND, VD_ERROR_BUSY},
+    {VD_JOB_DESTROY, VD_STATE_RUNNING, VD_OP_DESTROY, 0},
+    {VD_JOB_DESTROY, VD_STATE_RUNNING, VD_OP_UNDEFINE, 0},
+    {VD_JOB_NONE, VD_STATE_RUNNING, VD_OP_UNDEFINE_STORAGE, VD_ERROR_INVALID_STATE},
+    {VD_JOB_NONE, VD_STATE_SHUTOFF, VD_OP_UNDEFINE_STORAGE, 0},
+    {VD_JOB_NONE, VD_STATE_SHUTOFF, VD_OP_DESTROY, VD_ERROR_INVALID_STATE},
+};
+
+static void
+test_job_table(void)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(job_cases); i++) {
+        g_autoptr(GError) error = NULL;
+        gboolean ok =
+            vd_state_check("r1", job_cases[i].job, job_cases[i].state, job_cases[i].op, &error);
+        g_test_message("case %u: job %s state %s op %d", i, vd_job_to_string(job_cases[i].job),
+                       vd_state_to_string(job_cases[i].state), job_cases[i].op);
+        if (job_cases[i].expect == 0) {
+            g_assert_no_error(error);
+            g_assert_true(ok);
+        } else {
+            g_assert_false(ok);
+            g_assert_error(error, VD_ERROR, job_cases[i].expect);
+        }
+    }
+    g_autoptr(GError) error = NULL;
+    vd_state_check("r1", VD_JOB_START, VD_STATE_PAUSED, VD_OP_RESUME, &error);
+    g_assert_cmpstr(error->message, ==,
+                    "domain 'r1' is starting; try again when the start has finished");
+}
+
+/* The status file's start-phase= values read back, and unknown ones are
+ * no phase (a status file from an older daemon). */
+static void
+test_start_phases(void)
+{
+    for (int p = 0; p < VD_START_PHASE_LAST; p++)
+        g_assert_cmpint(vd_start_phase_from_string(vd_start_phase_to_string((VdStartPhase)p)), ==,
+                        p);
+    g_assert_cmpint(vd_start_phase_from_string(NULL), ==, VD_START_PHASE_NONE);
+    g_assert_cmpint(vd_start_phase_from_string("warp"), ==, VD_START_PHASE_NONE);
+    g_assert_cmpstr(vd_start_phase_to_string(VD_START_PHASE_SETTING_UP), ==, "setting-up");
+}
+
 static void
 test_state_strings(void)
 {
@@ -95,6 +158,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/daemon/state/table", test_state_table);
+    g_test_add_func("/daemon/state/jobs", test_job_table);
+    g_test_add_func("/daemon/state/start-phases", test_start_phases);
     g_test_add_func("/daemon/state/strings", test_state_strings);
     g_test_add_func("/util/error/table", test_error_table);
     return g_test_run();

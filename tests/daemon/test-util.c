@@ -11,7 +11,15 @@ static void
 test_names(void)
 {
     const char *good[] = {"web1", "a,b \"c'd", "ünïcode", "x.y-z_1"};
-    const char *bad[] = {"", "a/b", "..", ".hidden", "-opt", "tab\there", "nl\n", "del\x7f"};
+    const char *bad[] = {"",          "a/b",  "..",      ".hidden",   "-opt",
+                         "tab\there", "nl\n", "del\x7f", "c1\xc2\x85"};
+    const char *spaced[] = {" ", "   ", " web1", "web1 ", "web1\u00a0", "\u3000x"};
+    for (guint i = 0; i < G_N_ELEMENTS(spaced); i++) {
+        g_autoptr(GError) error = NULL;
+        g_assert_false(vd_name_check_spacing(spaced[i], "domain name", &error));
+        g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
+    }
+    g_assert_true(vd_name_check_spacing("a b", "domain name", NULL));
     for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
         g_autoptr(GError) error = NULL;
         g_assert_true(vd_name_validate(good[i], "domain name", &error));
@@ -25,6 +33,26 @@ test_names(void)
     g_autofree char *longname = g_strnfill(201, 'a');
     g_autoptr(GError) error = NULL;
     g_assert_false(vd_name_validate(longname, "domain name", &error));
+}
+
+/* virsh's reading of a domain argument: id, then UUID, then name. */
+static void
+test_keys(void)
+{
+    int id = -1;
+    char uuid[37];
+    g_assert_true(vd_key_as_id("1", &id) && id == 1);
+    g_assert_true(vd_key_as_id("007", &id) && id == 7);
+    g_assert_false(vd_key_as_id("-1", &id));
+    g_assert_false(vd_key_as_id("+1", &id));
+    g_assert_false(vd_key_as_id("1x", &id));
+    g_assert_false(vd_key_as_id("99999999999", &id));
+    g_assert_false(vd_key_as_id("web1", &id));
+    g_assert_true(vd_key_as_uuid("4DEA22B3-1D52-D8F3-2516-782E98AB3FA0", uuid));
+    g_assert_cmpstr(uuid, ==, "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
+    /* virsh tries a UUID only for 36 characters. */
+    g_assert_false(vd_key_as_uuid("4dea22b31d52d8f32516782e98ab3fa0", uuid));
+    g_assert_false(vd_key_as_uuid("web1", uuid));
 }
 
 static void
@@ -137,6 +165,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/util/names", test_names);
     g_test_add_func("/util/uuid", test_uuid);
+    g_test_add_func("/util/keys", test_keys);
     g_test_add_func("/util/units", test_units);
     g_test_add_func("/util/pretty-size", test_pretty_size);
     g_test_add_func("/util/atomic-write", test_atomic_write);

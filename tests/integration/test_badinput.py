@@ -87,10 +87,34 @@ class BadInput(harness.VirtdTestCase):
                                          "<memory unit='MiB'>lots</memory>")
         self.vsh_define_fails(xml, 2, 'memory')
 
+    def test_zero_and_absurd_sizes(self):
+        """An explicit 0 is refused, never turned into a default (it was:
+        <vcpu>0</vcpu> became 1 vCPU)."""
+        base = domain_xml('size1')
+        for old, new, mentions in (
+                ('<vcpu>1</vcpu>', '<vcpu>0</vcpu>', ('<vcpu> 0', '1 to 255')),
+                ('<vcpu>1</vcpu>', '<vcpu>256</vcpu>', ('<vcpu> 256', '255')),
+                ('<vcpu>1</vcpu>', '<vcpu>99999999999</vcpu>', ('<vcpu>',)),
+                ('<vcpu>1</vcpu>', "<vcpu current='3'>2</vcpu>", ('current',)),
+                ("<memory unit='MiB'>256</memory>", "<memory unit='MiB'>0</memory>",
+                 ('<memory> 0',)),
+                ("<currentMemory unit='MiB'>256</currentMemory>",
+                 "<currentMemory unit='MiB'>0</currentMemory>", ('<currentMemory> 0',)),
+                ("<memory unit='MiB'>256</memory>", "<memory unit='KiB'>18014398509481983</memory>",
+                 ('more than QEMU can take',)),
+                ("<memory unit='MiB'>256</memory>", "<memory unit='EiB'>100</memory>",
+                 ('too large',))):
+            self.assertIn(old, base)
+            xml = base.replace(old, new)
+            self.vsh_define_fails(xml, 2, *mentions)
+            r = self.d.api('POST', '/v1/domains?start=1', xml)
+            self.assertApiError(r, 400, 'xml-error')
+
     # ---- names
 
     def test_bad_names(self):
-        for name in ('a/b', '..', '.', 'a\tb', 'a\nb', 'a\x7fb', '', '../../etc/x'):
+        for name in ('a/b', '..', '.', 'a\tb', 'a\nb', 'a\x7fb', '', '../../etc/x', ' ', '   ',
+                     ' web', 'web ', 'web\u00a0', 'c1\u0085'):
             xml = domain_xml(name)
             r = self.d.api('POST', '/v1/domains', xml)
             self.assertEqual(r.status, 400, 'name %r: %s %r' % (name, r.status, r.body))
@@ -258,6 +282,83 @@ class BadInput(harness.VirtdTestCase):
                                    stderr=harness.subprocess.PIPE, universal_newlines=True, timeout=30)
         self.assertEqual(r.returncode, 8, r.stderr)
         self.assertIn('error: ', r.stderr)
+
+
+class LookupOrder(harness.VirtdTestCase):
+    """A domain argument is an id, then a UUID, then a name (virsh's order):
+    a name never shadows another domain's id or UUID, and define warns
+    about names that read as one."""
+
+    def test_uuid_before_name(self):
+        with Daemon() as d:
+            ua = str(uuidlib.uuid4())
+            d.define('alpha', domain_xml('alpha', uuid=ua))
+            path = d.write_xml(ua, domain_xml(ua))
+            code, out, err = d.vsh('define', path)
+            self.assertIn("warning: domain name '%s' is a UUID" % ua, err)
+            code, out, err = d.vsh('undefine', ua)
+            self.assertIn("Domain 'alpha' has been undefined", out)
+            names = [x['name'] for x in d.domains()]
+            self.assertEqual(names, [ua], 'undefine by UUID removed the domain named like it')
+            # The API reads the path segment the same way.
+            self.assertEqual(d.summary(ua)['name'], ua)
+
+    def test_id_before_name(self):
+        with Daemon() as d:
+            d.define('runner')
+            d.start_domain('runner', wait_boot=False)
+            rid = d.domid('runner')
+            r = d.api('POST', '/v1/domains', domain_xml(rid))
+            self.assertEqual(r.status, 201, r.body)
+            self.assertTrue(any(("domain name '%s' is a number" % rid) in w
+                                for w in r.json()['warnings']), r.json())
+            self.assertEqual(d.summary(rid)['name'], 'runner')
+            self.assertVshOut(d.vsh('destroy', rid), "Domain 'runner' destroyed")
+            self.assertEqual(d.domstate('runner'), 'shut off')
+            self.assertNoQemu(d)
+            # With no domain of that id running, the number is the name.
+            self.assertEqual(d.summary(rid)['name'], rid)
+            self.assertEqual(d.api('DELETE', dom_path(rid)).status, 200)
+            self.assertEqual([x['name'] for x in d.domains()], ['runner'])
+
+    def test_pool_uuid_before_name(self):
+        """The same for storage pools (virsh: UUID, then name)."""
+        with Daemon() as d:
+            ua = str(uuidlib.uuid4())
+            for name, uuid in (('pa', ua), (ua, None)):
+                xml = ("<pool type='dir'><name>%s</name>%s<target><path>%s</path></target>"
+                       "</pool>" % (name, '<uuid>%s</uuid>' % uuid if uuid else '',
+                                    d.path('pools', name)))
+                r = d.api('POST', '/v1/pools', xml)
+                self.assertEqual(r.status, 201, r.body)
+            self.assertEqual(d.api_json('GET', '/v1/pools/' + ua)['pool']['name'], 'pa')
+            self.assertEqual(d.api('DELETE', '/v1/pools/' + ua).status, 200)
+            names = [p['name'] for p in d.api_json('GET', '/v1/pools?all=1')['pools']]
+            self.assertIn(ua, names)
+            self.assertNotIn('pa', names)
+
+
+class StoredDefinitions(harness.VirtdTestCase):
+    """Rules added for new input (a name without leading or trailing white
+    space, a one-line title) do not make stored definitions vanish."""
+
+    def test_old_definition_still_loads(self):
+        with Daemon() as d:
+            d.define('plain')
+            d.stop()
+            old_uuid = str(uuidlib.uuid4())
+            xml = domain_xml(' old', title='two\nlines', uuid=old_uuid)
+            with open(d.path('etc', 'domains', ' old.xml'), 'w') as f:
+                f.write(xml)
+            d.start()
+            names = [x['name'] for x in d.domains()]
+            self.assertIn(' old', names)
+            self.assertEqual(d.api('GET', dom_path(' old', '/xml')).status, 200)
+            # It can be edited (its name is not new); a new such name is refused.
+            r = d.api('PUT', dom_path(' old', '/xml'), domain_xml(' old', memory_mib=128, uuid=old_uuid))
+            self.assertEqual(r.status, 200, r.body)
+            r = d.api('POST', '/v1/domains', domain_xml(' new'))
+            self.assertApiError(r, 400, 'invalid-argument')
 
 
 if __name__ == '__main__':

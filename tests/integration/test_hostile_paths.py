@@ -436,7 +436,11 @@ class HostilePaths(harness.VirtdTestCase):
         long_name = 'l' * 150
         uuid = str(uuidlib.uuid4())
         d.define(long_name, domain_xml(long_name, uuid=uuid))
-        d.api_json('POST', '/v1/domains', domain_xml(uuid), expect=201)
+        # A domain named like that UUID; addressed by its own UUID, since an
+        # argument that reads as a UUID is looked up as one first (virsh's
+        # order), which finds the long-named domain.
+        own_uuid = str(uuidlib.uuid4())
+        d.api_json('POST', '/v1/domains', domain_xml(uuid, uuid=own_uuid), expect=201)
         try:
             d.start_domain(long_name, wait_boot=False)
             qmp = d.path('run', 'domains', uuid + '.qmp')
@@ -444,14 +448,14 @@ class HostilePaths(harness.VirtdTestCase):
             ino = os.lstat(qmp).st_ino
             self.before = self.snapshot()
             # ... which a domain named like that UUID must not take over.
-            self.refused('POST', dom_path(uuid, '/start'), None, long_name, uuid + '.qmp',
+            self.refused('POST', dom_path(own_uuid, '/start'), None, long_name, uuid + '.qmp',
                          status=409, code='invalid-state')
             self.assertEqual(os.lstat(qmp).st_ino, ino)
             self.assertEqual(d.domstate(long_name), 'running')
         finally:
             d.vsh('destroy', long_name, check=False)
             d.vsh('undefine', long_name, check=False)
-            d.vsh('undefine', uuid, check=False)
+            d.vsh('undefine', own_uuid, check=False)
             self.before = self.snapshot()
 
 

@@ -271,6 +271,14 @@ class Install(harness.VirtdTestCase):
             self.assertIn("Guest name 'taken' is already in use", err)
             self.assertFalse(os.path.exists(disk))
 
+            # A name that reads as the id of a running domain is not taken by
+            # it (the check goes by name, not by GET /v1/domains/ID).
+            d.start_domain('taken', wait_boot=False)
+            rc, out, err = d.vsh('install', '--name', d.domid('taken'), '--disk', 'none',
+                                 '--cdrom', GRUB_ISO, '--dry-run', *base, check=False)
+            self.assertNotIn('already in use', err)
+            self.assertEqual(rc, 0, err)
+
     # A failure after the disks were made removes them and the definition.
     def test_failure_after_allocation_is_undone(self):
         with Daemon() as d:
