@@ -1,8 +1,12 @@
 /* What a graphical console shows: where its VNC server listens
  * (vncdisplay, domdisplay) and a picture of the screen (screenshot).
  * Graphical installs are watched this way. */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/api-internal.h"
 #include "util/vd-error.h"
@@ -61,6 +65,49 @@ vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom)
     vd_api_reply_json(req, 200, json_builder_get_root(b));
 }
 
+/* A PNG of QEMU's largest screen (16384 x 16384 would need a vgamem far
+ * beyond any default) stays far below this. */
+#define SCREENSHOT_MAX (64 * 1024 * 1024)
+
+/* Reads the screen dump QEMU wrote at @path. QEMU (which runs what its
+ * guest controls) could have put anything at that name in the run
+ * directory by now: a symlink to /dev/zero or to a secret, a FIFO that
+ * would block the main loop, a file of any size. Only a regular file,
+ * not followed through a symlink, of bounded size is read. */
+static char *
+read_screen_dump(const char *path, gsize *len, GError **error)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: reading QEMU's screen dump '%s': %s", path,
+                    g_strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SCREENSHOT_MAX) {
+        close(fd);
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU's screen dump '%s' is not a regular file of at "
+                    "most %d MiB",
+                    path, SCREENSHOT_MAX / (1024 * 1024));
+        return NULL;
+    }
+    g_autofree char *data = g_malloc((gsize)st.st_size + 1);
+    gsize got = 0;
+    while (got < (gsize)st.st_size) {
+        ssize_t n = read(fd, data + got, (gsize)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (gsize)n;
+    }
+    close(fd);
+    *len = got;
+    return g_steal_pointer(&data);
+}
+
 typedef struct {
     VdApiRequest *req;
     VdDomainObj *dom;
@@ -77,10 +124,7 @@ screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
 
     if (error) {
         vd_api_reply_error(s->req, error);
-    } else if (!g_file_get_contents(s->path, &png, &len, &local)) {
-        g_prefix_error(&local, "operation failed: reading QEMU's screen dump: ");
-        local->domain = VD_ERROR;
-        local->code = VD_ERROR_OPERATION_FAILED;
+    } else if (!(png = read_screen_dump(s->path, &len, &local))) {
         vd_api_reply_error(s->req, local);
     } else {
         vd_api_reply_bytes(s->req, 200, "image/png", g_steal_pointer(&png), len);
@@ -92,7 +136,9 @@ screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
 }
 
 /* QMP screendump writes the file in QEMU's process, next to the domain's
- * other run-time files; the daemon hands its bytes over and removes it. */
+ * other run-time files (the run directory is the daemon's, 0700), under a
+ * name nobody can guess; the daemon hands its bytes over and removes it,
+ * whether QEMU succeeded or not. */
 void
 vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
 {
