@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""What a guest or a console client can make the daemon hold: nothing grows
+with them. The console log is rotated at --console-log-max (two older
+generations kept, the attach backlog still whole right after a rotation);
+a console client that takes none of the guest's output, or that types
+faster than the guest reads, is closed with the reason instead of being
+queued for without limit. (QMP's bounds are in tests/qemu/test-qmp.c.)"""
+
+import os
+import time
+
+import harness
+from harness import Daemon, WebSocket
+
+LOG_MAX = 64 * 1024                 # --console-log-max of this daemon
+# The log may pass its maximum by what arrives between two checks (every
+# 64 KiB received) and while a rotation runs.
+LOG_SLACK = 160 * 1024
+# What the daemon may hold for one stuck session, with its allocator's
+# overhead (the bound is 1 MiB each way).
+RSS_GROWTH_MAX = 6 * 1024 * 1024 * harness.MEMORY_SLACK
+
+
+def flood(nbytes, n):
+    """A shell command printing @nbytes, then END-<7n>: the typed line
+    echoed by the terminal holds neither flood-2 nor END-<7n>."""
+    return ('yes flood-$((1+1))-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 | head -c %d; '
+            'echo END-$((%d*7))' % (nbytes, n))
+
+
+def rss(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class HostileGuest(harness.VirtdTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = d = Daemon(args=['--console-log-max', '64KiB'])
+        d.__enter__()
+        try:
+            d.define('hg1')
+            d.start_domain('hg1')
+        except BaseException:
+            d.cleanup(failed=True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.__exit__(None, None, None)
+
+    def log_generations(self):
+        base = self.d.console_log_path('hg1')
+        return {suffix: os.path.getsize(base + suffix)
+                for suffix in ('', '.1', '.2', '.3') if os.path.exists(base + suffix)}
+
+    def log_tail(self):
+        base = self.d.console_log_path('hg1')
+        out = b''
+        for suffix in ('.1', ''):
+            try:
+                with open(base + suffix, 'rb') as f:
+                    out += f.read()
+            except OSError:
+                pass
+        return out
+
+    def type_command(self, line):
+        """Types `line` at the guest's shell through vsh console and
+        detaches once the guest has started on it."""
+        with self.d.console('hg1') as c:
+            c.type_until('echo ready-$((1+1))', 'ready-2')
+            start = len(c.buf)
+            c.type_line(line)
+            c.read_until('\n', timeout=20, start=start)   # the echo of the typed line
+            self.assertEqual(c.detach(), 0, c.text)
+
+    def connect(self):
+        """The console WebSocket, once the vsh session before it is gone."""
+        def attempt():
+            ws, err = WebSocket.connect(self.d, 'hg1')
+            if err is not None and err.status == 409:
+                return None
+            self.assertIsNone(err, err and err.body)
+            return ws
+        return harness.wait_for(attempt, 10, interval=0.2, what='the console to be free')
+
+    def printed(self, n):
+        return ('END-%d' % (7 * n)).encode() in self.log_tail()[-4096:]
+
+    def wait_printed(self, n, timeout=120):
+        harness.wait_for(lambda: self.printed(n), timeout, interval=0.5,
+                         what=lambda: 'END-%d at the end of the console log; sizes %r'
+                         % (7 * n, self.log_generations()))
+
+    def test_1_log_is_rotated(self):
+        """A guest printing ten times the maximum leaves the log and two
+        older generations, each within the bound, the end of what it
+        printed in them, and the whole backlog on attach."""
+        self.type_command(flood(10 * LOG_MAX, 1))
+        self.wait_printed(1)
+        sizes = self.log_generations()
+        self.assertNotIn('.3', sizes)
+        self.assertIn('.1', sizes)
+        self.assertIn('.2', sizes)
+        for suffix, size in sizes.items():
+            self.assertLessEqual(size, LOG_MAX + LOG_SLACK, 'console log%s: %r' % (suffix, sizes))
+        # The backlog on attach is the last 16 KiB, across a rotation.
+        with self.connect() as ws:
+            ws.read_until('END-7', timeout=20)
+            ws.read_until('flood-2-ABC', timeout=5)
+
+    def test_2_client_not_reading(self):
+        """A client that reads nothing while the guest prints: the daemon
+        keeps at most ~1 MiB for it, then closes it; the guest never waits."""
+        d = self.d
+        self.type_command('sleep 3; ' + flood(2 * 1024 * 1024, 2))
+        with self.connect() as ws:
+            base = peak = rss(d.pid)
+            deadline = time.monotonic() + 180 * harness.TIMEOUT_SCALE
+            while not self.printed(2):
+                self.assertLess(time.monotonic(), deadline, 'the guest did not finish printing')
+                peak = max(peak, rss(d.pid))
+                time.sleep(0.5)
+            self.assertLess(peak - base, RSS_GROWTH_MAX,
+                            'daemon RSS grew from %d to %d' % (base, peak))
+            # Now read: what was in the socket, then the end of the session.
+            self.assertTrue(ws.wait_closed(30), 'the stuck session is still open')
+            self.assertLess(len(ws.data), 1536 * 1024, 'the stuck client got everything')
+        self.assertIn('console output backed up', d.daemon_log_tail(200))
+        # The daemon answers, and a new session works.
+        self.assertEqual(d.api('GET', '/v1/version').status, 200)
+        with self.connect() as ws:
+            ws.read_until('END-14', timeout=20)
+
+    def test_3_input_not_read(self):
+        """Typing into a paused guest: the daemon queues at most ~1 MiB for
+        it, then closes the session with the reason."""
+        d = self.d
+        d.vsh('suspend', 'hg1')
+        try:
+            ws = self.connect()
+            base = rss(d.pid)
+            chunk = b'#' * 65536
+            sent = 0
+            with ws:
+                try:
+                    while sent < 32 * 1024 * 1024 and not ws.closed:
+                        ws.send(chunk)
+                        sent += len(chunk)
+                except OSError:
+                    pass      # the daemon closed the connection
+                peak = rss(d.pid)
+                self.assertTrue(ws.wait_closed(30), 'the session stayed open after %d bytes' % sent)
+            self.assertLess(peak - base, RSS_GROWTH_MAX,
+                            'daemon RSS grew from %d to %d' % (base, peak))
+            self.assertIn('console input backed up', d.daemon_log_tail(200))
+            self.assertEqual(d.api('GET', '/v1/version').status, 200)
+
+            # vsh console says why its session ended, and fails.
+            with d.console('hg1', use_pty=False) as c:
+                try:
+                    for _ in range(64):
+                        c.send(chunk)
+                except OSError:
+                    pass      # vsh exited
+                rc = c.wait(30)
+                self.assertNotEqual(rc, 0, c.text)
+                self.assertIn('console session closed by the daemon: console input backed up',
+                              c.text)
+        finally:
+            d.vsh('destroy', 'hg1', check=False)
+
+
+if __name__ == '__main__':
+    harness.main()
