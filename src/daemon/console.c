@@ -17,6 +17,12 @@
  * read it (a paused guest, or one that never reads its serial port). */
 #define SESSION_OUTPUT_MAX (1024 * 1024)
 #define SESSION_INPUT_MAX (1024 * 1024)
+/* A client whose socket took nothing for this long is closed too: libsoup
+ * answers every ping with a pong queued without limit, so a client
+ * sending pings and reading nothing would grow the daemon without any
+ * output of ours to count. */
+#define SESSION_STUCK_TICK_S 5
+#define SESSION_STUCK_TICKS 3
 
 struct _VdConsole {
     char *socket_path;
@@ -40,6 +46,9 @@ struct _VdConsole {
     gulong message_handler, closed_handler;
     GByteArray *session_out;  /* output waiting for the session's socket to take more */
     GSource *session_out_wait; /* while the socket is full */
+    gboolean session_moved;   /* its socket took something since the last tick */
+    guint stuck_timer;
+    int stuck_ticks;          /* ticks in a row with a full socket that took nothing */
 };
 
 static void start_connect(VdConsole *c);
@@ -58,6 +67,7 @@ static void
 session_detach(VdConsole *c, gboolean close_it)
 {
     session_stop_output(c);
+    g_clear_handle_id(&c->stuck_timer, g_source_remove);
     if (!c->session)
         return;
     SoupWebsocketConnection *ws = g_steal_pointer(&c->session);
@@ -83,6 +93,7 @@ session_drop(VdConsole *c, const char *reason)
 {
     g_message("domain '%s': console session closed: %s", c->domain_name, reason);
     session_stop_output(c);
+    g_clear_handle_id(&c->stuck_timer, g_source_remove);
     if (session_open(c))
         soup_websocket_connection_close(c->session, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
 }
@@ -91,13 +102,41 @@ session_drop(VdConsole *c, const char *reason)
 
 static void session_flush(VdConsole *c);
 
+static GPollableOutputStream *
+session_socket(VdConsole *c)
+{
+    GOutputStream *out =
+        g_io_stream_get_output_stream(soup_websocket_connection_get_io_stream(c->session));
+    if (!G_IS_POLLABLE_OUTPUT_STREAM(out) ||
+        !g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out)))
+        return NULL;
+    return G_POLLABLE_OUTPUT_STREAM(out);
+}
+
 static gboolean
 session_writable(GObject *stream, gpointer data)
 {
     VdConsole *c = data;
     g_clear_pointer(&c->session_out_wait, g_source_unref);
+    c->session_moved = TRUE;
     session_flush(c);
     return G_SOURCE_REMOVE;
+}
+
+/* FALSE, and a wake-up set for when it changes, while the session's
+ * socket is full. */
+static gboolean
+session_can_write(VdConsole *c)
+{
+    GPollableOutputStream *out = session_socket(c);
+    if (!out || g_pollable_output_stream_is_writable(out))
+        return TRUE;
+    if (!c->session_out_wait) {
+        c->session_out_wait = g_pollable_output_stream_create_source(out, NULL);
+        g_source_set_callback(c->session_out_wait, G_SOURCE_FUNC(session_writable), c, NULL);
+        g_source_attach(c->session_out_wait, NULL);
+    }
+    return FALSE;
 }
 
 /* Hands the waiting output to libsoup only while the session's socket
@@ -112,19 +151,25 @@ session_flush(VdConsole *c)
         g_byte_array_set_size(c->session_out, 0);
         return;
     }
-    GOutputStream *out =
-        g_io_stream_get_output_stream(soup_websocket_connection_get_io_stream(c->session));
-    if (G_IS_POLLABLE_OUTPUT_STREAM(out) &&
-        g_pollable_output_stream_can_poll(G_POLLABLE_OUTPUT_STREAM(out)) &&
-        !g_pollable_output_stream_is_writable(G_POLLABLE_OUTPUT_STREAM(out))) {
-        c->session_out_wait =
-            g_pollable_output_stream_create_source(G_POLLABLE_OUTPUT_STREAM(out), NULL);
-        g_source_set_callback(c->session_out_wait, G_SOURCE_FUNC(session_writable), c, NULL);
-        g_source_attach(c->session_out_wait, NULL);
+    if (!session_can_write(c))
         return;
-    }
     soup_websocket_connection_send_binary(c->session, c->session_out->data, c->session_out->len);
     g_byte_array_set_size(c->session_out, 0);
+}
+
+static gboolean
+session_tick(gpointer data)
+{
+    VdConsole *c = data;
+    if (!session_open(c) || session_can_write(c) || c->session_moved) {
+        c->stuck_ticks = 0;
+    } else if (++c->stuck_ticks >= SESSION_STUCK_TICKS) {
+        c->stuck_timer = 0;
+        session_drop(c, "console client stuck: it read nothing for 15 s");
+        return G_SOURCE_REMOVE;
+    }
+    c->session_moved = FALSE;
+    return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -385,6 +430,8 @@ vd_console_attach(VdConsole *c, SoupWebsocketConnection *ws, gboolean force, GEr
     c->session = g_object_ref(ws);
     c->message_handler = g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), c);
     c->closed_handler = g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), c);
+    c->stuck_ticks = 0;
+    c->stuck_timer = g_timeout_add_seconds(SESSION_STUCK_TICK_S, session_tick, c);
     /* The last RING_SIZE bytes the guest printed, from QEMU's own log of
      * the port: complete even for output from before this daemon ran. */
     g_autoptr(GBytes) recent = vd_console_log_tail(c->log_path, RING_SIZE);

@@ -7,6 +7,7 @@ faster than the guest reads, is closed with the reason instead of being
 queued for without limit. (QMP's bounds are in tests/qemu/test-qmp.c.)"""
 
 import os
+import socket
 import time
 
 import harness
@@ -131,13 +132,76 @@ class HostileGuest(harness.VirtdTestCase):
             # Now read: what was in the socket, then the end of the session.
             self.assertTrue(ws.wait_closed(30), 'the stuck session is still open')
             self.assertLess(len(ws.data), 1536 * 1024, 'the stuck client got everything')
-        self.assertIn('console output backed up', d.daemon_log_tail(200))
+        # Closed for its backlog, or for having read nothing for 15 s,
+        # whichever came first on this machine.
+        self.assertRegex(d.daemon_log_tail(200),
+                         'console session closed: console (output backed up|client stuck)')
         # The daemon answers, and a new session works.
         self.assertEqual(d.api('GET', '/v1/version').status, 200)
         with self.connect() as ws:
             ws.read_until('END-14', timeout=20)
 
-    def test_3_input_not_read(self):
+    def test_3_ping_flood_not_reading(self):
+        """Pings without reading the pongs (libsoup queues a pong for each
+        without limit): a session whose socket takes nothing for 15 s is
+        closed."""
+        d = self.d
+        with self.connect() as ws:
+            base = rss(d.pid)
+            ping = bytes([0x89, 0x80 | 125]) + b'\0\0\0\0' + b'p' * 125
+            blob = ping * 8000
+            # Blocks once the daemon stops reading from a client that does
+            # not read; fails once the daemon closes the connection.
+            ws.sock.settimeout(60 * harness.TIMEOUT_SCALE)
+            deadline = time.monotonic() + 60 * harness.TIMEOUT_SCALE
+            dropped = False
+            budget = 32 * 1024 * 1024     # far more than the daemon reads from it now
+            while time.monotonic() < deadline and not dropped and budget > 0:
+                budget -= len(blob)
+                try:
+                    ws.sock.sendall(blob)
+                except socket.timeout:
+                    break
+                except OSError:
+                    dropped = True
+            peak = rss(d.pid)
+            self.assertTrue(dropped, 'a client flooding pings and reading nothing stayed attached')
+        self.assertLess(peak - base, 128 * 1024 * 1024 * harness.MEMORY_SLACK,
+                        'daemon RSS grew from %d to %d' % (base, peak))
+        self.assertIn('console client stuck', d.daemon_log_tail(200))
+        self.assertEqual(d.api('GET', '/v1/version').status, 200)
+        with self.connect() as ws:
+            ws.send('echo alive-$((2*3))\r')
+            ws.read_until('alive-6', timeout=20)
+
+    def test_4_no_deflate(self):
+        """permessage-deflate is not offered: a small frame could inflate
+        to a large message."""
+        def handshake():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(15)
+            try:
+                s.connect(self.d.sock_path)
+                s.sendall(b'GET /v1/domains/hg1/console HTTP/1.1\r\nHost: localhost\r\n'
+                          b'Upgrade: websocket\r\nConnection: Upgrade\r\n'
+                          b'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+                          b'Sec-WebSocket-Version: 13\r\n'
+                          b'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n'
+                          b'\r\n')
+                head = b''
+                while b'\r\n\r\n' not in head:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+            finally:
+                s.close()
+            return None if b' 409 ' in head.split(b'\r\n')[0] else head
+        head = harness.wait_for(handshake, 10, interval=0.2, what='the console to be free')
+        self.assertIn(b' 101 ', head.split(b'\r\n')[0], head)
+        self.assertNotIn(b'sec-websocket-extensions', head.lower(), head)
+
+    def test_5_input_not_read(self):
         """Typing into a paused guest: the daemon queues at most ~1 MiB for
         it, then closes the session with the reason."""
         d = self.d
