@@ -69,41 +69,48 @@ vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom)
  * beyond any default) stays far below this. */
 #define SCREENSHOT_MAX (64 * 1024 * 1024)
 
-/* Reads the screen dump QEMU wrote at @path. QEMU (which runs what its
- * guest controls) could have put anything at that name in the run
- * directory by now: a symlink to /dev/zero or to a secret, a FIFO that
- * would block the main loop, a file of any size. Only a regular file,
- * not followed through a symlink, of bounded size is read. */
-static char *
-read_screen_dump(const char *path, gsize *len, GError **error)
+/* The file QEMU's screendump writes: the daemon creates it (O_EXCL, so
+ * nothing planted at the name is used) and keeps its descriptor, and
+ * reads the dump through that descriptor. QEMU, which runs what its guest
+ * controls, could replace the name meanwhile (a symlink to /dev/zero or to
+ * a secret, a FIFO that would block the main loop): the daemon still
+ * reads only the file it made, and at most SCREENSHOT_MAX of it. */
+static int
+create_screen_file(const char *path, GError **error)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "operation failed: reading QEMU's screen dump '%s': %s", path,
+                    "operation failed: cannot create the screen dump file '%s': %s", path,
                     g_strerror(errno));
-        return NULL;
-    }
+    return fd;
+}
+
+static char *
+read_screen_dump(int fd, gsize *len, GError **error)
+{
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SCREENSHOT_MAX) {
-        close(fd);
+    if (fstat(fd, &st) < 0 || st.st_size > SCREENSHOT_MAX) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "operation failed: QEMU's screen dump '%s' is not a regular file of at "
-                    "most %d MiB",
-                    path, SCREENSHOT_MAX / (1024 * 1024));
+                    "operation failed: QEMU's screen dump is larger than %d MiB",
+                    SCREENSHOT_MAX / (1024 * 1024));
         return NULL;
     }
     g_autofree char *data = g_malloc((gsize)st.st_size + 1);
     gsize got = 0;
     while (got < (gsize)st.st_size) {
-        ssize_t n = read(fd, data + got, (gsize)st.st_size - got);
+        ssize_t n = pread(fd, data + got, (gsize)st.st_size - got, (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         got += (gsize)n;
     }
-    close(fd);
+    if (got == 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU's screen dump is empty");
+        return NULL;
+    }
     *len = got;
     return g_steal_pointer(&data);
 }
@@ -112,6 +119,7 @@ typedef struct {
     VdApiRequest *req;
     VdDomainObj *dom;
     char *path;
+    int fd; /* of the file the daemon created at @path */
 } Screenshot;
 
 static void
@@ -124,12 +132,13 @@ screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
 
     if (error) {
         vd_api_reply_error(s->req, error);
-    } else if (!(png = read_screen_dump(s->path, &len, &local))) {
+    } else if (!(png = read_screen_dump(s->fd, &len, &local))) {
         vd_api_reply_error(s->req, local);
     } else {
         vd_api_reply_bytes(s->req, 200, "image/png", g_steal_pointer(&png), len);
     }
     g_unlink(s->path);
+    close(s->fd);
     g_free(s->path);
     vd_domain_obj_unref(s->dom);
     g_free(s);
@@ -137,8 +146,9 @@ screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
 
 /* QMP screendump writes the file in QEMU's process, next to the domain's
  * other run-time files (the run directory is the daemon's, 0700), under a
- * name nobody can guess; the daemon hands its bytes over and removes it,
- * whether QEMU succeeded or not. */
+ * name nobody can guess, into the file the daemon created there; the
+ * daemon hands its bytes over and removes it, whether QEMU succeeded or
+ * not. */
 void
 vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
 {
@@ -161,11 +171,19 @@ vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
+    g_autofree char *path = g_strdup_printf(
+        "%s/%s.screen-%d.png", req->d->paths->run_domains_dir, dom->name,
+        g_random_int_range(0, G_MAXINT));
+    int fd = create_screen_file(path, &error);
+    if (fd < 0) {
+        vd_api_reply_error(req, error);
+        return;
+    }
     Screenshot *s = g_new0(Screenshot, 1);
     s->req = req;
     s->dom = vd_domain_obj_ref(dom);
-    s->path = g_strdup_printf("%s/%s.screen-%d.png", req->d->paths->run_domains_dir, dom->name,
-                              g_random_int_range(0, G_MAXINT));
+    s->path = g_steal_pointer(&path);
+    s->fd = fd;
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "filename", s->path);
     json_object_set_string_member(args, "format", "png");
