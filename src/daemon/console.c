@@ -17,10 +17,10 @@
  * read it (a paused guest, or one that never reads its serial port). */
 #define SESSION_OUTPUT_MAX (1024 * 1024)
 #define SESSION_INPUT_MAX (1024 * 1024)
-/* A client whose socket took nothing for this long is closed too: libsoup
- * answers every ping with a pong queued without limit, so a client
- * sending pings and reading nothing would grow the daemon without any
- * output of ours to count. */
+/* A client whose socket took nothing for this long, while there was
+ * something for it, is closed too: ws-guard.c no longer reads from such a
+ * client (libsoup would queue a pong for each of its pings), so it would
+ * otherwise hold the session and its connection for good. */
 #define SESSION_STUCK_TICK_S 5
 #define SESSION_STUCK_TICKS 3
 

@@ -71,6 +71,7 @@ struct _VdQmp {
     GInputStream *in;
     guint8 *read_chunk;  /* READ_CHUNK bytes, one read in flight */
     GByteArray *line;    /* what came after the last newline */
+    gsize line_scanned;  /* bytes of it known to hold no newline */
     GOutputStream *out;
     GError *last_connect_error;
     GError *close_error; /* why the connection is gone */
@@ -507,9 +508,14 @@ qmp_handle_lines(VdQmp *qmp)
     gsize start = 0;
     while (!qmp->freed && qmp->state != QMP_CLOSED) {
         const guint8 *p = qmp->line->data + start;
-        const guint8 *nl = memchr(p, '\n', qmp->line->len - start);
-        if (!nl)
+        /* A long line arrives in many chunks: scan each byte once. */
+        gsize skip = start == 0 ? qmp->line_scanned : 0;
+        const guint8 *nl = memchr(p + skip, '\n', qmp->line->len - start - skip);
+        if (!nl) {
+            qmp->line_scanned = qmp->line->len - start;
             break;
+        }
+        qmp->line_scanned = 0;
         gsize len = (gsize)(nl - p);
         if (!depth_ok((const char *)p, len)) {
             qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
