@@ -29,9 +29,9 @@ upgrade_written(SoupServerMessage *msg, gpointer data)
     g_autoptr(GIOStream) guarded = vd_ws_guard_new(stream);
     const char *origin =
         soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin");
-    g_autoptr(SoupWebsocketConnection) ws = soup_websocket_connection_new(
-        guarded, soup_server_message_get_uri(msg), SOUP_WEBSOCKET_CONNECTION_SERVER, origin, NULL,
-        NULL);
+    g_autoptr(SoupWebsocketConnection) ws =
+        soup_websocket_connection_new(guarded, soup_server_message_get_uri(msg),
+                                      SOUP_WEBSOCKET_CONNECTION_SERVER, origin, NULL, NULL);
     vd_api_console_attach(u->d, u->name, u->force, ws);
     g_object_unref(msg);
 }
@@ -45,6 +45,6 @@ vd_api_websocket_upgrade(VdDaemon *d, SoupServerMessage *msg, const char *name, 
     u->d = d;
     u->name = g_strdup(name);
     u->force = force;
-    g_signal_connect_data(msg, "wrote-informational", G_CALLBACK(upgrade_written), u,
-                          upgrade_free, 0);
+    g_signal_connect_data(msg, "wrote-informational", G_CALLBACK(upgrade_written), u, upgrade_free,
+                          0);
 }

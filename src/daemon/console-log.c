@@ -14,8 +14,8 @@
 static gboolean
 io_error(GError **error, int err, const char *what, const char *path)
 {
-    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot %s console log '%s': %s",
-                what, path, g_strerror(err));
+    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "cannot %s console log '%s': %s", what,
+                path, g_strerror(err));
     return FALSE;
 }
 
