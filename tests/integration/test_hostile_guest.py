@@ -2,16 +2,22 @@
 """What a guest or a console client can make the daemon hold: nothing grows
 with them. The console log is rotated at --console-log-max (two older
 generations kept, the attach backlog still whole right after a rotation);
-a console client that takes none of the guest's output, or that types
-faster than the guest reads, is closed with the reason instead of being
-queued for without limit. (QMP's bounds are in tests/qemu/test-qmp.c.)"""
+a console client that takes none of the guest's output, that types faster
+than the guest reads, or that floods pings without reading is closed with
+the reason instead of being queued for without limit; no WebSocket
+compression; a screen dump is read only from the file the daemon made.
+(QMP's bounds are in tests/qemu/test-qmp.c.)"""
 
+import ctypes
 import os
+import select
 import socket
+import struct
+import threading
 import time
 
 import harness
-from harness import Daemon, WebSocket
+from harness import Daemon, WebSocket, dom_path, domain_xml
 
 LOG_MAX = 64 * 1024                 # --console-log-max of this daemon
 # The log may pass its maximum by what arrives between two checks (every
@@ -244,6 +250,61 @@ class HostileGuest(harness.VirtdTestCase):
                               c.text)
         finally:
             d.vsh('destroy', 'hg1', check=False)
+
+    def test_6_screenshot_name_replaced(self):
+        """Whatever is put at the screen dump's name while QEMU writes it
+        (QEMU runs what its guest controls) is never what the daemon
+        reads: here a symlink to a file of secrets replaces the name the
+        moment it appears."""
+        d = self.d
+        d.define('hg2', domain_xml('hg2', extra_devices="<graphics type='vnc'/>"))
+        d.start_domain('hg2', wait_boot=False)
+        secret = d.path('secret.txt')
+        run_dir = os.path.dirname(d.path(harness.PID_FILE.format(name='hg2')))
+        swaps = []
+        stop = threading.Event()
+
+        def replace_dumps():
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+            libc.inotify_add_watch(fd, run_dir.encode(), 0x100)      # IN_CREATE
+            try:
+                while not stop.is_set():
+                    if not select.select([fd], [], [], 0.1)[0]:
+                        continue
+                    buf = os.read(fd, 65536)
+                    i = 0
+                    while i < len(buf):
+                        _wd, _mask, _cookie, n = struct.unpack_from('iIII', buf, i)
+                        name = buf[i + 16:i + 16 + n].rstrip(b'\0').decode()
+                        i += 16 + n
+                        if name.startswith('hg2.screen-'):
+                            path = os.path.join(run_dir, name)
+                            try:
+                                os.unlink(path)
+                                os.symlink(secret, path)
+                                swaps.append(name)
+                            except OSError:
+                                pass
+            finally:
+                os.close(fd)
+
+        thread = threading.Thread(target=replace_dumps, daemon=True)
+        thread.start()
+        try:
+            for _ in range(5):
+                with open(secret, 'w') as f:
+                    f.write('SECRET-OF-THE-HOST\n')
+                r = d.api('GET', dom_path('hg2', '/screenshot'))
+                self.assertNotIn(b'SECRET-OF-THE-HOST', r.body)
+                self.assertIn(r.status, (200, 500), r.body)
+        finally:
+            stop.set()
+            thread.join()
+            d.vsh('destroy', 'hg2', check=False)
+        self.assertTrue(swaps, 'the dump file never appeared in %s' % run_dir)
+        leftovers = [n for n in os.listdir(run_dir) if '.screen-' in n]
+        self.assertEqual(leftovers, [])
 
 
 if __name__ == '__main__':
