@@ -1,8 +1,12 @@
 /* What a graphical console shows: where its VNC server listens
  * (vncdisplay, domdisplay) and a picture of the screen (screenshot).
  * Graphical installs are watched this way. */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/api-internal.h"
 #include "util/vd-error.h"
@@ -61,10 +65,61 @@ vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom)
     vd_api_reply_json(req, 200, json_builder_get_root(b));
 }
 
+/* A PNG of QEMU's largest screen (16384 x 16384 would need a vgamem far
+ * beyond any default) stays far below this. */
+#define SCREENSHOT_MAX (64 * 1024 * 1024)
+
+/* The file QEMU's screendump writes: the daemon creates it (O_EXCL, so
+ * nothing planted at the name is used) and keeps its descriptor, and
+ * reads the dump through that descriptor. QEMU, which runs what its guest
+ * controls, could replace the name meanwhile (a symlink to /dev/zero or to
+ * a secret, a FIFO that would block the main loop): the daemon still
+ * reads only the file it made, and at most SCREENSHOT_MAX of it. */
+static int
+create_screen_file(const char *path, GError **error)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: cannot create the screen dump file '%s': %s", path,
+                    g_strerror(errno));
+    return fd;
+}
+
+static char *
+read_screen_dump(int fd, gsize *len, GError **error)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size > SCREENSHOT_MAX) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU's screen dump is larger than %d MiB",
+                    SCREENSHOT_MAX / (1024 * 1024));
+        return NULL;
+    }
+    g_autofree char *data = g_malloc((gsize)st.st_size + 1);
+    gsize got = 0;
+    while (got < (gsize)st.st_size) {
+        ssize_t n = pread(fd, data + got, (gsize)st.st_size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (gsize)n;
+    }
+    if (got == 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU's screen dump is empty");
+        return NULL;
+    }
+    *len = got;
+    return g_steal_pointer(&data);
+}
+
 typedef struct {
     VdApiRequest *req;
     VdDomainObj *dom;
     char *path;
+    int fd; /* of the file the daemon created at @path */
 } Screenshot;
 
 static void
@@ -77,22 +132,23 @@ screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
 
     if (error) {
         vd_api_reply_error(s->req, error);
-    } else if (!g_file_get_contents(s->path, &png, &len, &local)) {
-        g_prefix_error(&local, "operation failed: reading QEMU's screen dump: ");
-        local->domain = VD_ERROR;
-        local->code = VD_ERROR_OPERATION_FAILED;
+    } else if (!(png = read_screen_dump(s->fd, &len, &local))) {
         vd_api_reply_error(s->req, local);
     } else {
         vd_api_reply_bytes(s->req, 200, "image/png", g_steal_pointer(&png), len);
     }
     g_unlink(s->path);
+    close(s->fd);
     g_free(s->path);
     vd_domain_obj_unref(s->dom);
     g_free(s);
 }
 
 /* QMP screendump writes the file in QEMU's process, next to the domain's
- * other run-time files; the daemon hands its bytes over and removes it. */
+ * other run-time files (the run directory is the daemon's, 0700), under a
+ * name nobody can guess, into the file the daemon created there; the
+ * daemon hands its bytes over and removes it, whether QEMU succeeded or
+ * not. */
 void
 vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
 {
@@ -115,11 +171,19 @@ vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
+    g_autofree char *path = g_strdup_printf(
+        "%s/%s.screen-%d.png", req->d->paths->run_domains_dir, dom->name,
+        g_random_int_range(0, G_MAXINT));
+    int fd = create_screen_file(path, &error);
+    if (fd < 0) {
+        vd_api_reply_error(req, error);
+        return;
+    }
     Screenshot *s = g_new0(Screenshot, 1);
     s->req = req;
     s->dom = vd_domain_obj_ref(dom);
-    s->path = g_strdup_printf("%s/%s.screen-%d.png", req->d->paths->run_domains_dir, dom->name,
-                              g_random_int_range(0, G_MAXINT));
+    s->path = g_steal_pointer(&path);
+    s->fd = fd;
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "filename", s->path);
     json_object_set_string_member(args, "format", "png");

@@ -12,6 +12,7 @@
 
 #include "daemon/api-internal.h"
 #include "daemon/api-storage.h"
+#include "daemon/api-websocket.h"
 #include "qemu/kvm-probe.h"
 #include "util/vd-error.h"
 
@@ -327,7 +328,7 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
         return;
     }
     /* A WebSocket upgrade: check it here so refusals are plain HTTP
-     * errors; leaving the status unset lets libsoup complete the upgrade. */
+     * errors; then the daemon does the upgrade (api-websocket.h). */
     const char *upgrade = soup_message_headers_get_one(
         soup_server_message_get_request_headers(msg), "Upgrade");
     if (upgrade && g_ascii_strcasecmp(upgrade, "websocket") == 0) {
@@ -335,7 +336,10 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
             vd_api_reply_error(req, error);
             return;
         }
+        g_autofree char *name = g_strdup(req->segments[1]);
+        gboolean force = vd_api_query_bool(req, "force");
         request_free(req);
+        vd_api_websocket_upgrade(data, msg, name, force);
         return;
     }
     if (req->nsegments == 3 && g_str_equal(req->segments[2], "console")) {
@@ -367,28 +371,6 @@ on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
                                      "close");
         vd_api_reply_error(req, error);
     }
-}
-
-static void
-on_websocket(SoupServer *server, SoupServerMessage *msg, const char *path,
-             SoupWebsocketConnection *ws, gpointer data)
-{
-    char **segs = NULL;
-    guint n = 0;
-    GUri *uri = soup_server_message_get_uri(msg);
-    const char *query = g_uri_get_query(uri);
-    gboolean force = FALSE;
-
-    if (query) {
-        g_autoptr(GHashTable) q = soup_form_decode(query);
-        const char *f = g_hash_table_lookup(q, "force");
-        force = f && (g_str_equal(f, "1") || g_ascii_strcasecmp(f, "true") == 0);
-    }
-    if (parse_path(g_uri_get_path(uri), &segs, &n) && n == 3)
-        vd_api_console_attach(data, segs[1], force, ws);
-    else
-        soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "bad path");
-    g_strfreev(segs);
 }
 
 gboolean
@@ -436,7 +418,6 @@ vd_api_start(VdDaemon *d, GError **error)
     d->server = soup_server_new("server-header", "virtd/" VD_VERSION, "raw-paths", TRUE, NULL);
     soup_server_add_early_handler(d->server, "/", on_early, d, NULL);
     soup_server_add_handler(d->server, "/", on_request, d, NULL);
-    soup_server_add_websocket_handler(d->server, "/", NULL, NULL, on_websocket, d, NULL);
     if (!soup_server_listen_socket(d->server, sock, 0, error))
         return FALSE;
     return TRUE;

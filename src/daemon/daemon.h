@@ -24,4 +24,5 @@ typedef struct {
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
     char *fast_firmware;       /* qboot, for domains allowed to use it; NULL: SeaBIOS always */
     VdStorage *storage;        /* storage pools and volumes (storage.h) */
+    goffset console_log_max;   /* bytes per console log generation (--console-log-max) */
 } VdDaemon;

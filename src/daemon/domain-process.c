@@ -1108,7 +1108,7 @@ start_continue(StartOp *op)
     g_autofree char *console_path = socket_path(d, dom, "console");
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
     if (g_file_test(console_path, G_FILE_TEST_EXISTS))
-        dom->console = vd_console_new(console_path, console_log, dom->name);
+        dom->console = vd_console_new(console_path, console_log, d->console_log_max, dom->name);
     save_status(dom);
     start_op_finish(op, NULL);
 }
@@ -1215,7 +1215,7 @@ qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
         g_autofree char *console_path = socket_path(d, dom, "console");
         g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
         if (g_file_test(console_path, G_FILE_TEST_EXISTS))
-            dom->console = vd_console_new(console_path, console_log, dom->name);
+            dom->console = vd_console_new(console_path, console_log, d->console_log_max, dom->name);
         vd_qmp_command(qmp, "query-status", NULL, reconnect_status_reply, vd_domain_obj_ref(dom));
     }
 }

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 
 #include "daemon/api.h"
+#include "daemon/console-log.h"
 #include "daemon/domain-process.h"
 #include "daemon/host-probe.h"
 #include "daemon/storage.h"
 #include "util/vd-error.h"
+#include "util/vd-units.h"
 
 static gboolean verbose;
 
@@ -54,6 +56,7 @@ main(int argc, char **argv)
     g_autofree char *group = NULL;
     gboolean version = FALSE;
     gboolean no_fast_boot = FALSE;
+    g_autofree char *console_log_max = NULL;
     GOptionEntry entries[] = {
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
          "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
@@ -63,6 +66,10 @@ main(int argc, char **argv)
          "Boot kernels exactly as given, with SeaBIOS (no vmlinux extraction, no qboot): "
          "for comparisons",
          NULL},
+        {"console-log-max", 0, 0, G_OPTION_ARG_STRING, &console_log_max,
+         "Rotate a guest's console log past SIZE (bytes, or with a unit: 512KiB, 4MiB; "
+         "default 2MiB); two older generations are kept",
+         "SIZE"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL}};
@@ -85,7 +92,19 @@ main(int argc, char **argv)
      * bytes they allocate: two arenas serve this daemon. */
     mallopt(M_ARENA_MAX, 2);
 
-    VdDaemon d = {.socket_group = -1};
+    VdDaemon d = {.socket_group = -1, .console_log_max = VD_CONSOLE_LOG_MAX_DEFAULT};
+    if (console_log_max) {
+        guint64 bytes = 0;
+        if (!vd_size_parse(console_log_max, "B", &bytes, NULL) || bytes < VD_CONSOLE_LOG_MAX_MIN ||
+            bytes > G_MAXINT64) {
+            fprintf(stderr,
+                    "virtd: invalid --console-log-max '%s': give a size of at least 64KiB, "
+                    "e.g. 2MiB\n",
+                    console_log_max);
+            return 2;
+        }
+        d.console_log_max = (goffset)bytes;
+    }
     if (group) {
         struct group *gr = getgrnam(group);
         if (!gr) {

@@ -3,9 +3,15 @@
  * Why this shape: the daemon talks to many QEMU processes from one loop
  * and must never block on any of them, so everything is asynchronous:
  * connecting (QEMU creates its socket a little after it starts, hence the
- * retries), reading (QMP is one JSON document per line; GDataInputStream
- * grows its buffer for replies of any size), and writing (one write in
- * flight, the rest queued).
+ * retries), reading (QMP is one JSON document per line, gathered in a
+ * buffer of bounded size) and writing (one write in flight, the rest
+ * queued).
+ *
+ * QEMU runs what its guest controls, so a compromised QEMU is as hostile
+ * as any client: a line longer than QMP_MAX_LINE or nested deeper than
+ * QMP_MAX_DEPTH (json-glib's parser recurses, so a deep document would
+ * overflow the daemon's stack) ends the connection with an error instead
+ * of being buffered or parsed.
  *
  * Lifetime: callers may free the client from inside any callback, and QEMU
  * may vanish at any moment. Each outstanding asynchronous operation holds a
@@ -18,8 +24,16 @@
 
 #include "util/vd-error.h"
 
+#include <string.h>
+
 #define RETRY_INTERVAL_MS 20
-#define READ_BUFFER_SIZE (64 * 1024)
+#define READ_CHUNK (64 * 1024)
+/* The largest reply the daemon asks for is a few hundred bytes; the
+ * largest QMP has (query-qmp-schema, qom-list-types) is a few hundred KiB.
+ * Well above both, far below what could hurt the host. */
+#define QMP_MAX_LINE (8 * 1024 * 1024)
+/* QMP's deepest documents (the schema) nest about 5 levels. */
+#define QMP_MAX_DEPTH 64
 
 typedef enum {
     QMP_CONNECTING,  /* socket not connected yet, retrying */
@@ -54,7 +68,10 @@ struct _VdQmp {
     GCancellable *cancellable;
     GSocketClient *client;
     GSocketConnection *conn;
-    GDataInputStream *in;
+    GInputStream *in;
+    guint8 *read_chunk;  /* READ_CHUNK bytes, one read in flight */
+    GByteArray *line;    /* what came after the last newline */
+    gsize line_scanned;  /* bytes of it known to hold no newline */
     GOutputStream *out;
     GError *last_connect_error;
     GError *close_error; /* why the connection is gone */
@@ -98,6 +115,8 @@ qmp_unref(VdQmp *qmp)
     g_queue_clear_full(&qmp->sent, (GDestroyNotify)pending_free);
     g_clear_pointer(&qmp->writing_line, g_bytes_unref);
     g_clear_object(&qmp->in);
+    g_free(qmp->read_chunk);
+    g_clear_pointer(&qmp->line, g_byte_array_unref);
     g_clear_object(&qmp->out);
     g_clear_object(&qmp->conn);
     g_clear_object(&qmp->client);
@@ -239,9 +258,9 @@ qmp_connected(GObject *source, GAsyncResult *res, gpointer data)
     }
 
     qmp->conn = g_steal_pointer(&conn);
-    qmp->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(qmp->conn)));
-    g_buffered_input_stream_set_buffer_size(G_BUFFERED_INPUT_STREAM(qmp->in), READ_BUFFER_SIZE);
-    g_data_input_stream_set_newline_type(qmp->in, G_DATA_STREAM_NEWLINE_TYPE_LF);
+    qmp->in = g_object_ref(g_io_stream_get_input_stream(G_IO_STREAM(qmp->conn)));
+    qmp->read_chunk = g_malloc(READ_CHUNK);
+    qmp->line = g_byte_array_new();
     qmp->out = g_object_ref(g_io_stream_get_output_stream(G_IO_STREAM(qmp->conn)));
     qmp->state = QMP_GREETING;
     qmp_start_read(qmp);
@@ -454,20 +473,80 @@ qmp_handle_line(VdQmp *qmp, const char *line, gsize len)
         qmp_dispatch_reply(qmp, msg);
 }
 
+/* Whether @line nests arrays and objects at most QMP_MAX_DEPTH deep:
+ * checked before json-glib's recursive parser sees it. Brackets inside
+ * strings do not count. */
+static gboolean
+depth_ok(const char *line, gsize len)
+{
+    int depth = 0;
+    gboolean in_string = FALSE;
+    for (gsize i = 0; i < len; i++) {
+        char ch = line[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = FALSE;
+        } else if (ch == '"') {
+            in_string = TRUE;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > QMP_MAX_DEPTH)
+                return FALSE;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return TRUE;
+}
+
+/* Handles every complete line in qmp->line, then keeps the rest. Stops
+ * when a callback closed or freed the client. */
 static void
-qmp_line_read(GObject *source, GAsyncResult *res, gpointer data)
+qmp_handle_lines(VdQmp *qmp)
+{
+    gsize start = 0;
+    while (!qmp->freed && qmp->state != QMP_CLOSED) {
+        const guint8 *p = qmp->line->data + start;
+        /* A long line arrives in many chunks: scan each byte once. */
+        gsize skip = start == 0 ? qmp->line_scanned : 0;
+        const guint8 *nl = memchr(p + skip, '\n', qmp->line->len - start - skip);
+        if (!nl) {
+            qmp->line_scanned = qmp->line->len - start;
+            break;
+        }
+        qmp->line_scanned = 0;
+        gsize len = (gsize)(nl - p);
+        if (!depth_ok((const char *)p, len)) {
+            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                      "QEMU's monitor sent JSON nested deeper than %d levels",
+                                      QMP_MAX_DEPTH));
+            return;
+        }
+        qmp_handle_line(qmp, (const char *)p, len);
+        start += len + 1;
+    }
+    if (qmp->freed || qmp->state == QMP_CLOSED)
+        return;
+    g_byte_array_remove_range(qmp->line, 0, (guint)start);
+    if (qmp->line->len > QMP_MAX_LINE)
+        qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                  "QEMU's monitor sent a line longer than %d MiB",
+                                  QMP_MAX_LINE / (1024 * 1024)));
+}
+
+static void
+qmp_chunk_read(GObject *source, GAsyncResult *res, gpointer data)
 {
     VdQmp *qmp = data;
     g_autoptr(GError) error = NULL;
-    gsize len = 0;
-    g_autofree char *line =
-        g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), res, &len, &error);
+    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, &error);
 
     if (qmp->freed || qmp->state == QMP_CLOSED) {
         qmp_unref(qmp);
         return;
     }
-    if (!line) {
+    if (n <= 0) {
         if (error)
             qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                       "cannot read from QEMU's monitor: %s", error->message));
@@ -477,7 +556,8 @@ qmp_line_read(GObject *source, GAsyncResult *res, gpointer data)
         qmp_unref(qmp);
         return;
     }
-    qmp_handle_line(qmp, line, len);
+    g_byte_array_append(qmp->line, qmp->read_chunk, (guint)n);
+    qmp_handle_lines(qmp);
     if (!qmp->freed && qmp->state != QMP_CLOSED)
         qmp_start_read(qmp);
     qmp_unref(qmp);
@@ -486,8 +566,8 @@ qmp_line_read(GObject *source, GAsyncResult *res, gpointer data)
 static void
 qmp_start_read(VdQmp *qmp)
 {
-    g_data_input_stream_read_line_async(qmp->in, G_PRIORITY_DEFAULT, qmp->cancellable,
-                                        qmp_line_read, qmp_ref(qmp));
+    g_input_stream_read_async(qmp->in, qmp->read_chunk, READ_CHUNK, G_PRIORITY_DEFAULT,
+                              qmp->cancellable, qmp_chunk_read, qmp_ref(qmp));
 }
 
 /* ---- public ---------------------------------------------------------------- */

@@ -289,10 +289,19 @@ vsh_console_attach(VshCtl *ctl, const char *name, const char *key, gboolean forc
             g_source_remove(c.close_timeout);
     }
     g_signal_handlers_disconnect_by_data(c.ws, &c);
+    /* The daemon ends a session normally when the domain stops; with
+     * 1008 when the session broke a bound, and says which. */
+    gushort code = soup_websocket_connection_get_close_code(c.ws);
+    g_autofree char *reason = g_strdup(soup_websocket_connection_get_close_data(c.ws));
     g_object_unref(c.ws);
 
     if (c.closed_by_peer)
         vsh_print(ctl, "\n");
+    if (c.closed_by_peer && code == SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION && reason && *reason) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "console session closed by the daemon: %s", reason);
+        return FALSE;
+    }
     return TRUE;
 }
 

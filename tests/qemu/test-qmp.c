@@ -500,6 +500,92 @@ test_dead_qemu(Fixture *f, gconstpointer data)
     reply_clear(&r);
 }
 
+/* A fake QEMU that greets, accepts qmp_capabilities, then sends what the
+ * test gives it: a compromised QEMU is as hostile as a client. */
+typedef struct {
+    GPtrArray *conns;
+    GBytes *payload;     /* sent after the handshake */
+    gsize repeat;        /* how many times */
+} Hostile;
+
+static gboolean
+hostile_incoming(GSocketService *service, GSocketConnection *conn, GObject *source,
+                 gpointer data)
+{
+    Hostile *h = data;
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    static const char greeting[] = "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n";
+    g_output_stream_write_all(out, greeting, strlen(greeting), NULL, NULL, NULL);
+    /* This runs in a thread of its own: blocking writes are fine. The
+     * client's qmp_capabilities is its command 1: answered blindly. */
+    static const char ok[] = "{\"return\": {}, \"id\": 1}\r\n";
+    g_output_stream_write_all(out, ok, strlen(ok), NULL, NULL, NULL);
+    gsize len = 0;
+    const void *p = g_bytes_get_data(h->payload, &len);
+    for (gsize i = 0; i < h->repeat; i++) {
+        if (!g_output_stream_write_all(out, p, len, NULL, NULL, NULL))
+            break;
+    }
+    g_ptr_array_add(h->conns, g_object_ref(conn));
+    return TRUE;
+}
+
+static void
+run_hostile(Fixture *f, GBytes *payload, gsize repeat, const char *expect)
+{
+    Hostile h = {g_ptr_array_new_with_free_func(g_object_unref), payload, repeat};
+    g_autoptr(GSocketService) service = g_threaded_socket_service_new(1);
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(f->sock);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_socket_listener_add_address(G_SOCKET_LISTENER(service), addr,
+                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
+                                                NULL, NULL, &error));
+    g_signal_connect(service, "run", G_CALLBACK(hostile_incoming), &h);
+    g_socket_service_start(service);
+
+    f->qmp = vd_qmp_connect(f->sock, 10000, on_ready, on_event, on_closed, f);
+    g_assert_true(tloop_wait(&f->ready, 10000));
+    g_assert_no_error(f->ready_error);
+    Reply r = {0};
+    send(f->qmp, "query-status", &r);
+    g_assert_true(tloop_wait(&f->closed, 30000));
+    g_assert_true(tloop_wait(&r.done, 5000));
+    g_assert_error(r.error, VD_ERROR, VD_ERROR_OPERATION_FAILED);
+    g_test_message("%s", r.error->message);
+    g_assert_nonnull(strstr(r.error->message, expect));
+    g_assert_false(vd_qmp_is_connected(f->qmp));
+    reply_clear(&r);
+    vd_qmp_free(g_steal_pointer(&f->qmp));
+    g_socket_service_stop(service);
+    g_socket_listener_close(G_SOCKET_LISTENER(service));
+    g_ptr_array_unref(h.conns);
+}
+
+/* An endless line: the client gives up at its bound instead of buffering
+ * all 64 MiB. */
+static void
+test_hostile_long_line(Fixture *f, gconstpointer data)
+{
+    g_autofree char *chunk = g_malloc(1024 * 1024);
+    memset(chunk, ' ', 1024 * 1024);
+    g_autoptr(GBytes) payload = g_bytes_new_take(g_steal_pointer(&chunk), 1024 * 1024);
+    run_hostile(f, payload, 64, "line longer than");
+}
+
+/* 80,000 nested arrays would overflow the stack in json-glib's parser. */
+static void
+test_hostile_deep_json(Fixture *f, gconstpointer data)
+{
+    GString *s = g_string_new("{\"return\": ");
+    for (int i = 0; i < 80000; i++)
+        g_string_append_c(s, '[');
+    for (int i = 0; i < 80000; i++)
+        g_string_append_c(s, ']');
+    g_string_append(s, ", \"id\": 2}\r\n");
+    g_autoptr(GBytes) payload = g_string_free_to_bytes(s);
+    run_hostile(f, payload, 1, "nested deeper than");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -520,5 +606,7 @@ main(int argc, char **argv)
     ADD("connect-timeout", test_connect_timeout);
     ADD("not-qmp", test_not_qmp);
     ADD("dead-qemu", test_dead_qemu);
+    ADD("hostile-long-line", test_hostile_long_line);
+    ADD("hostile-deep-json", test_hostile_deep_json);
     return g_test_run();
 }

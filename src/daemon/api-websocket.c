@@ -1,0 +1,50 @@
+/* The console's WebSocket upgrade. See api-websocket.h. */
+#include "daemon/api-websocket.h"
+
+#include "daemon/api-internal.h"
+#include "daemon/ws-guard.h"
+
+typedef struct {
+    VdDaemon *d;
+    char *name;
+    gboolean force;
+} Upgrade;
+
+static void
+upgrade_free(gpointer data, GClosure *closure)
+{
+    Upgrade *u = data;
+    g_free(u->name);
+    g_free(u);
+}
+
+/* The 101 is written: the connection is ours now (as libsoup's own
+ * complete_websocket_upgrade does it). */
+static void
+upgrade_written(SoupServerMessage *msg, gpointer data)
+{
+    Upgrade *u = data;
+    g_object_ref(msg);
+    g_autoptr(GIOStream) stream = soup_server_message_steal_connection(msg);
+    g_autoptr(GIOStream) guarded = vd_ws_guard_new(stream);
+    const char *origin =
+        soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Origin");
+    g_autoptr(SoupWebsocketConnection) ws =
+        soup_websocket_connection_new(guarded, soup_server_message_get_uri(msg),
+                                      SOUP_WEBSOCKET_CONNECTION_SERVER, origin, NULL, NULL);
+    vd_api_console_attach(u->d, u->name, u->force, ws);
+    g_object_unref(msg);
+}
+
+void
+vd_api_websocket_upgrade(VdDaemon *d, SoupServerMessage *msg, const char *name, gboolean force)
+{
+    if (!soup_websocket_server_process_handshake(msg, NULL, NULL, NULL, NULL))
+        return; /* libsoup set the error status */
+    Upgrade *u = g_new0(Upgrade, 1);
+    u->d = d;
+    u->name = g_strdup(name);
+    u->force = force;
+    g_signal_connect_data(msg, "wrote-informational", G_CALLBACK(upgrade_written), u, upgrade_free,
+                          0);
+}
