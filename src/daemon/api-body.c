@@ -1,0 +1,170 @@
+/* Request bodies: their size limit, enforced before they are held, and
+ * the one place a body becomes text or JSON.
+ *
+ * libsoup reads a whole body before the normal handler runs, holding it
+ * in memory, and goes on reading it even when an early handler has
+ * already set an error status (only "Expect: 100-continue" stops it). So
+ * a body over the limit is refused by taking the connection from libsoup
+ * (soup_server_message_steal_connection), writing the error ourselves and
+ * closing: at the headers when Content-Length says so, or at the chunk
+ * that passes the limit for a chunked body. Volume data is streamed and
+ * never held (api-storage-data.c): it has no limit. */
+#include <string.h>
+
+#include "daemon/api-internal.h"
+#include "util/vd-error.h"
+#include "util/vd-json-guard.h"
+
+typedef struct {
+    GIOStream *stream;
+    char *text;
+} Refusal;
+
+static void
+refusal_free(Refusal *r)
+{
+    g_object_unref(r->stream);
+    g_free(r->text);
+    g_free(r);
+}
+
+static void
+on_refusal_closed(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_io_stream_close_finish(G_IO_STREAM(source), res, NULL);
+    refusal_free(data);
+}
+
+static void
+on_refusal_written(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Refusal *r = data;
+    /* A client that went away gets nothing: it is closed all the same. */
+    g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, NULL);
+    g_io_stream_close_async(r->stream, G_PRIORITY_DEFAULT, NULL, on_refusal_closed, r);
+}
+
+void
+vd_api_refuse_and_close(SoupServerMessage *msg, const GError *error)
+{
+    guint status = 0;
+    gsize len = 0;
+    g_autofree char *body = vd_api_error_json(error, &status, &len);
+    GIOStream *stream;
+
+    g_debug("API %s %s: %s", soup_server_message_get_method(msg),
+            g_uri_get_path(soup_server_message_get_uri(msg)), error->message);
+    /* libsoup's reading stops here; the message is its own to free. */
+    stream = soup_server_message_steal_connection(msg);
+    if (!stream)
+        return;
+    Refusal *r = g_new0(Refusal, 1);
+    r->stream = stream;
+    r->text = g_strdup_printf("HTTP/1.1 %u %s\r\n"
+                              "Server: virtd/" VD_VERSION "\r\n"
+                              "Content-Type: application/json\r\n"
+                              "Content-Length: %zu\r\n"
+                              "Connection: close\r\n"
+                              "\r\n"
+                              "%s",
+                              status, soup_status_get_phrase(status), len, body);
+    g_output_stream_write_all_async(g_io_stream_get_output_stream(stream), r->text,
+                                    strlen(r->text), G_PRIORITY_DEFAULT, NULL,
+                                    on_refusal_written, r);
+}
+
+/* @len: the Content-Length, or -1 for a body whose size is not told. */
+static GError *
+too_large(goffset len)
+{
+    if (len < 0)
+        return g_error_new(VD_ERROR, VD_ERROR_TOO_LARGE,
+                           "request body is larger than the limit of %d bytes", VD_API_MAX_BODY);
+    return g_error_new(VD_ERROR, VD_ERROR_TOO_LARGE,
+                       "request body of %" G_GOFFSET_FORMAT
+                       " bytes is larger than the limit of %d bytes",
+                       len, VD_API_MAX_BODY);
+}
+
+static void
+on_body_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer data)
+{
+    SoupMessageBody *body = soup_server_message_get_request_body(msg);
+
+    if (body->length > VD_API_MAX_BODY) {
+        g_autoptr(GError) error = too_large(-1);
+        g_signal_handlers_disconnect_by_func(msg, on_body_chunk, data);
+        vd_api_refuse_and_close(msg, error);
+    }
+}
+
+gboolean
+vd_api_body_limit_early(SoupServerMessage *msg)
+{
+    goffset len = soup_message_headers_get_content_length(
+        soup_server_message_get_request_headers(msg));
+
+    if (len > VD_API_MAX_BODY) {
+        g_autoptr(GError) error = too_large(len);
+        vd_api_refuse_and_close(msg, error);
+        return FALSE;
+    }
+    /* Chunked (or lying): counted as it comes. */
+    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_body_chunk), NULL);
+    return TRUE;
+}
+
+/* The body as bytes; the limit was enforced while reading. */
+static const char *
+body_data(VdApiRequest *req, GBytes **bytes, gsize *len)
+{
+    SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
+    *bytes = soup_message_body_flatten(body);
+    return g_bytes_get_data(*bytes, len);
+}
+
+char *
+vd_api_body_text(VdApiRequest *req, GError **error)
+{
+    g_autoptr(GBytes) bytes = NULL;
+    gsize len;
+    const char *data = body_data(req, &bytes, &len);
+
+    if (len == 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "request body is empty: send the XML document");
+        return NULL;
+    }
+    if (memchr(data, 0, len)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body contains a NUL byte");
+        return NULL;
+    }
+    return g_strndup(data, len);
+}
+
+JsonObject *
+vd_api_body_json(VdApiRequest *req, GError **error)
+{
+    g_autoptr(GBytes) bytes = NULL;
+    gsize len;
+    const char *data = body_data(req, &bytes, &len);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) perr = NULL;
+
+    if (len == 0)
+        return NULL;
+    /* Before the parser recurses, and before a \u0000 becomes a NUL. */
+    if (!vd_json_guard_check(data, len, VD_JSON_MAX_DEPTH, error))
+        return NULL;
+    if (!json_parser_load_from_data(parser, data, (gssize)len, &perr)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body is not JSON: %s",
+                    perr->message);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body must be a JSON object");
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
