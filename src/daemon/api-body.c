@@ -6,25 +6,44 @@
  * already set an error status (only "Expect: 100-continue" stops it). So
  * a body over the limit is refused by taking the connection from libsoup
  * (soup_server_message_steal_connection), writing the error ourselves and
- * closing: at the headers when Content-Length says so, or at the chunk
+ * closing (after a short lingering read): at the headers when Content-Length says so, or at the chunk
  * that passes the limit for a chunked body. Volume data is streamed and
  * never held (api-storage-data.c): it has no limit. */
 #include <string.h>
 
+#include "daemon/api-conn.h"
 #include "daemon/api-internal.h"
 #include "util/vd-error.h"
 #include "util/vd-json-guard.h"
 
+/* After the refusal, what the client still sends is read and dropped for
+ * a while before closing ("lingering close", as Apache and nginx do): a
+ * client that writes its whole body before reading (libsoup's, so vsh;
+ * Python's http.client) would otherwise get a broken pipe instead of the
+ * answer. Bounded, so a huge body is still cut early. */
+#define LINGER_MAX_BYTES (16 * 1024 * 1024)
+#define LINGER_MAX_SECONDS 5
+#define LINGER_BUF (64 * 1024)
+
 typedef struct {
     GIOStream *stream;
+    GSocket *socket;     /* to shut down the sending side; may be NULL */
     char *text;
+    char *buf;
+    gsize dropped;
+    GCancellable *cancel;
+    guint timeout_id;
 } Refusal;
 
 static void
 refusal_free(Refusal *r)
 {
+    g_clear_handle_id(&r->timeout_id, g_source_remove);
+    g_object_unref(r->cancel);
+    g_clear_object(&r->socket);
     g_object_unref(r->stream);
     g_free(r->text);
+    g_free(r->buf);
     g_free(r);
 }
 
@@ -36,12 +55,49 @@ on_refusal_closed(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
+refusal_close(Refusal *r)
+{
+    g_clear_handle_id(&r->timeout_id, g_source_remove);
+    g_io_stream_close_async(r->stream, G_PRIORITY_DEFAULT, NULL, on_refusal_closed, r);
+}
+
+static gboolean
+on_linger_timeout(gpointer data)
+{
+    Refusal *r = data;
+    r->timeout_id = 0;
+    g_cancellable_cancel(r->cancel); /* on_dropped closes */
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_dropped(GObject *source, GAsyncResult *res, gpointer data)
+{
+    Refusal *r = data;
+    gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), res, NULL);
+
+    if (n <= 0 || (r->dropped += (gsize)n) >= LINGER_MAX_BYTES) {
+        refusal_close(r);
+        return;
+    }
+    g_input_stream_read_async(G_INPUT_STREAM(source), r->buf, LINGER_BUF, G_PRIORITY_DEFAULT,
+                              r->cancel, on_dropped, r);
+}
+
+static void
 on_refusal_written(GObject *source, GAsyncResult *res, gpointer data)
 {
     Refusal *r = data;
     /* A client that went away gets nothing: it is closed all the same. */
-    g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, NULL);
-    g_io_stream_close_async(r->stream, G_PRIORITY_DEFAULT, NULL, on_refusal_closed, r);
+    if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, NULL) ||
+        !r->socket || !g_socket_shutdown(r->socket, FALSE, TRUE, NULL)) {
+        refusal_close(r);
+        return;
+    }
+    r->buf = g_malloc(LINGER_BUF);
+    r->timeout_id = g_timeout_add_seconds(LINGER_MAX_SECONDS, on_linger_timeout, r);
+    g_input_stream_read_async(g_io_stream_get_input_stream(r->stream), r->buf, LINGER_BUF,
+                              G_PRIORITY_DEFAULT, r->cancel, on_dropped, r);
 }
 
 void
@@ -50,16 +106,21 @@ vd_api_refuse_and_close(SoupServerMessage *msg, const GError *error)
     guint status = 0;
     gsize len = 0;
     g_autofree char *body = vd_api_error_json(error, &status, &len);
+    GSocket *socket = vd_api_conn_get_socket(msg);
     GIOStream *stream;
 
     g_debug("API %s %s: %s", soup_server_message_get_method(msg),
             g_uri_get_path(soup_server_message_get_uri(msg)), error->message);
     /* libsoup's reading stops here; the message is its own to free. */
     stream = soup_server_message_steal_connection(msg);
-    if (!stream)
+    if (!stream) {
+        g_clear_object(&socket);
         return;
+    }
     Refusal *r = g_new0(Refusal, 1);
     r->stream = stream;
+    r->socket = socket;
+    r->cancel = g_cancellable_new();
     r->text = g_strdup_printf("HTTP/1.1 %u %s\r\n"
                               "Server: virtd/" VD_VERSION "\r\n"
                               "Content-Type: application/json\r\n"

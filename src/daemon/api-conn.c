@@ -309,6 +309,13 @@ vd_api_conn_exempt(SoupServerMessage *msg)
     }
 }
 
+GSocket *
+vd_api_conn_get_socket(SoupServerMessage *msg)
+{
+    VdApiConn *c = conn_of(msg);
+    return c ? g_object_ref(c->socket) : NULL;
+}
+
 void
 vd_api_conn_abort(SoupServerMessage *msg)
 {

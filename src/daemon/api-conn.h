@@ -26,6 +26,8 @@ void vd_api_listener_free(VdApiListener *l);
 /* The connection carrying @msg is exempt from the idle timeout from now
  * on: a console session, or volume data that may pause for long. */
 void vd_api_conn_exempt(SoupServerMessage *msg);
+/* The socket of the connection carrying @msg (ref'd), or NULL. */
+GSocket *vd_api_conn_get_socket(SoupServerMessage *msg);
 /* Cuts the connection carrying @msg at once (the answer cannot be
  * changed any more, e.g. a download whose file shrank). */
 void vd_api_conn_abort(SoupServerMessage *msg);
