@@ -90,9 +90,13 @@ def percentile(values, p):
     return values[k]
 
 
+class Done(Exception):
+    """Raised by a client's body_of when it has nothing left to do."""
+
+
 def run_clients(n, body_of, seconds):
-    """n threads call body_of(client, i) until `seconds` have passed.
-    Returns (latencies, errors)."""
+    """n threads call body_of(client, i) until `seconds` have passed (or it
+    raises Done). Returns (latencies, errors)."""
     deadline = time.monotonic() + seconds
     lat, errors, lock = [], [], threading.Lock()
 
@@ -102,6 +106,8 @@ def run_clients(n, body_of, seconds):
             t0 = time.monotonic()
             try:
                 ok = body_of(c, i)
+            except Done:
+                return
             except OSError as e:
                 ok = str(e)
             dt = time.monotonic() - t0
@@ -176,13 +182,11 @@ def main():
 
         def undefine(c, i):
             if i >= len(chunks[c]):
-                time.sleep(0.05)
-                return 'idle'
+                raise Done()
             status, body = request(sock, 'DELETE', '/v1/domains/' + chunks[c][i])
             return True if status in (200, 204) else 'undefine: %s %s' % (status, body[:200])
 
-        ulat, _ = run_clients(args.clients, undefine,
-                              max(10.0, 4 * len(names) / max(1.0, figures['defines_per_s'])))
+        ulat, _ = run_clients(args.clients, undefine, 3600)
         left = len(json.loads(request(sock, 'GET', '/v1/domains?all=1')[1])['domains'])
         time.sleep(args.settle)
         with open('/proc/%d/status' % pid) as f:
@@ -210,6 +214,7 @@ def main():
             print('  first error: %s' % errors[0])
         if args.json:
             print(json.dumps(figures, sort_keys=True))
+        sys.stdout.flush()
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -147,20 +147,47 @@ too_large(goffset len)
                        len, VD_API_MAX_BODY);
 }
 
+/* What one message's body holds against the daemon's budget; given back
+ * when the message (and so its body) is freed. */
+typedef struct {
+    VdDaemon *d;
+    gsize bytes;
+} BodyCharge;
+
+static void
+body_charge_free(gpointer data)
+{
+    BodyCharge *c = data;
+    c->d->api_body_bytes -= c->bytes;
+    g_free(c);
+}
+
 static void
 on_body_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer data)
 {
+    BodyCharge *c = data;
     SoupMessageBody *body = soup_server_message_get_request_body(msg);
+    g_autoptr(GError) error = NULL;
 
-    if (body->length > VD_API_MAX_BODY) {
-        g_autoptr(GError) error = too_large(-1);
+    c->bytes += g_bytes_get_size(chunk);
+    c->d->api_body_bytes += g_bytes_get_size(chunk);
+    if (body->length > VD_API_MAX_BODY)
+        error = too_large(-1);
+    else if (c->d->api_body_bytes > VD_API_BODY_BUDGET)
+        /* Each body may take 1 MiB, but thousands of clients sending
+         * almost 1 MiB and never the last byte must not take gigabytes. */
+        error = g_error_new(VD_ERROR, VD_ERROR_BUSY,
+                            "the daemon is receiving %d MiB of request bodies already, its "
+                            "limit: retry later",
+                            VD_API_BODY_BUDGET >> 20);
+    if (error) {
         g_signal_handlers_disconnect_by_func(msg, on_body_chunk, data);
         vd_api_refuse_and_close(msg, error);
     }
 }
 
 gboolean
-vd_api_body_limit_early(SoupServerMessage *msg)
+vd_api_body_limit_early(VdDaemon *d, SoupServerMessage *msg)
 {
     goffset len = soup_message_headers_get_content_length(
         soup_server_message_get_request_headers(msg));
@@ -171,7 +198,10 @@ vd_api_body_limit_early(SoupServerMessage *msg)
         return FALSE;
     }
     /* Chunked (or lying): counted as it comes. */
-    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_body_chunk), NULL);
+    BodyCharge *c = g_new0(BodyCharge, 1);
+    c->d = d;
+    g_object_set_data_full(G_OBJECT(msg), "vd-body-charge", c, body_charge_free);
+    g_signal_connect(msg, "got-chunk", G_CALLBACK(on_body_chunk), c);
     return TRUE;
 }
 

@@ -7,6 +7,8 @@
 #include "daemon/daemon.h"
 
 #define VD_API_MAX_BODY (1024 * 1024)
+/* All request bodies being received or held at once (volume data aside). */
+#define VD_API_BODY_BUDGET (32 * 1024 * 1024)
 
 typedef struct {
     VdDaemon *d;
@@ -36,8 +38,9 @@ char *vd_api_error_json(const GError *error, guint *status, gsize *len);
 
 /* api-body.c. From an early handler: refuses a body over the limit at
  * once by its Content-Length (FALSE: refused, the connection is closed),
- * else watches a chunked one as it arrives. */
-gboolean vd_api_body_limit_early(SoupServerMessage *msg);
+ * else watches it as it arrives (chunked bodies, and the daemon's budget
+ * for all bodies, VD_API_BODY_BUDGET). */
+gboolean vd_api_body_limit_early(VdDaemon *d, SoupServerMessage *msg);
 /* Answers @error on @msg's connection and closes it, without reading
  * the rest of the request (libsoup's reading is stopped). */
 void vd_api_refuse_and_close(SoupServerMessage *msg, const GError *error);

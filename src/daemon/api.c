@@ -319,7 +319,7 @@ on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
     /* Volume data is streamed to its file, never held: no limit. */
     if (vd_api_storage_data_early(data, msg, path))
         return;
-    vd_api_body_limit_early(msg);
+    vd_api_body_limit_early(data, msg);
 }
 
 static void

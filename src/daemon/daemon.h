@@ -23,6 +23,7 @@ typedef struct {
     VdApiListener *listener;   /* accepts and times out API connections (api-conn.h) */
     guint api_idle_timeout;    /* seconds; 0: none (--idle-timeout) */
     guint api_max_connections; /* 0: from the descriptor limit (--max-connections) */
+    gsize api_body_bytes;      /* request bodies held now (api-body.c) */
     GMainLoop *loop;
     int socket_group;          /* -1: socket 0600, else 0660 with this gid */
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */

@@ -243,6 +243,38 @@ class HostileHttp(harness.VirtdTestCase):
     def test_huge_body_chunked(self):
         self.huge_post(chunked=True)
 
+    def test_bodies_held_at_once_are_bounded(self):
+        # 100 clients each send all of a 1 MiB body but its last byte: each
+        # is under the limit, together they would hold 100 MiB.
+        d = self.d
+        reset_peak(d.pid)
+        head = (b'PUT %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+                b'Content-Length: %d\r\n\r\n' % (dom_path('h1', '/autostart').encode(), MiB))
+        held, busy = [], 0
+        try:
+            for _ in range(100):
+                s = connect(d)
+                held.append(s)
+                send_until_refused(s, head, [b' ' * (MiB - 1)])
+            for s in held:
+                s.settimeout(0.2)
+                try:
+                    raw = s.recv(65536)
+                except (socket.timeout, ConnectionResetError):
+                    continue
+                if raw.startswith(b'HTTP/1.1 409'):
+                    self.assertEqual(strict_json(parse_response(raw)[1])['error']['code'], 'busy')
+                    busy += 1
+            peak = status_kib(d.pid, 'VmHWM')
+        finally:
+            for s in held:
+                s.close()
+        self.assertGreater(busy, 0, 'no client was refused')
+        self.assertLess(peak, 64 * 1024, 'daemon peak RSS %d KiB' % peak)
+        # The budget comes back when the clients are gone.
+        wait_for(lambda: d.api('PUT', dom_path('h1', '/autostart'), {'autostart': False})
+                 .status == 200, IDLE * 10, what='a body to be accepted again')
+
     # ---- headers and request lines
 
     def test_huge_request_line_and_headers(self):
