@@ -163,7 +163,10 @@ compact_now(gpointer data)
     }
     texts_repack(list);
     if (!list->trim_source)
-        list->trim_source = g_timeout_add(1000, trim_now, list);
+        /* Low priority: under load, trimming every second only made
+         * glibc fault the same pages back in; it runs once things calm. */
+        list->trim_source =
+            g_timeout_add_full(G_PRIORITY_DEFAULT_IDLE, 1000, trim_now, list, NULL);
     return G_SOURCE_REMOVE;
 }
 
