@@ -205,13 +205,19 @@ vd_api_body_limit_early(VdDaemon *d, SoupServerMessage *msg)
     return TRUE;
 }
 
-/* The body as bytes; the limit was enforced while reading. */
+/* The body as bytes. The limit was enforced while reading; checked again
+ * in case a route ever skips the early handler. */
 static const char *
-body_data(VdApiRequest *req, GBytes **bytes, gsize *len)
+body_data(VdApiRequest *req, GBytes **bytes, gsize *len, GError **error)
 {
     SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
     *bytes = soup_message_body_flatten(body);
-    return g_bytes_get_data(*bytes, len);
+    const char *data = g_bytes_get_data(*bytes, len);
+    if (*len > VD_API_MAX_BODY) {
+        g_propagate_error(error, too_large((goffset)*len));
+        return NULL;
+    }
+    return data ? data : "";
 }
 
 char *
@@ -219,8 +225,10 @@ vd_api_body_text(VdApiRequest *req, GError **error)
 {
     g_autoptr(GBytes) bytes = NULL;
     gsize len;
-    const char *data = body_data(req, &bytes, &len);
+    const char *data = body_data(req, &bytes, &len, error);
 
+    if (!data)
+        return NULL;
     if (len == 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "request body is empty: send the XML document");
@@ -238,11 +246,11 @@ vd_api_body_json(VdApiRequest *req, GError **error)
 {
     g_autoptr(GBytes) bytes = NULL;
     gsize len;
-    const char *data = body_data(req, &bytes, &len);
+    const char *data = body_data(req, &bytes, &len, error);
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) perr = NULL;
 
-    if (len == 0)
+    if (!data || len == 0)
         return NULL;
     /* Before the parser recurses, and before a \u0000 becomes a NUL. */
     if (!vd_json_guard_check(data, len, VD_JSON_MAX_DEPTH, error))

@@ -147,6 +147,17 @@ class HostileHttp(harness.VirtdTestCase):
         self.assertAlive()
         self.assertEqual(d.api_json('GET', dom_path('h1'))['domain']['autostart'], False)
 
+    def test_deep_xml_refused(self):
+        # The neighbour of nested JSON: libxml2 stops at depth 256.
+        d = self.d
+        deep = ("<domain type='qemu'><name>deepx</name><memory>65536</memory>"
+                "<os><type>hvm</type></os><metadata>" + '<a>' * 100000 + '</a>' * 100000 +
+                "</metadata></domain>")
+        for method, path in [('POST', '/v1/domains'), ('PUT', dom_path('h1', '/xml'))]:
+            r = d.api(method, path, deep)
+            self.assertApiError(r, 400, 'xml-error')
+        self.assertAlive()
+
     def test_nul_escape_in_json_refused(self):
         d = self.d
         r = d.api('POST', '/v1/pools/default/volumes', {'name': 'nul\x00.raw', 'capacity': MiB})
