@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "daemon/api-conn.h"
 #include "daemon/api.h"
@@ -62,6 +63,23 @@ raise_fd_limit(void)
     g_info("descriptor limit: %llu", (unsigned long long)rl.rlim_cur);
 }
 
+/* GLib 2.74's slice allocator (json-glib's nodes, hash tables) keeps every
+ * slab it ever filled: after 200 clients defined and undefined 20,000
+ * domains, 28 MB stayed that no free could give back; with plain malloc,
+ * malloc_trim gives it back (11.7 MB instead of 41 MB; GLib 2.76 made
+ * this the only behaviour). G_SLICE is read when the slice allocator
+ * starts, which libgobject's constructor does before main(): so the
+ * daemon sets it and executes itself again, once. */
+static void
+use_plain_malloc(char **argv)
+{
+    if (g_getenv("G_SLICE"))
+        return;
+    setenv("G_SLICE", "always-malloc", 1);
+    execv("/proc/self/exe", argv);
+    /* Not fatal: the daemon runs, with the slice allocator. */
+}
+
 static gboolean
 on_quit_signal(gpointer data)
 {
@@ -74,6 +92,7 @@ on_quit_signal(gpointer data)
 int
 main(int argc, char **argv)
 {
+    use_plain_malloc(argv);
     g_autofree char *root = NULL;
     g_autofree char *group = NULL;
     gboolean version = FALSE;
