@@ -321,6 +321,19 @@ class HostileHttp(harness.VirtdTestCase):
         self.assertRssBound(peak, 64 * 1024, 'daemon peak RSS %d KiB' % peak)
         self.assertAlive()
 
+    def test_http10_without_host(self):
+        # libsoup builds such a request's URI from the local address, which
+        # it takes for an inet one: criticals and a 400 on a UNIX socket.
+        s = connect(self.d)
+        try:
+            s.sendall(b'GET /v1/version HTTP/1.0\r\n\r\n')
+            status, body = parse_response(read_all(s))
+        finally:
+            s.close()
+        self.assertEqual(status, 200, body)
+        self.assertEqual(strict_json(body)['daemon'], self.d.api_json('GET', '/v1/version')['daemon'])
+        self.assertNotIn('critical', self.d.daemon_log_tail(400))
+
     def test_pipelined_requests_get_one_answer_then_close(self):
         s = connect(self.d)
         try:
