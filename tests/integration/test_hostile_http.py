@@ -459,6 +459,56 @@ class HostileHttp(harness.VirtdTestCase):
         self.assertAlive()
 
 
+class StreamsExempt(harness.VirtdTestCase):
+    """The idle timeout never cuts a console session or a volume transfer
+    that pauses: they are the client's to keep open."""
+
+    def test_quiet_console_session_stays_open(self):
+        with Daemon(args=['--idle-timeout', str(IDLE)]) as d:
+            d.define('con1', harness.domain_xml('con1'))
+            d.start_domain('con1')          # booted: the guest is quiet now
+            ws, err = harness.WebSocket.connect(d, 'con1')
+            self.assertIsNone(err, err)
+            with ws:
+                time.sleep(IDLE * 3)
+                ws.send('echo idle-$((6*7))\n')
+                ws.read_until('idle-42', timeout=30)
+            d.api('POST', dom_path('con1', '/destroy'))
+
+    def test_paused_download_and_upload_complete(self):
+        with Daemon(args=['--idle-timeout', str(IDLE)]) as d:
+            size = 8 * MiB
+            r = d.api('POST', '/v1/pools/default/volumes', {'name': 'x.raw', 'capacity': size})
+            self.assertEqual(r.status, 201, r.body)
+            data = os.urandom(size)
+            # Upload: half, a pause of three idle timeouts, the rest.
+            s = connect(d, timeout=60)
+            try:
+                s.sendall(b'PUT /v1/pools/default/volumes/x.raw/data HTTP/1.1\r\nHost: x\r\n'
+                          b'Content-Type: application/octet-stream\r\n'
+                          b'Content-Length: %d\r\n\r\n' % size)
+                s.sendall(data[:size // 2])
+                time.sleep(IDLE * 3)
+                s.sendall(data[size // 2:])
+                status, body = parse_response(read_all(s))
+            finally:
+                s.close()
+            self.assertEqual(status, 200, body)
+            # Download: read a little, pause, read the rest.
+            s = connect(d, timeout=60)
+            try:
+                s.sendall(b'GET /v1/pools/default/volumes/x.raw/data HTTP/1.1\r\nHost: x\r\n\r\n')
+                first = s.recv(65536)
+                time.sleep(IDLE * 3)
+                raw = first + read_all(s)
+            finally:
+                s.close()
+            status, body = parse_response(raw)
+            self.assertEqual(status, 200)
+            self.assertEqual(len(body), size)
+            self.assertTrue(body == data, 'downloaded data differs from what was uploaded')
+
+
 class LimitedDaemon(Daemon):
     """A daemon started under `ulimit -n SOFT` with hard limit HARD."""
 
