@@ -6,9 +6,10 @@
  * already set an error status (only "Expect: 100-continue" stops it). So
  * a body over the limit is refused by taking the connection from libsoup
  * (soup_server_message_steal_connection), writing the error ourselves and
- * closing (after a short lingering read): at the headers when Content-Length says so, or at the chunk
- * that passes the limit for a chunked body. Volume data is streamed and
- * never held (api-storage-data.c): it has no limit. */
+ * closing after a short lingering read: at the headers when Content-Length
+ * says so, or at the chunk that passes the limit for a chunked body.
+ * Volume data is streamed and never held (api-storage-data.c): it has no
+ * limit. */
 #include <string.h>
 
 #include "daemon/api-conn.h"
@@ -27,7 +28,7 @@
 
 typedef struct {
     GIOStream *stream;
-    GSocket *socket;     /* to shut down the sending side; may be NULL */
+    GSocket *socket; /* to shut down the sending side; may be NULL */
     char *text;
     char *buf;
     gsize dropped;
@@ -89,8 +90,8 @@ on_refusal_written(GObject *source, GAsyncResult *res, gpointer data)
 {
     Refusal *r = data;
     /* A client that went away gets nothing: it is closed all the same. */
-    if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, NULL) ||
-        !r->socket || !g_socket_shutdown(r->socket, FALSE, TRUE, NULL)) {
+    if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, NULL, NULL) || !r->socket ||
+        !g_socket_shutdown(r->socket, FALSE, TRUE, NULL)) {
         refusal_close(r);
         return;
     }
@@ -129,9 +130,8 @@ vd_api_refuse_and_close(SoupServerMessage *msg, const GError *error)
                               "\r\n"
                               "%s",
                               status, soup_status_get_phrase(status), len, body);
-    g_output_stream_write_all_async(g_io_stream_get_output_stream(stream), r->text,
-                                    strlen(r->text), G_PRIORITY_DEFAULT, NULL,
-                                    on_refusal_written, r);
+    g_output_stream_write_all_async(g_io_stream_get_output_stream(stream), r->text, strlen(r->text),
+                                    G_PRIORITY_DEFAULT, NULL, on_refusal_written, r);
 }
 
 /* @len: the Content-Length, or -1 for a body whose size is not told. */
@@ -189,8 +189,8 @@ on_body_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer data)
 gboolean
 vd_api_body_limit_early(VdDaemon *d, SoupServerMessage *msg)
 {
-    goffset len = soup_message_headers_get_content_length(
-        soup_server_message_get_request_headers(msg));
+    goffset len =
+        soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
 
     if (len > VD_API_MAX_BODY) {
         g_autoptr(GError) error = too_large(len);

@@ -29,28 +29,28 @@
 
 typedef struct {
     gint refs;
-    VdApiListener *l;  /* NULL once the connection is gone */
-    GSocket *socket;   /* ref'd: shut down to cut the connection */
-    GObject *stream;   /* not ref'd: libsoup's; weakly watched */
-    gint64 deadline;   /* monotonic µs by which the client must act; 0: none */
+    VdApiListener *l; /* NULL once the connection is gone */
+    GSocket *socket;  /* ref'd: shut down to cut the connection */
+    GObject *stream;  /* not ref'd: libsoup's; weakly watched */
+    gint64 deadline;  /* monotonic µs by which the client must act; 0: none */
     gboolean exempt;
 } VdApiConn;
 
 struct _VdApiListener {
     SoupServer *server;
-    GSocket *socket;        /* the listening socket */
+    GSocket *socket; /* the listening socket */
     GSocketAddress *local;
     GSource *accept_source; /* NULL while not accepting */
     guint retry_id;         /* after a failed accept */
     guint retry_ms;
-    guint failed_accepts;   /* in the current run of failures */
-    gboolean at_limit;      /* max_connections reached */
+    guint failed_accepts; /* in the current run of failures */
+    gboolean at_limit;    /* max_connections reached */
     guint sweep_id;
     guint trim_id;
-    guint idle_timeout;     /* seconds; 0: none */
+    guint idle_timeout; /* seconds; 0: none */
     guint max_connections;
-    guint served;           /* since the last malloc_trim */
-    GHashTable *conns;      /* set of VdApiConn, ref'd */
+    guint served;      /* since the last malloc_trim */
+    GHashTable *conns; /* set of VdApiConn, ref'd */
     gulong started_handler;
 };
 
@@ -188,8 +188,8 @@ static void
 serve(VdApiListener *l, GSocket *client)
 {
     GSocketConnection *stream = g_socket_connection_factory_create_connection(client);
-    GSocketAddress *remote = g_unix_socket_address_new_with_type("", 0,
-                                                                 G_UNIX_SOCKET_ADDRESS_ANONYMOUS);
+    GSocketAddress *remote =
+        g_unix_socket_address_new_with_type("", 0, G_UNIX_SOCKET_ADDRESS_ANONYMOUS);
     VdApiConn *c = g_new0(VdApiConn, 1);
 
     c->refs = 1; /* the set's */

@@ -24,14 +24,12 @@ static void
 test_accepts(void)
 {
     const char *good[] = {
-        "",
-        "{}",
-        "{\"autostart\": true}",
-        "{\"name\": \"caf\xc3\xa9 \\u00e9 \\\"[[[{{{\\\" \\\\u0000\"}", /* escaped backslash, then text */
-        "{\"x\": \"\\ud83d\\ude00\"}",                                   /* a surrogate pair */
-        "{\"x\": \"\\u0001\\n\\t\"}",
-        "[1, [2, [3]], {\"a\": {\"b\": []}}]",
-        "{\"a\": \"]]]]]]}}}}}}\"}",
+        "", "{}", "{\"autostart\": true}",
+        /* an escaped backslash, then text */
+        "{\"name\": \"caf\xc3\xa9 \\u00e9 \\\"[[[{{{\\\" \\\\u0000\"}",
+        /* a surrogate pair */
+        "{\"x\": \"\\ud83d\\ude00\"}", "{\"x\": \"\\u0001\\n\\t\"}",
+        "[1, [2, [3]], {\"a\": {\"b\": []}}]", "{\"a\": \"]]]]]]}}}}}}\"}",
         "not json at all, the parser says so", /* only the parser judges syntax */
     };
     for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
