@@ -7,6 +7,8 @@
 #include "daemon/daemon.h"
 
 #define VD_API_MAX_BODY (1024 * 1024)
+/* All request bodies being received or held at once (volume data aside). */
+#define VD_API_BODY_BUDGET (32 * 1024 * 1024)
 
 typedef struct {
     VdDaemon *d;
@@ -30,9 +32,23 @@ void vd_api_pause(VdApiRequest *req);
 void vd_api_request_release(VdApiRequest *req);
 
 gboolean vd_api_query_bool(VdApiRequest *req, const char *name);
+/* The JSON text of an error in the one shape of docs/api.md (valid UTF-8
+ * whatever the message holds), and its HTTP status. */
+char *vd_api_error_json(const GError *error, guint *status, gsize *len);
+
+/* api-body.c. From an early handler: refuses a body over the limit at
+ * once by its Content-Length (FALSE: refused, the connection is closed),
+ * else watches it as it arrives (chunked bodies, and the daemon's budget
+ * for all bodies, VD_API_BODY_BUDGET). */
+gboolean vd_api_body_limit_early(VdDaemon *d, SoupServerMessage *msg);
+/* Answers @error on @msg's connection and closes it, without reading
+ * the rest of the request (libsoup's reading is stopped). */
+void vd_api_refuse_and_close(SoupServerMessage *msg, const GError *error);
 /* The request body as a NUL-terminated string, or NULL + error. */
 char *vd_api_body_text(VdApiRequest *req, GError **error);
-/* The request body as a JSON object (an empty body gives NULL, no error). */
+/* The request body as a JSON object (an empty body gives NULL, no error).
+ * Refused before parsing: nesting deeper than VD_JSON_MAX_DEPTH, \u0000,
+ * invalid UTF-8 (util/vd-json-guard.h). */
 JsonObject *vd_api_body_json(VdApiRequest *req, GError **error);
 
 /* Handlers for /v1/domains... (api-domains.c). */

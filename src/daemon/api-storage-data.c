@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/api-conn.h"
 #include "daemon/api-storage.h"
 #include "daemon/path-policy.h"
 #include "util/vd-error.h"
@@ -255,28 +256,11 @@ data_path(const char *path, char **pool, char **vol)
     return *pool && *vol;
 }
 
+/* Refused before the body is read: answered and closed at once. */
 static void
 early_error(SoupServerMessage *msg, const GError *error)
 {
-    guint status = vd_error_code_http_status(error->domain == VD_ERROR ? (VdErrorCode)error->code
-                                                                       : VD_ERROR_INTERNAL);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "error");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "code");
-    json_builder_add_string_value(b, vd_error_code_to_string((VdErrorCode)error->code));
-    json_builder_set_member_name(b, "message");
-    json_builder_add_string_value(b, error->message);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    char *text = json_to_string(root, FALSE);
-    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
-                                 "close");
-    soup_server_message_set_status(msg, status, NULL);
-    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text,
-                                     strlen(text));
+    vd_api_refuse_and_close(msg, error);
 }
 
 /* The file opened for a volume's data is checked where it really is: a
@@ -373,6 +357,8 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
     up->queue = g_async_queue_new_full((GDestroyNotify)g_bytes_unref);
     g_thread_unref(g_thread_new("vd-upload", writer_thread, upload_ref(up)));
     soup_message_body_set_accumulate(soup_server_message_get_request_body(msg), FALSE);
+    /* An upload may pause for long (a client reading from a slow source). */
+    vd_api_conn_exempt(msg);
     g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), up);
     g_object_set_data_full(G_OBJECT(msg), "vd-upload", up, upload_detach);
     return TRUE;
@@ -444,9 +430,9 @@ on_read(GObject *source, GAsyncResult *res, gpointer data)
          * a short body. */
         g_warning("download of '%s' ended early: %s", dl->path,
                   error ? error->message : "end of file");
-        GSocket *sock = soup_server_message_get_socket(dl->msg);
-        if (sock)
-            g_socket_close(sock, NULL);
+        vd_api_conn_abort(dl->msg);
+        soup_message_body_complete(soup_server_message_get_response_body(dl->msg));
+        soup_server_message_unpause(dl->msg);
         return;
     }
     gsize len = MIN(g_bytes_get_size(bytes), dl->remaining);
@@ -544,6 +530,8 @@ download_start(VdApiRequest *req, VdStoragePool *pool, const char *vol)
     soup_message_headers_set_content_length(h, (goffset)dl->remaining);
     soup_message_headers_set_content_type(h, "application/octet-stream", NULL);
     soup_message_body_set_accumulate(soup_server_message_get_response_body(req->msg), FALSE);
+    /* A download may pause for long (a client writing to a slow sink). */
+    vd_api_conn_exempt(req->msg);
     soup_server_message_set_status(req->msg, 200, NULL);
     g_signal_connect(req->msg, "wrote-chunk", G_CALLBACK(on_wrote_chunk), dl);
     g_signal_connect(req->msg, "finished", G_CALLBACK(on_download_finished), dl);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/api-conn.h"
 #include "daemon/api-internal.h"
 #include "daemon/api-storage.h"
 #include "daemon/api-websocket.h"
@@ -70,20 +71,38 @@ vd_api_reply_bytes(VdApiRequest *req, guint status, const char *content_type, ch
     request_free(req);
 }
 
+/* Every JSON the API emits passes here. json-glib copies strings into its
+ * output as they are, so a client's invalid UTF-8 (a URL of %FF%FE, a
+ * file name in a pool) echoed into a message would make the answer
+ * invalid JSON; bytes >= 0x80 occur only inside strings, so replacing
+ * invalid sequences with U+FFFD keeps the document what it was. */
+static char *
+json_text(JsonNode *node, gsize *len)
+{
+    char *text = json_to_string(node, FALSE);
+    *len = strlen(text);
+    if (!g_utf8_validate_len(text, *len, NULL)) {
+        char *valid = g_utf8_make_valid(text, (gssize)*len);
+        g_free(text);
+        text = valid;
+        *len = strlen(text);
+    }
+    return text;
+}
+
 void
 vd_api_reply_json(VdApiRequest *req, guint status, JsonNode *node)
 {
     gsize len = 0;
-    char *text = json_to_string(node, FALSE);
-    len = strlen(text);
+    char *text = json_text(node, &len);
     json_node_unref(node);
     soup_server_message_set_status(req->msg, status, NULL);
     soup_server_message_set_response(req->msg, "application/json", SOUP_MEMORY_TAKE, text, len);
     request_free(req);
 }
 
-static JsonNode *
-error_node(const GError *error)
+char *
+vd_api_error_json(const GError *error, guint *status, gsize *len)
 {
     VdErrorCode code = error->domain == VD_ERROR ? (VdErrorCode)error->code : VD_ERROR_INTERNAL;
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -96,22 +115,23 @@ error_node(const GError *error)
     json_builder_add_string_value(b, error->message);
     json_builder_end_object(b);
     json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
-
-static guint
-error_status(const GError *error)
-{
-    return vd_error_code_http_status(error->domain == VD_ERROR ? (VdErrorCode)error->code
-                                                               : VD_ERROR_INTERNAL);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    *status = vd_error_code_http_status(code);
+    return json_text(root, len);
 }
 
 void
 vd_api_reply_error(VdApiRequest *req, const GError *error)
 {
+    guint status = 0;
+    gsize len = 0;
+    char *text = vd_api_error_json(error, &status, &len);
+
     g_debug("API %s %s: %s", soup_server_message_get_method(req->msg),
             g_uri_get_path(soup_server_message_get_uri(req->msg)), error->message);
-    vd_api_reply_json(req, error_status(error), error_node(error));
+    soup_server_message_set_status(req->msg, status, NULL);
+    soup_server_message_set_response(req->msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+    request_free(req);
 }
 
 gboolean
@@ -120,62 +140,6 @@ vd_api_query_bool(VdApiRequest *req, const char *name)
     const char *v = req->query ? g_hash_table_lookup(req->query, name) : NULL;
     return v && (g_str_equal(v, "1") || g_ascii_strcasecmp(v, "true") == 0 ||
                  g_ascii_strcasecmp(v, "yes") == 0 || *v == 0);
-}
-
-char *
-vd_api_body_text(VdApiRequest *req, GError **error)
-{
-    SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
-    g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
-    gsize len;
-    const char *data = g_bytes_get_data(bytes, &len);
-
-    if (len > VD_API_MAX_BODY) {
-        g_set_error(error, VD_ERROR, VD_ERROR_TOO_LARGE,
-                    "request body of %zu bytes is larger than the limit of %d bytes", len,
-                    VD_API_MAX_BODY);
-        return NULL;
-    }
-    if (len == 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body is empty: send the XML document");
-        return NULL;
-    }
-    if (memchr(data, 0, len)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body contains a NUL byte");
-        return NULL;
-    }
-    return g_strndup(data, len);
-}
-
-JsonObject *
-vd_api_body_json(VdApiRequest *req, GError **error)
-{
-    SoupMessageBody *body = soup_server_message_get_request_body(req->msg);
-    g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
-    gsize len;
-    const char *data = g_bytes_get_data(bytes, &len);
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) perr = NULL;
-
-    if (len == 0)
-        return NULL;
-    if (len > VD_API_MAX_BODY) {
-        g_set_error(error, VD_ERROR, VD_ERROR_TOO_LARGE,
-                    "request body of %zu bytes is larger than the limit of %d bytes", len,
-                    VD_API_MAX_BODY);
-        return NULL;
-    }
-    if (!json_parser_load_from_data(parser, data, (gssize)len, &perr)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body is not JSON: %s",
-                    perr->message);
-        return NULL;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body must be a JSON object");
-        return NULL;
-    }
-    return json_object_ref(json_node_get_object(root));
 }
 
 static void
@@ -339,6 +303,8 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
         g_autofree char *name = g_strdup(req->segments[1]);
         gboolean force = vd_api_query_bool(req, "force");
         request_free(req);
+        /* A console session may stay quiet for hours. */
+        vd_api_conn_exempt(msg);
         vd_api_websocket_upgrade(data, msg, name, force);
         return;
     }
@@ -351,26 +317,15 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
     dispatch(req);
 }
 
-/* Refuses oversized bodies before they are read. */
+/* Runs when a request's headers are in, before its body is read. */
 static void
 on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer data)
 {
-    goffset len = soup_message_headers_get_content_length(
-        soup_server_message_get_request_headers(msg));
     /* Volume data is streamed to its file, never held: no limit. */
     if (vd_api_storage_data_early(data, msg, path))
         return;
-    if (len > VD_API_MAX_BODY) {
-        g_autoptr(GError) error = g_error_new(
-            VD_ERROR, VD_ERROR_TOO_LARGE,
-            "request body of %" G_GOFFSET_FORMAT " bytes is larger than the limit of %d bytes",
-            len, VD_API_MAX_BODY);
-        VdApiRequest *req = request_new(data, msg, path, NULL, NULL);
-        soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
-                                     "close");
-        vd_api_reply_error(req, error);
-    }
+    vd_api_body_limit_early(data, msg);
 }
 
 gboolean
@@ -418,8 +373,9 @@ vd_api_start(VdDaemon *d, GError **error)
     d->server = soup_server_new("server-header", "virtd/" VD_VERSION, "raw-paths", TRUE, NULL);
     soup_server_add_early_handler(d->server, "/", on_early, d, NULL);
     soup_server_add_handler(d->server, "/", on_request, d, NULL);
-    if (!soup_server_listen_socket(d->server, sock, 0, error))
-        return FALSE;
+    /* Accepted here, not by soup_server_listen_socket (api-conn.h). */
+    d->listener = vd_api_listener_new(d->server, sock, d->api_idle_timeout,
+                                      d->api_max_connections);
     return TRUE;
 }
 
@@ -428,6 +384,7 @@ vd_api_stop(VdDaemon *d)
 {
     if (!d->server)
         return;
+    g_clear_pointer(&d->listener, vd_api_listener_free);
     soup_server_disconnect(d->server);
     g_clear_object(&d->server);
     g_unlink(d->paths->socket_path);

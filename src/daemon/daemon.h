@@ -10,6 +10,7 @@
 #include "qemu/qemu-caps.h"
 
 typedef struct _VdStorage VdStorage;
+typedef struct _VdApiListener VdApiListener;
 
 typedef struct {
     VdPaths *paths;
@@ -19,6 +20,10 @@ typedef struct {
     GError *caps_error;
     VdKvmProbe *kvm;
     SoupServer *server;
+    VdApiListener *listener;   /* accepts and times out API connections (api-conn.h) */
+    guint api_idle_timeout;    /* seconds; 0: none (--idle-timeout) */
+    guint api_max_connections; /* 0: from the descriptor limit (--max-connections) */
+    gsize api_body_bytes;      /* request bodies held now (api-body.c) */
     GMainLoop *loop;
     int socket_group;          /* -1: socket 0600, else 0660 with this gid */
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
