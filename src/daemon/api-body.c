@@ -253,8 +253,10 @@ vd_api_body_json(VdApiRequest *req, GError **error)
     if (!data || len == 0)
         return NULL;
     /* Before the parser recurses, and before a \u0000 becomes a NUL. */
-    if (!vd_json_guard_check(data, len, VD_JSON_MAX_DEPTH, error))
+    if (!vd_json_guard_check(data, len, VD_JSON_MAX_DEPTH, error)) {
+        g_prefix_error(error, "request body: ");
         return NULL;
+    }
     if (!json_parser_load_from_data(parser, data, (gssize)len, &perr)) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body is not JSON: %s",
                     perr->message);

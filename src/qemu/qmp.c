@@ -23,6 +23,7 @@
 #include "qemu/qmp.h"
 
 #include "util/vd-error.h"
+#include "util/vd-json-guard.h"
 
 #include <string.h>
 
@@ -473,33 +474,6 @@ qmp_handle_line(VdQmp *qmp, const char *line, gsize len)
         qmp_dispatch_reply(qmp, msg);
 }
 
-/* Whether @line nests arrays and objects at most QMP_MAX_DEPTH deep:
- * checked before json-glib's recursive parser sees it. Brackets inside
- * strings do not count. */
-static gboolean
-depth_ok(const char *line, gsize len)
-{
-    int depth = 0;
-    gboolean in_string = FALSE;
-    for (gsize i = 0; i < len; i++) {
-        char ch = line[i];
-        if (in_string) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_string = FALSE;
-        } else if (ch == '"') {
-            in_string = TRUE;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > QMP_MAX_DEPTH)
-                return FALSE;
-        } else if (ch == ']' || ch == '}') {
-            depth--;
-        }
-    }
-    return TRUE;
-}
-
 /* Handles every complete line in qmp->line, then keeps the rest. Stops
  * when a callback closed or freed the client. */
 static void
@@ -517,10 +491,13 @@ qmp_handle_lines(VdQmp *qmp)
         }
         qmp->line_scanned = 0;
         gsize len = (gsize)(nl - p);
-        if (!depth_ok((const char *)p, len)) {
+        /* The same lexical guard as the API's bodies (util/vd-json-guard.h):
+         * depth before json-glib's recursive parser, no NUL in strings. */
+        g_autoptr(GError) bad = NULL;
+        if (!vd_json_guard_check((const char *)p, len, QMP_MAX_DEPTH, &bad)) {
             qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                      "QEMU's monitor sent JSON nested deeper than %d levels",
-                                      QMP_MAX_DEPTH));
+                                      "QEMU's monitor sent JSON that is refused: %s",
+                                      bad->message));
             return;
         }
         qmp_handle_line(qmp, (const char *)p, len);

@@ -34,14 +34,14 @@ check_escape(const char *p, const char *end, const char *start, GError **error)
         return 2;
     if (cp == 0) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "request body has \\u0000 (a NUL character) in a JSON string at byte %td: "
+                    "JSON text has \\u0000 (a NUL character) in a JSON string at byte %td: "
                     "names and values cannot contain NUL",
                     p - start);
         return 0;
     }
     if (cp >= 0xDC00 && cp <= 0xDFFF) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "request body has a lone low surrogate \\u%04X in a JSON string at byte %td",
+                    "JSON text has a lone low surrogate \\u%04X in a JSON string at byte %td",
                     (unsigned)cp, p - start);
         return 0;
     }
@@ -49,7 +49,7 @@ check_escape(const char *p, const char *end, const char *start, GError **error)
         int low = end - p >= 12 && p[6] == '\\' && p[7] == 'u' ? hex4(p + 8, end) : -1;
         if (low < 0xDC00 || low > 0xDFFF) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "request body has a high surrogate \\u%04X not followed by a low one in "
+                        "JSON text has a high surrogate \\u%04X not followed by a low one in "
                         "a JSON string at byte %td",
                         (unsigned)cp, p - start);
             return 0;
@@ -70,8 +70,8 @@ vd_json_guard_check(const char *data, gsize len, guint max_depth, GError **error
     /* g_utf8_validate_len refuses NUL bytes too. */
     if (!g_utf8_validate_len(data, len, &bad)) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    *bad ? "request body is not valid UTF-8 (at byte %td)"
-                         : "request body contains a NUL byte (at byte %td)",
+                    *bad ? "JSON text is not valid UTF-8 (at byte %td)"
+                         : "JSON text contains a NUL byte (at byte %td)",
                     bad - data);
         return FALSE;
     }
@@ -91,7 +91,7 @@ vd_json_guard_check(const char *data, gsize len, guint max_depth, GError **error
         } else if (*p == '[' || *p == '{') {
             if (++depth > max_depth) {
                 g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                            "request body nests JSON arrays and objects more than %u deep "
+                            "JSON text nests arrays and objects more than %u deep "
                             "(at byte %td)",
                             max_depth, p - data);
                 return FALSE;

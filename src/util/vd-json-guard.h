@@ -1,4 +1,5 @@
-/* A lexical check of JSON text from a client, run before any parser sees
+/* A lexical check of JSON text from a client (or from QEMU's monitor, which
+ * runs what its guest controls), run before any parser sees
  * it. json-glib's parser recurses once per nesting level, so a body of
  * 80,000 '[' overflows the daemon's stack; and it turns "\u0000" into a
  * NUL that silently cuts the C string it lands in (a name "a\u0000b"

@@ -583,7 +583,7 @@ test_hostile_deep_json(Fixture *f, gconstpointer data)
         g_string_append_c(s, ']');
     g_string_append(s, ", \"id\": 2}\r\n");
     g_autoptr(GBytes) payload = g_string_free_to_bytes(s);
-    run_hostile(f, payload, 1, "nested deeper than");
+    run_hostile(f, payload, 1, "more than 64 deep");
 }
 
 int
