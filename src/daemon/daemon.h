@@ -3,8 +3,8 @@
 
 #include <libsoup/soup.h>
 
-#include "daemon/domain-obj.h"
-#include "daemon/kernel-cache.h"
+#include "daemon/domain/domain-obj.h"
+#include "daemon/domain/kernel-cache.h"
 #include "daemon/paths.h"
 #include "qemu/kvm-probe.h"
 #include "qemu/qemu-caps.h"

@@ -10,12 +10,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "daemon/api-conn.h"
-#include "daemon/api.h"
-#include "daemon/console-log.h"
-#include "daemon/domain-process.h"
+#include "daemon/api/api-conn.h"
+#include "daemon/api/api.h"
+#include "daemon/domain/console-log.h"
+#include "daemon/domain/domain-process.h"
 #include "daemon/host-probe.h"
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 #include "util/vd-units.h"
 

@@ -1,8 +1,8 @@
 /* The state machine table and the error table, checked as data. */
 #include <string.h>
 
-#include "daemon/domain-state.h"
-#include "daemon/start-phase.h"
+#include "daemon/domain/domain-state.h"
+#include "daemon/domain/start-phase.h"
 #include "util/vd-error.h"
 
 typedef struct {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "daemon/paths.h"
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 
 static void

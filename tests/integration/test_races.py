@@ -192,7 +192,7 @@ class KilledDuringStart(harness.VirtdTestCase):
     (running); any earlier point means a half-made QEMU, killed, and the
     start recorded as failed (was: paused (starting up) forever)."""
 
-    # VIRTD_TEST_CRASH_AT points (src/daemon/start-phase.h) -> the state after
+    # VIRTD_TEST_CRASH_AT points (src/daemon/domain/start-phase.h) -> the state after
     # the restart.
     POINTS = [('spawning', 'shut off (failed)'), ('spawned', 'shut off (failed)'),
               ('connecting', 'shut off (failed)'), ('setting-up', 'shut off (failed)'),

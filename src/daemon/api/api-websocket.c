@@ -1,8 +1,8 @@
 /* The console's WebSocket upgrade. See api-websocket.h. */
-#include "daemon/api-websocket.h"
+#include "daemon/api/api-websocket.h"
 
-#include "daemon/api-internal.h"
-#include "daemon/ws-guard.h"
+#include "daemon/api/api-internal.h"
+#include "daemon/api/ws-guard.h"
 
 typedef struct {
     VdDaemon *d;

@@ -4,7 +4,7 @@
  * volume data stream (PUT/GET .../data) is in api-storage-data.c. */
 #include <string.h>
 
-#include "daemon/api-storage.h"
+#include "daemon/api/api-storage.h"
 #include "util/vd-error.h"
 
 static void

@@ -12,8 +12,8 @@
  * limit. */
 #include <string.h>
 
-#include "daemon/api-conn.h"
-#include "daemon/api-internal.h"
+#include "daemon/api/api-conn.h"
+#include "daemon/api/api-internal.h"
 #include "util/vd-error.h"
 #include "util/vd-json-guard.h"
 

@@ -1,7 +1,7 @@
 /* The files a domain definition names (domain-files.h). Everything below
  * the async entry point runs in a worker thread and sees only the
  * definition (borrowed from its caller for the time) and the guard. */
-#include "daemon/domain-files.h"
+#include "daemon/domain/domain-files.h"
 
 #include <errno.h>
 #include <string.h>
@@ -9,9 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon/disk-prepare.h"
+#include "daemon/domain/disk-prepare.h"
 #include "daemon/path-policy.h"
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 #include "util/vd-path.h"
 

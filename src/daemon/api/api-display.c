@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/api-internal.h"
+#include "daemon/api/api-internal.h"
 #include "util/vd-error.h"
 
 static const VdGraphicsDef *

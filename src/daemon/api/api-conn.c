@@ -12,7 +12,7 @@
  * One connection carries one request: libsoup keeps a connection alive
  * only for servers it listens for itself, so each is closed after its
  * answer, and pipelined requests after the first are dropped. */
-#include "daemon/api-conn.h"
+#include "daemon/api/api-conn.h"
 
 #include <errno.h>
 #include <gio/gunixsocketaddress.h>

@@ -12,9 +12,9 @@
 #include <sys/types.h>
 
 #include "conf/domain-def.h"
-#include "daemon/domain-state.h"
+#include "daemon/domain/domain-state.h"
 #include "daemon/paths.h"
-#include "daemon/start-phase.h"
+#include "daemon/domain/start-phase.h"
 #include "qemu/qmp.h"
 
 typedef struct _VdConsole VdConsole;

@@ -1,5 +1,5 @@
 /* Phases of a start and what a restart needs to undo one. See start-phase.h. */
-#include "daemon/start-phase.h"
+#include "daemon/domain/start-phase.h"
 
 #include <signal.h>
 

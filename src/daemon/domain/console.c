@@ -4,7 +4,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <string.h>
 
-#include "daemon/console-log.h"
+#include "daemon/domain/console-log.h"
 #include "util/vd-error.h"
 
 #define RING_SIZE (16 * 1024)

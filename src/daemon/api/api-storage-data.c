@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/api-conn.h"
-#include "daemon/api-storage.h"
+#include "daemon/api/api-conn.h"
+#include "daemon/api/api-storage.h"
 #include "daemon/path-policy.h"
 #include "util/vd-error.h"
 #include "util/vd-path.h"

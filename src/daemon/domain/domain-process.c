@@ -10,9 +10,9 @@
 #include <glib-unix.h>
 #include <unistd.h>
 
-#include "daemon/console.h"
-#include "daemon/disk-prepare.h"
-#include "daemon/domain-files.h"
+#include "daemon/domain/console.h"
+#include "daemon/domain/disk-prepare.h"
+#include "daemon/domain/domain-files.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 

@@ -1,5 +1,5 @@
 /* The registry of storage pools and their files (storage.h). */
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

@@ -7,7 +7,7 @@
 #include <malloc.h>
 #include <string.h>
 
-#include "daemon/console.h"
+#include "daemon/domain/console.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
 #include "util/vd-names.h"

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 
 /* Runs qemu-img with @argv (after the program name); its stdout in

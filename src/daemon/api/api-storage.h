@@ -1,8 +1,8 @@
 /* The storage part of the API (api-storage.c, api-storage-data.c). */
 #pragma once
 
-#include "daemon/api-internal.h"
-#include "daemon/storage.h"
+#include "daemon/api/api-internal.h"
+#include "daemon/storage/storage.h"
 
 /* Handlers for /v1/pools... and /v1/volumes. */
 void vd_api_storage_dispatch(VdApiRequest *req, const char *method);

@@ -1,12 +1,12 @@
 /* Disks between the definition and QEMU (see disk-prepare.h). */
-#include "daemon/disk-prepare.h"
+#include "daemon/domain/disk-prepare.h"
 
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "conf/domain-enums.h"
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 
 VdDiskFormat

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "daemon/path-policy.h"
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 #include "util/vd-path.h"
 

@@ -2,7 +2,7 @@
  * they come so that GET /v1/jobs can say how far a clone is. */
 #include <string.h>
 
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 
 gboolean

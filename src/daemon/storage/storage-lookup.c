@@ -3,7 +3,7 @@
  * undefine and GET /v1/volumes?path=. Main loop. */
 #include <sys/stat.h>
 
-#include "daemon/storage.h"
+#include "daemon/storage/storage.h"
 
 gboolean
 vd_storage_resolve_volume(VdDaemon *d, const char *pool_name, const char *volume,

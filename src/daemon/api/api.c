@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/api-conn.h"
-#include "daemon/api-internal.h"
-#include "daemon/api-storage.h"
-#include "daemon/api-websocket.h"
+#include "daemon/api/api-conn.h"
+#include "daemon/api/api-internal.h"
+#include "daemon/api/api-storage.h"
+#include "daemon/api/api-websocket.h"
 #include "qemu/kvm-probe.h"
 #include "util/vd-error.h"
 

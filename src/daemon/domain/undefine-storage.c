@@ -5,10 +5,10 @@
  * and goes through the storage layer's own checks, so a volume that came
  * into use meanwhile is kept and reported, not pulled from under a guest.
  */
-#include "daemon/undefine-storage.h"
+#include "daemon/domain/undefine-storage.h"
 
-#include "daemon/domain-process.h"
-#include "daemon/storage.h"
+#include "daemon/domain/domain-process.h"
+#include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 
 void

@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "conf/domain-enums.h"
-#include "daemon/api-internal.h"
-#include "daemon/console.h"
-#include "daemon/domain-files.h"
-#include "daemon/domain-process.h"
-#include "daemon/undefine-storage.h"
+#include "daemon/api/api-internal.h"
+#include "daemon/domain/console.h"
+#include "daemon/domain/domain-files.h"
+#include "daemon/domain/domain-process.h"
+#include "daemon/domain/undefine-storage.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
