@@ -121,8 +121,7 @@ class HostileHttp(harness.VirtdTestCase):
         cls.d.__exit__(None, None, None)
 
     def assertRssBound(self, kib, bound, msg):
-        # ASan's shadow memory and quarantine: harness.MEMORY_SLACK.
-        self.assertLess(kib, bound * harness.MEMORY_SLACK, msg)
+        self.assertMemoryBound(kib, bound, msg)
 
     def assertAlive(self):
         self.assertEqual(self.d.api('GET', '/v1/version').status, 200)
