@@ -58,7 +58,7 @@ struct _VdDomainObj {
     gboolean reconnecting;         /* re-attaching after a daemon restart */
     gboolean fake_reboot;          /* reboot: the next guest power-off becomes a reset */
     int internal_transition;       /* > 0: STOP/RESUME events are our own doing */
-    gpointer start_op;             /* the pending start (domain-process.c) */
+    gpointer start_op;             /* the pending start (domain-start.c) */
     guint exit_poll;               /* waiting for the QEMU pid to disappear (holds a ref) */
     guint exit_polls;
     gpointer daemon;               /* VdDaemon*, for QMP callbacks */

@@ -5,7 +5,7 @@
  * The phases, in order:
  *  spawning    the status file exists, the child may have been forked,
  *              but QEMU is never exec'd before its pid is recorded (the
- *              child exits if the daemon dies first: spawn_detached());
+ *              child exits if the daemon dies first: vd_spawn_detached());
  *  connecting  QEMU runs (pid known), paused (-S); QMP not up yet;
  *  setting-up  QMP up: VNC password, balloon ... (paused);
  *  resuming    set-up done, "cont" about to be sent.

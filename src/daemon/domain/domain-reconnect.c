@@ -1,0 +1,201 @@
+/* A domain's QEMU found again after a daemon restart, QMP's ready
+ * callback (for a start or a reconnect), and autostart.
+ *
+ * Apart from domain-process.c because it runs at daemon start, over status
+ * files a previous daemon left, including starts it did not finish
+ * (docs/architecture.md, "Daemon restart"); what it shares with the rest
+ * is in domain-process-priv.h. */
+#include "domain-process-priv.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "daemon/domain/console.h"
+#include "daemon/domain/domain-files.h"
+#include "util/vd-error.h"
+
+#define QMP_RECONNECT_TIMEOUT_MS 5000
+
+/* Whether @pid is the QEMU we started: its argv mentions @needle (its QMP
+ * socket path), which guards against pid reuse across reboots. */
+static gboolean
+pid_is_ours(pid_t pid, const char *needle)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+    g_autofree char *cmdline = NULL;
+    gsize len;
+    if (!g_file_get_contents(path, &cmdline, &len, NULL))
+        return FALSE;
+    for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
+        if (strstr(cmdline + i, needle))
+            return TRUE;
+    return FALSE;
+}
+
+/* ---- reconnect -------------------------------------------------------- */
+
+/* A start the previous daemon did not finish: QEMU running means "cont"
+ * was answered, and cont is the last step, so the start is complete. Any
+ * other state is a half-made QEMU (set-up steps may be missing): it is
+ * killed and the start recorded as failed, as libvirt does ("wasn't fully
+ * started yet, killing it"); the client that asked saw its request fail. */
+static void
+recover_start(VdDomainObj *dom, const char *status)
+{
+    VdStartPhase phase = dom->start_phase;
+    dom->start_phase = VD_START_PHASE_NONE;
+    dom->job = VD_JOB_NONE;
+    if (g_str_equal(status, "running")) {
+        g_info("domain '%s': its start had completed when the daemon stopped (phase %s, QEMU "
+               "running)",
+               dom->name, vd_start_phase_to_string(phase));
+        dom->stop_reason = VD_REASON_UNKNOWN;
+        vd_proc_set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
+        return;
+    }
+    g_warning("domain '%s': the daemon stopped in the middle of its start (phase %s, QEMU %s); "
+              "killing QEMU (pid %d): the start failed",
+              dom->name, vd_start_phase_to_string(phase), status, (int)dom->pid);
+    dom->stop_reason = VD_REASON_FAILED;
+    kill(dom->pid, SIGKILL);
+    vd_proc_wait_for_exit(dom);
+}
+
+static void
+reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    VdDomainObj *dom = data;
+    dom->reconnecting = FALSE;
+    if (dom->start_phase != VD_START_PHASE_NONE && vd_state_is_active(dom->state)) {
+        const char *status = !error && result && JSON_NODE_HOLDS_OBJECT(result)
+                                 ? json_object_get_string_member_with_default(
+                                       json_node_get_object(result), "status", "unknown")
+                                 : "not answering";
+        recover_start(dom, status);
+        vd_domain_obj_unref(dom);
+        return;
+    }
+    if (!error && result && JSON_NODE_HOLDS_OBJECT(result) && vd_state_is_active(dom->state)) {
+        const char *status =
+            json_object_get_string_member_with_default(json_node_get_object(result), "status", "");
+        if (g_str_equal(status, "running")) {
+            if (dom->state != VD_STATE_RUNNING)
+                vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
+        } else if (g_str_equal(status, "paused") || g_str_equal(status, "prelaunch")) {
+            if (dom->state != VD_STATE_PAUSED)
+                vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
+        } else if (g_str_equal(status, "guest-panicked")) {
+            vd_domain_obj_set_state(dom, VD_STATE_CRASHED, VD_REASON_PANICKED);
+        } else if (g_str_equal(status, "shutdown")) {
+            /* It powered off while we were away: finish the job. */
+            vd_proc_apply_lifecycle(dom, vd_domain_obj_current_def(dom)->on_poweroff,
+                                    VD_REASON_SHUTDOWN, VD_STATE_SHUTDOWN, VD_REASON_USER);
+        }
+        vd_proc_save_status(dom);
+    }
+    vd_domain_obj_unref(dom);
+}
+
+void
+vd_proc_qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
+{
+    VdDomainObj *dom = user_data;
+
+    if (dom->start_op) {
+        StartOp *op = dom->start_op;
+        if (error) {
+            /* A QEMU that died is reported by reap_child() (domain-start.c)
+             * with its exit status and its last words, once it is really
+             * gone; one that lives but never answered is ended here. */
+            if (dom->pid > 0 && !vd_proc_pid_alive(dom->pid))
+                return;
+            g_autofree char *tail = vd_proc_log_tail(vd_proc_daemon_of(dom), dom);
+            vd_proc_start_fail(op,
+                               g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                           "operation failed: QEMU did not answer on its monitor "
+                                           "(%s): %s",
+                                           error->message, tail));
+            return;
+        }
+        vd_proc_set_start_phase(dom, VD_START_PHASE_SETTING_UP);
+        vd_proc_start_continue(op);
+        return;
+    }
+    if (dom->reconnecting) {
+        if (error) {
+            g_warning("domain '%s': cannot reconnect to QEMU (pid %d): %s; killing it",
+                      dom->name, (int)dom->pid, error->message);
+            if (dom->start_phase == VD_START_PHASE_NONE)
+                dom->stop_reason = VD_REASON_DAEMON;
+            kill(dom->pid, SIGKILL);
+            vd_proc_wait_for_exit(dom);
+            return;
+        }
+        VdDaemon *d = vd_proc_daemon_of(dom);
+        g_autofree char *console_path = vd_proc_socket_path(d, dom, "console");
+        g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
+        if (g_file_test(console_path, G_FILE_TEST_EXISTS))
+            dom->console = vd_console_new(console_path, console_log, d->console_log_max, dom->name);
+        vd_qmp_command(qmp, "query-status", NULL, reconnect_status_reply, vd_domain_obj_ref(dom));
+    }
+}
+
+void
+vd_domains_reconnect_all(VdDaemon *d)
+{
+    g_autoptr(GPtrArray) found = vd_domain_list_load_status(d->domains);
+
+    for (guint i = 0; i < found->len; i++) {
+        VdDomainObj *dom = g_ptr_array_index(found, i);
+        dom->daemon = d;
+        g_autofree char *qmp_path = vd_proc_socket_path(d, dom, "qmp");
+        gboolean unfinished = dom->start_phase != VD_START_PHASE_NONE;
+        if (unfinished) {
+            /* Until recover_start() decides, nothing may resume or touch it;
+             * if QEMU ends first, the start failed. */
+            dom->job = VD_JOB_START;
+            dom->stop_reason = VD_REASON_FAILED;
+        }
+        if (!vd_proc_pid_alive(dom->pid) || !pid_is_ours(dom->pid, qmp_path)) {
+            if (unfinished)
+                g_warning("domain '%s': the daemon stopped in the middle of its start (phase %s) "
+                          "and no QEMU of it runs now: the start failed",
+                          dom->name, vd_start_phase_to_string(dom->start_phase));
+            else
+                g_warning("domain '%s': QEMU (pid %d) died while the daemon was not running",
+                          dom->name, (int)dom->pid);
+            if (!unfinished)
+                dom->stop_reason = VD_REASON_CRASHED;
+            if (!vd_state_is_active(dom->state))
+                dom->state = VD_STATE_RUNNING; /* so that vd_proc_finish_exit cleans up */
+            vd_proc_finish_exit(dom);
+            continue;
+        }
+        if (!vd_state_is_active(dom->state))
+            dom->state = VD_STATE_RUNNING;
+        g_info("domain '%s': reconnecting to QEMU pid %d", dom->name, (int)dom->pid);
+        dom->reconnecting = TRUE;
+        dom->qmp = vd_qmp_connect(qmp_path, QMP_RECONNECT_TIMEOUT_MS, vd_proc_qmp_ready,
+                                  vd_proc_qmp_event, vd_proc_qmp_closed, dom);
+    }
+}
+
+static void
+autostart_done(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    if (error)
+        g_warning("autostart of domain '%s' failed: %s", dom->name, error->message);
+    else
+        g_info("domain '%s' autostarted", dom->name);
+}
+
+void
+vd_domains_autostart(VdDaemon *d)
+{
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *dom = g_ptr_array_index(all, i);
+        if (dom->persistent && dom->autostart && !vd_state_is_active(dom->state))
+            vd_domain_start(d, dom, FALSE, autostart_done, NULL);
+    }
+}

@@ -1,0 +1,496 @@
+/* Starting a domain: checks, the files it names, its kernel, the argv,
+ * the spawn (qemu-spawn.c) and the QMP set-up steps up to "cont".
+ *
+ * Apart from domain-process.c because a start is the longest of the
+ * operations, with its own state (PendingStart before QEMU exists, StartOp
+ * after) and its own failures; what it shares with the rest is in
+ * domain-process-priv.h. */
+#include "domain-process-priv.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <glib-unix.h>
+#include <unistd.h>
+
+#include "daemon/domain/console.h"
+#include "daemon/domain/disk-prepare.h"
+#include "daemon/domain/domain-files.h"
+#include "daemon/domain/qemu-spawn.h"
+#include "qemu/qemu-command.h"
+#include "util/vd-error.h"
+
+#define QMP_START_TIMEOUT_MS 30000
+#define UNIX_PATH_MAX 107
+
+/* ---- start ------------------------------------------------------------ */
+
+void
+vd_proc_start_fail(StartOp *op, GError *error)
+{
+    g_autoptr(VdDomainObj) dom = vd_domain_obj_ref(op->dom);
+    dom->start_op = NULL;
+    if (dom->pid > 0 && vd_proc_pid_alive(dom->pid))
+        kill(dom->pid, SIGKILL);
+    if (dom->stop_reason == VD_REASON_DESTROYED) {
+        /* The failure is the destroy's doing (QMP closed under the set-up). */
+        g_clear_error(&error);
+        error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' was destroyed while it was starting",
+                            dom->name);
+    } else {
+        dom->stop_reason = VD_REASON_FAILED;
+    }
+    if (vd_state_is_active(dom->state))
+        vd_proc_finish_exit(dom);
+    vd_proc_start_op_finish(op, error);
+    g_error_free(error);
+}
+
+static gboolean
+check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
+{
+    if (!vd_domain_def_check_startable(vd_domain_obj_def(dom), error))
+        return FALSE;
+    if (!d->caps) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU is not usable: %s",
+                    d->caps_error ? d->caps_error->message : "capabilities unknown");
+        return FALSE;
+    }
+    if (vd_domain_obj_def(dom)->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
+        g_set_error(error, VD_ERROR, VD_ERROR_KVM_UNUSABLE,
+                    "domain '%s' asks for <domain type='kvm'>, but KVM is not usable on this host "
+                    "(%s): %s Change it to <domain type='qemu'> with 'vsh edit %s' to run it "
+                    "with TCG emulation.",
+                    dom->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
+                    dom->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+typedef struct {
+    VdDomainObj *dom;
+    pid_t pid;
+} ExecWatch;
+
+/* Reaps a QEMU that is still our child when it exits (after a daemon
+ * restart it is init's). A running guest's end is handled through QMP;
+ * but a QEMU that dies while starting never opens its QMP socket, and
+ * waiting for that would take the whole QMP timeout. */
+static void
+reap_child(GPid pid, gint status, gpointer data)
+{
+    ExecWatch *w = data;
+    VdDomainObj *dom = w->dom;
+    g_spawn_close_pid(pid);
+    if (dom->pid == w->pid && dom->start_op && !(dom->qmp && vd_qmp_is_connected(dom->qmp))) {
+        g_autofree char *tail = vd_proc_log_tail(vd_proc_daemon_of(dom), dom);
+        g_autofree char *how = g_spawn_check_wait_status(status, NULL)
+                                   ? g_strdup("exited")
+                                   : WIFSIGNALED(status)
+                                         ? g_strdup_printf("was killed by signal %d", WTERMSIG(status))
+                                         : g_strdup_printf("exited with status %d", WEXITSTATUS(status));
+        vd_proc_start_fail(dom->start_op,
+                           g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                       "operation failed: QEMU %s while starting: %s", how, tail));
+    }
+    vd_domain_obj_unref(w->dom);
+    g_free(w);
+}
+
+/* The exec-failure pipe: EOF means QEMU's exec succeeded; an errno means
+ * it did not, and the start fails at once instead of waiting for a QMP
+ * socket that will never appear. Watched from the main loop, so that a
+ * busy host delaying the child never delays the daemon. */
+static gboolean
+exec_checked(gint fd, GIOCondition cond, gpointer data)
+{
+    ExecWatch *w = data;
+    int exec_errno = 0;
+    ssize_t n;
+    while ((n = read(fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+        ;
+    close(fd);
+    VdDomainObj *dom = w->dom;
+    if (n > 0 && dom->pid == w->pid && dom->start_op) {
+        VdDaemon *d = vd_proc_daemon_of(dom);
+        const VdDomainDef *def = vd_domain_obj_current_def(dom);
+        const char *binary = def->emulator ? def->emulator : d->qemu_binary;
+        vd_proc_start_fail(dom->start_op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                                      "operation failed: cannot execute '%s': %s",
+                                                      binary, g_strerror(exec_errno)));
+    }
+    vd_domain_obj_unref(w->dom);
+    g_free(w);
+    return G_SOURCE_REMOVE;
+}
+typedef struct {
+    VdDaemon *d;
+    VdDomainObj *dom;
+    VdDomainDef *live;
+    gboolean paused;
+    gboolean once_only;
+    VdDomainWaitFunc done;
+    gpointer user_data;
+} PendingStart;
+
+static void launch(PendingStart *ps, const char *boot_kernel);
+static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
+
+/* The start failed before QEMU existed (or a destroy aborted it). */
+static void
+pending_start_finish(PendingStart *ps, const GError *error)
+{
+    VdDomainObj *dom = ps->dom;
+    dom->job = VD_JOB_NONE;
+    if (dom->stop_reason == VD_REASON_DESTROYED)
+        vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_DESTROYED);
+    dom->stop_reason = VD_REASON_UNKNOWN;
+    ps->done(dom, error, ps->user_data);
+    vd_domain_obj_complete_waiters(dom, NULL);
+    vd_domain_list_forget_if_gone(ps->d->domains, dom);
+}
+
+static void
+pending_start_free(PendingStart *ps)
+{
+    vd_domain_def_free(ps->live);
+    vd_domain_obj_unref(ps->dom);
+    g_free(ps);
+}
+
+static void
+kernel_resolved(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *vmlinux = vd_kernel_cache_resolve_finish(ps->d->kernels, res, &error);
+    if (error) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    launch(ps, vmlinux);
+}
+
+/* A disk whose image did not exist when the domain was defined had its
+ * format read from the header just now: record it, as define would have,
+ * so that later starts do not trust a header the guest may have written
+ * since (a raw disk turned "qcow2" with a backing file of the host's). */
+static void
+record_probed_formats(VdDaemon *d, VdDomainObj *dom, const VdDomainDef *live)
+{
+    const VdDomainDef *def = vd_domain_obj_def(dom);
+    g_autoptr(VdDomainDef) updated = NULL;
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; i < def->disks->len && i < live->disks->len; i++) {
+        const VdDiskDef *was = g_ptr_array_index(def->disks, i);
+        const VdDiskDef *now = g_ptr_array_index(live->disks, i);
+        /* The same disk only: a define may have replaced the definition
+         * since this start copied it. */
+        if (was->type != VD_DISK_TYPE_FILE || was->format != VD_DISK_FORMAT_NONE ||
+            now->format == VD_DISK_FORMAT_NONE || g_strcmp0(was->source_file, now->source_file))
+            continue;
+        if (!updated)
+            updated = vd_domain_def_copy(def);
+        ((VdDiskDef *)g_ptr_array_index(updated->disks, i))->format = now->format;
+        g_info("domain '%s': disk '%s' is %s (image header at its first start), recorded",
+               dom->name, now->target_dev ? now->target_dev : "?",
+               vd_disk_format_to_string(now->format));
+    }
+    if (!updated)
+        return;
+    if (vd_domain_list_define(d->domains, updated, &error))
+        updated = NULL; /* taken */
+    else
+        g_warning("domain '%s': cannot record disk formats: %s", dom->name, error->message);
+}
+
+void
+vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
+                gpointer user_data)
+{
+    vd_domain_start_with(d, dom, NULL, paused, done, user_data);
+}
+
+void
+vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean paused,
+                     VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VdDomainDef) once_def = once;
+    dom->daemon = d;
+
+    if (!vd_domain_obj_check(dom, VD_OP_START, &error) || !check_can_start(d, dom, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    gboolean once_only = once_def != NULL;
+    g_autoptr(VdDomainDef) live =
+        once_def ? g_steal_pointer(&once_def) : vd_domain_def_copy(vd_domain_obj_def(dom));
+    if (!vd_disks_resolve_volumes(d, live, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    PendingStart *ps = g_new0(PendingStart, 1);
+    ps->d = d;
+    ps->dom = vd_domain_obj_ref(dom);
+    ps->live = g_steal_pointer(&live);
+    ps->paused = paused;
+    ps->once_only = once_only;
+    ps->done = done;
+    ps->user_data = user_data;
+    /* From here until "cont" (or the failure), the job says what else may
+     * happen to the domain (vd_domain_obj_check). */
+    dom->job = VD_JOB_START;
+    dom->stop_reason = VD_REASON_UNKNOWN;
+    /* The files it names, checked where nothing can block the daemon. */
+    vd_domain_files_check_async(d, ps->live, VD_DOMAIN_FILES_START, files_checked, ps);
+}
+
+static void
+files_checked(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) notes = vd_domain_files_check_finish(res, &error);
+
+    if (!notes) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    if (!ps->once_only && ps->dom->persistent)
+        record_probed_formats(ps->d, ps->dom, ps->live);
+    /* A bzImage boots from its cached vmlinux: resolving it may mean an
+     * extraction, which runs in a worker thread. */
+    if (ps->live->os.kernel && ps->d->kernels) {
+        vd_kernel_cache_resolve_async(ps->d->kernels, ps->live->os.kernel, kernel_resolved, ps);
+        return;
+    }
+    launch(ps, NULL);
+}
+
+static void
+launch(PendingStart *ps, const char *boot_kernel)
+{
+    VdDaemon *d = ps->d;
+    VdDomainObj *dom = ps->dom;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *qmp_path = vd_proc_socket_path(d, dom, "qmp");
+    g_autofree char *console_path = vd_proc_socket_path(d, dom, "console");
+    g_autofree char *pid_path = vd_proc_socket_path(d, dom, "pid");
+    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
+    g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->name);
+    g_autoptr(GPtrArray) argv = NULL;
+    pid_t pid;
+
+    if (dom->stop_reason == VD_REASON_DESTROYED) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: domain '%s' was destroyed while it was starting", dom->name);
+        goto fail;
+    }
+    if (strlen(qmp_path) > UNIX_PATH_MAX || strlen(console_path) > UNIX_PATH_MAX) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: the run directory '%s' is too deep for UNIX socket paths; "
+                    "use a shorter --root",
+                    d->paths->run_domains_dir);
+        goto fail;
+    }
+    g_unlink(qmp_path);
+    g_unlink(console_path);
+
+    VdQemuRunPaths run = {
+        .qmp_socket_path = qmp_path,
+        .console_socket_path = console_path,
+        .console_log_path = console_log,
+        .pid_path = pid_path,
+        .guest_agent_dir = d->paths->run_domains_dir,
+        .start_paused = TRUE,
+        .accel = ps->live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
+        .boot_kernel = boot_kernel,
+        .bios = d->fast_firmware,
+    };
+    argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
+    if (!argv)
+        goto fail;
+    vd_spawn_write_log_header(log_path, argv);
+    if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
+        g_ptr_array_add(argv, NULL);
+
+    int errfd, gofd;
+    /* The status file says a start is under way before there is a child,
+     * and QEMU is exec'd only once its pid is recorded (vd_spawn_detached):
+     * whenever the daemon dies, its restart knows of every QEMU. */
+    dom->id = vd_domain_list_next_id(d->domains);
+    ps->live->id = dom->id;
+    dom->live = g_steal_pointer(&ps->live);
+    vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
+    vd_proc_set_start_phase(dom, VD_START_PHASE_SPAWNING);
+    if (!vd_spawn_detached(argv, log_path, &pid, &errfd, &gofd, &error))
+        goto undo;
+    vd_start_crash_point("spawned");
+    dom->pid = pid;
+    dom->started_at = g_get_monotonic_time();
+    dom->start_phase = VD_START_PHASE_CONNECTING;
+    if (!vd_domain_status_save(d->domains, dom, &error)) {
+        g_prefix_error(&error, "operation failed: cannot record QEMU's pid: ");
+        vd_spawn_release_child(gofd, FALSE);
+        close(errfd);
+        g_child_watch_add(pid, vd_spawn_reap_only, NULL);
+        dom->pid = 0;
+        goto undo;
+    }
+    vd_start_crash_point("connecting");
+    vd_spawn_release_child(gofd, TRUE);
+
+    StartOp *op = g_new0(StartOp, 1);
+    op->dom = vd_domain_obj_ref(dom);
+    op->paused = ps->paused;
+    op->done = ps->done;
+    op->user_data = ps->user_data;
+    dom->start_op = op;
+    dom->qmp = vd_qmp_connect(qmp_path, QMP_START_TIMEOUT_MS, vd_proc_qmp_ready, vd_proc_qmp_event,
+                              vd_proc_qmp_closed, dom);
+    ExecWatch *w = g_new0(ExecWatch, 1);
+    w->dom = vd_domain_obj_ref(dom);
+    w->pid = pid;
+    g_unix_fd_add(errfd, G_IO_IN | G_IO_HUP | G_IO_ERR, exec_checked, w);
+    ExecWatch *r = g_new0(ExecWatch, 1);
+    r->dom = vd_domain_obj_ref(dom);
+    r->pid = pid;
+    g_child_watch_add(pid, reap_child, r);
+    pending_start_free(ps);
+    return;
+
+undo:
+    ps->live = g_steal_pointer(&dom->live);
+    dom->id = -1;
+    dom->start_phase = VD_START_PHASE_NONE;
+    vd_domain_status_remove(d->domains, dom);
+    vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
+fail:
+    pending_start_finish(ps, error);
+    pending_start_free(ps);
+}
+
+static void
+start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    StartOp *op = data;
+    VdDomainObj *dom = op->dom;
+    op->in_flight = FALSE;
+    if (op->finished) {
+        /* QEMU died or was destroyed meanwhile: the start is answered. */
+        vd_proc_start_op_free(op);
+        return;
+    }
+    if (error) {
+        vd_proc_start_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                           "operation failed: setting up domain '%s': %s",
+                                           dom->name, error->message));
+        return;
+    }
+    /* query-vnc tells which port autoport picked. */
+    if (op->step == 2 && result && JSON_NODE_HOLDS_OBJECT(result)) {
+        JsonObject *vnc = json_node_get_object(result);
+        const char *service = json_object_get_string_member_with_default(vnc, "service", NULL);
+        VdGraphicsDef *g = dom->live->graphics->len ? g_ptr_array_index(dom->live->graphics, 0) : NULL;
+        if (g && service)
+            g->port = atoi(service);
+    }
+    vd_proc_start_continue(op);
+}
+
+static void
+start_command(StartOp *op, const char *command, JsonObject *args)
+{
+    op->in_flight = TRUE;
+    vd_qmp_command(op->dom->qmp, command, args, start_step_reply, op);
+}
+
+static VdGraphicsDef *
+first_vnc(const VdDomainDef *def)
+{
+    for (guint i = 0; i < def->graphics->len; i++) {
+        VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
+        if (g->type == VD_GRAPHICS_VNC)
+            return g;
+    }
+    return NULL;
+}
+
+/* Set-up steps after QMP is up, one QMP command each. */
+void
+vd_proc_start_continue(StartOp *op)
+{
+    VdDomainObj *dom = op->dom;
+    VdGraphicsDef *vnc = first_vnc(dom->live);
+
+    switch (op->step++) {
+    case 0:
+        if (vnc && vnc->passwd) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "protocol", "vnc");
+            json_object_set_string_member(args, "password", vnc->passwd);
+            start_command(op, "set_password", args);
+            return;
+        }
+        vd_proc_start_continue(op);
+        return;
+    case 1:
+        if (vnc) {
+            start_command(op, "query-vnc", NULL);
+            return;
+        }
+        op->step++;
+        vd_proc_start_continue(op);
+        return;
+    case 2:
+        vd_proc_start_continue(op);
+        return;
+    case 3:
+        if (dom->live->memballoon && g_strcmp0(dom->live->memballoon->model, "none") != 0 &&
+            dom->live->current_memory_kib < dom->live->memory_kib) {
+            JsonObject *args = json_object_new();
+            json_object_set_int_member(args, "value", (gint64)dom->live->current_memory_kib * 1024);
+            start_command(op, "balloon", args);
+            return;
+        }
+        vd_proc_start_continue(op);
+        return;
+    case 4:
+        if (!op->paused) {
+            vd_proc_set_start_phase(dom, VD_START_PHASE_RESUMING);
+            start_command(op, "cont", NULL);
+            return;
+        }
+        vd_proc_start_continue(op);
+        return;
+    default:
+        break;
+    }
+
+    /* Done. */
+    if (!op->paused)
+        vd_start_crash_point("resumed");
+    dom->start_op = NULL;
+    dom->job = VD_JOB_NONE;
+    dom->start_phase = VD_START_PHASE_NONE;
+    if (op->paused)
+        vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
+    else
+        vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
+    VdDaemon *d = vd_proc_daemon_of(dom);
+    g_autofree char *console_path = vd_proc_socket_path(d, dom, "console");
+    g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
+    if (g_file_test(console_path, G_FILE_TEST_EXISTS))
+        dom->console = vd_console_new(console_path, console_log, d->console_log_max, dom->name);
+    vd_proc_save_status(dom);
+    vd_proc_start_op_finish(op, NULL);
+}

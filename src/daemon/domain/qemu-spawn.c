@@ -1,0 +1,149 @@
+/* Spawning a detached QEMU. See qemu-spawn.h. */
+#include "qemu-spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "qemu/qemu-command.h"
+#include "util/vd-error.h"
+
+/* Closes every descriptor from 3 up except @a and @b (a < b): the child
+ * must not hold the daemon's sockets (a restarted daemon could not take
+ * its listening socket back while a child not yet exec'd held it). */
+static void
+close_all_but(int a, int b)
+{
+    if (a > 3)
+        close_range(3, a - 1, 0);
+    if (b > a + 1)
+        close_range(a + 1, b - 1, 0);
+    close_range(b + 1, ~0U, 0);
+}
+
+/* fork + setsid + exec: QEMU gets its own session, so it survives the
+ * daemon (a restarted daemon finds it again). Nothing here waits for the
+ * child: under a storm of starts on a saturated host the child may run
+ * late, and the main loop must not wait for it. Only async-signal-safe
+ * calls between fork and exec (GLib threads exist). Returns the exec
+ * pipe's read end in @errfd_out, for exec_checked(), and the go pipe's
+ * write end in @gofd_out: the child execs QEMU only once a byte arrives
+ * there (vd_spawn_release_child()), i.e. once its pid is in the status file; if
+ * the daemon dies first, the child sees EOF and exits, so no QEMU ever
+ * runs that a restarted daemon cannot find. */
+gboolean
+vd_spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
+                  int *gofd_out, GError **error)
+{
+    int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int errpipe[2] = {-1, -1};
+    int gopipe[2] = {-1, -1};
+    gboolean ok = FALSE;
+
+    if (logfd < 0 || nullfd < 0 || pipe2(errpipe, O_CLOEXEC) < 0 || pipe2(gopipe, O_CLOEXEC) < 0) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot prepare QEMU: %s",
+                    g_strerror(saved));
+        goto out;
+    }
+    char **args = (char **)argv->pdata;
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot fork: %s", g_strerror(saved));
+        goto out;
+    }
+    if (child == 0) {
+        setsid();
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        for (int sig = 1; sig < NSIG; sig++)
+            signal(sig, SIG_DFL);
+        /* setsid() gives QEMU an autogroup of its own, which the
+         * scheduler weighs like a whole login session: twenty busy guests
+         * would leave an administrator's shell (and vsh) a twentieth of
+         * the CPU. Nice 10 for each guest's group keeps the host
+         * answering, and costs guests nothing when nobody else wants
+         * the CPU. */
+        int ag = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+        if (ag >= 0) {
+            if (write(ag, "10", 2) < 0) {
+                /* Best effort: autogroups may be off. */
+            }
+            close(ag);
+        }
+        dup2(nullfd, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        close_all_but(MIN(errpipe[1], gopipe[0]), MAX(errpipe[1], gopipe[0]));
+        char go;
+        ssize_t got;
+        while ((got = read(gopipe[0], &go, 1)) < 0 && errno == EINTR)
+            ;
+        if (got != 1)
+            _exit(0); /* the daemon died before recording this pid */
+        close(gopipe[0]);
+        execv(args[0], args);
+        int e = errno;
+        if (write(errpipe[1], &e, sizeof(e)) < 0)
+            _exit(126);
+        _exit(127);
+    }
+    *pid_out = child;
+    *errfd_out = errpipe[0];
+    errpipe[0] = -1;
+    *gofd_out = gopipe[1];
+    gopipe[1] = -1;
+    ok = TRUE;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (errpipe[i] >= 0)
+            close(errpipe[i]);
+        if (gopipe[i] >= 0)
+            close(gopipe[i]);
+    }
+    if (logfd >= 0)
+        close(logfd);
+    if (nullfd >= 0)
+        close(nullfd);
+    return ok;
+}
+
+void
+vd_spawn_reap_only(GPid pid, gint status, gpointer data)
+{
+    g_spawn_close_pid(pid);
+}
+
+/* Lets the child of vd_spawn_detached() exec QEMU (@go TRUE) or makes it
+ * exit without (FALSE). */
+void
+vd_spawn_release_child(int gofd, gboolean go)
+{
+    if (go && write(gofd, "g", 1) != 1)
+        g_warning("cannot release the QEMU child: %s", g_strerror(errno));
+    close(gofd);
+}
+
+void
+vd_spawn_write_log_header(const char *log_path, GPtrArray *argv)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M:%S UTC");
+    g_autofree char *args = vd_qemu_argv_to_string(argv);
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_string_append_printf(text, "%s: starting up\n", stamp);
+    g_auto(GStrv) lines = g_strsplit(args, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (**l)
+            g_string_append_printf(text, "  %s\n", *l);
+    FILE *f = fopen(log_path, "ae");
+    if (f) {
+        fputs(text->str, f);
+        fclose(f);
+    }
+}

@@ -1,0 +1,25 @@
+/* Spawning a detached QEMU: fork + setsid + exec with a go pipe and an
+ * exec-failure pipe, and the "starting up" header of its log.
+ *
+ * The process mechanics only, apart from domain-start.c (which decides
+ * what to start and what a failure means): nothing here knows of domains,
+ * so the async-signal-safe code between fork and exec can be read on its
+ * own. See vd_spawn_detached() in qemu-spawn.c for the protocol. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+/* fork + setsid + exec of @argv (NULL-terminated), output appended to
+ * @log_path. Returns the exec pipe's read end in @errfd_out (EOF: exec
+ * succeeded; an errno: it failed) and the go pipe's write end in
+ * @gofd_out: the child execs only once vd_spawn_release_child() lets it. */
+gboolean vd_spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
+                           int *gofd_out, GError **error);
+/* Lets the child exec QEMU (@go TRUE) or makes it exit without (FALSE);
+ * closes @gofd. */
+void vd_spawn_release_child(int gofd, gboolean go);
+/* A GChildWatchFunc that only reaps. */
+void vd_spawn_reap_only(GPid pid, gint status, gpointer data);
+/* Appends "<time>: starting up" and the argv to the log at @log_path. */
+void vd_spawn_write_log_header(const char *log_path, GPtrArray *argv);
