@@ -2,7 +2,7 @@
  *
  * Start: check the definition can run here, resolve what QEMU needs (disk
  * formats from image headers), build the argv (qemu/qemu-command.c), spawn
- * QEMU detached (double fork + setsid: it outlives the daemon) with its
+ * QEMU detached (fork + setsid, qemu-spawn.c: it outlives the daemon) with its
  * output appended to the domain's log, connect QMP, finish set-up, "cont".
  * While it runs, QMP events drive the state machine and the on_poweroff /
  * on_reboot / on_crash actions. Its end is seen as QMP's EOF (QEMU is not
