@@ -1269,12 +1269,23 @@ def _on_signal(signum, _frame):
     sys.stderr.write('harness: signal %d: cleaning up\n' % signum)
     try:
         cleanup_all(quick=True)
+        _remove_private_sanitizer_dir()
     finally:
         sys.stderr.flush()
         sys.stdout.flush()
         os._exit(128 + signum)
 
 
+def _remove_private_sanitizer_dir():
+    # main() has read the reports by then; a directory named by
+    # VIRTD_TEST_SANITIZER_DIR belongs to whoever named it.
+    if not os.environ.get('VIRTD_TEST_SANITIZER_DIR'):
+        shutil.rmtree(SANITIZER_DIR, ignore_errors=True)
+
+
+# atexit runs the last registered first: the daemons stop (and report) before
+# their report directory goes.
+atexit.register(_remove_private_sanitizer_dir)
 atexit.register(cleanup_all)
 for _sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT):
     try:
@@ -1309,8 +1320,6 @@ def main():
     if reports:
         sys.stderr.write('harness: %d sanitizer report(s): failing\n' % len(reports))
         ok = False
-    if not os.environ.get('VIRTD_TEST_SANITIZER_DIR'):
-        shutil.rmtree(SANITIZER_DIR, ignore_errors=True)
     sys.exit(0 if ok else 1)
 
 
