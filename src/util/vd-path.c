@@ -27,15 +27,15 @@ drop_last_component(GString *resolved)
     g_string_truncate(resolved, slash && slash != resolved->str ? (gsize)(slash - resolved->str) : 1);
 }
 
-/* @todo is a stack whose last element is the next component: pushes
+/* @pending is a stack whose last element is the next component: pushes
  * the components of @path so that they come next, in order. */
 static void
-push_components(GPtrArray *todo, const char *path)
+push_components(GPtrArray *pending, const char *path)
 {
     g_auto(GStrv) parts = g_strsplit(path, "/", -1);
     for (gint i = (gint)g_strv_length(parts) - 1; i >= 0; i--) {
         if (*parts[i] && !g_str_equal(parts[i], "."))
-            g_ptr_array_add(todo, g_strdup(parts[i]));
+            g_ptr_array_add(pending, g_strdup(parts[i]));
     }
 }
 
@@ -47,7 +47,7 @@ char *
 vd_path_resolve(const char *path, GError **error)
 {
     g_autoptr(GString) resolved = g_string_new("/");
-    g_autoptr(GPtrArray) todo = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(g_free);
     gboolean missing = FALSE;
     guint links = 0;
 
@@ -56,9 +56,9 @@ vd_path_resolve(const char *path, GError **error)
                     "'%s' is not an absolute path", path ? path : "");
         return NULL;
     }
-    push_components(todo, path);
-    while (todo->len > 0) {
-        g_autofree char *c = g_ptr_array_steal_index(todo, todo->len - 1);
+    push_components(pending, path);
+    while (pending->len > 0) {
+        g_autofree char *c = g_ptr_array_steal_index(pending, pending->len - 1);
         struct stat st;
 
         if (g_str_equal(c, "..")) {
@@ -98,7 +98,7 @@ vd_path_resolve(const char *path, GError **error)
         drop_last_component(resolved);
         if (g_path_is_absolute(target))
             g_string_assign(resolved, "/");
-        push_components(todo, target);
+        push_components(pending, target);
     }
     return g_string_free(g_steal_pointer(&resolved), FALSE);
 }
