@@ -10,6 +10,7 @@
 #include "qemu/qemu-caps.h"
 
 typedef struct _VdStorage VdStorage;
+typedef struct _VdNetworks VdNetworks;
 typedef struct _VdApiListener VdApiListener;
 
 typedef struct {
@@ -29,5 +30,7 @@ typedef struct {
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
     char *fast_firmware;       /* qboot, for domains allowed to use it; NULL: SeaBIOS always */
     VdStorage *storage;        /* storage pools and volumes (storage.h) */
+    VdNetworks *networks;      /* virtual networks (network/network.h) */
+    gboolean dns_forward;      /* dnsmasq may forward to the host's resolvers (--dns-forward) */
     goffset console_log_max;   /* bytes per console log generation (--console-log-max) */
 } VdDaemon;

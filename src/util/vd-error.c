@@ -30,6 +30,7 @@ static const VdErrorInfo error_table[VD_ERROR_N_CODES] = {
     [VD_ERROR_DENIED] = {"denied", 403, 9},
     [VD_ERROR_NO_POOL] = {"no-pool", 404, 10},
     [VD_ERROR_NO_VOLUME] = {"no-volume", 404, 11},
+    [VD_ERROR_NO_NETWORK] = {"no-network", 404, 12},
 };
 
 const char *

@@ -31,6 +31,7 @@ typedef enum {
     VD_ERROR_DENIED,            /* caller not allowed */
     VD_ERROR_NO_POOL,           /* no such storage pool */
     VD_ERROR_NO_VOLUME,         /* no such storage volume */
+    VD_ERROR_NO_NETWORK,        /* no such virtual network */
     VD_ERROR_N_CODES
 } VdErrorCode;
 
