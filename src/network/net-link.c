@@ -1,0 +1,2 @@
+/* placeholder: being written */
+#include "network/net-link.h"
