@@ -9,70 +9,13 @@
 #include <string.h>
 
 #include "network/firewall.h"
+#include "test-netdef.h"
 #include "test-netns.h"
 #include "util/vd-error.h"
 
 static const char *data_dir;
 static gboolean regenerate;
 static char *no_netns; /* why run-time tests are skipped, or NULL */
-
-/* ---- networks built by hand (no dependence on the XML parser) ---- */
-
-static void
-ip_free(VdNetIpDef *ip)
-{
-    g_free(ip->address);
-    g_ptr_array_unref(ip->ranges);
-    g_ptr_array_unref(ip->hosts);
-    g_free(ip);
-}
-
-static VdNetIpDef *
-add_ip(VdNetworkDef *def, int family, const char *address, guint prefix, gboolean dhcp)
-{
-    VdNetIpDef *ip = g_new0(VdNetIpDef, 1);
-
-    ip->family = family;
-    ip->address = g_strdup(address);
-    ip->prefix = prefix;
-    ip->ranges = g_ptr_array_new_with_free_func(g_free);
-    ip->hosts = g_ptr_array_new_with_free_func(g_free);
-    if (dhcp) {
-        /* only the count matters to the firewall */
-        g_ptr_array_add(ip->ranges, g_new0(VdNetDhcpRange, 1));
-        ip->has_dhcp = TRUE;
-    }
-    g_ptr_array_add(def->ips, ip);
-    return ip;
-}
-
-static VdNetworkDef *
-net_new(const char *name, VdNetForwardMode mode, const char *bridge)
-{
-    VdNetworkDef *def = g_new0(VdNetworkDef, 1);
-
-    def->name = g_strdup(name);
-    def->forward = mode;
-    def->bridge = g_strdup(bridge);
-    def->stp = TRUE;
-    def->ips = g_ptr_array_new_with_free_func((GDestroyNotify)ip_free);
-    return def;
-}
-
-static void
-net_free(VdNetworkDef *def)
-{
-    g_free(def->name);
-    g_free(def->bridge);
-    g_free(def->forward_dev);
-    g_free(def->nat_addr_start);
-    g_free(def->nat_addr_end);
-    g_ptr_array_unref(def->ips);
-    g_free(def);
-}
-
-typedef VdNetworkDef TestNet;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestNet, net_free)
 
 static TestNet *
 case_nat_default(void)
@@ -364,21 +307,36 @@ test_host_docker(void)
     g_autoptr(GPtrArray) notes = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *chain = NULL;
+    g_autofree char *iptables = NULL;
     VdFirewallNote *n;
 
     if (skip_without_netns())
         return;
     def = case_nat_default();
     iso = case_isolated();
-    /* what Docker with iptables-nft leaves in the ruleset */
-    g_assert_true(vd_firewall_apply("add table ip filter\n"
-                                    "add chain ip filter FORWARD { type filter hook forward "
-                                    "priority 0; policy drop; }\n"
-                                    "add chain ip filter DOCKER-USER\n"
-                                    "add rule ip filter DOCKER-USER counter return\n"
-                                    "add rule ip filter FORWARD counter jump DOCKER-USER\n",
-                                    &err));
-    g_assert_no_error(err);
+    /* what Docker leaves in the ruleset, made the way Docker makes it
+     * when iptables-nft is there (so that the test also proves iptables
+     * still reads the chain after virtd's rules went in) */
+    iptables = g_find_program_in_path("iptables-nft");
+    if (iptables) {
+        const char *p[] = { iptables, "-P", "FORWARD", "DROP", NULL };
+        const char *nc[] = { iptables, "-N", "DOCKER-USER", NULL };
+        const char *r[] = { iptables, "-A", "DOCKER-USER", "-j", "RETURN", NULL };
+        const char *j[] = { iptables, "-A", "FORWARD", "-j", "DOCKER-USER", NULL };
+        test_run(p);
+        test_run(nc);
+        test_run(r);
+        test_run(j);
+    } else {
+        g_assert_true(vd_firewall_apply("add table ip filter\n"
+                                        "add chain ip filter FORWARD { type filter hook forward "
+                                        "priority 0; policy drop; }\n"
+                                        "add chain ip filter DOCKER-USER\n"
+                                        "add rule ip filter DOCKER-USER counter return\n"
+                                        "add rule ip filter FORWARD counter jump DOCKER-USER\n",
+                                        &err));
+        g_assert_no_error(err);
+    }
 
     notes = vd_firewall_check_host(def, &err);
     g_assert_no_error(err);
@@ -397,6 +355,19 @@ test_host_docker(void)
     /* our accepts come before Docker's return */
     g_assert_true(strstr(chain, "virbr0") < strstr(chain, "return"));
     g_clear_pointer(&chain, g_free);
+    if (iptables) {
+        const char *argv[] = { iptables, "-S", "DOCKER-USER", NULL };
+        g_autofree char *out = NULL;
+        int status = 0;
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL,
+                                   &status, NULL));
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_test_message("%s", out);
+        g_assert_nonnull(strstr(out, "-A DOCKER-USER -i virbr0 -m comment --comment "
+                                     "\"virtd bridge virbr0\" -j ACCEPT"));
+        g_assert_nonnull(strstr(out, "-A DOCKER-USER -j RETURN"));
+    }
 
     /* a second check (daemon restart) does not add them twice */
     g_clear_pointer(&notes, g_ptr_array_unref);
