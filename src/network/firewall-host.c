@@ -23,6 +23,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdNftCtx, nft_ctx_free)
 static gboolean
 nft_run(const char *cmd, gboolean json, char **output, GError **error)
 {
+    /* One command at a time: the daemon may call from worker threads, and
+     * libnftables documents no thread safety beyond one context per
+     * thread (its parser has had global state). */
+    static GMutex lock;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
     g_autoptr(VdNftCtx) ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 
     if (!ctx) {
@@ -256,8 +261,8 @@ static void
 check_forward_chains(const VdNetworkDef *def, GPtrArray *chains, GPtrArray *notes,
                      GError **error_out)
 {
-    const char *families[] = { "ip", "ip6" };
-    gboolean docker[2], hooked[2] = { FALSE, FALSE };
+    const char *families[] = {"ip", "ip6"};
+    gboolean docker[2], hooked[2] = {FALSE, FALSE};
     gboolean ufw = has_chain(chains, "ip", "filter", "ufw-before-forward");
 
     for (guint f = 0; f < G_N_ELEMENTS(families); f++)
@@ -304,8 +309,7 @@ check_forward_chains(const VdNetworkDef *def, GPtrArray *chains, GPtrArray *note
                                  "iifname \"%s\" accept' and 'nft insert rule %s %s %s oifname "
                                  "\"%s\" accept'%s",
                                  name, family, table, ufw ? ", as ufw sets it" : "", def->name,
-                                 family, table, name, def->bridge, family, table, name,
-                                 def->bridge,
+                                 family, table, name, def->bridge, family, table, name, def->bridge,
                                  ufw ? " (with ufw: 'ufw route allow in on BRIDGE' and 'ufw "
                                        "route allow out on BRIDGE')"
                                      : ""));
@@ -385,7 +389,7 @@ vd_firewall_check_host(const VdNetworkDef *def, GError **error)
 gboolean
 vd_firewall_host_hooks_remove(const VdNetworkDef *def, GError **error)
 {
-    const char *families[] = { "ip", "ip6" };
+    const char *families[] = {"ip", "ip6"};
     g_autoptr(GPtrArray) chains = NULL;
 
     if (!bridge_name_ok(def->bridge))
@@ -403,9 +407,9 @@ vd_firewall_host_hooks_remove(const VdNetworkDef *def, GError **error)
         if (!handles)
             return FALSE;
         for (guint i = 0; i < handles->len; i++)
-            g_string_append_printf(cmd, "delete rule %s filter DOCKER-USER handle %" G_GINT64_FORMAT
-                                        "\n",
-                                   families[f], g_array_index(handles, gint64, i));
+            g_string_append_printf(
+                cmd, "delete rule %s filter DOCKER-USER handle %" G_GINT64_FORMAT "\n", families[f],
+                g_array_index(handles, gint64, i));
         if (cmd->len > 0 && !nft_run(cmd->str, FALSE, NULL, error))
             return FALSE;
     }

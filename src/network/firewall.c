@@ -121,9 +121,8 @@ forward_rules(GString *s, const VdNetworkDef *def, const char *br)
             continue;
         g_string_append_printf(s, "\t\tiifname \"%s\"%s %s saddr %s counter accept\n", br, to_dev,
                                fam, sub);
-        g_string_append_printf(s, "\t\t%soifname \"%s\" %s daddr %s%s counter accept\n",
-                               from_dev, br, fam, sub,
-                               nat ? " ct state established,related" : "");
+        g_string_append_printf(s, "\t\t%soifname \"%s\" %s daddr %s%s counter accept\n", from_dev,
+                               br, fam, sub, nat ? " ct state established,related" : "");
     }
     g_string_append_printf(s, "\t\tiifname \"%s\" counter reject\n", br);
     g_string_append_printf(s, "\t\toifname \"%s\" counter reject\n", br);
@@ -176,14 +175,13 @@ nat_rules(GString *s, const VdNetworkDef *def)
         if (ip->family != AF_INET || !(sub = subnet_of(ip)))
             continue;
         g_string_append_printf(s, "\t\tip saddr %s ip daddr 224.0.0.0/24 counter return\n", sub);
-        g_string_append_printf(s, "\t\tip saddr %s ip daddr 255.255.255.255 counter return\n",
-                               sub);
+        g_string_append_printf(s, "\t\tip saddr %s ip daddr 255.255.255.255 counter return\n", sub);
         g_string_append_printf(s,
                                "\t\tmeta l4proto { tcp, udp } ip saddr %s ip daddr != %s%s "
                                "counter %s\n",
                                sub, sub, to_dev, to_ports);
-        g_string_append_printf(s, "\t\tip saddr %s ip daddr != %s%s counter %s\n", sub, sub,
-                               to_dev, to);
+        g_string_append_printf(s, "\t\tip saddr %s ip daddr != %s%s counter %s\n", sub, sub, to_dev,
+                               to);
     }
 }
 

@@ -57,7 +57,7 @@ stop_children(void)
 static GPid
 new_netns(void)
 {
-    const char *argv[] = { "unshare", "--net", "sleep", "60", NULL };
+    const char *argv[] = {"unshare", "--net", "sleep", "60", NULL};
     g_autofree char *self = g_file_read_link("/proc/self/ns/net", NULL);
     GPid pid = spawn(argv);
     g_autofree char *path = g_strdup_printf("/proc/%d/ns/net", pid);
@@ -86,20 +86,19 @@ run_in(GPid pid, const char *const *argv, char **out)
     for (guint i = 0; argv[i]; i++)
         g_ptr_array_add(full, g_strdup(argv[i]));
     g_ptr_array_add(full, NULL);
-    if (!g_spawn_sync(NULL, (char **)full->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out,
-                      NULL, &status, NULL))
+    if (!g_spawn_sync(NULL, (char **)full->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, NULL,
+                      &status, NULL))
         return FALSE;
     if (out)
         g_strstrip(*out);
     return g_spawn_check_wait_status(status, NULL);
 }
 
-#define IN(pid, ...)                                                                   \
-    do {                                                                               \
-        const char *argv_[] = { __VA_ARGS__, NULL };                                   \
-        if (!run_in(pid, argv_, NULL))                                                 \
-            g_error("in namespace of %d: %s %s %s failed", pid, argv_[0], argv_[1],    \
-                    argv_[2]);                                                         \
+#define IN(pid, ...)                                                                               \
+    do {                                                                                           \
+        const char *argv_[] = {__VA_ARGS__, NULL};                                                 \
+        if (!run_in(pid, argv_, NULL))                                                             \
+            g_error("in namespace of %d: %s %s %s failed", pid, argv_[0], argv_[1], argv_[2]);     \
     } while (0)
 
 /* What the server at @addr:@port says to a client in namespace @from,
@@ -108,7 +107,7 @@ static char *
 connect_from(GPid from, const char *addr, guint port)
 {
     g_autofree char *target = g_strdup_printf("TCP:%s:%u,connect-timeout=2", addr, port);
-    const char *argv[] = { "socat", "-T", "3", "-", target, NULL };
+    const char *argv[] = {"socat", "-T", "3", "-", target, NULL};
     char *out = NULL;
 
     if (!run_in(from, argv, &out) || !*out) {
@@ -123,8 +122,8 @@ start_server(GPid where, guint port)
 {
     g_autofree char *ns = g_strdup_printf("--target=%d", where);
     g_autofree char *listen = g_strdup_printf("TCP-LISTEN:%u,reuseaddr,fork", port);
-    const char *argv[] = { "nsenter", ns, "--net", "socat", listen,
-                           "SYSTEM:echo $SOCAT_PEERADDR", NULL };
+    const char *argv[] = {"nsenter", ns, "--net", "socat", listen, "SYSTEM:echo $SOCAT_PEERADDR",
+                          NULL};
 
     spawn(argv);
 }

@@ -97,10 +97,10 @@ typedef struct {
 } Case;
 
 static const Case cases[] = {
-    { "nat-default", case_nat_default },   { "nat-address", case_nat_address },
-    { "nat-port", case_nat_port },         { "route", case_route },
-    { "isolated", case_isolated },         { "ipv6", case_ipv6 },
-    { "forward-dev", case_forward_dev },   { "route-ipv6-nodns", case_route_ipv6_nodns },
+    {"nat-default", case_nat_default}, {"nat-address", case_nat_address},
+    {"nat-port", case_nat_port},       {"route", case_route},
+    {"isolated", case_isolated},       {"ipv6", case_ipv6},
+    {"forward-dev", case_forward_dev}, {"route-ipv6-nodns", case_route_ipv6_nodns},
 };
 
 #define INSTANCE "0badcafe"
@@ -289,7 +289,7 @@ count(const char *haystack, const char *needle)
 static char *
 list_chain(const char *family, const char *table, const char *chain)
 {
-    const char *argv[] = { "nft", "list", "chain", family, table, chain, NULL };
+    const char *argv[] = {"nft", "list", "chain", family, table, chain, NULL};
     g_autofree char *out = NULL;
     int status = 0;
 
@@ -319,10 +319,10 @@ test_host_docker(void)
      * still reads the chain after virtd's rules went in) */
     iptables = g_find_program_in_path("iptables-nft");
     if (iptables) {
-        const char *p[] = { iptables, "-P", "FORWARD", "DROP", NULL };
-        const char *nc[] = { iptables, "-N", "DOCKER-USER", NULL };
-        const char *r[] = { iptables, "-A", "DOCKER-USER", "-j", "RETURN", NULL };
-        const char *j[] = { iptables, "-A", "FORWARD", "-j", "DOCKER-USER", NULL };
+        const char *p[] = {iptables, "-P", "FORWARD", "DROP", NULL};
+        const char *nc[] = {iptables, "-N", "DOCKER-USER", NULL};
+        const char *r[] = {iptables, "-A", "DOCKER-USER", "-j", "RETURN", NULL};
+        const char *j[] = {iptables, "-A", "FORWARD", "-j", "DOCKER-USER", NULL};
         test_run(p);
         test_run(nc);
         test_run(r);
@@ -356,12 +356,12 @@ test_host_docker(void)
     g_assert_true(strstr(chain, "virbr0") < strstr(chain, "return"));
     g_clear_pointer(&chain, g_free);
     if (iptables) {
-        const char *argv[] = { iptables, "-S", "DOCKER-USER", NULL };
+        const char *argv[] = {iptables, "-S", "DOCKER-USER", NULL};
         g_autofree char *out = NULL;
         int status = 0;
 
-        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL,
-                                   &status, NULL));
+        g_assert_true(
+            g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL, &status, NULL));
         g_assert_true(g_spawn_check_wait_status(status, NULL));
         g_test_message("%s", out);
         g_assert_nonnull(strstr(out, "-A DOCKER-USER -i virbr0 -m comment --comment "

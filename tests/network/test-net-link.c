@@ -163,7 +163,7 @@ test_address_route(void)
     g_assert_false(vd_route_find_overlap("10.99.5.0", 24, "vdb0", NULL, NULL));
 
     {
-        const char *argv[] = { "ip", "route", "add", "blackhole", "10.77.0.0/16", NULL };
+        const char *argv[] = {"ip", "route", "add", "blackhole", "10.77.0.0/16", NULL};
         test_run(argv);
     }
     g_assert_true(vd_route_find_overlap("10.77.3.0", 24, NULL, &dev, &route));
@@ -176,8 +176,8 @@ test_neigh(void)
 {
     g_autoptr(GPtrArray) all = NULL;
     g_autoptr(GPtrArray) on_lo = NULL;
-    const char *argv[] = { "ip", "neigh", "add", "10.99.0.5", "lladdr", "52:54:00:AA:BB:CC",
-                           "dev", "vdb0", "nud", "permanent", NULL };
+    const char *argv[] = {"ip",  "neigh", "add", "10.99.0.5", "lladdr", "52:54:00:AA:BB:CC",
+                          "dev", "vdb0",  "nud", "permanent", NULL};
     gboolean found = FALSE;
 
     if (skip_without_netns())
@@ -208,11 +208,11 @@ test_tap(void)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL, *name2 = NULL, *mac = NULL, *master = NULL;
-    VdLinkStats before = { 0 }, after = { 0 };
+    VdLinkStats before = {0}, after = {0};
     int fd, fd2;
     /* a virtio-net header (10 bytes, all zero: no offloads), then a
      * broadcast ARP frame */
-    guint8 frame[10 + 42] = { 0 };
+    guint8 frame[10 + 42] = {0};
 
     if (skip_without_netns())
         return;
@@ -233,7 +233,7 @@ test_tap(void)
     /* a frame written by the "guest" is received by the host's side */
     g_assert_true(vd_link_stats("vdbt0", &before, &err));
     memset(frame + 10, 0xff, 6);
-    memcpy(frame + 16, (guint8[]){ 0x52, 0x54, 0x00, 0x01, 0x02, 0x03 }, 6);
+    memcpy(frame + 16, (guint8[]){0x52, 0x54, 0x00, 0x01, 0x02, 0x03}, 6);
     frame[22] = 0x08;
     frame[23] = 0x06;
     g_assert_cmpint(write(fd, frame, sizeof(frame)), ==, sizeof(frame));
@@ -287,8 +287,8 @@ test_tap(void)
 static void
 test_macvtap(void)
 {
-    const char *argv[] = { "ip", "link", "add", "vdbv0", "type", "veth", "peer", "name", "vdbv1",
-                           NULL };
+    const char *argv[] = {"ip",   "link", "add",  "vdbv0", "type",
+                          "veth", "peer", "name", "vdbv1", NULL};
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL, *mac = NULL;
     int fd;
