@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "network/net-link-priv.h"
 #include "util/vd-error.h"
 
 typedef struct nft_ctx VdNftCtx;
@@ -438,7 +439,22 @@ write_sysctl(const char *path, GError **error)
 gboolean
 vd_firewall_enable_forwarding(gboolean ipv6, GError **error)
 {
+    const char *v6 = "/proc/sys/net/ipv6/conf/all/forwarding";
+    g_autofree char *ra_dev = NULL;
+
     if (!write_sysctl("/proc/sys/net/ipv4/ip_forward", error))
         return FALSE;
-    return !ipv6 || write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", error);
+    if (!ipv6 || read_sysctl_is_one(v6))
+        return TRUE;
+    /* as libvirt: refuse rather than let the host lose its IPv6 routes */
+    ra_dev = vd_nl_ipv6_ra_conflict();
+    if (ra_dev) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "enabling IPv6 forwarding would make interface '%s' ignore router "
+                    "advertisements (accept_ra is not 2), and the host would lose its IPv6 routes "
+                    "learnt from them: set 'sysctl -w net.ipv6.conf.%s.accept_ra=2' first",
+                    ra_dev, ra_dev);
+        return FALSE;
+    }
+    return write_sysctl(v6, error);
 }

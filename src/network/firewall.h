@@ -62,5 +62,8 @@ GPtrArray *vd_firewall_check_host(const VdNetworkDef *def, GError **error);
 gboolean vd_firewall_host_hooks_remove(const VdNetworkDef *def, GError **error);
 
 /* net.ipv4.ip_forward (and IPv6 forwarding when @ipv6) set to 1, as
- * libvirt does for nat and route networks. */
+ * libvirt does for nat and route networks. As libvirt, IPv6 forwarding is
+ * refused (naming the interface and the sysctl to set) while an interface
+ * has routes learnt from router advertisements and accept_ra is not 2:
+ * the host would lose them. */
 gboolean vd_firewall_enable_forwarding(gboolean ipv6, GError **error);

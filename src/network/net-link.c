@@ -509,3 +509,27 @@ vd_neigh_list(const char *dev)
     }
     return g_steal_pointer(&out);
 }
+
+char *
+vd_nl_ipv6_ra_conflict(void)
+{
+    g_autoptr(VdNlSock) sock = vd_nl_open(NULL);
+    g_autoptr(VdNlCache) cache = NULL;
+
+    if (!sock || rtnl_route_alloc_cache(sock, AF_INET6, 0, &cache) < 0)
+        return NULL;
+    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+        struct rtnl_route *r = (struct rtnl_route *)o;
+        g_autofree char *dev = NULL, *path = NULL, *value = NULL;
+
+        if (rtnl_route_get_protocol(r) != RTPROT_RA || rtnl_route_get_nnexthops(r) < 1)
+            continue;
+        dev = ifindex_name(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
+        path = g_strdup_printf("/proc/sys/net/ipv6/conf/%s/accept_ra", dev);
+        if (!g_file_get_contents(path, &value, NULL, NULL))
+            continue;
+        if (g_strcmp0(g_strstrip(value), "2") != 0)
+            return g_steal_pointer(&dev);
+    }
+    return NULL;
+}

@@ -492,6 +492,28 @@ test_forwarding(void)
 
     if (skip_without_netns())
         return;
+    /* an IPv6 route learnt from router advertisements on an interface
+     * whose accept_ra would stop honouring them */
+    {
+        const char *add[] = {"ip",   "link", "add",  "vdbdummy0", "type",
+                             "veth", "peer", "name", "vdbdummy1", NULL};
+        const char *up[] = {"ip", "link", "set", "vdbdummy0", "up", NULL};
+        const char *up1[] = {"ip", "link", "set", "vdbdummy1", "up", NULL};
+        const char *route[] = {"ip",  "-6",        "route", "add", "2001:db8:99::/64",
+                               "dev", "vdbdummy0", "proto", "ra",  NULL};
+        test_run(add);
+        test_run(up);
+        test_run(up1);
+        test_run(route);
+    }
+    g_assert_false(vd_firewall_enable_forwarding(TRUE, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_OPERATION_FAILED);
+    g_assert_nonnull(strstr(err->message, "net.ipv6.conf.vdbdummy0.accept_ra=2"));
+    g_clear_error(&err);
+    v6 = test_read("/proc/sys/net/ipv6/conf/all/forwarding");
+    g_assert_cmpstr(v6, ==, "0");
+    g_clear_pointer(&v6, g_free);
+    write_proc("/proc/sys/net/ipv6/conf/vdbdummy0/accept_ra", "2\n");
     g_assert_true(vd_firewall_enable_forwarding(TRUE, &err));
     g_assert_no_error(err);
     v4 = test_read("/proc/sys/net/ipv4/ip_forward");
