@@ -438,6 +438,89 @@ test_host_drop_policy(void)
     g_assert_nonnull(strstr(n->message, "nft insert rule inet vdbhost vdbfwd iifname \"virbr3\""));
 }
 
+static VdFirewallNote *
+only_note(GPtrArray *notes)
+{
+    g_assert_nonnull(notes);
+    g_assert_cmpuint(notes->len, ==, 1);
+    g_test_message("note: %s", ((VdFirewallNote *)g_ptr_array_index(notes, 0))->message);
+    return g_ptr_array_index(notes, 0);
+}
+
+static void
+test_host_others(void)
+{
+    g_autoptr(TestNet) def = NULL;
+    g_autoptr(GPtrArray) notes = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *chain = NULL;
+    VdFirewallNote *n;
+
+    if (skip_without_netns())
+        return;
+    def = case_route();
+
+    /* an IPv6 drop policy does not concern an IPv4-only network */
+    g_assert_true(vd_firewall_apply("add table ip6 filter\n"
+                                    "add chain ip6 filter FORWARD { type filter hook forward "
+                                    "priority 0; policy drop; }\n"
+                                    "add chain ip6 filter DOCKER-USER\n",
+                                    &err));
+    g_assert_no_error(err);
+    notes = vd_firewall_check_host(def, &err);
+    g_assert_no_error(err);
+    g_assert_cmpuint(notes->len, ==, 0);
+    chain = list_chain("ip6", "filter", "DOCKER-USER");
+    g_assert_null(strstr(chain, "virbr3"));
+    g_clear_pointer(&chain, g_free);
+    g_clear_pointer(&notes, g_ptr_array_unref);
+    g_assert_true(vd_firewall_apply("delete table ip6 filter\n", &err));
+
+    /* Docker with its FORWARD still accepting: hooked all the same */
+    g_assert_true(vd_firewall_apply("add table ip filter\n"
+                                    "add chain ip filter FORWARD { type filter hook forward "
+                                    "priority 0; policy accept; }\n"
+                                    "add chain ip filter DOCKER-USER\n",
+                                    &err));
+    notes = vd_firewall_check_host(def, &err);
+    g_assert_no_error(err);
+    n = only_note(notes);
+    g_assert_true(n->fixed);
+    g_assert_nonnull(strstr(n->message, "DOCKER-USER (table ip filter) exists"));
+    chain = list_chain("ip", "filter", "DOCKER-USER");
+    g_assert_cmpuint(count(chain, "virtd bridge virbr3"), ==, 2);
+    g_clear_pointer(&notes, g_ptr_array_unref);
+    g_assert_true(vd_firewall_host_hooks_remove(def, &err));
+    g_assert_true(vd_firewall_apply("delete table ip filter\n", &err));
+
+    /* ufw: its FORWARD policy drop, and the ufw way of allowing */
+    g_assert_true(vd_firewall_apply("add table ip filter\n"
+                                    "add chain ip filter FORWARD { type filter hook forward "
+                                    "priority 0; policy drop; }\n"
+                                    "add chain ip filter ufw-before-forward\n",
+                                    &err));
+    notes = vd_firewall_check_host(def, &err);
+    g_assert_no_error(err);
+    n = only_note(notes);
+    g_assert_false(n->fixed);
+    g_assert_nonnull(strstr(n->message, "as ufw sets it"));
+    g_assert_nonnull(strstr(n->message, "'ufw route allow in on virbr3'"));
+    g_clear_pointer(&notes, g_ptr_array_unref);
+    g_assert_true(vd_firewall_apply("delete table ip filter\n", &err));
+
+    /* firewalld */
+    g_assert_true(vd_firewall_apply("add table inet firewalld\n"
+                                    "add chain inet firewalld filter_FORWARD { type filter hook "
+                                    "forward priority 10; policy accept; }\n",
+                                    &err));
+    notes = vd_firewall_check_host(def, &err);
+    g_assert_no_error(err);
+    n = only_note(notes);
+    g_assert_nonnull(strstr(n->message, "firewall-cmd --zone=trusted --change-interface=virbr3"));
+    g_assert_true(vd_firewall_apply("delete table inet firewalld\n", &err));
+    g_assert_no_error(err);
+}
+
 static void
 write_proc(const char *path, const char *value)
 {
@@ -546,6 +629,7 @@ main(int argc, char **argv)
     g_test_add_func("/firewall/netns/apply-error", test_apply_error);
     g_test_add_func("/firewall/netns/host-docker", test_host_docker);
     g_test_add_func("/firewall/netns/host-drop-policy", test_host_drop_policy);
+    g_test_add_func("/firewall/netns/host-others", test_host_others);
     g_test_add_func("/firewall/netns/host-br-netfilter", test_host_br_netfilter);
     g_test_add_func("/firewall/netns/forwarding", test_forwarding);
     return g_test_run();
