@@ -37,6 +37,21 @@ ifname_ok(const char *name)
     return TRUE;
 }
 
+/* For a name nft cannot match (a '"' cannot be quoted, a '*' is a
+ * wildcard): NULL would mean "no rules", so fail closed instead, with a
+ * script that nft refuses at its first word and whose text, echoed in
+ * nft's error, says why. */
+static char *
+refusing_script(const char *what, const char *name)
+{
+    g_autofree char *safe = g_strdup(name ? name : "");
+
+    g_strcanon(safe, G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS "-_.", '?');
+    return g_strdup_printf("virtd-refuses: %s name '%s' has characters nftables rules cannot "
+                           "match; use letters, digits, '-', '_' and '.'\n",
+                           what, safe);
+}
+
 char *
 vd_firewall_table_name(const char *instance, const char *bridge)
 {
@@ -201,8 +216,10 @@ vd_firewall_ruleset(const VdNetworkDef *def, const char *table)
     case VD_NET_FORWARD_ROUTE:
         break;
     }
-    g_return_val_if_fail(ifname_ok(br), NULL);
-    g_return_val_if_fail(!def->forward_dev || ifname_ok(def->forward_dev), NULL);
+    if (!ifname_ok(br))
+        return refusing_script("bridge", br);
+    if (def->forward_dev && !ifname_ok(def->forward_dev))
+        return refusing_script("forward dev", def->forward_dev);
 
     s = g_string_new(NULL);
     /* add + delete + create: one transaction that replaces a stale table

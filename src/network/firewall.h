@@ -30,7 +30,10 @@ char *vd_firewall_instance(const char *root);
  * bridge rejected; route: the subnet both ways; open: no rules (NULL is
  * returned); isolated: only guest-to-guest; input: DHCP and DNS from the
  * bridge accepted. Begins with "add table" + "delete table" + "table ..."
- * so that it replaces a stale table of the same name atomically. */
+ * so that it replaces a stale table of the same name atomically. A bridge
+ * or forward dev name that nft cannot match (outside letters, digits and
+ * "-_.@+") gives a script that vd_firewall_apply() refuses, naming it:
+ * never NULL, which would mean no rules at all. */
 char *vd_firewall_ruleset(const VdNetworkDef *def, const char *table);
 
 /* Runs @script in one nft transaction; the error carries nft's own

@@ -145,6 +145,31 @@ test_no_rules(void)
 }
 
 static void
+test_unquotable_names(void)
+{
+    g_autoptr(TestNet) quote = net_new("q", VD_NET_FORWARD_NAT, "vir\"br0");
+    g_autoptr(TestNet) star = net_new("s", VD_NET_FORWARD_ROUTE, "virbr0");
+    g_autofree char *a = NULL, *b = NULL;
+
+    add_ip(quote, AF_INET, "192.168.190.1", 24, TRUE);
+    star->forward_dev = g_strdup("eth*");
+    /* never NULL (no rules), but a script nft refuses */
+    a = vd_firewall_ruleset(quote, "vd_0badcafe_vir_br0");
+    b = vd_firewall_ruleset(star, "vd_0badcafe_virbr0");
+    g_assert_nonnull(a);
+    g_assert_nonnull(b);
+    g_assert_true(g_str_has_prefix(a, "virtd-refuses: bridge name 'vir?br0'"));
+    g_assert_true(g_str_has_prefix(b, "virtd-refuses: forward dev name 'eth?'"));
+    if (!no_netns) {
+        g_autoptr(GError) err = NULL;
+        g_assert_false(vd_firewall_apply(a, &err));
+        g_assert_error(err, VD_ERROR, VD_ERROR_OPERATION_FAILED);
+        g_test_message("%s", err->message);
+        g_assert_nonnull(strstr(err->message, "bridge name 'vir?br0' has characters"));
+    }
+}
+
+static void
 test_names(void)
 {
     g_autofree char *a = vd_firewall_instance("/var/tmp/root-a");
@@ -295,6 +320,7 @@ main(int argc, char **argv)
     }
     g_test_add_func("/firewall/no-rules", test_no_rules);
     g_test_add_func("/firewall/names", test_names);
+    g_test_add_func("/firewall/unquotable-names", test_unquotable_names);
     g_test_add_func("/firewall/netns/apply-all", test_apply_all);
     g_test_add_func("/firewall/netns/apply-cycle", test_apply_cycle);
     g_test_add_func("/firewall/netns/apply-error", test_apply_error);
