@@ -144,6 +144,20 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
         return -1;
     }
     fd = open_tap_dev(rtnl_link_get_ifindex(created), error);
+    if (fd >= 0) {
+        /* with the virtio-net header, as a tap of ours: QEMU probes the
+         * flag (TUNGETIFF) and only then uses the offloads */
+        struct ifreq ifr = {0};
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+            int saved = errno;
+            g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                        "cannot enable the virtio-net header on macvtap '%s': %s", chosen,
+                        g_strerror(saved));
+            close(fd);
+            fd = -1;
+        }
+    }
     if (fd < 0) {
         vd_link_delete(chosen, NULL);
         return -1;

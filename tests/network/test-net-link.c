@@ -4,7 +4,10 @@
  * overlap, neighbour entries and counters. */
 #include <fcntl.h>
 #include <glib.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "network/net-link.h"
@@ -221,6 +224,12 @@ test_tap(void)
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpstr(name, ==, "vdbt0");
     g_assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    {
+        struct ifreq ifr = {0};
+        g_assert_cmpint(ioctl(fd, TUNGETIFF, &ifr), ==, 0);
+        g_assert_cmpint(ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), ==,
+                        IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    }
     g_assert_true(vd_link_exists("vdbt0"));
     mac = sys_attr("vdbt0", "address");
     g_assert_cmpstr(mac, ==, "fe:54:00:01:02:03");
@@ -305,6 +314,11 @@ test_macvtap(void)
     g_assert_no_error(err);
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpstr(name, ==, "macvtap0");
+    {
+        struct ifreq ifr = {0};
+        g_assert_cmpint(ioctl(fd, TUNGETIFF, &ifr), ==, 0);
+        g_assert_true(ifr.ifr_flags & IFF_VNET_HDR);
+    }
     mac = sys_attr(name, "address");
     g_assert_cmpstr(mac, ==, "52:54:00:0d:0e:0f");
     g_assert_true(is_up(name));
