@@ -111,8 +111,8 @@ test_bad(void)
          "after its end"},
         {NET(IP4("<dhcp><range start='10.0.0.1' end='10.0.0.9'/></dhcp>")), VD_ERROR_INVALID_ARG,
          "host's own address 10.0.0.1"},
-        {NET(IP4("<dhcp><range start='10.0.0.200' end='10.0.0.255'/></dhcp>")), VD_ERROR_INVALID_ARG,
-         "broadcast"},
+        {NET(IP4("<dhcp><range start='10.0.0.200' end='10.0.0.255'/></dhcp>")),
+         VD_ERROR_INVALID_ARG, "broadcast"},
         {NET(IP4("<dhcp><host mac='52:54:00:00:00:01' ip='10.0.5.5'/></dhcp>")),
          VD_ERROR_INVALID_ARG, "'10.0.5.5' is outside"},
         {NET(IP4("<dhcp><host mac='52:54:00:00:00:01' ip='10.0.0.5'/>"
@@ -127,10 +127,8 @@ test_bad(void)
         {NET(IP4("<dhcp><host mac='52:54:00:00:00:01' name='a,b' ip='10.0.0.5'/></dhcp>")),
          VD_ERROR_INVALID_ARG, "not a valid DNS name"},
         {NET("<domain name='ex ample'/>"), VD_ERROR_INVALID_ARG, "not a valid DNS name"},
-        {NET("<forward mode='bridge'/><bridge name='br0'/>" IP4("")), VD_ERROR_INVALID_ARG,
-         "<ip>"},
-        {NET("<forward mode='bridge'/><bridge name='br0'/><dns/>"), VD_ERROR_INVALID_ARG,
-         "<dns>"},
+        {NET("<forward mode='bridge'/><bridge name='br0'/>" IP4("")), VD_ERROR_INVALID_ARG, "<ip>"},
+        {NET("<forward mode='bridge'/><bridge name='br0'/><dns/>"), VD_ERROR_INVALID_ARG, "<dns>"},
         {NET("<forward mode='bridge'/><bridge name='br0'/><domain name='x'/>"),
          VD_ERROR_INVALID_ARG, "<domain>"},
         {NET("<forward mode='bridge'/>"), VD_ERROR_INVALID_ARG, "<bridge name="},
@@ -183,8 +181,8 @@ test_bad(void)
             g_error("case %u (%s) was accepted", i, cases[i].xml);
         if (error->domain != VD_ERROR || error->code != (int)cases[i].code)
             g_error("case %u (%s): code %s, expected %s: %s", i, cases[i].xml,
-                    vd_error_code_to_string(error->code),
-                    vd_error_code_to_string(cases[i].code), error->message);
+                    vd_error_code_to_string(error->code), vd_error_code_to_string(cases[i].code),
+                    error->message);
         if (!strstr(error->message, cases[i].needle))
             g_error("case %u: '%s' not in '%s'", i, cases[i].needle, error->message);
     }
