@@ -185,13 +185,17 @@ vd_dnsmasq_hosts_format(const VdNetworkDef *def)
             g_autoptr(GPtrArray) f = g_ptr_array_new_with_free_func(g_free);
             char *lease = lease_string(h->lease_seconds, h->lease_unit);
 
-            if (ip->family == AF_INET) {
-                if (h->mac)
-                    g_ptr_array_add(f, g_strdup(h->mac));
+            if (ip->family == AF_INET && h->mac) {
+                g_ptr_array_add(f, g_strdup(h->mac));
                 if (h->ip)
                     g_ptr_array_add(f, g_strdup(h->ip));
                 if (h->name)
                     g_ptr_array_add(f, g_strdup(h->name));
+            } else if (ip->family == AF_INET) {
+                /* No MAC: the client is recognised by the name it sends. */
+                g_ptr_array_add(f, g_strdup(h->name));
+                if (h->ip)
+                    g_ptr_array_add(f, g_strdup(h->ip));
             } else {
                 if (h->id)
                     g_ptr_array_add(f, g_strdup_printf("id:%s", h->id));
