@@ -261,10 +261,10 @@ range_parse(const xmlNode *node, VdNetIpDef *ip, GError **error)
             return FALSE;
         }
     }
-    r->start = g_steal_pointer(&cs);
-    r->end = g_steal_pointer(&ce);
     if (!lease_parse(node, "<dhcp><range>", &r->lease_seconds, &r->lease_unit, error))
         return FALSE;
+    r->start = g_steal_pointer(&cs);
+    r->end = g_steal_pointer(&ce);
     g_ptr_array_add(ip->ranges, g_steal_pointer(&r));
     return TRUE;
 }

@@ -94,6 +94,14 @@ test_dhcp_host(void)
               "name='six' ip='fd00:50::20'/>");
     const VdNetIpDef *ip6 = g_ptr_array_index(def->ips, 1);
     g_assert_cmpuint(ip6->hosts->len, ==, 1);
+
+    /* What an update leaves is a definition parse accepts as it is. */
+    g_autoptr(GError) err = NULL;
+    g_autofree char *final = vd_network_def_format(def);
+    g_autoptr(VdNetworkDef) again = vd_network_def_parse(final, &err);
+    g_assert_no_error(err);
+    g_autofree char *final2 = vd_network_def_format(again);
+    g_assert_cmpstr(final2, ==, final);
 }
 
 static void

@@ -263,6 +263,35 @@ test_helpers(void)
     g_assert_cmpstr(a->uuid, !=, b->uuid);
 }
 
+/* Every prefix of a realistic document either parses or fails with a
+ * VD_ERROR (run under the sanitizers, this is a small fuzzer). */
+static void
+test_truncated(void)
+{
+    static const char *const files[] = {"dhcp6.xml", "leasetime-various.xml", "dns-hosts.xml",
+                                        "nat-address.xml"};
+
+    for (guint f = 0; f < G_N_ELEMENTS(files); f++) {
+        g_autofree char *path = g_build_filename(data_dir, files[f], NULL);
+        g_autofree char *xml = NULL;
+        gsize len = 0;
+        guint ok = 0;
+
+        g_assert_true(g_file_get_contents(path, &xml, &len, NULL));
+        for (gsize n = 0; n <= len; n++) {
+            g_autofree char *part = g_strndup(xml, n);
+            g_autoptr(GError) err = NULL;
+            g_autoptr(VdNetworkDef) def = vd_network_def_parse(part, &err);
+            g_assert_true((def == NULL) == (err != NULL));
+            if (err)
+                g_assert_true(err->domain == VD_ERROR);
+            ok += def != NULL;
+        }
+        /* Only the whole document (and its trailing newline cut) is complete. */
+        g_assert_cmpuint(ok, ==, 2);
+    }
+}
+
 static gint
 compare_names(gconstpointer a, gconstpointer b)
 {
@@ -301,5 +330,6 @@ main(int argc, char **argv)
     g_test_add_func("/network-xml/bad", test_bad);
     g_test_add_func("/network-xml/default", test_default);
     g_test_add_func("/network-xml/helpers", test_helpers);
+    g_test_add_func("/network-xml/truncated", test_truncated);
     return g_test_run();
 }

@@ -73,8 +73,8 @@ dnsmasq_syntax_check(const char *conf, const char *hostsfile)
     g_assert_true(g_file_set_contents(path, text->str, -1, NULL));
     g_autofree char *arg = g_strdup_printf("--conf-file=%s", path);
     const char *argv[] = {dnsmasq, "--test", arg, NULL};
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                               NULL, NULL, &out, &status, &err));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &out, &status, &err));
     g_assert_no_error(err);
     g_unlink(path);
     g_rmdir(tmp);
@@ -147,8 +147,7 @@ test_invariants(void)
     g_assert_nonnull(strstr(conf, "\nstrict-order\n"));
     g_assert_nonnull(strstr(conf, "\npid-file=/p\n"));
     g_assert_nonnull(strstr(conf, "\nexcept-interface=lo\nbind-dynamic\ninterface=virbr0\n"));
-    g_assert_nonnull(
-        strstr(conf, "\ndhcp-range=192.168.122.2,192.168.122.254,255.255.255.0\n"));
+    g_assert_nonnull(strstr(conf, "\ndhcp-range=192.168.122.2,192.168.122.254,255.255.255.0\n"));
     g_assert_nonnull(strstr(conf, "\ndhcp-lease-max=253\n"));
     g_assert_nonnull(strstr(conf, "\ndhcp-leasefile=/l\n"));
     g_assert_nonnull(strstr(conf, "\ndhcp-hostsfile=/h\n"));
