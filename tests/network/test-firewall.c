@@ -1,5 +1,7 @@
-/* nftables rulesets: golden files (tests/data/network/NAME.nft, rewritten
- * with VD_REGENERATE=1), then, as root, in a private network namespace:
+/* nftables rulesets: golden files (tests/data/network/NAME.nft for each
+ * network NAME.xml there, none for a network without rules, and
+ * hand-NAME.nft for networks built here; rewritten with VD_REGENERATE=1),
+ * then, as root, in a private network namespace:
  * every ruleset is applied for real (nft's parser is the judge of the
  * syntax), listed, replaced and removed. Host checks are in
  * test-firewall-host.c, packets in test-firewall-traffic.c. */
@@ -26,28 +28,6 @@ case_nat_default(void)
 }
 
 static TestNet *
-case_nat_address(void)
-{
-    TestNet *d = net_new("nataddr", VD_NET_FORWARD_NAT, "virbr1");
-    add_ip(d, AF_INET, "192.168.130.1", 24, TRUE);
-    d->nat_addr_start = g_strdup("10.20.30.40");
-    d->nat_addr_end = g_strdup("10.20.30.44");
-    d->nat_port_start = 20000;
-    d->nat_port_end = 30000;
-    return d;
-}
-
-static TestNet *
-case_nat_port(void)
-{
-    TestNet *d = net_new("natport", VD_NET_FORWARD_NAT, "virbr2");
-    add_ip(d, AF_INET, "192.168.131.1", 24, FALSE);
-    d->nat_port_start = 500;
-    d->nat_port_end = 1000;
-    return d;
-}
-
-static TestNet *
 case_route(void)
 {
     TestNet *d = net_new("routed", VD_NET_FORWARD_ROUTE, "virbr3");
@@ -55,30 +35,16 @@ case_route(void)
     return d;
 }
 
+/* What the network XML files do not cover: a port range without an
+ * address, and an IPv6-only routed network without DNS whose bridge name
+ * needs its '-' and '.' replaced in the table name. */
 static TestNet *
-case_isolated(void)
+case_nat_port(void)
 {
-    TestNet *d = net_new("isolated", VD_NET_FORWARD_NONE, "virbr4");
-    add_ip(d, AF_INET, "192.168.152.1", 24, TRUE);
-    return d;
-}
-
-static TestNet *
-case_ipv6(void)
-{
-    TestNet *d = net_new("dual", VD_NET_FORWARD_NAT, "virbr5");
-    add_ip(d, AF_INET, "192.168.160.1", 24, TRUE);
-    /* the host's address, not the subnet's: the ruleset masks it */
-    add_ip(d, AF_INET6, "2001:db8:ca2:2::1", 64, TRUE);
-    return d;
-}
-
-static TestNet *
-case_forward_dev(void)
-{
-    TestNet *d = net_new("fwdev", VD_NET_FORWARD_NAT, "virbr6");
-    add_ip(d, AF_INET, "192.168.170.1", 24, TRUE);
-    d->forward_dev = g_strdup("eth0");
+    TestNet *d = net_new("natport", VD_NET_FORWARD_NAT, "virbr2");
+    add_ip(d, AF_INET, "192.168.131.1", 24, FALSE);
+    d->nat_port_start = 500;
+    d->nat_port_end = 1000;
     return d;
 }
 
@@ -94,16 +60,16 @@ case_route_ipv6_nodns(void)
 typedef struct {
     const char *name;
     TestNet *(*make)(void);
-} Case;
+} HandCase;
 
-static const Case cases[] = {
-    {"nat-default", case_nat_default}, {"nat-address", case_nat_address},
-    {"nat-port", case_nat_port},       {"route", case_route},
-    {"isolated", case_isolated},       {"ipv6", case_ipv6},
-    {"forward-dev", case_forward_dev}, {"route-ipv6-nodns", case_route_ipv6_nodns},
+static const HandCase hand_cases[] = {
+    {"hand-nat-port", case_nat_port},
+    {"hand-route-ipv6-nodns", case_route_ipv6_nodns},
 };
 
 #define INSTANCE "0badcafe"
+
+static GPtrArray *xml_names; /* NAME of each NAME.xml */
 
 static char *
 table_for(const VdNetworkDef *def)
@@ -111,26 +77,76 @@ table_for(const VdNetworkDef *def)
     return vd_firewall_table_name(INSTANCE, def->bridge);
 }
 
-static void
-test_golden(gconstpointer data)
+/* The network of NAME.xml as the daemon would run it: a network defined
+ * without a bridge name gets one at define. */
+static VdNetworkDef *
+load_xml(const char *name)
 {
-    const Case *c = data;
-    g_autoptr(TestNet) def = c->make();
-    g_autofree char *table = table_for(def);
-    g_autofree char *script = vd_firewall_ruleset(def, table);
-    g_autofree char *file = g_strconcat(c->name, ".nft", NULL);
+    g_autofree char *file = g_strconcat(name, ".xml", NULL);
+    g_autofree char *path = g_build_filename(data_dir, file, NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) err = NULL;
+    VdNetworkDef *def;
+
+    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
+    def = vd_network_def_parse(xml, &err);
+    g_assert_no_error(err);
+    if (!def->bridge)
+        def->bridge = g_strdup("virbr0");
+    return def;
+}
+
+/* @actual NULL: NAME.nft must not exist (a network without rules). */
+static void
+check_golden(const char *name, const char *actual)
+{
+    g_autofree char *file = g_strconcat(name, ".nft", NULL);
     g_autofree char *path = g_build_filename(data_dir, file, NULL);
     g_autofree char *expected = NULL;
 
-    g_assert_nonnull(script);
     if (regenerate) {
-        g_assert_true(g_file_set_contents(path, script, -1, NULL));
+        if (actual)
+            g_assert_true(g_file_set_contents(path, actual, -1, NULL));
+        else
+            g_unlink(path);
         return;
     }
-    if (!g_file_get_contents(path, &expected, NULL, NULL))
+    g_file_get_contents(path, &expected, NULL, NULL);
+    if (!actual) {
+        if (expected)
+            g_test_message("%s exists but the network has no rules", path);
+        g_assert_null(expected);
+        return;
+    }
+    if (!expected)
         g_test_message("missing %s (run with VD_REGENERATE=1 and review the diff)", path);
     g_assert_nonnull(expected);
-    g_assert_cmpstr(script, ==, expected);
+    g_assert_cmpstr(actual, ==, expected);
+}
+
+static void
+test_golden_xml(gconstpointer data)
+{
+    const char *name = data;
+    g_autoptr(VdNetworkDef) def = load_xml(name);
+    g_autofree char *table = table_for(def);
+    g_autofree char *script = vd_firewall_ruleset(def, table);
+    gboolean none = def->forward == VD_NET_FORWARD_OPEN || def->forward == VD_NET_FORWARD_BRIDGE;
+
+    g_assert_true(none == (script == NULL));
+    check_golden(name, script);
+}
+
+static void
+test_golden_hand(gconstpointer data)
+{
+    const HandCase *c = data;
+    g_autoptr(TestNet) def = c->make();
+    g_autofree char *table = table_for(def);
+    g_autofree char *script = vd_firewall_ruleset(def, table);
+
+    g_assert_nonnull(script);
+    check_golden(c->name, script);
 }
 
 static void
@@ -216,23 +232,35 @@ table_listed(const char *table)
 }
 
 static void
+apply_and_remove(const char *name, VdNetworkDef *def)
+{
+    g_autofree char *table = table_for(def);
+    g_autofree char *script = vd_firewall_ruleset(def, table);
+    g_autoptr(GError) err = NULL;
+
+    if (!script)
+        return;
+    g_test_message("applying %s", name);
+    g_assert_true(vd_firewall_apply(script, &err));
+    g_assert_no_error(err);
+    g_assert_true(table_listed(table));
+    g_assert_true(vd_firewall_remove(table, &err));
+    g_assert_no_error(err);
+    g_assert_false(table_listed(table));
+}
+
+static void
 test_apply_all(void)
 {
     if (skip_without_netns())
         return;
-    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autoptr(TestNet) def = cases[i].make();
-        g_autofree char *table = table_for(def);
-        g_autofree char *script = vd_firewall_ruleset(def, table);
-        g_autoptr(GError) err = NULL;
-
-        g_test_message("applying %s", cases[i].name);
-        g_assert_true(vd_firewall_apply(script, &err));
-        g_assert_no_error(err);
-        g_assert_true(table_listed(table));
-        g_assert_true(vd_firewall_remove(table, &err));
-        g_assert_no_error(err);
-        g_assert_false(table_listed(table));
+    for (guint i = 0; i < xml_names->len; i++) {
+        g_autoptr(VdNetworkDef) def = load_xml(g_ptr_array_index(xml_names, i));
+        apply_and_remove(g_ptr_array_index(xml_names, i), def);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(hand_cases); i++) {
+        g_autoptr(TestNet) def = hand_cases[i].make();
+        apply_and_remove(hand_cases[i].name, def);
     }
 }
 
@@ -301,6 +329,12 @@ test_apply_error(void)
     g_assert_false(table_listed("vd_0badcafe_x"));
 }
 
+static int
+sort_names(const char **a, const char **b)
+{
+    return strcmp(*a, *b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,15 +342,37 @@ main(int argc, char **argv)
     no_netns = test_enter_private_netns();
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_TEST_DATA_DIR");
+    data_dir = g_getenv("VD_NETWORK_DATA_DIR");
     regenerate = g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0;
     if (!data_dir) {
-        g_printerr("VD_TEST_DATA_DIR is not set (run through meson test)\n");
+        g_printerr("VD_NETWORK_DATA_DIR is not set (run through meson test)\n");
         return 1;
     }
-    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *path = g_strdup_printf("/firewall/golden/%s", cases[i].name);
-        g_test_add_data_func(path, &cases[i], test_golden);
+    xml_names = g_ptr_array_new_with_free_func(g_free);
+    {
+        g_autoptr(GDir) dir = g_dir_open(data_dir, 0, NULL);
+        const char *entry;
+
+        while (dir && (entry = g_dir_read_name(dir))) {
+            if (g_str_has_suffix(entry, ".xml") && !g_str_has_suffix(entry, ".out.xml"))
+                g_ptr_array_add(xml_names, g_strndup(entry, strlen(entry) - 4));
+        }
+    }
+    g_ptr_array_sort(xml_names, (GCompareFunc)sort_names);
+    /* the network XML of tests/conf: at least default, nat-address,
+     * routed, isolated, open and an IPv6 one */
+    if (xml_names->len < 6) {
+        g_printerr("only %u network XML files in %s\n", xml_names->len, data_dir);
+        return 1;
+    }
+    for (guint i = 0; i < xml_names->len; i++) {
+        const char *name = g_ptr_array_index(xml_names, i);
+        g_autofree char *path = g_strdup_printf("/firewall/golden/%s", name);
+        g_test_add_data_func(path, name, test_golden_xml);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(hand_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/firewall/golden/%s", hand_cases[i].name);
+        g_test_add_data_func(path, &hand_cases[i], test_golden_hand);
     }
     g_test_add_func("/firewall/no-rules", test_no_rules);
     g_test_add_func("/firewall/names", test_names);
