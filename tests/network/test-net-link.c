@@ -328,9 +328,11 @@ test_macvtap(void)
     g_assert_true(vd_link_delete(name, &err));
     g_assert_false(vd_link_exists(name));
 
+    g_clear_pointer(&name, g_free);
     fd = vd_macvtap_create("vdbmt0", "vdbv0", "passthrough", NULL, &name, &err);
     g_assert_no_error(err);
     g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpstr(name, ==, "vdbmt0");
     close(fd);
     g_assert_true(vd_link_delete("vdbmt0", &err));
 
