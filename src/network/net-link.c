@@ -135,9 +135,11 @@ vd_bridge_create(const char *name, const char *mac, gboolean stp, guint delay, g
 
     if (!sock)
         return FALSE;
-    if (strlen(name) >= IFNAMSIZ) {
+    /* '%' too: the kernel would expand "br%d" into the first free brN */
+    if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '%') || strchr(name, '/')) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "bridge name '%s' is longer than %d bytes", name, IFNAMSIZ - 1);
+                    "invalid bridge name '%s': give at most %d bytes, without '%%' or '/'", name,
+                    IFNAMSIZ - 1);
         return FALSE;
     }
     if (mac && !vd_mac_parse(mac, addr)) {

@@ -107,6 +107,9 @@ test_bridge(void)
     g_assert_false(vd_bridge_create("vdb-name-too-long", NULL, FALSE, 0, 0, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
     g_clear_error(&err);
+    g_assert_false(vd_bridge_create("vdb%d", NULL, FALSE, 0, 0, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     g_assert_false(vd_link_set_mtu("vdbmissing", 1300, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_OPERATION_FAILED);
     g_assert_nonnull(strstr(err->message, "vdbmissing"));
@@ -263,6 +266,15 @@ test_tap(void)
     g_assert_cmpint(fd2, ==, -1);
     g_assert_error(err, VD_ERROR, VD_ERROR_EXISTS);
     g_clear_error(&err);
+    /* the kernel would expand a '%d' */
+    fd2 = vd_tap_create("vdbt%d", NULL, NULL, 0, NULL, &err);
+    g_assert_cmpint(fd2, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
+    fd2 = vd_tap_create("vdb-name-too-long", NULL, NULL, 0, NULL, &err);
+    g_assert_cmpint(fd2, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     /* a missing bridge: no tap left behind */
     fd2 = vd_tap_create("vdbt1", NULL, "vdbmissing", 1500, NULL, &err);
     g_assert_cmpint(fd2, ==, -1);
@@ -336,6 +348,10 @@ test_macvtap(void)
     close(fd);
     g_assert_true(vd_link_delete("vdbmt0", &err));
 
+    fd = vd_macvtap_create("vdbmt%d", "vdbv0", "bridge", NULL, NULL, &err);
+    g_assert_cmpint(fd, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     fd = vd_macvtap_create("vdbmt1", "vdbv0", "sideways", NULL, NULL, &err);
     g_assert_cmpint(fd, ==, -1);
     g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
