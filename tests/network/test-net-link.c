@@ -175,6 +175,28 @@ test_address_route(void)
     g_assert_true(vd_route_find_overlap("10.77.3.0", 24, NULL, &dev, &route));
     g_assert_cmpstr(dev, ==, "blackhole");
     g_assert_cmpstr(route, ==, "10.77.0.0/16");
+    g_clear_pointer(&dev, g_free);
+    g_clear_pointer(&route, g_free);
+
+    /* all of them: a /8 request meets the bridge's route and the blackhole */
+    {
+        g_autoptr(GPtrArray) all = vd_route_list_overlaps("10.0.0.0", 8);
+        gboolean bridge = FALSE, hole = FALSE;
+
+        for (guint i = 0; i < all->len; i++) {
+            VdRouteOverlap *o = g_ptr_array_index(all, i);
+            bridge |= g_str_equal(o->dev, "vdb0") && g_str_equal(o->route, "10.99.0.0/16");
+            hole |= g_str_equal(o->dev, "blackhole") && g_str_equal(o->route, "10.77.0.0/16");
+        }
+        g_assert_cmpuint(all->len, ==, 2);
+        g_assert_true(bridge && hole);
+        g_clear_pointer(&all, g_ptr_array_unref);
+        all = vd_route_list_overlaps("172.16.0.0", 12);
+        g_assert_cmpuint(all->len, ==, 0);
+        /* ignoring the blackhole still finds the bridge behind it */
+        g_assert_true(vd_route_find_overlap("10.0.0.0", 8, "blackhole", &dev, NULL));
+        g_assert_cmpstr(dev, ==, "vdb0");
+    }
 }
 
 static void
