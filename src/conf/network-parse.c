@@ -29,12 +29,13 @@ ifname_check(const char *name, const char *what, GError **error)
         return FALSE;
     }
     for (const char *p = name; *p; p++) {
-        if (*p == '/' || *p == ':' || *p == ',' || g_ascii_isspace(*p) || (guchar)*p < 0x20 ||
-            (guchar)*p >= 0x7f) {
+        /* A positive list: the name goes into dnsmasq's configuration,
+         * nft rules (quoted) and kernel calls ('%' would be expanded). */
+        if (!g_ascii_isalnum(*p) && !strchr("-_.+@", *p)) {
             g_autofree char *esc = g_strescape(name, NULL);
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "%s '%s' has a character interfaces cannot have ('/', ':', ',', spaces "
-                        "or control characters): use letters, digits, '-' and '_'",
+                        "%s '%s' has a character virtd does not allow in interface names: use "
+                        "letters, digits, '-', '_', '.', '+' and '@'",
                         what, esc);
             return FALSE;
         }

@@ -104,6 +104,8 @@ test_bad(void)
         {NET("<bridge name='br/0'/>"), VD_ERROR_INVALID_ARG, "'br/0'"},
         {NET("<bridge name='br:0'/>"), VD_ERROR_INVALID_ARG, "'br:0'"},
         {NET("<bridge name='br 0'/>"), VD_ERROR_INVALID_ARG, "'br 0'"},
+        {NET("<bridge name='br%d'/>"), VD_ERROR_INVALID_ARG, "'br%d'"},
+        {NET("<bridge name='br\"x'/>"), VD_ERROR_INVALID_ARG, "does not allow"},
         {NET("<mac address='01:54:00:00:00:01'/>"), VD_ERROR_INVALID_ARG, "multicast"},
         {NET(IP4("<dhcp><range start='10.0.1.2' end='10.0.1.9'/></dhcp>")), VD_ERROR_INVALID_ARG,
          "outside the network's subnet 10.0.0.0/24"},
