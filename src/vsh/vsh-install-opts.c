@@ -498,9 +498,20 @@ vsh_install_parse_graphics(const char *spec, VshInstallGraphics *g, GError **err
 void
 vsh_install_network_clear(VshInstallNetwork *net)
 {
+    g_clear_pointer(&net->source, g_free);
+    g_clear_pointer(&net->source_mode, g_free);
     g_clear_pointer(&net->model, g_free);
     g_clear_pointer(&net->mac, g_free);
-    net->none = FALSE;
+    net->kind = VSH_NET_DEFAULT;
+}
+
+void
+vsh_install_network_free(VshInstallNetwork *net)
+{
+    if (!net)
+        return;
+    vsh_install_network_clear(net);
+    g_free(net);
 }
 
 static gboolean
@@ -516,32 +527,70 @@ valid_mac(const char *mac)
     return (g_ascii_xdigit_value(mac[1]) & 1) == 0;
 }
 
-gboolean
-vsh_install_parse_network(const char *spec, VshInstallNetwork *net, GError **error)
+/* Sets the kind once: "network=a,bridge=b" names two and is refused. */
+static gboolean
+set_kind(VshInstallNetwork *net, VshInstallNetKind kind, const char *spec, GError **error)
+{
+    if (net->kind != VSH_NET_DEFAULT && net->kind != kind) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "--network '%s': give one of network=NAME, bridge=BRIDGE, "
+                    "type=direct,source=NIC, user or none",
+                    spec);
+        return FALSE;
+    }
+    net->kind = kind;
+    return TRUE;
+}
+
+static gboolean
+network_type(const char *type, VshInstallNetwork *net, const char *spec, GError **error)
+{
+    static const struct {
+        const char *name;
+        VshInstallNetKind kind;
+    } types[] = {
+        {"network", VSH_NET_NETWORK}, {"bridge", VSH_NET_BRIDGE}, {"direct", VSH_NET_DIRECT},
+        {"user", VSH_NET_USER},       {"none", VSH_NET_NONE},     {"default", VSH_NET_DEFAULT},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
+        if (g_str_equal(type, types[i].name))
+            return types[i].kind == VSH_NET_DEFAULT || set_kind(net, types[i].kind, spec, error);
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                "--network: type '%s' is not supported by virtd (use network=NAME, bridge=BRIDGE, "
+                "type=direct,source=NIC, user or none)",
+                type);
+    return FALSE;
+}
+
+static gboolean
+parse_network_items(const char *spec, GPtrArray *items, VshInstallNetwork *net, GError **error)
 {
     static const char *const models[] = {"virtio", "e1000", "e1000e", "rtl8139", NULL};
-    g_autoptr(GPtrArray) items = split_items("network", spec, error);
+    static const char *const modes[] = {"bridge", "vepa", "private", "passthrough", NULL};
 
-    vsh_install_network_clear(net);
-    if (!items)
-        return FALSE;
     for (guint i = 0; i < items->len; i++) {
         Item *it = g_ptr_array_index(items, i);
         const char *k = it->key;
 
-        if (!k && g_str_equal(it->value, "none") && items->len == 1) {
-            net->none = TRUE;
-        } else if (!k && g_str_equal(it->value, "user")) {
-            continue;
-        } else if (!k || g_str_equal(k, "network") || g_str_equal(k, "bridge") ||
-                   g_str_equal(k, "type")) {
-            if (k && g_str_equal(k, "type") && g_str_equal(it->value, "user"))
-                continue;
-            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                        "--network '%s': virtd has user-mode networking only so far "
-                        "(use --network user or --network none)",
-                        spec);
-            return FALSE;
+        if (!k || g_str_equal(k, "type")) {
+            if (!network_type(it->value, net, spec, error))
+                return FALSE;
+        } else if (g_str_equal(k, "network") || g_str_equal(k, "bridge")) {
+            if (!set_kind(net, g_str_equal(k, "network") ? VSH_NET_NETWORK : VSH_NET_BRIDGE,
+                          spec, error))
+                return FALSE;
+            g_free(net->source);
+            net->source = g_strdup(it->value);
+        } else if (g_str_equal(k, "source")) {
+            g_free(net->source);
+            net->source = g_strdup(it->value);
+        } else if (g_str_equal(k, "source.mode") || g_str_equal(k, "source_mode")) {
+            if (!one_of("network", "source.mode", it->value, modes, error))
+                return FALSE;
+            g_free(net->source_mode);
+            net->source_mode = g_strdup(it->value);
         } else if (g_str_equal(k, "model") || g_str_equal(k, "model.type")) {
             if (!one_of("network", "model", it->value, models, error))
                 return FALSE;
@@ -558,10 +607,68 @@ vsh_install_parse_network(const char *spec, VshInstallNetwork *net, GError **err
             g_free(net->mac);
             net->mac = g_ascii_strdown(it->value, -1);
         } else {
-            return unknown_key("network", it, "user, none, model, mac", error);
+            return unknown_key("network", it,
+                               "network, bridge, type, source, source.mode, model, mac", error);
         }
     }
     return TRUE;
+}
+
+gboolean
+vsh_install_parse_network(const char *spec, VshInstallNetwork *net, GError **error)
+{
+    g_autoptr(GPtrArray) items = split_items("network", spec, error);
+    const char *what = NULL;
+
+    vsh_install_network_clear(net);
+    if (!items || !parse_network_items(spec, items, net, error))
+        goto fail;
+    switch (net->kind) {
+    case VSH_NET_NONE:
+        if (items->len > 1) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "--network '%s': none takes no options", spec);
+            goto fail;
+        }
+        return TRUE;
+    case VSH_NET_NETWORK:
+        what = "network=NAME";
+        break;
+    case VSH_NET_BRIDGE:
+        what = "bridge=BRIDGE";
+        break;
+    case VSH_NET_DIRECT:
+        what = "type=direct,source=NIC";
+        break;
+    case VSH_NET_USER:
+    case VSH_NET_DEFAULT:
+        if (net->source) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "--network '%s': source= needs a type (network=, bridge=, type=direct)",
+                        spec);
+            goto fail;
+        }
+        break;
+    }
+    if (what && (!net->source || !*net->source)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "--network '%s': name the %s (%s)", spec,
+                    net->kind == VSH_NET_NETWORK  ? "virtual network"
+                    : net->kind == VSH_NET_BRIDGE ? "host bridge"
+                                                  : "host interface",
+                    what);
+        goto fail;
+    }
+    if (net->source_mode && net->kind != VSH_NET_DIRECT) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "--network '%s': source.mode is for type=direct only", spec);
+        goto fail;
+    }
+    return TRUE;
+
+fail:
+    vsh_install_network_clear(net);
+    return FALSE;
 }
 
 /* ---- --boot ---- */

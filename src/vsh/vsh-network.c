@@ -1,0 +1,686 @@
+/* Virtual network commands: net-define, net-create, net-start,
+ * net-destroy, net-undefine, net-autostart, net-list, net-info,
+ * net-dumpxml, net-edit, net-uuid, net-name, net-update, net-dhcp-leases.
+ *
+ * Output as virsh prints it (libvirt tools/virsh-network.c): messages name
+ * the network without quotes ("Network default started"), net-list and
+ * net-dhcp-leases are vshTables, net-info is "%-15s %s" lines. The
+ * network's notes (what its last start decided: a moved subnet, a host
+ * firewall chain) are ours, printed by net-info, and by net-start and
+ * net-create as warnings.
+ */
+#include "vsh-network.h"
+
+#include <string.h>
+
+#include "util/vd-error.h"
+#include "vsh-client.h"
+#include "vsh-edit.h"
+#include "vsh-format.h"
+#include "vsh-storage.h"
+
+char *
+vsh_network_path(const char *net, const char *suffix)
+{
+    g_autofree char *escaped = g_uri_escape_string(net, NULL, FALSE);
+
+    return g_strconcat("/v1/networks/", escaped, suffix, NULL);
+}
+
+static JsonNode *
+net_call(VshCtl *ctl, const char *method, const char *net, const char *suffix, JsonNode *body,
+         GError **error)
+{
+    g_autofree char *path = vsh_network_path(net, suffix);
+    VshClient *client = vsh_ctl_client(ctl, error);
+
+    return client ? vsh_client_call(client, method, path, body, error) : NULL;
+}
+
+static const char *
+net_name(JsonNode *answer, const char *fallback)
+{
+    return vsh_json_string(vsh_json_member(answer, "network"), "name", fallback);
+}
+
+static JsonArray *
+array_member(JsonObject *obj, const char *member)
+{
+    JsonNode *node = obj ? json_object_get_member(obj, member) : NULL;
+
+    return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+}
+
+static JsonObject *
+element_object(JsonArray *array, guint i)
+{
+    JsonNode *node = json_array_get_element(array, i);
+
+    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
+/* The "notes" of the network in @answer as warnings: a start that moved
+ * the subnet or found a firewall dropping forwarded traffic says so. */
+static void
+warn_notes(JsonNode *answer)
+{
+    JsonArray *notes = array_member(vsh_json_member(answer, "network"), "notes");
+
+    for (guint i = 0; notes && i < json_array_get_length(notes); i++) {
+        const char *note = json_array_get_string_element(notes, i);
+
+        if (note)
+            vsh_warn("%s", note);
+    }
+}
+
+/* POST @path with the network XML of @file. */
+static JsonNode *
+post_xml_file(VshCtl *ctl, const char *path, const char *file, GError **error)
+{
+    g_autoptr(GBytes) xml = vsh_read_small_file(file, error);
+    VshClient *client;
+
+    if (!xml || !(client = vsh_ctl_client(ctl, error)))
+        return NULL;
+    return vsh_client_send_for_json(client, "POST", path, "application/xml", xml, error);
+}
+
+static gboolean
+cmd_net_define(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *file = vsh_cmd_get_string(cmd, "file");
+    g_autoptr(JsonNode) answer = post_xml_file(ctl, "/v1/networks", file, error);
+
+    if (!answer)
+        return FALSE;
+    vsh_print_warnings(answer);
+    vsh_print_extra(ctl, "Network %s defined from %s\n", net_name(answer, "?"), file);
+    return TRUE;
+}
+
+static gboolean
+cmd_net_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *file = vsh_cmd_get_string(cmd, "file");
+    g_autoptr(JsonNode) answer = post_xml_file(ctl, "/v1/networks?start=1", file, error);
+
+    if (!answer)
+        return FALSE;
+    vsh_print_warnings(answer);
+    warn_notes(answer);
+    vsh_print_extra(ctl, "Network %s created from %s\n", net_name(answer, "?"), file);
+    return TRUE;
+}
+
+/* POST .../@action, then "Network NAME @done". */
+static gboolean
+net_action(VshCtl *ctl, const VshCmd *cmd, const char *action, const char *done, GError **error)
+{
+    const char *net = vsh_cmd_get_string(cmd, "network");
+    g_autofree char *suffix = g_strconcat("/", action, NULL);
+    g_autoptr(JsonNode) answer = net_call(ctl, "POST", net, suffix, NULL, error);
+
+    if (!answer)
+        return FALSE;
+    vsh_print_warnings(answer);
+    if (g_str_equal(action, "start"))
+        warn_notes(answer);
+    vsh_print_extra(ctl, "Network %s %s\n", net_name(answer, net), done);
+    return TRUE;
+}
+
+static gboolean
+cmd_net_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    return net_action(ctl, cmd, "start", "started", error);
+}
+
+static gboolean
+cmd_net_destroy(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    return net_action(ctl, cmd, "destroy", "destroyed", error);
+}
+
+static gboolean
+cmd_net_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *net = vsh_cmd_get_string(cmd, "network");
+    g_autoptr(JsonNode) answer = net_call(ctl, "DELETE", net, NULL, NULL, error);
+
+    if (!answer)
+        return FALSE;
+    vsh_print_extra(ctl, "Network %s has been undefined\n", net_name(answer, net));
+    return TRUE;
+}
+
+static gboolean
+cmd_net_autostart(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *net = vsh_cmd_get_string(cmd, "network");
+    gboolean on = !vsh_cmd_has(cmd, "disable");
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "autostart");
+    json_builder_add_boolean_value(b, on);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) body = json_builder_get_root(b);
+    g_autoptr(JsonNode) answer = net_call(ctl, "PUT", net, "/autostart", body, error);
+    if (!answer)
+        return FALSE;
+    if (on)
+        vsh_print_extra(ctl, "Network %s marked as autostarted\n", net_name(answer, net));
+    else
+        vsh_print_extra(ctl, "Network %s unmarked as autostarted\n", net_name(answer, net));
+    return TRUE;
+}
+
+static int
+compare_by_name(gconstpointer a, gconstpointer b)
+{
+    JsonObject *na = *(JsonObject *const *)a;
+    JsonObject *nb = *(JsonObject *const *)b;
+
+    return g_ascii_strcasecmp(vsh_json_string(na, "name", ""), vsh_json_string(nb, "name", ""));
+}
+
+static gboolean
+list_keeps(const VshNetListFormat *f, JsonObject *n)
+{
+    gboolean persistent = vsh_json_bool(n, "persistent", TRUE);
+    gboolean autostart = vsh_json_bool(n, "autostart", FALSE);
+
+    /* Flags of one kind widen, kinds narrow (libvirt's list filters). */
+    if ((f->persistent || f->transient) &&
+        !((f->persistent && persistent) || (f->transient && !persistent)))
+        return FALSE;
+    if ((f->autostart || f->no_autostart) &&
+        !((f->autostart && autostart) || (f->no_autostart && !autostart)))
+        return FALSE;
+    return TRUE;
+}
+
+char *
+vsh_render_net_list(JsonNode *answer, const VshNetListFormat *format, gboolean header)
+{
+    JsonObject *root = answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer)
+                                                                 : NULL;
+    JsonArray *nets = array_member(root, "networks");
+    g_autoptr(GPtrArray) kept = g_ptr_array_new();
+    g_autoptr(VshTable) table = NULL;
+    GString *plain = NULL;
+
+    for (guint i = 0; nets && i < json_array_get_length(nets); i++) {
+        JsonObject *n = element_object(nets, i);
+
+        if (n && list_keeps(format, n))
+            g_ptr_array_add(kept, n);
+    }
+    g_ptr_array_sort(kept, compare_by_name);
+
+    if (format->name || format->uuid) {
+        plain = g_string_new(NULL);
+        for (guint i = 0; i < kept->len; i++)
+            g_string_append_printf(plain, "%s\n",
+                                   vsh_json_string(g_ptr_array_index(kept, i),
+                                                   format->uuid ? "uuid" : "name", ""));
+        return g_string_free(plain, FALSE);
+    }
+    table = vsh_table_new("Name", "State", "Autostart", "Persistent", NULL);
+    for (guint i = 0; i < kept->len; i++) {
+        JsonObject *n = g_ptr_array_index(kept, i);
+        const char *cells[] = {
+            vsh_json_string(n, "name", ""),
+            vsh_json_bool(n, "active", FALSE) ? "active" : "inactive",
+            vsh_json_bool(n, "autostart", FALSE) ? "yes" : "no",
+            vsh_json_bool(n, "persistent", TRUE) ? "yes" : "no",
+        };
+        vsh_table_add_row(table, cells);
+    }
+    return vsh_table_render(table, header);
+}
+
+static gboolean
+cmd_net_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    VshNetListFormat format = {
+        .name = vsh_cmd_has(cmd, "name"),
+        .uuid = vsh_cmd_has(cmd, "uuid"),
+        .persistent = vsh_cmd_has(cmd, "persistent"),
+        .transient = vsh_cmd_has(cmd, "transient"),
+        .autostart = vsh_cmd_has(cmd, "autostart"),
+        .no_autostart = vsh_cmd_has(cmd, "no-autostart"),
+    };
+    const char *query = vsh_cmd_has(cmd, "all")        ? "?all=1"
+                        : vsh_cmd_has(cmd, "inactive") ? "?inactive=1"
+                                                       : "";
+    g_autofree char *path = g_strconcat("/v1/networks", query, NULL);
+    g_autoptr(JsonNode) answer = NULL;
+    g_autofree char *text = NULL;
+    VshClient *client;
+
+    if (vsh_cmd_has(cmd, "table") + format.name + format.uuid > 1) {
+        g_set_error_literal(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                            "Only one argument from --table, --name and --uuid may be specified.");
+        return FALSE;
+    }
+    if (!(client = vsh_ctl_client(ctl, error)) ||
+        !(answer = vsh_client_call(client, "GET", path, NULL, error)))
+        return FALSE;
+    text = vsh_render_net_list(answer, &format, !ctl->quiet);
+    vsh_print(ctl, "%s", text);
+    return TRUE;
+}
+
+char *
+vsh_render_net_info(JsonObject *n)
+{
+    GString *out = g_string_new(NULL);
+    const char *bridge = vsh_json_string(n, "bridge", NULL);
+    JsonArray *notes = array_member(n, "notes");
+
+    vsh_format_field(out, "Name:", vsh_json_string(n, "name", ""));
+    vsh_format_field(out, "UUID:", vsh_json_string(n, "uuid", ""));
+    vsh_format_field(out, "Active:", vsh_json_bool(n, "active", FALSE) ? "yes" : "no");
+    vsh_format_field(out, "Persistent:", vsh_json_bool(n, "persistent", TRUE) ? "yes" : "no");
+    vsh_format_field(out, "Autostart:", vsh_json_bool(n, "autostart", FALSE) ? "yes" : "no");
+    if (bridge && *bridge)
+        vsh_format_field(out, "Bridge:", bridge);
+    for (guint i = 0; notes && i < json_array_get_length(notes); i++) {
+        const char *note = json_array_get_string_element(notes, i);
+
+        if (note)
+            vsh_format_field(out, i == 0 ? "Notes:" : "", note);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* GET /v1/networks/{net}: the answer, and its summary in @summary. */
+static JsonNode *
+get_network(VshCtl *ctl, const char *net, JsonObject **summary, GError **error)
+{
+    JsonNode *answer = net_call(ctl, "GET", net, NULL, NULL, error);
+
+    if (!answer)
+        return NULL;
+    if (!(*summary = vsh_json_member(answer, "network"))) {
+        json_node_unref(answer);
+        g_set_error_literal(error, VD_ERROR, VD_ERROR_INTERNAL,
+                            "unexpected answer from virtd: no network summary");
+        return NULL;
+    }
+    return answer;
+}
+
+static gboolean
+cmd_net_info(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    JsonObject *n;
+    g_autoptr(JsonNode) answer = get_network(ctl, vsh_cmd_get_string(cmd, "network"), &n, error);
+    g_autofree char *text = NULL;
+
+    if (!answer)
+        return FALSE;
+    text = vsh_render_net_info(n);
+    vsh_print(ctl, "%s", text);
+    return TRUE;
+}
+
+/* net-uuid and net-name: one member of the summary. */
+static gboolean
+cmd_net_member(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *member = g_str_equal(cmd->def->name, "net-uuid") ? "uuid" : "name";
+    JsonObject *n;
+    g_autoptr(JsonNode) answer = get_network(ctl, vsh_cmd_get_string(cmd, "network"), &n, error);
+
+    if (!answer)
+        return FALSE;
+    vsh_print(ctl, "%s\n", vsh_json_string(n, member, ""));
+    return TRUE;
+}
+
+static char *
+get_xml(VshCtl *ctl, const char *net, gboolean inactive, GError **error)
+{
+    g_autofree char *path = vsh_network_path(net, inactive ? "/xml?inactive=1" : "/xml");
+    VshClient *client = vsh_ctl_client(ctl, error);
+    g_autoptr(GBytes) xml = client ? vsh_client_send(client, "GET", path, NULL, NULL, NULL, error)
+                                   : NULL;
+    gsize len = 0;
+    const char *data;
+
+    if (!xml)
+        return NULL;
+    data = g_bytes_get_data(xml, &len);
+    return g_strndup(data ? data : "", len);
+}
+
+static gboolean
+cmd_net_dumpxml(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    g_autofree char *xml =
+        get_xml(ctl, vsh_cmd_get_string(cmd, "network"), vsh_cmd_has(cmd, "inactive"), error);
+
+    if (!xml)
+        return FALSE;
+    vsh_print(ctl, "%s", xml);
+    if (*xml && xml[strlen(xml) - 1] != '\n')
+        vsh_print(ctl, "\n");
+    return TRUE;
+}
+
+static char *
+edit_get(VshCtl *ctl, const char *net, GError **error)
+{
+    return get_xml(ctl, net, TRUE, error);
+}
+
+static gboolean
+edit_put(VshCtl *ctl, const char *net, const char *xml, char **name, GError **error)
+{
+    g_autofree char *path = vsh_network_path(net, "/xml");
+    g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
+    VshClient *client = vsh_ctl_client(ctl, error);
+    g_autoptr(JsonNode) answer = client ? vsh_client_send_for_json(client, "PUT", path,
+                                                                   "application/xml", body, error)
+                                        : NULL;
+
+    if (!answer)
+        return FALSE;
+    vsh_print_warnings(answer);
+    *name = g_strdup(net_name(answer, NULL));
+    return TRUE;
+}
+
+static void
+edit_report(VshCtl *ctl, const char *name, gboolean changed)
+{
+    if (changed)
+        vsh_print_extra(ctl, "Network %s XML configuration edited.\n", name);
+    else
+        vsh_print_extra(ctl, "Network %s XML configuration not changed.\n", name);
+}
+
+static const VshEditOps net_edit_ops = {
+    .get_xml = edit_get,
+    .put_xml = edit_put,
+    .report = edit_report,
+};
+
+static gboolean
+cmd_net_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *net = vsh_cmd_get_string(cmd, "network");
+    JsonObject *n;
+    g_autoptr(JsonNode) answer = get_network(ctl, net, &n, error);
+
+    if (!answer)
+        return FALSE;
+    /* By UUID from here on: the name is what the edit may not change,
+     * and a UUID cannot be taken for another network's name. */
+    return vsh_edit_xml(ctl, &net_edit_ops, vsh_json_string(n, "uuid", net),
+                        vsh_json_string(n, "name", net), error);
+}
+
+/* virsh's net-update commands and sections; the daemon refuses by name
+ * the sections it does not update. */
+static const char *const update_commands[] = {"add", "add-last", "add-first", "delete", "modify",
+                                              NULL};
+static const char *const update_sections[] = {
+    "bridge",      "domain",    "ip",       "ip-dhcp-host", "ip-dhcp-range", "forward",
+    "forward-interface", "forward-pf", "portgroup", "dns-host", "dns-txt", "dns-srv", NULL};
+
+static gboolean
+cmd_net_update(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *net = vsh_cmd_get_string(cmd, "network");
+    const char *command = vsh_cmd_get_string(cmd, "command");
+    const char *section = vsh_cmd_get_string(cmd, "section");
+    const char *xml_arg = vsh_cmd_get_string(cmd, "xml");
+    const char *index = vsh_cmd_get_string(cmd, "parent-index");
+    gboolean live = vsh_cmd_has(cmd, "live");
+    gboolean config = vsh_cmd_has(cmd, "config");
+    g_autofree char *xml = NULL;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) body = NULL;
+    g_autoptr(JsonNode) answer = NULL;
+    gint64 parent = -1;
+
+    if (vsh_cmd_has(cmd, "current") && (live || config)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Options --current and --%s are mutually exclusive", live ? "live" : "config");
+        return FALSE;
+    }
+    if (!g_strv_contains(update_commands, command)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "unrecognized command name '%s'",
+                    command);
+        return FALSE;
+    }
+    if (!g_strv_contains(update_sections, section)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "unrecognized section name '%s'",
+                    section);
+        return FALSE;
+    }
+    if (index && !g_ascii_string_to_signed(index, 10, -1, G_MAXINT32, &parent, NULL)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Numeric value '%s' for <parent-index> option is malformed or out of range",
+                    index);
+        return FALSE;
+    }
+    /* An XML element itself, or the name of a file holding it (virsh). */
+    if (xml_arg[0] == '<') {
+        xml = g_strdup(xml_arg);
+    } else {
+        g_autoptr(GBytes) data = vsh_read_small_file(xml_arg, error);
+        gsize len = 0;
+        const char *p;
+
+        if (!data)
+            return FALSE;
+        p = g_bytes_get_data(data, &len);
+        xml = g_strndup(p ? p : "", len);
+    }
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "command");
+    json_builder_add_string_value(b, command);
+    json_builder_set_member_name(b, "section");
+    json_builder_add_string_value(b, section);
+    json_builder_set_member_name(b, "xml");
+    json_builder_add_string_value(b, xml);
+    json_builder_set_member_name(b, "parent_index");
+    json_builder_add_int_value(b, parent);
+    json_builder_set_member_name(b, "live");
+    json_builder_add_boolean_value(b, live);
+    json_builder_set_member_name(b, "config");
+    json_builder_add_boolean_value(b, config);
+    json_builder_end_object(b);
+    body = json_builder_get_root(b);
+    if (!(answer = net_call(ctl, "POST", net, "/update", body, error)))
+        return FALSE;
+
+    /* virsh's words, without a newline: the runner's blank line ends it. */
+    const char *name = net_name(answer, net);
+    if (config && live)
+        vsh_print_extra(ctl, "Updated network %s persistent config and live state", name);
+    else if (config)
+        vsh_print_extra(ctl, "Updated network %s persistent config", name);
+    else if (live || vsh_json_bool(vsh_json_member(answer, "network"), "active", FALSE))
+        vsh_print_extra(ctl, "Updated network %s live state", name);
+    else
+        vsh_print_extra(ctl, "Updated network %s persistent config", name);
+    return TRUE;
+}
+
+static int
+compare_by_mac(gconstpointer a, gconstpointer b)
+{
+    JsonObject *la = *(JsonObject *const *)a;
+    JsonObject *lb = *(JsonObject *const *)b;
+
+    return g_ascii_strcasecmp(vsh_json_string(la, "mac", ""), vsh_json_string(lb, "mac", ""));
+}
+
+char *
+vsh_render_net_leases(JsonNode *answer, gboolean header)
+{
+    JsonObject *root = answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer)
+                                                                 : NULL;
+    JsonArray *leases = array_member(root, "leases");
+    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+    g_autoptr(VshTable) table = vsh_table_new("Expiry Time", "MAC address", "Protocol",
+                                              "IP address", "Hostname", "Client ID or DUID", NULL);
+
+    for (guint i = 0; leases && i < json_array_get_length(leases); i++) {
+        JsonObject *l = element_object(leases, i);
+
+        if (l)
+            g_ptr_array_add(sorted, l);
+    }
+    g_ptr_array_sort(sorted, compare_by_mac);
+    for (guint i = 0; i < sorted->len; i++) {
+        JsonObject *l = g_ptr_array_index(sorted, i);
+        g_autoptr(GDateTime) then = g_date_time_new_from_unix_local(vsh_json_int(l, "expiry_time",
+                                                                                 0));
+        g_autofree char *expiry = then ? g_date_time_format(then, "%Y-%m-%d %H:%M:%S") : NULL;
+        const char *ip = vsh_json_string(l, "ip", NULL);
+        g_autofree char *cidr = ip ? g_strdup_printf("%s/%" G_GINT64_FORMAT, ip,
+                                                     vsh_json_int(l, "prefix", 0))
+                                   : NULL;
+        const char *cells[] = {
+            expiry ? expiry : "-",
+            vsh_json_string(l, "mac", "-"),
+            vsh_json_string(l, "type", "-"),
+            cidr ? cidr : "-",
+            vsh_json_string(l, "hostname", "-"),
+            vsh_json_string(l, "client_id", "-"),
+        };
+        vsh_table_add_row(table, cells);
+    }
+    return vsh_table_render(table, header);
+}
+
+static gboolean
+cmd_net_dhcp_leases(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *mac = vsh_cmd_get_string(cmd, "mac");
+    g_autofree char *escaped = mac ? g_uri_escape_string(mac, NULL, FALSE) : NULL;
+    g_autofree char *suffix = g_strconcat("/leases", mac ? "?mac=" : "", escaped, NULL);
+    g_autoptr(JsonNode) answer =
+        net_call(ctl, "GET", vsh_cmd_get_string(cmd, "network"), suffix, NULL, error);
+    g_autofree char *text = NULL;
+
+    if (!answer)
+        return FALSE;
+    text = vsh_render_net_leases(answer, !ctl->quiet);
+    vsh_print(ctl, "%s", text);
+    return TRUE;
+}
+
+#define OPT_NETWORK                                                                                \
+    {                                                                                              \
+        "network", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NETWORK,     \
+            "network name or uuid"                                                                 \
+    }
+
+static const VshOptDef opts_network[] = {
+    OPT_NETWORK,
+    {NULL},
+};
+
+static const VshOptDef opts_net_file[] = {
+    {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
+     "file containing an XML network description"},
+    {NULL},
+};
+
+static const VshOptDef opts_net_autostart[] = {
+    OPT_NETWORK,
+    {"disable", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "disable autostarting"},
+    {NULL},
+};
+
+static const VshOptDef opts_net_dumpxml[] = {
+    OPT_NETWORK,
+    {"inactive", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "show inactive defined XML"},
+    {NULL},
+};
+
+static const VshOptDef opts_net_list[] = {
+    {"inactive", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list inactive networks"},
+    {"all", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list inactive & active networks"},
+    {"persistent", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list persistent networks"},
+    {"transient", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list transient networks"},
+    {"autostart", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list networks with autostart enabled"},
+    {"no-autostart", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list networks with autostart disabled"},
+    {"uuid", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list uuid's only"},
+    {"name", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list network names only"},
+    {"table", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list table (default)"},
+    {NULL},
+};
+
+static const VshOptDef opts_net_name[] = {
+    {"network", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
+     "network uuid"},
+    {NULL},
+};
+
+static const VshOptDef opts_net_update[] = {
+    OPT_NETWORK,
+    {"command", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
+     "type of update (add-first, add-last (add), delete, or modify)"},
+    {"section", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
+     "which section of network configuration to update (virtd: ip-dhcp-host, dns-host)"},
+    {"xml", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
+     "name of file containing xml (or, if it starts with '<', the complete xml element itself) "
+     "to add/modify, or to be matched for search"},
+    {"parent-index", VSH_OT_INT, 0, VSH_COMPLETE_NONE, "which parent object to search through"},
+    {"config", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect next network startup"},
+    {"live", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect running network"},
+    {"current", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect current state of network"},
+    {NULL},
+};
+
+static const VshOptDef opts_net_dhcp_leases[] = {
+    OPT_NETWORK,
+    {"mac", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "MAC address"},
+    {NULL},
+};
+
+const VshCmdDef vsh_network_commands[] = {
+    {"net-autostart", "network", opts_net_autostart, cmd_net_autostart, "autostart a network",
+     "Configure a network to be automatically started when virtd starts."},
+    {"net-create", "network", opts_net_file, cmd_net_create,
+     "create a network from an XML file", "Create and start a transient network."},
+    {"net-define", "network", opts_net_file, cmd_net_define,
+     "define an inactive persistent virtual network or modify an existing persistent one from "
+     "an XML file",
+     "Define or modify a persistent virtual network."},
+    {"net-destroy", "network", opts_network, cmd_net_destroy, "destroy (stop) a network",
+     "Forcefully stop a given network: its bridge, dnsmasq and firewall rules go away."},
+    {"net-dhcp-leases", "network", opts_net_dhcp_leases, cmd_net_dhcp_leases,
+     "print lease info for a given network", "Print lease info for a given network."},
+    {"net-dumpxml", "network", opts_net_dumpxml, cmd_net_dumpxml, "network information in XML",
+     "Output the network information as an XML dump to stdout."},
+    {"net-edit", "network", opts_network, cmd_net_edit, "edit XML configuration for a network",
+     "Edit the XML configuration for a network; an active network uses it from its next start."},
+    {"net-info", "network", opts_network, cmd_net_info, "network information",
+     "Returns basic information about the network, and what its last start found."},
+    {"net-list", "network", opts_net_list, cmd_net_list, "list networks",
+     "Returns list of networks."},
+    {"net-name", "network", opts_net_name, cmd_net_member, "convert a network UUID to network name",
+     NULL},
+    {"net-start", "network", opts_network, cmd_net_start,
+     "start a (previously defined) inactive network", "Start a network."},
+    {"net-undefine", "network", opts_network, cmd_net_undefine, "undefine a persistent network",
+     "Undefine the configuration for a persistent network."},
+    {"net-update", "network", opts_net_update, cmd_net_update,
+     "update parts of an existing network's configuration",
+     "Add, delete or modify an ip-dhcp-host or dns-host entry, live and/or in the persistent "
+     "configuration (--live, --config; neither: the network's current state)."},
+    {"net-uuid", "network", opts_network, cmd_net_member, "convert a network name to network UUID",
+     NULL},
+    {NULL},
+};
