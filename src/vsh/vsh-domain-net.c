@@ -82,8 +82,7 @@ post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, GE
     VshClient *client;
 
     if (!vsh_affect_from_cmd(cmd, TRUE, &affect, error) ||
-        !(query = affect_query(ctl, dom, &affect, error)) ||
-        !(client = vsh_ctl_client(ctl, error)))
+        !(query = affect_query(ctl, dom, &affect, error)) || !(client = vsh_ctl_client(ctl, error)))
         return FALSE;
     suffix = g_strconcat(detach ? "/devices/detach" : "/devices", query, NULL);
     path = vsh_domain_path(dom, suffix);
@@ -115,7 +114,7 @@ vsh_build_interface_xml(const VshIfaceSpec *spec, GError **error)
     if (!g_str_equal(spec->type, "user") && (!spec->source || !*spec->source)) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "attach-interface: a %s interface needs a source (%s)", spec->type,
-                    g_str_equal(spec->type, "network") ? "the name of a virtual network"
+                    g_str_equal(spec->type, "network")  ? "the name of a virtual network"
                     : g_str_equal(spec->type, "bridge") ? "the name of a host bridge"
                                                         : "the name of a host interface");
         return NULL;
@@ -206,8 +205,8 @@ cmd_device_file(VshCtl *ctl, const VshCmd *cmd, GError **error)
     xml = g_strndup(p ? p : "", len);
     if (!post_device(ctl, cmd, xml, detach, error))
         return FALSE;
-    vsh_print_extra(ctl, detach ? "Device detached successfully\n"
-                                : "Device attached successfully\n");
+    vsh_print_extra(ctl,
+                    detach ? "Device detached successfully\n" : "Device attached successfully\n");
     return TRUE;
 }
 
@@ -215,8 +214,8 @@ cmd_device_file(VshCtl *ctl, const VshCmd *cmd, GError **error)
 static char *
 iface_suffix(const VshCmd *cmd, const char *rest)
 {
-    g_autofree char *escaped = g_uri_escape_string(vsh_cmd_get_string(cmd, "interface"), NULL,
-                                                   FALSE);
+    g_autofree char *escaped =
+        g_uri_escape_string(vsh_cmd_get_string(cmd, "interface"), NULL, FALSE);
 
     return g_strconcat("/interfaces/", escaped, rest, NULL);
 }
@@ -225,8 +224,8 @@ static gboolean
 cmd_domif_getlink(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *iface = vsh_cmd_get_string(cmd, "interface");
-    g_autofree char *suffix = iface_suffix(cmd, vsh_cmd_has(cmd, "config") ? "/link?inactive=1"
-                                                                           : "/link");
+    g_autofree char *suffix =
+        iface_suffix(cmd, vsh_cmd_has(cmd, "config") ? "/link?inactive=1" : "/link");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "GET", vsh_cmd_get_string(cmd, "domain"), suffix, NULL, error);
     JsonObject *root;
@@ -306,18 +305,17 @@ cmd_domifstat(VshCtl *ctl, const VshCmd *cmd, GError **error)
 char *
 vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolean header)
 {
-    JsonObject *root = answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer)
-                                                                 : NULL;
+    JsonObject *root =
+        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
     JsonNode *list = root ? json_object_get_member(root, "interfaces") : NULL;
     JsonArray *ifaces = list && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
     GString *out = g_string_new(NULL);
 
     /* Not a vshTable in virsh: fixed widths, 79 dashes. */
     if (header)
-        g_string_append_printf(out, " %-10s %-20s %-8s     %s\n%s%s\n", "Name", "MAC address",
-                               "Protocol", "Address",
-                               "-------------------------------------------------",
-                               "------------------------------");
+        g_string_append_printf(
+            out, " %-10s %-20s %-8s     %s\n%s%s\n", "Name", "MAC address", "Protocol", "Address",
+            "-------------------------------------------------", "------------------------------");
     for (guint i = 0; ifaces && i < json_array_get_length(ifaces); i++) {
         JsonNode *n = json_array_get_element(ifaces, i);
         JsonObject *it = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
@@ -337,9 +335,9 @@ vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolea
         for (guint j = 0; j < naddrs; j++) {
             JsonNode *a = json_array_get_element(addrs, j);
             JsonObject *addr = JSON_NODE_HOLDS_OBJECT(a) ? json_node_get_object(a) : NULL;
-            g_autofree char *text = g_strdup_printf(
-                "%-12s %s/%" G_GINT64_FORMAT, vsh_json_string(addr, "type", ""),
-                vsh_json_string(addr, "addr", ""), vsh_json_int(addr, "prefix", 0));
+            g_autofree char *text =
+                g_strdup_printf("%-12s %s/%" G_GINT64_FORMAT, vsh_json_string(addr, "type", ""),
+                                vsh_json_string(addr, "addr", ""), vsh_json_int(addr, "prefix", 0));
 
             /* Name and MAC once per interface, unless --full. */
             if (full || j == 0)
@@ -430,7 +428,8 @@ static const VshOptDef opts_attach_interface[] = {
     {"mac", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "MAC address (default: generated)"},
     {"model", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "model type: virtio, e1000, e1000e, rtl8139"},
     OPTS_AFFECT,
-    {"print-xml", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "print XML document rather than attach the interface"},
+    {"print-xml", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "print XML document rather than attach the interface"},
     {NULL},
 };
 
@@ -445,20 +444,17 @@ static const VshOptDef opts_detach_interface[] = {
 
 static const VshOptDef opts_device_file[] = {
     VSH_OPT_DOMAIN,
-    {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
-     "XML file"},
+    {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE, "XML file"},
     OPTS_AFFECT,
     {NULL},
 };
 
 const VshCmdDef vsh_domain_net_commands[] = {
-    {"attach-device", "domain", opts_device_file, cmd_device_file,
-     "attach device from an XML file",
+    {"attach-device", "domain", opts_device_file, cmd_device_file, "attach device from an XML file",
      "Attach a device (an <interface>) to the domain, live and/or in its definition."},
     {"attach-interface", "domain", opts_attach_interface, cmd_attach_interface,
      "attach network interface", "Attach a new network interface to the domain."},
-    {"detach-device", "domain", opts_device_file, cmd_device_file,
-     "detach device from an XML file",
+    {"detach-device", "domain", opts_device_file, cmd_device_file, "detach device from an XML file",
      "Detach a device (an <interface>, matched by type and MAC) from the domain."},
     {"detach-interface", "domain", opts_detach_interface, cmd_detach_interface,
      "detach network interface",
@@ -468,10 +464,12 @@ const VshCmdDef vsh_domain_net_commands[] = {
     {"domif-setlink", "domain", opts_domif_setlink, cmd_domif_setlink,
      "set link state of a virtual interface",
      "Set link state of a domain's virtual interface (the guest sees its cable unplugged)."},
-    {"domifaddr", "monitor", opts_domifaddr, cmd_domifaddr, "Get network interfaces' addresses for a running domain",
+    {"domifaddr", "monitor", opts_domifaddr, cmd_domifaddr,
+     "Get network interfaces' addresses for a running domain",
      "Get network interfaces' addresses for a running domain: DHCP leases of virtd's networks "
      "(default), the guest agent's view, or the host's ARP table."},
     {"domifstat", "monitor", opts_domifstat, cmd_domifstat,
-     "get network interface stats for a domain", "Get network interface stats for a running domain."},
+     "get network interface stats for a domain",
+     "Get network interface stats for a running domain."},
     {NULL},
 };

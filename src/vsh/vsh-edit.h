@@ -9,8 +9,7 @@ typedef struct {
     char *(*get_xml)(VshCtl *ctl, const char *obj, GError **error);
     /* Replaces the definition with @xml; @name gets the name the answer
      * gives (may stay NULL). Prints the answer's warnings. */
-    gboolean (*put_xml)(VshCtl *ctl, const char *obj, const char *xml, char **name,
-                        GError **error);
+    gboolean (*put_xml)(VshCtl *ctl, const char *obj, const char *xml, char **name, GError **error);
     /* virsh's "... XML configuration edited." or "... not changed." */
     void (*report)(VshCtl *ctl, const char *name, gboolean changed);
 } VshEditOps;

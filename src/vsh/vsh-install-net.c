@@ -14,8 +14,8 @@ vsh_install_network_resolve_default(VshInstallNetwork *net, JsonNode *answer, ch
     JsonNode *member = answer && JSON_NODE_HOLDS_OBJECT(answer)
                            ? json_object_get_member(json_node_get_object(answer), "network")
                            : NULL;
-    JsonObject *summary = member && JSON_NODE_HOLDS_OBJECT(member) ? json_node_get_object(member)
-                                                                   : NULL;
+    JsonObject *summary =
+        member && JSON_NODE_HOLDS_OBJECT(member) ? json_node_get_object(member) : NULL;
 
     if (summary && vsh_json_bool(summary, "active", FALSE)) {
         net->kind = VSH_NET_NETWORK;

@@ -204,8 +204,8 @@ list_keeps(const VshNetListFormat *f, JsonObject *n)
 char *
 vsh_render_net_list(JsonNode *answer, const VshNetListFormat *format, gboolean header)
 {
-    JsonObject *root = answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer)
-                                                                 : NULL;
+    JsonObject *root =
+        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
     JsonArray *nets = array_member(root, "networks");
     g_autoptr(GPtrArray) kept = g_ptr_array_new();
     g_autoptr(VshTable) table = NULL;
@@ -222,9 +222,9 @@ vsh_render_net_list(JsonNode *answer, const VshNetListFormat *format, gboolean h
     if (format->name || format->uuid) {
         plain = g_string_new(NULL);
         for (guint i = 0; i < kept->len; i++)
-            g_string_append_printf(plain, "%s\n",
-                                   vsh_json_string(g_ptr_array_index(kept, i),
-                                                   format->uuid ? "uuid" : "name", ""));
+            g_string_append_printf(
+                plain, "%s\n",
+                vsh_json_string(g_ptr_array_index(kept, i), format->uuid ? "uuid" : "name", ""));
         return g_string_free(plain, FALSE);
     }
     table = vsh_table_new("Name", "State", "Autostart", "Persistent", NULL);
@@ -346,8 +346,8 @@ get_xml(VshCtl *ctl, const char *net, gboolean inactive, GError **error)
 {
     g_autofree char *path = vsh_network_path(net, inactive ? "/xml?inactive=1" : "/xml");
     VshClient *client = vsh_ctl_client(ctl, error);
-    g_autoptr(GBytes) xml = client ? vsh_client_send(client, "GET", path, NULL, NULL, NULL, error)
-                                   : NULL;
+    g_autoptr(GBytes) xml =
+        client ? vsh_client_send(client, "GET", path, NULL, NULL, NULL, error) : NULL;
     gsize len = 0;
     const char *data;
 
@@ -383,9 +383,9 @@ edit_put(VshCtl *ctl, const char *net, const char *xml, char **name, GError **er
     g_autofree char *path = vsh_network_path(net, "/xml");
     g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
     VshClient *client = vsh_ctl_client(ctl, error);
-    g_autoptr(JsonNode) answer = client ? vsh_client_send_for_json(client, "PUT", path,
-                                                                   "application/xml", body, error)
-                                        : NULL;
+    g_autoptr(JsonNode) answer =
+        client ? vsh_client_send_for_json(client, "PUT", path, "application/xml", body, error)
+               : NULL;
 
     if (!answer)
         return FALSE;
@@ -426,11 +426,21 @@ cmd_net_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
 /* virsh's net-update commands and sections; the daemon refuses by name
  * the sections it does not update. */
-static const char *const update_commands[] = {"add", "add-last", "add-first", "delete", "modify",
+static const char *const update_commands[] = {"add",    "add-last", "add-first",
+                                              "delete", "modify",   NULL};
+static const char *const update_sections[] = {"bridge",
+                                              "domain",
+                                              "ip",
+                                              "ip-dhcp-host",
+                                              "ip-dhcp-range",
+                                              "forward",
+                                              "forward-interface",
+                                              "forward-pf",
+                                              "portgroup",
+                                              "dns-host",
+                                              "dns-txt",
+                                              "dns-srv",
                                               NULL};
-static const char *const update_sections[] = {
-    "bridge",      "domain",    "ip",       "ip-dhcp-host", "ip-dhcp-range", "forward",
-    "forward-interface", "forward-pf", "portgroup", "dns-host", "dns-txt", "dns-srv", NULL};
 
 static gboolean
 cmd_net_update(VshCtl *ctl, const VshCmd *cmd, GError **error)
@@ -526,8 +536,8 @@ compare_by_mac(gconstpointer a, gconstpointer b)
 char *
 vsh_render_net_leases(JsonNode *answer, gboolean header)
 {
-    JsonObject *root = answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer)
-                                                                 : NULL;
+    JsonObject *root =
+        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
     JsonArray *leases = array_member(root, "leases");
     g_autoptr(GPtrArray) sorted = g_ptr_array_new();
     g_autoptr(VshTable) table = vsh_table_new("Expiry Time", "MAC address", "Protocol",
@@ -542,13 +552,12 @@ vsh_render_net_leases(JsonNode *answer, gboolean header)
     g_ptr_array_sort(sorted, compare_by_mac);
     for (guint i = 0; i < sorted->len; i++) {
         JsonObject *l = g_ptr_array_index(sorted, i);
-        g_autoptr(GDateTime) then = g_date_time_new_from_unix_local(vsh_json_int(l, "expiry_time",
-                                                                                 0));
+        g_autoptr(GDateTime) then =
+            g_date_time_new_from_unix_local(vsh_json_int(l, "expiry_time", 0));
         g_autofree char *expiry = then ? g_date_time_format(then, "%Y-%m-%d %H:%M:%S") : NULL;
         const char *ip = vsh_json_string(l, "ip", NULL);
-        g_autofree char *cidr = ip ? g_strdup_printf("%s/%" G_GINT64_FORMAT, ip,
-                                                     vsh_json_int(l, "prefix", 0))
-                                   : NULL;
+        g_autofree char *cidr =
+            ip ? g_strdup_printf("%s/%" G_GINT64_FORMAT, ip, vsh_json_int(l, "prefix", 0)) : NULL;
         const char *cells[] = {
             expiry ? expiry : "-",
             vsh_json_string(l, "mac", "-"),
@@ -652,8 +661,8 @@ static const VshOptDef opts_net_dhcp_leases[] = {
 const VshCmdDef vsh_network_commands[] = {
     {"net-autostart", "network", opts_net_autostart, cmd_net_autostart, "autostart a network",
      "Configure a network to be automatically started when virtd starts."},
-    {"net-create", "network", opts_net_file, cmd_net_create,
-     "create a network from an XML file", "Create and start a transient network."},
+    {"net-create", "network", opts_net_file, cmd_net_create, "create a network from an XML file",
+     "Create and start a transient network."},
     {"net-define", "network", opts_net_file, cmd_net_define,
      "define an inactive persistent virtual network or modify an existing persistent one from "
      "an XML file",

@@ -14,8 +14,8 @@ char *vsh_network_path(const char *net, const char *suffix);
 
 /* The options of net-list that shape its output. */
 typedef struct {
-    gboolean name;  /* --name: names, one per line */
-    gboolean uuid;  /* --uuid: UUIDs, one per line */
+    gboolean name;                                           /* --name: names, one per line */
+    gboolean uuid;                                           /* --uuid: UUIDs, one per line */
     gboolean persistent, transient, autostart, no_autostart; /* filters */
 } VshNetListFormat;
 

@@ -99,13 +99,13 @@ test_net_info(void)
         " \"active\": true, \"autostart\": true, \"persistent\": true, \"bridge\": \"virbr1\","
         " \"notes\": [\"192.168.122.0/24 is routed on the host via virbr0: took 192.168.123.0/24\","
         " \"forwarded traffic passes DOCKER-USER (rule added)\"]}}");
-    g_autoptr(JsonNode) bare = parse(
-        "{\"network\": {\"name\": \"iso\", \"uuid\": \"u\", \"active\": false,"
-        " \"autostart\": false, \"persistent\": false}}");
-    g_autofree char *text = vsh_render_net_info(
-        json_object_get_object_member(json_node_get_object(answer), "network"));
-    g_autofree char *text2 = vsh_render_net_info(
-        json_object_get_object_member(json_node_get_object(bare), "network"));
+    g_autoptr(JsonNode) bare =
+        parse("{\"network\": {\"name\": \"iso\", \"uuid\": \"u\", \"active\": false,"
+              " \"autostart\": false, \"persistent\": false}}");
+    g_autofree char *text =
+        vsh_render_net_info(json_object_get_object_member(json_node_get_object(answer), "network"));
+    g_autofree char *text2 =
+        vsh_render_net_info(json_object_get_object_member(json_node_get_object(bare), "network"));
 
     g_assert_cmpstr(text, ==,
                     "Name:           default\n"
@@ -131,13 +131,13 @@ static void
 test_net_leases(void)
 {
     /* 1718791262 is 2024-06-19 10:01:02 UTC; TZ is UTC in main(). */
-    g_autoptr(JsonNode) answer = parse(
-        "{\"leases\": ["
-        "{\"expiry_time\": 1718791262, \"mac\": \"52:54:00:4c:ee:9c\", \"type\": \"ipv4\","
-        " \"ip\": \"192.168.122.45\", \"prefix\": 24, \"hostname\": \"vm1\","
-        " \"client_id\": \"01:52:54:00:4c:ee:9c\", \"interface\": \"virbr0\"},"
-        "{\"expiry_time\": 1718791300, \"mac\": \"52:54:00:0A:00:01\", \"type\": \"ipv4\","
-        " \"ip\": \"192.168.122.3\", \"prefix\": 24, \"interface\": \"virbr0\"}]}");
+    g_autoptr(JsonNode) answer =
+        parse("{\"leases\": ["
+              "{\"expiry_time\": 1718791262, \"mac\": \"52:54:00:4c:ee:9c\", \"type\": \"ipv4\","
+              " \"ip\": \"192.168.122.45\", \"prefix\": 24, \"hostname\": \"vm1\","
+              " \"client_id\": \"01:52:54:00:4c:ee:9c\", \"interface\": \"virbr0\"},"
+              "{\"expiry_time\": 1718791300, \"mac\": \"52:54:00:0A:00:01\", \"type\": \"ipv4\","
+              " \"ip\": \"192.168.122.3\", \"prefix\": 24, \"interface\": \"virbr0\"}]}");
     g_autoptr(JsonNode) empty = parse("{\"leases\": []}");
     g_autofree char *text = vsh_render_net_leases(answer, TRUE);
     g_autofree char *none = vsh_render_net_leases(empty, TRUE);
@@ -162,12 +162,12 @@ test_net_leases(void)
 static void
 test_domifaddr(void)
 {
-    g_autoptr(JsonNode) answer = parse(
-        "{\"interfaces\": ["
-        "{\"name\": \"vnet0\", \"mac\": \"52:54:00:4c:ee:9c\", \"addrs\": ["
-        " {\"type\": \"ipv4\", \"addr\": \"192.168.122.45\", \"prefix\": 24},"
-        " {\"type\": \"ipv6\", \"addr\": \"fd00::45\", \"prefix\": 64}]},"
-        "{\"name\": \"vnet1\", \"mac\": \"52:54:00:00:00:01\", \"addrs\": []}]}");
+    g_autoptr(JsonNode) answer =
+        parse("{\"interfaces\": ["
+              "{\"name\": \"vnet0\", \"mac\": \"52:54:00:4c:ee:9c\", \"addrs\": ["
+              " {\"type\": \"ipv4\", \"addr\": \"192.168.122.45\", \"prefix\": 24},"
+              " {\"type\": \"ipv6\", \"addr\": \"fd00::45\", \"prefix\": 64}]},"
+              "{\"name\": \"vnet1\", \"mac\": \"52:54:00:00:00:01\", \"addrs\": []}]}");
     g_autofree char *text = vsh_render_domifaddr(answer, NULL, FALSE, TRUE);
     g_autofree char *full = vsh_render_domifaddr(answer, "vnet0", TRUE, FALSE);
     g_autofree char *one = vsh_render_domifaddr(answer, "vnet1", FALSE, FALSE);
@@ -189,8 +189,11 @@ static void
 test_interface_xml(void)
 {
     g_autoptr(GError) error = NULL;
-    VshIfaceSpec net = {.type = "network", .source = "default", .mac = "52:54:00:00:00:01",
-                        .model = "virtio", .target = "vnet7"};
+    VshIfaceSpec net = {.type = "network",
+                        .source = "default",
+                        .mac = "52:54:00:00:00:01",
+                        .model = "virtio",
+                        .target = "vnet7"};
     VshIfaceSpec bridge = {.type = "bridge", .source = "br0"};
     VshIfaceSpec direct = {.type = "direct", .source = "eth0", .model = "e1000"};
     VshIfaceSpec user = {.type = "user"};
@@ -255,11 +258,23 @@ test_affect(void)
         {{"--live", "--config", NULL}, TRUE, TRUE, TRUE, FALSE, NULL},
         {{"--persistent", NULL}, TRUE, FALSE, TRUE, TRUE, NULL},
         {{"--current", NULL}, TRUE, FALSE, FALSE, FALSE, NULL},
-        {{"--persistent", "--current", NULL}, FALSE, FALSE, FALSE, FALSE,
+        {{"--persistent", "--current", NULL},
+         FALSE,
+         FALSE,
+         FALSE,
+         FALSE,
          "Options --persistent and --current are mutually exclusive"},
-        {{"--current", "--live", NULL}, FALSE, FALSE, FALSE, FALSE,
+        {{"--current", "--live", NULL},
+         FALSE,
+         FALSE,
+         FALSE,
+         FALSE,
          "Options --current and --live are mutually exclusive"},
-        {{"--config", "--current", NULL}, FALSE, FALSE, FALSE, FALSE,
+        {{"--config", "--current", NULL},
+         FALSE,
+         FALSE,
+         FALSE,
+         FALSE,
          "Options --current and --config are mutually exclusive"},
     };
 
@@ -295,9 +310,8 @@ test_parse(void)
         "<host mac='52:54:00:00:00:01' ip='192.168.122.9'/>", "--live", "--config", NULL});
     g_autoptr(VshCmd) setlink =
         parse_cmd((const char *const[]){"domif-setlink", "web1", "vnet0", "down", NULL});
-    g_autoptr(VshCmd) detach = parse_cmd(
-        (const char *const[]){"detach-interface", "web1", "bridge", "--mac", "52:54:00:00:00:02",
-                              "--persistent", NULL});
+    g_autoptr(VshCmd) detach = parse_cmd((const char *const[]){
+        "detach-interface", "web1", "bridge", "--mac", "52:54:00:00:00:02", "--persistent", NULL});
     g_autoptr(GError) error = NULL;
 
     g_assert_cmpstr(vsh_cmd_get_string(update, "command"), ==, "add");
@@ -307,12 +321,12 @@ test_parse(void)
     g_assert_cmpstr(vsh_cmd_get_string(setlink, "state"), ==, "down");
     g_assert_cmpstr(vsh_cmd_get_string(detach, "mac"), ==, "52:54:00:00:00:02");
 
-    g_assert_null(vsh_cmd_parse((const char *const[]){"net-update", "default", "add", NULL},
-                                &error));
+    g_assert_null(
+        vsh_cmd_parse((const char *const[]){"net-update", "default", "add", NULL}, &error));
     g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
     g_clear_error(&error);
-    g_assert_null(vsh_cmd_parse(
-        (const char *const[]){"net-dhcp-leases", "default", "--mac", NULL}, &error));
+    g_assert_null(
+        vsh_cmd_parse((const char *const[]){"net-dhcp-leases", "default", "--mac", NULL}, &error));
     g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
 }
 
