@@ -23,7 +23,8 @@ static const VshCmdDef *const command_arrays[] = {
     vsh_pool_commands,             vsh_volume_commands,
     vsh_install_commands,
     vsh_image_commands,
-    vsh_network_commands,          vsh_domain_net_commands,
+    vsh_network_commands,          vsh_network_host_commands,
+    vsh_domain_net_commands,
 };
 
 static int

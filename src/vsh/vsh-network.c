@@ -1,6 +1,7 @@
 /* Virtual network commands: net-define, net-create, net-start,
  * net-destroy, net-undefine, net-autostart, net-list, net-info,
- * net-dumpxml, net-edit, net-uuid, net-name, net-update, net-dhcp-leases.
+ * net-dumpxml, net-edit, net-uuid, net-name (net-update and
+ * net-dhcp-leases are in vsh-network-hosts.c).
  *
  * Output as virsh prints it (libvirt tools/virsh-network.c): messages name
  * the network without quotes ("Network default started"), net-list and
@@ -27,9 +28,9 @@ vsh_network_path(const char *net, const char *suffix)
     return g_strconcat("/v1/networks/", escaped, suffix, NULL);
 }
 
-static JsonNode *
-net_call(VshCtl *ctl, const char *method, const char *net, const char *suffix, JsonNode *body,
-         GError **error)
+JsonNode *
+vsh_network_call(VshCtl *ctl, const char *method, const char *net, const char *suffix,
+                 JsonNode *body, GError **error)
 {
     g_autofree char *path = vsh_network_path(net, suffix);
     VshClient *client = vsh_ctl_client(ctl, error);
@@ -37,8 +38,8 @@ net_call(VshCtl *ctl, const char *method, const char *net, const char *suffix, J
     return client ? vsh_client_call(client, method, path, body, error) : NULL;
 }
 
-static const char *
-net_name(JsonNode *answer, const char *fallback)
+const char *
+vsh_network_name(JsonNode *answer, const char *fallback)
 {
     return vsh_json_string(vsh_json_member(answer, "network"), "name", fallback);
 }
@@ -95,7 +96,7 @@ cmd_net_define(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (!answer)
         return FALSE;
     vsh_print_warnings(answer);
-    vsh_print_extra(ctl, "Network %s defined from %s\n", net_name(answer, "?"), file);
+    vsh_print_extra(ctl, "Network %s defined from %s\n", vsh_network_name(answer, "?"), file);
     return TRUE;
 }
 
@@ -109,7 +110,7 @@ cmd_net_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     vsh_print_warnings(answer);
     warn_notes(answer);
-    vsh_print_extra(ctl, "Network %s created from %s\n", net_name(answer, "?"), file);
+    vsh_print_extra(ctl, "Network %s created from %s\n", vsh_network_name(answer, "?"), file);
     return TRUE;
 }
 
@@ -119,14 +120,14 @@ net_action(VshCtl *ctl, const VshCmd *cmd, const char *action, const char *done,
 {
     const char *net = vsh_cmd_get_string(cmd, "network");
     g_autofree char *suffix = g_strconcat("/", action, NULL);
-    g_autoptr(JsonNode) answer = net_call(ctl, "POST", net, suffix, NULL, error);
+    g_autoptr(JsonNode) answer = vsh_network_call(ctl, "POST", net, suffix, NULL, error);
 
     if (!answer)
         return FALSE;
     vsh_print_warnings(answer);
     if (g_str_equal(action, "start"))
         warn_notes(answer);
-    vsh_print_extra(ctl, "Network %s %s\n", net_name(answer, net), done);
+    vsh_print_extra(ctl, "Network %s %s\n", vsh_network_name(answer, net), done);
     return TRUE;
 }
 
@@ -146,11 +147,11 @@ static gboolean
 cmd_net_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *net = vsh_cmd_get_string(cmd, "network");
-    g_autoptr(JsonNode) answer = net_call(ctl, "DELETE", net, NULL, NULL, error);
+    g_autoptr(JsonNode) answer = vsh_network_call(ctl, "DELETE", net, NULL, NULL, error);
 
     if (!answer)
         return FALSE;
-    vsh_print_extra(ctl, "Network %s has been undefined\n", net_name(answer, net));
+    vsh_print_extra(ctl, "Network %s has been undefined\n", vsh_network_name(answer, net));
     return TRUE;
 }
 
@@ -166,13 +167,13 @@ cmd_net_autostart(VshCtl *ctl, const VshCmd *cmd, GError **error)
     json_builder_add_boolean_value(b, on);
     json_builder_end_object(b);
     g_autoptr(JsonNode) body = json_builder_get_root(b);
-    g_autoptr(JsonNode) answer = net_call(ctl, "PUT", net, "/autostart", body, error);
+    g_autoptr(JsonNode) answer = vsh_network_call(ctl, "PUT", net, "/autostart", body, error);
     if (!answer)
         return FALSE;
     if (on)
-        vsh_print_extra(ctl, "Network %s marked as autostarted\n", net_name(answer, net));
+        vsh_print_extra(ctl, "Network %s marked as autostarted\n", vsh_network_name(answer, net));
     else
-        vsh_print_extra(ctl, "Network %s unmarked as autostarted\n", net_name(answer, net));
+        vsh_print_extra(ctl, "Network %s unmarked as autostarted\n", vsh_network_name(answer, net));
     return TRUE;
 }
 
@@ -300,7 +301,7 @@ vsh_render_net_info(JsonObject *n)
 static JsonNode *
 get_network(VshCtl *ctl, const char *net, JsonObject **summary, GError **error)
 {
-    JsonNode *answer = net_call(ctl, "GET", net, NULL, NULL, error);
+    JsonNode *answer = vsh_network_call(ctl, "GET", net, NULL, NULL, error);
 
     if (!answer)
         return NULL;
@@ -390,7 +391,7 @@ edit_put(VshCtl *ctl, const char *net, const char *xml, char **name, GError **er
     if (!answer)
         return FALSE;
     vsh_print_warnings(answer);
-    *name = g_strdup(net_name(answer, NULL));
+    *name = g_strdup(vsh_network_name(answer, NULL));
     return TRUE;
 }
 
@@ -422,170 +423,6 @@ cmd_net_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
      * and a UUID cannot be taken for another network's name. */
     return vsh_edit_xml(ctl, &net_edit_ops, vsh_json_string(n, "uuid", net),
                         vsh_json_string(n, "name", net), error);
-}
-
-/* virsh's net-update commands and sections; the daemon refuses by name
- * the sections it does not update. */
-static const char *const update_commands[] = {"add",    "add-last", "add-first",
-                                              "delete", "modify",   NULL};
-static const char *const update_sections[] = {"bridge",
-                                              "domain",
-                                              "ip",
-                                              "ip-dhcp-host",
-                                              "ip-dhcp-range",
-                                              "forward",
-                                              "forward-interface",
-                                              "forward-pf",
-                                              "portgroup",
-                                              "dns-host",
-                                              "dns-txt",
-                                              "dns-srv",
-                                              NULL};
-
-static gboolean
-cmd_net_update(VshCtl *ctl, const VshCmd *cmd, GError **error)
-{
-    const char *net = vsh_cmd_get_string(cmd, "network");
-    const char *command = vsh_cmd_get_string(cmd, "command");
-    const char *section = vsh_cmd_get_string(cmd, "section");
-    const char *xml_arg = vsh_cmd_get_string(cmd, "xml");
-    const char *index = vsh_cmd_get_string(cmd, "parent-index");
-    gboolean live = vsh_cmd_has(cmd, "live");
-    gboolean config = vsh_cmd_has(cmd, "config");
-    g_autofree char *xml = NULL;
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) body = NULL;
-    g_autoptr(JsonNode) answer = NULL;
-    gint64 parent = -1;
-
-    if (vsh_cmd_has(cmd, "current") && (live || config)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "Options --current and --%s are mutually exclusive", live ? "live" : "config");
-        return FALSE;
-    }
-    if (!g_strv_contains(update_commands, command)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "unrecognized command name '%s'",
-                    command);
-        return FALSE;
-    }
-    if (!g_strv_contains(update_sections, section)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "unrecognized section name '%s'",
-                    section);
-        return FALSE;
-    }
-    if (index && !g_ascii_string_to_signed(index, 10, -1, G_MAXINT32, &parent, NULL)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "Numeric value '%s' for <parent-index> option is malformed or out of range",
-                    index);
-        return FALSE;
-    }
-    /* An XML element itself, or the name of a file holding it (virsh). */
-    if (xml_arg[0] == '<') {
-        xml = g_strdup(xml_arg);
-    } else {
-        g_autoptr(GBytes) data = vsh_read_small_file(xml_arg, error);
-        gsize len = 0;
-        const char *p;
-
-        if (!data)
-            return FALSE;
-        p = g_bytes_get_data(data, &len);
-        xml = g_strndup(p ? p : "", len);
-    }
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "command");
-    json_builder_add_string_value(b, command);
-    json_builder_set_member_name(b, "section");
-    json_builder_add_string_value(b, section);
-    json_builder_set_member_name(b, "xml");
-    json_builder_add_string_value(b, xml);
-    json_builder_set_member_name(b, "parent_index");
-    json_builder_add_int_value(b, parent);
-    json_builder_set_member_name(b, "live");
-    json_builder_add_boolean_value(b, live);
-    json_builder_set_member_name(b, "config");
-    json_builder_add_boolean_value(b, config);
-    json_builder_end_object(b);
-    body = json_builder_get_root(b);
-    if (!(answer = net_call(ctl, "POST", net, "/update", body, error)))
-        return FALSE;
-
-    /* virsh's words, without a newline: the runner's blank line ends it. */
-    const char *name = net_name(answer, net);
-    if (config && live)
-        vsh_print_extra(ctl, "Updated network %s persistent config and live state", name);
-    else if (config)
-        vsh_print_extra(ctl, "Updated network %s persistent config", name);
-    else if (live || vsh_json_bool(vsh_json_member(answer, "network"), "active", FALSE))
-        vsh_print_extra(ctl, "Updated network %s live state", name);
-    else
-        vsh_print_extra(ctl, "Updated network %s persistent config", name);
-    return TRUE;
-}
-
-static int
-compare_by_mac(gconstpointer a, gconstpointer b)
-{
-    JsonObject *la = *(JsonObject *const *)a;
-    JsonObject *lb = *(JsonObject *const *)b;
-
-    return g_ascii_strcasecmp(vsh_json_string(la, "mac", ""), vsh_json_string(lb, "mac", ""));
-}
-
-char *
-vsh_render_net_leases(JsonNode *answer, gboolean header)
-{
-    JsonObject *root =
-        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
-    JsonArray *leases = array_member(root, "leases");
-    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
-    g_autoptr(VshTable) table = vsh_table_new("Expiry Time", "MAC address", "Protocol",
-                                              "IP address", "Hostname", "Client ID or DUID", NULL);
-
-    for (guint i = 0; leases && i < json_array_get_length(leases); i++) {
-        JsonObject *l = element_object(leases, i);
-
-        if (l)
-            g_ptr_array_add(sorted, l);
-    }
-    g_ptr_array_sort(sorted, compare_by_mac);
-    for (guint i = 0; i < sorted->len; i++) {
-        JsonObject *l = g_ptr_array_index(sorted, i);
-        g_autoptr(GDateTime) then =
-            g_date_time_new_from_unix_local(vsh_json_int(l, "expiry_time", 0));
-        g_autofree char *expiry = then ? g_date_time_format(then, "%Y-%m-%d %H:%M:%S") : NULL;
-        const char *ip = vsh_json_string(l, "ip", NULL);
-        g_autofree char *cidr =
-            ip ? g_strdup_printf("%s/%" G_GINT64_FORMAT, ip, vsh_json_int(l, "prefix", 0)) : NULL;
-        const char *cells[] = {
-            expiry ? expiry : "-",
-            vsh_json_string(l, "mac", "-"),
-            vsh_json_string(l, "type", "-"),
-            cidr ? cidr : "-",
-            vsh_json_string(l, "hostname", "-"),
-            vsh_json_string(l, "client_id", "-"),
-        };
-        vsh_table_add_row(table, cells);
-    }
-    return vsh_table_render(table, header);
-}
-
-static gboolean
-cmd_net_dhcp_leases(VshCtl *ctl, const VshCmd *cmd, GError **error)
-{
-    const char *mac = vsh_cmd_get_string(cmd, "mac");
-    g_autofree char *escaped = mac ? g_uri_escape_string(mac, NULL, FALSE) : NULL;
-    g_autofree char *suffix = g_strconcat("/leases", mac ? "?mac=" : "", escaped, NULL);
-    g_autoptr(JsonNode) answer =
-        net_call(ctl, "GET", vsh_cmd_get_string(cmd, "network"), suffix, NULL, error);
-    g_autofree char *text = NULL;
-
-    if (!answer)
-        return FALSE;
-    text = vsh_render_net_leases(answer, !ctl->quiet);
-    vsh_print(ctl, "%s", text);
-    return TRUE;
 }
 
 #define OPT_NETWORK                                                                                \
@@ -636,28 +473,6 @@ static const VshOptDef opts_net_name[] = {
     {NULL},
 };
 
-static const VshOptDef opts_net_update[] = {
-    OPT_NETWORK,
-    {"command", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
-     "type of update (add-first, add-last (add), delete, or modify)"},
-    {"section", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
-     "which section of network configuration to update (virtd: ip-dhcp-host, dns-host)"},
-    {"xml", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
-     "name of file containing xml (or, if it starts with '<', the complete xml element itself) "
-     "to add/modify, or to be matched for search"},
-    {"parent-index", VSH_OT_INT, 0, VSH_COMPLETE_NONE, "which parent object to search through"},
-    {"config", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect next network startup"},
-    {"live", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect running network"},
-    {"current", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect current state of network"},
-    {NULL},
-};
-
-static const VshOptDef opts_net_dhcp_leases[] = {
-    OPT_NETWORK,
-    {"mac", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "MAC address"},
-    {NULL},
-};
-
 const VshCmdDef vsh_network_commands[] = {
     {"net-autostart", "network", opts_net_autostart, cmd_net_autostart, "autostart a network",
      "Configure a network to be automatically started when virtd starts."},
@@ -669,8 +484,6 @@ const VshCmdDef vsh_network_commands[] = {
      "Define or modify a persistent virtual network."},
     {"net-destroy", "network", opts_network, cmd_net_destroy, "destroy (stop) a network",
      "Forcefully stop a given network: its bridge, dnsmasq and firewall rules go away."},
-    {"net-dhcp-leases", "network", opts_net_dhcp_leases, cmd_net_dhcp_leases,
-     "print lease info for a given network", "Print lease info for a given network."},
     {"net-dumpxml", "network", opts_net_dumpxml, cmd_net_dumpxml, "network information in XML",
      "Output the network information as an XML dump to stdout."},
     {"net-edit", "network", opts_network, cmd_net_edit, "edit XML configuration for a network",
@@ -685,10 +498,6 @@ const VshCmdDef vsh_network_commands[] = {
      "start a (previously defined) inactive network", "Start a network."},
     {"net-undefine", "network", opts_network, cmd_net_undefine, "undefine a persistent network",
      "Undefine the configuration for a persistent network."},
-    {"net-update", "network", opts_net_update, cmd_net_update,
-     "update parts of an existing network's configuration",
-     "Add, delete or modify an ip-dhcp-host or dns-host entry, live and/or in the persistent "
-     "configuration (--live, --config; neither: the network's current state)."},
     {"net-uuid", "network", opts_network, cmd_net_member, "convert a network name to network UUID",
      NULL},
     {NULL},

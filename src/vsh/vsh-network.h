@@ -1,5 +1,6 @@
 /* Virtual networks and domain interfaces on the command line
- * (vsh-network.c: net-*; vsh-domain-net.c: domif*, attach/detach-interface
+ * (vsh-network.c: net-*; vsh-network-hosts.c: net-update, net-dhcp-leases;
+ * vsh-domain-net.c: domif*, attach/detach-interface
  * and -device). The renderers and the <interface> builder are pure
  * functions of the API's JSON or of the options, so tests/vsh feeds them
  * canned data. */
@@ -11,6 +12,12 @@
 
 /* "/v1/networks/NET" + @suffix, @net percent-encoded. */
 char *vsh_network_path(const char *net, const char *suffix);
+
+/* A JSON request on a network's path. */
+JsonNode *vsh_network_call(VshCtl *ctl, const char *method, const char *net, const char *suffix,
+                           JsonNode *body, GError **error);
+/* The name in the "network" summary of @answer, or @fallback. */
+const char *vsh_network_name(JsonNode *answer, const char *fallback);
 
 /* The options of net-list that shape its output. */
 typedef struct {

@@ -120,6 +120,7 @@ extern const VshCmdDef vsh_volume_commands[];
 extern const VshCmdDef vsh_install_commands[];
 extern const VshCmdDef vsh_image_commands[];
 extern const VshCmdDef vsh_network_commands[];
+extern const VshCmdDef vsh_network_host_commands[];
 extern const VshCmdDef vsh_domain_net_commands[];
 
 /* ---- parsed commands (vsh-args.c) ---- */
