@@ -125,6 +125,13 @@ class NetApiTest(unittest.TestCase):
         p = self.vsh('net-list', '--name', '--uuid', rc=2)
         self.assertIn('Only one argument from --table, --name and --uuid', p.stderr)
 
+    def test_completion(self):
+        self.api.route('GET', '/v1/networks?all=1', {'networks': [
+            NET, dict(NET, name='lab', uuid='u2', active=False)]})
+        p = self.vsh('complete', '--', 'net-start', 'l')
+        self.assertEqual(p.stdout, 'lab\n\n')
+        self.assertEqual(self.last()['path'], '/v1/networks?all=1')
+
     def test_define_create_start_destroy_undefine(self):
         xml_file = os.path.join(self.tmp.name, 'net.xml')
         with open(xml_file, 'w') as f:
