@@ -10,6 +10,7 @@ const VshGroup vsh_groups[] = {
     {"host", "Host and Hypervisor"},
     {"pool", "Storage Pool"},
     {"volume", "Storage Volume"},
+    {"network", "Networking"},
     {"image", "Guest Images"},
     {"vsh", "Vsh itself"},
     {NULL, NULL},
@@ -22,6 +23,8 @@ static const VshCmdDef *const command_arrays[] = {
     vsh_pool_commands,             vsh_volume_commands,
     vsh_install_commands,
     vsh_image_commands,
+    vsh_network_commands,          vsh_network_host_commands,
+    vsh_domain_net_commands,
 };
 
 static int

@@ -41,6 +41,7 @@ complete_value(GPtrArray *out, const VshOptDef *opt, const char *prefix, const c
         return;
     }
     case VSH_COMPLETE_POOL:
+    case VSH_COMPLETE_NETWORK:
     case VSH_COMPLETE_DOMAIN: {
         g_autoptr(GPtrArray) names = lister ? lister(opt->completer, user_data) : NULL;
 

@@ -1,11 +1,11 @@
 /* Completion of vsh command lines from the command table: command names,
- * option names and option values (domain and pool names through a callback). Used
+ * option names and option values (domain, pool and network names through a callback). Used
  * by the readline shell and by the "complete" command. */
 #pragma once
 
 #include "vsh.h"
 
-/* Returns the names of @kind (VSH_COMPLETE_DOMAIN or VSH_COMPLETE_POOL)
+/* Returns the names of @kind (VSH_COMPLETE_DOMAIN, _POOL or _NETWORK)
  * to offer (a GPtrArray of char*, owned by the caller), or NULL when they
  * cannot be had. */
 typedef GPtrArray *(*VshNameLister)(VshCompleter kind, gpointer user_data);

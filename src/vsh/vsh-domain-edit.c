@@ -1,4 +1,5 @@
-/* vsh edit: the persistent XML of a domain in $VISUAL/$EDITOR.
+/* vsh edit: the persistent XML of a domain in $VISUAL/$EDITOR; the same
+ * loop edits networks (net-edit, through vsh-edit.h).
  *
  * The loop is virsh's (tools/virsh-edit.c): fetch the inactive XML, edit a
  * temporary copy, do nothing if it is unchanged, check nobody else changed
@@ -17,6 +18,7 @@
 
 #include "util/vd-error.h"
 #include "vsh-client.h"
+#include "vsh-edit.h"
 #include "vsh.h"
 
 /* Characters an editor command or file name may hold to be run without a
@@ -167,8 +169,8 @@ put_xml(VshCtl *ctl, const char *dom, const char *xml, char **name, GError **err
 }
 
 static gboolean
-edit_loop(VshCtl *ctl, const char *dom, const char *name, const char *tmp, char *orig,
-          GError **error)
+edit_loop(VshCtl *ctl, const VshEditOps *ops, const char *dom, const char *name, const char *tmp,
+          char *orig, GError **error)
 {
     g_autofree char *doc = orig;
     gboolean force = FALSE;
@@ -185,7 +187,7 @@ edit_loop(VshCtl *ctl, const char *dom, const char *name, const char *tmp, char 
             return FALSE;
         }
         if (g_str_equal(doc, edited)) {
-            vsh_print_extra(ctl, "Domain '%s' XML configuration not changed.\n", name);
+            ops->report(ctl, name, FALSE);
             return TRUE;
         }
 
@@ -196,15 +198,14 @@ edit_loop(VshCtl *ctl, const char *dom, const char *name, const char *tmp, char 
             int c;
 
             g_clear_error(&local);
-            if (!(reread = get_inactive_xml(ctl, dom, error)))
+            if (!(reread = ops->get_xml(ctl, dom, error)))
                 return FALSE;
             if (!force && !g_str_equal(doc, reread)) {
                 msg = "The XML configuration was changed by another user.";
                 g_free(doc);
                 doc = g_steal_pointer(&reread);
-            } else if (put_xml(ctl, dom, edited, &new_name, &local)) {
-                vsh_print_extra(ctl, "Domain '%s' XML configuration edited.\n",
-                                new_name ? new_name : name);
+            } else if (ops->put_xml(ctl, dom, edited, &new_name, &local)) {
+                ops->report(ctl, new_name ? new_name : name, TRUE);
                 return TRUE;
             } else {
                 msg = "Failed.";
@@ -230,12 +231,10 @@ edit_loop(VshCtl *ctl, const char *dom, const char *name, const char *tmp, char 
     }
 }
 
-static gboolean
-cmd_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
+gboolean
+vsh_edit_xml(VshCtl *ctl, const VshEditOps *ops, const char *obj, const char *name,
+             GError **error)
 {
-    const char *dom = vsh_cmd_get_string(cmd, "domain");
-    g_autoptr(JsonNode) summary = vsh_domain_call(ctl, "GET", dom, NULL, NULL, error);
-    g_autofree char *name = NULL;
     g_autofree char *tmp = NULL;
     g_autoptr(GError) local = NULL;
     char *orig;
@@ -244,10 +243,7 @@ cmd_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
     int saved;
     int fd;
 
-    if (!summary)
-        return FALSE;
-    name = g_strdup(vsh_json_string(vsh_json_domain(summary), "name", dom));
-    if (!(orig = get_inactive_xml(ctl, dom, error)))
+    if (!(orig = ops->get_xml(ctl, obj, error)))
         return FALSE;
 
     fd = g_file_open_tmp("vshXXXXXX.xml", &tmp, &local);
@@ -270,9 +266,36 @@ cmd_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     tmp, g_strerror(saved));
         return FALSE;
     }
-    ok = edit_loop(ctl, dom, name, tmp, orig, error);
+    ok = edit_loop(ctl, ops, obj, name, tmp, orig, error);
     g_unlink(tmp);
     return ok;
+}
+
+static void
+report_domain(VshCtl *ctl, const char *name, gboolean changed)
+{
+    if (changed)
+        vsh_print_extra(ctl, "Domain '%s' XML configuration edited.\n", name);
+    else
+        vsh_print_extra(ctl, "Domain '%s' XML configuration not changed.\n", name);
+}
+
+static const VshEditOps domain_ops = {
+    .get_xml = get_inactive_xml,
+    .put_xml = put_xml,
+    .report = report_domain,
+};
+
+static gboolean
+cmd_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *dom = vsh_cmd_get_string(cmd, "domain");
+    g_autoptr(JsonNode) summary = vsh_domain_call(ctl, "GET", dom, NULL, NULL, error);
+
+    if (!summary)
+        return FALSE;
+    return vsh_edit_xml(ctl, &domain_ops, dom,
+                        vsh_json_string(vsh_json_domain(summary), "name", dom), error);
 }
 
 static const VshOptDef opts_edit[] = {

@@ -365,7 +365,9 @@ cmd_domiflist(VshCtl *ctl, const VshCmd *cmd, GError **error)
     static const char *const members[] = {"interface", "type", "source", "model", "mac"};
     JsonArray *ifaces = NULL;
     g_autoptr(JsonNode) answer =
-        get_device_list(ctl, cmd, "/interfaces", "interfaces", &ifaces, error);
+        get_device_list(ctl, cmd, vsh_cmd_has(cmd, "inactive") ? "/interfaces?inactive=1"
+                                                               : "/interfaces",
+                        "interfaces", &ifaces, error);
     g_autoptr(VshTable) table = NULL;
     g_autofree char *text = NULL;
 
@@ -424,6 +426,13 @@ static const VshOptDef opts_dumpxml[] = {
     {NULL},
 };
 
+static const VshOptDef opts_domiflist[] = {
+    VSH_OPT_DOMAIN,
+    {"inactive", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "get inactive rather than running configuration"},
+    {NULL},
+};
+
 static const VshOptDef opts_domblklist[] = {
     VSH_OPT_DOMAIN,
     {"details", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "additionally display the type and device"},
@@ -434,7 +443,7 @@ const VshCmdDef vsh_domain_info_commands[] = {
     {"domblklist", "monitor", opts_domblklist, cmd_domblklist, "list all domain blocks",
      "Get the summary of block devices for a domain."},
     {"domid", "domain", opts_domain, cmd_domid, "convert a domain name or UUID to domain id", NULL},
-    {"domiflist", "monitor", opts_domain, cmd_domiflist, "list all domain virtual interfaces",
+    {"domiflist", "monitor", opts_domiflist, cmd_domiflist, "list all domain virtual interfaces",
      "Get the summary of virtual interfaces for a domain."},
     {"dominfo", "monitor", opts_domain, cmd_dominfo, "domain information",
      "Returns basic information about the domain."},

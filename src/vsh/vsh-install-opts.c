@@ -5,17 +5,13 @@
 #include <string.h>
 
 #include "util/vd-error.h"
+#include "vsh-install-items.h"
 #include "vsh-install.h"
-
-typedef struct {
-    char *key; /* NULL for a bare first item */
-    char *value;
-} Item;
 
 static void
 item_free(gpointer data)
 {
-    Item *it = data;
+    VshInstallItem *it = data;
 
     g_free(it->key);
     g_free(it->value);
@@ -52,9 +48,8 @@ split_commas(const char *opt, const char *spec, GError **error)
     return (char **)g_ptr_array_free(g_steal_pointer(&parts), FALSE);
 }
 
-/* Splits @spec at commas; only the first item may lack "key=". */
-static GPtrArray *
-split_items(const char *opt, const char *spec, GError **error)
+GPtrArray *
+vsh_install_split_items(const char *opt, const char *spec, GError **error)
 {
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(item_free);
     g_auto(GStrv) parts = NULL;
@@ -67,7 +62,7 @@ split_items(const char *opt, const char *spec, GError **error)
     if (!parts)
         return NULL;
     for (guint i = 0; parts[i]; i++) {
-        Item *it = g_new0(Item, 1);
+        VshInstallItem *it = g_new0(VshInstallItem, 1);
         const char *eq = strchr(parts[i], '=');
 
         if (eq) {
@@ -91,8 +86,9 @@ split_items(const char *opt, const char *spec, GError **error)
     return g_steal_pointer(&items);
 }
 
-static gboolean
-unknown_key(const char *opt, const Item *it, const char *known, GError **error)
+gboolean
+vsh_install_unknown_key(const char *opt, const VshInstallItem *it, const char *known,
+                        GError **error)
 {
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "--%s: unknown option '%s' (known: %s)",
                 opt, it->key, known);
@@ -117,7 +113,7 @@ parse_uint(const char *opt, const char *key, const char *value, guint64 min, gui
 
 /* on/off/yes/no, as virt-install's bool keys. */
 static gboolean
-parse_bool(const char *opt, const Item *it, gboolean *out, GError **error)
+parse_bool(const char *opt, const VshInstallItem *it, gboolean *out, GError **error)
 {
     static const char *const yes[] = {"on", "yes", "true", "1"};
     static const char *const no[] = {"off", "no", "false", "0"};
@@ -134,9 +130,9 @@ parse_bool(const char *opt, const Item *it, gboolean *out, GError **error)
     return FALSE;
 }
 
-static gboolean
-one_of(const char *opt, const char *key, const char *value, const char *const *allowed,
-       GError **error)
+gboolean
+vsh_install_one_of(const char *opt, const char *key, const char *value,
+                   const char *const *allowed, GError **error)
 {
     g_autofree char *list = NULL;
 
@@ -192,12 +188,12 @@ vsh_install_parse_disk(const char *spec, GError **error)
     static const char *const devices[] = {"disk", "cdrom", NULL};
     static const char *const formats[] = {"qcow2", "raw", NULL};
     g_autoptr(VshInstallDisk) disk = g_new0(VshInstallDisk, 1);
-    g_autoptr(GPtrArray) items = split_items("disk", spec, error);
+    g_autoptr(GPtrArray) items = vsh_install_split_items("disk", spec, error);
 
     if (!items)
         return NULL;
     for (guint i = 0; i < items->len; i++) {
-        Item *it = g_ptr_array_index(items, i);
+        VshInstallItem *it = g_ptr_array_index(items, i);
         const char *k = it->key;
 
         if (!k) {
@@ -216,17 +212,17 @@ vsh_install_parse_disk(const char *spec, GError **error)
                 return NULL;
             disk->has_size = TRUE;
         } else if (g_str_equal(k, "format")) {
-            if (!one_of("disk", "format", it->value, formats, error))
+            if (!vsh_install_one_of("disk", "format", it->value, formats, error))
                 return NULL;
             g_free(disk->format);
             disk->format = g_strdup(it->value);
         } else if (g_str_equal(k, "bus")) {
-            if (!one_of("disk", "bus", it->value, buses, error))
+            if (!vsh_install_one_of("disk", "bus", it->value, buses, error))
                 return NULL;
             g_free(disk->bus);
             disk->bus = g_strdup(it->value);
         } else if (g_str_equal(k, "device")) {
-            if (!one_of("disk", "device", it->value, devices, error))
+            if (!vsh_install_one_of("disk", "device", it->value, devices, error))
                 return NULL;
             disk->cdrom = g_str_equal(it->value, "cdrom");
         } else if (g_str_equal(k, "pool")) {
@@ -242,7 +238,7 @@ vsh_install_parse_disk(const char *spec, GError **error)
             if (!parse_bool("disk", it, &disk->readonly, error))
                 return NULL;
         } else {
-            unknown_key("disk", it,
+            vsh_install_unknown_key("disk", it,
                         "path, size, format, bus, device, pool, vol, backing_store, readonly",
                         error);
             return NULL;
@@ -304,13 +300,13 @@ vsh_install_parse_disk(const char *spec, GError **error)
 gboolean
 vsh_install_parse_memory(const char *spec, guint64 *mib, guint64 *max_mib, GError **error)
 {
-    g_autoptr(GPtrArray) items = split_items("memory", spec, error);
+    g_autoptr(GPtrArray) items = vsh_install_split_items("memory", spec, error);
     guint64 cur = 0, max = 0;
 
     if (!items)
         return FALSE;
     for (guint i = 0; i < items->len; i++) {
-        Item *it = g_ptr_array_index(items, i);
+        VshInstallItem *it = g_ptr_array_index(items, i);
 
         if (!it->key || g_str_equal(it->key, "memory") || g_str_equal(it->key, "currentMemory")) {
             if (!parse_uint("memory", "memory", it->value, 16, &cur, error))
@@ -319,7 +315,7 @@ vsh_install_parse_memory(const char *spec, guint64 *mib, guint64 *max_mib, GErro
             if (!parse_uint("memory", "maxmemory", it->value, 16, &max, error))
                 return FALSE;
         } else {
-            return unknown_key("memory", it, "memory, maxmemory", error);
+            return vsh_install_unknown_key("memory", it, "memory, maxmemory", error);
         }
     }
     if (!cur) {
@@ -342,13 +338,13 @@ vsh_install_parse_memory(const char *spec, guint64 *mib, guint64 *max_mib, GErro
 gboolean
 vsh_install_parse_vcpus(const char *spec, guint *vcpus, guint *max, GError **error)
 {
-    g_autoptr(GPtrArray) items = split_items("vcpus", spec, error);
+    g_autoptr(GPtrArray) items = vsh_install_split_items("vcpus", spec, error);
     guint64 n = 0, m = 0;
 
     if (!items)
         return FALSE;
     for (guint i = 0; i < items->len; i++) {
-        Item *it = g_ptr_array_index(items, i);
+        VshInstallItem *it = g_ptr_array_index(items, i);
 
         if (!it->key || g_str_equal(it->key, "vcpus")) {
             if (!parse_uint("vcpus", "vcpus", it->value, 1, &n, error))
@@ -357,7 +353,7 @@ vsh_install_parse_vcpus(const char *spec, guint *vcpus, guint *max, GError **err
             if (!parse_uint("vcpus", "maxvcpus", it->value, 1, &m, error))
                 return FALSE;
         } else {
-            return unknown_key("vcpus", it, "vcpus, maxvcpus", error);
+            return vsh_install_unknown_key("vcpus", it, "vcpus, maxvcpus", error);
         }
     }
     if (!n)
@@ -389,13 +385,13 @@ vsh_install_cpu_clear(VshInstallCpu *cpu)
 gboolean
 vsh_install_parse_cpu(const char *spec, VshInstallCpu *cpu, GError **error)
 {
-    g_autoptr(GPtrArray) items = split_items("cpu", spec, error);
+    g_autoptr(GPtrArray) items = vsh_install_split_items("cpu", spec, error);
 
     if (!items)
         return FALSE;
     vsh_install_cpu_clear(cpu);
     for (guint i = 0; i < items->len; i++) {
-        Item *it = g_ptr_array_index(items, i);
+        VshInstallItem *it = g_ptr_array_index(items, i);
         const char *v = it->value;
 
         if (!it->key || g_str_equal(it->key, "mode") || g_str_equal(it->key, "model")) {
@@ -418,13 +414,13 @@ vsh_install_parse_cpu(const char *spec, VshInstallCpu *cpu, GError **error)
             }
         } else {
             vsh_install_cpu_clear(cpu);
-            return unknown_key("cpu", it, "mode, model", error);
+            return vsh_install_unknown_key("cpu", it, "mode, model", error);
         }
     }
     return TRUE;
 }
 
-/* ---- --graphics, --network ---- */
+/* ---- --graphics (--network: vsh-install-net.c) ---- */
 
 void
 vsh_install_graphics_clear(VshInstallGraphics *g)
@@ -438,14 +434,14 @@ vsh_install_graphics_clear(VshInstallGraphics *g)
 gboolean
 vsh_install_parse_graphics(const char *spec, VshInstallGraphics *g, GError **error)
 {
-    g_autoptr(GPtrArray) items = split_items("graphics", spec, error);
+    g_autoptr(GPtrArray) items = vsh_install_split_items("graphics", spec, error);
     const char *type = NULL;
 
     vsh_install_graphics_clear(g);
     if (!items)
         return FALSE;
     for (guint i = 0; i < items->len; i++) {
-        Item *it = g_ptr_array_index(items, i);
+        VshInstallItem *it = g_ptr_array_index(items, i);
         const char *k = it->key;
 
         if (!k || g_str_equal(k, "type")) {
@@ -470,7 +466,7 @@ vsh_install_parse_graphics(const char *spec, VshInstallGraphics *g, GError **err
             g->password = g_strdup(it->value);
         } else {
             vsh_install_graphics_clear(g);
-            return unknown_key("graphics", it, "type, listen, port, password", error);
+            return vsh_install_unknown_key("graphics", it, "type, listen, port, password", error);
         }
     }
     if (!type) {
@@ -492,75 +488,6 @@ vsh_install_parse_graphics(const char *spec, VshInstallGraphics *g, GError **err
         return FALSE;
     }
     g->vnc = TRUE;
-    return TRUE;
-}
-
-void
-vsh_install_network_clear(VshInstallNetwork *net)
-{
-    g_clear_pointer(&net->model, g_free);
-    g_clear_pointer(&net->mac, g_free);
-    net->none = FALSE;
-}
-
-static gboolean
-valid_mac(const char *mac)
-{
-    if (strlen(mac) != 17)
-        return FALSE;
-    for (int i = 0; i < 17; i++) {
-        if (i % 3 == 2 ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
-            return FALSE;
-    }
-    /* A multicast address would not work as a NIC's. */
-    return (g_ascii_xdigit_value(mac[1]) & 1) == 0;
-}
-
-gboolean
-vsh_install_parse_network(const char *spec, VshInstallNetwork *net, GError **error)
-{
-    static const char *const models[] = {"virtio", "e1000", "e1000e", "rtl8139", NULL};
-    g_autoptr(GPtrArray) items = split_items("network", spec, error);
-
-    vsh_install_network_clear(net);
-    if (!items)
-        return FALSE;
-    for (guint i = 0; i < items->len; i++) {
-        Item *it = g_ptr_array_index(items, i);
-        const char *k = it->key;
-
-        if (!k && g_str_equal(it->value, "none") && items->len == 1) {
-            net->none = TRUE;
-        } else if (!k && g_str_equal(it->value, "user")) {
-            continue;
-        } else if (!k || g_str_equal(k, "network") || g_str_equal(k, "bridge") ||
-                   g_str_equal(k, "type")) {
-            if (k && g_str_equal(k, "type") && g_str_equal(it->value, "user"))
-                continue;
-            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                        "--network '%s': virtd has user-mode networking only so far "
-                        "(use --network user or --network none)",
-                        spec);
-            return FALSE;
-        } else if (g_str_equal(k, "model") || g_str_equal(k, "model.type")) {
-            if (!one_of("network", "model", it->value, models, error))
-                return FALSE;
-            g_free(net->model);
-            net->model = g_strdup(it->value);
-        } else if (g_str_equal(k, "mac") || g_str_equal(k, "mac.address")) {
-            if (!valid_mac(it->value)) {
-                g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                            "--network: mac '%s' is not a unicast MAC address like "
-                            "52:54:00:12:34:56",
-                            it->value);
-                return FALSE;
-            }
-            g_free(net->mac);
-            net->mac = g_ascii_strdown(it->value, -1);
-        } else {
-            return unknown_key("network", it, "user, none, model, mac", error);
-        }
-    }
     return TRUE;
 }
 

@@ -515,6 +515,19 @@ dry_run_report(VshInstall *inst, const char *install_xml)
             vsh_print_extra(ctl, "Would attach %s '%s' as %s\n", d->cdrom ? "cdrom" : "disk",
                             d->path, d->target);
     }
+    for (guint i = 0; inst->plan.nets && i < inst->plan.nets->len; i++) {
+        VshInstallNetwork *n = g_ptr_array_index(inst->plan.nets, i);
+
+        if (n->kind == VSH_NET_NETWORK)
+            vsh_print_extra(ctl, "Would connect NIC %s to network '%s'\n", n->mac, n->source);
+        else if (n->kind == VSH_NET_BRIDGE)
+            vsh_print_extra(ctl, "Would connect NIC %s to bridge '%s'\n", n->mac, n->source);
+        else if (n->kind == VSH_NET_DIRECT)
+            vsh_print_extra(ctl, "Would connect NIC %s to host interface '%s' (macvtap)\n",
+                            n->mac, n->source);
+        else
+            vsh_print_extra(ctl, "Would give NIC %s user-mode networking\n", n->mac);
+    }
     vsh_print_extra(ctl, "Would define domain '%s'\n", inst->plan.name);
     if (install_xml && inst->plan.method == VSH_INSTALL_LOCATION)
         vsh_print_extra(ctl, "Would start the installer: kernel '%s', initrd '%s'\n",

@@ -17,7 +17,7 @@ vsh_install_plan_clear(VshInstallPlan *plan)
     g_clear_pointer(&plan->uuid, g_free);
     vsh_install_cpu_clear(&plan->cpu);
     g_clear_pointer(&plan->disks, g_ptr_array_unref);
-    vsh_install_network_clear(&plan->net);
+    g_clear_pointer(&plan->nets, g_ptr_array_unref);
     vsh_install_graphics_clear(&plan->graphics);
     vsh_install_boot_clear(&plan->boot);
     g_clear_pointer(&plan->cdrom, g_free);
@@ -101,6 +101,31 @@ write_disk(GString *s, const VshInstallDisk *d, const VshInstallPlan *p, Phase p
     add(s, 2, "</disk>");
 }
 
+static void
+write_interface(GString *s, const VshInstallNetwork *n)
+{
+    static const char *const types[] = {
+        [VSH_NET_NETWORK] = "network", [VSH_NET_BRIDGE] = "bridge", [VSH_NET_DIRECT] = "direct",
+        [VSH_NET_USER] = "user",       [VSH_NET_DEFAULT] = "user",
+    };
+
+    if (n->kind == VSH_NET_NONE)
+        return;
+    add(s, 2, "<interface type='%s'>", types[n->kind]);
+    if (n->mac)
+        add(s, 3, "<mac address='%s'/>", n->mac);
+    if (n->kind == VSH_NET_NETWORK)
+        add(s, 3, "<source network='%s'/>", n->source);
+    else if (n->kind == VSH_NET_BRIDGE)
+        add(s, 3, "<source bridge='%s'/>", n->source);
+    else if (n->kind == VSH_NET_DIRECT && n->source_mode)
+        add(s, 3, "<source dev='%s' mode='%s'/>", n->source, n->source_mode);
+    else if (n->kind == VSH_NET_DIRECT)
+        add(s, 3, "<source dev='%s'/>", n->source);
+    add(s, 3, "<model type='%s'/>", n->model ? n->model : "virtio");
+    add(s, 2, "</interface>");
+}
+
 static char *
 write_xml(const VshInstallPlan *p, Phase phase)
 {
@@ -136,13 +161,8 @@ write_xml(const VshInstallPlan *p, Phase phase)
     add(s, 1, "<devices>");
     for (guint i = 0; p->disks && i < p->disks->len; i++)
         write_disk(s, g_ptr_array_index(p->disks, i), p, phase);
-    if (!p->net.none) {
-        add(s, 2, "<interface type='user'>");
-        if (p->net.mac)
-            add(s, 3, "<mac address='%s'/>", p->net.mac);
-        add(s, 3, "<model type='%s'/>", p->net.model ? p->net.model : "virtio");
-        add(s, 2, "</interface>");
-    }
+    for (guint i = 0; p->nets && i < p->nets->len; i++)
+        write_interface(s, g_ptr_array_index(p->nets, i));
     add(s, 2, "<serial type='pty'>");
     add(s, 3, "<target port='0'/>");
     add(s, 2, "</serial>");

@@ -579,7 +579,7 @@ plan_resources(VshInstall *inst, const VshCmd *cmd, GError **error)
     const char *vcpus = vsh_cmd_get_string(cmd, "vcpus");
     const char *cpu = vsh_cmd_get_string(cmd, "cpu");
     const char *graphics = vsh_cmd_get_string(cmd, "graphics");
-    const char *network = vsh_cmd_get_string(cmd, "network");
+    g_autofree const char **networks = vsh_cmd_get_argv(cmd, "network");
     const char *boot = vsh_cmd_get_string(cmd, "boot");
     const char *console = vsh_cmd_get_string(cmd, "console");
     const char *osinfo = vsh_cmd_get_string(cmd, "osinfo");
@@ -616,15 +616,8 @@ plan_resources(VshInstall *inst, const VshCmd *cmd, GError **error)
         graphics = g_getenv("DISPLAY") && *g_getenv("DISPLAY") ? "vnc" : "none";
     if (!vsh_install_parse_graphics(graphics, &p->graphics, error))
         return FALSE;
-    if (!vsh_install_parse_network(network ? network : "user", &p->net, error))
+    if (!vsh_install_plan_networks(inst, networks, error))
         return FALSE;
-    if (!p->net.none && !p->net.model && !inst->os->virtio)
-        p->net.model = g_strdup("e1000");
-    if (!p->net.none && !p->net.mac) {
-        /* Both phases must show the guest the same NIC. */
-        p->net.mac = g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
-                                     g_random_int_range(0, 256), g_random_int_range(0, 256));
-    }
     if (boot && !vsh_install_parse_boot(boot, &p->boot, error))
         return FALSE;
     if (console && !g_str_has_prefix(console, "pty")) {
@@ -694,7 +687,9 @@ static const VshOptDef opts_install[] = {
     {"x", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "short for --extra-args (-x ARGS)"},
     {"initrd-inject", VSH_OT_STRING, VSH_OPT_MULTI, VSH_COMPLETE_FILE,
      "add this file to the root of the installer's initrd (repeatable)"},
-    {"network", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "user (default) or none; model=,mac="},
+    {"network", VSH_OT_STRING, VSH_OPT_MULTI, VSH_COMPLETE_NONE,
+     "network=NAME, bridge=BRIDGE, type=direct,source=NIC, user or none, with ,model=,mac= "
+     "(repeatable; default: the 'default' network when active, else user)"},
     {"graphics", VSH_OT_STRING, 0, VSH_COMPLETE_NONE,
      "vnc[,listen=,port=,password=] or none (default: vnc if $DISPLAY is set)"},
     {"console", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "pty (every guest has a serial console)"},

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 /* ---- --disk ---- */
 
@@ -72,14 +73,38 @@ typedef struct {
 gboolean vsh_install_parse_graphics(const char *spec, VshInstallGraphics *g, GError **error);
 void vsh_install_graphics_clear(VshInstallGraphics *g);
 
+typedef enum {
+    VSH_NET_DEFAULT, /* nothing said: the 'default' network if active, else user */
+    VSH_NET_NETWORK, /* network=NAME */
+    VSH_NET_BRIDGE,  /* bridge=BRIDGE */
+    VSH_NET_DIRECT,  /* type=direct,source=NIC[,source.mode=MODE]: macvtap */
+    VSH_NET_USER,    /* user: QEMU's user-mode networking */
+    VSH_NET_NONE,    /* none: no NIC */
+} VshInstallNetKind;
+
 typedef struct {
-    gboolean none; /* --network none */
-    char *model;   /* NULL: virtio */
-    char *mac;     /* NULL: generated */
+    VshInstallNetKind kind;
+    char *source;      /* network name, bridge or host NIC */
+    char *source_mode; /* direct only; NULL: the daemon's default */
+    char *model;       /* NULL: virtio (e1000 for an OS without virtio) */
+    char *mac;         /* NULL: generated when planned */
 } VshInstallNetwork;
 
+/* Parses one --network value, virt-install's syntax: "network=NAME",
+ * "bridge=BR", "type=direct,source=eth0[,source.mode=vepa]", "user",
+ * "none", "default", each with ",model=" (or model.type=) and ",mac="
+ * (or mac.address=). An unknown key or type, two kinds in one value, or a
+ * kind without its source fails naming it. */
 gboolean vsh_install_parse_network(const char *spec, VshInstallNetwork *net, GError **error);
 void vsh_install_network_clear(VshInstallNetwork *net);
+void vsh_install_network_free(VshInstallNetwork *net);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VshInstallNetwork, vsh_install_network_free)
+
+/* What no --network (or "default") becomes, from the answer of
+ * GET /v1/networks/default (NULL when there is no such network): that
+ * network when it is active, else user-mode networking. @notice gets the
+ * sentence saying which and why. */
+void vsh_install_network_resolve_default(VshInstallNetwork *net, JsonNode *answer, char **notice);
 
 /* ---- --boot ---- */
 
@@ -144,7 +169,7 @@ typedef struct {
     guint vcpus, max_vcpus;
     VshInstallCpu cpu;
     GPtrArray *disks; /* of VshInstallDisk*, with targets and paths set */
-    VshInstallNetwork net;
+    GPtrArray *nets; /* of VshInstallNetwork*, none of VSH_NET_DEFAULT or _NONE */
     VshInstallGraphics graphics;
     VshInstallBoot boot;
     VshInstallMethod method;
@@ -196,6 +221,12 @@ typedef struct {
     gboolean created_pool_default;
     gboolean defined;
 } VshInstall;
+
+/* Parses every --network value (@specs, NULL-terminated, may be empty)
+ * into plan.nets: no --network is the 'default' network when active, else
+ * user (said on stdout); MACs are generated and models chosen here
+ * (vsh-install-net.c). */
+gboolean vsh_install_plan_networks(VshInstall *inst, const char *const *specs, GError **error);
 
 /* Runs a fully validated plan: stages the installer, allocates the disks,
  * defines, starts, attaches or waits, restarts into the installed system.

@@ -28,11 +28,17 @@
 static VshCtl *shell_ctl;
 static GPtrArray *shell_matches;
 
-/* Domain or pool names for completion; failures just mean no candidates. */
+/* Domain, pool or network names for completion; failures just mean no
+ * candidates. */
 static GPtrArray *
 list_names(VshCompleter kind, gpointer user_data)
 {
-    gboolean pools = kind == VSH_COMPLETE_POOL;
+    const char *path = kind == VSH_COMPLETE_POOL      ? "/v1/pools?all=1"
+                       : kind == VSH_COMPLETE_NETWORK ? "/v1/networks?all=1"
+                                                      : "/v1/domains?all=1";
+    const char *member = kind == VSH_COMPLETE_POOL      ? "pools"
+                         : kind == VSH_COMPLETE_NETWORK ? "networks"
+                                                        : "domains";
     VshCtl *ctl = user_data;
     VshClient *client = vsh_ctl_client(ctl, NULL);
     g_autoptr(JsonNode) answer = NULL;
@@ -40,10 +46,9 @@ list_names(VshCompleter kind, gpointer user_data)
     JsonNode *domains;
     JsonArray *array;
 
-    if (!client || !(answer = vsh_client_call(client, "GET", pools ? "/v1/pools?all=1" : "/v1/domains?all=1",
-                                             NULL, NULL)))
+    if (!client || !(answer = vsh_client_call(client, "GET", path, NULL, NULL)))
         return NULL;
-    domains = json_object_get_member(json_node_get_object(answer), pools ? "pools" : "domains");
+    domains = json_object_get_member(json_node_get_object(answer), member);
     if (!domains || !JSON_NODE_HOLDS_ARRAY(domains))
         return NULL;
     array = json_node_get_array(domains);

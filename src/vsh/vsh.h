@@ -36,7 +36,8 @@ typedef enum {
     VSH_COMPLETE_DOMAIN,  /* names of all domains, asked from the daemon */
     VSH_COMPLETE_FILE,    /* file names (readline's own completion) */
     VSH_COMPLETE_COMMAND, /* vsh command names */
-    VSH_COMPLETE_POOL,    /* storage pool names (offered as nothing for now) */
+    VSH_COMPLETE_POOL,    /* storage pool names, asked from the daemon */
+    VSH_COMPLETE_NETWORK, /* virtual network names, asked from the daemon */
 } VshCompleter;
 
 typedef struct {
@@ -118,6 +119,9 @@ extern const VshCmdDef vsh_pool_commands[];
 extern const VshCmdDef vsh_volume_commands[];
 extern const VshCmdDef vsh_install_commands[];
 extern const VshCmdDef vsh_image_commands[];
+extern const VshCmdDef vsh_network_commands[];
+extern const VshCmdDef vsh_network_host_commands[];
+extern const VshCmdDef vsh_domain_net_commands[];
 
 /* ---- parsed commands (vsh-args.c) ---- */
 

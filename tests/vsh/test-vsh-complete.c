@@ -7,6 +7,11 @@ fake_domains(VshCompleter kind, gpointer user_data)
 {
     GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 
+    if (kind == VSH_COMPLETE_NETWORK) {
+        g_ptr_array_add(names, g_strdup("default"));
+        g_ptr_array_add(names, g_strdup("lab"));
+        return names;
+    }
     if (kind == VSH_COMPLETE_POOL) {
         g_ptr_array_add(names, g_strdup("default"));
         g_ptr_array_add(names, g_strdup("data"));
@@ -35,8 +40,9 @@ static void
 test_commands(void)
 {
     check("dom",
-          (const char *const[]){"domblklist", "domdisplay", "domid", "domiflist", "dominfo", "domname",
-                                "domstate", "domuuid", NULL},
+          (const char *const[]){"domblklist", "domdisplay", "domid", "domif-getlink",
+                                "domif-setlink", "domifaddr", "domiflist", "domifstat", "dominfo",
+                                "domname", "domstate", "domuuid", NULL},
           FALSE);
     check("sta", (const char *const[]){"start", NULL}, FALSE);
     check("list; sus", (const char *const[]){"suspend", NULL}, FALSE);
@@ -61,6 +67,12 @@ test_domains(void)
     check("start --console w", (const char *const[]){"web1", "web2", NULL}, FALSE);
     check("dominfo --domain d", (const char *const[]){"db", NULL}, FALSE);
     check("pool-info d", (const char *const[]){"data", "default", NULL}, FALSE);
+    /* Network names where a network is expected, and nowhere else. */
+    check("net-start ", (const char *const[]){"--network", "default", "lab", NULL}, FALSE);
+    check("net-dhcp-leases l", (const char *const[]){"lab", NULL}, FALSE);
+    check("net-update default add ip-dhcp-host h.xml --c",
+          (const char *const[]){"--config", "--current", NULL}, FALSE);
+    check("net-define ", (const char *const[]){NULL}, TRUE);
     check("vol-list --pool de", (const char *const[]){"default", NULL}, FALSE);
     check("dominfo --domain=w", (const char *const[]){"--domain=web1", "--domain=web2", NULL},
           FALSE);

@@ -137,14 +137,12 @@ test_graphics_network_cpu_boot(void)
 
     g_assert_true(vsh_install_parse_network("user,model=e1000,mac=52:54:00:AA:bb:01", &net,
                                             &error));
+    g_assert_cmpint(net.kind, ==, VSH_NET_USER);
     g_assert_cmpstr(net.model, ==, "e1000");
     g_assert_cmpstr(net.mac, ==, "52:54:00:aa:bb:01");
     g_assert_true(vsh_install_parse_network("none", &net, &error));
-    g_assert_true(net.none);
+    g_assert_cmpint(net.kind, ==, VSH_NET_NONE);
     g_assert_no_error(error);
-    g_assert_false(vsh_install_parse_network("bridge=br0", &net, &error));
-    g_assert_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED);
-    g_clear_error(&error);
     g_assert_false(vsh_install_parse_network("user,mac=01:00:00:00:00:00", &net, &error));
     g_clear_error(&error);
     vsh_install_network_clear(&net);
@@ -315,7 +313,7 @@ test_xml_phases(void)
     g_ptr_array_add(p.disks, cd);
     p.method = VSH_INSTALL_CDROM;
     p.cdrom = g_strdup("/iso/d.iso");
-    p.net.none = TRUE;
+    p.nets = g_ptr_array_new_with_free_func((GDestroyNotify)vsh_install_network_free);
 
     final = vsh_install_xml_final(&p);
     install = vsh_install_xml_install(&p);
@@ -369,6 +367,178 @@ test_repeatable_disk(void)
     g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
 }
 
+/* Every --network form virt-install users type, and the refusals. */
+static void
+test_network_forms(void)
+{
+    g_autoptr(GError) error = NULL;
+    VshInstallNetwork net = {0};
+    static const struct {
+        const char *spec;
+        VshInstallNetKind kind;
+        const char *source, *mode, *model, *mac;
+    } ok[] = {
+        {"network=default", VSH_NET_NETWORK, "default", NULL, NULL, NULL},
+        {"network=lab,model=e1000e,mac=52:54:00:00:00:0A", VSH_NET_NETWORK, "lab", NULL, "e1000e",
+         "52:54:00:00:00:0a"},
+        {"bridge=br0,model.type=rtl8139", VSH_NET_BRIDGE, "br0", NULL, "rtl8139", NULL},
+        {"type=bridge,source=br1,mac.address=52:54:00:12:34:56", VSH_NET_BRIDGE, "br1", NULL, NULL,
+         "52:54:00:12:34:56"},
+        {"type=network,source=default", VSH_NET_NETWORK, "default", NULL, NULL, NULL},
+        {"type=direct,source=eth0,source.mode=passthrough", VSH_NET_DIRECT, "eth0", "passthrough",
+         NULL, NULL},
+        {"user", VSH_NET_USER, NULL, NULL, NULL, NULL},
+        {"type=user,model=virtio", VSH_NET_USER, NULL, NULL, "virtio", NULL},
+        {"none", VSH_NET_NONE, NULL, NULL, NULL, NULL},
+        {"default", VSH_NET_DEFAULT, NULL, NULL, NULL, NULL},
+        {"default,model=e1000", VSH_NET_DEFAULT, NULL, NULL, "e1000", NULL},
+    };
+    static const struct {
+        const char *spec;
+        int code;
+        const char *words;
+    } bad[] = {
+        {"network=a,bridge=b", VD_ERROR_INVALID_ARG, "give one of network=NAME"},
+        {"user,network=default", VD_ERROR_INVALID_ARG, "give one of"},
+        {"network=", VD_ERROR_INVALID_ARG, "name the virtual network"},
+        {"type=bridge", VD_ERROR_INVALID_ARG, "name the host bridge (bridge=BRIDGE)"},
+        {"type=direct", VD_ERROR_INVALID_ARG, "name the host interface"},
+        {"type=vhostuser,source=/s", VD_ERROR_UNSUPPORTED, "type 'vhostuser' is not supported"},
+        {"macvtap", VD_ERROR_UNSUPPORTED, "type 'macvtap'"},
+        {"none,model=virtio", VD_ERROR_INVALID_ARG, "none takes no options"},
+        {"network=default,model=ne2k_pci", VD_ERROR_INVALID_ARG, "ne2k_pci"},
+        {"network=default,mac=52:54:00:zz:00:00", VD_ERROR_INVALID_ARG, "not a unicast MAC"},
+        {"network=default,portgroup=web", VD_ERROR_INVALID_ARG, "unknown option 'portgroup'"},
+        {"bridge=br0,source.mode=vepa", VD_ERROR_INVALID_ARG, "source.mode is for type=direct"},
+        {"type=direct,source=eth0,source.mode=bogus", VD_ERROR_INVALID_ARG, "bogus"},
+        {"source=br0", VD_ERROR_INVALID_ARG, "source= needs a type"},
+        {"", VD_ERROR_INVALID_ARG, "empty value"},
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
+        if (!vsh_install_parse_network(ok[i].spec, &net, &error))
+            g_error("'%s': %s", ok[i].spec, error->message);
+        g_assert_cmpint(net.kind, ==, ok[i].kind);
+        g_assert_cmpstr(net.source, ==, ok[i].source);
+        g_assert_cmpstr(net.source_mode, ==, ok[i].mode);
+        g_assert_cmpstr(net.model, ==, ok[i].model);
+        g_assert_cmpstr(net.mac, ==, ok[i].mac);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+        if (vsh_install_parse_network(bad[i].spec, &net, &error))
+            g_error("'%s' was accepted", bad[i].spec);
+        g_assert_error(error, VD_ERROR, bad[i].code);
+        if (!strstr(error->message, bad[i].words))
+            g_error("'%s': '%s' lacks '%s'", bad[i].spec, error->message, bad[i].words);
+        /* A refusal leaves nothing half-set. */
+        g_assert_null(net.source);
+        g_assert_null(net.model);
+        g_clear_error(&error);
+    }
+    vsh_install_network_clear(&net);
+}
+
+static JsonNode *
+json(const char *text)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+
+    g_assert_true(json_parser_load_from_data(parser, text, -1, NULL));
+    return json_node_copy(json_parser_get_root(parser));
+}
+
+/* No --network: the 'default' network only when the daemon says it is
+ * active. */
+static void
+test_network_default(void)
+{
+    g_autoptr(JsonNode) active = json("{\"network\": {\"name\": \"default\", \"active\": true}}");
+    g_autoptr(JsonNode) inactive =
+        json("{\"network\": {\"name\": \"default\", \"active\": false}}");
+    VshInstallNetwork net = {0};
+    g_autofree char *n1 = NULL;
+    g_autofree char *n2 = NULL;
+    g_autofree char *n3 = NULL;
+
+    vsh_install_network_resolve_default(&net, active, &n1);
+    g_assert_cmpint(net.kind, ==, VSH_NET_NETWORK);
+    g_assert_cmpstr(net.source, ==, "default");
+    g_assert_nonnull(strstr(n1, "'default'"));
+    vsh_install_network_clear(&net);
+
+    vsh_install_network_resolve_default(&net, inactive, &n2);
+    g_assert_cmpint(net.kind, ==, VSH_NET_USER);
+    g_assert_null(net.source);
+    g_assert_nonnull(strstr(n2, "is not active"));
+    g_assert_nonnull(strstr(n2, "user-mode"));
+
+    vsh_install_network_resolve_default(&net, NULL, &n3);
+    g_assert_cmpint(net.kind, ==, VSH_NET_USER);
+    g_assert_nonnull(strstr(n3, "is not defined"));
+    vsh_install_network_clear(&net);
+}
+
+/* --print-xml shows each NIC as libvirt XML. */
+static void
+test_network_xml(void)
+{
+    VshInstallPlan p = {0};
+    g_autofree char *xml = NULL;
+    VshInstallNetwork *a = g_new0(VshInstallNetwork, 1);
+    VshInstallNetwork *b = g_new0(VshInstallNetwork, 1);
+    VshInstallNetwork *c = g_new0(VshInstallNetwork, 1);
+    VshInstallNetwork *d = g_new0(VshInstallNetwork, 1);
+
+    p.name = g_strdup("n");
+    p.uuid = g_strdup("4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
+    p.virt_type = "qemu";
+    p.memory_mib = p.max_memory_mib = 256;
+    p.vcpus = p.max_vcpus = 1;
+    p.graphics.port = -1;
+    p.disks = g_ptr_array_new_with_free_func((GDestroyNotify)vsh_install_disk_free);
+    p.method = VSH_INSTALL_IMPORT;
+    p.nets = g_ptr_array_new_with_free_func((GDestroyNotify)vsh_install_network_free);
+    a->kind = VSH_NET_NETWORK;
+    a->source = g_strdup("lab'1");
+    a->mac = g_strdup("52:54:00:00:00:01");
+    b->kind = VSH_NET_BRIDGE;
+    b->source = g_strdup("br0");
+    b->model = g_strdup("e1000");
+    b->mac = g_strdup("52:54:00:00:00:02");
+    c->kind = VSH_NET_DIRECT;
+    c->source = g_strdup("eth0");
+    c->source_mode = g_strdup("bridge");
+    c->mac = g_strdup("52:54:00:00:00:03");
+    d->kind = VSH_NET_USER;
+    d->mac = g_strdup("52:54:00:00:00:04");
+    g_ptr_array_add(p.nets, a);
+    g_ptr_array_add(p.nets, b);
+    g_ptr_array_add(p.nets, c);
+    g_ptr_array_add(p.nets, d);
+
+    xml = vsh_install_xml_final(&p);
+    g_assert_nonnull(strstr(xml, "    <interface type='network'>\n"
+                                 "      <mac address='52:54:00:00:00:01'/>\n"
+                                 "      <source network='lab&apos;1'/>\n"
+                                 "      <model type='virtio'/>\n"
+                                 "    </interface>\n"
+                                 "    <interface type='bridge'>\n"
+                                 "      <mac address='52:54:00:00:00:02'/>\n"
+                                 "      <source bridge='br0'/>\n"
+                                 "      <model type='e1000'/>\n"
+                                 "    </interface>\n"
+                                 "    <interface type='direct'>\n"
+                                 "      <mac address='52:54:00:00:00:03'/>\n"
+                                 "      <source dev='eth0' mode='bridge'/>\n"
+                                 "      <model type='virtio'/>\n"
+                                 "    </interface>\n"
+                                 "    <interface type='user'>\n"
+                                 "      <mac address='52:54:00:00:00:04'/>\n"
+                                 "      <model type='virtio'/>\n"
+                                 "    </interface>\n"));
+    vsh_install_plan_clear(&p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,6 +547,9 @@ main(int argc, char **argv)
     g_test_add_func("/vsh/install/disk-errors", test_disk_errors);
     g_test_add_func("/vsh/install/memory-vcpus", test_memory_vcpus);
     g_test_add_func("/vsh/install/graphics-network-cpu-boot", test_graphics_network_cpu_boot);
+    g_test_add_func("/vsh/install/network-forms", test_network_forms);
+    g_test_add_func("/vsh/install/network-default", test_network_default);
+    g_test_add_func("/vsh/install/network-xml", test_network_xml);
     g_test_add_func("/vsh/install/osinfo", test_osinfo);
     g_test_add_func("/vsh/install/tree-layouts", test_tree_layouts);
     g_test_add_func("/vsh/install/tree-missing", test_tree_missing);
