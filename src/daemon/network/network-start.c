@@ -29,13 +29,9 @@ ipv4_string(guint32 addr)
     return g_strdup(inet_ntop(AF_INET, &in, buf, sizeof(buf)));
 }
 
-static gboolean
-is_fallback_route(const char *dev)
-{
-    return g_strcmp0(dev, "blackhole") == 0 || g_strcmp0(dev, "unreachable") == 0 ||
-           g_strcmp0(dev, "prohibit") == 0 || g_strcmp0(dev, "throw") == 0;
-}
-
+/* Blackhole routes are skipped by name (the one @ignore_dev of
+ * vd_route_find_overlap), so that one never hides a real route behind
+ * it; unreachable and prohibit ones, rarer, are skipped here. */
 static gboolean
 route_overlap(guint32 subnet, guint prefix, const char *ignore_dev, char **dev, char **route)
 {
@@ -43,7 +39,9 @@ route_overlap(guint32 subnet, guint prefix, const char *ignore_dev, char **dev, 
     g_autofree char *d = NULL;
     g_autofree char *r = NULL;
 
-    if (!vd_route_find_overlap(s, prefix, ignore_dev, &d, &r) || is_fallback_route(d))
+    if (!vd_route_find_overlap(s, prefix, "blackhole", &d, &r) ||
+        g_strcmp0(d, "unreachable") == 0 || g_strcmp0(d, "prohibit") == 0 ||
+        (ignore_dev && g_strcmp0(d, ignore_dev) == 0))
         return FALSE;
     *dev = g_steal_pointer(&d);
     *route = g_steal_pointer(&r);
