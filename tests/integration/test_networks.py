@@ -40,6 +40,11 @@ def run(*argv, check=True):
                           universal_newlines=True, check=check)
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def link_exists(name):
     return os.path.exists('/sys/class/net/%s' % name)
 
@@ -220,9 +225,9 @@ class Networks(harness.VirtdTestCase):
                 self.assertTrue(any('took 192.168.%d.0/24' % octet in x for x in n['notes']),
                                 n['notes'])
                 self.assertIn('took 192.168.%d.0/24' % octet,
-                              open(d.path('virtd.log')).read())
+                              read(d.path('virtd.log')))
             pid, table = self.assertRunning(d, 'default', n['bridge'], n['ips'][0])
-            conf = open(d.path('lib', 'dnsmasq', 'default.conf')).read()
+            conf = read(d.path('lib', 'dnsmasq', 'default.conf'))
             self.assertIn('no-resolv', conf)         # --dns-forward=none
             self.assertIn('interface=%s' % n['bridge'], conf)
             self.assertTrue(os.path.islink(d.path('etc', 'networks', 'autostart',
@@ -262,8 +267,8 @@ class Networks(harness.VirtdTestCase):
             self.start(d, 'vdcnet1')
             pid, table = self.assertRunning(d, 'vdcnet1', 'vdc1', '10.201.1.1/24')
             self.assertIn('52:54:00:0d:c0:01',
-                          open(d.path('lib', 'dnsmasq', 'vdcnet1.hostsfile')).read())
-            self.assertApiError(d.api('POST', '/v1/networks/vdcnet1/start'), 400,
+                          read(d.path('lib', 'dnsmasq', 'vdcnet1.hostsfile')))
+            self.assertApiError(d.api('POST', '/v1/networks/vdcnet1/start'), 409,
                                 'invalid-state')
 
             d.api_json('PUT', '/v1/networks/vdcnet1/autostart', {'autostart': True})
@@ -289,9 +294,9 @@ class Networks(harness.VirtdTestCase):
                        {'command': 'add', 'section': 'ip-dhcp-host', 'xml': host,
                         'parent_index': -1, 'live': True, 'config': True})
             self.assertIn('52:54:00:0d:c0:02',
-                          open(d.path('lib', 'dnsmasq', 'vdcnet1.hostsfile')).read())
-            self.assertIn('52:54:00:0d:c0:02', open(d.path('etc', 'networks',
-                                                           'vdcnet1.xml')).read())
+                          read(d.path('lib', 'dnsmasq', 'vdcnet1.hostsfile')))
+            self.assertIn('52:54:00:0d:c0:02', read(d.path('etc', 'networks',
+                                                           'vdcnet1.xml')))
             self.assertEqual(dnsmasq_of(d, 'vdcnet1'), pid)
             # The same host again: refused, nothing changes.
             r = d.api('POST', '/v1/networks/vdcnet1/update',
@@ -300,8 +305,8 @@ class Networks(harness.VirtdTestCase):
             dns = "<host ip='10.201.1.7'><hostname>printer</hostname></host>"
             d.api_json('POST', '/v1/networks/vdcnet1/update',
                        {'command': 'add', 'section': 'dns-host', 'xml': dns})
-            self.assertIn('printer', open(d.path('lib', 'dnsmasq', 'vdcnet1.addnhosts')).read())
-            self.assertNotIn('printer', open(d.path('etc', 'networks', 'vdcnet1.xml')).read())
+            self.assertIn('printer', read(d.path('lib', 'dnsmasq', 'vdcnet1.addnhosts')))
+            self.assertNotIn('printer', read(d.path('etc', 'networks', 'vdcnet1.xml')))
 
             # Leases: dnsmasq's lease file as the API reads it (a guest's
             # real lease is in the tests with guests).
@@ -323,12 +328,12 @@ class Networks(harness.VirtdTestCase):
 
             self.destroy(d, 'vdcnet1')
             self.assertGone(d, 'vdcnet1', 'vdc1', table)
-            self.assertApiError(d.api('POST', '/v1/networks/vdcnet1/destroy'), 400,
+            self.assertApiError(d.api('POST', '/v1/networks/vdcnet1/destroy'), 409,
                                 'invalid-state')
             self.assertEqual(d.api_json('GET', '/v1/networks/vdcnet1/leases')['leases'], [])
             # The edited range is what the next start uses.
             self.start(d, 'vdcnet1')
-            self.assertIn('10.201.1.120', open(d.path('lib', 'dnsmasq', 'vdcnet1.conf')).read())
+            self.assertIn('10.201.1.120', read(d.path('lib', 'dnsmasq', 'vdcnet1.conf')))
             self.destroy(d, 'vdcnet1')
             ans = d.api_json('DELETE', '/v1/networks/vdcnet1')
             self.assertEqual(ans['network']['name'], 'vdcnet1')
@@ -348,9 +353,9 @@ class Networks(harness.VirtdTestCase):
             self.assertEqual((n['active'], n['persistent'], n['forward']), (True, False, 'route'))
             pid, table = self.assertRunning(d, 'vdcnet2', 'vdc2', '10.201.2.1/24')
             self.assertFalse(os.path.exists(d.path('etc', 'networks', 'vdcnet2.xml')))
-            self.assertApiError(d.api('DELETE', '/v1/networks/vdcnet2'), 400, 'invalid-state')
+            self.assertApiError(d.api('DELETE', '/v1/networks/vdcnet2'), 409, 'invalid-state')
             self.assertApiError(d.api('PUT', '/v1/networks/vdcnet2/autostart',
-                                      {'autostart': True}), 400, 'invalid-state')
+                                      {'autostart': True}), 409, 'invalid-state')
             # A daemon restart keeps a transient network too.
             d.restart()
             self.assertEqual(self.net(d, 'vdcnet2')['persistent'], False)
@@ -402,9 +407,12 @@ class Networks(harness.VirtdTestCase):
             self.define(d, net_xml('vdcnet4', 'vdc4', 4))
             self.start(d, 'vdcnet4')
             _links.add('vdcdum0')
-            run('ip', 'link', 'add', 'vdcdum0', 'type', 'dummy')
+            # A host interface with a route to 10.201.50.0/24 (a veth
+            # pair: the dummy driver may be missing).
+            run('ip', 'link', 'add', 'vdcdum0', 'type', 'veth', 'peer', 'name', 'vdcdum0p')
             run('ip', 'addr', 'add', '10.201.50.1/24', 'dev', 'vdcdum0')
             run('ip', 'link', 'set', 'vdcdum0', 'up')
+            run('ip', 'link', 'set', 'vdcdum0p', 'up')
 
             def state():
                 return (self.nets(d), vdc_links(), nft_tables(),
@@ -440,8 +448,12 @@ class Networks(harness.VirtdTestCase):
                     self.assertRefused(d.api('POST', '/v1/networks?start=1', xml), texts)
                     self.assertEqual(state(), before)
 
-            # A subnet the host routes (vdcdum0): defined with a warning,
-            # refused at start naming the interface and a free subnet.
+            # A subnet the host routes (vdcdum0): net-create refused, naming
+            # the interface and a free subnet; defined with a warning,
+            # refused at start the same way.
+            r = d.api('POST', '/v1/networks?start=1', net_xml('vdcrouted2', 'vdc8', 50))
+            self.assertRefused(r, ['vdcdum0', '10.201.50.0/24', 'such as 10.201.51.0/24'])
+            self.assertEqual(state(), before)
             ans = self.define(d, net_xml('vdcrouted', 'vdc7', 50))
             self.assertTrue(any('vdcdum0' in w for w in ans['warnings']), ans)
             before = state()
@@ -449,9 +461,6 @@ class Networks(harness.VirtdTestCase):
             self.assertRefused(r, ['vdcdum0', '10.201.50.0/24', 'such as 10.201.51.0/24'])
             self.assertEqual(state(), before)
             self.assertFalse(link_exists('vdc7'))
-            r = d.api('POST', '/v1/networks?start=1', net_xml('vdcrouted2', 'vdc8', 50))
-            self.assertRefused(r, 'vdcdum0')
-            self.assertEqual(state(), before)
             # ... and starts once the subnet is free.
             run('ip', 'link', 'del', 'vdcdum0')
             self.start(d, 'vdcrouted')
@@ -484,7 +493,7 @@ class Networks(harness.VirtdTestCase):
                        {'command': 'delete', 'section': 'ip-dhcp-host',
                         'xml': "<host mac='52:54:00:0d:c0:04'/>"})
             self.assertNotIn('52:54:00:0d:c0:04',
-                             open(d.path('lib', 'dnsmasq', 'vdcnet9.hostsfile')).read())
+                             read(d.path('lib', 'dnsmasq', 'vdcnet9.hostsfile')))
 
             # A dnsmasq and a table that died meanwhile are brought back.
             d.kill()

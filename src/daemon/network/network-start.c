@@ -367,7 +367,6 @@ vd_networks_update(VdNetworks *nets, VdNetwork *net, VdNetUpdateCommand command,
         g_autofree char *path = vd_networks_config_path(nets, net->def->name);
         if (!vd_file_write_atomic(path, text, -1, 0600, error))
             return FALSE;
-        /* The registry's key is the name, which an update never changes. */
         vd_network_def_free(net->def);
         net->def = g_steal_pointer(&new_def);
     }

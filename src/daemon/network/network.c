@@ -48,7 +48,9 @@ vd_networks_new(VdDaemon *d)
     nets->d = d;
     nets->paths = d->paths;
     nets->instance = vd_firewall_instance(d->paths->root);
-    nets->nets = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)network_free);
+    /* Keys of their own: a redefinition or an update replaces net->def. */
+    nets->nets =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)network_free);
     return nets;
 }
 
@@ -191,7 +193,7 @@ load_status(VdNetworks *nets, const char *path)
     if (!net) {
         /* A transient network (net-create): its definition is the live one. */
         net = network_new(vd_network_def_copy(live));
-        g_hash_table_insert(nets->nets, net->def->name, net);
+        g_hash_table_insert(nets->nets, g_strdup(net->def->name), net);
     }
     net->live = live;
     net->active = TRUE;
@@ -405,7 +407,7 @@ define_common(VdNetworks *nets, VdNetworkDef *def_in, gboolean persist, GPtrArra
     }
     VdNetwork *net = network_new(g_steal_pointer(&def));
     net->persistent = persist;
-    g_hash_table_insert(nets->nets, net->def->name, net);
+    g_hash_table_insert(nets->nets, g_strdup(net->def->name), net);
     return net;
 }
 
@@ -569,7 +571,7 @@ load_configs(VdNetworks *nets)
         net->persistent = TRUE;
         g_autofree char *link = autostart_path(nets, def->name);
         net->autostart = g_file_test(link, G_FILE_TEST_IS_SYMLINK);
-        g_hash_table_insert(nets->nets, def->name, net);
+        g_hash_table_insert(nets->nets, g_strdup(def->name), net);
     }
 }
 
