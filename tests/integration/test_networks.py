@@ -19,7 +19,10 @@ import atexit
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
+import sys
 import time
 import urllib.parse
 
@@ -33,6 +36,7 @@ FALLBACK = ['blackhole', '10.201.0.0/16', 'metric', '4000']
 _links = set()          # vdc* links made by the test itself
 _bridges = set()        # bridges of our daemons' networks (virbrN of 'default')
 _tables = set()         # nft tables seen for our daemons' networks
+_netns = set()          # vdc* network namespaces
 
 
 def run(*argv, check=True):
@@ -99,6 +103,8 @@ def dnsmasq_of(d, name):
 
 
 def cleanup_host():
+    for ns in sorted(_netns):
+        run('ip', 'netns', 'del', ns, check=False)
     for name in sorted(_links | _bridges):
         if link_exists(name):
             run('ip', 'link', 'del', name, check=False)
@@ -118,6 +124,52 @@ def net_xml(name, bridge, subnet, forward='nat', dhcp=True, hosts=(), extra=''):
                 (subnet, subnet, host_xml)) if dhcp else ''
     return ("<network><name>%s</name>%s%s%s<ip address='10.201.%d.1' netmask='255.255.255.0'>"
             "%s</ip></network>" % (name, fwd, br, extra, subnet, dhcp_xml))
+
+
+def plug_netns(ns, bridge, mac):
+    """A network namespace @ns plugged into @bridge by a veth pair
+    (ns-side MAC @mac): a peer on the network without a guest."""
+    _netns.add(ns)
+    _links.add(ns + 'v')
+    run('ip', 'netns', 'add', ns)
+    run('ip', 'link', 'add', ns + 'v', 'type', 'veth', 'peer', 'name', ns + 'p',
+        'netns', ns)
+    run('ip', 'link', 'set', ns + 'v', 'master', bridge, 'up')
+    run('ip', '-n', ns, 'link', 'set', ns + 'p', 'address', mac, 'up')
+    run('ip', '-n', ns, 'link', 'set', 'lo', 'up')
+
+
+def unplug_netns(ns):
+    run('ip', 'netns', 'del', ns)
+    _netns.discard(ns)
+    harness.wait_for(lambda: not link_exists(ns + 'v'), 10, what='veth of %s gone' % ns)
+
+
+# One DNS query (A record), run inside a namespace by `ip netns exec ns
+# python3 -c DNS_QUERY NAME SERVER`: prints "RCODE ADDRESS|-".
+DNS_QUERY = r'''
+import socket, struct, sys
+name, server = sys.argv[1], sys.argv[2]
+q = struct.pack('>HHHHHH', 0x1d1d, 0x0100, 1, 0, 0, 0)
+q += b''.join(bytes([len(p)]) + p.encode() for p in name.split('.')) + b'\0'
+q += struct.pack('>HH', 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(q, (server, 53))
+d = s.recv(512)
+answers = struct.unpack('>H', d[6:8])[0]
+print(d[3] & 15, socket.inet_ntoa(d[-4:]) if answers else '-')
+'''
+
+
+def dns_query(ns, name, server):
+    """(rcode, address or '-'); (None, None) when nothing answered."""
+    r = run('ip', 'netns', 'exec', ns, sys.executable, '-c', DNS_QUERY, name, server,
+            check=False)
+    if r.returncode != 0:
+        return None, None
+    rcode, addr = r.stdout.split()
+    return int(rcode), addr
 
 
 def q(name):
@@ -308,9 +360,32 @@ class Networks(harness.VirtdTestCase):
             self.assertIn('printer', read(d.path('lib', 'dnsmasq', 'vdcnet1.addnhosts')))
             self.assertNotIn('printer', read(d.path('etc', 'networks', 'vdcnet1.xml')))
 
-            # Leases: dnsmasq's lease file as the API reads it (a guest's
-            # real lease is in the tests with guests).
+            # A peer on the network (a namespace, no guest needed): DNS
+            # answers the live update's host, forwards nothing
+            # (--dns-forward=none); DHCP gives the static host's address,
+            # which the leases show.
+            plug_netns('vdcns1', 'vdc1', '52:54:00:0d:c0:01')
+            run('ip', '-n', 'vdcns1', 'addr', 'add', '10.201.1.200/24', 'dev', 'vdcns1p')
+            # (a new bridge port forwards after STP's listening and learning)
+            harness.wait_for(lambda: dns_query('vdcns1', 'printer', '10.201.1.1')[0] == 0, 30,
+                             what='dnsmasq answering on vdc1')
+            self.assertEqual(dns_query('vdcns1', 'printer', '10.201.1.1'), (0, '10.201.1.7'))
+            self.assertEqual(dns_query('vdcns1', 'example.com', '10.201.1.1')[1], '-')
+            run('ip', '-n', 'vdcns1', 'addr', 'flush', 'dev', 'vdcns1p')
+            run('ip', 'netns', 'exec', 'vdcns1', 'busybox', 'udhcpc', '-i', 'vdcns1p', '-n', '-q',
+                '-f', '-t', '10', '-T', '1', '-s', '/bin/true', '-x', 'hostname:nsclient')
+            ls = d.api_json('GET', '/v1/networks/vdcnet1/leases')['leases']
+            self.assertEqual([(l['mac'], l['ip'], l['interface']) for l in ls],
+                             [('52:54:00:0d:c0:01', '10.201.1.5', 'vdc1')])
+            self.assertGreater(ls[0]['expiry_time'], time.time())
+            run('ip', '-n', 'vdcns1', 'addr', 'add', '10.201.1.5/24', 'dev', 'vdcns1p')
+            self.assertEqual(dns_query('vdcns1', 'fixed', '10.201.1.1'), (0, '10.201.1.5'))
+            unplug_netns('vdcns1')
+
+            # What the API makes of dnsmasq's lease file: expired leases
+            # dropped, unknown host names and client ids left out.
             leases = d.path('lib', 'dnsmasq', 'vdcnet1.leases')
+            open(leases, 'w').close()
             future = int(time.time()) + 3600
             with open(leases, 'a') as f:
                 f.write('%d 52:54:00:0d:c0:09 10.201.1.50 vm1 01:52:54:00:0d:c0:09\n' % future)
