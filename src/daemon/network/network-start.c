@@ -183,8 +183,8 @@ check_start(VdNetworks *nets, VdNetwork *net, const VdNetworkDef *def, GError **
 /* ---- start / destroy ---- */
 
 /* Removes what a start made of @net (everything, when @bridge_made) and
- * makes it inactive; a transient network leaves the registry. Failures
- * are logged: nothing else could be done about them. */
+ * makes it inactive. Failures are logged: nothing else could be done
+ * about them. The caller drops a transient network (forget_if_transient). */
 static void
 tear_down(VdNetworks *nets, VdNetwork *net, gboolean bridge_made)
 {
@@ -211,6 +211,12 @@ tear_down(VdNetworks *nets, VdNetwork *net, gboolean bridge_made)
     g_clear_pointer(&net->live, vd_network_def_free);
     net->active = FALSE;
     net->starting = FALSE;
+}
+
+/* An inactive transient network leaves the registry (frees @net). */
+static void
+forget_if_transient(VdNetworks *nets, VdNetwork *net)
+{
     if (!net->persistent)
         vd_networks_forget(nets, net);
 }
@@ -329,6 +335,7 @@ vd_networks_destroy(VdNetworks *nets, VdNetwork *net, GError **error)
     }
     g_info("network '%s': destroying (bridge %s)", net->def->name, net->live->bridge);
     tear_down(nets, net, TRUE);
+    forget_if_transient(nets, net);
     return TRUE;
 }
 
@@ -410,6 +417,7 @@ vd_networks_take_over(VdNetworks *nets, VdNetwork *net)
         g_warning("network '%s': the daemon stopped in the middle of its start: undoing it",
                   name);
         tear_down(nets, net, TRUE);
+        forget_if_transient(nets, net);
         return;
     }
     gboolean bridge_ok = live->forward == VD_NET_FORWARD_BRIDGE ? vd_link_is_bridge(live->bridge)
@@ -419,6 +427,7 @@ vd_networks_take_over(VdNetworks *nets, VdNetwork *net)
                   "inactive",
                   name, live->bridge);
         tear_down(nets, net, FALSE);
+        forget_if_transient(nets, net);
         return;
     }
     if (vd_network_def_needs_dnsmasq(live)) {
