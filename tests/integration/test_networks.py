@@ -590,6 +590,38 @@ class Networks(harness.VirtdTestCase):
                               if b'dnsmasq' in b' '.join(cmdline(p))], [])
             self.assertEqual([t for t in nft_tables() if t.startswith(instance + '_')], [])
 
+    def test_killed_in_start(self):
+        """A daemon killed after it made the bridge, the rules and dnsmasq
+        but before it recorded the start as complete: the restart undoes
+        it all, and the network starts again cleanly."""
+        with self.daemon() as d:
+            self.forget_default(d)
+            self.define(d, net_xml('vdcnet10', 'vdc10', 10))
+            d.stop()
+            os.environ['VIRTD_TEST_CRASH_AT'] = 'network-started'
+            try:
+                d.start()
+                try:
+                    d.api('POST', '/v1/networks/vdcnet10/start')
+                except (OSError, harness.http.client.HTTPException):
+                    pass
+                harness.wait_for(lambda: d.proc.poll() is not None, 10, what='daemon killed')
+            finally:
+                del os.environ['VIRTD_TEST_CRASH_AT']
+            t = table_for('vdc10')
+            if t:
+                _tables.add(t)
+            self.assertTrue(link_exists('vdc10'))      # half-made, as the kill left it
+            self.assertIsNotNone(dnsmasq_of(d, 'vdcnet10'))
+            d.start()
+            self.assertFalse(self.net(d, 'vdcnet10')['active'])
+            self.assertGone(d, 'vdcnet10', 'vdc10', t)
+            self.assertIn('middle of its start', read(d.path('virtd.log')))
+            self.start(d, 'vdcnet10')
+            self.assertRunning(d, 'vdcnet10', 'vdc10', '10.201.10.1/24')
+            self.destroy(d, 'vdcnet10')
+            self.assertGone(d, 'vdcnet10', 'vdc10', t)
+
 
 if __name__ == '__main__':
     harness.main()

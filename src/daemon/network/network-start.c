@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/domain/domain-state.h"
+#include "daemon/domain/start-phase.h"
 #include "network/firewall.h"
 #include "network/net-link.h"
 #include "util/vd-error.h"
@@ -307,6 +308,9 @@ vd_networks_start(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError 
         goto fail;
     if (vd_network_def_needs_dnsmasq(net->live) && !vd_network_dnsmasq_start(nets, net, error))
         goto fail;
+    /* tests/integration/test_networks.py: a kill before the status file
+     * says the start is complete. */
+    vd_start_crash_point("network-started");
     net->starting = FALSE;
     if (!vd_networks_save_status(nets, net, error))
         goto fail;
