@@ -74,8 +74,8 @@ vd_mac_parse(const char *mac, guint8 out[6])
     unsigned int b[6];
     char end;
 
-    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-                       &b[5], &end) != 6)
+    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                       &end) != 6)
         return FALSE;
     for (int i = 0; i < 6; i++)
         out[i] = (guint8)b[i];
@@ -127,7 +127,7 @@ vd_bridge_create(const char *name, const char *mac, gboolean stp, guint delay, g
                  GError **error)
 {
     g_autoptr(VdNlSock) sock = vd_nl_open(error);
-    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
     struct nl_msg *msg;
     struct nlattr *info, *data;
     guint8 addr[6];
@@ -210,8 +210,8 @@ vd_link_add_address(const char *name, const char *address, guint prefix, GError 
     g_autoptr(VdRtnlLink) link = NULL;
     g_autoptr(VdRtnlAddr) addr = rtnl_addr_alloc();
     g_autoptr(VdNlAddr) local = NULL;
-    g_autofree char *what = g_strdup_printf("cannot add address %s/%u to '%s'", address, prefix,
-                                            name);
+    g_autofree char *what =
+        g_strdup_printf("cannot add address %s/%u to '%s'", address, prefix, name);
     int family = strchr(address, ':') ? AF_INET6 : AF_INET;
     int err;
 
@@ -301,8 +301,8 @@ vd_link_set_up(const char *name, gboolean up, GError **error)
         rtnl_link_unset_flags(change, IFF_UP);
     err = rtnl_link_change(sock, link, change, 0);
     if (err < 0) {
-        g_autofree char *what = g_strdup_printf("cannot set interface '%s' %s", name,
-                                                up ? "up" : "down");
+        g_autofree char *what =
+            g_strdup_printf("cannot set interface '%s' %s", name, up ? "up" : "down");
         vd_nl_set_error(error, err, what);
         return FALSE;
     }
@@ -329,11 +329,9 @@ vd_link_set_master(const char *name, const char *master, GError **error)
     }
     err = rtnl_link_change(sock, link, change, 0);
     if (err < 0) {
-        g_autofree char *what = master
-                                    ? g_strdup_printf("cannot plug '%s' into bridge '%s'",
-                                                      name, master)
-                                    : g_strdup_printf("cannot unplug '%s' from its bridge",
-                                                      name);
+        g_autofree char *what =
+            master ? g_strdup_printf("cannot plug '%s' into bridge '%s'", name, master)
+                   : g_strdup_printf("cannot unplug '%s' from its bridge", name);
         vd_nl_set_error(error, err, what);
         return FALSE;
     }
@@ -510,4 +508,28 @@ vd_neigh_list(const char *dev)
         g_ptr_array_add(out, n);
     }
     return g_steal_pointer(&out);
+}
+
+char *
+vd_nl_ipv6_ra_conflict(void)
+{
+    g_autoptr(VdNlSock) sock = vd_nl_open(NULL);
+    g_autoptr(VdNlCache) cache = NULL;
+
+    if (!sock || rtnl_route_alloc_cache(sock, AF_INET6, 0, &cache) < 0)
+        return NULL;
+    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+        struct rtnl_route *r = (struct rtnl_route *)o;
+        g_autofree char *dev = NULL, *path = NULL, *value = NULL;
+
+        if (rtnl_route_get_protocol(r) != RTPROT_RA || rtnl_route_get_nnexthops(r) < 1)
+            continue;
+        dev = ifindex_name(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
+        path = g_strdup_printf("/proc/sys/net/ipv6/conf/%s/accept_ra", dev);
+        if (!g_file_get_contents(path, &value, NULL, NULL))
+            continue;
+        if (g_strcmp0(g_strstrip(value), "2") != 0)
+            return g_steal_pointer(&dev);
+    }
+    return NULL;
 }

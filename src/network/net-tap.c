@@ -17,11 +17,11 @@
 #include "util/vd-error.h"
 
 int
-vd_tap_create(const char *name, const char *mac, const char *bridge, guint mtu,
-              char **out_name, GError **error)
+vd_tap_create(const char *name, const char *mac, const char *bridge, guint mtu, char **out_name,
+              GError **error)
 {
     g_autoptr(VdNlSock) sock = NULL;
-    struct ifreq ifr = { 0 };
+    struct ifreq ifr = {0};
     int fd;
 
     if (name && strlen(name) >= IFNAMSIZ) {
@@ -33,8 +33,7 @@ vd_tap_create(const char *name, const char *mac, const char *bridge, guint mtu,
     if (fd < 0) {
         int saved = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "cannot open /dev/net/tun: %s (is the tun module loaded?)",
-                    g_strerror(saved));
+                    "cannot open /dev/net/tun: %s (is the tun module loaded?)", g_strerror(saved));
         return -1;
     }
     /* Without a name the kernel picks the first free vnetN itself, which
@@ -120,8 +119,7 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
         if (mac) {
             g_autoptr(VdNlAddr) ll = NULL;
             if (nl_addr_parse(mac, AF_LLC, &ll) < 0) {
-                g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid MAC address '%s'",
-                            mac);
+                g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid MAC address '%s'", mac);
                 return -1;
             }
             rtnl_link_set_addr(link, ll);
@@ -136,8 +134,7 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
         return -1;
     }
     if (err < 0) {
-        g_autofree char *what = g_strdup_printf("cannot create macvtap '%s' on '%s'", chosen,
-                                                dev);
+        g_autofree char *what = g_strdup_printf("cannot create macvtap '%s' on '%s'", chosen, dev);
         vd_nl_set_error(error, err, what);
         return -1;
     }
@@ -147,6 +144,20 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
         return -1;
     }
     fd = open_tap_dev(rtnl_link_get_ifindex(created), error);
+    if (fd >= 0) {
+        /* with the virtio-net header, as a tap of ours: QEMU probes the
+         * flag (TUNGETIFF) and only then uses the offloads */
+        struct ifreq ifr = {0};
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+            int saved = errno;
+            g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                        "cannot enable the virtio-net header on macvtap '%s': %s", chosen,
+                        g_strerror(saved));
+            close(fd);
+            fd = -1;
+        }
+    }
     if (fd < 0) {
         vd_link_delete(chosen, NULL);
         return -1;

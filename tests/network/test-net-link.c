@@ -4,7 +4,10 @@
  * overlap, neighbour entries and counters. */
 #include <fcntl.h>
 #include <glib.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "network/net-link.h"
@@ -163,7 +166,7 @@ test_address_route(void)
     g_assert_false(vd_route_find_overlap("10.99.5.0", 24, "vdb0", NULL, NULL));
 
     {
-        const char *argv[] = { "ip", "route", "add", "blackhole", "10.77.0.0/16", NULL };
+        const char *argv[] = {"ip", "route", "add", "blackhole", "10.77.0.0/16", NULL};
         test_run(argv);
     }
     g_assert_true(vd_route_find_overlap("10.77.3.0", 24, NULL, &dev, &route));
@@ -176,8 +179,8 @@ test_neigh(void)
 {
     g_autoptr(GPtrArray) all = NULL;
     g_autoptr(GPtrArray) on_lo = NULL;
-    const char *argv[] = { "ip", "neigh", "add", "10.99.0.5", "lladdr", "52:54:00:AA:BB:CC",
-                           "dev", "vdb0", "nud", "permanent", NULL };
+    const char *argv[] = {"ip",  "neigh", "add", "10.99.0.5", "lladdr", "52:54:00:AA:BB:CC",
+                          "dev", "vdb0",  "nud", "permanent", NULL};
     gboolean found = FALSE;
 
     if (skip_without_netns())
@@ -208,11 +211,11 @@ test_tap(void)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL, *name2 = NULL, *mac = NULL, *master = NULL;
-    VdLinkStats before = { 0 }, after = { 0 };
+    VdLinkStats before = {0}, after = {0};
     int fd, fd2;
     /* a virtio-net header (10 bytes, all zero: no offloads), then a
      * broadcast ARP frame */
-    guint8 frame[10 + 42] = { 0 };
+    guint8 frame[10 + 42] = {0};
 
     if (skip_without_netns())
         return;
@@ -221,6 +224,12 @@ test_tap(void)
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpstr(name, ==, "vdbt0");
     g_assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    {
+        struct ifreq ifr = {0};
+        g_assert_cmpint(ioctl(fd, TUNGETIFF, &ifr), ==, 0);
+        g_assert_cmpint(ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), ==,
+                        IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    }
     g_assert_true(vd_link_exists("vdbt0"));
     mac = sys_attr("vdbt0", "address");
     g_assert_cmpstr(mac, ==, "fe:54:00:01:02:03");
@@ -233,7 +242,7 @@ test_tap(void)
     /* a frame written by the "guest" is received by the host's side */
     g_assert_true(vd_link_stats("vdbt0", &before, &err));
     memset(frame + 10, 0xff, 6);
-    memcpy(frame + 16, (guint8[]){ 0x52, 0x54, 0x00, 0x01, 0x02, 0x03 }, 6);
+    memcpy(frame + 16, (guint8[]){0x52, 0x54, 0x00, 0x01, 0x02, 0x03}, 6);
     frame[22] = 0x08;
     frame[23] = 0x06;
     g_assert_cmpint(write(fd, frame, sizeof(frame)), ==, sizeof(frame));
@@ -287,8 +296,8 @@ test_tap(void)
 static void
 test_macvtap(void)
 {
-    const char *argv[] = { "ip", "link", "add", "vdbv0", "type", "veth", "peer", "name", "vdbv1",
-                           NULL };
+    const char *argv[] = {"ip",   "link", "add",  "vdbv0", "type",
+                          "veth", "peer", "name", "vdbv1", NULL};
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL, *mac = NULL;
     int fd;
@@ -305,6 +314,11 @@ test_macvtap(void)
     g_assert_no_error(err);
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpstr(name, ==, "macvtap0");
+    {
+        struct ifreq ifr = {0};
+        g_assert_cmpint(ioctl(fd, TUNGETIFF, &ifr), ==, 0);
+        g_assert_true(ifr.ifr_flags & IFF_VNET_HDR);
+    }
     mac = sys_attr(name, "address");
     g_assert_cmpstr(mac, ==, "52:54:00:0d:0e:0f");
     g_assert_true(is_up(name));
