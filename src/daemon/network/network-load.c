@@ -21,7 +21,8 @@ static VdNetwork *
 load_status(VdNetworks *nets, const char *path)
 {
     g_autoptr(GError) error = NULL;
-    xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDoc *doc =
+        xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     xmlNode *netnode = NULL;
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
@@ -61,8 +62,7 @@ load_status(VdNetworks *nets, const char *path)
     }
     VdNetwork *net = g_hash_table_lookup(nets->nets, live->name);
     if (net && !g_str_equal(net->def->uuid, live->uuid)) {
-        g_warning("ignoring network status file %s: its uuid differs from the definition's",
-                  path);
+        g_warning("ignoring network status file %s: its uuid differs from the definition's", path);
         vd_network_def_free(live);
         return NULL;
     }
@@ -101,8 +101,8 @@ create_default(VdNetworks *nets)
     if (vd_networks_host_route(ip, NULL, &dev, &route)) {
         g_autofree char *free_net = vd_networks_free_subnet(nets, ip->address, ip->prefix, NULL);
         guint a, b, c, d, p;
-        if (free_net && sscanf(free_net, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &p) == 5 &&
-            a == 192 && b == 168) {
+        if (free_net && sscanf(free_net, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &p) == 5 && a == 192 &&
+            b == 168) {
             octet = c;
             moved = g_strdup_printf("192.168.%u.0/24 is routed on the host via %s (%s): took %s",
                                     DEFAULT_OCTET, dev, route, free_net);

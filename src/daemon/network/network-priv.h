@@ -47,8 +47,7 @@ gboolean vd_networks_host_route(const VdNetIpDef *ip, const char *ignore_dev, ch
 /* The first subnet of @prefix bits after @subnet's that no host route
  * and no other network (but @skip) uses, as "A.B.C.D/P"; NULL if none
  * in the next 256. */
-char *vd_networks_free_subnet(VdNetworks *nets, const char *subnet, guint prefix,
-                              VdNetwork *skip);
+char *vd_networks_free_subnet(VdNetworks *nets, const char *subnet, guint prefix, VdNetwork *skip);
 /* Plugs the taps of running guests on @net into its bridge again. */
 void vd_networks_reattach_taps(VdNetworks *nets, VdNetwork *net);
 

@@ -113,8 +113,7 @@ check_start(VdNetworks *nets, VdNetwork *net, const VdNetworkDef *def, GError **
 
     if (net->active) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: network '%s' is already active",
-                    def->name);
+                    "Requested operation is not valid: network '%s' is already active", def->name);
         return FALSE;
     }
     if (def->forward == VD_NET_FORWARD_BRIDGE) {
@@ -242,8 +241,8 @@ make_firewall(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError **er
 {
     const VdNetworkDef *live = net->live;
     g_autoptr(GError) check_error = NULL;
-    gboolean routes = live->forward == VD_NET_FORWARD_NAT || live->forward == VD_NET_FORWARD_ROUTE ||
-                      live->forward == VD_NET_FORWARD_OPEN;
+    gboolean routes = live->forward == VD_NET_FORWARD_NAT ||
+                      live->forward == VD_NET_FORWARD_ROUTE || live->forward == VD_NET_FORWARD_OPEN;
 
     if (routes) {
         gboolean ipv6 = FALSE;
@@ -315,8 +314,8 @@ vd_networks_start(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError 
     if (!vd_networks_save_status(nets, net, error))
         goto fail;
     vd_networks_reattach_taps(nets, net);
-    g_info("network '%s' started (bridge %s, dnsmasq pid %d)", net->def->name,
-           net->live->bridge, net->dnsmasq_pid);
+    g_info("network '%s' started (bridge %s, dnsmasq pid %d)", net->def->name, net->live->bridge,
+           net->dnsmasq_pid);
     return TRUE;
 fail:
     g_prefix_error(error, "cannot start network '%s': ", net->def->name);
@@ -333,8 +332,7 @@ vd_networks_destroy(VdNetworks *nets, VdNetwork *net, GError **error)
 {
     if (!net->active) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: network '%s' is not active",
-                    net->def->name);
+                    "Requested operation is not valid: network '%s' is not active", net->def->name);
         return FALSE;
     }
     g_info("network '%s': destroying (bridge %s)", net->def->name, net->live->bridge);
@@ -418,8 +416,7 @@ vd_networks_take_over(VdNetworks *nets, VdNetwork *net)
     gboolean changed = FALSE;
 
     if (net->starting) {
-        g_warning("network '%s': the daemon stopped in the middle of its start: undoing it",
-                  name);
+        g_warning("network '%s': the daemon stopped in the middle of its start: undoing it", name);
         tear_down(nets, net, TRUE);
         forget_if_transient(nets, net);
         return;
@@ -436,8 +433,8 @@ vd_networks_take_over(VdNetworks *nets, VdNetwork *net)
     }
     if (vd_network_def_needs_dnsmasq(live)) {
         if (vd_network_dnsmasq_alive(nets, net)) {
-            g_info("network '%s': dnsmasq (pid %d) still serves bridge %s", name,
-                   net->dnsmasq_pid, live->bridge);
+            g_info("network '%s': dnsmasq (pid %d) still serves bridge %s", name, net->dnsmasq_pid,
+                   live->bridge);
         } else {
             g_warning("network '%s': its dnsmasq (pid %d) is gone: starting it again", name,
                       net->dnsmasq_pid);
@@ -481,8 +478,8 @@ vd_networks_reattach_taps(VdNetworks *nets, VdNetwork *net)
                 g_strcmp0(iface->source, net->def->name) != 0)
                 continue;
             if (vd_link_set_master(iface->target_dev, net->live->bridge, &error))
-                g_info("network '%s': tap %s of domain '%s' plugged into %s again",
-                       net->def->name, iface->target_dev, dom->name, net->live->bridge);
+                g_info("network '%s': tap %s of domain '%s' plugged into %s again", net->def->name,
+                       iface->target_dev, dom->name, net->live->bridge);
             else
                 g_warning("network '%s': cannot plug tap %s of domain '%s' into %s: %s",
                           net->def->name, iface->target_dev, dom->name, net->live->bridge,
