@@ -298,6 +298,30 @@ class Networks(harness.VirtdTestCase):
             self.assertFalse(self.net(d, 'default')['active'])
             self.assertFalse(link_exists(n['bridge']))
 
+    def test_default_network_moves(self):
+        """192.168.122.0/24 routed on the host: the first start's default
+        network takes the first free 192.168.N.0/24 and says so. The route
+        is made with metric 4001 on a veth of ours, so that it never takes
+        traffic from another bridge on that subnet."""
+        _links.add('vdcm0')
+        run('ip', 'link', 'add', 'vdcm0', 'type', 'veth', 'peer', 'name', 'vdcm0p')
+        run('ip', 'link', 'set', 'vdcm0', 'up')
+        run('ip', 'link', 'set', 'vdcm0p', 'up')
+        run('ip', 'route', 'add', '192.168.122.0/24', 'dev', 'vdcm0', 'metric', '4001')
+        try:
+            with self.daemon() as d:
+                n = self.forget_default(d)
+                octet = int(n['ips'][0].split('.')[2])
+                self.assertNotEqual(octet, 122)
+                self.assertEqual(n['ips'], ['192.168.%d.1/24' % octet])
+                note = (r'^192\.168\.122\.0/24 is routed on the host via \S+ '
+                        r'\(192\.168\.122\.0/24\): took 192\.168\.%d\.0/24$' % octet)
+                self.assertEqual(len(n['notes']), 1, n)
+                self.assertRegex(n['notes'][0], note)
+                self.assertIn("network 'default': " + n['notes'][0], read(d.path('virtd.log')))
+        finally:
+            run('ip', 'link', 'del', 'vdcm0', check=False)
+
     def test_lifecycle(self):
         with self.daemon() as d:
             self.forget_default(d)
