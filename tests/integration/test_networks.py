@@ -93,6 +93,14 @@ def cmdline(pid):
         return []
 
 
+def process_uid(pid):
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('Uid:'):
+                return int(line.split()[1])
+    return None
+
+
 def dnsmasq_of(d, name):
     """The pid of the dnsmasq of network @name of daemon @d, or None."""
     conf = ('--conf-file=' + d.path('lib', 'dnsmasq', name + '.conf')).encode()
@@ -323,7 +331,11 @@ class Networks(harness.VirtdTestCase):
             run('ip', 'link', 'del', 'vdcm0', check=False)
 
     def test_lifecycle(self):
-        with self.daemon() as d:
+        # A root directory others may traverse, as /var/lib/virtd: dnsmasq
+        # drops to user nobody and still reads its host files at SIGHUP.
+        d = self.daemon()
+        os.chmod(d.root, 0o755)
+        with d:
             self.forget_default(d)
             xml = net_xml('vdcnet1', 'vdc1', 1, hosts=[('52:54:00:0d:c0:01', 'fixed', 5)])
             ans = self.define(d, xml)
@@ -342,6 +354,7 @@ class Networks(harness.VirtdTestCase):
 
             self.start(d, 'vdcnet1')
             pid, table = self.assertRunning(d, 'vdcnet1', 'vdc1', '10.201.1.1/24')
+            self.assertNotEqual(process_uid(pid), 0)
             self.assertIn('52:54:00:0d:c0:01',
                           read(d.path('lib', 'dnsmasq', 'vdcnet1.hostsfile')))
             self.assertApiError(d.api('POST', '/v1/networks/vdcnet1/start'), 409,
@@ -573,6 +586,11 @@ class Networks(harness.VirtdTestCase):
             self.define(d, net_xml('vdcnet9', 'vdc9', 9, hosts=[('52:54:00:0d:c0:04', 'h', 5)]))
             self.start(d, 'vdcnet9')
             pid, table = self.assertRunning(d, 'vdcnet9', 'vdc9', '10.201.9.1/24')
+            # The harness's root is private (0700): dnsmasq, which could not
+            # read its host files as nobody, keeps root, and the log says so.
+            self.assertEqual(process_uid(pid), 0)
+            self.assertIn("network 'vdcnet9': dnsmasq (pid %d) keeps running as root" % pid,
+                          read(d.path('virtd.log')))
             ifindex = link_ifindex('vdc9')
             rules = nft_table_text(table)
             instance = table[:len('vd_12345678')]
