@@ -16,6 +16,20 @@
 #include "network/net-link-priv.h"
 #include "util/vd-error.h"
 
+/* A name the kernel takes as given: not too long, and without '%', which
+ * it would expand ("vnet%d" means "the first free vnetN") */
+static gboolean
+check_name(const char *name, GError **error)
+{
+    if (name && (strlen(name) >= IFNAMSIZ || !*name || strchr(name, '%') || strchr(name, '/'))) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid interface name '%s': give at most %d bytes, without '%%' or '/'", name,
+                    IFNAMSIZ - 1);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 int
 vd_tap_create(const char *name, const char *mac, const char *bridge, guint mtu, char **out_name,
               GError **error)
@@ -24,11 +38,8 @@ vd_tap_create(const char *name, const char *mac, const char *bridge, guint mtu, 
     struct ifreq ifr = {0};
     int fd;
 
-    if (name && strlen(name) >= IFNAMSIZ) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "interface name '%s' is longer than %d bytes", name, IFNAMSIZ - 1);
+    if (!check_name(name, error))
         return -1;
-    }
     fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         int saved = errno;
@@ -98,7 +109,7 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
     const char *nlmode = g_strcmp0(mode, "passthrough") == 0 ? "passthru" : mode;
     int imode, err = 0, fd;
 
-    if (!sock || !(lower = vd_nl_get_link(sock, dev, error)))
+    if (!check_name(name, error) || !sock || !(lower = vd_nl_get_link(sock, dev, error)))
         return -1;
     imode = rtnl_link_macvtap_str2mode(nlmode ? nlmode : "vepa");
     if (imode < 0) {

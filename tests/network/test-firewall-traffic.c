@@ -209,11 +209,13 @@ apply(VdNetForwardMode mode)
 static gboolean
 skip(void)
 {
+    g_autofree char *socat = g_find_program_in_path("socat");
+
     if (no_netns) {
         g_test_skip(no_netns);
         return TRUE;
     }
-    if (!g_find_program_in_path("socat")) {
+    if (!socat) {
         g_test_skip("socat is not installed");
         return TRUE;
     }

@@ -107,6 +107,9 @@ test_bridge(void)
     g_assert_false(vd_bridge_create("vdb-name-too-long", NULL, FALSE, 0, 0, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
     g_clear_error(&err);
+    g_assert_false(vd_bridge_create("vdb%d", NULL, FALSE, 0, 0, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     g_assert_false(vd_link_set_mtu("vdbmissing", 1300, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_OPERATION_FAILED);
     g_assert_nonnull(strstr(err->message, "vdbmissing"));
@@ -172,6 +175,28 @@ test_address_route(void)
     g_assert_true(vd_route_find_overlap("10.77.3.0", 24, NULL, &dev, &route));
     g_assert_cmpstr(dev, ==, "blackhole");
     g_assert_cmpstr(route, ==, "10.77.0.0/16");
+    g_clear_pointer(&dev, g_free);
+    g_clear_pointer(&route, g_free);
+
+    /* all of them: a /8 request meets the bridge's route and the blackhole */
+    {
+        g_autoptr(GPtrArray) all = vd_route_list_overlaps("10.0.0.0", 8);
+        gboolean bridge = FALSE, hole = FALSE;
+
+        for (guint i = 0; i < all->len; i++) {
+            VdRouteOverlap *o = g_ptr_array_index(all, i);
+            bridge |= g_str_equal(o->dev, "vdb0") && g_str_equal(o->route, "10.99.0.0/16");
+            hole |= g_str_equal(o->dev, "blackhole") && g_str_equal(o->route, "10.77.0.0/16");
+        }
+        g_assert_cmpuint(all->len, ==, 2);
+        g_assert_true(bridge && hole);
+        g_clear_pointer(&all, g_ptr_array_unref);
+        all = vd_route_list_overlaps("172.16.0.0", 12);
+        g_assert_cmpuint(all->len, ==, 0);
+        /* ignoring the blackhole still finds the bridge behind it */
+        g_assert_true(vd_route_find_overlap("10.0.0.0", 8, "blackhole", &dev, NULL));
+        g_assert_cmpstr(dev, ==, "vdb0");
+    }
 }
 
 static void
@@ -263,6 +288,15 @@ test_tap(void)
     g_assert_cmpint(fd2, ==, -1);
     g_assert_error(err, VD_ERROR, VD_ERROR_EXISTS);
     g_clear_error(&err);
+    /* the kernel would expand a '%d' */
+    fd2 = vd_tap_create("vdbt%d", NULL, NULL, 0, NULL, &err);
+    g_assert_cmpint(fd2, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
+    fd2 = vd_tap_create("vdb-name-too-long", NULL, NULL, 0, NULL, &err);
+    g_assert_cmpint(fd2, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     /* a missing bridge: no tap left behind */
     fd2 = vd_tap_create("vdbt1", NULL, "vdbmissing", 1500, NULL, &err);
     g_assert_cmpint(fd2, ==, -1);
@@ -328,12 +362,18 @@ test_macvtap(void)
     g_assert_true(vd_link_delete(name, &err));
     g_assert_false(vd_link_exists(name));
 
+    g_clear_pointer(&name, g_free);
     fd = vd_macvtap_create("vdbmt0", "vdbv0", "passthrough", NULL, &name, &err);
     g_assert_no_error(err);
     g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpstr(name, ==, "vdbmt0");
     close(fd);
     g_assert_true(vd_link_delete("vdbmt0", &err));
 
+    fd = vd_macvtap_create("vdbmt%d", "vdbv0", "bridge", NULL, NULL, &err);
+    g_assert_cmpint(fd, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     fd = vd_macvtap_create("vdbmt1", "vdbv0", "sideways", NULL, NULL, &err);
     g_assert_cmpint(fd, ==, -1);
     g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
