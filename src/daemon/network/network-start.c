@@ -30,23 +30,26 @@ ipv4_string(guint32 addr)
     return g_strdup(inet_ntop(AF_INET, &in, buf, sizeof(buf)));
 }
 
-/* Blackhole routes are skipped by name (the one @ignore_dev of
- * vd_route_find_overlap), so that one never hides a real route behind
- * it; unreachable and prohibit ones, rarer, are skipped here. */
+/* The first host route over @subnet/@prefix that means the subnet is in
+ * use: not one via @ignore_dev, nor a blackhole, unreachable or prohibit
+ * route (an administrator's fallback, see vd_networks_host_route). */
 static gboolean
 route_overlap(guint32 subnet, guint prefix, const char *ignore_dev, char **dev, char **route)
 {
     g_autofree char *s = ipv4_string(subnet);
-    g_autofree char *d = NULL;
-    g_autofree char *r = NULL;
+    g_autoptr(GPtrArray) routes = vd_route_list_overlaps(s, prefix);
 
-    if (!vd_route_find_overlap(s, prefix, "blackhole", &d, &r) ||
-        g_strcmp0(d, "unreachable") == 0 || g_strcmp0(d, "prohibit") == 0 ||
-        (ignore_dev && g_strcmp0(d, ignore_dev) == 0))
-        return FALSE;
-    *dev = g_steal_pointer(&d);
-    *route = g_steal_pointer(&r);
-    return TRUE;
+    for (guint i = 0; routes && i < routes->len; i++) {
+        VdRouteOverlap *o = g_ptr_array_index(routes, i);
+        if (g_strcmp0(o->dev, "blackhole") == 0 || g_strcmp0(o->dev, "unreachable") == 0 ||
+            g_strcmp0(o->dev, "prohibit") == 0 ||
+            (ignore_dev && g_strcmp0(o->dev, ignore_dev) == 0))
+            continue;
+        *dev = g_strdup(o->dev);
+        *route = g_strdup(o->route);
+        return TRUE;
+    }
+    return FALSE;
 }
 
 gboolean
