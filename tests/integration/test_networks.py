@@ -632,6 +632,46 @@ class Networks(harness.VirtdTestCase):
                               if b'dnsmasq' in b' '.join(cmdline(p))], [])
             self.assertEqual([t for t in nft_tables() if t.startswith(instance + '_')], [])
 
+    def test_failed_start_rolls_back(self):
+        """dnsmasq failing at start (a stand-in that prints dnsmasq's
+        message and exits 2): the bridge, rules and files the start made
+        are gone, the network is inactive (net-create: not there at all),
+        and the error carries dnsmasq's message."""
+        d = self.daemon()
+        fake = os.path.join(d.root, 'fake-dnsmasq')
+        with open(fake, 'w') as f:
+            f.write('#!/bin/sh\necho "dnsmasq: failed to create listening socket for '
+                    'port 53: Address already in use" >&2\nexit 2\n')
+        os.chmod(fake, 0o755)
+        os.environ['VIRTD_DNSMASQ'] = fake
+        try:
+            d.__enter__()
+        finally:
+            del os.environ['VIRTD_DNSMASQ']
+        try:
+            n = self.net(d, 'default')
+            _bridges.add(n['bridge'])
+            self.assertFalse(n['active'])
+            self.assertFalse(link_exists(n['bridge']))
+            self.assertIn('cannot start the default network', read(d.path('virtd.log')))
+            d.api_json('PUT', '/v1/networks/default/autostart', {'autostart': False})
+            self.define(d, net_xml('vdcnet11', 'vdc11', 11))
+            tables = nft_tables()
+            for path in ('/v1/networks/vdcnet11/start', '/v1/networks?start=1'):
+                r = d.api('POST', path, net_xml('vdcnet12', 'vdc12', 12)
+                          if 'start=1' in path else None)
+                self.assertApiError(r, 500, 'operation-failed')
+                self.assertIn('Address already in use', r.error_message())
+                self.assertEqual(vdc_links(), [])
+                self.assertEqual(nft_tables(), tables)
+                self.assertEqual(sorted(os.listdir(d.path('run', 'networks'))), [])
+                self.assertEqual([f for f in os.listdir(d.path('lib', 'dnsmasq'))
+                                  if not f.endswith('.leases')], [])
+            self.assertFalse(self.net(d, 'vdcnet11')['active'])
+            self.assertNotIn('vdcnet12', self.nets(d))
+        finally:
+            d.__exit__(None, None, None)
+
     def test_killed_in_start(self):
         """A daemon killed after it made the bridge, the rules and dnsmasq
         but before it recorded the start as complete: the restart undoes

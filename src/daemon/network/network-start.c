@@ -224,13 +224,15 @@ forget_if_transient(VdNetworks *nets, VdNetwork *net)
         vd_networks_forget(nets, net);
 }
 
+/* @made: the bridge exists now and is ours to delete on failure. */
 static gboolean
-make_bridge(VdNetwork *net, GError **error)
+make_bridge(VdNetwork *net, gboolean *made, GError **error)
 {
     const VdNetworkDef *live = net->live;
 
     if (!vd_bridge_create(live->bridge, live->mac, live->stp, live->delay, live->mtu, error))
         return FALSE;
+    *made = TRUE;
     for (guint i = 0; i < live->ips->len; i++) {
         const VdNetIpDef *ip = g_ptr_array_index(live->ips, i);
         if (!vd_link_add_address(live->bridge, ip->address, ip->prefix, error))
@@ -287,7 +289,7 @@ make_firewall(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError **er
 gboolean
 vd_networks_start(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError **error)
 {
-    g_autoptr(GError) save_error = NULL;
+    gboolean bridge_made = FALSE;
 
     if (!check_start(nets, net, net->def, error))
         return FALSE;
@@ -298,14 +300,10 @@ vd_networks_start(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError 
     g_ptr_array_set_size(net->notes, 0);
     /* First the status file, saying "starting": a daemon killed in the
      * middle finds it and undoes what was made. */
-    gboolean bridge_made = FALSE;
     if (!vd_networks_save_status(nets, net, error))
         goto fail;
-    if (net->live->forward != VD_NET_FORWARD_BRIDGE) {
-        bridge_made = TRUE;
-        if (!make_bridge(net, error))
-            goto fail;
-    }
+    if (net->live->forward != VD_NET_FORWARD_BRIDGE && !make_bridge(net, &bridge_made, error))
+        goto fail;
     if (!make_firewall(nets, net, warnings, error))
         goto fail;
     if (vd_network_def_needs_dnsmasq(net->live) && !vd_network_dnsmasq_start(nets, net, error))
@@ -323,9 +321,7 @@ vd_networks_start(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError 
 fail:
     g_prefix_error(error, "cannot start network '%s': ", net->def->name);
     /* A bridge that check_start saw free but the create found taken is
-     * not ours: delete only what this start made. */
-    if (error && *error && g_error_matches(*error, VD_ERROR, VD_ERROR_EXISTS))
-        bridge_made = FALSE;
+     * not ours: only what this start made is deleted. */
     tear_down(nets, net, bridge_made);
     return FALSE;
 }
