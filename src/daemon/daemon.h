@@ -32,5 +32,6 @@ typedef struct {
     VdStorage *storage;        /* storage pools and volumes (storage.h) */
     VdNetworks *networks;      /* virtual networks (network/network.h) */
     gboolean dns_forward;      /* dnsmasq may forward to the host's resolvers (--dns-forward) */
+    gboolean no_default_network; /* --no-default-network: no 'default' on a first start */
     goffset console_log_max;   /* bytes per console log generation (--console-log-max) */
 } VdDaemon;

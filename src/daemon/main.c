@@ -102,6 +102,7 @@ main(int argc, char **argv)
     gboolean no_fast_boot = FALSE;
     g_autofree char *console_log_max = NULL;
     g_autofree char *dns_forward = NULL;
+    gboolean no_default_network = FALSE;
     int idle_timeout = VD_API_IDLE_TIMEOUT_DEFAULT;
     int max_connections = 0;
     GOptionEntry entries[] = {
@@ -130,6 +131,10 @@ main(int argc, char **argv)
          "(the host's resolvers, as libvirt; default) or 'none' (only the network's own names "
          "and <forwarder>s; the tests use it so that no query leaves the machine)",
          "host|none"},
+        {"no-default-network", 0, 0, G_OPTION_ARG_NONE, &no_default_network,
+         "On a first start (no network definitions yet), do not define and start the NAT "
+         "network 'default' (for instances that need no networking; most tests)",
+         NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL}};
@@ -165,6 +170,7 @@ main(int argc, char **argv)
 
     VdDaemon d = {.socket_group = -1,
                   .dns_forward = !dns_forward || g_str_equal(dns_forward, "host"),
+                  .no_default_network = no_default_network,
                   .api_idle_timeout = (guint)idle_timeout,
                   .api_max_connections = (guint)max_connections,
                   .console_log_max = VD_CONSOLE_LOG_MAX_DEFAULT};

@@ -221,7 +221,7 @@ vd_networks_load(VdNetworks *nets)
     }
     for (guint i = 0; i < found->len; i++)
         vd_networks_take_over(nets, g_ptr_array_index(found, i));
-    if (first)
+    if (first && !nets->d->no_default_network)
         create_default(nets);
     remove_stale_tables(nets);
 }
