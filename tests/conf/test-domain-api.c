@@ -499,9 +499,10 @@ test_startable_refusals(void)
         const char *xml;
         const char *message;
     } cases[] = {
-        {"<devices><interface type='network'><source network='default'/></interface></devices>",
-         "unsupported configuration: interface type 'network' is not supported yet (networking "
-         "comes later); use <interface type='user'>"},
+        {"<devices><interface type='network'><source network='default' portgroup='pg'/>"
+         "</interface></devices>",
+         "unsupported configuration: <interface><source portgroup='pg'> is not supported yet: "
+         "remove the portgroup attribute"},
         {"<devices><graphics type='spice'/></devices>",
          "unsupported configuration: graphics type 'spice' is not supported yet: use "
          "<graphics type='vnc'>"},
