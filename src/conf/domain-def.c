@@ -146,6 +146,12 @@ vd_net_def_link_up(const VdNetDef *net)
 }
 
 gboolean
+vd_net_def_has_mac_element(const VdNetDef *net)
+{
+    return net->xml && vd_xml_child(net->xml, "mac") != NULL;
+}
+
+gboolean
 vd_net_model_supported(const char *model)
 {
     return !model || g_str_equal(model, "virtio") || g_str_equal(model, "e1000") ||

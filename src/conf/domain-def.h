@@ -407,6 +407,9 @@ void vd_net_def_free(VdNetDef *net);
 VdNetDef *vd_net_def_copy(const VdNetDef *net);
 /* Whether <link state> leaves the link up (absent or 'up'). */
 gboolean vd_net_def_link_up(const VdNetDef *net);
+/* Whether the XML @net was parsed from had a <mac> (else defaults made
+ * it): a client's detach matches by MAC only when it gave one. */
+gboolean vd_net_def_has_mac_element(const VdNetDef *net);
 /* Whether @model is one virtd runs (virtio, e1000, e1000e, rtl8139; NULL:
  * the default rtl8139), and @mode one of macvtap's for type='direct'. */
 gboolean vd_net_model_supported(const char *model);

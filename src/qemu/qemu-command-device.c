@@ -49,8 +49,8 @@ valid_mac(const char *mac)
     return TRUE;
 }
 
-static const char *
-net_model_driver(const char *model)
+const char *
+vd_qemu_net_model_driver(const char *model)
 {
     if (!model || g_str_equal(model, "rtl8139"))
         return "rtl8139"; /* libvirt's default for x86 */
@@ -94,7 +94,7 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
     int fd = paths->net_fds && n < paths->n_net_fds ? paths->net_fds[n] : -1;
     int vhostfd = paths->vhost_fds && n < paths->n_net_fds ? paths->vhost_fds[n] : -1;
 
-    const char *driver = net_model_driver(net->model);
+    const char *driver = vd_qemu_net_model_driver(net->model);
     if (!driver) {
         g_autofree char *shown = g_strescape(net->model, NULL);
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,

@@ -99,6 +99,9 @@ char *vd_qemu_channel_socket_path(const VdDomainDef *def, guint index,
 /* The QEMU device id of interface @index (its alias, else "net<N>");
  * the netdev is "host" + that id. */
 char *vd_qemu_net_device_id(const VdNetDef *net, guint index);
+/* The QEMU device of an interface model (NULL: rtl8139, libvirt's
+ * default); NULL for a model virtd does not run. */
+const char *vd_qemu_net_model_driver(const char *model);
 
 /* QMP names of a disk: the device id ("disk-vda") and the format node
  * ("vda-format"), e.g. for blockdev-change-medium or device_del. */

@@ -59,6 +59,7 @@ struct _VdDomainObj {
     gboolean fake_reboot;          /* reboot: the next guest power-off becomes a reset */
     int internal_transition;       /* > 0: STOP/RESUME events are our own doing */
     gpointer start_op;             /* the pending start (domain-start.c) */
+    GSList *net_detaches;          /* live detaches waiting for DEVICE_DELETED (domain-net-live.c) */
     guint exit_poll;               /* waiting for the QEMU pid to disappear (holds a ref) */
     guint exit_polls;
     gpointer daemon;               /* VdDaemon*, for QMP callbacks */
