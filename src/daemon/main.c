@@ -15,6 +15,7 @@
 #include "daemon/domain/console-log.h"
 #include "daemon/domain/domain-process.h"
 #include "daemon/host-probe.h"
+#include "daemon/network/network.h"
 #include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 #include "util/vd-units.h"
@@ -100,6 +101,7 @@ main(int argc, char **argv)
     gboolean version = FALSE;
     gboolean no_fast_boot = FALSE;
     g_autofree char *console_log_max = NULL;
+    g_autofree char *dns_forward = NULL;
     int idle_timeout = VD_API_IDLE_TIMEOUT_DEFAULT;
     int max_connections = 0;
     GOptionEntry entries[] = {
@@ -123,6 +125,11 @@ main(int argc, char **argv)
          "Serve at most N API connections at once, others wait (default: 3/4 of the "
          "descriptor limit, at most 4096)",
          "N"},
+        {"dns-forward", 0, 0, G_OPTION_ARG_STRING, &dns_forward,
+         "Where the dnsmasq of a virtual network sends the queries it cannot answer: 'host' "
+         "(the host's resolvers, as libvirt; default) or 'none' (only the network's own names "
+         "and <forwarder>s; the tests use it so that no query leaves the machine)",
+         "host|none"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL}};
@@ -151,7 +158,13 @@ main(int argc, char **argv)
 
     raise_fd_limit();
 
+    if (dns_forward && !g_str_equal(dns_forward, "host") && !g_str_equal(dns_forward, "none")) {
+        fprintf(stderr, "virtd: invalid --dns-forward '%s': give 'host' or 'none'\n",
+                dns_forward);
+        return 2;
+    }
     VdDaemon d = {.socket_group = -1,
+                  .dns_forward = !dns_forward || g_str_equal(dns_forward, "host"),
                   .api_idle_timeout = (guint)idle_timeout,
                   .api_max_connections = (guint)max_connections,
                   .console_log_max = VD_CONSOLE_LOG_MAX_DEFAULT};
@@ -203,14 +216,19 @@ main(int argc, char **argv)
     vd_storage_load(d.storage);
     d.loop = g_main_loop_new(NULL, FALSE);
     vd_domains_reconnect_all(&d);
+    /* After the domains: a network taken over or started finds the taps
+     * of the running guests to plug in. */
+    d.networks = vd_networks_new(&d);
+    vd_networks_load(d.networks);
 
     if (!vd_api_start(&d, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
         return 1;
     }
     g_info("virtd %s listening on %s", VD_VERSION, d.paths->socket_path);
-    /* Pools first: autostart domains may use their volumes. */
+    /* Pools and networks first: autostart domains may use them. */
     vd_storage_autostart(d.storage);
+    vd_networks_autostart(d.networks);
     vd_domains_autostart(&d);
 
     g_unix_signal_add(SIGTERM, on_quit_signal, &d);
@@ -219,6 +237,8 @@ main(int argc, char **argv)
 
     vd_api_stop(&d);
     vd_storage_free(d.storage);
+    /* Networks too outlive the daemon: bridges, rules and dnsmasq stay. */
+    g_clear_pointer(&d.networks, vd_networks_free);
     /* Guests outlive the daemon: nothing is stopped here. What the daemon
      * itself holds is freed, so that LeakSanitizer (tests/sanitizer) sees
      * a clean exit and any report is a real leak. */

@@ -31,6 +31,11 @@ vd_paths_new(const char *root)
     p->autostart_dir = g_build_filename(p->domains_dir, "autostart", NULL);
     p->run_domains_dir = g_build_filename(p->run_dir, "domains", NULL);
     p->console_log_dir = g_build_filename(p->log_dir, "console", NULL);
+    p->networks_dir = g_build_filename(p->config_dir, "networks", NULL);
+    p->networks_autostart_dir = g_build_filename(p->networks_dir, "autostart", NULL);
+    p->run_networks_dir = g_build_filename(p->run_dir, "networks", NULL);
+    p->dnsmasq_dir = g_build_filename(p->state_dir, "dnsmasq", NULL);
+    p->dnsmasq_log_dir = g_build_filename(p->log_dir, "dnsmasq", NULL);
     return p;
 }
 
@@ -49,6 +54,11 @@ vd_paths_free(VdPaths *p)
     g_free(p->console_log_dir);
     g_free(p->cache_dir);
     g_free(p->state_dir);
+    g_free(p->networks_dir);
+    g_free(p->networks_autostart_dir);
+    g_free(p->run_networks_dir);
+    g_free(p->dnsmasq_dir);
+    g_free(p->dnsmasq_log_dir);
     g_free(p->socket_path);
     g_free(p);
 }
@@ -62,7 +72,8 @@ remove_stale_temps(const VdPaths *p)
     g_autofree char *run_storage = g_build_filename(p->run_dir, "storage", NULL);
     g_autofree char *kernels = g_build_filename(p->cache_dir, "kernels", NULL);
     const char *dirs[] = {p->domains_dir, p->run_domains_dir, storage, run_storage,
-                          p->cache_dir, kernels};
+                          p->cache_dir, kernels, p->networks_dir, p->run_networks_dir,
+                          p->dnsmasq_dir};
 
     for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
         guint n = vd_file_remove_stale_temps(dirs[i]);

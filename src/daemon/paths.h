@@ -15,6 +15,11 @@
  *   log_dir/console/NAME.log              everything the guest printed on its serial console
  *   cache_dir/                            QEMU capabilities, KVM probe result (0700)
  *   cache_dir/kernels/                    vmlinux extracted from bzImages (0700, files 0600)
+ *   config_dir/networks/NAME.xml          persistent network definitions
+ *   config_dir/networks/autostart/NAME.xml symlink: autostart
+ *   run_dir/networks/NAME.xml             status of an active network (network/network.h)
+ *   state_dir/dnsmasq/NAME.*              dnsmasq's configuration, host files, leases, pid
+ *   log_dir/dnsmasq/NAME.log              dnsmasq's stderr (its start-up errors)
  *
  * Names may contain dots, so every per-name file has a suffix without a
  * dot, or lives in a directory of its own kind: "NAME.SUFFIX" then names
@@ -38,6 +43,12 @@ typedef struct {
     char *console_log_dir;
     char *cache_dir;
     char *state_dir;
+    char *networks_dir;          /* config_dir/networks: created by the network registry,
+                                  * whose first start is told by its absence */
+    char *networks_autostart_dir;
+    char *run_networks_dir;
+    char *dnsmasq_dir;           /* state_dir/dnsmasq */
+    char *dnsmasq_log_dir;       /* log_dir/dnsmasq */
     char *socket_path;
 } VdPaths;
 

@@ -53,6 +53,8 @@ JsonObject *vd_api_body_json(VdApiRequest *req, GError **error);
 
 /* Handlers for /v1/domains... (api-domains.c). */
 void vd_api_domains_dispatch(VdApiRequest *req, const char *method);
+/* Handlers for /v1/networks... (api-networks.c). */
+void vd_api_networks_dispatch(VdApiRequest *req, const char *method);
 /* Graphics (api-display.c): GET .../display and .../screenshot. */
 void vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom);
 void vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom);

@@ -31,6 +31,8 @@ typedef struct {
     int dnsmasq_pid;          /* 0: none */
     char *fw_table;           /* nftables table while active; NULL: none (open, bridge) */
     GPtrArray *notes;         /* char*: what start decided or found (net-info "Notes") */
+    gboolean starting;        /* a start in progress (its status file says so: a daemon
+                               * killed then finds a half-made network and undoes it) */
 } VdNetwork;
 
 VdNetworks *vd_networks_new(VdDaemon *d);
