@@ -271,3 +271,83 @@ vd_domain_net_scope(VdDomainObj *dom, gboolean *live, gboolean *config, GError *
     }
     return TRUE;
 }
+
+/* The domain other than @self whose definition (persistent or live) has
+ * an interface with @mac. Inactive definitions are kept as text: the
+ * text is searched first and only a hit is parsed. */
+static VdDomainObj *
+mac_owner(GPtrArray *all, const VdDomainDef *self, const char *mac)
+{
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *dom = g_ptr_array_index(all, i);
+        if (g_str_equal(dom->name, self->name))
+            continue;
+        const VdDomainDef *defs[2] = {dom->live, NULL};
+        if (dom->def || (dom->def_xml && strstr(dom->def_xml, mac)))
+            defs[1] = vd_domain_obj_def(dom);
+        for (guint k = 0; k < 2; k++) {
+            for (guint j = 0; defs[k] && j < defs[k]->interfaces->len; j++) {
+                const VdNetDef *n = g_ptr_array_index(defs[k]->interfaces, j);
+                if (n->mac && g_ascii_strcasecmp(n->mac, mac) == 0)
+                    return dom;
+            }
+        }
+    }
+    return NULL;
+}
+
+static gboolean
+mac_in_def(const VdDomainDef *def, const VdNetDef *except, const char *mac)
+{
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *n = g_ptr_array_index(def->interfaces, i);
+        if (n != except && n->mac && g_ascii_strcasecmp(n->mac, mac) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
+vd_domain_net_check_macs(VdDaemon *d, VdDomainDef *def, VdNetDef *extra, GError **error)
+{
+    if (!def->interfaces->len && !extra)
+        return TRUE;
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+    guint n = def->interfaces->len + (extra ? 1 : 0);
+    for (guint i = 0; i < n; i++) {
+        VdNetDef *net = i < def->interfaces->len ? g_ptr_array_index(def->interfaces, i) : extra;
+        if (!net->mac)
+            continue;
+        for (guint tries = 0;; tries++) {
+            VdDomainObj *owner = mac_owner(all, def, net->mac);
+            gboolean clash = owner || (extra && mac_in_def(def, net, net->mac));
+            if (!clash)
+                break;
+            if (vd_net_def_has_mac_element(net) || tries > 100) {
+                if (owner)
+                    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                                "invalid argument: MAC address '%s' is already used by domain "
+                                "'%s': give another <mac address=>, or none to have one "
+                                "generated",
+                                net->mac, owner->name);
+                else
+                    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                                "invalid argument: domain '%s' already has an interface with "
+                                "MAC address '%s'",
+                                def->name, net->mac);
+                return FALSE;
+            }
+            /* A generated one: generate again (52:54:00 + 24 random bits). */
+            g_free(net->mac);
+            net->mac = g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
+                                       g_random_int_range(0, 256), g_random_int_range(0, 256));
+            while (mac_in_def(def, net, net->mac)) {
+                g_free(net->mac);
+                net->mac = g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
+                                           g_random_int_range(0, 256),
+                                           g_random_int_range(0, 256));
+            }
+        }
+    }
+    return TRUE;
+}

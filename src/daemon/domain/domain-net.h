@@ -48,6 +48,14 @@ int vd_domain_net_open(VdDaemon *d, VdNetDef *net, guint index, int *vhostfd, GE
 /* Deletes @net's macvtap (a tap needs nothing: it goes with QEMU). */
 void vd_domain_net_close_one(const VdNetDef *net);
 
+/* MACs are unique among all defined and running domains: a MAC
+ * generated at parse (no <mac> in the XML) that another domain uses is
+ * generated again; a given one is refused naming the other domain. For
+ * define (@extra NULL) and attach (@extra: the new interface of @def's
+ * domain, checked against @def too). */
+gboolean vd_domain_net_check_macs(VdDaemon *d, VdDomainDef *def, VdNetDef *extra,
+                                  GError **error);
+
 /* The interface @key names in @def (its <target dev> or its MAC, as
  * virsh takes them); -1 and VD_ERROR_INVALID_ARG naming the key. */
 int vd_domain_net_find(const VdDomainDef *def, const char *key, GError **error);
