@@ -26,6 +26,8 @@ typedef struct {
     char *id;       /* IPv6: DUID (<host id=>) */
     char *name;
     char *ip;       /* NULL: a name/MAC binding without a fixed address */
+    guint64 lease_seconds;  /* <host><lease expiry= unit=/>: as VdNetDhcpRange */
+    guint lease_unit;       /* as VdNetDhcpRange */
 } VdNetDhcpHost;
 
 typedef struct {
@@ -33,6 +35,8 @@ typedef struct {
     char *end;
     guint64 lease_seconds;  /* <lease expiry= unit=>: 0 = dnsmasq's default (1 h);
                              * G_MAXUINT64 = infinite (expiry='0') */
+    guint lease_unit;       /* seconds per unit= as written (1, 60 or 3600), so that
+                             * format and dnsmasq say "10m" as the user did */
 } VdNetDhcpRange;
 
 typedef struct {
@@ -125,6 +129,10 @@ const VdNetIpDef *vd_network_def_ipv4(const VdNetworkDef *def);
 gboolean vd_network_def_overlaps(const VdNetworkDef *a, const VdNetworkDef *b, char **what);
 /* "192.168.122.0/24" for an <ip>. */
 char *vd_net_ip_subnet_string(const VdNetIpDef *ip);
+/* "255.255.255.0" for an IPv4 <ip> (any <ip>: the prefix as a mask). */
+char *vd_net_ip_netmask_string(const VdNetIpDef *ip);
+/* How many addresses a DHCP range holds (capped at G_MAXUINT32). */
+guint64 vd_net_dhcp_range_size(const VdNetDhcpRange *range);
 
 /* ---- net-update (virsh net-update NETWORK COMMAND SECTION XML) ---- */
 

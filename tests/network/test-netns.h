@@ -1,0 +1,55 @@
+/* The run-time network tests run in a network namespace of their own,
+ * made by the test program before anything else: whatever they create
+ * (bridges, taps, nft tables, sysctls) lives and dies with the process
+ * and can never touch the host's networking. A private mount namespace
+ * with its own sysfs shows the namespace's interfaces under
+ * /sys/class/net. */
+#pragma once
+
+#include <errno.h>
+#include <glib.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+/* NULL on success, else why the run-time tests must be skipped. */
+static inline char *
+test_enter_private_netns(void)
+{
+    if (geteuid() != 0)
+        return g_strdup("not root: run-time tests need a private network namespace");
+    if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
+        return g_strdup_printf("unshare(CLONE_NEWNET | CLONE_NEWNS): %s", g_strerror(errno));
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("sysfs", "/sys", "sysfs", 0, NULL) < 0)
+        return g_strdup_printf("cannot mount a private sysfs: %s", g_strerror(errno));
+    return NULL;
+}
+
+/* Runs @argv (setup only: what the code under test has no API for);
+ * fails the test when it fails. */
+static inline void
+test_run(const char *const *argv)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *out = NULL, *errout = NULL;
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &errout,
+                      &status, &err))
+        g_error("%s: %s", argv[0], err->message);
+    if (!g_spawn_check_wait_status(status, NULL))
+        g_error("%s %s failed: %s", argv[0], argv[1] ? argv[1] : "", errout);
+}
+
+/* The text of a file ("" when missing), stripped. */
+static inline char *
+test_read(const char *path)
+{
+    char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("");
+    return g_strstrip(text);
+}
