@@ -420,8 +420,11 @@ char *vd_net_def_format(const VdNetDef *net, VdDomainFormatFlags flags);
 /* One <interface> element (attach-device/detach-device), parsed with
  * the defaults of a domain's interfaces (MAC generated when absent) and
  * validated on its own. VD_ERROR_UNSUPPORTED naming the element when the
- * fragment is another device. */
-VdNetDef *vd_net_def_new_from_xml(const char *xml, gssize len, GError **error);
+ * fragment is another device. @match_only (detach): only what names an
+ * interface is needed (type, MAC), so the checks of a full definition
+ * are skipped. */
+VdNetDef *vd_net_def_new_from_xml(const char *xml, gssize len, gboolean match_only,
+                                  GError **error);
 VdGraphicsDef *vd_graphics_def_new(VdGraphicsType type); /* autoport, websocket -1 */
 void vd_graphics_def_free(VdGraphicsDef *graphics);
 VdGraphicsDef *vd_graphics_def_copy(const VdGraphicsDef *graphics);

@@ -479,7 +479,7 @@ vd_domain_def_parse(const char *xml, gssize len, GError **error)
 }
 
 VdNetDef *
-vd_net_def_new_from_xml(const char *xml, gssize len, GError **error)
+vd_net_def_new_from_xml(const char *xml, gssize len, gboolean match_only, GError **error)
 {
     g_autoptr(xmlDoc) doc = read_doc(xml, len, error);
     g_autoptr(VdDomainDef) def = NULL;
@@ -506,8 +506,8 @@ vd_net_def_new_from_xml(const char *xml, gssize len, GError **error)
     def->name = g_strdup("fragment");
     def->memory_kib = def->current_memory_kib = 1024;
     vd_domain_def_apply_defaults(def);
-    if (!vd_domain_validate_interfaces(def, error) ||
-        !vd_domain_check_interfaces_input(def->interfaces, error))
+    if (!match_only && (!vd_domain_validate_interfaces(def, error) ||
+                        !vd_domain_check_interfaces_input(def->interfaces, error)))
         return NULL;
     return g_ptr_array_steal_index(def->interfaces, 0);
 }

@@ -619,7 +619,7 @@ test_interface_fragment(void)
     g_autoptr(VdNetDef) net = vd_net_def_new_from_xml(
         "<interface type='bridge'><source bridge='br9'/><model type='virtio'/>"
         "<link state='down'/></interface>",
-        -1, &err);
+        -1, FALSE, &err);
     g_assert_no_error(err);
     g_assert_cmpint(net->type, ==, VD_NET_BRIDGE);
     g_assert_cmpstr(net->source, ==, "br9");
@@ -636,7 +636,7 @@ test_interface_fragment(void)
     assert_contains(live, "<target dev='vnet4'/>");
     assert_contains(live, "<alias name='net3'/>");
 
-    g_autoptr(VdNetDef) disk = vd_net_def_new_from_xml("<disk type='file'/>", -1, &err);
+    g_autoptr(VdNetDef) disk = vd_net_def_new_from_xml("<disk type='file'/>", -1, FALSE, &err);
     g_assert_null(disk);
     g_assert_error(err, VD_ERROR, VD_ERROR_UNSUPPORTED);
     assert_contains(err->message, "<disk>");
@@ -644,10 +644,19 @@ test_interface_fragment(void)
 
     g_autoptr(VdNetDef) bad = vd_net_def_new_from_xml(
         "<interface type='network'><source network='n'/><model type='pcnet'/></interface>", -1,
-        &err);
+        FALSE, &err);
     g_assert_null(bad);
     g_assert_error(err, VD_ERROR, VD_ERROR_UNSUPPORTED);
     assert_contains(err->message, "pcnet");
+    g_clear_error(&err);
+
+    /* detach: a type and a MAC are enough */
+    g_autoptr(VdNetDef) match = vd_net_def_new_from_xml(
+        "<interface type='bridge'><mac address='52:54:00:AA:00:01'/></interface>", -1, TRUE,
+        &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(match->mac, ==, "52:54:00:aa:00:01");
+    g_assert_true(vd_net_def_has_mac_element(match));
 }
 
 int

@@ -310,7 +310,7 @@ handle_devices(VdApiRequest *req, VdDomainObj *dom, gboolean detach)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = vd_api_body_text(req, &error);
-    g_autoptr(VdNetDef) net = xml ? vd_net_def_new_from_xml(xml, -1, &error) : NULL;
+    g_autoptr(VdNetDef) net = xml ? vd_net_def_new_from_xml(xml, -1, detach, &error) : NULL;
     gboolean live = vd_api_query_bool(req, "live");
     gboolean config = vd_api_query_bool(req, "config");
 
