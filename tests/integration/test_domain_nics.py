@@ -233,6 +233,55 @@ class DomainNics(harness.VirtdTestCase):
             harness.wait_for(lambda: not link_exists('vddt0'), 10, what='vddt0 gone')
             self.assertNoQemu(d)
 
+    def test_network_and_direct(self):
+        """type='network' on a forward-mode-bridge network over vdd0 (no
+        dnsmasq, no rules): refused while the network is inactive, then a
+        tap on vdd0. type='direct': a macvtap on the test's veth, deleted
+        when the domain stops, also after a daemon restart."""
+        ip('link', 'add', 'vddv0', 'type', 'veth', 'peer', 'name', 'vddv1')
+        self.addCleanup(ip, 'link', 'del', 'vddv0', check=False)
+        ip('link', 'set', 'vddv0', 'up')
+        with self.daemon() as d:
+            net_xml = ("<network><name>vddnet</name><forward mode='bridge'/>"
+                       "<bridge name='%s'/></network>" % BRIDGE)
+            d.api_json('POST', '/v1/networks', net_xml, expect=201)
+            name = 'vddnic5'
+            devs = ("<interface type='network'><mac address='%s'/>"
+                    "<source network='vddnet'/><target dev='vddt0'/>"
+                    "<model type='e1000'/></interface>\n"
+                    "<interface type='direct'><mac address='%s'/>"
+                    "<source dev='vddv0' mode='bridge'/><target dev='vddm0'/></interface>"
+                    % (MAC0, MAC1))
+            d.define(name, harness.domain_xml(name, extra_devices=devs))
+            rc, _out, err = d.vsh('start', name, check=False)
+            self.assertNotEqual(rc, 0)
+            self.assertIn("network 'vddnet' is not active", err)
+            self.assertEqual(d.qemu_pids(), [])
+            self.assertFalse(link_exists('vddt0') or link_exists('vddm0'))
+
+            d.api_json('POST', '/v1/networks/vddnet/start')
+            d.start_domain(name)
+            self.assertEqual(link_master('vddt0'), BRIDGE)
+            self.assertTrue(link_exists('vddm0'))
+            self.assertEqual(link_mac('vddm0'), MAC1)
+            argv = ' '.join(harness.read_cmdline(d.qemu_pid(name)))
+            self.assertIn('"fd":"3"', argv)
+            self.assertIn('"fd":"4"', argv)
+            rows = self.ifaces(d, name)
+            self.assertEqual([(r['interface'], r['type'], r['source']) for r in rows],
+                             [('vddt0', 'network', 'vddnet'), ('vddm0', 'direct', 'vddv0')])
+
+            # The daemon restarts; the macvtap is still deleted at the end,
+            # from the live definition it recorded.
+            d.stop()
+            d.start()
+            self.assertEqual(d.domstate(name), 'running')
+            d.vsh('destroy', name)
+            harness.wait_for(lambda: not link_exists('vddm0') and not link_exists('vddt0'),
+                             10, what='vddm0 and vddt0 gone')
+            d.api_json('POST', '/v1/networks/vddnet/destroy')
+            self.assertTrue(link_exists(BRIDGE), 'a forward-bridge network deleted its bridge')
+
     def test_refused_before_spawn(self):
         with self.daemon() as d:
             # A bridge that does not exist.
