@@ -314,6 +314,23 @@ class DomainNics(harness.VirtdTestCase):
             self.assertIn("'vddnone'", err)
             self.assertEqual(d.qemu_pids(), [])
 
+            # A shut-off domain: attach and detach change its definition.
+            dev = harness.dom_path(name, '/devices')
+            mac = '52:54:00:20:20:07'
+            r = d.api('POST', dev, nic_xml(MAC1, 'vddt5'))
+            self.assertEqual(r.error_code(), 'invalid-argument', r.body)
+            self.assertIn("domain 'vddnic2b'", r.error_message())
+            r = d.api('POST', dev, nic_xml(mac, 'vddt5'))
+            self.assertEqual(r.status, 201, r.body)
+            rows = self.ifaces(d, name)
+            self.assertEqual([r['mac'] for r in rows][1:], [mac], rows)
+            r = d.api('POST', dev + '?live=1', nic_xml('52:54:00:20:20:09', 'vddt6'))
+            self.assertEqual(r.error_code(), 'invalid-state', r.body)
+            r = d.api('POST', dev + '/detach', "<interface type='bridge'/>")
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(len(self.ifaces(d, name)), 1)
+            self.assertNotIn(mac, d.vsh('dumpxml', name)[1])
+
             # The MAC of another domain is refused at define, naming it.
             path = d.write_xml('vddnic4', harness.domain_xml(
                 'vddnic4', extra_devices=nic_xml(MAC0, 'vddt3')))
