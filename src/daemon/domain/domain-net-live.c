@@ -23,12 +23,12 @@ typedef enum {
 typedef struct {
     OpKind kind;
     VdDaemon *d;
-    VdDomainObj *dom;      /* a reference */
-    VdNetDef *net;         /* attach: the live interface; detach/link: a copy */
-    VdNetDef *config_net;  /* attach: what goes into the persistent definition */
+    VdDomainObj *dom;     /* a reference */
+    VdNetDef *net;        /* attach: the live interface; detach/link: a copy */
+    VdNetDef *config_net; /* attach: what goes into the persistent definition */
     gboolean live, config, up;
     int fd, vhostfd;
-    gboolean vhost;        /* attach: a vhost-net descriptor was passed */
+    gboolean vhost; /* attach: a vhost-net descriptor was passed */
     int step;
     guint timer;
     VdDomainWaitFunc done;
@@ -69,8 +69,7 @@ static void
 op_finish(NetOp *op, const GError *error)
 {
     if (op->kind == OP_ATTACH) {
-        g_autofree char *xml =
-            error ? NULL : vd_net_def_format(op->net, VD_DOMAIN_FORMAT_INACTIVE);
+        g_autofree char *xml = error ? NULL : vd_net_def_format(op->net, VD_DOMAIN_FORMAT_INACTIVE);
         op->attached(op->dom, error, xml, op->user_data);
     } else {
         op->done(op->dom, error, op->user_data);
@@ -196,8 +195,8 @@ link_next(NetOp *op)
 }
 
 void
-vd_domain_net_set_link(VdDaemon *d, VdDomainObj *dom, const char *key, gboolean up,
-                       gboolean live, gboolean config, VdDomainWaitFunc done, gpointer user_data)
+vd_domain_net_set_link(VdDaemon *d, VdDomainObj *dom, const char *key, gboolean up, gboolean live,
+                       gboolean config, VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
     if (live && !vd_domain_obj_check(dom, VD_OP_CONSOLE, &error)) {
@@ -349,8 +348,8 @@ attach_next(NetOp *op)
 }
 
 void
-vd_domain_net_attach(VdDaemon *d, VdDomainObj *dom, VdNetDef *net, gboolean live,
-                     gboolean config, VdDomainNetAttached done, gpointer user_data)
+vd_domain_net_attach(VdDaemon *d, VdDomainObj *dom, VdNetDef *net, gboolean live, gboolean config,
+                     VdDomainNetAttached done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
     NetOp *op = op_new(OP_ATTACH, d, dom, user_data);
@@ -382,8 +381,8 @@ vd_domain_net_attach(VdDaemon *d, VdDomainObj *dom, VdNetDef *net, gboolean live
             op->net->alias = free_alias(dom->live);
         if (net->type == VD_NET_NETWORK || net->type == VD_NET_BRIDGE ||
             net->type == VD_NET_DIRECT) {
-            op->fd = vd_domain_net_open(d, op->net, dom->live->interfaces->len, &op->vhostfd,
-                                        &error);
+            op->fd =
+                vd_domain_net_open(d, op->net, dom->live->interfaces->len, &op->vhostfd, &error);
             if (op->fd < 0) {
                 op_finish(op, error);
                 return;
@@ -398,8 +397,7 @@ vd_domain_net_attach(VdDaemon *d, VdDomainObj *dom, VdNetDef *net, gboolean live
 /* The one interface of @def that @match names: same type, and the same
  * MAC when @match has one in the XML the client sent. */
 static int
-match_interface(const VdDomainDef *def, const VdNetDef *match, gboolean mac_given,
-                GError **error)
+match_interface(const VdDomainDef *def, const VdNetDef *match, gboolean mac_given, GError **error)
 {
     int found = -1;
     g_autoptr(GString) macs = g_string_new(NULL);
@@ -426,9 +424,9 @@ match_interface(const VdDomainDef *def, const VdNetDef *match, gboolean mac_give
     }
     if (found < 0)
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "operation failed: domain '%s' has no interface of type '%s'%s%s",
-                    def->name, vd_net_type_to_string(match->type),
-                    mac_given ? " with MAC address " : "", mac_given ? match->mac : "");
+                    "operation failed: domain '%s' has no interface of type '%s'%s%s", def->name,
+                    vd_net_type_to_string(match->type), mac_given ? " with MAC address " : "",
+                    mac_given ? match->mac : "");
     return found;
 }
 
@@ -495,8 +493,7 @@ detach_next(NetOp *op)
             g_ptr_array_remove_index(op->dom->live->interfaces, i);
         vd_domain_net_close_one(op->net);
         if (!save_live(op, &error))
-            g_warning("domain '%s': cannot record the detach: %s", op->dom->name,
-                      error->message);
+            g_warning("domain '%s': cannot record the detach: %s", op->dom->name, error->message);
         g_clear_error(&error);
     }
     if (op->config && !config_apply(op, edit_detach, &error) && op->live)
@@ -556,9 +553,9 @@ vd_domain_net_stopped(VdDomainObj *dom)
         NetOp *op = dom->net_detaches->data;
         dom->net_detaches = g_slist_delete_link(dom->net_detaches, dom->net_detaches);
         g_clear_handle_id(&op->timer, g_source_remove);
-        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                "operation failed: domain '%s' stopped during the detach",
-                                dom->name));
+        op_fail(op,
+                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' stopped during the detach", dom->name));
     }
 }
 

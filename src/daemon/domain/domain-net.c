@@ -103,9 +103,9 @@ vd_domain_net_open(VdDaemon *d, VdNetDef *net, guint index, int *vhostfd, GError
     if (!resolve_port(d, net, index, &bridge, &mtu, error))
         return -1;
     if (net->type == VD_NET_DIRECT) {
-        fd = vd_macvtap_create(user_target(net), net->source,
-                               net->source_mode ? net->source_mode : "vepa", net->mac, &name,
-                               error);
+        fd =
+            vd_macvtap_create(user_target(net), net->source,
+                              net->source_mode ? net->source_mode : "vepa", net->mac, &name, error);
     } else {
         g_autofree char *hmac = host_mac(net->mac);
         fd = vd_tap_create(user_target(net), hmac, bridge, mtu, &name, error);
@@ -125,8 +125,7 @@ void
 vd_domain_net_close_one(const VdNetDef *net)
 {
     g_autoptr(GError) error = NULL;
-    if (net->type == VD_NET_DIRECT && net->target_dev &&
-        !vd_link_delete(net->target_dev, &error))
+    if (net->type == VD_NET_DIRECT && net->target_dev && !vd_link_delete(net->target_dev, &error))
         g_warning("cannot delete macvtap '%s': %s", net->target_dev, error->message);
 }
 
@@ -157,8 +156,7 @@ vd_domain_net_prepare(VdDaemon *d, VdDomainDef *live, VdDomainNetFds *out, GErro
         out->net_fds[i] = out->vhost_fds[i] = -1;
         if (!net->alias)
             net->alias = g_strdup_printf("net%u", i);
-        if (net->type != VD_NET_NETWORK && net->type != VD_NET_BRIDGE &&
-            net->type != VD_NET_DIRECT)
+        if (net->type != VD_NET_NETWORK && net->type != VD_NET_BRIDGE && net->type != VD_NET_DIRECT)
             continue;
         int fd = vd_domain_net_open(d, net, i, &vhostfd, error);
         if (fd < 0) {
@@ -344,8 +342,7 @@ vd_domain_net_check_macs(VdDaemon *d, VdDomainDef *def, VdNetDef *extra, GError 
             while (mac_in_def(def, net, net->mac)) {
                 g_free(net->mac);
                 net->mac = g_strdup_printf("52:54:00:%02x:%02x:%02x", g_random_int_range(0, 256),
-                                           g_random_int_range(0, 256),
-                                           g_random_int_range(0, 256));
+                                           g_random_int_range(0, 256), g_random_int_range(0, 256));
             }
         }
     }

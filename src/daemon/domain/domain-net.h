@@ -20,10 +20,10 @@
  * VD_SPAWN_FIRST_FD + i; net_fds/vhost_fds (one per interface) name
  * those numbers for the argv builder. */
 typedef struct {
-    GArray *fds;     /* int: the daemon's descriptors, closed by _clear() */
-    int *net_fds;    /* per interface: number in QEMU, or -1 */
-    int *vhost_fds;  /* per interface: number in QEMU, or -1 */
-    guint n;         /* interfaces */
+    GArray *fds;    /* int: the daemon's descriptors, closed by _clear() */
+    int *net_fds;   /* per interface: number in QEMU, or -1 */
+    int *vhost_fds; /* per interface: number in QEMU, or -1 */
+    guint n;        /* interfaces */
 } VdDomainNetFds;
 
 /* Creates the host side of every interface of @live (a running
@@ -33,8 +33,7 @@ typedef struct {
  * network's) or macvtaps; records the names in <target dev> and gives
  * each interface its alias ("net<N>" unless the user chose "ua-..."). On
  * failure nothing is left. */
-gboolean vd_domain_net_prepare(VdDaemon *d, VdDomainDef *live, VdDomainNetFds *out,
-                               GError **error);
+gboolean vd_domain_net_prepare(VdDaemon *d, VdDomainDef *live, VdDomainNetFds *out, GError **error);
 /* Closes the daemon's copies of the descriptors (after the spawn, or on
  * failure) and frees the arrays. */
 void vd_domain_net_fds_clear(VdDomainNetFds *fds);
@@ -53,8 +52,7 @@ void vd_domain_net_close_one(const VdNetDef *net);
  * generated again; a given one is refused naming the other domain. For
  * define (@extra NULL) and attach (@extra: the new interface of @def's
  * domain, checked against @def too). */
-gboolean vd_domain_net_check_macs(VdDaemon *d, VdDomainDef *def, VdNetDef *extra,
-                                  GError **error);
+gboolean vd_domain_net_check_macs(VdDaemon *d, VdDomainDef *def, VdNetDef *extra, GError **error);
 
 /* The interface @key names in @def (its <target dev> or its MAC, as
  * virsh takes them); -1 and VD_ERROR_INVALID_ARG naming the key. */
@@ -62,8 +60,7 @@ int vd_domain_net_find(const VdDomainDef *def, const char *key, GError **error);
 
 /* The guest's counters of a running domain's interface: the tap's,
  * swapped (what the host receives, the guest sent), as libvirt does. */
-gboolean vd_domain_net_stats(VdDomainObj *dom, const char *key, VdLinkStats *out,
-                             GError **error);
+gboolean vd_domain_net_stats(VdDomainObj *dom, const char *key, VdLinkStats *out, GError **error);
 
 /* Which definitions an operation changes, from the API's live/config
  * flags (neither: the live one when running, else the persistent one,
