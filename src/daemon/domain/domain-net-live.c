@@ -116,7 +116,14 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
     NetOp *op = data;
     if (error) {
-        /* Undoing what QEMU already has is best effort. */
+        /* Undoing what QEMU already has is best effort: the descriptor
+         * it holds by name, the netdev. */
+        if (op->kind == OP_ATTACH && op->step == 3 && op->dom->qmp && op->net->alias) {
+            JsonObject *args = json_object_new();
+            g_autofree char *fdname = g_strconcat("fd-", op->net->alias, NULL);
+            json_object_set_string_member(args, "fdname", fdname);
+            vd_qmp_command(op->dom->qmp, "closefd", args, NULL, NULL);
+        }
         if (op->kind == OP_ATTACH && op->step >= 4 && op->dom->qmp) {
             JsonObject *args = json_object_new();
             g_autofree char *id = g_strconcat("host", op->net->alias, NULL);
@@ -334,6 +341,12 @@ attach_next(NetOp *op)
         }
         /* fall through */
     case 5:
+        if (!op->dom->live) {
+            op_fail(op,
+                    g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: domain '%s' stopped meanwhile", op->dom->name));
+            return;
+        }
         g_ptr_array_add(op->dom->live->interfaces, vd_net_def_copy(op->net));
         if (!save_live(op, &error))
             g_warning("domain '%s': cannot record the attached interface: %s", op->dom->name,
