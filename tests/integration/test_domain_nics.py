@@ -145,6 +145,8 @@ class DomainNics(harness.VirtdTestCase):
             self.assertEqual(rows[0]['mac'], MAC0)
             self.assertEqual(rows[0]['link'], 'up')
             self.assertEqual(rows[0]['alias'], 'net0')
+            out = d.vsh('domiflist', name)[1]
+            self.assertRegex(out, r'vddt0\s+bridge\s+vdd0\s+virtio\s+%s' % MAC0)
             live = d.api('GET', harness.dom_path(name, '/xml')).body.decode()
             self.assertIn("<target dev='vddt0'/>", live)
             self.assertIn("<alias name='net0'/>", live)
