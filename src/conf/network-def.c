@@ -11,10 +11,8 @@
 #include "util/vd-names.h"
 
 static const char *const forward_names[VD_NET_FORWARD_LAST] = {
-    [VD_NET_FORWARD_NONE] = "none",
-    [VD_NET_FORWARD_NAT] = "nat",
-    [VD_NET_FORWARD_ROUTE] = "route",
-    [VD_NET_FORWARD_OPEN] = "open",
+    [VD_NET_FORWARD_NONE] = "none",     [VD_NET_FORWARD_NAT] = "nat",
+    [VD_NET_FORWARD_ROUTE] = "route",   [VD_NET_FORWARD_OPEN] = "open",
     [VD_NET_FORWARD_BRIDGE] = "bridge",
 };
 
@@ -63,7 +61,9 @@ vd_net_addr_canon(const char *text, int family, const char *where, GError **erro
 
     if (!text || !vd_net_addr_parse(text, family, &a)) {
         g_set_error(error, VD_ERROR, VD_ERROR_XML, "invalid %s address '%s' in %s",
-                    family == AF_INET6 ? "IPv6" : family == AF_INET ? "IPv4" : "IP",
+                    family == AF_INET6  ? "IPv6"
+                    : family == AF_INET ? "IPv4"
+                                        : "IP",
                     text ? text : "", where);
         return NULL;
     }

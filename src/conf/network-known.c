@@ -15,8 +15,8 @@
 #include "util/vd-error.h"
 
 typedef struct {
-    const char *path;                 /* "network/ip/dhcp" */
-    const char *const attrs[6];       /* known attributes */
+    const char *path;           /* "network/ip/dhcp" */
+    const char *const attrs[6]; /* known attributes */
 } Known;
 
 static const Known known[] = {
@@ -47,7 +47,10 @@ static const Known known[] = {
 
 /* Elements that hold text rather than children. */
 static const char *const text_elements[] = {
-    "network/name", "network/uuid", "network/dns/host/hostname", NULL,
+    "network/name",
+    "network/uuid",
+    "network/dns/host/hostname",
+    NULL,
 };
 
 static const Known *

@@ -34,8 +34,8 @@ vd_net_dns_name_check(const char *name, const char *what, GError **error)
         }
     }
     if (name[0] == '.' || name[0] == '-') {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "%s '%s' must not start with '%c'", what, name, name[0]);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s '%s' must not start with '%c'", what,
+                    name, name[0]);
         return FALSE;
     }
     return TRUE;
@@ -139,8 +139,8 @@ vd_net_dhcp_host_parse(const xmlNode *node, const VdNetIpDef *ip, GError **error
         for (const char *p = id; *p; p++) {
             if (!g_ascii_isxdigit(*p) && *p != ':') {
                 g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                            "invalid DUID '%s' in %s id=: expected hex bytes separated by ':'",
-                            id, where);
+                            "invalid DUID '%s' in %s id=: expected hex bytes separated by ':'", id,
+                            where);
                 return NULL;
             }
         }
@@ -205,8 +205,8 @@ vd_net_dhcp_host_check_dups(const VdNetIpDef *ip, const VdNetDhcpHost *host, int
             what = "name", value = host->name;
         if (what) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "duplicate %s '%s' among <dhcp><host>s: each host needs its own %s",
-                        what, value, what);
+                        "duplicate %s '%s' among <dhcp><host>s: each host needs its own %s", what,
+                        value, what);
             return FALSE;
         }
     }
@@ -256,15 +256,15 @@ range_parse(const xmlNode *node, VdNetIpDef *ip, GError **error)
         VdNetAddr last = vd_net_addr_mask(&self, ip->prefix, TRUE);
         if (vd_net_addr_cmp(&s, &first) == 0 || vd_net_addr_cmp(&e, &last) == 0) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "DHCP range %s - %s includes the network or broadcast address of %s",
-                        cs, ce, net);
+                        "DHCP range %s - %s includes the network or broadcast address of %s", cs,
+                        ce, net);
             return FALSE;
         }
     }
-    r->start = g_steal_pointer(&cs);
-    r->end = g_steal_pointer(&ce);
     if (!lease_parse(node, "<dhcp><range>", &r->lease_seconds, &r->lease_unit, error))
         return FALSE;
+    r->start = g_steal_pointer(&cs);
+    r->end = g_steal_pointer(&ce);
     g_ptr_array_add(ip->ranges, g_steal_pointer(&r));
     return TRUE;
 }
@@ -324,7 +324,10 @@ vd_net_ip_parse(const xmlNode *node, GError **error)
     }
     if (!vd_net_addr_parse(address, fam, &a)) {
         g_set_error(error, VD_ERROR, VD_ERROR_XML, "invalid %s address '%s' in <ip address=>",
-                    fam == AF_INET6 ? "IPv6" : fam == AF_INET ? "IPv4" : "IP", address);
+                    fam == AF_INET6  ? "IPv6"
+                    : fam == AF_INET ? "IPv4"
+                                     : "IP",
+                    address);
         return NULL;
     }
     g_autoptr(VdNetIpDef) ip = vd_net_ip_def_new(a.family);
@@ -345,8 +348,7 @@ vd_net_ip_parse(const xmlNode *node, GError **error)
         ip->netmask_given = TRUE;
     } else if (prefix) {
         guint64 p;
-        if (!vd_xml_parse_uint(prefix, "<ip prefix=>", ip->family == AF_INET ? 32 : 128, &p,
-                               error))
+        if (!vd_xml_parse_uint(prefix, "<ip prefix=>", ip->family == AF_INET ? 32 : 128, &p, error))
             return NULL;
         ip->prefix = (guint)p;
     } else if (ip->family == AF_INET6) {
@@ -361,8 +363,8 @@ vd_net_ip_parse(const xmlNode *node, GError **error)
         return NULL;
     }
     if (ip->family == AF_INET)
-        ip->addr4 = ((guint32)a.b[0] << 24) | ((guint32)a.b[1] << 16) | ((guint32)a.b[2] << 8) |
-                    a.b[3];
+        ip->addr4 =
+            ((guint32)a.b[0] << 24) | ((guint32)a.b[1] << 16) | ((guint32)a.b[2] << 8) | a.b[3];
 
     const xmlNode *dhcp = vd_xml_child(node, "dhcp");
     if (!dhcp)

@@ -24,8 +24,8 @@ ifname_check(const char *name, const char *what, GError **error)
     }
     if (strlen(name) > 15) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "%s '%s' is longer than 15 bytes, the kernel's limit: use a shorter name",
-                    what, name);
+                    "%s '%s' is longer than 15 bytes, the kernel's limit: use a shorter name", what,
+                    name);
         return FALSE;
     }
     for (const char *p = name; *p; p++) {
@@ -121,8 +121,8 @@ parse_forward(VdNetworkDef *def, const xmlNode *fwd, GError **error)
         }
         if (!(def->nat_addr_start = vd_net_addr_canon(s, AF_INET, "<nat><address start=>", error)))
             return FALSE;
-        if (!(def->nat_addr_end = vd_net_addr_canon(e ? e : s, AF_INET, "<nat><address end=>",
-                                                    error)))
+        if (!(def->nat_addr_end =
+                  vd_net_addr_canon(e ? e : s, AF_INET, "<nat><address end=>", error)))
             return FALSE;
         vd_net_addr_parse(def->nat_addr_start, AF_INET, &sa);
         vd_net_addr_parse(def->nat_addr_end, AF_INET, &ea);
@@ -243,9 +243,10 @@ check_def(const VdNetworkDef *def, gboolean has_dns, GError **error)
     guint n4 = 0, dhcp4 = 0, dhcp6 = 0;
 
     if (def->forward == VD_NET_FORWARD_BRIDGE) {
-        const char *what = def->ips->len ? "<ip>" : has_dns ? "<dns>"
-                                                 : def->domain_name ? "<domain>"
-                                                                    : NULL;
+        const char *what = def->ips->len      ? "<ip>"
+                           : has_dns          ? "<dns>"
+                           : def->domain_name ? "<domain>"
+                                              : NULL;
         if (what) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                         "<forward mode='bridge'> uses an existing host bridge, so it cannot "
@@ -319,8 +320,8 @@ vd_network_def_parse(const char *xml, GError **error)
     if (!vd_xml_prop_bool(root, "ipv6", "<network ipv6=>", FALSE, &def->ipv6_guests, NULL, error))
         return NULL;
 
-    static const char *const singles[] = {"name", "uuid", "forward", "bridge", "mac",
-                                          "mtu",  "domain", "dns", NULL};
+    static const char *const singles[] = {"name", "uuid",   "forward", "bridge", "mac",
+                                          "mtu",  "domain", "dns",     NULL};
     for (guint i = 0; singles[i]; i++) {
         if (vd_xml_next(vd_xml_child(root, singles[i]), singles[i])) {
             g_set_error(error, VD_ERROR, VD_ERROR_XML, "<network> has two <%s>s: keep one",

@@ -18,7 +18,7 @@ vd_net_update_command_from_string(const char *s, VdNetUpdateCommand *out, GError
         const char *name;
         VdNetUpdateCommand cmd;
     } table[] = {
-        {"add", VD_NET_UPDATE_ADD_LAST},     {"add-last", VD_NET_UPDATE_ADD_LAST},
+        {"add", VD_NET_UPDATE_ADD_LAST},        {"add-last", VD_NET_UPDATE_ADD_LAST},
         {"add-first", VD_NET_UPDATE_ADD_FIRST}, {"delete", VD_NET_UPDATE_DELETE},
         {"modify", VD_NET_UPDATE_MODIFY},
     };
@@ -40,8 +40,8 @@ gboolean
 vd_net_update_section_from_string(const char *s, VdNetUpdateSection *out, GError **error)
 {
     static const char *const virsh_only[] = {
-        "bridge", "domain", "ip", "ip-dhcp-range", "forward", "forward-interface",
-        "forward-pf", "portgroup", "dns-txt", "dns-srv", NULL,
+        "bridge",     "domain",    "ip",      "ip-dhcp-range", "forward", "forward-interface",
+        "forward-pf", "portgroup", "dns-txt", "dns-srv",       NULL,
     };
 
     if (s && g_str_equal(s, "ip-dhcp-host")) {
@@ -86,8 +86,8 @@ pick_ip(VdNetworkDef *def, int index, const char *host_ip, GError **error)
             return ip;
     }
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                "network '%s' has no <ip>%s with <dhcp>: add a <dhcp> to its <ip> first",
-                def->name, have ? (a.family == AF_INET6 ? " (IPv6)" : " (IPv4)") : "");
+                "network '%s' has no <ip>%s with <dhcp>: add a <dhcp> to its <ip> first", def->name,
+                have ? (a.family == AF_INET6 ? " (IPv6)" : " (IPv4)") : "");
     return NULL;
 }
 
@@ -97,8 +97,8 @@ find_dhcp_host(const VdNetIpDef *ip, const VdNetDhcpHost *h)
 {
     for (guint i = 0; i < ip->hosts->len; i++) {
         const VdNetDhcpHost *o = g_ptr_array_index(ip->hosts, i);
-        if (h->mac ? g_strcmp0(h->mac, o->mac) == 0
-            : h->id ? g_strcmp0(h->id, o->id) == 0
+        if (h->mac    ? g_strcmp0(h->mac, o->mac) == 0
+            : h->id   ? g_strcmp0(h->id, o->id) == 0
             : h->name ? o->name && g_ascii_strcasecmp(h->name, o->name) == 0
                       : g_strcmp0(h->ip, o->ip) == 0)
             return (int)i;
@@ -134,8 +134,14 @@ update_dhcp_host(VdNetworkDef *def, VdNetUpdateCommand command, int parent_index
         if (found < 0) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                         "network '%s' has no <dhcp><host> with %s '%s' to %s", def->name,
-                        h->mac ? "mac" : h->id ? "id" : h->name ? "name" : "ip",
-                        h->mac ? h->mac : h->id ? h->id : h->name ? h->name : h->ip,
+                        h->mac    ? "mac"
+                        : h->id   ? "id"
+                        : h->name ? "name"
+                                  : "ip",
+                        h->mac    ? h->mac
+                        : h->id   ? h->id
+                        : h->name ? h->name
+                                  : h->ip,
                         command == VD_NET_UPDATE_DELETE ? "delete" : "modify");
             return FALSE;
         }
@@ -153,16 +159,14 @@ update_dhcp_host(VdNetworkDef *def, VdNetUpdateCommand command, int parent_index
 }
 
 static gboolean
-update_dns_host(VdNetworkDef *def, VdNetUpdateCommand command, const xmlNode *node,
-                GError **error)
+update_dns_host(VdNetworkDef *def, VdNetUpdateCommand command, const xmlNode *node, GError **error)
 {
     g_autoptr(VdNetDnsHost) h = NULL;
     int found = -1;
 
     if (def->forward == VD_NET_FORWARD_BRIDGE || def->dns.disabled) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "network '%s' has no DNS service (%s): dns-host cannot be updated",
-                    def->name,
+                    "network '%s' has no DNS service (%s): dns-host cannot be updated", def->name,
                     def->dns.disabled ? "<dns enable='no'>" : "<forward mode='bridge'>");
         return FALSE;
     }

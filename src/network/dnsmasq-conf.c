@@ -1,8 +1,308 @@
-/* placeholder: being written */
+/* dnsmasq's files for one network (dnsmasq-conf.h): the configuration,
+ * the dhcp-hostsfile and the addn-hosts file, and the lease file parser.
+ *
+ * Every value written here went through network-def's parser, which
+ * keeps ',' and newlines out of names and canonicalises addresses, so a
+ * network definition cannot add options of its own to the file. */
 #include "network/dnsmasq-conf.h"
-/* TEMPORARY STUBS (helper D, uncommitted) */
-char *vd_dnsmasq_conf_format(const VdNetworkDef *def, const VdDnsmasqFiles *files) { return g_strdup(""); }
-char *vd_dnsmasq_hosts_format(const VdNetworkDef *def) { return g_strdup(""); }
-char *vd_dnsmasq_addn_hosts_format(const VdNetworkDef *def) { return g_strdup(""); }
-void vd_dnsmasq_lease_free(VdDnsmasqLease *lease) { if (lease) { g_free(lease->mac); g_free(lease->ip); g_free(lease->hostname); g_free(lease->client_id); g_free(lease);} }
-GPtrArray *vd_dnsmasq_leases_parse(const char *text) { return g_ptr_array_new_with_free_func((GDestroyNotify)vd_dnsmasq_lease_free); }
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* "10m", "200s", "2h" or "infinite" as dnsmasq reads lease times, in the
+ * unit the user wrote; NULL for dnsmasq's default. */
+static char *
+lease_string(guint64 seconds, guint unit)
+{
+    if (seconds == 0)
+        return NULL;
+    if (seconds == G_MAXUINT64)
+        return g_strdup("infinite");
+    if (unit == 3600 && seconds % 3600 == 0)
+        return g_strdup_printf("%" G_GUINT64_FORMAT "h", seconds / 3600);
+    if (unit == 60 && seconds % 60 == 0)
+        return g_strdup_printf("%" G_GUINT64_FORMAT "m", seconds / 60);
+    return g_strdup_printf("%" G_GUINT64_FORMAT "s", seconds);
+}
+
+static gboolean
+ip_has_dhcp(const VdNetIpDef *ip)
+{
+    return ip->ranges->len > 0 || ip->hosts->len > 0;
+}
+
+static void
+dns_lines(GString *c, const VdNetworkDef *def, const VdDnsmasqFiles *files)
+{
+    gboolean no_resolv = !files->forward_to_host || def->forward == VD_NET_FORWARD_NONE;
+
+    if (def->dns.disabled) {
+        /* DHCP only: dnsmasq answers no DNS at all. */
+        g_string_append(c, "port=0\n");
+        return;
+    }
+    for (guint i = 0; i < def->dns.forwarders->len; i++) {
+        const VdNetDnsForwarder *f = g_ptr_array_index(def->dns.forwarders, i);
+        if (f->domain && !f->addr) {
+            /* A domain without a server is answered from local data only. */
+            g_string_append_printf(c, "local=/%s/\n", f->domain);
+        } else if (f->domain) {
+            g_string_append_printf(c, "server=/%s/%s\n", f->domain, f->addr);
+        } else {
+            g_string_append_printf(c, "server=%s\n", f->addr);
+            /* A catch-all forwarder replaces the host's resolvers. */
+            no_resolv = TRUE;
+        }
+    }
+    if (no_resolv)
+        g_string_append(c, "no-resolv\n");
+    if (!def->dns.forward_plain_names) {
+        /* Names without a dot are guests' names: never ask upstream. */
+        g_string_append(c, "domain-needed\nlocal=//\n");
+    }
+    if (def->domain_name) {
+        if (def->domain_local_only)
+            g_string_append_printf(c, "local=/%s/\n", def->domain_name);
+        g_string_append_printf(c, "domain=%s\nexpand-hosts\n", def->domain_name);
+    }
+}
+
+static guint64
+dhcp_v4_lines(GString *c, const VdNetIpDef *ip)
+{
+    g_autofree char *mask = vd_net_ip_netmask_string(ip);
+    guint64 leases = 0;
+
+    for (guint i = 0; i < ip->ranges->len; i++) {
+        const VdNetDhcpRange *r = g_ptr_array_index(ip->ranges, i);
+        g_autofree char *lease = lease_string(r->lease_seconds, r->lease_unit);
+        g_string_append_printf(c, "dhcp-range=%s,%s,%s%s%s\n", r->start, r->end, mask,
+                               lease ? "," : "", lease ? lease : "");
+        leases += vd_net_dhcp_range_size(r);
+    }
+    if (!ip->ranges->len) {
+        /* Static hosts only: serve them and nobody else. */
+        g_string_append_printf(c, "dhcp-range=%s,static,%s\n", ip->address, mask);
+        leases = ip->hosts->len;
+    }
+    return leases;
+}
+
+static guint64
+dhcp_v6_lines(GString *c, const VdNetIpDef *ip)
+{
+    guint64 leases = 0;
+
+    for (guint i = 0; i < ip->ranges->len; i++) {
+        const VdNetDhcpRange *r = g_ptr_array_index(ip->ranges, i);
+        g_autofree char *lease = lease_string(r->lease_seconds, r->lease_unit);
+        g_string_append_printf(c, "dhcp-range=%s,%s,%u%s%s\n", r->start, r->end, ip->prefix,
+                               lease ? "," : "", lease ? lease : "");
+        leases += vd_net_dhcp_range_size(r);
+    }
+    if (!ip->ranges->len) {
+        g_string_append_printf(c, "dhcp-range=%s,static,%u\n", ip->address, ip->prefix);
+        leases = ip->hosts->len;
+    }
+    return leases;
+}
+
+char *
+vd_dnsmasq_conf_format(const VdNetworkDef *def, const VdDnsmasqFiles *files)
+{
+    GString *c = g_string_new(NULL);
+    guint64 leases = 0;
+    gboolean dhcp = FALSE, dhcp4 = FALSE, v6 = FALSE;
+
+    g_string_append_printf(c,
+                           "## dnsmasq configuration of network '%s', generated by virtd.\n"
+                           "## Changes here are lost: edit the network (vsh net-edit %s).\n",
+                           def->name, def->name);
+    g_string_append(c, "strict-order\n");
+    g_string_append_printf(c, "pid-file=%s\n", files->pid_file);
+    dns_lines(c, def, files);
+    g_string_append(c, "except-interface=lo\nbind-dynamic\n");
+    g_string_append_printf(c, "interface=%s\n", def->bridge ? def->bridge : "");
+
+    for (guint i = 0; i < def->ips->len; i++) {
+        const VdNetIpDef *ip = g_ptr_array_index(def->ips, i);
+        if (ip->family == AF_INET && ip_has_dhcp(ip)) {
+            leases += dhcp_v4_lines(c, ip);
+            dhcp = dhcp4 = TRUE;
+        }
+    }
+    if (dhcp4) {
+        /* The guests' DHCP server is us, and only us: answer clients that
+         * come back with a lease from an earlier run at once. */
+        g_string_append(c, "dhcp-no-override\ndhcp-authoritative\n");
+        if (def->forward == VD_NET_FORWARD_NONE) {
+            /* Isolated: no default route through the host. */
+            g_string_append(c, "dhcp-option=3\n");
+        }
+        if (def->dns.disabled)
+            g_string_append(c, "dhcp-option=6\n");
+        if (def->mtu)
+            g_string_append_printf(c, "dhcp-option=option:mtu,%u\n", def->mtu);
+    }
+    for (guint i = 0; i < def->ips->len; i++) {
+        const VdNetIpDef *ip = g_ptr_array_index(def->ips, i);
+        if (ip->family != AF_INET6)
+            continue;
+        v6 = TRUE;
+        if (ip_has_dhcp(ip)) {
+            leases += dhcp_v6_lines(c, ip);
+            dhcp = TRUE;
+        }
+    }
+    if (dhcp) {
+        g_string_append_printf(c, "dhcp-leasefile=%s\n", files->lease_file);
+        g_string_append_printf(c, "dhcp-lease-max=%" G_GUINT64_FORMAT "\n", MAX(leases, 1));
+        g_string_append_printf(c, "dhcp-hostsfile=%s\n", files->hosts_file);
+    }
+    if (!def->dns.disabled)
+        g_string_append_printf(c, "addn-hosts=%s\n", files->addn_hosts);
+    for (guint i = 0; i < def->ips->len; i++) {
+        const VdNetIpDef *ip = g_ptr_array_index(def->ips, i);
+        /* SLAAC on an IPv6 subnet without DHCPv6. */
+        if (ip->family == AF_INET6 && !ip_has_dhcp(ip))
+            g_string_append_printf(c, "dhcp-range=%s,ra-only\n", ip->address);
+    }
+    if (v6)
+        g_string_append(c, "enable-ra\n");
+    return g_string_free(c, FALSE);
+}
+
+char *
+vd_dnsmasq_hosts_format(const VdNetworkDef *def)
+{
+    GString *out = g_string_new(NULL);
+
+    for (guint i = 0; i < def->ips->len; i++) {
+        const VdNetIpDef *ip = g_ptr_array_index(def->ips, i);
+        for (guint j = 0; j < ip->hosts->len; j++) {
+            const VdNetDhcpHost *h = g_ptr_array_index(ip->hosts, j);
+            g_autoptr(GPtrArray) f = g_ptr_array_new_with_free_func(g_free);
+            char *lease = lease_string(h->lease_seconds, h->lease_unit);
+
+            if (ip->family == AF_INET && h->mac) {
+                g_ptr_array_add(f, g_strdup(h->mac));
+                if (h->ip)
+                    g_ptr_array_add(f, g_strdup(h->ip));
+                if (h->name)
+                    g_ptr_array_add(f, g_strdup(h->name));
+            } else if (ip->family == AF_INET) {
+                /* No MAC: the client is recognised by the name it sends. */
+                g_ptr_array_add(f, g_strdup(h->name));
+                if (h->ip)
+                    g_ptr_array_add(f, g_strdup(h->ip));
+            } else {
+                if (h->id)
+                    g_ptr_array_add(f, g_strdup_printf("id:%s", h->id));
+                if (h->name)
+                    g_ptr_array_add(f, g_strdup(h->name));
+                if (h->ip)
+                    g_ptr_array_add(f, g_strdup_printf("[%s]", h->ip));
+            }
+            if (lease)
+                g_ptr_array_add(f, lease);
+            g_ptr_array_add(f, NULL);
+            g_autofree char *line = g_strjoinv(",", (char **)f->pdata);
+            g_string_append_printf(out, "%s\n", line);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+char *
+vd_dnsmasq_addn_hosts_format(const VdNetworkDef *def)
+{
+    GString *out = g_string_new(NULL);
+
+    for (guint i = 0; i < def->dns.hosts->len; i++) {
+        const VdNetDnsHost *h = g_ptr_array_index(def->dns.hosts, i);
+        g_string_append(out, h->ip);
+        for (guint j = 0; j < h->hostnames->len; j++)
+            g_string_append_printf(out, " %s", (const char *)g_ptr_array_index(h->hostnames, j));
+        g_string_append_c(out, '\n');
+    }
+    return g_string_free(out, FALSE);
+}
+
+void
+vd_dnsmasq_lease_free(VdDnsmasqLease *lease)
+{
+    if (!lease)
+        return;
+    g_free(lease->mac);
+    g_free(lease->ip);
+    g_free(lease->hostname);
+    g_free(lease->client_id);
+    g_free(lease);
+}
+
+static gboolean
+hex_colon(const char *s)
+{
+    if (!*s)
+        return FALSE;
+    for (; *s; s++) {
+        if (!g_ascii_isxdigit(*s) && *s != ':' && *s != '-')
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static char *
+star_null(const char *s)
+{
+    return g_str_equal(s, "*") ? NULL : g_strdup(s);
+}
+
+GPtrArray *
+vd_dnsmasq_leases_parse(const char *text)
+{
+    GPtrArray *leases = g_ptr_array_new_with_free_func((GDestroyNotify)vd_dnsmasq_lease_free);
+    g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit_set(g_strstrip(lines[i]), " \t", -1);
+        g_autoptr(GPtrArray) fields = g_ptr_array_new();
+        guint8 buf[16];
+        char *end = NULL;
+
+        for (guint j = 0; f[j]; j++) {
+            if (*f[j])
+                g_ptr_array_add(fields, f[j]);
+        }
+        /* "EXPIRY MAC|IAID IP HOST CLIENTID|DUID"; the server's "duid X" line has 2. */
+        if (fields->len < 4 || g_str_equal(g_ptr_array_index(fields, 0), "duid"))
+            continue;
+        const char *expiry = g_ptr_array_index(fields, 0);
+        const char *hw = g_ptr_array_index(fields, 1);
+        const char *ip = g_ptr_array_index(fields, 2);
+        const char *host = g_ptr_array_index(fields, 3);
+        const char *cid = fields->len > 4 ? g_ptr_array_index(fields, 4) : "*";
+        gint64 exp = g_ascii_strtoll(expiry, &end, 10);
+        if (!g_ascii_isdigit(*expiry) || *end || exp < 0)
+            continue;
+
+        g_autoptr(VdDnsmasqLease) l = g_new0(VdDnsmasqLease, 1);
+        l->expiry = exp;
+        if (inet_pton(AF_INET, ip, buf) == 1) {
+            if (!hex_colon(hw))
+                continue;
+            l->mac = g_ascii_strdown(hw, -1);
+        } else if (inet_pton(AF_INET6, ip, buf) == 1) {
+            /* DHCPv6 keeps the IAID here; the client is named by its DUID. */
+            l->ipv6 = TRUE;
+        } else {
+            continue;
+        }
+        l->ip = g_strdup(ip);
+        l->hostname = star_null(host);
+        l->client_id = star_null(cid);
+        g_ptr_array_add(leases, g_steal_pointer(&l));
+    }
+    return leases;
+}

@@ -89,10 +89,19 @@ test_dhcp_host(void)
                                  "ip='192.168.50.22'/>\n    </dhcp>"));
 
     /* A DHCPv6 host goes to the IPv6 <ip> by its address's family. */
-    update_ok(def, "add", "ip-dhcp-host", -1, "<host id='0:3:0:1:0:16:3e:11:22:33' "
-                                              "name='six' ip='fd00:50::20'/>");
+    update_ok(def, "add", "ip-dhcp-host", -1,
+              "<host id='0:3:0:1:0:16:3e:11:22:33' "
+              "name='six' ip='fd00:50::20'/>");
     const VdNetIpDef *ip6 = g_ptr_array_index(def->ips, 1);
     g_assert_cmpuint(ip6->hosts->len, ==, 1);
+
+    /* What an update leaves is a definition parse accepts as it is. */
+    g_autoptr(GError) err = NULL;
+    g_autofree char *final = vd_network_def_format(def);
+    g_autoptr(VdNetworkDef) again = vd_network_def_parse(final, &err);
+    g_assert_no_error(err);
+    g_autofree char *final2 = vd_network_def_format(again);
+    g_assert_cmpstr(final2, ==, final);
 }
 
 static void
@@ -110,7 +119,8 @@ test_dns_host(void)
               "<host ip='192.168.50.3'><hostname>laser</hostname></host>");
     const VdNetDnsHost *h = g_ptr_array_index(def->dns.hosts, 1);
     g_assert_cmpstr(g_ptr_array_index(h->hostnames, 0), ==, "laser");
-    update_ok(def, "delete", "dns-host", -1, "<host ip='192.168.50.3'><hostname>x</hostname></host>");
+    update_ok(def, "delete", "dns-host", -1,
+              "<host ip='192.168.50.3'><hostname>x</hostname></host>");
     g_assert_cmpuint(def->dns.hosts->len, ==, 2);
 }
 
@@ -140,12 +150,10 @@ test_refusals(void)
         {VD_NET_UPDATE_ADD_LAST, VD_NET_SECTION_IP_DHCP_HOST, -1,
          "<host mac='52:54:00:00:00:09' ip='192.168.50.1'/>", VD_ERROR_INVALID_ARG,
          "host's own address"},
-        {VD_NET_UPDATE_DELETE, VD_NET_SECTION_IP_DHCP_HOST, -1,
-         "<host mac='52:54:00:00:00:77'/>", VD_ERROR_INVALID_ARG,
-         "no <dhcp><host> with mac '52:54:00:00:00:77' to delete"},
+        {VD_NET_UPDATE_DELETE, VD_NET_SECTION_IP_DHCP_HOST, -1, "<host mac='52:54:00:00:00:77'/>",
+         VD_ERROR_INVALID_ARG, "no <dhcp><host> with mac '52:54:00:00:00:77' to delete"},
         {VD_NET_UPDATE_MODIFY, VD_NET_SECTION_IP_DHCP_HOST, -1,
-         "<host mac='52:54:00:00:00:77' ip='192.168.50.60'/>", VD_ERROR_INVALID_ARG,
-         "to modify"},
+         "<host mac='52:54:00:00:00:77' ip='192.168.50.60'/>", VD_ERROR_INVALID_ARG, "to modify"},
         {VD_NET_UPDATE_MODIFY, VD_NET_SECTION_IP_DHCP_HOST, -1,
          "<host mac='52:54:00:00:00:01' name='one' ip='192.168.50.12'/>", VD_ERROR_INVALID_ARG,
          "duplicate IP '192.168.50.12'"},
@@ -213,8 +221,7 @@ test_words(void)
     g_autoptr(VdNetworkDef) br = vd_network_def_parse(
         "<network><name>b</name><forward mode='bridge'/><bridge name='br0'/></network>", NULL);
     g_assert_false(vd_network_def_update(br, VD_NET_UPDATE_ADD_LAST, VD_NET_SECTION_IP_DHCP_HOST,
-                                         -1, "<host mac='52:54:00:00:00:01' ip='10.0.0.2'/>",
-                                         &e4));
+                                         -1, "<host mac='52:54:00:00:00:01' ip='10.0.0.2'/>", &e4));
     g_assert_error(e4, VD_ERROR, VD_ERROR_INVALID_ARG);
 }
 

@@ -111,8 +111,8 @@ test_bad(void)
          "after its end"},
         {NET(IP4("<dhcp><range start='10.0.0.1' end='10.0.0.9'/></dhcp>")), VD_ERROR_INVALID_ARG,
          "host's own address 10.0.0.1"},
-        {NET(IP4("<dhcp><range start='10.0.0.200' end='10.0.0.255'/></dhcp>")), VD_ERROR_INVALID_ARG,
-         "broadcast"},
+        {NET(IP4("<dhcp><range start='10.0.0.200' end='10.0.0.255'/></dhcp>")),
+         VD_ERROR_INVALID_ARG, "broadcast"},
         {NET(IP4("<dhcp><host mac='52:54:00:00:00:01' ip='10.0.5.5'/></dhcp>")),
          VD_ERROR_INVALID_ARG, "'10.0.5.5' is outside"},
         {NET(IP4("<dhcp><host mac='52:54:00:00:00:01' ip='10.0.0.5'/>"
@@ -127,10 +127,8 @@ test_bad(void)
         {NET(IP4("<dhcp><host mac='52:54:00:00:00:01' name='a,b' ip='10.0.0.5'/></dhcp>")),
          VD_ERROR_INVALID_ARG, "not a valid DNS name"},
         {NET("<domain name='ex ample'/>"), VD_ERROR_INVALID_ARG, "not a valid DNS name"},
-        {NET("<forward mode='bridge'/><bridge name='br0'/>" IP4("")), VD_ERROR_INVALID_ARG,
-         "<ip>"},
-        {NET("<forward mode='bridge'/><bridge name='br0'/><dns/>"), VD_ERROR_INVALID_ARG,
-         "<dns>"},
+        {NET("<forward mode='bridge'/><bridge name='br0'/>" IP4("")), VD_ERROR_INVALID_ARG, "<ip>"},
+        {NET("<forward mode='bridge'/><bridge name='br0'/><dns/>"), VD_ERROR_INVALID_ARG, "<dns>"},
         {NET("<forward mode='bridge'/><bridge name='br0'/><domain name='x'/>"),
          VD_ERROR_INVALID_ARG, "<domain>"},
         {NET("<forward mode='bridge'/>"), VD_ERROR_INVALID_ARG, "<bridge name="},
@@ -183,8 +181,8 @@ test_bad(void)
             g_error("case %u (%s) was accepted", i, cases[i].xml);
         if (error->domain != VD_ERROR || error->code != (int)cases[i].code)
             g_error("case %u (%s): code %s, expected %s: %s", i, cases[i].xml,
-                    vd_error_code_to_string(error->code),
-                    vd_error_code_to_string(cases[i].code), error->message);
+                    vd_error_code_to_string(error->code), vd_error_code_to_string(cases[i].code),
+                    error->message);
         if (!strstr(error->message, cases[i].needle))
             g_error("case %u: '%s' not in '%s'", i, cases[i].needle, error->message);
     }
@@ -265,6 +263,35 @@ test_helpers(void)
     g_assert_cmpstr(a->uuid, !=, b->uuid);
 }
 
+/* Every prefix of a realistic document either parses or fails with a
+ * VD_ERROR (run under the sanitizers, this is a small fuzzer). */
+static void
+test_truncated(void)
+{
+    static const char *const files[] = {"dhcp6.xml", "leasetime-various.xml", "dns-hosts.xml",
+                                        "nat-address.xml"};
+
+    for (guint f = 0; f < G_N_ELEMENTS(files); f++) {
+        g_autofree char *path = g_build_filename(data_dir, files[f], NULL);
+        g_autofree char *xml = NULL;
+        gsize len = 0;
+        guint ok = 0;
+
+        g_assert_true(g_file_get_contents(path, &xml, &len, NULL));
+        for (gsize n = 0; n <= len; n++) {
+            g_autofree char *part = g_strndup(xml, n);
+            g_autoptr(GError) err = NULL;
+            g_autoptr(VdNetworkDef) def = vd_network_def_parse(part, &err);
+            g_assert_true((def == NULL) == (err != NULL));
+            if (err)
+                g_assert_true(err->domain == VD_ERROR);
+            ok += def != NULL;
+        }
+        /* Only the whole document (and its trailing newline cut) is complete. */
+        g_assert_cmpuint(ok, ==, 2);
+    }
+}
+
 static gint
 compare_names(gconstpointer a, gconstpointer b)
 {
@@ -303,5 +330,6 @@ main(int argc, char **argv)
     g_test_add_func("/network-xml/bad", test_bad);
     g_test_add_func("/network-xml/default", test_default);
     g_test_add_func("/network-xml/helpers", test_helpers);
+    g_test_add_func("/network-xml/truncated", test_truncated);
     return g_test_run();
 }
