@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "network/net-link-priv.h"
 #include "util/vd-error.h"
 
 typedef struct nft_ctx VdNftCtx;
@@ -23,6 +24,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdNftCtx, nft_ctx_free)
 static gboolean
 nft_run(const char *cmd, gboolean json, char **output, GError **error)
 {
+    /* One command at a time: the daemon may call from worker threads, and
+     * libnftables documents no thread safety beyond one context per
+     * thread (its parser has had global state). */
+    static GMutex lock;
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
     g_autoptr(VdNftCtx) ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 
     if (!ctx) {
@@ -252,16 +258,49 @@ bridge_name_ok(const char *bridge)
     return TRUE;
 }
 
-static void
-check_forward_chains(const VdNetworkDef *def, GPtrArray *chains, GPtrArray *notes,
-                     GError **error_out)
+static gboolean
+has_family(const VdNetworkDef *def, int family)
 {
-    const char *families[] = { "ip", "ip6" };
-    gboolean docker[2], hooked[2] = { FALSE, FALSE };
+    for (guint i = 0; def->ips && i < def->ips->len; i++) {
+        if (((const VdNetIpDef *)g_ptr_array_index(def->ips, i))->family == family)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static char *
+drop_message(const VdNetworkDef *def, const char *family, const char *table, const char *name,
+             gboolean ufw)
+{
+    g_autofree char *ufw_fix =
+        ufw ? g_strdup_printf(" (with ufw: 'ufw route allow in on %s' and 'ufw route allow out "
+                              "on %s')",
+                              def->bridge, def->bridge)
+            : g_strdup("");
+
+    return g_strdup_printf("the host's %s chain (table %s %s) drops forwarded traffic by "
+                           "default (policy drop%s): guests on '%s' cannot reach beyond the "
+                           "host; accept the bridge there: 'nft insert rule %s %s %s iifname "
+                           "\"%s\" accept' and 'nft insert rule %s %s %s oifname \"%s\" "
+                           "accept'%s",
+                           name, family, table, ufw ? ", as ufw sets it" : "", def->name, family,
+                           table, name, def->bridge, family, table, name, def->bridge, ufw_fix);
+}
+
+/* Forward base chains of other tables with policy drop, Docker's
+ * DOCKER-USER (hooked), firewalld. Chains of family ip only matter to a
+ * network with IPv4, ip6 ones to one with IPv6; inet, bridge and netdev
+ * chains to all. */
+static gboolean
+check_forward_chains(const VdNetworkDef *def, GPtrArray *chains, GPtrArray *notes, GError **error)
+{
+    const char *families[] = {"ip", "ip6"};
+    gboolean relevant[2] = {has_family(def, AF_INET), has_family(def, AF_INET6)};
+    gboolean docker[2], hooked[2] = {FALSE, FALSE};
     gboolean ufw = has_chain(chains, "ip", "filter", "ufw-before-forward");
 
     for (guint f = 0; f < G_N_ELEMENTS(families); f++)
-        docker[f] = has_chain(chains, families[f], "filter", "DOCKER-USER");
+        docker[f] = relevant[f] && has_chain(chains, families[f], "filter", "DOCKER-USER");
 
     for (guint i = 0; i < chains->len; i++) {
         JsonObject *c = g_ptr_array_index(chains, i);
@@ -271,60 +310,34 @@ check_forward_chains(const VdNetworkDef *def, GPtrArray *chains, GPtrArray *note
         gint f = g_strcmp0(family, "ip") == 0 ? 0 : g_strcmp0(family, "ip6") == 0 ? 1 : -1;
 
         if (g_strcmp0(member_str(c, "hook"), "forward") != 0 ||
-            g_strcmp0(member_str(c, "policy"), "drop") != 0)
+            g_strcmp0(member_str(c, "policy"), "drop") != 0 || (f >= 0 && !relevant[f]))
             continue;
         if (f >= 0 && docker[f] && g_strcmp0(table, "filter") == 0) {
-            g_autoptr(GError) err = NULL;
-            if (hooks_add(family, def->bridge, &err)) {
-                hooked[f] = TRUE;
-                add_note(notes, TRUE,
-                         g_strdup_printf("the host's %s chain (table %s %s) drops forwarded "
-                                         "traffic by default (policy drop, as Docker sets it): "
-                                         "virtd added rules accepting bridge '%s' to Docker's "
-                                         "chain DOCKER-USER (table %s filter), removed when "
-                                         "network '%s' stops",
-                                         name, family, table, def->bridge, family, def->name));
-                continue;
-            }
-            add_note(notes, FALSE,
+            if (!hooks_add(family, def->bridge, error))
+                return FALSE;
+            hooked[f] = TRUE;
+            add_note(notes, TRUE,
                      g_strdup_printf("the host's %s chain (table %s %s) drops forwarded traffic "
-                                     "by default (policy drop, as Docker sets it) and virtd "
-                                     "could not add its rules to DOCKER-USER (%s): guests on "
-                                     "'%s' cannot reach beyond the host; add 'iptables -I "
-                                     "DOCKER-USER -i %s -j ACCEPT' and 'iptables -I DOCKER-USER "
-                                     "-o %s -j ACCEPT'",
-                                     name, family, table, err->message, def->name, def->bridge,
-                                     def->bridge));
+                                     "by default (policy drop, as Docker sets it): virtd added "
+                                     "rules accepting bridge '%s' to Docker's chain DOCKER-USER "
+                                     "(table %s filter), removed when network '%s' stops",
+                                     name, family, table, def->bridge, family, def->name));
             continue;
         }
-        add_note(notes, FALSE,
-                 g_strdup_printf("the host's %s chain (table %s %s) drops forwarded traffic by "
-                                 "default (policy drop%s): guests on '%s' cannot reach beyond "
-                                 "the host; accept the bridge there: 'nft insert rule %s %s %s "
-                                 "iifname \"%s\" accept' and 'nft insert rule %s %s %s oifname "
-                                 "\"%s\" accept'%s",
-                                 name, family, table, ufw ? ", as ufw sets it" : "", def->name,
-                                 family, table, name, def->bridge, family, table, name,
-                                 def->bridge,
-                                 ufw ? " (with ufw: 'ufw route allow in on BRIDGE' and 'ufw "
-                                       "route allow out on BRIDGE')"
-                                     : ""));
+        add_note(notes, FALSE, drop_message(def, family, table, name, ufw));
     }
     /* Docker present with an accepting FORWARD today: it sets the policy
      * to drop whenever it (re)starts, so the hook goes in now as well. */
     for (guint f = 0; f < G_N_ELEMENTS(families); f++) {
-        g_autoptr(GError) err = NULL;
         if (!docker[f] || hooked[f])
             continue;
-        if (hooks_add(families[f], def->bridge, &err))
-            add_note(notes, TRUE,
-                     g_strdup_printf("Docker's chain DOCKER-USER (table %s filter) exists: virtd "
-                                     "added rules accepting bridge '%s' there so that Docker's "
-                                     "forward rules never drop network '%s', removed when it "
-                                     "stops",
-                                     families[f], def->bridge, def->name));
-        else if (error_out && !*error_out)
-            g_propagate_error(error_out, g_steal_pointer(&err));
+        if (!hooks_add(families[f], def->bridge, error))
+            return FALSE;
+        add_note(notes, TRUE,
+                 g_strdup_printf("Docker's chain DOCKER-USER (table %s filter) exists: virtd "
+                                 "added rules accepting bridge '%s' there so that Docker's "
+                                 "forward rules never drop network '%s', removed when it stops",
+                                 families[f], def->bridge, def->name));
     }
     if (has_chain(chains, "inet", "firewalld", "filter_FORWARD"))
         add_note(notes, FALSE,
@@ -333,6 +346,7 @@ check_forward_chains(const VdNetworkDef *def, GPtrArray *chains, GPtrArray *note
                                  "its zones; put the bridge in a zone that allows it: "
                                  "'firewall-cmd --zone=trusted --change-interface=%s'",
                                  def->bridge));
+    return TRUE;
 }
 
 GPtrArray *
@@ -341,7 +355,6 @@ vd_firewall_check_host(const VdNetworkDef *def, GError **error)
     g_autoptr(GPtrArray) notes =
         g_ptr_array_new_with_free_func((GDestroyNotify)vd_firewall_note_free);
     g_autoptr(GPtrArray) chains = NULL;
-    g_autoptr(GError) hook_err = NULL;
 
     if (!bridge_name_ok(def->bridge)) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid bridge name '%s'",
@@ -374,9 +387,9 @@ vd_firewall_check_host(const VdNetworkDef *def, GError **error)
     chains = nft_list("list chains", "chain", error);
     if (!chains)
         return NULL;
-    check_forward_chains(def, chains, notes, &hook_err);
-    if (hook_err) {
-        g_propagate_error(error, g_steal_pointer(&hook_err));
+    if (!check_forward_chains(def, chains, notes, error)) {
+        /* no rule of ours is left behind by a check that failed */
+        vd_firewall_host_hooks_remove(def, NULL);
         return NULL;
     }
     return g_steal_pointer(&notes);
@@ -385,7 +398,7 @@ vd_firewall_check_host(const VdNetworkDef *def, GError **error)
 gboolean
 vd_firewall_host_hooks_remove(const VdNetworkDef *def, GError **error)
 {
-    const char *families[] = { "ip", "ip6" };
+    const char *families[] = {"ip", "ip6"};
     g_autoptr(GPtrArray) chains = NULL;
 
     if (!bridge_name_ok(def->bridge))
@@ -403,9 +416,9 @@ vd_firewall_host_hooks_remove(const VdNetworkDef *def, GError **error)
         if (!handles)
             return FALSE;
         for (guint i = 0; i < handles->len; i++)
-            g_string_append_printf(cmd, "delete rule %s filter DOCKER-USER handle %" G_GINT64_FORMAT
-                                        "\n",
-                                   families[f], g_array_index(handles, gint64, i));
+            g_string_append_printf(
+                cmd, "delete rule %s filter DOCKER-USER handle %" G_GINT64_FORMAT "\n", families[f],
+                g_array_index(handles, gint64, i));
         if (cmd->len > 0 && !nft_run(cmd->str, FALSE, NULL, error))
             return FALSE;
     }
@@ -434,7 +447,22 @@ write_sysctl(const char *path, GError **error)
 gboolean
 vd_firewall_enable_forwarding(gboolean ipv6, GError **error)
 {
+    const char *v6 = "/proc/sys/net/ipv6/conf/all/forwarding";
+    g_autofree char *ra_dev = NULL;
+
     if (!write_sysctl("/proc/sys/net/ipv4/ip_forward", error))
         return FALSE;
-    return !ipv6 || write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", error);
+    if (!ipv6 || read_sysctl_is_one(v6))
+        return TRUE;
+    /* as libvirt: refuse rather than let the host lose its IPv6 routes */
+    ra_dev = vd_nl_ipv6_ra_conflict();
+    if (ra_dev) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "enabling IPv6 forwarding would make interface '%s' ignore router "
+                    "advertisements (accept_ra is not 2), and the host would lose its IPv6 routes "
+                    "learnt from them: set 'sysctl -w net.ipv6.conf.%s.accept_ra=2' first",
+                    ra_dev, ra_dev);
+        return FALSE;
+    }
+    return write_sysctl(v6, error);
 }

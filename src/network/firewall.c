@@ -37,6 +37,21 @@ ifname_ok(const char *name)
     return TRUE;
 }
 
+/* For a name nft cannot match (a '"' cannot be quoted, a '*' is a
+ * wildcard): NULL would mean "no rules", so fail closed instead, with a
+ * script that nft refuses at its first word and whose text, echoed in
+ * nft's error, says why. */
+static char *
+refusing_script(const char *what, const char *name)
+{
+    g_autofree char *safe = g_strdup(name ? name : "");
+
+    g_strcanon(safe, G_CSET_A_2_Z G_CSET_a_2_z G_CSET_DIGITS "-_.", '?');
+    return g_strdup_printf("virtd-refuses: %s name '%s' has characters nftables rules cannot "
+                           "match; use letters, digits, '-', '_' and '.'\n",
+                           what, safe);
+}
+
 char *
 vd_firewall_table_name(const char *instance, const char *bridge)
 {
@@ -121,9 +136,8 @@ forward_rules(GString *s, const VdNetworkDef *def, const char *br)
             continue;
         g_string_append_printf(s, "\t\tiifname \"%s\"%s %s saddr %s counter accept\n", br, to_dev,
                                fam, sub);
-        g_string_append_printf(s, "\t\t%soifname \"%s\" %s daddr %s%s counter accept\n",
-                               from_dev, br, fam, sub,
-                               nat ? " ct state established,related" : "");
+        g_string_append_printf(s, "\t\t%soifname \"%s\" %s daddr %s%s counter accept\n", from_dev,
+                               br, fam, sub, nat ? " ct state established,related" : "");
     }
     g_string_append_printf(s, "\t\tiifname \"%s\" counter reject\n", br);
     g_string_append_printf(s, "\t\toifname \"%s\" counter reject\n", br);
@@ -176,14 +190,13 @@ nat_rules(GString *s, const VdNetworkDef *def)
         if (ip->family != AF_INET || !(sub = subnet_of(ip)))
             continue;
         g_string_append_printf(s, "\t\tip saddr %s ip daddr 224.0.0.0/24 counter return\n", sub);
-        g_string_append_printf(s, "\t\tip saddr %s ip daddr 255.255.255.255 counter return\n",
-                               sub);
+        g_string_append_printf(s, "\t\tip saddr %s ip daddr 255.255.255.255 counter return\n", sub);
         g_string_append_printf(s,
                                "\t\tmeta l4proto { tcp, udp } ip saddr %s ip daddr != %s%s "
                                "counter %s\n",
                                sub, sub, to_dev, to_ports);
-        g_string_append_printf(s, "\t\tip saddr %s ip daddr != %s%s counter %s\n", sub, sub,
-                               to_dev, to);
+        g_string_append_printf(s, "\t\tip saddr %s ip daddr != %s%s counter %s\n", sub, sub, to_dev,
+                               to);
     }
 }
 
@@ -203,8 +216,10 @@ vd_firewall_ruleset(const VdNetworkDef *def, const char *table)
     case VD_NET_FORWARD_ROUTE:
         break;
     }
-    g_return_val_if_fail(ifname_ok(br), NULL);
-    g_return_val_if_fail(!def->forward_dev || ifname_ok(def->forward_dev), NULL);
+    if (!ifname_ok(br))
+        return refusing_script("bridge", br);
+    if (def->forward_dev && !ifname_ok(def->forward_dev))
+        return refusing_script("forward dev", def->forward_dev);
 
     s = g_string_new(NULL);
     /* add + delete + create: one transaction that replaces a stale table

@@ -30,7 +30,10 @@ char *vd_firewall_instance(const char *root);
  * bridge rejected; route: the subnet both ways; open: no rules (NULL is
  * returned); isolated: only guest-to-guest; input: DHCP and DNS from the
  * bridge accepted. Begins with "add table" + "delete table" + "table ..."
- * so that it replaces a stale table of the same name atomically. */
+ * so that it replaces a stale table of the same name atomically. A bridge
+ * or forward dev name that nft cannot match (outside letters, digits and
+ * "-_.@+") gives a script that vd_firewall_apply() refuses, naming it:
+ * never NULL, which would mean no rules at all. */
 char *vd_firewall_ruleset(const VdNetworkDef *def, const char *table);
 
 /* Runs @script in one nft transaction; the error carries nft's own
@@ -62,5 +65,8 @@ GPtrArray *vd_firewall_check_host(const VdNetworkDef *def, GError **error);
 gboolean vd_firewall_host_hooks_remove(const VdNetworkDef *def, GError **error);
 
 /* net.ipv4.ip_forward (and IPv6 forwarding when @ipv6) set to 1, as
- * libvirt does for nat and route networks. */
+ * libvirt does for nat and route networks. As libvirt, IPv6 forwarding is
+ * refused (naming the interface and the sysctl to set) while an interface
+ * has routes learnt from router advertisements and accept_ra is not 2:
+ * the host would lose them. */
 gboolean vd_firewall_enable_forwarding(gboolean ipv6, GError **error);

@@ -33,3 +33,10 @@ gboolean vd_mac_parse(const char *mac, guint8 out[6]);
  * RTM_NEWLINK/SETLINK. */
 gboolean vd_nl_link_configure(struct nl_sock *sock, const char *name, const char *mac, guint mtu,
                               const char *master, gboolean up, GError **error);
+
+/* The first interface with an IPv6 route learnt from router
+ * advertisements while its accept_ra is not 2: turning IPv6 forwarding on
+ * makes the kernel ignore RAs there (accept_ra=1 means "unless
+ * forwarding"), so the host would lose those routes when they expire.
+ * NULL when there is none. */
+char *vd_nl_ipv6_ra_conflict(void);

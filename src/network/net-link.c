@@ -74,8 +74,8 @@ vd_mac_parse(const char *mac, guint8 out[6])
     unsigned int b[6];
     char end;
 
-    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-                       &b[5], &end) != 6)
+    if (!mac || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                       &end) != 6)
         return FALSE;
     for (int i = 0; i < 6; i++)
         out[i] = (guint8)b[i];
@@ -127,7 +127,7 @@ vd_bridge_create(const char *name, const char *mac, gboolean stp, guint delay, g
                  GError **error)
 {
     g_autoptr(VdNlSock) sock = vd_nl_open(error);
-    struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
     struct nl_msg *msg;
     struct nlattr *info, *data;
     guint8 addr[6];
@@ -135,9 +135,11 @@ vd_bridge_create(const char *name, const char *mac, gboolean stp, guint delay, g
 
     if (!sock)
         return FALSE;
-    if (strlen(name) >= IFNAMSIZ) {
+    /* '%' too: the kernel would expand "br%d" into the first free brN */
+    if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '%') || strchr(name, '/')) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "bridge name '%s' is longer than %d bytes", name, IFNAMSIZ - 1);
+                    "invalid bridge name '%s': give at most %d bytes, without '%%' or '/'", name,
+                    IFNAMSIZ - 1);
         return FALSE;
     }
     if (mac && !vd_mac_parse(mac, addr)) {
@@ -210,8 +212,8 @@ vd_link_add_address(const char *name, const char *address, guint prefix, GError 
     g_autoptr(VdRtnlLink) link = NULL;
     g_autoptr(VdRtnlAddr) addr = rtnl_addr_alloc();
     g_autoptr(VdNlAddr) local = NULL;
-    g_autofree char *what = g_strdup_printf("cannot add address %s/%u to '%s'", address, prefix,
-                                            name);
+    g_autofree char *what =
+        g_strdup_printf("cannot add address %s/%u to '%s'", address, prefix, name);
     int family = strchr(address, ':') ? AF_INET6 : AF_INET;
     int err;
 
@@ -301,8 +303,8 @@ vd_link_set_up(const char *name, gboolean up, GError **error)
         rtnl_link_unset_flags(change, IFF_UP);
     err = rtnl_link_change(sock, link, change, 0);
     if (err < 0) {
-        g_autofree char *what = g_strdup_printf("cannot set interface '%s' %s", name,
-                                                up ? "up" : "down");
+        g_autofree char *what =
+            g_strdup_printf("cannot set interface '%s' %s", name, up ? "up" : "down");
         vd_nl_set_error(error, err, what);
         return FALSE;
     }
@@ -329,11 +331,9 @@ vd_link_set_master(const char *name, const char *master, GError **error)
     }
     err = rtnl_link_change(sock, link, change, 0);
     if (err < 0) {
-        g_autofree char *what = master
-                                    ? g_strdup_printf("cannot plug '%s' into bridge '%s'",
-                                                      name, master)
-                                    : g_strdup_printf("cannot unplug '%s' from its bridge",
-                                                      name);
+        g_autofree char *what =
+            master ? g_strdup_printf("cannot plug '%s' into bridge '%s'", name, master)
+                   : g_strdup_printf("cannot unplug '%s' from its bridge", name);
         vd_nl_set_error(error, err, what);
         return FALSE;
     }
@@ -381,10 +381,21 @@ ifindex_name(int ifindex)
     return g_strdup(buf);
 }
 
-gboolean
-vd_route_find_overlap(const char *subnet, guint prefix, const char *ignore_dev, char **dev,
-                      char **route)
+void
+vd_route_overlap_free(VdRouteOverlap *o)
 {
+    if (!o)
+        return;
+    g_free(o->dev);
+    g_free(o->route);
+    g_free(o);
+}
+
+GPtrArray *
+vd_route_list_overlaps(const char *subnet, guint prefix)
+{
+    g_autoptr(GPtrArray) out =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vd_route_overlap_free);
     g_autoptr(VdNlSock) sock = vd_nl_open(NULL);
     g_autoptr(VdNlCache) cache = NULL;
     struct in_addr in;
@@ -392,13 +403,13 @@ vd_route_find_overlap(const char *subnet, guint prefix, const char *ignore_dev, 
 
     if (!sock || inet_pton(AF_INET, subnet, &in) != 1 || prefix > 32 ||
         rtnl_route_alloc_cache(sock, AF_INET, 0, &cache) < 0)
-        return FALSE;
+        return g_steal_pointer(&out);
     net = ntohl(in.s_addr);
     for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
         struct rtnl_route *r = (struct rtnl_route *)o;
         struct nl_addr *dst = rtnl_route_get_dst(r);
         guint8 type = rtnl_route_get_type(r);
-        g_autofree char *name = NULL;
+        VdRouteOverlap *found;
         guint plen, common;
         guint32 d, mask;
         char buf[INET_ADDRSTRLEN];
@@ -420,24 +431,40 @@ vd_route_find_overlap(const char *subnet, guint prefix, const char *ignore_dev, 
         mask = common ? 0xffffffffu << (32 - common) : 0;
         if ((d & mask) != (net & mask))
             continue;
+        found = g_new0(VdRouteOverlap, 1);
         if (type == RTN_BLACKHOLE)
-            name = g_strdup("blackhole");
+            found->dev = g_strdup("blackhole");
         else if (type == RTN_UNREACHABLE)
-            name = g_strdup("unreachable");
+            found->dev = g_strdup("unreachable");
         else if (type == RTN_PROHIBIT)
-            name = g_strdup("prohibit");
+            found->dev = g_strdup("prohibit");
         else if (rtnl_route_get_nnexthops(r) > 0)
-            name = ifindex_name(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
+            found->dev = ifindex_name(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
         else
-            name = g_strdup("unknown");
-        if (ignore_dev && g_strcmp0(name, ignore_dev) == 0)
-            continue;
+            found->dev = g_strdup("unknown");
         d = htonl(d);
         inet_ntop(AF_INET, &d, buf, sizeof(buf));
+        found->route = g_strdup_printf("%s/%u", buf, plen);
+        g_ptr_array_add(out, found);
+    }
+    return g_steal_pointer(&out);
+}
+
+gboolean
+vd_route_find_overlap(const char *subnet, guint prefix, const char *ignore_dev, char **dev,
+                      char **route)
+{
+    g_autoptr(GPtrArray) all = vd_route_list_overlaps(subnet, prefix);
+
+    for (guint i = 0; i < all->len; i++) {
+        VdRouteOverlap *o = g_ptr_array_index(all, i);
+
+        if (ignore_dev && g_strcmp0(o->dev, ignore_dev) == 0)
+            continue;
         if (dev)
-            *dev = g_steal_pointer(&name);
+            *dev = g_steal_pointer(&o->dev);
         if (route)
-            *route = g_strdup_printf("%s/%u", buf, plen);
+            *route = g_steal_pointer(&o->route);
         return TRUE;
     }
     return FALSE;
@@ -510,4 +537,28 @@ vd_neigh_list(const char *dev)
         g_ptr_array_add(out, n);
     }
     return g_steal_pointer(&out);
+}
+
+char *
+vd_nl_ipv6_ra_conflict(void)
+{
+    g_autoptr(VdNlSock) sock = vd_nl_open(NULL);
+    g_autoptr(VdNlCache) cache = NULL;
+
+    if (!sock || rtnl_route_alloc_cache(sock, AF_INET6, 0, &cache) < 0)
+        return NULL;
+    for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+        struct rtnl_route *r = (struct rtnl_route *)o;
+        g_autofree char *dev = NULL, *path = NULL, *value = NULL;
+
+        if (rtnl_route_get_protocol(r) != RTPROT_RA || rtnl_route_get_nnexthops(r) < 1)
+            continue;
+        dev = ifindex_name(rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0)));
+        path = g_strdup_printf("/proc/sys/net/ipv6/conf/%s/accept_ra", dev);
+        if (!g_file_get_contents(path, &value, NULL, NULL))
+            continue;
+        if (g_strcmp0(g_strstrip(value), "2") != 0)
+            return g_steal_pointer(&dev);
+    }
+    return NULL;
 }

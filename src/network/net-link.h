@@ -34,6 +34,15 @@ guint vd_link_get_mtu(const char *name);
  * @route its destination ("192.168.0.0/16"). IPv4 only. */
 gboolean vd_route_find_overlap(const char *subnet, guint prefix, const char *ignore_dev,
                                char **dev, char **route);
+/* Every such route (VdRouteOverlap*, in the kernel's order), for a caller
+ * that ignores more than one kind (its own bridge, blackhole fallbacks,
+ * unreachable routes): empty when none. */
+typedef struct {
+    char *dev;      /* interface, or "blackhole", "unreachable", "prohibit" */
+    char *route;    /* "192.168.0.0/16" */
+} VdRouteOverlap;
+void vd_route_overlap_free(VdRouteOverlap *o);
+GPtrArray *vd_route_list_overlaps(const char *subnet, guint prefix);
 
 /* Creates tap @name (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, not
  * persistent: it lives as long as an fd to it is open), with MAC @mac

@@ -16,25 +16,35 @@
 #include "network/net-link-priv.h"
 #include "util/vd-error.h"
 
+/* A name the kernel takes as given: not too long, and without '%', which
+ * it would expand ("vnet%d" means "the first free vnetN") */
+static gboolean
+check_name(const char *name, GError **error)
+{
+    if (name && (strlen(name) >= IFNAMSIZ || !*name || strchr(name, '%') || strchr(name, '/'))) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid interface name '%s': give at most %d bytes, without '%%' or '/'", name,
+                    IFNAMSIZ - 1);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 int
-vd_tap_create(const char *name, const char *mac, const char *bridge, guint mtu,
-              char **out_name, GError **error)
+vd_tap_create(const char *name, const char *mac, const char *bridge, guint mtu, char **out_name,
+              GError **error)
 {
     g_autoptr(VdNlSock) sock = NULL;
-    struct ifreq ifr = { 0 };
+    struct ifreq ifr = {0};
     int fd;
 
-    if (name && strlen(name) >= IFNAMSIZ) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "interface name '%s' is longer than %d bytes", name, IFNAMSIZ - 1);
+    if (!check_name(name, error))
         return -1;
-    }
     fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         int saved = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "cannot open /dev/net/tun: %s (is the tun module loaded?)",
-                    g_strerror(saved));
+                    "cannot open /dev/net/tun: %s (is the tun module loaded?)", g_strerror(saved));
         return -1;
     }
     /* Without a name the kernel picks the first free vnetN itself, which
@@ -99,7 +109,7 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
     const char *nlmode = g_strcmp0(mode, "passthrough") == 0 ? "passthru" : mode;
     int imode, err = 0, fd;
 
-    if (!sock || !(lower = vd_nl_get_link(sock, dev, error)))
+    if (!check_name(name, error) || !sock || !(lower = vd_nl_get_link(sock, dev, error)))
         return -1;
     imode = rtnl_link_macvtap_str2mode(nlmode ? nlmode : "vepa");
     if (imode < 0) {
@@ -120,8 +130,7 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
         if (mac) {
             g_autoptr(VdNlAddr) ll = NULL;
             if (nl_addr_parse(mac, AF_LLC, &ll) < 0) {
-                g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid MAC address '%s'",
-                            mac);
+                g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid MAC address '%s'", mac);
                 return -1;
             }
             rtnl_link_set_addr(link, ll);
@@ -136,8 +145,7 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
         return -1;
     }
     if (err < 0) {
-        g_autofree char *what = g_strdup_printf("cannot create macvtap '%s' on '%s'", chosen,
-                                                dev);
+        g_autofree char *what = g_strdup_printf("cannot create macvtap '%s' on '%s'", chosen, dev);
         vd_nl_set_error(error, err, what);
         return -1;
     }
@@ -147,6 +155,20 @@ vd_macvtap_create(const char *name, const char *dev, const char *mode, const cha
         return -1;
     }
     fd = open_tap_dev(rtnl_link_get_ifindex(created), error);
+    if (fd >= 0) {
+        /* with the virtio-net header, as a tap of ours: QEMU probes the
+         * flag (TUNGETIFF) and only then uses the offloads */
+        struct ifreq ifr = {0};
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+            int saved = errno;
+            g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                        "cannot enable the virtio-net header on macvtap '%s': %s", chosen,
+                        g_strerror(saved));
+            close(fd);
+            fd = -1;
+        }
+    }
     if (fd < 0) {
         vd_link_delete(chosen, NULL);
         return -1;

@@ -4,7 +4,10 @@
  * overlap, neighbour entries and counters. */
 #include <fcntl.h>
 #include <glib.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "network/net-link.h"
@@ -104,6 +107,9 @@ test_bridge(void)
     g_assert_false(vd_bridge_create("vdb-name-too-long", NULL, FALSE, 0, 0, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
     g_clear_error(&err);
+    g_assert_false(vd_bridge_create("vdb%d", NULL, FALSE, 0, 0, &err));
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     g_assert_false(vd_link_set_mtu("vdbmissing", 1300, &err));
     g_assert_error(err, VD_ERROR, VD_ERROR_OPERATION_FAILED);
     g_assert_nonnull(strstr(err->message, "vdbmissing"));
@@ -163,12 +169,34 @@ test_address_route(void)
     g_assert_false(vd_route_find_overlap("10.99.5.0", 24, "vdb0", NULL, NULL));
 
     {
-        const char *argv[] = { "ip", "route", "add", "blackhole", "10.77.0.0/16", NULL };
+        const char *argv[] = {"ip", "route", "add", "blackhole", "10.77.0.0/16", NULL};
         test_run(argv);
     }
     g_assert_true(vd_route_find_overlap("10.77.3.0", 24, NULL, &dev, &route));
     g_assert_cmpstr(dev, ==, "blackhole");
     g_assert_cmpstr(route, ==, "10.77.0.0/16");
+    g_clear_pointer(&dev, g_free);
+    g_clear_pointer(&route, g_free);
+
+    /* all of them: a /8 request meets the bridge's route and the blackhole */
+    {
+        g_autoptr(GPtrArray) all = vd_route_list_overlaps("10.0.0.0", 8);
+        gboolean bridge = FALSE, hole = FALSE;
+
+        for (guint i = 0; i < all->len; i++) {
+            VdRouteOverlap *o = g_ptr_array_index(all, i);
+            bridge |= g_str_equal(o->dev, "vdb0") && g_str_equal(o->route, "10.99.0.0/16");
+            hole |= g_str_equal(o->dev, "blackhole") && g_str_equal(o->route, "10.77.0.0/16");
+        }
+        g_assert_cmpuint(all->len, ==, 2);
+        g_assert_true(bridge && hole);
+        g_clear_pointer(&all, g_ptr_array_unref);
+        all = vd_route_list_overlaps("172.16.0.0", 12);
+        g_assert_cmpuint(all->len, ==, 0);
+        /* ignoring the blackhole still finds the bridge behind it */
+        g_assert_true(vd_route_find_overlap("10.0.0.0", 8, "blackhole", &dev, NULL));
+        g_assert_cmpstr(dev, ==, "vdb0");
+    }
 }
 
 static void
@@ -176,8 +204,8 @@ test_neigh(void)
 {
     g_autoptr(GPtrArray) all = NULL;
     g_autoptr(GPtrArray) on_lo = NULL;
-    const char *argv[] = { "ip", "neigh", "add", "10.99.0.5", "lladdr", "52:54:00:AA:BB:CC",
-                           "dev", "vdb0", "nud", "permanent", NULL };
+    const char *argv[] = {"ip",  "neigh", "add", "10.99.0.5", "lladdr", "52:54:00:AA:BB:CC",
+                          "dev", "vdb0",  "nud", "permanent", NULL};
     gboolean found = FALSE;
 
     if (skip_without_netns())
@@ -208,11 +236,11 @@ test_tap(void)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL, *name2 = NULL, *mac = NULL, *master = NULL;
-    VdLinkStats before = { 0 }, after = { 0 };
+    VdLinkStats before = {0}, after = {0};
     int fd, fd2;
     /* a virtio-net header (10 bytes, all zero: no offloads), then a
      * broadcast ARP frame */
-    guint8 frame[10 + 42] = { 0 };
+    guint8 frame[10 + 42] = {0};
 
     if (skip_without_netns())
         return;
@@ -221,6 +249,12 @@ test_tap(void)
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpstr(name, ==, "vdbt0");
     g_assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    {
+        struct ifreq ifr = {0};
+        g_assert_cmpint(ioctl(fd, TUNGETIFF, &ifr), ==, 0);
+        g_assert_cmpint(ifr.ifr_flags & (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), ==,
+                        IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    }
     g_assert_true(vd_link_exists("vdbt0"));
     mac = sys_attr("vdbt0", "address");
     g_assert_cmpstr(mac, ==, "fe:54:00:01:02:03");
@@ -233,7 +267,7 @@ test_tap(void)
     /* a frame written by the "guest" is received by the host's side */
     g_assert_true(vd_link_stats("vdbt0", &before, &err));
     memset(frame + 10, 0xff, 6);
-    memcpy(frame + 16, (guint8[]){ 0x52, 0x54, 0x00, 0x01, 0x02, 0x03 }, 6);
+    memcpy(frame + 16, (guint8[]){0x52, 0x54, 0x00, 0x01, 0x02, 0x03}, 6);
     frame[22] = 0x08;
     frame[23] = 0x06;
     g_assert_cmpint(write(fd, frame, sizeof(frame)), ==, sizeof(frame));
@@ -253,6 +287,15 @@ test_tap(void)
     fd2 = vd_tap_create("vdb0", NULL, NULL, 0, NULL, &err);
     g_assert_cmpint(fd2, ==, -1);
     g_assert_error(err, VD_ERROR, VD_ERROR_EXISTS);
+    g_clear_error(&err);
+    /* the kernel would expand a '%d' */
+    fd2 = vd_tap_create("vdbt%d", NULL, NULL, 0, NULL, &err);
+    g_assert_cmpint(fd2, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
+    fd2 = vd_tap_create("vdb-name-too-long", NULL, NULL, 0, NULL, &err);
+    g_assert_cmpint(fd2, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
     g_clear_error(&err);
     /* a missing bridge: no tap left behind */
     fd2 = vd_tap_create("vdbt1", NULL, "vdbmissing", 1500, NULL, &err);
@@ -287,8 +330,8 @@ test_tap(void)
 static void
 test_macvtap(void)
 {
-    const char *argv[] = { "ip", "link", "add", "vdbv0", "type", "veth", "peer", "name", "vdbv1",
-                           NULL };
+    const char *argv[] = {"ip",   "link", "add",  "vdbv0", "type",
+                          "veth", "peer", "name", "vdbv1", NULL};
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL, *mac = NULL;
     int fd;
@@ -305,6 +348,11 @@ test_macvtap(void)
     g_assert_no_error(err);
     g_assert_cmpint(fd, >=, 0);
     g_assert_cmpstr(name, ==, "macvtap0");
+    {
+        struct ifreq ifr = {0};
+        g_assert_cmpint(ioctl(fd, TUNGETIFF, &ifr), ==, 0);
+        g_assert_true(ifr.ifr_flags & IFF_VNET_HDR);
+    }
     mac = sys_attr(name, "address");
     g_assert_cmpstr(mac, ==, "52:54:00:0d:0e:0f");
     g_assert_true(is_up(name));
@@ -314,12 +362,18 @@ test_macvtap(void)
     g_assert_true(vd_link_delete(name, &err));
     g_assert_false(vd_link_exists(name));
 
+    g_clear_pointer(&name, g_free);
     fd = vd_macvtap_create("vdbmt0", "vdbv0", "passthrough", NULL, &name, &err);
     g_assert_no_error(err);
     g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpstr(name, ==, "vdbmt0");
     close(fd);
     g_assert_true(vd_link_delete("vdbmt0", &err));
 
+    fd = vd_macvtap_create("vdbmt%d", "vdbv0", "bridge", NULL, NULL, &err);
+    g_assert_cmpint(fd, ==, -1);
+    g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_clear_error(&err);
     fd = vd_macvtap_create("vdbmt1", "vdbv0", "sideways", NULL, NULL, &err);
     g_assert_cmpint(fd, ==, -1);
     g_assert_error(err, VD_ERROR, VD_ERROR_INVALID_ARG);
