@@ -149,6 +149,11 @@ main(int argc, char **argv)
         fprintf(stderr, "virtd: --idle-timeout and --max-connections take a number >= 0\n");
         return 2;
     }
+    if (dns_forward && !g_str_equal(dns_forward, "host") && !g_str_equal(dns_forward, "none")) {
+        fprintf(stderr, "virtd: invalid --dns-forward '%s': give 'host' or 'none'\n",
+                dns_forward);
+        return 2;
+    }
     g_log_set_writer_func(log_writer, NULL, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Worker threads (kernel extraction, GTask's pool) would each get a
@@ -158,11 +163,6 @@ main(int argc, char **argv)
 
     raise_fd_limit();
 
-    if (dns_forward && !g_str_equal(dns_forward, "host") && !g_str_equal(dns_forward, "none")) {
-        fprintf(stderr, "virtd: invalid --dns-forward '%s': give 'host' or 'none'\n",
-                dns_forward);
-        return 2;
-    }
     VdDaemon d = {.socket_group = -1,
                   .dns_forward = !dns_forward || g_str_equal(dns_forward, "host"),
                   .api_idle_timeout = (guint)idle_timeout,

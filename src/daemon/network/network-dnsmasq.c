@@ -169,9 +169,8 @@ vd_network_dnsmasq_start(VdNetworks *nets, VdNetwork *net, GError **error)
     gboolean as_root = !reachable_by_others(nets->paths->dnsmasq_dir);
     const char *argv[] = {binary, conf_arg, as_root ? "--user=root" : NULL, NULL};
     GPid pid = 0;
-    gboolean spawned = g_spawn_async_with_fds(NULL, (char **)argv, NULL,
-                                              G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, -1,
-                                              logfd, logfd, error);
+    gboolean spawned = g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                              NULL, NULL, &pid, -1, logfd, logfd, error);
     close(logfd);
     if (!spawned)
         return FALSE;
@@ -221,8 +220,7 @@ vd_network_dnsmasq_stop(VdNetworks *nets, VdNetwork *net)
         kill(pid, SIGTERM);
         for (int waited = 0; pid_runs(pid, conf_path); waited += 10) {
             if (waited == STOP_WAIT_MS) {
-                g_warning("network '%s': dnsmasq (pid %d) ignored SIGTERM: killing it", name,
-                          pid);
+                g_warning("network '%s': dnsmasq (pid %d) ignored SIGTERM: killing it", name, pid);
                 kill(pid, SIGKILL);
             } else if (waited > 2 * STOP_WAIT_MS) {
                 break;

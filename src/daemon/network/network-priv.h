@@ -1,5 +1,6 @@
 /* What the files of the network registry share (network.h is the
- * interface): network.c holds the registry and its files, network-start.c
+ * interface): network.c holds the registry and its files, network-load.c
+ * the load at daemon start, network-start.c
  * start/destroy/update and the take-over after a restart,
  * network-dnsmasq.c dnsmasq's files and process. */
 #pragma once
@@ -15,7 +16,9 @@ struct _VdNetworks {
 
 /* ---- network.c ---- */
 
+VdNetwork *vd_network_new(VdNetworkDef *def);
 char *vd_networks_config_path(VdNetworks *nets, const char *name);
+char *vd_networks_autostart_path(VdNetworks *nets, const char *name);
 char *vd_networks_status_path(VdNetworks *nets, const char *name);
 /* Writes run_dir/networks/NAME.xml for an active network (live
  * definition, dnsmasq pid, firewall table, notes). */
@@ -24,6 +27,9 @@ void vd_networks_remove_status(VdNetworks *nets, VdNetwork *net);
 /* Drops an inactive transient network from the registry (frees it). */
 void vd_networks_forget(VdNetworks *nets, VdNetwork *net);
 void vd_network_add_note(VdNetwork *net, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Bridge names of every network but @skip (definitions and live ones),
+ * borrowed. */
+GPtrArray *vd_networks_bridges_taken(VdNetworks *nets, VdNetwork *skip);
 
 /* ---- network-start.c ---- */
 
@@ -41,8 +47,7 @@ gboolean vd_networks_host_route(const VdNetIpDef *ip, const char *ignore_dev, ch
 /* The first subnet of @prefix bits after @subnet's that no host route
  * and no other network (but @skip) uses, as "A.B.C.D/P"; NULL if none
  * in the next 256. */
-char *vd_networks_free_subnet(VdNetworks *nets, const char *subnet, guint prefix,
-                              VdNetwork *skip);
+char *vd_networks_free_subnet(VdNetworks *nets, const char *subnet, guint prefix, VdNetwork *skip);
 /* Plugs the taps of running guests on @net into its bridge again. */
 void vd_networks_reattach_taps(VdNetworks *nets, VdNetwork *net);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/domain/domain-state.h"
+#include "daemon/domain/start-phase.h"
 #include "network/firewall.h"
 #include "network/net-link.h"
 #include "util/vd-error.h"
@@ -29,13 +30,9 @@ ipv4_string(guint32 addr)
     return g_strdup(inet_ntop(AF_INET, &in, buf, sizeof(buf)));
 }
 
-static gboolean
-is_fallback_route(const char *dev)
-{
-    return g_strcmp0(dev, "blackhole") == 0 || g_strcmp0(dev, "unreachable") == 0 ||
-           g_strcmp0(dev, "prohibit") == 0 || g_strcmp0(dev, "throw") == 0;
-}
-
+/* Blackhole routes are skipped by name (the one @ignore_dev of
+ * vd_route_find_overlap), so that one never hides a real route behind
+ * it; unreachable and prohibit ones, rarer, are skipped here. */
 static gboolean
 route_overlap(guint32 subnet, guint prefix, const char *ignore_dev, char **dev, char **route)
 {
@@ -43,7 +40,9 @@ route_overlap(guint32 subnet, guint prefix, const char *ignore_dev, char **dev, 
     g_autofree char *d = NULL;
     g_autofree char *r = NULL;
 
-    if (!vd_route_find_overlap(s, prefix, ignore_dev, &d, &r) || is_fallback_route(d))
+    if (!vd_route_find_overlap(s, prefix, "blackhole", &d, &r) ||
+        g_strcmp0(d, "unreachable") == 0 || g_strcmp0(d, "prohibit") == 0 ||
+        (ignore_dev && g_strcmp0(d, ignore_dev) == 0))
         return FALSE;
     *dev = g_steal_pointer(&d);
     *route = g_steal_pointer(&r);
@@ -114,8 +113,7 @@ check_start(VdNetworks *nets, VdNetwork *net, const VdNetworkDef *def, GError **
 
     if (net->active) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: network '%s' is already active",
-                    def->name);
+                    "Requested operation is not valid: network '%s' is already active", def->name);
         return FALSE;
     }
     if (def->forward == VD_NET_FORWARD_BRIDGE) {
@@ -185,8 +183,8 @@ check_start(VdNetworks *nets, VdNetwork *net, const VdNetworkDef *def, GError **
 /* ---- start / destroy ---- */
 
 /* Removes what a start made of @net (everything, when @bridge_made) and
- * makes it inactive; a transient network leaves the registry. Failures
- * are logged: nothing else could be done about them. */
+ * makes it inactive. Failures are logged: nothing else could be done
+ * about them. The caller drops a transient network (forget_if_transient). */
 static void
 tear_down(VdNetworks *nets, VdNetwork *net, gboolean bridge_made)
 {
@@ -213,6 +211,12 @@ tear_down(VdNetworks *nets, VdNetwork *net, gboolean bridge_made)
     g_clear_pointer(&net->live, vd_network_def_free);
     net->active = FALSE;
     net->starting = FALSE;
+}
+
+/* An inactive transient network leaves the registry (frees @net). */
+static void
+forget_if_transient(VdNetworks *nets, VdNetwork *net)
+{
     if (!net->persistent)
         vd_networks_forget(nets, net);
 }
@@ -237,8 +241,8 @@ make_firewall(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError **er
 {
     const VdNetworkDef *live = net->live;
     g_autoptr(GError) check_error = NULL;
-    gboolean routes = live->forward == VD_NET_FORWARD_NAT || live->forward == VD_NET_FORWARD_ROUTE ||
-                      live->forward == VD_NET_FORWARD_OPEN;
+    gboolean routes = live->forward == VD_NET_FORWARD_NAT ||
+                      live->forward == VD_NET_FORWARD_ROUTE || live->forward == VD_NET_FORWARD_OPEN;
 
     if (routes) {
         gboolean ipv6 = FALSE;
@@ -303,12 +307,15 @@ vd_networks_start(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError 
         goto fail;
     if (vd_network_def_needs_dnsmasq(net->live) && !vd_network_dnsmasq_start(nets, net, error))
         goto fail;
+    /* tests/integration/test_networks.py: a kill before the status file
+     * says the start is complete. */
+    vd_start_crash_point("network-started");
     net->starting = FALSE;
     if (!vd_networks_save_status(nets, net, error))
         goto fail;
     vd_networks_reattach_taps(nets, net);
-    g_info("network '%s' started (bridge %s, dnsmasq pid %d)", net->def->name,
-           net->live->bridge, net->dnsmasq_pid);
+    g_info("network '%s' started (bridge %s, dnsmasq pid %d)", net->def->name, net->live->bridge,
+           net->dnsmasq_pid);
     return TRUE;
 fail:
     g_prefix_error(error, "cannot start network '%s': ", net->def->name);
@@ -325,12 +332,12 @@ vd_networks_destroy(VdNetworks *nets, VdNetwork *net, GError **error)
 {
     if (!net->active) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: network '%s' is not active",
-                    net->def->name);
+                    "Requested operation is not valid: network '%s' is not active", net->def->name);
         return FALSE;
     }
     g_info("network '%s': destroying (bridge %s)", net->def->name, net->live->bridge);
     tear_down(nets, net, TRUE);
+    forget_if_transient(nets, net);
     return TRUE;
 }
 
@@ -369,7 +376,6 @@ vd_networks_update(VdNetworks *nets, VdNetwork *net, VdNetUpdateCommand command,
         g_autofree char *path = vd_networks_config_path(nets, net->def->name);
         if (!vd_file_write_atomic(path, text, -1, 0600, error))
             return FALSE;
-        /* The registry's key is the name, which an update never changes. */
         vd_network_def_free(net->def);
         net->def = g_steal_pointer(&new_def);
     }
@@ -410,9 +416,9 @@ vd_networks_take_over(VdNetworks *nets, VdNetwork *net)
     gboolean changed = FALSE;
 
     if (net->starting) {
-        g_warning("network '%s': the daemon stopped in the middle of its start: undoing it",
-                  name);
+        g_warning("network '%s': the daemon stopped in the middle of its start: undoing it", name);
         tear_down(nets, net, TRUE);
+        forget_if_transient(nets, net);
         return;
     }
     gboolean bridge_ok = live->forward == VD_NET_FORWARD_BRIDGE ? vd_link_is_bridge(live->bridge)
@@ -422,12 +428,13 @@ vd_networks_take_over(VdNetworks *nets, VdNetwork *net)
                   "inactive",
                   name, live->bridge);
         tear_down(nets, net, FALSE);
+        forget_if_transient(nets, net);
         return;
     }
     if (vd_network_def_needs_dnsmasq(live)) {
         if (vd_network_dnsmasq_alive(nets, net)) {
-            g_info("network '%s': dnsmasq (pid %d) still serves bridge %s", name,
-                   net->dnsmasq_pid, live->bridge);
+            g_info("network '%s': dnsmasq (pid %d) still serves bridge %s", name, net->dnsmasq_pid,
+                   live->bridge);
         } else {
             g_warning("network '%s': its dnsmasq (pid %d) is gone: starting it again", name,
                       net->dnsmasq_pid);
@@ -471,8 +478,8 @@ vd_networks_reattach_taps(VdNetworks *nets, VdNetwork *net)
                 g_strcmp0(iface->source, net->def->name) != 0)
                 continue;
             if (vd_link_set_master(iface->target_dev, net->live->bridge, &error))
-                g_info("network '%s': tap %s of domain '%s' plugged into %s again",
-                       net->def->name, iface->target_dev, dom->name, net->live->bridge);
+                g_info("network '%s': tap %s of domain '%s' plugged into %s again", net->def->name,
+                       iface->target_dev, dom->name, net->live->bridge);
             else
                 g_warning("network '%s': cannot plug tap %s of domain '%s' into %s: %s",
                           net->def->name, iface->target_dev, dom->name, net->live->bridge,
