@@ -22,7 +22,7 @@ import harness
 from harness import Daemon
 
 BRIDGE = 'vdd0'
-SUBNET = '10.202.0.0/24'
+SUBNET = '10.202.0.0/16'   # the blackhole fallback of every test subnet
 MAC0 = '52:54:00:20:20:01'
 MAC1 = '52:54:00:20:20:02'
 GUEST_IP = '10.202.0.10'
@@ -95,12 +95,13 @@ class DomainNics(harness.VirtdTestCase):
         self.addCleanup(shutil.rmtree, self.root, True)
 
     def _remove_links(self):
-        for name in ('vddt0', 'vddt1', BRIDGE):
+        for name in ('vddt0', 'vddt1', 'vdd1', BRIDGE):
             if link_exists(name):
                 ip('link', 'del', name, check=False)
 
     def daemon(self):
-        return Daemon(root=self.root)
+        # No dnsmasq of ours forwards a query to the host's resolvers.
+        return Daemon(root=self.root, args=['--dns-forward=none'])
 
     def ifaces(self, d, name, inactive=False):
         q = '?inactive=1' if inactive else ''
@@ -283,6 +284,42 @@ class DomainNics(harness.VirtdTestCase):
                              10, what='vddm0 and vddt0 gone')
             d.api_json('POST', '/v1/networks/vddnet/destroy')
             self.assertTrue(link_exists(BRIDGE), 'a forward-bridge network deleted its bridge')
+
+    def test_network_lease(self):
+        """An isolated network of ours (bridge vdd1, DHCP from its dnsmasq):
+        the guest's lease is what domifaddr --source lease shows."""
+        net_xml = ("<network><name>vddiso</name><bridge name='vdd1'/>"
+                   "<ip address='10.202.1.1' prefix='24'><dhcp>"
+                   "<range start='10.202.1.100' end='10.202.1.120'/></dhcp></ip></network>")
+        with self.daemon() as d:
+            d.api_json('POST', '/v1/networks?start=1', net_xml, expect=201)
+            try:
+                name = 'vddnic6'
+                devs = ("<interface type='network'><mac address='%s'/>"
+                        "<source network='vddiso'/><target dev='vddt0'/>"
+                        "<model type='virtio'/></interface>" % MAC0)
+                d.define(name, harness.domain_xml(name, extra_devices=devs,
+                                                  cmdline_extra='virtd.net=dhcp'))
+                d.start_domain(name)
+                self.assertEqual(link_master('vddt0'), 'vdd1')
+                d.wait_console(name, 'VIRTD-GUEST-NET eth0 mac=%s ip=10.202.1.' % MAC0,
+                               timeout=60)
+                path = harness.dom_path(name, '/interfaces/addresses?source=lease')
+
+                def lease():
+                    rows = d.api_json('GET', path)['interfaces']
+                    return rows if rows and rows[0]['addrs'] else None
+                rows = harness.wait_for(lease, 20, what='a lease in domifaddr')
+                self.assertEqual(rows[0]['name'], 'vddt0')
+                self.assertEqual(rows[0]['mac'], MAC0)
+                addr = rows[0]['addrs'][0]
+                self.assertEqual((addr['type'], addr['prefix']), ('ipv4', 24))
+                self.assertTrue(addr['addr'].startswith('10.202.1.1'), addr)
+                self.assertIn('ip=%s/24' % addr['addr'], d.console_text(name))
+                d.vsh('destroy', name)
+            finally:
+                d.api('POST', '/v1/networks/vddiso/destroy')
+            self.assertFalse(link_exists('vdd1'))
 
     def test_refused_before_spawn(self):
         with self.daemon() as d:
