@@ -193,6 +193,14 @@ class DomainNics(harness.VirtdTestCase):
                 self.assertEqual(d.api_json('PUT', link, {'state': 'up'}), {'state': 'up'})
                 c.type_until('echo carrier-$(cat /sys/class/net/eth0/carrier)-x',
                              'carrier-1-x')
+                # --config alone: the persistent definition, not the guest.
+                self.assertEqual(d.api_json('PUT', link, {'state': 'down', 'config': True}),
+                                 {'state': 'down'})
+                self.assertEqual(d.api_json('GET', link + '?inactive=1'), {'state': 'down'})
+                self.assertEqual(d.api_json('GET', link), {'state': 'up'})
+                d.api_json('PUT', link, {'state': 'up', 'config': True})
+                self.assertNotIn('<link', d.vsh('dumpxml', '--inactive', name)[1].replace(
+                    "<link state='up'/>", ''))
 
             # Hot-plug: a second NIC appears in the guest.
             frag = nic_xml(MAC1, 'vddt1')

@@ -41,6 +41,7 @@ static void op_next(NetOp *op);
 static void
 op_free(NetOp *op)
 {
+    op->dom->net_attaching = g_slist_remove(op->dom->net_attaching, op);
     if (op->fd >= 0)
         close(op->fd);
     if (op->vhostfd >= 0)
@@ -237,14 +238,19 @@ vd_domain_net_set_link(VdDaemon *d, VdDomainObj *dom, const char *key, gboolean 
 /* ---- attach ----------------------------------------------------------- */
 
 static char *
-free_alias(const VdDomainDef *def)
+free_alias(VdDomainObj *dom)
 {
+    const VdDomainDef *def = dom->live;
     for (guint n = 0;; n++) {
         g_autofree char *alias = g_strdup_printf("net%u", n);
         gboolean used = FALSE;
         for (guint i = 0; i < def->interfaces->len && !used; i++) {
             const VdNetDef *o = g_ptr_array_index(def->interfaces, i);
             used = g_strcmp0(o->alias, alias) == 0;
+        }
+        for (GSList *l = dom->net_attaching; l && !used; l = l->next) {
+            const NetOp *other = l->data;
+            used = g_strcmp0(other->net->alias, alias) == 0;
         }
         if (!used)
             return g_steal_pointer(&alias);
@@ -391,7 +397,8 @@ vd_domain_net_attach(VdDaemon *d, VdDomainObj *dom, VdNetDef *net, gboolean live
             return;
         }
         if (!op->net->alias)
-            op->net->alias = free_alias(dom->live);
+            op->net->alias = free_alias(dom);
+        dom->net_attaching = g_slist_prepend(dom->net_attaching, op);
         if (net->type == VD_NET_NETWORK || net->type == VD_NET_BRIDGE ||
             net->type == VD_NET_DIRECT) {
             op->fd =
