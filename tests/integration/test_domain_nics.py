@@ -324,6 +324,21 @@ class DomainNics(harness.VirtdTestCase):
                 self.assertEqual((addr['type'], addr['prefix']), ('ipv4', 24))
                 self.assertTrue(addr['addr'].startswith('10.202.1.1'), addr)
                 self.assertIn('ip=%s/24' % addr['addr'], d.console_text(name))
+
+                # A hot-added NIC on the network gets its lease too.
+                r = d.api('POST', harness.dom_path(name, '/devices?live=1'),
+                          "<interface type='network'><mac address='%s'/>"
+                          "<source network='vddiso'/><target dev='vddt1'/>"
+                          "<model type='virtio'/></interface>" % MAC1)
+                self.assertEqual(r.status, 201, r.body)
+                self.assertEqual(link_master('vddt1'), 'vdd1')
+                d.wait_console(name, 'VIRTD-GUEST-NET eth1 mac=%s ip=10.202.1.' % MAC1,
+                               timeout=60)
+                rows = harness.wait_for(
+                    lambda: (lambda x: x if len(x) == 2 else None)(
+                        d.api_json('GET', path)['interfaces']),
+                    20, what='two leases in domifaddr')
+                self.assertEqual([r['name'] for r in rows], ['vddt0', 'vddt1'])
                 d.vsh('destroy', name)
             finally:
                 d.api('POST', '/v1/networks/vddiso/destroy')
