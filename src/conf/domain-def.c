@@ -115,6 +115,10 @@ vd_net_def_free(VdNetDef *n)
     g_free(n->model);
     g_free(n->source);
     g_free(n->target_dev);
+    g_free(n->source_mode);
+    g_free(n->portgroup);
+    g_free(n->link_state);
+    g_free(n->alias);
     xml_free(n->xml);
     g_free(n);
 }
@@ -127,8 +131,38 @@ vd_net_def_copy(const VdNetDef *src)
     n->model = g_strdup(src->model);
     n->source = g_strdup(src->source);
     n->target_dev = g_strdup(src->target_dev);
+    n->source_mode = g_strdup(src->source_mode);
+    n->portgroup = g_strdup(src->portgroup);
+    n->link_state = g_strdup(src->link_state);
+    n->alias = g_strdup(src->alias);
     n->xml = xml_copy(src->xml);
     return n;
+}
+
+gboolean
+vd_net_def_link_up(const VdNetDef *net)
+{
+    return g_strcmp0(net->link_state, "down") != 0;
+}
+
+gboolean
+vd_net_def_has_mac_element(const VdNetDef *net)
+{
+    return net->xml && vd_xml_child(net->xml, "mac") != NULL;
+}
+
+gboolean
+vd_net_model_supported(const char *model)
+{
+    return !model || g_str_equal(model, "virtio") || g_str_equal(model, "e1000") ||
+           g_str_equal(model, "e1000e") || g_str_equal(model, "rtl8139");
+}
+
+gboolean
+vd_net_direct_mode_supported(const char *mode)
+{
+    return !mode || g_str_equal(mode, "bridge") || g_str_equal(mode, "vepa") ||
+           g_str_equal(mode, "private") || g_str_equal(mode, "passthrough");
 }
 
 VdGraphicsDef *

@@ -178,7 +178,15 @@ typedef struct {
     char *model;             /* virtio, e1000, rtl8139 ... */
     char *source;            /* network name, bridge name or host device */
     guint boot_order;
-    char *target_dev;        /* live only: host tap name */
+    char *target_dev;        /* <target dev=>: the host tap (macvtap); a name the user
+                              * gave is kept, "vnet*"/"macvtap*" only in live XML */
+    char *source_mode;       /* type='direct': <source mode=> bridge, vepa, private,
+                              * passthrough; NULL: vepa (libvirt's default) */
+    char *portgroup;         /* <source portgroup=>: kept, refused at start */
+    char *link_state;        /* <link state=>: NULL or "up", "down" */
+    guint mtu;               /* <mtu size=>, 0 when absent */
+    char *alias;             /* <alias name=>: the QEMU device id while live ("net0");
+                              * only a user alias ("ua-...") is kept in inactive XML */
     xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */
 } VdNetDef;
 
@@ -397,6 +405,26 @@ VdChrDef *vd_chr_def_copy(const VdChrDef *chr);
 VdNetDef *vd_net_def_new(VdNetType type);
 void vd_net_def_free(VdNetDef *net);
 VdNetDef *vd_net_def_copy(const VdNetDef *net);
+/* Whether <link state> leaves the link up (absent or 'up'). */
+gboolean vd_net_def_link_up(const VdNetDef *net);
+/* Whether the XML @net was parsed from had a <mac> (else defaults made
+ * it): a client's detach matches by MAC only when it gave one. */
+gboolean vd_net_def_has_mac_element(const VdNetDef *net);
+/* Whether @model is one virtd runs (virtio, e1000, e1000e, rtl8139; NULL:
+ * the default rtl8139), and @mode one of macvtap's for type='direct'. */
+gboolean vd_net_model_supported(const char *model);
+gboolean vd_net_direct_mode_supported(const char *mode);
+/* The <interface> element of @net alone, as format writes it (for the
+ * API's attach answer). */
+char *vd_net_def_format(const VdNetDef *net, VdDomainFormatFlags flags);
+/* One <interface> element (attach-device/detach-device), parsed with
+ * the defaults of a domain's interfaces (MAC generated when absent) and
+ * validated on its own. VD_ERROR_UNSUPPORTED naming the element when the
+ * fragment is another device. @match_only (detach): only what names an
+ * interface is needed (type, MAC), so the checks of a full definition
+ * are skipped. */
+VdNetDef *vd_net_def_new_from_xml(const char *xml, gssize len, gboolean match_only,
+                                  GError **error);
 VdGraphicsDef *vd_graphics_def_new(VdGraphicsType type); /* autoport, websocket -1 */
 void vd_graphics_def_free(VdGraphicsDef *graphics);
 VdGraphicsDef *vd_graphics_def_copy(const VdGraphicsDef *graphics);

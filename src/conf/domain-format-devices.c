@@ -5,6 +5,7 @@
  * what the typed model owns is rewritten here.
  */
 #include "conf/domain-private.h"
+#include "conf/xml-writer.h"
 
 #include <string.h>
 
@@ -159,6 +160,7 @@ format_interface(xmlDoc *doc, const VdNetDef *net, VdDomainFormatFlags flags)
     xmlNode *n = start_node(doc, net->xml, "interface");
     xmlNode *src;
     const char *source_attr = NULL;
+    gboolean live = (flags & VD_DOMAIN_FORMAT_LIVE) != 0;
 
     vd_xml_set_prop(n, "type", vd_net_type_to_string(net->type));
     set_child_prop(n, "mac", "address", net->mac, interface_order);
@@ -188,14 +190,29 @@ format_interface(xmlDoc *doc, const VdNetDef *net, VdDomainFormatFlags flags)
         }
         if (source_attr)
             vd_xml_set_prop(src, source_attr, net->source);
+        vd_xml_set_prop(src, "portgroup", net->portgroup);
+        vd_xml_set_prop(src, "mode", net->type == VD_NET_DIRECT ? net->source_mode : NULL);
+        vd_xml_order_props(src, (const char *const[]){"network", "bridge", "dev", "portgroup",
+                                                      "mode", NULL});
         vd_xml_prune(src);
     }
-    /* The tap name is chosen at start; the persistent definition keeps
-     * whatever <target> the user wrote. */
-    if ((flags & VD_DOMAIN_FORMAT_LIVE) && net->target_dev)
-        set_child_prop(n, "target", "dev", net->target_dev, interface_order);
+    /* The tap name is chosen at start: as libvirt, names the daemon
+     * generates (vnetN, macvtapN) are not kept in the persistent
+     * definition, a name the user chose is. */
+    const char *target = net->target_dev;
+    if (!live && target && (g_str_has_prefix(target, "vnet") || g_str_has_prefix(target, "macvtap")))
+        target = NULL;
+    set_child_prop(n, "target", "dev", target, interface_order);
     set_child_prop(n, "model", "type", net->model, interface_order);
+    set_child_prop(n, "link", "state", net->link_state, interface_order);
+    g_autofree char *mtu = net->mtu ? g_strdup_printf("%u", net->mtu) : NULL;
+    set_child_prop(n, "mtu", "size", mtu, interface_order);
     set_boot_order(n, net->boot_order, interface_order);
+    /* The QEMU device id: only a user's own ("ua-...") is persistent. */
+    const char *alias = net->alias;
+    if (!live && alias && !g_str_has_prefix(alias, "ua-"))
+        alias = NULL;
+    set_child_prop(n, "alias", "name", alias, interface_order);
     return n;
 }
 
@@ -521,4 +538,13 @@ vd_domain_format_devices(const VdDomainDef *def, xmlDoc *doc, xmlNode *devices,
     emit_group(devices, cur);
     group_free(cur);
     g_ptr_array_unref(groups);
+}
+
+char *
+vd_net_def_format(const VdNetDef *net, VdDomainFormatFlags flags)
+{
+    vd_xml_init();
+    g_autoptr(xmlDoc) doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlDocSetRootElement(doc, format_interface(doc, net, flags));
+    return vd_xml_write_libvirt_style(doc);
 }

@@ -132,14 +132,29 @@ parse_interface(VdDomainDef *def, const xmlNode *node, GError **error)
             break;
         case VD_NET_DIRECT:
             net->source = vd_xml_prop(n, "dev");
+            net->source_mode = vd_xml_prop(n, "mode");
             break;
         case VD_NET_USER:
         case VD_NET_ETHERNET:
         case VD_NET_LAST:
             break;
         }
+        net->portgroup = vd_xml_prop(n, "portgroup");
     }
     net->target_dev = vd_xml_prop(vd_xml_child(node, "target"), "dev");
+    net->link_state = vd_xml_prop(vd_xml_child(node, "link"), "state");
+    net->alias = vd_xml_prop(vd_xml_child(node, "alias"), "name");
+    if ((n = vd_xml_child(node, "mtu"))) {
+        gboolean given = FALSE;
+        if (!vd_xml_prop_uint(n, "size", "<interface><mtu size=>", 65535, &net->mtu, &given,
+                              error))
+            return FALSE;
+        if (!given || net->mtu < 68) {
+            g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                        "<interface><mtu size=> must be a number of bytes from 68 to 65535");
+            return FALSE;
+        }
+    }
     if (!parse_boot_order(node, "<interface><boot order=>", &net->boot_order, error))
         return FALSE;
     net->xml = xmlCopyNode((xmlNode *)node, 1);

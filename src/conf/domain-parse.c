@@ -477,3 +477,37 @@ vd_domain_def_parse(const char *xml, gssize len, GError **error)
     def->doc = g_steal_pointer(&doc);
     return g_steal_pointer(&def);
 }
+
+VdNetDef *
+vd_net_def_new_from_xml(const char *xml, gssize len, gboolean match_only, GError **error)
+{
+    g_autoptr(xmlDoc) doc = read_doc(xml, len, error);
+    g_autoptr(VdDomainDef) def = NULL;
+    xmlNode *root, *devices;
+
+    if (!doc)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    if (!root || root->ns || !vd_xml_is(root, "interface")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "unsupported configuration: attaching or detaching <%s> is not supported "
+                    "yet: only <interface> devices can be hot-plugged",
+                    root ? (const char *)root->name : "");
+        return NULL;
+    }
+    /* The element parses as it would inside a domain's <devices>. */
+    xmlUnlinkNode(root);
+    devices = xmlNewDocNode(doc, NULL, (const xmlChar *)"devices", NULL);
+    xmlDocSetRootElement(doc, devices);
+    xmlAddChild(devices, root);
+    def = vd_domain_def_new();
+    if (!vd_domain_parse_devices(def, devices, error))
+        return NULL;
+    def->name = g_strdup("fragment");
+    def->memory_kib = def->current_memory_kib = 1024;
+    vd_domain_def_apply_defaults(def);
+    if (!match_only && (!vd_domain_validate_interfaces(def, error) ||
+                        !vd_domain_check_interfaces_input(def->interfaces, error)))
+        return NULL;
+    return g_ptr_array_steal_index(def->interfaces, 0);
+}

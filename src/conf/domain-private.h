@@ -97,6 +97,12 @@ void vd_xml_prune(xmlNode *node);
 /* ---- domain-parse-devices.c ---- */
 gboolean vd_domain_parse_devices(VdDomainDef *def, const xmlNode *devices, GError **error);
 
+/* ---- domain-validate.c ---- */
+/* The checks of <interface> elements (MACs, sources, modes). */
+gboolean vd_domain_validate_interfaces(const VdDomainDef *def, GError **error);
+/* Models, direct modes and link states virtd runs (VdNetDef*). */
+gboolean vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error);
+
 /* ---- domain-unsupported.c ---- */
 /* The VdUnsupported list of a document (see the table in that file). */
 GPtrArray *vd_domain_unsupported_scan(const xmlNode *root);

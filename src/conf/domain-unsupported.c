@@ -148,17 +148,6 @@ attr_cpu_fallback(const char *value)
 }
 
 static Class
-classify_link(const xmlNode *node, char **suffix)
-{
-    g_autofree char *state = vd_xml_prop(node, "state");
-
-    if (!state || g_str_equal(state, "up"))
-        return C_KEEP;
-    *suffix = g_strdup_printf("[@state='%s']", state);
-    return C_REFUSE;
-}
-
-static Class
 attr_rng_backend(const char *value)
 {
     return g_str_equal(value, "random") ? C_TYPED : C_REFUSE;
@@ -238,6 +227,7 @@ static const Rule rules[] = {
     E("/domain/seclabel", classify_seclabel),
 
     T("/domain/devices"), T(DEV "emulator"),
+    T(DEV "interface/alias"), T(DEV "interface/alias/@name"),
     W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"), W(DEV "audio"),
     E(DEV "controller", classify_controller),
 
@@ -263,14 +253,15 @@ static const Rule rules[] = {
     T(DEV "interface/mac"), T(DEV "interface/mac/@address"),
     T(DEV "interface/source"), T(DEV "interface/source/@network"),
     T(DEV "interface/source/@bridge"), T(DEV "interface/source/@dev"),
-    W(DEV "interface/source/@mode"), W(DEV "interface/source/@portgroup"),
+    T(DEV "interface/source/@mode"), T(DEV "interface/source/@portgroup"),
     T(DEV "interface/model"), T(DEV "interface/model/@type"),
     T(DEV "interface/target"), T(DEV "interface/target/@dev"),
     W(DEV "interface/target/@managed"),
     T(DEV "interface/boot"), T(DEV "interface/boot/@order"),
     W(DEV "interface/bandwidth"), W(DEV "interface/filterref"), W(DEV "interface/virtualport"),
     W(DEV "interface/tune"), W(DEV "interface/script"), W(DEV "interface/backend"),
-    E(DEV "interface/link", classify_link),
+    T(DEV "interface/link"), T(DEV "interface/link/@state"),
+    T(DEV "interface/mtu"), T(DEV "interface/mtu/@size"),
 
     CHR("serial"), CHR("console"), CHR("channel"),
 

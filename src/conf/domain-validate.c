@@ -36,6 +36,33 @@ fail(GError **error, const char *fmt, ...)
 }
 
 static gboolean
+ifname_is_valid(const char *name)
+{
+    gsize len = strlen(name);
+
+    if (len == 0 || len > 15)
+        return FALSE;
+    for (const char *p = name; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* A QEMU device id: a letter first, then letters, digits, '-', '_', '.'. */
+static gboolean
+alias_is_valid(const char *alias)
+{
+    if (!g_ascii_isalpha(alias[0]))
+        return FALSE;
+    for (const char *p = alias; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return FALSE;
+    }
+    return strlen(alias) <= 64;
+}
+
+static gboolean
 mac_is_valid(const char *mac, gboolean *multicast)
 {
     guint bytes[6];
@@ -234,8 +261,8 @@ validate_paths(const VdDomainDef *def, GError **error)
            check_absolute("<emulator>", def->emulator, error);
 }
 
-static gboolean
-validate_interfaces(const VdDomainDef *def, GError **error)
+gboolean
+vd_domain_validate_interfaces(const VdDomainDef *def, GError **error)
 {
     g_autoptr(GHashTable) macs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
@@ -270,6 +297,16 @@ validate_interfaces(const VdDomainDef *def, GError **error)
                         n->type == VD_NET_NETWORK  ? "network"
                         : n->type == VD_NET_BRIDGE ? "bridge"
                                                    : "dev");
+        if (n->target_dev && *n->target_dev && !ifname_is_valid(n->target_dev))
+            return fail(error,
+                        "invalid <interface><target dev='%s'>: a host interface name has 1 to "
+                        "15 letters, digits, '-', '_' or '.'",
+                        n->target_dev);
+        if (n->alias && !alias_is_valid(n->alias))
+            return fail(error,
+                        "invalid <interface><alias name='%s'>: use 'ua-' followed by letters, "
+                        "digits, '-', '_' or '.'",
+                        n->alias);
     }
     return TRUE;
 }
@@ -360,6 +397,36 @@ validate_rngs(const VdDomainDef *def, GError **error)
     return TRUE;
 }
 
+/* Values define refuses in new input and start refuses in stored
+ * definitions (which may predate these rules): what virtd cannot run. */
+gboolean
+vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error)
+{
+    for (guint i = 0; i < interfaces->len; i++) {
+        const VdNetDef *n = g_ptr_array_index(interfaces, i);
+
+        if (!vd_net_model_supported(n->model)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "unsupported configuration: <interface><model type='%s'> is not "
+                        "supported: use virtio, e1000, e1000e or rtl8139",
+                        n->model);
+            return FALSE;
+        }
+        if (n->type == VD_NET_DIRECT && !vd_net_direct_mode_supported(n->source_mode)) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "unsupported configuration: <interface type='direct'><source "
+                        "mode='%s'> is not supported: use bridge, vepa, private or passthrough",
+                        n->source_mode);
+            return FALSE;
+        }
+        if (n->link_state && !g_str_equal(n->link_state, "up") &&
+            !g_str_equal(n->link_state, "down"))
+            return fail(error, "invalid <interface><link state='%s'>: use 'up' or 'down'",
+                        n->link_state);
+    }
+    return TRUE;
+}
+
 gboolean
 vd_domain_def_validate_input(const VdDomainDef *def, gboolean new_name, GError **error)
 {
@@ -368,7 +435,7 @@ vd_domain_def_validate_input(const VdDomainDef *def, gboolean new_name, GError *
     /* One line per domain in `vsh list --title` (libvirt refuses it too). */
     if (def->title && strchr(def->title, '\n'))
         return fail(error, "<title> must be a single line: put longer text in <description>");
-    return TRUE;
+    return vd_domain_check_interfaces_input(def->interfaces, error);
 }
 
 gboolean
@@ -376,7 +443,7 @@ vd_domain_def_validate(const VdDomainDef *def, GError **error)
 {
     return validate_general(def, error) && validate_boot(def, error) &&
            validate_disks(def, error) && validate_paths(def, error) &&
-           validate_interfaces(def, error) &&
+           vd_domain_validate_interfaces(def, error) &&
            validate_chrs(def, error) && validate_display(def, error) && validate_rngs(def, error);
 }
 
@@ -494,11 +561,17 @@ startable_devices(const VdDomainDef *def, GError **error)
     }
     for (guint i = 0; i < def->interfaces->len; i++) {
         const VdNetDef *n = g_ptr_array_index(def->interfaces, i);
-        if (n->type != VD_NET_USER)
+        if (n->type == VD_NET_ETHERNET)
             return refuse(error,
-                          "interface type '%s' is not supported yet (networking comes "
-                          "later); use <interface type='user'>",
-                          vd_net_type_to_string(n->type));
+                          "interface type 'ethernet' is not supported yet: use "
+                          "<interface type='network'>, 'bridge', 'direct' or 'user'");
+        if (n->portgroup)
+            return refuse(error,
+                          "<interface><source portgroup='%s'> is not supported yet: remove "
+                          "the portgroup attribute",
+                          n->portgroup);
+        if (!vd_domain_check_interfaces_input(def->interfaces, error))
+            return FALSE;
     }
     for (guint i = 0; i < def->graphics->len; i++) {
         const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);

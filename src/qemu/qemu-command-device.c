@@ -49,8 +49,8 @@ valid_mac(const char *mac)
     return TRUE;
 }
 
-static const char *
-net_model_driver(const char *model)
+const char *
+vd_qemu_net_model_driver(const char *model)
 {
     if (!model || g_str_equal(model, "rtl8139"))
         return "rtl8139"; /* libvirt's default for x86 */
@@ -76,14 +76,25 @@ valid_ifname(const char *name)
     return TRUE;
 }
 
+/* The QEMU device id of interface @n: its alias when it has one (set by
+ * the daemon for a live domain, or the user's "ua-" one), else "net<N>". */
+char *
+vd_qemu_net_device_id(const VdNetDef *net, guint n)
+{
+    return net->alias ? g_strdup(net->alias) : g_strdup_printf("net%u", n);
+}
+
 static gboolean
 build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
 {
     g_autofree char *what = g_strdup_printf("interface %u", n);
-    g_autofree char *netdev_id = g_strdup_printf("hostnet%u", n);
-    g_autofree char *id = g_strdup_printf("net%u", n);
+    g_autofree char *id = vd_qemu_net_device_id(net, n);
+    g_autofree char *netdev_id = g_strconcat("host", id, NULL);
+    const VdQemuRunPaths *paths = cmd->paths;
+    int fd = paths->net_fds && n < paths->n_net_fds ? paths->net_fds[n] : -1;
+    int vhostfd = paths->vhost_fds && n < paths->n_net_fds ? paths->vhost_fds[n] : -1;
 
-    const char *driver = net_model_driver(net->model);
+    const char *driver = vd_qemu_net_model_driver(net->model);
     if (!driver) {
         g_autofree char *shown = g_strescape(net->model, NULL);
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
@@ -101,6 +112,11 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
                     what, shown);
         return FALSE;
     }
+    if (!valid_ifname(id) || !g_ascii_isalpha(id[0])) {
+        g_autofree char *shown = g_strescape(id, NULL);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s: invalid alias '%s'", what, shown);
+        return FALSE;
+    }
 
     JsonObject *nd = json_object_new();
     switch (net->type) {
@@ -110,29 +126,28 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
         break;
     case VD_NET_NETWORK:
     case VD_NET_BRIDGE:
-    case VD_NET_ETHERNET:
-        /* The daemon creates the tap (and plugs it into the bridge)
-         * before starting QEMU, which only opens it by name. */
-        if (!net->target_dev) {
+    case VD_NET_DIRECT: {
+        /* The daemon created the tap (macvtap) and plugged it in; QEMU
+         * gets the open descriptor and needs no privilege at all. */
+        if (fd < 0) {
             json_object_unref(nd);
-            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: type '%s' is not supported yet",
-                        what, net_type_name(net->type));
+            g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
+                        "%s: type '%s' needs the descriptor of its tap from the daemon", what,
+                        net_type_name(net->type));
             return FALSE;
         }
-        if (!valid_ifname(net->target_dev)) {
-            json_object_unref(nd);
-            g_autofree char *shown = g_strescape(net->target_dev, NULL);
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s: invalid tap device name '%s'",
-                        what, shown);
-            return FALSE;
-        }
+        g_autofree char *fdstr = g_strdup_printf("%d", fd);
         json_object_set_string_member(nd, "type", "tap");
         json_object_set_string_member(nd, "id", netdev_id);
-        json_object_set_string_member(nd, "ifname", net->target_dev);
-        json_object_set_string_member(nd, "script", "no");
-        json_object_set_string_member(nd, "downscript", "no");
+        json_object_set_string_member(nd, "fd", fdstr);
+        if (vhostfd >= 0) {
+            g_autofree char *vstr = g_strdup_printf("%d", vhostfd);
+            json_object_set_boolean_member(nd, "vhost", TRUE);
+            json_object_set_string_member(nd, "vhostfd", vstr);
+        }
         break;
-    case VD_NET_DIRECT:
+    }
+    case VD_NET_ETHERNET:
     case VD_NET_LAST:
         json_object_unref(nd);
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: type '%s' is not supported", what,
@@ -147,6 +162,9 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
     json_object_set_string_member(o, "id", id);
     if (net->mac)
         json_object_set_string_member(o, "mac", net->mac);
+    /* The guest's virtio driver learns the MTU of the link from here. */
+    if (net->mtu && g_str_equal(driver, "virtio-net-pci"))
+        json_object_set_int_member(o, "host_mtu", net->mtu);
     guint bootindex = vd_qemu_cmd_bootindex(cmd, net);
     if (bootindex)
         json_object_set_int_member(o, "bootindex", bootindex);

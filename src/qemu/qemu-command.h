@@ -25,6 +25,14 @@ typedef struct {
     const char *boot_kernel;         /* NULL: <kernel> as written; else the file QEMU
                                       * boots instead: the same kernel, uncompressed
                                       * (qemu/kernel-image.h) */
+    /* Per interface (index in def->interfaces): the descriptor number
+     * QEMU holds for its tap or macvtap, -1 for none (type user); and the
+     * vhost-net descriptor, -1 for none. The daemon opens them and the
+     * spawn hands them to QEMU at these numbers (daemon/domain/qemu-spawn.h):
+     * QEMU never opens or creates a network device itself. */
+    const int *net_fds;
+    const int *vhost_fds;            /* may be NULL: no vhost-net */
+    guint n_net_fds;
     const char *bios;                /* NULL: QEMU's default firmware (SeaBIOS); else
                                       * -bios with this file, for domains where
                                       * vd_qemu_fast_firmware_ok() allows it */
@@ -48,8 +56,10 @@ gboolean vd_qemu_fast_firmware_ok(const VdDomainDef *def);
  * What the daemon must do around it:
  * - resolve disk formats first: VD_DISK_FORMAT_NONE is passed as raw;
  *   resolve type='volume' disks to source_file;
- * - for type network/bridge/ethernet interfaces, create the tap named in
- *   target_dev (QEMU opens it by name, script=no);
+ * - for type network/bridge/direct interfaces, create the tap (macvtap)
+ *   and pass its descriptor number in paths->net_fds (-netdev tap,fd=);
+ *   set the MTU on the tap (the virtio device gets host_mtu);
+ * - after start, before "cont": set_link false for <link state='down'>;
  * - after start, before "cont": set the VNC password with QMP set_password
  *   (argv only says password=on), read the VNC port with query-vnc when
  *   autoport (argv lets QEMU pick the first free of 5900-5999), apply
@@ -60,7 +70,7 @@ gboolean vd_qemu_fast_firmware_ok(const VdDomainDef *def);
  *
  * Names on the QEMU side: disks are device "disk-<target>" with format
  * node "<target>-format"; interfaces "net<N>" (netdev "hostnet<N>");
- * serials "serial<N>" (chardev "charserial<N>"); consoles "console<N>";
+ * (or the interface's <alias>, netdev "host<alias>"); serials "serial<N>" (chardev "charserial<N>"); consoles "console<N>";
  * channels "channel<N>"; videos "video<N>"; inputs "input<N>"; the balloon
  * "balloon0"; RNGs "rng<N>"; the USB controller "usb". N is the index in
  * the definition's list. */
@@ -85,6 +95,13 @@ char *vd_qemu_pty_socket_path(const VdQemuRunPaths *paths, const char *alias);
  * NULL when the channel is not a unix one or has neither. */
 char *vd_qemu_channel_socket_path(const VdDomainDef *def, guint index,
                                   const VdQemuRunPaths *paths);
+
+/* The QEMU device id of interface @index (its alias, else "net<N>");
+ * the netdev is "host" + that id. */
+char *vd_qemu_net_device_id(const VdNetDef *net, guint index);
+/* The QEMU device of an interface model (NULL: rtl8139, libvirt's
+ * default); NULL for a model virtd does not run. */
+const char *vd_qemu_net_model_driver(const char *model);
 
 /* QMP names of a disk: the device id ("disk-vda") and the format node
  * ("vda-format"), e.g. for blockdev-change-medium or device_del. */

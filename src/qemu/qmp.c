@@ -25,7 +25,10 @@
 #include "util/vd-error.h"
 #include "util/vd-json-guard.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define RETRY_INTERVAL_MS 20
 #define READ_CHUNK (64 * 1024)
@@ -50,6 +53,7 @@ typedef struct {
     GBytes *line;      /* the command, newline-terminated */
     VdQmpReplyFunc reply;
     gpointer user_data;
+    int fd;            /* sent with the line (SCM_RIGHTS) and closed; -1: none */
 } Pending;
 
 struct _VdQmp {
@@ -102,6 +106,8 @@ qmp_ref(VdQmp *qmp)
 static void
 pending_free(Pending *p)
 {
+    if (p->fd >= 0)
+        close(p->fd);
     g_bytes_unref(p->line);
     g_free(p);
 }
@@ -322,6 +328,34 @@ qmp_written(GObject *source, GAsyncResult *res, gpointer data)
     qmp_unref(qmp);
 }
 
+static gssize
+send_with_fd(VdQmp *qmp, const void *data, gsize len, int fd, GError **error)
+{
+    int sock = g_socket_get_fd(g_socket_connection_get_socket(qmp->conn));
+    char control[CMSG_SPACE(sizeof(int))] = {0};
+    struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+    struct msghdr msg = {
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control,
+        .msg_controllen = sizeof(control),
+    };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    gssize n;
+    while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        ;
+    if (n < 0) {
+        int saved = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "cannot pass a descriptor to QEMU's monitor: %s", g_strerror(saved));
+    }
+    return n;
+}
+
 static void
 qmp_flush(VdQmp *qmp)
 {
@@ -340,6 +374,24 @@ qmp_flush(VdQmp *qmp)
     qmp->writing_line = g_bytes_ref(p->line);
     gsize len = 0;
     const void *data = g_bytes_get_data(qmp->writing_line, &len);
+    if (p->fd >= 0) {
+        /* The descriptor travels with the command's first bytes (QEMU
+         * keeps what arrives with SCM_RIGHTS until a command takes it);
+         * the rest of the line, if the socket took only part, follows
+         * through the stream as usual. Nothing else is being written. */
+        GError *why = NULL;
+        gssize sent = send_with_fd(qmp, data, len, p->fd, &why);
+        close(p->fd);
+        p->fd = -1;
+        if (sent < 0) {
+            qmp->writing = FALSE;
+            g_clear_pointer(&qmp->writing_line, g_bytes_unref);
+            qmp_lost(qmp, why);
+            return;
+        }
+        data = (const guint8 *)data + sent;
+        len -= (gsize)sent;
+    }
     g_output_stream_write_all_async(qmp->out, data, len, G_PRIORITY_DEFAULT, qmp->cancellable,
                                     qmp_written, qmp_ref(qmp));
 }
@@ -349,6 +401,7 @@ pending_new(VdQmp *qmp, const char *command, JsonObject *arguments, VdQmpReplyFu
             gpointer user_data)
 {
     Pending *p = g_new0(Pending, 1);
+    p->fd = -1;
     p->id = qmp->next_id++;
     p->reply = reply;
     p->user_data = user_data;
@@ -583,6 +636,23 @@ vd_qmp_command(VdQmp *qmp, const char *command, JsonObject *arguments, VdQmpRepl
             qmp->fail_id = g_idle_add(qmp_fail_idle, qmp);
         return;
     }
+    qmp_flush(qmp);
+}
+
+void
+vd_qmp_command_with_fd(VdQmp *qmp, const char *command, JsonObject *arguments, int fd,
+                       VdQmpReplyFunc reply, gpointer user_data)
+{
+    g_return_if_fail(qmp != NULL && command != NULL && fd >= 0);
+
+    if (qmp->freed || qmp->state == QMP_CLOSED) {
+        close(fd);
+        vd_qmp_command(qmp, command, arguments, reply, user_data);
+        return;
+    }
+    Pending *p = pending_new(qmp, command, arguments, reply, user_data);
+    p->fd = fd;
+    g_queue_push_tail(&qmp->unsent, p);
     qmp_flush(qmp);
 }
 

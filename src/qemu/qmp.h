@@ -47,6 +47,12 @@ VdQmp *vd_qmp_connect(const char *path, guint timeout_ms, VdQmpReadyFunc ready,
 void vd_qmp_command(VdQmp *qmp, const char *command, JsonObject *arguments,
                     VdQmpReplyFunc reply, gpointer user_data);
 
+/* The same, passing the open descriptor @fd along with the command
+ * (SCM_RIGHTS), as QMP's "getfd" and "add-fd" expect. Takes @fd: it is
+ * closed once sent, or when the command fails before. */
+void vd_qmp_command_with_fd(VdQmp *qmp, const char *command, JsonObject *arguments, int fd,
+                            VdQmpReplyFunc reply, gpointer user_data);
+
 gboolean vd_qmp_is_connected(VdQmp *qmp);
 
 /* Closes the connection without calling the closed callback, fails every

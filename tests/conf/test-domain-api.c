@@ -321,14 +321,14 @@ test_live_secure(void)
     def->id = 7;
     vnc->port = 5903;
     serial->path = g_strdup("/dev/pts/4"); /* console 0 mirrors it */
-    net->target_dev = g_strdup("tap0");
+    net->target_dev = g_strdup("vnet0");
 
     inactive = vd_domain_def_format(def, VD_DOMAIN_FORMAT_INACTIVE);
     assert_contains(inactive, "<domain type='qemu'>");
     assert_contains(inactive, " port='-1'");
     assert_contains(inactive, " autoport='yes'");
     assert_lacks(inactive, "/dev/pts/4");
-    assert_lacks(inactive, "tap0");
+    assert_lacks(inactive, "vnet0");
     assert_lacks(inactive, "passwd");
 
     live = vd_domain_def_format(def, VD_DOMAIN_FORMAT_LIVE);
@@ -338,7 +338,7 @@ test_live_secure(void)
     assert_contains(live, "<serial type='pty' tty='/dev/pts/4'>");
     assert_contains(live, "<console type='pty' tty='/dev/pts/4'>");
     assert_contains(live, "<source path='/dev/pts/4'/>");
-    assert_contains(live, "<target dev='tap0'/>");
+    assert_contains(live, "<target dev='vnet0'/>");
     assert_lacks(live, "passwd");
 
     secure = vd_domain_def_format(def, VD_DOMAIN_FORMAT_LIVE | VD_DOMAIN_FORMAT_SECURE);
@@ -348,7 +348,7 @@ test_live_secure(void)
     reread = define(secure);
     g_assert_cmpint(reread->id, ==, 7);
     g_assert_cmpstr(((VdChrDef *)g_ptr_array_index(reread->serials, 0))->path, ==, "/dev/pts/4");
-    g_assert_cmpstr(((VdNetDef *)g_ptr_array_index(reread->interfaces, 0))->target_dev, ==, "tap0");
+    g_assert_cmpstr(((VdNetDef *)g_ptr_array_index(reread->interfaces, 0))->target_dev, ==, "vnet0");
     g_assert_cmpuint(reread->unsupported->len, ==, 0);
 }
 
@@ -499,9 +499,10 @@ test_startable_refusals(void)
         const char *xml;
         const char *message;
     } cases[] = {
-        {"<devices><interface type='network'><source network='default'/></interface></devices>",
-         "unsupported configuration: interface type 'network' is not supported yet (networking "
-         "comes later); use <interface type='user'>"},
+        {"<devices><interface type='network'><source network='default' portgroup='pg'/>"
+         "</interface></devices>",
+         "unsupported configuration: <interface><source portgroup='pg'> is not supported yet: "
+         "remove the portgroup attribute"},
         {"<devices><graphics type='spice'/></devices>",
          "unsupported configuration: graphics type 'spice' is not supported yet: use "
          "<graphics type='vnc'>"},
@@ -609,6 +610,55 @@ test_copy_is_deep(void)
     g_assert_cmpstr(before, ==, after);
 }
 
+/* attach-device fragments: one <interface>, MAC generated, alias and
+ * target kept for the live definition only. */
+static void
+test_interface_fragment(void)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(VdNetDef) net = vd_net_def_new_from_xml(
+        "<interface type='bridge'><source bridge='br9'/><model type='virtio'/>"
+        "<link state='down'/></interface>",
+        -1, FALSE, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(net->type, ==, VD_NET_BRIDGE);
+    g_assert_cmpstr(net->source, ==, "br9");
+    g_assert_true(g_str_has_prefix(net->mac, "52:54:00:"));
+    g_assert_false(vd_net_def_link_up(net));
+
+    net->alias = g_strdup("net3");
+    net->target_dev = g_strdup("vnet4");
+    g_autofree char *inactive = vd_net_def_format(net, VD_DOMAIN_FORMAT_INACTIVE);
+    g_autofree char *live = vd_net_def_format(net, VD_DOMAIN_FORMAT_LIVE);
+    assert_lacks(inactive, "vnet4");
+    assert_lacks(inactive, "net3");
+    assert_contains(inactive, "<link state='down'/>");
+    assert_contains(live, "<target dev='vnet4'/>");
+    assert_contains(live, "<alias name='net3'/>");
+
+    g_autoptr(VdNetDef) disk = vd_net_def_new_from_xml("<disk type='file'/>", -1, FALSE, &err);
+    g_assert_null(disk);
+    g_assert_error(err, VD_ERROR, VD_ERROR_UNSUPPORTED);
+    assert_contains(err->message, "<disk>");
+    g_clear_error(&err);
+
+    g_autoptr(VdNetDef) bad = vd_net_def_new_from_xml(
+        "<interface type='network'><source network='n'/><model type='pcnet'/></interface>", -1,
+        FALSE, &err);
+    g_assert_null(bad);
+    g_assert_error(err, VD_ERROR, VD_ERROR_UNSUPPORTED);
+    assert_contains(err->message, "pcnet");
+    g_clear_error(&err);
+
+    /* detach: a type and a MAC are enough */
+    g_autoptr(VdNetDef) match = vd_net_def_new_from_xml(
+        "<interface type='bridge'><mac address='52:54:00:AA:00:01'/></interface>", -1, TRUE,
+        &err);
+    g_assert_no_error(err);
+    g_assert_cmpstr(match->mac, ==, "52:54:00:aa:00:01");
+    g_assert_true(vd_net_def_has_mac_element(match));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -623,5 +673,6 @@ main(int argc, char **argv)
     g_test_add_func("/domain-api/startable-refusals", test_startable_refusals);
     g_test_add_func("/domain-api/parse-edges", test_parse_edges);
     g_test_add_func("/domain-api/copy-is-deep", test_copy_is_deep);
+    g_test_add_func("/domain-api/interface-fragment", test_interface_fragment);
     return g_test_run();
 }

@@ -3,7 +3,8 @@
 #   OUTDIR/vmlinuz     copy of the host's newest Debian kernel (/boot/vmlinuz-*)
 #   OUTDIR/initrd.img  gzip'd newc cpio: busybox-static, /init (tests/guest/init)
 #                      and the kernel modules for virtio, ACPI button, evdev,
-#                      ATA/AHCI/SCSI disks and cdroms.
+#                      ATA/AHCI/SCSI disks and cdroms, e1000/e1000e/rtl8139
+#                      NICs; /etc/udhcpc.script for virtd.net=dhcp.
 #   OUTDIR/vmlinux     the same kernel uncompressed (QEMU boots it through
 #                      its PVH entry point, skipping SeaBIOS's kernel loader
 #                      and the decompressor); absent if it cannot be extracted.
@@ -71,6 +72,7 @@ fi
 WANT="virtio_pci virtio_blk virtio_net virtio_console virtio_balloon virtio-rng
 virtio_scsi virtio_input virtio_mem
 button evdev pvpanic_mmio
+e1000 e1000e 8139cp 8139too
 libata ahci ata_piix ata_generic scsi_mod sd_mod sr_mod cdrom"
 
 mkdir -p "$OUTDIR"
@@ -139,6 +141,53 @@ chmod 0755 "$ROOT/etc/acpi/poweroff.sh"
 cp "$ROOT/etc/acpi/poweroff.sh" "$ROOT/etc/acpi/PWRF/00000080"
 cp "$ROOT/etc/acpi/poweroff.sh" "$ROOT/etc/acpi/button/power"
 printf 'PWRF PWRF/00000080\n' > "$ROOT/etc/acpid.conf"
+
+# busybox udhcpc's event script (given with -s by /init). $mask is the
+# prefix length in busybox's udhcpc; $router and $dns may hold several.
+cat > "$ROOT/etc/udhcpc.script" <<'SH'
+#!/bin/sh
+# udhcpc event script of the test guest: configures $interface and prints
+# one VIRTD-GUEST-NET line per lease bound (or renewed to another address).
+state=/run/udhcpc.$interface.lease
+case "$1" in
+deconfig)
+    ip -4 addr flush dev "$interface" 2>/dev/null
+    ip link set "$interface" up 2>/dev/null
+    rm -f "$state"
+    ;;
+bound|renew)
+    new="$ip/${mask:-24}"
+    old=$(cat "$state" 2>/dev/null)
+    if [ "$old" != "$new" ]; then
+        ip -4 addr flush dev "$interface"
+        ip addr add "$new" broadcast "${broadcast:-+}" dev "$interface"
+    fi
+    gw=
+    for r in $router; do gw=$r; break; done
+    if [ -n "$gw" ]; then
+        # The first interface with a router keeps the default route.
+        ip route add default via "$gw" dev "$interface" 2>/dev/null
+    fi
+    if [ -n "$dns" ]; then
+        {
+            [ -n "$domain" ] && echo "search $domain"
+            for d in $dns; do echo "nameserver $d"; done
+        } > /etc/resolv.conf
+    fi
+    if [ "$old" != "$new" ]; then
+        echo "$new" > "$state"
+        mac=$(cat "/sys/class/net/$interface/address")
+        echo "VIRTD-GUEST-NET $interface mac=$mac ip=$new router=$gw" > /dev/console
+    fi
+    ;;
+esac
+exit 0
+SH
+chmod 0755 "$ROOT/etc/udhcpc.script"
+# Static glibc (busybox-static) resolves names with its built-in files and
+# dns modules.
+echo 'hosts: files dns' > "$ROOT/etc/nsswitch.conf"
+printf '127.0.0.1 localhost\n' > "$ROOT/etc/hosts"
 
 echo 'root:x:0:0:root:/root:/bin/sh' > "$ROOT/etc/passwd"
 echo 'root:x:0:' > "$ROOT/etc/group"

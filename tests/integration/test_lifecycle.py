@@ -141,8 +141,11 @@ class Lifecycle(harness.VirtdTestCase):
             with open(img, 'wb') as f:
                 f.truncate(16 << 20)
             devices = disk_xml(img, 'vda') + "\n    <interface type='user'><model type='virtio'/></interface>"
+            # The guest's DHCP client on the user-mode network (QEMU's slirp
+            # leases 10.0.2.15 with router 10.0.2.2).
             d.define(name, domain_xml(name, memory_mib=192, vcpus=2, extra_devices=devices,
-                                      title='a test'))
+                                      title='a test',
+                                      cmdline_extra='virtd.net=dhcp virtd.hostname=' + name))
 
             root = ET.fromstring(d.vsh('dumpxml', name)[1])
             self.assertEqual(root.tag, 'domain')
@@ -165,6 +168,8 @@ class Lifecycle(harness.VirtdTestCase):
             self.assertEqual(rows, [['-', 'user', '-', 'virtio', mac]])
 
             d.start_domain(name)
+            d.wait_console(name, 'VIRTD-GUEST-NET eth0 mac=%s ip=10.0.2.15/24 router=10.0.2.2'
+                           % mac, timeout=30)
             live = ET.fromstring(d.vsh('dumpxml', name)[1])
             self.assertRegex(live.get('id') or '', r'^\d+$', 'a running domain has an id')
             self.assertEqual(live.get('id'), d.domid(name))

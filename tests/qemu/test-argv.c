@@ -175,6 +175,24 @@ def_user_net(void)
     return def;
 }
 
+/* Taps handed over as descriptors: network, bridge and direct, one with
+ * vhost-net, an MTU (virtio: host_mtu) and a user alias. */
+static VdDomainDef *
+def_tap_fds(void)
+{
+    VdDomainDef *def = tdef_new("taps", "q35");
+    VdNetDef *n = tdef_add_net(def, VD_NET_NETWORK, "virtio", "52:54:00:00:01:01");
+    n->source = g_strdup("default");
+    n->mtu = 9000;
+    n = tdef_add_net(def, VD_NET_BRIDGE, "e1000", "52:54:00:00:01:02");
+    n->source = g_strdup("br0");
+    n->alias = g_strdup("ua-lan");
+    n = tdef_add_net(def, VD_NET_DIRECT, "virtio", "52:54:00:00:01:03");
+    n->source = g_strdup("eth0");
+    tdef_add_net(def, VD_NET_USER, "rtl8139", "52:54:00:00:01:04");
+    return def;
+}
+
 static VdDomainDef *
 def_cpu_tcg(void)
 {
@@ -276,7 +294,7 @@ static const GoldenCase golden_cases[] = {
     {"user-net", def_user_net, NULL},         {"cpu-tcg", def_cpu_tcg, NULL},
     {"cpu-kvm", def_cpu_kvm, "kvm"},          {"cpu-custom", def_cpu_custom, NULL},
     {"injection", def_injection, NULL},       {"misc", def_misc, NULL},
-    {"bios-rom", def_bios_rom, NULL},
+    {"bios-rom", def_bios_rom, NULL},         {"tap-fds", def_tap_fds, NULL},
 };
 
 /* ---- running them ------------------------------------------------------------------ */
@@ -285,6 +303,17 @@ static GPtrArray *
 build(const VdDomainDef *def, const VdQemuCaps *caps, const char *accel, GError **error)
 {
     VdQemuRunPaths paths = run_paths;
+    /* What the daemon would hand over: descriptors from 20 up for the
+     * taps, vhost-net for the first one only. */
+    int fds[8], vhost[8];
+    for (guint i = 0; i < G_N_ELEMENTS(fds); i++) {
+        const VdNetDef *n = i < def->interfaces->len ? g_ptr_array_index(def->interfaces, i) : NULL;
+        fds[i] = n && n->type != VD_NET_USER ? 20 + (int)i : -1;
+        vhost[i] = i == 0 && fds[i] >= 0 ? 30 : -1;
+    }
+    paths.net_fds = fds;
+    paths.vhost_fds = vhost;
+    paths.n_net_fds = MIN(def->interfaces->len, G_N_ELEMENTS(fds));
     if (accel)
         paths.accel = accel;
     return vd_qemu_build_argv(def, caps, &paths, error);

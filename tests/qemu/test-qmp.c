@@ -5,6 +5,7 @@
  * PR_SET_PDEATHSIG. */
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qemu-test-util.h"
 #include "util/vd-error.h"
@@ -238,6 +239,40 @@ test_error_reply(Fixture *f, gconstpointer data)
     g_clear_error(&error);
     g_autoptr(JsonNode) ok = tqmp_call(f->qmp, "query-version", NULL, &error);
     g_assert_no_error(error);
+    g_assert_true(vd_qmp_is_connected(f->qmp));
+}
+
+/* A descriptor passed with a command (SCM_RIGHTS) reaches QEMU: getfd
+ * with one names it, closefd finds it; getfd without one is refused. */
+static void
+test_getfd(Fixture *f, gconstpointer data)
+{
+    spawn_qemu(f);
+    connect_ready(f);
+    int p[2];
+    g_assert_cmpint(pipe(p), ==, 0);
+    close(p[1]);
+
+    Reply r = {0};
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "fdname", "t0");
+    vd_qmp_command_with_fd(f->qmp, "getfd", args, p[0], on_reply, &r);
+    g_assert_true(tloop_wait(&r.done, 10000));
+    g_assert_no_error(r.error);
+    reply_clear(&r);
+
+    g_autoptr(GError) error = NULL;
+    args = json_object_new();
+    json_object_set_string_member(args, "fdname", "t0");
+    g_autoptr(JsonNode) closed = tqmp_call(f->qmp, "closefd", args, &error);
+    g_assert_no_error(error);
+
+    args = json_object_new();
+    json_object_set_string_member(args, "fdname", "t1");
+    g_autoptr(JsonNode) none = tqmp_call(f->qmp, "getfd", args, &error);
+    g_assert_null(none);
+    g_assert_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED);
+    g_test_message("getfd without a descriptor: %s", error->message);
     g_assert_true(vd_qmp_is_connected(f->qmp));
 }
 
@@ -596,6 +631,7 @@ main(int argc, char **argv)
     ADD("events", test_events);
     ADD("huge-reply", test_huge_reply);
     ADD("error-reply", test_error_reply);
+    ADD("getfd", test_getfd);
     ADD("queued-before-ready", test_queued_before_ready);
     ADD("quit", test_quit);
     ADD("killed-mid-command", test_killed_mid_command);

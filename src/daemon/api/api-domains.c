@@ -7,6 +7,7 @@
 #include "daemon/api/api-internal.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
+#include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-process.h"
 #include "daemon/domain/undefine-storage.h"
 #include "util/vd-error.h"
@@ -26,6 +27,14 @@ body_bool(JsonObject *body, const char *name, gboolean fallback, gboolean *out, 
     }
     *out = json_node_get_boolean(node);
     return TRUE;
+}
+
+static void add_summary(JsonBuilder *b, const VdDomainObj *dom);
+
+void
+vd_api_add_domain_summary(JsonBuilder *b, const VdDomainObj *dom)
+{
+    add_summary(b, dom);
 }
 
 static void
@@ -108,6 +117,8 @@ parse_input(VdApiRequest *req, const char *xml, GError **error)
         return NULL;
     gboolean known = vd_domain_list_find_name(req->d->domains, def->name) != NULL;
     if (!vd_domain_def_validate_input(def, !known, error))
+        return NULL;
+    if (!vd_domain_net_check_macs(req->d, def, NULL, error))
         return NULL;
     return g_steal_pointer(&def);
 }
@@ -455,29 +466,6 @@ handle_disks(VdApiRequest *req, VdDomainObj *dom)
     vd_api_reply_json(req, 200, json_builder_get_root(b));
 }
 
-static void
-handle_interfaces(VdApiRequest *req, VdDomainObj *dom)
-{
-    const VdDomainDef *def = vd_domain_obj_current_def(dom);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "interfaces");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < def->interfaces->len; i++) {
-        const VdNetDef *net = g_ptr_array_index(def->interfaces, i);
-        json_builder_begin_object(b);
-        add_kv_str(b, "interface", net->target_dev ? net->target_dev : "-");
-        add_kv_str(b, "type", vd_net_type_to_string(net->type));
-        add_kv_str(b, "source", net->source ? net->source : "-");
-        add_kv_str(b, "model", net->model ? net->model : "-");
-        add_kv_str(b, "mac", net->mac ? net->mac : "-");
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
-}
-
 /* --- operations --------------------------------------------------------- */
 
 static void
@@ -552,6 +540,8 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             goto bad_method;
         return;
     }
+    if (vd_api_domain_net_dispatch(req, dom, method))
+        return;
     if (req->nsegments != 3)
         goto not_found;
     const char *what = req->segments[2];
@@ -579,15 +569,14 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             vd_api_handle_screenshot(req, dom);
         return;
     }
-    if (g_str_equal(what, "disks") || g_str_equal(what, "interfaces")) {
+    if (g_str_equal(what, "disks")) {
         if (!get)
             goto bad_method;
-        if (what[0] == 'd')
-            handle_disks(req, dom);
-        else
-            handle_interfaces(req, dom);
+        handle_disks(req, dom);
         return;
     }
+    if (g_str_equal(what, "interfaces") || g_str_equal(what, "devices"))
+        goto bad_method;
     for (guint i = 0; i < G_N_ELEMENTS(operations); i++) {
         if (!g_str_equal(what, operations[i].name))
             continue;

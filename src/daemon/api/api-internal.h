@@ -55,6 +55,12 @@ JsonObject *vd_api_body_json(VdApiRequest *req, GError **error);
 void vd_api_domains_dispatch(VdApiRequest *req, const char *method);
 /* Handlers for /v1/networks... (api-networks.c). */
 void vd_api_networks_dispatch(VdApiRequest *req, const char *method);
+/* The summary object of a domain, as every domain answer has it. */
+void vd_api_add_domain_summary(JsonBuilder *b, const VdDomainObj *dom);
+/* A domain's interfaces and hot-plug (api-domain-net.c): /v1/domains/
+ * {dom}/interfaces..., /devices, /devices/detach. FALSE: not one of these
+ * (the caller answers not found / bad method). */
+gboolean vd_api_domain_net_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
 /* Graphics (api-display.c): GET .../display and .../screenshot. */
 void vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom);
 void vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom);

@@ -59,6 +59,8 @@ struct _VdDomainObj {
     gboolean fake_reboot;          /* reboot: the next guest power-off becomes a reset */
     int internal_transition;       /* > 0: STOP/RESUME events are our own doing */
     gpointer start_op;             /* the pending start (domain-start.c) */
+    GSList *net_detaches;          /* live detaches waiting for DEVICE_DELETED (domain-net-live.c) */
+    GSList *net_attaching;         /* live attaches in flight: their aliases are taken */
     guint exit_poll;               /* waiting for the QEMU pid to disappear (holds a ref) */
     guint exit_polls;
     gpointer daemon;               /* VdDaemon*, for QMP callbacks */

@@ -18,6 +18,7 @@ typedef struct {
     VdDomainWaitFunc done;
     gpointer user_data;
     int step;
+    int link_index;     /* the next interface whose link to set down */
     gboolean in_flight; /* a QMP reply will come back to this op */
     gboolean finished;  /* done() was called */
 } StartOp;

@@ -14,6 +14,7 @@
 
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
+#include "daemon/domain/domain-net.h"
 #include "util/vd-error.h"
 
 #define KILL_GRACE_MS 5000
@@ -195,6 +196,9 @@ vd_proc_finish_exit(VdDomainObj *dom)
     drop_qmp_later(dom);
     vd_console_free(g_steal_pointer(&dom->console));
     unlink_run_files(d, dom);
+    /* Taps went with QEMU; macvtaps are links of their own. */
+    vd_domain_net_stopped(dom);
+    vd_domain_net_release(dom->live);
 
     g_clear_pointer(&dom->live, vd_domain_def_free);
     dom->id = -1;
@@ -455,6 +459,11 @@ vd_proc_qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user
             return;
         if (dom->state == VD_STATE_PAUSED)
             vd_proc_set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
+    } else if (g_str_equal(event, "DEVICE_DELETED")) {
+        const char *device =
+            data ? json_object_get_string_member_with_default(data, "device", NULL) : NULL;
+        if (device)
+            vd_domain_net_device_deleted(dom, device);
     } else if (g_str_equal(event, "RESET")) {
         g_info("domain '%s': reset", dom->name);
     }

@@ -18,6 +18,7 @@
 #include "daemon/domain/console.h"
 #include "daemon/domain/disk-prepare.h"
 #include "daemon/domain/domain-files.h"
+#include "daemon/domain/domain-net.h"
 #include "daemon/domain/qemu-spawn.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
@@ -288,6 +289,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
     g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->name);
     g_autoptr(GPtrArray) argv = NULL;
+    VdDomainNetFds nfds = {0};
     pid_t pid;
 
     if (dom->stop_reason == VD_REASON_DESTROYED) {
@@ -305,6 +307,11 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_unlink(qmp_path);
     g_unlink(console_path);
 
+    /* Taps and macvtaps, after every check that can refuse the start
+     * (networks active, bridges and host NICs present). */
+    if (!vd_domain_net_prepare(d, ps->live, &nfds, &error))
+        goto fail;
+
     VdQemuRunPaths run = {
         .qmp_socket_path = qmp_path,
         .console_socket_path = console_path,
@@ -315,10 +322,15 @@ launch(PendingStart *ps, const char *boot_kernel)
         .accel = ps->live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
         .boot_kernel = boot_kernel,
         .bios = d->fast_firmware,
+        .net_fds = nfds.net_fds,
+        .vhost_fds = nfds.vhost_fds,
+        .n_net_fds = nfds.n,
     };
     argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
-    if (!argv)
+    if (!argv) {
+        vd_domain_net_release(ps->live);
         goto fail;
+    }
     vd_spawn_write_log_header(log_path, argv);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
@@ -332,8 +344,11 @@ launch(PendingStart *ps, const char *boot_kernel)
     dom->live = g_steal_pointer(&ps->live);
     vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_STARTING_UP);
     vd_proc_set_start_phase(dom, VD_START_PHASE_SPAWNING);
-    if (!vd_spawn_detached(argv, log_path, &pid, &errfd, &gofd, &error))
+    if (!vd_spawn_detached(argv, log_path, (const int *)nfds.fds->data, nfds.fds->len, &pid,
+                           &errfd, &gofd, &error))
         goto undo;
+    /* The child holds the taps now; QEMU keeps them for its lifetime. */
+    vd_domain_net_fds_clear(&nfds);
     vd_start_crash_point("spawned");
     dom->pid = pid;
     dom->started_at = g_get_monotonic_time();
@@ -370,11 +385,13 @@ launch(PendingStart *ps, const char *boot_kernel)
 
 undo:
     ps->live = g_steal_pointer(&dom->live);
+    vd_domain_net_release(ps->live);
     dom->id = -1;
     dom->start_phase = VD_START_PHASE_NONE;
     vd_domain_status_remove(d->domains, dom);
     vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FAILED);
 fail:
+    vd_domain_net_fds_clear(&nfds);
     pending_start_finish(ps, error);
     pending_start_free(ps);
 }
@@ -452,6 +469,20 @@ vd_proc_start_continue(StartOp *op)
         vd_proc_start_continue(op);
         return;
     case 2:
+        /* <link state='down'>: QEMU has no option for it, so the link is
+         * set down before the guest runs. One command per interface. */
+        for (guint i = (guint)op->link_index; i < dom->live->interfaces->len; i++) {
+            const VdNetDef *net = g_ptr_array_index(dom->live->interfaces, i);
+            if (vd_net_def_link_up(net) || !net->alias)
+                continue;
+            op->link_index = (int)i + 1;
+            op->step = 2;
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "name", net->alias);
+            json_object_set_boolean_member(args, "up", FALSE);
+            start_command(op, "set_link", args);
+            return;
+        }
         vd_proc_start_continue(op);
         return;
     case 3:

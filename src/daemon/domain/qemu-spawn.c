@@ -10,17 +10,31 @@
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
-/* Closes every descriptor from 3 up except @a and @b (a < b): the child
- * must not hold the daemon's sockets (a restarted daemon could not take
- * its listening socket back while a child not yet exec'd held it). */
+/* In the child, before exec (async-signal-safe calls only): puts
+ * pass[i] at VD_SPAWN_FIRST_FD + i without close-on-exec, the exec pipe
+ * and the go pipe right after them (close-on-exec), and closes every
+ * other descriptor from 3 up: QEMU must hold the taps it was given and
+ * none of the daemon's sockets (a restarted daemon could not take its
+ * listening socket back while a child held it). Everything is first
+ * copied above the final range, so that no dup2() overwrites a
+ * descriptor still to be moved. */
 static void
-close_all_but(int a, int b)
+arrange_fds(const int *pass, guint n, int *errfd, int *gofd)
 {
-    if (a > 3)
-        close_range(3, a - 1, 0);
-    if (b > a + 1)
-        close_range(a + 1, b - 1, 0);
-    close_range(b + 1, ~0U, 0);
+    int base = VD_SPAWN_FIRST_FD + (int)n + 2;
+    int tmp[n + 2];
+
+    for (guint i = 0; i < n; i++)
+        tmp[i] = fcntl(pass[i], F_DUPFD_CLOEXEC, base);
+    tmp[n] = fcntl(*errfd, F_DUPFD_CLOEXEC, base);
+    tmp[n + 1] = fcntl(*gofd, F_DUPFD_CLOEXEC, base);
+    for (guint i = 0; i < n; i++)
+        dup2(tmp[i], VD_SPAWN_FIRST_FD + (int)i); /* dup2 clears close-on-exec */
+    *errfd = VD_SPAWN_FIRST_FD + (int)n;
+    *gofd = VD_SPAWN_FIRST_FD + (int)n + 1;
+    dup3(tmp[n], *errfd, O_CLOEXEC);
+    dup3(tmp[n + 1], *gofd, O_CLOEXEC);
+    close_range(base, ~0U, 0);
 }
 
 /* fork + setsid + exec: QEMU gets its own session, so it survives the
@@ -34,8 +48,8 @@ close_all_but(int a, int b)
  * the daemon dies first, the child sees EOF and exits, so no QEMU ever
  * runs that a restarted daemon cannot find. */
 gboolean
-vd_spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
-                  int *gofd_out, GError **error)
+vd_spawn_detached(GPtrArray *argv, const char *log_path, const int *pass_fds, guint n_pass,
+                  pid_t *pid_out, int *errfd_out, int *gofd_out, GError **error)
 {
     int logfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -79,17 +93,18 @@ vd_spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *er
         dup2(nullfd, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
-        close_all_but(MIN(errpipe[1], gopipe[0]), MAX(errpipe[1], gopipe[0]));
+        int errw = errpipe[1], gor = gopipe[0];
+        arrange_fds(pass_fds, n_pass, &errw, &gor);
         char go;
         ssize_t got;
-        while ((got = read(gopipe[0], &go, 1)) < 0 && errno == EINTR)
+        while ((got = read(gor, &go, 1)) < 0 && errno == EINTR)
             ;
         if (got != 1)
             _exit(0); /* the daemon died before recording this pid */
-        close(gopipe[0]);
+        close(gor);
         execv(args[0], args);
         int e = errno;
-        if (write(errpipe[1], &e, sizeof(e)) < 0)
+        if (write(errw, &e, sizeof(e)) < 0)
             _exit(126);
         _exit(127);
     }

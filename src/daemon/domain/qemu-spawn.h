@@ -10,12 +10,19 @@
 #include <glib.h>
 #include <sys/types.h>
 
+/* The first descriptor number a child gets from @pass_fds: pass_fds[i]
+ * becomes VD_SPAWN_FIRST_FD + i in QEMU (what the argv names). */
+#define VD_SPAWN_FIRST_FD 3
+
 /* fork + setsid + exec of @argv (NULL-terminated), output appended to
- * @log_path. Returns the exec pipe's read end in @errfd_out (EOF: exec
+ * @log_path. QEMU holds stdin (/dev/null), stdout and stderr (the log),
+ * and @pass_fds (@n_pass of them; taps, vhost-net) at
+ * VD_SPAWN_FIRST_FD + i, and no other descriptor of the daemon. Returns the exec pipe's read end in @errfd_out (EOF: exec
  * succeeded; an errno: it failed) and the go pipe's write end in
  * @gofd_out: the child execs only once vd_spawn_release_child() lets it. */
-gboolean vd_spawn_detached(GPtrArray *argv, const char *log_path, pid_t *pid_out, int *errfd_out,
-                           int *gofd_out, GError **error);
+gboolean vd_spawn_detached(GPtrArray *argv, const char *log_path, const int *pass_fds,
+                           guint n_pass, pid_t *pid_out, int *errfd_out, int *gofd_out,
+                           GError **error);
 /* Lets the child exec QEMU (@go TRUE) or makes it exit without (FALSE);
  * closes @gofd. */
 void vd_spawn_release_child(int gofd, gboolean go);

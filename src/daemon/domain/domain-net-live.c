@@ -1,0 +1,596 @@
+/* Operations on the interfaces of a running domain, over QMP: link
+ * state, hot-plug and hot-unplug. See domain-net.h.
+ *
+ * Each operation is a short chain of QMP commands held by a NetOp (a
+ * reference on the domain): the live definition and the status file
+ * change only once QEMU has answered, so a failure leaves them as QEMU
+ * has them. */
+#include "daemon/domain/domain-net.h"
+
+#include <unistd.h>
+
+#include "qemu/qemu-command.h"
+#include "util/vd-error.h"
+
+#define DETACH_TIMEOUT_S 10
+
+typedef enum {
+    OP_LINK,
+    OP_ATTACH,
+    OP_DETACH,
+} OpKind;
+
+typedef struct {
+    OpKind kind;
+    VdDaemon *d;
+    VdDomainObj *dom;     /* a reference */
+    VdNetDef *net;        /* attach: the live interface; detach/link: a copy */
+    VdNetDef *config_net; /* attach: what goes into the persistent definition */
+    gboolean live, config, up;
+    int fd, vhostfd;
+    gboolean vhost; /* attach: a vhost-net descriptor was passed */
+    int step;
+    guint timer;
+    VdDomainWaitFunc done;
+    VdDomainNetAttached attached;
+    gpointer user_data;
+} NetOp;
+
+static void op_next(NetOp *op);
+
+static void
+op_free(NetOp *op)
+{
+    op->dom->net_attaching = g_slist_remove(op->dom->net_attaching, op);
+    if (op->fd >= 0)
+        close(op->fd);
+    if (op->vhostfd >= 0)
+        close(op->vhostfd);
+    if (op->timer)
+        g_source_remove(op->timer);
+    vd_net_def_free(op->net);
+    vd_net_def_free(op->config_net);
+    vd_domain_obj_unref(op->dom);
+    g_free(op);
+}
+
+static NetOp *
+op_new(OpKind kind, VdDaemon *d, VdDomainObj *dom, gpointer user_data)
+{
+    NetOp *op = g_new0(NetOp, 1);
+    op->kind = kind;
+    op->d = d;
+    op->dom = vd_domain_obj_ref(dom);
+    op->fd = op->vhostfd = -1;
+    op->user_data = user_data;
+    return op;
+}
+
+static void
+op_finish(NetOp *op, const GError *error)
+{
+    if (op->kind == OP_ATTACH) {
+        g_autofree char *xml = error ? NULL : vd_net_def_format(op->net, VD_DOMAIN_FORMAT_INACTIVE);
+        op->attached(op->dom, error, xml, op->user_data);
+    } else {
+        op->done(op->dom, error, op->user_data);
+    }
+    op_free(op);
+}
+
+static void
+op_fail(NetOp *op, GError *error)
+{
+    if (op->kind == OP_ATTACH && op->step > 0 && op->net)
+        vd_domain_net_close_one(op->net); /* a macvtap made for it */
+    op_finish(op, error);
+    g_error_free(error);
+}
+
+/* Changes the persistent definition through the registry (written
+ * atomically, as define). */
+typedef gboolean (*ConfigEdit)(VdDomainDef *def, NetOp *op, GError **error);
+
+static gboolean
+config_apply(NetOp *op, ConfigEdit edit, GError **error)
+{
+    g_autoptr(VdDomainDef) copy = vd_domain_def_copy(vd_domain_obj_def(op->dom));
+    if (!edit(copy, op, error))
+        return FALSE;
+    vd_domain_def_update_unsupported(copy);
+    if (!vd_domain_def_validate(copy, error))
+        return FALSE;
+    if (!vd_domain_list_define(op->d->domains, copy, error))
+        return FALSE;
+    copy = NULL; /* taken */
+    return TRUE;
+}
+
+static gboolean
+save_live(NetOp *op, GError **error)
+{
+    return vd_domain_status_save(op->d->domains, op->dom, error);
+}
+
+static void
+step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    NetOp *op = data;
+    if (error) {
+        /* Undoing what QEMU already has is best effort: the descriptor
+         * it holds by name, the netdev. */
+        if (op->kind == OP_ATTACH && op->step == 3 && op->dom->qmp && op->net->alias) {
+            JsonObject *args = json_object_new();
+            g_autofree char *fdname = g_strconcat("fd-", op->net->alias, NULL);
+            json_object_set_string_member(args, "fdname", fdname);
+            vd_qmp_command(op->dom->qmp, "closefd", args, NULL, NULL);
+        }
+        if (op->kind == OP_ATTACH && op->step >= 4 && op->dom->qmp) {
+            JsonObject *args = json_object_new();
+            g_autofree char *id = g_strconcat("host", op->net->alias, NULL);
+            json_object_set_string_member(args, "id", id);
+            vd_qmp_command(op->dom->qmp, "netdev_del", args, NULL, NULL);
+        }
+        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s",
+                                error->message));
+        return;
+    }
+    op_next(op);
+}
+
+static gboolean
+qmp_ready(NetOp *op)
+{
+    if (op->dom->qmp && vd_qmp_is_connected(op->dom->qmp) && op->dom->live)
+        return TRUE;
+    op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' stopped meanwhile", op->dom->name));
+    return FALSE;
+}
+
+static void
+command(NetOp *op, const char *name, JsonObject *args)
+{
+    vd_qmp_command(op->dom->qmp, name, args, step_reply, op);
+}
+
+/* ---- link ------------------------------------------------------------- */
+
+static gboolean
+edit_link(VdDomainDef *def, NetOp *op, GError **error)
+{
+    int i = vd_domain_net_find(def, op->net->mac, error);
+    if (i < 0)
+        return FALSE;
+    VdNetDef *net = g_ptr_array_index(def->interfaces, i);
+    g_free(net->link_state);
+    net->link_state = g_strdup(op->up ? "up" : "down");
+    return TRUE;
+}
+
+static void
+link_next(NetOp *op)
+{
+    g_autoptr(GError) error = NULL;
+    switch (op->step++) {
+    case 0:
+        if (op->live) {
+            if (!qmp_ready(op))
+                return;
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "name", op->net->alias);
+            json_object_set_boolean_member(args, "up", op->up);
+            command(op, "set_link", args);
+            return;
+        }
+        /* fall through */
+    case 1:
+        if (op->live && op->dom->live) {
+            int i = vd_domain_net_find(op->dom->live, op->net->mac, NULL);
+            if (i >= 0) {
+                VdNetDef *net = g_ptr_array_index(op->dom->live->interfaces, i);
+                g_free(net->link_state);
+                net->link_state = g_strdup(op->up ? "up" : "down");
+                if (!save_live(op, &error))
+                    break;
+            }
+        }
+        if (op->config)
+            config_apply(op, edit_link, &error);
+        break;
+    }
+    op_finish(op, error);
+}
+
+void
+vd_domain_net_set_link(VdDaemon *d, VdDomainObj *dom, const char *key, gboolean up, gboolean live,
+                       gboolean config, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    if (live && !vd_domain_obj_check(dom, VD_OP_CONSOLE, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);
+    int i = vd_domain_net_find(def, key, &error);
+    if (i < 0) {
+        done(dom, error, user_data);
+        return;
+    }
+    NetOp *op = op_new(OP_LINK, d, dom, user_data);
+    op->net = vd_net_def_copy(g_ptr_array_index(def->interfaces, i));
+    op->live = live;
+    op->config = config;
+    op->up = up;
+    op->done = done;
+    if (!op->net->mac) {
+        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_INTERNAL, "interface '%s' has no MAC", key));
+        return;
+    }
+    if (live && !op->net->alias) {
+        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_INTERNAL,
+                                "interface '%s' has no device alias in QEMU", key));
+        return;
+    }
+    op_next(op);
+}
+
+/* ---- attach ----------------------------------------------------------- */
+
+static char *
+free_alias(VdDomainObj *dom)
+{
+    const VdDomainDef *def = dom->live;
+    for (guint n = 0;; n++) {
+        g_autofree char *alias = g_strdup_printf("net%u", n);
+        gboolean used = FALSE;
+        for (guint i = 0; i < def->interfaces->len && !used; i++) {
+            const VdNetDef *o = g_ptr_array_index(def->interfaces, i);
+            used = g_strcmp0(o->alias, alias) == 0;
+        }
+        for (GSList *l = dom->net_attaching; l && !used; l = l->next) {
+            const NetOp *other = l->data;
+            used = g_strcmp0(other->net->alias, alias) == 0;
+        }
+        if (!used)
+            return g_steal_pointer(&alias);
+    }
+}
+
+static gboolean
+edit_attach(VdDomainDef *def, NetOp *op, GError **error)
+{
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *o = g_ptr_array_index(def->interfaces, i);
+        if (o->mac && g_ascii_strcasecmp(o->mac, op->config_net->mac) == 0) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "invalid argument: domain '%s' already has an interface with MAC "
+                        "address '%s'",
+                        op->dom->name, o->mac);
+            return FALSE;
+        }
+    }
+    g_ptr_array_add(def->interfaces, vd_net_def_copy(op->config_net));
+    return TRUE;
+}
+
+static void
+attach_next(NetOp *op)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *fdname = g_strconcat("fd-", op->net->alias, NULL);
+    g_autofree char *vhostname = g_strconcat("vhostfd-", op->net->alias, NULL);
+    g_autofree char *netdev = g_strconcat("host", op->net->alias, NULL);
+
+    if (op->step < 5 && op->live && !qmp_ready(op))
+        return;
+    switch (op->step++) {
+    case 0:
+        if (!op->live)
+            break;
+        if (op->fd >= 0) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "fdname", fdname);
+            int fd = op->fd;
+            op->fd = -1;
+            vd_qmp_command_with_fd(op->dom->qmp, "getfd", args, fd, step_reply, op);
+            return;
+        }
+        /* fall through */
+    case 1:
+        op->step = 2;
+        if (op->vhostfd >= 0) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "fdname", vhostname);
+            int fd = op->vhostfd;
+            op->vhostfd = -1;
+            op->vhost = TRUE;
+            vd_qmp_command_with_fd(op->dom->qmp, "getfd", args, fd, step_reply, op);
+            return;
+        }
+        /* fall through */
+    case 2: {
+        op->step = 3;
+        JsonObject *args = json_object_new();
+        if (op->net->type == VD_NET_USER) {
+            json_object_set_string_member(args, "type", "user");
+        } else {
+            json_object_set_string_member(args, "type", "tap");
+            json_object_set_string_member(args, "fd", fdname);
+            if (op->vhost) {
+                json_object_set_boolean_member(args, "vhost", TRUE);
+                json_object_set_string_member(args, "vhostfd", vhostname);
+            }
+        }
+        json_object_set_string_member(args, "id", netdev);
+        command(op, "netdev_add", args);
+        return;
+    }
+    case 3: {
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "driver", vd_qemu_net_model_driver(op->net->model));
+        json_object_set_string_member(args, "netdev", netdev);
+        json_object_set_string_member(args, "id", op->net->alias);
+        json_object_set_string_member(args, "mac", op->net->mac);
+        if (op->net->mtu && g_strcmp0(op->net->model, "virtio") == 0)
+            json_object_set_int_member(args, "host_mtu", op->net->mtu);
+        command(op, "device_add", args);
+        return;
+    }
+    case 4:
+        if (!vd_net_def_link_up(op->net)) {
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "name", op->net->alias);
+            json_object_set_boolean_member(args, "up", FALSE);
+            command(op, "set_link", args);
+            return;
+        }
+        /* fall through */
+    case 5:
+        if (!op->dom->live) {
+            op_fail(op,
+                    g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: domain '%s' stopped meanwhile", op->dom->name));
+            return;
+        }
+        g_ptr_array_add(op->dom->live->interfaces, vd_net_def_copy(op->net));
+        if (!save_live(op, &error))
+            g_warning("domain '%s': cannot record the attached interface: %s", op->dom->name,
+                      error->message);
+        g_clear_error(&error);
+        break;
+    }
+    /* From here QEMU has the interface: a failure below undoes nothing. */
+    if (op->config && !config_apply(op, edit_attach, &error) && op->live)
+        g_prefix_error(&error, "attached live, but not to the persistent definition: ");
+    op_finish(op, error);
+}
+
+void
+vd_domain_net_attach(VdDaemon *d, VdDomainObj *dom, VdNetDef *net, gboolean live, gboolean config,
+                     VdDomainNetAttached done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    NetOp *op = op_new(OP_ATTACH, d, dom, user_data);
+    op->attached = done;
+    op->live = live;
+    op->config = config;
+    op->config_net = net;
+    op->net = vd_net_def_copy(net);
+    if (op->net->alias && !g_str_has_prefix(op->net->alias, "ua-"))
+        g_clear_pointer(&op->net->alias, g_free);
+    g_clear_pointer(&op->config_net->alias, g_free);
+    if (net->alias && g_str_has_prefix(net->alias, "ua-"))
+        op->config_net->alias = g_strdup(net->alias);
+
+    if (live) {
+        if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error)) {
+            op_finish(op, error);
+            return;
+        }
+        g_autoptr(VdDomainDef) probe = vd_domain_def_copy(dom->live);
+        g_ptr_array_add(probe->interfaces, vd_net_def_copy(op->net));
+        vd_domain_def_update_unsupported(probe);
+        if (!vd_domain_def_validate(probe, &error) ||
+            !vd_domain_def_check_startable(probe, &error)) {
+            op_finish(op, error);
+            return;
+        }
+        if (!op->net->alias)
+            op->net->alias = free_alias(dom);
+        dom->net_attaching = g_slist_prepend(dom->net_attaching, op);
+        if (net->type == VD_NET_NETWORK || net->type == VD_NET_BRIDGE ||
+            net->type == VD_NET_DIRECT) {
+            op->fd =
+                vd_domain_net_open(d, op->net, dom->live->interfaces->len, &op->vhostfd, &error);
+            if (op->fd < 0) {
+                op_finish(op, error);
+                return;
+            }
+        }
+    }
+    op_next(op);
+}
+
+/* ---- detach ----------------------------------------------------------- */
+
+/* The one interface of @def that @match names: same type, and the same
+ * MAC when @match has one in the XML the client sent. */
+static int
+match_interface(const VdDomainDef *def, const VdNetDef *match, gboolean mac_given, GError **error)
+{
+    int found = -1;
+    g_autoptr(GString) macs = g_string_new(NULL);
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *o = g_ptr_array_index(def->interfaces, i);
+        if (o->type != match->type)
+            continue;
+        if (mac_given && g_ascii_strcasecmp(o->mac, match->mac) != 0)
+            continue;
+        g_string_append_printf(macs, "%s%s", macs->len ? ", " : "", o->mac);
+        if (found >= 0 && !mac_given) {
+            found = -2;
+            continue;
+        }
+        if (found == -1)
+            found = (int)i;
+    }
+    if (found == -2) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: domain '%s' has several interfaces of type '%s' (%s): "
+                    "give the MAC address of the one to detach",
+                    def->name, vd_net_type_to_string(match->type), macs->str);
+        return -1;
+    }
+    if (found < 0)
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: domain '%s' has no interface of type '%s'%s%s", def->name,
+                    vd_net_type_to_string(match->type), mac_given ? " with MAC address " : "",
+                    mac_given ? match->mac : "");
+    return found;
+}
+
+static gboolean
+edit_detach(VdDomainDef *def, NetOp *op, GError **error)
+{
+    int i = match_interface(def, op->config_net, TRUE, error);
+    if (i < 0)
+        return FALSE;
+    g_ptr_array_remove_index(def->interfaces, i);
+    return TRUE;
+}
+
+static gboolean
+detach_timeout(gpointer data)
+{
+    NetOp *op = data;
+    op->timer = 0;
+    op->dom->net_detaches = g_slist_remove(op->dom->net_detaches, op);
+    op_fail(op, g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
+                            "the guest of domain '%s' did not release interface %s (%s) within "
+                            "%d s: it may not support hot-unplug, or may do so later; the "
+                            "interface stays attached",
+                            op->dom->name, op->net->mac, op->net->alias, DETACH_TIMEOUT_S));
+    return G_SOURCE_REMOVE;
+}
+
+static void
+detach_next(NetOp *op)
+{
+    g_autoptr(GError) error = NULL;
+    switch (op->step++) {
+    case 0:
+        if (op->live) {
+            if (!qmp_ready(op))
+                return;
+            JsonObject *args = json_object_new();
+            json_object_set_string_member(args, "id", op->net->alias);
+            command(op, "device_del", args);
+            return;
+        }
+        op->step = 3;
+        break;
+    case 1:
+        /* Accepted: the guest is asked, and answers with DEVICE_DELETED. */
+        op->dom->net_detaches = g_slist_prepend(op->dom->net_detaches, op);
+        op->timer = g_timeout_add_seconds(DETACH_TIMEOUT_S, detach_timeout, op);
+        return;
+    case 2: {
+        if (!qmp_ready(op))
+            return;
+        g_autofree char *netdev = g_strconcat("host", op->net->alias, NULL);
+        JsonObject *args = json_object_new();
+        json_object_set_string_member(args, "id", netdev);
+        command(op, "netdev_del", args);
+        return;
+    }
+    case 3:
+        break;
+    }
+    if (op->live && op->dom->live) {
+        int i = match_interface(op->dom->live, op->net, TRUE, NULL);
+        if (i >= 0)
+            g_ptr_array_remove_index(op->dom->live->interfaces, i);
+        vd_domain_net_close_one(op->net);
+        if (!save_live(op, &error))
+            g_warning("domain '%s': cannot record the detach: %s", op->dom->name, error->message);
+        g_clear_error(&error);
+    }
+    if (op->config && !config_apply(op, edit_detach, &error) && op->live)
+        g_prefix_error(&error, "detached live, but not from the persistent definition: ");
+    op_finish(op, error);
+}
+
+void
+vd_domain_net_detach(VdDaemon *d, VdDomainObj *dom, const VdNetDef *match, gboolean live,
+                     gboolean config, VdDomainWaitFunc done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    /* A MAC in the XML the client sent (the parser generates one). */
+    gboolean mac_given = match->xml && vd_net_def_has_mac_element(match);
+    if (live && !vd_domain_obj_check(dom, VD_OP_CONSOLE, &error)) {
+        done(dom, error, user_data);
+        return;
+    }
+    const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);
+    int i = match_interface(def, match, mac_given, &error);
+    if (i < 0) {
+        done(dom, error, user_data);
+        return;
+    }
+    NetOp *op = op_new(OP_DETACH, d, dom, user_data);
+    op->done = done;
+    op->live = live;
+    op->config = config;
+    op->net = vd_net_def_copy(g_ptr_array_index(def->interfaces, i));
+    op->config_net = vd_net_def_copy(op->net);
+    if (live && !op->net->alias) {
+        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_INTERNAL,
+                                "interface %s has no device alias in QEMU", op->net->mac));
+        return;
+    }
+    op_next(op);
+}
+
+void
+vd_domain_net_device_deleted(VdDomainObj *dom, const char *device)
+{
+    for (GSList *l = dom->net_detaches; l; l = l->next) {
+        NetOp *op = l->data;
+        if (g_strcmp0(op->net->alias, device) != 0)
+            continue;
+        dom->net_detaches = g_slist_delete_link(dom->net_detaches, l);
+        g_clear_handle_id(&op->timer, g_source_remove);
+        op_next(op);
+        return;
+    }
+}
+
+void
+vd_domain_net_stopped(VdDomainObj *dom)
+{
+    while (dom->net_detaches) {
+        NetOp *op = dom->net_detaches->data;
+        dom->net_detaches = g_slist_delete_link(dom->net_detaches, dom->net_detaches);
+        g_clear_handle_id(&op->timer, g_source_remove);
+        op_fail(op,
+                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' stopped during the detach", dom->name));
+    }
+}
+
+static void
+op_next(NetOp *op)
+{
+    switch (op->kind) {
+    case OP_LINK:
+        link_next(op);
+        break;
+    case OP_ATTACH:
+        attach_next(op);
+        break;
+    case OP_DETACH:
+        detach_next(op);
+        break;
+    }
+}
