@@ -1,7 +1,7 @@
 /* A domain's network interfaces on the host side: the taps (macvtaps)
  * the daemon creates for them and hands to QEMU as open descriptors, and
  * the operations on the interfaces of a running domain (link state,
- * counters, addresses, hot-plug). docs/networking-interfaces.md.
+ * counters, addresses, hot-plug). docs/networking.md.
  *
  * The daemon, not QEMU, creates every network device: QEMU gets
  * `-netdev tap,fd=N` (at start, through qemu-spawn.c) or a descriptor
