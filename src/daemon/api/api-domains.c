@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conf/domain-enums.h"
+#include "daemon/api/api-agent.h"
 #include "daemon/api/api-internal.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
@@ -550,6 +551,30 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             handle_undefine(req, dom);
         else
             goto bad_method;
+        return;
+    }
+    if (req->nsegments == 4 && g_str_equal(req->segments[2], "agent") &&
+        g_str_equal(req->segments[3], "ping")) {
+        if (!get)
+            goto bad_method;
+        vd_api_domain_agent_ping(req, dom);
+        return;
+    }
+    /* TEMPORARY (net-agent branch only): the addresses route belongs to
+     * the net-domain branch, which calls vd_api_domain_addresses_agent()
+     * for source=agent; drop this block at the merge. */
+    if (req->nsegments == 4 && g_str_equal(req->segments[2], "interfaces") &&
+        g_str_equal(req->segments[3], "addresses")) {
+        const char *source = req->query ? g_hash_table_lookup(req->query, "source") : NULL;
+        if (!get)
+            goto bad_method;
+        if (!source || !g_str_equal(source, "agent")) {
+            g_set_error(&error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "only source=agent is implemented on this branch");
+            vd_api_reply_error(req, error);
+            return;
+        }
+        vd_api_domain_addresses_agent(req, dom);
         return;
     }
     if (req->nsegments != 3)
