@@ -375,7 +375,9 @@ test_convert_hostile(void)
         "{\"ip-address-type\": \"ipx\", \"ip-address\": \"1\", \"prefix\": 8}, "
         "{\"ip-address-type\": \"ipv4\", \"ip-address\": \"10.0.0.4\", \"prefix\": \"8\"}, "
         "{\"ip-address-type\": \"ipv4\", \"ip-address\": \"10.0.0.5\", \"prefix\": 16}]}, "
-        "{\"hardware-address\": \"52:54:00:00:00:02\"}, 7, {\"name\": \"tun0\"}]";
+        "{\"hardware-address\": \"52:54:00:00:00:02\"}, 7, {\"name\": {}}, "
+        "{\"name\": \"tun0\", \"hardware-address\": [1], \"ip-addresses\": [{\"ip-address-type\": "
+        "[], \"ip-address\": {}}, 3]}]";
     g_autoptr(JsonParser) p = json_parser_new();
     g_assert_true(json_parser_load_from_data(p, reply, -1, NULL));
     g_autoptr(JsonNode) out = vd_guest_agent_interfaces_from_reply(json_parser_get_root(p));

@@ -14,6 +14,18 @@
 /* Longer than any Linux (15) or Windows interface name worth showing. */
 #define NAME_MAX_SHOWN 64
 
+/* A string member, or NULL when absent or of another type (json-glib's
+ * own getter warns on an object or array where a string should be, and
+ * the guest decides what is there). */
+static const char *
+str_member(JsonObject *o, const char *name)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(n);
+}
+
 static char *
 printable_name(const char *name)
 {
@@ -39,8 +51,8 @@ checked_mac(const char *mac)
 static void
 add_address(JsonArray *addrs, JsonObject *a)
 {
-    const char *type = json_object_get_string_member_with_default(a, "ip-address-type", NULL);
-    const char *addr = json_object_get_string_member_with_default(a, "ip-address", NULL);
+    const char *type = str_member(a, "ip-address-type");
+    const char *addr = str_member(a, "ip-address");
     if (!type || !addr)
         return;
     GSocketFamily family;
@@ -82,14 +94,13 @@ vd_guest_agent_interfaces_from_reply(JsonNode *reply)
         if (!JSON_NODE_HOLDS_OBJECT(n))
             continue;
         JsonObject *iface = json_node_get_object(n);
-        const char *name = json_object_get_string_member_with_default(iface, "name", NULL);
+        const char *name = str_member(iface, "name");
         if (!name || g_str_equal(name, "lo"))
             continue;
         JsonObject *o = json_object_new();
         g_autofree char *shown = printable_name(name);
         json_object_set_string_member(o, "name", shown);
-        g_autofree char *mac = checked_mac(
-            json_object_get_string_member_with_default(iface, "hardware-address", NULL));
+        g_autofree char *mac = checked_mac(str_member(iface, "hardware-address"));
         if (mac)
             json_object_set_string_member(o, "mac", mac);
         else

@@ -235,8 +235,11 @@ handle_reply(AgentCall *c, const char *line, gsize len)
     }
     JsonNode *e = json_object_get_member(o, "error");
     const char *desc = NULL;
-    if (e && JSON_NODE_HOLDS_OBJECT(e))
-        desc = json_object_get_string_member_with_default(json_node_get_object(e), "desc", NULL);
+    JsonNode *dn = e && JSON_NODE_HOLDS_OBJECT(e)
+                       ? json_object_get_member(json_node_get_object(e), "desc")
+                       : NULL;
+    if (dn && JSON_NODE_HOLDS_VALUE(dn) && json_node_get_value_type(dn) == G_TYPE_STRING)
+        desc = json_node_get_string(dn);
     if (desc)
         call_fail(c, VD_ERROR_OPERATION_FAILED, "the %s refused '%s': %s", c->what, c->command,
                   desc);
