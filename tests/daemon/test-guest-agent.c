@@ -13,13 +13,13 @@
 #include "util/vd-error.h"
 
 typedef enum {
-    FAKE_NORMAL,  /* garbage before the sync's reply, the reply split across writes */
-    FAKE_STALE,   /* stale sentinels and a stale sync reply before ours */
-    FAKE_BIG,     /* a reply line over the limit */
-    FAKE_SILENT,  /* reads, never answers */
-    FAKE_CLOSE,   /* closes after the sync */
-    FAKE_ERROR,   /* the agent's own error */
-    FAKE_DEEP,    /* JSON nested deeper than the guard allows */
+    FAKE_NORMAL, /* garbage before the sync's reply, the reply split across writes */
+    FAKE_STALE,  /* stale sentinels and a stale sync reply before ours */
+    FAKE_BIG,    /* a reply line over the limit */
+    FAKE_SILENT, /* reads, never answers */
+    FAKE_CLOSE,  /* closes after the sync */
+    FAKE_ERROR,  /* the agent's own error */
+    FAKE_DEEP,   /* JSON nested deeper than the guard allows */
 } FakeMode;
 
 typedef struct {
@@ -27,13 +27,13 @@ typedef struct {
     char *path;
     FakeMode mode;
     guint accepts;
-    const char *reply;       /* the command's reply line (FAKE_NORMAL, FAKE_STALE) */
+    const char *reply; /* the command's reply line (FAKE_NORMAL, FAKE_STALE) */
     GThread *thread;
     /* what the fake saw */
     gboolean sync_began_with_ff;
-    gboolean overlap;        /* a second client connected while one was served */
-    gboolean premature;      /* the command came before the sync's real reply */
-    GPtrArray *commands;     /* lines received after the sync */
+    gboolean overlap;    /* a second client connected while one was served */
+    gboolean premature;  /* the command came before the sync's real reply */
+    GPtrArray *commands; /* lines received after the sync */
 } Fake;
 
 static void
@@ -206,7 +206,7 @@ typedef struct {
     int pending;
     JsonNode *result[4];
     GError *error[4];
-    int order[4];  /* completion order */
+    int order[4]; /* completion order */
     int completed;
 } Wait;
 
@@ -262,11 +262,12 @@ run_one(FakeMode mode, const char *reply, guint timeout_s, JsonNode **result, GE
 }
 
 #define IFACES_REPLY                                                                               \
-    "{\"return\": [{\"name\": \"lo\", \"hardware-address\": \"00:00:00:00:00:00\", "             \
-    "\"ip-addresses\": [{\"ip-address-type\": \"ipv4\", \"ip-address\": \"127.0.0.1\", "          \
-    "\"prefix\": 8}]}, {\"name\": \"enp1s0\", \"hardware-address\": \"52:54:00:AB:cd:01\", "      \
-    "\"ip-addresses\": [{\"ip-address-type\": \"ipv4\", \"ip-address\": \"10.0.2.15\", "          \
-    "\"prefix\": 24}, {\"ip-address-type\": \"ipv6\", \"ip-address\": \"fe80::5054:ff:feab:cd01%2\", " \
+    "{\"return\": [{\"name\": \"lo\", \"hardware-address\": \"00:00:00:00:00:00\", "               \
+    "\"ip-addresses\": [{\"ip-address-type\": \"ipv4\", \"ip-address\": \"127.0.0.1\", "           \
+    "\"prefix\": 8}]}, {\"name\": \"enp1s0\", \"hardware-address\": \"52:54:00:AB:cd:01\", "       \
+    "\"ip-addresses\": [{\"ip-address-type\": \"ipv4\", \"ip-address\": \"10.0.2.15\", "           \
+    "\"prefix\": 24}, {\"ip-address-type\": \"ipv6\", \"ip-address\": "                            \
+    "\"fe80::5054:ff:feab:cd01%2\", "                                                              \
     "\"prefix\": 64}]}]}\n"
 
 static void
@@ -400,10 +401,10 @@ test_convert_hostile(void)
 static VdDomainObj *
 fake_domain(const char *devices, VdState state)
 {
-    g_autofree char *xml = g_strdup_printf(
-        "<domain type='kvm'><name>g</name><memory unit='MiB'>64</memory>"
-        "<os><type>hvm</type></os><devices>%s</devices></domain>",
-        devices);
+    g_autofree char *xml =
+        g_strdup_printf("<domain type='kvm'><name>g</name><memory unit='MiB'>64</memory>"
+                        "<os><type>hvm</type></os><devices>%s</devices></domain>",
+                        devices);
     g_autoptr(GError) error = NULL;
     VdDomainObj *dom = g_new0(VdDomainObj, 1);
     dom->refcount = 1;
@@ -494,8 +495,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_data_func("/guest-agent/garbage-and-split-reply", GINT_TO_POINTER(FAKE_NORMAL),
                          test_normal);
-    g_test_add_data_func("/guest-agent/stale-sentinels", GINT_TO_POINTER(FAKE_STALE),
-                         test_normal);
+    g_test_add_data_func("/guest-agent/stale-sentinels", GINT_TO_POINTER(FAKE_STALE), test_normal);
     g_test_add_func("/guest-agent/oversized-reply", test_big);
     g_test_add_func("/guest-agent/silent-agent-times-out", test_silent);
     g_test_add_func("/guest-agent/closed-connection", test_closed);

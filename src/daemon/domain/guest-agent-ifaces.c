@@ -70,8 +70,7 @@ add_address(JsonArray *addrs, JsonObject *a)
     if (!ia || g_inet_address_get_family(ia) != family)
         return;
     JsonNode *pn = json_object_get_member(a, "prefix");
-    gint64 prefix = pn && JSON_NODE_HOLDS_VALUE(pn) &&
-                            json_node_get_value_type(pn) == G_TYPE_INT64
+    gint64 prefix = pn && JSON_NODE_HOLDS_VALUE(pn) && json_node_get_value_type(pn) == G_TYPE_INT64
                         ? json_node_get_int(pn)
                         : -1;
     if (prefix < 0 || prefix > (family == G_SOCKET_FAMILY_IPV4 ? 32 : 128))
@@ -136,8 +135,8 @@ interfaces_done(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 void
-vd_guest_agent_interfaces(VdDaemon *d, VdDomainObj *dom, guint timeout_s,
-                          GAsyncReadyCallback cb, gpointer user_data)
+vd_guest_agent_interfaces(VdDaemon *d, VdDomainObj *dom, guint timeout_s, GAsyncReadyCallback cb,
+                          gpointer user_data)
 {
     GTask *task = g_task_new(NULL, NULL, cb, user_data);
     g_task_set_source_tag(task, vd_guest_agent_interfaces);

@@ -35,7 +35,7 @@
 
 typedef enum {
     PHASE_CONNECTING,
-    PHASE_SYNCING, /* sync sent: skipping up to 0xFF and our {"return": id} */
+    PHASE_SYNCING,  /* sync sent: skipping up to 0xFF and our {"return": id} */
     PHASE_REPLYING, /* command sent: one reply line */
 } Phase;
 
@@ -44,7 +44,7 @@ typedef struct {
     gboolean done;
     Phase phase;
     char *path;
-    char *what;           /* "guest agent of domain 'x'" */
+    char *what; /* "guest agent of domain 'x'" */
     char *command;
     GBytes *command_line; /* the command, newline-terminated */
     GBytes *sync_line;    /* 0xFF + guest-sync-delimited, newline-terminated */
@@ -111,8 +111,7 @@ call_complete(AgentCall *c, JsonNode *result, GError *error)
     g_object_unref(task);
 }
 
-static void
-call_fail(AgentCall *c, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void call_fail(AgentCall *c, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 static void
 call_fail(AgentCall *c, int code, const char *fmt, ...)
@@ -283,8 +282,8 @@ handle_input(AgentCall *c)
         }
         if (!nl) {
             if (buf->len > VD_GUEST_AGENT_MAX_REPLY)
-                call_fail(c, VD_ERROR_TOO_LARGE, "the %s sent a line longer than %d MiB",
-                          c->what, VD_GUEST_AGENT_MAX_REPLY / (1024 * 1024));
+                call_fail(c, VD_ERROR_TOO_LARGE, "the %s sent a line longer than %d MiB", c->what,
+                          VD_GUEST_AGENT_MAX_REPLY / (1024 * 1024));
             return;
         }
         gsize len = (gsize)(nl - buf->data);
@@ -303,8 +302,8 @@ handle_input(AgentCall *c)
         guint8 *nl = memchr(buf->data, '\n', buf->len);
         if (!nl) {
             if (buf->len > VD_GUEST_AGENT_MAX_REPLY)
-                call_fail(c, VD_ERROR_TOO_LARGE, "the %s sent a reply larger than %d MiB",
-                          c->what, VD_GUEST_AGENT_MAX_REPLY / (1024 * 1024));
+                call_fail(c, VD_ERROR_TOO_LARGE, "the %s sent a reply larger than %d MiB", c->what,
+                          VD_GUEST_AGENT_MAX_REPLY / (1024 * 1024));
             return;
         }
         gsize len = (gsize)(nl - buf->data);
@@ -331,8 +330,7 @@ chunk_read(GObject *source, GAsyncResult *res, gpointer data)
                   error->message);
     else if (n == 0)
         call_fail(c, VD_ERROR_OPERATION_FAILED,
-                  "the %s closed the connection before answering (did the domain stop?)",
-                  c->what);
+                  "the %s closed the connection before answering (did the domain stop?)", c->what);
     else {
         g_byte_array_append(c->buf, c->chunk, (guint)n);
         handle_input(c);
@@ -377,9 +375,8 @@ connected(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 void
-vd_guest_agent_call_path(const char *path, const char *what, const char *command,
-                         JsonObject *args, guint timeout_s, GAsyncReadyCallback cb,
-                         gpointer user_data)
+vd_guest_agent_call_path(const char *path, const char *what, const char *command, JsonObject *args,
+                         guint timeout_s, GAsyncReadyCallback cb, gpointer user_data)
 {
     AgentCall *c = g_new0(AgentCall, 1);
     c->refs = 1;
@@ -407,8 +404,8 @@ vd_guest_agent_call_path(const char *path, const char *what, const char *command
     c->timeout_id = g_timeout_add_seconds(c->timeout_s, call_timeout, c);
 
     g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
-    g_socket_client_connect_async(c->client, G_SOCKET_CONNECTABLE(addr), c->cancellable,
-                                  connected, c); /* the creator's reference */
+    g_socket_client_connect_async(c->client, G_SOCKET_CONNECTABLE(addr), c->cancellable, connected,
+                                  c); /* the creator's reference */
 }
 
 /* ---- per domain: one call at a time -------------------------------------- */
