@@ -158,7 +158,27 @@ class Image(harness.VirtdTestCase):
             self.assertTrue(extra.endswith('/' + EXTRA_PACKAGE), extra)
             self.assertEqual(running, 'running', 'a unit failed: systemctl --failed tells which')
             c.detach()
+        if agent == 'active':
+            self.check_agent_addresses(d, name)
         return machine_id
+
+    def check_agent_addresses(self, d, name):
+        """`domifaddr --source agent`'s API: the guest's own view through
+        qemu-guest-agent shows the NIC (the domain's MAC) with the address
+        user-mode networking's DHCP gave it, and no loopback."""
+        nics = d.api_json('GET', '/v1/domains/%s/interfaces' % name)['interfaces']
+        self.assertEqual(len(nics), 1, nics)
+        mac = nics[0]['mac'].lower()
+        self.assertEqual(d.api_json('GET', '/v1/domains/%s/agent/ping' % name), {'ok': True})
+        t0 = time.monotonic()
+        got = d.api_json('GET', '/v1/domains/%s/interfaces/addresses?source=agent' % name)
+        self.timings['agent_addresses'] = time.monotonic() - t0
+        ifaces = got['interfaces']
+        self.assertNotIn('lo', [i['name'] for i in ifaces])
+        mine = [i for i in ifaces if i['mac'] == mac]
+        self.assertEqual(len(mine), 1, 'no single interface with MAC %s in %s' % (mac, ifaces))
+        self.assertRegex(mine[0]['name'], r'^(eth|en)\w+$')
+        self.assertIn({'type': 'ipv4', 'addr': '10.0.2.15', 'prefix': 24}, mine[0]['addrs'])
 
     def test_2_boot_both_ways(self):
         """Both `vsh install` lines the build printed work: from the disk

@@ -1,6 +1,7 @@
 /* The API of a domain's interfaces (docs/api.md "Domain interfaces"):
  * list, addresses, link state, counters, attach and detach. The
  * operations themselves are in daemon/domain/domain-net*.c. */
+#include "daemon/api/api-agent.h"
 #include "daemon/api/api-internal.h"
 
 #include "daemon/domain/domain-net.h"
@@ -125,10 +126,11 @@ handle_addresses(VdApiRequest *req, VdDomainObj *dom)
     if (!source || !*source)
         source = "lease";
     if (g_str_equal(source, "agent")) {
-        g_set_error(&error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                    "unsupported configuration: virtd does not talk to the guest agent yet: use "
-                    "--source lease (a virtual network's DHCP) or --source arp");
-    } else if (!g_str_equal(source, "lease") && !g_str_equal(source, "arp")) {
+        /* The guest's own view, answered later from the main loop. */
+        vd_api_domain_addresses_agent(req, dom);
+        return;
+    }
+    if (!g_str_equal(source, "lease") && !g_str_equal(source, "arp")) {
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: unknown address source '%s': use lease, agent or arp",
                     source);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conf/domain-enums.h"
+#include "daemon/api/api-agent.h"
 #include "daemon/api/api-internal.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
@@ -542,6 +543,13 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
     }
     if (vd_api_domain_net_dispatch(req, dom, method))
         return;
+    if (req->nsegments == 4 && g_str_equal(req->segments[2], "agent") &&
+        g_str_equal(req->segments[3], "ping")) {
+        if (!get)
+            goto bad_method;
+        vd_api_domain_agent_ping(req, dom);
+        return;
+    }
     if (req->nsegments != 3)
         goto not_found;
     const char *what = req->segments[2];

@@ -66,6 +66,8 @@ struct _VdDomainObj {
     gpointer daemon;               /* VdDaemon*, for QMP callbacks */
     guint kill_timer;              /* SIGKILL after the grace period (holds a ref) */
     GSList *stop_waiters;          /* VdDomainWaiter*: called when inactive */
+    gpointer agent;                /* guest-agent.c: the agent call in flight and those
+                                    * queued behind it (each holds a ref); NULL when none */
 };
 
 VdDomainObj *vd_domain_obj_ref(VdDomainObj *dom);
