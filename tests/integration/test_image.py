@@ -179,6 +179,10 @@ class Image(harness.VirtdTestCase):
         self.assertEqual(len(mine), 1, 'no single interface with MAC %s in %s' % (mac, ifaces))
         self.assertRegex(mine[0]['name'], r'^(eth|en)\w+$')
         self.assertIn({'type': 'ipv4', 'addr': '10.0.2.15', 'prefix': 24}, mine[0]['addrs'])
+        # The same through vsh, in virsh's table.
+        out = d.vsh('domifaddr', name, '--source', 'agent')[1]
+        self.assertRegex(out, r'(?m)^ %s\s+%s\s+ipv4\s+10\.0\.2\.15/24$'
+                         % (re.escape(mine[0]['name']), re.escape(mac)))
 
     def test_2_boot_both_ways(self):
         """Both `vsh install` lines the build printed work: from the disk
