@@ -53,6 +53,7 @@ import termios
 import time
 import unittest
 import urllib.parse
+import xml.etree.ElementTree as _ET
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,6 +65,7 @@ from netlab import NetLab, network_leftovers  # noqa: E402,F401
 # the daemon's contract with the tests; each is defined once, here.
 
 SOCKET_PATH = 'virtd.sock'                  # ROOT/virtd.sock (docs/api.md)
+NET_STATUS_DIR = 'run/networks'             # ROOT/run/networks/NAME.xml: <networkstatus table=..>
 DAEMON_LOG = 'virtd.log'                    # the harness sends virtd's stdout/stderr here
 CONSOLE_LOG = 'log/console/{name}.log'      # everything the guest printed on its serial console
 QEMU_LOG = 'log/{name}.log'                 # QEMU's stderr (+ daemon notes); kept after QEMU ends
@@ -446,6 +448,7 @@ class Daemon:
         # networks(): name -> forward mode (leak checks and the last resort
         # clean-up of a daemon that could not destroy them).
         self.net_bridges = {}
+        self.net_tables = set()
         self.keep = os.environ.get('VIRTD_TEST_KEEP') == '1' if keep is None else keep
         self.proc = None
         self.sock_path = os.path.join(self.root, SOCKET_PATH)
@@ -565,10 +568,13 @@ class Daemon:
                     self.proc.wait(5)
                 except subprocess.TimeoutExpired:
                     pass
+            # What the daemon still had active (it died, or a test stopped
+            # it with networks up): their bridges and tables go below.
+            still = self.networks_from_status()
             # Every QEMU (and anything else: vsh consoles, dnsmasq, helpers)
             # started for this root.
             kill_processes_mentioning(self.root)
-            self._remove_network_leftovers()
+            self._remove_network_leftovers(still)
         finally:
             if self in _live_daemons:
                 _live_daemons.remove(self)
@@ -591,11 +597,41 @@ class Daemon:
                 self.net_bridges[n['bridge']] = n.get('forward')
         return nets
 
+    def networks_from_status(self):
+        """The active networks as the daemon's status files say (readable
+        when the daemon is not running): {bridge: (forward mode, nft
+        table)}; remembered like networks() does."""
+        out = {}
+        d = os.path.join(self.root, NET_STATUS_DIR)
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            return out
+        for n in names:
+            if not n.endswith('.xml'):
+                continue
+            try:
+                st = _ET.parse(os.path.join(d, n)).getroot()
+            except (OSError, _ET.ParseError):
+                continue
+            net = st.find('network')
+            br = net.find('bridge') if net is not None else None
+            if br is None or not br.get('name'):
+                continue
+            fwd = net.find('forward')
+            mode = fwd.get('mode') if fwd is not None else 'none'
+            out[br.get('name')] = (mode, st.get('table'))
+            self.net_bridges[br.get('name')] = mode
+            if st.get('table'):
+                self.net_tables.add(st.get('table'))
+        return out
+
     def destroy_networks(self, timeout=20):
         """Destroys every active network through the API; returns their
         names. Errors other than 'not active' raise."""
         deadline = time.monotonic() + timeout
         done = []
+        self.networks_from_status()       # learns the nft instance tag
         r = self.api('GET', '/v1/networks', timeout=max(0.2, timeout))
         if r.status != 200:
             return done
@@ -614,25 +650,40 @@ class Daemon:
             done.append(n['name'])
         return done
 
+    @property
+    def fw_instance(self):
+        """The instance tag in this daemon's nft table names (vd_TAG_BRIDGE,
+        src/network/firewall.h): as seen in its status files, else the
+        first 8 hex digits of the SHA-256 of its root (firewall.c)."""
+        for t in sorted(self.net_tables):
+            m = re.match(r'^vd_([0-9a-f]{8})_', t)
+            if m:
+                return m.group(1)
+        import hashlib
+        return hashlib.sha256(self.root.encode()).hexdigest()[:8]
+
     def leftovers(self, prefixes=(), links=()):
         """network_leftovers() for this daemon: dnsmasq mentioning its root,
         the bridges of networks it had (bridge-mode host bridges excepted:
-        the test owns those) and their nft tables, plus @prefixes/@links."""
+        the test owns those), nft tables of its instance, plus
+        @prefixes/@links."""
+        self.networks_from_status()
         ours = [b for b, fwd in self.net_bridges.items() if fwd != 'bridge']
         return network_leftovers(root=self.root, prefixes=prefixes,
-                                 links=list(links) + ours, bridges=ours)
+                                 links=list(links) + ours, instance=self.fw_instance)
 
-    def _remove_network_leftovers(self):
-        """Last resort, after the daemon is gone: deletes the bridges and
-        nft tables of its networks that are still there (a daemon that
-        crashed or could not destroy them), saying so. Never touches a
-        bridge-mode network's host bridge."""
-        ours = [b for b, fwd in self.net_bridges.items() if fwd != 'bridge']
-        for t in netlab.fw_tables_for(ours):
+    def _remove_network_leftovers(self, still):
+        """Last resort, after the daemon is gone: deletes what its status
+        files still call active (@still, from networks_from_status(): a
+        daemon that died or was stopped with networks up) and every nft
+        table of its instance, saying so. Never touches a bridge-mode
+        network's host bridge, nor a bridge the daemon destroyed (another
+        daemon may have taken the name since)."""
+        for t in netlab.fw_tables_for(instance=self.fw_instance):
             sys.stderr.write('harness: removing leftover nft table inet %s\n' % t)
             netlab.run(['nft', 'delete', 'table', 'inet', t], check=False)
-        for b in ours:
-            if netlab.link_exists(b):
+        for b, (mode, _table) in sorted(still.items()):
+            if mode != 'bridge' and netlab.link_exists(b):
                 sys.stderr.write('harness: removing leftover bridge %s\n' % b)
                 netlab.run(['ip', 'link', 'del', b], check=False)
 

@@ -393,6 +393,16 @@ class NetworkGuests(harness.VirtdTestCase):
         for name in self.guests:
             d.vsh('destroy', name, check=False)
         self.assertNoQemu(d)
+        # The leak check sees what is there while the networks run (so its
+        # silence below means something).
+        live = d.leftovers(links=sorted(self.br.values()))
+        for what in ['link %s still exists' % b for b in self.br.values()] + \
+                ['nft table inet vd_%s_%s still exists' % (d.fw_instance, b.replace('-', '_'))
+                 for b in self.br.values()]:
+            self.assertIn(what, live)
+        self.assertEqual(len([l for l in live if l.startswith('dnsmasq')]),
+                         len(netlab.dnsmasq_pids(d.root)))
+        self.assertGreaterEqual(len(netlab.dnsmasq_pids(d.root)), 3)
         for n in ('nat1', 'iso1', 'rt1'):
             self._assert_out(d.vsh('net-destroy', n), 'Network %s destroyed' % n)
         d.destroy_networks()            # 'default' too
