@@ -33,6 +33,17 @@ other process) whose command line mentions a test root, and the root
 directory itself are removed when the `with Daemon()` block ends, at
 interpreter exit, and on SIGTERM/SIGHUP/SIGINT, whether a test passed,
 failed or was interrupted.
+
+Networks: every daemon gets `--dns-forward=none` when its --help has the
+option (no test's dnsmasq sends a query off the machine). Before it is
+stopped, its active networks are destroyed through the API (its own
+'default' too); what its status files (run/networks/) still call active
+after that, and any nft table of its instance, is removed by hand with a
+note on stderr. NetLab (netlab.py) makes namespaces, veths, bridges,
+subnets with blackhole fallback routes and servers for a test, all named
+with a test-unique prefix (VIRTD_TEST_NET_PREFIX, default 'vdt') and all
+removed at the end; Daemon.leftovers() / assertNoNetworkLeftovers() say
+what a daemon left on the host (links, dnsmasq, nft tables).
 """
 
 import atexit
