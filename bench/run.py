@@ -38,6 +38,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import net_phase  # noqa: E402  (the network figures, issue 9)
+
 SRCROOT = os.path.dirname(HERE)
 BUILD = os.path.join(SRCROOT, 'build')
 GUEST_DIR = os.path.join(BUILD, 'guest')
@@ -79,7 +82,7 @@ GOALS = [
     ('rss', 'ratio', 0.33, 'daemon RSS (N domains) <= 0.33x'),
     ('storm_total', 'ratio', 0.5, '20 concurrent starts, total <= 0.5x'),
     ('storm_list_max', 'abs_virtd', 0.050, 'list during the storm < 50 ms (virtd, max)'),
-]
+] + net_phase.GOALS
 
 
 class BenchError(Exception):
@@ -282,10 +285,11 @@ class CliResult:
 class MarkerWatch:
     """Polls files for READY_MARKER, reading only what is new each time."""
 
-    def __init__(self, paths):
+    def __init__(self, paths, marker=READY_MARKER):
         self.pos = {p: 0 for p in paths}
         self.tail = {p: b'' for p in paths}
         self.found = {}
+        self.marker = marker
 
     def poll(self):
         now = time.perf_counter()
@@ -302,10 +306,10 @@ class MarkerWatch:
                 continue
             self.pos[p] += len(data)
             buf = self.tail[p] + data
-            if READY_MARKER in buf:
+            if self.marker in buf:
                 self.found[p] = now
             else:
-                self.tail[p] = buf[-len(READY_MARKER):]
+                self.tail[p] = buf[-len(self.marker):]
         return len(self.found) == len(self.pos)
 
 
@@ -707,8 +711,12 @@ class Virtd(Side):
 
     def setup(self):
         os.makedirs(self.root)
+        # As the tests: no dnsmasq of the run sends a query off the machine.
+        r = subprocess.run([self.virtd, '--help'], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True)
+        extra = ['--dns-forward=none'] if '--dns-forward' in r.stdout else []
         t0 = time.perf_counter()
-        self.reaper = Reaped([self.virtd, '--root', self.root],
+        self.reaper = Reaped([self.virtd, '--root', self.root] + extra,
                              os.path.join(self.bench.tmp, 'virtd.log'), cwd=self.root)
         self.pid = self.reaper.child_pid()
         if not self.pid:
@@ -763,6 +771,8 @@ class Bench:
         self.errors = []
         self.info = {}
         self.t_start = time.perf_counter()
+        self.net = None if args.no_net else \
+            net_phase.NetPhase(self, log, self.wait_marker, domain_xml)
 
     # ---- results
 
@@ -912,6 +922,20 @@ class Bench:
                 self.record('start_cli', side, samples=[sc])
                 self.record('boot', side, samples=[b])
                 self.record('shutdown', side, samples=[s])
+
+    def wait_marker(self, path, marker, timeout):
+        """perf_counter() when @marker first shows in the file @path."""
+        watch = MarkerWatch([path], marker)
+        deadline = time.monotonic() + timeout
+        while not watch.poll():
+            if time.monotonic() > deadline:
+                raise BenchError('no %s in %s after %d s' % (marker.decode(), path, timeout))
+            time.sleep(0.01)
+        return watch.found[path]
+
+    def phase_net(self):
+        if self.net is not None:
+            self.net.run()
 
     # ---- figure 5: concurrent starts
 
@@ -1152,6 +1176,12 @@ class Bench:
             log('%s: daemon answers after %.2f s' % (side.label, side.ready_seconds))
 
     def cleanup(self):
+        if self.net is not None:
+            for side in self.sides:
+                try:
+                    self.net.side_cleanup(side)
+                except BaseException as e:
+                    log('warning: %s networks: %s' % (side.label, e))
         for side in reversed(self.sides):
             try:
                 side.teardown()
@@ -1164,6 +1194,11 @@ class Bench:
         for side in self.sides:
             if isinstance(side, Libvirt):
                 side.remove_new_cgroups()
+        if self.net is not None:
+            try:
+                self.net.cleanup()
+            except BaseException as e:
+                log('warning: network cleanup: %s' % e)
         shutil.rmtree(self.tmp, ignore_errors=True)
         qemus = [p for p in processes_mentioning(['qemu-system'])
                  if self.prefix.encode() in read_cmdline(p) or self.tmp.encode() in read_cmdline(p)]
@@ -1196,7 +1231,16 @@ class Bench:
             ('storm_start_returned', 'storm: all `start` commands returned', 's'),
             ('daemon_ready', 'daemon launch -> answers', 's'),
             ('rss_fresh', 'daemon RSS before the %d defines' % n, 'MiB'),
-        ]
+        ] + self.net_rows()
+
+    def net_rows(self):
+        if self.net is None:
+            return []
+        a = self.args
+        fill = dict(runs=a.net_runs, mib=a.net_mib, extra=a.net_extra)
+        return ([('__info', '-- network (issue 9) --', None)] +
+                [(k, label.format(**fill), unit) for k, label, unit in net_phase.FIGURES] +
+                [(k, label.format(**fill), unit) for k, label, unit in net_phase.INFO_FIGURES])
 
     @staticmethod
     def fmt(v, unit):
@@ -1208,6 +1252,8 @@ class Bench:
             return '%.1f ms' % (v * 1000)
         if unit == 'MiB':
             return '%.1f MiB' % (v / 1024.0)
+        if unit == 'MiB/s':
+            return '%.0f MiB/s' % v
         return str(v)
 
     def goal_for(self, key):
@@ -1263,7 +1309,7 @@ class Bench:
                                                    w1, self.fmt(vd, unit), ratio, goal))
         goals = self.evaluate_goals()
         lines.append('')
-        lines.append('Goals (issue 3), virtd/libvirt in this run:')
+        lines.append('Goals (issues 3 and 9), virtd/libvirt in this run:')
         for g in goals:
             state = {True: 'met', False: 'NOT met', None: 'n/a'}[g['met']]
             lines.append('  %-48s %10s  %s' % (g['goal'], g['value'], state))
@@ -1334,14 +1380,28 @@ def parse_args(argv):
     p.add_argument('--boot-timeout', type=int, default=120)
     p.add_argument('--shutdown-timeout', type=int, default=60)
     p.add_argument('--storm-timeout', type=int, default=400)
+    p.add_argument('--net-runs', type=int, help='net-start -> lease runs per side (default 3)')
+    p.add_argument('--net-mib', type=int, help='MiB per TCP throughput run (default 200)')
+    p.add_argument('--net-extra', type=int,
+                   help='networks started for the daemon RSS per network (default 4)')
+    p.add_argument('--net-base', default='10.203', metavar='A.B',
+                   help='the /16 the networks\' /24s come from (default 10.203), each '
+                   'with a blackhole fallback route while the run lasts')
+    p.add_argument('--no-net', action='store_true', help='skip the network figures')
+    p.add_argument('--only-net', action='store_true',
+                   help='only the network figures (no boot, storm or 1,000 domains)')
     a = p.parse_args(argv)
-    quick = dict(boot_runs=2, cli_runs=5, domains=200, storm=5, warmup=0)
-    full = dict(boot_runs=5, cli_runs=20, domains=1000, storm=20, warmup=1)
+    quick = dict(boot_runs=2, cli_runs=5, domains=200, storm=5, warmup=0,
+                 net_runs=2, net_mib=50, net_extra=2)
+    full = dict(boot_runs=5, cli_runs=20, domains=1000, storm=20, warmup=1,
+                net_runs=3, net_mib=200, net_extra=4)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
     if a.domains < 2:
         p.error('--domains must be at least 2')
+    if a.no_net and a.only_net:
+        p.error('--no-net and --only-net exclude each other')
     return a
 
 
@@ -1365,17 +1425,25 @@ def main(argv=None):
         bench.wait_idle()
         bench.sample_load('start')
         bench.start_load_monitor()
+        if bench.net is not None:
+            bench.net.before_daemons()
         bench.start_daemons()
-        log('phase 1/3: %d boot cycles per side (start -> READY, shutdown -> shut off)'
-            % args.boot_runs)
-        bench.phase_boot()
-        log('phase 2/3: %d concurrent starts per side' % args.storm)
-        bench.sample_load('before the storm')
-        bench.phase_storm()
-        bench.sample_load('after the storm')
-        log('phase 3/3: %d domains per side; define, list --all, dominfo x %d; RSS'
-            % (args.domains, args.cli_runs))
-        bench.phase_many()
+        if not args.only_net:
+            log('phase 1/4: %d boot cycles per side (start -> READY, shutdown -> shut off)'
+                % args.boot_runs)
+            bench.phase_boot()
+            log('phase 2/4: %d concurrent starts per side' % args.storm)
+            bench.sample_load('before the storm')
+            bench.phase_storm()
+            bench.sample_load('after the storm')
+            log('phase 3/4: %d domains per side; define, list --all, dominfo x %d; RSS'
+                % (args.domains, args.cli_runs))
+            bench.phase_many()
+        if bench.net is not None:
+            log('phase 4/4: networks: net-start -> lease x %d, TCP %d MiB host -> guest and '
+                'guest -> guest, RSS per network' % (args.net_runs, args.net_mib))
+            bench.sample_load('before the networks')
+            bench.phase_net()
         bench.sample_load('end')
     except Interrupted as e:
         log('interrupted (%s): cleaning up' % e)

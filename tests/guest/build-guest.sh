@@ -184,6 +184,9 @@ esac
 exit 0
 SH
 chmod 0755 "$ROOT/etc/udhcpc.script"
+# The TCP sink's per-connection program (nc -ll -p 5001 -e /bin/sink).
+printf '#!/bin/sh\nexec cat > /dev/null\n' > "$ROOT/bin/sink"
+chmod 0755 "$ROOT/bin/sink"
 # Static glibc (busybox-static) resolves names with its built-in files and
 # dns modules.
 echo 'hosts: files dns' > "$ROOT/etc/nsswitch.conf"

@@ -33,6 +33,17 @@ other process) whose command line mentions a test root, and the root
 directory itself are removed when the `with Daemon()` block ends, at
 interpreter exit, and on SIGTERM/SIGHUP/SIGINT, whether a test passed,
 failed or was interrupted.
+
+Networks: every daemon gets `--dns-forward=none` when its --help has the
+option (no test's dnsmasq sends a query off the machine). Before it is
+stopped, its active networks are destroyed through the API (its own
+'default' too); what its status files (run/networks/) still call active
+after that, and any nft table of its instance, is removed by hand with a
+note on stderr. NetLab (netlab.py) makes namespaces, veths, bridges,
+subnets with blackhole fallback routes and servers for a test, all named
+with a test-unique prefix (VIRTD_TEST_NET_PREFIX, default 'vdt') and all
+removed at the end; Daemon.leftovers() / assertNoNetworkLeftovers() say
+what a daemon left on the host (links, dnsmasq, nft tables).
 """
 
 import atexit
@@ -53,13 +64,19 @@ import termios
 import time
 import unittest
 import urllib.parse
+import xml.etree.ElementTree as _ET
 from xml.sax.saxutils import escape as _xml_escape, quoteattr as _xml_quoteattr
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import netlab  # noqa: E402  (namespaces, veths, bridges; leak checks)
+from netlab import NetLab, network_leftovers  # noqa: E402,F401
 
 # --------------------------------------------------------------------------
 # Layout of a `virtd --root ROOT` instance that the tests rely on. These are
 # the daemon's contract with the tests; each is defined once, here.
 
 SOCKET_PATH = 'virtd.sock'                  # ROOT/virtd.sock (docs/api.md)
+NET_STATUS_DIR = 'run/networks'             # ROOT/run/networks/NAME.xml: <networkstatus table=..>
 DAEMON_LOG = 'virtd.log'                    # the harness sends virtd's stdout/stderr here
 CONSOLE_LOG = 'log/console/{name}.log'      # everything the guest printed on its serial console
 QEMU_LOG = 'log/{name}.log'                 # QEMU's stderr (+ daemon notes); kept after QEMU ends
@@ -389,6 +406,37 @@ def dom_path(name, suffix=''):
 # --------------------------------------------------------------------------
 # The daemon
 
+_help_cache = {}
+
+
+def daemon_supports(option, binary=None):
+    """True if `virtd --help` mentions @option (e.g. '--dns-forward'), so
+    that the harness passes options a daemon built from an older tree
+    does not know only when it knows them."""
+    binary = binary or VIRTD_BIN
+    if binary not in _help_cache:
+        try:
+            r = subprocess.run([binary, '--help'], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               universal_newlines=True, timeout=10)
+            _help_cache[binary] = r.stdout
+        except (OSError, subprocess.TimeoutExpired):
+            _help_cache[binary] = ''
+    return option in _help_cache[binary]
+
+
+def default_daemon_args():
+    """Arguments every test daemon gets before its own: no dnsmasq of a
+    test forwards DNS queries to the host's resolvers."""
+    if daemon_supports('--dns-forward'):
+        return ['--dns-forward=none']
+    return []
+
+
+def net_path(name, suffix=''):
+    return '/v1/networks/' + urllib.parse.quote(name, safe='') + suffix
+
+
 _live_daemons = []
 _live_children = []          # other Popen objects (vsh console sessions)
 
@@ -403,7 +451,15 @@ class Daemon:
             os.makedirs(base, exist_ok=True)
             root = tempfile.mkdtemp(prefix='virtd-test-', dir=base)
         self.root = os.path.abspath(root)
-        self.args = list(args)
+        own = list(args)
+        defaults = [a for a in default_daemon_args()
+                    if not any(o.split('=')[0] == a.split('=')[0] for o in own)]
+        self.args = defaults + own
+        # Bridges of the networks this daemon had active, seen by
+        # networks(): name -> forward mode (leak checks and the last resort
+        # clean-up of a daemon that could not destroy them).
+        self.net_bridges = {}
+        self.net_tables = set()
         self.keep = os.environ.get('VIRTD_TEST_KEEP') == '1' if keep is None else keep
         self.proc = None
         self.sock_path = os.path.join(self.root, SOCKET_PATH)
@@ -502,6 +558,14 @@ class Daemon:
             if failed and not quick:
                 self.dump_logs()
             if self.proc is not None and self.proc.poll() is None:
+                # Networks first, while the daemon runs: its bridges, rules
+                # and dnsmasq outlive it by design (a restart takes them
+                # over).
+                try:
+                    self.destroy_networks(timeout=0.3 if quick else 20)
+                except Exception as e:
+                    sys.stderr.write('harness: destroying the networks of %s: %s\n' % (self.root, e))
+            if self.proc is not None and self.proc.poll() is None:
                 if quick:
                     self.proc.kill()
                 else:
@@ -515,9 +579,13 @@ class Daemon:
                     self.proc.wait(5)
                 except subprocess.TimeoutExpired:
                     pass
-            # Every QEMU (and anything else: vsh consoles, helpers) started for
-            # this root.
+            # What the daemon still had active (it died, or a test stopped
+            # it with networks up): their bridges and tables go below.
+            still = self.networks_from_status()
+            # Every QEMU (and anything else: vsh consoles, dnsmasq, helpers)
+            # started for this root.
             kill_processes_mentioning(self.root)
+            self._remove_network_leftovers(still)
         finally:
             if self in _live_daemons:
                 _live_daemons.remove(self)
@@ -525,6 +593,110 @@ class Daemon:
                 shutil.rmtree(self.root, ignore_errors=True)
             elif self.keep:
                 sys.stderr.write('harness: kept %s\n' % self.root)
+
+    # ---- networks
+
+    def networks(self, all_=True):
+        """Network summaries (GET /v1/networks); [] when the daemon has no
+        networks API. Remembers the bridges of active ones."""
+        r = self.api('GET', '/v1/networks' + ('?all=1' if all_ else ''), timeout=10)
+        if r.status != 200:
+            return []
+        nets = r.json().get('networks', [])
+        for n in nets:
+            if n.get('active') and n.get('bridge'):
+                self.net_bridges[n['bridge']] = n.get('forward')
+        return nets
+
+    def networks_from_status(self):
+        """The active networks as the daemon's status files say (readable
+        when the daemon is not running): {bridge: (forward mode, nft
+        table)}; remembered like networks() does."""
+        out = {}
+        d = os.path.join(self.root, NET_STATUS_DIR)
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            return out
+        for n in names:
+            if not n.endswith('.xml'):
+                continue
+            try:
+                st = _ET.parse(os.path.join(d, n)).getroot()
+            except (OSError, _ET.ParseError):
+                continue
+            net = st.find('network')
+            br = net.find('bridge') if net is not None else None
+            if br is None or not br.get('name'):
+                continue
+            fwd = net.find('forward')
+            mode = fwd.get('mode') if fwd is not None else 'none'
+            out[br.get('name')] = (mode, st.get('table'))
+            self.net_bridges[br.get('name')] = mode
+            if st.get('table'):
+                self.net_tables.add(st.get('table'))
+        return out
+
+    def destroy_networks(self, timeout=20):
+        """Destroys every active network through the API; returns their
+        names. Errors other than 'not active' raise."""
+        deadline = time.monotonic() + timeout
+        done = []
+        self.networks_from_status()       # learns the nft instance tag
+        r = self.api('GET', '/v1/networks', timeout=max(0.2, timeout))
+        if r.status != 200:
+            return done
+        for n in r.json().get('networks', []):
+            if n.get('bridge'):
+                self.net_bridges[n['bridge']] = n.get('forward')
+            if not n.get('active'):
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            rr = self.api('POST', net_path(n['name'], '/destroy'), timeout=max(0.2, left))
+            if rr.status != 200 and rr.error_code() != 'invalid-state':
+                raise HarnessError('destroying network %s: %s %s' %
+                                   (n['name'], rr.status, rr.body[:500]))
+            done.append(n['name'])
+        return done
+
+    @property
+    def fw_instance(self):
+        """The instance tag in this daemon's nft table names (vd_TAG_BRIDGE,
+        src/network/firewall.h): as seen in its status files, else the
+        first 8 hex digits of the SHA-256 of its root (firewall.c)."""
+        for t in sorted(self.net_tables):
+            m = re.match(r'^vd_([0-9a-f]{8})_', t)
+            if m:
+                return m.group(1)
+        import hashlib
+        return hashlib.sha256(self.root.encode()).hexdigest()[:8]
+
+    def leftovers(self, prefixes=(), links=()):
+        """network_leftovers() for this daemon: dnsmasq mentioning its root,
+        the bridges of networks it had (bridge-mode host bridges excepted:
+        the test owns those), nft tables of its instance, plus
+        @prefixes/@links."""
+        self.networks_from_status()
+        ours = [b for b, fwd in self.net_bridges.items() if fwd != 'bridge']
+        return network_leftovers(root=self.root, prefixes=prefixes,
+                                 links=list(links) + ours, instance=self.fw_instance)
+
+    def _remove_network_leftovers(self, still):
+        """Last resort, after the daemon is gone: deletes what its status
+        files still call active (@still, from networks_from_status(): a
+        daemon that died or was stopped with networks up) and every nft
+        table of its instance, saying so. Never touches a bridge-mode
+        network's host bridge, nor a bridge the daemon destroyed (another
+        daemon may have taken the name since)."""
+        for t in netlab.fw_tables_for(instance=self.fw_instance):
+            sys.stderr.write('harness: removing leftover nft table inet %s\n' % t)
+            netlab.run(['nft', 'delete', 'table', 'inet', t], check=False)
+        for b, (mode, _table) in sorted(still.items()):
+            if mode != 'bridge' and netlab.link_exists(b):
+                sys.stderr.write('harness: removing leftover bridge %s\n' % b)
+                netlab.run(['ip', 'link', 'del', b], check=False)
 
     def daemon_log_tail(self, lines=60):
         return _tail(os.path.join(self.root, DAEMON_LOG), lines)
@@ -1261,6 +1433,8 @@ def cleanup_all(quick=False):
             d.cleanup(quick=quick)
         except Exception as e:     # keep going: the others must be cleaned too
             sys.stderr.write('harness: cleanup of %s failed: %s\n' % (d.root, e))
+    # After the daemons: a lab's bridge may carry a daemon's network.
+    netlab.cleanup_all_labs()
 
 
 def _on_signal(signum, _frame):
@@ -1369,6 +1543,22 @@ class VirtdTestCase(unittest.TestCase):
     def assertNoQemu(self, d, timeout=15):
         wait_for(lambda: not d.qemu_pids(), timeout,
                  what=lambda: 'no QEMU left for %s (still: %s)' % (d.root, d.qemu_pids()))
+
+    def assertNoNetworkLeftovers(self, d=None, prefixes=(), links=(), timeout=5):
+        """Nothing of daemon @d's networks (its bridges, their nft tables,
+        dnsmasq mentioning its root) nor links with @prefixes or named
+        @links is left on the host (waits up to @timeout seconds: a
+        dnsmasq takes a moment to exit)."""
+        def left():
+            return d.leftovers(prefixes, links) if d else \
+                network_leftovers(prefixes=prefixes, links=links)
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
+        while True:
+            last = left()
+            if not last or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(last, [], 'left on the host: %s' % '; '.join(last))
 
     def assertApiError(self, resp, status, codes):
         """resp is an ApiResponse; codes a string or a tuple of acceptable codes."""
