@@ -4,8 +4,8 @@
 Same machine, same run, same guest (tests/guest, TCG), same domain XML.
 Run as root from anywhere:
 
-    sudo ./bench/run.py            # full run (~5-8 minutes)
-    sudo ./bench/run.py --quick    # small counts, for iterating
+    ./bench/run.py                 # as root; full run (~5-8 minutes)
+    ./bench/run.py --quick         # small counts, for iterating
 
 Python 3 standard library only. What each figure means, how libvirt is run
 here and the caveats: bench/README.md.
@@ -1408,7 +1408,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if os.geteuid() != 0:
-        sys.exit('bench/run.py: run as root (sudo ./bench/run.py): it installs libvirt, '
+        sys.exit('bench/run.py: run as root: it installs libvirt, '
                  'runs libvirtd and QEMU')
 
     def on_signal(signum, _frame):

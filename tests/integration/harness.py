@@ -35,7 +35,9 @@ interpreter exit, and on SIGTERM/SIGHUP/SIGINT, whether a test passed,
 failed or was interrupted.
 
 Networks: every daemon gets `--dns-forward=none` when its --help has the
-option (no test's dnsmasq sends a query off the machine). Before it is
+option (no test's dnsmasq sends a query off the machine), and
+`--no-default-network` unless made with `Daemon(default_network=True)`
+(a first start then makes no 'default' NAT network). Before it is
 stopped, its active networks are destroyed through the API (its own
 'default' too); what its status files (run/networks/) still call active
 after that, and any nft table of its instance, is removed by hand with a
@@ -425,12 +427,18 @@ def daemon_supports(option, binary=None):
     return option in _help_cache[binary]
 
 
-def default_daemon_args():
+def default_daemon_args(default_network=False):
     """Arguments every test daemon gets before its own: no dnsmasq of a
-    test forwards DNS queries to the host's resolvers."""
+    test forwards DNS queries to the host's resolvers; and no 'default'
+    NAT network unless the test asks for it (a full Debian guest installed
+    without --network then stays on user-mode networking, and a test
+    daemon costs no bridge)."""
+    args = []
     if daemon_supports('--dns-forward'):
-        return ['--dns-forward=none']
-    return []
+        args.append('--dns-forward=none')
+    if not default_network and daemon_supports('--no-default-network'):
+        args.append('--no-default-network')
+    return args
 
 
 def net_path(name, suffix=''):
@@ -444,7 +452,7 @@ _live_children = []          # other Popen objects (vsh console sessions)
 class Daemon:
     """A private virtd instance: `with Daemon() as d: d.vsh('list', '--all')`."""
 
-    def __init__(self, root=None, args=(), keep=None):
+    def __init__(self, root=None, args=(), keep=None, default_network=False):
         self._own_root = root is None
         if root is None:
             base = os.environ.get('VIRTD_TEST_TMPDIR') or tempfile.gettempdir()
@@ -452,7 +460,7 @@ class Daemon:
             root = tempfile.mkdtemp(prefix='virtd-test-', dir=base)
         self.root = os.path.abspath(root)
         own = list(args)
-        defaults = [a for a in default_daemon_args()
+        defaults = [a for a in default_daemon_args(default_network)
                     if not any(o.split('=')[0] == a.split('=')[0] for o in own)]
         self.args = defaults + own
         # Bridges of the networks this daemon had active, seen by

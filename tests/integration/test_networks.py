@@ -198,7 +198,7 @@ class Networks(harness.VirtdTestCase):
     # ---- helpers
 
     def daemon(self):
-        return Daemon(args=ARGS)
+        return Daemon(args=ARGS, default_network=True)
 
     def nets(self, d):
         return {n['name']: n for n in d.api_json('GET', '/v1/networks?all=1')['networks']}
