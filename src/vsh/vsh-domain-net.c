@@ -17,6 +17,7 @@
 #include "util/vd-error.h"
 #include "vsh-client.h"
 #include "vsh-network.h"
+#include "vsh-object.h"
 #include "vsh-storage.h"
 
 gboolean
@@ -196,13 +197,10 @@ cmd_device_file(VshCtl *ctl, const VshCmd *cmd, GError **error)
     gboolean detach = g_str_equal(cmd->def->name, "detach-device");
     g_autoptr(GBytes) data = vsh_read_small_file(vsh_cmd_get_string(cmd, "file"), error);
     g_autofree char *xml = NULL;
-    gsize len = 0;
-    const char *p;
 
     if (!data)
         return FALSE;
-    p = g_bytes_get_data(data, &len);
-    xml = g_strndup(p ? p : "", len);
+    xml = vsh_bytes_to_string(data);
     if (!post_device(ctl, cmd, xml, detach, error))
         return FALSE;
     vsh_print_extra(ctl,
@@ -232,7 +230,7 @@ cmd_domif_getlink(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
     if (!answer)
         return FALSE;
-    root = JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
+    root = vsh_json_root(answer);
     /* virsh prints no newline: the runner's blank line ends the line
      * (and -q, which drops that line, still gets one here). */
     vsh_print(ctl, "%s %s%s", iface, vsh_json_string(root, "state", "up"), ctl->quiet ? "\n" : "");
@@ -291,7 +289,7 @@ cmd_domifstat(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
     if (!answer)
         return FALSE;
-    root = JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
+    root = vsh_json_root(answer);
     for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
         gint64 v = vsh_json_int(root, fields[i], -1);
 
@@ -305,10 +303,7 @@ cmd_domifstat(VshCtl *ctl, const VshCmd *cmd, GError **error)
 char *
 vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolean header)
 {
-    JsonObject *root =
-        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
-    JsonNode *list = root ? json_object_get_member(root, "interfaces") : NULL;
-    JsonArray *ifaces = list && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
+    JsonArray *ifaces = vsh_json_array(vsh_json_root(answer), "interfaces");
     GString *out = g_string_new(NULL);
 
     /* Not a vshTable in virsh: fixed widths, 79 dashes. */
@@ -317,12 +312,10 @@ vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolea
             out, " %-10s %-20s %-8s     %s\n%s%s\n", "Name", "MAC address", "Protocol", "Address",
             "-------------------------------------------------", "------------------------------");
     for (guint i = 0; ifaces && i < json_array_get_length(ifaces); i++) {
-        JsonNode *n = json_array_get_element(ifaces, i);
-        JsonObject *it = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonObject *it = vsh_json_array_object(ifaces, i);
         const char *name = vsh_json_string(it, "name", "");
         const char *mac = vsh_json_string(it, "mac", NULL);
-        JsonNode *an = it ? json_object_get_member(it, "addrs") : NULL;
-        JsonArray *addrs = an && JSON_NODE_HOLDS_ARRAY(an) ? json_node_get_array(an) : NULL;
+        JsonArray *addrs = vsh_json_array(it, "addrs");
         guint naddrs = addrs ? json_array_get_length(addrs) : 0;
 
         if (!it || (iface && !g_str_equal(iface, name)))
@@ -333,8 +326,7 @@ vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolea
             continue;
         }
         for (guint j = 0; j < naddrs; j++) {
-            JsonNode *a = json_array_get_element(addrs, j);
-            JsonObject *addr = JSON_NODE_HOLDS_OBJECT(a) ? json_node_get_object(a) : NULL;
+            JsonObject *addr = vsh_json_array_object(addrs, j);
             g_autofree char *text =
                 g_strdup_printf("%-12s %s/%" G_GINT64_FORMAT, vsh_json_string(addr, "type", ""),
                                 vsh_json_string(addr, "addr", ""), vsh_json_int(addr, "prefix", 0));
