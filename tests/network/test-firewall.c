@@ -10,13 +10,13 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "golden.h"
 #include "network/firewall.h"
 #include "test-netdef.h"
 #include "test-netns.h"
 #include "util/vd-error.h"
 
 static const char *data_dir;
-static gboolean regenerate;
 static char *no_netns; /* why run-time tests are skipped, or NULL */
 
 static TestNet *
@@ -82,13 +82,10 @@ table_for(const VdNetworkDef *def)
 static VdNetworkDef *
 load_xml(const char *name)
 {
-    g_autofree char *file = g_strconcat(name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(data_dir, file, NULL);
-    g_autofree char *xml = NULL;
+    g_autofree char *xml = test_golden_read(data_dir, name, ".xml");
     g_autoptr(GError) err = NULL;
     VdNetworkDef *def;
 
-    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
     def = vd_network_def_parse(xml, &err);
     g_assert_no_error(err);
     if (!def->bridge)
@@ -100,28 +97,9 @@ load_xml(const char *name)
 static void
 check_golden(const char *name, const char *actual)
 {
-    g_autofree char *file = g_strconcat(name, ".nft", NULL);
-    g_autofree char *path = g_build_filename(data_dir, file, NULL);
-    g_autofree char *expected = NULL;
+    g_autofree char *path = test_golden_path(data_dir, name, ".nft");
 
-    if (regenerate) {
-        if (actual)
-            g_assert_true(g_file_set_contents(path, actual, -1, NULL));
-        else
-            g_unlink(path);
-        return;
-    }
-    g_file_get_contents(path, &expected, NULL, NULL);
-    if (!actual) {
-        if (expected)
-            g_test_message("%s exists but the network has no rules", path);
-        g_assert_null(expected);
-        return;
-    }
-    if (!expected)
-        g_test_message("missing %s (run with VD_REGENERATE=1 and review the diff)", path);
-    g_assert_nonnull(expected);
-    g_assert_cmpstr(actual, ==, expected);
+    test_golden_check(path, actual);
 }
 
 static void
@@ -329,12 +307,6 @@ test_apply_error(void)
     g_assert_false(table_listed("vd_0badcafe_x"));
 }
 
-static int
-sort_names(const char **a, const char **b)
-{
-    return strcmp(*a, *b);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -343,22 +315,13 @@ main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     data_dir = g_getenv("VD_NETWORK_DATA_DIR");
-    regenerate = g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0;
     if (!data_dir) {
         g_printerr("VD_NETWORK_DATA_DIR is not set (run through meson test)\n");
         return 1;
     }
-    xml_names = g_ptr_array_new_with_free_func(g_free);
-    {
-        g_autoptr(GDir) dir = g_dir_open(data_dir, 0, NULL);
-        const char *entry;
-
-        while (dir && (entry = g_dir_read_name(dir))) {
-            if (g_str_has_suffix(entry, ".xml") && !g_str_has_suffix(entry, ".out.xml"))
-                g_ptr_array_add(xml_names, g_strndup(entry, strlen(entry) - 4));
-        }
-    }
-    g_ptr_array_sort(xml_names, (GCompareFunc)sort_names);
+    xml_names = test_golden_xml_names(data_dir, NULL);
+    if (!xml_names)
+        xml_names = g_ptr_array_new_with_free_func(g_free);
     /* the network XML of tests/conf: at least default, nat-address,
      * routed, isolated, open and an IPv6 one */
     if (xml_names->len < 6) {
