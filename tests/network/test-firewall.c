@@ -17,23 +17,6 @@
 #include "util/vd-error.h"
 
 static const char *data_dir;
-static char *no_netns; /* why run-time tests are skipped, or NULL */
-
-static TestNet *
-case_nat_default(void)
-{
-    TestNet *d = net_new("default", VD_NET_FORWARD_NAT, "virbr0");
-    add_ip(d, AF_INET, "192.168.122.1", 24, TRUE);
-    return d;
-}
-
-static TestNet *
-case_route(void)
-{
-    TestNet *d = net_new("routed", VD_NET_FORWARD_ROUTE, "virbr3");
-    add_ip(d, AF_INET, "192.168.150.1", 24, TRUE);
-    return d;
-}
 
 /* What the network XML files do not cover: a port range without an
  * address, and an IPv6-only routed network without DNS whose bridge name
@@ -154,7 +137,7 @@ test_unquotable_names(void)
     g_assert_nonnull(b);
     g_assert_true(g_str_has_prefix(a, "virtd-refuses: bridge name 'vir?br0'"));
     g_assert_true(g_str_has_prefix(b, "virtd-refuses: forward dev name 'eth?'"));
-    if (!no_netns) {
+    if (!test_no_netns) {
         g_autoptr(GError) err = NULL;
         g_assert_false(vd_firewall_apply(a, &err));
         g_assert_error(err, VD_ERROR, VD_ERROR_OPERATION_FAILED);
@@ -182,16 +165,6 @@ test_names(void)
 }
 
 /* ---- run-time, in the private namespace ---- */
-
-static gboolean
-skip_without_netns(void)
-{
-    if (no_netns) {
-        g_test_skip(no_netns);
-        return TRUE;
-    }
-    return FALSE;
-}
 
 static gboolean
 table_listed(const char *table)
@@ -230,7 +203,7 @@ apply_and_remove(const char *name, VdNetworkDef *def)
 static void
 test_apply_all(void)
 {
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
     for (guint i = 0; i < xml_names->len; i++) {
         g_autoptr(VdNetworkDef) def = load_xml(g_ptr_array_index(xml_names, i));
@@ -250,10 +223,10 @@ test_apply_cycle(void)
     g_autofree char *table = NULL, *other_table = NULL, *script = NULL, *script2 = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
-    def = case_nat_default();
-    other = case_route();
+    def = test_net_nat_default();
+    other = test_net_routed();
     table = table_for(def);
     other_table = table_for(other);
     script = vd_firewall_ruleset(def, table);
@@ -294,7 +267,7 @@ test_apply_error(void)
 {
     g_autoptr(GError) err = NULL;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
     g_assert_false(vd_firewall_apply("add table inet vd_0badcafe_x\n"
                                      "add chain inet vd_0badcafe_x c { type filter hook "
@@ -310,8 +283,7 @@ test_apply_error(void)
 int
 main(int argc, char **argv)
 {
-    /* first, before any thread exists: unshare acts on the calling thread */
-    no_netns = test_enter_private_netns();
+    test_netns_setup();
 
     g_test_init(&argc, &argv, NULL);
     data_dir = g_getenv("VD_NETWORK_DATA_DIR");
