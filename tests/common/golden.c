@@ -77,3 +77,36 @@ test_golden_xml_names(const char *dir, GError **error)
     g_ptr_array_sort(names, compare_names);
     return names;
 }
+
+GPtrArray *
+test_golden_inputs(const char *env, guint min, const char **dir)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) names = NULL;
+
+    *dir = g_getenv(env);
+    if (!*dir) {
+        g_printerr("%s is not set (run through meson test)\n", env);
+        return NULL;
+    }
+    if (!(names = test_golden_xml_names(*dir, &err))) {
+        g_printerr("%s\n", err->message);
+        return NULL;
+    }
+    if (names->len < min) {
+        g_printerr("only %u XML files in %s\n", names->len, *dir);
+        return NULL;
+    }
+    return g_steal_pointer(&names);
+}
+
+void
+test_golden_add_each(const char *prefix, GPtrArray *names, GTestDataFunc func)
+{
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
+
+        g_test_add_data_func(path, name, func);
+    }
+}

@@ -127,20 +127,12 @@ int
 main(int argc, char **argv)
 {
     g_autoptr(GPtrArray) names = NULL;
-    g_autoptr(GError) err = NULL;
     guint n_ok = 0, n_err = 0;
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_TEST_DATA_DIR");
-    if (!data_dir) {
-        g_printerr("VD_TEST_DATA_DIR is not set (run through meson test)\n");
+    names = test_golden_inputs("VD_TEST_DATA_DIR", 0, &data_dir);
+    if (!names)
         return 1;
-    }
-    names = test_golden_xml_names(data_dir, &err);
-    if (!names) {
-        g_printerr("%s\n", err->message);
-        return 1;
-    }
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
         g_autofree char *path = g_strdup_printf("/domain-xml/%s", name);

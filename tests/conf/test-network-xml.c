@@ -281,21 +281,11 @@ main(int argc, char **argv)
     g_autoptr(GPtrArray) names = NULL;
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_NETWORK_DATA_DIR");
-    if (!data_dir || !(names = test_golden_xml_names(data_dir, NULL))) {
-        g_printerr("VD_NETWORK_DATA_DIR is not set or not readable (run through meson test)\n");
+    /* The brief asks for at least 10 inputs. */
+    names = test_golden_inputs("VD_NETWORK_DATA_DIR", 10, &data_dir);
+    if (!names)
         return 1;
-    }
-    /* The brief asks for at least 10 inputs; fewer means files went missing. */
-    if (names->len < 10) {
-        g_printerr("only %u network XML files in %s\n", names->len, data_dir);
-        return 1;
-    }
-    for (guint i = 0; i < names->len; i++) {
-        const char *name = g_ptr_array_index(names, i);
-        g_autofree char *path = g_strdup_printf("/network-xml/golden/%s", name);
-        g_test_add_data_func(path, name, test_golden);
-    }
+    test_golden_add_each("/network-xml/golden", names, test_golden);
     g_test_add_func("/network-xml/bad", test_bad);
     g_test_add_func("/network-xml/default", test_default);
     g_test_add_func("/network-xml/helpers", test_helpers);

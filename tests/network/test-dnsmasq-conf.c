@@ -192,20 +192,10 @@ main(int argc, char **argv)
     g_autoptr(GPtrArray) names = NULL;
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_NETWORK_DATA_DIR");
-    if (!data_dir || !(names = test_golden_xml_names(data_dir, NULL))) {
-        g_printerr("VD_NETWORK_DATA_DIR is not set or not readable (run through meson test)\n");
+    names = test_golden_inputs("VD_NETWORK_DATA_DIR", 10, &data_dir);
+    if (!names)
         return 1;
-    }
-    if (names->len < 10) {
-        g_printerr("only %u network XML files in %s\n", names->len, data_dir);
-        return 1;
-    }
-    for (guint i = 0; i < names->len; i++) {
-        const char *name = g_ptr_array_index(names, i);
-        g_autofree char *path = g_strdup_printf("/dnsmasq-conf/%s", name);
-        g_test_add_data_func(path, name, test_conf);
-    }
+    test_golden_add_each("/dnsmasq-conf", names, test_conf);
     g_test_add_func("/dnsmasq-conf/invariants", test_invariants);
     g_test_add_func("/dnsmasq-conf/leases", test_leases);
     return g_test_run();

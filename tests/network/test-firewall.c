@@ -286,25 +286,12 @@ main(int argc, char **argv)
     test_netns_setup();
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_NETWORK_DATA_DIR");
-    if (!data_dir) {
-        g_printerr("VD_NETWORK_DATA_DIR is not set (run through meson test)\n");
-        return 1;
-    }
-    xml_names = test_golden_xml_names(data_dir, NULL);
-    if (!xml_names)
-        xml_names = g_ptr_array_new_with_free_func(g_free);
     /* the network XML of tests/conf: at least default, nat-address,
      * routed, isolated, open and an IPv6 one */
-    if (xml_names->len < 6) {
-        g_printerr("only %u network XML files in %s\n", xml_names->len, data_dir);
+    xml_names = test_golden_inputs("VD_NETWORK_DATA_DIR", 6, &data_dir);
+    if (!xml_names)
         return 1;
-    }
-    for (guint i = 0; i < xml_names->len; i++) {
-        const char *name = g_ptr_array_index(xml_names, i);
-        g_autofree char *path = g_strdup_printf("/firewall/golden/%s", name);
-        g_test_add_data_func(path, name, test_golden_xml);
-    }
+    test_golden_add_each("/firewall/golden", xml_names, test_golden_xml);
     for (guint i = 0; i < G_N_ELEMENTS(hand_cases); i++) {
         g_autofree char *path = g_strdup_printf("/firewall/golden/%s", hand_cases[i].name);
         g_test_add_data_func(path, &hand_cases[i], test_golden_hand);
