@@ -68,9 +68,10 @@ affect_query(VshCtl *ctl, const char *dom, VshAffect *affect, GError **error)
     return g_strdup("");
 }
 
-/* POST /v1/domains/{dom}/devices[/detach] with @xml. */
+/* POST /v1/domains/{dom}/devices[/detach] with @xml, then @done. */
 static gboolean
-post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, GError **error)
+post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, const char *done,
+            GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
     VshAffect affect = {0};
@@ -97,6 +98,7 @@ post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, GE
         return FALSE;
     }
     vsh_print_warnings(answer);
+    vsh_print_extra(ctl, "%s", done);
     return TRUE;
 }
 
@@ -166,10 +168,7 @@ cmd_attach_interface(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print(ctl, "%s", xml);
         return TRUE;
     }
-    if (!post_device(ctl, cmd, xml, FALSE, error))
-        return FALSE;
-    vsh_print_extra(ctl, "Interface attached successfully\n");
-    return TRUE;
+    return post_device(ctl, cmd, xml, FALSE, "Interface attached successfully\n", error);
 }
 
 static gboolean
@@ -184,10 +183,7 @@ cmd_detach_interface(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
     /* The daemon matches by type, then MAC, and names the candidates
      * when several match. */
-    if (!post_device(ctl, cmd, xml, TRUE, error))
-        return FALSE;
-    vsh_print_extra(ctl, "Interface detached successfully\n");
-    return TRUE;
+    return post_device(ctl, cmd, xml, TRUE, "Interface detached successfully\n", error);
 }
 
 /* attach-device and detach-device. */
@@ -201,11 +197,9 @@ cmd_device_file(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (!data)
         return FALSE;
     xml = vsh_bytes_to_string(data);
-    if (!post_device(ctl, cmd, xml, detach, error))
-        return FALSE;
-    vsh_print_extra(ctl,
-                    detach ? "Device detached successfully\n" : "Device attached successfully\n");
-    return TRUE;
+    return post_device(ctl, cmd, xml, detach,
+                       detach ? "Device detached successfully\n" : "Device attached successfully\n",
+                       error);
 }
 
 /* "/interfaces/IFACE" + @rest, @iface percent-encoded. */

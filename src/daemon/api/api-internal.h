@@ -34,6 +34,11 @@ void vd_api_request_release(VdApiRequest *req);
 gboolean vd_api_query_bool(VdApiRequest *req, const char *name);
 /* "method M is not allowed on 'PATH'" (405). */
 void vd_api_reply_not_allowed(VdApiRequest *req, const char *method);
+/* A request on a collection itself (/v1/networks, /v1/pools): GET @list,
+ * POST @define, any other method not allowed. */
+void vd_api_dispatch_collection(VdApiRequest *req, const char *method,
+                                void (*list)(VdApiRequest *req),
+                                void (*define)(VdApiRequest *req));
 /* For the result of a look-up at the start of a handler: TRUE if @found,
  * else FALSE after answering @error (the look-up's "no such ..."). */
 gboolean vd_api_check_found(VdApiRequest *req, gconstpointer found, const GError *error);

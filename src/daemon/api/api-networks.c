@@ -273,12 +273,7 @@ vd_api_networks_dispatch(VdApiRequest *req, const char *method)
     guint n = req->nsegments;
 
     if (n == 1) {
-        if (g_str_equal(method, "GET"))
-            handle_list(req);
-        else if (g_str_equal(method, "POST"))
-            handle_define(req);
-        else
-            vd_api_reply_not_allowed(req, method);
+        vd_api_dispatch_collection(req, method, handle_list, handle_define);
         return;
     }
     VdNetwork *net = vd_networks_lookup(req->d->networks, req->segments[1], &error);

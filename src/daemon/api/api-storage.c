@@ -442,12 +442,7 @@ vd_api_storage_dispatch(VdApiRequest *req, const char *method)
         return;
     }
     if (n == 1) {
-        if (g_str_equal(method, "GET"))
-            handle_pool_list(req);
-        else if (g_str_equal(method, "POST"))
-            handle_pool_define(req);
-        else
-            vd_api_reply_not_allowed(req, method);
+        vd_api_dispatch_collection(req, method, handle_pool_list, handle_pool_define);
         return;
     }
     VdStoragePool *pool = vd_storage_lookup(req->d->storage, req->segments[1], &error);

@@ -151,6 +151,18 @@ vd_api_reply_not_allowed(VdApiRequest *req, const char *method)
     vd_api_reply_error(req, error);
 }
 
+void
+vd_api_dispatch_collection(VdApiRequest *req, const char *method, void (*list)(VdApiRequest *req),
+                           void (*define)(VdApiRequest *req))
+{
+    if (g_str_equal(method, "GET"))
+        list(req);
+    else if (g_str_equal(method, "POST"))
+        define(req);
+    else
+        vd_api_reply_not_allowed(req, method);
+}
+
 gboolean
 vd_api_check_found(VdApiRequest *req, gconstpointer found, const GError *error)
 {
