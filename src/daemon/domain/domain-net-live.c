@@ -191,6 +191,17 @@ command(NetOp *op, const char *name, JsonObject *args)
     vd_qmp_command(op->dom->qmp, name, args, step_reply, op);
 }
 
+/* command() while the domain still runs; else the operation fails. */
+static void
+live_command(NetOp *op, const char *name, JsonObject *args)
+{
+    if (!qmp_ready(op)) {
+        json_object_unref(args);
+        return;
+    }
+    command(op, name, args);
+}
+
 /* ---- link ------------------------------------------------------------- */
 
 static gboolean
@@ -206,9 +217,7 @@ link_next(NetOp *op)
     switch (op->step++) {
     case 0:
         if (op->live) {
-            if (!qmp_ready(op))
-                return;
-            command(op, "set_link", set_link_args(op, op->up));
+            live_command(op, "set_link", set_link_args(op, op->up));
             return;
         }
         /* fall through */
@@ -497,9 +506,7 @@ detach_next(NetOp *op)
     switch (op->step++) {
     case 0:
         if (op->live) {
-            if (!qmp_ready(op))
-                return;
-            command(op, "device_del", args_with("id", op->net->alias));
+            live_command(op, "device_del", args_with("id", op->net->alias));
             return;
         }
         op->step = 3;
@@ -509,12 +516,9 @@ detach_next(NetOp *op)
         op->dom->net_detaches = g_slist_prepend(op->dom->net_detaches, op);
         op->timer = g_timeout_add_seconds(DETACH_TIMEOUT_S, detach_timeout, op);
         return;
-    case 2: {
-        if (!qmp_ready(op))
-            return;
-        command(op, "netdev_del", netdev_del_args(op));
+    case 2:
+        live_command(op, "netdev_del", netdev_del_args(op));
         return;
-    }
     case 3:
         break;
     }
