@@ -35,7 +35,6 @@ fail(GError **error, const char *fmt, ...)
     return FALSE;
 }
 
-
 /* A QEMU device id: a letter first, then letters, digits, '-', '_', '.'. */
 static gboolean
 alias_is_valid(const char *alias)
@@ -48,7 +47,6 @@ alias_is_valid(const char *alias)
     }
     return strlen(alias) <= 64;
 }
-
 
 static gboolean
 validate_general(const VdDomainDef *def, GError **error)

@@ -38,7 +38,6 @@ net_type_name(VdNetType type)
     return "?";
 }
 
-
 const char *
 vd_qemu_net_model_driver(const char *model)
 {
@@ -52,7 +51,6 @@ vd_qemu_net_model_driver(const char *model)
         return "e1000e";
     return NULL;
 }
-
 
 /* The QEMU device id of interface @n: its alias when it has one (set by
  * the daemon for a live domain, or the user's "ua-" one), else "net<N>". */

@@ -167,10 +167,9 @@ put_xml(VshCtl *ctl, const char *dom, const char *xml, char **name, GError **err
 static void
 report(VshCtl *ctl, const VshEditOps *ops, const char *name, gboolean changed)
 {
-    vsh_print_extra(ctl,
-                    ops->quote_name ? "%s '%s' XML configuration %s.\n"
-                                    : "%s %s XML configuration %s.\n",
-                    ops->noun, name, changed ? "edited" : "not changed");
+    vsh_print_extra(
+        ctl, ops->quote_name ? "%s '%s' XML configuration %s.\n" : "%s %s XML configuration %s.\n",
+        ops->noun, name, changed ? "edited" : "not changed");
 }
 
 static gboolean

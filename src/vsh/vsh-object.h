@@ -22,8 +22,8 @@ typedef struct {
 /* "/v1/@collection/OBJ" + @suffix (may be NULL), @obj percent-encoded. */
 char *vsh_object_path(const char *collection, const char *obj, const char *suffix);
 /* A JSON request on an object's path. */
-JsonNode *vsh_object_call(VshCtl *ctl, const char *method, const char *collection,
-                          const char *obj, const char *suffix, JsonNode *body, GError **error);
+JsonNode *vsh_object_call(VshCtl *ctl, const char *method, const char *collection, const char *obj,
+                          const char *suffix, JsonNode *body, GError **error);
 /* The name in the summary of @answer, or @fallback. */
 const char *vsh_object_name(const VshObjectKind *kind, JsonNode *answer, const char *fallback);
 

@@ -12,7 +12,6 @@
 #include "test-netns.h"
 #include "util/vd-error.h"
 
-
 static TestNet *
 case_isolated(void)
 {

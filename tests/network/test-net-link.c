@@ -14,7 +14,6 @@
 #include "test-netns.h"
 #include "util/vd-error.h"
 
-
 static char *
 sys_attr(const char *dev, const char *attr)
 {

@@ -91,7 +91,7 @@ test_net_info(void)
         " \"forwarded traffic passes DOCKER-USER (rule added)\"]}}");
     g_autoptr(JsonNode) bare =
         test_json_parse("{\"network\": {\"name\": \"iso\", \"uuid\": \"u\", \"active\": false,"
-              " \"autostart\": false, \"persistent\": false}}");
+                        " \"autostart\": false, \"persistent\": false}}");
     g_autofree char *text =
         vsh_render_net_info(json_object_get_object_member(json_node_get_object(answer), "network"));
     g_autofree char *text2 =
@@ -121,13 +121,13 @@ static void
 test_net_leases(void)
 {
     /* 1718791262 is 2024-06-19 10:01:02 UTC; TZ is UTC in main(). */
-    g_autoptr(JsonNode) answer =
-        test_json_parse("{\"leases\": ["
-              "{\"expiry_time\": 1718791262, \"mac\": \"52:54:00:4c:ee:9c\", \"type\": \"ipv4\","
-              " \"ip\": \"192.168.122.45\", \"prefix\": 24, \"hostname\": \"vm1\","
-              " \"client_id\": \"01:52:54:00:4c:ee:9c\", \"interface\": \"virbr0\"},"
-              "{\"expiry_time\": 1718791300, \"mac\": \"52:54:00:0A:00:01\", \"type\": \"ipv4\","
-              " \"ip\": \"192.168.122.3\", \"prefix\": 24, \"interface\": \"virbr0\"}]}");
+    g_autoptr(JsonNode) answer = test_json_parse(
+        "{\"leases\": ["
+        "{\"expiry_time\": 1718791262, \"mac\": \"52:54:00:4c:ee:9c\", \"type\": \"ipv4\","
+        " \"ip\": \"192.168.122.45\", \"prefix\": 24, \"hostname\": \"vm1\","
+        " \"client_id\": \"01:52:54:00:4c:ee:9c\", \"interface\": \"virbr0\"},"
+        "{\"expiry_time\": 1718791300, \"mac\": \"52:54:00:0A:00:01\", \"type\": \"ipv4\","
+        " \"ip\": \"192.168.122.3\", \"prefix\": 24, \"interface\": \"virbr0\"}]}");
     g_autoptr(JsonNode) empty = test_json_parse("{\"leases\": []}");
     g_autofree char *text = vsh_render_net_leases(answer, TRUE);
     g_autofree char *none = vsh_render_net_leases(empty, TRUE);
@@ -154,10 +154,10 @@ test_domifaddr(void)
 {
     g_autoptr(JsonNode) answer =
         test_json_parse("{\"interfaces\": ["
-              "{\"name\": \"vnet0\", \"mac\": \"52:54:00:4c:ee:9c\", \"addrs\": ["
-              " {\"type\": \"ipv4\", \"addr\": \"192.168.122.45\", \"prefix\": 24},"
-              " {\"type\": \"ipv6\", \"addr\": \"fd00::45\", \"prefix\": 64}]},"
-              "{\"name\": \"vnet1\", \"mac\": \"52:54:00:00:00:01\", \"addrs\": []}]}");
+                        "{\"name\": \"vnet0\", \"mac\": \"52:54:00:4c:ee:9c\", \"addrs\": ["
+                        " {\"type\": \"ipv4\", \"addr\": \"192.168.122.45\", \"prefix\": 24},"
+                        " {\"type\": \"ipv6\", \"addr\": \"fd00::45\", \"prefix\": 64}]},"
+                        "{\"name\": \"vnet1\", \"mac\": \"52:54:00:00:00:01\", \"addrs\": []}]}");
     g_autofree char *text = vsh_render_domifaddr(answer, NULL, FALSE, TRUE);
     g_autofree char *full = vsh_render_domifaddr(answer, "vnet0", TRUE, FALSE);
     g_autofree char *one = vsh_render_domifaddr(answer, "vnet1", FALSE, FALSE);

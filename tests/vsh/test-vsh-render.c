@@ -151,7 +151,8 @@ test_dominfo(void)
 static void
 test_json_domain(void)
 {
-    g_autoptr(JsonNode) wrapped = test_json_parse("{\"domain\": {\"name\": \"a\"}, \"warnings\": []}");
+    g_autoptr(JsonNode) wrapped =
+        test_json_parse("{\"domain\": {\"name\": \"a\"}, \"warnings\": []}");
     g_autoptr(JsonNode) bare = test_json_parse("{\"name\": \"b\", \"id\": 2}");
     g_autoptr(JsonNode) neither = test_json_parse("{\"disks\": []}");
 

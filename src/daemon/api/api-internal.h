@@ -37,8 +37,7 @@ void vd_api_reply_not_allowed(VdApiRequest *req, const char *method);
 /* A request on a collection itself (/v1/networks, /v1/pools): GET @list,
  * POST @define, any other method not allowed. */
 void vd_api_dispatch_collection(VdApiRequest *req, const char *method,
-                                void (*list)(VdApiRequest *req),
-                                void (*define)(VdApiRequest *req));
+                                void (*list)(VdApiRequest *req), void (*define)(VdApiRequest *req));
 /* For the result of a look-up at the start of a handler: TRUE if @found,
  * else FALSE after answering @error (the look-up's "no such ..."). */
 gboolean vd_api_check_found(VdApiRequest *req, gconstpointer found, const GError *error);
