@@ -35,20 +35,6 @@ fail(GError **error, const char *fmt, ...)
     return FALSE;
 }
 
-static gboolean
-ifname_is_valid(const char *name)
-{
-    gsize len = strlen(name);
-
-    if (len == 0 || len > 15)
-        return FALSE;
-    for (const char *p = name; *p; p++) {
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
-            return FALSE;
-    }
-    return TRUE;
-}
-
 /* A QEMU device id: a letter first, then letters, digits, '-', '_', '.'. */
 static gboolean
 alias_is_valid(const char *alias)
@@ -60,25 +46,6 @@ alias_is_valid(const char *alias)
             return FALSE;
     }
     return strlen(alias) <= 64;
-}
-
-static gboolean
-mac_is_valid(const char *mac, gboolean *multicast)
-{
-    guint bytes[6];
-    char end;
-
-    if (!mac || strlen(mac) != 17)
-        return FALSE;
-    for (int i = 0; i < 17; i++) {
-        if ((i % 3 == 2) ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
-            return FALSE;
-    }
-    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &bytes[0], &bytes[1], &bytes[2], &bytes[3],
-               &bytes[4], &bytes[5], &end) != 6)
-        return FALSE;
-    *multicast = (bytes[0] & 1) != 0;
-    return TRUE;
 }
 
 static gboolean
@@ -274,7 +241,7 @@ vd_domain_validate_interfaces(const VdDomainDef *def, GError **error)
         if (n->mac) {
             g_autofree char *lower = g_ascii_strdown(n->mac, -1);
 
-            if (!mac_is_valid(n->mac, &multicast))
+            if (!vd_mac_is_valid(n->mac, &multicast))
                 return fail(error,
                             "invalid MAC address '%s' in <interface><mac address=>: "
                             "expected six hex pairs like 52:54:00:12:34:56",
@@ -297,7 +264,7 @@ vd_domain_validate_interfaces(const VdDomainDef *def, GError **error)
                         n->type == VD_NET_NETWORK  ? "network"
                         : n->type == VD_NET_BRIDGE ? "bridge"
                                                    : "dev");
-        if (n->target_dev && *n->target_dev && !ifname_is_valid(n->target_dev))
+        if (n->target_dev && *n->target_dev && !vd_ifname_is_valid(n->target_dev))
             return fail(error,
                         "invalid <interface><target dev='%s'>: a host interface name has 1 to "
                         "15 letters, digits, '-', '_' or '.'",

@@ -49,6 +49,20 @@ format_lease(GString *out, int ind, guint64 seconds, guint unit)
     g_string_append(out, "/>\n");
 }
 
+/* Closes a <range> or <host> of <dhcp> whose attributes are written:
+ * empty, or holding its <lease>. */
+static void
+end_dhcp_element(GString *out, const char *name, guint64 lease_seconds, guint lease_unit)
+{
+    if (!lease_seconds) {
+        g_string_append(out, "/>\n");
+        return;
+    }
+    g_string_append(out, ">\n");
+    format_lease(out, 8, lease_seconds, lease_unit);
+    g_string_append_printf(out, "      </%s>\n", name);
+}
+
 static void
 format_forward(GString *out, const VdNetworkDef *def)
 {
@@ -147,13 +161,7 @@ format_ip(GString *out, const VdNetIpDef *ip)
                 g_string_append(out, "      <range");
                 attr(out, "start", r->start);
                 attr(out, "end", r->end);
-                if (!r->lease_seconds) {
-                    g_string_append(out, "/>\n");
-                    continue;
-                }
-                g_string_append(out, ">\n");
-                format_lease(out, 8, r->lease_seconds, r->lease_unit);
-                g_string_append(out, "      </range>\n");
+                end_dhcp_element(out, "range", r->lease_seconds, r->lease_unit);
             }
             for (guint i = 0; i < ip->hosts->len; i++) {
                 const VdNetDhcpHost *h = g_ptr_array_index(ip->hosts, i);
@@ -162,13 +170,7 @@ format_ip(GString *out, const VdNetIpDef *ip)
                 attr(out, "id", h->id);
                 attr(out, "name", h->name);
                 attr(out, "ip", h->ip);
-                if (!h->lease_seconds) {
-                    g_string_append(out, "/>\n");
-                    continue;
-                }
-                g_string_append(out, ">\n");
-                format_lease(out, 8, h->lease_seconds, h->lease_unit);
-                g_string_append(out, "      </host>\n");
+                end_dhcp_element(out, "host", h->lease_seconds, h->lease_unit);
             }
             g_string_append(out, "    </dhcp>\n");
         }
@@ -188,17 +190,14 @@ vd_network_def_format(const VdNetworkDef *def)
     g_string_append_printf(out, "  <name>%s</name>\n", name);
     g_string_append_printf(out, "  <uuid>%s</uuid>\n", def->uuid);
     format_forward(out, def);
-    if (def->forward == VD_NET_FORWARD_BRIDGE) {
-        g_string_append(out, "  <bridge");
-        attr(out, "name", def->bridge);
-        g_string_append(out, "/>\n");
-    } else {
-        g_string_append(out, "  <bridge");
-        attr(out, "name", def->bridge);
+    g_string_append(out, "  <bridge");
+    attr(out, "name", def->bridge);
+    /* as libvirt: no stp or delay for a host bridge (forward mode='bridge') */
+    if (def->forward != VD_NET_FORWARD_BRIDGE) {
         attr(out, "stp", def->stp ? "on" : "off");
         attr_uint(out, "delay", def->delay);
-        g_string_append(out, "/>\n");
     }
+    g_string_append(out, "/>\n");
     if (def->mtu)
         g_string_append_printf(out, "  <mtu size='%u'/>\n", def->mtu);
     if (def->mac) {

@@ -8,6 +8,7 @@
 
 #include "conf/domain-private.h"
 #include "util/vd-error.h"
+#include "util/vd-names.h"
 
 /* Host and domain names end up in dnsmasq's files, where ',' separates
  * fields and a newline starts a new option: letters, digits, '-', '_'
@@ -44,28 +45,16 @@ vd_net_dns_name_check(const char *name, const char *what, GError **error)
 gboolean
 vd_net_mac_parse(const char *text, const char *where, char **out, GError **error)
 {
-    guint bytes[6];
-    char tail;
+    gboolean multicast = FALSE;
 
-    if (!text || strlen(text) != 17 ||
-        sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &bytes[0], &bytes[1], &bytes[2], &bytes[3],
-               &bytes[4], &bytes[5], &tail) != 6) {
+    if (!vd_mac_is_valid(text, &multicast)) {
         g_set_error(error, VD_ERROR, VD_ERROR_XML,
                     "invalid MAC address '%s' in %s: expected six hex bytes such as "
                     "52:54:00:12:34:56",
                     text ? text : "", where);
         return FALSE;
     }
-    for (guint i = 0; i < 17; i++) {
-        if (i % 3 == 2 ? text[i] != ':' : !g_ascii_isxdigit(text[i])) {
-            g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                        "invalid MAC address '%s' in %s: expected six hex bytes such as "
-                        "52:54:00:12:34:56",
-                        text, where);
-            return FALSE;
-        }
-    }
-    if (bytes[0] & 1) {
+    if (multicast) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "MAC address '%s' in %s is a multicast address: use a unicast one such as "
                     "52:54:00:12:34:56",

@@ -250,6 +250,49 @@ vd_link_add_address(const char *name, const char *address, guint prefix, GError 
     return TRUE;
 }
 
+/* Sets link @master (by name) as the master in @change. */
+static gboolean
+change_set_master(struct nl_sock *sock, struct rtnl_link *change, const char *master,
+                  GError **error)
+{
+    g_autoptr(VdRtnlLink) m = vd_nl_get_link(sock, master, error);
+
+    if (!m)
+        return FALSE;
+    rtnl_link_set_master(change, rtnl_link_get_ifindex(m));
+    return TRUE;
+}
+
+/* Applies @change to @link; the error starts with @what. */
+static gboolean
+apply_change(struct nl_sock *sock, struct rtnl_link *link, struct rtnl_link *change,
+             const char *what, GError **error)
+{
+    int err = rtnl_link_change(sock, link, change, 0);
+
+    if (err < 0) {
+        vd_nl_set_error(error, err, what);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Applies @change to link @name, with link @master as its master if not
+ * NULL; the error starts with @what. */
+static gboolean
+change_link(const char *name, struct rtnl_link *change, const char *master, const char *what,
+            GError **error)
+{
+    g_autoptr(VdNlSock) sock = vd_nl_open(error);
+    g_autoptr(VdRtnlLink) link = NULL;
+
+    if (!sock || !(link = vd_nl_get_link(sock, name, error)))
+        return FALSE;
+    if (master && !change_set_master(sock, change, master, error))
+        return FALSE;
+    return apply_change(sock, link, change, what, error);
+}
+
 gboolean
 vd_nl_link_configure(struct nl_sock *sock, const char *name, const char *mac, guint mtu,
                      const char *master, gboolean up, GError **error)
@@ -258,7 +301,6 @@ vd_nl_link_configure(struct nl_sock *sock, const char *name, const char *mac, gu
     g_autoptr(VdRtnlLink) change = rtnl_link_alloc();
     g_autoptr(VdNlAddr) lladdr = NULL;
     g_autofree char *what = g_strdup_printf("cannot configure interface '%s'", name);
-    int err;
 
     if (!link)
         return FALSE;
@@ -271,93 +313,48 @@ vd_nl_link_configure(struct nl_sock *sock, const char *name, const char *mac, gu
     }
     if (mtu)
         rtnl_link_set_mtu(change, mtu);
-    if (master) {
-        g_autoptr(VdRtnlLink) m = vd_nl_get_link(sock, master, error);
-        if (!m)
-            return FALSE;
-        rtnl_link_set_master(change, rtnl_link_get_ifindex(m));
-    }
+    if (master && !change_set_master(sock, change, master, error))
+        return FALSE;
     if (up)
         rtnl_link_set_flags(change, IFF_UP);
-    err = rtnl_link_change(sock, link, change, 0);
-    if (err < 0) {
-        vd_nl_set_error(error, err, what);
-        return FALSE;
-    }
-    return TRUE;
+    return apply_change(sock, link, change, what, error);
 }
 
 gboolean
 vd_link_set_up(const char *name, gboolean up, GError **error)
 {
-    g_autoptr(VdNlSock) sock = vd_nl_open(error);
-    g_autoptr(VdRtnlLink) link = NULL;
     g_autoptr(VdRtnlLink) change = rtnl_link_alloc();
-    int err;
+    g_autofree char *what =
+        g_strdup_printf("cannot set interface '%s' %s", name, up ? "up" : "down");
 
-    if (!sock || !(link = vd_nl_get_link(sock, name, error)))
-        return FALSE;
     if (up)
         rtnl_link_set_flags(change, IFF_UP);
     else
         rtnl_link_unset_flags(change, IFF_UP);
-    err = rtnl_link_change(sock, link, change, 0);
-    if (err < 0) {
-        g_autofree char *what =
-            g_strdup_printf("cannot set interface '%s' %s", name, up ? "up" : "down");
-        vd_nl_set_error(error, err, what);
-        return FALSE;
-    }
-    return TRUE;
+    return change_link(name, change, NULL, what, error);
 }
 
 gboolean
 vd_link_set_master(const char *name, const char *master, GError **error)
 {
-    g_autoptr(VdNlSock) sock = vd_nl_open(error);
-    g_autoptr(VdRtnlLink) link = NULL;
     g_autoptr(VdRtnlLink) change = rtnl_link_alloc();
-    int err;
+    g_autofree char *what = master
+                                ? g_strdup_printf("cannot plug '%s' into bridge '%s'", name, master)
+                                : g_strdup_printf("cannot unplug '%s' from its bridge", name);
 
-    if (!sock || !(link = vd_nl_get_link(sock, name, error)))
-        return FALSE;
-    if (master) {
-        g_autoptr(VdRtnlLink) m = vd_nl_get_link(sock, master, error);
-        if (!m)
-            return FALSE;
-        rtnl_link_set_master(change, rtnl_link_get_ifindex(m));
-    } else {
+    if (!master)
         rtnl_link_set_master(change, 0);
-    }
-    err = rtnl_link_change(sock, link, change, 0);
-    if (err < 0) {
-        g_autofree char *what =
-            master ? g_strdup_printf("cannot plug '%s' into bridge '%s'", name, master)
-                   : g_strdup_printf("cannot unplug '%s' from its bridge", name);
-        vd_nl_set_error(error, err, what);
-        return FALSE;
-    }
-    return TRUE;
+    return change_link(name, change, master, what, error);
 }
 
 gboolean
 vd_link_set_mtu(const char *name, guint mtu, GError **error)
 {
-    g_autoptr(VdNlSock) sock = vd_nl_open(error);
-    g_autoptr(VdRtnlLink) link = NULL;
     g_autoptr(VdRtnlLink) change = rtnl_link_alloc();
-    int err;
+    g_autofree char *what = g_strdup_printf("cannot set MTU %u on '%s'", mtu, name);
 
-    if (!sock || !(link = vd_nl_get_link(sock, name, error)))
-        return FALSE;
     rtnl_link_set_mtu(change, mtu);
-    err = rtnl_link_change(sock, link, change, 0);
-    if (err < 0) {
-        g_autofree char *what = g_strdup_printf("cannot set MTU %u on '%s'", mtu, name);
-        vd_nl_set_error(error, err, what);
-        return FALSE;
-    }
-    return TRUE;
+    return change_link(name, change, NULL, what, error);
 }
 
 guint

@@ -14,6 +14,7 @@
 
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
+#include "util/vd-names.h"
 
 /* ---- network interfaces ---------------------------------------------------- */
 
@@ -37,18 +38,6 @@ net_type_name(VdNetType type)
     return "?";
 }
 
-static gboolean
-valid_mac(const char *mac)
-{
-    if (strlen(mac) != 17)
-        return FALSE;
-    for (int i = 0; i < 17; i++) {
-        if (i % 3 == 2 ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
-            return FALSE;
-    }
-    return TRUE;
-}
-
 const char *
 vd_qemu_net_model_driver(const char *model)
 {
@@ -61,19 +50,6 @@ vd_qemu_net_model_driver(const char *model)
     if (g_str_equal(model, "e1000e"))
         return "e1000e";
     return NULL;
-}
-
-static gboolean
-valid_ifname(const char *name)
-{
-    gsize len = strlen(name);
-    if (len == 0 || len > 15)
-        return FALSE;
-    for (const char *p = name; *p; p++) {
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
-            return FALSE;
-    }
-    return TRUE;
 }
 
 /* The QEMU device id of interface @n: its alias when it has one (set by
@@ -104,7 +80,7 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
     }
     if (!vd_qemu_cmd_need_device(cmd, driver, what, error))
         return FALSE;
-    if (net->mac && !valid_mac(net->mac)) {
+    if (net->mac && !vd_mac_is_valid(net->mac, NULL)) {
         g_autofree char *shown = g_strescape(net->mac, NULL);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "%s: invalid MAC address '%s' (expected six hex pairs such as "
@@ -112,7 +88,7 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
                     what, shown);
         return FALSE;
     }
-    if (!valid_ifname(id) || !g_ascii_isalpha(id[0])) {
+    if (!vd_ifname_is_valid(id) || !g_ascii_isalpha(id[0])) {
         g_autofree char *shown = g_strescape(id, NULL);
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "%s: invalid alias '%s'", what, shown);
         return FALSE;

@@ -1,5 +1,6 @@
 #include "vd-names.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "vd-error.h"
@@ -120,6 +121,40 @@ vd_name_check_spacing(const char *name, const char *what, GError **error)
                     "remove it",
                     what, esc);
         return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vd_mac_is_valid(const char *mac, gboolean *multicast)
+{
+    guint bytes[6];
+    char end;
+
+    if (!mac || strlen(mac) != 17)
+        return FALSE;
+    for (int i = 0; i < 17; i++) {
+        if ((i % 3 == 2) ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
+            return FALSE;
+    }
+    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%c", &bytes[0], &bytes[1], &bytes[2], &bytes[3],
+               &bytes[4], &bytes[5], &end) != 6)
+        return FALSE;
+    if (multicast)
+        *multicast = (bytes[0] & 1) != 0;
+    return TRUE;
+}
+
+gboolean
+vd_ifname_is_valid(const char *name)
+{
+    gsize len = strlen(name);
+
+    if (len == 0 || len > 15)
+        return FALSE;
+    for (const char *p = name; *p; p++) {
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return FALSE;
     }
     return TRUE;
 }

@@ -26,3 +26,12 @@ gboolean vd_key_as_uuid(const char *key, char uuid[37]);
 gboolean vd_uuid_parse(const char *str, char out[37]);
 /* A fresh random (version 4) UUID. */
 void vd_uuid_generate(char out[37]);
+
+/* A MAC address as libvirt writes it, six hex bytes with colons
+ * ("52:54:00:12:34:56", either case). @multicast (may be NULL) gets
+ * whether it is a multicast address, which no NIC may have. */
+gboolean vd_mac_is_valid(const char *mac, gboolean *multicast);
+
+/* A host interface name as a domain's <target dev=> and QEMU's ids take
+ * it: 1 to 15 letters, digits, '-', '_' or '.'. */
+gboolean vd_ifname_is_valid(const char *name);

@@ -349,6 +349,28 @@ vsh_json_bool(JsonObject *obj, const char *member, gboolean fallback)
     return json_node_get_boolean(node);
 }
 
+JsonObject *
+vsh_json_root(JsonNode *answer)
+{
+    return answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
+}
+
+JsonArray *
+vsh_json_array(JsonObject *obj, const char *member)
+{
+    JsonNode *node = obj ? json_object_get_member(obj, member) : NULL;
+
+    return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
+}
+
+JsonObject *
+vsh_json_array_object(JsonArray *array, guint i)
+{
+    JsonNode *node = json_array_get_element(array, i);
+
+    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+}
+
 void
 vsh_print_warnings(JsonNode *answer)
 {

@@ -71,6 +71,12 @@ JsonObject *vsh_json_domain(JsonNode *answer);
 const char *vsh_json_string(JsonObject *obj, const char *member, const char *fallback);
 gint64 vsh_json_int(JsonObject *obj, const char *member, gint64 fallback);
 gboolean vsh_json_bool(JsonObject *obj, const char *member, gboolean fallback);
+/* The object @answer holds, or NULL. */
+JsonObject *vsh_json_root(JsonNode *answer);
+/* The array member @member of @obj (may be NULL), or NULL. */
+JsonArray *vsh_json_array(JsonObject *obj, const char *member);
+/* Element @i of @array if it is an object, or NULL. */
+JsonObject *vsh_json_array_object(JsonArray *array, guint i);
 
 /* Prints each string of the answer's "warnings" array as "warning: ...". */
 void vsh_print_warnings(JsonNode *answer);

@@ -19,6 +19,7 @@
 #include "util/vd-error.h"
 #include "vsh-client.h"
 #include "vsh-edit.h"
+#include "vsh-object.h"
 #include "vsh.h"
 
 /* Characters an editor command or file name may hold to be run without a
@@ -29,13 +30,8 @@ static char *
 get_inactive_xml(VshCtl *ctl, const char *dom, GError **error)
 {
     g_autoptr(GBytes) xml = vsh_domain_get_bytes(ctl, dom, "/xml?inactive=1", error);
-    gsize len = 0;
-    const char *data;
 
-    if (!xml)
-        return NULL;
-    data = g_bytes_get_data(xml, &len);
-    return g_strndup(data ? data : "", len);
+    return xml ? vsh_bytes_to_string(xml) : NULL;
 }
 
 static gboolean
@@ -168,6 +164,14 @@ put_xml(VshCtl *ctl, const char *dom, const char *xml, char **name, GError **err
     return TRUE;
 }
 
+static void
+report(VshCtl *ctl, const VshEditOps *ops, const char *name, gboolean changed)
+{
+    vsh_print_extra(
+        ctl, ops->quote_name ? "%s '%s' XML configuration %s.\n" : "%s %s XML configuration %s.\n",
+        ops->noun, name, changed ? "edited" : "not changed");
+}
+
 static gboolean
 edit_loop(VshCtl *ctl, const VshEditOps *ops, const char *dom, const char *name, const char *tmp,
           char *orig, GError **error)
@@ -187,7 +191,7 @@ edit_loop(VshCtl *ctl, const VshEditOps *ops, const char *dom, const char *name,
             return FALSE;
         }
         if (g_str_equal(doc, edited)) {
-            ops->report(ctl, name, FALSE);
+            report(ctl, ops, name, FALSE);
             return TRUE;
         }
 
@@ -205,7 +209,7 @@ edit_loop(VshCtl *ctl, const VshEditOps *ops, const char *dom, const char *name,
                 g_free(doc);
                 doc = g_steal_pointer(&reread);
             } else if (ops->put_xml(ctl, dom, edited, &new_name, &local)) {
-                ops->report(ctl, new_name ? new_name : name, TRUE);
+                report(ctl, ops, new_name ? new_name : name, TRUE);
                 return TRUE;
             } else {
                 msg = "Failed.";
@@ -271,19 +275,11 @@ vsh_edit_xml(VshCtl *ctl, const VshEditOps *ops, const char *obj, const char *na
     return ok;
 }
 
-static void
-report_domain(VshCtl *ctl, const char *name, gboolean changed)
-{
-    if (changed)
-        vsh_print_extra(ctl, "Domain '%s' XML configuration edited.\n", name);
-    else
-        vsh_print_extra(ctl, "Domain '%s' XML configuration not changed.\n", name);
-}
-
 static const VshEditOps domain_ops = {
     .get_xml = get_inactive_xml,
     .put_xml = put_xml,
-    .report = report_domain,
+    .noun = "Domain",
+    .quote_name = TRUE,
 };
 
 static gboolean

@@ -12,6 +12,7 @@
 #include "util/vd-error.h"
 #include "vsh-client.h"
 #include "vsh-console.h"
+#include "vsh-object.h"
 #include "vsh.h"
 
 /* virsh's VSH_MAX_XML_FILE; the daemon takes at most 1 MiB and says so. */
@@ -171,16 +172,9 @@ static gboolean
 cmd_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) body = NULL;
+    g_autoptr(JsonNode) body = vsh_json_bool_body("paused", vsh_cmd_has(cmd, "paused"));
     g_autoptr(JsonNode) answer = NULL;
     const char *name;
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "paused");
-    json_builder_add_boolean_value(b, vsh_cmd_has(cmd, "paused"));
-    json_builder_end_object(b);
-    body = json_builder_get_root(b);
 
     answer = vsh_domain_call(ctl, "POST", dom, "/start", body, error);
     if (!answer)
@@ -238,15 +232,8 @@ cmd_autostart(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
     gboolean enable = !vsh_cmd_has(cmd, "disable");
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) body = NULL;
+    g_autoptr(JsonNode) body = vsh_json_bool_body("autostart", enable);
     g_autoptr(JsonNode) answer = NULL;
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "autostart");
-    json_builder_add_boolean_value(b, enable);
-    json_builder_end_object(b);
-    body = json_builder_get_root(b);
 
     answer = vsh_domain_call(ctl, "PUT", dom, "/autostart", body, error);
     if (!answer)

@@ -17,6 +17,7 @@
 #include "util/vd-error.h"
 #include "vsh-client.h"
 #include "vsh-network.h"
+#include "vsh-object.h"
 #include "vsh-storage.h"
 
 gboolean
@@ -67,9 +68,10 @@ affect_query(VshCtl *ctl, const char *dom, VshAffect *affect, GError **error)
     return g_strdup("");
 }
 
-/* POST /v1/domains/{dom}/devices[/detach] with @xml. */
+/* POST /v1/domains/{dom}/devices[/detach] with @xml, then @done. */
 static gboolean
-post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, GError **error)
+post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, const char *done,
+            GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
     VshAffect affect = {0};
@@ -96,6 +98,7 @@ post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, GE
         return FALSE;
     }
     vsh_print_warnings(answer);
+    vsh_print_extra(ctl, "%s", done);
     return TRUE;
 }
 
@@ -165,10 +168,7 @@ cmd_attach_interface(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print(ctl, "%s", xml);
         return TRUE;
     }
-    if (!post_device(ctl, cmd, xml, FALSE, error))
-        return FALSE;
-    vsh_print_extra(ctl, "Interface attached successfully\n");
-    return TRUE;
+    return post_device(ctl, cmd, xml, FALSE, "Interface attached successfully\n", error);
 }
 
 static gboolean
@@ -183,10 +183,7 @@ cmd_detach_interface(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
     /* The daemon matches by type, then MAC, and names the candidates
      * when several match. */
-    if (!post_device(ctl, cmd, xml, TRUE, error))
-        return FALSE;
-    vsh_print_extra(ctl, "Interface detached successfully\n");
-    return TRUE;
+    return post_device(ctl, cmd, xml, TRUE, "Interface detached successfully\n", error);
 }
 
 /* attach-device and detach-device. */
@@ -196,18 +193,13 @@ cmd_device_file(VshCtl *ctl, const VshCmd *cmd, GError **error)
     gboolean detach = g_str_equal(cmd->def->name, "detach-device");
     g_autoptr(GBytes) data = vsh_read_small_file(vsh_cmd_get_string(cmd, "file"), error);
     g_autofree char *xml = NULL;
-    gsize len = 0;
-    const char *p;
 
     if (!data)
         return FALSE;
-    p = g_bytes_get_data(data, &len);
-    xml = g_strndup(p ? p : "", len);
-    if (!post_device(ctl, cmd, xml, detach, error))
-        return FALSE;
-    vsh_print_extra(ctl,
-                    detach ? "Device detached successfully\n" : "Device attached successfully\n");
-    return TRUE;
+    xml = vsh_bytes_to_string(data);
+    return post_device(ctl, cmd, xml, detach,
+                       detach ? "Device detached successfully\n" : "Device attached successfully\n",
+                       error);
 }
 
 /* "/interfaces/IFACE" + @rest, @iface percent-encoded. */
@@ -232,7 +224,7 @@ cmd_domif_getlink(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
     if (!answer)
         return FALSE;
-    root = JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
+    root = vsh_json_root(answer);
     /* virsh prints no newline: the runner's blank line ends the line
      * (and -q, which drops that line, still gets one here). */
     vsh_print(ctl, "%s %s%s", iface, vsh_json_string(root, "state", "up"), ctl->quiet ? "\n" : "");
@@ -291,7 +283,7 @@ cmd_domifstat(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
     if (!answer)
         return FALSE;
-    root = JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
+    root = vsh_json_root(answer);
     for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
         gint64 v = vsh_json_int(root, fields[i], -1);
 
@@ -305,10 +297,7 @@ cmd_domifstat(VshCtl *ctl, const VshCmd *cmd, GError **error)
 char *
 vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolean header)
 {
-    JsonObject *root =
-        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
-    JsonNode *list = root ? json_object_get_member(root, "interfaces") : NULL;
-    JsonArray *ifaces = list && JSON_NODE_HOLDS_ARRAY(list) ? json_node_get_array(list) : NULL;
+    JsonArray *ifaces = vsh_json_array(vsh_json_root(answer), "interfaces");
     GString *out = g_string_new(NULL);
 
     /* Not a vshTable in virsh: fixed widths, 79 dashes. */
@@ -317,12 +306,10 @@ vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolea
             out, " %-10s %-20s %-8s     %s\n%s%s\n", "Name", "MAC address", "Protocol", "Address",
             "-------------------------------------------------", "------------------------------");
     for (guint i = 0; ifaces && i < json_array_get_length(ifaces); i++) {
-        JsonNode *n = json_array_get_element(ifaces, i);
-        JsonObject *it = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonObject *it = vsh_json_array_object(ifaces, i);
         const char *name = vsh_json_string(it, "name", "");
         const char *mac = vsh_json_string(it, "mac", NULL);
-        JsonNode *an = it ? json_object_get_member(it, "addrs") : NULL;
-        JsonArray *addrs = an && JSON_NODE_HOLDS_ARRAY(an) ? json_node_get_array(an) : NULL;
+        JsonArray *addrs = vsh_json_array(it, "addrs");
         guint naddrs = addrs ? json_array_get_length(addrs) : 0;
 
         if (!it || (iface && !g_str_equal(iface, name)))
@@ -333,8 +320,7 @@ vsh_render_domifaddr(JsonNode *answer, const char *iface, gboolean full, gboolea
             continue;
         }
         for (guint j = 0; j < naddrs; j++) {
-            JsonNode *a = json_array_get_element(addrs, j);
-            JsonObject *addr = JSON_NODE_HOLDS_OBJECT(a) ? json_node_get_object(a) : NULL;
+            JsonObject *addr = vsh_json_array_object(addrs, j);
             g_autofree char *text =
                 g_strdup_printf("%-12s %s/%" G_GINT64_FORMAT, vsh_json_string(addr, "type", ""),
                                 vsh_json_string(addr, "addr", ""), vsh_json_int(addr, "prefix", 0));

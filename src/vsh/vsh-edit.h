@@ -10,8 +10,10 @@ typedef struct {
     /* Replaces the definition with @xml; @name gets the name the answer
      * gives (may stay NULL). Prints the answer's warnings. */
     gboolean (*put_xml)(VshCtl *ctl, const char *obj, const char *xml, char **name, GError **error);
-    /* virsh's "... XML configuration edited." or "... not changed." */
-    void (*report)(VshCtl *ctl, const char *name, gboolean changed);
+    /* virsh's "NOUN NAME XML configuration edited." (or "not changed."),
+     * with the name in quotes for domains. */
+    const char *noun;
+    gboolean quote_name;
 } VshEditOps;
 
 /* Fetches the XML, runs $VISUAL/$EDITOR on a temporary copy and puts the

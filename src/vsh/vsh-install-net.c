@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/vd-error.h"
+#include "util/vd-names.h"
 #include "vsh-client.h"
 #include "vsh-install-items.h"
 #include "vsh-install.h"
@@ -33,14 +34,10 @@ vsh_install_network_free(VshInstallNetwork *net)
 static gboolean
 valid_mac(const char *mac)
 {
-    if (strlen(mac) != 17)
-        return FALSE;
-    for (int i = 0; i < 17; i++) {
-        if (i % 3 == 2 ? mac[i] != ':' : !g_ascii_isxdigit(mac[i]))
-            return FALSE;
-    }
+    gboolean multicast = FALSE;
+
     /* A multicast address would not work as a NIC's. */
-    return (g_ascii_xdigit_value(mac[1]) & 1) == 0;
+    return vd_mac_is_valid(mac, &multicast) && !multicast;
 }
 
 /* Sets the kind once: "network=a,bridge=b" names two and is refused. */

@@ -6,23 +6,8 @@
 #include "util/vd-error.h"
 #include "vsh-client.h"
 #include "vsh-format.h"
+#include "vsh-object.h"
 #include "vsh-storage.h"
-
-static JsonArray *
-array_member(JsonObject *obj, const char *member)
-{
-    JsonNode *node = obj ? json_object_get_member(obj, member) : NULL;
-
-    return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
-}
-
-static JsonObject *
-element_object(JsonArray *array, guint i)
-{
-    JsonNode *node = json_array_get_element(array, i);
-
-    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
 
 /* virsh's net-update commands and sections; the daemon refuses by name
  * the sections it does not update. */
@@ -84,13 +69,10 @@ cmd_net_update(VshCtl *ctl, const VshCmd *cmd, GError **error)
         xml = g_strdup(xml_arg);
     } else {
         g_autoptr(GBytes) data = vsh_read_small_file(xml_arg, error);
-        gsize len = 0;
-        const char *p;
 
         if (!data)
             return FALSE;
-        p = g_bytes_get_data(data, &len);
-        xml = g_strndup(p ? p : "", len);
+        xml = vsh_bytes_to_string(data);
     }
 
     json_builder_begin_object(b);
@@ -136,15 +118,13 @@ compare_by_mac(gconstpointer a, gconstpointer b)
 char *
 vsh_render_net_leases(JsonNode *answer, gboolean header)
 {
-    JsonObject *root =
-        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
-    JsonArray *leases = array_member(root, "leases");
+    JsonArray *leases = vsh_json_array(vsh_json_root(answer), "leases");
     g_autoptr(GPtrArray) sorted = g_ptr_array_new();
     g_autoptr(VshTable) table = vsh_table_new("Expiry Time", "MAC address", "Protocol",
                                               "IP address", "Hostname", "Client ID or DUID", NULL);
 
     for (guint i = 0; leases && i < json_array_get_length(leases); i++) {
-        JsonObject *l = element_object(leases, i);
+        JsonObject *l = vsh_json_array_object(leases, i);
 
         if (l)
             g_ptr_array_add(sorted, l);

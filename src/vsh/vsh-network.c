@@ -18,54 +18,15 @@
 #include "vsh-client.h"
 #include "vsh-edit.h"
 #include "vsh-format.h"
+#include "vsh-object.h"
 #include "vsh-storage.h"
-
-char *
-vsh_network_path(const char *net, const char *suffix)
-{
-    g_autofree char *escaped = g_uri_escape_string(net, NULL, FALSE);
-
-    return g_strconcat("/v1/networks/", escaped, suffix, NULL);
-}
-
-JsonNode *
-vsh_network_call(VshCtl *ctl, const char *method, const char *net, const char *suffix,
-                 JsonNode *body, GError **error)
-{
-    g_autofree char *path = vsh_network_path(net, suffix);
-    VshClient *client = vsh_ctl_client(ctl, error);
-
-    return client ? vsh_client_call(client, method, path, body, error) : NULL;
-}
-
-const char *
-vsh_network_name(JsonNode *answer, const char *fallback)
-{
-    return vsh_json_string(vsh_json_member(answer, "network"), "name", fallback);
-}
-
-static JsonArray *
-array_member(JsonObject *obj, const char *member)
-{
-    JsonNode *node = obj ? json_object_get_member(obj, member) : NULL;
-
-    return node && JSON_NODE_HOLDS_ARRAY(node) ? json_node_get_array(node) : NULL;
-}
-
-static JsonObject *
-element_object(JsonArray *array, guint i)
-{
-    JsonNode *node = json_array_get_element(array, i);
-
-    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
 
 /* The "notes" of the network in @answer as warnings: a start that moved
  * the subnet or found a firewall dropping forwarded traffic says so. */
 static void
 warn_notes(JsonNode *answer)
 {
-    JsonArray *notes = array_member(vsh_json_member(answer, "network"), "notes");
+    JsonArray *notes = vsh_json_array(vsh_json_member(answer, "network"), "notes");
 
     for (guint i = 0; notes && i < json_array_get_length(notes); i++) {
         const char *note = json_array_get_string_element(notes, i);
@@ -75,23 +36,45 @@ warn_notes(JsonNode *answer)
     }
 }
 
-/* POST @path with the network XML of @file. */
-static JsonNode *
-post_xml_file(VshCtl *ctl, const char *path, const char *file, GError **error)
+static void
+after_action(JsonNode *answer, const char *action)
 {
-    g_autoptr(GBytes) xml = vsh_read_small_file(file, error);
-    VshClient *client;
+    if (g_str_equal(action, "start"))
+        warn_notes(answer);
+}
 
-    if (!xml || !(client = vsh_ctl_client(ctl, error)))
-        return NULL;
-    return vsh_client_send_for_json(client, "POST", path, "application/xml", xml, error);
+static const VshObjectKind network_kind = {
+    .collection = "networks",
+    .member = "network",
+    .noun = "Network",
+    .option = "network",
+    .after_action = after_action,
+};
+
+char *
+vsh_network_path(const char *net, const char *suffix)
+{
+    return vsh_object_path(network_kind.collection, net, suffix);
+}
+
+JsonNode *
+vsh_network_call(VshCtl *ctl, const char *method, const char *net, const char *suffix,
+                 JsonNode *body, GError **error)
+{
+    return vsh_object_call(ctl, method, network_kind.collection, net, suffix, body, error);
+}
+
+const char *
+vsh_network_name(JsonNode *answer, const char *fallback)
+{
+    return vsh_object_name(&network_kind, answer, fallback);
 }
 
 static gboolean
 cmd_net_define(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *file = vsh_cmd_get_string(cmd, "file");
-    g_autoptr(JsonNode) answer = post_xml_file(ctl, "/v1/networks", file, error);
+    g_autoptr(JsonNode) answer = vsh_post_xml_file(ctl, "/v1/networks", file, error);
 
     if (!answer)
         return FALSE;
@@ -104,7 +87,7 @@ static gboolean
 cmd_net_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *file = vsh_cmd_get_string(cmd, "file");
-    g_autoptr(JsonNode) answer = post_xml_file(ctl, "/v1/networks?start=1", file, error);
+    g_autoptr(JsonNode) answer = vsh_post_xml_file(ctl, "/v1/networks?start=1", file, error);
 
     if (!answer)
         return FALSE;
@@ -114,67 +97,28 @@ cmd_net_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
-/* POST .../@action, then "Network NAME @done". */
-static gboolean
-net_action(VshCtl *ctl, const VshCmd *cmd, const char *action, const char *done, GError **error)
-{
-    const char *net = vsh_cmd_get_string(cmd, "network");
-    g_autofree char *suffix = g_strconcat("/", action, NULL);
-    g_autoptr(JsonNode) answer = vsh_network_call(ctl, "POST", net, suffix, NULL, error);
-
-    if (!answer)
-        return FALSE;
-    vsh_print_warnings(answer);
-    if (g_str_equal(action, "start"))
-        warn_notes(answer);
-    vsh_print_extra(ctl, "Network %s %s\n", vsh_network_name(answer, net), done);
-    return TRUE;
-}
-
 static gboolean
 cmd_net_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    return net_action(ctl, cmd, "start", "started", error);
+    return vsh_object_action(ctl, cmd, &network_kind, "start", "started", error);
 }
 
 static gboolean
 cmd_net_destroy(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    return net_action(ctl, cmd, "destroy", "destroyed", error);
+    return vsh_object_action(ctl, cmd, &network_kind, "destroy", "destroyed", error);
 }
 
 static gboolean
 cmd_net_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    const char *net = vsh_cmd_get_string(cmd, "network");
-    g_autoptr(JsonNode) answer = vsh_network_call(ctl, "DELETE", net, NULL, NULL, error);
-
-    if (!answer)
-        return FALSE;
-    vsh_print_extra(ctl, "Network %s has been undefined\n", vsh_network_name(answer, net));
-    return TRUE;
+    return vsh_object_undefine(ctl, cmd, &network_kind, error);
 }
 
 static gboolean
 cmd_net_autostart(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    const char *net = vsh_cmd_get_string(cmd, "network");
-    gboolean on = !vsh_cmd_has(cmd, "disable");
-    g_autoptr(JsonBuilder) b = json_builder_new();
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "autostart");
-    json_builder_add_boolean_value(b, on);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) body = json_builder_get_root(b);
-    g_autoptr(JsonNode) answer = vsh_network_call(ctl, "PUT", net, "/autostart", body, error);
-    if (!answer)
-        return FALSE;
-    if (on)
-        vsh_print_extra(ctl, "Network %s marked as autostarted\n", vsh_network_name(answer, net));
-    else
-        vsh_print_extra(ctl, "Network %s unmarked as autostarted\n", vsh_network_name(answer, net));
-    return TRUE;
+    return vsh_object_autostart(ctl, cmd, &network_kind, error);
 }
 
 static int
@@ -205,15 +149,13 @@ list_keeps(const VshNetListFormat *f, JsonObject *n)
 char *
 vsh_render_net_list(JsonNode *answer, const VshNetListFormat *format, gboolean header)
 {
-    JsonObject *root =
-        answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer) : NULL;
-    JsonArray *nets = array_member(root, "networks");
+    JsonArray *nets = vsh_json_array(vsh_json_root(answer), "networks");
     g_autoptr(GPtrArray) kept = g_ptr_array_new();
     g_autoptr(VshTable) table = NULL;
     GString *plain = NULL;
 
     for (guint i = 0; nets && i < json_array_get_length(nets); i++) {
-        JsonObject *n = element_object(nets, i);
+        JsonObject *n = vsh_json_array_object(nets, i);
 
         if (n && list_keeps(format, n))
             g_ptr_array_add(kept, n);
@@ -279,7 +221,7 @@ vsh_render_net_info(JsonObject *n)
 {
     GString *out = g_string_new(NULL);
     const char *bridge = vsh_json_string(n, "bridge", NULL);
-    JsonArray *notes = array_member(n, "notes");
+    JsonArray *notes = vsh_json_array(n, "notes");
 
     vsh_format_field(out, "Name:", vsh_json_string(n, "name", ""));
     vsh_format_field(out, "UUID:", vsh_json_string(n, "uuid", ""));
@@ -346,16 +288,8 @@ static char *
 get_xml(VshCtl *ctl, const char *net, gboolean inactive, GError **error)
 {
     g_autofree char *path = vsh_network_path(net, inactive ? "/xml?inactive=1" : "/xml");
-    VshClient *client = vsh_ctl_client(ctl, error);
-    g_autoptr(GBytes) xml =
-        client ? vsh_client_send(client, "GET", path, NULL, NULL, NULL, error) : NULL;
-    gsize len = 0;
-    const char *data;
 
-    if (!xml)
-        return NULL;
-    data = g_bytes_get_data(xml, &len);
-    return g_strndup(data ? data : "", len);
+    return vsh_get_text(ctl, path, error);
 }
 
 static gboolean
@@ -395,19 +329,10 @@ edit_put(VshCtl *ctl, const char *net, const char *xml, char **name, GError **er
     return TRUE;
 }
 
-static void
-edit_report(VshCtl *ctl, const char *name, gboolean changed)
-{
-    if (changed)
-        vsh_print_extra(ctl, "Network %s XML configuration edited.\n", name);
-    else
-        vsh_print_extra(ctl, "Network %s XML configuration not changed.\n", name);
-}
-
 static const VshEditOps net_edit_ops = {
     .get_xml = edit_get,
     .put_xml = edit_put,
-    .report = edit_report,
+    .noun = "Network",
 };
 
 static gboolean

@@ -7,27 +7,30 @@
 #include "util/vd-error.h"
 #include "util/vd-units.h"
 #include "vsh-format.h"
+#include "vsh-object.h"
 #include "vsh-storage.h"
 
 /* virsh's VSH_MAX_XML_FILE. */
 #define MAX_XML_FILE (10 * 1024 * 1024)
 
+static const VshObjectKind pool_kind = {
+    .collection = "pools",
+    .member = "pool",
+    .noun = "Pool",
+    .option = "pool",
+};
+
 char *
 vsh_pool_path(const char *pool, const char *suffix)
 {
-    g_autofree char *escaped = g_uri_escape_string(pool, NULL, FALSE);
-
-    return g_strconcat("/v1/pools/", escaped, suffix, NULL);
+    return vsh_object_path(pool_kind.collection, pool, suffix);
 }
 
 JsonNode *
 vsh_pool_call(VshCtl *ctl, const char *method, const char *pool, const char *suffix,
               JsonNode *body, GError **error)
 {
-    g_autofree char *path = vsh_pool_path(pool, suffix);
-    VshClient *client = vsh_ctl_client(ctl, error);
-
-    return client ? vsh_client_call(client, method, path, body, error) : NULL;
+    return vsh_object_call(ctl, method, pool_kind.collection, pool, suffix, body, error);
 }
 
 JsonObject *
@@ -65,7 +68,7 @@ vsh_read_small_file(const char *file, GError **error)
 static const char *
 pool_name(JsonNode *answer, const char *fallback)
 {
-    return vsh_json_string(vsh_json_member(answer, "pool"), "name", fallback);
+    return vsh_object_name(&pool_kind, answer, fallback);
 }
 
 /* POST /v1/pools with @xml. */
@@ -126,8 +129,7 @@ static gboolean
 cmd_pool_define(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *file = vsh_cmd_get_string(cmd, "file");
-    g_autoptr(GBytes) xml = vsh_read_small_file(file, error);
-    g_autoptr(JsonNode) answer = xml ? define_xml(ctl, xml, error) : NULL;
+    g_autoptr(JsonNode) answer = vsh_post_xml_file(ctl, "/v1/pools", file, error);
 
     if (!answer)
         return FALSE;
@@ -140,14 +142,7 @@ static gboolean
 pool_action(VshCtl *ctl, const VshCmd *cmd, const char *action, const char *done,
             GError **error)
 {
-    const char *pool = vsh_cmd_get_string(cmd, "pool");
-    g_autofree char *suffix = g_strconcat("/", action, NULL);
-    g_autoptr(JsonNode) answer = vsh_pool_call(ctl, "POST", pool, suffix, NULL, error);
-
-    if (!answer)
-        return FALSE;
-    vsh_print_extra(ctl, "Pool %s %s\n", pool_name(answer, pool), done);
-    return TRUE;
+    return vsh_object_action(ctl, cmd, &pool_kind, action, done, error);
 }
 
 static gboolean
@@ -185,50 +180,24 @@ cmd_pool_refresh(VshCtl *ctl, const VshCmd *cmd, GError **error)
 static gboolean
 cmd_pool_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    const char *pool = vsh_cmd_get_string(cmd, "pool");
-    g_autoptr(JsonNode) answer = vsh_pool_call(ctl, "DELETE", pool, NULL, NULL, error);
-
-    if (!answer)
-        return FALSE;
-    vsh_print_extra(ctl, "Pool %s has been undefined\n", pool_name(answer, pool));
-    return TRUE;
+    return vsh_object_undefine(ctl, cmd, &pool_kind, error);
 }
 
 static gboolean
 cmd_pool_autostart(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    const char *pool = vsh_cmd_get_string(cmd, "pool");
-    gboolean on = !vsh_cmd_has(cmd, "disable");
-    g_autoptr(JsonBuilder) b = json_builder_new();
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "autostart");
-    json_builder_add_boolean_value(b, on);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) body = json_builder_get_root(b);
-    g_autoptr(JsonNode) answer = vsh_pool_call(ctl, "PUT", pool, "/autostart", body, error);
-    if (!answer)
-        return FALSE;
-    vsh_print_extra(ctl, on ? "Pool %s marked as autostarted\n" : "Pool %s unmarked as autostarted\n",
-                    pool_name(answer, pool));
-    return TRUE;
+    return vsh_object_autostart(ctl, cmd, &pool_kind, error);
 }
 
 static gboolean
 cmd_pool_dumpxml(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    const char *pool = vsh_cmd_get_string(cmd, "pool");
-    g_autofree char *path = vsh_pool_path(pool, "/xml");
-    VshClient *client = vsh_ctl_client(ctl, error);
-    g_autoptr(GBytes) xml = client ? vsh_client_send(client, "GET", path, NULL, NULL, NULL, error)
-                                   : NULL;
-    gsize len = 0;
-    const char *data;
+    g_autofree char *path = vsh_pool_path(vsh_cmd_get_string(cmd, "pool"), "/xml");
+    g_autofree char *xml = vsh_get_text(ctl, path, error);
 
     if (!xml)
         return FALSE;
-    data = g_bytes_get_data(xml, &len);
-    vsh_print(ctl, "%.*s", (int)len, data ? data : "");
+    vsh_print(ctl, "%s", xml);
     return TRUE;
 }
 
@@ -242,19 +211,14 @@ pretty(JsonObject *pool, const char *member)
 char *
 vsh_render_pool_list(JsonNode *answer, gboolean details, gboolean header)
 {
-    JsonObject *root = answer && JSON_NODE_HOLDS_OBJECT(answer) ? json_node_get_object(answer)
-                                                                 : NULL;
-    JsonNode *pools = root ? json_object_get_member(root, "pools") : NULL;
+    JsonArray *pools = vsh_json_array(vsh_json_root(answer), "pools");
     g_autoptr(VshTable) table = details ? vsh_table_new("Name", "State", "Autostart", "Persistent",
                                                         "Capacity", "Allocation", "Available",
                                                         NULL)
                                         : vsh_table_new("Name", "State", "Autostart", NULL);
 
-    for (guint i = 0; pools && JSON_NODE_HOLDS_ARRAY(pools) &&
-                      i < json_array_get_length(json_node_get_array(pools));
-         i++) {
-        JsonNode *n = json_array_get_element(json_node_get_array(pools), i);
-        JsonObject *p = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+    for (guint i = 0; pools && i < json_array_get_length(pools); i++) {
+        JsonObject *p = vsh_json_array_object(pools, i);
         gboolean running = g_strcmp0(vsh_json_string(p, "state", ""), "running") == 0;
         const char *autostart = vsh_json_bool(p, "autostart", FALSE) ? "yes" : "no";
         if (!details) {

@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include "conf/domain-def.h"
+#include "golden.h"
 #include "util/vd-error.h"
 
 static const char *data_dir;
-static gboolean regenerate;
 
 static char *
 read_file(const char *path)
@@ -30,38 +30,10 @@ read_file(const char *path)
     return text;
 }
 
-/* Compares @actual with the file @path, or writes it when regenerating.
- * @actual NULL means "this file must not exist". */
-static void
-check_golden(const char *path, const char *actual)
-{
-    g_autofree char *expected = NULL;
-
-    if (regenerate) {
-        if (actual)
-            g_assert_true(g_file_set_contents(path, actual, -1, NULL));
-        else
-            g_unlink(path);
-        return;
-    }
-    expected = read_file(path);
-    if (!actual) {
-        if (expected)
-            g_test_message("%s exists but the case produced nothing for it", path);
-        g_assert_null(expected);
-        return;
-    }
-    if (!expected)
-        g_test_message("missing %s (run with VD_REGENERATE=1 and review the diff)", path);
-    g_assert_nonnull(expected);
-    g_assert_cmpstr(actual, ==, expected);
-}
-
 static char *
 case_path(const char *name, const char *suffix)
 {
-    g_autofree char *file = g_strconcat(name, suffix, NULL);
-    return g_build_filename(data_dir, file, NULL);
+    return test_golden_path(data_dir, name, suffix);
 }
 
 static char *
@@ -107,9 +79,9 @@ test_ok_case(gconstpointer data)
     g_assert_true(vd_domain_def_validate(def, &err));
     g_assert_no_error(err);
     out = vd_domain_def_format(def, VD_DOMAIN_FORMAT_INACTIVE);
-    check_golden(out_path, out);
+    test_golden_check(out_path, out);
     warn = warnings_text(def);
-    check_golden(warn_path, warn);
+    test_golden_check(warn_path, warn);
 
     /* Defaults are idempotent. */
     vd_domain_def_apply_defaults(def);
@@ -148,41 +120,19 @@ test_error_case(gconstpointer data)
     g_assert_nonnull(err);
     g_assert_true(err->domain == VD_ERROR);
     actual = g_strdup_printf("%s: %s\n", vd_error_code_to_string(err->code), err->message);
-    check_golden(err_path, actual);
-}
-
-static gint
-compare_names(gconstpointer a, gconstpointer b)
-{
-    return g_strcmp0(*(char *const *)a, *(char *const *)b);
+    test_golden_check(err_path, actual);
 }
 
 int
 main(int argc, char **argv)
 {
-    g_autoptr(GDir) dir = NULL;
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GError) err = NULL;
-    const char *entry;
+    g_autoptr(GPtrArray) names = NULL;
     guint n_ok = 0, n_err = 0;
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_TEST_DATA_DIR");
-    regenerate = g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0;
-    if (!data_dir) {
-        g_printerr("VD_TEST_DATA_DIR is not set (run through meson test)\n");
+    names = test_golden_inputs("VD_TEST_DATA_DIR", 0, &data_dir);
+    if (!names)
         return 1;
-    }
-    dir = g_dir_open(data_dir, 0, &err);
-    if (!dir) {
-        g_printerr("%s\n", err->message);
-        return 1;
-    }
-    while ((entry = g_dir_read_name(dir))) {
-        if (g_str_has_suffix(entry, ".xml") && !g_str_has_suffix(entry, ".out.xml"))
-            g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 4));
-    }
-    g_ptr_array_sort(names, compare_names);
     for (guint i = 0; i < names->len; i++) {
         const char *name = g_ptr_array_index(names, i);
         g_autofree char *path = g_strdup_printf("/domain-xml/%s", name);

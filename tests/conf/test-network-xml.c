@@ -10,42 +10,23 @@
 #include <string.h>
 
 #include "conf/network-def.h"
+#include "golden.h"
 #include "util/vd-error.h"
 
 static const char *data_dir;
-static gboolean regenerate;
-
-static void
-check_golden(const char *path, const char *actual)
-{
-    g_autofree char *expected = NULL;
-
-    if (regenerate) {
-        g_assert_true(g_file_set_contents(path, actual, -1, NULL));
-        return;
-    }
-    if (!g_file_get_contents(path, &expected, NULL, NULL))
-        g_test_message("missing %s (run with VD_REGENERATE=1 and review the diff)", path);
-    g_assert_nonnull(expected);
-    g_assert_cmpstr(actual, ==, expected);
-}
 
 static void
 test_golden(gconstpointer data)
 {
     const char *name = data;
-    g_autofree char *in_file = g_strconcat(name, ".xml", NULL);
-    g_autofree char *out_file = g_strconcat(name, ".out.xml", NULL);
-    g_autofree char *in_path = g_build_filename(data_dir, in_file, NULL);
-    g_autofree char *out_path = g_build_filename(data_dir, out_file, NULL);
-    g_autofree char *xml = NULL;
+    g_autofree char *out_path = test_golden_path(data_dir, name, ".out.xml");
+    g_autofree char *xml = test_golden_read(data_dir, name, ".xml");
     g_autoptr(GError) err = NULL;
 
-    g_assert_true(g_file_get_contents(in_path, &xml, NULL, NULL));
     g_autoptr(VdNetworkDef) def = vd_network_def_parse(xml, &err);
     g_assert_no_error(err);
     g_autofree char *out = vd_network_def_format(def);
-    check_golden(out_path, out);
+    test_golden_check(out_path, out);
 
     g_autoptr(VdNetworkDef) again = vd_network_def_parse(out, &err);
     g_assert_no_error(err);
@@ -294,41 +275,17 @@ test_truncated(void)
     }
 }
 
-static gint
-compare_names(gconstpointer a, gconstpointer b)
-{
-    return g_strcmp0(*(char *const *)a, *(char *const *)b);
-}
-
 int
 main(int argc, char **argv)
 {
-    g_autoptr(GDir) dir = NULL;
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    const char *entry;
+    g_autoptr(GPtrArray) names = NULL;
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_NETWORK_DATA_DIR");
-    regenerate = g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0;
-    if (!data_dir || !(dir = g_dir_open(data_dir, 0, NULL))) {
-        g_printerr("VD_NETWORK_DATA_DIR is not set or not readable (run through meson test)\n");
+    /* The brief asks for at least 10 inputs. */
+    names = test_golden_inputs("VD_NETWORK_DATA_DIR", 10, &data_dir);
+    if (!names)
         return 1;
-    }
-    while ((entry = g_dir_read_name(dir))) {
-        if (g_str_has_suffix(entry, ".xml") && !g_str_has_suffix(entry, ".out.xml"))
-            g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 4));
-    }
-    g_ptr_array_sort(names, compare_names);
-    /* The brief asks for at least 10 inputs; fewer means files went missing. */
-    if (names->len < 10) {
-        g_printerr("only %u network XML files in %s\n", names->len, data_dir);
-        return 1;
-    }
-    for (guint i = 0; i < names->len; i++) {
-        const char *name = g_ptr_array_index(names, i);
-        g_autofree char *path = g_strdup_printf("/network-xml/golden/%s", name);
-        g_test_add_data_func(path, name, test_golden);
-    }
+    test_golden_add_each("/network-xml/golden", names, test_golden);
     g_test_add_func("/network-xml/bad", test_bad);
     g_test_add_func("/network-xml/default", test_default);
     g_test_add_func("/network-xml/helpers", test_helpers);

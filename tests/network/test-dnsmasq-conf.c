@@ -14,37 +14,18 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "golden.h"
 #include "network/dnsmasq-conf.h"
 
 static const char *data_dir;
-static gboolean regenerate;
 
 /* @actual NULL: the file must not exist. */
 static void
 check_golden(const char *name, const char *suffix, const char *actual)
 {
-    g_autofree char *file = g_strconcat(name, suffix, NULL);
-    g_autofree char *path = g_build_filename(data_dir, file, NULL);
-    g_autofree char *expected = NULL;
+    g_autofree char *path = test_golden_path(data_dir, name, suffix);
 
-    if (regenerate) {
-        if (actual)
-            g_assert_true(g_file_set_contents(path, actual, -1, NULL));
-        else
-            g_unlink(path);
-        return;
-    }
-    g_file_get_contents(path, &expected, NULL, NULL);
-    if (!actual) {
-        if (expected)
-            g_test_message("%s exists but the network needs no such file", path);
-        g_assert_null(expected);
-        return;
-    }
-    if (!expected)
-        g_test_message("missing %s (run with VD_REGENERATE=1 and review the diff)", path);
-    g_assert_nonnull(expected);
-    g_assert_cmpstr(actual, ==, expected);
+    test_golden_check(path, actual);
 }
 
 /* When dnsmasq is installed, it must accept what we generate: its
@@ -96,12 +77,9 @@ static void
 test_conf(gconstpointer data)
 {
     const char *name = data;
-    g_autofree char *file = g_strconcat(name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(data_dir, file, NULL);
-    g_autofree char *xml = NULL;
+    g_autofree char *xml = test_golden_read(data_dir, name, ".xml");
     g_autoptr(GError) err = NULL;
 
-    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
     g_autoptr(VdNetworkDef) def = vd_network_def_parse(xml, &err);
     g_assert_no_error(err);
 
@@ -208,40 +186,16 @@ test_leases(void)
     g_assert_cmpuint(null_text->len, ==, 0);
 }
 
-static gint
-compare_names(gconstpointer a, gconstpointer b)
-{
-    return g_strcmp0(*(char *const *)a, *(char *const *)b);
-}
-
 int
 main(int argc, char **argv)
 {
-    g_autoptr(GDir) dir = NULL;
-    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-    const char *entry;
+    g_autoptr(GPtrArray) names = NULL;
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_NETWORK_DATA_DIR");
-    regenerate = g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0;
-    if (!data_dir || !(dir = g_dir_open(data_dir, 0, NULL))) {
-        g_printerr("VD_NETWORK_DATA_DIR is not set or not readable (run through meson test)\n");
+    names = test_golden_inputs("VD_NETWORK_DATA_DIR", 10, &data_dir);
+    if (!names)
         return 1;
-    }
-    while ((entry = g_dir_read_name(dir))) {
-        if (g_str_has_suffix(entry, ".xml") && !g_str_has_suffix(entry, ".out.xml"))
-            g_ptr_array_add(names, g_strndup(entry, strlen(entry) - 4));
-    }
-    g_ptr_array_sort(names, compare_names);
-    if (names->len < 10) {
-        g_printerr("only %u network XML files in %s\n", names->len, data_dir);
-        return 1;
-    }
-    for (guint i = 0; i < names->len; i++) {
-        const char *name = g_ptr_array_index(names, i);
-        g_autofree char *path = g_strdup_printf("/dnsmasq-conf/%s", name);
-        g_test_add_data_func(path, name, test_conf);
-    }
+    test_golden_add_each("/dnsmasq-conf", names, test_conf);
     g_test_add_func("/dnsmasq-conf/invariants", test_invariants);
     g_test_add_func("/dnsmasq-conf/leases", test_leases);
     return g_test_run();

@@ -12,40 +12,12 @@
 #include "test-netns.h"
 #include "util/vd-error.h"
 
-static char *no_netns; /* why the tests are skipped, or NULL */
-
-static TestNet *
-case_nat_default(void)
-{
-    TestNet *d = net_new("default", VD_NET_FORWARD_NAT, "virbr0");
-    add_ip(d, AF_INET, "192.168.122.1", 24, TRUE);
-    return d;
-}
-
-static TestNet *
-case_route(void)
-{
-    TestNet *d = net_new("routed", VD_NET_FORWARD_ROUTE, "virbr3");
-    add_ip(d, AF_INET, "192.168.150.1", 24, TRUE);
-    return d;
-}
-
 static TestNet *
 case_isolated(void)
 {
     TestNet *d = net_new("isolated", VD_NET_FORWARD_NONE, "virbr4");
     add_ip(d, AF_INET, "192.168.152.1", 24, TRUE);
     return d;
-}
-
-static gboolean
-skip_without_netns(void)
-{
-    if (no_netns) {
-        g_test_skip(no_netns);
-        return TRUE;
-    }
-    return FALSE;
 }
 
 static guint
@@ -71,6 +43,22 @@ list_chain(const char *family, const char *table, const char *chain)
     return g_steal_pointer(&out);
 }
 
+/* The host check of @def, which must find @expected notes (the first one
+ * is logged). */
+static GPtrArray *
+check_host(const VdNetworkDef *def, guint expected)
+{
+    g_autoptr(GError) err = NULL;
+    GPtrArray *notes = vd_firewall_check_host(def, &err);
+
+    g_assert_no_error(err);
+    g_assert_nonnull(notes);
+    g_assert_cmpuint(notes->len, ==, expected);
+    if (expected > 0)
+        g_test_message("note: %s", ((VdFirewallNote *)g_ptr_array_index(notes, 0))->message);
+    return notes;
+}
+
 static void
 test_host_docker(void)
 {
@@ -82,9 +70,9 @@ test_host_docker(void)
     g_autofree char *iptables = NULL;
     VdFirewallNote *n;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
-    def = case_nat_default();
+    def = test_net_nat_default();
     iso = case_isolated();
     /* what Docker leaves in the ruleset, made the way Docker makes it
      * when iptables-nft is there (so that the test also proves iptables
@@ -100,21 +88,12 @@ test_host_docker(void)
         test_run(r);
         test_run(j);
     } else {
-        g_assert_true(vd_firewall_apply("add table ip filter\n"
-                                        "add chain ip filter FORWARD { type filter hook forward "
-                                        "priority 0; policy drop; }\n"
-                                        "add chain ip filter DOCKER-USER\n"
-                                        "add rule ip filter DOCKER-USER counter return\n"
-                                        "add rule ip filter FORWARD counter jump DOCKER-USER\n",
-                                        &err));
+        g_assert_true(vd_firewall_apply(TEST_DOCKER_NFT, &err));
         g_assert_no_error(err);
     }
 
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    g_assert_cmpuint(notes->len, ==, 1);
+    notes = check_host(def, 1);
     n = g_ptr_array_index(notes, 0);
-    g_test_message("note: %s", n->message);
     g_assert_true(n->fixed);
     g_assert_nonnull(strstr(n->message, "FORWARD"));
     g_assert_nonnull(strstr(n->message, "table ip filter"));
@@ -151,9 +130,7 @@ test_host_docker(void)
 
     /* isolated networks forward nothing: no note, no rule */
     g_clear_pointer(&notes, g_ptr_array_unref);
-    notes = vd_firewall_check_host(iso, &err);
-    g_assert_no_error(err);
-    g_assert_cmpuint(notes->len, ==, 0);
+    notes = check_host(iso, 0);
     chain = list_chain("ip", "filter", "DOCKER-USER");
     g_assert_null(strstr(chain, "virbr4"));
     g_clear_pointer(&chain, g_free);
@@ -185,12 +162,10 @@ test_host_drop_policy(void)
     g_autoptr(GError) err = NULL;
     VdFirewallNote *n;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
-    def = case_route();
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    g_assert_cmpuint(notes->len, ==, 0);
+    def = test_net_routed();
+    notes = check_host(def, 0);
     g_clear_pointer(&notes, g_ptr_array_unref);
 
     g_assert_true(vd_firewall_apply("add table inet vdbhost\n"
@@ -198,25 +173,13 @@ test_host_drop_policy(void)
                                     "priority 0; policy drop; }\n",
                                     &err));
     g_assert_no_error(err);
-    notes = vd_firewall_check_host(def, &err);
+    notes = check_host(def, 1);
     g_assert_true(vd_firewall_apply("delete table inet vdbhost\n", NULL));
-    g_assert_no_error(err);
-    g_assert_cmpuint(notes->len, ==, 1);
     n = g_ptr_array_index(notes, 0);
-    g_test_message("note: %s", n->message);
     g_assert_false(n->fixed);
     g_assert_nonnull(strstr(n->message, "vdbfwd chain (table inet vdbhost)"));
     g_assert_nonnull(strstr(n->message, "'routed'"));
     g_assert_nonnull(strstr(n->message, "nft insert rule inet vdbhost vdbfwd iifname \"virbr3\""));
-}
-
-static VdFirewallNote *
-only_note(GPtrArray *notes)
-{
-    g_assert_nonnull(notes);
-    g_assert_cmpuint(notes->len, ==, 1);
-    g_test_message("note: %s", ((VdFirewallNote *)g_ptr_array_index(notes, 0))->message);
-    return g_ptr_array_index(notes, 0);
 }
 
 static void
@@ -228,9 +191,9 @@ test_host_others(void)
     g_autofree char *chain = NULL;
     VdFirewallNote *n;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
-    def = case_route();
+    def = test_net_routed();
 
     /* an IPv6 drop policy does not concern an IPv4-only network */
     g_assert_true(vd_firewall_apply("add table ip6 filter\n"
@@ -239,9 +202,7 @@ test_host_others(void)
                                     "add chain ip6 filter DOCKER-USER\n",
                                     &err));
     g_assert_no_error(err);
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    g_assert_cmpuint(notes->len, ==, 0);
+    notes = check_host(def, 0);
     chain = list_chain("ip6", "filter", "DOCKER-USER");
     g_assert_null(strstr(chain, "virbr3"));
     g_clear_pointer(&chain, g_free);
@@ -254,9 +215,8 @@ test_host_others(void)
                                     "priority 0; policy accept; }\n"
                                     "add chain ip filter DOCKER-USER\n",
                                     &err));
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    n = only_note(notes);
+    notes = check_host(def, 1);
+    n = g_ptr_array_index(notes, 0);
     g_assert_true(n->fixed);
     g_assert_nonnull(strstr(n->message, "DOCKER-USER (table ip filter) exists"));
     chain = list_chain("ip", "filter", "DOCKER-USER");
@@ -271,9 +231,8 @@ test_host_others(void)
                                     "priority 0; policy drop; }\n"
                                     "add chain ip filter ufw-before-forward\n",
                                     &err));
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    n = only_note(notes);
+    notes = check_host(def, 1);
+    n = g_ptr_array_index(notes, 0);
     g_assert_false(n->fixed);
     g_assert_nonnull(strstr(n->message, "as ufw sets it"));
     g_assert_nonnull(strstr(n->message, "'ufw route allow in on virbr3'"));
@@ -285,9 +244,8 @@ test_host_others(void)
                                     "add chain inet firewalld filter_FORWARD { type filter hook "
                                     "forward priority 10; policy accept; }\n",
                                     &err));
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    n = only_note(notes);
+    notes = check_host(def, 1);
+    n = g_ptr_array_index(notes, 0);
     g_assert_nonnull(strstr(n->message, "firewall-cmd --zone=trusted --change-interface=virbr3"));
     g_assert_true(vd_firewall_apply("delete table inet firewalld\n", &err));
     g_assert_no_error(err);
@@ -312,7 +270,7 @@ test_host_br_netfilter(void)
     g_autoptr(GError) err = NULL;
     VdFirewallNote *n;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_test_skip("br_netfilter is not loaded");
@@ -321,17 +279,12 @@ test_host_br_netfilter(void)
     def = net_new("lan", VD_NET_FORWARD_BRIDGE, "vdbbr0");
     /* the namespace's own copy of the sysctl */
     write_proc(path, "0\n");
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    g_assert_cmpuint(notes->len, ==, 0);
+    notes = check_host(def, 0);
     g_clear_pointer(&notes, g_ptr_array_unref);
 
     write_proc(path, "1\n");
-    notes = vd_firewall_check_host(def, &err);
-    g_assert_no_error(err);
-    g_assert_cmpuint(notes->len, ==, 1);
+    notes = check_host(def, 1);
     n = g_ptr_array_index(notes, 0);
-    g_test_message("note: %s", n->message);
     g_assert_false(n->fixed);
     g_assert_nonnull(strstr(n->message, "net.bridge.bridge-nf-call-iptables=1"));
     g_assert_nonnull(strstr(n->message, "sysctl -w net.bridge.bridge-nf-call-iptables=0"));
@@ -345,7 +298,7 @@ test_forwarding(void)
     g_autoptr(GError) err = NULL;
     g_autofree char *v4 = NULL, *v6 = NULL;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
     /* an IPv6 route learnt from router advertisements on an interface
      * whose accept_ra would stop honouring them */
@@ -380,8 +333,7 @@ test_forwarding(void)
 int
 main(int argc, char **argv)
 {
-    /* first, before any thread exists: unshare acts on the calling thread */
-    no_netns = test_enter_private_netns();
+    test_netns_setup();
 
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/firewall-host/docker", test_host_docker);

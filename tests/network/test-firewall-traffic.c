@@ -21,7 +21,6 @@
 #include "test-netns.h"
 #include "util/vd-error.h"
 
-static char *no_netns;
 static GPid guest_ns, outside_ns;
 static GPtrArray *children; /* GPid, the processes this test started */
 
@@ -211,10 +210,8 @@ skip(void)
 {
     g_autofree char *socat = g_find_program_in_path("socat");
 
-    if (no_netns) {
-        g_test_skip(no_netns);
+    if (test_skip_without_netns())
         return TRUE;
-    }
     if (!socat) {
         g_test_skip("socat is not installed");
         return TRUE;
@@ -276,13 +273,7 @@ test_docker(void)
         return;
     def = net(VD_NET_FORWARD_NAT);
     apply(VD_NET_FORWARD_NAT);
-    g_assert_true(vd_firewall_apply("add table ip filter\n"
-                                    "add chain ip filter FORWARD { type filter hook forward "
-                                    "priority 0; policy drop; }\n"
-                                    "add chain ip filter DOCKER-USER\n"
-                                    "add rule ip filter DOCKER-USER counter return\n"
-                                    "add rule ip filter FORWARD counter jump DOCKER-USER\n",
-                                    &err));
+    g_assert_true(vd_firewall_apply(TEST_DOCKER_NFT, &err));
     g_assert_no_error(err);
     seen = connect_from(guest_ns, "10.97.0.2", 7000);
     g_assert_null(seen);
@@ -312,7 +303,7 @@ main(int argc, char **argv)
 {
     int status;
 
-    no_netns = test_enter_private_netns();
+    test_netns_setup();
     g_test_init(&argc, &argv, NULL);
     children = g_ptr_array_new();
     g_test_add_func("/firewall-traffic/modes", test_modes);

@@ -10,30 +10,13 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "golden.h"
 #include "network/firewall.h"
 #include "test-netdef.h"
 #include "test-netns.h"
 #include "util/vd-error.h"
 
 static const char *data_dir;
-static gboolean regenerate;
-static char *no_netns; /* why run-time tests are skipped, or NULL */
-
-static TestNet *
-case_nat_default(void)
-{
-    TestNet *d = net_new("default", VD_NET_FORWARD_NAT, "virbr0");
-    add_ip(d, AF_INET, "192.168.122.1", 24, TRUE);
-    return d;
-}
-
-static TestNet *
-case_route(void)
-{
-    TestNet *d = net_new("routed", VD_NET_FORWARD_ROUTE, "virbr3");
-    add_ip(d, AF_INET, "192.168.150.1", 24, TRUE);
-    return d;
-}
 
 /* What the network XML files do not cover: a port range without an
  * address, and an IPv6-only routed network without DNS whose bridge name
@@ -82,13 +65,10 @@ table_for(const VdNetworkDef *def)
 static VdNetworkDef *
 load_xml(const char *name)
 {
-    g_autofree char *file = g_strconcat(name, ".xml", NULL);
-    g_autofree char *path = g_build_filename(data_dir, file, NULL);
-    g_autofree char *xml = NULL;
+    g_autofree char *xml = test_golden_read(data_dir, name, ".xml");
     g_autoptr(GError) err = NULL;
     VdNetworkDef *def;
 
-    g_assert_true(g_file_get_contents(path, &xml, NULL, NULL));
     def = vd_network_def_parse(xml, &err);
     g_assert_no_error(err);
     if (!def->bridge)
@@ -100,28 +80,9 @@ load_xml(const char *name)
 static void
 check_golden(const char *name, const char *actual)
 {
-    g_autofree char *file = g_strconcat(name, ".nft", NULL);
-    g_autofree char *path = g_build_filename(data_dir, file, NULL);
-    g_autofree char *expected = NULL;
+    g_autofree char *path = test_golden_path(data_dir, name, ".nft");
 
-    if (regenerate) {
-        if (actual)
-            g_assert_true(g_file_set_contents(path, actual, -1, NULL));
-        else
-            g_unlink(path);
-        return;
-    }
-    g_file_get_contents(path, &expected, NULL, NULL);
-    if (!actual) {
-        if (expected)
-            g_test_message("%s exists but the network has no rules", path);
-        g_assert_null(expected);
-        return;
-    }
-    if (!expected)
-        g_test_message("missing %s (run with VD_REGENERATE=1 and review the diff)", path);
-    g_assert_nonnull(expected);
-    g_assert_cmpstr(actual, ==, expected);
+    test_golden_check(path, actual);
 }
 
 static void
@@ -176,7 +137,7 @@ test_unquotable_names(void)
     g_assert_nonnull(b);
     g_assert_true(g_str_has_prefix(a, "virtd-refuses: bridge name 'vir?br0'"));
     g_assert_true(g_str_has_prefix(b, "virtd-refuses: forward dev name 'eth?'"));
-    if (!no_netns) {
+    if (!test_no_netns) {
         g_autoptr(GError) err = NULL;
         g_assert_false(vd_firewall_apply(a, &err));
         g_assert_error(err, VD_ERROR, VD_ERROR_OPERATION_FAILED);
@@ -204,16 +165,6 @@ test_names(void)
 }
 
 /* ---- run-time, in the private namespace ---- */
-
-static gboolean
-skip_without_netns(void)
-{
-    if (no_netns) {
-        g_test_skip(no_netns);
-        return TRUE;
-    }
-    return FALSE;
-}
 
 static gboolean
 table_listed(const char *table)
@@ -252,7 +203,7 @@ apply_and_remove(const char *name, VdNetworkDef *def)
 static void
 test_apply_all(void)
 {
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
     for (guint i = 0; i < xml_names->len; i++) {
         g_autoptr(VdNetworkDef) def = load_xml(g_ptr_array_index(xml_names, i));
@@ -272,10 +223,10 @@ test_apply_cycle(void)
     g_autofree char *table = NULL, *other_table = NULL, *script = NULL, *script2 = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
-    def = case_nat_default();
-    other = case_route();
+    def = test_net_nat_default();
+    other = test_net_routed();
     table = table_for(def);
     other_table = table_for(other);
     script = vd_firewall_ruleset(def, table);
@@ -316,7 +267,7 @@ test_apply_error(void)
 {
     g_autoptr(GError) err = NULL;
 
-    if (skip_without_netns())
+    if (test_skip_without_netns())
         return;
     g_assert_false(vd_firewall_apply("add table inet vd_0badcafe_x\n"
                                      "add chain inet vd_0badcafe_x c { type filter hook "
@@ -329,47 +280,18 @@ test_apply_error(void)
     g_assert_false(table_listed("vd_0badcafe_x"));
 }
 
-static int
-sort_names(const char **a, const char **b)
-{
-    return strcmp(*a, *b);
-}
-
 int
 main(int argc, char **argv)
 {
-    /* first, before any thread exists: unshare acts on the calling thread */
-    no_netns = test_enter_private_netns();
+    test_netns_setup();
 
     g_test_init(&argc, &argv, NULL);
-    data_dir = g_getenv("VD_NETWORK_DATA_DIR");
-    regenerate = g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0;
-    if (!data_dir) {
-        g_printerr("VD_NETWORK_DATA_DIR is not set (run through meson test)\n");
-        return 1;
-    }
-    xml_names = g_ptr_array_new_with_free_func(g_free);
-    {
-        g_autoptr(GDir) dir = g_dir_open(data_dir, 0, NULL);
-        const char *entry;
-
-        while (dir && (entry = g_dir_read_name(dir))) {
-            if (g_str_has_suffix(entry, ".xml") && !g_str_has_suffix(entry, ".out.xml"))
-                g_ptr_array_add(xml_names, g_strndup(entry, strlen(entry) - 4));
-        }
-    }
-    g_ptr_array_sort(xml_names, (GCompareFunc)sort_names);
     /* the network XML of tests/conf: at least default, nat-address,
      * routed, isolated, open and an IPv6 one */
-    if (xml_names->len < 6) {
-        g_printerr("only %u network XML files in %s\n", xml_names->len, data_dir);
+    xml_names = test_golden_inputs("VD_NETWORK_DATA_DIR", 6, &data_dir);
+    if (!xml_names)
         return 1;
-    }
-    for (guint i = 0; i < xml_names->len; i++) {
-        const char *name = g_ptr_array_index(xml_names, i);
-        g_autofree char *path = g_strdup_printf("/firewall/golden/%s", name);
-        g_test_add_data_func(path, name, test_golden_xml);
-    }
+    test_golden_add_each("/firewall/golden", xml_names, test_golden_xml);
     for (guint i = 0; i < G_N_ELEMENTS(hand_cases); i++) {
         g_autofree char *path = g_strdup_printf("/firewall/golden/%s", hand_cases[i].name);
         g_test_add_data_func(path, &hand_cases[i], test_golden_hand);

@@ -62,3 +62,21 @@ net_free(VdNetworkDef *def)
 
 typedef VdNetworkDef TestNet;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(TestNet, net_free)
+
+/* libvirt's 'default': NAT on virbr0, 192.168.122.1/24 with DHCP. */
+static inline TestNet *
+test_net_nat_default(void)
+{
+    TestNet *d = net_new("default", VD_NET_FORWARD_NAT, "virbr0");
+    add_ip(d, AF_INET, "192.168.122.1", 24, TRUE);
+    return d;
+}
+
+/* A routed network on virbr3, 192.168.150.1/24 with DHCP. */
+static inline TestNet *
+test_net_routed(void)
+{
+    TestNet *d = net_new("routed", VD_NET_FORWARD_ROUTE, "virbr3");
+    add_ip(d, AF_INET, "192.168.150.1", 24, TRUE);
+    return d;
+}

@@ -27,6 +27,38 @@ test_enter_private_netns(void)
     return NULL;
 }
 
+/* What Docker leaves in the ruleset (its FORWARD policy drop and the
+ * DOCKER-USER chain), as nft commands, for a namespace's host checks. */
+#define TEST_DOCKER_NFT                                                                            \
+    "add table ip filter\n"                                                                        \
+    "add chain ip filter FORWARD { type filter hook forward priority 0; policy drop; }\n"          \
+    "add chain ip filter DOCKER-USER\n"                                                            \
+    "add rule ip filter DOCKER-USER counter return\n"                                              \
+    "add rule ip filter FORWARD counter jump DOCKER-USER\n"
+
+/* Why the run-time tests are skipped, or NULL (set by test_netns_setup). */
+static char *test_no_netns;
+
+/* Enters the private namespace: first thing in main(), before any thread
+ * exists, as unshare acts on the calling thread only. */
+static inline void
+test_netns_setup(void)
+{
+    test_no_netns = test_enter_private_netns();
+}
+
+/* At the start of a run-time test: TRUE (the test is skipped) when there
+ * is no private namespace to run in. */
+static inline gboolean
+test_skip_without_netns(void)
+{
+    if (test_no_netns) {
+        g_test_skip(test_no_netns);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 /* Runs @argv (setup only: what the code under test has no API for);
  * fails the test when it fails. */
 static inline void

@@ -7,27 +7,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "test-json.h"
 #include "util/vd-error.h"
 #include "vsh/vsh-args.h"
 #include "vsh/vsh-client.h"
 #include "vsh/vsh-network.h"
 
-static JsonNode *
-parse(const char *text)
-{
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) error = NULL;
-
-    json_parser_load_from_data(parser, text, -1, &error);
-    g_assert_no_error(error);
-    return json_node_copy(json_parser_get_root(parser));
-}
-
 /* The example of docs/shared virsh-reference: one active network. */
 static void
 test_net_list_virsh(void)
 {
-    g_autoptr(JsonNode) answer = parse(
+    g_autoptr(JsonNode) answer = test_json_parse(
         "{\"networks\": [{\"name\": \"default\", \"uuid\": \"u1\", \"active\": true,"
         " \"autostart\": true, \"persistent\": true, \"bridge\": \"virbr0\", \"forward\": \"nat\","
         " \"ips\": [\"192.168.122.1/24\"], \"dhcp\": true, \"notes\": []}]}");
@@ -52,7 +42,7 @@ static const char *const three_json =
 static void
 test_net_list_forms(void)
 {
-    g_autoptr(JsonNode) answer = parse(three_json);
+    g_autoptr(JsonNode) answer = test_json_parse(three_json);
     VshNetListFormat table = {0};
     VshNetListFormat names = {.name = TRUE};
     VshNetListFormat uuids = {.uuid = TRUE};
@@ -94,14 +84,14 @@ test_net_list_forms(void)
 static void
 test_net_info(void)
 {
-    g_autoptr(JsonNode) answer = parse(
+    g_autoptr(JsonNode) answer = test_json_parse(
         "{\"network\": {\"name\": \"default\", \"uuid\": \"11111111-1111-1111-1111-111111111111\","
         " \"active\": true, \"autostart\": true, \"persistent\": true, \"bridge\": \"virbr1\","
         " \"notes\": [\"192.168.122.0/24 is routed on the host via virbr0: took 192.168.123.0/24\","
         " \"forwarded traffic passes DOCKER-USER (rule added)\"]}}");
     g_autoptr(JsonNode) bare =
-        parse("{\"network\": {\"name\": \"iso\", \"uuid\": \"u\", \"active\": false,"
-              " \"autostart\": false, \"persistent\": false}}");
+        test_json_parse("{\"network\": {\"name\": \"iso\", \"uuid\": \"u\", \"active\": false,"
+                        " \"autostart\": false, \"persistent\": false}}");
     g_autofree char *text =
         vsh_render_net_info(json_object_get_object_member(json_node_get_object(answer), "network"));
     g_autofree char *text2 =
@@ -131,14 +121,14 @@ static void
 test_net_leases(void)
 {
     /* 1718791262 is 2024-06-19 10:01:02 UTC; TZ is UTC in main(). */
-    g_autoptr(JsonNode) answer =
-        parse("{\"leases\": ["
-              "{\"expiry_time\": 1718791262, \"mac\": \"52:54:00:4c:ee:9c\", \"type\": \"ipv4\","
-              " \"ip\": \"192.168.122.45\", \"prefix\": 24, \"hostname\": \"vm1\","
-              " \"client_id\": \"01:52:54:00:4c:ee:9c\", \"interface\": \"virbr0\"},"
-              "{\"expiry_time\": 1718791300, \"mac\": \"52:54:00:0A:00:01\", \"type\": \"ipv4\","
-              " \"ip\": \"192.168.122.3\", \"prefix\": 24, \"interface\": \"virbr0\"}]}");
-    g_autoptr(JsonNode) empty = parse("{\"leases\": []}");
+    g_autoptr(JsonNode) answer = test_json_parse(
+        "{\"leases\": ["
+        "{\"expiry_time\": 1718791262, \"mac\": \"52:54:00:4c:ee:9c\", \"type\": \"ipv4\","
+        " \"ip\": \"192.168.122.45\", \"prefix\": 24, \"hostname\": \"vm1\","
+        " \"client_id\": \"01:52:54:00:4c:ee:9c\", \"interface\": \"virbr0\"},"
+        "{\"expiry_time\": 1718791300, \"mac\": \"52:54:00:0A:00:01\", \"type\": \"ipv4\","
+        " \"ip\": \"192.168.122.3\", \"prefix\": 24, \"interface\": \"virbr0\"}]}");
+    g_autoptr(JsonNode) empty = test_json_parse("{\"leases\": []}");
     g_autofree char *text = vsh_render_net_leases(answer, TRUE);
     g_autofree char *none = vsh_render_net_leases(empty, TRUE);
 
@@ -163,11 +153,11 @@ static void
 test_domifaddr(void)
 {
     g_autoptr(JsonNode) answer =
-        parse("{\"interfaces\": ["
-              "{\"name\": \"vnet0\", \"mac\": \"52:54:00:4c:ee:9c\", \"addrs\": ["
-              " {\"type\": \"ipv4\", \"addr\": \"192.168.122.45\", \"prefix\": 24},"
-              " {\"type\": \"ipv6\", \"addr\": \"fd00::45\", \"prefix\": 64}]},"
-              "{\"name\": \"vnet1\", \"mac\": \"52:54:00:00:00:01\", \"addrs\": []}]}");
+        test_json_parse("{\"interfaces\": ["
+                        "{\"name\": \"vnet0\", \"mac\": \"52:54:00:4c:ee:9c\", \"addrs\": ["
+                        " {\"type\": \"ipv4\", \"addr\": \"192.168.122.45\", \"prefix\": 24},"
+                        " {\"type\": \"ipv6\", \"addr\": \"fd00::45\", \"prefix\": 64}]},"
+                        "{\"name\": \"vnet1\", \"mac\": \"52:54:00:00:00:01\", \"addrs\": []}]}");
     g_autofree char *text = vsh_render_domifaddr(answer, NULL, FALSE, TRUE);
     g_autofree char *full = vsh_render_domifaddr(answer, "vnet0", TRUE, FALSE);
     g_autofree char *one = vsh_render_domifaddr(answer, "vnet1", FALSE, FALSE);

@@ -1,6 +1,7 @@
 /* Tests of the renderers behind `vsh list` and `vsh dominfo`, fed with
  * JSON shaped like docs/api.md's domain summaries, and of the helpers that
  * read those summaries. */
+#include "test-json.h"
 #include "vsh/vsh-client.h"
 #include "vsh/vsh-domain-info.h"
 
@@ -14,17 +15,6 @@ static const char *const list_json =
     " \"autostart\": true}"
     "]}";
 
-static JsonNode *
-parse(const char *text)
-{
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) error = NULL;
-
-    json_parser_load_from_data(parser, text, -1, &error);
-    g_assert_no_error(error);
-    return json_node_copy(json_parser_get_root(parser));
-}
-
 static JsonArray *
 domains(JsonNode *root)
 {
@@ -34,7 +24,7 @@ domains(JsonNode *root)
 static void
 test_list_table(void)
 {
-    g_autoptr(JsonNode) root = parse(list_json);
+    g_autoptr(JsonNode) root = test_json_parse(list_json);
     VshListFormat fmt = {.style = VSH_LIST_TABLE};
     g_autofree char *text = vsh_render_domain_list(domains(root), &fmt, TRUE);
     g_autofree char *quiet = vsh_render_domain_list(domains(root), &fmt, FALSE);
@@ -52,7 +42,7 @@ test_list_table(void)
 static void
 test_list_title(void)
 {
-    g_autoptr(JsonNode) root = parse(list_json);
+    g_autoptr(JsonNode) root = test_json_parse(list_json);
     VshListFormat fmt = {.style = VSH_LIST_TABLE, .title = TRUE};
     g_autofree char *text = vsh_render_domain_list(domains(root), &fmt, TRUE);
 
@@ -66,7 +56,7 @@ test_list_title(void)
 static void
 test_list_plain(void)
 {
-    g_autoptr(JsonNode) root = parse(list_json);
+    g_autoptr(JsonNode) root = test_json_parse(list_json);
     VshListFormat names = {.style = VSH_LIST_PLAIN, .name = TRUE};
     VshListFormat uuids = {.style = VSH_LIST_PLAIN, .uuid = TRUE};
     VshListFormat both = {.style = VSH_LIST_PLAIN, .uuid = TRUE, .name = TRUE};
@@ -93,7 +83,7 @@ test_list_plain(void)
 static void
 test_list_empty(void)
 {
-    g_autoptr(JsonNode) root = parse("{\"domains\": []}");
+    g_autoptr(JsonNode) root = test_json_parse("{\"domains\": []}");
     VshListFormat fmt = {.style = VSH_LIST_TABLE};
     g_autofree char *text = vsh_render_domain_list(domains(root), &fmt, TRUE);
 
@@ -105,14 +95,14 @@ test_list_empty(void)
 static void
 test_dominfo(void)
 {
-    g_autoptr(JsonNode) running = parse(
+    g_autoptr(JsonNode) running = test_json_parse(
         "{\"domain\": {\"name\": \"web1\", \"uuid\": \"4dea22b3-1d52-d8f3-2516-782e98ab3fa0\","
         " \"id\": 3, \"state\": \"running\", \"reason\": \"booted\", \"persistent\": true,"
         " \"autostart\": false},"
         " \"info\": {\"os_type\": \"hvm\", \"vcpus\": 2, \"vcpus_max\": 4,"
         " \"memory_kib\": 1048576, \"max_memory_kib\": 2097152, \"cpu_time_ns\": 14812345678,"
         " \"has_managed_save\": false}}");
-    g_autoptr(JsonNode) off = parse(
+    g_autoptr(JsonNode) off = test_json_parse(
         "{\"domain\": {\"name\": \"db\", \"uuid\": \"5dea22b3-1d52-d8f3-2516-782e98ab3fa1\","
         " \"id\": -1, \"state\": \"shut off\", \"reason\": \"destroyed\", \"persistent\": false,"
         " \"autostart\": true},"
@@ -161,9 +151,10 @@ test_dominfo(void)
 static void
 test_json_domain(void)
 {
-    g_autoptr(JsonNode) wrapped = parse("{\"domain\": {\"name\": \"a\"}, \"warnings\": []}");
-    g_autoptr(JsonNode) bare = parse("{\"name\": \"b\", \"id\": 2}");
-    g_autoptr(JsonNode) neither = parse("{\"disks\": []}");
+    g_autoptr(JsonNode) wrapped =
+        test_json_parse("{\"domain\": {\"name\": \"a\"}, \"warnings\": []}");
+    g_autoptr(JsonNode) bare = test_json_parse("{\"name\": \"b\", \"id\": 2}");
+    g_autoptr(JsonNode) neither = test_json_parse("{\"disks\": []}");
 
     g_assert_cmpstr(vsh_json_string(vsh_json_domain(wrapped), "name", NULL), ==, "a");
     g_assert_cmpstr(vsh_json_string(vsh_json_domain(bare), "name", NULL), ==, "b");

@@ -269,3 +269,43 @@ vd_api_body_json(VdApiRequest *req, GError **error)
     }
     return json_object_ref(json_node_get_object(root));
 }
+
+gboolean
+vd_api_body_bool(JsonObject *body, const char *name, gboolean *out, GError **error)
+{
+    JsonNode *node = body ? json_object_get_member(body, name) : NULL;
+
+    if (!node)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "\"%s\" must be true or false", name);
+        return FALSE;
+    }
+    *out = json_node_get_boolean(node);
+    return TRUE;
+}
+
+const char *
+vd_api_body_string(JsonObject *body, const char *name)
+{
+    JsonNode *node = body ? json_object_get_member(body, name) : NULL;
+
+    if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(node);
+}
+
+gboolean
+vd_api_body_autostart(VdApiRequest *req, gboolean *on, GError **error)
+{
+    g_autoptr(JsonObject) body = vd_api_body_json(req, error);
+
+    if (!body || !json_object_has_member(body, "autostart") ||
+        !vd_api_body_bool(body, "autostart", on, NULL)) {
+        if (error && !*error)
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "send {\"autostart\": true} or {\"autostart\": false}");
+        return FALSE;
+    }
+    return TRUE;
+}

@@ -274,10 +274,11 @@ handle_stats(VdApiRequest *req, VdDomainObj *dom, const char *key)
 
 /* ---- attach, detach ---------------------------------------------------- */
 
+/* The answer of attach (with the device attached, 201) and detach. */
 static void
-attached(VdDomainObj *dom, const GError *error, const char *device_xml, gpointer data)
+reply_device(VdApiRequest *req, VdDomainObj *dom, const GError *error, gboolean attach,
+             const char *device_xml)
 {
-    VdApiRequest *req = data;
     if (error) {
         vd_api_reply_error(req, error);
         return;
@@ -286,25 +287,22 @@ attached(VdDomainObj *dom, const GError *error, const char *device_xml, gpointer
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "domain");
     json_builder_add_value(b, domain_summary(dom));
-    add_str(b, "device", device_xml);
+    if (attach)
+        add_str(b, "device", device_xml);
     json_builder_end_object(b);
-    vd_api_reply_json(req, 201, json_builder_get_root(b));
+    vd_api_reply_json(req, attach ? 201 : 200, json_builder_get_root(b));
+}
+
+static void
+attached(VdDomainObj *dom, const GError *error, const char *device_xml, gpointer data)
+{
+    reply_device(data, dom, error, TRUE, device_xml);
 }
 
 static void
 detached(VdDomainObj *dom, const GError *error, gpointer data)
 {
-    VdApiRequest *req = data;
-    if (error) {
-        vd_api_reply_error(req, error);
-        return;
-    }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "domain");
-    json_builder_add_value(b, domain_summary(dom));
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
+    reply_device(data, dom, error, FALSE, NULL);
 }
 
 static void

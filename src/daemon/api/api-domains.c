@@ -14,22 +14,6 @@
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
-static gboolean
-body_bool(JsonObject *body, const char *name, gboolean fallback, gboolean *out, GError **error)
-{
-    JsonNode *node = body ? json_object_get_member(body, name) : NULL;
-    if (!node) {
-        *out = fallback;
-        return TRUE;
-    }
-    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "\"%s\" must be true or false", name);
-        return FALSE;
-    }
-    *out = json_node_get_boolean(node);
-    return TRUE;
-}
-
 static void add_summary(JsonBuilder *b, const VdDomainObj *dom);
 
 void
@@ -72,13 +56,7 @@ summary_reply(const VdDomainObj *dom, GPtrArray *warnings)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "domain");
     add_summary(b, dom);
-    if (warnings) {
-        json_builder_set_member_name(b, "warnings");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < warnings->len; i++)
-            json_builder_add_string_value(b, g_ptr_array_index(warnings, i));
-        json_builder_end_array(b);
-    }
+    vd_api_add_warnings(b, warnings);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -86,24 +64,15 @@ summary_reply(const VdDomainObj *dom, GPtrArray *warnings)
 static void
 handle_list(VdApiRequest *req)
 {
-    gboolean all = vd_api_query_bool(req, "all");
-    gboolean inactive = vd_api_query_bool(req, "inactive");
     g_autoptr(GPtrArray) doms = vd_domain_list_all(req->d->domains);
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonBuilder) b = vd_api_list_begin("domains");
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "domains");
-    json_builder_begin_array(b);
     for (guint i = 0; i < doms->len; i++) {
         VdDomainObj *dom = g_ptr_array_index(doms, i);
-        gboolean active = vd_state_is_active(dom->state);
-        if (inactive ? active : (!all && !active))
-            continue;
-        add_summary(b, dom);
+        if (vd_api_list_wants(req, vd_state_is_active(dom->state)))
+            add_summary(b, dom);
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
+    vd_api_list_reply(req, b);
 }
 
 /* --- define / create ---------------------------------------------------- */
@@ -428,8 +397,8 @@ handle_autostart(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    gboolean on;
-    if (!body_bool(body, "autostart", FALSE, &on, &error) ||
+    gboolean on = FALSE;
+    if (!vd_api_body_bool(body, "autostart", &on, &error) ||
         !vd_domain_list_set_autostart(req->d->domains, dom, on, &error)) {
         vd_api_reply_error(req, error);
         return;
@@ -493,7 +462,7 @@ start_wrapper(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer use
         done(dom, error, user_data);
         return;
     }
-    if (!body_bool(body, "paused", paused, &paused, &error)) {
+    if (!vd_api_body_bool(body, "paused", &paused, &error)) {
         done(dom, error, user_data);
         return;
     }

@@ -32,6 +32,24 @@ void vd_api_pause(VdApiRequest *req);
 void vd_api_request_release(VdApiRequest *req);
 
 gboolean vd_api_query_bool(VdApiRequest *req, const char *name);
+/* "method M is not allowed on 'PATH'" (405). */
+void vd_api_reply_not_allowed(VdApiRequest *req, const char *method);
+/* A request on a collection itself (/v1/networks, /v1/pools): GET @list,
+ * POST @define, any other method not allowed. */
+void vd_api_dispatch_collection(VdApiRequest *req, const char *method,
+                                void (*list)(VdApiRequest *req), void (*define)(VdApiRequest *req));
+/* For the result of a look-up at the start of a handler: TRUE if @found,
+ * else FALSE after answering @error (the look-up's "no such ..."). */
+gboolean vd_api_check_found(VdApiRequest *req, gconstpointer found, const GError *error);
+/* A "warnings" array member of @warnings' strings; nothing if NULL. */
+void vd_api_add_warnings(JsonBuilder *b, GPtrArray *warnings);
+/* A list answer, {"@member": [...]}: vd_api_list_begin opens it,
+ * vd_api_list_wants says whether an object that is @active is asked for
+ * (running ones; all with ?all=1, inactive ones with ?inactive=1), and
+ * vd_api_list_reply closes it and answers 200. */
+JsonBuilder *vd_api_list_begin(const char *member);
+gboolean vd_api_list_wants(VdApiRequest *req, gboolean active);
+void vd_api_list_reply(VdApiRequest *req, JsonBuilder *b);
 /* The JSON text of an error in the one shape of docs/api.md (valid UTF-8
  * whatever the message holds), and its HTTP status. */
 char *vd_api_error_json(const GError *error, guint *status, gsize *len);
@@ -50,6 +68,14 @@ char *vd_api_body_text(VdApiRequest *req, GError **error);
  * Refused before parsing: nesting deeper than VD_JSON_MAX_DEPTH, \u0000,
  * invalid UTF-8 (util/vd-json-guard.h). */
 JsonObject *vd_api_body_json(VdApiRequest *req, GError **error);
+/* Member @name of a JSON body (may be NULL) as a boolean: @out is left
+ * as it is when there is none; FALSE + error when it is not a boolean. */
+gboolean vd_api_body_bool(JsonObject *body, const char *name, gboolean *out, GError **error);
+/* Member @name of a JSON body (may be NULL) if it is a string, else NULL. */
+const char *vd_api_body_string(JsonObject *body, const char *name);
+/* The body of PUT .../autostart, {"autostart": true|false}, for pools
+ * and networks: FALSE + error for anything else. */
+gboolean vd_api_body_autostart(VdApiRequest *req, gboolean *on, GError **error);
 
 /* Handlers for /v1/domains... (api-domains.c). */
 void vd_api_domains_dispatch(VdApiRequest *req, const char *method);

@@ -63,46 +63,32 @@ network_answer(VdNetwork *net, gboolean gone, GPtrArray *warnings)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "network");
     add_network(b, net, gone);
-    if (warnings) {
-        json_builder_set_member_name(b, "warnings");
-        json_builder_begin_array(b);
-        for (guint i = 0; i < warnings->len; i++)
-            json_builder_add_string_value(b, g_ptr_array_index(warnings, i));
-        json_builder_end_array(b);
-    }
+    vd_api_add_warnings(b, warnings);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
 
 static void
-not_allowed(VdApiRequest *req, const char *method)
-{
-    g_autoptr(GError) error =
-        g_error_new(VD_ERROR, VD_ERROR_METHOD, "method %s is not allowed on '%s'", method,
-                    g_uri_get_path(soup_server_message_get_uri(req->msg)));
-    vd_api_reply_error(req, error);
-}
-
-static void
 handle_list(VdApiRequest *req)
 {
-    gboolean all = vd_api_query_bool(req, "all");
-    gboolean inactive = vd_api_query_bool(req, "inactive");
     g_autoptr(GPtrArray) nets = vd_networks_list(req->d->networks);
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonBuilder) b = vd_api_list_begin("networks");
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "networks");
-    json_builder_begin_array(b);
     for (guint i = 0; i < nets->len; i++) {
         VdNetwork *net = g_ptr_array_index(nets, i);
-        if (inactive ? net->active : (!all && !net->active))
-            continue;
-        add_network(b, net, FALSE);
+        if (vd_api_list_wants(req, net->active))
+            add_network(b, net, FALSE);
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
+    vd_api_list_reply(req, b);
+}
+
+/* The network XML of the request's body. */
+static VdNetworkDef *
+body_def(VdApiRequest *req, GError **error)
+{
+    g_autofree char *xml = vd_api_body_text(req, error);
+
+    return xml ? vd_network_def_parse(xml, error) : NULL;
 }
 
 /* POST /v1/networks: define, or with ?start=1 create. */
@@ -111,8 +97,7 @@ handle_define(VdApiRequest *req)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *xml = vd_api_body_text(req, &error);
-    VdNetworkDef *def = xml ? vd_network_def_parse(xml, &error) : NULL;
+    VdNetworkDef *def = body_def(req, &error);
     VdNetwork *net = NULL;
 
     if (def && vd_api_query_bool(req, "start"))
@@ -140,8 +125,7 @@ handle_edit(VdApiRequest *req, VdNetwork *net)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-    g_autofree char *xml = vd_api_body_text(req, &error);
-    VdNetworkDef *def = xml ? vd_network_def_parse(xml, &error) : NULL;
+    VdNetworkDef *def = body_def(req, &error);
 
     if (def)
         net = vd_networks_redefine(req->d->networks, net, def, warnings, &error);
@@ -184,53 +168,21 @@ handle_action(VdApiRequest *req, VdNetwork *net, const char *action)
 }
 
 static gboolean
-body_bool(JsonObject *body, const char *name, gboolean *out, GError **error)
-{
-    JsonNode *node = body ? json_object_get_member(body, name) : NULL;
-
-    if (!node)
-        return TRUE;
-    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "\"%s\" must be true or false", name);
-        return FALSE;
-    }
-    *out = json_node_get_boolean(node);
-    return TRUE;
-}
-
-static const char *
-body_string(JsonObject *body, const char *name)
-{
-    JsonNode *node = body ? json_object_get_member(body, name) : NULL;
-
-    if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-        return NULL;
-    return json_node_get_string(node);
-}
-
-static gboolean
 handle_autostart(VdApiRequest *req, VdNetwork *net, GError **error)
 {
-    g_autoptr(JsonObject) body = vd_api_body_json(req, error);
     gboolean on = FALSE;
 
-    if (!body || !json_object_has_member(body, "autostart") ||
-        !body_bool(body, "autostart", &on, NULL)) {
-        if (error && !*error)
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "send {\"autostart\": true} or {\"autostart\": false}");
-        return FALSE;
-    }
-    return vd_networks_set_autostart(req->d->networks, net, on, error);
+    return vd_api_body_autostart(req, &on, error) &&
+           vd_networks_set_autostart(req->d->networks, net, on, error);
 }
 
 static gboolean
 handle_update(VdApiRequest *req, VdNetwork *net, GError **error)
 {
     g_autoptr(JsonObject) body = vd_api_body_json(req, error);
-    const char *command = body_string(body, "command");
-    const char *section = body_string(body, "section");
-    const char *xml = body_string(body, "xml");
+    const char *command = vd_api_body_string(body, "command");
+    const char *section = vd_api_body_string(body, "section");
+    const char *xml = vd_api_body_string(body, "xml");
     gboolean live = FALSE, config = FALSE;
     gint64 parent = -1;
     VdNetUpdateCommand cmd;
@@ -253,7 +205,8 @@ handle_update(VdApiRequest *req, VdNetwork *net, GError **error)
         }
         parent = json_node_get_int(pnode);
     }
-    return body_bool(body, "live", &live, error) && body_bool(body, "config", &config, error) &&
+    return vd_api_body_bool(body, "live", &live, error) &&
+           vd_api_body_bool(body, "config", &config, error) &&
            vd_net_update_command_from_string(command, &cmd, error) &&
            vd_net_update_section_from_string(section, &sec, error) &&
            vd_networks_update(req->d->networks, net, cmd, sec, (int)parent, xml, live, config,
@@ -320,19 +273,12 @@ vd_api_networks_dispatch(VdApiRequest *req, const char *method)
     guint n = req->nsegments;
 
     if (n == 1) {
-        if (g_str_equal(method, "GET"))
-            handle_list(req);
-        else if (g_str_equal(method, "POST"))
-            handle_define(req);
-        else
-            not_allowed(req, method);
+        vd_api_dispatch_collection(req, method, handle_list, handle_define);
         return;
     }
     VdNetwork *net = vd_networks_lookup(req->d->networks, req->segments[1], &error);
-    if (!net) {
-        vd_api_reply_error(req, error);
+    if (!vd_api_check_found(req, net, error))
         return;
-    }
     const char *op = n == 3 ? req->segments[2] : NULL;
     gboolean ok;
     if (n == 2 && g_str_equal(method, "GET")) {
@@ -359,7 +305,7 @@ vd_api_networks_dispatch(VdApiRequest *req, const char *method)
     } else if (op && g_str_equal(op, "update") && g_str_equal(method, "POST")) {
         ok = handle_update(req, net, &error);
     } else {
-        not_allowed(req, method);
+        vd_api_reply_not_allowed(req, method);
         return;
     }
     if (!ok)

@@ -143,37 +143,20 @@ vd_api_reply_volume(VdApiRequest *req, guint status, const VdStorageVolDef *vol,
     vd_api_reply_json(req, status, json_builder_get_root(b));
 }
 
-void
-vd_api_reply_not_allowed(VdApiRequest *req, const char *method)
-{
-    g_autoptr(GError) error =
-        g_error_new(VD_ERROR, VD_ERROR_METHOD, "method %s is not allowed on '%s'", method,
-                    g_uri_get_path(soup_server_message_get_uri(req->msg)));
-    vd_api_reply_error(req, error);
-}
-
 /* ---- pools ---- */
 
 static void
 handle_pool_list(VdApiRequest *req)
 {
-    gboolean all = vd_api_query_bool(req, "all");
-    gboolean inactive = vd_api_query_bool(req, "inactive");
     g_autoptr(GPtrArray) pools = vd_storage_list(req->d->storage);
-    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonBuilder) b = vd_api_list_begin("pools");
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "pools");
-    json_builder_begin_array(b);
     for (guint i = 0; i < pools->len; i++) {
         VdStoragePool *pool = g_ptr_array_index(pools, i);
-        if (inactive ? pool->active : (!all && !pool->active))
-            continue;
-        add_pool(b, pool);
+        if (vd_api_list_wants(req, pool->active))
+            add_pool(b, pool);
     }
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
+    vd_api_list_reply(req, b);
 }
 
 static void
@@ -219,17 +202,10 @@ handle_pool_action(VdApiRequest *req, VdStoragePool *pool, const char *action, G
 static gboolean
 handle_pool_autostart(VdApiRequest *req, VdStoragePool *pool, GError **error)
 {
-    g_autoptr(JsonObject) body = vd_api_body_json(req, error);
-    JsonNode *node = body ? json_object_get_member(body, "autostart") : NULL;
+    gboolean on = FALSE;
 
-    if (!node || !JSON_NODE_HOLDS_VALUE(node) ||
-        json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-        if (error && !*error)
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "send {\"autostart\": true} or {\"autostart\": false}");
-        return FALSE;
-    }
-    return vd_storage_set_autostart(req->d->storage, pool, json_node_get_boolean(node), error);
+    return vd_api_body_autostart(req, &on, error) &&
+           vd_storage_set_autostart(req->d->storage, pool, on, error);
 }
 
 /* ---- volumes: answers from worker threads ---- */
@@ -321,16 +297,6 @@ body_size(JsonObject *body, const char *name, gboolean required, guint64 *out, g
     return TRUE;
 }
 
-static const char *
-body_string(JsonObject *body, const char *name)
-{
-    JsonNode *node = body ? json_object_get_member(body, name) : NULL;
-
-    if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
-        return NULL;
-    return json_node_get_string(node);
-}
-
 static gboolean
 body_flag(JsonObject *body, const char *name)
 {
@@ -359,10 +325,10 @@ vol_request(VdApiRequest *req, GError **error)
                         "send {\"name\": ..., \"capacity\": BYTES} or volume XML");
         return NULL;
     }
-    vol->name = g_strdup(body_string(body, "name"));
-    vol->format = g_strdup(body_string(body, "format"));
-    vol->backing_path = g_strdup(body_string(body, "backing_vol"));
-    vol->backing_format = g_strdup(body_string(body, "backing_format"));
+    vol->name = g_strdup(vd_api_body_string(body, "name"));
+    vol->format = g_strdup(vd_api_body_string(body, "format"));
+    vol->backing_path = g_strdup(vd_api_body_string(body, "backing_vol"));
+    vol->backing_format = g_strdup(vd_api_body_string(body, "backing_format"));
     if (!vol->name) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "\"name\" is required");
         return NULL;
@@ -419,7 +385,7 @@ handle_volumes(VdApiRequest *req, const char *method, VdStoragePool *pool)
             return;
         }
         if (g_str_equal(op, "clone")) {
-            const char *name = body_string(body, "name");
+            const char *name = vd_api_body_string(body, "name");
             if (!name) {
                 g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                             "send {\"name\": NEW} to name the clone");
@@ -476,19 +442,12 @@ vd_api_storage_dispatch(VdApiRequest *req, const char *method)
         return;
     }
     if (n == 1) {
-        if (g_str_equal(method, "GET"))
-            handle_pool_list(req);
-        else if (g_str_equal(method, "POST"))
-            handle_pool_define(req);
-        else
-            vd_api_reply_not_allowed(req, method);
+        vd_api_dispatch_collection(req, method, handle_pool_list, handle_pool_define);
         return;
     }
     VdStoragePool *pool = vd_storage_lookup(req->d->storage, req->segments[1], &error);
-    if (!pool) {
-        vd_api_reply_error(req, error);
+    if (!vd_api_check_found(req, pool, error))
         return;
-    }
     if (n >= 3 && g_str_equal(req->segments[2], "volumes")) {
         handle_volumes(req, method, pool);
         return;

@@ -22,4 +22,3 @@ void vd_api_add_volume(JsonBuilder *b, const VdStorageVolDef *vol, const char *p
 void vd_api_storage_jobs(VdApiRequest *req);
 void vd_api_reply_volume(VdApiRequest *req, guint status, const VdStorageVolDef *vol,
                          const char *pool);
-void vd_api_reply_not_allowed(VdApiRequest *req, const char *method);

@@ -142,6 +142,75 @@ vd_api_query_bool(VdApiRequest *req, const char *name)
                  g_ascii_strcasecmp(v, "yes") == 0 || *v == 0);
 }
 
+void
+vd_api_reply_not_allowed(VdApiRequest *req, const char *method)
+{
+    g_autoptr(GError) error =
+        g_error_new(VD_ERROR, VD_ERROR_METHOD, "method %s is not allowed on '%s'", method,
+                    g_uri_get_path(soup_server_message_get_uri(req->msg)));
+    vd_api_reply_error(req, error);
+}
+
+void
+vd_api_dispatch_collection(VdApiRequest *req, const char *method, void (*list)(VdApiRequest *req),
+                           void (*define)(VdApiRequest *req))
+{
+    if (g_str_equal(method, "GET"))
+        list(req);
+    else if (g_str_equal(method, "POST"))
+        define(req);
+    else
+        vd_api_reply_not_allowed(req, method);
+}
+
+gboolean
+vd_api_check_found(VdApiRequest *req, gconstpointer found, const GError *error)
+{
+    if (found)
+        return TRUE;
+    vd_api_reply_error(req, error);
+    return FALSE;
+}
+
+void
+vd_api_add_warnings(JsonBuilder *b, GPtrArray *warnings)
+{
+    if (!warnings)
+        return;
+    json_builder_set_member_name(b, "warnings");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < warnings->len; i++)
+        json_builder_add_string_value(b, g_ptr_array_index(warnings, i));
+    json_builder_end_array(b);
+}
+
+JsonBuilder *
+vd_api_list_begin(const char *member)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, member);
+    json_builder_begin_array(b);
+    return b;
+}
+
+gboolean
+vd_api_list_wants(VdApiRequest *req, gboolean active)
+{
+    if (vd_api_query_bool(req, "inactive"))
+        return !active;
+    return active || vd_api_query_bool(req, "all");
+}
+
+void
+vd_api_list_reply(VdApiRequest *req, JsonBuilder *b)
+{
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
 static void
 handle_version(VdApiRequest *req)
 {

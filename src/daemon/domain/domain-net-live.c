@@ -112,6 +112,49 @@ save_live(NetOp *op, GError **error)
     return vd_domain_status_save(op->d->domains, op->dom, error);
 }
 
+/* {"@key": "@value"}: the arguments of most QMP commands here. */
+static JsonObject *
+args_with(const char *key, const char *value)
+{
+    JsonObject *args = json_object_new();
+
+    json_object_set_string_member(args, key, value);
+    return args;
+}
+
+/* set_link's arguments for the interface's device. */
+static JsonObject *
+set_link_args(NetOp *op, gboolean up)
+{
+    JsonObject *args = args_with("name", op->net->alias);
+
+    json_object_set_boolean_member(args, "up", up);
+    return args;
+}
+
+/* netdev_del's arguments: the interface's netdev, "host" + its alias. */
+static JsonObject *
+netdev_del_args(NetOp *op)
+{
+    g_autofree char *id = g_strconcat("host", op->net->alias, NULL);
+
+    return args_with("id", id);
+}
+
+/* Sets the link state of the interface of @mac in @def; FALSE and the
+ * error when @def has none. */
+static gboolean
+set_link_state(VdDomainDef *def, const char *mac, gboolean up, GError **error)
+{
+    int i = vd_domain_net_find(def, mac, error);
+    if (i < 0)
+        return FALSE;
+    VdNetDef *net = g_ptr_array_index(def->interfaces, i);
+    g_free(net->link_state);
+    net->link_state = g_strdup(up ? "up" : "down");
+    return TRUE;
+}
+
 static void
 step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
@@ -120,17 +163,11 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         /* Undoing what QEMU already has is best effort: the descriptor
          * it holds by name, the netdev. */
         if (op->kind == OP_ATTACH && op->step == 3 && op->dom->qmp && op->net->alias) {
-            JsonObject *args = json_object_new();
             g_autofree char *fdname = g_strconcat("fd-", op->net->alias, NULL);
-            json_object_set_string_member(args, "fdname", fdname);
-            vd_qmp_command(op->dom->qmp, "closefd", args, NULL, NULL);
+            vd_qmp_command(op->dom->qmp, "closefd", args_with("fdname", fdname), NULL, NULL);
         }
-        if (op->kind == OP_ATTACH && op->step >= 4 && op->dom->qmp) {
-            JsonObject *args = json_object_new();
-            g_autofree char *id = g_strconcat("host", op->net->alias, NULL);
-            json_object_set_string_member(args, "id", id);
-            vd_qmp_command(op->dom->qmp, "netdev_del", args, NULL, NULL);
-        }
+        if (op->kind == OP_ATTACH && op->step >= 4 && op->dom->qmp)
+            vd_qmp_command(op->dom->qmp, "netdev_del", netdev_del_args(op), NULL, NULL);
         op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s",
                                 error->message));
         return;
@@ -154,18 +191,23 @@ command(NetOp *op, const char *name, JsonObject *args)
     vd_qmp_command(op->dom->qmp, name, args, step_reply, op);
 }
 
+/* command() while the domain still runs; else the operation fails. */
+static void
+live_command(NetOp *op, const char *name, JsonObject *args)
+{
+    if (!qmp_ready(op)) {
+        json_object_unref(args);
+        return;
+    }
+    command(op, name, args);
+}
+
 /* ---- link ------------------------------------------------------------- */
 
 static gboolean
 edit_link(VdDomainDef *def, NetOp *op, GError **error)
 {
-    int i = vd_domain_net_find(def, op->net->mac, error);
-    if (i < 0)
-        return FALSE;
-    VdNetDef *net = g_ptr_array_index(def->interfaces, i);
-    g_free(net->link_state);
-    net->link_state = g_strdup(op->up ? "up" : "down");
-    return TRUE;
+    return set_link_state(def, op->net->mac, op->up, error);
 }
 
 static void
@@ -175,26 +217,14 @@ link_next(NetOp *op)
     switch (op->step++) {
     case 0:
         if (op->live) {
-            if (!qmp_ready(op))
-                return;
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "name", op->net->alias);
-            json_object_set_boolean_member(args, "up", op->up);
-            command(op, "set_link", args);
+            live_command(op, "set_link", set_link_args(op, op->up));
             return;
         }
         /* fall through */
     case 1:
-        if (op->live && op->dom->live) {
-            int i = vd_domain_net_find(op->dom->live, op->net->mac, NULL);
-            if (i >= 0) {
-                VdNetDef *net = g_ptr_array_index(op->dom->live->interfaces, i);
-                g_free(net->link_state);
-                net->link_state = g_strdup(op->up ? "up" : "down");
-                if (!save_live(op, &error))
-                    break;
-            }
-        }
+        if (op->live && op->dom->live &&
+            set_link_state(op->dom->live, op->net->mac, op->up, NULL) && !save_live(op, &error))
+            break;
         if (op->config)
             config_apply(op, edit_link, &error);
         break;
@@ -289,8 +319,7 @@ attach_next(NetOp *op)
         if (!op->live)
             break;
         if (op->fd >= 0) {
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "fdname", fdname);
+            JsonObject *args = args_with("fdname", fdname);
             int fd = op->fd;
             op->fd = -1;
             vd_qmp_command_with_fd(op->dom->qmp, "getfd", args, fd, step_reply, op);
@@ -300,8 +329,7 @@ attach_next(NetOp *op)
     case 1:
         op->step = 2;
         if (op->vhostfd >= 0) {
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "fdname", vhostname);
+            JsonObject *args = args_with("fdname", vhostname);
             int fd = op->vhostfd;
             op->vhostfd = -1;
             op->vhost = TRUE;
@@ -339,10 +367,7 @@ attach_next(NetOp *op)
     }
     case 4:
         if (!vd_net_def_link_up(op->net)) {
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "name", op->net->alias);
-            json_object_set_boolean_member(args, "up", FALSE);
-            command(op, "set_link", args);
+            command(op, "set_link", set_link_args(op, FALSE));
             return;
         }
         /* fall through */
@@ -481,11 +506,7 @@ detach_next(NetOp *op)
     switch (op->step++) {
     case 0:
         if (op->live) {
-            if (!qmp_ready(op))
-                return;
-            JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "id", op->net->alias);
-            command(op, "device_del", args);
+            live_command(op, "device_del", args_with("id", op->net->alias));
             return;
         }
         op->step = 3;
@@ -495,15 +516,9 @@ detach_next(NetOp *op)
         op->dom->net_detaches = g_slist_prepend(op->dom->net_detaches, op);
         op->timer = g_timeout_add_seconds(DETACH_TIMEOUT_S, detach_timeout, op);
         return;
-    case 2: {
-        if (!qmp_ready(op))
-            return;
-        g_autofree char *netdev = g_strconcat("host", op->net->alias, NULL);
-        JsonObject *args = json_object_new();
-        json_object_set_string_member(args, "id", netdev);
-        command(op, "netdev_del", args);
+    case 2:
+        live_command(op, "netdev_del", netdev_del_args(op));
         return;
-    }
     case 3:
         break;
     }
