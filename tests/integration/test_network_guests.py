@@ -386,6 +386,33 @@ class NetworkGuests(harness.VirtdTestCase):
         # Leases survived.
         self.assertIn(self.g2_mac, d.vsh('net-dhcp-leases', 'nat1')[1])
 
+    # ---- a network restarted under running guests
+
+    def test_41_network_restart_reattaches_taps(self):
+        """net-destroy takes the bridge away from under g1's tap; net-start
+        plugs the taps of the running guests back in, and the host reaches
+        g1 again without the guest doing anything."""
+        d = self.d
+        _h, rows = parse_table(d.vsh('domiflist', 'g1')[1])
+        tap = rows[0][0]
+        master = lambda: os.path.basename(os.path.realpath('/sys/class/net/%s/master' % tap)) \
+            if os.path.exists('/sys/class/net/%s/master' % tap) else None
+        self.assertEqual(master(), self.br['nat1'])
+        self._assert_out(d.vsh('net-destroy', 'nat1'), 'Network nat1 destroyed')
+        self.assertTrue(netlab.link_exists(tap), 'the tap lives on with its guest')
+        self.assertIsNone(master())
+        self.assertFalse(netlab.link_exists(self.br['nat1']))
+        self._assert_out(d.vsh('net-start', 'nat1'), 'Network nat1 started')
+        self.assertEqual(master(), self.br['nat1'])
+
+        def answers():
+            try:
+                return http_get(self.ip['g1'], timeout=2).strip() == 'g1'
+            except OSError:
+                return False
+        # The bridge forwards once STP has moved the port to forwarding.
+        wait_for(answers, 30, interval=0.5, what='g1 reachable after net-start')
+
     # ---- everything down: nothing left
 
     def test_90_nothing_left(self):
