@@ -452,8 +452,13 @@ _live_children = []          # other Popen objects (vsh console sessions)
 class Daemon:
     """A private virtd instance: `with Daemon() as d: d.vsh('list', '--all')`."""
 
-    def __init__(self, root=None, args=(), keep=None, default_network=False):
+    def __init__(self, root=None, args=(), keep=None, default_network=False, netns=None):
         self._own_root = root is None
+        # Run the daemon (and so its bridges, rules, dnsmasq and QEMUs) in
+        # this network namespace: a test can then give it a host firewall
+        # of its own (Docker's chains, a FORWARD policy) without touching
+        # the machine's.
+        self.netns = netns
         if root is None:
             base = os.environ.get('VIRTD_TEST_TMPDIR') or tempfile.gettempdir()
             os.makedirs(base, exist_ok=True)
@@ -500,7 +505,8 @@ class Daemon:
         log.write(('\n==== harness: starting %s --root %s\n' % (VIRTD_BIN, self.root)).encode())
         log.flush()
         env = dict(os.environ, LC_ALL='C')
-        self.proc = subprocess.Popen([VIRTD_BIN, '--root', self.root] + self.args,
+        prefix = ['ip', 'netns', 'exec', self.netns] if self.netns else []
+        self.proc = subprocess.Popen(prefix + [VIRTD_BIN, '--root', self.root] + self.args,
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                      cwd=self.root, env=env, start_new_session=True)
         log.close()
