@@ -335,6 +335,12 @@ class Networks(harness.VirtdTestCase):
         # drops to user nobody and still reads its host files at SIGHUP.
         d = self.daemon()
         os.chmod(d.root, 0o755)
+        parent = os.path.dirname(d.root)
+        while parent != '/':
+            self.assertTrue(os.stat(parent).st_mode & 0o001,
+                            '%s must be traversable by others (o+x) for this test: '
+                            '.ci/run makes its temporary directory 0711' % parent)
+            parent = os.path.dirname(parent)
         with d:
             self.forget_default(d)
             xml = net_xml('vdcnet1', 'vdc1', 1, hosts=[('52:54:00:0d:c0:01', 'fixed', 5)])
