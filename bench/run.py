@@ -712,9 +712,14 @@ class Virtd(Side):
     def setup(self):
         os.makedirs(self.root)
         # As the tests: no dnsmasq of the run sends a query off the machine.
+        # And the same starting point as the private libvirtd, which is
+        # given no network definitions: no 'default' network (the network
+        # figures define and start their own on both sides).
         r = subprocess.run([self.virtd, '--help'], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, universal_newlines=True)
         extra = ['--dns-forward=none'] if '--dns-forward' in r.stdout else []
+        if '--no-default-network' in r.stdout:
+            extra.append('--no-default-network')
         t0 = time.perf_counter()
         self.reaper = Reaped([self.virtd, '--root', self.root] + extra,
                              os.path.join(self.bench.tmp, 'virtd.log'), cwd=self.root)

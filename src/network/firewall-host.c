@@ -6,15 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
-#include <nftables/libnftables.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "network/net-link-priv.h"
+#include "network/nft-lib.h"
 #include "util/vd-error.h"
-
-typedef struct nft_ctx VdNftCtx;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdNftCtx, nft_ctx_free)
 
 #define BRIDGE_NF_CALL_IPTABLES "/proc/sys/net/bridge/bridge-nf-call-iptables"
 
@@ -29,26 +26,32 @@ nft_run(const char *cmd, gboolean json, char **output, GError **error)
      * thread (its parser has had global state). */
     static GMutex lock;
     g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&lock);
-    g_autoptr(VdNftCtx) ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    const VdNftLib *nft = vd_nft_lib(error);
+    struct nft_ctx *ctx = nft ? nft->ctx_new(NFT_CTX_DEFAULT) : NULL;
+    gboolean ok = FALSE;
 
+    if (!nft)
+        return FALSE;
     if (!ctx) {
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot create an nftables context");
         return FALSE;
     }
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
+    nft->ctx_buffer_output(ctx);
+    nft->ctx_buffer_error(ctx);
     if (json)
-        nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
-    if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
-        g_autofree char *msg = g_strdup(nft_ctx_get_error_buffer(ctx));
+        nft->ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+    if (nft->run_cmd_from_buffer(ctx, cmd) != 0) {
+        g_autofree char *msg = g_strdup(nft->ctx_get_error_buffer(ctx));
         g_strstrip(msg);
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "nftables refused the rules: %s",
                     *msg ? msg : "unknown error (is the nf_tables module available?)");
-        return FALSE;
+    } else {
+        if (output)
+            *output = g_strdup(nft->ctx_get_output_buffer(ctx));
+        ok = TRUE;
     }
-    if (output)
-        *output = g_strdup(nft_ctx_get_output_buffer(ctx));
-    return TRUE;
+    nft->ctx_free(ctx);
+    return ok;
 }
 
 /* The objects of kind @kind ("table", "chain", "rule") in the JSON that

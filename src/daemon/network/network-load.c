@@ -223,7 +223,12 @@ vd_networks_load(VdNetworks *nets)
         vd_networks_take_over(nets, g_ptr_array_index(found, i));
     if (first && !nets->d->no_default_network)
         create_default(nets);
-    remove_stale_tables(nets);
+    /* A table of this instance outlives its network only with the
+     * network's files (a definition, or the status file of a transient
+     * one): with neither, there is nothing to clean, and a daemon without
+     * networks never loads libnftables (network/nft-lib.h). */
+    if (g_hash_table_size(nets->nets) > 0)
+        remove_stale_tables(nets);
 }
 
 void
