@@ -3,8 +3,8 @@
 #pragma once
 
 #include <glib.h>
-#include <netlink/netlink.h>
-#include <netlink/route/link.h>
+
+#include "network/nl-lib.h"
 
 typedef struct nl_sock VdNlSock;
 typedef struct rtnl_link VdRtnlLink;

@@ -9,10 +9,6 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link/bridge.h>
-#include <netlink/route/neighbour.h>
-#include <netlink/route/route.h>
 #include <string.h>
 
 #include "network/net-link-priv.h"
@@ -26,9 +22,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdRtnlAddr, rtnl_addr_put)
 struct nl_sock *
 vd_nl_open(GError **error)
 {
-    g_autoptr(VdNlSock) sock = nl_socket_alloc();
+    g_autoptr(VdNlSock) sock = NULL;
     int err;
 
+    if (!vd_nl_lib_load(error))
+        return NULL;
+    sock = nl_socket_alloc();
     if (!sock) {
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot allocate a netlink socket");
         return NULL;

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
-#include <netlink/route/link/macvtap.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
