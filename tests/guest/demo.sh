@@ -2,7 +2,7 @@
 # The demo: from a fresh Debian 12 checkout to a guest's console in one
 # command.
 #
-#   sudo ./tests/guest/demo.sh
+#   ./tests/guest/demo.sh          (as root)
 #
 # Installs the dependencies, builds virtd and vsh, builds the fast test
 # guest (the host's kernel + a busybox initramfs), starts
@@ -25,7 +25,7 @@ URI=unix://$ROOT/virtd.sock
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 if [ "$(id -u)" != 0 ]; then
-    echo "demo: run as root (sudo $0): it installs Debian packages" >&2
+    echo "demo: run as root: it installs Debian packages, makes bridges and runs QEMU" >&2
     exit 1
 fi
 
@@ -59,6 +59,15 @@ else
     vsh list >/dev/null || { echo "demo: virtd did not start; see $ROOT/virtd.log" >&2; exit 1; }
 fi
 
+# The guest joins the daemon's NAT network 'default' (made on its first
+# start) and asks for a lease; user-mode networking if that network is
+# not there.
+if vsh net-info default 2>/dev/null | grep -q '^Active: *yes'; then
+    NIC="<interface type='network'><source network='default'/><model type='virtio'/></interface>"
+else
+    NIC="<interface type='user'><model type='virtio'/></interface>"
+fi
+
 if [ ! -f "$ROOT/images/demo.qcow2" ]; then
     qemu-img create -q -f qcow2 "$ROOT/images/demo.qcow2" 1G
 fi
@@ -73,7 +82,7 @@ cat > "$ROOT/demo.xml" <<XML
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$KERNEL</kernel>
     <initrd>$GUEST/initrd.img</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet no_timer_check tsc=reliable cryptomgr.notests i8042.noaux random.trust_cpu=on virtd.status=30</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet no_timer_check tsc=reliable cryptomgr.notests i8042.noaux random.trust_cpu=on virtd.status=30 virtd.net=dhcp virtd.hostname=demo</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <devices>
@@ -82,7 +91,7 @@ cat > "$ROOT/demo.xml" <<XML
       <source file='$ROOT/images/demo.qcow2'/>
       <target dev='vda' bus='virtio'/>
     </disk>
-    <interface type='user'><model type='virtio'/></interface>
+    $NIC
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
   </devices>
@@ -114,10 +123,12 @@ cat <<EOF
   Detached. The guest 'demo' is still running under virtd --root $ROOT:
 
     $VSH -c $URI list --all
+    $VSH -c $URI domifaddr demo    # its address on the network 'default'
     $VSH -c $URI console demo      # attach again (Ctrl+] to detach)
     $VSH -c $URI shutdown demo     # ACPI power button
     $VSH -c $URI destroy demo      # pull the plug
-    kill \$(cat $ROOT/demo-virtd.pid)   # stop the daemon (guests keep running)
+    $VSH -c $URI net-destroy default   # the bridge, NAT rules and dnsmasq go
+    kill \$(cat $ROOT/demo-virtd.pid)   # stop the daemon (guests and networks keep running)
 
   Or: export VSH_DEFAULT_URI=$URI and drop the -c.
 EOF
