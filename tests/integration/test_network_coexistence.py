@@ -17,6 +17,11 @@ so that the machine's own firewall is never touched:
   the chain and the fix;
 - a forward-mode-bridge network with br_netfilter's
   bridge-nf-call-iptables=1: reported the same way.
+
+IPv6 lives here too, for the same reason: a network with an IPv6 <ip>
+turns on IPv6 forwarding for its whole namespace. A guest on a network
+with both families gets its IPv4 lease and configures an IPv6 address
+from dnsmasq's router advertisements (SLAAC), which the host reaches.
 """
 
 import os
@@ -25,7 +30,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Daemon, NetLab, domain_xml  # noqa: E402
+from harness import Daemon, NetLab, domain_xml, wait_for  # noqa: E402
 import netlab  # noqa: E402
 from test_network_guests import Guest, Shell, net_xml, nic_xml  # noqa: E402
 
@@ -99,6 +104,45 @@ class Coexistence(harness.VirtdTestCase):
         self.assertNotIn(br, rules, 'net-destroy removes the hook rules')
         self.assertIn('-A DOCKER-USER -j RETURN', rules, 'and only them')
         self.assertIn('-P FORWARD DROP', iptables(lab, host, '-S', 'FORWARD'))
+
+    def test_ipv6_router_advertisements(self):
+        lab = self.lab
+        host = lab.netns('v6')
+        d = self.daemon(host)
+        v4, br = lab.subnet(), lab.name('v6')
+        mac = '52:54:00:6e:00:01'
+        xml = ("<network><name>dual</name><forward mode='nat'/><bridge name='%s'/>"
+               "<ip address='%s.1' prefix='24'><dhcp><range start='%s.100' end='%s.199'/>"
+               "</dhcp></ip><ip family='ipv6' address='fd5e:1:2:3::1' prefix='64'/>"
+               "</network>" % (br, v4, v4, v4))
+        d.vsh('net-define', d.write_file('net.xml', xml))
+        self.assertIn('Network dual started', d.vsh('net-start', 'dual')[1])
+        self.assertIn('inet6 fd5e:1:2:3::1/64',
+                      lab.ns_run(host, ['ip', '-6', 'addr', 'show', 'dev', br])[1])
+        self.assertEqual(lab.ns_run(host, ['cat', '/proc/sys/net/ipv6/conf/all/forwarding'])[1]
+                         .strip(), '1')
+        self.assertIn('enable-ra', open(d.path('lib', 'dnsmasq', 'dual.conf')).read())
+        d.define('g6', domain_xml('g6', memory_mib=128,
+                                  extra_devices=nic_xml('network', 'dual', mac=mac),
+                                  cmdline_extra='virtd.net=dhcp virtd.hostname=g6'))
+        g = Guest(d, 'g6')
+        g.mark()
+        d.vsh('start', 'g6')
+        g.wait_lease()
+        # SLAAC's address from the MAC (EUI-64): fd5e:1:2:3:5054:ff:fe6e:1.
+        eui = 'fd5e:1:2:3:5054:ff:fe6e:1'
+
+        # The guest's httpd answers over IPv6 (from the daemon's namespace).
+        get = ("import socket; s = socket.create_connection(('%s', 80), timeout=3); "
+               "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print(s.recv(4096).decode())" % eui)
+
+        def answers():
+            rc, out, _err = lab.ns_run(host, ['python3', '-c', get], check=False)
+            return rc == 0 and 'g6' in out
+        wait_for(answers, 60, interval=1, what='the guest answering at [%s]:80' % eui)
+        d.vsh('destroy', 'g6')
+        d.vsh('net-destroy', 'dual')
+        self.assertNotIn(br, lab.ns_run(host, ['ip', '-br', 'link'])[1])
 
     def test_forward_drop_without_hook_is_named(self):
         lab = self.lab
