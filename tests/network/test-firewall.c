@@ -203,7 +203,7 @@ apply_and_remove(const char *name, VdNetworkDef *def)
 static void
 test_apply_all(void)
 {
-    if (test_skip_without_netns())
+    if (test_without_netns())
         return;
     for (guint i = 0; i < xml_names->len; i++) {
         g_autoptr(VdNetworkDef) def = load_xml(g_ptr_array_index(xml_names, i));
@@ -223,7 +223,7 @@ test_apply_cycle(void)
     g_autofree char *table = NULL, *other_table = NULL, *script = NULL, *script2 = NULL;
     g_autoptr(GError) err = NULL;
 
-    if (test_skip_without_netns())
+    if (test_without_netns())
         return;
     def = test_net_nat_default();
     other = test_net_routed();
@@ -267,7 +267,7 @@ test_apply_error(void)
 {
     g_autoptr(GError) err = NULL;
 
-    if (test_skip_without_netns())
+    if (test_without_netns())
         return;
     g_assert_false(vd_firewall_apply("add table inet vd_0badcafe_x\n"
                                      "add chain inet vd_0badcafe_x c { type filter hook "
