@@ -678,6 +678,37 @@ class Networks(harness.VirtdTestCase):
         finally:
             d.__exit__(None, None, None)
 
+    def test_hung_dnsmasq_fails_the_start(self):
+        """A dnsmasq whose first process never returns (a stand-in that
+        sleeps): the start gives up after its bound (5 s), kills it, and
+        rolls back as for a failed start; the daemon answers again."""
+        d = self.daemon()
+        fake = os.path.join(d.root, 'hung-dnsmasq')
+        with open(fake, 'w') as f:
+            f.write('#!/bin/sh\necho "dnsmasq: stuck" >&2\nexec sleep 600\n')
+        os.chmod(fake, 0o755)
+        os.environ['VIRTD_DNSMASQ'] = fake
+        try:
+            d.__enter__()
+        finally:
+            del os.environ['VIRTD_DNSMASQ']
+        try:
+            self.define(d, net_xml('vdcnet13', 'vdc13', 13))
+            tables = nft_tables()
+            t0 = time.monotonic()
+            r = d.api('POST', '/v1/networks/vdcnet13/start')
+            took = time.monotonic() - t0
+            self.assertApiError(r, 504, 'timeout')
+            self.assertIn('did not finish starting in 5 s', r.error_message())
+            self.assertIn('dnsmasq: stuck', r.error_message())
+            self.assertLess(took, 30)
+            self.assertEqual(harness.processes_mentioning(fake), [], 'the stand-in is killed')
+            self.assertFalse(self.net(d, 'vdcnet13')['active'])
+            self.assertFalse(link_exists('vdc13'))
+            self.assertEqual(nft_tables(), tables)
+        finally:
+            d.__exit__(None, None, None)
+
     def test_killed_in_start(self):
         """A daemon killed after it made the bridge, the rules and dnsmasq
         but before it recorded the start as complete: the restart undoes

@@ -24,6 +24,11 @@
 #include "util/vd-file.h"
 
 #define STOP_WAIT_MS 1000
+/* How long a start waits for dnsmasq's first process (it exits once the
+ * detached one has bound its sockets: milliseconds). The wait runs on the
+ * main loop, so it is bounded: a dnsmasq that hangs fails the start
+ * instead of freezing the daemon. */
+#define START_WAIT_MS 5000
 
 char *
 vd_network_dnsmasq_path(VdNetworks *nets, const char *name, const char *suffix)
@@ -177,10 +182,27 @@ vd_network_dnsmasq_start(VdNetworks *nets, VdNetwork *net, GError **error)
     /* The first process: it exits as soon as the detached one is ready
      * (or failed); a few milliseconds. */
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    pid_t got = 0;
+    for (int waited = 0; got == 0; waited++) {
+        got = waitpid(pid, &status, WNOHANG);
+        if (got < 0 && errno == EINTR)
+            got = 0;
+        if (got == 0 && waited >= START_WAIT_MS) {
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            g_spawn_close_pid(pid);
+            g_autofree char *msg = log_since(log, offset);
+            g_set_error(error, VD_ERROR, VD_ERROR_TIMEOUT,
+                        "dnsmasq did not finish starting in %d s (killed)%s%s",
+                        START_WAIT_MS / 1000, *msg ? ": " : "", msg);
+            return FALSE;
+        }
+        if (got == 0)
+            g_usleep(1000);
+    }
     g_spawn_close_pid(pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (got < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         g_autofree char *msg = log_since(log, offset);
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "dnsmasq failed: %s", msg);
         return FALSE;
