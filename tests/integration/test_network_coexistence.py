@@ -121,7 +121,8 @@ class Coexistence(harness.VirtdTestCase):
                       lab.ns_run(host, ['ip', '-6', 'addr', 'show', 'dev', br])[1])
         self.assertEqual(lab.ns_run(host, ['cat', '/proc/sys/net/ipv6/conf/all/forwarding'])[1]
                          .strip(), '1')
-        self.assertIn('enable-ra', open(d.path('lib', 'dnsmasq', 'dual.conf')).read())
+        with open(d.path('lib', 'dnsmasq', 'dual.conf')) as f:
+            self.assertIn('enable-ra', f.read())
         d.define('g6', domain_xml('g6', memory_mib=128,
                                   extra_devices=nic_xml('network', 'dual', mac=mac),
                                   cmdline_extra='virtd.net=dhcp virtd.hostname=g6'))
@@ -132,14 +133,35 @@ class Coexistence(harness.VirtdTestCase):
         # SLAAC's address from the MAC (EUI-64): fd5e:1:2:3:5054:ff:fe6e:1.
         eui = 'fd5e:1:2:3:5054:ff:fe6e:1'
 
-        # The guest's httpd answers over IPv6 (from the daemon's namespace).
-        get = ("import socket; s = socket.create_connection(('%s', 80), timeout=3); "
-               "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print(s.recv(4096).decode())" % eui)
+        with Shell(d, 'g6') as sh:
+            def diagnosis():
+                """What the guest, the bridge and dnsmasq say, for a failure."""
+                parts = ['guest: ' + sh.run('ip -6 addr show dev eth0; ip -6 route')[1],
+                         'bridge: ' + lab.ns_run(host, ['ip', '-6', 'addr', 'show', 'dev', br],
+                                                 check=False)[1],
+                         'ports: ' + lab.ns_run(host, ['bridge', 'link'], check=False)[1]]
+                log = d.path('log', 'dnsmasq', 'dual.log')
+                if os.path.exists(log):
+                    with open(log) as f:
+                        parts.append('dnsmasq log: ' + f.read()[-3000:])
+                return '\n'.join(parts)
 
-        def answers():
-            rc, out, _err = lab.ns_run(host, ['python3', '-c', get], check=False)
-            return rc == 0 and 'g6' in out
-        wait_for(answers, 60, interval=1, what='the guest answering at [%s]:80' % eui)
+            def configured():
+                return 'fd5e:1:2:3:' in sh.run('ip -6 addr show dev eth0 scope global')[1]
+            # The guest configures the address from a router advertisement.
+            wait_for(configured, 60, interval=1,
+                     what=lambda: 'a SLAAC address on the guest\n' + diagnosis())
+
+            # The guest's httpd answers over IPv6 (from the daemon's namespace).
+            get = ("import socket; s = socket.create_connection(('%s', 80), timeout=3); "
+                   "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print(s.recv(4096).decode())"
+                   % eui)
+
+            def answers():
+                rc, out, _err = lab.ns_run(host, ['python3', '-c', get], check=False)
+                return rc == 0 and 'g6' in out
+            wait_for(answers, 60, interval=1,
+                     what=lambda: 'the guest answering at [%s]:80\n%s' % (eui, diagnosis()))
         d.vsh('destroy', 'g6')
         d.vsh('net-destroy', 'dual')
         self.assertNotIn(br, lab.ns_run(host, ['ip', '-br', 'link'])[1])
