@@ -12,7 +12,8 @@ libarchive-dev
 mmdebstrap mtools dosfstools fdisk e2fsprogs grub-pc-bin grub-common
 debian-installer-12-netboot-amd64 grub-rescue-pc
 xorriso
-dnsmasq-base nftables libnftables-dev libnl-3-dev libnl-route-3-dev iproute2"
+dnsmasq-base nftables libnftables-dev libnl-3-dev libnl-route-3-dev iproute2
+swtpm swtpm-tools ovmf"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

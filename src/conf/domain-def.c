@@ -7,6 +7,12 @@
  */
 #include "conf/domain-private.h"
 
+#include "conf/domain-cpu-ext.h"
+#include "conf/domain-firmware.h"
+#include "conf/domain-media.h"
+#include "conf/domain-platform.h"
+#include "conf/domain-tpm.h"
+
 #include <string.h>
 
 #include "util/vd-error.h"
@@ -355,6 +361,11 @@ vd_domain_def_new(void)
     def->rngs = g_ptr_array_new_with_free_func((GDestroyNotify)vd_rng_def_free);
     def->panics = g_ptr_array_new_with_free_func((GDestroyNotify)vd_panic_def_free);
     def->unsupported = g_ptr_array_new_with_free_func((GDestroyNotify)vd_unsupported_free);
+    def->media = vd_media_def_new();
+    def->tpm = vd_tpm_def_new();
+    def->fw = vd_firmware_def_new();
+    def->cpu_ext = vd_cpu_ext_def_new();
+    def->platform = vd_platform_def_new();
     return def;
 }
 
@@ -392,6 +403,11 @@ vd_domain_def_free(VdDomainDef *def)
     g_clear_pointer(&def->panics, g_ptr_array_unref);
     g_clear_pointer(&def->unsupported, g_ptr_array_unref);
     vd_memballoon_def_free(def->memballoon);
+    vd_media_def_free(def->media);
+    vd_tpm_def_free(def->tpm);
+    vd_firmware_def_free(def->fw);
+    vd_cpu_ext_def_free(def->cpu_ext);
+    vd_platform_def_free(def->platform);
     if (def->doc)
         xmlFreeDoc(def->doc);
     g_free(def);
@@ -457,6 +473,16 @@ vd_domain_def_copy(const VdDomainDef *src)
     copy_array(def->unsupported, src->unsupported, (CopyFunc)vd_unsupported_copy);
     if (src->memballoon)
         def->memballoon = vd_memballoon_def_copy(src->memballoon);
+    vd_media_def_free(def->media);
+    def->media = vd_media_def_copy(src->media);
+    vd_tpm_def_free(def->tpm);
+    def->tpm = vd_tpm_def_copy(src->tpm);
+    vd_firmware_def_free(def->fw);
+    def->fw = vd_firmware_def_copy(src->fw);
+    vd_cpu_ext_def_free(def->cpu_ext);
+    def->cpu_ext = vd_cpu_ext_def_copy(src->cpu_ext);
+    vd_platform_def_free(def->platform);
+    def->platform = vd_platform_def_copy(src->platform);
     if (src->doc)
         def->doc = xmlCopyDoc(src->doc, 1);
     return def;

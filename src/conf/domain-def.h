@@ -237,6 +237,14 @@ typedef struct {
     gboolean guest_visible;  /* TRUE: start refuses the domain (see domain-validate.c) */
 } VdUnsupported;
 
+/* The families start acts on beyond the devices above (issue 10), each
+ * typed, parsed, copied and freed in its own file: conf/domain-<family>.h. */
+typedef struct _VdMediaDef VdMediaDef;       /* domain-media.h */
+typedef struct _VdTpmExtDef VdTpmExtDef;     /* domain-tpm.h */
+typedef struct _VdFirmwareDef VdFirmwareDef; /* domain-firmware.h */
+typedef struct _VdCpuExtDef VdCpuExtDef;     /* domain-cpu-ext.h */
+typedef struct _VdPlatformDef VdPlatformDef; /* domain-platform.h */
+
 typedef struct _VdDomainDef VdDomainDef;
 struct _VdDomainDef {
     VdVirtType virt_type;
@@ -304,6 +312,13 @@ struct _VdDomainDef {
     GPtrArray *rngs;                 /* VdRngDef* */
     GPtrArray *panics;               /* VdPanicDef* */
     VdMemballoonDef *memballoon;     /* NULL when absent */
+
+    /* Never NULL (vd_domain_def_new allocates them). */
+    VdMediaDef *media;               /* SPICE options, sound, audio, USB redirection */
+    VdTpmExtDef *tpm;                /* TPM devices (swtpm) */
+    VdFirmwareDef *fw;               /* UEFI selection, secure boot, nvram template, SMM */
+    VdCpuExtDef *cpu_ext;            /* CPU features, Hyper-V, timers, NUMA, pm */
+    VdPlatformDef *platform;         /* sysinfo, watchdog, vsock, controllers */
 
     GPtrArray *unsupported;          /* VdUnsupported*, in document order */
 

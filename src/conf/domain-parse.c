@@ -14,6 +14,12 @@
  */
 #include "conf/domain-private.h"
 
+#include "conf/domain-cpu-ext.h"
+#include "conf/domain-firmware.h"
+#include "conf/domain-media.h"
+#include "conf/domain-platform.h"
+#include "conf/domain-tpm.h"
+
 #include <string.h>
 
 #include <libxml/parser.h>
@@ -470,6 +476,10 @@ vd_domain_def_parse(const char *xml, gssize len, GError **error)
         return NULL;
 
     if ((n = vd_xml_child(root, "devices")) && !vd_domain_parse_devices(def, n, error))
+        return NULL;
+    if (!vd_domain_media_parse(def, root, error) || !vd_domain_tpm_parse(def, root, error) ||
+        !vd_domain_firmware_parse(def, root, error) || !vd_domain_cpu_ext_parse(def, root, error) ||
+        !vd_domain_platform_parse(def, root, error))
         return NULL;
 
     g_clear_pointer(&def->unsupported, g_ptr_array_unref);

@@ -64,3 +64,11 @@ gboolean vd_qemu_build_graphics(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_video(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_inputs(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_misc_devices(VdQemuCmd *cmd, GError **error);
+/* Issue 10's families (qemu-command-<family>.c), after the devices above.
+ * A family that must change what is built earlier (-machine, -cpu, -smp,
+ * -m, firmware) does so in the function of qemu-command.c that builds it. */
+gboolean vd_qemu_build_media(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_tpm(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_firmware(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_cpu_ext(VdQemuCmd *cmd, GError **error);
+gboolean vd_qemu_build_platform(VdQemuCmd *cmd, GError **error);

@@ -633,7 +633,9 @@ build_all(VdQemuCmd *cmd, GError **error)
     return vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
            vd_qemu_build_chardevs(cmd, error) && vd_qemu_build_graphics(cmd, error) &&
            vd_qemu_build_video(cmd, error) && vd_qemu_build_inputs(cmd, error) &&
-           vd_qemu_build_misc_devices(cmd, error);
+           vd_qemu_build_misc_devices(cmd, error) && vd_qemu_build_media(cmd, error) &&
+           vd_qemu_build_tpm(cmd, error) && vd_qemu_build_firmware(cmd, error) &&
+           vd_qemu_build_cpu_ext(cmd, error) && vd_qemu_build_platform(cmd, error);
 }
 
 GPtrArray *
