@@ -26,7 +26,13 @@ typedef struct {
     gboolean have_ahci;
     gboolean have_scsi;
     gboolean have_virtio_serial;
+
+    GPtrArray *notes;      /* char*: adjustments (vd_qemu_cmd_note); may be NULL */
 } VdQemuCmd;
+
+/* Records an adjustment the builder made, with its reason, e.g. a Hyper-V
+ * enlightenment TCG cannot give (see vd_qemu_build_argv_notes). */
+void vd_qemu_cmd_note(VdQemuCmd *cmd, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* Appends one argument (copied). */
 void vd_qemu_cmd_arg(VdQemuCmd *cmd, const char *arg);

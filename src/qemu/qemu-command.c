@@ -642,12 +642,32 @@ GPtrArray *
 vd_qemu_build_argv(const VdDomainDef *def, const VdQemuCaps *caps, const VdQemuRunPaths *paths,
                    GError **error)
 {
+    return vd_qemu_build_argv_notes(def, caps, paths, NULL, error);
+}
+
+void
+vd_qemu_cmd_note(VdQemuCmd *cmd, const char *format, ...)
+{
+    va_list ap;
+
+    if (!cmd->notes)
+        return;
+    va_start(ap, format);
+    g_ptr_array_add(cmd->notes, g_strdup_vprintf(format, ap));
+    va_end(ap);
+}
+
+GPtrArray *
+vd_qemu_build_argv_notes(const VdDomainDef *def, const VdQemuCaps *caps,
+                         const VdQemuRunPaths *paths, GPtrArray *notes, GError **error)
+{
     g_return_val_if_fail(def != NULL && caps != NULL && paths != NULL, NULL);
 
     VdQemuCmd cmd = {
         .def = def,
         .caps = caps,
         .paths = paths,
+        .notes = notes,
         .argv = g_ptr_array_new_null_terminated(64, g_free, TRUE),
         .bootindex = g_hash_table_new(NULL, NULL),
     };

@@ -13,6 +13,21 @@
 #include "conf/domain-def.h"
 #include "qemu/qemu-caps.h"
 
+/* What this host gives guests beyond the QEMU binary (issue 10). The
+ * daemon probes it (daemon/host-probe.c) and the builder refuses, with
+ * the reason and the fix, a definition that needs what is missing: never
+ * a QEMU error. A NULL VdQemuRunPaths.host means "nothing is there". */
+typedef struct {
+    gboolean vhost_vsock;            /* /dev/vhost-vsock can be opened */
+    gboolean render_node;            /* a /dev/dri/renderD* node (GL, virgl) */
+    gboolean vfio;                   /* /dev/vfio/vfio and an IOMMU group (hostdev) */
+    gboolean sev;                    /* AMD SEV (/dev/sev and kvm_amd sev=1) */
+    gboolean tdx;                    /* Intel TDX */
+    const char *swtpm;               /* swtpm binary, NULL when not installed */
+    const char *firmware_dirs;       /* ':'-separated firmware descriptor dirs, NULL:
+                                      * /etc/qemu/firmware:/usr/share/qemu/firmware */
+} VdHostFacts;
+
 /* Where the per-domain run-time files live. The daemon fills this in. */
 typedef struct {
     const char *qmp_socket_path;     /* QEMU listens here (server=on,wait=off) */
@@ -33,6 +48,17 @@ typedef struct {
     const int *net_fds;
     const int *vhost_fds;            /* may be NULL: no vhost-net */
     guint n_net_fds;
+    const VdHostFacts *host;         /* NULL: nothing beyond QEMU (see above) */
+    /* Issue 10 families' run-time files, filled by the daemon (NULL when
+     * the domain has none): */
+    const char *tpm_socket_path;     /* the swtpm control channel QEMU connects to
+                                      * (-chardev socket, -tpmdev emulator) */
+    const char *nvram_path;          /* the domain's own UEFI variable store, made
+                                      * from the template before start; overrides
+                                      * <nvram> when set */
+    const char *loader_path;         /* UEFI code selected from the firmware
+                                      * descriptors for <os firmware='efi'>; overrides
+                                      * <loader> when set */
     const char *bios;                /* NULL: QEMU's default firmware (SeaBIOS); else
                                       * -bios with this file, for domains where
                                       * vd_qemu_fast_firmware_ok() allows it */
@@ -76,6 +102,16 @@ gboolean vd_qemu_fast_firmware_ok(const VdDomainDef *def);
  * the definition's list. */
 GPtrArray *vd_qemu_build_argv(const VdDomainDef *def, const VdQemuCaps *caps,
                               const VdQemuRunPaths *paths, GError **error);
+
+/* The same, and what the builder adjusted on the way, one line per
+ * adjustment with its reason, into @notes (char*, may be NULL), e.g.
+ * "<hyperv> 'vapic', 'spinlocks' dropped: TCG has no Hyper-V
+ * enlightenments (they only speed up Windows under KVM)". start logs
+ * them and returns them to the client as warnings; vsh domcheck lists
+ * them as "adjusted". */
+GPtrArray *vd_qemu_build_argv_notes(const VdDomainDef *def, const VdQemuCaps *caps,
+                                    const VdQemuRunPaths *paths, GPtrArray *notes,
+                                    GError **error);
 
 /* Quotes an argv for logs and golden files: one argument per line, with
  * backslashes, newlines, tabs and other control characters C-escaped so that
