@@ -135,6 +135,8 @@ tcaps_fake(void)
                                           "rtl8139",
                                           "scsi-cd",
                                           "scsi-hd",
+                                          "tpm-crb",
+                                          "tpm-tis",
                                           "usb-kbd",
                                           "usb-mouse",
                                           "usb-serial",
