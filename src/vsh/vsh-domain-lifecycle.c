@@ -151,6 +151,12 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     "Options --remove-all-storage and --storage are mutually exclusive");
         return FALSE;
     }
+    gboolean tpm = vsh_cmd_has(cmd, "tpm");
+    if (tpm && vsh_cmd_has(cmd, "keep-tpm")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Options --tpm and --keep-tpm are mutually exclusive");
+        return FALSE;
+    }
     g_autoptr(GString) suffix = g_string_new(NULL);
     if (all)
         g_string_append(suffix, "?remove_all_storage=1");
@@ -158,6 +164,8 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_autofree char *esc = g_uri_escape_string(storage, ",/", TRUE);
         g_string_append_printf(suffix, "?storage=%s", esc);
     }
+    if (tpm)
+        g_string_append(suffix, suffix->len ? "&tpm=1" : "?tpm=1");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
@@ -165,6 +173,13 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     vsh_print_extra(ctl, "Domain '%s' has been undefined\n", answer_name(answer, dom));
     print_storage_removals(ctl, answer);
+    JsonObject *root = vsh_json_root(answer);
+    JsonObject *tpm_state = root && json_object_has_member(root, "tpm_state")
+                                ? json_object_get_object_member(root, "tpm_state")
+                                : NULL;
+    if (tpm_state && !vsh_json_bool(tpm_state, "removed", FALSE))
+        vsh_warn("TPM state '%s' kept: %s", vsh_json_string(tpm_state, "path", "?"),
+                 vsh_json_string(tpm_state, "reason", "?"));
     return TRUE;
 }
 
@@ -260,6 +275,8 @@ static const VshOptDef opts_undefine[] = {
     {"snapshots-metadata", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "accepted: virtd has no snapshots yet"},
     {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd keeps no NVRAM files yet"},
+    {"tpm", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the TPM state (swtpm's) too"},
+    {"keep-tpm", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "keep the TPM state (the default)"},
     {NULL},
 };
 

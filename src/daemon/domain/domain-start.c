@@ -20,6 +20,7 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/qemu-spawn.h"
+#include "daemon/domain/swtpm.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -137,16 +138,22 @@ typedef struct {
     gboolean once_only;
     VdDomainWaitFunc done;
     gpointer user_data;
+    char *tpm_socket;   /* the swtpm started for this start (swtpm.h), NULL: none */
 } PendingStart;
 
 static void launch(PendingStart *ps, const char *boot_kernel);
 static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
+static void swtpm_started(GObject *source, GAsyncResult *res, gpointer data);
 
 /* The start failed before QEMU existed (or a destroy aborted it). */
 static void
 pending_start_finish(PendingStart *ps, const GError *error)
 {
     VdDomainObj *dom = ps->dom;
+    /* No QEMU will connect to the swtpm started for it: --terminate
+     * would never end it. */
+    if (ps->tpm_socket)
+        vd_swtpm_stop(ps->d, dom);
     dom->job = VD_JOB_NONE;
     if (dom->stop_reason == VD_REASON_DESTROYED)
         vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_DESTROYED);
@@ -161,6 +168,7 @@ pending_start_free(PendingStart *ps)
 {
     vd_domain_def_free(ps->live);
     vd_domain_obj_unref(ps->dom);
+    g_free(ps->tpm_socket);
     g_free(ps);
 }
 
@@ -268,6 +276,22 @@ files_checked(GObject *source, GAsyncResult *res, gpointer data)
     }
     if (!ps->once_only && ps->dom->persistent)
         record_probed_formats(ps->d, ps->dom, ps->live);
+    /* swtpm listens before QEMU connects to it; swtpm_setup may take a
+     * second or more on the first start (a worker thread). */
+    vd_swtpm_start_async(ps->d, ps->dom, ps->live, swtpm_started, ps);
+}
+
+static void
+swtpm_started(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vd_swtpm_start_finish(res, &ps->tpm_socket, &error)) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
     /* A bzImage boots from its cached vmlinux: resolving it may mean an
      * extraction, which runs in a worker thread. */
     if (ps->live->os.kernel && ps->d->kernels) {
@@ -325,6 +349,7 @@ launch(PendingStart *ps, const char *boot_kernel)
         .net_fds = nfds.net_fds,
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
+        .tpm_socket_path = ps->tpm_socket,
     };
     argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
     if (!argv) {
