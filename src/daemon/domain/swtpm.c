@@ -306,11 +306,22 @@ run_swtpm(StartJob *j, const char *swtpm, GError **error)
     return TRUE;
 }
 
+/* @program from $@env (tests: VIRTD_SWTPM=/nonexistent plays a host
+ * without swtpm), else from PATH; NULL when it is not there. */
+static char *
+find_program(const char *env, const char *program)
+{
+    const char *path = g_getenv(env);
+    if (path && *path)
+        return g_file_test(path, G_FILE_TEST_IS_EXECUTABLE) ? g_strdup(path) : NULL;
+    return g_find_program_in_path(program);
+}
+
 static gboolean
 start_job(StartJob *j, GError **error)
 {
-    g_autofree char *swtpm = g_find_program_in_path("swtpm");
-    g_autofree char *swtpm_setup = g_find_program_in_path("swtpm_setup");
+    g_autofree char *swtpm = find_program("VIRTD_SWTPM", "swtpm");
+    g_autofree char *swtpm_setup = find_program("VIRTD_SWTPM_SETUP", "swtpm_setup");
     g_autofree char *log_dir = g_path_get_dirname(j->log_path);
 
     if (!swtpm)
