@@ -148,8 +148,7 @@ parse_backend(VdTpmDef *tpm, const xmlNode *node, GError **error)
     int v;
 
     if (!type)
-        return bad_value(error, "<tpm><backend type=>", "",
-                         "'emulator' (swtpm, run by virtd)");
+        return bad_value(error, "<tpm><backend type=>", "", "'emulator' (swtpm, run by virtd)");
     if ((v = lookup(backend_names, VD_TPM_BACKEND_LAST, type)) < 0)
         return bad_value(error, "<tpm><backend type=>", type,
                          "'emulator' (swtpm, run by virtd) or 'external'");
@@ -283,9 +282,8 @@ startable_one(const VdTpmDef *tpm, GError **error)
                       "kept unencrypted, readable by root only)",
                       tpm->encryption_secret);
     if (tpm->pcr_banks && tpm->version == VD_TPM_VERSION_1_2)
-        return refuse(error,
-                      "<tpm><backend><active_pcr_banks> is for TPM 2.0: a TPM 1.2 has one "
-                      "fixed SHA-1 bank; remove it or use version='2.0'");
+        return refuse(error, "<tpm><backend><active_pcr_banks> is for TPM 2.0: a TPM 1.2 has one "
+                             "fixed SHA-1 bank; remove it or use version='2.0'");
     if (tpm->pcr_banks && tpm->backend != VD_TPM_BACKEND_EMULATOR)
         return refuse(error,
                       "<tpm><backend><active_pcr_banks> configures the swtpm virtd runs; with "
@@ -301,8 +299,7 @@ vd_domain_tpm_check_startable(const VdDomainDef *def, GError **error)
         return TRUE;
     /* libvirt allows a second TPM only as ppc64's spapr proxy. */
     if (def->tpm->tpms->len > 1)
-        return refuse(error,
-                      "%u <tpm> devices: a guest has one TPM; remove all but one",
+        return refuse(error, "%u <tpm> devices: a guest has one TPM; remove all but one",
                       def->tpm->tpms->len);
     for (guint i = 0; i < def->tpm->tpms->len; i++)
         if (!startable_one(g_ptr_array_index(def->tpm->tpms, i), error))

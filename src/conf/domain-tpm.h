@@ -53,15 +53,15 @@ typedef struct {
     VdTpmModel model;
     VdTpmBackend backend;
     VdTpmVersion version;
-    char *device_path;        /* passthrough: <device path=> */
-    char *source_path;        /* external: <source type='unix' path=> */
-    char *encryption_secret;  /* <encryption secret=>: refused at start */
-    gboolean persistent_state;/* <backend persistent_state='yes'> (virtd always keeps it) */
-    char *pcr_banks;          /* <active_pcr_banks>: "sha256,sha384" for swtpm_setup; NULL: not given */
+    char *device_path;         /* passthrough: <device path=> */
+    char *source_path;         /* external: <source type='unix' path=> */
+    char *encryption_secret;   /* <encryption secret=>: refused at start */
+    gboolean persistent_state; /* <backend persistent_state='yes'> (virtd always keeps it) */
+    char *pcr_banks;           /* <active_pcr_banks> as "sha256,sha384"; NULL: not given */
 } VdTpmDef;
 
 struct _VdTpmExtDef {
-    GPtrArray *tpms;         /* VdTpmDef*: <tpm model=><backend type= version=> */
+    GPtrArray *tpms; /* VdTpmDef*: <tpm model=><backend type= version=> */
 };
 
 VdTpmExtDef *vd_tpm_def_new(void);

@@ -12,11 +12,11 @@
 static VdDomainDef *
 parse_with(const char *devices, const char *machine, GError **error)
 {
-    g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'><name>t</name><memory unit='MiB'>256</memory>"
-        "<os><type arch='x86_64' machine='%s'>hvm</type></os>"
-        "<devices>%s</devices></domain>",
-        machine, devices);
+    g_autofree char *xml =
+        g_strdup_printf("<domain type='qemu'><name>t</name><memory unit='MiB'>256</memory>"
+                        "<os><type arch='x86_64' machine='%s'>hvm</type></os>"
+                        "<devices>%s</devices></domain>",
+                        machine, devices);
     VdDomainDef *def = vd_domain_def_parse(xml, -1, error);
     if (def)
         vd_domain_def_apply_defaults(def);
@@ -95,10 +95,10 @@ test_defaults_and_options(void)
     g_assert_true(vd_domain_def_check_startable(old, &error));
 
     /* An swtpm someone else runs. */
-    g_autoptr(VdDomainDef) ext = parse_with(
-        "<tpm model='tpm-crb'><backend type='external'>"
-        "<source type='unix' mode='connect' path='/run/my-swtpm.sock'/></backend></tpm>",
-        "q35", &error);
+    g_autoptr(VdDomainDef) ext =
+        parse_with("<tpm model='tpm-crb'><backend type='external'>"
+                   "<source type='unix' mode='connect' path='/run/my-swtpm.sock'/></backend></tpm>",
+                   "q35", &error);
     g_assert_no_error(error);
     g_assert_cmpstr(only_tpm(ext)->source_path, ==, "/run/my-swtpm.sock");
     g_assert_null(vd_domain_tpm_emulator(ext));
@@ -109,9 +109,9 @@ typedef struct {
     const char *name;
     const char *xml;
     const char *machine;
-    VdErrorCode code;       /* of parse, or VD_ERROR_UNSUPPORTED from check_startable */
-    gboolean at_start;      /* parse succeeds, start refuses */
-    const char *message;    /* a substring */
+    VdErrorCode code;    /* of parse, or VD_ERROR_UNSUPPORTED from check_startable */
+    gboolean at_start;   /* parse succeeds, start refuses */
+    const char *message; /* a substring */
 } BadCase;
 
 static const BadCase bad_cases[] = {
@@ -141,8 +141,9 @@ static const BadCase bad_cases[] = {
     {"backend", "<tpm model='tpm-crb'/>", "q35", VD_ERROR_XML, FALSE, "<tpm> without <backend>"},
     {"backend-type", "<tpm><backend type='magic'/></tpm>", "q35", VD_ERROR_XML, FALSE,
      "invalid value 'magic' for <tpm><backend type=>"},
-    {"bank", "<tpm><backend type='emulator'><active_pcr_banks><md5/></active_pcr_banks>"
-             "</backend></tpm>",
+    {"bank",
+     "<tpm><backend type='emulator'><active_pcr_banks><md5/></active_pcr_banks>"
+     "</backend></tpm>",
      "q35", VD_ERROR_XML, FALSE, "invalid value 'md5'"},
     {"no-banks", "<tpm><backend type='emulator'><active_pcr_banks/></backend></tpm>", "q35",
      VD_ERROR_XML, FALSE, "is empty"},

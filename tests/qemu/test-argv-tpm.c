@@ -108,7 +108,8 @@ test_shape(void)
     g_assert_cmpstr(argv->pdata[i - 1], ==, "socket,id=chrtpm,path=/run/virtd/domains/dom.swtpm");
     g_assert_cmpstr(argv->pdata[i + 1], ==, "emulator,id=tpm-tpm0,chardev=chrtpm");
     g_assert_cmpstr(argv->pdata[i + 2], ==, "-device");
-    g_assert_cmpstr(argv->pdata[i + 3], ==, "{\"driver\":\"tpm-crb\",\"tpmdev\":\"tpm-tpm0\",\"id\":\"tpm0\"}");
+    g_assert_cmpstr(argv->pdata[i + 3], ==,
+                    "{\"driver\":\"tpm-crb\",\"tpmdev\":\"tpm-tpm0\",\"id\":\"tpm0\"}");
 }
 
 typedef struct {
@@ -125,8 +126,8 @@ typedef struct {
 static const ErrorCase error_cases[] = {
     {"no-swtpm", VD_TPM_MODEL_CRB, VD_TPM_BACKEND_EMULATOR, VD_TPM_VERSION_2_0, TRUE, &host_bare,
      VD_ERROR_UNSUPPORTED, "TPM emulation needs swtpm: apt-get install swtpm swtpm-tools"},
-    {"no-socket", VD_TPM_MODEL_CRB, VD_TPM_BACKEND_EMULATOR, VD_TPM_VERSION_2_0, TRUE,
-     &host_swtpm, VD_ERROR_INTERNAL, "no swtpm socket was given"},
+    {"no-socket", VD_TPM_MODEL_CRB, VD_TPM_BACKEND_EMULATOR, VD_TPM_VERSION_2_0, TRUE, &host_swtpm,
+     VD_ERROR_INTERNAL, "no swtpm socket was given"},
     {"passthrough", VD_TPM_MODEL_TIS, VD_TPM_BACKEND_PASSTHROUGH, VD_TPM_VERSION_2_0, FALSE,
      &host_swtpm, VD_ERROR_UNSUPPORTED, "passthrough hands the host's TPM to one guest"},
     {"spapr", VD_TPM_MODEL_SPAPR, VD_TPM_BACKEND_EMULATOR, VD_TPM_VERSION_2_0, FALSE, &host_swtpm,

@@ -207,8 +207,7 @@ run_tool(StartJob *j, const char *const *argv, const char *what, gboolean new_se
     /* setsid: swtpm --daemon's child keeps the session, and must not be
      * in the daemon's (a signal to the daemon's group must not end it). */
     if (!g_spawn_sync(NULL, (char **)args->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                      new_session ? child_setsid : NULL, NULL,
-                      NULL, &err, &status, &spawn_error)) {
+                      new_session ? child_setsid : NULL, NULL, NULL, &err, &status, &spawn_error)) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: cannot run %s: %s", what, spawn_error->message);
         return FALSE;
@@ -285,9 +284,20 @@ run_swtpm(StartJob *j, const char *swtpm, GError **error)
     g_autofree char *ctrl = g_strdup_printf("type=unixio,path=%s,mode=0600", j->socket);
     g_autofree char *log = g_strdup_printf("file=%s", j->log_path);
     g_autofree char *pid = g_strdup_printf("file=%s", j->pid_path);
-    const char *argv[] = {swtpm,       "socket", "--tpmstate", tpmstate, "--ctrl", ctrl,
-                          "--log",     log,      "--pid",      pid,      "--terminate",
-                          "--daemon",  j->tpm2 ? "--tpm2" : NULL,         NULL};
+    const char *argv[] = {swtpm,
+                          "socket",
+                          "--tpmstate",
+                          tpmstate,
+                          "--ctrl",
+                          ctrl,
+                          "--log",
+                          log,
+                          "--pid",
+                          pid,
+                          "--terminate",
+                          "--daemon",
+                          j->tpm2 ? "--tpm2" : NULL,
+                          NULL};
     /* --daemon returns once the socket listens and the pid file is
      * written, so QEMU can connect at once. */
     if (!run_tool(j, argv, "swtpm", TRUE, error))
