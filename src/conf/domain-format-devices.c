@@ -336,8 +336,8 @@ format_video(xmlDoc *doc, const VdVideoDef *v)
     if (v->vgamem_kib)
         vd_xml_set_prop_int(m, "vgamem", v->vgamem_kib);
     set_yes_no(m, "primary", v->primary);
-    vd_xml_order_props(m, (const char *const[]){"type", "ram", "vram", "vram64", "vgamem",
-                                                "heads", "primary", NULL});
+    vd_xml_order_props(m, (const char *const[]){"type", "ram", "vram", "vram64", "vgamem", "heads",
+                                                "primary", NULL});
     return n;
 }
 

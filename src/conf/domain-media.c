@@ -1,4 +1,5 @@
-/* Parsing of the domain's SPICE options, sound cards, <audio> backends and USB redirection (issue 10): see domain-media.h. */
+/* Parsing of the domain's SPICE options, sound cards, <audio> backends and USB redirection (issue
+ * 10): see domain-media.h. */
 #include "conf/domain-media.h"
 
 #include "conf/domain-private.h"
@@ -193,23 +194,23 @@ parse_spice(VdMediaDef *m, const xmlNode *g, GError **error)
             return FALSE;
         s->secure_channel |= g_strcmp0(mode, "secure") == 0;
     }
-    ok = prop_choice(vd_xml_child(g, "image"), "compression", "<graphics><image compression=>",
-                     image, &s->image_compression, error) &&
-         prop_choice(vd_xml_child(g, "jpeg"), "compression", "<graphics><jpeg compression=>", wan,
-                     &s->jpeg_compression, error) &&
-         prop_choice(vd_xml_child(g, "zlib"), "compression", "<graphics><zlib compression=>", wan,
-                     &s->zlib_compression, error) &&
-         prop_tristate(vd_xml_child(g, "playback"), "compression",
-                       "<graphics><playback compression=>", TRUE, &s->playback_compression,
-                       error) &&
-         prop_choice(vd_xml_child(g, "streaming"), "mode", "<graphics><streaming mode=>",
-                     streaming, &s->streaming_mode, error) &&
-         prop_tristate(vd_xml_child(g, "clipboard"), "copypaste",
-                       "<graphics><clipboard copypaste=>", FALSE, &s->copypaste, error) &&
-         prop_choice(vd_xml_child(g, "mouse"), "mode", "<graphics><mouse mode=>", mouse,
-                     &s->mouse_mode, error) &&
-         prop_tristate(vd_xml_child(g, "filetransfer"), "enable",
-                       "<graphics><filetransfer enable=>", FALSE, &s->filetransfer, error);
+    ok =
+        prop_choice(vd_xml_child(g, "image"), "compression", "<graphics><image compression=>",
+                    image, &s->image_compression, error) &&
+        prop_choice(vd_xml_child(g, "jpeg"), "compression", "<graphics><jpeg compression=>", wan,
+                    &s->jpeg_compression, error) &&
+        prop_choice(vd_xml_child(g, "zlib"), "compression", "<graphics><zlib compression=>", wan,
+                    &s->zlib_compression, error) &&
+        prop_tristate(vd_xml_child(g, "playback"), "compression",
+                      "<graphics><playback compression=>", TRUE, &s->playback_compression, error) &&
+        prop_choice(vd_xml_child(g, "streaming"), "mode", "<graphics><streaming mode=>", streaming,
+                    &s->streaming_mode, error) &&
+        prop_tristate(vd_xml_child(g, "clipboard"), "copypaste", "<graphics><clipboard copypaste=>",
+                      FALSE, &s->copypaste, error) &&
+        prop_choice(vd_xml_child(g, "mouse"), "mode", "<graphics><mouse mode=>", mouse,
+                    &s->mouse_mode, error) &&
+        prop_tristate(vd_xml_child(g, "filetransfer"), "enable", "<graphics><filetransfer enable=>",
+                      FALSE, &s->filetransfer, error);
     if (!ok)
         return FALSE;
     if ((gl = vd_xml_child(g, "gl")) &&
@@ -222,8 +223,8 @@ static gboolean
 parse_sound(VdMediaDef *m, const xmlNode *node, GError **error)
 {
     /* libvirt's models; which of them QEMU here runs is decided at start. */
-    static const char *const models[] = {"sb16", "es1370", "pcspk", "ac97", "ich6", "ich7",
-                                         "ich9", "usb",    "virtio", NULL};
+    static const char *const models[] = {"sb16", "es1370", "pcspk", "ac97",   "ich6",
+                                         "ich7", "ich9",   "usb",   "virtio", NULL};
     static const char *const codecs[] = {"duplex", "micro", "output", NULL};
     g_autofree char *model = vd_xml_prop(node, "model");
     const xmlNode *n;
@@ -236,8 +237,8 @@ parse_sound(VdMediaDef *m, const xmlNode *node, GError **error)
     VdSoundDef *s = g_new0(VdSoundDef, 1);
     g_ptr_array_add(m->sounds, s);
     if (!prop_choice(node, "model", "<sound model=>", models, &s->model, error) ||
-        !prop_choice(vd_xml_child(node, "codec"), "type", "<sound><codec type=>", codecs,
-                     &s->codec, error))
+        !prop_choice(vd_xml_child(node, "codec"), "type", "<sound><codec type=>", codecs, &s->codec,
+                     error))
         return FALSE;
     if ((n = vd_xml_child(node, "audio")) &&
         !vd_xml_prop_uint(n, "id", "<sound><audio id=>", G_MAXINT, &s->audio_id, NULL, error))
@@ -248,9 +249,9 @@ parse_sound(VdMediaDef *m, const xmlNode *node, GError **error)
 static gboolean
 parse_audio(VdMediaDef *m, const xmlNode *node, GError **error)
 {
-    static const char *const types[] = {"none", "alsa",  "coreaudio", "jack", "oss",
-                                        "pulseaudio", "sdl", "spice", "file",  "dbus",
-                                        "pipewire", NULL};
+    static const char *const types[] = {"none", "alsa",       "coreaudio", "jack",
+                                        "oss",  "pulseaudio", "sdl",       "spice",
+                                        "file", "dbus",       "pipewire",  NULL};
     gboolean present = FALSE;
     VdAudioDef *a = g_new0(VdAudioDef, 1);
 
@@ -281,8 +282,8 @@ static gboolean
 parse_redirdev(VdMediaDef *m, const xmlNode *node, GError **error)
 {
     static const char *const buses[] = {"usb", NULL};
-    static const char *const types[] = {"spicevmc", "tcp", "unix", "pty", "file", "null",
-                                        "udp", "stdio", "vc", "dev", "pipe", NULL};
+    static const char *const types[] = {"spicevmc", "tcp",   "unix", "pty", "file", "null",
+                                        "udp",      "stdio", "vc",   "dev", "pipe", NULL};
     VdRedirdevDef *r = g_new0(VdRedirdevDef, 1);
 
     g_ptr_array_add(m->redirdevs, r);
@@ -365,8 +366,7 @@ vd_domain_sound_audio(const VdDomainDef *def, const VdSoundDef *sound)
 
 /* ---- what start runs ------------------------------------------------------ */
 
-static gboolean G_GNUC_PRINTF(2, 3)
-refuse(GError **error, const char *fmt, ...)
+static gboolean G_GNUC_PRINTF(2, 3) refuse(GError **error, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *msg = NULL;
@@ -474,9 +474,8 @@ vd_domain_media_check_startable(const VdDomainDef *def, GError **error)
             return refuse(error, "<channel type='spicevmc'> needs <graphics type='spice'>: "
                                  "add one or remove the channel");
         if (g_strcmp0(c->target_name, "com.redhat.spice.0") != 0)
-            return refuse(error,
-                          "<channel type='spicevmc'> carries the SPICE agent only: use "
-                          "<target type='virtio' name='com.redhat.spice.0'/>");
+            return refuse(error, "<channel type='spicevmc'> carries the SPICE agent only: use "
+                                 "<target type='virtio' name='com.redhat.spice.0'/>");
     }
     return TRUE;
 }

@@ -22,45 +22,45 @@ G_BEGIN_DECLS
  * are NULL when absent (QEMU's default then); tri-states are -1 when
  * absent, else 0/1. Values are checked against libvirt's lists at parse. */
 typedef struct {
-    int tls_port;              /* tlsPort=: -1 absent or "-1" (none unless TLS is on) */
-    char *default_mode;        /* defaultMode=: any, secure, insecure */
-    gboolean secure_channel;   /* some <channel mode='secure'> */
-    char *image_compression;   /* <image compression=>: auto_glz, auto_lz, quic, glz, lz, off */
-    char *jpeg_compression;    /* <jpeg compression=>: auto, never, always */
-    char *zlib_compression;    /* <zlib compression=>: auto, never, always */
-    int playback_compression;  /* <playback compression='on|off'> */
-    char *streaming_mode;      /* <streaming mode=>: filter, all, off */
-    int copypaste;             /* <clipboard copypaste='yes|no'> */
-    char *mouse_mode;          /* <mouse mode=>: server, client */
-    int filetransfer;          /* <filetransfer enable='yes|no'> */
-    gboolean gl;               /* <gl enable='yes'> */
+    int tls_port;             /* tlsPort=: -1 absent or "-1" (none unless TLS is on) */
+    char *default_mode;       /* defaultMode=: any, secure, insecure */
+    gboolean secure_channel;  /* some <channel mode='secure'> */
+    char *image_compression;  /* <image compression=>: auto_glz, auto_lz, quic, glz, lz, off */
+    char *jpeg_compression;   /* <jpeg compression=>: auto, never, always */
+    char *zlib_compression;   /* <zlib compression=>: auto, never, always */
+    int playback_compression; /* <playback compression='on|off'> */
+    char *streaming_mode;     /* <streaming mode=>: filter, all, off */
+    int copypaste;            /* <clipboard copypaste='yes|no'> */
+    char *mouse_mode;         /* <mouse mode=>: server, client */
+    int filetransfer;         /* <filetransfer enable='yes|no'> */
+    gboolean gl;              /* <gl enable='yes'> */
 } VdSpiceDef;
 
 /* <sound model=>: the model as written (ich6, ich9, ac97 ... ; libvirt's
  * list is checked at parse, what QEMU here runs at start). */
 typedef struct {
     char *model;
-    char *codec;               /* first <codec type=>: duplex, micro, output; NULL: duplex */
-    guint audio_id;            /* <audio id=> inside <sound>, 0 when absent */
+    char *codec;    /* first <codec type=>: duplex, micro, output; NULL: duplex */
+    guint audio_id; /* <audio id=> inside <sound>, 0 when absent */
 } VdSoundDef;
 
 /* <audio id= type=>. */
 typedef struct {
-    guint id;                  /* >= 1 */
-    char *type;                /* none, spice, pulseaudio, alsa ... */
+    guint id;   /* >= 1 */
+    char *type; /* none, spice, pulseaudio, alsa ... */
 } VdAudioDef;
 
 /* <redirdev bus= type=>. */
 typedef struct {
-    char *bus;                 /* usb (the only bus libvirt knows) */
-    char *type;                /* spicevmc, tcp ... */
+    char *bus;  /* usb (the only bus libvirt knows) */
+    char *type; /* spicevmc, tcp ... */
 } VdRedirdevDef;
 
 struct _VdMediaDef {
-    VdSpiceDef *spice;       /* of the first <graphics type='spice'>, NULL when none */
-    GPtrArray *sounds;       /* VdSoundDef* */
-    GPtrArray *audios;       /* VdAudioDef* */
-    GPtrArray *redirdevs;    /* VdRedirdevDef* */
+    VdSpiceDef *spice;    /* of the first <graphics type='spice'>, NULL when none */
+    GPtrArray *sounds;    /* VdSoundDef* */
+    GPtrArray *audios;    /* VdAudioDef* */
+    GPtrArray *redirdevs; /* VdRedirdevDef* */
 };
 
 VdMediaDef *vd_media_def_new(void);

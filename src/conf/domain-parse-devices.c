@@ -265,8 +265,8 @@ parse_video(VdDomainDef *def, const xmlNode *node, GError **error)
                               NULL, error) ||
             !vd_xml_prop_uint(model, "vram", "<video><model vram=>", G_MAXUINT, &video->vram_kib,
                               NULL, error) ||
-            !vd_xml_prop_uint(model, "ram", "<video><model ram=>", G_MAXUINT, &video->ram_kib,
-                              NULL, error) ||
+            !vd_xml_prop_uint(model, "ram", "<video><model ram=>", G_MAXUINT, &video->ram_kib, NULL,
+                              error) ||
             !vd_xml_prop_uint(model, "vgamem", "<video><model vgamem=>", G_MAXUINT,
                               &video->vgamem_kib, NULL, error) ||
             !vd_xml_prop_uint(model, "vram64", "<video><model vram64=>", G_MAXUINT,

@@ -1,5 +1,5 @@
-/* The argv builder's part for the domain's SPICE options, sound cards, <audio> backends and USB redirection (issue 10).
- * See conf/domain-media.h for the model.
+/* The argv builder's part for the domain's SPICE options, sound cards, <audio> backends and USB
+ * redirection (issue 10). See conf/domain-media.h for the model.
  *
  * What the guest sees is what libvirt gives it: the same devices
  * (ich9-intel-hda + hda-duplex, usb-redir on the USB bus, the SPICE agent

@@ -2,8 +2,8 @@
  *
  * Output as virsh prints it: vncdisplay "127.0.0.1:0" (":0" when VNC
  * listens on every address), domdisplay "vnc://127.0.0.1:0" or
- * "spice://127.0.0.1:5901" ("localhost" for every address), screenshot "Screenshot saved to F, with type of
- * image/png".
+ * "spice://127.0.0.1:5901" ("localhost" for every address), screenshot "Screenshot saved to F, with
+ * type of image/png".
  */
 #include <stdio.h>
 #include <string.h>
@@ -135,7 +135,8 @@ static const VshOptDef opts_domain[] = {
 
 static const VshOptDef opts_domdisplay[] = {
     VSH_OPT_DOMAIN,
-    {"type", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "select particular graphical display (vnc, spice)"},
+    {"type", VSH_OT_STRING, 0, VSH_COMPLETE_NONE,
+     "select particular graphical display (vnc, spice)"},
     {"include-password", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "includes the password into the connection URI if available"},
     {NULL},

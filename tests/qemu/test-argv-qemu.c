@@ -475,7 +475,6 @@ test_legacy_pc(void)
     run_clear(&r);
 }
 
-
 /* A TCP port nothing listens on now (the daemon's pick, in miniature). */
 static int
 free_port(void)
@@ -537,9 +536,10 @@ test_spice(void)
     run_start(&r, def);
 
     g_autoptr(GHashTable) ids = peripheral_ids(&r);
-    const char *want[] = {"video0", "virtio-serial0", "channel0", "usb",    "sound0",
-                          "sound0-codec0", "sound1", "sound1-codec0", "sound2", "sound3",
-                          "redir0", "redir1", NULL};
+    const char *want[] = {"video0", "virtio-serial0", "channel0", "usb",
+                          "sound0", "sound0-codec0",  "sound1",   "sound1-codec0",
+                          "sound2", "sound3",         "redir0",   "redir1",
+                          NULL};
     assert_ids(ids, want);
     /* The guest sees the devices libvirt gives it. */
     JsonObject *args = json_object_new(); /* passed on: the call takes it */

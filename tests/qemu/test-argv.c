@@ -287,7 +287,6 @@ def_bios_rom(void)
     return def;
 }
 
-
 /* ---- the media family (issue 10): SPICE, sound, audio, USB redirection -------- */
 
 static VdSpiceDef *
@@ -394,6 +393,19 @@ def_sound(void)
     return def;
 }
 
+/* Both displays at once (libvirt allows one of each): VNC's port is
+ * QEMU's pick, SPICE's the daemon's. */
+static VdDomainDef *
+def_spice_vnc(void)
+{
+    VdDomainDef *def = tdef_new("both", "pc");
+    tdef_add_vnc(def, NULL, -1, NULL);
+    tdef_add_spice(def, "0.0.0.0", 5902, NULL)->streaming_mode = g_strdup("all");
+    tdef_add_video(def, VD_VIDEO_QXL);
+    tdef_add_redirdev(def, "spicevmc");
+    return def;
+}
+
 static const GoldenCase golden_cases[] = {
     {"minimal", def_minimal, NULL},           {"kernel-boot", def_kernel_boot, NULL},
     {"disks-pc", def_disks_pc, NULL},         {"disks-q35", def_disks_q35, NULL},
@@ -403,7 +415,13 @@ static const GoldenCase golden_cases[] = {
     {"cpu-kvm", def_cpu_kvm, "kvm"},          {"cpu-custom", def_cpu_custom, NULL},
     {"injection", def_injection, NULL},       {"misc", def_misc, NULL},
     {"bios-rom", def_bios_rom, NULL},         {"tap-fds", def_tap_fds, NULL},
-    {"spice", def_spice, NULL},               {"spice-options", def_spice_options, NULL},
+};
+
+/* Issue 10's media family. */
+static const GoldenCase media_cases[] = {
+    {"spice", def_spice, NULL},
+    {"spice-options", def_spice_options, NULL},
+    {"spice-vnc", def_spice_vnc, NULL},
     {"sound", def_sound, NULL},
 };
 
@@ -844,16 +862,15 @@ static const ErrorCase error_cases[] = {
      "needs a GPU render node (/dev/dri/renderD*), which this host does not have", NULL},
     {"spice-listen", m_spice_listen, VD_ERROR_INVALID_ARG,
      "SPICE listen address '127.0.0.1,port=1' is not", NULL},
-    {"spice-no-qxl", m_spice_no_qxl, VD_ERROR_UNSUPPORTED, "this QEMU has no SPICE support",
-     NULL},
+    {"spice-no-qxl", m_spice_no_qxl, VD_ERROR_UNSUPPORTED, "this QEMU has no SPICE support", NULL},
     {"sound-model", m_sound_model, VD_ERROR_UNSUPPORTED, "sound device 'pcspk' is not supported",
      NULL},
     {"audio-host", m_audio_host, VD_ERROR_UNSUPPORTED,
      "<audio type='pulseaudio'> needs the host's sound system", NULL},
     {"redirdev-tcp", m_redirdev_tcp, VD_ERROR_UNSUPPORTED,
      "redirdev 0: USB redirection needs type='spicevmc'", NULL},
-    {"redirdev-no-spice", m_redirdev_no_spice, VD_ERROR_UNSUPPORTED,
-     "and <graphics type='spice'>", NULL},
+    {"redirdev-no-spice", m_redirdev_no_spice, VD_ERROR_UNSUPPORTED, "and <graphics type='spice'>",
+     NULL},
     {"cpu-model", m_cpu_model, VD_ERROR_INVALID_ARG, "invalid CPU model 'qemu64,+vmx'", NULL},
     {"topology", m_topology, VD_ERROR_INVALID_ARG, "does not match the 3 vCPUs", NULL},
     {"ide-q35", m_ide_q35, VD_ERROR_UNSUPPORTED, "machine 'q35' has no IDE controller", NULL},
@@ -968,6 +985,10 @@ main(int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
         g_autofree char *path = g_strdup_printf("/qemu/argv/golden/%s", golden_cases[i].name);
         g_test_add_data_func(path, &golden_cases[i], test_golden);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(media_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/qemu/argv/golden/%s", media_cases[i].name);
+        g_test_add_data_func(path, &media_cases[i], test_golden);
     }
     for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         g_autofree char *path = g_strdup_printf("/qemu/argv/error/%s", error_cases[i].name);

@@ -22,8 +22,8 @@ port_is_free(int port)
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     if (fd >= 0) {
-        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port),
-                                  .sin6_addr = IN6ADDR_ANY_INIT};
+        struct sockaddr_in6 a6 = {
+            .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_ANY_INIT};
         /* Dual stack: one bind covers IPv4 and IPv6. */
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -35,8 +35,8 @@ port_is_free(int port)
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return FALSE;
-    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port),
-                             .sin_addr.s_addr = htonl(INADDR_ANY)};
+    struct sockaddr_in a4 = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_ANY)};
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     gboolean ok = bind(fd, (struct sockaddr *)&a4, sizeof(a4)) == 0;
     close(fd);
