@@ -157,11 +157,11 @@ class Media(harness.VirtdTestCase):
 
             d.vsh('destroy', 'desk2')
             d.vsh('destroy', 'desk')
-            # Once QEMU is gone its port is free again (connections of
-            # ours in TIME_WAIT do not hold it): the next start takes it.
+            # A second start picks again (other programs on this host may
+            # hold ports meanwhile, so which one is not fixed) and serves it.
             harness.wait_for(lambda: not d.qemu_pids(), 20, what='QEMUs gone')
             d.vsh('start', 'desk', '--paused')
-            self.assertEqual(spice_port(d, 'desk'), port)
+            self.assertEqual(spice_link(spice_port(d, 'desk')), 0)
             d.vsh('destroy', 'desk')
 
     def test_refusals(self):
