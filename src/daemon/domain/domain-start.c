@@ -435,6 +435,7 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
         if (g && service)
             g->port = atoi(service);
     }
+    /* (set_link's replies come at step 4 too: they have no "port".) */
     if (op->step == 4 && result && JSON_NODE_HOLDS_OBJECT(result)) {
         JsonObject *spice = json_node_get_object(result);
         gint64 port = json_object_get_int_member_with_default(spice, "port", 0);
@@ -451,7 +452,6 @@ start_command(StartOp *op, const char *command, JsonObject *args)
     op->in_flight = TRUE;
     vd_qmp_command(op->dom->qmp, command, args, start_step_reply, op);
 }
-
 
 /* Set-up steps after QMP is up, one QMP command each. */
 void
