@@ -209,6 +209,11 @@ defaults_display(VdDomainDef *def)
             continue;
         if (v->vram_kib == 0)
             v->vram_kib = vd_video_default_vram(v->model);
+        /* libvirt's qxl defaults: 64 MiB RAM bar, 16 MiB VGA memory. */
+        if (v->model == VD_VIDEO_QXL && v->ram_kib == 0)
+            v->ram_kib = 65536;
+        if (v->model == VD_VIDEO_QXL && v->vgamem_kib == 0)
+            v->vgamem_kib = 16384;
         if (v->heads == 0)
             v->heads = 1;
         have_primary |= v->primary;

@@ -23,10 +23,10 @@
  *           management, lock failure policy, timer tick policies, disk
  *           cache/discard tuning, buses QEMU creates by itself
  *           (usb/pci/sata/scsi/ide/fdc/virtio-serial controllers), display
- *           protocol options (SPICE image compression ...).
+ *           protocol options.
  *   REFUSE  kept and reported; start refuses the domain until it is
  *           removed: anything that adds a device (hostdev, filesystem,
- *           tpm, sound, redirdev, smartcard, watchdog, vsock ...), changes
+ *           tpm, smartcard, watchdog, vsock ...), changes
  *           the CPU (cpu features, numa), the firmware tables (sysinfo,
  *           smbios, hyperv enlightenments, secure boot) or the memory
  *           layout (memoryBacking, maxMemory), or confidential computing
@@ -228,7 +228,7 @@ static const Rule rules[] = {
 
     T("/domain/devices"), T(DEV "emulator"),
     T(DEV "interface/alias"), T(DEV "interface/alias/@name"),
-    W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"), W(DEV "audio"),
+    W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"),
     E(DEV "controller", classify_controller),
 
     T(DEV "disk"), T(DEV "disk/@type"), T(DEV "disk/@device"), W(DEV "disk/@snapshot"),
@@ -280,17 +280,40 @@ static const Rule rules[] = {
     T(DEV "graphics"), T(DEV "graphics/@type"), T(DEV "graphics/@port"),
     T(DEV "graphics/@autoport"), T(DEV "graphics/@listen"), T(DEV "graphics/@passwd"),
     T(DEV "graphics/@websocket"), W(DEV "graphics/@keymap"), W(DEV "graphics/@sharePolicy"),
-    W(DEV "graphics/@passwdValidTo"), W(DEV "graphics/@connected"), W(DEV "graphics/@tlsPort"),
-    W(DEV "graphics/@defaultMode"),
+    W(DEV "graphics/@passwdValidTo"), W(DEV "graphics/@connected"),
+    /* SPICE (domain-media.c): a tlsPort or secure mode is refused at start */
+    T(DEV "graphics/@tlsPort"), T(DEV "graphics/@defaultMode"),
     T(DEV "graphics/listen"), A(DEV "graphics/listen/@type", attr_listen_type),
     T(DEV "graphics/listen/@address"), W(DEV "graphics/listen/@network"),
     W(DEV "graphics/listen/@socket"),
-    W(DEV "graphics/image"), W(DEV "graphics/jpeg"), W(DEV "graphics/zlib"),
-    W(DEV "graphics/playback"), W(DEV "graphics/streaming"), W(DEV "graphics/clipboard"),
-    W(DEV "graphics/mouse"), W(DEV "graphics/filetransfer"), W(DEV "graphics/channel"),
+    T(DEV "graphics/image"), T(DEV "graphics/image/@compression"),
+    T(DEV "graphics/jpeg"), T(DEV "graphics/jpeg/@compression"),
+    T(DEV "graphics/zlib"), T(DEV "graphics/zlib/@compression"),
+    T(DEV "graphics/playback"), T(DEV "graphics/playback/@compression"),
+    T(DEV "graphics/streaming"), T(DEV "graphics/streaming/@mode"),
+    T(DEV "graphics/clipboard"), T(DEV "graphics/clipboard/@copypaste"),
+    T(DEV "graphics/mouse"), T(DEV "graphics/mouse/@mode"),
+    T(DEV "graphics/filetransfer"), T(DEV "graphics/filetransfer/@enable"),
+    /* per-channel secure/insecure: secure is refused at start (no TLS) */
+    T(DEV "graphics/channel"), T(DEV "graphics/channel/@name"), T(DEV "graphics/channel/@mode"),
+    /* enable='yes' is refused at start without a render node (the builder) */
+    T(DEV "graphics/gl"), T(DEV "graphics/gl/@enable"), W(DEV "graphics/gl/@rendernode"),
+
+    /* domain-media.c: models and back ends start cannot run are refused
+     * there with the reason */
+    T(DEV "sound"), T(DEV "sound/@model"), T(DEV "sound/codec"), T(DEV "sound/codec/@type"),
+    T(DEV "sound/audio"), T(DEV "sound/audio/@id"),
+    T(DEV "audio"), T(DEV "audio/@id"), T(DEV "audio/@type"), W(DEV "audio/@timerPeriod"),
+    W(DEV "audio/input"), W(DEV "audio/output"),
+    T(DEV "redirdev"), T(DEV "redirdev/@bus"), T(DEV "redirdev/@type"),
+    /* tcp and others: refused by type at start, kept as written */
+    T(DEV "redirdev/source"), T(DEV "redirdev/source/@mode"), T(DEV "redirdev/source/@host"),
+    T(DEV "redirdev/source/@service"), T(DEV "redirdev/source/@path"),
+    W(DEV "redirdev/protocol"), W(DEV "redirdev/boot"),
 
     T(DEV "video"), T(DEV "video/model"), T(DEV "video/model/@type"),
     T(DEV "video/model/@vram"), T(DEV "video/model/@heads"), T(DEV "video/model/@primary"),
+    T(DEV "video/model/@ram"), T(DEV "video/model/@vgamem"), T(DEV "video/model/@vram64"),
 
     T(DEV "input"), T(DEV "input/@type"), T(DEV "input/@bus"),
 

@@ -13,6 +13,7 @@
  *    ignores (the list from domain-unsupported.c).
  * Messages name the element, the value and the fix.
  */
+#include "conf/domain-media.h"
 #include "conf/domain-private.h"
 
 #include <string.h>
@@ -478,10 +479,14 @@ startable_chr(const VdChrDef *c, const char *kind, GError **error)
     case VD_CHR_UNIX:
     case VD_CHR_NULL:
         break;
+    case VD_CHR_SPICEVMC:
+        /* The SPICE agent's channel: vd_domain_media_check_startable. */
+        if (g_str_equal(kind, "channel"))
+            break;
+        /* fall through */
     case VD_CHR_STDIO:
     case VD_CHR_TCP:
     case VD_CHR_UDP:
-    case VD_CHR_SPICEVMC:
     case VD_CHR_LAST:
         return refuse(error, "<%s type='%s'> is not supported yet: use pty, file or unix", kind,
                       vd_chr_type_to_string(c->type));
@@ -541,14 +546,8 @@ startable_devices(const VdDomainDef *def, GError **error)
         if (!vd_domain_check_interfaces_input(def->interfaces, error))
             return FALSE;
     }
-    for (guint i = 0; i < def->graphics->len; i++) {
-        const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
-        if (g->type != VD_GRAPHICS_VNC)
-            return refuse(error,
-                          "graphics type '%s' is not supported yet: use "
-                          "<graphics type='vnc'>",
-                          vd_graphics_type_to_string(g->type));
-    }
+    if (!vd_domain_media_check_startable(def, error))
+        return FALSE;
     for (guint i = 0; i < def->serials->len; i++) {
         if (!startable_chr(g_ptr_array_index(def->serials, i), "serial", error))
             return FALSE;

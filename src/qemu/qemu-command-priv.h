@@ -74,6 +74,8 @@ gboolean vd_qemu_build_misc_devices(VdQemuCmd *cmd, GError **error);
  * A family that must change what is built earlier (-machine, -cpu, -smp,
  * -m, firmware) does so in the function of qemu-command.c that builds it. */
 gboolean vd_qemu_build_media(VdQemuCmd *cmd, GError **error);
+/* -spice for @g (qemu-command-media.c), called by vd_qemu_build_graphics. */
+gboolean vd_qemu_build_spice(VdQemuCmd *cmd, const VdGraphicsDef *g, GError **error);
 gboolean vd_qemu_build_tpm(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_firmware(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_cpu_ext(VdQemuCmd *cmd, GError **error);

@@ -503,16 +503,57 @@ test_startable_refusals(void)
          "</interface></devices>",
          "unsupported configuration: <interface><source portgroup='pg'> is not supported yet: "
          "remove the portgroup attribute"},
-        {"<devices><graphics type='spice'/></devices>",
-         "unsupported configuration: graphics type 'spice' is not supported yet: use "
-         "<graphics type='vnc'>"},
+        {"<devices><graphics type='sdl'/></devices>",
+         "unsupported configuration: graphics type 'sdl' is not supported yet: use "
+         "<graphics type='vnc'> or <graphics type='spice'>"},
+        /* SPICE (issue 10): TLS asked for, or what needs SPICE without it */
+        {"<devices><graphics type='spice' autoport='yes' tlsPort='5902'/></devices>",
+         "unsupported configuration: TLS for SPICE is not supported yet: remove tlsPort or set "
+         "defaultMode='insecure'"},
+        {"<devices><graphics type='spice' autoport='yes' defaultMode='secure'/></devices>",
+         "unsupported configuration: TLS for SPICE is not supported yet: remove tlsPort or set "
+         "defaultMode='insecure' (and no <channel mode='secure'>)"},
+        {"<devices><graphics type='spice' autoport='yes'><channel name='main' mode='secure'/>"
+         "</graphics></devices>",
+         "unsupported configuration: TLS for SPICE is not supported yet: remove tlsPort or set "
+         "defaultMode='insecure' (and no <channel mode='secure'>)"},
+        {"<devices><graphics type='spice' port='0' autoport='no'/></devices>",
+         "unsupported configuration: <graphics type='spice' port='0'> is out of range: use a "
+         "port from 1 to 65535, or autoport='yes'"},
+        {"<devices><graphics type='spice'/><graphics type='spice'/></devices>",
+         "unsupported configuration: more than one <graphics type='spice'>: QEMU serves one of "
+         "each type"},
+        {"<devices><redirdev bus='usb' type='spicevmc'/></devices>",
+         "unsupported configuration: <redirdev type='spicevmc'> needs <graphics type='spice'>: "
+         "add one or remove the redirdev"},
+        {"<devices><graphics type='spice'/><redirdev bus='usb' type='tcp'>"
+         "<source mode='connect' host='localhost' service='4000'/></redirdev></devices>",
+         "unsupported configuration: <redirdev type='tcp'> is not supported: USB redirection "
+         "runs over SPICE only; use <redirdev bus='usb' type='spicevmc'/>"},
+        {"<devices><sound model='pcspk'/></devices>",
+         "unsupported configuration: <sound model='pcspk'> is not supported: QEMU 7.2 has no "
+         "such sound card here; use ich9, ich6, ac97, es1370, sb16 or usb"},
+        {"<devices><sound model='ich9'/><audio id='1' type='pulseaudio'/></devices>",
+         "unsupported configuration: <audio id='1' type='pulseaudio'> needs the host's sound "
+         "system, which virtd's QEMU cannot reach (it runs outside any user session): use "
+         "type='none', or type='spice' to play sound in the SPICE client"},
+        {"<devices><audio id='1' type='spice'/></devices>",
+         "unsupported configuration: <audio id='1' type='spice'> needs <graphics type='spice'>: "
+         "add one or use type='none'"},
         {"<devices><serial type='tcp'><source mode='bind' host='0.0.0.0' service='4555'/>"
          "</serial></devices>",
          "unsupported configuration: <serial type='tcp'> is not supported yet: use pty, file or "
          "unix"},
         {"<devices><channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/>"
          "</channel></devices>",
-         "unsupported configuration: <channel type='spicevmc'> is not supported yet: use pty, "
+         "unsupported configuration: <channel type='spicevmc'> needs <graphics type='spice'>: "
+         "add one or remove the channel"},
+        {"<devices><graphics type='spice'/><channel type='spicevmc'><target type='virtio' "
+         "name='org.example.x'/></channel></devices>",
+         "unsupported configuration: <channel type='spicevmc'> carries the SPICE agent only: use "
+         "<target type='virtio' name='com.redhat.spice.0'/>"},
+        {"<devices><serial type='spicevmc'/></devices>",
+         "unsupported configuration: <serial type='spicevmc'> is not supported yet: use pty, "
          "file or unix"},
         {"<devices><disk type='network' device='disk'><source protocol='nbd' name='x'>"
          "<host name='h' port='10809'/></source><target dev='vda'/></disk></devices>",

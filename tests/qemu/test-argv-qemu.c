@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/domain-media.h"
 #include "conf/domain-tpm.h"
 #include "qemu-test-util.h"
 #include "qemu/qemu-command.h"
@@ -541,6 +542,117 @@ test_tpm_tis(void)
     tpm_case("pc", VD_TPM_MODEL_DEFAULT, VD_TPM_VERSION_1_2, "tpm-tis");
 }
 
+/* A TCP port nothing listens on now (the daemon's pick, in miniature). */
+static int
+free_port(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocket) sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+    g_assert_no_error(error);
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+    g_assert_true(g_socket_bind(sock, any, TRUE, &error));
+    g_autoptr(GSocketAddress) got = g_socket_get_local_address(sock, &error);
+    g_assert_no_error(error);
+    return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(got));
+}
+
+/* What virt-install writes for a desktop guest (issue 10): SPICE with a
+ * password, qxl, the agent's spicevmc channel, two USB redirections,
+ * sound cards on the implied SPICE audio back end. */
+static void
+test_spice(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(TDef) def = tdef_new("spice", "q35");
+    int port = free_port();
+    VdGraphicsDef *g = tdef_add_vnc(def, "127.0.0.1", port, "s3cret");
+    g->type = VD_GRAPHICS_SPICE;
+    VdSpiceDef *s = g_new0(VdSpiceDef, 1);
+    s->tls_port = -1;
+    s->image_compression = g_strdup("off");
+    s->jpeg_compression = g_strdup("never");
+    s->zlib_compression = g_strdup("auto");
+    s->playback_compression = 1;
+    s->streaming_mode = g_strdup("filter");
+    s->copypaste = 0;
+    s->mouse_mode = g_strdup("client");
+    s->filetransfer = 0;
+    def->media->spice = s;
+    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
+    v->ram_kib = 65536;
+    v->vram_kib = 65536;
+    v->vgamem_kib = 16384;
+    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
+    c->target_type = g_strdup("virtio");
+    c->target_name = g_strdup("com.redhat.spice.0");
+    const char *models[] = {"ich9", "ich6", "ac97", "usb"};
+    for (guint i = 0; i < G_N_ELEMENTS(models); i++) {
+        VdSoundDef *snd = g_new0(VdSoundDef, 1);
+        snd->model = g_strdup(models[i]);
+        g_ptr_array_add(def->media->sounds, snd);
+    }
+    for (guint i = 0; i < 2; i++) {
+        VdRedirdevDef *rd = g_new0(VdRedirdevDef, 1);
+        rd->bus = g_strdup("usb");
+        rd->type = g_strdup("spicevmc");
+        g_ptr_array_add(def->media->redirdevs, rd);
+    }
+    run_start(&r, def);
+
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"video0", "virtio-serial0", "channel0", "usb",
+                          "sound0", "sound0-codec0",  "sound1",   "sound1-codec0",
+                          "sound2", "sound3",         "redir0",   "redir1",
+                          NULL};
+    assert_ids(ids, want);
+    /* The guest sees the devices libvirt gives it. */
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/machine/peripheral/video0");
+    json_object_set_string_member(args, "property", "vgamem_mb");
+    g_autoptr(JsonNode) vgamem = call(&r, "qom-get", args);
+    g_assert_cmpint(json_node_get_int(vgamem), ==, 16);
+    g_autoptr(JsonNode) chardevs = call(&r, "query-chardev", NULL);
+    guint spicevmc = 0;
+    JsonArray *ca = json_node_get_array(chardevs);
+    for (guint i = 0; i < json_array_get_length(ca); i++) {
+        const char *label =
+            json_object_get_string_member(json_array_get_object_element(ca, i), "label");
+        if (g_str_equal(label, "charchannel0") || g_str_has_prefix(label, "charredir"))
+            spicevmc++;
+    }
+    g_assert_cmpuint(spicevmc, ==, 3);
+
+    /* SPICE serves the port given, and asks for the ticket set over QMP. */
+    g_autoptr(JsonNode) spice = call(&r, "query-spice", NULL);
+    JsonObject *so = json_node_get_object(spice);
+    g_assert_true(json_object_get_boolean_member(so, "enabled"));
+    g_assert_cmpint(json_object_get_int_member(so, "port"), ==, port);
+    g_assert_cmpstr(json_object_get_string_member(so, "auth"), ==, "spice");
+    g_assert_cmpstr(json_object_get_string_member(so, "mouse-mode"), ==, "server");
+    JsonObject *pw = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(pw, "protocol", "spice");
+    json_object_set_string_member(pw, "password", "s3cret");
+    g_autoptr(JsonNode) pwr = call(&r, "set_password", pw);
+
+    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
+    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
+                    "running");
+    /* screendump reads the qxl device: SPICE is no obstacle. */
+    g_autofree char *shot = g_build_filename(r.dir, "screen.ppm", NULL);
+    JsonObject *sd = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(sd, "filename", shot);
+    g_autoptr(JsonNode) sdr = call(&r, "screendump", sd);
+    g_autofree char *ppm = NULL;
+    g_assert_true(g_file_get_contents(shot, &ppm, NULL, NULL));
+    g_assert_true(g_str_has_prefix(ppm, "P6"));
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -553,5 +665,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
     g_test_add_func("/qemu/argv-qemu/tpm-crb", test_tpm_crb);
     g_test_add_func("/qemu/argv-qemu/tpm-tis", test_tpm_tis);
+    g_test_add_func("/qemu/argv-qemu/spice", test_spice);
     return g_test_run();
 }
