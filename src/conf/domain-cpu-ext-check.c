@@ -53,8 +53,9 @@ check_numa(const VdDomainDef *def, GError **error)
         for (guint k = 0; k < set->len; k++) {
             guint cpu = g_array_index(set, guint, k);
             if (owner[cpu])
-                return refuse(error, "vCPU %u is in NUMA cells %u and %u: give each vCPU to "
-                                     "one cell",
+                return refuse(error,
+                              "vCPU %u is in NUMA cells %u and %u: give each vCPU to "
+                              "one cell",
                               cpu, owner[cpu] - 1, c->id);
             owner[cpu] = c->id + 1;
         }
@@ -67,7 +68,8 @@ check_numa(const VdDomainDef *def, GError **error)
                           cpu, def->vcpus);
     if (sum != def->memory_kib)
         return refuse(error,
-                      "the NUMA cells add up to %" G_GUINT64_FORMAT " KiB but <memory> is %" G_GUINT64_FORMAT
+                      "the NUMA cells add up to %" G_GUINT64_FORMAT
+                      " KiB but <memory> is %" G_GUINT64_FORMAT
                       " KiB: make <memory> the sum of the cells, or remove <memory> (it is then "
                       "computed from the cells)",
                       sum, def->memory_kib);
@@ -116,9 +118,9 @@ check_timers(const VdCpuExtDef *x, GError **error)
 
 /* The enlightenments QEMU 7.2 has (hv-NAME, '_' as '-'). */
 static const char *const hyperv_known[] = {
-    "relaxed", "vapic",    "spinlocks", "vpindex", "runtime",     "synic",       "stimer",
-    "reset",   "vendor_id", "frequencies", "reenlightenment", "tlbflush", "ipi", "evmcs",
-    "avic",    "emsr_bitmap", "xmm_input", NULL};
+    "relaxed", "vapic", "spinlocks", "vpindex",     "runtime",         "synic",
+    "stimer",  "reset", "vendor_id", "frequencies", "reenlightenment", "tlbflush",
+    "ipi",     "evmcs", "avic",      "emsr_bitmap", "xmm_input",       NULL};
 
 static gboolean
 check_hyperv(const VdCpuExtDef *x, GError **error)

@@ -168,8 +168,8 @@ choice(const char *value, const char *const *allowed, const char *where, GError 
 
 /* state='on|off' (@attr "state") or enabled/present='yes|no'. */
 static gboolean
-tristate(const xmlNode *node, const char *attr, gboolean on_off, const char *where,
-         VdTristate *out, GError **error)
+tristate(const xmlNode *node, const char *attr, gboolean on_off, const char *where, VdTristate *out,
+         GError **error)
 {
     gboolean on = FALSE, present = FALSE;
 
@@ -334,8 +334,8 @@ parse_numa(VdCpuExtDef *x, const xmlNode *cpu, GError **error)
 static gboolean
 parse_timers(VdCpuExtDef *x, const xmlNode *clock, GError **error)
 {
-    static const char *const names[] = {"rtc",         "pit", "hpet",     "kvmclock",
-                                        "hypervclock", "tsc", "platform", "armvtimer", NULL};
+    static const char *const names[] = {"rtc", "pit",      "hpet",      "kvmclock", "hypervclock",
+                                        "tsc", "platform", "armvtimer", NULL};
     static const char *const ticks[] = {"delay", "catchup", "merge", "discard", NULL};
     static const char *const tracks[] = {"boot", "guest", "wall", "realtime", NULL};
 
@@ -427,8 +427,8 @@ parse_hyperv(VdCpuExtDef *x, const xmlNode *hv, GError **error)
         /* libvirt requires state=; absent reads as on, what users mean. */
         h->on = !present || on;
         h->value = vd_xml_prop(n, "value");
-        if (!vd_xml_prop_uint(n, "retries", "<hyperv><spinlocks retries=>", G_MAXUINT,
-                              &h->retries, NULL, error))
+        if (!vd_xml_prop_uint(n, "retries", "<hyperv><spinlocks retries=>", G_MAXUINT, &h->retries,
+                              NULL, error))
             return FALSE;
         if (g_str_equal(h->name, "spinlocks") && h->on && h->retries && h->retries < 0xfff) {
             g_set_error(error, VD_ERROR, VD_ERROR_XML,
@@ -437,9 +437,9 @@ parse_hyperv(VdCpuExtDef *x, const xmlNode *hv, GError **error)
             return FALSE;
         }
         if (g_str_equal(h->name, "vendor_id") && h->on &&
-            (!h->value || !*h->value || strlen(h->value) > 12 || strchr(h->value, ','))) {
+            (!h->value || !*h->value || strlen(h->value) > 12)) {
             g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                        "<hyperv><vendor_id value='%s'> must be 1 to 12 characters, no comma",
+                        "<hyperv><vendor_id value='%s'> must be 1 to 12 characters",
                         h->value ? h->value : "");
             return FALSE;
         }

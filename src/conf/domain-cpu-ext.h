@@ -1,4 +1,5 @@
-/* The domain model's CPU feature lists, Hyper-V enlightenments, clock timers, NUMA cells, power management (issue 10).
+/* The domain model's CPU feature lists, Hyper-V enlightenments, clock timers, NUMA cells, power
+ * management (issue 10).
  *
  * One family of libvirt's domain XML that start acts on. conf/ reads it
  * from the parsed document into def->cpu_ext (vd_domain_cpu_ext_parse, called by
@@ -30,13 +31,13 @@ typedef enum {
 } VdCpuFeaturePolicy;
 
 typedef struct {
-    char *name;                 /* libvirt's name (checked: letters, digits, '_', '-', '.') */
-    VdCpuFeaturePolicy policy;  /* require when policy= is absent (libvirt) */
+    char *name;                /* libvirt's name (checked: letters, digits, '_', '-', '.') */
+    VdCpuFeaturePolicy policy; /* require when policy= is absent (libvirt) */
 } VdCpuFeatureDef;
 
 typedef struct {
     guint id;
-    char *cpus;                 /* "0-1,4" as written (checked by vd_cpu_ext_parse_cpuset) */
+    char *cpus; /* "0-1,4" as written (checked by vd_cpu_ext_parse_cpuset) */
     guint64 memory_kib;
 } VdNumaCellDef;
 
@@ -48,21 +49,21 @@ typedef enum {
 } VdTristate;
 
 typedef struct {
-    char *name;                 /* rtc, pit, hpet, kvmclock, hypervclock, tsc, platform, armvtimer */
+    char *name; /* rtc, pit, hpet, kvmclock, hypervclock, tsc, platform, armvtimer */
     VdTristate present;
-    char *tickpolicy;           /* delay, catchup, merge, discard or NULL */
-    char *track;                /* rtc: boot, guest, wall, realtime or NULL */
-    guint64 frequency;          /* tsc frequency= in Hz, 0 when absent */
+    char *tickpolicy;  /* delay, catchup, merge, discard or NULL */
+    char *track;       /* rtc: boot, guest, wall, realtime or NULL */
+    guint64 frequency; /* tsc frequency= in Hz, 0 when absent */
 } VdTimerDef;
 
 /* One child of <features><hyperv mode='custom'>, in document order. */
 typedef struct {
-    char *name;                 /* relaxed, vapic, spinlocks, vendor_id, stimer, tlbflush ... */
-    gboolean on;                /* state= */
-    guint retries;              /* spinlocks retries=, 0 when absent */
-    char *value;                /* vendor_id value= */
-    VdTristate direct;          /* stimer, tlbflush: <direct state=> */
-    VdTristate extended;        /* tlbflush: <extended state=> */
+    char *name;          /* relaxed, vapic, spinlocks, vendor_id, stimer, tlbflush ... */
+    gboolean on;         /* state= */
+    guint retries;       /* spinlocks retries=, 0 when absent */
+    char *value;         /* vendor_id value= */
+    VdTristate direct;   /* stimer, tlbflush: <direct state=> */
+    VdTristate extended; /* tlbflush: <extended state=> */
 } VdHypervFeatureDef;
 
 struct _VdCpuExtDef {
@@ -74,19 +75,19 @@ struct _VdCpuExtDef {
     gboolean hyperv_passthrough; /* mode='passthrough' */
     GPtrArray *hyperv_features;  /* VdHypervFeatureDef* */
 
-    VdTristate kvm_hidden;       /* <features><kvm><hidden state=> */
-    VdTristate pmu;              /* <features><pmu state=> */
-    gboolean vmcoreinfo;         /* <features><vmcoreinfo state='on'> (or no state) */
-    char *ioapic_driver;         /* <features><ioapic driver=>: qemu, kvm or NULL */
-    VdTristate apic_eoi;         /* <features><apic eoi=> */
+    VdTristate kvm_hidden; /* <features><kvm><hidden state=> */
+    VdTristate pmu;        /* <features><pmu state=> */
+    gboolean vmcoreinfo;   /* <features><vmcoreinfo state='on'> (or no state) */
+    char *ioapic_driver;   /* <features><ioapic driver=>: qemu, kvm or NULL */
+    VdTristate apic_eoi;   /* <features><apic eoi=> */
 
-    gint64 clock_adjustment;     /* <clock offset='variable' adjustment=> seconds */
-    char *clock_basis;           /* variable: utc (default) or localtime */
-    char *clock_timezone;        /* <clock offset='timezone' timezone=> */
-    gint64 clock_start;          /* <clock offset='absolute' start=> (epoch seconds) */
+    gint64 clock_adjustment; /* <clock offset='variable' adjustment=> seconds */
+    char *clock_basis;       /* variable: utc (default) or localtime */
+    char *clock_timezone;    /* <clock offset='timezone' timezone=> */
+    gint64 clock_start;      /* <clock offset='absolute' start=> (epoch seconds) */
 
-    VdTristate suspend_to_mem;   /* <pm><suspend-to-mem enabled=> */
-    VdTristate suspend_to_disk;  /* <pm><suspend-to-disk enabled=> */
+    VdTristate suspend_to_mem;  /* <pm><suspend-to-mem enabled=> */
+    VdTristate suspend_to_disk; /* <pm><suspend-to-disk enabled=> */
 };
 
 VdCpuExtDef *vd_cpu_ext_def_new(void);

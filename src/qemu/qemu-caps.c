@@ -113,8 +113,8 @@ vd_qemu_caps_check_cpu_model(const VdQemuCaps *caps, const char *model, gboolean
     }
     g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                 "QEMU %u.%u has no CPU model '%s'%s%s%s: `%s -cpu help` lists them all",
-                caps->version_major, caps->version_minor, model,
-                close->len ? " (close ones: " : "", close->str, close->len ? ")" : "",
+                caps->version_major, caps->version_minor, model, close->len ? " (close ones: " : "",
+                close->str, close->len ? ")" : "",
                 caps->binary ? caps->binary : "qemu-system-x86_64");
     return FALSE;
 }

@@ -174,13 +174,14 @@ vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error)
         if (cmd->kvm)
             g_string_append_printf(cpu, ",tsc-frequency=%" G_GUINT64_FORMAT, tsc->frequency);
         else
-            g_ptr_array_add(kvm_only, g_strdup_printf("<timer name='tsc' frequency='%" G_GUINT64_FORMAT "'>",
-                                                      tsc->frequency));
+            g_ptr_array_add(kvm_only,
+                            g_strdup_printf("<timer name='tsc' frequency='%" G_GUINT64_FORMAT "'>",
+                                            tsc->frequency));
     }
     if (kvm_only->len) {
         g_ptr_array_add(kvm_only, NULL);
         g_autofree char *list = g_strjoinv(", ", (char **)kvm_only->pdata);
-        vd_qemu_cmd_note(cmd, "%s dropped: only KVM has it, and this domain runs under TCG",
+        vd_qemu_cmd_note(cmd, "%s dropped: only KVM implements it, and this domain runs under TCG",
                          list);
     }
     return TRUE;
@@ -194,7 +195,8 @@ rtc_base(VdQemuCmd *cmd, GError **error)
     const VdDomainDef *def = cmd->def;
     const VdCpuExtDef *x = def->cpu_ext;
     const char *offset = def->clock.offset;
-    gint64 now = cmd->paths->start_time ? cmd->paths->start_time : g_get_real_time() / G_USEC_PER_SEC;
+    gint64 now =
+        cmd->paths->start_time ? cmd->paths->start_time : g_get_real_time() / G_USEC_PER_SEC;
     g_autoptr(GTimeZone) tz = NULL;
     g_autoptr(GDateTime) utc = NULL;
     g_autoptr(GDateTime) local = NULL;
@@ -333,9 +335,9 @@ vd_qemu_build_cpu_ext(VdQemuCmd *cmd, GError **error)
 
     if (x->ioapic_driver && cmd->kvm) {
         /* A second -machine: QEMU merges it into the first. */
-        vd_qemu_cmd_opt(cmd, "-machine", g_str_equal(x->ioapic_driver, "qemu")
-                                             ? "kernel-irqchip=split"
-                                             : "kernel-irqchip=on");
+        vd_qemu_cmd_opt(cmd, "-machine",
+                        g_str_equal(x->ioapic_driver, "qemu") ? "kernel-irqchip=split"
+                                                              : "kernel-irqchip=on");
     } else if (x->ioapic_driver && g_str_equal(x->ioapic_driver, "kvm")) {
         /* Under TCG the IOAPIC is always QEMU's own (what driver='qemu' asks). */
         vd_qemu_cmd_note(cmd, "<ioapic driver='kvm'> not applied: under TCG the IOAPIC is "
