@@ -56,8 +56,11 @@ hv_prop(const char *name)
     return g_strdup_printf("hv-%s", dashed);
 }
 
+/* Appends the hv-* properties (KVM) and collects the names of the
+ * enabled enlightenments into @names (for the TCG note) and, with their
+ * "+direct" forms, into @deps (for check_hyperv_deps). */
 static void
-add_hyperv(VdQemuCmd *cmd, GString *cpu, GPtrArray *names)
+add_hyperv(VdQemuCmd *cmd, GString *cpu, GPtrArray *names, GPtrArray *deps)
 {
     const VdCpuExtDef *x = cmd->def->cpu_ext;
     const VdTimerDef *hvclock = vd_cpu_ext_timer(x, "hypervclock");
@@ -75,6 +78,7 @@ add_hyperv(VdQemuCmd *cmd, GString *cpu, GPtrArray *names)
         if (!h->on)
             continue;
         g_ptr_array_add(names, g_strdup(h->name));
+        g_ptr_array_add(deps, g_strdup(h->name));
         if (!cmd->kvm)
             continue;
         if (g_str_equal(h->name, "spinlocks"))
@@ -84,16 +88,61 @@ add_hyperv(VdQemuCmd *cmd, GString *cpu, GPtrArray *names)
             g_string_append_printf(cpu, ",%s=%s", prop, esc);
         } else
             g_string_append_printf(cpu, ",%s=on", prop);
-        if (h->direct == VD_TRISTATE_ON)
+        if (h->direct == VD_TRISTATE_ON) {
+            g_ptr_array_add(deps, g_strdup_printf("%s+direct", h->name));
             g_string_append_printf(cpu, ",%s-direct=on", prop);
+        }
         if (h->extended == VD_TRISTATE_ON)
             g_string_append(cpu, ",hv-tlbflush-ext=on");
     }
     if (hvclock && hvclock->present == VD_TRISTATE_ON) {
         g_ptr_array_add(names, g_strdup("hypervclock"));
+        g_ptr_array_add(deps, g_strdup("hypervclock"));
         if (cmd->kvm)
             g_string_append(cpu, ",hv-time=on");
     }
+}
+
+/* QEMU 7.2 refuses an enlightenment without the ones it builds on
+ * (kvm_hyperv_properties' dependencies): said here, with the fix, rather
+ * than as QEMU's error at start. "hypervclock" is hv-time; "+direct" and
+ * "+extended" are the sub-elements. */
+static const struct {
+    const char *feature, *needs;
+} hyperv_deps[] = {
+    {"synic", "vpindex"},        {"stimer", "synic"},          {"stimer", "hypervclock"},
+    {"stimer+direct", "stimer"}, {"tlbflush", "vpindex"},      {"ipi", "vpindex"},
+    {"evmcs", "vapic"},          {"tlbflush+direct", "vapic"},
+};
+
+static gboolean
+hyperv_has(GPtrArray *names, const char *name)
+{
+    for (guint i = 0; i < names->len; i++)
+        if (g_str_equal(names->pdata[i], name))
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean
+check_hyperv_deps(GPtrArray *names, GError **error)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(hyperv_deps); i++) {
+        if (!hyperv_has(names, hyperv_deps[i].feature) || hyperv_has(names, hyperv_deps[i].needs))
+            continue;
+        g_autofree char *feature = g_strdup(hyperv_deps[i].feature);
+        g_strdelimit(feature, "+", ' ');
+        const char *needs = hyperv_deps[i].needs;
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Hyper-V enlightenment '%s' needs '%s', which QEMU requires with it: add %s",
+                    feature, needs,
+                    g_str_equal(needs, "hypervclock") ? "<clock><timer name='hypervclock' "
+                                                        "present='yes'/>"
+                    : g_str_equal(needs, "stimer")    ? "<stimer state='on'/> to <hyperv>"
+                                                      : "it to <hyperv> with state='on'");
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
@@ -115,8 +164,8 @@ vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error)
     const VdTimerDef *kvmclock = vd_cpu_ext_timer(x, "kvmclock");
     const VdTimerDef *tsc = vd_cpu_ext_timer(x, "tsc");
     g_autoptr(GPtrArray) hv = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) hv_deps = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) kvm_only = g_ptr_array_new_with_free_func(g_free);
-    (void)error;
 
     for (guint i = 0; i < x->cpu_features->len; i++) {
         const VdCpuFeatureDef *f = g_ptr_array_index(x->cpu_features, i);
@@ -143,7 +192,10 @@ vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error)
         }
     }
 
-    add_hyperv(cmd, cpu, hv);
+    add_hyperv(cmd, cpu, hv, hv_deps);
+    /* Passthrough takes whatever the host has, dependencies included. */
+    if (cmd->kvm && !x->hyperv_passthrough && !check_hyperv_deps(hv_deps, error))
+        return FALSE;
     if (!cmd->kvm && hv->len) {
         g_ptr_array_add(hv, NULL);
         g_autofree char *list = g_strjoinv("', '", (char **)hv->pdata);
