@@ -146,18 +146,6 @@ check_hyperv_deps(GPtrArray *names, GError **error)
 }
 
 gboolean
-vd_qemu_cpu_ext_needs_cpu(const VdQemuCmd *cmd)
-{
-    const VdCpuExtDef *x = cmd->def->cpu_ext;
-    const VdTimerDef *kvmclock = vd_cpu_ext_timer(x, "kvmclock");
-    const VdTimerDef *tsc = vd_cpu_ext_timer(x, "tsc");
-
-    return x->cpu_features->len || x->hyperv || x->kvm_hidden || x->pmu || x->apic_eoi ||
-           (kvmclock && kvmclock->present != VD_TRISTATE_ABSENT) || (tsc && tsc->frequency) ||
-           vd_cpu_ext_timer(x, "hypervclock");
-}
-
-gboolean
 vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error)
 {
     const VdCpuExtDef *x = cmd->def->cpu_ext;

@@ -86,6 +86,4 @@ gboolean vd_qemu_build_cpu_ext(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error);
 gboolean vd_qemu_cpu_ext_rtc(VdQemuCmd *cmd, GString *rtc, GError **error);
 gboolean vd_qemu_cpu_ext_numa(VdQemuCmd *cmd, GError **error);
-/* Whether anything in cpu-ext needs a -cpu even without <cpu>. */
-gboolean vd_qemu_cpu_ext_needs_cpu(const VdQemuCmd *cmd);
 gboolean vd_qemu_build_platform(VdQemuCmd *cmd, GError **error);
