@@ -16,6 +16,8 @@
 #include "conf/domain-media.h"
 #include "conf/domain-private.h"
 
+#include "conf/domain-cpu-ext.h"
+
 #include <string.h>
 
 #include "util/vd-error.h"
@@ -580,10 +582,8 @@ vd_domain_def_check_startable(const VdDomainDef *def, GError **error)
                       "architecture '%s' in <os><type arch=> is not supported: virtd "
                       "runs x86_64 guests",
                       def->os.arch);
-    if (def->clock.offset && !g_str_equal(def->clock.offset, "utc") &&
-        !g_str_equal(def->clock.offset, "localtime"))
-        return refuse(error, "<clock offset='%s'> is not supported yet: use utc or localtime",
-                      def->clock.offset);
+    if (!vd_cpu_ext_check_startable(def, error))
+        return FALSE;
     if (!startable_lifecycle("on_poweroff", def->on_poweroff, error) ||
         !startable_lifecycle("on_reboot", def->on_reboot, error) ||
         !startable_lifecycle("on_crash", def->on_crash, error))

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "conf/domain-cpu-ext.h"
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
 #include "util/vd-names.h"
@@ -271,21 +272,29 @@ valid_cpu_model(const char *model)
     return TRUE;
 }
 
+/* The -cpu model: NULL for QEMU's default (no -cpu at all). */
 static gboolean
-build_cpu(VdQemuCmd *cmd, GError **error)
+cpu_model(VdQemuCmd *cmd, const char **model, GError **error)
 {
     const VdDomainDef *def = cmd->def;
+    *model = NULL;
     if (!def->cpu.present)
         return TRUE;
     switch (def->cpu.mode) {
     case VD_CPU_MODE_HOST_PASSTHROUGH:
     case VD_CPU_MODE_HOST_MODEL:
-        /* TCG has no host CPU to pass through; "max" is everything TCG
-         * can emulate, the closest it gets. */
-        vd_qemu_cmd_opt(cmd, "-cpu", cmd->kvm ? "host" : "max");
+        /* TCG has no host CPU to pass through (libvirt refuses
+         * host-passthrough there); "max" is everything TCG can emulate,
+         * the closest it gets. */
+        *model = cmd->kvm ? "host" : "max";
+        if (!cmd->kvm)
+            vd_qemu_cmd_note(cmd,
+                             "<cpu mode='%s'> runs as QEMU's 'max' CPU: TCG has no host CPU; "
+                             "'max' has every feature TCG emulates",
+                             vd_cpu_mode_to_string(def->cpu.mode));
         return TRUE;
     case VD_CPU_MODE_MAXIMUM:
-        vd_qemu_cmd_opt(cmd, "-cpu", "max");
+        *model = "max";
         return TRUE;
     case VD_CPU_MODE_CUSTOM:
         if (!def->cpu.model)
@@ -296,13 +305,30 @@ build_cpu(VdQemuCmd *cmd, GError **error)
                         "invalid CPU model '%s': use letters, digits, '.', '_' and '-'", shown);
             return FALSE;
         }
-        vd_qemu_cmd_opt(cmd, "-cpu", def->cpu.model);
+        *model = def->cpu.model;
         return TRUE;
     case VD_CPU_MODE_LAST:
         break;
     }
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid CPU mode %d", def->cpu.mode);
     return FALSE;
+}
+
+static gboolean
+build_cpu(VdQemuCmd *cmd, GError **error)
+{
+    const char *model;
+    if (!cpu_model(cmd, &model, error))
+        return FALSE;
+    if (model && !vd_qemu_caps_check_cpu_model(cmd->caps, model, cmd->kvm, error))
+        return FALSE;
+    /* Properties without a model go on QEMU's default, qemu64, as libvirt does. */
+    g_autoptr(GString) cpu = g_string_new(model ? model : "qemu64");
+    if (!vd_qemu_cpu_ext_cpu_props(cmd, cpu, error))
+        return FALSE;
+    if (model || !g_str_equal(cpu->str, "qemu64"))
+        vd_qemu_cmd_opt(cmd, "-cpu", cpu->str);
+    return TRUE;
 }
 
 static gboolean
@@ -350,7 +376,8 @@ build_memory_and_smp(VdQemuCmd *cmd, GError **error)
         g_string_append_printf(smp, ",dies=%u", dies);
     g_string_append_printf(smp, ",cores=%u,threads=%u", cores, threads);
     vd_qemu_cmd_opt(cmd, "-smp", smp->str);
-    return TRUE;
+    /* One RAM backend per NUMA cell; -m stays the total (the cells' sum). */
+    return vd_qemu_cpu_ext_numa(cmd, error);
 }
 
 /* libvirt's rule: <boot order> on devices wins; else each <os><boot dev>
@@ -554,15 +581,29 @@ static gboolean
 build_clock(VdQemuCmd *cmd, GError **error)
 {
     const char *offset = cmd->def->clock.offset;
+    const VdTimerDef *hpet = vd_cpu_ext_timer(cmd->def->cpu_ext, "hpet");
+    g_autoptr(GString) rtc = g_string_new(NULL);
+
     if (!offset || g_str_equal(offset, "utc")) {
-        vd_qemu_cmd_opt(cmd, "-rtc", "base=utc");
+        g_string_append(rtc, "base=utc");
     } else if (g_str_equal(offset, "localtime")) {
-        vd_qemu_cmd_opt(cmd, "-rtc", "base=localtime");
-    } else {
+        g_string_append(rtc, "base=localtime");
+    } else if (!g_str_equal(offset, "variable") && !g_str_equal(offset, "timezone") &&
+               !g_str_equal(offset, "absolute")) {
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                    "clock offset '%s' is not supported (use 'utc' or 'localtime')", offset);
+                    "clock offset '%s' is not supported (use utc, localtime, variable, "
+                    "timezone or absolute)",
+                    offset);
         return FALSE;
     }
+    /* variable/timezone/absolute: the base is a date (cpu-ext). */
+    if (!vd_qemu_cpu_ext_rtc(cmd, rtc, error))
+        return FALSE;
+    vd_qemu_cmd_opt(cmd, "-rtc", rtc->str);
+    /* QEMU merges a second -machine into the first; hpet is a pc/q35
+     * machine property (-no-hpet is deprecated). */
+    if (hpet && hpet->present == VD_TRISTATE_OFF && (cmd->pc || cmd->q35))
+        vd_qemu_cmd_opt(cmd, "-machine", "hpet=off");
     return TRUE;
 }
 

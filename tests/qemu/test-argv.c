@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "conf/domain-cpu-ext.h"
 #include "conf/domain-media.h"
 #include "qemu-test-util.h"
 #include "qemu/qemu-command-priv.h"
@@ -820,7 +821,8 @@ m_efi_auto(VdDomainDef *def, VdQemuCaps *caps)
 static void
 m_clock(VdDomainDef *def, VdQemuCaps *caps)
 {
-    def->clock.offset = g_strdup("variable");
+    def->clock.offset = g_strdup("timezone");
+    def->cpu_ext->clock_timezone = g_strdup("Nowhere/Atlantis");
 }
 
 static void
@@ -889,7 +891,8 @@ static const ErrorCase error_cases[] = {
     {"serial-tcp", m_serial_tcp, VD_ERROR_UNSUPPORTED, "serial port 0: type 'tcp'", NULL},
     {"long-socket", m_long_socket, VD_ERROR_UNSUPPORTED, "is too long", NULL},
     {"efi-auto", m_efi_auto, VD_ERROR_UNSUPPORTED, "<os firmware='efi'>", NULL},
-    {"clock", m_clock, VD_ERROR_UNSUPPORTED, "clock offset 'variable'", NULL},
+    {"clock", m_clock, VD_ERROR_UNSUPPORTED,
+     "<clock timezone='Nowhere/Atlantis'> is not a time zone this host knows", NULL},
     {"bad-name", m_bad_name, VD_ERROR_INVALID_ARG, "control characters", NULL},
     {"memory", m_memory, VD_ERROR_INVALID_ARG, "too small", NULL},
     {"rng-backend", m_rng_backend, VD_ERROR_UNSUPPORTED, "back end '/etc/passwd'", NULL},

@@ -290,6 +290,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
     g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->name);
     g_autoptr(GPtrArray) argv = NULL;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     VdDomainNetFds nfds = {0};
     pid_t pid;
 
@@ -328,12 +329,17 @@ launch(PendingStart *ps, const char *boot_kernel)
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
     };
-    argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
+    argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
         goto fail;
     }
     vd_spawn_write_log_header(log_path, argv);
+    /* What the command line adjusts (e.g. Hyper-V dropped under TCG):
+     * start returns no warnings, so the domain's log and the daemon's say it. */
+    vd_spawn_write_log_notes(log_path, notes);
+    for (guint i = 0; i < notes->len; i++)
+        g_message("domain '%s': %s", dom->name, (const char *)notes->pdata[i]);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 
