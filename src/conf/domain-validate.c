@@ -13,6 +13,7 @@
  *    ignores (the list from domain-unsupported.c).
  * Messages name the element, the value and the fix.
  */
+#include "conf/domain-firmware.h"
 #include "conf/domain-private.h"
 
 #include <string.h>
@@ -225,6 +226,7 @@ validate_paths(const VdDomainDef *def, GError **error)
            check_absolute("<initrd>", def->os.initrd, error) &&
            check_absolute("<loader>", def->os.loader, error) &&
            check_absolute("<nvram>", def->os.nvram, error) &&
+           check_absolute("<nvram template=>", def->fw->nvram_template, error) &&
            check_absolute("<emulator>", def->emulator, error);
 }
 
