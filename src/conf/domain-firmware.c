@@ -1,4 +1,5 @@
-/* Parsing of the domain's UEFI: firmware auto-selection features, secure boot, nvram templates, SMM (issue 10): see domain-firmware.h. */
+/* Parsing of the domain's UEFI: firmware auto-selection features, secure boot, nvram templates, SMM
+ * (issue 10): see domain-firmware.h. */
 #include "conf/domain-firmware.h"
 
 #include "conf/domain-private.h"

@@ -1,4 +1,5 @@
-/* The domain model's UEFI: firmware auto-selection features, secure boot, nvram templates, SMM (issue 10).
+/* The domain model's UEFI: firmware auto-selection features, secure boot, nvram templates, SMM
+ * (issue 10).
  *
  * One family of libvirt's domain XML that start acts on. conf/ reads it
  * from the parsed document into def->fw (vd_domain_firmware_parse, called
@@ -31,12 +32,12 @@ G_BEGIN_DECLS
 
 /* Tristates: -1 absent (no requirement), 0 no/off, 1 yes/on. */
 struct _VdFirmwareDef {
-    int secure_boot;         /* <firmware><feature name='secure-boot' enabled=> */
-    int enrolled_keys;       /* <firmware><feature name='enrolled-keys' enabled=> */
-    int loader_secure;       /* <loader secure=>: pflash writable only from SMM */
+    int secure_boot;           /* <firmware><feature name='secure-boot' enabled=> */
+    int enrolled_keys;         /* <firmware><feature name='enrolled-keys' enabled=> */
+    int loader_secure;         /* <loader secure=>: pflash writable only from SMM */
     gboolean loader_stateless; /* <loader stateless='yes'>: no nvram at all */
-    char *nvram_template;    /* <nvram template=> */
-    int smm;                 /* <features><smm state=> */
+    char *nvram_template;      /* <nvram template=> */
+    int smm;                   /* <features><smm state=> */
 };
 
 VdFirmwareDef *vd_firmware_def_new(void);

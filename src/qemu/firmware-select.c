@@ -234,8 +234,8 @@ mismatch(const VdFirmwareDesc *d, const VdDomainDef *def, const char *machine)
 }
 
 const VdFirmwareDesc *
-vd_firmware_select(GPtrArray *descs, const VdDomainDef *def, const char *machine,
-                   const char *dirs, GError **error)
+vd_firmware_select(GPtrArray *descs, const VdDomainDef *def, const char *machine, const char *dirs,
+                   GError **error)
 {
     g_auto(GStrv) dirv = g_strsplit(dirs ? dirs : VD_FIRMWARE_DEFAULT_DIRS, ":", -1);
     g_autofree char *where = g_strjoinv(", ", dirv);

@@ -29,14 +29,14 @@ G_BEGIN_DECLS
 #define VD_FIRMWARE_DEFAULT_DIRS "/etc/qemu/firmware:/usr/share/qemu/firmware"
 
 typedef struct {
-    char *path;             /* the descriptor file */
+    char *path; /* the descriptor file */
     char *description;
-    gboolean uefi;          /* interface-types holds "uefi" */
-    gboolean flash;         /* mapping device "flash" in split mode (code + vars) */
-    char *executable;       /* mapping.executable.filename */
-    char *nvram_template;   /* mapping.nvram-template.filename (may be NULL) */
-    gboolean raw;           /* both in format "raw" (QEMU's pflash takes nothing else here) */
-    GPtrArray *machines;    /* char*: the machine globs of the x86_64 targets */
+    gboolean uefi;        /* interface-types holds "uefi" */
+    gboolean flash;       /* mapping device "flash" in split mode (code + vars) */
+    char *executable;     /* mapping.executable.filename */
+    char *nvram_template; /* mapping.nvram-template.filename (may be NULL) */
+    gboolean raw;         /* both in format "raw" (QEMU's pflash takes nothing else here) */
+    GPtrArray *machines;  /* char*: the machine globs of the x86_64 targets */
     gboolean secure_boot;
     gboolean enrolled_keys;
     gboolean requires_smm;

@@ -1,7 +1,7 @@
-/* The argv builder's part for the domain's UEFI: firmware auto-selection features, secure boot, nvram templates, SMM (issue 10).
- * See conf/domain-firmware.h for the model. The selection itself happens
- * in the daemon before the build (qemu/firmware-select.h): here the loader
- * and the variable store are known files. */
+/* The argv builder's part for the domain's UEFI: firmware auto-selection features, secure boot,
+ * nvram templates, SMM (issue 10). See conf/domain-firmware.h for the model. The selection itself
+ * happens in the daemon before the build (qemu/firmware-select.h): here the loader and the variable
+ * store are known files. */
 #include "conf/domain-firmware.h"
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"

@@ -2,8 +2,8 @@
  * virt-install writes for UEFI parses into typed fields, nothing of it is
  * left unsupported, and the live definition the daemon fills in formats
  * back as libvirt shows it. */
-#include <string.h>
 #include <glib.h>
+#include <string.h>
 
 #include "conf/domain-def.h"
 #include "conf/domain-firmware.h"
@@ -13,7 +13,8 @@ static VdDomainDef *
 parse(const char *os, const char *features, GError **error)
 {
     g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'><name>fw</name><memory>65536</memory><vcpu>1</vcpu>%s%s</domain>", os, features);
+        "<domain type='qemu'><name>fw</name><memory>65536</memory><vcpu>1</vcpu>%s%s</domain>", os,
+        features);
     return vd_domain_def_parse(xml, -1, error);
 }
 
@@ -159,9 +160,9 @@ static void
 test_corpus(void)
 {
     const char *dir = g_getenv("VD_COMPAT_DIR");
-    const char *files[] = {"win11-1.xml",         "win7-uefi-1.xml",     "boot-uefi-oldcaps.xml",
-                           "singleton-config-2-1.xml", "qemu-plain.xml", "amd-sev.xml",
-                           "cloud-init-options1-1.xml"};
+    const char *files[] = {
+        "win11-1.xml",    "win7-uefi-1.xml", "boot-uefi-oldcaps.xml",    "singleton-config-2-1.xml",
+        "qemu-plain.xml", "amd-sev.xml",     "cloud-init-options1-1.xml"};
     g_assert_nonnull(dir);
     for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *path = g_build_filename(dir, files[i], NULL);

@@ -65,8 +65,8 @@ test_debian(void)
         {"microvm", -1, -1, -1, -1, "ERROR: no UEFI firmware in "},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-        g_autofree char *got = pick(usr, cases[i].machine, cases[i].sb, cases[i].ek, cases[i].smm,
-                                    cases[i].secure);
+        g_autofree char *got =
+            pick(usr, cases[i].machine, cases[i].sb, cases[i].ek, cases[i].smm, cases[i].secure);
         if (!g_str_has_prefix(got, cases[i].expect))
             g_test_fail_printf("case %u (%s): got '%s', expected '%s'", i, cases[i].machine, got,
                                cases[i].expect);
@@ -113,8 +113,8 @@ static void
 test_parse(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VdFirmwareDesc) bad = vd_firmware_desc_parse("{\"mapping\": {}}", -1, "/x.json",
-                                                           &error);
+    g_autoptr(VdFirmwareDesc) bad =
+        vd_firmware_desc_parse("{\"mapping\": {}}", -1, "/x.json", &error);
     g_assert_null(bad);
     g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
     g_assert_nonnull(strstr(error->message, "/x.json"));
@@ -124,8 +124,8 @@ test_parse(void)
     g_assert_nonnull(strstr(error->message, "not valid JSON"));
     g_clear_error(&error);
 
-    g_autofree char *p = g_build_filename(VD_TEST_DATA_DIR, "firmware", "usr",
-                                          "50-edk2-x86_64-secure.json", NULL);
+    g_autofree char *p =
+        g_build_filename(VD_TEST_DATA_DIR, "firmware", "usr", "50-edk2-x86_64-secure.json", NULL);
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
     g_autoptr(VdFirmwareDesc) d = vd_firmware_desc_parse(text, -1, p, &error);
@@ -138,7 +138,8 @@ test_parse(void)
     /* An explicit loader finds its template through its descriptor. */
     g_autoptr(GPtrArray) descs = g_ptr_array_new();
     g_ptr_array_add(descs, d);
-    const VdFirmwareDesc *f = vd_firmware_find_executable(descs, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+    const VdFirmwareDesc *f =
+        vd_firmware_find_executable(descs, "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
     g_assert_true(f == d);
     g_assert_null(vd_firmware_find_executable(descs, "/usr/share/OVMF/OVMF_CODE.fd"));
 }

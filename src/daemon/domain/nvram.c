@@ -9,9 +9,9 @@
 #include "util/vd-file.h"
 
 typedef struct {
-    VdDomainDef *def;     /* owned: becomes the result */
-    char *dirs;           /* descriptor directories, NULL: the default */
-    char *default_nvram;  /* lib/nvram/NAME_VARS.fd */
+    VdDomainDef *def;    /* owned: becomes the result */
+    char *dirs;          /* descriptor directories, NULL: the default */
+    char *default_nvram; /* lib/nvram/NAME_VARS.fd */
     guint qemu_major, qemu_minor;
 } NvramJob;
 
@@ -111,8 +111,8 @@ prepare(NvramJob *job, GError **error)
      * next start would take for the guest's own. */
     if (!vd_file_write_atomic(def->os.nvram, data, (gssize)len, 0600, &local)) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "domain '%s': cannot create its UEFI variable store from '%s': %s",
-                    def->name, template, local->message);
+                    "domain '%s': cannot create its UEFI variable store from '%s': %s", def->name,
+                    template, local->message);
         return FALSE;
     }
     g_info("domain '%s': UEFI variable store %s created from %s", def->name, def->os.nvram,
