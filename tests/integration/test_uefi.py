@@ -8,8 +8,8 @@
   12's edk2 falls back to its legacy loader when the Debian-signed kernel
   does not verify against Microsoft's db, so the guest runs with secure
   boot *enabled*: the kernel says so and locks itself down); the live XML
-  names loader, template, nvram and SMM; QEMU got smm=on and the
-  cfi.pflash01 secure global;
+  names loader, template, nvram and SMM (also after a daemon restart);
+  QEMU got smm=on and the cfi.pflash01 secure global;
 - the nvram is made from the template at the first start only (the same
   file across restarts), plain undefine is refused naming --nvram and
   --keep-nvram, undefine --nvram removes it;
@@ -95,6 +95,12 @@ class UefiTest(harness.VirtdTestCase):
             self.assertIn('driver=cfi.pflash01,property=secure,value=on', argv)
             self.assertIn(MS_CODE, argv)
             self.assertNotIn('.vmlinux', argv)
+
+            # A daemon restart takes the running guest back with its
+            # firmware in the live XML.
+            d.restart()
+            self.assertEqual(d.domstate('efi1'), 'running')
+            self.assertIn("secure='yes'>%s</loader>" % MS_CODE, d.vsh('dumpxml', 'efi1')[1])
 
             # The store: made from the template once, the same file after
             # a restart (a new copy would be a new inode).
