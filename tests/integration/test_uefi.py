@@ -73,8 +73,9 @@ class UefiTest(harness.VirtdTestCase):
         with Daemon() as d:
             d.define('efi1', efi_xml('efi1'))
             self.assertFalse(os.path.exists(self.nvram(d, 'efi1')))
-            took = self.boot_timed(d, 'efi1')
-            self.assertLess(took, 60, 'OVMF under TCG took %.1f s to the marker' % took)
+            # Measured, not asserted: wait_boot's BOOT_TIMEOUT bounds it,
+            # and the time depends on what else the host runs.
+            self.boot_timed(d, 'efi1')
             console = d.console_text('efi1')
             self.assertIn('efi: EFI v2.70 by EDK II', console)
             self.assertIn('secureboot: Secure boot enabled', console)
