@@ -12,7 +12,7 @@
  *           attributes and children are looked up in the table in turn.
  *   KEEP    kept verbatim and never reported: data for applications
  *           (<metadata>), settings that ask for nothing
- *           (<seclabel type='none'>, <loader secure='no'>) and libvirt's
+ *           (<seclabel type='none'>) and libvirt's
  *           own defaults that its dumpxml always writes (<vcpu
  *           placement='static'>, <cpu match='exact'>, <link state='up'>).
  *   WARN    kept, reported by define, ignored by start, because the guest
@@ -26,7 +26,7 @@
  *   REFUSE  kept and reported; start refuses the domain until it is
  *           removed: anything that adds a device (hostdev, filesystem,
  *           tpm, smartcard, watchdog, vsock ...), changes
- *           the firmware tables (sysinfo, smbios, secure boot) or the memory
+ *           the firmware tables (sysinfo, smbios) or the memory
  *           layout (memoryBacking, maxMemory), or confidential computing
  *           (launchSecurity). Everything not in the table is REFUSE: an
  *           element virtd has never heard of may change anything.
@@ -102,28 +102,18 @@ classify_seclabel(const xmlNode *node, char **suffix)
 }
 
 static Class
-classify_smm(const xmlNode *node, char **suffix)
-{
-    g_autofree char *state = vd_xml_prop(node, "state");
-
-    /* QEMU enables SMM by default on x86 machines. */
-    if (!state || g_str_equal(state, "on"))
-        return C_WARN;
-    *suffix = g_strdup_printf("[@state='%s']", state);
-    return C_REFUSE;
-}
-
-static Class
 classify_smbios(const xmlNode *node, char **suffix)
 {
     static const char *const emulate[] = {"emulate", NULL};
     return classify_by_attr(node, "mode", emulate, NULL, suffix);
 }
 
+/* Firmware images and variable stores: QEMU's pflash takes raw ones
+ * (qcow2 varstores are a libvirt 9.2 addition virtd does not make). */
 static Class
-attr_secure(const char *value)
+attr_raw_format(const char *value)
 {
-    return g_str_equal(value, "no") ? C_KEEP : C_REFUSE;
+    return g_str_equal(value, "raw") ? C_TYPED : C_REFUSE;
 }
 
 /* Attributes whose libvirt default value is written by libvirt itself in
@@ -202,9 +192,12 @@ static const Rule rules[] = {
     T("/domain/os/bootmenu"), T("/domain/os/bootmenu/@enable"), W("/domain/os/bootmenu/@timeout"),
     T("/domain/os/kernel"), T("/domain/os/initrd"), T("/domain/os/cmdline"),
     T("/domain/os/loader"), T("/domain/os/loader/@readonly"), T("/domain/os/loader/@type"),
-    A("/domain/os/loader/@secure", attr_secure), W("/domain/os/loader/@stateless"),
-    W("/domain/os/loader/@format"),
-    T("/domain/os/nvram"), W("/domain/os/nvram/@template"), W("/domain/os/nvram/@format"),
+    T("/domain/os/loader/@secure"), T("/domain/os/loader/@stateless"),
+    A("/domain/os/loader/@format", attr_raw_format),
+    T("/domain/os/nvram"), T("/domain/os/nvram/@template"),
+    A("/domain/os/nvram/@format", attr_raw_format),
+    T("/domain/os/firmware"), T("/domain/os/firmware/feature"),
+    T("/domain/os/firmware/feature/@enabled"), T("/domain/os/firmware/feature/@name"),
     E("/domain/os/smbios", classify_smbios),
 
     T("/domain/features"), T("/domain/features/acpi"), T("/domain/features/apic"),
@@ -222,7 +215,7 @@ static const Rule rules[] = {
     T("/domain/features/pmu"), T("/domain/features/pmu/@state"),
     T("/domain/features/vmcoreinfo"), T("/domain/features/vmcoreinfo/@state"),
     T("/domain/features/ioapic"), T("/domain/features/ioapic/@driver"),
-    E("/domain/features/smm", classify_smm),
+    T("/domain/features/smm"), T("/domain/features/smm/@state"),
 
     T("/domain/cpu"), T("/domain/cpu/@mode"), T("/domain/cpu/@check"),
     A("/domain/cpu/@match", attr_cpu_match), W("/domain/cpu/@migratable"),

@@ -14,6 +14,7 @@
  * Messages name the element, the value and the fix.
  */
 #include "conf/domain-media.h"
+#include "conf/domain-firmware.h"
 #include "conf/domain-private.h"
 
 #include "conf/domain-cpu-ext.h"
@@ -228,6 +229,7 @@ validate_paths(const VdDomainDef *def, GError **error)
            check_absolute("<initrd>", def->os.initrd, error) &&
            check_absolute("<loader>", def->os.loader, error) &&
            check_absolute("<nvram>", def->os.nvram, error) &&
+           check_absolute("<nvram template=>", def->fw->nvram_template, error) &&
            check_absolute("<emulator>", def->emulator, error);
 }
 

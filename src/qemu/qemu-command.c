@@ -19,6 +19,7 @@
 #include <sys/un.h>
 
 #include "conf/domain-cpu-ext.h"
+#include "conf/domain-firmware.h"
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
 #include "util/vd-names.h"
@@ -228,7 +229,14 @@ emit_machine(VdQemuCmd *cmd, gboolean pflash0, gboolean pflash1)
         g_string_append(m, ",pflash0=pflash0-format");
     if (pflash1)
         g_string_append(m, ",pflash1=pflash1-format");
+    /* Secure boot's flash is writable from SMM only, so it needs SMM
+     * (libvirt refuses it without; QEMU would fail to boot it). */
+    gboolean secure = pflash0 && def->fw->loader_secure == 1;
+    if ((cmd->pc || cmd->q35) && (secure || def->fw->smm >= 0))
+        g_string_append(m, secure || def->fw->smm == 1 ? ",smm=on" : ",smm=off");
     vd_qemu_cmd_opt(cmd, "-machine", m->str);
+    if (secure)
+        vd_qemu_cmd_opt(cmd, "-global", "driver=cfi.pflash01,property=secure,value=on");
 }
 
 static gboolean
@@ -500,67 +508,30 @@ build_kernel(VdQemuCmd *cmd, GError **error)
     return TRUE;
 }
 
-static void
-add_pflash(VdQemuCmd *cmd, guint unit, const char *path, gboolean readonly)
-{
-    g_autofree char *file_node = g_strdup_printf("pflash%u-storage", unit);
-    g_autofree char *fmt_node = g_strdup_printf("pflash%u-format", unit);
-    JsonObject *f = json_object_new();
-    json_object_set_string_member(f, "driver", "file");
-    json_object_set_string_member(f, "filename", path);
-    json_object_set_string_member(f, "node-name", file_node);
-    json_object_set_boolean_member(f, "auto-read-only", TRUE);
-    if (readonly)
-        json_object_set_boolean_member(f, "read-only", TRUE);
-    vd_qemu_cmd_opt_json(cmd, "-blockdev", f);
-    JsonObject *r = json_object_new();
-    json_object_set_string_member(r, "node-name", fmt_node);
-    json_object_set_boolean_member(r, "read-only", readonly);
-    json_object_set_string_member(r, "driver", "raw");
-    json_object_set_string_member(r, "file", file_node);
-    vd_qemu_cmd_opt_json(cmd, "-blockdev", r);
-}
-
 /* -bios for ROM firmware; pflash block nodes for UEFI (their names go
- * into -machine, so this runs first). */
+ * into -machine, so this runs first). The loader is the one the daemon
+ * selected from QEMU's firmware descriptors (paths->loader_path, also put
+ * into the live definition) or the domain's own <loader>. */
 static gboolean
 build_firmware(VdQemuCmd *cmd, gboolean *pflash0, gboolean *pflash1, GError **error)
 {
     const VdDomainDef *def = cmd->def;
+    const char *loader = cmd->paths->loader_path ? cmd->paths->loader_path : def->os.loader;
     *pflash0 = *pflash1 = FALSE;
-    if (!def->os.loader) {
-        if (def->os.firmware) {
+    if (!loader) {
+        if (g_strcmp0(def->os.firmware, "efi") == 0) {
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                        "firmware auto-selection (<os firmware='%s'>) is not supported: give "
-                        "<loader> (and <nvram>) explicitly",
-                        def->os.firmware);
+                        "<os firmware='efi'>: no UEFI firmware was selected (the daemon selects "
+                        "one from QEMU's firmware descriptors when it starts the domain); or "
+                        "give <loader> and <nvram> explicitly");
             return FALSE;
         }
+        /* firmware='bios' is QEMU's own SeaBIOS. */
         if (cmd->paths->bios && vd_qemu_fast_firmware_ok(def))
             vd_qemu_cmd_opt(cmd, "-bios", cmd->paths->bios);
         return TRUE;
     }
-    if (!vd_qemu_check_path(def->os.loader, "<loader>", error))
-        return FALSE;
-    if (!def->os.loader_type || g_str_equal(def->os.loader_type, "rom")) {
-        vd_qemu_cmd_opt(cmd, "-bios", def->os.loader);
-        return TRUE;
-    }
-    if (!g_str_equal(def->os.loader_type, "pflash")) {
-        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                    "loader type '%s' is not supported (use 'rom' or 'pflash')",
-                    def->os.loader_type);
-        return FALSE;
-    }
-    add_pflash(cmd, 0, def->os.loader, def->os.loader_readonly);
-    *pflash0 = TRUE;
-    if (def->os.nvram) {
-        if (!vd_qemu_check_path(def->os.nvram, "<nvram>", error))
-            return FALSE;
-        add_pflash(cmd, 1, def->os.nvram, FALSE);
-        *pflash1 = TRUE;
-    }
-    return TRUE;
+    return vd_qemu_build_loader(cmd, loader, pflash0, pflash1, error);
 }
 
 static gboolean

@@ -20,7 +20,9 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-spice.h"
+#include "daemon/domain/nvram.h"
 #include "daemon/domain/qemu-spawn.h"
+#include "conf/domain-firmware.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -142,6 +144,8 @@ typedef struct {
 
 static void launch(PendingStart *ps, const char *boot_kernel);
 static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
+static void nvram_prepared(GObject *source, GAsyncResult *res, gpointer data);
+static void resolve_kernel(PendingStart *ps);
 
 /* The start failed before QEMU existed (or a destroy aborted it). */
 static void
@@ -269,9 +273,39 @@ files_checked(GObject *source, GAsyncResult *res, gpointer data)
     }
     if (!ps->once_only && ps->dom->persistent)
         record_probed_formats(ps->d, ps->dom, ps->live);
+    /* UEFI: the firmware selected, the variable store made from its
+     * template, in a worker thread (nvram.h). */
+    if (vd_domain_nvram_needed(ps->live)) {
+        vd_domain_nvram_prepare_async(ps->d, g_steal_pointer(&ps->live), nvram_prepared, ps);
+        return;
+    }
+    resolve_kernel(ps);
+}
+
+static void
+nvram_prepared(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+
+    ps->live = vd_domain_nvram_prepare_finish(res, &error);
+    if (!ps->live) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    resolve_kernel(ps);
+}
+
+static void
+resolve_kernel(PendingStart *ps)
+{
     /* A bzImage boots from its cached vmlinux: resolving it may mean an
-     * extraction, which runs in a worker thread. */
-    if (ps->live->os.kernel && ps->d->kernels) {
+     * extraction, which runs in a worker thread. Not under UEFI: OVMF
+     * boots the bzImage's EFI stub and cannot run a vmlinux. */
+    gboolean uefi = g_strcmp0(ps->live->os.loader_type, "pflash") == 0 ||
+                    g_strcmp0(ps->live->os.firmware, "efi") == 0;
+    if (ps->live->os.kernel && ps->d->kernels && !uefi) {
         vd_kernel_cache_resolve_async(ps->d->kernels, ps->live->os.kernel, kernel_resolved, ps);
         return;
     }
@@ -325,6 +359,9 @@ launch(PendingStart *ps, const char *boot_kernel)
         .accel = ps->live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
         .boot_kernel = boot_kernel,
         .bios = d->fast_firmware,
+        /* The live definition has them too (the live XML shows them). */
+        .loader_path = ps->live->os.loader,
+        .nvram_path = ps->live->fw->loader_stateless ? NULL : ps->live->os.nvram,
         .net_fds = nfds.net_fds,
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
