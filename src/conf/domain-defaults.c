@@ -8,6 +8,8 @@
  */
 #include "conf/domain-private.h"
 
+#include "conf/domain-cpu-ext.h"
+
 #include <string.h>
 
 #include "util/vd-names.h"
@@ -278,6 +280,7 @@ vd_domain_def_apply_defaults(VdDomainDef *def)
 {
     if (!def->uuid[0])
         vd_uuid_generate(def->uuid);
+    vd_cpu_ext_apply_defaults(def); /* <memory> from NUMA cells first */
     if (def->current_memory_kib == 0)
         def->current_memory_kib = def->memory_kib;
     if (def->vcpus == 0)

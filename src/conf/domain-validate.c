@@ -14,7 +14,10 @@
  * Messages name the element, the value and the fix.
  */
 #include "conf/domain-media.h"
+#include "conf/domain-firmware.h"
 #include "conf/domain-private.h"
+
+#include "conf/domain-cpu-ext.h"
 
 #include <string.h>
 
@@ -227,6 +230,7 @@ validate_paths(const VdDomainDef *def, GError **error)
            check_absolute("<initrd>", def->os.initrd, error) &&
            check_absolute("<loader>", def->os.loader, error) &&
            check_absolute("<nvram>", def->os.nvram, error) &&
+           check_absolute("<nvram template=>", def->fw->nvram_template, error) &&
            check_absolute("<emulator>", def->emulator, error);
 }
 
@@ -581,10 +585,8 @@ vd_domain_def_check_startable(const VdDomainDef *def, GError **error)
                       "architecture '%s' in <os><type arch=> is not supported: virtd "
                       "runs x86_64 guests",
                       def->os.arch);
-    if (def->clock.offset && !g_str_equal(def->clock.offset, "utc") &&
-        !g_str_equal(def->clock.offset, "localtime"))
-        return refuse(error, "<clock offset='%s'> is not supported yet: use utc or localtime",
-                      def->clock.offset);
+    if (!vd_cpu_ext_check_startable(def, error))
+        return FALSE;
     if (!startable_lifecycle("on_poweroff", def->on_poweroff, error) ||
         !startable_lifecycle("on_reboot", def->on_reboot, error) ||
         !startable_lifecycle("on_crash", def->on_crash, error))

@@ -62,6 +62,9 @@ typedef struct {
     const char *bios;                /* NULL: QEMU's default firmware (SeaBIOS); else
                                       * -bios with this file, for domains where
                                       * vd_qemu_fast_firmware_ok() allows it */
+    gint64 start_time;               /* seconds since 1970 the guest's RTC starts from
+                                      * for <clock offset='variable|timezone'>; 0: now
+                                      * (tests set it for deterministic argv) */
 } VdQemuRunPaths;
 
 /* Whether a domain may boot with qboot (a minimal firmware that only

@@ -151,6 +151,11 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     "Options --remove-all-storage and --storage are mutually exclusive");
         return FALSE;
     }
+    if (vsh_cmd_has(cmd, "nvram") && vsh_cmd_has(cmd, "keep-nvram")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Options --nvram and --keep-nvram are mutually exclusive");
+        return FALSE;
+    }
     gboolean tpm = vsh_cmd_has(cmd, "tpm");
     if (tpm && vsh_cmd_has(cmd, "keep-tpm")) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
@@ -164,8 +169,12 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_autofree char *esc = g_uri_escape_string(storage, ",/", TRUE);
         g_string_append_printf(suffix, "?storage=%s", esc);
     }
+    if (vsh_cmd_has(cmd, "nvram"))
+        g_string_append_printf(suffix, "%snvram=1", suffix->len ? "&" : "?");
+    if (vsh_cmd_has(cmd, "keep-nvram"))
+        g_string_append_printf(suffix, "%skeep_nvram=1", suffix->len ? "&" : "?");
     if (tpm)
-        g_string_append(suffix, suffix->len ? "&tpm=1" : "?tpm=1");
+        g_string_append_printf(suffix, "%stpm=1", suffix->len ? "&" : "?");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
@@ -274,7 +283,8 @@ static const VshOptDef opts_undefine[] = {
     {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd has no managed save"},
     {"snapshots-metadata", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "accepted: virtd has no snapshots yet"},
-    {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd keeps no NVRAM files yet"},
+    {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain's UEFI variable store"},
+    {"keep-nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "keep the domain's UEFI variable store"},
     {"tpm", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the TPM state (swtpm's) too"},
     {"keep-tpm", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "keep the TPM state (the default)"},
     {NULL},

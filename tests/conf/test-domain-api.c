@@ -409,20 +409,22 @@ test_classification(void)
     } expect[] = {
         {"/domain/metadata", -1},
         {"/domain/seclabel", 0},
-        {"/domain/pm", 0},
+        {"/domain/pm", -1},
         {"/domain/on_lockfailure", 0},
         {"/domain/vcpu/@cpuset", 0},
         {"/domain/cputune", 0},
         {"/domain/memoryBacking", 1},
         {"/domain/sysinfo", 1},
-        {"/domain/os/loader/@secure", 1},
+        {"/domain/os/loader/@secure", -1},
         {"/domain/os/smbios[@mode='sysinfo']", 1},
-        {"/domain/features/hyperv", 1},
-        {"/domain/features/smm", 0},
-        {"/domain/cpu/feature", 1},
-        {"/domain/cpu/numa", 1},
-        {"/domain/clock/timer[@name='hpet']", 0},
-        {"/domain/clock/timer[@name='tsc']", 1},
+        {"/domain/features/hyperv", -1},
+        {"/domain/features/kvm/hint-dedicated", 1},
+        {"/domain/features/smm", -1},
+        {"/domain/cpu/feature", -1},
+        {"/domain/cpu/numa", -1},
+        {"/domain/clock/timer[@name='hpet']", -1},
+        {"/domain/clock/timer", -1},
+        {"/domain/clock/timer/@mode", 0},
         {"/domain/devices/controller[@type='usb']", 0},
         {"/domain/devices/controller[@type='virtio-serial']", 0},
         {"/domain/devices/controller[@type='ccid']", 1},
@@ -453,9 +455,9 @@ test_classification(void)
         "<sysinfo type='smbios'/>"
         "<os><type>hvm</type><loader secure='yes' readonly='yes' type='pflash'>/x.fd</loader>"
         "<smbios mode='sysinfo'/></os>"
-        "<features><hyperv/><smm/></features>"
+        "<features><hyperv/><smm/><kvm><hint-dedicated state='on'/></kvm></features>"
         "<cpu mode='host-model'><feature name='x' policy='require'/><numa/></cpu>"
-        "<clock offset='utc'><timer name='hpet' present='no'/><timer name='tsc'/></clock>"
+        "<clock offset='utc'><timer name='hpet' present='no'/><timer name='tsc' mode='native'/></clock>"
         "<on_lockfailure>poweroff</on_lockfailure><pm/>"
         "<devices>"
         "<controller type='usb'/><controller type='virtio-serial'/><controller type='ccid'/>"
@@ -570,12 +572,9 @@ test_startable_refusals(void)
         {"<on_reboot>preserve</on_reboot>",
          "unsupported configuration: <on_reboot>preserve</on_reboot> is not supported yet: "
          "use destroy or restart"},
-        {"<clock offset='variable' adjustment='10'/>",
-         "unsupported configuration: attribute 'adjustment' of <domain/clock> is not supported "
-         "yet; remove it with 'vsh edit s' to start this domain"},
         {"<clock offset='timezone'/>",
-         "unsupported configuration: <clock offset='timezone'> is not supported yet: use utc or "
-         "localtime"},
+         "unsupported configuration: <clock offset='timezone'> without timezone=: give the "
+         "zone, e.g. timezone='Europe/Paris'"},
         {"<os><type arch='i686'>hvm</type></os>",
          "unsupported configuration: architecture 'i686' in <os><type arch=> is not supported: "
          "virtd runs x86_64 guests"},

@@ -163,6 +163,7 @@ tcaps_fake(void)
                                           "virtio-scsi-pci",
                                           "virtio-serial-pci",
                                           "virtio-tablet-pci",
+                                          "vmcoreinfo",
                                           "virtio-vga",
                                           "virtserialport"};
     VdQemuCaps *caps = vd_qemu_caps_new();
@@ -176,6 +177,13 @@ tcaps_fake(void)
     caps->default_machine = g_strdup("pc");
     for (gsize i = 0; i < G_N_ELEMENTS(devices); i++)
         g_hash_table_add(caps->devices, g_strdup(devices[i]));
+    /* A few of QEMU 7.2's CPU models (query-cpu-definitions names them all). */
+    static const char *const cpus[] = {"base", "host", "max", "qemu64", "qemu64-v1", "Westmere",
+                                       "Skylake-Client", "Skylake-Client-IBRS",
+                                       "Skylake-Client-noTSX-IBRS", "Skylake-Client-v3",
+                                       "Skylake-Client-v4", "Skylake-Server"};
+    for (gsize i = 0; i < G_N_ELEMENTS(cpus); i++)
+        g_hash_table_add(caps->cpu_models, g_strdup(cpus[i]));
     caps->has_kvm_accel = TRUE;
     caps->has_tcg_accel = TRUE;
     return caps;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/domain-cpu-ext.h"
 #include "conf/domain-media.h"
 #include "conf/domain-tpm.h"
 #include "qemu-test-util.h"
@@ -653,6 +654,153 @@ test_spice(void)
     run_clear(&r);
 }
 
+/* ---- cpu-ext: the goldens' inputs, tests/data/argv/NAME.xml ------------------------ */
+
+static VdDomainDef *
+load_xml(const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.xml", name);
+    g_autofree char *path = g_build_filename(VD_TEST_DATA_DIR, "argv", file, NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_file_get_contents(path, &xml, NULL, &error));
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    g_assert_no_error(error);
+    g_assert_true(vd_domain_def_check_startable(def, &error));
+    return def;
+}
+
+static JsonNode *
+qom_get(Run *r, const char *path, const char *property)
+{
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", property);
+    return call(r, "qom-get", args);
+}
+
+/* The first vCPU's QOM path. */
+static char *
+cpu0_path(Run *r)
+{
+    g_autoptr(JsonNode) cpus = call(r, "query-cpus-fast", NULL);
+    JsonObject *c = json_array_get_object_element(json_node_get_array(cpus), 0);
+    return g_strdup(json_object_get_string_member(c, "qom-path"));
+}
+
+static gboolean
+qom_bool(Run *r, const char *path, const char *property)
+{
+    g_autoptr(JsonNode) v = qom_get(r, path, property);
+    return json_node_get_boolean(v);
+}
+
+/* Every policy reaches the vCPU: required on, disabled off. */
+static void
+test_cpu_features(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = load_xml("cpu-features");
+    run_start(&r, def);
+    g_autofree char *cpu = cpu0_path(&r);
+    g_assert_true(qom_bool(&r, cpu, "pdpe1gb"));
+    g_assert_true(qom_bool(&r, cpu, "lahf-lm"));
+    g_assert_true(qom_bool(&r, cpu, "pclmulqdq"));
+    g_assert_false(qom_bool(&r, cpu, "x2apic"));
+    g_assert_false(qom_bool(&r, cpu, "vmx"));
+    g_assert_false(qom_bool(&r, cpu, "pmu"));
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/machine/peripheral-anon");
+    g_autoptr(JsonNode) list = call(&r, "qom-list", args);
+    gboolean vmcoreinfo = FALSE;
+    JsonArray *a = json_node_get_array(list);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        const char *type =
+            json_object_get_string_member(json_array_get_object_element(a, i), "type");
+        vmcoreinfo |= g_str_equal(type, "child<vmcoreinfo>");
+    }
+    g_assert_true(vmcoreinfo);
+    quit(&r);
+    run_clear(&r);
+}
+
+/* Windows' XML under TCG: QEMU takes the command line without the
+ * enlightenments it would refuse or ignore; hpet is off, S4 disabled. */
+static void
+test_hyperv_tcg(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = load_xml("hyperv");
+    run_start(&r, def);
+    g_autofree char *cpu = cpu0_path(&r);
+    g_assert_false(qom_bool(&r, cpu, "hv-relaxed"));
+    g_assert_false(qom_bool(&r, "/machine", "hpet"));
+    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
+    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
+                    "running");
+    quit(&r);
+    run_clear(&r);
+}
+
+/* Memory from the cells: two backends of the cells' sizes, each vCPU in
+ * the node its cell names, and -m their sum. */
+static void
+test_numa(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = load_xml("numa");
+    g_assert_cmpuint(def->memory_kib, ==, 786432);
+    run_start(&r, def);
+    g_autoptr(JsonNode) memdev = call(&r, "query-memdev", NULL);
+    JsonArray *m = json_node_get_array(memdev);
+    g_assert_cmpuint(json_array_get_length(m), ==, 2);
+    gint64 total = 0;
+    for (guint i = 0; i < 2; i++)
+        total += json_object_get_int_member(json_array_get_object_element(m, i), "size");
+    g_assert_cmpint(total, ==, 786432 * 1024);
+    g_autoptr(JsonNode) cpus = call(&r, "query-cpus-fast", NULL);
+    JsonArray *c = json_node_get_array(cpus);
+    g_assert_cmpuint(json_array_get_length(c), ==, 4);
+    for (guint i = 0; i < 4; i++) {
+        JsonObject *o = json_array_get_object_element(c, i);
+        JsonObject *props = json_object_get_object_member(o, "props");
+        gint64 index = json_object_get_int_member(o, "cpu-index");
+        /* cells: 0 has vCPUs 0 and 2, 1 has 1 and 3 */
+        g_assert_cmpint(json_object_get_int_member(props, "node-id"), ==, index % 2);
+    }
+    g_autoptr(JsonNode) size = call(&r, "query-memory-size-summary", NULL);
+    g_assert_cmpint(json_object_get_int_member(json_node_get_object(size), "base-memory"), ==,
+                    786432 * 1024);
+    quit(&r);
+    run_clear(&r);
+}
+
+/* offset='variable' one hour ahead of a fixed "now": the RTC holds it
+ * (the VM clock stands still under -S, so the minute is exact). */
+static void
+test_timers_pm(void)
+{
+    Run r;
+    run_init(&r);
+    r.paths.start_time = 1700000000; /* 2023-11-14T22:13:20Z */
+    g_autoptr(VdDomainDef) def = load_xml("timers-pm");
+    run_start(&r, def);
+    g_autoptr(JsonNode) tm = qom_get(&r, "/machine", "rtc-time");
+    JsonObject *t = json_node_get_object(tm);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_year"), ==, 123);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_mon"), ==, 10);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_mday"), ==, 14);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_hour"), ==, 23);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_min"), ==, 13);
+    g_assert_false(qom_bool(&r, "/machine", "hpet"));
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -665,6 +813,10 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
     g_test_add_func("/qemu/argv-qemu/tpm-crb", test_tpm_crb);
     g_test_add_func("/qemu/argv-qemu/tpm-tis", test_tpm_tis);
+    g_test_add_func("/qemu/argv-qemu/cpu-features", test_cpu_features);
+    g_test_add_func("/qemu/argv-qemu/hyperv-tcg", test_hyperv_tcg);
+    g_test_add_func("/qemu/argv-qemu/numa", test_numa);
+    g_test_add_func("/qemu/argv-qemu/timers-pm", test_timers_pm);
     g_test_add_func("/qemu/argv-qemu/spice", test_spice);
     return g_test_run();
 }

@@ -8,8 +8,11 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "conf/domain-cpu-ext.h"
 #include "conf/domain-media.h"
 #include "qemu-test-util.h"
+#include "conf/domain-firmware.h"
+#include "qemu/firmware-select.h"
 #include "qemu/qemu-command-priv.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
@@ -406,6 +409,70 @@ def_spice_vnc(void)
     return def;
 }
 
+/* UEFI as the daemon leaves it after selecting Debian's descriptor
+ * (tests/data/firmware/usr: the files of Debian 12's ovmf) for the
+ * domain: the live definition carries the loader, template and nvram. */
+static VdDomainDef *
+efi_selected(const char *name, const char *machine, int secure_boot, int enrolled_keys)
+{
+    VdDomainDef *def = tdef_new(name, machine);
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autofree char *dir = g_build_filename(VD_TEST_DATA_DIR, "firmware", "usr", NULL);
+    g_autoptr(GPtrArray) descs = vd_firmware_desc_load(dir);
+    g_autofree char *m = vd_firmware_machine_name(machine, caps);
+    g_autoptr(GError) error = NULL;
+
+    def->os.firmware = g_strdup("efi");
+    def->fw->secure_boot = secure_boot;
+    def->fw->enrolled_keys = enrolled_keys;
+    const VdFirmwareDesc *fw = vd_firmware_select(descs, def, m, dir, &error);
+    g_assert_no_error(error);
+    vd_firmware_apply(def, fw);
+    def->os.nvram = g_strdup_printf("/var/lib/virtd/nvram/%s_VARS.fd", name);
+    return def;
+}
+
+static VdDomainDef *
+def_efi_auto(void)
+{
+    /* secure-boot no: 60-edk2-x86_64.json, on i440fx as well. */
+    return efi_selected("efi", "pc", -1, -1);
+}
+
+static VdDomainDef *
+def_efi_secure(void)
+{
+    /* Nothing asked on q35: the first descriptor, secure boot with
+     * Microsoft's keys enrolled, which requires SMM. */
+    return efi_selected("efi-sb", "q35", -1, -1);
+}
+
+static VdDomainDef *
+def_efi_explicit(void)
+{
+    VdDomainDef *def = tdef_new("efi-own", "pc-q35-7.2");
+    def->os.loader = g_strdup("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+    def->os.loader_type = g_strdup("pflash");
+    def->os.loader_readonly = TRUE;
+    def->fw->loader_secure = 1;
+    def->fw->smm = 1;
+    def->os.nvram = g_strdup("/srv/vm/efi-own,VARS.fd");
+    def->fw->nvram_template = g_strdup("/usr/share/OVMF/OVMF_VARS_4M.fd");
+    return def;
+}
+
+static VdDomainDef *
+def_efi_rom(void)
+{
+    VdDomainDef *def = tdef_new("rom", "q35");
+    def->os.loader = g_strdup("/usr/share/qemu/bios-256k.bin");
+    def->os.loader_type = g_strdup("rom");
+    def->os.loader_readonly = TRUE;
+    def->fw->loader_stateless = TRUE;
+    def->fw->smm = 0;
+    return def;
+}
+
 static const GoldenCase golden_cases[] = {
     {"minimal", def_minimal, NULL},           {"kernel-boot", def_kernel_boot, NULL},
     {"disks-pc", def_disks_pc, NULL},         {"disks-q35", def_disks_q35, NULL},
@@ -415,6 +482,8 @@ static const GoldenCase golden_cases[] = {
     {"cpu-kvm", def_cpu_kvm, "kvm"},          {"cpu-custom", def_cpu_custom, NULL},
     {"injection", def_injection, NULL},       {"misc", def_misc, NULL},
     {"bios-rom", def_bios_rom, NULL},         {"tap-fds", def_tap_fds, NULL},
+    {"efi-auto", def_efi_auto, NULL},         {"efi-secure", def_efi_secure, NULL},
+    {"efi-explicit", def_efi_explicit, NULL}, {"efi-rom", def_efi_rom, NULL},
 };
 
 /* Issue 10's media family. */
@@ -818,9 +887,36 @@ m_efi_auto(VdDomainDef *def, VdQemuCaps *caps)
 }
 
 static void
+m_efi_secure_pc(VdDomainDef *def, VdQemuCaps *caps)
+{
+    def->os.loader = g_strdup("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+    def->os.loader_type = g_strdup("pflash");
+    def->fw->loader_secure = 1;
+}
+
+static void
+m_efi_secure_smm_off(VdDomainDef *def, VdQemuCaps *caps)
+{
+    m_efi_secure_pc(def, caps);
+    g_free(def->os.machine);
+    def->os.machine = g_strdup("q35");
+    def->fw->smm = 0;
+}
+
+static void
+m_efi_secure_rom(VdDomainDef *def, VdQemuCaps *caps)
+{
+    m_efi_secure_smm_off(def, caps);
+    def->fw->smm = -1;
+    g_free(def->os.loader_type);
+    def->os.loader_type = g_strdup("rom");
+}
+
+static void
 m_clock(VdDomainDef *def, VdQemuCaps *caps)
 {
-    def->clock.offset = g_strdup("variable");
+    def->clock.offset = g_strdup("timezone");
+    def->cpu_ext->clock_timezone = g_strdup("Nowhere/Atlantis");
 }
 
 static void
@@ -889,7 +985,13 @@ static const ErrorCase error_cases[] = {
     {"serial-tcp", m_serial_tcp, VD_ERROR_UNSUPPORTED, "serial port 0: type 'tcp'", NULL},
     {"long-socket", m_long_socket, VD_ERROR_UNSUPPORTED, "is too long", NULL},
     {"efi-auto", m_efi_auto, VD_ERROR_UNSUPPORTED, "<os firmware='efi'>", NULL},
-    {"clock", m_clock, VD_ERROR_UNSUPPORTED, "clock offset 'variable'", NULL},
+    {"efi-secure-pc", m_efi_secure_pc, VD_ERROR_UNSUPPORTED,
+     "secure boot (<loader secure='yes'>) needs machine type q35", NULL},
+    {"efi-secure-smm-off", m_efi_secure_smm_off, VD_ERROR_UNSUPPORTED,
+     "needs SMM: remove <smm state='off'>", NULL},
+    {"efi-secure-rom", m_efi_secure_rom, VD_ERROR_UNSUPPORTED, "needs type='pflash'", NULL},
+    {"clock", m_clock, VD_ERROR_UNSUPPORTED,
+     "<clock timezone='Nowhere/Atlantis'> is not a time zone this host knows", NULL},
     {"bad-name", m_bad_name, VD_ERROR_INVALID_ARG, "control characters", NULL},
     {"memory", m_memory, VD_ERROR_INVALID_ARG, "too small", NULL},
     {"rng-backend", m_rng_backend, VD_ERROR_UNSUPPORTED, "back end '/etc/passwd'", NULL},

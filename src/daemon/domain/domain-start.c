@@ -20,8 +20,10 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-spice.h"
+#include "daemon/domain/nvram.h"
 #include "daemon/domain/qemu-spawn.h"
 #include "daemon/domain/swtpm.h"
+#include "conf/domain-firmware.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -144,7 +146,10 @@ typedef struct {
 
 static void launch(PendingStart *ps, const char *boot_kernel);
 static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
+static void nvram_prepared(GObject *source, GAsyncResult *res, gpointer data);
+static void resolve_kernel(PendingStart *ps);
 static void swtpm_started(GObject *source, GAsyncResult *res, gpointer data);
+static void start_swtpm(PendingStart *ps);
 
 /* The start failed before QEMU existed (or a destroy aborted it). */
 static void
@@ -277,8 +282,35 @@ files_checked(GObject *source, GAsyncResult *res, gpointer data)
     }
     if (!ps->once_only && ps->dom->persistent)
         record_probed_formats(ps->d, ps->dom, ps->live);
-    /* swtpm listens before QEMU connects to it; swtpm_setup may take a
-     * second or more on the first start (a worker thread). */
+    /* UEFI: the firmware selected, the variable store made from its
+     * template, in a worker thread (nvram.h). */
+    if (vd_domain_nvram_needed(ps->live)) {
+        vd_domain_nvram_prepare_async(ps->d, g_steal_pointer(&ps->live), nvram_prepared, ps);
+        return;
+    }
+    start_swtpm(ps);
+}
+
+static void
+nvram_prepared(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+
+    ps->live = vd_domain_nvram_prepare_finish(res, &error);
+    if (!ps->live) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    start_swtpm(ps);
+}
+
+/* swtpm listens before QEMU connects to it; swtpm_setup may take a second
+ * or more on the first start (a worker thread). */
+static void
+start_swtpm(PendingStart *ps)
+{
     vd_swtpm_start_async(ps->d, ps->dom, ps->live, swtpm_started, ps);
 }
 
@@ -293,9 +325,18 @@ swtpm_started(GObject *source, GAsyncResult *res, gpointer data)
         pending_start_free(ps);
         return;
     }
+    resolve_kernel(ps);
+}
+
+static void
+resolve_kernel(PendingStart *ps)
+{
     /* A bzImage boots from its cached vmlinux: resolving it may mean an
-     * extraction, which runs in a worker thread. */
-    if (ps->live->os.kernel && ps->d->kernels) {
+     * extraction, which runs in a worker thread. Not under UEFI: OVMF
+     * boots the bzImage's EFI stub and cannot run a vmlinux. */
+    gboolean uefi = g_strcmp0(ps->live->os.loader_type, "pflash") == 0 ||
+                    g_strcmp0(ps->live->os.firmware, "efi") == 0;
+    if (ps->live->os.kernel && ps->d->kernels && !uefi) {
         vd_kernel_cache_resolve_async(ps->d->kernels, ps->live->os.kernel, kernel_resolved, ps);
         return;
     }
@@ -314,6 +355,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
     g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->name);
     g_autoptr(GPtrArray) argv = NULL;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     VdDomainNetFds nfds = {0};
     pid_t pid;
 
@@ -348,17 +390,25 @@ launch(PendingStart *ps, const char *boot_kernel)
         .accel = ps->live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
         .boot_kernel = boot_kernel,
         .bios = d->fast_firmware,
+        /* The live definition has them too (the live XML shows them). */
+        .loader_path = ps->live->os.loader,
+        .nvram_path = ps->live->fw->loader_stateless ? NULL : ps->live->os.nvram,
         .net_fds = nfds.net_fds,
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
         .tpm_socket_path = ps->tpm_socket,
     };
-    argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
+    argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
         goto fail;
     }
     vd_spawn_write_log_header(log_path, argv);
+    /* What the command line adjusts (e.g. Hyper-V dropped under TCG):
+     * start returns no warnings, so the domain's log and the daemon's say it. */
+    vd_spawn_write_log_notes(log_path, notes);
+    for (guint i = 0; i < notes->len; i++)
+        g_message("domain '%s': %s", dom->name, (const char *)notes->pdata[i]);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 
