@@ -179,6 +179,9 @@ cmd_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
     answer = vsh_domain_call(ctl, "POST", dom, "/start", body, error);
     if (!answer)
         return FALSE;
+    /* What the start adjusted, with the reasons (a Hyper-V flag TCG
+     * cannot give ...), as net-start's warnings. */
+    vsh_print_warnings(answer);
     name = answer_name(answer, dom);
     vsh_print_extra(ctl, "Domain '%s' started\n", name);
     if (vsh_cmd_has(cmd, "console"))

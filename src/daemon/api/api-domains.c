@@ -93,6 +93,14 @@ parse_input(VdApiRequest *req, const char *xml, GError **error)
     return g_steal_pointer(&def);
 }
 
+/* What the start adjusted (domain-obj.h, start_notes), as warnings. */
+static void
+add_start_notes(GPtrArray *warnings, const VdDomainObj *dom)
+{
+    for (guint i = 0; dom->start_notes && i < dom->start_notes->len; i++)
+        g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(dom->start_notes, i)));
+}
+
 static void
 create_started(VdDomainObj *dom, const GError *error, gpointer data)
 {
@@ -104,6 +112,7 @@ create_started(VdDomainObj *dom, const GError *error, gpointer data)
         return;
     }
     g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(vd_domain_obj_def(dom));
+    add_start_notes(warnings, dom);
     vd_api_reply_json(req, 201, summary_reply(dom, warnings));
 }
 
@@ -448,6 +457,19 @@ op_done(VdDomainObj *dom, const GError *error, gpointer data)
         vd_api_reply_json(req, 200, summary_reply(dom, NULL));
 }
 
+static void
+start_done(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    VdApiRequest *req = data;
+    if (error) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    add_start_notes(warnings, dom);
+    vd_api_reply_json(req, 200, summary_reply(dom, warnings));
+}
+
 typedef void (*VdDomainOpFunc)(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done,
                                gpointer user_data);
 
@@ -560,7 +582,8 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
         if (!post)
             goto bad_method;
         vd_api_pause(req);
-        operations[i].func(req->d, dom, op_done, req);
+        operations[i].func(req->d, dom, operations[i].func == start_wrapper ? start_done : op_done,
+                           req);
         return;
     }
 not_found:

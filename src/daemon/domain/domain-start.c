@@ -53,21 +53,26 @@ vd_proc_start_fail(StartOp *op, GError *error)
 static gboolean
 check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
 {
-    if (!vd_domain_def_check_startable(vd_domain_obj_def(dom), error))
-        return FALSE;
+    return vd_domain_def_check_startable(vd_domain_obj_def(dom), error) &&
+           vd_domain_start_check_host(d, vd_domain_obj_def(dom), error);
+}
+
+gboolean
+vd_domain_start_check_host(VdDaemon *d, const VdDomainDef *def, GError **error)
+{
     if (!d->caps) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: QEMU is not usable: %s",
                     d->caps_error ? d->caps_error->message : "capabilities unknown");
         return FALSE;
     }
-    if (vd_domain_obj_def(dom)->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
+    if (def->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
         g_set_error(error, VD_ERROR, VD_ERROR_KVM_UNUSABLE,
                     "domain '%s' asks for <domain type='kvm'>, but KVM is not usable on this host "
                     "(%s): %s Change it to <domain type='qemu'> with 'vsh edit %s' to run it "
                     "with TCG emulation.",
-                    dom->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
-                    dom->name);
+                    def->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
+                    def->name);
         return FALSE;
     }
     return TRUE;
@@ -250,6 +255,7 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
      * happen to the domain (vd_domain_obj_check). */
     dom->job = VD_JOB_START;
     dom->stop_reason = VD_REASON_UNKNOWN;
+    g_clear_pointer(&dom->start_notes, g_ptr_array_unref);
     /* The files it names, checked where nothing can block the daemon. */
     vd_domain_files_check_async(d, ps->live, VD_DOMAIN_FILES_START, files_checked, ps);
 }
@@ -289,6 +295,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
     g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->name);
     g_autoptr(GPtrArray) argv = NULL;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     VdDomainNetFds nfds = {0};
     pid_t pid;
 
@@ -326,11 +333,19 @@ launch(PendingStart *ps, const char *boot_kernel)
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
     };
-    argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
+    argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
         goto fail;
     }
+    /* What the builder changed from what the definition says (a Hyper-V
+     * flag TCG cannot give ...): in the daemon's log, and in the start's
+     * answer as warnings. */
+    for (guint i = 0; i < notes->len; i++)
+        g_message("domain '%s': %s", dom->name, (const char *)g_ptr_array_index(notes, i));
+    if (dom->start_notes)
+        g_ptr_array_unref(dom->start_notes);
+    dom->start_notes = g_steal_pointer(&notes);
     vd_spawn_write_log_header(log_path, argv);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
