@@ -518,6 +518,12 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
         }
         goto bad_method;
     }
+    /* No domain resource takes POST itself, so POST /v1/domains/check
+     * means the report even for a domain named "check". */
+    if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "check")) {
+        vd_api_domain_check_xml(req);
+        return;
+    }
     VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], &error);
     if (!dom) {
         vd_api_reply_error(req, error);
@@ -566,6 +572,18 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             vd_api_handle_display(req, dom);
         else
             vd_api_handle_screenshot(req, dom);
+        return;
+    }
+    if (g_str_equal(what, "check")) {
+        if (!get)
+            goto bad_method;
+        vd_api_domain_check(req, dom);
+        return;
+    }
+    if (g_str_equal(what, "qemu-monitor")) {
+        if (!post)
+            goto bad_method;
+        vd_api_qemu_monitor(req, dom);
         return;
     }
     if (g_str_equal(what, "disks")) {
