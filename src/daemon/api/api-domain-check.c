@@ -2,8 +2,9 @@
  * a domain XML"): POST /v1/domains/check with the XML, or GET
  * /v1/domains/NAME/check for a defined domain. Both answer
  * {"runs": [...], "adjusted": [...], "blocks": [...]} with status 200
- * whether or not the domain would start: the report is the answer; a
- * document that does not parse is an error as for define. */
+ * whether or not the domain would start: the report is the answer,
+ * including define's refusal of a document that parses; one that does
+ * not parse is an error as for define. */
 #include "daemon/api/api-internal.h"
 #include "daemon/domain/domain-check.h"
 #include "daemon/domain/domain-net.h"
@@ -20,10 +21,8 @@ add_list(JsonBuilder *b, const char *member, GPtrArray *items)
 }
 
 static void
-checked(GObject *source, GAsyncResult *res, gpointer data)
+reply_report(VdApiRequest *req, const VdDomainCheck *check)
 {
-    VdApiRequest *req = data;
-    g_autoptr(VdDomainCheck) check = vd_domain_check_finish(res);
     g_autoptr(JsonBuilder) b = json_builder_new();
 
     json_builder_begin_object(b);
@@ -34,6 +33,13 @@ checked(GObject *source, GAsyncResult *res, gpointer data)
     json_builder_add_boolean_value(b, check->blocks->len == 0);
     json_builder_end_object(b);
     vd_api_reply_json(req, 200, json_builder_get_root(b));
+}
+
+static void
+checked(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(VdDomainCheck) check = vd_domain_check_finish(res);
+    reply_report(data, check);
 }
 
 /* POST /v1/domains/check: the definition is parsed and validated as
@@ -53,7 +59,15 @@ vd_api_domain_check_xml(VdApiRequest *req)
     gboolean known = vd_domain_list_find_name(req->d->domains, def->name) != NULL;
     if (!vd_domain_def_validate_input(def, !known, &error) ||
         !vd_domain_net_check_macs(req->d, def, NULL, &error)) {
-        vd_api_reply_error(req, error);
+        /* A document that parses but that define refuses (a value virtd
+         * does not take, a MAC in use) is a blocker like the others: the
+         * user sees it among the rest of the report's findings. */
+        g_autoptr(VdDomainCheck) check = g_new0(VdDomainCheck, 1);
+        check->runs = g_ptr_array_new_with_free_func(g_free);
+        check->adjusted = g_ptr_array_new_with_free_func(g_free);
+        check->blocks = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(check->blocks, g_strdup_printf("define refuses it: %s", error->message));
+        reply_report(req, check);
         return;
     }
     vd_api_pause(req);

@@ -80,8 +80,8 @@ vd_api_qemu_monitor(VdApiRequest *req, VdDomainObj *dom)
     }
     /* What the daemon did not ask for, in its log: a command may change
      * the guest behind the daemon's back. */
-    g_message("domain '%s': QMP command '%s'%s%s passed through from a client", dom->name,
-              execute, hmp ? ": " : "", hmp ? hmp : "");
+    g_message("domain '%s': QMP command '%s'%s%s passed through from a client", dom->name, execute,
+              hmp ? ": " : "", hmp ? hmp : "");
     MonitorCall *call = g_new0(MonitorCall, 1);
     call->req = req;
     call->dom = vd_domain_obj_ref(dom);

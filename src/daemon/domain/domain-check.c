@@ -13,7 +13,7 @@
 
 typedef struct {
     VdDaemon *d;
-    VdDomainDef *def; /* the definition as the user wrote it */
+    VdDomainDef *def;  /* the definition as the user wrote it */
     VdDomainDef *live; /* the copy a start would run: volumes resolved, formats read */
     VdDomainCheck *check;
 } CheckJob;
@@ -37,8 +37,7 @@ vd_domain_check_free(VdDomainCheck *check)
     g_free(check);
 }
 
-static void
-add(GPtrArray *list, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void add(GPtrArray *list, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 add(GPtrArray *list, const char *fmt, ...)
@@ -128,9 +127,8 @@ summarize(const VdDomainDef *def, GPtrArray *runs)
             vd_disk_format_to_string(disk->format), vd_disk_type_to_string(disk->type),
             source ? "" : " (empty)");
         if (source)
-            g_ptr_array_add(runs,
-                            g_strconcat(g_ptr_array_steal_index(runs, runs->len - 1), " ", source,
-                                        NULL));
+            g_ptr_array_add(
+                runs, g_strconcat(g_ptr_array_steal_index(runs, runs->len - 1), " ", source, NULL));
     }
     for (guint i = 0; i < def->interfaces->len; i++) {
         const VdNetDef *net = g_ptr_array_index(def->interfaces, i);
@@ -164,8 +162,7 @@ summarize(const VdDomainDef *def, GPtrArray *runs)
     }
     for (guint i = 0; i < def->rngs->len; i++) {
         const VdRngDef *r = g_ptr_array_index(def->rngs, i);
-        add(runs, "rng %u: %s %s", i, r->model ? r->model : "virtio",
-            r->backend ? r->backend : "");
+        add(runs, "rng %u: %s %s", i, r->model ? r->model : "virtio", r->backend ? r->backend : "");
     }
     for (guint i = 0; i < def->panics->len; i++) {
         const VdPanicDef *p = g_ptr_array_index(def->panics, i);
@@ -199,10 +196,10 @@ build_argv(CheckJob *job)
         VdNetDef *net = g_ptr_array_index(live->interfaces, i);
         if (!net->alias)
             net->alias = g_strdup_printf("net%u", i);
-        net_fds[i] = net->type == VD_NET_NETWORK || net->type == VD_NET_BRIDGE ||
-                             net->type == VD_NET_DIRECT
-                         ? next_fd++
-                         : -1;
+        net_fds[i] =
+            net->type == VD_NET_NETWORK || net->type == VD_NET_BRIDGE || net->type == VD_NET_DIRECT
+                ? next_fd++
+                : -1;
     }
     VdQemuRunPaths run = {
         .qmp_socket_path = qmp,
@@ -238,8 +235,7 @@ files_checked(GObject *source, GAsyncResult *res, gpointer data)
     vd_domain_net_check(job->d, job->live, job->check->blocks);
     build_argv(job);
     summarize(job->live, job->check->runs);
-    g_task_return_pointer(task, g_steal_pointer(&job->check),
-                          (GDestroyNotify)vd_domain_check_free);
+    g_task_return_pointer(task, g_steal_pointer(&job->check), (GDestroyNotify)vd_domain_check_free);
     g_object_unref(task);
 }
 
