@@ -185,6 +185,11 @@ build_argv(CheckJob *job)
     g_autofree char *console = vd_paths_domain_socket(d->paths, live->name, live->uuid, "console");
     g_autofree char *pid = vd_paths_domain_socket(d->paths, live->name, live->uuid, "pid");
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, live->name);
+    /* What a start makes before the argv (the swtpm and its socket, the
+     * domain's copy of the UEFI variables) is named, not made: the
+     * builder only puts these names on the command line. */
+    g_autofree char *tpm = vd_paths_domain_socket(d->paths, live->name, live->uuid, "swtpm");
+    g_autofree char *nvram = vd_paths_domain_socket(d->paths, live->name, live->uuid, "nvram");
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) argv = NULL;
     g_autoptr(GError) error = NULL;
@@ -212,6 +217,8 @@ build_argv(CheckJob *job)
         .bios = d->fast_firmware,
         .net_fds = net_fds,
         .n_net_fds = n,
+        .tpm_socket_path = tpm,
+        .nvram_path = nvram,
     };
     argv = vd_qemu_build_argv_notes(live, d->caps, &run, notes, &error);
     for (guint i = 0; i < notes->len; i++)
