@@ -197,6 +197,13 @@ build_argv(CheckJob *job)
 
     if (!d->caps)
         return; /* vd_domain_start_check_host said why */
+    /* A start picks a free port for an autoport SPICE display before the
+     * argv; the check names one instead of taking it. */
+    for (guint i = 0; i < live->graphics->len; i++) {
+        VdGraphicsDef *g = g_ptr_array_index(live->graphics, i);
+        if (g->type == VD_GRAPHICS_SPICE && g->port < 0)
+            g->port = 5900;
+    }
     for (guint i = 0; i < n; i++) {
         VdNetDef *net = g_ptr_array_index(live->interfaces, i);
         if (!net->alias)
