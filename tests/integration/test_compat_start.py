@@ -298,6 +298,7 @@ class Outcome:
         self.detail = ''
         self.domcheck_blocks = []
         self.domcheck_starts = None
+        self.warnings = []        # what vsh start printed as warnings
         self.problems = []        # assertion failures for this file
 
     def row(self):
@@ -364,6 +365,8 @@ def try_file(d, media, qemu, bridge_for, networks, index, fname):
     outcome.domcheck_starts = rc == 0
     outcome.domcheck_blocks = [l[len('blocks'):].strip() for l in out.splitlines()
                                if l.startswith('blocks ')]
+    adjusted = {l[len('adjusted'):].strip() for l in out.splitlines()
+                if l.startswith('adjusted ')}
     if rc not in (0, 1) or not re.search(r'^result +(starts|blocked)', out, re.M):
         outcome.problems.append('domcheck failed (rc %d): %s' % (rc, err.strip() or out))
     rc, out, err = d.vsh('define', path, check=False)
@@ -389,6 +392,13 @@ def try_file(d, media, qemu, bridge_for, networks, index, fname):
         if not outcome.domcheck_starts:
             outcome.problems.append('domcheck said blocked (%s), but it started'
                                     % '; '.join(outcome.domcheck_blocks))
+        # What the start adjusted (its warnings) is what domcheck announced.
+        outcome.warnings = [l[len('warning: '):] for l in err.splitlines()
+                            if l.startswith('warning: ')]
+        for w in outcome.warnings:
+            if w not in adjusted:
+                outcome.problems.append('start warned %r, which domcheck did not list under '
+                                        'adjusted' % w)
         d.wait_state(name, 'running', timeout=60)
         check_devices(d, name, xml, outcome)
         outcome.kind = 'started'
@@ -467,6 +477,10 @@ class CompatStartTest(harness.VirtdTestCase):
         for o in outcomes:
             print(o.row())
         print('\n%d of %d start (%.0f s)' % (n_started, len(outcomes), elapsed))
+        print('\nstart warnings (what the builder adjusted), per file:')
+        for o in outcomes:
+            for w in o.warnings:
+                print('%s: %s' % (o.file, w))
         print('\nwhat blocks, per file (vsh domcheck):')
         for o in outcomes:
             if o.kind != 'started':
