@@ -10,6 +10,9 @@ qemu-monitor-command:
 - define --check is the same report and defines nothing; domcheck NAME
   reports on a defined domain; the API answers the three lists;
 - what define refuses is a blocker too (exit 1), malformed XML an error;
+- what the builder adjusts (a <cmdline> without <kernel>) is listed as
+  adjusted, printed by vsh start as a warning, logged by the daemon and
+  answered by the API's start;
 - qemu-monitor-command passes QMP (query-status, --pretty,
   --return-value) and HMP (--hmp) to a running domain, refuses a stopped
   one and a command that is not QMP JSON.
@@ -97,6 +100,35 @@ class DomcheckTest(harness.VirtdTestCase):
             rc, out, err = d.vsh('domcheck', broken, check=False)
             self.assertNotIn(rc, (0, 1))
             self.assertIn('error:', err)
+
+    def test_start_warnings(self):
+        # A definition the builder adjusts: <cmdline> without <kernel>
+        # (what a URL install leaves) is left out, with a note.
+        xml = ("<domain type='qemu'><name>adj</name><memory unit='MiB'>128</memory>"
+               "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>"
+               "<cmdline>console=ttyS0</cmdline></os><devices>"
+               "<serial type='pty'/><console type='pty'/></devices></domain>")
+        note = ('<cmdline> ignored: there is no <kernel> to pass it to (the guest boots its '
+                'own kernel)')
+        with Daemon() as d:
+            path = d.write_xml('adj', xml)
+            rc, out, err = d.vsh('domcheck', path, check=False)
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn('adjusted  ' + note + '\n', out)
+            d.vsh('define', path)
+            rc, out, err = d.vsh('start', 'adj')
+            self.assertIn("Domain 'adj' started", out)
+            self.assertEqual(err.strip(), 'warning: ' + note)
+            self.assertIn("domain 'adj': " + note, d.daemon_log_tail(200))
+            # The API's answer carries them; a start without adjustments has none.
+            d.vsh('destroy', 'adj')
+            j = d.api_json('POST', '/v1/domains/adj/start')
+            self.assertEqual(j.get('warnings'), [note])
+            d.vsh('destroy', 'adj')
+            d.define('plain')
+            j = d.api_json('POST', '/v1/domains/plain/start')
+            self.assertNotIn('warnings', j)
+            d.vsh('destroy', 'plain')
 
     def test_qemu_monitor_command(self):
         with Daemon() as d:

@@ -467,7 +467,8 @@ start_done(VdDomainObj *dom, const GError *error, gpointer data)
     }
     g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
     add_start_notes(warnings, dom);
-    vd_api_reply_json(req, 200, summary_reply(dom, warnings));
+    /* As before adjustments existed: no "warnings" member without any. */
+    vd_api_reply_json(req, 200, summary_reply(dom, warnings->len ? warnings : NULL));
 }
 
 typedef void (*VdDomainOpFunc)(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done,
