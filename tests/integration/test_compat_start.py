@@ -42,6 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 
@@ -106,6 +107,10 @@ class Media:
     def __init__(self, d):
         self.dir = tempfile.mkdtemp(prefix='%s-media-' % PREFIX, dir=d.root)
         self.n = 0
+        self.lock = threading.Lock()      # files are rewritten in parallel
+        # Once, here: guest_kernel() runs the guest's build script.
+        self.kernel = harness.guest_kernel()
+        self.initrd = harness.guest_initrd()
         iso_dir = os.path.join(self.dir, 'iso')
         os.makedirs(iso_dir)
         with open(os.path.join(iso_dir, 'README'), 'w') as f:
@@ -114,8 +119,9 @@ class Media:
         run(['xorriso', '-as', 'mkisofs', '-quiet', '-V', 'VTCMP', '-o', self.iso, iso_dir])
 
     def image(self, fmt):
-        self.n += 1
-        path = os.path.join(self.dir, 'disk%d.%s' % (self.n, fmt))
+        with self.lock:
+            self.n += 1
+            path = os.path.join(self.dir, 'disk%d.%s' % (self.n, fmt))
         run(['qemu-img', 'create', '-q', '-f', fmt, path, '64M'])
         return path
 
@@ -164,7 +170,7 @@ def rewrite(text, name, media, qemu, bridge_for, network_names, index):
             c.set('unit', 'MiB')
     os_ = root.find('os')
     if os_ is not None:
-        for tag, path in (('kernel', harness.guest_kernel()), ('initrd', harness.guest_initrd())):
+        for tag, path in (('kernel', media.kernel), ('initrd', media.initrd)):
             e = os_.find(tag)
             if e is not None:
                 e.text = path
