@@ -41,6 +41,7 @@ class DomcheckTest(harness.VirtdTestCase):
             self.assertEqual(rc, 0, out + err)
             self.assertRegex(out, r'(?m)^runs +domain \'good\': machine pc, TCG emulation, '
                                   r'1 vCPU, 256 MiB$')
+            self.assertRegex(out, r'(?m)^runs +devices: 1 serial, 1 console, 1 disk$')
             self.assertRegex(out, r'(?m)^runs +disk vda: virtio disk, qcow2 file %s$' % img)
             self.assertRegex(out, r'(?m)^result +starts$')
             self.assertEqual(blocks(out), [])

@@ -3,6 +3,8 @@
  * recorded and the next check still runs. */
 #include "daemon/domain/domain-check.h"
 
+#include <libxml/tree.h>
+
 #include "conf/domain-enums.h"
 #include "daemon/domain/disk-prepare.h"
 #include "daemon/domain/domain-files.h"
@@ -106,6 +108,40 @@ add_define_warnings(const VdDomainDef *def, VdDomainCheck *check)
     }
 }
 
+/* "devices: 2 disk, 1 interface, 1 sound ...": every element under
+ * <devices> as the user wrote it, by class, in the order they first
+ * appear; the lines below detail the ones conf/ types here. */
+static char *
+device_classes(const VdDomainDef *def)
+{
+    xmlNode *root = def->doc ? xmlDocGetRootElement(def->doc) : NULL;
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    g_autoptr(GHashTable) counts = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GString) out = g_string_new("devices:");
+
+    for (xmlNode *n = root ? root->children : NULL; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "devices"))
+            continue;
+        for (xmlNode *c = n->children; c; c = c->next) {
+            const char *name = (const char *)c->name;
+            if (c->type != XML_ELEMENT_NODE || g_str_equal(name, "emulator"))
+                continue;
+            guint k = GPOINTER_TO_UINT(g_hash_table_lookup(counts, name));
+            if (k == 0)
+                g_ptr_array_add(names, (gpointer)name);
+            g_hash_table_insert(counts, (gpointer)name, GUINT_TO_POINTER(k + 1));
+        }
+    }
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        g_string_append_printf(out, "%s %u %s", i ? "," : "",
+                               GPOINTER_TO_UINT(g_hash_table_lookup(counts, name)), name);
+    }
+    if (names->len == 0)
+        g_string_append(out, " none");
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
 static void
 summarize(const VdDomainDef *def, GPtrArray *runs)
 {
@@ -113,6 +149,7 @@ summarize(const VdDomainDef *def, GPtrArray *runs)
         def->os.machine ? def->os.machine : "(QEMU's default)",
         def->virt_type == VD_VIRT_KVM ? "KVM" : "TCG emulation", def->vcpus,
         def->vcpus == 1 ? "" : "s", def->memory_kib / 1024);
+    g_ptr_array_add(runs, device_classes(def));
     if (def->os.kernel)
         add(runs, "boot: kernel %s%s%s", def->os.kernel, def->os.initrd ? ", initrd " : "",
             def->os.initrd ? def->os.initrd : "");
