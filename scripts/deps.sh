@@ -7,7 +7,7 @@ libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libxml2-dev libreadline-dev
 liblzma-dev zlib1g-dev libzstd-dev liblz4-dev
 qemu-system-x86 qemu-utils
 linux-image-amd64 busybox-static cpio
-socat curl python3
+socat curl python3 openssl
 libarchive-dev
 mmdebstrap mtools dosfstools fdisk e2fsprogs grub-pc-bin grub-common
 debian-installer-12-netboot-amd64 grub-rescue-pc

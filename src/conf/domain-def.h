@@ -203,6 +203,9 @@ typedef struct {
 typedef struct {
     VdVideoModel model;
     guint vram_kib;          /* 0 when absent */
+    guint ram_kib;           /* qxl: <model ram=>, 0 when absent */
+    guint vgamem_kib;        /* qxl: <model vgamem=>, 0 when absent */
+    guint vram64_kib;        /* qxl: <model vram64=>, 0 when absent */
     guint heads;
     gboolean primary;
     xmlNode *xml;            /* conf/ only: see "Devices" at the end of this file */

@@ -8,6 +8,8 @@
  */
 #include "conf/domain-private.h"
 
+#include "conf/domain-cpu-ext.h"
+
 #include <string.h>
 
 #include "util/vd-names.h"
@@ -209,6 +211,11 @@ defaults_display(VdDomainDef *def)
             continue;
         if (v->vram_kib == 0)
             v->vram_kib = vd_video_default_vram(v->model);
+        /* libvirt's qxl defaults: 64 MiB RAM bar, 16 MiB VGA memory. */
+        if (v->model == VD_VIDEO_QXL && v->ram_kib == 0)
+            v->ram_kib = 65536;
+        if (v->model == VD_VIDEO_QXL && v->vgamem_kib == 0)
+            v->vgamem_kib = 16384;
         if (v->heads == 0)
             v->heads = 1;
         have_primary |= v->primary;
@@ -273,6 +280,7 @@ vd_domain_def_apply_defaults(VdDomainDef *def)
 {
     if (!def->uuid[0])
         vd_uuid_generate(def->uuid);
+    vd_cpu_ext_apply_defaults(def); /* <memory> from NUMA cells first */
     if (def->current_memory_kib == 0)
         def->current_memory_kib = def->memory_kib;
     if (def->vcpus == 0)

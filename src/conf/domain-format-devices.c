@@ -328,8 +328,16 @@ format_video(xmlDoc *doc, const VdVideoDef *v)
         vd_xml_set_prop_int(m, "heads", v->heads);
     else
         vd_xml_set_prop(m, "heads", NULL);
+    /* qxl's other bars (0: absent). */
+    if (v->ram_kib)
+        vd_xml_set_prop_int(m, "ram", v->ram_kib);
+    if (v->vram64_kib)
+        vd_xml_set_prop_int(m, "vram64", v->vram64_kib);
+    if (v->vgamem_kib)
+        vd_xml_set_prop_int(m, "vgamem", v->vgamem_kib);
     set_yes_no(m, "primary", v->primary);
-    vd_xml_order_props(m, (const char *const[]){"type", "vram", "heads", "primary", NULL});
+    vd_xml_order_props(m, (const char *const[]){"type", "ram", "vram", "vram64", "vgamem", "heads",
+                                                "primary", NULL});
     return n;
 }
 

@@ -33,6 +33,7 @@
  * Output is indented by two spaces and has no XML declaration, like
  * virsh dumpxml.
  */
+#include "conf/domain-firmware.h"
 #include "conf/domain-private.h"
 #include "conf/xml-writer.h"
 
@@ -272,6 +273,7 @@ vd_domain_def_to_doc(const VdDomainDef *def, VdDomainFormatFlags flags)
     format_general(def, root);
     format_os(def, root);
     format_features(def, root);
+    vd_domain_firmware_format(def, root);
     format_cpu(def, root);
     format_clock(def, root);
     vd_xml_set_child_text(root, "on_poweroff", vd_lifecycle_action_to_string(def->on_poweroff),

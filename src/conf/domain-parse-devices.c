@@ -265,6 +265,12 @@ parse_video(VdDomainDef *def, const xmlNode *node, GError **error)
                               NULL, error) ||
             !vd_xml_prop_uint(model, "vram", "<video><model vram=>", G_MAXUINT, &video->vram_kib,
                               NULL, error) ||
+            !vd_xml_prop_uint(model, "ram", "<video><model ram=>", G_MAXUINT, &video->ram_kib, NULL,
+                              error) ||
+            !vd_xml_prop_uint(model, "vgamem", "<video><model vgamem=>", G_MAXUINT,
+                              &video->vgamem_kib, NULL, error) ||
+            !vd_xml_prop_uint(model, "vram64", "<video><model vram64=>", G_MAXUINT,
+                              &video->vram64_kib, NULL, error) ||
             !vd_xml_prop_uint(model, "heads", "<video><model heads=>", 16, &video->heads, NULL,
                               error) ||
             !vd_xml_prop_bool(model, "primary", "<video><model primary=>", FALSE, &video->primary,

@@ -12,23 +12,21 @@
  *           attributes and children are looked up in the table in turn.
  *   KEEP    kept verbatim and never reported: data for applications
  *           (<metadata>), settings that ask for nothing
- *           (<seclabel type='none'>, <loader secure='no'>) and libvirt's
+ *           (<seclabel type='none'>) and libvirt's
  *           own defaults that its dumpxml always writes (<vcpu
  *           placement='static'>, <cpu match='exact'>, <link state='up'>).
  *   WARN    kept, reported by define, ignored by start, because the guest
  *           sees the same machine without it: host-side tuning and
  *           placement (cputune, numatune, memtune, blkiotune, iothreads,
  *           vcpu cpuset), device addresses and aliases (QEMU assigns its
- *           own; guests find devices by type), security labels, power
- *           management, lock failure policy, timer tick policies, disk
- *           cache/discard tuning, buses QEMU creates by itself
+ *           own; guests find devices by type), security labels, lock
+ *           failure policy, disk cache/discard tuning, buses QEMU creates by itself
  *           (usb/pci/sata/scsi/ide/fdc/virtio-serial controllers), display
- *           protocol options (SPICE image compression ...).
+ *           protocol options.
  *   REFUSE  kept and reported; start refuses the domain until it is
  *           removed: anything that adds a device (hostdev, filesystem,
- *           tpm, sound, redirdev, smartcard, watchdog, vsock ...), changes
- *           the CPU (cpu features, numa), the firmware tables (sysinfo,
- *           smbios, hyperv enlightenments, secure boot) or the memory
+ *           tpm, smartcard, watchdog, vsock ...), changes
+ *           the firmware tables (sysinfo, smbios) or the memory
  *           layout (memoryBacking, maxMemory), or confidential computing
  *           (launchSecurity). Everything not in the table is REFUSE: an
  *           element virtd has never heard of may change anything.
@@ -85,10 +83,11 @@ classify_controller(const xmlNode *node, char **suffix)
 static Class
 classify_timer(const xmlNode *node, char **suffix)
 {
-    /* Tick policies and the presence of legacy timers change timekeeping
-     * precision, not the devices an OS depends on. */
-    static const char *const tuning[] = {"rtc", "pit", "hpet", "kvmclock", NULL};
-    return classify_by_attr(node, "name", tuning, NULL, suffix);
+    /* Every timer libvirt knows is typed (domain-cpu-ext.c); what QEMU
+     * cannot give is refused by name in domain-cpu-ext-check.c. */
+    (void)node;
+    (void)suffix;
+    return C_TYPED;
 }
 
 static Class
@@ -103,28 +102,18 @@ classify_seclabel(const xmlNode *node, char **suffix)
 }
 
 static Class
-classify_smm(const xmlNode *node, char **suffix)
-{
-    g_autofree char *state = vd_xml_prop(node, "state");
-
-    /* QEMU enables SMM by default on x86 machines. */
-    if (!state || g_str_equal(state, "on"))
-        return C_WARN;
-    *suffix = g_strdup_printf("[@state='%s']", state);
-    return C_REFUSE;
-}
-
-static Class
 classify_smbios(const xmlNode *node, char **suffix)
 {
     static const char *const emulate[] = {"emulate", NULL};
     return classify_by_attr(node, "mode", emulate, NULL, suffix);
 }
 
+/* Firmware images and variable stores: QEMU's pflash takes raw ones
+ * (qcow2 varstores are a libvirt 9.2 addition virtd does not make). */
 static Class
-attr_secure(const char *value)
+attr_raw_format(const char *value)
 {
-    return g_str_equal(value, "no") ? C_KEEP : C_REFUSE;
+    return g_str_equal(value, "raw") ? C_TYPED : C_REFUSE;
 }
 
 /* Attributes whose libvirt default value is written by libvirt itself in
@@ -203,14 +192,30 @@ static const Rule rules[] = {
     T("/domain/os/bootmenu"), T("/domain/os/bootmenu/@enable"), W("/domain/os/bootmenu/@timeout"),
     T("/domain/os/kernel"), T("/domain/os/initrd"), T("/domain/os/cmdline"),
     T("/domain/os/loader"), T("/domain/os/loader/@readonly"), T("/domain/os/loader/@type"),
-    A("/domain/os/loader/@secure", attr_secure), W("/domain/os/loader/@stateless"),
-    W("/domain/os/loader/@format"),
-    T("/domain/os/nvram"), W("/domain/os/nvram/@template"), W("/domain/os/nvram/@format"),
+    T("/domain/os/loader/@secure"), T("/domain/os/loader/@stateless"),
+    A("/domain/os/loader/@format", attr_raw_format),
+    T("/domain/os/nvram"), T("/domain/os/nvram/@template"),
+    A("/domain/os/nvram/@format", attr_raw_format),
+    T("/domain/os/firmware"), T("/domain/os/firmware/feature"),
+    T("/domain/os/firmware/feature/@enabled"), T("/domain/os/firmware/feature/@name"),
     E("/domain/os/smbios", classify_smbios),
 
     T("/domain/features"), T("/domain/features/acpi"), T("/domain/features/apic"),
     T("/domain/features/pae"), T("/domain/features/vmport"), T("/domain/features/vmport/@state"),
-    E("/domain/features/smm", classify_smm),
+    /* cpu-ext (domain-cpu-ext.c): unknown enlightenments are refused by name at start. */
+    T("/domain/features/apic/@eoi"),
+    T("/domain/features/hyperv"), T("/domain/features/hyperv/@mode"),
+    T("/domain/features/hyperv/*"), T("/domain/features/hyperv/*/@state"),
+    T("/domain/features/hyperv/spinlocks/@retries"), T("/domain/features/hyperv/vendor_id/@value"),
+    T("/domain/features/hyperv/*/direct"), T("/domain/features/hyperv/*/direct/@state"),
+    T("/domain/features/hyperv/tlbflush/extended"),
+    T("/domain/features/hyperv/tlbflush/extended/@state"),
+    T("/domain/features/kvm"), T("/domain/features/kvm/hidden"),
+    T("/domain/features/kvm/hidden/@state"),
+    T("/domain/features/pmu"), T("/domain/features/pmu/@state"),
+    T("/domain/features/vmcoreinfo"), T("/domain/features/vmcoreinfo/@state"),
+    T("/domain/features/ioapic"), T("/domain/features/ioapic/@driver"),
+    T("/domain/features/smm"), T("/domain/features/smm/@state"),
 
     T("/domain/cpu"), T("/domain/cpu/@mode"), T("/domain/cpu/@check"),
     A("/domain/cpu/@match", attr_cpu_match), W("/domain/cpu/@migratable"),
@@ -218,17 +223,28 @@ static const Rule rules[] = {
     T("/domain/cpu/topology"), T("/domain/cpu/topology/@sockets"),
     T("/domain/cpu/topology/@dies"), T("/domain/cpu/topology/@cores"),
     T("/domain/cpu/topology/@threads"),
+    T("/domain/cpu/feature"), T("/domain/cpu/feature/@policy"), T("/domain/cpu/feature/@name"),
+    T("/domain/cpu/numa"), T("/domain/cpu/numa/cell"), T("/domain/cpu/numa/cell/@id"),
+    T("/domain/cpu/numa/cell/@cpus"), T("/domain/cpu/numa/cell/@memory"),
+    T("/domain/cpu/numa/cell/@unit"), W("/domain/cpu/numa/cell/@memAccess"),
+    W("/domain/cpu/numa/cell/@discard"),
 
-    T("/domain/clock"), T("/domain/clock/@offset"),
-    E("/domain/clock/timer", classify_timer),
+    T("/domain/clock"), T("/domain/clock/@offset"), T("/domain/clock/@adjustment"),
+    T("/domain/clock/@basis"), T("/domain/clock/@timezone"), T("/domain/clock/@start"),
+    E("/domain/clock/timer", classify_timer), T("/domain/clock/timer/@name"),
+    T("/domain/clock/timer/@present"), T("/domain/clock/timer/@tickpolicy"),
+    T("/domain/clock/timer/@track"), T("/domain/clock/timer/@frequency"),
+    W("/domain/clock/timer/@mode"), W("/domain/clock/timer/catchup"),
 
     T("/domain/on_poweroff"), T("/domain/on_reboot"), T("/domain/on_crash"),
-    W("/domain/on_lockfailure"), W("/domain/pm"),
+    W("/domain/on_lockfailure"),
+    T("/domain/pm"), T("/domain/pm/suspend-to-mem"), T("/domain/pm/suspend-to-mem/@enabled"),
+    T("/domain/pm/suspend-to-disk"), T("/domain/pm/suspend-to-disk/@enabled"),
     E("/domain/seclabel", classify_seclabel),
 
     T("/domain/devices"), T(DEV "emulator"),
     T(DEV "interface/alias"), T(DEV "interface/alias/@name"),
-    W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"), W(DEV "audio"),
+    W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"),
     E(DEV "controller", classify_controller),
 
     T(DEV "disk"), T(DEV "disk/@type"), T(DEV "disk/@device"), W(DEV "disk/@snapshot"),
@@ -268,17 +284,40 @@ static const Rule rules[] = {
     T(DEV "graphics"), T(DEV "graphics/@type"), T(DEV "graphics/@port"),
     T(DEV "graphics/@autoport"), T(DEV "graphics/@listen"), T(DEV "graphics/@passwd"),
     T(DEV "graphics/@websocket"), W(DEV "graphics/@keymap"), W(DEV "graphics/@sharePolicy"),
-    W(DEV "graphics/@passwdValidTo"), W(DEV "graphics/@connected"), W(DEV "graphics/@tlsPort"),
-    W(DEV "graphics/@defaultMode"),
+    W(DEV "graphics/@passwdValidTo"), W(DEV "graphics/@connected"),
+    /* SPICE (domain-media.c): a tlsPort or secure mode is refused at start */
+    T(DEV "graphics/@tlsPort"), T(DEV "graphics/@defaultMode"),
     T(DEV "graphics/listen"), A(DEV "graphics/listen/@type", attr_listen_type),
     T(DEV "graphics/listen/@address"), W(DEV "graphics/listen/@network"),
     W(DEV "graphics/listen/@socket"),
-    W(DEV "graphics/image"), W(DEV "graphics/jpeg"), W(DEV "graphics/zlib"),
-    W(DEV "graphics/playback"), W(DEV "graphics/streaming"), W(DEV "graphics/clipboard"),
-    W(DEV "graphics/mouse"), W(DEV "graphics/filetransfer"), W(DEV "graphics/channel"),
+    T(DEV "graphics/image"), T(DEV "graphics/image/@compression"),
+    T(DEV "graphics/jpeg"), T(DEV "graphics/jpeg/@compression"),
+    T(DEV "graphics/zlib"), T(DEV "graphics/zlib/@compression"),
+    T(DEV "graphics/playback"), T(DEV "graphics/playback/@compression"),
+    T(DEV "graphics/streaming"), T(DEV "graphics/streaming/@mode"),
+    T(DEV "graphics/clipboard"), T(DEV "graphics/clipboard/@copypaste"),
+    T(DEV "graphics/mouse"), T(DEV "graphics/mouse/@mode"),
+    T(DEV "graphics/filetransfer"), T(DEV "graphics/filetransfer/@enable"),
+    /* per-channel secure/insecure: secure is refused at start (no TLS) */
+    T(DEV "graphics/channel"), T(DEV "graphics/channel/@name"), T(DEV "graphics/channel/@mode"),
+    /* enable='yes' is refused at start without a render node (the builder) */
+    T(DEV "graphics/gl"), T(DEV "graphics/gl/@enable"), W(DEV "graphics/gl/@rendernode"),
+
+    /* domain-media.c: models and back ends start cannot run are refused
+     * there with the reason */
+    T(DEV "sound"), T(DEV "sound/@model"), T(DEV "sound/codec"), T(DEV "sound/codec/@type"),
+    T(DEV "sound/audio"), T(DEV "sound/audio/@id"),
+    T(DEV "audio"), T(DEV "audio/@id"), T(DEV "audio/@type"), W(DEV "audio/@timerPeriod"),
+    W(DEV "audio/input"), W(DEV "audio/output"),
+    T(DEV "redirdev"), T(DEV "redirdev/@bus"), T(DEV "redirdev/@type"),
+    /* tcp and others: refused by type at start, kept as written */
+    T(DEV "redirdev/source"), T(DEV "redirdev/source/@mode"), T(DEV "redirdev/source/@host"),
+    T(DEV "redirdev/source/@service"), T(DEV "redirdev/source/@path"),
+    W(DEV "redirdev/protocol"), W(DEV "redirdev/boot"),
 
     T(DEV "video"), T(DEV "video/model"), T(DEV "video/model/@type"),
     T(DEV "video/model/@vram"), T(DEV "video/model/@heads"), T(DEV "video/model/@primary"),
+    T(DEV "video/model/@ram"), T(DEV "video/model/@vgamem"), T(DEV "video/model/@vram64"),
 
     T(DEV "input"), T(DEV "input/@type"), T(DEV "input/@bus"),
 

@@ -13,7 +13,11 @@
  *    ignores (the list from domain-unsupported.c).
  * Messages name the element, the value and the fix.
  */
+#include "conf/domain-media.h"
+#include "conf/domain-firmware.h"
 #include "conf/domain-private.h"
+
+#include "conf/domain-cpu-ext.h"
 
 #include <string.h>
 
@@ -225,6 +229,7 @@ validate_paths(const VdDomainDef *def, GError **error)
            check_absolute("<initrd>", def->os.initrd, error) &&
            check_absolute("<loader>", def->os.loader, error) &&
            check_absolute("<nvram>", def->os.nvram, error) &&
+           check_absolute("<nvram template=>", def->fw->nvram_template, error) &&
            check_absolute("<emulator>", def->emulator, error);
 }
 
@@ -478,10 +483,14 @@ startable_chr(const VdChrDef *c, const char *kind, GError **error)
     case VD_CHR_UNIX:
     case VD_CHR_NULL:
         break;
+    case VD_CHR_SPICEVMC:
+        /* The SPICE agent's channel: vd_domain_media_check_startable. */
+        if (g_str_equal(kind, "channel"))
+            break;
+        /* fall through */
     case VD_CHR_STDIO:
     case VD_CHR_TCP:
     case VD_CHR_UDP:
-    case VD_CHR_SPICEVMC:
     case VD_CHR_LAST:
         return refuse(error, "<%s type='%s'> is not supported yet: use pty, file or unix", kind,
                       vd_chr_type_to_string(c->type));
@@ -541,14 +550,8 @@ startable_devices(const VdDomainDef *def, GError **error)
         if (!vd_domain_check_interfaces_input(def->interfaces, error))
             return FALSE;
     }
-    for (guint i = 0; i < def->graphics->len; i++) {
-        const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
-        if (g->type != VD_GRAPHICS_VNC)
-            return refuse(error,
-                          "graphics type '%s' is not supported yet: use "
-                          "<graphics type='vnc'>",
-                          vd_graphics_type_to_string(g->type));
-    }
+    if (!vd_domain_media_check_startable(def, error))
+        return FALSE;
     for (guint i = 0; i < def->serials->len; i++) {
         if (!startable_chr(g_ptr_array_index(def->serials, i), "serial", error))
             return FALSE;
@@ -582,10 +585,8 @@ vd_domain_def_check_startable(const VdDomainDef *def, GError **error)
                       "architecture '%s' in <os><type arch=> is not supported: virtd "
                       "runs x86_64 guests",
                       def->os.arch);
-    if (def->clock.offset && !g_str_equal(def->clock.offset, "utc") &&
-        !g_str_equal(def->clock.offset, "localtime"))
-        return refuse(error, "<clock offset='%s'> is not supported yet: use utc or localtime",
-                      def->clock.offset);
+    if (!vd_cpu_ext_check_startable(def, error))
+        return FALSE;
     if (!startable_lifecycle("on_poweroff", def->on_poweroff, error) ||
         !startable_lifecycle("on_reboot", def->on_reboot, error) ||
         !startable_lifecycle("on_crash", def->on_crash, error))

@@ -29,6 +29,9 @@ typedef struct {
     int socket_group;          /* -1: socket 0600, else 0660 with this gid */
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
     char *fast_firmware;       /* qboot, for domains allowed to use it; NULL: SeaBIOS always */
+    char *firmware_dirs;       /* QEMU firmware descriptor directories, ':'-separated
+                                * (VIRTD_FIRMWARE_DIRS, for tests); NULL: /etc/qemu/firmware
+                                * then /usr/share/qemu/firmware (qemu/firmware-select.h) */
     VdStorage *storage;        /* storage pools and volumes (storage.h) */
     VdNetworks *networks;      /* virtual networks (network/network.h) */
     gboolean dns_forward;      /* dnsmasq may forward to the host's resolvers (--dns-forward) */

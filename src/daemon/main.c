@@ -216,6 +216,11 @@ main(int argc, char **argv)
             d.fast_firmware = g_strdup(qboot);
     }
 
+    /* Where UEFI firmware descriptors are looked for: tests point it at
+     * a directory of their own (an empty one: "no firmware installed"). */
+    if (g_getenv("VIRTD_FIRMWARE_DIRS"))
+        d.firmware_dirs = g_strdup(g_getenv("VIRTD_FIRMWARE_DIRS"));
+
     d.domains = vd_domain_list_new(d.paths);
     vd_domain_list_load_config(d.domains);
     d.storage = vd_storage_new(d.paths);
@@ -254,6 +259,7 @@ main(int argc, char **argv)
     g_clear_error(&d.caps_error);
     g_clear_pointer(&d.qemu_binary, g_free);
     g_clear_pointer(&d.fast_firmware, g_free);
+    g_clear_pointer(&d.firmware_dirs, g_free);
     g_clear_pointer(&d.loop, g_main_loop_unref);
     g_clear_pointer(&d.paths, vd_paths_free);
     return 0;

@@ -36,6 +36,7 @@ vd_paths_new(const char *root)
     p->run_networks_dir = g_build_filename(p->run_dir, "networks", NULL);
     p->dnsmasq_dir = g_build_filename(p->state_dir, "dnsmasq", NULL);
     p->dnsmasq_log_dir = g_build_filename(p->log_dir, "dnsmasq", NULL);
+    p->nvram_dir = g_build_filename(p->state_dir, "nvram", NULL);
     return p;
 }
 
@@ -59,6 +60,7 @@ vd_paths_free(VdPaths *p)
     g_free(p->run_networks_dir);
     g_free(p->dnsmasq_dir);
     g_free(p->dnsmasq_log_dir);
+    g_free(p->nvram_dir);
     g_free(p->socket_path);
     g_free(p);
 }
@@ -73,7 +75,7 @@ remove_stale_temps(const VdPaths *p)
     g_autofree char *kernels = g_build_filename(p->cache_dir, "kernels", NULL);
     const char *dirs[] = {p->domains_dir, p->run_domains_dir, storage, run_storage,
                           p->cache_dir, kernels, p->networks_dir, p->run_networks_dir,
-                          p->dnsmasq_dir};
+                          p->dnsmasq_dir, p->nvram_dir};
 
     for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
         guint n = vd_file_remove_stale_temps(dirs[i]);
@@ -131,7 +133,8 @@ vd_paths_ensure(const VdPaths *p, GError **error)
         !vd_dir_ensure(p->run_domains_dir, 0700, error) ||
         !vd_dir_ensure(p->log_dir, 0700, error) ||
         !vd_dir_ensure(p->console_log_dir, 0700, error) ||
-        !vd_dir_ensure(p->cache_dir, 0700, error) || !vd_dir_ensure(p->state_dir, 0755, error))
+        !vd_dir_ensure(p->cache_dir, 0700, error) || !vd_dir_ensure(p->state_dir, 0755, error) ||
+        !vd_dir_ensure(p->nvram_dir, 0700, error))
         return FALSE;
     remove_stale_temps(p);
     move_console_logs(p);
@@ -183,4 +186,11 @@ vd_paths_domain_console_log(const VdPaths *p, const char *name)
 {
     g_autofree char *file = g_strconcat(name, ".log", NULL);
     return g_build_filename(p->console_log_dir, file, NULL);
+}
+
+char *
+vd_paths_domain_nvram(const VdPaths *p, const char *name)
+{
+    g_autofree char *file = g_strconcat(name, "_VARS.fd", NULL);
+    return g_build_filename(p->nvram_dir, file, NULL);
 }

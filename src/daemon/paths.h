@@ -49,6 +49,7 @@ typedef struct {
     char *run_networks_dir;
     char *dnsmasq_dir;           /* state_dir/dnsmasq */
     char *dnsmasq_log_dir;       /* log_dir/dnsmasq */
+    char *nvram_dir;             /* state_dir/nvram: UEFI variable stores (daemon/domain/nvram.h) */
     char *socket_path;
 } VdPaths;
 
@@ -74,3 +75,6 @@ char *vd_paths_domain_socket(const VdPaths *paths, const char *name, const char 
                              const char *suffix);
 char *vd_paths_domain_log(const VdPaths *paths, const char *name);
 char *vd_paths_domain_console_log(const VdPaths *paths, const char *name);
+/* The UEFI variable store of a domain without <nvram>: nvram_dir/NAME_VARS.fd
+ * (libvirt's name). */
+char *vd_paths_domain_nvram(const VdPaths *paths, const char *name);

@@ -28,7 +28,7 @@
 
 #define DEFAULT_PROBE_TIMEOUT_MS 20000
 /* Bump when the cached fields change meaning, so old caches are re-probed. */
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2 /* 2: cpu-models */
 
 /* Identifies one build of the binary. */
 typedef struct {
@@ -43,6 +43,7 @@ vd_qemu_caps_new(void)
     VdQemuCaps *caps = g_new0(VdQemuCaps, 1);
     caps->machines = g_ptr_array_new_with_free_func(g_free);
     caps->devices = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    caps->cpu_models = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return caps;
 }
 
@@ -56,6 +57,7 @@ vd_qemu_caps_free(VdQemuCaps *caps)
     g_clear_pointer(&caps->machines, g_ptr_array_unref);
     g_free(caps->default_machine);
     g_clear_pointer(&caps->devices, g_hash_table_unref);
+    g_clear_pointer(&caps->cpu_models, g_hash_table_unref);
     g_free(caps);
 }
 
@@ -77,6 +79,44 @@ vd_qemu_caps_has_device(const VdQemuCaps *caps, const char *driver)
     if (!caps || !caps->devices || !driver)
         return FALSE;
     return g_hash_table_contains(caps->devices, driver);
+}
+
+static int compare_strings(gconstpointer a, gconstpointer b);
+
+gboolean
+vd_qemu_caps_check_cpu_model(const VdQemuCaps *caps, const char *model, gboolean kvm,
+                             GError **error)
+{
+    if (g_str_equal(model, "host") && !kvm) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "CPU model 'host' needs KVM: use <cpu mode='host-passthrough'> with "
+                    "<domain type='kvm'>, or a named model");
+        return FALSE;
+    }
+    if (!caps->cpu_models || g_hash_table_size(caps->cpu_models) == 0 ||
+        g_hash_table_contains(caps->cpu_models, model))
+        return TRUE;
+    /* The family is the name up to its first '-' ("Skylake" of
+     * "Skylake-Client-IBRS"); versioned names (-v1 ...) are left out. */
+    gsize family = strcspn(model, "-");
+    guint n = 0;
+    g_autofree gpointer *all = g_hash_table_get_keys_as_array(caps->cpu_models, &n);
+    qsort(all, n, sizeof(gpointer), compare_strings);
+    g_autoptr(GString) close = g_string_new(NULL);
+    for (guint i = 0; i < n; i++) {
+        const char *m = all[i];
+        const char *v = strrchr(m, '-');
+        if (v && v[1] == 'v' && g_ascii_isdigit(v[2]))
+            continue;
+        if (g_ascii_strncasecmp(m, model, family) == 0 && (m[family] == 0 || m[family] == '-'))
+            g_string_append_printf(close, "%s%s", close->len ? ", " : "", m);
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                "QEMU %u.%u has no CPU model '%s'%s%s%s: `%s -cpu help` lists them all",
+                caps->version_major, caps->version_minor, model, close->len ? " (close ones: " : "",
+                close->str, close->len ? ")" : "",
+                caps->binary ? caps->binary : "qemu-system-x86_64");
+    return FALSE;
 }
 
 char *
@@ -168,6 +208,14 @@ caps_to_json(const VdQemuCaps *caps, const BinaryStamp *stamp)
     for (guint i = 0; i < ndevices; i++)
         json_builder_add_string_value(b, devices[i]);
     json_builder_end_array(b);
+    guint nmodels = 0;
+    g_autofree gpointer *models = g_hash_table_get_keys_as_array(caps->cpu_models, &nmodels);
+    qsort(models, nmodels, sizeof(gpointer), compare_strings);
+    json_builder_set_member_name(b, "cpu-models");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < nmodels; i++)
+        json_builder_add_string_value(b, models[i]);
+    json_builder_end_array(b);
     json_builder_set_member_name(b, "kvm");
     json_builder_add_boolean_value(b, caps->has_kvm_accel);
     json_builder_set_member_name(b, "tcg");
@@ -248,7 +296,8 @@ caps_load_cache(const char *path, const char *binary, const BinaryStamp *stamp)
     const char *def = json_object_get_string_member_with_default(o, "default-machine", NULL);
     caps->default_machine = g_strdup(def);
     if (!string_array_member(o, "machines", caps->machines, NULL) ||
-        !string_array_member(o, "devices", NULL, caps->devices))
+        !string_array_member(o, "devices", NULL, caps->devices) ||
+        !string_array_member(o, "cpu-models", NULL, caps->cpu_models))
         return NULL;
     caps->has_kvm_accel = json_object_get_boolean_member_with_default(o, "kvm", FALSE);
     caps->has_tcg_accel = json_object_get_boolean_member_with_default(o, "tcg", FALSE);
@@ -451,6 +500,11 @@ caps_apply_reply(VdQemuCaps *caps, const char *id, JsonNode *ret)
                 g_free(caps->default_machine);
                 caps->default_machine = g_strdup(alias ? alias : name);
             }
+        } else if (g_str_equal(id, "cpus")) {
+            const char *alias = json_object_get_string_member_with_default(el, "alias-of", NULL);
+            g_hash_table_add(caps->cpu_models, g_strdup(name));
+            if (alias)
+                g_hash_table_add(caps->cpu_models, g_strdup(alias));
         } else if (g_str_equal(id, "devices")) {
             g_hash_table_add(caps->devices, g_strdup(name));
         } else if (g_str_equal(id, "accels")) {
@@ -475,6 +529,7 @@ caps_probe(const char *binary, guint timeout_ms, GError **error)
     add_command(script, "machines", "query-machines", NULL);
     add_command(script, "devices", "qom-list-types", list_types_args("device"));
     add_command(script, "accels", "qom-list-types", list_types_args("accel"));
+    add_command(script, "cpus", "query-cpu-definitions", NULL);
     add_command(script, "quit", "quit", NULL);
 
     const char *argv[] = {binary,     "-machine", "none", "-nodefaults", "-no-user-config",

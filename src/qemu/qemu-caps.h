@@ -12,6 +12,8 @@ typedef struct {
     GHashTable *devices;       /* set of device driver names (virtio-blk-pci, isa-serial ...) */
     gboolean has_kvm_accel;    /* QEMU was built with KVM support (says nothing about the host) */
     gboolean has_tcg_accel;
+    GHashTable *cpu_models;    /* set of -cpu model names and aliases (query-cpu-definitions);
+                                * empty: not probed (a cache of an older format), trust */
 } VdQemuCaps;
 
 /* Empty caps (machines and devices allocated, nothing in them): for
@@ -34,6 +36,10 @@ VdQemuCaps *vd_qemu_caps_get_with_timeout(const char *binary, const char *cache_
 
 gboolean vd_qemu_caps_has_machine(const VdQemuCaps *caps, const char *machine);
 gboolean vd_qemu_caps_has_device(const VdQemuCaps *caps, const char *driver);
+/* Whether -cpu @model exists in this QEMU ("host" needs @kvm); else
+ * VD_ERROR_UNSUPPORTED naming the models that share its family prefix. */
+gboolean vd_qemu_caps_check_cpu_model(const VdQemuCaps *caps, const char *model, gboolean kvm,
+                                      GError **error);
 
 /* The default emulator: $VIRTD_QEMU if set, else qemu-system-x86_64 in
  * PATH; NULL when there is none. */

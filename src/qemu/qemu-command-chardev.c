@@ -92,10 +92,13 @@ add_chardev(VdQemuCmd *cmd, const VdChrDef *chr, const char *id, const char *pty
     case VD_CHR_NULL:
         spec = g_strdup_printf("null,id=%s", id);
         break;
+    case VD_CHR_SPICEVMC:
+        /* The SPICE agent's port (conf/ allows it on channels only). */
+        spec = g_strdup_printf("spicevmc,id=%s,name=vdagent", id);
+        break;
     case VD_CHR_STDIO:
     case VD_CHR_TCP:
     case VD_CHR_UDP:
-    case VD_CHR_SPICEVMC:
     case VD_CHR_LAST:
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: type '%s' is not supported", what,
                     chr_type_name(chr->type));

@@ -246,20 +246,24 @@ vd_qemu_build_graphics(VdQemuCmd *cmd, GError **error)
         vd_qemu_cmd_opt(cmd, "-display", "none");
         return TRUE;
     }
+    gboolean vnc = FALSE, spice = FALSE;
     for (guint i = 0; i < def->graphics->len; i++) {
         const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
-        if (g->type != VD_GRAPHICS_VNC) {
+        gboolean *seen = g->type == VD_GRAPHICS_VNC ? &vnc : &spice;
+        if (g->type != VD_GRAPHICS_VNC && g->type != VD_GRAPHICS_SPICE) {
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                        "graphics type '%s' is not supported (use vnc)",
+                        "graphics type '%s' is not supported (use vnc or spice)",
                         graphics_type_name(g->type));
             return FALSE;
         }
-        if (i > 0) {
+        if (*seen) {
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                        "only one <graphics type='vnc'> is supported");
+                        "only one <graphics type='%s'> is supported", graphics_type_name(g->type));
             return FALSE;
         }
-        if (!build_vnc(cmd, g, error))
+        *seen = TRUE;
+        if (g->type == VD_GRAPHICS_SPICE ? !vd_qemu_build_spice(cmd, g, error)
+                                         : !build_vnc(cmd, g, error))
             return FALSE;
     }
     return TRUE;
@@ -344,6 +348,20 @@ vd_qemu_build_video(VdQemuCmd *cmd, GError **error)
             json_object_set_int_member(o, "vgamem_mb", v->vram_kib / 1024);
         if (v->model == VD_VIDEO_VIRTIO && v->heads > 1)
             json_object_set_int_member(o, "max_outputs", v->heads);
+        if (v->model == VD_VIDEO_QXL) {
+            /* As libvirt: <model ram vram vram64 vgamem> in KiB, QEMU's
+             * ram_size/vram_size in bytes, the others in MiB. */
+            if (v->ram_kib)
+                json_object_set_int_member(o, "ram_size", (gint64)v->ram_kib * 1024);
+            if (v->vram_kib)
+                json_object_set_int_member(o, "vram_size", (gint64)v->vram_kib * 1024);
+            if (v->vram64_kib)
+                json_object_set_int_member(o, "vram64_size_mb", v->vram64_kib / 1024);
+            if (v->vgamem_kib)
+                json_object_set_int_member(o, "vgamem_mb", v->vgamem_kib / 1024);
+            if (v->heads)
+                json_object_set_int_member(o, "max_outputs", v->heads);
+        }
         vd_qemu_cmd_opt_json(cmd, "-device", o);
     }
     return TRUE;

@@ -74,7 +74,24 @@ gboolean vd_qemu_build_misc_devices(VdQemuCmd *cmd, GError **error);
  * A family that must change what is built earlier (-machine, -cpu, -smp,
  * -m, firmware) does so in the function of qemu-command.c that builds it. */
 gboolean vd_qemu_build_media(VdQemuCmd *cmd, GError **error);
+/* -spice for @g (qemu-command-media.c), called by vd_qemu_build_graphics. */
+gboolean vd_qemu_build_spice(VdQemuCmd *cmd, const VdGraphicsDef *g, GError **error);
 gboolean vd_qemu_build_tpm(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_firmware(VdQemuCmd *cmd, GError **error);
+/* The firmware's part of the machine options (qemu-command-firmware.c),
+ * called by build_firmware before -machine: -bios for a ROM @loader, the
+ * pflash nodes for UEFI code and variables (*pflash0, *pflash1 say which
+ * -machine names), refusing secure boot where it cannot work. */
+gboolean vd_qemu_build_loader(VdQemuCmd *cmd, const char *loader, gboolean *pflash0,
+                              gboolean *pflash1, GError **error);
 gboolean vd_qemu_build_cpu_ext(VdQemuCmd *cmd, GError **error);
+/* cpu-ext's parts of the options built earlier: the ",name=on|off"
+ * properties -cpu gets for <cpu><feature>, Hyper-V, <kvm>, <pmu>, <apic
+ * eoi>, kvmclock and tsc timers (appended to @cpu); -rtc's base, driftfix
+ * and clock (appended to @rtc, which holds "base=..." for utc/localtime or
+ * is empty); the -object/-numa pair of each NUMA cell. Notes for what the
+ * accelerator cannot give (qemu-command-cpu-ext.c). */
+gboolean vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error);
+gboolean vd_qemu_cpu_ext_rtc(VdQemuCmd *cmd, GString *rtc, GError **error);
+gboolean vd_qemu_cpu_ext_numa(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_platform(VdQemuCmd *cmd, GError **error);

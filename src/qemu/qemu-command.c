@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "conf/domain-cpu-ext.h"
+#include "conf/domain-firmware.h"
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
 #include "util/vd-names.h"
@@ -227,7 +229,14 @@ emit_machine(VdQemuCmd *cmd, gboolean pflash0, gboolean pflash1)
         g_string_append(m, ",pflash0=pflash0-format");
     if (pflash1)
         g_string_append(m, ",pflash1=pflash1-format");
+    /* Secure boot's flash is writable from SMM only, so it needs SMM
+     * (libvirt refuses it without; QEMU would fail to boot it). */
+    gboolean secure = pflash0 && def->fw->loader_secure == 1;
+    if ((cmd->pc || cmd->q35) && (secure || def->fw->smm >= 0))
+        g_string_append(m, secure || def->fw->smm == 1 ? ",smm=on" : ",smm=off");
     vd_qemu_cmd_opt(cmd, "-machine", m->str);
+    if (secure)
+        vd_qemu_cmd_opt(cmd, "-global", "driver=cfi.pflash01,property=secure,value=on");
 }
 
 static gboolean
@@ -271,21 +280,29 @@ valid_cpu_model(const char *model)
     return TRUE;
 }
 
+/* The -cpu model: NULL for QEMU's default (no -cpu at all). */
 static gboolean
-build_cpu(VdQemuCmd *cmd, GError **error)
+cpu_model(VdQemuCmd *cmd, const char **model, GError **error)
 {
     const VdDomainDef *def = cmd->def;
+    *model = NULL;
     if (!def->cpu.present)
         return TRUE;
     switch (def->cpu.mode) {
     case VD_CPU_MODE_HOST_PASSTHROUGH:
     case VD_CPU_MODE_HOST_MODEL:
-        /* TCG has no host CPU to pass through; "max" is everything TCG
-         * can emulate, the closest it gets. */
-        vd_qemu_cmd_opt(cmd, "-cpu", cmd->kvm ? "host" : "max");
+        /* TCG has no host CPU to pass through (libvirt refuses
+         * host-passthrough there); "max" is everything TCG can emulate,
+         * the closest it gets. */
+        *model = cmd->kvm ? "host" : "max";
+        if (!cmd->kvm)
+            vd_qemu_cmd_note(cmd,
+                             "<cpu mode='%s'> runs as QEMU's 'max' CPU: TCG has no host CPU; "
+                             "'max' has every feature TCG emulates",
+                             vd_cpu_mode_to_string(def->cpu.mode));
         return TRUE;
     case VD_CPU_MODE_MAXIMUM:
-        vd_qemu_cmd_opt(cmd, "-cpu", "max");
+        *model = "max";
         return TRUE;
     case VD_CPU_MODE_CUSTOM:
         if (!def->cpu.model)
@@ -296,13 +313,30 @@ build_cpu(VdQemuCmd *cmd, GError **error)
                         "invalid CPU model '%s': use letters, digits, '.', '_' and '-'", shown);
             return FALSE;
         }
-        vd_qemu_cmd_opt(cmd, "-cpu", def->cpu.model);
+        *model = def->cpu.model;
         return TRUE;
     case VD_CPU_MODE_LAST:
         break;
     }
     g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "invalid CPU mode %d", def->cpu.mode);
     return FALSE;
+}
+
+static gboolean
+build_cpu(VdQemuCmd *cmd, GError **error)
+{
+    const char *model;
+    if (!cpu_model(cmd, &model, error))
+        return FALSE;
+    if (model && !vd_qemu_caps_check_cpu_model(cmd->caps, model, cmd->kvm, error))
+        return FALSE;
+    /* Properties without a model go on QEMU's default, qemu64, as libvirt does. */
+    g_autoptr(GString) cpu = g_string_new(model ? model : "qemu64");
+    if (!vd_qemu_cpu_ext_cpu_props(cmd, cpu, error))
+        return FALSE;
+    if (model || !g_str_equal(cpu->str, "qemu64"))
+        vd_qemu_cmd_opt(cmd, "-cpu", cpu->str);
+    return TRUE;
 }
 
 static gboolean
@@ -350,7 +384,8 @@ build_memory_and_smp(VdQemuCmd *cmd, GError **error)
         g_string_append_printf(smp, ",dies=%u", dies);
     g_string_append_printf(smp, ",cores=%u,threads=%u", cores, threads);
     vd_qemu_cmd_opt(cmd, "-smp", smp->str);
-    return TRUE;
+    /* One RAM backend per NUMA cell; -m stays the total (the cells' sum). */
+    return vd_qemu_cpu_ext_numa(cmd, error);
 }
 
 /* libvirt's rule: <boot order> on devices wins; else each <os><boot dev>
@@ -478,67 +513,30 @@ build_kernel(VdQemuCmd *cmd, GError **error)
     return TRUE;
 }
 
-static void
-add_pflash(VdQemuCmd *cmd, guint unit, const char *path, gboolean readonly)
-{
-    g_autofree char *file_node = g_strdup_printf("pflash%u-storage", unit);
-    g_autofree char *fmt_node = g_strdup_printf("pflash%u-format", unit);
-    JsonObject *f = json_object_new();
-    json_object_set_string_member(f, "driver", "file");
-    json_object_set_string_member(f, "filename", path);
-    json_object_set_string_member(f, "node-name", file_node);
-    json_object_set_boolean_member(f, "auto-read-only", TRUE);
-    if (readonly)
-        json_object_set_boolean_member(f, "read-only", TRUE);
-    vd_qemu_cmd_opt_json(cmd, "-blockdev", f);
-    JsonObject *r = json_object_new();
-    json_object_set_string_member(r, "node-name", fmt_node);
-    json_object_set_boolean_member(r, "read-only", readonly);
-    json_object_set_string_member(r, "driver", "raw");
-    json_object_set_string_member(r, "file", file_node);
-    vd_qemu_cmd_opt_json(cmd, "-blockdev", r);
-}
-
 /* -bios for ROM firmware; pflash block nodes for UEFI (their names go
- * into -machine, so this runs first). */
+ * into -machine, so this runs first). The loader is the one the daemon
+ * selected from QEMU's firmware descriptors (paths->loader_path, also put
+ * into the live definition) or the domain's own <loader>. */
 static gboolean
 build_firmware(VdQemuCmd *cmd, gboolean *pflash0, gboolean *pflash1, GError **error)
 {
     const VdDomainDef *def = cmd->def;
+    const char *loader = cmd->paths->loader_path ? cmd->paths->loader_path : def->os.loader;
     *pflash0 = *pflash1 = FALSE;
-    if (!def->os.loader) {
-        if (def->os.firmware) {
+    if (!loader) {
+        if (g_strcmp0(def->os.firmware, "efi") == 0) {
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                        "firmware auto-selection (<os firmware='%s'>) is not supported: give "
-                        "<loader> (and <nvram>) explicitly",
-                        def->os.firmware);
+                        "<os firmware='efi'>: no UEFI firmware was selected (the daemon selects "
+                        "one from QEMU's firmware descriptors when it starts the domain); or "
+                        "give <loader> and <nvram> explicitly");
             return FALSE;
         }
+        /* firmware='bios' is QEMU's own SeaBIOS. */
         if (cmd->paths->bios && vd_qemu_fast_firmware_ok(def))
             vd_qemu_cmd_opt(cmd, "-bios", cmd->paths->bios);
         return TRUE;
     }
-    if (!vd_qemu_check_path(def->os.loader, "<loader>", error))
-        return FALSE;
-    if (!def->os.loader_type || g_str_equal(def->os.loader_type, "rom")) {
-        vd_qemu_cmd_opt(cmd, "-bios", def->os.loader);
-        return TRUE;
-    }
-    if (!g_str_equal(def->os.loader_type, "pflash")) {
-        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                    "loader type '%s' is not supported (use 'rom' or 'pflash')",
-                    def->os.loader_type);
-        return FALSE;
-    }
-    add_pflash(cmd, 0, def->os.loader, def->os.loader_readonly);
-    *pflash0 = TRUE;
-    if (def->os.nvram) {
-        if (!vd_qemu_check_path(def->os.nvram, "<nvram>", error))
-            return FALSE;
-        add_pflash(cmd, 1, def->os.nvram, FALSE);
-        *pflash1 = TRUE;
-    }
-    return TRUE;
+    return vd_qemu_build_loader(cmd, loader, pflash0, pflash1, error);
 }
 
 static gboolean
@@ -559,15 +557,29 @@ static gboolean
 build_clock(VdQemuCmd *cmd, GError **error)
 {
     const char *offset = cmd->def->clock.offset;
+    const VdTimerDef *hpet = vd_cpu_ext_timer(cmd->def->cpu_ext, "hpet");
+    g_autoptr(GString) rtc = g_string_new(NULL);
+
     if (!offset || g_str_equal(offset, "utc")) {
-        vd_qemu_cmd_opt(cmd, "-rtc", "base=utc");
+        g_string_append(rtc, "base=utc");
     } else if (g_str_equal(offset, "localtime")) {
-        vd_qemu_cmd_opt(cmd, "-rtc", "base=localtime");
-    } else {
+        g_string_append(rtc, "base=localtime");
+    } else if (!g_str_equal(offset, "variable") && !g_str_equal(offset, "timezone") &&
+               !g_str_equal(offset, "absolute")) {
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                    "clock offset '%s' is not supported (use 'utc' or 'localtime')", offset);
+                    "clock offset '%s' is not supported (use utc, localtime, variable, "
+                    "timezone or absolute)",
+                    offset);
         return FALSE;
     }
+    /* variable/timezone/absolute: the base is a date (cpu-ext). */
+    if (!vd_qemu_cpu_ext_rtc(cmd, rtc, error))
+        return FALSE;
+    vd_qemu_cmd_opt(cmd, "-rtc", rtc->str);
+    /* QEMU merges a second -machine into the first; hpet is a pc/q35
+     * machine property (-no-hpet is deprecated). */
+    if (hpet && hpet->present == VD_TRISTATE_OFF && (cmd->pc || cmd->q35))
+        vd_qemu_cmd_opt(cmd, "-machine", "hpet=off");
     return TRUE;
 }
 

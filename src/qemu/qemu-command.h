@@ -62,6 +62,9 @@ typedef struct {
     const char *bios;                /* NULL: QEMU's default firmware (SeaBIOS); else
                                       * -bios with this file, for domains where
                                       * vd_qemu_fast_firmware_ok() allows it */
+    gint64 start_time;               /* seconds since 1970 the guest's RTC starts from
+                                      * for <clock offset='variable|timezone'>; 0: now
+                                      * (tests set it for deterministic argv) */
 } VdQemuRunPaths;
 
 /* Whether a domain may boot with qboot (a minimal firmware that only
@@ -91,13 +94,21 @@ gboolean vd_qemu_fast_firmware_ok(const VdDomainDef *def);
  *   autoport (argv lets QEMU pick the first free of 5900-5999), apply
  *   <currentMemory> with balloon and the balloon stats period with qom-set
  *   guest-stats-polling-interval on /machine/peripheral/balloon0;
+ * - SPICE: before building, write the port of an autoport SPICE display
+ *   into its VdGraphicsDef.port (QEMU's SPICE cannot pick one; the builder
+ *   fails with VD_ERROR_INTERNAL otherwise); after start, before "cont",
+ *   set_password protocol=spice when it has a passwd (argv then leaves
+ *   ticketing on) and query-spice;
  * - connect to the pty serials (vd_qemu_pty_socket_path) and unix channels
  *   (vd_qemu_channel_socket_path) QEMU listens on.
  *
  * Names on the QEMU side: disks are device "disk-<target>" with format
  * node "<target>-format"; interfaces "net<N>" (netdev "hostnet<N>");
  * (or the interface's <alias>, netdev "host<alias>"); serials "serial<N>" (chardev "charserial<N>"); consoles "console<N>";
- * channels "channel<N>"; videos "video<N>"; inputs "input<N>"; the balloon
+ * channels "channel<N>" (a spicevmc one's chardev is "charchannel<N>",
+ * name=vdagent); sound cards "sound<N>" (HDA codec "sound<N>-codec0"),
+ * audio back ends "audio<id>"; USB redirections "redir<N>" (chardev
+ * "charredir<N>"); videos "video<N>"; inputs "input<N>"; the balloon
  * "balloon0"; RNGs "rng<N>"; the USB controller "usb". N is the index in
  * the definition's list. */
 GPtrArray *vd_qemu_build_argv(const VdDomainDef *def, const VdQemuCaps *caps,

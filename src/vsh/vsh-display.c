@@ -1,9 +1,9 @@
 /* Graphical consoles: vncdisplay, domdisplay, screenshot.
  *
  * Output as virsh prints it: vncdisplay "127.0.0.1:0" (":0" when VNC
- * listens on every address), domdisplay "vnc://127.0.0.1:0" ("localhost"
- * for every address), screenshot "Screenshot saved to F, with type of
- * image/png".
+ * listens on every address), domdisplay "vnc://127.0.0.1:0" or
+ * "spice://127.0.0.1:5901" ("localhost" for every address), screenshot "Screenshot saved to F, with
+ * type of image/png".
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,22 +54,44 @@ cmd_vncdisplay(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
+/* virsh's order: the first of vnc, spice the domain has (or --type). */
 static gboolean
 cmd_domdisplay(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    JsonObject *vnc;
-    g_autoptr(JsonNode) answer = get_vnc(ctl, cmd, &vnc, "No graphical display found", error);
+    static const char *const schemes[] = {"vnc", "spice", NULL};
+    const char *dom = vsh_cmd_get_string(cmd, "domain");
+    const char *type = vsh_cmd_get_string(cmd, "type");
+
+    if (type && !g_strv_contains(schemes, type)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid argument: no display of type '%s': use vnc or spice", type);
+        return FALSE;
+    }
+    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom, "/display", NULL, error);
     if (!answer)
         return FALSE;
-    const char *host = vsh_json_string(vnc, "host", "127.0.0.1");
-    gint64 display = vsh_json_int(vnc, "display", 0);
-    if (listens_everywhere(host))
-        host = "localhost";
-    /* An IPv6 address needs brackets in a URI. */
-    gboolean v6 = strchr(host, ':') != NULL;
-    vsh_print(ctl, "vnc://%s%s%s:%" G_GINT64_FORMAT "\n", v6 ? "[" : "", host, v6 ? "]" : "",
-              display);
-    return TRUE;
+    JsonObject *obj = json_node_get_object(answer);
+    for (guint i = 0; schemes[i]; i++) {
+        if (type && !g_str_equal(type, schemes[i]))
+            continue;
+        JsonNode *node = json_object_get_member(obj, schemes[i]);
+        if (!node || !JSON_NODE_HOLDS_OBJECT(node))
+            continue;
+        JsonObject *disp = json_node_get_object(node);
+        const char *host = vsh_json_string(disp, "host", "127.0.0.1");
+        /* VNC's URI names the display, SPICE's the port. */
+        gint64 n = g_str_equal(schemes[i], "vnc") ? vsh_json_int(disp, "display", 0)
+                                                  : vsh_json_int(disp, "port", 0);
+        if (listens_everywhere(host))
+            host = "localhost";
+        /* An IPv6 address needs brackets in a URI. */
+        gboolean v6 = strchr(host, ':') != NULL;
+        vsh_print(ctl, "%s://%s%s%s:%" G_GINT64_FORMAT "\n", schemes[i], v6 ? "[" : "", host,
+                  v6 ? "]" : "", n);
+        return TRUE;
+    }
+    g_set_error_literal(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "No graphical display found");
+    return FALSE;
 }
 
 static gboolean
@@ -113,7 +135,8 @@ static const VshOptDef opts_domain[] = {
 
 static const VshOptDef opts_domdisplay[] = {
     VSH_OPT_DOMAIN,
-    {"type", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "select particular graphical display (vnc)"},
+    {"type", VSH_OT_STRING, 0, VSH_COMPLETE_NONE,
+     "select particular graphical display (vnc, spice)"},
     {"include-password", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "includes the password into the connection URI if available"},
     {NULL},

@@ -161,6 +161,11 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     "Options --remove-all-storage and --storage are mutually exclusive");
         return FALSE;
     }
+    if (vsh_cmd_has(cmd, "nvram") && vsh_cmd_has(cmd, "keep-nvram")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Options --nvram and --keep-nvram are mutually exclusive");
+        return FALSE;
+    }
     g_autoptr(GString) suffix = g_string_new(NULL);
     if (all)
         g_string_append(suffix, "?remove_all_storage=1");
@@ -168,6 +173,10 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_autofree char *esc = g_uri_escape_string(storage, ",/", TRUE);
         g_string_append_printf(suffix, "?storage=%s", esc);
     }
+    if (vsh_cmd_has(cmd, "nvram"))
+        g_string_append_printf(suffix, "%snvram=1", suffix->len ? "&" : "?");
+    if (vsh_cmd_has(cmd, "keep-nvram"))
+        g_string_append_printf(suffix, "%skeep_nvram=1", suffix->len ? "&" : "?");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
@@ -272,7 +281,8 @@ static const VshOptDef opts_undefine[] = {
     {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd has no managed save"},
     {"snapshots-metadata", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "accepted: virtd has no snapshots yet"},
-    {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd keeps no NVRAM files yet"},
+    {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain's UEFI variable store"},
+    {"keep-nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "keep the domain's UEFI variable store"},
     {NULL},
 };
 

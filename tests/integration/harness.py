@@ -452,8 +452,11 @@ _live_children = []          # other Popen objects (vsh console sessions)
 class Daemon:
     """A private virtd instance: `with Daemon() as d: d.vsh('list', '--all')`."""
 
-    def __init__(self, root=None, args=(), keep=None, default_network=False, netns=None):
+    def __init__(self, root=None, args=(), keep=None, default_network=False, netns=None,
+                 env=None):
         self._own_root = root is None
+        # Extra environment for the daemon (e.g. VIRTD_FIRMWARE_DIRS).
+        self.extra_env = dict(env or {})
         # Run the daemon (and so its bridges, rules, dnsmasq and QEMUs) in
         # this network namespace: a test can then give it a host firewall
         # of its own (Docker's chains, a FORWARD policy) without touching
@@ -505,6 +508,7 @@ class Daemon:
         log.write(('\n==== harness: starting %s --root %s\n' % (VIRTD_BIN, self.root)).encode())
         log.flush()
         env = dict(os.environ, LC_ALL='C')
+        env.update(self.extra_env)
         prefix = ['ip', 'netns', 'exec', self.netns] if self.netns else []
         self.proc = subprocess.Popen(prefix + [VIRTD_BIN, '--root', self.root] + self.args,
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=log,

@@ -115,14 +115,21 @@ tcaps_fake(void)
     static const char *const machines[] = {"isapc",      "microvm",       "none",
                                            "pc",         "pc-i440fx-7.1", "pc-i440fx-7.2",
                                            "pc-q35-7.1", "pc-q35-7.2",    "q35"};
-    static const char *const devices[] = {"VGA",
+    static const char *const devices[] = {"AC97",
+                                          "ES1370",
+                                          "VGA",
                                           "bochs-display",
                                           "cirrus-vga",
                                           "e1000",
                                           "e1000e",
+                                          "hda-duplex",
+                                          "hda-micro",
+                                          "hda-output",
+                                          "ich9-intel-hda",
                                           "ich9-ahci",
                                           "ide-cd",
                                           "ide-hd",
+                                          "intel-hda",
                                           "isa-serial",
                                           "pci-serial",
                                           "piix3-usb-uhci",
@@ -133,10 +140,13 @@ tcaps_fake(void)
                                           "qxl-vga",
                                           "ramfb",
                                           "rtl8139",
+                                          "sb16",
                                           "scsi-cd",
                                           "scsi-hd",
                                           "usb-kbd",
                                           "usb-mouse",
+                                          "usb-audio",
+                                          "usb-redir",
                                           "usb-serial",
                                           "usb-storage",
                                           "usb-tablet",
@@ -151,6 +161,7 @@ tcaps_fake(void)
                                           "virtio-scsi-pci",
                                           "virtio-serial-pci",
                                           "virtio-tablet-pci",
+                                          "vmcoreinfo",
                                           "virtio-vga",
                                           "virtserialport"};
     VdQemuCaps *caps = vd_qemu_caps_new();
@@ -164,6 +175,13 @@ tcaps_fake(void)
     caps->default_machine = g_strdup("pc");
     for (gsize i = 0; i < G_N_ELEMENTS(devices); i++)
         g_hash_table_add(caps->devices, g_strdup(devices[i]));
+    /* A few of QEMU 7.2's CPU models (query-cpu-definitions names them all). */
+    static const char *const cpus[] = {"base", "host", "max", "qemu64", "qemu64-v1", "Westmere",
+                                       "Skylake-Client", "Skylake-Client-IBRS",
+                                       "Skylake-Client-noTSX-IBRS", "Skylake-Client-v3",
+                                       "Skylake-Client-v4", "Skylake-Server"};
+    for (gsize i = 0; i < G_N_ELEMENTS(cpus); i++)
+        g_hash_table_add(caps->cpu_models, g_strdup(cpus[i]));
     caps->has_kvm_accel = TRUE;
     caps->has_tcg_accel = TRUE;
     return caps;

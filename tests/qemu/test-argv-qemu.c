@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/domain-cpu-ext.h"
+#include "conf/domain-media.h"
 #include "qemu-test-util.h"
 #include "qemu/qemu-command.h"
 
@@ -474,6 +476,264 @@ test_legacy_pc(void)
     run_clear(&r);
 }
 
+/* A TCP port nothing listens on now (the daemon's pick, in miniature). */
+static int
+free_port(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSocket) sock =
+        g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+    g_assert_no_error(error);
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+    g_assert_true(g_socket_bind(sock, any, TRUE, &error));
+    g_autoptr(GSocketAddress) got = g_socket_get_local_address(sock, &error);
+    g_assert_no_error(error);
+    return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(got));
+}
+
+/* What virt-install writes for a desktop guest (issue 10): SPICE with a
+ * password, qxl, the agent's spicevmc channel, two USB redirections,
+ * sound cards on the implied SPICE audio back end. */
+static void
+test_spice(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(TDef) def = tdef_new("spice", "q35");
+    int port = free_port();
+    VdGraphicsDef *g = tdef_add_vnc(def, "127.0.0.1", port, "s3cret");
+    g->type = VD_GRAPHICS_SPICE;
+    VdSpiceDef *s = g_new0(VdSpiceDef, 1);
+    s->tls_port = -1;
+    s->image_compression = g_strdup("off");
+    s->jpeg_compression = g_strdup("never");
+    s->zlib_compression = g_strdup("auto");
+    s->playback_compression = 1;
+    s->streaming_mode = g_strdup("filter");
+    s->copypaste = 0;
+    s->mouse_mode = g_strdup("client");
+    s->filetransfer = 0;
+    def->media->spice = s;
+    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
+    v->ram_kib = 65536;
+    v->vram_kib = 65536;
+    v->vgamem_kib = 16384;
+    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
+    c->target_type = g_strdup("virtio");
+    c->target_name = g_strdup("com.redhat.spice.0");
+    const char *models[] = {"ich9", "ich6", "ac97", "usb"};
+    for (guint i = 0; i < G_N_ELEMENTS(models); i++) {
+        VdSoundDef *snd = g_new0(VdSoundDef, 1);
+        snd->model = g_strdup(models[i]);
+        g_ptr_array_add(def->media->sounds, snd);
+    }
+    for (guint i = 0; i < 2; i++) {
+        VdRedirdevDef *rd = g_new0(VdRedirdevDef, 1);
+        rd->bus = g_strdup("usb");
+        rd->type = g_strdup("spicevmc");
+        g_ptr_array_add(def->media->redirdevs, rd);
+    }
+    run_start(&r, def);
+
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"video0", "virtio-serial0", "channel0", "usb",
+                          "sound0", "sound0-codec0",  "sound1",   "sound1-codec0",
+                          "sound2", "sound3",         "redir0",   "redir1",
+                          NULL};
+    assert_ids(ids, want);
+    /* The guest sees the devices libvirt gives it. */
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/machine/peripheral/video0");
+    json_object_set_string_member(args, "property", "vgamem_mb");
+    g_autoptr(JsonNode) vgamem = call(&r, "qom-get", args);
+    g_assert_cmpint(json_node_get_int(vgamem), ==, 16);
+    g_autoptr(JsonNode) chardevs = call(&r, "query-chardev", NULL);
+    guint spicevmc = 0;
+    JsonArray *ca = json_node_get_array(chardevs);
+    for (guint i = 0; i < json_array_get_length(ca); i++) {
+        const char *label =
+            json_object_get_string_member(json_array_get_object_element(ca, i), "label");
+        if (g_str_equal(label, "charchannel0") || g_str_has_prefix(label, "charredir"))
+            spicevmc++;
+    }
+    g_assert_cmpuint(spicevmc, ==, 3);
+
+    /* SPICE serves the port given, and asks for the ticket set over QMP. */
+    g_autoptr(JsonNode) spice = call(&r, "query-spice", NULL);
+    JsonObject *so = json_node_get_object(spice);
+    g_assert_true(json_object_get_boolean_member(so, "enabled"));
+    g_assert_cmpint(json_object_get_int_member(so, "port"), ==, port);
+    g_assert_cmpstr(json_object_get_string_member(so, "auth"), ==, "spice");
+    g_assert_cmpstr(json_object_get_string_member(so, "mouse-mode"), ==, "server");
+    JsonObject *pw = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(pw, "protocol", "spice");
+    json_object_set_string_member(pw, "password", "s3cret");
+    g_autoptr(JsonNode) pwr = call(&r, "set_password", pw);
+
+    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
+    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
+                    "running");
+    /* screendump reads the qxl device: SPICE is no obstacle. */
+    g_autofree char *shot = g_build_filename(r.dir, "screen.ppm", NULL);
+    JsonObject *sd = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(sd, "filename", shot);
+    g_autoptr(JsonNode) sdr = call(&r, "screendump", sd);
+    g_autofree char *ppm = NULL;
+    g_assert_true(g_file_get_contents(shot, &ppm, NULL, NULL));
+    g_assert_true(g_str_has_prefix(ppm, "P6"));
+    quit(&r);
+    run_clear(&r);
+}
+
+/* ---- cpu-ext: the goldens' inputs, tests/data/argv/NAME.xml ------------------------ */
+
+static VdDomainDef *
+load_xml(const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.xml", name);
+    g_autofree char *path = g_build_filename(VD_TEST_DATA_DIR, "argv", file, NULL);
+    g_autofree char *xml = NULL;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_file_get_contents(path, &xml, NULL, &error));
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    g_assert_no_error(error);
+    g_assert_true(vd_domain_def_check_startable(def, &error));
+    return def;
+}
+
+static JsonNode *
+qom_get(Run *r, const char *path, const char *property)
+{
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", property);
+    return call(r, "qom-get", args);
+}
+
+/* The first vCPU's QOM path. */
+static char *
+cpu0_path(Run *r)
+{
+    g_autoptr(JsonNode) cpus = call(r, "query-cpus-fast", NULL);
+    JsonObject *c = json_array_get_object_element(json_node_get_array(cpus), 0);
+    return g_strdup(json_object_get_string_member(c, "qom-path"));
+}
+
+static gboolean
+qom_bool(Run *r, const char *path, const char *property)
+{
+    g_autoptr(JsonNode) v = qom_get(r, path, property);
+    return json_node_get_boolean(v);
+}
+
+/* Every policy reaches the vCPU: required on, disabled off. */
+static void
+test_cpu_features(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = load_xml("cpu-features");
+    run_start(&r, def);
+    g_autofree char *cpu = cpu0_path(&r);
+    g_assert_true(qom_bool(&r, cpu, "pdpe1gb"));
+    g_assert_true(qom_bool(&r, cpu, "lahf-lm"));
+    g_assert_true(qom_bool(&r, cpu, "pclmulqdq"));
+    g_assert_false(qom_bool(&r, cpu, "x2apic"));
+    g_assert_false(qom_bool(&r, cpu, "vmx"));
+    g_assert_false(qom_bool(&r, cpu, "pmu"));
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/machine/peripheral-anon");
+    g_autoptr(JsonNode) list = call(&r, "qom-list", args);
+    gboolean vmcoreinfo = FALSE;
+    JsonArray *a = json_node_get_array(list);
+    for (guint i = 0; i < json_array_get_length(a); i++) {
+        const char *type =
+            json_object_get_string_member(json_array_get_object_element(a, i), "type");
+        vmcoreinfo |= g_str_equal(type, "child<vmcoreinfo>");
+    }
+    g_assert_true(vmcoreinfo);
+    quit(&r);
+    run_clear(&r);
+}
+
+/* Windows' XML under TCG: QEMU takes the command line without the
+ * enlightenments it would refuse or ignore; hpet is off, S4 disabled. */
+static void
+test_hyperv_tcg(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = load_xml("hyperv");
+    run_start(&r, def);
+    g_autofree char *cpu = cpu0_path(&r);
+    g_assert_false(qom_bool(&r, cpu, "hv-relaxed"));
+    g_assert_false(qom_bool(&r, "/machine", "hpet"));
+    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
+    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
+                    "running");
+    quit(&r);
+    run_clear(&r);
+}
+
+/* Memory from the cells: two backends of the cells' sizes, each vCPU in
+ * the node its cell names, and -m their sum. */
+static void
+test_numa(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = load_xml("numa");
+    g_assert_cmpuint(def->memory_kib, ==, 786432);
+    run_start(&r, def);
+    g_autoptr(JsonNode) memdev = call(&r, "query-memdev", NULL);
+    JsonArray *m = json_node_get_array(memdev);
+    g_assert_cmpuint(json_array_get_length(m), ==, 2);
+    gint64 total = 0;
+    for (guint i = 0; i < 2; i++)
+        total += json_object_get_int_member(json_array_get_object_element(m, i), "size");
+    g_assert_cmpint(total, ==, 786432 * 1024);
+    g_autoptr(JsonNode) cpus = call(&r, "query-cpus-fast", NULL);
+    JsonArray *c = json_node_get_array(cpus);
+    g_assert_cmpuint(json_array_get_length(c), ==, 4);
+    for (guint i = 0; i < 4; i++) {
+        JsonObject *o = json_array_get_object_element(c, i);
+        JsonObject *props = json_object_get_object_member(o, "props");
+        gint64 index = json_object_get_int_member(o, "cpu-index");
+        /* cells: 0 has vCPUs 0 and 2, 1 has 1 and 3 */
+        g_assert_cmpint(json_object_get_int_member(props, "node-id"), ==, index % 2);
+    }
+    g_autoptr(JsonNode) size = call(&r, "query-memory-size-summary", NULL);
+    g_assert_cmpint(json_object_get_int_member(json_node_get_object(size), "base-memory"), ==,
+                    786432 * 1024);
+    quit(&r);
+    run_clear(&r);
+}
+
+/* offset='variable' one hour ahead of a fixed "now": the RTC holds it
+ * (the VM clock stands still under -S, so the minute is exact). */
+static void
+test_timers_pm(void)
+{
+    Run r;
+    run_init(&r);
+    r.paths.start_time = 1700000000; /* 2023-11-14T22:13:20Z */
+    g_autoptr(VdDomainDef) def = load_xml("timers-pm");
+    run_start(&r, def);
+    g_autoptr(JsonNode) tm = qom_get(&r, "/machine", "rtc-time");
+    JsonObject *t = json_node_get_object(tm);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_year"), ==, 123);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_mon"), ==, 10);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_mday"), ==, 14);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_hour"), ==, 23);
+    g_assert_cmpint(json_object_get_int_member(t, "tm_min"), ==, 13);
+    g_assert_false(qom_bool(&r, "/machine", "hpet"));
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,5 +744,10 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/full-pc", test_full_pc);
     g_test_add_func("/qemu/argv-qemu/full-q35", test_full_q35);
     g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
+    g_test_add_func("/qemu/argv-qemu/cpu-features", test_cpu_features);
+    g_test_add_func("/qemu/argv-qemu/hyperv-tcg", test_hyperv_tcg);
+    g_test_add_func("/qemu/argv-qemu/numa", test_numa);
+    g_test_add_func("/qemu/argv-qemu/timers-pm", test_timers_pm);
+    g_test_add_func("/qemu/argv-qemu/spice", test_spice);
     return g_test_run();
 }

@@ -8,7 +8,11 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "conf/domain-cpu-ext.h"
+#include "conf/domain-media.h"
 #include "qemu-test-util.h"
+#include "conf/domain-firmware.h"
+#include "qemu/firmware-select.h"
 #include "qemu/qemu-command-priv.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
@@ -286,6 +290,189 @@ def_bios_rom(void)
     return def;
 }
 
+/* ---- the media family (issue 10): SPICE, sound, audio, USB redirection -------- */
+
+static VdSpiceDef *
+tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passwd)
+{
+    VdGraphicsDef *g = tdef_add_vnc(def, listen, port, passwd);
+    g->type = VD_GRAPHICS_SPICE;
+    /* The daemon's pick for an autoport display (daemon/domain/domain-spice.c). */
+    g->autoport = TRUE;
+    VdSpiceDef *s = g_new0(VdSpiceDef, 1);
+    s->tls_port = -1;
+    s->playback_compression = -1;
+    s->copypaste = -1;
+    s->filetransfer = -1;
+    def->media->spice = s;
+    return s;
+}
+
+static VdSoundDef *
+tdef_add_sound(VdDomainDef *def, const char *model)
+{
+    VdSoundDef *s = g_new0(VdSoundDef, 1);
+    s->model = g_strdup(model);
+    g_ptr_array_add(def->media->sounds, s);
+    return s;
+}
+
+static void
+tdef_add_audio(VdDomainDef *def, guint id, const char *type)
+{
+    VdAudioDef *a = g_new0(VdAudioDef, 1);
+    a->id = id;
+    a->type = g_strdup(type);
+    g_ptr_array_add(def->media->audios, a);
+}
+
+static void
+tdef_add_redirdev(VdDomainDef *def, const char *type)
+{
+    VdRedirdevDef *r = g_new0(VdRedirdevDef, 1);
+    r->bus = g_strdup("usb");
+    r->type = g_strdup(type);
+    g_ptr_array_add(def->media->redirdevs, r);
+}
+
+/* What virt-install writes for a desktop guest: SPICE (autoport: the port
+ * the daemon picked), qxl, the agent channel, two USB redirections, ich9
+ * sound without <audio> (SPICE's audio then, as libvirt). */
+static VdDomainDef *
+def_spice(void)
+{
+    VdDomainDef *def = tdef_new("desktop", "q35");
+    tdef_add_spice(def, NULL, 5901, NULL)->image_compression = g_strdup("off");
+    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
+    v->ram_kib = 65536;
+    v->vram_kib = 65536;
+    v->vgamem_kib = 16384;
+    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
+    c->target_type = g_strdup("virtio");
+    c->target_name = g_strdup("com.redhat.spice.0");
+    tdef_add_input(def, VD_INPUT_TABLET, VD_INPUT_BUS_USB);
+    tdef_add_sound(def, "ich9");
+    tdef_add_redirdev(def, "spicevmc");
+    tdef_add_redirdev(def, "spicevmc");
+    return def;
+}
+
+/* Every SPICE option, a password (set over QMP: argv only drops
+ * disable-ticketing), IPv6, and the sound models with explicit <audio>. */
+static VdDomainDef *
+def_spice_options(void)
+{
+    VdDomainDef *def = tdef_new("spiceopts", "pc");
+    VdSpiceDef *s = tdef_add_spice(def, "::1", 5930, "s3cret,disable-ticketing=on");
+    ((VdGraphicsDef *)g_ptr_array_index(def->graphics, 0))->autoport = FALSE;
+    s->image_compression = g_strdup("auto_glz");
+    s->jpeg_compression = g_strdup("never");
+    s->zlib_compression = g_strdup("always");
+    s->playback_compression = 0;
+    s->streaming_mode = g_strdup("filter");
+    s->copypaste = 0;
+    s->mouse_mode = g_strdup("client");
+    s->filetransfer = 0;
+    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_VIRTIO);
+    v->heads = 2;
+    tdef_add_audio(def, 1, "none");
+    tdef_add_audio(def, 2, "spice");
+    VdSoundDef *snd = tdef_add_sound(def, "ich6");
+    snd->codec = g_strdup("micro");
+    snd->audio_id = 2;
+    tdef_add_sound(def, "ac97");
+    tdef_add_sound(def, "usb")->audio_id = 2;
+    return def;
+}
+
+/* Sound without any display: <audio type='none'> is implied. */
+static VdDomainDef *
+def_sound(void)
+{
+    VdDomainDef *def = tdef_new("sound", "pc");
+    tdef_add_sound(def, "ich9")->codec = g_strdup("output");
+    tdef_add_sound(def, "es1370");
+    tdef_add_sound(def, "sb16");
+    return def;
+}
+
+/* Both displays at once (libvirt allows one of each): VNC's port is
+ * QEMU's pick, SPICE's the daemon's. */
+static VdDomainDef *
+def_spice_vnc(void)
+{
+    VdDomainDef *def = tdef_new("both", "pc");
+    tdef_add_vnc(def, NULL, -1, NULL);
+    tdef_add_spice(def, "0.0.0.0", 5902, NULL)->streaming_mode = g_strdup("all");
+    tdef_add_video(def, VD_VIDEO_QXL);
+    tdef_add_redirdev(def, "spicevmc");
+    return def;
+}
+
+/* UEFI as the daemon leaves it after selecting Debian's descriptor
+ * (tests/data/firmware/usr: the files of Debian 12's ovmf) for the
+ * domain: the live definition carries the loader, template and nvram. */
+static VdDomainDef *
+efi_selected(const char *name, const char *machine, int secure_boot, int enrolled_keys)
+{
+    VdDomainDef *def = tdef_new(name, machine);
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autofree char *dir = g_build_filename(VD_TEST_DATA_DIR, "firmware", "usr", NULL);
+    g_autoptr(GPtrArray) descs = vd_firmware_desc_load(dir);
+    g_autofree char *m = vd_firmware_machine_name(machine, caps);
+    g_autoptr(GError) error = NULL;
+
+    def->os.firmware = g_strdup("efi");
+    def->fw->secure_boot = secure_boot;
+    def->fw->enrolled_keys = enrolled_keys;
+    const VdFirmwareDesc *fw = vd_firmware_select(descs, def, m, dir, &error);
+    g_assert_no_error(error);
+    vd_firmware_apply(def, fw);
+    def->os.nvram = g_strdup_printf("/var/lib/virtd/nvram/%s_VARS.fd", name);
+    return def;
+}
+
+static VdDomainDef *
+def_efi_auto(void)
+{
+    /* secure-boot no: 60-edk2-x86_64.json, on i440fx as well. */
+    return efi_selected("efi", "pc", -1, -1);
+}
+
+static VdDomainDef *
+def_efi_secure(void)
+{
+    /* Nothing asked on q35: the first descriptor, secure boot with
+     * Microsoft's keys enrolled, which requires SMM. */
+    return efi_selected("efi-sb", "q35", -1, -1);
+}
+
+static VdDomainDef *
+def_efi_explicit(void)
+{
+    VdDomainDef *def = tdef_new("efi-own", "pc-q35-7.2");
+    def->os.loader = g_strdup("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+    def->os.loader_type = g_strdup("pflash");
+    def->os.loader_readonly = TRUE;
+    def->fw->loader_secure = 1;
+    def->fw->smm = 1;
+    def->os.nvram = g_strdup("/srv/vm/efi-own,VARS.fd");
+    def->fw->nvram_template = g_strdup("/usr/share/OVMF/OVMF_VARS_4M.fd");
+    return def;
+}
+
+static VdDomainDef *
+def_efi_rom(void)
+{
+    VdDomainDef *def = tdef_new("rom", "q35");
+    def->os.loader = g_strdup("/usr/share/qemu/bios-256k.bin");
+    def->os.loader_type = g_strdup("rom");
+    def->os.loader_readonly = TRUE;
+    def->fw->loader_stateless = TRUE;
+    def->fw->smm = 0;
+    return def;
+}
+
 static const GoldenCase golden_cases[] = {
     {"minimal", def_minimal, NULL},           {"kernel-boot", def_kernel_boot, NULL},
     {"disks-pc", def_disks_pc, NULL},         {"disks-q35", def_disks_q35, NULL},
@@ -295,6 +482,16 @@ static const GoldenCase golden_cases[] = {
     {"cpu-kvm", def_cpu_kvm, "kvm"},          {"cpu-custom", def_cpu_custom, NULL},
     {"injection", def_injection, NULL},       {"misc", def_misc, NULL},
     {"bios-rom", def_bios_rom, NULL},         {"tap-fds", def_tap_fds, NULL},
+    {"efi-auto", def_efi_auto, NULL},         {"efi-secure", def_efi_secure, NULL},
+    {"efi-explicit", def_efi_explicit, NULL}, {"efi-rom", def_efi_rom, NULL},
+};
+
+/* Issue 10's media family. */
+static const GoldenCase media_cases[] = {
+    {"spice", def_spice, NULL},
+    {"spice-options", def_spice_options, NULL},
+    {"spice-vnc", def_spice_vnc, NULL},
+    {"sound", def_sound, NULL},
 };
 
 /* ---- running them ------------------------------------------------------------------ */
@@ -532,9 +729,54 @@ m_vnc_port(VdDomainDef *def, VdQemuCaps *caps)
 }
 
 static void
-m_spice(VdDomainDef *def, VdQemuCaps *caps)
+m_spice_unpicked(VdDomainDef *def, VdQemuCaps *caps)
 {
-    tdef_add_vnc(def, NULL, -1, NULL)->type = VD_GRAPHICS_SPICE;
+    tdef_add_spice(def, NULL, -1, NULL);
+}
+
+static void
+m_spice_gl(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_spice(def, NULL, 5900, NULL)->gl = TRUE;
+}
+
+static void
+m_spice_listen(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_spice(def, "127.0.0.1,port=1", 5900, NULL);
+}
+
+static void
+m_spice_no_qxl(VdDomainDef *def, VdQemuCaps *caps)
+{
+    g_hash_table_remove(caps->devices, "qxl");
+    tdef_add_spice(def, NULL, 5900, NULL);
+}
+
+static void
+m_sound_model(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_sound(def, "pcspk");
+}
+
+static void
+m_audio_host(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_audio(def, 1, "pulseaudio");
+    tdef_add_sound(def, "ich9");
+}
+
+static void
+m_redirdev_tcp(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_spice(def, NULL, 5900, NULL);
+    tdef_add_redirdev(def, "tcp");
+}
+
+static void
+m_redirdev_no_spice(VdDomainDef *def, VdQemuCaps *caps)
+{
+    tdef_add_redirdev(def, "spicevmc");
 }
 
 static void
@@ -645,9 +887,36 @@ m_efi_auto(VdDomainDef *def, VdQemuCaps *caps)
 }
 
 static void
+m_efi_secure_pc(VdDomainDef *def, VdQemuCaps *caps)
+{
+    def->os.loader = g_strdup("/usr/share/OVMF/OVMF_CODE_4M.secboot.fd");
+    def->os.loader_type = g_strdup("pflash");
+    def->fw->loader_secure = 1;
+}
+
+static void
+m_efi_secure_smm_off(VdDomainDef *def, VdQemuCaps *caps)
+{
+    m_efi_secure_pc(def, caps);
+    g_free(def->os.machine);
+    def->os.machine = g_strdup("q35");
+    def->fw->smm = 0;
+}
+
+static void
+m_efi_secure_rom(VdDomainDef *def, VdQemuCaps *caps)
+{
+    m_efi_secure_smm_off(def, caps);
+    def->fw->smm = -1;
+    g_free(def->os.loader_type);
+    def->os.loader_type = g_strdup("rom");
+}
+
+static void
 m_clock(VdDomainDef *def, VdQemuCaps *caps)
 {
-    def->clock.offset = g_strdup("variable");
+    def->clock.offset = g_strdup("timezone");
+    def->cpu_ext->clock_timezone = g_strdup("Nowhere/Atlantis");
 }
 
 static void
@@ -683,7 +952,21 @@ static const ErrorCase error_cases[] = {
      "VNC listen address '127.0.0.1,password=off' is not", NULL},
     {"vnc-hostname", m_vnc_hostname, VD_ERROR_INVALID_ARG, "'example.com'", NULL},
     {"vnc-port", m_vnc_port, VD_ERROR_UNSUPPORTED, "VNC port 5800", NULL},
-    {"spice", m_spice, VD_ERROR_UNSUPPORTED, "graphics type 'spice'", NULL},
+    {"spice-unpicked", m_spice_unpicked, VD_ERROR_INTERNAL,
+     "the daemon must pick the port of an autoport SPICE display", NULL},
+    {"spice-gl", m_spice_gl, VD_ERROR_UNSUPPORTED,
+     "needs a GPU render node (/dev/dri/renderD*), which this host does not have", NULL},
+    {"spice-listen", m_spice_listen, VD_ERROR_INVALID_ARG,
+     "SPICE listen address '127.0.0.1,port=1' is not", NULL},
+    {"spice-no-qxl", m_spice_no_qxl, VD_ERROR_UNSUPPORTED, "this QEMU has no SPICE support", NULL},
+    {"sound-model", m_sound_model, VD_ERROR_UNSUPPORTED, "sound device 'pcspk' is not supported",
+     NULL},
+    {"audio-host", m_audio_host, VD_ERROR_UNSUPPORTED,
+     "<audio type='pulseaudio'> needs the host's sound system", NULL},
+    {"redirdev-tcp", m_redirdev_tcp, VD_ERROR_UNSUPPORTED,
+     "redirdev 0: USB redirection needs type='spicevmc'", NULL},
+    {"redirdev-no-spice", m_redirdev_no_spice, VD_ERROR_UNSUPPORTED, "and <graphics type='spice'>",
+     NULL},
     {"cpu-model", m_cpu_model, VD_ERROR_INVALID_ARG, "invalid CPU model 'qemu64,+vmx'", NULL},
     {"topology", m_topology, VD_ERROR_INVALID_ARG, "does not match the 3 vCPUs", NULL},
     {"ide-q35", m_ide_q35, VD_ERROR_UNSUPPORTED, "machine 'q35' has no IDE controller", NULL},
@@ -702,7 +985,13 @@ static const ErrorCase error_cases[] = {
     {"serial-tcp", m_serial_tcp, VD_ERROR_UNSUPPORTED, "serial port 0: type 'tcp'", NULL},
     {"long-socket", m_long_socket, VD_ERROR_UNSUPPORTED, "is too long", NULL},
     {"efi-auto", m_efi_auto, VD_ERROR_UNSUPPORTED, "<os firmware='efi'>", NULL},
-    {"clock", m_clock, VD_ERROR_UNSUPPORTED, "clock offset 'variable'", NULL},
+    {"efi-secure-pc", m_efi_secure_pc, VD_ERROR_UNSUPPORTED,
+     "secure boot (<loader secure='yes'>) needs machine type q35", NULL},
+    {"efi-secure-smm-off", m_efi_secure_smm_off, VD_ERROR_UNSUPPORTED,
+     "needs SMM: remove <smm state='off'>", NULL},
+    {"efi-secure-rom", m_efi_secure_rom, VD_ERROR_UNSUPPORTED, "needs type='pflash'", NULL},
+    {"clock", m_clock, VD_ERROR_UNSUPPORTED,
+     "<clock timezone='Nowhere/Atlantis'> is not a time zone this host knows", NULL},
     {"bad-name", m_bad_name, VD_ERROR_INVALID_ARG, "control characters", NULL},
     {"memory", m_memory, VD_ERROR_INVALID_ARG, "too small", NULL},
     {"rng-backend", m_rng_backend, VD_ERROR_UNSUPPORTED, "back end '/etc/passwd'", NULL},
@@ -798,6 +1087,10 @@ main(int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS(golden_cases); i++) {
         g_autofree char *path = g_strdup_printf("/qemu/argv/golden/%s", golden_cases[i].name);
         g_test_add_data_func(path, &golden_cases[i], test_golden);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(media_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/qemu/argv/golden/%s", media_cases[i].name);
+        g_test_add_data_func(path, &media_cases[i], test_golden);
     }
     for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         g_autofree char *path = g_strdup_printf("/qemu/argv/error/%s", error_cases[i].name);

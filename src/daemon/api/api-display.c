@@ -1,4 +1,4 @@
-/* What a graphical console shows: where its VNC server listens
+/* What a graphical console shows: where its VNC or SPICE server listens
  * (vncdisplay, domdisplay) and a picture of the screen (screenshot).
  * Graphical installs are watched this way. */
 #include <errno.h>
@@ -12,13 +12,13 @@
 #include "util/vd-error.h"
 
 static const VdGraphicsDef *
-live_vnc(VdDomainObj *dom)
+live_graphics(VdDomainObj *dom, VdGraphicsType type)
 {
     if (!dom->live)
         return NULL;
     for (guint i = 0; i < dom->live->graphics->len; i++) {
         const VdGraphicsDef *g = g_ptr_array_index(dom->live->graphics, i);
-        if (g->type == VD_GRAPHICS_VNC)
+        if (g->type == type)
             return g;
     }
     return NULL;
@@ -34,7 +34,9 @@ check_active(VdDomainObj *dom, GError **error)
     return FALSE;
 }
 
-/* {"vnc": {"host", "port", "display", "websocket", "password"}} or {}. */
+/* {"vnc": {"host", "port", "display", "websocket", "password"},
+ *  "spice": {"host", "port", "password"}}, each present when the domain
+ * has that display. */
 void
 vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom)
 {
@@ -45,7 +47,8 @@ vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom)
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    const VdGraphicsDef *vnc = live_vnc(dom);
+    const VdGraphicsDef *vnc = live_graphics(dom, VD_GRAPHICS_VNC);
+    const VdGraphicsDef *spice = live_graphics(dom, VD_GRAPHICS_SPICE);
     if (vnc && vnc->port > 0) {
         json_builder_set_member_name(b, "vnc");
         json_builder_begin_object(b);
@@ -59,6 +62,17 @@ vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom)
         json_builder_add_int_value(b, vnc->websocket);
         json_builder_set_member_name(b, "password");
         json_builder_add_boolean_value(b, vnc->passwd != NULL);
+        json_builder_end_object(b);
+    }
+    if (spice && spice->port > 0) {
+        json_builder_set_member_name(b, "spice");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "host");
+        json_builder_add_string_value(b, spice->listen ? spice->listen : "127.0.0.1");
+        json_builder_set_member_name(b, "port");
+        json_builder_add_int_value(b, spice->port);
+        json_builder_set_member_name(b, "password");
+        json_builder_add_boolean_value(b, spice->passwd != NULL);
         json_builder_end_object(b);
     }
     json_builder_end_object(b);
@@ -157,10 +171,11 @@ vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    if (!live_vnc(dom)) {
+    /* screendump reads the video device, whichever protocol shows it. */
+    if (!live_graphics(dom, VD_GRAPHICS_VNC) && !live_graphics(dom, VD_GRAPHICS_SPICE)) {
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
                     "Requested operation is not valid: domain '%s' has no graphics device; "
-                    "add <graphics type='vnc'/> to see its screen",
+                    "add <graphics type='vnc'/> or <graphics type='spice'/> to see its screen",
                     dom->name);
         vd_api_reply_error(req, error);
         return;

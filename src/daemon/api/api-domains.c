@@ -1,6 +1,8 @@
 /* API handlers for /v1/domains (docs/api.md). They parse and check the
  * request, call the registry (domain-obj.c) or the process layer
  * (domain-process.c), and shape the answer. */
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "conf/domain-enums.h"
@@ -10,6 +12,7 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-process.h"
+#include "daemon/domain/nvram.h"
 #include "daemon/domain/undefine-storage.h"
 #include "util/vd-error.h"
 
@@ -300,7 +303,42 @@ undefine_reply(GPtrArray *plan, gpointer data)
     g_free(u);
 }
 
-/* DELETE /v1/domains/{dom}[?remove_all_storage=1 | ?storage=vda,/path]:
+/* ?nvram=1 removes the domain's UEFI variable store, ?keep_nvram=1 keeps
+ * it; without either, undefine refuses while the store exists (libvirt's
+ * rule: the store is the guest's boot configuration, not to be lost or
+ * left behind unnoticed). Sets *@remove to the file to remove after the
+ * undefine. */
+static gboolean
+undefine_nvram_check(VdApiRequest *req, VdDomainObj *dom, char **remove, GError **error)
+{
+    gboolean rm = vd_api_query_bool(req, "nvram");
+    gboolean keep = vd_api_query_bool(req, "keep_nvram");
+
+    *remove = NULL;
+    if (rm && keep) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "nvram=1 (--nvram) and keep_nvram=1 (--keep-nvram) are mutually exclusive");
+        return FALSE;
+    }
+    if (!dom->persistent)
+        return TRUE;
+    g_autofree char *path = vd_domain_nvram_path(req->d, vd_domain_obj_def(dom));
+    if (!path || keep || !g_file_test(path, G_FILE_TEST_EXISTS))
+        return TRUE;
+    if (!rm) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: cannot undefine domain with nvram: "
+                    "'%s' has a UEFI variable store '%s'; use --nvram to remove it or "
+                    "--keep-nvram to keep it",
+                    dom->name, path);
+        return FALSE;
+    }
+    *remove = g_steal_pointer(&path);
+    return TRUE;
+}
+
+/* DELETE /v1/domains/{dom}[?remove_all_storage=1 | ?storage=vda,/path]
+ * [&nvram=1 | &keep_nvram=1]:
  * the storage plan is made (and may refuse) before anything changes. */
 static void
 handle_undefine(VdApiRequest *req, VdDomainObj *dom)
@@ -329,10 +367,17 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
             return;
         }
     }
-    if (!vd_domain_list_undefine(req->d->domains, dom, &error)) {
+    g_autofree char *nvram = NULL;
+    if (!undefine_nvram_check(req, dom, &nvram, &error) ||
+        !vd_domain_list_undefine(req->d->domains, dom, &error)) {
         vd_api_reply_error(req, error);
         return;
     }
+    /* A local file the daemon made (or the user named): one unlink, as
+     * the definition's own removal just now. */
+    if (nvram && g_unlink(nvram) < 0 && errno != ENOENT)
+        g_warning("domain '%s': cannot remove UEFI variable store '%s': %s", dom->name, nvram,
+                  g_strerror(errno));
     UndefineReply *u = g_new0(UndefineReply, 1);
     u->req = req;
     u->dom = vd_domain_obj_ref(dom);

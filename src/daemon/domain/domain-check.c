@@ -6,10 +6,12 @@
 #include <libxml/tree.h>
 
 #include "conf/domain-enums.h"
+#include "conf/domain-firmware.h"
 #include "daemon/domain/disk-prepare.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-process.h"
+#include "daemon/domain/nvram.h"
 #include "daemon/domain/qemu-spawn.h"
 #include "qemu/qemu-command.h"
 
@@ -224,9 +226,9 @@ build_argv(CheckJob *job)
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, live->name);
     /* What a start makes before the argv (the swtpm and its socket, the
      * domain's copy of the UEFI variables) is named, not made: the
-     * builder only puts these names on the command line. */
+     * builder only puts these names on the command line. The UEFI loader
+     * and store are in @live (nvram.h), as for a start. */
     g_autofree char *tpm = vd_paths_domain_socket(d->paths, live->name, live->uuid, "swtpm");
-    g_autofree char *nvram = vd_paths_domain_socket(d->paths, live->name, live->uuid, "nvram");
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) argv = NULL;
     g_autoptr(GError) error = NULL;
@@ -262,13 +264,35 @@ build_argv(CheckJob *job)
         .net_fds = net_fds,
         .n_net_fds = n,
         .tpm_socket_path = tpm,
-        .nvram_path = nvram,
+        .loader_path = live->os.loader,
+        .nvram_path = live->fw->loader_stateless ? NULL : live->os.nvram,
     };
     argv = vd_qemu_build_argv_notes(live, d->caps, &run, notes, &error);
     for (guint i = 0; i < notes->len; i++)
         g_ptr_array_add(job->check->adjusted, g_strdup(g_ptr_array_index(notes, i)));
     if (!argv)
         add_block(job->check, error->message);
+}
+
+static void finish(GTask *task);
+
+/* The UEFI firmware a start would select, and its variable store's
+ * template: found, nothing written. */
+static void
+nvram_checked(GObject *source, GAsyncResult *res, gpointer data)
+{
+    GTask *task = data;
+    CheckJob *job = g_task_get_task_data(task);
+    g_autoptr(GError) error = NULL;
+    VdDomainDef *selected = vd_domain_nvram_prepare_finish(res, &error);
+
+    if (selected) {
+        vd_domain_def_free(job->live);
+        job->live = selected;
+    } else {
+        add_block(job->check, error->message);
+    }
+    finish(task);
 }
 
 static void
@@ -283,6 +307,18 @@ files_checked(GObject *source, GAsyncResult *res, gpointer data)
         add_block(job->check, error->message);
     for (guint i = 0; notes && i < notes->len; i++)
         g_ptr_array_add(job->check->adjusted, g_strdup(g_ptr_array_index(notes, i)));
+    if (vd_domain_nvram_needed(job->live)) {
+        vd_domain_nvram_check_async(job->d, vd_domain_def_copy(job->live), nvram_checked, task);
+        return;
+    }
+    finish(task);
+}
+
+static void
+finish(GTask *task)
+{
+    CheckJob *job = g_task_get_task_data(task);
+
     vd_domain_net_check(job->d, job->live, job->check->blocks);
     build_argv(job);
     summarize(job->live, job->check->runs);

@@ -20,6 +20,7 @@ typedef struct {
     VdDomainFilesWhen when;
     VdPathGuard *guard;
     GPtrArray *pools; /* "NAME\0TARGET" of every pool, for serial outputs */
+    char *own_nvram;  /* the domain's variable store in the daemon's nvram directory */
 } FilesJob;
 
 static void
@@ -27,6 +28,7 @@ files_job_free(FilesJob *job)
 {
     vd_path_guard_unref(job->guard);
     g_ptr_array_unref(job->pools);
+    g_free(job->own_nvram);
     g_free(job);
 }
 
@@ -142,7 +144,10 @@ check_os(FilesJob *job, GError **error)
            (!def->os.loader ||
             check_file(job, "<loader>", def->os.loader, VD_PATH_REGULAR, at_start, NULL,
                        error)) &&
-           (!def->os.nvram ||
+           /* The daemon's own store for this domain (the live XML names
+            * it) is in its state directory, where the guard refuses
+            * client paths: that one file is the domain's. */
+           (!def->os.nvram || g_strcmp0(def->os.nvram, job->own_nvram) == 0 ||
             check_file(job, "<nvram>", def->os.nvram, VD_PATH_REGULAR, FALSE, NULL, error)) &&
            (!def->emulator ||
             check_file(job, "<emulator>", def->emulator, VD_PATH_REGULAR, FALSE, NULL, error));
@@ -284,6 +289,7 @@ vd_domain_files_check_async(VdDaemon *d, VdDomainDef *def, VdDomainFilesWhen whe
     job->def = def;
     job->when = when;
     job->guard = vd_path_policy_guard(d->paths);
+    job->own_nvram = def->name ? vd_paths_domain_nvram(d->paths, def->name) : NULL;
     job->pools = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) pools = vd_storage_list(d->storage);
     for (guint i = 0; i < pools->len; i++) {

@@ -19,7 +19,10 @@
 #include "daemon/domain/disk-prepare.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
+#include "daemon/domain/domain-spice.h"
+#include "daemon/domain/nvram.h"
 #include "daemon/domain/qemu-spawn.h"
+#include "conf/domain-firmware.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -146,6 +149,8 @@ typedef struct {
 
 static void launch(PendingStart *ps, const char *boot_kernel);
 static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
+static void nvram_prepared(GObject *source, GAsyncResult *res, gpointer data);
+static void resolve_kernel(PendingStart *ps);
 
 /* The start failed before QEMU existed (or a destroy aborted it). */
 static void
@@ -274,9 +279,39 @@ files_checked(GObject *source, GAsyncResult *res, gpointer data)
     }
     if (!ps->once_only && ps->dom->persistent)
         record_probed_formats(ps->d, ps->dom, ps->live);
+    /* UEFI: the firmware selected, the variable store made from its
+     * template, in a worker thread (nvram.h). */
+    if (vd_domain_nvram_needed(ps->live)) {
+        vd_domain_nvram_prepare_async(ps->d, g_steal_pointer(&ps->live), nvram_prepared, ps);
+        return;
+    }
+    resolve_kernel(ps);
+}
+
+static void
+nvram_prepared(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+
+    ps->live = vd_domain_nvram_prepare_finish(res, &error);
+    if (!ps->live) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    resolve_kernel(ps);
+}
+
+static void
+resolve_kernel(PendingStart *ps)
+{
     /* A bzImage boots from its cached vmlinux: resolving it may mean an
-     * extraction, which runs in a worker thread. */
-    if (ps->live->os.kernel && ps->d->kernels) {
+     * extraction, which runs in a worker thread. Not under UEFI: OVMF
+     * boots the bzImage's EFI stub and cannot run a vmlinux. */
+    gboolean uefi = g_strcmp0(ps->live->os.loader_type, "pflash") == 0 ||
+                    g_strcmp0(ps->live->os.firmware, "efi") == 0;
+    if (ps->live->os.kernel && ps->d->kernels && !uefi) {
         vd_kernel_cache_resolve_async(ps->d->kernels, ps->live->os.kernel, kernel_resolved, ps);
         return;
     }
@@ -316,7 +351,8 @@ launch(PendingStart *ps, const char *boot_kernel)
 
     /* Taps and macvtaps, after every check that can refuse the start
      * (networks active, bridges and host NICs present). */
-    if (!vd_domain_net_prepare(d, ps->live, &nfds, &error))
+    if (!vd_domain_spice_pick_ports(d, dom, ps->live, &error) ||
+        !vd_domain_net_prepare(d, ps->live, &nfds, &error))
         goto fail;
 
     VdQemuRunPaths run = {
@@ -329,6 +365,9 @@ launch(PendingStart *ps, const char *boot_kernel)
         .accel = ps->live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
         .boot_kernel = boot_kernel,
         .bios = d->fast_firmware,
+        /* The live definition has them too (the live XML shows them). */
+        .loader_path = ps->live->os.loader,
+        .nvram_path = ps->live->fw->loader_stateless ? NULL : ps->live->os.nvram,
         .net_fds = nfds.net_fds,
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
@@ -338,15 +377,16 @@ launch(PendingStart *ps, const char *boot_kernel)
         vd_domain_net_release(ps->live);
         goto fail;
     }
-    /* What the builder changed from what the definition says (a Hyper-V
-     * flag TCG cannot give ...): in the daemon's log, and in the start's
-     * answer as warnings. */
+    vd_spawn_write_log_header(log_path, argv);
+    /* What the command line adjusts from what the definition says (e.g.
+     * Hyper-V dropped under TCG): in the domain's log and the daemon's,
+     * and in the start's answer as warnings (dom->start_notes). */
+    vd_spawn_write_log_notes(log_path, notes);
     for (guint i = 0; i < notes->len; i++)
-        g_message("domain '%s': %s", dom->name, (const char *)g_ptr_array_index(notes, i));
+        g_message("domain '%s': %s", dom->name, (const char *)notes->pdata[i]);
     if (dom->start_notes)
         g_ptr_array_unref(dom->start_notes);
     dom->start_notes = g_steal_pointer(&notes);
-    vd_spawn_write_log_header(log_path, argv);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 
@@ -411,6 +451,17 @@ fail:
     pending_start_free(ps);
 }
 
+static VdGraphicsDef *
+first_graphics(const VdDomainDef *def, VdGraphicsType type)
+{
+    for (guint i = 0; i < def->graphics->len; i++) {
+        VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
+        if (g->type == type)
+            return g;
+    }
+    return NULL;
+}
+
 static void
 start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
@@ -428,13 +479,22 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
                                            dom->name, error->message));
         return;
     }
-    /* query-vnc tells which port autoport picked. */
-    if (op->step == 2 && result && JSON_NODE_HOLDS_OBJECT(result)) {
+    /* query-vnc tells which port autoport picked; query-spice confirms
+     * the one the daemon gave. */
+    if (op->step == 3 && result && JSON_NODE_HOLDS_OBJECT(result)) {
         JsonObject *vnc = json_node_get_object(result);
         const char *service = json_object_get_string_member_with_default(vnc, "service", NULL);
-        VdGraphicsDef *g = dom->live->graphics->len ? g_ptr_array_index(dom->live->graphics, 0) : NULL;
+        VdGraphicsDef *g = first_graphics(dom->live, VD_GRAPHICS_VNC);
         if (g && service)
             g->port = atoi(service);
+    }
+    /* (set_link's replies come at step 4 too: they have no "port".) */
+    if (op->step == 4 && result && JSON_NODE_HOLDS_OBJECT(result)) {
+        JsonObject *spice = json_node_get_object(result);
+        gint64 port = json_object_get_int_member_with_default(spice, "port", 0);
+        VdGraphicsDef *g = first_graphics(dom->live, VD_GRAPHICS_SPICE);
+        if (g && port > 0 && port <= 65535)
+            g->port = (int)port;
     }
     vd_proc_start_continue(op);
 }
@@ -446,44 +506,40 @@ start_command(StartOp *op, const char *command, JsonObject *args)
     vd_qmp_command(op->dom->qmp, command, args, start_step_reply, op);
 }
 
-static VdGraphicsDef *
-first_vnc(const VdDomainDef *def)
-{
-    for (guint i = 0; i < def->graphics->len; i++) {
-        VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
-        if (g->type == VD_GRAPHICS_VNC)
-            return g;
-    }
-    return NULL;
-}
-
 /* Set-up steps after QMP is up, one QMP command each. */
 void
 vd_proc_start_continue(StartOp *op)
 {
     VdDomainObj *dom = op->dom;
-    VdGraphicsDef *vnc = first_vnc(dom->live);
+    VdGraphicsDef *vnc = first_graphics(dom->live, VD_GRAPHICS_VNC);
+    VdGraphicsDef *spice = first_graphics(dom->live, VD_GRAPHICS_SPICE);
 
     switch (op->step++) {
     case 0:
-        if (vnc && vnc->passwd) {
+    case 1: {
+        /* The passwords: argv only says that there is one. */
+        VdGraphicsDef *g = op->step == 1 ? vnc : spice;
+        if (g && g->passwd) {
             JsonObject *args = json_object_new();
-            json_object_set_string_member(args, "protocol", "vnc");
-            json_object_set_string_member(args, "password", vnc->passwd);
+            json_object_set_string_member(args, "protocol", g == vnc ? "vnc" : "spice");
+            json_object_set_string_member(args, "password", g->passwd);
             start_command(op, "set_password", args);
             return;
         }
         vd_proc_start_continue(op);
         return;
-    case 1:
-        if (vnc) {
-            start_command(op, "query-vnc", NULL);
+    }
+    case 2:
+    case 3: {
+        VdGraphicsDef *g = op->step == 3 ? vnc : spice;
+        if (g) {
+            start_command(op, g == vnc ? "query-vnc" : "query-spice", NULL);
             return;
         }
-        op->step++;
         vd_proc_start_continue(op);
         return;
-    case 2:
+    }
+    case 4:
         /* <link state='down'>: QEMU has no option for it, so the link is
          * set down before the guest runs. One command per interface. */
         for (guint i = (guint)op->link_index; i < dom->live->interfaces->len; i++) {
@@ -491,7 +547,7 @@ vd_proc_start_continue(StartOp *op)
             if (vd_net_def_link_up(net) || !net->alias)
                 continue;
             op->link_index = (int)i + 1;
-            op->step = 2;
+            op->step = 4;
             JsonObject *args = json_object_new();
             json_object_set_string_member(args, "name", net->alias);
             json_object_set_boolean_member(args, "up", FALSE);
@@ -500,7 +556,7 @@ vd_proc_start_continue(StartOp *op)
         }
         vd_proc_start_continue(op);
         return;
-    case 3:
+    case 5:
         if (dom->live->memballoon && g_strcmp0(dom->live->memballoon->model, "none") != 0 &&
             dom->live->current_memory_kib < dom->live->memory_kib) {
             JsonObject *args = json_object_new();
@@ -510,7 +566,7 @@ vd_proc_start_continue(StartOp *op)
         }
         vd_proc_start_continue(op);
         return;
-    case 4:
+    case 6:
         if (!op->paused) {
             vd_proc_set_start_phase(dom, VD_START_PHASE_RESUMING);
             start_command(op, "cont", NULL);

@@ -162,3 +162,16 @@ vd_spawn_write_log_header(const char *log_path, GPtrArray *argv)
         fclose(f);
     }
 }
+
+void
+vd_spawn_write_log_notes(const char *log_path, GPtrArray *notes)
+{
+    if (!notes || notes->len == 0)
+        return;
+    FILE *f = fopen(log_path, "ae");
+    if (!f)
+        return;
+    for (guint i = 0; i < notes->len; i++)
+        fprintf(f, "note: %s\n", (const char *)notes->pdata[i]);
+    fclose(f);
+}

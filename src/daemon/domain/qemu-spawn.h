@@ -30,3 +30,6 @@ void vd_spawn_release_child(int gofd, gboolean go);
 void vd_spawn_reap_only(GPid pid, gint status, gpointer data);
 /* Appends "<time>: starting up" and the argv to the log at @log_path. */
 void vd_spawn_write_log_header(const char *log_path, GPtrArray *argv);
+/* Appends one "note: TEXT" line per adjustment of the command line
+ * (vd_qemu_build_argv_notes) to the domain's log. */
+void vd_spawn_write_log_notes(const char *log_path, GPtrArray *notes);
