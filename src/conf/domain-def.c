@@ -160,16 +160,8 @@ vd_net_def_has_mac_element(const VdNetDef *net)
 gboolean
 vd_net_model_supported(const char *model)
 {
-    /* libvirt passes these names to QEMU as the device: the emulated
-     * NICs QEMU 7.2 has on x86 (virt-install writes pcnet for old
-     * guests such as OpenBSD). */
-    static const char *const models[] = {"virtio", "e1000",    "e1000e",   "rtl8139",
-                                         "pcnet",  "ne2k_pci", "i82559er", "vmxnet3"};
-    for (guint i = 0; model && i < G_N_ELEMENTS(models); i++) {
-        if (g_str_equal(model, models[i]))
-            return TRUE;
-    }
-    return !model;
+    return !model || g_str_equal(model, "virtio") || g_str_equal(model, "e1000") ||
+           g_str_equal(model, "e1000e") || g_str_equal(model, "rtl8139");
 }
 
 gboolean

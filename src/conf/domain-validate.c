@@ -380,8 +380,7 @@ vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error)
         if (!vd_net_model_supported(n->model)) {
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                         "unsupported configuration: <interface><model type='%s'> is not "
-                        "supported: use virtio, e1000, e1000e, rtl8139, pcnet, ne2k_pci, "
-                        "i82559er or vmxnet3",
+                        "supported: use virtio, e1000, e1000e or rtl8139",
                         n->model);
             return FALSE;
         }

@@ -49,10 +49,6 @@ vd_qemu_net_model_driver(const char *model)
         return "e1000";
     if (g_str_equal(model, "e1000e"))
         return "e1000e";
-    /* The older emulated NICs: libvirt's model name is QEMU's device. */
-    if (g_str_equal(model, "pcnet") || g_str_equal(model, "ne2k_pci") ||
-        g_str_equal(model, "i82559er") || g_str_equal(model, "vmxnet3"))
-        return model;
     return NULL;
 }
 
@@ -78,9 +74,8 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
     if (!driver) {
         g_autofree char *shown = g_strescape(net->model, NULL);
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                    "%s: model '%s' is not supported (use virtio, e1000, e1000e, rtl8139, pcnet, "
-                    "ne2k_pci, i82559er or vmxnet3)",
-                    what, shown);
+                    "%s: model '%s' is not supported (use virtio, e1000, e1000e or rtl8139)", what,
+                    shown);
         return FALSE;
     }
     if (!vd_qemu_cmd_need_device(cmd, driver, what, error))
