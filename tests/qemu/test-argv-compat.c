@@ -60,32 +60,10 @@ test_cmdline_without_kernel(void)
     g_assert_cmpuint(notes->len, ==, 0);
 }
 
-/* libvirt's older NIC models are QEMU's device names; one QEMU lacks is
- * refused naming it. */
-static void
-test_nic_models(void)
-{
-    g_assert_cmpstr(vd_qemu_net_model_driver("pcnet"), ==, "pcnet");
-    g_assert_cmpstr(vd_qemu_net_model_driver("vmxnet3"), ==, "vmxnet3");
-    g_assert_cmpstr(vd_qemu_net_model_driver("virtio"), ==, "virtio-net-pci");
-    g_assert_null(vd_qemu_net_model_driver("nosuchnic"));
-
-    g_autoptr(VdQemuCaps) caps = tcaps_fake();
-    g_autoptr(TDef) def = tdef_new("dom", "pc");
-    g_autoptr(GError) error = NULL;
-    tdef_add_net(def, VD_NET_USER, "pcnet", NULL);
-    g_autoptr(GPtrArray) argv = vd_qemu_build_argv(def, caps, &run_paths, &error);
-    /* The fake caps have no pcnet: the refusal names the device. */
-    g_assert_null(argv);
-    g_assert_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED);
-    g_assert_nonnull(strstr(error->message, "'pcnet'"));
-}
-
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qemu/argv-compat/cmdline-without-kernel", test_cmdline_without_kernel);
-    g_test_add_func("/qemu/argv-compat/nic-models", test_nic_models);
     return g_test_run();
 }
