@@ -5,8 +5,9 @@ qemu-monitor-command:
 - a domain that would start: "result starts", exit 0, its disk and
   interface under "runs", nothing defined;
 - one with several problems: every blocker listed (two unsupported
-  elements, a missing disk, a missing bridge), exit 1, and the start of
-  the same file refused with the first of them;
+  elements, launch security this host lacks, a missing disk, a missing
+  bridge), exit 1, and the start of the same file refused with the first
+  of them;
 - define --check is the same report and defines nothing; domcheck NAME
   reports on a defined domain; the API answers the three lists;
 - what define refuses is a blocker too (exit 1), malformed XML an error;
@@ -51,14 +52,15 @@ class DomcheckTest(harness.VirtdTestCase):
             bad_xml = domain_xml(
                 'bad', extra_devices=disk_xml(d.path('missing.qcow2'), fmt='qcow2') +
                 "<interface type='bridge'><source bridge='vtcmpnobr0'/></interface>"
-                "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/>"
-                "<product id='0x5678'/></source></hostdev>",
+                "<filesystem type='mount'><source dir='/srv'/><target dir='srv'/></filesystem>"
+                "<smartcard mode='host'/>",
                 extra_xml="<launchSecurity type='sev'><policy>0x0003</policy></launchSecurity>")
             bad = d.write_xml('bad', bad_xml)
             rc, out, err = d.vsh('domcheck', bad, check=False)
             self.assertEqual(rc, 1, out + err)
             found = blocks(out)
-            self.assertTrue(any('hostdev' in b for b in found), found)
+            self.assertTrue(any('filesystem' in b for b in found), found)
+            self.assertTrue(any('smartcard' in b for b in found), found)
             self.assertTrue(any('launchSecurity' in b for b in found), found)
             self.assertTrue(any('missing.qcow2' in b for b in found), found)
             self.assertTrue(any("bridge 'vtcmpnobr0' does not exist" in b for b in found), found)
