@@ -490,20 +490,25 @@ build_kernel(VdQemuCmd *cmd, GError **error)
     if (def->os.initrd) {
         if (!vd_qemu_check_path(def->os.initrd, "<initrd>", error))
             return FALSE;
-        if (!def->os.kernel) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "<initrd> needs a <kernel>");
-            return FALSE;
-        }
-        vd_qemu_cmd_opt(cmd, "-initrd", def->os.initrd);
+        /* Without a kernel QEMU refuses -initrd and -append; the guest
+         * boots its own kernel from disk, so they mean nothing (a URL
+         * install's final XML keeps its <cmdline>). */
+        if (def->os.kernel)
+            vd_qemu_cmd_opt(cmd, "-initrd", def->os.initrd);
+        else
+            vd_qemu_cmd_note(cmd,
+                             "<initrd> ignored: there is no <kernel> to load it with (the guest "
+                             "boots its own kernel)");
     }
     if (def->os.cmdline) {
         if (!vd_qemu_check_utf8(def->os.cmdline, "<cmdline>", error))
             return FALSE;
-        if (!def->os.kernel) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "<cmdline> needs a <kernel>");
-            return FALSE;
-        }
-        vd_qemu_cmd_opt(cmd, "-append", def->os.cmdline);
+        if (def->os.kernel)
+            vd_qemu_cmd_opt(cmd, "-append", def->os.cmdline);
+        else
+            vd_qemu_cmd_note(cmd,
+                             "<cmdline> ignored: there is no <kernel> to pass it to (the guest "
+                             "boots its own kernel)");
     }
     return TRUE;
 }

@@ -24,7 +24,7 @@ static const VshCmdDef *const command_arrays[] = {
     vsh_install_commands,
     vsh_image_commands,
     vsh_network_commands,          vsh_network_host_commands,
-    vsh_domain_net_commands,
+    vsh_domain_net_commands,       vsh_domain_check_commands,
 };
 
 static int

@@ -70,6 +70,12 @@ read_xml_file(const char *file, GError **error)
 static JsonNode *
 post_definition(VshCtl *ctl, const char *file, const char *query, GError **error)
 {
+    return vsh_domain_post_file(ctl, file, query, error);
+}
+
+JsonNode *
+vsh_domain_post_file(VshCtl *ctl, const char *file, const char *query, GError **error)
+{
     g_autoptr(GBytes) xml = read_xml_file(file, error);
     g_autofree char *path = g_strconcat("/v1/domains", query, NULL);
     VshClient *client;
@@ -83,8 +89,12 @@ static gboolean
 cmd_define(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *file = vsh_cmd_get_string(cmd, "file");
-    g_autoptr(JsonNode) answer = post_definition(ctl, file, "", error);
+    g_autoptr(JsonNode) answer = NULL;
 
+    /* define --check: domcheck's report, nothing defined. */
+    if (vsh_cmd_has(cmd, "check"))
+        return vsh_domcheck_file(ctl, file, error);
+    answer = post_definition(ctl, file, "", error);
     if (!answer)
         return FALSE;
     vsh_print_warnings(answer);
@@ -203,6 +213,9 @@ cmd_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
     answer = vsh_domain_call(ctl, "POST", dom, "/start", body, error);
     if (!answer)
         return FALSE;
+    /* What the start adjusted, with the reasons (a Hyper-V flag TCG
+     * cannot give ...), as net-start's warnings. */
+    vsh_print_warnings(answer);
     name = answer_name(answer, dom);
     vsh_print_extra(ctl, "Domain '%s' started\n", name);
     if (vsh_cmd_has(cmd, "console"))
@@ -293,6 +306,8 @@ static const VshOptDef opts_undefine[] = {
 static const VshOptDef opts_define[] = {
     {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
      "file containing an XML domain description"},
+    {"check", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "only report whether it would start (as domcheck); define nothing"},
     {NULL},
 };
 

@@ -46,3 +46,10 @@ JsonNode *vsh_post_xml_file(VshCtl *ctl, const char *path, const char *file, GEr
 char *vsh_bytes_to_string(GBytes *bytes);
 /* GET @path whose answer is text (an XML document). */
 char *vsh_get_text(VshCtl *ctl, const char *path, GError **error);
+
+/* POST /v1/domains@query (e.g. "", "?start=1", "/check") with the XML
+ * read from @file (vsh-domain-lifecycle.c). */
+JsonNode *vsh_domain_post_file(VshCtl *ctl, const char *file, const char *query, GError **error);
+/* vsh domcheck FILE (vsh-domain-check.c), also define --check: prints the
+ * report; FALSE without an error when the domain would not start. */
+gboolean vsh_domcheck_file(VshCtl *ctl, const char *file, GError **error);

@@ -122,6 +122,7 @@ extern const VshCmdDef vsh_image_commands[];
 extern const VshCmdDef vsh_network_commands[];
 extern const VshCmdDef vsh_network_host_commands[];
 extern const VshCmdDef vsh_domain_net_commands[];
+extern const VshCmdDef vsh_domain_check_commands[];
 
 /* ---- parsed commands (vsh-args.c) ---- */
 

@@ -40,7 +40,7 @@ static void
 test_commands(void)
 {
     check("dom",
-          (const char *const[]){"domblklist", "domdisplay", "domid", "domif-getlink",
+          (const char *const[]){"domblklist", "domcheck", "domdisplay", "domid", "domif-getlink",
                                 "domif-setlink", "domifaddr", "domiflist", "domifstat", "dominfo",
                                 "domname", "domstate", "domuuid", NULL},
           FALSE);
@@ -87,7 +87,7 @@ static void
 test_files_and_commands(void)
 {
     check("define ", (const char *const[]){NULL}, TRUE);
-    check("define -", (const char *const[]){"--file", NULL}, FALSE);
+    check("define -", (const char *const[]){"--check", "--file", NULL}, FALSE);
     check("define x", (const char *const[]){NULL}, TRUE);
     check("create --console ./", (const char *const[]){NULL}, TRUE);
     check("help sh", (const char *const[]){"shell", "shutdown", NULL}, FALSE);

@@ -97,6 +97,14 @@ parse_input(VdApiRequest *req, const char *xml, GError **error)
     return g_steal_pointer(&def);
 }
 
+/* What the start adjusted (domain-obj.h, start_notes), as warnings. */
+static void
+add_start_notes(GPtrArray *warnings, const VdDomainObj *dom)
+{
+    for (guint i = 0; dom->start_notes && i < dom->start_notes->len; i++)
+        g_ptr_array_add(warnings, g_strdup(g_ptr_array_index(dom->start_notes, i)));
+}
+
 static void
 create_started(VdDomainObj *dom, const GError *error, gpointer data)
 {
@@ -108,6 +116,7 @@ create_started(VdDomainObj *dom, const GError *error, gpointer data)
         return;
     }
     g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(vd_domain_obj_def(dom));
+    add_start_notes(warnings, dom);
     vd_api_reply_json(req, 201, summary_reply(dom, warnings));
 }
 
@@ -527,6 +536,20 @@ op_done(VdDomainObj *dom, const GError *error, gpointer data)
         vd_api_reply_json(req, 200, summary_reply(dom, NULL));
 }
 
+static void
+start_done(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    VdApiRequest *req = data;
+    if (error) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    add_start_notes(warnings, dom);
+    /* As before adjustments existed: no "warnings" member without any. */
+    vd_api_reply_json(req, 200, summary_reply(dom, warnings->len ? warnings : NULL));
+}
+
 typedef void (*VdDomainOpFunc)(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done,
                                gpointer user_data);
 
@@ -574,6 +597,12 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             return;
         }
         goto bad_method;
+    }
+    /* No domain resource takes POST itself, so POST /v1/domains/check
+     * means the report even for a domain named "check". */
+    if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "check")) {
+        vd_api_domain_check_xml(req);
+        return;
     }
     VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], &error);
     if (!dom) {
@@ -625,6 +654,18 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             vd_api_handle_screenshot(req, dom);
         return;
     }
+    if (g_str_equal(what, "check")) {
+        if (!get)
+            goto bad_method;
+        vd_api_domain_check(req, dom);
+        return;
+    }
+    if (g_str_equal(what, "qemu-monitor")) {
+        if (!post)
+            goto bad_method;
+        vd_api_qemu_monitor(req, dom);
+        return;
+    }
     if (g_str_equal(what, "disks")) {
         if (!get)
             goto bad_method;
@@ -639,7 +680,8 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
         if (!post)
             goto bad_method;
         vd_api_pause(req);
-        operations[i].func(req->d, dom, op_done, req);
+        operations[i].func(req->d, dom, operations[i].func == start_wrapper ? start_done : op_done,
+                           req);
         return;
     }
 not_found:

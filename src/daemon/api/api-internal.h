@@ -90,6 +90,12 @@ gboolean vd_api_domain_net_dispatch(VdApiRequest *req, VdDomainObj *dom, const c
 /* Graphics (api-display.c): GET .../display and .../screenshot. */
 void vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom);
 void vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom);
+/* The compatibility report (api-domain-check.c): POST /v1/domains/check
+ * with a definition, GET /v1/domains/NAME/check. */
+void vd_api_domain_check_xml(VdApiRequest *req);
+void vd_api_domain_check(VdApiRequest *req, VdDomainObj *dom);
+/* POST /v1/domains/NAME/qemu-monitor: one QMP command (api-qemu-monitor.c). */
+void vd_api_qemu_monitor(VdApiRequest *req, VdDomainObj *dom);
 /* The WebSocket console (api-domains.c). */
 gboolean vd_api_console_precheck(VdApiRequest *req, GError **error);
 void vd_api_console_attach(VdDaemon *d, const char *key, gboolean force,

@@ -180,6 +180,19 @@ fail:
 }
 
 void
+vd_domain_net_check(VdDaemon *d, const VdDomainDef *def, GPtrArray *blocks)
+{
+    for (guint i = 0; i < def->interfaces->len; i++) {
+        const VdNetDef *net = g_ptr_array_index(def->interfaces, i);
+        g_autofree char *bridge = NULL;
+        g_autoptr(GError) error = NULL;
+        guint mtu;
+        if (!resolve_port(d, net, i, &bridge, &mtu, &error))
+            g_ptr_array_add(blocks, g_strdup(error->message));
+    }
+}
+
+void
 vd_domain_net_fds_clear(VdDomainNetFds *fds)
 {
     for (guint i = 0; fds->fds && i < fds->fds->len; i++)

@@ -34,6 +34,10 @@ typedef struct {
  * each interface its alias ("net<N>" unless the user chose "ua-..."). On
  * failure nothing is left. */
 gboolean vd_domain_net_prepare(VdDaemon *d, VdDomainDef *live, VdDomainNetFds *out, GError **error);
+/* The checks of vd_domain_net_prepare without creating anything: every
+ * interface whose network is not active, or whose bridge or host NIC is
+ * missing, adds its error message to @blocks (vsh domcheck). */
+void vd_domain_net_check(VdDaemon *d, const VdDomainDef *def, GPtrArray *blocks);
 /* Closes the daemon's copies of the descriptors (after the spawn, or on
  * failure) and frees the arrays. */
 void vd_domain_net_fds_clear(VdDomainNetFds *fds);

@@ -55,6 +55,8 @@ vd_domain_obj_unref(VdDomainObj *dom)
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
     vd_domain_def_free(dom->live);
+    if (dom->start_notes)
+        g_ptr_array_unref(dom->start_notes);
     if (the_list)
         texts_drop(the_list, dom);
     g_free(dom->name);

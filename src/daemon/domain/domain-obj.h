@@ -68,6 +68,9 @@ struct _VdDomainObj {
     GSList *stop_waiters;          /* VdDomainWaiter*: called when inactive */
     gpointer agent;                /* guest-agent.c: the agent call in flight and those
                                     * queued behind it (each holds a ref); NULL when none */
+    GPtrArray *start_notes;        /* char*: what the argv builder adjusted at the last
+                                    * start, with the reasons (vd_qemu_build_argv_notes);
+                                    * the start's answer gives them as warnings */
 };
 
 VdDomainObj *vd_domain_obj_ref(VdDomainObj *dom);

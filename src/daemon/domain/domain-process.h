@@ -22,6 +22,10 @@ void vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWai
  * installer once, then the disk on every later start). */
 void vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean paused,
                           VdDomainWaitFunc done, gpointer user_data);
+/* What a start checks about the host for @def before anything else: QEMU
+ * usable (capabilities probed), KVM usable for <domain type='kvm'>. The
+ * same errors as start (vsh domcheck lists them as blockers). */
+gboolean vd_domain_start_check_host(VdDaemon *d, const VdDomainDef *def, GError **error);
 /* Pull the plug: SIGTERM, SIGKILL after 5 s; completes once QEMU is gone. */
 void vd_domain_destroy(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
 /* ACPI power button; completes when QEMU accepted it. */

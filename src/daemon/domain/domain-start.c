@@ -57,21 +57,26 @@ vd_proc_start_fail(StartOp *op, GError *error)
 static gboolean
 check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
 {
-    if (!vd_domain_def_check_startable(vd_domain_obj_def(dom), error))
-        return FALSE;
+    return vd_domain_def_check_startable(vd_domain_obj_def(dom), error) &&
+           vd_domain_start_check_host(d, vd_domain_obj_def(dom), error);
+}
+
+gboolean
+vd_domain_start_check_host(VdDaemon *d, const VdDomainDef *def, GError **error)
+{
     if (!d->caps) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: QEMU is not usable: %s",
                     d->caps_error ? d->caps_error->message : "capabilities unknown");
         return FALSE;
     }
-    if (vd_domain_obj_def(dom)->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
+    if (def->virt_type == VD_VIRT_KVM && d->kvm->status != VD_KVM_USABLE) {
         g_set_error(error, VD_ERROR, VD_ERROR_KVM_UNUSABLE,
                     "domain '%s' asks for <domain type='kvm'>, but KVM is not usable on this host "
                     "(%s): %s Change it to <domain type='qemu'> with 'vsh edit %s' to run it "
                     "with TCG emulation.",
-                    dom->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
-                    dom->name);
+                    def->name, vd_kvm_status_to_string(d->kvm->status), d->kvm->detail,
+                    def->name);
         return FALSE;
     }
     return TRUE;
@@ -264,6 +269,7 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
      * happen to the domain (vd_domain_obj_check). */
     dom->job = VD_JOB_START;
     dom->stop_reason = VD_REASON_UNKNOWN;
+    g_clear_pointer(&dom->start_notes, g_ptr_array_unref);
     /* The files it names, checked where nothing can block the daemon. */
     vd_domain_files_check_async(d, ps->live, VD_DOMAIN_FILES_START, files_checked, ps);
 }
@@ -404,11 +410,15 @@ launch(PendingStart *ps, const char *boot_kernel)
         goto fail;
     }
     vd_spawn_write_log_header(log_path, argv);
-    /* What the command line adjusts (e.g. Hyper-V dropped under TCG):
-     * start returns no warnings, so the domain's log and the daemon's say it. */
+    /* What the command line adjusts from what the definition says (e.g.
+     * Hyper-V dropped under TCG): in the domain's log and the daemon's,
+     * and in the start's answer as warnings (dom->start_notes). */
     vd_spawn_write_log_notes(log_path, notes);
     for (guint i = 0; i < notes->len; i++)
         g_message("domain '%s': %s", dom->name, (const char *)notes->pdata[i]);
+    if (dom->start_notes)
+        g_ptr_array_unref(dom->start_notes);
+    dom->start_notes = g_steal_pointer(&notes);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
 

@@ -13,6 +13,7 @@ typedef struct {
     char *dirs;          /* descriptor directories, NULL: the default */
     char *default_nvram; /* lib/nvram/NAME_VARS.fd */
     guint qemu_major, qemu_minor;
+    gboolean check_only; /* vsh domcheck: select and find, write nothing */
 } NvramJob;
 
 static void
@@ -89,6 +90,8 @@ prepare(NvramJob *job, GError **error)
         return TRUE;
 
     g_autofree char *template = find_template(job, &descs);
+    if (template && job->check_only)
+        return TRUE;
     if (!template) {
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                     "domain '%s': no template for its UEFI variable store '%s': no firmware "
@@ -135,14 +138,15 @@ prepare_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
     g_task_return_pointer(task, g_steal_pointer(&job->def), (GDestroyNotify)vd_domain_def_free);
 }
 
-void
-vd_domain_nvram_prepare_async(VdDaemon *d, VdDomainDef *live, GAsyncReadyCallback callback,
-                              gpointer user_data)
+static void
+nvram_async(VdDaemon *d, VdDomainDef *live, gboolean check_only, GAsyncReadyCallback callback,
+            gpointer user_data)
 {
     g_autoptr(GTask) task = g_task_new(NULL, NULL, callback, user_data);
     NvramJob *job = g_new0(NvramJob, 1);
 
     job->def = live;
+    job->check_only = check_only;
     job->dirs = g_strdup(d->firmware_dirs);
     job->default_nvram = vd_paths_domain_nvram(d->paths, live->name);
     if (d->caps) {
@@ -152,6 +156,20 @@ vd_domain_nvram_prepare_async(VdDaemon *d, VdDomainDef *live, GAsyncReadyCallbac
     g_task_set_source_tag(task, vd_domain_nvram_prepare_async);
     g_task_set_task_data(task, job, (GDestroyNotify)nvram_job_free);
     g_task_run_in_thread(task, prepare_thread);
+}
+
+void
+vd_domain_nvram_prepare_async(VdDaemon *d, VdDomainDef *live, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+    nvram_async(d, live, FALSE, callback, user_data);
+}
+
+void
+vd_domain_nvram_check_async(VdDaemon *d, VdDomainDef *live, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+    nvram_async(d, live, TRUE, callback, user_data);
 }
 
 VdDomainDef *

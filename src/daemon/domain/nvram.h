@@ -37,3 +37,8 @@ char *vd_domain_nvram_path(VdDaemon *d, const VdDomainDef *def);
 void vd_domain_nvram_prepare_async(VdDaemon *d, VdDomainDef *live, GAsyncReadyCallback callback,
                                    gpointer user_data);
 VdDomainDef *vd_domain_nvram_prepare_finish(GAsyncResult *result, GError **error);
+/* The same without writing anything (vsh domcheck): the firmware is
+ * selected and the template found, the store is not created. Finish with
+ * vd_domain_nvram_prepare_finish(). */
+void vd_domain_nvram_check_async(VdDaemon *d, VdDomainDef *live, GAsyncReadyCallback callback,
+                                 gpointer user_data);
