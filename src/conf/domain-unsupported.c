@@ -281,6 +281,18 @@ static const Rule rules[] = {
 
     CHR("serial"), CHR("console"), CHR("channel"),
 
+    /* TPM (domain-tpm.c): what start cannot do (passthrough, encryption,
+     * 1.2 on tpm-crb) is refused there with the reason. */
+    T(DEV "tpm"), T(DEV "tpm/@model"), T(DEV "tpm/backend"), T(DEV "tpm/backend/@type"),
+    T(DEV "tpm/backend/@version"), T(DEV "tpm/backend/@persistent_state"),
+    T(DEV "tpm/backend/device"), T(DEV "tpm/backend/device/@path"),
+    T(DEV "tpm/backend/source"), T(DEV "tpm/backend/source/@type"),
+    T(DEV "tpm/backend/source/@mode"), T(DEV "tpm/backend/source/@path"),
+    T(DEV "tpm/backend/encryption"), T(DEV "tpm/backend/encryption/@secret"),
+    T(DEV "tpm/backend/active_pcr_banks"), T(DEV "tpm/backend/active_pcr_banks/*"),
+    /* swtpm's log level: virtd logs what swtpm says at its default level. */
+    W(DEV "tpm/backend/@debug"),
+
     T(DEV "graphics"), T(DEV "graphics/@type"), T(DEV "graphics/@port"),
     T(DEV "graphics/@autoport"), T(DEV "graphics/@listen"), T(DEV "graphics/@passwd"),
     T(DEV "graphics/@websocket"), W(DEV "graphics/@keymap"), W(DEV "graphics/@sharePolicy"),

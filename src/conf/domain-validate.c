@@ -21,6 +21,7 @@
 
 #include <string.h>
 
+#include "conf/domain-tpm.h"
 #include "util/vd-error.h"
 #include "util/vd-names.h"
 
@@ -589,6 +590,8 @@ vd_domain_def_check_startable(const VdDomainDef *def, GError **error)
     if (!startable_lifecycle("on_poweroff", def->on_poweroff, error) ||
         !startable_lifecycle("on_reboot", def->on_reboot, error) ||
         !startable_lifecycle("on_crash", def->on_crash, error))
+        return FALSE;
+    if (!vd_domain_tpm_check_startable(def, error))
         return FALSE;
     return startable_devices(def, error);
 }

@@ -20,6 +20,8 @@
  *   run_dir/networks/NAME.xml             status of an active network (network/network.h)
  *   state_dir/dnsmasq/NAME.*              dnsmasq's configuration, host files, leases, pid
  *   log_dir/dnsmasq/NAME.log              dnsmasq's stderr (its start-up errors)
+ *   state_dir/swtpm/UUID/, swtpm-localca/ TPM state of a domain, swtpm's local CA;
+ *   run_dir/domains/NAME.swtpm(-pid), log_dir/swtpm/NAME.log: its swtpm (domain/swtpm.h)
  *
  * Names may contain dots, so every per-name file has a suffix without a
  * dot, or lives in a directory of its own kind: "NAME.SUFFIX" then names

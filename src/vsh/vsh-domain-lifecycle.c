@@ -166,6 +166,12 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     "Options --nvram and --keep-nvram are mutually exclusive");
         return FALSE;
     }
+    gboolean tpm = vsh_cmd_has(cmd, "tpm");
+    if (tpm && vsh_cmd_has(cmd, "keep-tpm")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Options --tpm and --keep-tpm are mutually exclusive");
+        return FALSE;
+    }
     g_autoptr(GString) suffix = g_string_new(NULL);
     if (all)
         g_string_append(suffix, "?remove_all_storage=1");
@@ -177,6 +183,8 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_string_append_printf(suffix, "%snvram=1", suffix->len ? "&" : "?");
     if (vsh_cmd_has(cmd, "keep-nvram"))
         g_string_append_printf(suffix, "%skeep_nvram=1", suffix->len ? "&" : "?");
+    if (tpm)
+        g_string_append_printf(suffix, "%stpm=1", suffix->len ? "&" : "?");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
@@ -184,6 +192,13 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     vsh_print_extra(ctl, "Domain '%s' has been undefined\n", answer_name(answer, dom));
     print_storage_removals(ctl, answer);
+    JsonObject *root = vsh_json_root(answer);
+    JsonObject *tpm_state = root && json_object_has_member(root, "tpm_state")
+                                ? json_object_get_object_member(root, "tpm_state")
+                                : NULL;
+    if (tpm_state && !vsh_json_bool(tpm_state, "removed", FALSE))
+        vsh_warn("TPM state '%s' kept: %s", vsh_json_string(tpm_state, "path", "?"),
+                 vsh_json_string(tpm_state, "reason", "?"));
     return TRUE;
 }
 
@@ -283,6 +298,8 @@ static const VshOptDef opts_undefine[] = {
      "accepted: virtd has no snapshots yet"},
     {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain's UEFI variable store"},
     {"keep-nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "keep the domain's UEFI variable store"},
+    {"tpm", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the TPM state (swtpm's) too"},
+    {"keep-tpm", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "keep the TPM state (the default)"},
     {NULL},
 };
 

@@ -436,7 +436,7 @@ test_classification(void)
         {"/domain/devices/graphics/@keymap", 0},
         {"/domain/devices/rng/backend/@model", 1},
         {"/domain/devices/filesystem", 1},
-        {"/domain/devices/tpm", 1},
+        {"/domain/devices/tpm", -1}, /* typed: domain-tpm.c */
         {"/domain/devices/smartcard", 1},
         {"/domain/devices/lease", 0},
         {"/domain/launchSecurity", 1},
@@ -466,7 +466,7 @@ test_classification(void)
         "<interface type='user'><driver queues='2'/><bandwidth/></interface>"
         "<graphics type='vnc' keymap='de'/>"
         "<rng model='virtio'><backend model='egd' type='tcp'/></rng>"
-        "<filesystem/><tpm/><smartcard/><lease/>"
+        "<filesystem/><tpm><backend type='emulator'/></tpm><smartcard/><lease/>"
         "</devices>"
         "<seclabel type='dynamic' model='selinux'/><seclabel type='none'/>"
         "<launchSecurity type='sev'/><qemu:commandline/>"

@@ -143,6 +143,8 @@ tcaps_fake(void)
                                           "sb16",
                                           "scsi-cd",
                                           "scsi-hd",
+                                          "tpm-crb",
+                                          "tpm-tis",
                                           "usb-kbd",
                                           "usb-mouse",
                                           "usb-audio",

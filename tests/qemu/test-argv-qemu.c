@@ -9,6 +9,7 @@
 
 #include "conf/domain-cpu-ext.h"
 #include "conf/domain-media.h"
+#include "conf/domain-tpm.h"
 #include "qemu-test-util.h"
 #include "qemu/qemu-command.h"
 
@@ -476,6 +477,72 @@ test_legacy_pc(void)
     run_clear(&r);
 }
 
+/* A TPM on swtpm's control socket, as the daemon passes it: QEMU takes
+ * the chardev, the emulator tpmdev and the device of each model, and
+ * query-tpm shows them; swtpm (--terminate) ends with QEMU. The swtpm here
+ * is the test's own, without swtpm_setup: an unmanufactured TPM is enough
+ * for QEMU to attach. */
+static void
+tpm_case(const char *machine, VdTpmModel model, VdTpmVersion version, const char *want_model)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *state = g_build_filename(r.dir, "tpm", NULL);
+    g_autofree char *sock = g_build_filename(r.dir, "swtpm", NULL);
+    g_autofree char *log = g_build_filename(r.dir, "swtpm.log", NULL);
+    g_autofree char *statearg = g_strdup_printf("dir=%s", state);
+    g_autofree char *ctrl = g_strdup_printf("type=unixio,path=%s", sock);
+    g_assert_cmpint(g_mkdir(state, 0700), ==, 0);
+    g_autofree char *swtpm_bin = g_find_program_in_path("swtpm");
+    if (!swtpm_bin)
+        g_error("swtpm is not installed: apt-get install swtpm swtpm-tools (scripts/deps.sh)");
+    const char *sargv[] = {swtpm_bin, "socket", "--tpmstate", statearg, "--ctrl", ctrl,
+                           "--terminate", version == VD_TPM_VERSION_2_0 ? "--tpm2" : NULL, NULL};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TQemu) swtpm = tqemu_spawn(sargv, log, &error);
+    g_assert_no_error(error);
+    for (int i = 0; i < 500 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++)
+        g_usleep(10000);
+    g_assert_true(g_file_test(sock, G_FILE_TEST_EXISTS));
+
+    g_autoptr(TDef) def = tdef_new("tpm", machine);
+    VdTpmDef *t = g_new0(VdTpmDef, 1);
+    t->model = model;
+    t->backend = VD_TPM_BACKEND_EMULATOR;
+    t->version = version;
+    g_ptr_array_add(def->tpm->tpms, t);
+    r.paths.tpm_socket_path = sock;
+    run_start(&r, def);
+
+    g_autoptr(JsonNode) tpms = call(&r, "query-tpm", NULL);
+    JsonArray *a = json_node_get_array(tpms);
+    g_assert_cmpuint(json_array_get_length(a), ==, 1);
+    JsonObject *o = json_array_get_object_element(a, 0);
+    g_assert_cmpstr(json_object_get_string_member(o, "id"), ==, "tpm-tpm0");
+    g_assert_cmpstr(json_object_get_string_member(o, "model"), ==, want_model);
+    JsonObject *opts = json_object_get_object_member(o, "options");
+    g_assert_cmpstr(json_object_get_string_member(opts, "type"), ==, "emulator");
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"tpm0", NULL};
+    assert_ids(ids, want);
+    quit(&r);
+    /* --terminate: swtpm ends when QEMU closes its connection. */
+    g_assert_true(tqemu_wait_exit(swtpm, 10000));
+    run_clear(&r);
+}
+
+static void
+test_tpm_crb(void)
+{
+    tpm_case("q35", VD_TPM_MODEL_CRB, VD_TPM_VERSION_2_0, "tpm-crb");
+}
+
+static void
+test_tpm_tis(void)
+{
+    tpm_case("pc", VD_TPM_MODEL_DEFAULT, VD_TPM_VERSION_1_2, "tpm-tis");
+}
+
 /* A TCP port nothing listens on now (the daemon's pick, in miniature). */
 static int
 free_port(void)
@@ -744,6 +811,8 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/full-pc", test_full_pc);
     g_test_add_func("/qemu/argv-qemu/full-q35", test_full_q35);
     g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
+    g_test_add_func("/qemu/argv-qemu/tpm-crb", test_tpm_crb);
+    g_test_add_func("/qemu/argv-qemu/tpm-tis", test_tpm_tis);
     g_test_add_func("/qemu/argv-qemu/cpu-features", test_cpu_features);
     g_test_add_func("/qemu/argv-qemu/hyperv-tcg", test_hyperv_tcg);
     g_test_add_func("/qemu/argv-qemu/numa", test_numa);

@@ -13,6 +13,7 @@
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-process.h"
 #include "daemon/domain/nvram.h"
+#include "daemon/domain/swtpm.h"
 #include "daemon/domain/undefine-storage.h"
 #include "util/vd-error.h"
 
@@ -285,6 +286,9 @@ add_removals(JsonBuilder *b, GPtrArray *plan, gboolean removed)
 typedef struct {
     VdApiRequest *req;
     VdDomainObj *dom;
+    gboolean tpm;        /* ?tpm=1 asked for the TPM state's removal */
+    char *tpm_state;     /* its directory */
+    char *tpm_reason;    /* NULL: removed; else why it was kept */
 } UndefineReply;
 
 static void
@@ -297,9 +301,24 @@ undefine_reply(GPtrArray *plan, gpointer data)
     add_summary(b, u->dom);
     add_removals(b, plan, TRUE);
     add_removals(b, plan, FALSE);
+    if (u->tpm) {
+        json_builder_set_member_name(b, "tpm_state");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "path");
+        json_builder_add_string_value(b, u->tpm_state);
+        json_builder_set_member_name(b, "removed");
+        json_builder_add_boolean_value(b, u->tpm_reason == NULL);
+        if (u->tpm_reason) {
+            json_builder_set_member_name(b, "reason");
+            json_builder_add_string_value(b, u->tpm_reason);
+        }
+        json_builder_end_object(b);
+    }
     json_builder_end_object(b);
     vd_api_reply_json(u->req, 200, json_builder_get_root(b));
     vd_domain_obj_unref(u->dom);
+    g_free(u->tpm_state);
+    g_free(u->tpm_reason);
     g_free(u);
 }
 
@@ -338,19 +357,25 @@ undefine_nvram_check(VdApiRequest *req, VdDomainObj *dom, char **remove, GError 
 }
 
 /* DELETE /v1/domains/{dom}[?remove_all_storage=1 | ?storage=vda,/path]
- * [&nvram=1 | &keep_nvram=1]:
- * the storage plan is made (and may refuse) before anything changes. */
+ * [&nvram=1 | &keep_nvram=1][&tpm=1]:
+ * the storage plan is made (and may refuse) before anything changes;
+ * tpm=1 removes the TPM state too (refused while the domain runs). */
 static void
 handle_undefine(VdApiRequest *req, VdDomainObj *dom)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VdDomainObj) keep = vd_domain_obj_ref(dom);
     gboolean all = vd_api_query_bool(req, "remove_all_storage");
+    gboolean tpm = vd_api_query_bool(req, "tpm");
     const char *storage = req->query ? g_hash_table_lookup(req->query, "storage") : NULL;
     g_auto(GStrv) named = storage && *storage ? g_strsplit(storage, ",", -1) : NULL;
     g_autoptr(GPtrArray) plan = NULL;
 
     if (!vd_domain_obj_check(dom, VD_OP_UNDEFINE, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (tpm && !vd_swtpm_can_remove_state(dom, &error)) {
         vd_api_reply_error(req, error);
         return;
     }
@@ -381,6 +406,15 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
     UndefineReply *u = g_new0(UndefineReply, 1);
     u->req = req;
     u->dom = vd_domain_obj_ref(dom);
+    if (tpm) {
+        /* The definition is gone already: a failure here is reported, not
+         * an error of the undefine. */
+        g_autoptr(GError) tpm_error = NULL;
+        u->tpm = TRUE;
+        u->tpm_state = vd_swtpm_state_dir(req->d->paths, dom->uuid);
+        if (!vd_swtpm_remove_state(req->d, dom, &tpm_error))
+            u->tpm_reason = g_strdup(tpm_error->message);
+    }
     if (!plan) {
         undefine_reply(NULL, u);
         return;

@@ -15,6 +15,7 @@
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
+#include "daemon/domain/swtpm.h"
 #include "util/vd-error.h"
 
 #define KILL_GRACE_MS 5000
@@ -196,6 +197,9 @@ vd_proc_finish_exit(VdDomainObj *dom)
     drop_qmp_later(dom);
     vd_console_free(g_steal_pointer(&dom->console));
     unlink_run_files(d, dom);
+    /* swtpm ends by itself when QEMU closes its connection (--terminate),
+     * but not if QEMU never connected. */
+    vd_swtpm_stop(d, dom);
     /* Taps went with QEMU; macvtaps are links of their own. */
     vd_domain_net_stopped(dom);
     vd_domain_net_release(dom->live);

@@ -12,6 +12,7 @@
 
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
+#include "daemon/domain/swtpm.h"
 #include "util/vd-error.h"
 
 #define QMP_RECONNECT_TIMEOUT_MS 5000
@@ -174,9 +175,18 @@ vd_domains_reconnect_all(VdDaemon *d)
         if (!vd_state_is_active(dom->state))
             dom->state = VD_STATE_RUNNING;
         g_info("domain '%s': reconnecting to QEMU pid %d", dom->name, (int)dom->pid);
+        vd_swtpm_reconnect(d, dom);
         dom->reconnecting = TRUE;
         dom->qmp = vd_qmp_connect(qmp_path, QMP_RECONNECT_TIMEOUT_MS, vd_proc_qmp_ready,
                                   vd_proc_qmp_event, vd_proc_qmp_closed, dom);
+    }
+    /* A daemon killed while it started a swtpm, before the domain's status
+     * file said so, left a swtpm no QEMU will connect to. */
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *dom = g_ptr_array_index(all, i);
+        if (!vd_state_is_active(dom->state))
+            vd_swtpm_stop(d, dom);
     }
 }
 

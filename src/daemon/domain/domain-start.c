@@ -22,6 +22,7 @@
 #include "daemon/domain/domain-spice.h"
 #include "daemon/domain/nvram.h"
 #include "daemon/domain/qemu-spawn.h"
+#include "daemon/domain/swtpm.h"
 #include "conf/domain-firmware.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
@@ -145,18 +146,25 @@ typedef struct {
     gboolean once_only;
     VdDomainWaitFunc done;
     gpointer user_data;
+    char *tpm_socket;   /* the swtpm started for this start (swtpm.h), NULL: none */
 } PendingStart;
 
 static void launch(PendingStart *ps, const char *boot_kernel);
 static void files_checked(GObject *source, GAsyncResult *res, gpointer data);
 static void nvram_prepared(GObject *source, GAsyncResult *res, gpointer data);
 static void resolve_kernel(PendingStart *ps);
+static void swtpm_started(GObject *source, GAsyncResult *res, gpointer data);
+static void start_swtpm(PendingStart *ps);
 
 /* The start failed before QEMU existed (or a destroy aborted it). */
 static void
 pending_start_finish(PendingStart *ps, const GError *error)
 {
     VdDomainObj *dom = ps->dom;
+    /* No QEMU will connect to the swtpm started for it: --terminate
+     * would never end it. */
+    if (ps->tpm_socket)
+        vd_swtpm_stop(ps->d, dom);
     dom->job = VD_JOB_NONE;
     if (dom->stop_reason == VD_REASON_DESTROYED)
         vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_DESTROYED);
@@ -171,6 +179,7 @@ pending_start_free(PendingStart *ps)
 {
     vd_domain_def_free(ps->live);
     vd_domain_obj_unref(ps->dom);
+    g_free(ps->tpm_socket);
     g_free(ps);
 }
 
@@ -285,7 +294,7 @@ files_checked(GObject *source, GAsyncResult *res, gpointer data)
         vd_domain_nvram_prepare_async(ps->d, g_steal_pointer(&ps->live), nvram_prepared, ps);
         return;
     }
-    resolve_kernel(ps);
+    start_swtpm(ps);
 }
 
 static void
@@ -296,6 +305,28 @@ nvram_prepared(GObject *source, GAsyncResult *res, gpointer data)
 
     ps->live = vd_domain_nvram_prepare_finish(res, &error);
     if (!ps->live) {
+        pending_start_finish(ps, error);
+        pending_start_free(ps);
+        return;
+    }
+    start_swtpm(ps);
+}
+
+/* swtpm listens before QEMU connects to it; swtpm_setup may take a second
+ * or more on the first start (a worker thread). */
+static void
+start_swtpm(PendingStart *ps)
+{
+    vd_swtpm_start_async(ps->d, ps->dom, ps->live, swtpm_started, ps);
+}
+
+static void
+swtpm_started(GObject *source, GAsyncResult *res, gpointer data)
+{
+    PendingStart *ps = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!vd_swtpm_start_finish(res, &ps->tpm_socket, &error)) {
         pending_start_finish(ps, error);
         pending_start_free(ps);
         return;
@@ -371,6 +402,7 @@ launch(PendingStart *ps, const char *boot_kernel)
         .net_fds = nfds.net_fds,
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
+        .tpm_socket_path = ps->tpm_socket,
     };
     argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
