@@ -77,9 +77,17 @@ classify_by_attr(const xmlNode *node, const char *attr, const char *const *warn,
 static Class
 classify_controller(const xmlNode *node, char **suffix)
 {
+    /* The argv builder acts on these (qemu-command-platform.c): it builds
+     * the models it knows and notes the ones QEMU makes by itself. */
     static const char *const bus[] = {"usb",  "pci", "virtio-serial", "sata",
                                       "scsi", "ide", "fdc",           NULL};
-    return classify_by_attr(node, "type", bus, NULL, suffix);
+    g_autofree char *v = vd_xml_prop(node, "type");
+
+    if (v && g_strv_contains(bus, v))
+        return C_TYPED;
+    if (v)
+        *suffix = g_strdup_printf("[@type='%s']", v);
+    return C_REFUSE;
 }
 
 static Class
@@ -112,13 +120,6 @@ classify_smm(const xmlNode *node, char **suffix)
         return C_WARN;
     *suffix = g_strdup_printf("[@state='%s']", state);
     return C_REFUSE;
-}
-
-static Class
-classify_smbios(const xmlNode *node, char **suffix)
-{
-    static const char *const emulate[] = {"emulate", NULL};
-    return classify_by_attr(node, "mode", emulate, NULL, suffix);
 }
 
 static Class
@@ -206,7 +207,7 @@ static const Rule rules[] = {
     A("/domain/os/loader/@secure", attr_secure), W("/domain/os/loader/@stateless"),
     W("/domain/os/loader/@format"),
     T("/domain/os/nvram"), W("/domain/os/nvram/@template"), W("/domain/os/nvram/@format"),
-    E("/domain/os/smbios", classify_smbios),
+    T("/domain/os/smbios"), T("/domain/os/smbios/@mode"),
 
     T("/domain/features"), T("/domain/features/acpi"), T("/domain/features/apic"),
     T("/domain/features/pae"), T("/domain/features/vmport"), T("/domain/features/vmport/@state"),
@@ -230,6 +231,35 @@ static const Rule rules[] = {
     T(DEV "interface/alias"), T(DEV "interface/alias/@name"),
     W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"), W(DEV "audio"),
     E(DEV "controller", classify_controller),
+    T(DEV "controller/@type"), T(DEV "controller/@index"), T(DEV "controller/@model"),
+    T(DEV "controller/@ports"), T(DEV "controller/@vectors"),
+    T(DEV "controller/master"), T(DEV "controller/master/@startport"),
+    /* Chassis and port numbers, queues, the model's name: QEMU's own choice
+     * is what the guest sees anyway. */
+    W(DEV "controller/target"), W(DEV "controller/model"), W(DEV "controller/driver"),
+    W(DEV "controller/@maxGrantFrames"), W(DEV "controller/@maxEventChannels"),
+
+    /* Platform family (qemu-command-platform.c). */
+    T("/domain/sysinfo"), T("/domain/sysinfo/@type"),
+    T("/domain/sysinfo/bios"), T("/domain/sysinfo/system"), T("/domain/sysinfo/baseBoard"),
+    T("/domain/sysinfo/chassis"), T("/domain/sysinfo/oemStrings"),
+    T("/domain/sysinfo/*/entry"), T("/domain/sysinfo/*/entry/@name"),
+    T("/domain/sysinfo/entry"), T("/domain/sysinfo/entry/@name"),
+    T("/domain/sysinfo/entry/@file"),
+    /* libvirt does not give these to QEMU either (host sysinfo only). */
+    W("/domain/sysinfo/processor"), W("/domain/sysinfo/memory"),
+    T(DEV "watchdog"), T(DEV "watchdog/@model"), T(DEV "watchdog/@action"),
+    T(DEV "vsock"), T(DEV "vsock/@model"), T(DEV "vsock/cid"), T(DEV "vsock/cid/@auto"),
+    T(DEV "vsock/cid/@address"), W(DEV "vsock/driver"),
+    /* Refused at start with what the host lacks (VdHostFacts): the
+     * details inside them do not change that answer. */
+    T(DEV "hostdev"), T(DEV "hostdev/@mode"), T(DEV "hostdev/@type"),
+    T(DEV "hostdev/@managed"), K(DEV "hostdev/*"),
+    T("/domain/launchSecurity"), T("/domain/launchSecurity/@type"),
+    K("/domain/launchSecurity/*"),
+    T(DEV "graphics/gl"), T(DEV "graphics/gl/@enable"), T(DEV "graphics/gl/@rendernode"),
+    T(DEV "video/model/acceleration"), T(DEV "video/model/acceleration/@accel3d"),
+    W(DEV "video/model/acceleration/@accel2d"), W(DEV "video/model/acceleration/@rendernode"),
 
     T(DEV "disk"), T(DEV "disk/@type"), T(DEV "disk/@device"), W(DEV "disk/@snapshot"),
     T(DEV "disk/driver"), A(DEV "disk/driver/@name", attr_driver_name),

@@ -14,6 +14,7 @@
  * Messages name the element, the value and the fix.
  */
 #include "conf/domain-private.h"
+#include "conf/domain-platform.h"
 
 #include <string.h>
 
@@ -616,6 +617,8 @@ vd_domain_def_warnings(const VdDomainDef *def)
                                  "not a UUID",
                                  def->name, def->uuid));
 
+    if (def->platform)
+        vd_platform_def_warnings(def, out);
     for (guint i = 0; def->unsupported && i < def->unsupported->len; i++) {
         const VdUnsupported *u = g_ptr_array_index(def->unsupported, i);
         g_autofree char *what = describe_path(u->path);

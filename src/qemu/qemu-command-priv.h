@@ -26,6 +26,7 @@ typedef struct {
     gboolean have_ahci;
     gboolean have_scsi;
     gboolean have_virtio_serial;
+    gboolean usb_none;     /* <controller type='usb' model='none'>: no USB bus */
 
     GPtrArray *notes;      /* char*: adjustments (vd_qemu_cmd_note); may be NULL */
 } VdQemuCmd;
@@ -78,3 +79,10 @@ gboolean vd_qemu_build_tpm(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_firmware(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_cpu_ext(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_platform(VdQemuCmd *cmd, GError **error);
+/* <controller>s (qemu-command-controller.c): before the first device, so
+ * that devices find their buses and the slots given explicitly are free. */
+gboolean vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error);
+/* What the definition needs of the host beyond QEMU (launchSecurity,
+ * hostdev, GL: VdHostFacts), checked before anything is built so that
+ * the refusal names the host's missing piece (qemu-command-platform.c). */
+gboolean vd_qemu_check_host_needs(VdQemuCmd *cmd, GError **error);

@@ -123,6 +123,13 @@ vd_qemu_cmd_need_usb(VdQemuCmd *cmd, const char *what, GError **error)
 {
     if (cmd->have_usb)
         return TRUE;
+    if (cmd->usb_none) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s needs a USB bus, and <controller type='usb' model='none'> says the "
+                    "machine has none: remove that controller or give a USB model",
+                    what);
+        return FALSE;
+    }
     /* xHCI where QEMU has it: UHCI makes TCG guests poll the bus. */
     const char *driver =
         vd_qemu_caps_has_device(cmd->caps, "qemu-xhci") ? "qemu-xhci" : "piix3-usb-uhci";
@@ -630,7 +637,9 @@ build_all(VdQemuCmd *cmd, GError **error)
     }
     vd_qemu_cmd_opt(cmd, "-msg", "timestamp=on");
 
-    return vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
+    return vd_qemu_check_host_needs(cmd, error) && vd_qemu_build_controllers(cmd, error) &&
+           vd_qemu_build_disks(cmd, error) &&
+           vd_qemu_build_interfaces(cmd, error) &&
            vd_qemu_build_chardevs(cmd, error) && vd_qemu_build_graphics(cmd, error) &&
            vd_qemu_build_video(cmd, error) && vd_qemu_build_inputs(cmd, error) &&
            vd_qemu_build_misc_devices(cmd, error) && vd_qemu_build_media(cmd, error) &&
