@@ -20,6 +20,8 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/qemu-spawn.h"
+#include "daemon/host-probe.h"
+#include "conf/domain-platform.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -311,6 +313,21 @@ launch(PendingStart *ps, const char *boot_kernel)
      * (networks active, bridges and host NICs present). */
     if (!vd_domain_net_prepare(d, ps->live, &nfds, &error))
         goto fail;
+    /* vsock: the daemon opens the device and sets the guest's CID, as for
+     * taps; without the device the builder refuses, naming the module. */
+    int vsock_fd = 0;
+    guint vsock_cid = 0;
+    if (ps->live->platform->vsocks->len == 1 && d->host && d->host->facts.vhost_vsock) {
+        const VdVsockDef *v = g_ptr_array_index(ps->live->platform->vsocks, 0);
+        int fd = vd_host_vsock_open(g_getenv("VIRTD_HOST_ROOT"), v->auto_cid ? 0 : v->cid,
+                                    &vsock_cid, &error);
+        if (fd < 0) {
+            vd_domain_net_release(ps->live);
+            goto fail;
+        }
+        vsock_fd = VD_SPAWN_FIRST_FD + (int)nfds.fds->len;
+        g_array_append_val(nfds.fds, fd);
+    }
 
     VdQemuRunPaths run = {
         .qmp_socket_path = qmp_path,
@@ -325,6 +342,9 @@ launch(PendingStart *ps, const char *boot_kernel)
         .net_fds = nfds.net_fds,
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
+        .host = d->host ? &d->host->facts : NULL,
+        .vsock_fd = vsock_fd,
+        .vsock_cid = vsock_cid,
     };
     argv = vd_qemu_build_argv(ps->live, d->caps, &run, &error);
     if (!argv) {
