@@ -474,6 +474,111 @@ test_legacy_pc(void)
     run_clear(&r);
 }
 
+/* ---- the platform family (issue 10) ---- */
+
+static VdDomainDef *
+platform_def(const char *machine, const char *os_extra, const char *top, const char *devices)
+{
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'><name>plat</name>"
+        "<uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid><memory unit='MiB'>128</memory>"
+        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s<devices>%s</devices></domain>",
+        machine, os_extra, top, devices);
+    g_autoptr(GError) error = NULL;
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    g_assert_no_error(error);
+    return def;
+}
+
+/* The PCI devices of bus 0 and of the buses behind it: (class, id) pairs
+ * counted by class. */
+static guint
+count_pci_class(JsonNode *buses, gint64 class_code)
+{
+    guint n = 0;
+    JsonArray *a = json_node_get_array(buses);
+    for (guint b = 0; b < json_array_get_length(a); b++) {
+        JsonArray *devs =
+            json_object_get_array_member(json_array_get_object_element(a, b), "devices");
+        for (guint i = 0; i < json_array_get_length(devs); i++) {
+            JsonObject *dev = json_array_get_object_element(devs, i);
+            JsonObject *cls = json_object_get_object_member(dev, "class_info");
+            if (json_object_get_int_member(cls, "class") == class_code)
+                n++;
+        }
+    }
+    return n;
+}
+
+/* virt-install's q35 controllers, a watchdog, SMBIOS and fw_cfg: QEMU
+ * takes them all, the root ports and the xHCI are on pcie.0. */
+static void
+test_platform_q35(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *blob = g_build_filename(r.dir, "fw,cfg.bin", NULL);
+    g_assert_true(g_file_set_contents(blob, "blob", -1, NULL));
+    g_autoptr(GString) devices = g_string_new(
+        "<controller type='usb' model='qemu-xhci' ports='15'/>"
+        "<controller type='pci' model='pcie-root'/>");
+    for (guint i = 0; i < 14; i++)
+        g_string_append(devices, "<controller type='pci' model='pcie-root-port'/>");
+    g_string_append(devices, "<controller type='pci' model='pcie-to-pci-bridge'/>"
+                             "<controller type='virtio-serial' index='0' ports='16'/>"
+                             "<controller type='scsi' index='0' model='virtio-scsi'/>"
+                             "<controller type='sata' index='0'/>"
+                             "<input type='tablet' bus='usb'/>"
+                             "<watchdog model='i6300esb' action='pause'/>"
+                             "<watchdog model='itco' action='pause'/>");
+    g_autofree char *top = g_strdup_printf(
+        "<sysinfo type='smbios'><system><entry name='product'>a,b</entry></system>"
+        "<oemStrings><entry>x</entry></oemStrings></sysinfo>"
+        "<sysinfo type='fwcfg'><entry name='opt/org.virtd/s'>v,w</entry>"
+        "<entry name='opt/org.virtd/f' file='%s'/></sysinfo>",
+        blob);
+    g_autoptr(VdDomainDef) def =
+        platform_def("q35", "<smbios mode='sysinfo'/>", top, devices->str);
+    run_start(&r, def);
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"usb", "pci.1", "pci.14", "pci.15", "virtio-serial0", "scsi0",
+                          "input0", "watchdog0", NULL};
+    assert_ids(ids, want);
+    g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
+    /* 14 root ports and the PCIe-to-PCI bridge */
+    g_assert_cmpuint(count_pci_class(pci, 0x0604), ==, 15);
+    g_assert_cmpuint(count_pci_class(pci, 0x0c03), ==, 1);  /* one USB controller */
+    quit(&r);
+    run_clear(&r);
+}
+
+/* i440fx: EHCI with its UHCI companions, a PCI bridge, an AHCI, ib700. */
+static void
+test_platform_pc(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = platform_def(
+        "pc", "", "",
+        "<controller type='usb' index='0' model='ich9-ehci1'/>"
+        "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>"
+        "<controller type='usb' index='0' model='ich9-uhci2'><master startport='2'/></controller>"
+        "<controller type='usb' index='0' model='ich9-uhci3'><master startport='4'/></controller>"
+        "<controller type='pci' index='0' model='pci-root'/>"
+        "<controller type='pci' index='1' model='pci-bridge'/>"
+        "<controller type='sata' index='0'/>"
+        "<input type='tablet' bus='usb'/><watchdog model='ib700' action='none'/>");
+    run_start(&r, def);
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"usb", "usb-companion0", "usb-companion2", "usb-companion4", "pci.1",
+                          "sata0", "input0", "watchdog0", NULL};
+    assert_ids(ids, want);
+    g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
+    g_assert_cmpuint(count_pci_class(pci, 0x0c03), ==, 4); /* EHCI + 3 UHCI */
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,5 +589,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/full-pc", test_full_pc);
     g_test_add_func("/qemu/argv-qemu/full-q35", test_full_q35);
     g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
+    g_test_add_func("/qemu/argv-qemu/platform-q35", test_platform_q35);
+    g_test_add_func("/qemu/argv-qemu/platform-pc", test_platform_pc);
     return g_test_run();
 }
