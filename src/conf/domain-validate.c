@@ -376,7 +376,8 @@ vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error)
         if (!vd_net_model_supported(n->model)) {
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                         "unsupported configuration: <interface><model type='%s'> is not "
-                        "supported: use virtio, e1000, e1000e or rtl8139",
+                        "a NIC QEMU emulates: use virtio, e1000, e1000e, rtl8139, pcnet, "
+                        "ne2k_pci, vmxnet3, tulip or one of the i8255x models",
                         n->model);
             return FALSE;
         }

@@ -646,11 +646,11 @@ test_interface_fragment(void)
     g_clear_error(&err);
 
     g_autoptr(VdNetDef) bad = vd_net_def_new_from_xml(
-        "<interface type='network'><source network='n'/><model type='pcnet'/></interface>", -1,
-        FALSE, &err);
+        "<interface type='network'><source network='n'/><model type='spapr-vlan'/></interface>",
+        -1, FALSE, &err);
     g_assert_null(bad);
     g_assert_error(err, VD_ERROR, VD_ERROR_UNSUPPORTED);
-    assert_contains(err->message, "pcnet");
+    assert_contains(err->message, "spapr-vlan");
     g_clear_error(&err);
 
     /* detach: a type and a MAC are enough */

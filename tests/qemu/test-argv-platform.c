@@ -25,7 +25,8 @@ caps_platform(void)
         "ich9-usb-uhci2", "ich9-usb-uhci3", "nec-usb-xhci",    "lsi53c895a",
         "nvme",           "nvme-ns",        "pcnet",           "ne2k_pci",
         "i82559er",       "vmxnet3",        "i82551",          "i82557b",
-        "i82801",         "virtio-keyboard-pci", "virtio-mouse-pci", "virtio-tablet-pci"};
+        "i82801",         "virtio-keyboard-pci", "virtio-mouse-pci", "virtio-tablet-pci",
+        "tulip",          "e1000-82545em",  "virtio-net-pci-transitional"};
     VdQemuCaps *caps = tcaps_fake();
     for (guint i = 0; i < G_N_ELEMENTS(more); i++)
         g_hash_table_add(caps->devices, g_strdup(more[i]));
@@ -181,6 +182,22 @@ def_controllers_pc(void)
         "<input type='tablet' bus='usb'/>");
 }
 
+/* Every NIC QEMU emulates on x86, under libvirt's names. */
+static VdDomainDef *
+def_nics(void)
+{
+    static const char *const models[] = {"pcnet",   "ne2k_pci", "i82559er", "vmxnet3",
+                                         "tulip",   "i82551",   "e1000-82545em",
+                                         "virtio-transitional", NULL};
+    g_autoptr(GString) devices = g_string_new(NULL);
+    for (guint i = 0; models[i]; i++)
+        g_string_append_printf(devices,
+                               "<interface type='user'><mac address='52:54:00:00:00:%02x'/>"
+                               "<model type='%s'/></interface>",
+                               i, models[i]);
+    return def_from("pc", "", "", devices->str);
+}
+
 typedef struct {
     const char *name;
     VdDomainDef *(*make)(void);
@@ -196,6 +213,7 @@ static const GoldenCase golden_cases[] = {
     {"vsock-auto", def_vsock_auto, &rich_host},
     {"controllers-q35", def_controllers_q35, &poor_host},
     {"controllers-pc", def_controllers_pc, &poor_host},
+    {"nics", def_nics, &poor_host},
 };
 
 static void

@@ -567,14 +567,22 @@ test_platform_pc(void)
         "<controller type='pci' index='0' model='pci-root'/>"
         "<controller type='pci' index='1' model='pci-bridge'/>"
         "<controller type='sata' index='0'/>"
-        "<input type='tablet' bus='usb'/><watchdog model='ib700' action='none'/>");
+        "<input type='tablet' bus='usb'/><watchdog model='ib700' action='none'/>"
+        "<interface type='user'><model type='pcnet'/></interface>"
+        "<interface type='user'><model type='ne2k_pci'/></interface>"
+        "<interface type='user'><model type='i82559er'/></interface>"
+        "<interface type='user'><model type='vmxnet3'/></interface>"
+        "<interface type='user'><model type='tulip'/></interface>"
+        "<interface type='user'><model type='virtio-transitional'/></interface>");
     run_start(&r, def);
     g_autoptr(GHashTable) ids = peripheral_ids(&r);
-    const char *want[] = {"usb", "usb-companion0", "usb-companion2", "usb-companion4", "pci.1",
-                          "sata0", "input0", "watchdog0", NULL};
+    const char *want[] = {"usb",  "usb-companion0", "usb-companion2", "usb-companion4", "pci.1",
+                          "sata0", "input0", "watchdog0", "net0", "net1", "net2", "net3", "net4",
+                          "net5", NULL};
     assert_ids(ids, want);
     g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
     g_assert_cmpuint(count_pci_class(pci, 0x0c03), ==, 4); /* EHCI + 3 UHCI */
+    g_assert_cmpuint(count_pci_class(pci, 0x0200), ==, 6); /* the NICs */
     quit(&r);
     run_clear(&r);
 }
