@@ -79,8 +79,8 @@ classify_controller(const xmlNode *node, char **suffix)
 {
     /* The argv builder acts on these (qemu-command-platform.c): it builds
      * the models it knows and notes the ones QEMU makes by itself. */
-    static const char *const bus[] = {"usb",  "pci", "virtio-serial", "sata",
-                                      "scsi", "ide", "fdc",           NULL};
+    static const char *const bus[] = {"usb", "pci", "virtio-serial", "sata", "scsi",
+                                      "ide", "fdc", "nvme",          NULL};
     g_autofree char *v = vd_xml_prop(node, "type");
 
     if (v && g_strv_contains(bus, v))
@@ -238,6 +238,7 @@ static const Rule rules[] = {
      * is what the guest sees anyway. */
     W(DEV "controller/target"), W(DEV "controller/model"), W(DEV "controller/driver"),
     W(DEV "controller/@maxGrantFrames"), W(DEV "controller/@maxEventChannels"),
+    W(DEV "controller/@serial"),
 
     /* Platform family (qemu-command-platform.c). */
     T("/domain/sysinfo"), T("/domain/sysinfo/@type"),

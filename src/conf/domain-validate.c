@@ -175,7 +175,7 @@ validate_disks(const VdDomainDef *def, GError **error)
         if (!bus)
             return fail(error,
                         "cannot tell which bus disk '%s' is on: add bus= to its <target> "
-                        "(virtio, sata, scsi, ide, usb or fdc)",
+                        "(virtio, sata, scsi, ide, usb, fdc or nvme)",
                         d->target_dev);
         if (!removable && d->type != VD_DISK_TYPE_NETWORK && !d->source_file && !d->source_volume)
             return fail(error, "disk '%s' has no <source>: only a cdrom or floppy may be empty",

@@ -284,6 +284,8 @@ build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
     }
     if (g_str_equal(c->type, "fdc"))
         return TRUE; /* the machine's own floppy controller */
+    if (g_str_equal(c->type, "nvme"))
+        return TRUE; /* made with its namespaces, the nvme<C>n<N> disks */
     return unsupported(error, "%s is not supported", what);
 }
 

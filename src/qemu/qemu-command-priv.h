@@ -27,6 +27,7 @@ typedef struct {
     gboolean have_scsi;
     gboolean have_virtio_serial;
     gboolean usb_none;     /* <controller type='usb' model='none'>: no USB bus */
+    guint32 nvme_ctrls;    /* bit C: NVMe controller "nvme<C>" added */
 
     GPtrArray *notes;      /* char*: adjustments (vd_qemu_cmd_note); may be NULL */
 } VdQemuCmd;

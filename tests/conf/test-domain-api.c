@@ -84,7 +84,7 @@ test_enums(void)
     g_assert_null(vd_disk_format_to_string(VD_DISK_FORMAT_NONE));
     g_assert_cmpstr(vd_disk_format_to_string(VD_DISK_FORMAT_QCOW2), ==, "qcow2");
     g_assert_cmpint(vd_virt_type_from_string("kvm"), ==, VD_VIRT_KVM);
-    g_assert_cmpstr(buses, ==, "virtio, sata, scsi, ide, usb, fdc");
+    g_assert_cmpstr(buses, ==, "virtio, sata, scsi, ide, usb, fdc, nvme");
     g_assert_cmpint(vd_disk_bus_for_target("vdb"), ==, VD_DISK_BUS_VIRTIO);
     g_assert_cmpint(vd_disk_bus_for_target("sdz"), ==, VD_DISK_BUS_SATA);
     g_assert_cmpint(vd_disk_bus_for_target("hdc"), ==, VD_DISK_BUS_IDE);
@@ -662,6 +662,63 @@ test_interface_fragment(void)
     g_assert_true(vd_net_def_has_mac_element(match));
 }
 
+/* The platform family's model (domain-platform.h): what parse reads, and
+ * a copy that owns all of it. */
+static void
+check_platform(const VdPlatformDef *p)
+{
+    g_assert_cmpint(p->smbios_mode, ==, VD_SMBIOS_SYSINFO);
+    g_assert_cmpuint(p->sysinfo->len, ==, 3);
+    const VdSysinfoEntry *e = g_ptr_array_index(p->sysinfo, 1);
+    g_assert_cmpuint(e->type, ==, 1);
+    g_assert_cmpstr(e->name, ==, "product");
+    g_assert_cmpstr(e->value, ==, "P,1");
+    e = g_ptr_array_index(p->sysinfo, 2);
+    g_assert_cmpuint(e->type, ==, 11);
+    g_assert_null(e->name);
+    g_assert_cmpuint(p->fwcfg->len, ==, 1);
+    g_assert_cmpstr(((VdFwCfgEntry *)g_ptr_array_index(p->fwcfg, 0))->file, ==, "/f");
+    g_assert_cmpuint(p->watchdogs->len, ==, 1);
+    const VdWatchdogDef *w = g_ptr_array_index(p->watchdogs, 0);
+    g_assert_cmpstr(w->model, ==, "itco");
+    g_assert_null(w->action);
+    g_assert_cmpuint(p->vsocks->len, ==, 1);
+    const VdVsockDef *v = g_ptr_array_index(p->vsocks, 0);
+    g_assert_false(v->auto_cid);
+    g_assert_cmpuint(v->cid, ==, 42);
+    g_assert_cmpuint(p->controllers->len, ==, 2);
+    const VdControllerDef *c = g_ptr_array_index(p->controllers, 1);
+    g_assert_cmpstr(c->type, ==, "usb");
+    g_assert_cmpstr(c->model, ==, "ich9-uhci2");
+    g_assert_cmpint(c->index, ==, -1);
+    g_assert_cmpint(c->master_startport, ==, 2);
+    g_assert_cmpuint(p->hostdevs->len, ==, 1);
+    g_assert_cmpstr(p->launch_security, ==, "tdx");
+    g_assert_cmpstr(p->gl_what, ==, "<video><model><acceleration accel3d='yes'>");
+}
+
+static void
+test_platform_model(void)
+{
+    g_autoptr(VdDomainDef) def = define(
+        "<domain type='qemu'><name>p</name><memory>65536</memory>"
+        "<sysinfo type='smbios'><bios><entry name='vendor'>V</entry></bios>"
+        "<system><entry name='product'>P,1</entry></system>"
+        "<oemStrings><entry>o</entry></oemStrings></sysinfo>"
+        "<sysinfo type='fwcfg'><entry name='opt/x' file='/f'/></sysinfo>"
+        "<os><type>hvm</type><smbios mode='sysinfo'/></os>"
+        "<devices><watchdog model='itco'/><vsock><cid address='42'/></vsock>"
+        "<controller type='usb' model='ich9-ehci1'/>"
+        "<controller type='usb' model='ich9-uhci2'><master startport='2'/></controller>"
+        "<hostdev mode='subsystem' type='mdev'/>"
+        "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>"
+        "</devices><launchSecurity type='tdx'/></domain>");
+    check_platform(def->platform);
+    g_autoptr(VdDomainDef) copy = vd_domain_def_copy(def);
+    g_clear_pointer(&def, vd_domain_def_free);
+    check_platform(copy->platform);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -677,5 +734,6 @@ main(int argc, char **argv)
     g_test_add_func("/domain-api/parse-edges", test_parse_edges);
     g_test_add_func("/domain-api/copy-is-deep", test_copy_is_deep);
     g_test_add_func("/domain-api/interface-fragment", test_interface_fragment);
+    g_test_add_func("/domain-api/platform-model", test_platform_model);
     return g_test_run();
 }

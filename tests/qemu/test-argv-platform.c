@@ -198,6 +198,22 @@ def_nics(void)
     return def_from("pc", "", "", devices->str);
 }
 
+/* Emulated NVMe: two namespaces of nvme0 and one of nvme1. */
+static VdDomainDef *
+def_nvme(void)
+{
+    return def_from(
+        "q35", "", "",
+        "<controller type='nvme' index='0'/>"
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source file='/var/lib/virtd/images/a.qcow2'/><target dev='nvme0n1' bus='nvme'/>"
+        "<serial>NVME,0001</serial><boot order='1'/></disk>"
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        "<source file='/var/lib/virtd/images/b.raw'/><target dev='nvme0n2' bus='nvme'/></disk>"
+        "<disk type='block' device='disk'><driver name='qemu' type='raw'/>"
+        "<source dev='/dev/vg/c'/><target dev='nvme1n1'/></disk>");
+}
+
 typedef struct {
     const char *name;
     VdDomainDef *(*make)(void);
@@ -214,6 +230,7 @@ static const GoldenCase golden_cases[] = {
     {"controllers-q35", def_controllers_q35, &poor_host},
     {"controllers-pc", def_controllers_pc, &poor_host},
     {"nics", def_nics, &poor_host},
+    {"nvme", def_nvme, &poor_host},
 };
 
 static void
@@ -422,6 +439,12 @@ static const ErrorCase error_cases[] = {
      &poor_host, VD_ERROR_UNSUPPORTED, "model='none'> says the machine has none"},
     {"ide-q35", "q35", "", "<controller type='ide' index='0'/>", &poor_host, VD_ERROR_UNSUPPORTED,
      "q35 has no IDE controller: use bus='sata'"},
+    {"nvme-cdrom", "q35", "",
+     "<disk type='file' device='cdrom'><target dev='nvme0n1' bus='nvme'/></disk>", &poor_host,
+     VD_ERROR_UNSUPPORTED, "a cdrom cannot be on bus 'nvme'"},
+    {"nvme-target", "q35", "",
+     "<disk type='file'><source file='/a'/><target dev='nvme0' bus='nvme'/></disk>", &poor_host,
+     VD_ERROR_INVALID_ARG, "invalid disk target 'nvme0'"},
     {"usb-model", "pc", "", "<controller type='usb' model='musb'/>", &poor_host,
      VD_ERROR_UNSUPPORTED, "model='musb'> is not supported: use qemu-xhci"},
 };

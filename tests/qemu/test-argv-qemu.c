@@ -587,6 +587,39 @@ test_platform_pc(void)
     run_clear(&r);
 }
 
+/* Emulated NVMe: two namespaces on nvme0, one on nvme1, QEMU sees them
+ * with their ids and block nodes. */
+static void
+test_platform_nvme(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *a = g_build_filename(r.dir, "a.qcow2", NULL);
+    g_autofree char *b = g_build_filename(r.dir, "b.raw", NULL);
+    g_autofree char *c = g_build_filename(r.dir, "c.raw", NULL);
+    make_qcow2(a);
+    make_file(b, 1 << 20);
+    make_file(c, 1 << 20);
+    g_autofree char *devices = g_strdup_printf(
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        "<source file='%s'/><target dev='nvme0n1' bus='nvme'/><serial>S1</serial>"
+        "<boot order='1'/></disk>"
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        "<source file='%s'/><target dev='nvme0n2' bus='nvme'/></disk>"
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        "<source file='%s'/><target dev='nvme1n1'/></disk>",
+        a, b, c);
+    g_autoptr(VdDomainDef) def = platform_def("q35", "", "", devices);
+    run_start(&r, def);
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"nvme0", "nvme1", "disk-nvme0n1", "disk-nvme0n2", "disk-nvme1n1", NULL};
+    assert_ids(ids, want);
+    g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
+    g_assert_cmpuint(count_pci_class(pci, 0x0108), ==, 2); /* NVM Express controllers */
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -599,5 +632,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
     g_test_add_func("/qemu/argv-qemu/platform-q35", test_platform_q35);
     g_test_add_func("/qemu/argv-qemu/platform-pc", test_platform_pc);
+    g_test_add_func("/qemu/argv-qemu/platform-nvme", test_platform_nvme);
     return g_test_run();
 }
