@@ -21,17 +21,20 @@
  *           vcpu cpuset), device addresses and aliases (QEMU assigns its
  *           own; guests find devices by type), security labels, power
  *           management, lock failure policy, timer tick policies, disk
- *           cache/discard tuning, buses QEMU creates by itself
- *           (usb/pci/sata/scsi/ide/fdc/virtio-serial controllers), display
- *           protocol options (SPICE image compression ...).
+ *           cache/discard tuning, controller details (chassis and port
+ *           numbers, queues), display protocol options (SPICE image
+ *           compression ...).
  *   REFUSE  kept and reported; start refuses the domain until it is
- *           removed: anything that adds a device (hostdev, filesystem,
- *           tpm, sound, redirdev, smartcard, watchdog, vsock ...), changes
- *           the CPU (cpu features, numa), the firmware tables (sysinfo,
- *           smbios, hyperv enlightenments, secure boot) or the memory
- *           layout (memoryBacking, maxMemory), or confidential computing
- *           (launchSecurity). Everything not in the table is REFUSE: an
- *           element virtd has never heard of may change anything.
+ *           removed: anything that adds a device (filesystem, tpm, sound,
+ *           redirdev, smartcard ...), changes the CPU (cpu features, numa),
+ *           the firmware tables (hyperv enlightenments, secure boot) or the
+ *           memory layout (memoryBacking, maxMemory). Everything not in the
+ *           table is REFUSE: an element virtd has never heard of may change
+ *           anything.
+ *
+ * What only some hosts can give (hostdev, launchSecurity, GL, vsock) is
+ * TYPED here, and refused at start by the argv builder from the host's
+ * facts (qemu-command-platform.c), naming what the host lacks.
  *
  * Paths are the generic element path without indexes ("/domain/devices/
  * disk/driver/@cache"); '*' matches one step. Elements whose class depends
