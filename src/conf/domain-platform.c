@@ -152,6 +152,8 @@ vd_platform_def_free(VdPlatformDef *x)
     g_clear_pointer(&x->hostdevs, g_ptr_array_unref);
     g_free(x->launch_security);
     g_free(x->gl_what);
+    g_free(x->mem.source);
+    g_free(x->mem.access);
     g_free(x);
 }
 
@@ -175,6 +177,9 @@ vd_platform_def_copy(const VdPlatformDef *x)
     g_ptr_array_set_free_func(c->hostdevs, (GDestroyNotify)hostdev_free);
     c->launch_security = g_strdup(x->launch_security);
     c->gl_what = g_strdup(x->gl_what);
+    c->mem = x->mem;
+    c->mem.source = g_strdup(x->mem.source);
+    c->mem.access = g_strdup(x->mem.access);
     return c;
 }
 
@@ -413,6 +418,57 @@ parse_devices(VdPlatformDef *p, const xmlNode *devices, GError **error)
     return TRUE;
 }
 
+static gboolean
+parse_memory_backing(VdMemoryBackingDef *mem, const xmlNode *mb, GError **error)
+{
+    const xmlNode *n;
+
+    if ((n = vd_xml_child(mb, "hugepages"))) {
+        const xmlNode *page = vd_xml_child(n, "page");
+        mem->hugepages = TRUE;
+        if (page) {
+            g_autofree char *size = vd_xml_prop(page, "size");
+            g_autofree char *unit = vd_xml_prop(page, "unit");
+            guint64 v = 0, mult = 1;
+            if (!size || !vd_xml_parse_uint(size, "<memoryBacking><hugepages><page size=>",
+                                            G_MAXUINT32, &v, error))
+                return size ? FALSE
+                            : xml_fail(error, "missing size= in <memoryBacking><hugepages><page>");
+            if (!unit || g_ascii_strcasecmp(unit, "KiB") == 0 || g_str_equal(unit, "k"))
+                mult = 1;
+            else if (g_ascii_strcasecmp(unit, "MiB") == 0 || g_str_equal(unit, "M"))
+                mult = 1024;
+            else if (g_ascii_strcasecmp(unit, "GiB") == 0 || g_str_equal(unit, "G"))
+                mult = 1024 * 1024;
+            else
+                return xml_fail(error,
+                                "unknown unit '%s' in <memoryBacking><hugepages><page>: use "
+                                "KiB, MiB or GiB",
+                                unit);
+            mem->hugepage_kib = v * mult;
+        }
+    }
+    if ((n = vd_xml_child(mb, "source"))) {
+        mem->source = vd_xml_prop(n, "type");
+        if (mem->source && !g_str_equal(mem->source, "anonymous") &&
+            !g_str_equal(mem->source, "memfd") && !g_str_equal(mem->source, "file"))
+            return xml_fail(error,
+                            "unknown <memoryBacking><source type='%s'>: expected anonymous, "
+                            "memfd or file",
+                            mem->source);
+    }
+    if ((n = vd_xml_child(mb, "access"))) {
+        mem->access = vd_xml_prop(n, "mode");
+        if (mem->access && !g_str_equal(mem->access, "shared") &&
+            !g_str_equal(mem->access, "private"))
+            return xml_fail(error,
+                            "unknown <memoryBacking><access mode='%s'>: expected shared or "
+                            "private",
+                            mem->access);
+    }
+    return TRUE;
+}
+
 gboolean
 vd_domain_platform_parse(VdDomainDef *def, const xmlNode *root, GError **error)
 {
@@ -420,7 +476,8 @@ vd_domain_platform_parse(VdDomainDef *def, const xmlNode *root, GError **error)
     const xmlNode *devices = vd_xml_child(root, "devices");
     const xmlNode *ls = vd_xml_child(root, "launchSecurity");
 
-    if (!parse_sysinfo(p, root, error))
+    const xmlNode *mb = vd_xml_child(root, "memoryBacking");
+    if (!parse_sysinfo(p, root, error) || (mb && !parse_memory_backing(&p->mem, mb, error)))
         return FALSE;
     if (devices && !parse_devices(p, devices, error))
         return FALSE;
@@ -456,6 +513,10 @@ vd_platform_def_warnings(const VdDomainDef *def, GPtrArray *out)
                                              "not do yet: the domain cannot start until it is "
                                              "removed",
                                              p->gl_what));
+    if (p->mem.hugepages)
+        g_ptr_array_add(out, g_strdup("element <memoryBacking><hugepages> asks for huge pages, "
+                                      "which virtd does not use yet: the domain cannot start "
+                                      "until it is removed"));
     if (p->vsocks->len)
         g_ptr_array_add(out, g_strdup("element <vsock> needs /dev/vhost-vsock on the host "
                                       "(the vhost_vsock module): start refuses it where the "

@@ -73,6 +73,15 @@ typedef struct {
     char *type;              /* pci, usb, scsi, mdev, scsi_host, nvme ... */
 } VdHostdevDef;
 
+/* <memoryBacking>: what changes how the guest's RAM is backed on the
+ * host in a way start must honour or refuse. */
+typedef struct {
+    gboolean hugepages;      /* <hugepages> */
+    guint64 hugepage_kib;    /* its <page size=> in KiB; 0: the host's default (2 MiB) */
+    char *source;            /* <source type=>: anonymous, memfd, file; NULL: anonymous */
+    char *access;            /* <access mode=>: shared, private; NULL: private */
+} VdMemoryBackingDef;
+
 struct _VdPlatformDef {
     GPtrArray *sysinfo;      /* VdSysinfoEntry*, from <sysinfo type='smbios'> */
     GPtrArray *fwcfg;        /* VdFwCfgEntry*, from <sysinfo type='fwcfg'> */
@@ -83,6 +92,7 @@ struct _VdPlatformDef {
     GPtrArray *controllers;  /* VdControllerDef*, in document order */
     GPtrArray *hostdevs;     /* VdHostdevDef* */
     char *launch_security;   /* <launchSecurity type=>, NULL when absent */
+    VdMemoryBackingDef mem;  /* <memoryBacking> (all zero when absent) */
     char *gl_what;           /* the first element asking for host GL ("<graphics><gl
                               * enable='yes'>" ...), NULL when none */
 };

@@ -28,7 +28,7 @@
  *           removed: anything that adds a device (filesystem, tpm, sound,
  *           redirdev, smartcard ...), changes the CPU (cpu features, numa),
  *           the firmware tables (hyperv enlightenments, secure boot) or the
- *           memory layout (memoryBacking, maxMemory). Everything not in the
+ *           memory layout (maxMemory). Everything not in the
  *           table is REFUSE: an element virtd has never heard of may change
  *           anything.
  *
@@ -261,6 +261,15 @@ static const Rule rules[] = {
     T(DEV "hostdev/@managed"), K(DEV "hostdev/*"),
     T("/domain/launchSecurity"), T("/domain/launchSecurity/@type"),
     K("/domain/launchSecurity/*"),
+    T("/domain/memoryBacking"), T("/domain/memoryBacking/hugepages"),
+    T("/domain/memoryBacking/hugepages/page"), T("/domain/memoryBacking/hugepages/page/@size"),
+    T("/domain/memoryBacking/hugepages/page/@unit"),
+    W("/domain/memoryBacking/hugepages/page/@nodeset"),
+    T("/domain/memoryBacking/source"), T("/domain/memoryBacking/source/@type"),
+    T("/domain/memoryBacking/access"), T("/domain/memoryBacking/access/@mode"),
+    /* Host-side: KSM, mlock, freeing on shutdown, pre-allocation. */
+    W("/domain/memoryBacking/nosharepages"), W("/domain/memoryBacking/locked"),
+    W("/domain/memoryBacking/discard"), W("/domain/memoryBacking/allocation"),
     T(DEV "graphics/gl"), T(DEV "graphics/gl/@enable"), T(DEV "graphics/gl/@rendernode"),
     T(DEV "video/model/acceleration"), T(DEV "video/model/acceleration/@accel3d"),
     W(DEV "video/model/acceleration/@accel2d"), W(DEV "video/model/acceleration/@rendernode"),

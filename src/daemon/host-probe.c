@@ -141,6 +141,17 @@ read_dmi(const char *root)
     return n ? g_strv_builder_end(b) : NULL;
 }
 
+static guint64
+free_hugepages(const char *root, const char *rel)
+{
+    g_autofree char *path = under(root, rel);
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return 0;
+    return g_ascii_strtoull(text, NULL, 10);
+}
+
 VdHostInfo *
 vd_host_info_probe(const char *root)
 {
@@ -156,6 +167,11 @@ vd_host_info_probe(const char *root)
         info->swtpm = g_find_program_in_path("swtpm");
     info->facts.swtpm = info->swtpm;
     info->smbios = read_dmi(root);
+    info->facts.hugepages_free_2m_kib =
+        free_hugepages(root, "sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") * 2048;
+    info->facts.hugepages_free_1g_kib =
+        free_hugepages(root, "sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages") *
+        1024 * 1024;
     info->facts.smbios_host = (const char *const *)info->smbios;
     return info;
 }

@@ -5,6 +5,7 @@
  * What the host lacks is refused here, from VdHostFacts, before QEMU
  * runs: the message names the missing piece and the fix, where QEMU would
  * only say "Could not open '/dev/vhost-vsock'". */
+#include "conf/domain-cpu-ext.h"
 #include "conf/domain-platform.h"
 #include "qemu/qemu-command-priv.h"
 #include <string.h>
@@ -135,6 +136,78 @@ check_gl(VdQemuCmd *cmd, GError **error)
                        "%s (OpenGL acceleration) is not supported by virtd yet, although this "
                        "host has a render node; remove it to use a 2D display",
                        what);
+}
+
+/* ---- memory backing ---- */
+
+gboolean
+vd_qemu_platform_memfd(const VdDomainDef *def)
+{
+    const VdMemoryBackingDef *m = &def->platform->mem;
+    return !m->hugepages && (g_strcmp0(m->source, "memfd") == 0 ||
+                             g_strcmp0(m->source, "file") == 0 ||
+                             g_strcmp0(m->access, "shared") == 0);
+}
+
+static gboolean
+check_memory_backing(VdQemuCmd *cmd, GError **error)
+{
+    const VdMemoryBackingDef *m = &cmd->def->platform->mem;
+    const VdHostFacts *host = host_facts(cmd);
+
+    if (m->hugepages) {
+        guint64 page = m->hugepage_kib ? m->hugepage_kib : 2048;
+        guint64 need = cmd->def->memory_kib;
+        guint64 free_kib = page == 2048               ? host->hugepages_free_2m_kib
+                           : page == 1024 * 1024 ? host->hugepages_free_1g_kib
+                                                      : 0;
+        if (page != 2048 && page != 1024 * 1024)
+            return unsupported(error,
+                               "<memoryBacking><hugepages><page size='%" G_GUINT64_FORMAT
+                               "' unit='KiB'>: x86 huge pages are 2048 KiB or 1048576 KiB",
+                               page);
+        if (free_kib < need)
+            return unsupported(error,
+                               "<memoryBacking><hugepages> needs %" G_GUINT64_FORMAT
+                               " MiB of free %" G_GUINT64_FORMAT
+                               " KiB huge pages: this host has %" G_GUINT64_FORMAT
+                               " MiB free (/sys/kernel/mm/hugepages/hugepages-%" G_GUINT64_FORMAT
+                               "kB/free_hugepages); reserve more (sysctl vm.nr_hugepages) or "
+                               "remove <hugepages>",
+                               need / 1024, page, free_kib / 1024, page);
+        return unsupported(error,
+                           "<memoryBacking><hugepages> is not supported by virtd yet, although "
+                           "this host has the pages free; remove <hugepages>");
+    }
+    if (vd_qemu_platform_memfd(cmd->def) && cmd->def->cpu_ext->numa_cells &&
+        cmd->def->cpu_ext->numa_cells->len > 0)
+        return unsupported(error,
+                           "<memoryBacking> with shared or memfd memory and NUMA cells is not "
+                           "supported yet: remove <source>/<access> or the <numa> cells");
+    return TRUE;
+}
+
+/* Shared or memfd RAM: one memfd object as the machine's RAM (the
+ * machine option names it, emit_machine in qemu-command.c); what a
+ * vhost-user device or virtiofs needs from libvirt's <access
+ * mode='shared'>. A 'file' source gets a memfd too: the guest sees the
+ * same memory, and virtd keeps no memory backing directory. */
+static void
+build_memory_backing(VdQemuCmd *cmd)
+{
+    const VdMemoryBackingDef *m = &cmd->def->platform->mem;
+
+    if (!vd_qemu_platform_memfd(cmd->def))
+        return;
+    if (g_strcmp0(m->source, "file") == 0)
+        vd_qemu_cmd_note(cmd, "<memoryBacking><source type='file'> backed by memfd instead: "
+                              "the guest sees the same memory");
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "qom-type", "memory-backend-memfd");
+    json_object_set_string_member(o, "id", VD_QEMU_RAM_ID);
+    json_object_set_int_member(o, "size", (gint64)(cmd->def->memory_kib * 1024));
+    json_object_set_boolean_member(o, "share", g_strcmp0(m->access, "shared") == 0);
+    vd_qemu_cmd_opt_json(cmd, "-object", o);
 }
 
 /* ---- SMBIOS and fw_cfg ---- */
@@ -365,12 +438,13 @@ gboolean
 vd_qemu_check_host_needs(VdQemuCmd *cmd, GError **error)
 {
     return check_launch_security(cmd, error) && check_hostdevs(cmd, error) &&
-           check_gl(cmd, error);
+           check_gl(cmd, error) && check_memory_backing(cmd, error);
 }
 
 gboolean
 vd_qemu_build_platform(VdQemuCmd *cmd, GError **error)
 {
+    build_memory_backing(cmd);
     return build_smbios(cmd, error) && build_fwcfg(cmd, error) &&
            build_watchdogs(cmd, error) && build_vsocks(cmd, error);
 }

@@ -87,3 +87,7 @@ gboolean vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error);
  * hostdev, GL: VdHostFacts), checked before anything is built so that
  * the refusal names the host's missing piece (qemu-command-platform.c). */
 gboolean vd_qemu_check_host_needs(VdQemuCmd *cmd, GError **error);
+/* Whether <memoryBacking> makes the machine's RAM the memfd object
+ * VD_QEMU_RAM_ID (-machine memory-backend=), built by vd_qemu_build_platform. */
+#define VD_QEMU_RAM_ID "pc.ram"
+gboolean vd_qemu_platform_memfd(const VdDomainDef *def);

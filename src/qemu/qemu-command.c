@@ -230,6 +230,8 @@ emit_machine(VdQemuCmd *cmd, gboolean pflash0, gboolean pflash1)
             g_string_append(m, ",acpi=off");
     }
     g_string_append(m, ",dump-guest-core=off");
+    if (vd_qemu_platform_memfd(def))
+        g_string_append(m, ",memory-backend=" VD_QEMU_RAM_ID);
     if (pflash0)
         g_string_append(m, ",pflash0=pflash0-format");
     if (pflash1)

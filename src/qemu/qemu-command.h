@@ -31,6 +31,10 @@ typedef struct {
      * <sysinfo> names: "bios.vendor", "system.product" ...) and value.
      * NULL: not readable here (mode='host' is refused). */
     const char *const *smbios_host;
+    /* Free huge pages (/sys/kernel/mm/hugepages), in KiB of memory, for
+     * <memoryBacking><hugepages>: of 2 MiB pages and of 1 GiB pages. */
+    guint64 hugepages_free_2m_kib;
+    guint64 hugepages_free_1g_kib;
 } VdHostFacts;
 
 /* Where the per-domain run-time files live. The daemon fills this in. */

@@ -417,7 +417,7 @@ test_classification(void)
         {"/domain/on_lockfailure", 0},
         {"/domain/vcpu/@cpuset", 0},
         {"/domain/cputune", 0},
-        {"/domain/memoryBacking", 1},
+        {"/domain/memoryBacking", -1},
         {"/domain/sysinfo", -1},
         {"/domain/os/loader/@secure", 1},
         {"/domain/os/smbios", -1},

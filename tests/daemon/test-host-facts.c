@@ -67,12 +67,15 @@ test_rich_host(void)
     put(root, "sys/class/dmi/id/sys_vendor", "HP\n");
     put(root, "sys/class/dmi/id/product_name", "ProLiant, DL360\n");
     put(root, "sys/class/dmi/id/bios_vendor", "\n"); /* empty: left out */
+    put(root, "sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "300\n");
     g_autoptr(VdHostInfo) info = vd_host_info_probe(root);
     g_assert_true(info->facts.vhost_vsock);
     g_assert_true(info->facts.vfio);
     g_assert_true(info->facts.render_node);
     g_assert_true(info->facts.sev);
     g_assert_false(info->facts.tdx);
+    g_assert_cmpuint(info->facts.hugepages_free_2m_kib, ==, 300 * 2048);
+    g_assert_cmpuint(info->facts.hugepages_free_1g_kib, ==, 0);
     const char *const *dmi = info->facts.smbios_host;
     g_assert_nonnull(dmi);
     g_assert_cmpuint(g_strv_length((char **)dmi), ==, 4);

@@ -90,6 +90,20 @@ class Platform(harness.VirtdTestCase):
                 self.assertIn('Standard PC', out)
             d.vsh('destroy', plain)
 
+    def test_shared_memfd_memory(self):
+        """<memoryBacking> memfd, shared: the guest boots on it and QEMU's
+        RAM is a shared memfd mapping in QEMU's /proc maps."""
+        name = 'vtplt-memfd'
+        with Daemon() as d:
+            d.define(name, domain_xml(name, extra_xml=(
+                "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>")))
+            d.start_domain(name)
+            with open('/proc/%d/maps' % d.qemu_pid(name)) as f:
+                memfds = [line.split()[1] for line in f if '/memfd:memory-backend-memfd' in line]
+            # One shared (s) mapping: the guest's RAM.
+            self.assertEqual(memfds, ['rw-s'])
+            d.vsh('destroy', name)
+
     def arm_watchdog(self, d, name):
         """Starts the guest's watchdog with a 2 s timeout and never feeds
         it again (-t 300)."""
@@ -176,10 +190,16 @@ class Platform(harness.VirtdTestCase):
              '(modprobe vhost_vsock)'),
             ('', "<graphics type='vnc'><gl enable='yes'/></graphics>",
              'needs a render node (/dev/dri/renderD*)'),
+            ("<memoryBacking><hugepages/></memoryBacking>", '',
+             'needs 256 MiB of free 2048 KiB huge pages: this host has '),
         ]
         for probe in ('/dev/sev', '/dev/vfio/vfio', '/dev/vhost-vsock', '/dev/dri'):
             self.assertFalse(os.path.exists(probe),
                              '%s exists: this test expects a host without it' % probe)
+        free = '/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages'
+        if os.path.exists(free):
+            with open(free) as f:
+                self.assertLess(int(f.read()), 128, 'this test expects < 256 MiB of free huge pages')
         with Daemon() as d:
             for i, (top, dev, reason) in enumerate(cases):
                 name = 'vtplt-refuse%d' % i

@@ -214,6 +214,16 @@ def_nvme(void)
         "<source dev='/dev/vg/c'/><target dev='nvme1n1'/></disk>");
 }
 
+/* <memoryBacking> shared memfd: the machine's RAM is a memfd object. */
+static VdDomainDef *
+def_memfd(void)
+{
+    return def_from("q35", "",
+                    "<memoryBacking><source type='memfd'/><access mode='shared'/>"
+                    "<nosharepages/><locked/></memoryBacking>",
+                    "");
+}
+
 typedef struct {
     const char *name;
     VdDomainDef *(*make)(void);
@@ -231,6 +241,7 @@ static const GoldenCase golden_cases[] = {
     {"controllers-pc", def_controllers_pc, &poor_host},
     {"nics", def_nics, &poor_host},
     {"nvme", def_nvme, &poor_host},
+    {"memfd", def_memfd, &poor_host},
 };
 
 static void
@@ -445,6 +456,13 @@ static const ErrorCase error_cases[] = {
     {"nvme-target", "q35", "",
      "<disk type='file'><source file='/a'/><target dev='nvme0' bus='nvme'/></disk>", &poor_host,
      VD_ERROR_INVALID_ARG, "invalid disk target 'nvme0'"},
+    {"hugepages", "pc", "<memoryBacking><hugepages/></memoryBacking>", "", &poor_host,
+     VD_ERROR_UNSUPPORTED,
+     "<memoryBacking><hugepages> needs 256 MiB of free 2048 KiB huge pages: this host has 0 MiB "
+     "free (/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)"},
+    {"hugepages-1g", "pc",
+     "<memoryBacking><hugepages><page size='1' unit='GiB'/></hugepages></memoryBacking>", "",
+     &poor_host, VD_ERROR_UNSUPPORTED, "needs 256 MiB of free 1048576 KiB huge pages"},
     {"usb-model", "pc", "", "<controller type='usb' model='musb'/>", &poor_host,
      VD_ERROR_UNSUPPORTED, "model='musb'> is not supported: use qemu-xhci"},
 };

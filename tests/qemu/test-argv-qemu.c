@@ -620,6 +620,28 @@ test_platform_nvme(void)
     run_clear(&r);
 }
 
+/* <memoryBacking> shared memfd: QEMU's RAM is the memfd object, shared. */
+static void
+test_platform_memfd(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = platform_def(
+        "pc", "", "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+        "");
+    run_start(&r, def);
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/objects/pc.ram");
+    json_object_set_string_member(args, "property", "share");
+    g_autoptr(JsonNode) share = call(&r, "qom-get", args);
+    g_assert_true(json_node_get_boolean(share));
+    g_autoptr(JsonNode) mem = call(&r, "query-memdev", NULL);
+    JsonObject *m = json_array_get_object_element(json_node_get_array(mem), 0);
+    g_assert_cmpint(json_object_get_int_member(m, "size"), ==, 128 << 20);
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -633,5 +655,6 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/platform-q35", test_platform_q35);
     g_test_add_func("/qemu/argv-qemu/platform-pc", test_platform_pc);
     g_test_add_func("/qemu/argv-qemu/platform-nvme", test_platform_nvme);
+    g_test_add_func("/qemu/argv-qemu/platform-memfd", test_platform_memfd);
     return g_test_run();
 }
