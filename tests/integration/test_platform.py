@@ -6,13 +6,14 @@ as the guest's PCI devices, and the refusals for what this host lacks
 (launchSecurity, hostdev, vsock) with their reasons, before any QEMU."""
 
 import os
+import re
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from harness import Daemon, domain_xml  # noqa: E402
+from harness import Daemon, domain_xml, parse_table, wait_for  # noqa: E402
 from test_network_guests import Shell  # noqa: E402
 
 UUID = 'c7a5fdbd-cdaf-9455-926a-d65c16db1809'
@@ -173,6 +174,41 @@ class Platform(harness.VirtdTestCase):
                 self.assertEqual(classes.count('0x060400'), 14, classes)
                 self.assertEqual(classes.count('0x0c0330'), 1, classes)
             d.vsh('destroy', name)
+
+    def test_q35_hotplug_into_root_port(self):
+        """q35 hot-plugs only into PCIe root ports: an interface attached
+        live goes into a free one (the guest sees eth0 appear, and again
+        after a detach and a second attach); without root ports the attach
+        says what to add."""
+        name = 'vtplt-q35hp'
+        with Daemon() as d:
+            ports = '\n'.join(["    <controller type='pci' model='pcie-root-port'/>"] * 2)
+            d.define(name, domain_xml(name, machine='q35', extra_devices=ports))
+            d.start_domain(name)
+            self.assertEqual(d.guest_status(name)['nics'], [])
+
+            def nics(want):
+                def check():
+                    found = re.findall(r'VIRTD-GUEST-STATUS .* nics=(\S*)\r?\n',
+                                       d.console_text(name))
+                    return found and found[-1] == want
+                wait_for(check, 60, interval=0.5, what='nics=%r in the guest' % want)
+
+            for _ in range(2):
+                d.vsh('attach-interface', name, 'user', '--model', 'virtio', '--live')
+                nics('eth0')
+                mac = parse_table(d.vsh('domiflist', name)[1])[1][0][4]
+                d.vsh('detach-interface', name, 'user', '--mac', mac, '--live')
+                nics('')
+            d.vsh('destroy', name)
+
+            bare = 'vtplt-q35bare'
+            d.define(bare, domain_xml(bare, machine='q35'))
+            d.start_domain(bare)
+            _rc, out, err = d.vsh_fail('attach-interface', bare, 'user', '--live')
+            self.assertIn('no free PCIe root port', out + err)
+            self.assertIn("model='pcie-root-port'", out + err)
+            d.vsh('destroy', bare)
 
     def test_refusals_name_the_host(self):
         """Start refuses what this host lacks, with the reason, before any
