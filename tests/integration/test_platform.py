@@ -126,6 +126,9 @@ class Platform(harness.VirtdTestCase):
             self.arm_watchdog(d, name)
             d.wait_state(name, 'paused (watchdog)', timeout=60, reason=True)
             self.assertIn('watchdog', d.daemon_log_tail(200))
+            # A restarted daemon finds it the same (QEMU's status 'watchdog').
+            d.restart()
+            self.assertEqual(d.domstate(name, reason=True), 'paused (watchdog)')
             d.vsh('destroy', name)
             self.assertNoQemu(d)
 
