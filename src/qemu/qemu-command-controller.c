@@ -163,6 +163,8 @@ build_pci(VdQemuCmd *cmd, const VdControllerDef *c, int index, guint *root_ports
         }
         driver = "pcie-root-port";
         guint n = (*root_ports)++;
+        if (cmd->n_root_ports < G_N_ELEMENTS(cmd->root_ports))
+            cmd->root_ports[cmd->n_root_ports++] = index;
         guint slot = 2 + n / 8, fn = n % 8;
         g_autofree char *addr = g_strdup_printf("0x%x.0x%x", slot, fn);
         json_object_set_int_member(o, "port", 0x10 + n);
@@ -289,6 +291,27 @@ build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
     return unsupported(error, "%s is not supported", what);
 }
 
+static gboolean
+is_pcie_endpoint(const char *driver)
+{
+    static const char *const pcie[] = {"e1000e", "nvme", "qemu-xhci", "nec-usb-xhci", NULL};
+    return (g_str_has_suffix(driver, "-pci") &&
+            (g_str_has_prefix(driver, "virtio-") || g_str_has_prefix(driver, "vhost-"))) ||
+           g_strv_contains(pcie, driver);
+}
+
+void
+vd_qemu_cmd_place_pcie(VdQemuCmd *cmd, JsonObject *dev)
+{
+    const char *driver = json_object_get_string_member_with_default(dev, "driver", "");
+
+    if (!cmd->q35 || cmd->used_root_ports >= cmd->n_root_ports ||
+        json_object_has_member(dev, "bus") || !is_pcie_endpoint(driver))
+        return;
+    g_autofree char *bus = g_strdup_printf("pci.%d", cmd->root_ports[cmd->used_root_ports++]);
+    json_object_set_string_member(dev, "bus", bus);
+}
+
 gboolean
 vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error)
 {
@@ -301,19 +324,18 @@ vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error)
         if (g_str_equal(c->type, "pci") && g_strcmp0(c->model, "pcie-root-port") == 0)
             n_root_ports++;
     }
-    /* USB controllers first: an EHCI's companions need its bus. */
-    for (guint pass = 0; pass < 2; pass++) {
+    /* PCI buses first (devices go into the root ports), then USB hosts,
+     * then an EHCI's companions (they need its bus) and the rest. */
+    for (guint pass = 0; pass < 3; pass++) {
         for (guint i = 0; i < controllers->len; i++) {
             const VdControllerDef *c = g_ptr_array_index(controllers, i);
             gboolean usb = g_str_equal(c->type, "usb");
+            gboolean companion = usb && c->model && g_str_has_prefix(c->model, "ich9-uhci");
             gboolean ok = TRUE;
-            if (pass == 0 && usb) {
-                gboolean companion = c->model && g_str_has_prefix(c->model, "ich9-uhci");
-                if (!companion)
-                    ok = build_usb(cmd, c, error);
-            } else if (pass == 1 && usb) {
-                if (c->model && g_str_has_prefix(c->model, "ich9-uhci"))
-                    ok = build_usb(cmd, c, error);
+            if (pass == 1 && usb && !companion) {
+                ok = build_usb(cmd, c, error);
+            } else if (pass == 2 && companion) {
+                ok = build_usb(cmd, c, error);
             } else if (pass == 0 && g_str_equal(c->type, "pci")) {
                 gboolean root = g_strcmp0(c->model, "pcie-root") == 0 ||
                                 g_strcmp0(c->model, "pci-root") == 0;
@@ -321,7 +343,7 @@ vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error)
                             : root        ? 0
                                           : free_index(controllers, "pci", used);
                 ok = build_pci(cmd, c, index, &root_ports, n_root_ports, error);
-            } else if (pass == 1 && !usb && !g_str_equal(c->type, "pci")) {
+            } else if (pass == 2 && !usb && !g_str_equal(c->type, "pci")) {
                 ok = build_simple(cmd, c, error);
             }
             if (!ok)

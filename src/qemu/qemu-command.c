@@ -40,6 +40,8 @@ vd_qemu_cmd_opt(VdQemuCmd *cmd, const char *opt, const char *value)
 void
 vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj)
 {
+    if (g_str_equal(opt, "-device"))
+        vd_qemu_cmd_place_pcie(cmd, obj);
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
     json_object_unref(obj);
     vd_qemu_cmd_arg(cmd, opt);

@@ -179,16 +179,19 @@ class Platform(harness.VirtdTestCase):
             d.vsh('destroy', name)
 
     def test_q35_hotplug_into_root_port(self):
-        """q35 hot-plugs only into PCIe root ports: an interface attached
-        live goes into a free one (the guest sees eth0 appear, and again
-        after a detach and a second attach); without root ports the attach
-        says what to add."""
+        """q35 hot-plugs only into PCIe root ports: the boot-time NIC is in
+        one, so it can be unplugged; an interface attached live goes into a
+        free one (the guest sees eth0 appear, and again after a detach and a
+        second attach); without root ports the attach says what to add."""
         name = 'vtplt-q35hp'
         with Daemon() as d:
-            ports = '\n'.join(["    <controller type='pci' model='pcie-root-port'/>"] * 2)
+            # The balloon and the boot-time NIC take a port each (as with
+            # libvirt), so the NIC can be unplugged; one is left.
+            ports = '\n'.join(["    <controller type='pci' model='pcie-root-port'/>"] * 3 +
+                              ["    <interface type='user'><model type='virtio'/></interface>"])
             d.define(name, domain_xml(name, machine='q35', extra_devices=ports))
             d.start_domain(name)
-            self.assertEqual(d.guest_status(name)['nics'], [])
+            self.assertEqual(d.guest_status(name)['nics'], ['eth0'])
 
             def nics(want):
                 def check():
@@ -197,6 +200,9 @@ class Platform(harness.VirtdTestCase):
                     return found and found[-1] == want
                 wait_for(check, 60, interval=0.5, what='nics=%r in the guest' % want)
 
+            mac = parse_table(d.vsh('domiflist', name)[1])[1][0][4]
+            d.vsh('detach-interface', name, 'user', '--mac', mac, '--live')
+            nics('')
             for _ in range(2):
                 d.vsh('attach-interface', name, 'user', '--model', 'virtio', '--live')
                 nics('eth0')
