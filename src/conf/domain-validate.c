@@ -544,7 +544,9 @@ startable_devices(const VdDomainDef *def, GError **error)
     }
     for (guint i = 0; i < def->graphics->len; i++) {
         const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
-        if (g->type != VD_GRAPHICS_VNC)
+        /* egl-headless: the argv builder refuses it, naming the render
+         * node the host lacks (qemu-command-platform.c). */
+        if (g->type != VD_GRAPHICS_VNC && g->type != VD_GRAPHICS_EGL_HEADLESS)
             return refuse(error,
                           "graphics type '%s' is not supported yet: use "
                           "<graphics type='vnc'>",

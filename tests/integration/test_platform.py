@@ -235,6 +235,7 @@ class Platform(harness.VirtdTestCase):
              '(modprobe vhost_vsock)'),
             ('', "<graphics type='vnc'><gl enable='yes'/></graphics>",
              'needs a render node (/dev/dri/renderD*)'),
+            ('', "<graphics type='egl-headless'/>", 'needs a render node (/dev/dri/renderD*)'),
             ("<memoryBacking><hugepages/></memoryBacking>", '',
              'needs 256 MiB of free 2048 KiB huge pages: this host has '),
         ]
