@@ -1,4 +1,5 @@
-/* Parsing of the domain's SMBIOS/sysinfo, watchdogs, vsock, controllers, and what this host cannot give (hostdev, launchSecurity, GL) (issue 10): see domain-platform.h. */
+/* Parsing of the domain's SMBIOS/sysinfo, watchdogs, vsock, controllers, and what this host cannot
+ * give (hostdev, launchSecurity, GL) (issue 10): see domain-platform.h. */
 #include "conf/domain-platform.h"
 
 #include "conf/domain-private.h"
@@ -238,10 +239,8 @@ parse_smbios_sysinfo(VdPlatformDef *p, const xmlNode *sysinfo, GError **error)
             entry->name = vd_xml_prop(e, "name");
             if (!entry->name || !g_strv_contains(smbios_sections[i].names, entry->name)) {
                 g_autofree char *known = g_strjoinv(", ", (char **)smbios_sections[i].names);
-                return xml_fail(error,
-                                "unknown <sysinfo><%s><entry name='%s'>: expected one of %s",
-                                smbios_sections[i].element, entry->name ? entry->name : "",
-                                known);
+                return xml_fail(error, "unknown <sysinfo><%s><entry name='%s'>: expected one of %s",
+                                smbios_sections[i].element, entry->name ? entry->name : "", known);
             }
         }
     }
@@ -311,7 +310,7 @@ static gboolean
 parse_watchdog(VdPlatformDef *p, const xmlNode *n, GError **error)
 {
     static const char *const models[] = {"i6300esb", "ib700", "itco", "diag288", NULL};
-    static const char *const actions[] = {"reset", "shutdown", "poweroff", "pause",
+    static const char *const actions[] = {"reset", "shutdown", "poweroff",   "pause",
                                           "none",  "dump",     "inject-nmi", NULL};
     VdWatchdogDef *w = g_new0(VdWatchdogDef, 1);
     g_ptr_array_add(p->watchdogs, w);
@@ -403,8 +402,8 @@ parse_devices(VdPlatformDef *p, const xmlNode *devices, GError **error)
             if (g_strcmp0(type, "egl-headless") == 0)
                 p->gl_what = g_strdup("<graphics type='egl-headless'>");
             else if (g_strcmp0(enable, "yes") == 0)
-                p->gl_what = g_strdup_printf("<graphics type='%s'><gl enable='yes'>",
-                                             type ? type : "");
+                p->gl_what =
+                    g_strdup_printf("<graphics type='%s'><gl enable='yes'>", type ? type : "");
         } else if (vd_xml_is(n, "video") && !p->gl_what) {
             const xmlNode *model = vd_xml_child(n, "model");
             const xmlNode *accel = model ? vd_xml_child(model, "acceleration") : NULL;

@@ -13,8 +13,8 @@
  *    ignores (the list from domain-unsupported.c).
  * Messages name the element, the value and the fix.
  */
-#include "conf/domain-private.h"
 #include "conf/domain-platform.h"
+#include "conf/domain-private.h"
 
 #include <string.h>
 

@@ -161,7 +161,8 @@ vd_host_info_probe(const char *root)
     info->facts.render_node = dir_has_entries(root, "dev/dri", "renderD");
     info->facts.vfio =
         usable(root, "dev/vfio/vfio") && dir_has_entries(root, "sys/kernel/iommu_groups", NULL);
-    info->facts.sev = usable(root, "dev/sev") && param_on(root, "sys/module/kvm_amd/parameters/sev");
+    info->facts.sev =
+        usable(root, "dev/sev") && param_on(root, "sys/module/kvm_amd/parameters/sev");
     info->facts.tdx = param_on(root, "sys/module/kvm_intel/parameters/tdx");
     if (!root || g_str_equal(root, "/"))
         info->swtpm = g_find_program_in_path("swtpm");
@@ -170,8 +171,8 @@ vd_host_info_probe(const char *root)
     info->facts.hugepages_free_2m_kib =
         free_hugepages(root, "sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") * 2048;
     info->facts.hugepages_free_1g_kib =
-        free_hugepages(root, "sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages") *
-        1024 * 1024;
+        free_hugepages(root, "sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages") * 1024 *
+        1024;
     info->facts.smbios_host = (const char *const *)info->smbios;
     return info;
 }

@@ -35,10 +35,10 @@ unsupported(GError **error, const char *fmt, ...)
 }
 
 static const struct {
-    const char *model;    /* libvirt's */
-    const char *driver;   /* QEMU's */
-    gboolean xhci;        /* ports= gives p2 and p3 */
-    gboolean companion;   /* an EHCI's UHCI companion (masterbus=, firstport=) */
+    const char *model;  /* libvirt's */
+    const char *driver; /* QEMU's */
+    gboolean xhci;      /* ports= gives p2 and p3 */
+    gboolean companion; /* an EHCI's UHCI companion (masterbus=, firstport=) */
 } usb_models[] = {
     {"qemu-xhci", "qemu-xhci", TRUE, FALSE},
     {"nec-xhci", "nec-usb-xhci", TRUE, FALSE},
@@ -62,8 +62,8 @@ usb_id(int index)
 static gboolean
 build_usb(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
 {
-    g_autofree char *what = g_strdup_printf("<controller type='usb' model='%s'>",
-                                            c->model ? c->model : "");
+    g_autofree char *what =
+        g_strdup_printf("<controller type='usb' model='%s'>", c->model ? c->model : "");
     if (g_strcmp0(c->model, "none") == 0) {
         cmd->usb_none = TRUE;
         return TRUE;
@@ -95,8 +95,9 @@ build_usb(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
                 json_object_set_int_member(o, "p2", c->ports);
                 json_object_set_int_member(o, "p3", c->ports);
             } else if (c->ports > 0) {
-                vd_qemu_cmd_note(cmd, "%s: ports='%d' ignored: the model has a fixed number "
-                                      "of ports",
+                vd_qemu_cmd_note(cmd,
+                                 "%s: ports='%d' ignored: the model has a fixed number "
+                                 "of ports",
                                  what, c->ports);
             }
             if (c->index <= 0)
@@ -134,8 +135,8 @@ static gboolean
 build_pci(VdQemuCmd *cmd, const VdControllerDef *c, int index, guint *root_ports,
           guint n_root_ports, GError **error)
 {
-    const char *model = c->model ? c->model : (index == 0 ? (cmd->q35 ? "pcie-root" : "pci-root")
-                                                          : "pci-bridge");
+    const char *model =
+        c->model ? c->model : (index == 0 ? (cmd->q35 ? "pcie-root" : "pci-root") : "pci-bridge");
     g_autofree char *what = g_strdup_printf("<controller type='pci' model='%s'>", model);
     g_autofree char *id = g_strdup_printf("pci.%d", index);
     const char *driver = NULL;
@@ -207,21 +208,25 @@ static const struct {
     const char *model;
     const char *driver;
 } scsi_models[] = {
-    {"virtio-scsi", "virtio-scsi-pci"}, {"lsilogic", "lsi53c895a"},
-    {"lsisas1068", "mptsas1068"},       {"lsisas1078", "megasas"},
-    {"vmpvscsi", "pvscsi"},             {"am53c974", "am53c974"},
+    {"virtio-scsi", "virtio-scsi-pci"},
+    {"lsilogic", "lsi53c895a"},
+    {"lsisas1068", "mptsas1068"},
+    {"lsisas1078", "megasas"},
+    {"vmpvscsi", "pvscsi"},
+    {"am53c974", "am53c974"},
     {"dc390", "dc390"},
 };
 
 static gboolean
 build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
 {
-    g_autofree char *what = g_strdup_printf("<controller type='%s'%s%s%s>", c->type,
-                                            c->model ? " model='" : "", c->model ? c->model : "",
-                                            c->model ? "'" : "");
+    g_autofree char *what =
+        g_strdup_printf("<controller type='%s'%s%s%s>", c->type, c->model ? " model='" : "",
+                        c->model ? c->model : "", c->model ? "'" : "");
     if (c->index > 0) {
-        vd_qemu_cmd_note(cmd, "%s index %d not built: virtd puts every %s device on the first "
-                              "controller",
+        vd_qemu_cmd_note(cmd,
+                         "%s index %d not built: virtd puts every %s device on the first "
+                         "controller",
                          what, c->index, c->type);
         return TRUE;
     }
@@ -279,8 +284,9 @@ build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
     }
     if (g_str_equal(c->type, "ide")) {
         if (cmd->q35)
-            return unsupported(error, "%s: q35 has no IDE controller: use bus='sata' for the "
-                                      "disks and remove the IDE controller",
+            return unsupported(error,
+                               "%s: q35 has no IDE controller: use bus='sata' for the "
+                               "disks and remove the IDE controller",
                                what);
         return TRUE; /* PIIX's own */
     }
@@ -337,8 +343,8 @@ vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error)
             } else if (pass == 2 && companion) {
                 ok = build_usb(cmd, c, error);
             } else if (pass == 0 && g_str_equal(c->type, "pci")) {
-                gboolean root = g_strcmp0(c->model, "pcie-root") == 0 ||
-                                g_strcmp0(c->model, "pci-root") == 0;
+                gboolean root =
+                    g_strcmp0(c->model, "pcie-root") == 0 || g_strcmp0(c->model, "pci-root") == 0;
                 int index = c->index >= 0 ? c->index
                             : root        ? 0
                                           : free_index(controllers, "pci", used);

@@ -81,8 +81,7 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                     "%s: model '%s' is not a NIC QEMU emulates (use virtio, e1000, e1000e, "
                     "rtl8139, pcnet, ne2k_pci, vmxnet3 ...)",
-                    what,
-                    shown);
+                    what, shown);
         return FALSE;
     }
     if (!vd_qemu_cmd_need_device(cmd, driver, what, error))

@@ -1,6 +1,6 @@
-/* The argv builder's part for the domain's SMBIOS/sysinfo, watchdogs, vsock, controllers, and what this host cannot give (hostdev, launchSecurity, GL) (issue 10).
- * See conf/domain-platform.h for the model; controllers are built before
- * the devices that sit on them (qemu-command-controller.c).
+/* The argv builder's part for the domain's SMBIOS/sysinfo, watchdogs, vsock, controllers, and what
+ * this host cannot give (hostdev, launchSecurity, GL) (issue 10). See conf/domain-platform.h for
+ * the model; controllers are built before the devices that sit on them (qemu-command-controller.c).
  *
  * What the host lacks is refused here, from VdHostFacts, before QEMU
  * runs: the message names the missing piece and the fix, where QEMU would
@@ -70,8 +70,8 @@ check_launch_security(VdQemuCmd *cmd, GError **error)
                            type);
     }
     if (!cmd->kvm)
-        return unsupported(error,
-                           "<launchSecurity type='%s'> needs KVM: use <domain type='kvm'>", type);
+        return unsupported(error, "<launchSecurity type='%s'> needs KVM: use <domain type='kvm'>",
+                           type);
     return unsupported(error,
                        "<launchSecurity type='%s'> is not supported by virtd yet, although this "
                        "host has it; remove <launchSecurity> to run the guest unencrypted",
@@ -95,10 +95,9 @@ check_hostdevs(VdQemuCmd *cmd, GError **error)
         if (g_str_equal(type, "usb"))
             /* QEMU's usb-host needs no VFIO, but the daemon would have to
              * find the device and open its /dev/bus/usb node for QEMU. */
-            return unsupported(error,
-                               "<hostdev type='usb'> (USB passthrough) is not supported by "
-                               "virtd yet: remove it, or share the device over the network "
-                               "(usbip)");
+            return unsupported(error, "<hostdev type='usb'> (USB passthrough) is not supported by "
+                                      "virtd yet: remove it, or share the device over the network "
+                                      "(usbip)");
         if (g_str_equal(type, "scsi") || g_str_equal(type, "scsi_host"))
             return unsupported(error,
                                "<hostdev type='%s'> (SCSI passthrough) is not supported by virtd "
@@ -144,9 +143,9 @@ gboolean
 vd_qemu_platform_memfd(const VdDomainDef *def)
 {
     const VdMemoryBackingDef *m = &def->platform->mem;
-    return !m->hugepages && (g_strcmp0(m->source, "memfd") == 0 ||
-                             g_strcmp0(m->source, "file") == 0 ||
-                             g_strcmp0(m->access, "shared") == 0);
+    return !m->hugepages &&
+           (g_strcmp0(m->source, "memfd") == 0 || g_strcmp0(m->source, "file") == 0 ||
+            g_strcmp0(m->access, "shared") == 0);
 }
 
 static gboolean
@@ -158,9 +157,9 @@ check_memory_backing(VdQemuCmd *cmd, GError **error)
     if (m->hugepages) {
         guint64 page = m->hugepage_kib ? m->hugepage_kib : 2048;
         guint64 need = cmd->def->memory_kib;
-        guint64 free_kib = page == 2048               ? host->hugepages_free_2m_kib
+        guint64 free_kib = page == 2048          ? host->hugepages_free_2m_kib
                            : page == 1024 * 1024 ? host->hugepages_free_1g_kib
-                                                      : 0;
+                                                 : 0;
         if (page != 2048 && page != 1024 * 1024)
             return unsupported(error,
                                "<memoryBacking><hugepages><page size='%" G_GUINT64_FORMAT
@@ -411,8 +410,7 @@ build_vsocks(VdQemuCmd *cmd, GError **error)
     if (vsocks->len == 0)
         return TRUE;
     if (vsocks->len > 1)
-        return unsupported(error, "a domain has at most one <vsock>, this one has %u",
-                           vsocks->len);
+        return unsupported(error, "a domain has at most one <vsock>, this one has %u", vsocks->len);
     const VdVsockDef *v = g_ptr_array_index(vsocks, 0);
     if (!host_facts(cmd)->vhost_vsock)
         return unsupported(error, "<vsock> needs /dev/vhost-vsock, which this host lacks: load "
@@ -445,6 +443,6 @@ gboolean
 vd_qemu_build_platform(VdQemuCmd *cmd, GError **error)
 {
     build_memory_backing(cmd);
-    return build_smbios(cmd, error) && build_fwcfg(cmd, error) &&
-           build_watchdogs(cmd, error) && build_vsocks(cmd, error);
+    return build_smbios(cmd, error) && build_fwcfg(cmd, error) && build_watchdogs(cmd, error) &&
+           build_vsocks(cmd, error);
 }

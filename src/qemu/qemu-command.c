@@ -642,8 +642,7 @@ build_all(VdQemuCmd *cmd, GError **error)
     vd_qemu_cmd_opt(cmd, "-msg", "timestamp=on");
 
     return vd_qemu_check_host_needs(cmd, error) && vd_qemu_build_controllers(cmd, error) &&
-           vd_qemu_build_disks(cmd, error) &&
-           vd_qemu_build_interfaces(cmd, error) &&
+           vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
            vd_qemu_build_chardevs(cmd, error) && vd_qemu_build_graphics(cmd, error) &&
            vd_qemu_build_video(cmd, error) && vd_qemu_build_inputs(cmd, error) &&
            vd_qemu_build_misc_devices(cmd, error) && vd_qemu_build_media(cmd, error) &&

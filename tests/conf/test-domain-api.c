@@ -646,8 +646,8 @@ test_interface_fragment(void)
     g_clear_error(&err);
 
     g_autoptr(VdNetDef) bad = vd_net_def_new_from_xml(
-        "<interface type='network'><source network='n'/><model type='spapr-vlan'/></interface>",
-        -1, FALSE, &err);
+        "<interface type='network'><source network='n'/><model type='spapr-vlan'/></interface>", -1,
+        FALSE, &err);
     g_assert_null(bad);
     g_assert_error(err, VD_ERROR, VD_ERROR_UNSUPPORTED);
     assert_contains(err->message, "spapr-vlan");
@@ -700,19 +700,19 @@ check_platform(const VdPlatformDef *p)
 static void
 test_platform_model(void)
 {
-    g_autoptr(VdDomainDef) def = define(
-        "<domain type='qemu'><name>p</name><memory>65536</memory>"
-        "<sysinfo type='smbios'><bios><entry name='vendor'>V</entry></bios>"
-        "<system><entry name='product'>P,1</entry></system>"
-        "<oemStrings><entry>o</entry></oemStrings></sysinfo>"
-        "<sysinfo type='fwcfg'><entry name='opt/x' file='/f'/></sysinfo>"
-        "<os><type>hvm</type><smbios mode='sysinfo'/></os>"
-        "<devices><watchdog model='itco'/><vsock><cid address='42'/></vsock>"
-        "<controller type='usb' model='ich9-ehci1'/>"
-        "<controller type='usb' model='ich9-uhci2'><master startport='2'/></controller>"
-        "<hostdev mode='subsystem' type='mdev'/>"
-        "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>"
-        "</devices><launchSecurity type='tdx'/></domain>");
+    g_autoptr(VdDomainDef) def =
+        define("<domain type='qemu'><name>p</name><memory>65536</memory>"
+               "<sysinfo type='smbios'><bios><entry name='vendor'>V</entry></bios>"
+               "<system><entry name='product'>P,1</entry></system>"
+               "<oemStrings><entry>o</entry></oemStrings></sysinfo>"
+               "<sysinfo type='fwcfg'><entry name='opt/x' file='/f'/></sysinfo>"
+               "<os><type>hvm</type><smbios mode='sysinfo'/></os>"
+               "<devices><watchdog model='itco'/><vsock><cid address='42'/></vsock>"
+               "<controller type='usb' model='ich9-ehci1'/>"
+               "<controller type='usb' model='ich9-uhci2'><master startport='2'/></controller>"
+               "<hostdev mode='subsystem' type='mdev'/>"
+               "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>"
+               "</devices><launchSecurity type='tdx'/></domain>");
     check_platform(def->platform);
     g_autoptr(VdDomainDef) copy = vd_domain_def_copy(def);
     g_clear_pointer(&def, vd_domain_def_free);

@@ -19,14 +19,33 @@ caps_platform(void)
 {
     /* The fake 7.2 caps, and the devices this family uses (QEMU 7.2 has
      * them all: qemu-system-x86_64 -device help). */
-    static const char *const more[] = {
-        "i6300esb",       "ib700",          "vhost-vsock-pci", "pcie-root-port",
-        "pci-bridge",     "pcie-pci-bridge", "ich9-usb-ehci1",  "ich9-usb-uhci1",
-        "ich9-usb-uhci2", "ich9-usb-uhci3", "nec-usb-xhci",    "lsi53c895a",
-        "nvme",           "nvme-ns",        "pcnet",           "ne2k_pci",
-        "i82559er",       "vmxnet3",        "i82551",          "i82557b",
-        "i82801",         "virtio-keyboard-pci", "virtio-mouse-pci", "virtio-tablet-pci",
-        "tulip",          "e1000-82545em",  "virtio-net-pci-transitional"};
+    static const char *const more[] = {"i6300esb",
+                                       "ib700",
+                                       "vhost-vsock-pci",
+                                       "pcie-root-port",
+                                       "pci-bridge",
+                                       "pcie-pci-bridge",
+                                       "ich9-usb-ehci1",
+                                       "ich9-usb-uhci1",
+                                       "ich9-usb-uhci2",
+                                       "ich9-usb-uhci3",
+                                       "nec-usb-xhci",
+                                       "lsi53c895a",
+                                       "nvme",
+                                       "nvme-ns",
+                                       "pcnet",
+                                       "ne2k_pci",
+                                       "i82559er",
+                                       "vmxnet3",
+                                       "i82551",
+                                       "i82557b",
+                                       "i82801",
+                                       "virtio-keyboard-pci",
+                                       "virtio-mouse-pci",
+                                       "virtio-tablet-pci",
+                                       "tulip",
+                                       "e1000-82545em",
+                                       "virtio-net-pci-transitional"};
     VdQemuCaps *caps = tcaps_fake();
     for (guint i = 0; i < G_N_ELEMENTS(more); i++)
         g_hash_table_add(caps->devices, g_strdup(more[i]));
@@ -36,12 +55,12 @@ caps_platform(void)
 static VdDomainDef *
 def_from(const char *machine, const char *os_extra, const char *top_extra, const char *devices)
 {
-    g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'><name>plat</name><uuid>" UUID "</uuid>"
-        "<memory unit='MiB'>256</memory>"
-        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s"
-        "<devices>%s</devices></domain>",
-        machine, os_extra, top_extra, devices);
+    g_autofree char *xml =
+        g_strdup_printf("<domain type='qemu'><name>plat</name><uuid>" UUID "</uuid>"
+                        "<memory unit='MiB'>256</memory>"
+                        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s"
+                        "<devices>%s</devices></domain>",
+                        machine, os_extra, top_extra, devices);
     g_autoptr(GError) error = NULL;
     VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
     g_assert_no_error(error);
@@ -58,11 +77,16 @@ static const VdQemuRunPaths run_paths = {
     .accel = "tcg",
 };
 
-static const char *const host_dmi[] = {"bios.vendor", "American Megatrends, Inc.",
-                                       "bios.version", "F.42",
-                                       "system.manufacturer", "HP",
-                                       "system.product", "ProLiant DL360",
-                                       "system.uuid", "00000000-1111-2222-3333-444444444444",
+static const char *const host_dmi[] = {"bios.vendor",
+                                       "American Megatrends, Inc.",
+                                       "bios.version",
+                                       "F.42",
+                                       "system.manufacturer",
+                                       "HP",
+                                       "system.product",
+                                       "ProLiant DL360",
+                                       "system.uuid",
+                                       "00000000-1111-2222-3333-444444444444",
                                        NULL};
 
 /* A host with everything: vhost-vsock, VFIO, a render node, SEV. */
@@ -186,9 +210,10 @@ def_controllers_pc(void)
 static VdDomainDef *
 def_nics(void)
 {
-    static const char *const models[] = {"pcnet",   "ne2k_pci", "i82559er", "vmxnet3",
-                                         "tulip",   "i82551",   "e1000-82545em",
-                                         "virtio-transitional", NULL};
+    static const char *const models[] = {
+        "pcnet", "ne2k_pci", "i82559er",      "vmxnet3",
+        "tulip", "i82551",   "e1000-82545em", "virtio-transitional",
+        NULL};
     g_autoptr(GString) devices = g_string_new(NULL);
     for (guint i = 0; models[i]; i++)
         g_string_append_printf(devices,
@@ -312,8 +337,8 @@ static void
 test_sysinfo_modes(void)
 {
     g_autoptr(VdDomainDef) none = def_from(
-        "pc", "", "<sysinfo type='smbios'><system><entry name='product'>X</entry></system></sysinfo>",
-        "");
+        "pc", "",
+        "<sysinfo type='smbios'><system><entry name='product'>X</entry></system></sysinfo>", "");
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) a1 = build(none, &poor_host, notes, NULL);
     g_assert_nonnull(a1);
@@ -394,7 +419,7 @@ test_root_ports(void)
 typedef struct {
     const char *name;
     const char *machine;
-    const char *top;      /* after <os> */
+    const char *top; /* after <os> */
     const char *devices;
     const VdHostFacts *host;
     VdErrorCode code;
@@ -403,7 +428,8 @@ typedef struct {
 
 static const ErrorCase error_cases[] = {
     {"sev", "q35", "<launchSecurity type='sev'><policy>0x07</policy></launchSecurity>", "",
-     &poor_host, VD_ERROR_UNSUPPORTED, "needs AMD SEV on the host: this host has none (no /dev/sev"},
+     &poor_host, VD_ERROR_UNSUPPORTED,
+     "needs AMD SEV on the host: this host has none (no /dev/sev"},
     {"sev-snp", "q35", "<launchSecurity type='sev-snp'/>", "", &poor_host, VD_ERROR_UNSUPPORTED,
      "needs AMD SEV on the host"},
     {"sev-tcg", "q35", "<launchSecurity type='sev'/>", "", &rich_host, VD_ERROR_UNSUPPORTED,
@@ -426,13 +452,14 @@ static const ErrorCase error_cases[] = {
      &rich_host, VD_ERROR_UNSUPPORTED, "USB passthrough"},
     {"gl", "q35", "", "<graphics type='spice'><gl enable='yes'/></graphics>", &poor_host,
      VD_ERROR_UNSUPPORTED, "needs a render node (/dev/dri/renderD*)"},
-    {"egl-headless", "q35", "", "<graphics type='egl-headless'/>", &poor_host,
-     VD_ERROR_UNSUPPORTED, "<graphics type='egl-headless'> needs a render node"},
+    {"egl-headless", "q35", "", "<graphics type='egl-headless'/>", &poor_host, VD_ERROR_UNSUPPORTED,
+     "<graphics type='egl-headless'> needs a render node"},
     {"gl-present", "q35", "", "<graphics type='egl-headless'/>", &rich_host, VD_ERROR_UNSUPPORTED,
      "not supported by virtd yet, although this host has a render node"},
     {"accel3d", "q35", "",
      "<video><model type='virtio' heads='1'><acceleration accel3d='yes'/></model></video>",
-     &poor_host, VD_ERROR_UNSUPPORTED, "<video><model><acceleration accel3d='yes'> needs a render node"},
+     &poor_host, VD_ERROR_UNSUPPORTED,
+     "<video><model><acceleration accel3d='yes'> needs a render node"},
     {"vsock", "q35", "", "<vsock model='virtio'><cid auto='yes'/></vsock>", &poor_host,
      VD_ERROR_UNSUPPORTED,
      "vsock> needs /dev/vhost-vsock, which this host lacks: load the vhost_vsock module "

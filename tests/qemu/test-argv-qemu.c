@@ -546,9 +546,9 @@ test_platform_q35(void)
     run_init(&r);
     g_autofree char *blob = g_build_filename(r.dir, "fw,cfg.bin", NULL);
     g_assert_true(g_file_set_contents(blob, "blob", -1, NULL));
-    g_autoptr(GString) devices = g_string_new(
-        "<controller type='usb' model='qemu-xhci' ports='15'/>"
-        "<controller type='pci' model='pcie-root'/>");
+    g_autoptr(GString) devices =
+        g_string_new("<controller type='usb' model='qemu-xhci' ports='15'/>"
+                     "<controller type='pci' model='pcie-root'/>");
     for (guint i = 0; i < 14; i++)
         g_string_append(devices, "<controller type='pci' model='pcie-root-port'/>");
     g_string_append(devices, "<controller type='pci' model='pcie-to-pci-bridge'/>"
@@ -558,18 +558,17 @@ test_platform_q35(void)
                              "<input type='tablet' bus='usb'/>"
                              "<watchdog model='i6300esb' action='pause'/>"
                              "<watchdog model='itco' action='pause'/>");
-    g_autofree char *top = g_strdup_printf(
-        "<sysinfo type='smbios'><system><entry name='product'>a,b</entry></system>"
-        "<oemStrings><entry>x</entry></oemStrings></sysinfo>"
-        "<sysinfo type='fwcfg'><entry name='opt/org.virtd/s'>v,w</entry>"
-        "<entry name='opt/org.virtd/f' file='%s'/></sysinfo>",
-        blob);
-    g_autoptr(VdDomainDef) def =
-        platform_def("q35", "<smbios mode='sysinfo'/>", top, devices->str);
+    g_autofree char *top =
+        g_strdup_printf("<sysinfo type='smbios'><system><entry name='product'>a,b</entry></system>"
+                        "<oemStrings><entry>x</entry></oemStrings></sysinfo>"
+                        "<sysinfo type='fwcfg'><entry name='opt/org.virtd/s'>v,w</entry>"
+                        "<entry name='opt/org.virtd/f' file='%s'/></sysinfo>",
+                        blob);
+    g_autoptr(VdDomainDef) def = platform_def("q35", "<smbios mode='sysinfo'/>", top, devices->str);
     run_start(&r, def);
     g_autoptr(GHashTable) ids = peripheral_ids(&r);
-    const char *want[] = {"usb", "pci.1", "pci.14", "pci.15", "virtio-serial0", "scsi0",
-                          "input0", "watchdog0", NULL};
+    const char *want[] = {"usb",   "pci.1",  "pci.14",    "pci.15", "virtio-serial0",
+                          "scsi0", "input0", "watchdog0", NULL};
     assert_ids(ids, want);
     g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
     /* As libvirt: each PCIe device in a root port of its own. */
@@ -606,9 +605,9 @@ test_platform_pc(void)
         "<interface type='user'><model type='virtio-transitional'/></interface>");
     run_start(&r, def);
     g_autoptr(GHashTable) ids = peripheral_ids(&r);
-    const char *want[] = {"usb",  "usb-companion0", "usb-companion2", "usb-companion4", "pci.1",
-                          "sata0", "input0", "watchdog0", "net0", "net1", "net2", "net3", "net4",
-                          "net5", NULL};
+    const char *want[] = {"usb",   "usb-companion0", "usb-companion2", "usb-companion4", "pci.1",
+                          "sata0", "input0",         "watchdog0",      "net0",           "net1",
+                          "net2",  "net3",           "net4",           "net5",           NULL};
     assert_ids(ids, want);
     g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
     g_assert_cmpuint(count_pci_class(pci, 0x0c03), ==, 4); /* EHCI + 3 UHCI */
@@ -630,15 +629,15 @@ test_platform_nvme(void)
     make_qcow2(a);
     make_file(b, 1 << 20);
     make_file(c, 1 << 20);
-    g_autofree char *devices = g_strdup_printf(
-        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
-        "<source file='%s'/><target dev='nvme0n1' bus='nvme'/><serial>S1</serial>"
-        "<boot order='1'/></disk>"
-        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-        "<source file='%s'/><target dev='nvme0n2' bus='nvme'/></disk>"
-        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-        "<source file='%s'/><target dev='nvme1n1'/></disk>",
-        a, b, c);
+    g_autofree char *devices =
+        g_strdup_printf("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                        "<source file='%s'/><target dev='nvme0n1' bus='nvme'/><serial>S1</serial>"
+                        "<boot order='1'/></disk>"
+                        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                        "<source file='%s'/><target dev='nvme0n2' bus='nvme'/></disk>"
+                        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                        "<source file='%s'/><target dev='nvme1n1'/></disk>",
+                        a, b, c);
     g_autoptr(VdDomainDef) def = platform_def("q35", "", "", devices);
     run_start(&r, def);
     g_autoptr(GHashTable) ids = peripheral_ids(&r);

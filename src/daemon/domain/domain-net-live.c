@@ -331,9 +331,8 @@ root_ports_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
         return;
     }
     JsonArray *buses = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
-    JsonObject *bus0 = buses && json_array_get_length(buses)
-                           ? json_array_get_object_element(buses, 0)
-                           : NULL;
+    JsonObject *bus0 =
+        buses && json_array_get_length(buses) ? json_array_get_object_element(buses, 0) : NULL;
     JsonArray *devs = bus0 && json_object_has_member(bus0, "devices")
                           ? json_object_get_array_member(bus0, "devices")
                           : NULL;

@@ -453,8 +453,8 @@ vd_proc_qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user
         const char *action =
             data ? json_object_get_string_member_with_default(data, "action", "") : "";
         g_info("domain '%s': the guest's watchdog fired (action %s)", dom->name, action);
-        if (g_str_equal(action, "pause") && dom->job != VD_JOB_START &&
-            !dom->internal_transition && dom->stop_reason == VD_REASON_UNKNOWN &&
+        if (g_str_equal(action, "pause") && dom->job != VD_JOB_START && !dom->internal_transition &&
+            dom->stop_reason == VD_REASON_UNKNOWN &&
             (dom->state == VD_STATE_RUNNING || dom->state == VD_STATE_BLOCKED))
             vd_proc_set_state(dom, VD_STATE_PAUSED, VD_REASON_WATCHDOG);
     } else if (g_str_equal(event, "STOP")) {

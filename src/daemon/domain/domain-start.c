@@ -15,13 +15,13 @@
 #include <glib-unix.h>
 #include <unistd.h>
 
+#include "conf/domain-platform.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/disk-prepare.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/qemu-spawn.h"
 #include "daemon/host-probe.h"
-#include "conf/domain-platform.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
