@@ -18,8 +18,9 @@ typedef struct _VdHostInfo {
     GStrv smbios;            /* facts.smbios_host: "section.name", value, ... */
 } VdHostInfo;
 
-/* Reads /dev, /sys and PATH under @root ("/" on a real host; a directory
- * of fake files in tests). Never fails: what cannot be read is absent. */
+/* Reads /dev, /sys and PATH under @root ("/" or NULL on a real host; a
+ * directory of fake files in tests: the daemon takes $VIRTD_HOST_ROOT,
+ * for tests only). Never fails: what cannot be read is absent. */
 VdHostInfo *vd_host_info_probe(const char *root);
 void vd_host_info_free(VdHostInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdHostInfo, vd_host_info_free)
