@@ -157,11 +157,22 @@ vd_net_def_has_mac_element(const VdNetDef *net)
     return net->xml && vd_xml_child(net->xml, "mac") != NULL;
 }
 
+/* libvirt's model names of the NICs QEMU emulates on x86 (QEMU 7.2's
+ * "-device help", Network devices); all but the virtio ones are QEMU's
+ * device names too. Whether the installed QEMU has the device is the argv
+ * builder's check. */
+static const char *const net_models[] = {
+    "virtio",   "virtio-transitional", "virtio-non-transitional",
+    "e1000",    "e1000e",              "rtl8139",
+    "e1000-82544gc", "e1000-82545em",  "i82550",  "i82551",  "i82557a", "i82557b",
+    "i82557c",  "i82558a",             "i82558b", "i82559a", "i82559b", "i82559c",
+    "i82559er", "i82562",              "i82801",  "ne2k_pci", "ne2k_isa", "pcnet",
+    "tulip",    "vmxnet3",             NULL};
+
 gboolean
 vd_net_model_supported(const char *model)
 {
-    return !model || g_str_equal(model, "virtio") || g_str_equal(model, "e1000") ||
-           g_str_equal(model, "e1000e") || g_str_equal(model, "rtl8139");
+    return !model || g_strv_contains(net_models, model);
 }
 
 gboolean

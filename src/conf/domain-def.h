@@ -80,6 +80,7 @@ typedef enum {
     VD_DISK_BUS_IDE,
     VD_DISK_BUS_USB,
     VD_DISK_BUS_FDC,
+    VD_DISK_BUS_NVME,        /* an emulated NVMe controller per nvme<C>, a namespace per disk */
     VD_DISK_BUS_LAST
 } VdDiskBus;
 

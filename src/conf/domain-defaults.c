@@ -31,6 +31,8 @@ vd_disk_bus_for_target(const char *target_dev)
         return VD_DISK_BUS_FDC;
     if (g_str_has_prefix(target_dev, "ub"))
         return VD_DISK_BUS_USB;
+    if (g_str_has_prefix(target_dev, "nvme"))
+        return VD_DISK_BUS_NVME;
     return VD_DISK_BUS_LAST;
 }
 

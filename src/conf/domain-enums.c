@@ -67,7 +67,8 @@ VD_ENUM_IMPL(cpu_mode, VdCpuMode, VD_CPU_MODE_LAST, "custom", "host-model", "hos
 VD_ENUM_IMPL(boot_dev, VdBootDev, VD_BOOT_LAST, "hd", "cdrom", "network", "fd")
 VD_ENUM_IMPL(disk_type, VdDiskType, VD_DISK_TYPE_LAST, "file", "block", "volume", "network", "dir")
 VD_ENUM_IMPL(disk_device, VdDiskDevice, VD_DISK_DEVICE_LAST, "disk", "cdrom", "floppy", "lun")
-VD_ENUM_IMPL(disk_bus, VdDiskBus, VD_DISK_BUS_LAST, "virtio", "sata", "scsi", "ide", "usb", "fdc")
+VD_ENUM_IMPL(disk_bus, VdDiskBus, VD_DISK_BUS_LAST, "virtio", "sata", "scsi", "ide", "usb", "fdc",
+             "nvme")
 VD_ENUM_IMPL(disk_format, VdDiskFormat, VD_DISK_FORMAT_LAST, NULL, "raw", "qcow2")
 VD_ENUM_IMPL(chr_type, VdChrType, VD_CHR_LAST, "pty", "file", "unix", "null", "stdio", "tcp", "udp",
              "spicevmc")

@@ -397,6 +397,9 @@ startable_graphics(const VdDomainDef *def, GError **error)
             if (g->websocket > 0)
                 return refuse(error, "<graphics type='spice' websocket=> is not supported: "
                                      "QEMU serves WebSockets for VNC only; remove it");
+        } else if (g->type == VD_GRAPHICS_EGL_HEADLESS) {
+            /* The argv builder refuses it naming the render node the host
+             * lacks (qemu-command-platform.c). */
         } else {
             return refuse(error,
                           "graphics type '%s' is not supported yet: use <graphics type='vnc'> "

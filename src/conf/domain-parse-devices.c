@@ -41,6 +41,14 @@ parse_disk(VdDomainDef *def, const xmlNode *node, GError **error)
     int v;
 
     v = d->type;
+    g_autofree char *type = vd_xml_prop(node, "type");
+    if (g_strcmp0(type, "nvme") == 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "<disk type='nvme'> gives the guest a host NVMe controller through VFIO, "
+                    "which virtd does not do: give one of its namespaces as <disk type='block'> "
+                    "with <source dev='/dev/nvme0n1'/> (bus='nvme' emulates an NVMe disk)");
+        return FALSE;
+    }
     if (!vd_xml_prop_enum(node, "type", "disk type", "<disk type=>", vd_disk_type_from_string,
                           vd_disk_type_list, other_types, &v, NULL, error))
         return FALSE;
@@ -289,8 +297,18 @@ parse_input(VdDomainDef *def, const xmlNode *node, GError **error)
     static const char *const other_types[] = {"passthrough", "evdev", NULL};
     static const char *const other_buses[] = {"xen", "parallels", "none", NULL};
     g_autoptr(VdInputDef) input = vd_input_def_new(VD_INPUT_MOUSE);
+    g_autofree char *type = vd_xml_prop(node, "type");
     gboolean present;
     int v = 0;
+
+    if (type && g_strv_contains(other_types, type)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "<input type='%s'> hands a host input device (/dev/input/event*) to the "
+                    "guest, which virtd does not do: use type mouse, keyboard or tablet "
+                    "(bus ps2, usb or virtio)",
+                    type);
+        return FALSE;
+    }
 
     if (!vd_xml_prop_enum(node, "type", "input type", "<input type=>", vd_input_type_from_string,
                           vd_input_type_list, other_types, &v, &present, error))

@@ -20,16 +20,17 @@
  *           placement (cputune, numatune, memtune, blkiotune, iothreads,
  *           vcpu cpuset), device addresses and aliases (QEMU assigns its
  *           own; guests find devices by type), security labels, lock
- *           failure policy, disk cache/discard tuning, buses QEMU creates by itself
- *           (usb/pci/sata/scsi/ide/fdc/virtio-serial controllers), display
- *           protocol options.
+ *           failure policy, disk cache/discard tuning, controller details
+ *           (chassis and port numbers, queues), display protocol options.
  *   REFUSE  kept and reported; start refuses the domain until it is
- *           removed: anything that adds a device (hostdev, filesystem,
- *           tpm, smartcard, watchdog, vsock ...), changes
- *           the firmware tables (sysinfo, smbios) or the memory
- *           layout (memoryBacking, maxMemory), or confidential computing
- *           (launchSecurity). Everything not in the table is REFUSE: an
+ *           removed: anything that adds a device virtd does not create
+ *           (filesystem, smartcard ...) or changes the memory layout
+ *           (maxMemory). Everything not in the table is REFUSE: an
  *           element virtd has never heard of may change anything.
+ *
+ * What only some hosts can give (hostdev, launchSecurity, GL, vsock) is
+ * TYPED here, and refused at start by the argv builder from the host's
+ * facts (qemu-command-platform.c), naming what the host lacks.
  *
  * Paths are the generic element path without indexes ("/domain/devices/
  * disk/driver/@cache"); '*' matches one step. Elements whose class depends
@@ -60,24 +61,19 @@ typedef struct {
 } Rule;
 
 static Class
-classify_by_attr(const xmlNode *node, const char *attr, const char *const *warn,
-                 const char *const *keep, char **suffix)
-{
-    g_autofree char *v = vd_xml_prop(node, attr);
-
-    if (keep && v && g_strv_contains(keep, v))
-        return C_KEEP;
-    if (v)
-        *suffix = g_strdup_printf("[@%s='%s']", attr, v);
-    return (v && g_strv_contains(warn, v)) ? C_WARN : C_REFUSE;
-}
-
-static Class
 classify_controller(const xmlNode *node, char **suffix)
 {
-    static const char *const bus[] = {"usb",  "pci", "virtio-serial", "sata",
-                                      "scsi", "ide", "fdc",           NULL};
-    return classify_by_attr(node, "type", bus, NULL, suffix);
+    /* The argv builder acts on these (qemu-command-platform.c): it builds
+     * the models it knows and notes the ones QEMU makes by itself. */
+    static const char *const bus[] = {"usb", "pci", "virtio-serial", "sata", "scsi",
+                                      "ide", "fdc", "nvme",          NULL};
+    g_autofree char *v = vd_xml_prop(node, "type");
+
+    if (v && g_strv_contains(bus, v))
+        return C_TYPED;
+    if (v)
+        *suffix = g_strdup_printf("[@type='%s']", v);
+    return C_REFUSE;
 }
 
 static Class
@@ -99,13 +95,6 @@ classify_seclabel(const xmlNode *node, char **suffix)
     if (g_strcmp0(type, "none") == 0 || g_strcmp0(model, "none") == 0)
         return C_KEEP;
     return C_WARN;
-}
-
-static Class
-classify_smbios(const xmlNode *node, char **suffix)
-{
-    static const char *const emulate[] = {"emulate", NULL};
-    return classify_by_attr(node, "mode", emulate, NULL, suffix);
 }
 
 /* Firmware images and variable stores: QEMU's pflash takes raw ones
@@ -198,7 +187,7 @@ static const Rule rules[] = {
     A("/domain/os/nvram/@format", attr_raw_format),
     T("/domain/os/firmware"), T("/domain/os/firmware/feature"),
     T("/domain/os/firmware/feature/@enabled"), T("/domain/os/firmware/feature/@name"),
-    E("/domain/os/smbios", classify_smbios),
+    T("/domain/os/smbios"), T("/domain/os/smbios/@mode"),
 
     T("/domain/features"), T("/domain/features/acpi"), T("/domain/features/apic"),
     T("/domain/features/pae"), T("/domain/features/vmport"), T("/domain/features/vmport/@state"),
@@ -246,6 +235,45 @@ static const Rule rules[] = {
     T(DEV "interface/alias"), T(DEV "interface/alias/@name"),
     W(DEV "*/address"), W(DEV "*/alias"), W(DEV "lease"),
     E(DEV "controller", classify_controller),
+    T(DEV "controller/@type"), T(DEV "controller/@index"), T(DEV "controller/@model"),
+    T(DEV "controller/@ports"), T(DEV "controller/@vectors"),
+    T(DEV "controller/master"), T(DEV "controller/master/@startport"),
+    /* Chassis and port numbers, queues, the model's name: QEMU's own choice
+     * is what the guest sees anyway. */
+    W(DEV "controller/target"), W(DEV "controller/model"), W(DEV "controller/driver"),
+    W(DEV "controller/@maxGrantFrames"), W(DEV "controller/@maxEventChannels"),
+    W(DEV "controller/@serial"),
+
+    /* Platform family (qemu-command-platform.c). */
+    T("/domain/sysinfo"), T("/domain/sysinfo/@type"),
+    T("/domain/sysinfo/bios"), T("/domain/sysinfo/system"), T("/domain/sysinfo/baseBoard"),
+    T("/domain/sysinfo/chassis"), T("/domain/sysinfo/oemStrings"),
+    T("/domain/sysinfo/*/entry"), T("/domain/sysinfo/*/entry/@name"),
+    T("/domain/sysinfo/entry"), T("/domain/sysinfo/entry/@name"),
+    T("/domain/sysinfo/entry/@file"),
+    /* libvirt does not give these to QEMU either (host sysinfo only). */
+    W("/domain/sysinfo/processor"), W("/domain/sysinfo/memory"),
+    T(DEV "watchdog"), T(DEV "watchdog/@model"), T(DEV "watchdog/@action"),
+    T(DEV "vsock"), T(DEV "vsock/@model"), T(DEV "vsock/cid"), T(DEV "vsock/cid/@auto"),
+    T(DEV "vsock/cid/@address"), W(DEV "vsock/driver"),
+    /* Refused at start with what the host lacks (VdHostFacts): the
+     * details inside them do not change that answer. */
+    T(DEV "hostdev"), T(DEV "hostdev/@mode"), T(DEV "hostdev/@type"),
+    T(DEV "hostdev/@managed"), K(DEV "hostdev/*"),
+    T("/domain/launchSecurity"), T("/domain/launchSecurity/@type"),
+    K("/domain/launchSecurity/*"),
+    T("/domain/memoryBacking"), T("/domain/memoryBacking/hugepages"),
+    T("/domain/memoryBacking/hugepages/page"), T("/domain/memoryBacking/hugepages/page/@size"),
+    T("/domain/memoryBacking/hugepages/page/@unit"),
+    W("/domain/memoryBacking/hugepages/page/@nodeset"),
+    T("/domain/memoryBacking/source"), T("/domain/memoryBacking/source/@type"),
+    T("/domain/memoryBacking/access"), T("/domain/memoryBacking/access/@mode"),
+    /* Host-side: KSM, mlock, freeing on shutdown, pre-allocation. */
+    W("/domain/memoryBacking/nosharepages"), W("/domain/memoryBacking/locked"),
+    W("/domain/memoryBacking/discard"), W("/domain/memoryBacking/allocation"),
+    T(DEV "graphics/gl"), T(DEV "graphics/gl/@enable"), T(DEV "graphics/gl/@rendernode"),
+    T(DEV "video/model/acceleration"), T(DEV "video/model/acceleration/@accel3d"),
+    W(DEV "video/model/acceleration/@accel2d"), W(DEV "video/model/acceleration/@rendernode"),
 
     T(DEV "disk"), T(DEV "disk/@type"), T(DEV "disk/@device"), W(DEV "disk/@snapshot"),
     T(DEV "disk/driver"), A(DEV "disk/driver/@name", attr_driver_name),

@@ -15,6 +15,7 @@
  */
 #include "conf/domain-media.h"
 #include "conf/domain-firmware.h"
+#include "conf/domain-platform.h"
 #include "conf/domain-private.h"
 
 #include "conf/domain-cpu-ext.h"
@@ -179,7 +180,7 @@ validate_disks(const VdDomainDef *def, GError **error)
         if (!bus)
             return fail(error,
                         "cannot tell which bus disk '%s' is on: add bus= to its <target> "
-                        "(virtio, sata, scsi, ide, usb or fdc)",
+                        "(virtio, sata, scsi, ide, usb, fdc or nvme)",
                         d->target_dev);
         if (!removable && d->type != VD_DISK_TYPE_NETWORK && !d->source_file && !d->source_volume)
             return fail(error, "disk '%s' has no <source>: only a cdrom or floppy may be empty",
@@ -381,7 +382,8 @@ vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error)
         if (!vd_net_model_supported(n->model)) {
             g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                         "unsupported configuration: <interface><model type='%s'> is not "
-                        "supported: use virtio, e1000, e1000e or rtl8139",
+                        "a NIC QEMU emulates: use virtio, e1000, e1000e, rtl8139, pcnet, "
+                        "ne2k_pci, vmxnet3, tulip or one of the i8255x models",
                         n->model);
             return FALSE;
         }
@@ -620,6 +622,8 @@ vd_domain_def_warnings(const VdDomainDef *def)
                                  "not a UUID",
                                  def->name, def->uuid));
 
+    if (def->platform)
+        vd_platform_def_warnings(def, out);
     for (guint i = 0; def->unsupported && i < def->unsupported->len; i++) {
         const VdUnsupported *u = g_ptr_array_index(def->unsupported, i);
         g_autofree char *what = describe_path(u->path);

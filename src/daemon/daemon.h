@@ -20,6 +20,7 @@ typedef struct {
     VdQemuCaps *caps;          /* NULL when the probe failed: starts fail with caps_error */
     GError *caps_error;
     VdKvmProbe *kvm;
+    struct _VdHostInfo *host;  /* what the host gives guests beyond QEMU (host-probe.h) */
     SoupServer *server;
     VdApiListener *listener;   /* accepts and times out API connections (api-conn.h) */
     guint api_idle_timeout;    /* seconds; 0: none (--idle-timeout) */

@@ -206,6 +206,11 @@ main(int argc, char **argv)
         g_warning("QEMU '%s' is not usable: %s", d.qemu_binary, d.caps_error->message);
     d.kvm = vd_host_kvm_probe(d.paths);
     g_info("KVM: %s: %s", vd_kvm_status_to_string(d.kvm->status), d.kvm->detail);
+    d.host = vd_host_info_probe(g_getenv("VIRTD_HOST_ROOT"));
+    g_info("host: vhost-vsock %s, VFIO %s, render node %s, SEV %s, TDX %s, SMBIOS %s",
+           d.host->facts.vhost_vsock ? "yes" : "no", d.host->facts.vfio ? "yes" : "no",
+           d.host->facts.render_node ? "yes" : "no", d.host->facts.sev ? "yes" : "no",
+           d.host->facts.tdx ? "yes" : "no", d.host->smbios ? "readable" : "unreadable");
 
     if (!no_fast_boot) {
         /* docs/performance.md: how a domain is put together for speed. */
@@ -255,6 +260,7 @@ main(int argc, char **argv)
      * a clean exit and any report is a real leak. */
     g_clear_pointer(&d.kernels, vd_kernel_cache_free);
     g_clear_pointer(&d.kvm, vd_kvm_probe_free);
+    g_clear_pointer(&d.host, vd_host_info_free);
     g_clear_pointer(&d.caps, vd_qemu_caps_free);
     g_clear_error(&d.caps_error);
     g_clear_pointer(&d.qemu_binary, g_free);

@@ -47,8 +47,13 @@ vd_qemu_net_model_driver(const char *model)
         return "virtio-net-pci";
     if (g_str_equal(model, "e1000"))
         return "e1000";
-    if (g_str_equal(model, "e1000e"))
-        return "e1000e";
+    if (g_str_equal(model, "virtio-transitional"))
+        return "virtio-net-pci-transitional";
+    if (g_str_equal(model, "virtio-non-transitional"))
+        return "virtio-net-pci-non-transitional";
+    /* The others: libvirt's model name is QEMU's device name. */
+    if (vd_net_model_supported(model))
+        return model;
     return NULL;
 }
 
@@ -74,8 +79,9 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
     if (!driver) {
         g_autofree char *shown = g_strescape(net->model, NULL);
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                    "%s: model '%s' is not supported (use virtio, e1000, e1000e or rtl8139)", what,
-                    shown);
+                    "%s: model '%s' is not a NIC QEMU emulates (use virtio, e1000, e1000e, "
+                    "rtl8139, pcnet, ne2k_pci, vmxnet3 ...)",
+                    what, shown);
         return FALSE;
     }
     if (!vd_qemu_cmd_need_device(cmd, driver, what, error))

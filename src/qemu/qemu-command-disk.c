@@ -33,10 +33,31 @@ bus_name(VdDiskBus bus)
         return "usb";
     case VD_DISK_BUS_FDC:
         return "fdc";
+    case VD_DISK_BUS_NVME:
+        return "nvme";
     case VD_DISK_BUS_LAST:
         break;
     }
     return "?";
+}
+
+/* nvme<C>n<N> (N from 1) -> C * 256 + N. */
+static gboolean
+nvme_target_index(const char *target, guint *index)
+{
+    guint64 ctrl, ns;
+    char *end;
+
+    if (!g_str_has_prefix(target, "nvme") || !g_ascii_isdigit(target[4]))
+        return FALSE;
+    ctrl = g_ascii_strtoull(target + 4, &end, 10);
+    if (*end != 'n' || !g_ascii_isdigit(end[1]) || ctrl > 255)
+        return FALSE;
+    ns = g_ascii_strtoull(end + 1, &end, 10);
+    if (*end || ns < 1 || ns > 255)
+        return FALSE;
+    *index = (guint)(ctrl * 256 + ns);
+    return TRUE;
 }
 
 /* hda -> 0, hdz -> 25, hdaa -> 26 (libvirt's virDiskNameToIndex). */
@@ -45,6 +66,8 @@ target_index(const char *target, guint *index)
 {
     guint idx = 0;
     gsize len = strlen(target);
+    if (g_str_has_prefix(target, "nvme"))
+        return nvme_target_index(target, index);
     if (len < 3 || len > MAX_TARGET_LEN)
         return FALSE;
     for (gsize i = 0; i < 2; i++) {
@@ -111,6 +134,32 @@ add_controller(VdQemuCmd *cmd, gboolean *have, const char *driver, const char *i
     json_object_set_string_member(o, "id", id);
     vd_qemu_cmd_opt_json(cmd, "-device", o);
     *have = TRUE;
+    return TRUE;
+}
+
+/* The emulated NVMe controller "nvme<C>" for namespace disks nvme<C>n<N>,
+ * once; its serial (QEMU requires one) is the first namespace's <serial>,
+ * else the controller's name. */
+static gboolean
+add_nvme_controller(VdQemuCmd *cmd, const VdDiskDef *disk, guint ctrl, const char *what,
+                    GError **error)
+{
+    if (ctrl >= 32) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s: virtd emulates NVMe controllers nvme0 to nvme31", what);
+        return FALSE;
+    }
+    if (cmd->nvme_ctrls & (1u << ctrl))
+        return TRUE;
+    if (!vd_qemu_cmd_need_device(cmd, "nvme", what, error))
+        return FALSE;
+    g_autofree char *id = g_strdup_printf("nvme%u", ctrl);
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "driver", "nvme");
+    json_object_set_string_member(o, "id", id);
+    json_object_set_string_member(o, "serial", disk->serial ? disk->serial : id);
+    vd_qemu_cmd_opt_json(cmd, "-device", o);
+    cmd->nvme_ctrls |= 1u << ctrl;
     return TRUE;
 }
 
@@ -190,6 +239,19 @@ disk_device(VdQemuCmd *cmd, const VdDiskDef *disk, guint index, const char *what
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "%s: disk bus '%s' is not supported",
                     what, bus_name(disk->bus));
         return NULL;
+    case VD_DISK_BUS_NVME:
+        if (cdrom) {
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "%s: a cdrom cannot be on bus 'nvme' (use 'sata', 'scsi' or 'ide')", what);
+            return NULL;
+        }
+        /* nvme<C>n<N>: namespace N of controller C, as a Linux guest names
+         * it; index is C * 256 + N (target_index). */
+        driver = "nvme-ns";
+        if (!add_nvme_controller(cmd, disk, index / 256, what, error))
+            return NULL;
+        bus = g_strdup_printf("nvme%u", index / 256);
+        break;
     case VD_DISK_BUS_LAST:
         /* "Not given": conf's defaults always decide it before a start. */
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
@@ -205,6 +267,8 @@ disk_device(VdQemuCmd *cmd, const VdDiskDef *disk, guint index, const char *what
         json_object_set_string_member(o, "bus", bus);
     if (unit >= 0)
         json_object_set_int_member(o, "unit", unit);
+    if (disk->bus == VD_DISK_BUS_NVME)
+        json_object_set_int_member(o, "nsid", index % 256);
     if (disk->bus == VD_DISK_BUS_SCSI) {
         json_object_set_int_member(o, "channel", 0);
         json_object_set_int_member(o, "scsi-id", index);
@@ -349,7 +413,8 @@ build_disk(VdQemuCmd *cmd, const VdDiskDef *disk, GHashTable *targets, GError **
     guint bootindex = vd_qemu_cmd_bootindex(cmd, disk);
     if (bootindex)
         json_object_set_int_member(dev, "bootindex", bootindex);
-    if (disk->serial)
+    /* An NVMe namespace has no serial: its controller carries it. */
+    if (disk->serial && disk->bus != VD_DISK_BUS_NVME)
         json_object_set_string_member(dev, "serial", disk->serial);
     if (have_cache && disk->source_file)
         json_object_set_string_member(dev, "write-cache", write_cache ? "on" : "off");

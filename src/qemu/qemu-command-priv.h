@@ -26,6 +26,12 @@ typedef struct {
     gboolean have_ahci;
     gboolean have_scsi;
     gboolean have_virtio_serial;
+    gboolean usb_none;     /* <controller type='usb' model='none'>: no USB bus */
+    guint32 nvme_ctrls;    /* bit C: NVMe controller "nvme<C>" added */
+    /* q35's pcie-root-ports ("pci.<index>"), in argv order, and how many
+     * PCIe devices took one (vd_qemu_cmd_place_pcie). */
+    int root_ports[256];
+    guint n_root_ports, used_root_ports;
 
     GPtrArray *notes;      /* char*: adjustments (vd_qemu_cmd_note); may be NULL */
 } VdQemuCmd;
@@ -38,7 +44,9 @@ void vd_qemu_cmd_note(VdQemuCmd *cmd, const char *format, ...) G_GNUC_PRINTF(2, 
 void vd_qemu_cmd_arg(VdQemuCmd *cmd, const char *arg);
 /* Appends "-opt" and its value (copied). */
 void vd_qemu_cmd_opt(VdQemuCmd *cmd, const char *opt, const char *value);
-/* Appends "-opt" and @obj as compact JSON; takes ownership of @obj. */
+/* Appends "-opt" and @obj as compact JSON; takes ownership of @obj. A
+ * PCIe device (-device) goes into the next free pcie-root-port on q35
+ * (vd_qemu_cmd_place_pcie). */
 void vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj);
 
 /* @value with ',' doubled: the only escaping QemuOpts/keyval know. */
@@ -95,3 +103,19 @@ gboolean vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error)
 gboolean vd_qemu_cpu_ext_rtc(VdQemuCmd *cmd, GString *rtc, GError **error);
 gboolean vd_qemu_cpu_ext_numa(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_platform(VdQemuCmd *cmd, GError **error);
+/* <controller>s (qemu-command-controller.c): before the first device, so
+ * that devices find their buses and the slots given explicitly are free. */
+gboolean vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error);
+/* As libvirt: on q35, a PCIe endpoint (virtio-*-pci, e1000e, nvme, xHCI
+ * ...) without a bus goes into the next pcie-root-port the definition
+ * has, one device per port, so that it can be unplugged; the ports left
+ * take hot-plugged devices. Without free ports it stays on pcie.0. */
+void vd_qemu_cmd_place_pcie(VdQemuCmd *cmd, JsonObject *dev);
+/* What the definition needs of the host beyond QEMU (launchSecurity,
+ * hostdev, GL: VdHostFacts), checked before anything is built so that
+ * the refusal names the host's missing piece (qemu-command-platform.c). */
+gboolean vd_qemu_check_host_needs(VdQemuCmd *cmd, GError **error);
+/* Whether <memoryBacking> makes the machine's RAM the memfd object
+ * VD_QEMU_RAM_ID (-machine memory-backend=), built by vd_qemu_build_platform. */
+#define VD_QEMU_RAM_ID "pc.ram"
+gboolean vd_qemu_platform_memfd(const VdDomainDef *def);

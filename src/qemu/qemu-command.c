@@ -42,6 +42,8 @@ vd_qemu_cmd_opt(VdQemuCmd *cmd, const char *opt, const char *value)
 void
 vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj)
 {
+    if (g_str_equal(opt, "-device"))
+        vd_qemu_cmd_place_pcie(cmd, obj);
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);
     json_object_unref(obj);
     vd_qemu_cmd_arg(cmd, opt);
@@ -125,6 +127,13 @@ vd_qemu_cmd_need_usb(VdQemuCmd *cmd, const char *what, GError **error)
 {
     if (cmd->have_usb)
         return TRUE;
+    if (cmd->usb_none) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "%s needs a USB bus, and <controller type='usb' model='none'> says the "
+                    "machine has none: remove that controller or give a USB model",
+                    what);
+        return FALSE;
+    }
     /* xHCI where QEMU has it: UHCI makes TCG guests poll the bus. */
     const char *driver =
         vd_qemu_caps_has_device(cmd->caps, "qemu-xhci") ? "qemu-xhci" : "piix3-usb-uhci";
@@ -225,6 +234,8 @@ emit_machine(VdQemuCmd *cmd, gboolean pflash0, gboolean pflash1)
             g_string_append(m, ",acpi=off");
     }
     g_string_append(m, ",dump-guest-core=off");
+    if (vd_qemu_platform_memfd(def))
+        g_string_append(m, ",memory-backend=" VD_QEMU_RAM_ID);
     if (pflash0)
         g_string_append(m, ",pflash0=pflash0-format");
     if (pflash1)
@@ -647,7 +658,8 @@ build_all(VdQemuCmd *cmd, GError **error)
     }
     vd_qemu_cmd_opt(cmd, "-msg", "timestamp=on");
 
-    return vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
+    return vd_qemu_check_host_needs(cmd, error) && vd_qemu_build_controllers(cmd, error) &&
+           vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
            vd_qemu_build_chardevs(cmd, error) && vd_qemu_build_graphics(cmd, error) &&
            vd_qemu_build_video(cmd, error) && vd_qemu_build_inputs(cmd, error) &&
            vd_qemu_build_misc_devices(cmd, error) && vd_qemu_build_media(cmd, error) &&

@@ -26,6 +26,15 @@ typedef struct {
     const char *swtpm;               /* swtpm binary, NULL when not installed */
     const char *firmware_dirs;       /* ':'-separated firmware descriptor dirs, NULL:
                                       * /etc/qemu/firmware:/usr/share/qemu/firmware */
+    /* The host's own SMBIOS values for <os><smbios mode='host'>, from
+     * /sys/class/dmi/id: NULL-terminated pairs of "section.name" (libvirt's
+     * <sysinfo> names: "bios.vendor", "system.product" ...) and value.
+     * NULL: not readable here (mode='host' is refused). */
+    const char *const *smbios_host;
+    /* Free huge pages (/sys/kernel/mm/hugepages), in KiB of memory, for
+     * <memoryBacking><hugepages>: of 2 MiB pages and of 1 GiB pages. */
+    guint64 hugepages_free_2m_kib;
+    guint64 hugepages_free_1g_kib;
 } VdHostFacts;
 
 /* Where the per-domain run-time files live. The daemon fills this in. */
@@ -59,6 +68,12 @@ typedef struct {
     const char *loader_path;         /* UEFI code selected from the firmware
                                       * descriptors for <os firmware='efi'>; overrides
                                       * <loader> when set */
+    int vsock_fd;                    /* <vsock>: the descriptor QEMU holds for
+                                      * /dev/vhost-vsock (vhostfd=), its guest CID
+                                      * already set by the daemon; 0: none (QEMU
+                                      * opens the device itself) */
+    guint vsock_cid;                 /* <vsock><cid auto='yes'>: the CID the daemon
+                                      * reserved; 0: none */
     const char *bios;                /* NULL: QEMU's default firmware (SeaBIOS); else
                                       * -bios with this file, for domains where
                                       * vd_qemu_fast_firmware_ok() allows it */

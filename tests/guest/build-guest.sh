@@ -71,7 +71,7 @@ fi
 # Modules wanted; their dependencies come from modules.dep.
 WANT="virtio_pci virtio_blk virtio_net virtio_console virtio_balloon virtio-rng
 virtio_scsi virtio_input virtio_mem
-button evdev pvpanic_mmio
+button evdev pvpanic_mmio i6300esb qemu_fw_cfg
 e1000 e1000e 8139cp 8139too
 libata ahci ata_piix ata_generic scsi_mod sd_mod sr_mod cdrom"
 

@@ -801,6 +801,203 @@ test_timers_pm(void)
     run_clear(&r);
 }
 
+/* ---- the platform family (issue 10) ---- */
+
+static VdDomainDef *
+platform_def(const char *machine, const char *os_extra, const char *top, const char *devices)
+{
+    g_autofree char *xml = g_strdup_printf(
+        "<domain type='qemu'><name>plat</name>"
+        "<uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid><memory unit='MiB'>128</memory>"
+        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s<devices>%s</devices></domain>",
+        machine, os_extra, top, devices);
+    g_autoptr(GError) error = NULL;
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    g_assert_no_error(error);
+    return def;
+}
+
+/* The PCI devices of class @class_code on @devices (query-pci's list of a
+ * bus) and on the buses behind their bridges. */
+static guint
+count_class_on(JsonArray *devs, gint64 class_code)
+{
+    guint n = 0;
+    for (guint i = 0; devs && i < json_array_get_length(devs); i++) {
+        JsonObject *dev = json_array_get_object_element(devs, i);
+        JsonObject *cls = json_object_get_object_member(dev, "class_info");
+        if (json_object_get_int_member(cls, "class") == class_code)
+            n++;
+        if (json_object_has_member(dev, "pci_bridge")) {
+            JsonObject *br = json_object_get_object_member(dev, "pci_bridge");
+            if (json_object_has_member(br, "devices"))
+                n += count_class_on(json_object_get_array_member(br, "devices"), class_code);
+        }
+    }
+    return n;
+}
+
+static guint
+count_pci_class(JsonNode *buses, gint64 class_code)
+{
+    guint n = 0;
+    JsonArray *a = json_node_get_array(buses);
+    for (guint b = 0; b < json_array_get_length(a); b++)
+        n += count_class_on(
+            json_object_get_array_member(json_array_get_object_element(a, b), "devices"),
+            class_code);
+    return n;
+}
+
+/* Whether device @id sits on the bus of root port @port ("pci.3"): its
+ * parent bus (query-pci lists nothing behind a bridge before the firmware
+ * has numbered the buses, and these QEMUs never run). */
+static gboolean
+behind_port(Run *r, const char *port, const char *id)
+{
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
+    g_autofree char *want = g_strdup_printf("/machine/peripheral/%s/%s", port, port);
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", path);
+    json_object_set_string_member(args, "property", "parent_bus");
+    g_autoptr(JsonNode) bus = call(r, "qom-get", args);
+    return g_strcmp0(json_node_get_string(bus), want) == 0;
+}
+
+/* virt-install's q35 controllers, a watchdog, SMBIOS and fw_cfg: QEMU
+ * takes them all, the root ports and the xHCI are on pcie.0. */
+static void
+test_platform_q35(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *blob = g_build_filename(r.dir, "fw,cfg.bin", NULL);
+    g_assert_true(g_file_set_contents(blob, "blob", -1, NULL));
+    g_autoptr(GString) devices =
+        g_string_new("<controller type='usb' model='qemu-xhci' ports='15'/>"
+                     "<controller type='pci' model='pcie-root'/>");
+    for (guint i = 0; i < 14; i++)
+        g_string_append(devices, "<controller type='pci' model='pcie-root-port'/>");
+    g_string_append(devices, "<controller type='pci' model='pcie-to-pci-bridge'/>"
+                             "<controller type='virtio-serial' index='0' ports='16'/>"
+                             "<controller type='scsi' index='0' model='virtio-scsi'/>"
+                             "<controller type='sata' index='0'/>"
+                             "<input type='tablet' bus='usb'/>"
+                             "<watchdog model='i6300esb' action='pause'/>"
+                             "<watchdog model='itco' action='pause'/>");
+    g_autofree char *top =
+        g_strdup_printf("<sysinfo type='smbios'><system><entry name='product'>a,b</entry></system>"
+                        "<oemStrings><entry>x</entry></oemStrings></sysinfo>"
+                        "<sysinfo type='fwcfg'><entry name='opt/org.virtd/s'>v,w</entry>"
+                        "<entry name='opt/org.virtd/f' file='%s'/></sysinfo>",
+                        blob);
+    g_autoptr(VdDomainDef) def = platform_def("q35", "<smbios mode='sysinfo'/>", top, devices->str);
+    run_start(&r, def);
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"usb",   "pci.1",  "pci.14",    "pci.15", "virtio-serial0",
+                          "scsi0", "input0", "watchdog0", NULL};
+    assert_ids(ids, want);
+    g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
+    /* As libvirt: each PCIe device in a root port of its own. */
+    g_assert_true(behind_port(&r, "pci.1", "usb"));
+    g_assert_true(behind_port(&r, "pci.2", "virtio-serial0"));
+    g_assert_true(behind_port(&r, "pci.3", "scsi0"));
+    /* 14 root ports and the PCIe-to-PCI bridge on pcie.0 */
+    g_assert_cmpuint(count_pci_class(pci, 0x0604), ==, 15);
+    quit(&r);
+    run_clear(&r);
+}
+
+/* i440fx: EHCI with its UHCI companions, a PCI bridge, an AHCI, ib700. */
+static void
+test_platform_pc(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = platform_def(
+        "pc", "", "",
+        "<controller type='usb' index='0' model='ich9-ehci1'/>"
+        "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>"
+        "<controller type='usb' index='0' model='ich9-uhci2'><master startport='2'/></controller>"
+        "<controller type='usb' index='0' model='ich9-uhci3'><master startport='4'/></controller>"
+        "<controller type='pci' index='0' model='pci-root'/>"
+        "<controller type='pci' index='1' model='pci-bridge'/>"
+        "<controller type='sata' index='0'/>"
+        "<input type='tablet' bus='usb'/><watchdog model='ib700' action='none'/>"
+        "<interface type='user'><model type='pcnet'/></interface>"
+        "<interface type='user'><model type='ne2k_pci'/></interface>"
+        "<interface type='user'><model type='i82559er'/></interface>"
+        "<interface type='user'><model type='vmxnet3'/></interface>"
+        "<interface type='user'><model type='tulip'/></interface>"
+        "<interface type='user'><model type='virtio-transitional'/></interface>");
+    run_start(&r, def);
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"usb",   "usb-companion0", "usb-companion2", "usb-companion4", "pci.1",
+                          "sata0", "input0",         "watchdog0",      "net0",           "net1",
+                          "net2",  "net3",           "net4",           "net5",           NULL};
+    assert_ids(ids, want);
+    g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
+    g_assert_cmpuint(count_pci_class(pci, 0x0c03), ==, 4); /* EHCI + 3 UHCI */
+    g_assert_cmpuint(count_pci_class(pci, 0x0200), ==, 6); /* the NICs */
+    quit(&r);
+    run_clear(&r);
+}
+
+/* Emulated NVMe: two namespaces on nvme0, one on nvme1, QEMU sees them
+ * with their ids and block nodes. */
+static void
+test_platform_nvme(void)
+{
+    Run r;
+    run_init(&r);
+    g_autofree char *a = g_build_filename(r.dir, "a.qcow2", NULL);
+    g_autofree char *b = g_build_filename(r.dir, "b.raw", NULL);
+    g_autofree char *c = g_build_filename(r.dir, "c.raw", NULL);
+    make_qcow2(a);
+    make_file(b, 1 << 20);
+    make_file(c, 1 << 20);
+    g_autofree char *devices =
+        g_strdup_printf("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                        "<source file='%s'/><target dev='nvme0n1' bus='nvme'/><serial>S1</serial>"
+                        "<boot order='1'/></disk>"
+                        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                        "<source file='%s'/><target dev='nvme0n2' bus='nvme'/></disk>"
+                        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                        "<source file='%s'/><target dev='nvme1n1'/></disk>",
+                        a, b, c);
+    g_autoptr(VdDomainDef) def = platform_def("q35", "", "", devices);
+    run_start(&r, def);
+    g_autoptr(GHashTable) ids = peripheral_ids(&r);
+    const char *want[] = {"nvme0", "nvme1", "disk-nvme0n1", "disk-nvme0n2", "disk-nvme1n1", NULL};
+    assert_ids(ids, want);
+    g_autoptr(JsonNode) pci = call(&r, "query-pci", NULL);
+    g_assert_cmpuint(count_pci_class(pci, 0x0108), ==, 2); /* NVM Express controllers */
+    quit(&r);
+    run_clear(&r);
+}
+
+/* <memoryBacking> shared memfd: QEMU's RAM is the memfd object, shared. */
+static void
+test_platform_memfd(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = platform_def(
+        "pc", "", "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
+        "");
+    run_start(&r, def);
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/objects/pc.ram");
+    json_object_set_string_member(args, "property", "share");
+    g_autoptr(JsonNode) share = call(&r, "qom-get", args);
+    g_assert_true(json_node_get_boolean(share));
+    g_autoptr(JsonNode) mem = call(&r, "query-memdev", NULL);
+    JsonObject *m = json_array_get_object_element(json_node_get_array(mem), 0);
+    g_assert_cmpint(json_object_get_int_member(m, "size"), ==, 128 << 20);
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -811,6 +1008,10 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/full-pc", test_full_pc);
     g_test_add_func("/qemu/argv-qemu/full-q35", test_full_q35);
     g_test_add_func("/qemu/argv-qemu/legacy-pc", test_legacy_pc);
+    g_test_add_func("/qemu/argv-qemu/platform-q35", test_platform_q35);
+    g_test_add_func("/qemu/argv-qemu/platform-pc", test_platform_pc);
+    g_test_add_func("/qemu/argv-qemu/platform-nvme", test_platform_nvme);
+    g_test_add_func("/qemu/argv-qemu/platform-memfd", test_platform_memfd);
     g_test_add_func("/qemu/argv-qemu/tpm-crb", test_tpm_crb);
     g_test_add_func("/qemu/argv-qemu/tpm-tis", test_tpm_tis);
     g_test_add_func("/qemu/argv-qemu/cpu-features", test_cpu_features);

@@ -863,7 +863,7 @@ m_mac(VdDomainDef *def, VdQemuCaps *caps)
 static void
 m_net_model(VdDomainDef *def, VdQemuCaps *caps)
 {
-    tdef_add_net(def, VD_NET_USER, "ne2k_pci", NULL);
+    tdef_add_net(def, VD_NET_USER, "spapr-vlan", NULL);
 }
 
 static void
@@ -981,7 +981,8 @@ static const ErrorCase error_cases[] = {
     {"no-source", m_no_source, VD_ERROR_INVALID_ARG, "disk 'vda' has no <source>", NULL},
     {"cache", m_cache, VD_ERROR_UNSUPPORTED, "cache mode 'direct,evil'", NULL},
     {"mac", m_mac, VD_ERROR_INVALID_ARG, "invalid MAC address '52:54:00:12:34:5g'", NULL},
-    {"net-model", m_net_model, VD_ERROR_UNSUPPORTED, "model 'ne2k_pci' is not supported", NULL},
+    {"net-model", m_net_model, VD_ERROR_UNSUPPORTED,
+     "model 'spapr-vlan' is not a NIC QEMU emulates", NULL},
     {"serial-tcp", m_serial_tcp, VD_ERROR_UNSUPPORTED, "serial port 0: type 'tcp'", NULL},
     {"long-socket", m_long_socket, VD_ERROR_UNSUPPORTED, "is too long", NULL},
     {"efi-auto", m_efi_auto, VD_ERROR_UNSUPPORTED, "<os firmware='efi'>", NULL},

@@ -7,6 +7,7 @@
  * has them. */
 #include "daemon/domain/domain-net.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "qemu/qemu-command.h"
@@ -29,6 +30,7 @@ typedef struct {
     gboolean live, config, up;
     int fd, vhostfd;
     gboolean vhost; /* attach: a vhost-net descriptor was passed */
+    char *bus;      /* attach on q35: the free pcie-root-port the NIC goes into */
     int step;
     guint timer;
     VdDomainWaitFunc done;
@@ -51,6 +53,7 @@ op_free(NetOp *op)
     vd_net_def_free(op->net);
     vd_net_def_free(op->config_net);
     vd_domain_obj_unref(op->dom);
+    g_free(op->bus);
     g_free(op);
 }
 
@@ -304,6 +307,59 @@ edit_attach(VdDomainDef *def, NetOp *op, GError **error)
     return TRUE;
 }
 
+/* q35's root complex takes no hot-plugged devices: a NIC goes into a
+ * pcie-root-port (<controller type='pci' model='pcie-root-port'>, "pci.N")
+ * that has nothing behind it and that no other attach in flight chose. */
+static gboolean
+root_port_taken(NetOp *op, const char *id)
+{
+    for (GSList *l = op->dom->net_attaching; l; l = l->next) {
+        const NetOp *other = l->data;
+        if (other != op && g_strcmp0(other->bus, id) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+root_ports_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    NetOp *op = data;
+    (void)qmp;
+    if (error) {
+        step_reply(qmp, result, error, data);
+        return;
+    }
+    JsonArray *buses = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    JsonObject *bus0 =
+        buses && json_array_get_length(buses) ? json_array_get_object_element(buses, 0) : NULL;
+    JsonArray *devs = bus0 && json_object_has_member(bus0, "devices")
+                          ? json_object_get_array_member(bus0, "devices")
+                          : NULL;
+    for (guint i = 0; devs && i < json_array_get_length(devs) && !op->bus; i++) {
+        JsonObject *dev = json_array_get_object_element(devs, i);
+        const char *id = json_object_get_string_member_with_default(dev, "qdev_id", "");
+        if (!g_str_has_prefix(id, "pci.") || !json_object_has_member(dev, "pci_bridge"))
+            continue;
+        JsonObject *bridge = json_object_get_object_member(dev, "pci_bridge");
+        JsonArray *behind = json_object_has_member(bridge, "devices")
+                                ? json_object_get_array_member(bridge, "devices")
+                                : NULL;
+        if ((!behind || json_array_get_length(behind) == 0) && !root_port_taken(op, id))
+            op->bus = g_strdup(id);
+    }
+    if (!op->bus) {
+        g_autoptr(GError) err = g_error_new(
+            VD_ERROR, VD_ERROR_OPERATION_FAILED,
+            "no free PCIe root port for the interface: a q35 machine hot-plugs devices only "
+            "into root ports; add <controller type='pci' model='pcie-root-port'/> to the "
+            "definition (virt-install adds several) and restart the domain");
+        step_reply(qmp, NULL, err, data);
+        return;
+    }
+    op_next(op);
+}
+
 static void
 attach_next(NetOp *op)
 {
@@ -312,7 +368,7 @@ attach_next(NetOp *op)
     g_autofree char *vhostname = g_strconcat("vhostfd-", op->net->alias, NULL);
     g_autofree char *netdev = g_strconcat("host", op->net->alias, NULL);
 
-    if (op->step < 5 && op->live && !qmp_ready(op))
+    if (op->step < 6 && op->live && !qmp_ready(op))
         return;
     switch (op->step++) {
     case 0:
@@ -354,9 +410,18 @@ attach_next(NetOp *op)
         command(op, "netdev_add", args);
         return;
     }
-    case 3: {
+    case 3:
+        if (op->dom->live->os.machine && strstr(op->dom->live->os.machine, "q35")) {
+            vd_qmp_command(op->dom->qmp, "query-pci", NULL, root_ports_reply, op);
+            return;
+        }
+        /* fall through */
+    case 4: {
+        op->step = 5;
         JsonObject *args = json_object_new();
         json_object_set_string_member(args, "driver", vd_qemu_net_model_driver(op->net->model));
+        if (op->bus)
+            json_object_set_string_member(args, "bus", op->bus);
         json_object_set_string_member(args, "netdev", netdev);
         json_object_set_string_member(args, "id", op->net->alias);
         json_object_set_string_member(args, "mac", op->net->mac);
@@ -365,13 +430,13 @@ attach_next(NetOp *op)
         command(op, "device_add", args);
         return;
     }
-    case 4:
+    case 5:
         if (!vd_net_def_link_up(op->net)) {
             command(op, "set_link", set_link_args(op, FALSE));
             return;
         }
         /* fall through */
-    case 5:
+    case 6:
         if (!op->dom->live) {
             op_fail(op,
                     g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,

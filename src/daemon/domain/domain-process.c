@@ -451,6 +451,16 @@ vd_proc_qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user
         if (dom->stop_reason == VD_REASON_UNKNOWN && dom->state != VD_STATE_CRASHED)
             vd_proc_apply_lifecycle(dom, def->on_crash, VD_REASON_CRASHED, VD_STATE_CRASHED,
                                     VD_REASON_PANICKED);
+    } else if (g_str_equal(event, "WATCHDOG")) {
+        /* QEMU sends it before acting; with action "pause" the STOP that
+         * follows finds the domain paused already, for this reason. */
+        const char *action =
+            data ? json_object_get_string_member_with_default(data, "action", "") : "";
+        g_info("domain '%s': the guest's watchdog fired (action %s)", dom->name, action);
+        if (g_str_equal(action, "pause") && dom->job != VD_JOB_START && !dom->internal_transition &&
+            dom->stop_reason == VD_REASON_UNKNOWN &&
+            (dom->state == VD_STATE_RUNNING || dom->state == VD_STATE_BLOCKED))
+            vd_proc_set_state(dom, VD_STATE_PAUSED, VD_REASON_WATCHDOG);
     } else if (g_str_equal(event, "STOP")) {
         if (dom->job == VD_JOB_START || dom->internal_transition ||
             dom->stop_reason != VD_REASON_UNKNOWN)

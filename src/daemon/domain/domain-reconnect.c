@@ -85,6 +85,9 @@ reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpoint
         } else if (g_str_equal(status, "paused") || g_str_equal(status, "prelaunch")) {
             if (dom->state != VD_STATE_PAUSED)
                 vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
+        } else if (g_str_equal(status, "watchdog")) {
+            if (dom->state != VD_STATE_PAUSED)
+                vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_WATCHDOG);
         } else if (g_str_equal(status, "guest-panicked")) {
             vd_domain_obj_set_state(dom, VD_STATE_CRASHED, VD_REASON_PANICKED);
         } else if (g_str_equal(status, "shutdown")) {

@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 #include <unistd.h>
 
+#include "conf/domain-platform.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/disk-prepare.h"
 #include "daemon/domain/domain-files.h"
@@ -24,6 +25,7 @@
 #include "daemon/domain/qemu-spawn.h"
 #include "daemon/domain/swtpm.h"
 #include "conf/domain-firmware.h"
+#include "daemon/host-probe.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -385,6 +387,21 @@ launch(PendingStart *ps, const char *boot_kernel)
     if (!vd_domain_spice_pick_ports(d, dom, ps->live, &error) ||
         !vd_domain_net_prepare(d, ps->live, &nfds, &error))
         goto fail;
+    /* vsock: the daemon opens the device and sets the guest's CID, as for
+     * taps; without the device the builder refuses, naming the module. */
+    int vsock_fd = 0;
+    guint vsock_cid = 0;
+    if (ps->live->platform->vsocks->len == 1 && d->host && d->host->facts.vhost_vsock) {
+        const VdVsockDef *v = g_ptr_array_index(ps->live->platform->vsocks, 0);
+        int fd = vd_host_vsock_open(g_getenv("VIRTD_HOST_ROOT"), v->auto_cid ? 0 : v->cid,
+                                    &vsock_cid, &error);
+        if (fd < 0) {
+            vd_domain_net_release(ps->live);
+            goto fail;
+        }
+        vsock_fd = VD_SPAWN_FIRST_FD + (int)nfds.fds->len;
+        g_array_append_val(nfds.fds, fd);
+    }
 
     VdQemuRunPaths run = {
         .qmp_socket_path = qmp_path,
@@ -403,6 +420,9 @@ launch(PendingStart *ps, const char *boot_kernel)
         .vhost_fds = nfds.vhost_fds,
         .n_net_fds = nfds.n,
         .tpm_socket_path = ps->tpm_socket,
+        .host = d->host ? &d->host->facts : NULL,
+        .vsock_fd = vsock_fd,
+        .vsock_cid = vsock_cid,
     };
     argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {

@@ -23,6 +23,7 @@ static const char *const reason_names[VD_REASON_LAST] = {
     [VD_REASON_FAILED] = "failed",
     [VD_REASON_DAEMON] = "daemon",
     [VD_REASON_PANICKED] = "panicked",
+    [VD_REASON_WATCHDOG] = "watchdog",
 };
 
 const char *

@@ -31,6 +31,7 @@ typedef enum {
     VD_REASON_FAILED,        /* shut off: start failed */
     VD_REASON_DAEMON,        /* shut off: found dead when the daemon started */
     VD_REASON_PANICKED,      /* crashed, paused */
+    VD_REASON_WATCHDOG,      /* paused: the guest's watchdog fired (<watchdog action='pause'>) */
     VD_REASON_LAST
 } VdStateReason;
 
