@@ -321,7 +321,22 @@ def qmp(d, name, command):
     return json.loads(out)
 
 
-def check_devices(d, name, xml, outcome):
+def check_devices(d, name, xml, outcome, timeout=60):
+    """Compares the guest-visible devices with the XML. Devices behind a
+    PCIe root port or a PCI bridge show in query-pci only once the guest's
+    firmware has numbered the bridges' buses (SeaBIOS in a second, OVMF
+    in several under TCG), so a mismatch is asked again until @timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        problems = []
+        check_devices_once(d, name, xml, problems)
+        if not problems or time.monotonic() >= deadline:
+            outcome.problems.extend(problems)
+            return
+        time.sleep(1)
+
+
+def check_devices_once(d, name, xml, problems):
     pci = pci_devices(qmp(d, name, 'query-pci'))
     ids = [i for i, _c in pci]
     blocks = qmp(d, name, 'query-block')
@@ -341,21 +356,21 @@ def check_devices(d, name, xml, outcome):
             # two functions), except controllers shared by disks.
             need = 1 if what.startswith('disk ') else used[key]
             if n < need:
-                outcome.problems.append('%s: no PCI device %s in query-pci (has %s)'
+                problems.append('%s: no PCI device %s in query-pci (has %s)'
                                         % (what, key, ' '.join(ids)))
         elif kind == 'block':
             if not any('disk-%s' % want in (b.get('qdev') or '') for b in blocks):
-                outcome.problems.append('%s: not in query-block (%s)' %
+                problems.append('%s: not in query-block (%s)' %
                                         (what, ' '.join(b.get('qdev') or '?' for b in blocks)))
         elif kind == 'chardev':
             if want not in chardevs:
-                outcome.problems.append('%s: no chardev %s in query-chardev (has %s)'
+                problems.append('%s: no chardev %s in query-chardev (has %s)'
                                         % (what, want, ' '.join(sorted(chardevs))))
         elif kind == 'tpm':
             if tpms is None:
                 tpms = qmp(d, name, 'query-tpm')
             if len(tpms) <= want:
-                outcome.problems.append('%s: query-tpm lists %d TPMs' % (what, len(tpms)))
+                problems.append('%s: query-tpm lists %d TPMs' % (what, len(tpms)))
 
 
 def try_file(d, media, qemu, bridge_for, networks, index, fname):

@@ -3,6 +3,8 @@
  * recorded and the next check still runs. */
 #include "daemon/domain/domain-check.h"
 
+#include "daemon/host-probe.h"
+
 #include <libxml/tree.h>
 
 #include "conf/domain-enums.h"
@@ -266,6 +268,11 @@ build_argv(CheckJob *job)
         .tpm_socket_path = tpm,
         .loader_path = live->os.loader,
         .nvram_path = live->fw->loader_stateless ? NULL : live->os.nvram,
+        /* What the host has, as a start sees it; a vsock's descriptor and
+         * CID are the start's to take: pretend ones here. */
+        .host = d->host ? &d->host->facts : NULL,
+        .vsock_fd = VD_SPAWN_FIRST_FD + (int)n,
+        .vsock_cid = 3,
     };
     argv = vd_qemu_build_argv_notes(live, d->caps, &run, notes, &error);
     for (guint i = 0; i < notes->len; i++)
