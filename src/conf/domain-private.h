@@ -102,6 +102,9 @@ gboolean vd_domain_parse_devices(VdDomainDef *def, const xmlNode *devices, GErro
 gboolean vd_domain_validate_interfaces(const VdDomainDef *def, GError **error);
 /* Models, direct modes and link states virtd runs (VdNetDef*). */
 gboolean vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error);
+/* Refuse to start: VD_ERROR_UNSUPPORTED, "unsupported configuration: " and
+ * the formatted message; returns FALSE. */
+gboolean vd_domain_refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* ---- domain-unsupported.c ---- */
 /* The VdUnsupported list of a document (see the table in that file). */
