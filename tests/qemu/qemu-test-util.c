@@ -189,6 +189,56 @@ tcaps_fake(void)
     return caps;
 }
 
+const VdQemuRunPaths trun_paths = {
+    .qmp_socket_path = "/run/virtd/qemu/dom.qmp",
+    .console_socket_path = "/run/virtd/qemu/dom.console",
+    .console_log_path = "/var/log/virtd/qemu/dom.log",
+    .pid_path = "/run/virtd/qemu/dom.pid",
+    .guest_agent_dir = "/var/lib/virtd/qemu/channel",
+    .start_paused = TRUE,
+    .accel = "tcg",
+};
+
+void
+tgolden_check(const char *name, const char *text)
+{
+    g_autofree char *file = g_strdup_printf("%s.args", name);
+    g_autofree char *path = g_build_filename(VD_TEST_DATA_DIR, "argv", file, NULL);
+    if (g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0) {
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        g_test_message("regenerated %s", path);
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autofree char *expected = NULL;
+    if (!g_file_get_contents(path, &expected, NULL, &error))
+        g_test_fail_printf("missing golden file %s (VD_REGENERATE=1 creates it): %s", path,
+                           error->message);
+    else
+        g_assert_cmpstr(text, ==, expected);
+}
+
+gboolean
+targv_has(GPtrArray *argv, const char *opt, const char *value)
+{
+    for (guint i = 0; i + 1 < argv->len; i++) {
+        if (g_str_equal(argv->pdata[i], opt) && g_str_equal(argv->pdata[i + 1], value))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
+targv_has_opt(GPtrArray *argv, const char *opt)
+{
+    for (guint i = 0; i < argv->len; i++) {
+        const char *a = argv->pdata[i];
+        if (a && g_str_equal(a, opt))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 const VdQemuCaps *
 tcaps_real(void)
 {

@@ -9,6 +9,7 @@
 
 #include "conf/domain-def.h"
 #include "qemu/qemu-caps.h"
+#include "qemu/qemu-command.h"
 #include "qemu/qmp.h"
 
 /* A definition with what conf's defaults would leave: name, uuid, 512 MiB,
@@ -30,6 +31,18 @@ VdInputDef *tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus);
 /* QEMU 7.2.0 with pc, q35 (and versioned forms), microvm, isapc, none and
  * the devices virtd uses; KVM and TCG. Independent of the installed QEMU. */
 VdQemuCaps *tcaps_fake(void);
+
+/* The run paths of the golden files: fixed paths under /run/virtd, TCG,
+ * paused; no host facts. Copy it and set what a case needs. */
+extern const VdQemuRunPaths trun_paths;
+/* Compares @text with the golden tests/data/argv/@name.args (a failed
+ * test if it differs or is missing); under VD_REGENERATE=1 rewrites the
+ * file instead. */
+void tgolden_check(const char *name, const char *text);
+/* Whether @argv holds @opt followed by @value. */
+gboolean targv_has(GPtrArray *argv, const char *opt, const char *value);
+/* Whether @argv holds @opt anywhere. */
+gboolean targv_has_opt(GPtrArray *argv, const char *opt);
 
 /* The installed QEMU's caps (probed once per process, not cached). */
 const VdQemuCaps *tcaps_real(void);
