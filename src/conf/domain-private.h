@@ -64,6 +64,11 @@ gboolean vd_xml_prop_enum(const xmlNode *node, const char *name, const char *wha
                           const char *const *libvirt_only, int *out, gboolean *present,
                           GError **error);
 
+/* @value (NULL: absent, fine) must be one of @allowed (NULL-terminated);
+ * otherwise VD_ERROR_XML naming @where and the allowed values. */
+gboolean vd_xml_check_choice(const char *value, const char *const *allowed, const char *where,
+                             GError **error);
+
 /* ---- domain-xml.c: writing ---- */
 
 /* Sets (NULL: removes) an attribute in no namespace. */
