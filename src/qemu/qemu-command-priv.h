@@ -63,6 +63,12 @@ gboolean vd_qemu_check_utf8(const char *value, const char *what, GError **error)
 gboolean vd_qemu_check_path(const char *path, const char *what, GError **error);
 /* A path that fits in sockaddr_un. */
 gboolean vd_qemu_check_socket_path(const char *path, const char *what, GError **error);
+/* The host of a VNC or SPICE listen address: "127.0.0.1" for NULL,
+ * "localhost", or an IP literal in canonical form (IPv6 in brackets when
+ * @bracket_ipv6, as VNC's host:port wants); anything else, which could
+ * carry another option, is VD_ERROR_INVALID_ARG naming @what. */
+char *vd_qemu_listen_host(const char *listen, gboolean bracket_ipv6, const char *what,
+                          GError **error);
 
 /* 0 when @dev has no boot index. */
 guint vd_qemu_cmd_bootindex(VdQemuCmd *cmd, gconstpointer dev);
