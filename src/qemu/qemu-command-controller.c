@@ -240,16 +240,8 @@ build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
         for (guint i = 0; i < G_N_ELEMENTS(scsi_models); i++) {
             if (!g_str_equal(scsi_models[i].model, model))
                 continue;
-            if (cmd->have_scsi)
-                return TRUE;
-            if (!vd_qemu_cmd_need_device(cmd, scsi_models[i].driver, what, error))
-                return FALSE;
-            JsonObject *o = json_object_new();
-            json_object_set_string_member(o, "driver", scsi_models[i].driver);
-            json_object_set_string_member(o, "id", "scsi0");
-            vd_qemu_cmd_opt_json(cmd, "-device", o);
-            cmd->have_scsi = TRUE;
-            return TRUE;
+            return vd_qemu_cmd_add_controller(cmd, &cmd->have_scsi, scsi_models[i].driver, "scsi0",
+                                              what, error);
         }
         return vd_set_unsupported(error,
                                   "%s is not supported: use virtio-scsi, lsilogic, lsisas1068, "
@@ -258,16 +250,9 @@ build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
     }
     if (g_str_equal(c->type, "sata")) {
         /* q35 has its AHCI built in ("ide"); pc gets one. */
-        if (cmd->q35 || cmd->have_ahci)
+        if (cmd->q35)
             return TRUE;
-        if (!vd_qemu_cmd_need_device(cmd, "ich9-ahci", what, error))
-            return FALSE;
-        JsonObject *o = json_object_new();
-        json_object_set_string_member(o, "driver", "ich9-ahci");
-        json_object_set_string_member(o, "id", "sata0");
-        vd_qemu_cmd_opt_json(cmd, "-device", o);
-        cmd->have_ahci = TRUE;
-        return TRUE;
+        return vd_qemu_cmd_add_controller(cmd, &cmd->have_ahci, "ich9-ahci", "sata0", what, error);
     }
     if (g_str_equal(c->type, "ide")) {
         if (cmd->q35)

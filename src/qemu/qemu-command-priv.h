@@ -75,6 +75,10 @@ guint vd_qemu_cmd_bootindex(VdQemuCmd *cmd, gconstpointer dev);
 
 /* Adds the USB controller before the first USB device. */
 gboolean vd_qemu_cmd_need_usb(VdQemuCmd *cmd, const char *what, GError **error);
+/* A controller "-device @driver,id=@id" once: nothing if *@have, else
+ * added (checked against the caps for @what) and *@have set. */
+gboolean vd_qemu_cmd_add_controller(VdQemuCmd *cmd, gboolean *have, const char *driver,
+                                    const char *id, const char *what, GError **error);
 
 /* The device classes, in argv order. */
 gboolean vd_qemu_build_disks(VdQemuCmd *cmd, GError **error);
