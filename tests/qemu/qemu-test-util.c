@@ -109,6 +109,49 @@ tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus)
 
 /* ---- caps ------------------------------------------------------------------- */
 
+VdSpiceDef *
+tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passwd)
+{
+    VdGraphicsDef *g = tdef_add_vnc(def, listen, port, passwd);
+    g->type = VD_GRAPHICS_SPICE;
+    /* The daemon's pick for an autoport display (daemon/domain/domain-spice.c). */
+    g->autoport = TRUE;
+    VdSpiceDef *s = g_new0(VdSpiceDef, 1);
+    s->tls_port = -1;
+    s->playback_compression = -1;
+    s->copypaste = -1;
+    s->filetransfer = -1;
+    def->media->spice = s;
+    return s;
+}
+
+VdSoundDef *
+tdef_add_sound(VdDomainDef *def, const char *model)
+{
+    VdSoundDef *s = g_new0(VdSoundDef, 1);
+    s->model = g_strdup(model);
+    g_ptr_array_add(def->media->sounds, s);
+    return s;
+}
+
+void
+tdef_add_audio(VdDomainDef *def, guint id, const char *type)
+{
+    VdAudioDef *a = g_new0(VdAudioDef, 1);
+    a->id = id;
+    a->type = g_strdup(type);
+    g_ptr_array_add(def->media->audios, a);
+}
+
+void
+tdef_add_redirdev(VdDomainDef *def, const char *type)
+{
+    VdRedirdevDef *r = g_new0(VdRedirdevDef, 1);
+    r->bus = g_strdup("usb");
+    r->type = g_strdup(type);
+    g_ptr_array_add(def->media->redirdevs, r);
+}
+
 VdQemuCaps *
 tcaps_fake(void)
 {

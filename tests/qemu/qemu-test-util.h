@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "conf/domain-def.h"
+#include "conf/domain-media.h"
 #include "qemu/qemu-caps.h"
 #include "qemu/qemu-command.h"
 #include "qemu/qmp.h"
@@ -27,6 +28,14 @@ VdNetDef *tdef_add_net(VdDomainDef *def, VdNetType type, const char *model, cons
 VdGraphicsDef *tdef_add_vnc(VdDomainDef *def, const char *listen, int port, const char *passwd);
 VdVideoDef *tdef_add_video(VdDomainDef *def, VdVideoModel model);
 VdInputDef *tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus);
+/* The media family (conf/domain-media.h). A SPICE display (autoport, as
+ * the daemon leaves it with its pick in @port) and its SpiceDef with every
+ * option unset. */
+VdSpiceDef *tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passwd);
+VdSoundDef *tdef_add_sound(VdDomainDef *def, const char *model);
+void tdef_add_audio(VdDomainDef *def, guint id, const char *type);
+/* A USB redirection of @type. */
+void tdef_add_redirdev(VdDomainDef *def, const char *type);
 
 /* QEMU 7.2.0 with pc, q35 (and versioned forms), microvm, isapc, none and
  * the devices virtd uses; KVM and TCG. Independent of the installed QEMU. */
