@@ -109,6 +109,22 @@ tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus)
 
 /* ---- caps ------------------------------------------------------------------- */
 
+VdDomainDef *
+tdef_from_xml(const char *machine, guint memory_mib, const char *os_extra, const char *top,
+              const char *devices)
+{
+    g_autofree char *xml =
+        g_strdup_printf("<domain type='qemu'><name>plat</name><uuid>" TDEF_XML_UUID "</uuid>"
+                        "<memory unit='MiB'>%u</memory>"
+                        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s"
+                        "<devices>%s</devices></domain>",
+                        memory_mib, machine, os_extra, top, devices);
+    g_autoptr(GError) error = NULL;
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    g_assert_no_error(error);
+    return def;
+}
+
 VdSpiceDef *
 tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passwd)
 {

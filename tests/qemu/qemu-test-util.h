@@ -28,6 +28,12 @@ VdNetDef *tdef_add_net(VdDomainDef *def, VdNetType type, const char *model, cons
 VdGraphicsDef *tdef_add_vnc(VdDomainDef *def, const char *listen, int port, const char *passwd);
 VdVideoDef *tdef_add_video(VdDomainDef *def, VdVideoModel model);
 VdInputDef *tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus);
+/* Through conf's define steps: <domain type='qemu'> "plat" with uuid
+ * TDEF_XML_UUID, @memory_mib, x86_64 @machine with @os_extra inside <os>,
+ * @top after it, then <devices>@devices</devices>. */
+#define TDEF_XML_UUID "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
+VdDomainDef *tdef_from_xml(const char *machine, guint memory_mib, const char *os_extra,
+                           const char *top, const char *devices);
 /* The media family (conf/domain-media.h). A SPICE display (autoport, as
  * the daemon leaves it with its pick in @port) and its SpiceDef with every
  * option unset. */

@@ -12,7 +12,7 @@
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
-#define UUID "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
+#define UUID TDEF_XML_UUID
 
 static VdQemuCaps *
 caps_platform(void)
@@ -52,19 +52,11 @@ caps_platform(void)
     return caps;
 }
 
+/* 256 MiB: the goldens' size. */
 static VdDomainDef *
 def_from(const char *machine, const char *os_extra, const char *top_extra, const char *devices)
 {
-    g_autofree char *xml =
-        g_strdup_printf("<domain type='qemu'><name>plat</name><uuid>" UUID "</uuid>"
-                        "<memory unit='MiB'>256</memory>"
-                        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s"
-                        "<devices>%s</devices></domain>",
-                        machine, os_extra, top_extra, devices);
-    g_autoptr(GError) error = NULL;
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
-    g_assert_no_error(error);
-    return def;
+    return tdef_from_xml(machine, 256, os_extra, top_extra, devices);
 }
 
 static const char *const host_dmi[] = {"bios.vendor",

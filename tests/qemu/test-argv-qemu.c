@@ -806,15 +806,7 @@ test_timers_pm(void)
 static VdDomainDef *
 platform_def(const char *machine, const char *os_extra, const char *top, const char *devices)
 {
-    g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'><name>plat</name>"
-        "<uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid><memory unit='MiB'>128</memory>"
-        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s<devices>%s</devices></domain>",
-        machine, os_extra, top, devices);
-    g_autoptr(GError) error = NULL;
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
-    g_assert_no_error(error);
-    return def;
+    return tdef_from_xml(machine, 128, os_extra, top, devices);
 }
 
 /* The PCI devices of class @class_code on @devices (query-pci's list of a
