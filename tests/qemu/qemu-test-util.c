@@ -6,6 +6,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "golden.h"
+
 /* ---- definitions ------------------------------------------------------------ */
 
 VdDomainDef *
@@ -261,20 +263,9 @@ const VdQemuRunPaths trun_paths = {
 void
 tgolden_check(const char *name, const char *text)
 {
-    g_autofree char *file = g_strdup_printf("%s.args", name);
-    g_autofree char *path = g_build_filename(VD_TEST_DATA_DIR, "argv", file, NULL);
-    if (g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0) {
-        g_assert_true(g_file_set_contents(path, text, -1, NULL));
-        g_test_message("regenerated %s", path);
-        return;
-    }
-    g_autoptr(GError) error = NULL;
-    g_autofree char *expected = NULL;
-    if (!g_file_get_contents(path, &expected, NULL, &error))
-        g_test_fail_printf("missing golden file %s (VD_REGENERATE=1 creates it): %s", path,
-                           error->message);
-    else
-        g_assert_cmpstr(text, ==, expected);
+    g_autofree char *path = test_golden_path(VD_TEST_DATA_DIR "/argv", name, ".args");
+
+    test_golden_check(path, text);
 }
 
 gboolean

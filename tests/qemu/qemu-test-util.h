@@ -50,9 +50,9 @@ VdQemuCaps *tcaps_fake(void);
 /* The run paths of the golden files: fixed paths under /run/virtd, TCG,
  * paused; no host facts. Copy it and set what a case needs. */
 extern const VdQemuRunPaths trun_paths;
-/* Compares @text with the golden tests/data/argv/@name.args (a failed
- * test if it differs or is missing); under VD_REGENERATE=1 rewrites the
- * file instead. */
+/* test_golden_check() (tests/common/golden.h) of @text against
+ * tests/data/argv/@name.args: a failed test if it differs or is missing;
+ * under VD_REGENERATE=1 rewrites the file instead. */
 void tgolden_check(const char *name, const char *text);
 /* Whether @argv holds @opt followed by @value. */
 gboolean targv_has(GPtrArray *argv, const char *opt, const char *value);
