@@ -3,10 +3,12 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "golden.h"
+#include "util/vd-error.h"
 
 /* ---- definitions ------------------------------------------------------------ */
 
@@ -276,6 +278,15 @@ targv_has(GPtrArray *argv, const char *opt, const char *value)
             return TRUE;
     }
     return FALSE;
+}
+
+void
+targv_assert_refused(GPtrArray *argv, const GError *error, int code, const char *message)
+{
+    g_assert_null(argv);
+    g_assert_error(error, VD_ERROR, code);
+    if (!strstr(error->message, message))
+        g_test_fail_printf("message '%s' lacks '%s'", error->message, message);
 }
 
 gboolean

@@ -58,6 +58,9 @@ void tgolden_check(const char *name, const char *text);
 gboolean targv_has(GPtrArray *argv, const char *opt, const char *value);
 /* Whether @argv holds @opt anywhere. */
 gboolean targv_has_opt(GPtrArray *argv, const char *opt);
+/* The build refused: no @argv, @error in VD_ERROR with @code, its message
+ * containing @message. */
+void targv_assert_refused(GPtrArray *argv, const GError *error, int code, const char *message);
 
 /* The installed QEMU's caps (probed once per process, not cached). */
 const VdQemuCaps *tcaps_real(void);

@@ -127,10 +127,7 @@ test_error(gconstpointer data)
         paths.tpm_socket_path = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) argv = vd_qemu_build_argv(def, caps, &paths, &error);
-    g_assert_null(argv);
-    g_assert_error(error, VD_ERROR, (int)c->code);
-    if (!strstr(error->message, c->message))
-        g_test_fail_printf("message '%s' lacks '%s'", error->message, c->message);
+    targv_assert_refused(argv, error, c->code, c->message);
 }
 
 int
