@@ -145,6 +145,18 @@ tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passw
     return s;
 }
 
+void
+tdef_add_spice_desktop(VdDomainDef *def)
+{
+    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
+    v->ram_kib = 65536;
+    v->vram_kib = 65536;
+    v->vgamem_kib = 16384;
+    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
+    c->target_type = g_strdup("virtio");
+    c->target_name = g_strdup("com.redhat.spice.0");
+}
+
 VdSoundDef *
 tdef_add_sound(VdDomainDef *def, const char *model)
 {

@@ -38,6 +38,9 @@ VdDomainDef *tdef_from_xml(const char *machine, guint memory_mib, const char *os
  * the daemon leaves it with its pick in @port) and its SpiceDef with every
  * option unset. */
 VdSpiceDef *tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passwd);
+/* What virt-install adds with SPICE: qxl video (64 MiB ram and vram, 16
+ * MiB vgamem) and the SPICE agent's spicevmc channel. */
+void tdef_add_spice_desktop(VdDomainDef *def);
 VdSoundDef *tdef_add_sound(VdDomainDef *def, const char *model);
 void tdef_add_audio(VdDomainDef *def, guint id, const char *type);
 /* A USB redirection of @type. */

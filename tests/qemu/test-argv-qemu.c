@@ -598,13 +598,7 @@ test_spice(void)
     s->copypaste = 0;
     s->mouse_mode = g_strdup("client");
     s->filetransfer = 0;
-    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
-    v->ram_kib = 65536;
-    v->vram_kib = 65536;
-    v->vgamem_kib = 16384;
-    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
-    c->target_type = g_strdup("virtio");
-    c->target_name = g_strdup("com.redhat.spice.0");
+    tdef_add_spice_desktop(def);
     const char *models[] = {"ich9", "ich6", "ac97", "usb"};
     for (guint i = 0; i < G_N_ELEMENTS(models); i++)
         tdef_add_sound(def, models[i]);

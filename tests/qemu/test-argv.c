@@ -290,13 +290,7 @@ def_spice(void)
 {
     VdDomainDef *def = tdef_new("desktop", "q35");
     tdef_add_spice(def, NULL, 5901, NULL)->image_compression = g_strdup("off");
-    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
-    v->ram_kib = 65536;
-    v->vram_kib = 65536;
-    v->vgamem_kib = 16384;
-    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
-    c->target_type = g_strdup("virtio");
-    c->target_name = g_strdup("com.redhat.spice.0");
+    tdef_add_spice_desktop(def);
     tdef_add_input(def, VD_INPUT_TABLET, VD_INPUT_BUS_USB);
     tdef_add_sound(def, "ich9");
     tdef_add_redirdev(def, "spicevmc");
