@@ -8,21 +8,6 @@
 #include "conf/domain-private.h"
 #include "util/vd-error.h"
 
-static gboolean refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-refuse(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "unsupported configuration: %s", msg);
-    return FALSE;
-}
-
 /* libvirt's rules for cells: ids 0..n-1, each vCPU in at most one cell,
  * every vCPU in one, the cells' memory adding up to <memory>. */
 static gboolean
@@ -41,10 +26,11 @@ check_numa(const VdDomainDef *def, GError **error)
         g_autoptr(GArray) set = NULL;
 
         if (c->id != i)
-            return refuse(error,
-                          "NUMA cell ids must be 0 to %u, each once: found id %u where %u "
-                          "was expected",
-                          cells->len - 1, c->id, i);
+            return vd_domain_refuse(
+                error,
+                "NUMA cell ids must be 0 to %u, each once: found id %u where %u "
+                "was expected",
+                cells->len - 1, c->id, i);
         sum += c->memory_kib;
         if (!c->cpus)
             continue; /* a memory-only node, as libvirt allows */
@@ -53,26 +39,27 @@ check_numa(const VdDomainDef *def, GError **error)
         for (guint k = 0; k < set->len; k++) {
             guint cpu = g_array_index(set, guint, k);
             if (owner[cpu])
-                return refuse(error,
-                              "vCPU %u is in NUMA cells %u and %u: give each vCPU to "
-                              "one cell",
-                              cpu, owner[cpu] - 1, c->id);
+                return vd_domain_refuse(error,
+                                        "vCPU %u is in NUMA cells %u and %u: give each vCPU to "
+                                        "one cell",
+                                        cpu, owner[cpu] - 1, c->id);
             owner[cpu] = c->id + 1;
         }
     }
     for (guint cpu = 0; cpu < def->vcpus; cpu++)
         if (!owner[cpu])
-            return refuse(error,
-                          "vCPU %u of the %u vCPUs is in no NUMA cell: list every vCPU in the "
-                          "cpus= of one <cell>",
-                          cpu, def->vcpus);
+            return vd_domain_refuse(
+                error,
+                "vCPU %u of the %u vCPUs is in no NUMA cell: list every vCPU in the "
+                "cpus= of one <cell>",
+                cpu, def->vcpus);
     if (sum != def->memory_kib)
-        return refuse(error,
-                      "the NUMA cells add up to %" G_GUINT64_FORMAT
-                      " KiB but <memory> is %" G_GUINT64_FORMAT
-                      " KiB: make <memory> the sum of the cells, or remove <memory> (it is then "
-                      "computed from the cells)",
-                      sum, def->memory_kib);
+        return vd_domain_refuse(
+            error,
+            "the NUMA cells add up to %" G_GUINT64_FORMAT " KiB but <memory> is %" G_GUINT64_FORMAT
+            " KiB: make <memory> the sum of the cells, or remove <memory> (it is then "
+            "computed from the cells)",
+            sum, def->memory_kib);
     return TRUE;
 }
 
@@ -84,34 +71,39 @@ check_timers(const VdCpuExtDef *x, GError **error)
         gboolean rtc = g_str_equal(t->name, "rtc"), pit = g_str_equal(t->name, "pit");
 
         if (g_str_equal(t->name, "platform") || g_str_equal(t->name, "armvtimer"))
-            return refuse(error, "<timer name='%s'> is not a timer of x86 QEMU guests: remove it",
-                          t->name);
+            return vd_domain_refuse(
+                error, "<timer name='%s'> is not a timer of x86 QEMU guests: remove it", t->name);
         if ((rtc || pit || g_str_equal(t->name, "tsc")) && t->present == VD_TRISTATE_OFF)
-            return refuse(error,
-                          "<timer name='%s' present='no'>: QEMU's x86 machines always have "
-                          "this timer; remove present='no'",
-                          t->name);
+            return vd_domain_refuse(
+                error,
+                "<timer name='%s' present='no'>: QEMU's x86 machines always have "
+                "this timer; remove present='no'",
+                t->name);
         if (t->tickpolicy && !rtc && !pit)
-            return refuse(error,
-                          "<timer name='%s' tickpolicy='%s'>: QEMU has tick policies for rtc "
-                          "and pit only; remove tickpolicy=",
-                          t->name, t->tickpolicy);
+            return vd_domain_refuse(
+                error,
+                "<timer name='%s' tickpolicy='%s'>: QEMU has tick policies for rtc "
+                "and pit only; remove tickpolicy=",
+                t->name, t->tickpolicy);
         if (t->tickpolicy && g_str_equal(t->tickpolicy, "merge"))
-            return refuse(error,
-                          "<timer name='%s' tickpolicy='merge'> is not something QEMU can do: "
-                          "use delay or catchup",
-                          t->name);
+            return vd_domain_refuse(
+                error,
+                "<timer name='%s' tickpolicy='merge'> is not something QEMU can do: "
+                "use delay or catchup",
+                t->name);
         if (rtc && t->tickpolicy && g_str_equal(t->tickpolicy, "discard"))
-            return refuse(error, "<timer name='rtc' tickpolicy='discard'> is not something QEMU "
-                                 "can do: use delay or catchup");
+            return vd_domain_refuse(error,
+                                    "<timer name='rtc' tickpolicy='discard'> is not something QEMU "
+                                    "can do: use delay or catchup");
         if (t->track && (!rtc || g_str_equal(t->track, "boot")))
-            return refuse(error,
-                          "<timer name='%s' track='%s'>: QEMU tracks only the rtc, with guest, "
-                          "wall or realtime",
-                          t->name, t->track);
+            return vd_domain_refuse(
+                error,
+                "<timer name='%s' track='%s'>: QEMU tracks only the rtc, with guest, "
+                "wall or realtime",
+                t->name, t->track);
         if (t->frequency && !g_str_equal(t->name, "tsc"))
-            return refuse(error, "<timer name='%s' frequency=>: only the tsc has a frequency",
-                          t->name);
+            return vd_domain_refuse(
+                error, "<timer name='%s' frequency=>: only the tsc has a frequency", t->name);
     }
     return TRUE;
 }
@@ -129,10 +121,10 @@ check_hyperv(const VdCpuExtDef *x, GError **error)
         const VdHypervFeatureDef *h = g_ptr_array_index(x->hyperv_features, i);
         if (!g_strv_contains(hyperv_known, h->name)) {
             g_autofree char *list = g_strjoinv(", ", (char **)hyperv_known);
-            return refuse(error,
-                          "Hyper-V enlightenment <%s> is not one QEMU has (it has %s): "
-                          "remove it",
-                          h->name, list);
+            return vd_domain_refuse(error,
+                                    "Hyper-V enlightenment <%s> is not one QEMU has (it has %s): "
+                                    "remove it",
+                                    h->name, list);
         }
     }
     return TRUE;
@@ -145,10 +137,12 @@ vd_cpu_ext_check_startable(const VdDomainDef *def, GError **error)
     const char *offset = def->clock.offset;
 
     if (offset && g_str_equal(offset, "timezone") && !x->clock_timezone)
-        return refuse(error, "<clock offset='timezone'> without timezone=: give the zone, e.g. "
-                             "timezone='Europe/Paris'");
+        return vd_domain_refuse(error,
+                                "<clock offset='timezone'> without timezone=: give the zone, e.g. "
+                                "timezone='Europe/Paris'");
     if (offset && g_str_equal(offset, "absolute") && !x->clock_start)
-        return refuse(error, "<clock offset='absolute'> without start=: give the guest's start "
-                             "time in seconds since 1970");
+        return vd_domain_refuse(error,
+                                "<clock offset='absolute'> without start=: give the guest's start "
+                                "time in seconds since 1970");
     return check_numa(def, error) && check_timers(x, error) && check_hyperv(x, error);
 }

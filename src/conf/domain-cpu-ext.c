@@ -153,19 +153,6 @@ vd_cpu_ext_hyperv(const VdCpuExtDef *x, const char *name)
     return NULL;
 }
 
-static gboolean
-choice(const char *value, const char *const *allowed, const char *where, GError **error)
-{
-    g_autofree char *list = NULL;
-
-    if (!value || g_strv_contains(allowed, value))
-        return TRUE;
-    list = g_strjoinv(", ", (char **)allowed);
-    g_set_error(error, VD_ERROR, VD_ERROR_XML, "unknown value '%s' in %s: expected one of %s",
-                value, where, list);
-    return FALSE;
-}
-
 /* state='on|off' (@attr "state") or enabled/present='yes|no'. */
 static gboolean
 tristate(const xmlNode *node, const char *attr, gboolean on_off, const char *where, VdTristate *out,
@@ -209,7 +196,7 @@ parse_cpu_features(VdCpuExtDef *x, const xmlNode *cpu, GError **error)
                         shown);
             return FALSE;
         }
-        if (!choice(policy, policies, "<cpu><feature policy=>", error))
+        if (!vd_xml_check_choice(policy, policies, "<cpu><feature policy=>", error))
             return FALSE;
         f = g_new0(VdCpuFeatureDef, 1);
         f->name = g_steal_pointer(&name);
@@ -352,13 +339,13 @@ parse_timers(VdCpuExtDef *x, const xmlNode *clock, GError **error)
                         "kvmclock, hypervclock, tsc");
             return FALSE;
         }
-        if (!choice(name, names, "<clock><timer name=>", error))
+        if (!vd_xml_check_choice(name, names, "<clock><timer name=>", error))
             return FALSE;
         t->name = g_steal_pointer(&name);
         t->tickpolicy = vd_xml_prop(n, "tickpolicy");
         t->track = vd_xml_prop(n, "track");
-        if (!choice(t->tickpolicy, ticks, "<clock><timer tickpolicy=>", error) ||
-            !choice(t->track, tracks, "<clock><timer track=>", error) ||
+        if (!vd_xml_check_choice(t->tickpolicy, ticks, "<clock><timer tickpolicy=>", error) ||
+            !vd_xml_check_choice(t->track, tracks, "<clock><timer track=>", error) ||
             !tristate(n, "present", FALSE, "<clock><timer present=>", &t->present, error))
             return FALSE;
         if (freq && !vd_xml_parse_uint(freq, "<clock><timer frequency=>", G_MAXUINT32,
@@ -387,7 +374,7 @@ parse_clock_ext(VdCpuExtDef *x, const xmlNode *clock, GError **error)
         return FALSE;
     x->clock_basis = vd_xml_prop(clock, "basis");
     x->clock_timezone = vd_xml_prop(clock, "timezone");
-    if (!choice(x->clock_basis, bases, "<clock basis=>", error))
+    if (!vd_xml_check_choice(x->clock_basis, bases, "<clock basis=>", error))
         return FALSE;
     if (x->clock_timezone && (!*x->clock_timezone || strchr(x->clock_timezone, ',') ||
                               strstr(x->clock_timezone, ".."))) {
@@ -408,7 +395,7 @@ parse_hyperv(VdCpuExtDef *x, const xmlNode *hv, GError **error)
     if (!hv)
         return TRUE;
     x->hyperv = TRUE;
-    if (!choice(mode, modes, "<features><hyperv mode=>", error))
+    if (!vd_xml_check_choice(mode, modes, "<features><hyperv mode=>", error))
         return FALSE;
     x->hyperv_passthrough = mode && g_str_equal(mode, "passthrough");
     for (const xmlNode *n = hv->children; n; n = n->next) {
@@ -476,7 +463,7 @@ parse_features_ext(VdCpuExtDef *x, const xmlNode *features, GError **error)
     }
     if ((n = vd_xml_child(features, "ioapic"))) {
         x->ioapic_driver = vd_xml_prop(n, "driver");
-        if (!choice(x->ioapic_driver, drivers, "<features><ioapic driver=>", error))
+        if (!vd_xml_check_choice(x->ioapic_driver, drivers, "<features><ioapic driver=>", error))
             return FALSE;
     }
     if ((n = vd_xml_child(features, "apic")) &&

@@ -366,18 +366,6 @@ vd_domain_sound_audio(const VdDomainDef *def, const VdSoundDef *sound)
 
 /* ---- what start runs ------------------------------------------------------ */
 
-static gboolean G_GNUC_PRINTF(2, 3) refuse(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "unsupported configuration: %s", msg);
-    return FALSE;
-}
-
 static gboolean
 startable_graphics(const VdDomainDef *def, GError **error)
 {
@@ -390,33 +378,37 @@ startable_graphics(const VdDomainDef *def, GError **error)
         } else if (g->type == VD_GRAPHICS_SPICE) {
             nspice++;
             if (!g->autoport && (g->port <= 0 || g->port > 65535))
-                return refuse(error,
-                              "<graphics type='spice' port='%d'> is out of range: use a port "
-                              "from 1 to 65535, or autoport='yes'",
-                              g->port);
+                return vd_domain_refuse(
+                    error,
+                    "<graphics type='spice' port='%d'> is out of range: use a port "
+                    "from 1 to 65535, or autoport='yes'",
+                    g->port);
             if (g->websocket > 0)
-                return refuse(error, "<graphics type='spice' websocket=> is not supported: "
-                                     "QEMU serves WebSockets for VNC only; remove it");
+                return vd_domain_refuse(error,
+                                        "<graphics type='spice' websocket=> is not supported: "
+                                        "QEMU serves WebSockets for VNC only; remove it");
         } else if (g->type == VD_GRAPHICS_EGL_HEADLESS) {
             /* The argv builder refuses it naming the render node the host
              * lacks (qemu-command-platform.c). */
         } else {
-            return refuse(error,
-                          "graphics type '%s' is not supported yet: use <graphics type='vnc'> "
-                          "or <graphics type='spice'>",
-                          vd_graphics_type_to_string(g->type));
+            return vd_domain_refuse(
+                error,
+                "graphics type '%s' is not supported yet: use <graphics type='vnc'> "
+                "or <graphics type='spice'>",
+                vd_graphics_type_to_string(g->type));
         }
     }
     if (nvnc > 1 || nspice > 1)
-        return refuse(error, "more than one <graphics type='%s'>: QEMU serves one of each type",
-                      nvnc > 1 ? "vnc" : "spice");
+        return vd_domain_refuse(error,
+                                "more than one <graphics type='%s'>: QEMU serves one of each type",
+                                nvnc > 1 ? "vnc" : "spice");
     const VdSpiceDef *s = def->media->spice;
     if (s && s->tls_port > 0)
-        return refuse(error, "TLS for SPICE is not supported yet: remove tlsPort or set "
-                             "defaultMode='insecure'");
+        return vd_domain_refuse(error, "TLS for SPICE is not supported yet: remove tlsPort or set "
+                                       "defaultMode='insecure'");
     if (s && (g_strcmp0(s->default_mode, "secure") == 0 || s->secure_channel))
-        return refuse(error, "TLS for SPICE is not supported yet: remove tlsPort or set "
-                             "defaultMode='insecure' (and no <channel mode='secure'>)");
+        return vd_domain_refuse(error, "TLS for SPICE is not supported yet: remove tlsPort or set "
+                                       "defaultMode='insecure' (and no <channel mode='secure'>)");
     return TRUE;
 }
 
@@ -429,24 +421,27 @@ startable_sound(const VdDomainDef *def, gboolean spice, GError **error)
     for (guint i = 0; i < m->sounds->len; i++) {
         const VdSoundDef *s = g_ptr_array_index(m->sounds, i);
         if (!g_strv_contains(models, s->model))
-            return refuse(error,
-                          "<sound model='%s'> is not supported: QEMU 7.2 has no such sound "
-                          "card here; use ich9, ich6, ac97, es1370, sb16 or usb",
-                          s->model);
+            return vd_domain_refuse(
+                error,
+                "<sound model='%s'> is not supported: QEMU 7.2 has no such sound "
+                "card here; use ich9, ich6, ac97, es1370, sb16 or usb",
+                s->model);
     }
     for (guint i = 0; i < m->audios->len; i++) {
         const VdAudioDef *a = g_ptr_array_index(m->audios, i);
         if (g_str_equal(a->type, "spice") && !spice)
-            return refuse(error,
-                          "<audio id='%u' type='spice'> needs <graphics type='spice'>: add "
-                          "one or use type='none'",
-                          a->id);
+            return vd_domain_refuse(
+                error,
+                "<audio id='%u' type='spice'> needs <graphics type='spice'>: add "
+                "one or use type='none'",
+                a->id);
         if (!g_str_equal(a->type, "none") && !g_str_equal(a->type, "spice"))
-            return refuse(error,
-                          "<audio id='%u' type='%s'> needs the host's sound system, which "
-                          "virtd's QEMU cannot reach (it runs outside any user session): use "
-                          "type='none', or type='spice' to play sound in the SPICE client",
-                          a->id, a->type);
+            return vd_domain_refuse(
+                error,
+                "<audio id='%u' type='%s'> needs the host's sound system, which "
+                "virtd's QEMU cannot reach (it runs outside any user session): use "
+                "type='none', or type='spice' to play sound in the SPICE client",
+                a->id, a->type);
     }
     return TRUE;
 }
@@ -461,24 +456,28 @@ vd_domain_media_check_startable(const VdDomainDef *def, GError **error)
     for (guint i = 0; i < def->media->redirdevs->len; i++) {
         const VdRedirdevDef *r = g_ptr_array_index(def->media->redirdevs, i);
         if (!g_str_equal(r->type, "spicevmc"))
-            return refuse(error,
-                          "<redirdev type='%s'> is not supported: USB redirection runs over "
-                          "SPICE only; use <redirdev bus='usb' type='spicevmc'/>",
-                          r->type);
+            return vd_domain_refuse(
+                error,
+                "<redirdev type='%s'> is not supported: USB redirection runs over "
+                "SPICE only; use <redirdev bus='usb' type='spicevmc'/>",
+                r->type);
         if (!spice)
-            return refuse(error, "<redirdev type='spicevmc'> needs <graphics type='spice'>: "
-                                 "add one or remove the redirdev");
+            return vd_domain_refuse(error,
+                                    "<redirdev type='spicevmc'> needs <graphics type='spice'>: "
+                                    "add one or remove the redirdev");
     }
     for (guint i = 0; i < def->channels->len; i++) {
         const VdChrDef *c = g_ptr_array_index(def->channels, i);
         if (c->type != VD_CHR_SPICEVMC)
             continue;
         if (!spice)
-            return refuse(error, "<channel type='spicevmc'> needs <graphics type='spice'>: "
-                                 "add one or remove the channel");
+            return vd_domain_refuse(error,
+                                    "<channel type='spicevmc'> needs <graphics type='spice'>: "
+                                    "add one or remove the channel");
         if (g_strcmp0(c->target_name, "com.redhat.spice.0") != 0)
-            return refuse(error, "<channel type='spicevmc'> carries the SPICE agent only: use "
-                                 "<target type='virtio' name='com.redhat.spice.0'/>");
+            return vd_domain_refuse(error,
+                                    "<channel type='spicevmc'> carries the SPICE agent only: use "
+                                    "<target type='virtio' name='com.redhat.spice.0'/>");
     }
     return TRUE;
 }

@@ -206,19 +206,6 @@ parse_vcpu(VdDomainDef *def, const xmlNode *root, GError **error)
 }
 
 static gboolean
-check_choice(const char *value, const char *const *allowed, const char *where, GError **error)
-{
-    g_autofree char *list = NULL;
-
-    if (!value || g_strv_contains(allowed, value))
-        return TRUE;
-    list = g_strjoinv(", ", (char **)allowed);
-    g_set_error(error, VD_ERROR, VD_ERROR_XML, "unknown value '%s' in %s: expected one of %s",
-                value, where, list);
-    return FALSE;
-}
-
-static gboolean
 parse_os(VdDomainDef *def, const xmlNode *root, GError **error)
 {
     static const char *const firmwares[] = {"bios", "efi", NULL};
@@ -229,7 +216,7 @@ parse_os(VdDomainDef *def, const xmlNode *root, GError **error)
     if (!os)
         return TRUE;
     def->os.firmware = vd_xml_prop(os, "firmware");
-    if (!check_choice(def->os.firmware, firmwares, "<os firmware=>", error))
+    if (!vd_xml_check_choice(def->os.firmware, firmwares, "<os firmware=>", error))
         return FALSE;
     if ((n = vd_xml_child(os, "type"))) {
         g_autofree char *type = vd_xml_text(n);
@@ -271,7 +258,7 @@ parse_os(VdDomainDef *def, const xmlNode *root, GError **error)
         g_autofree char *path = g_strstrip(vd_xml_text(n));
         def->os.loader = *path ? g_steal_pointer(&path) : NULL;
         def->os.loader_type = vd_xml_prop(n, "type");
-        if (!check_choice(def->os.loader_type, loader_types, "<os><loader type=>", error))
+        if (!vd_xml_check_choice(def->os.loader_type, loader_types, "<os><loader type=>", error))
             return FALSE;
         if (!vd_xml_prop_bool(n, "readonly", "<os><loader readonly=>", FALSE,
                               &def->os.loader_readonly, NULL, error))
@@ -320,7 +307,7 @@ parse_cpu(VdDomainDef *def, const xmlNode *root, GError **error)
         return FALSE;
     def->cpu.mode = mode;
     def->cpu.check = vd_xml_prop(cpu, "check");
-    if (!check_choice(def->cpu.check, checks, "<cpu check=>", error))
+    if (!vd_xml_check_choice(def->cpu.check, checks, "<cpu check=>", error))
         return FALSE;
     if ((n = vd_xml_child(cpu, "model"))) {
         g_autofree char *model = g_strstrip(vd_xml_text(n));
@@ -362,7 +349,7 @@ parse_clock(VdDomainDef *def, const xmlNode *root, GError **error)
     if (!clock)
         return TRUE;
     def->clock.offset = vd_xml_prop(clock, "offset");
-    return check_choice(def->clock.offset, offsets, "<clock offset=>", error);
+    return vd_xml_check_choice(def->clock.offset, offsets, "<clock offset=>", error);
 }
 
 static gboolean

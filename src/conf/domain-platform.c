@@ -186,21 +186,6 @@ vd_platform_def_copy(const VdPlatformDef *x)
 
 /* ---- parse ---- */
 
-static gboolean xml_fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-xml_fail(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, VD_ERROR, VD_ERROR_XML, msg);
-    return FALSE;
-}
-
 static const struct {
     const char *element;
     guint type;
@@ -239,8 +224,10 @@ parse_smbios_sysinfo(VdPlatformDef *p, const xmlNode *sysinfo, GError **error)
             entry->name = vd_xml_prop(e, "name");
             if (!entry->name || !g_strv_contains(smbios_sections[i].names, entry->name)) {
                 g_autofree char *known = g_strjoinv(", ", (char **)smbios_sections[i].names);
-                return xml_fail(error, "unknown <sysinfo><%s><entry name='%s'>: expected one of %s",
-                                smbios_sections[i].element, entry->name ? entry->name : "", known);
+                return vd_set_error(error, VD_ERROR_XML,
+                                    "unknown <sysinfo><%s><entry name='%s'>: expected one of %s",
+                                    smbios_sections[i].element, entry->name ? entry->name : "",
+                                    known);
             }
         }
     }
@@ -258,15 +245,15 @@ parse_fwcfg_sysinfo(VdPlatformDef *p, const xmlNode *sysinfo, GError **error)
         entry->value = vd_xml_text(e);
         /* QEMU reserves the names outside opt/ for itself. */
         if (!entry->name || !g_str_has_prefix(entry->name, "opt/"))
-            return xml_fail(error,
-                            "<sysinfo type='fwcfg'><entry name='%s'>: the name must start with "
-                            "'opt/' (e.g. opt/com.example/config)",
-                            entry->name ? entry->name : "");
+            return vd_set_error(error, VD_ERROR_XML,
+                                "<sysinfo type='fwcfg'><entry name='%s'>: the name must start with "
+                                "'opt/' (e.g. opt/com.example/config)",
+                                entry->name ? entry->name : "");
         if (entry->file && entry->value && *g_strstrip(entry->value))
-            return xml_fail(error,
-                            "<sysinfo type='fwcfg'><entry name='%s'> has both file= and a "
-                            "value: give one",
-                            entry->name);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "<sysinfo type='fwcfg'><entry name='%s'> has both file= and a "
+                                "value: give one",
+                                entry->name);
     }
     return TRUE;
 }
@@ -283,8 +270,9 @@ parse_sysinfo(VdPlatformDef *p, const xmlNode *root, GError **error)
             if (!parse_fwcfg_sysinfo(p, s, error))
                 return FALSE;
         } else {
-            return xml_fail(error, "unknown <sysinfo type='%s'>: expected smbios or fwcfg",
-                            type ? type : "");
+            return vd_set_error(error, VD_ERROR_XML,
+                                "unknown <sysinfo type='%s'>: expected smbios or fwcfg",
+                                type ? type : "");
         }
     }
 
@@ -301,8 +289,8 @@ parse_sysinfo(VdPlatformDef *p, const xmlNode *root, GError **error)
     else if (g_str_equal(m, "sysinfo"))
         p->smbios_mode = VD_SMBIOS_SYSINFO;
     else
-        return xml_fail(error, "unknown <os><smbios mode='%s'>: expected emulate, host or sysinfo",
-                        m);
+        return vd_set_error(error, VD_ERROR_XML,
+                            "unknown <os><smbios mode='%s'>: expected emulate, host or sysinfo", m);
     return TRUE;
 }
 
@@ -317,13 +305,14 @@ parse_watchdog(VdPlatformDef *p, const xmlNode *n, GError **error)
     w->model = vd_xml_prop(n, "model");
     w->action = vd_xml_prop(n, "action");
     if (!w->model || !g_strv_contains(models, w->model))
-        return xml_fail(error, "unknown <watchdog model='%s'>: expected i6300esb, ib700 or itco",
-                        w->model ? w->model : "");
+        return vd_set_error(error, VD_ERROR_XML,
+                            "unknown <watchdog model='%s'>: expected i6300esb, ib700 or itco",
+                            w->model ? w->model : "");
     if (w->action && !g_strv_contains(actions, w->action))
-        return xml_fail(error,
-                        "unknown <watchdog action='%s'>: expected reset, shutdown, poweroff, "
-                        "pause, none, dump or inject-nmi",
-                        w->action);
+        return vd_set_error(error, VD_ERROR_XML,
+                            "unknown <watchdog action='%s'>: expected reset, shutdown, poweroff, "
+                            "pause, none, dump or inject-nmi",
+                            w->action);
     return TRUE;
 }
 
@@ -335,7 +324,8 @@ parse_vsock(VdPlatformDef *p, const xmlNode *n, GError **error)
     v->model = vd_xml_prop(n, "model");
     v->auto_cid = TRUE;
     if (v->model && !g_str_equal(v->model, "virtio"))
-        return xml_fail(error, "unknown <vsock model='%s'>: expected virtio", v->model);
+        return vd_set_error(error, VD_ERROR_XML, "unknown <vsock model='%s'>: expected virtio",
+                            v->model);
     const xmlNode *cid = vd_xml_child(n, "cid");
     if (!cid)
         return TRUE;
@@ -348,10 +338,10 @@ parse_vsock(VdPlatformDef *p, const xmlNode *n, GError **error)
     if (present) {
         /* 0-2 are the hypervisor, the loopback and the host. */
         if (v->cid < 3)
-            return xml_fail(error,
-                            "<vsock><cid address='%u'> is reserved (0-2 are the hypervisor, "
-                            "local and host): use 3 or more",
-                            v->cid);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "<vsock><cid address='%u'> is reserved (0-2 are the hypervisor, "
+                                "local and host): use 3 or more",
+                                v->cid);
         v->auto_cid = auto_present && is_auto;
     }
     return TRUE;
@@ -366,8 +356,9 @@ parse_controller(VdPlatformDef *p, const xmlNode *n, GError **error)
     c->model = vd_xml_prop(n, "model");
     c->index = c->ports = c->vectors = c->master_startport = -1;
     if (!c->type)
-        return xml_fail(error, "missing type= in <controller>: use usb, pci, virtio-serial, "
-                               "scsi, sata or ide");
+        return vd_set_error(error, VD_ERROR_XML,
+                            "missing type= in <controller>: use usb, pci, virtio-serial, "
+                            "scsi, sata or ide");
     const xmlNode *master = vd_xml_child(n, "master");
     return vd_xml_prop_int(n, "index", "<controller index=>", 0, 255, &c->index, NULL, error) &&
            vd_xml_prop_int(n, "ports", "<controller ports=>", 1, 255, &c->ports, NULL, error) &&
@@ -432,7 +423,8 @@ parse_memory_backing(VdMemoryBackingDef *mem, const xmlNode *mb, GError **error)
             if (!size || !vd_xml_parse_uint(size, "<memoryBacking><hugepages><page size=>",
                                             G_MAXUINT32, &v, error))
                 return size ? FALSE
-                            : xml_fail(error, "missing size= in <memoryBacking><hugepages><page>");
+                            : vd_set_error(error, VD_ERROR_XML,
+                                           "missing size= in <memoryBacking><hugepages><page>");
             if (!unit || g_ascii_strcasecmp(unit, "KiB") == 0 || g_str_equal(unit, "k"))
                 mult = 1;
             else if (g_ascii_strcasecmp(unit, "MiB") == 0 || g_str_equal(unit, "M"))
@@ -440,10 +432,10 @@ parse_memory_backing(VdMemoryBackingDef *mem, const xmlNode *mb, GError **error)
             else if (g_ascii_strcasecmp(unit, "GiB") == 0 || g_str_equal(unit, "G"))
                 mult = 1024 * 1024;
             else
-                return xml_fail(error,
-                                "unknown unit '%s' in <memoryBacking><hugepages><page>: use "
-                                "KiB, MiB or GiB",
-                                unit);
+                return vd_set_error(error, VD_ERROR_XML,
+                                    "unknown unit '%s' in <memoryBacking><hugepages><page>: use "
+                                    "KiB, MiB or GiB",
+                                    unit);
             mem->hugepage_kib = v * mult;
         }
     }
@@ -451,19 +443,19 @@ parse_memory_backing(VdMemoryBackingDef *mem, const xmlNode *mb, GError **error)
         mem->source = vd_xml_prop(n, "type");
         if (mem->source && !g_str_equal(mem->source, "anonymous") &&
             !g_str_equal(mem->source, "memfd") && !g_str_equal(mem->source, "file"))
-            return xml_fail(error,
-                            "unknown <memoryBacking><source type='%s'>: expected anonymous, "
-                            "memfd or file",
-                            mem->source);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "unknown <memoryBacking><source type='%s'>: expected anonymous, "
+                                "memfd or file",
+                                mem->source);
     }
     if ((n = vd_xml_child(mb, "access"))) {
         mem->access = vd_xml_prop(n, "mode");
         if (mem->access && !g_str_equal(mem->access, "shared") &&
             !g_str_equal(mem->access, "private"))
-            return xml_fail(error,
-                            "unknown <memoryBacking><access mode='%s'>: expected shared or "
-                            "private",
-                            mem->access);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "unknown <memoryBacking><access mode='%s'>: expected shared or "
+                                "private",
+                                mem->access);
     }
     return TRUE;
 }
@@ -483,8 +475,9 @@ vd_domain_platform_parse(VdDomainDef *def, const xmlNode *root, GError **error)
     if (ls) {
         p->launch_security = vd_xml_prop(ls, "type");
         if (!p->launch_security)
-            return xml_fail(error, "missing type= in <launchSecurity>: use sev, sev-snp, tdx or "
-                                   "s390-pv");
+            return vd_set_error(error, VD_ERROR_XML,
+                                "missing type= in <launchSecurity>: use sev, sev-snp, tdx or "
+                                "s390-pv");
     }
     return TRUE;
 }

@@ -64,6 +64,11 @@ gboolean vd_xml_prop_enum(const xmlNode *node, const char *name, const char *wha
                           const char *const *libvirt_only, int *out, gboolean *present,
                           GError **error);
 
+/* @value (NULL: absent, fine) must be one of @allowed (NULL-terminated);
+ * otherwise VD_ERROR_XML naming @where and the allowed values. */
+gboolean vd_xml_check_choice(const char *value, const char *const *allowed, const char *where,
+                             GError **error);
+
 /* ---- domain-xml.c: writing ---- */
 
 /* Sets (NULL: removes) an attribute in no namespace. */
@@ -102,6 +107,9 @@ gboolean vd_domain_parse_devices(VdDomainDef *def, const xmlNode *devices, GErro
 gboolean vd_domain_validate_interfaces(const VdDomainDef *def, GError **error);
 /* Models, direct modes and link states virtd runs (VdNetDef*). */
 gboolean vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error);
+/* Refuse to start: VD_ERROR_UNSUPPORTED, "unsupported configuration: " and
+ * the formatted message; returns FALSE. */
+gboolean vd_domain_refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* ---- domain-unsupported.c ---- */
 /* The VdUnsupported list of a document (see the table in that file). */

@@ -226,69 +226,61 @@ vd_domain_tpm_parse(VdDomainDef *def, const xmlNode *root, GError **error)
     return TRUE;
 }
 
-static gboolean refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-refuse(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "unsupported configuration: %s", msg);
-    return FALSE;
-}
-
 static gboolean
 startable_one(const VdTpmDef *tpm, GError **error)
 {
     VdTpmModel model = vd_tpm_def_model(tpm);
 
     if (model == VD_TPM_MODEL_SPAPR || model == VD_TPM_MODEL_SPAPR_PROXY)
-        return refuse(error,
-                      "<tpm model='%s'> is a TPM of ppc64 machines; an x86_64 guest needs "
-                      "model='tpm-crb' (TPM 2.0) or 'tpm-tis'",
-                      vd_tpm_model_to_string(model));
+        return vd_domain_refuse(
+            error,
+            "<tpm model='%s'> is a TPM of ppc64 machines; an x86_64 guest needs "
+            "model='tpm-crb' (TPM 2.0) or 'tpm-tis'",
+            vd_tpm_model_to_string(model));
     switch (tpm->backend) {
     case VD_TPM_BACKEND_PASSTHROUGH:
-        return refuse(error,
-                      "<tpm><backend type='passthrough'>%s%s%s is not supported: passthrough "
-                      "hands the host's TPM to one guest (and takes it from the host); use "
-                      "<backend type='emulator' version='2.0'/>, a TPM of the guest's own",
-                      tpm->device_path ? " (" : "", tpm->device_path ? tpm->device_path : "",
-                      tpm->device_path ? ")" : "");
+        return vd_domain_refuse(
+            error,
+            "<tpm><backend type='passthrough'>%s%s%s is not supported: passthrough "
+            "hands the host's TPM to one guest (and takes it from the host); use "
+            "<backend type='emulator' version='2.0'/>, a TPM of the guest's own",
+            tpm->device_path ? " (" : "", tpm->device_path ? tpm->device_path : "",
+            tpm->device_path ? ")" : "");
     case VD_TPM_BACKEND_EXTERNAL:
         if (!g_path_is_absolute(tpm->source_path))
-            return refuse(error,
-                          "<tpm><backend type='external'><source path='%s'> is not an absolute "
-                          "path: give the swtpm control socket's full path",
-                          tpm->source_path);
+            return vd_domain_refuse(
+                error,
+                "<tpm><backend type='external'><source path='%s'> is not an absolute "
+                "path: give the swtpm control socket's full path",
+                tpm->source_path);
         break;
     case VD_TPM_BACKEND_EMULATOR:
     case VD_TPM_BACKEND_LAST:
         break;
     }
     if (tpm->version == VD_TPM_VERSION_1_2 && model != VD_TPM_MODEL_TIS)
-        return refuse(error,
-                      "<tpm model='%s'> with <backend version='1.2'>: QEMU's %s is a TPM 2.0 "
-                      "interface; use version='2.0', or model='tpm-tis' for a TPM 1.2",
-                      vd_tpm_model_to_string(model), vd_tpm_model_to_string(model));
+        return vd_domain_refuse(
+            error,
+            "<tpm model='%s'> with <backend version='1.2'>: QEMU's %s is a TPM 2.0 "
+            "interface; use version='2.0', or model='tpm-tis' for a TPM 1.2",
+            vd_tpm_model_to_string(model), vd_tpm_model_to_string(model));
     if (tpm->encryption_secret)
-        return refuse(error,
-                      "<tpm><backend><encryption secret='%s'> needs libvirt's secret store, "
-                      "which virtd does not have; remove <encryption> (the TPM state is then "
-                      "kept unencrypted, readable by root only)",
-                      tpm->encryption_secret);
+        return vd_domain_refuse(
+            error,
+            "<tpm><backend><encryption secret='%s'> needs libvirt's secret store, "
+            "which virtd does not have; remove <encryption> (the TPM state is then "
+            "kept unencrypted, readable by root only)",
+            tpm->encryption_secret);
     if (tpm->pcr_banks && tpm->version == VD_TPM_VERSION_1_2)
-        return refuse(error, "<tpm><backend><active_pcr_banks> is for TPM 2.0: a TPM 1.2 has one "
-                             "fixed SHA-1 bank; remove it or use version='2.0'");
+        return vd_domain_refuse(
+            error, "<tpm><backend><active_pcr_banks> is for TPM 2.0: a TPM 1.2 has one "
+                   "fixed SHA-1 bank; remove it or use version='2.0'");
     if (tpm->pcr_banks && tpm->backend != VD_TPM_BACKEND_EMULATOR)
-        return refuse(error,
-                      "<tpm><backend><active_pcr_banks> configures the swtpm virtd runs; with "
-                      "type='%s' configure the TPM where it runs and remove the element",
-                      vd_tpm_backend_to_string(tpm->backend));
+        return vd_domain_refuse(
+            error,
+            "<tpm><backend><active_pcr_banks> configures the swtpm virtd runs; with "
+            "type='%s' configure the TPM where it runs and remove the element",
+            vd_tpm_backend_to_string(tpm->backend));
     return TRUE;
 }
 
@@ -299,8 +291,8 @@ vd_domain_tpm_check_startable(const VdDomainDef *def, GError **error)
         return TRUE;
     /* libvirt allows a second TPM only as ppc64's spapr proxy. */
     if (def->tpm->tpms->len > 1)
-        return refuse(error, "%u <tpm> devices: a guest has one TPM; remove all but one",
-                      def->tpm->tpms->len);
+        return vd_domain_refuse(error, "%u <tpm> devices: a guest has one TPM; remove all but one",
+                                def->tpm->tpms->len);
     for (guint i = 0; i < def->tpm->tpms->len; i++)
         if (!startable_one(g_ptr_array_index(def->tpm->tpms, i), error))
             return FALSE;

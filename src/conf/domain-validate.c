@@ -26,21 +26,6 @@
 #include "util/vd-error.h"
 #include "util/vd-names.h"
 
-static gboolean fail(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-fail(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, VD_ERROR, VD_ERROR_XML, msg);
-    return FALSE;
-}
-
 /* A QEMU device id: a letter first, then letters, digits, '-', '_', '.'. */
 static gboolean
 alias_is_valid(const char *alias)
@@ -60,41 +45,42 @@ validate_general(const VdDomainDef *def, GError **error)
     char canon[37];
 
     if (!def->name)
-        return fail(error, "missing <name>: every domain needs a name");
+        return vd_set_error(error, VD_ERROR_XML, "missing <name>: every domain needs a name");
     if (!vd_name_validate(def->name, "domain name", error))
         return FALSE;
     if (def->uuid[0] && (!vd_uuid_parse(def->uuid, canon) || strcmp(canon, def->uuid) != 0))
-        return fail(error,
-                    "invalid uuid '%s': expected the canonical form such as "
-                    "4dea22b3-1d52-d8f3-2516-782e98ab3fa0",
-                    def->uuid);
+        return vd_set_error(error, VD_ERROR_XML,
+                            "invalid uuid '%s': expected the canonical form such as "
+                            "4dea22b3-1d52-d8f3-2516-782e98ab3fa0",
+                            def->uuid);
     if (def->memory_kib == 0)
-        return fail(error, "missing <memory>: give the guest's memory, e.g. "
-                           "<memory unit='MiB'>1024</memory>");
+        return vd_set_error(error, VD_ERROR_XML,
+                            "missing <memory>: give the guest's memory, e.g. "
+                            "<memory unit='MiB'>1024</memory>");
     if (def->memory_kib > VD_MAX_MEMORY_KIB)
-        return fail(error,
-                    "<memory> %" G_GUINT64_FORMAT
-                    " KiB is more than QEMU can take (%" G_GUINT64_FORMAT
-                    " KiB): give the guest's memory, e.g. <memory unit='GiB'>4</memory>",
-                    def->memory_kib, VD_MAX_MEMORY_KIB);
+        return vd_set_error(error, VD_ERROR_XML,
+                            "<memory> %" G_GUINT64_FORMAT
+                            " KiB is more than QEMU can take (%" G_GUINT64_FORMAT
+                            " KiB): give the guest's memory, e.g. <memory unit='GiB'>4</memory>",
+                            def->memory_kib, VD_MAX_MEMORY_KIB);
     if (def->current_memory_kib > def->memory_kib)
-        return fail(error,
-                    "currentMemory %" G_GUINT64_FORMAT
-                    " KiB is larger than memory %" G_GUINT64_FORMAT
-                    " KiB: raise <memory> or lower <currentMemory>",
-                    def->current_memory_kib, def->memory_kib);
+        return vd_set_error(error, VD_ERROR_XML,
+                            "currentMemory %" G_GUINT64_FORMAT
+                            " KiB is larger than memory %" G_GUINT64_FORMAT
+                            " KiB: raise <memory> or lower <currentMemory>",
+                            def->current_memory_kib, def->memory_kib);
     if (def->vcpus == 0)
-        return fail(error, "<vcpu> must be between 1 and %d", VD_MAX_VCPUS);
+        return vd_set_error(error, VD_ERROR_XML, "<vcpu> must be between 1 and %d", VD_MAX_VCPUS);
     if (def->vcpus > VD_MAX_VCPUS)
-        return fail(error, "<vcpu> %u is more than the maximum of %d vCPUs", def->vcpus,
-                    VD_MAX_VCPUS);
+        return vd_set_error(error, VD_ERROR_XML, "<vcpu> %u is more than the maximum of %d vCPUs",
+                            def->vcpus, VD_MAX_VCPUS);
     if (def->vcpus_current == 0)
-        return fail(error, "<vcpu current=> must be at least 1");
+        return vd_set_error(error, VD_ERROR_XML, "<vcpu current=> must be at least 1");
     if (def->vcpus_current > def->vcpus)
-        return fail(error,
-                    "vcpu current %u is larger than vcpu %u: raise <vcpu> or lower its "
-                    "current= attribute",
-                    def->vcpus_current, def->vcpus);
+        return vd_set_error(error, VD_ERROR_XML,
+                            "vcpu current %u is larger than vcpu %u: raise <vcpu> or lower its "
+                            "current= attribute",
+                            def->vcpus_current, def->vcpus);
     if (def->os.type && !g_str_equal(def->os.type, "hvm")) {
         g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
                     "unsupported os type '%s' in <os><type>: QEMU guests use <type>hvm</type>",
@@ -105,8 +91,8 @@ validate_general(const VdDomainDef *def, GError **error)
         guint64 n =
             (guint64)def->cpu.sockets * MAX(def->cpu.dies, 1) * def->cpu.cores * def->cpu.threads;
         if (n != def->vcpus)
-            return fail(
-                error,
+            return vd_set_error(
+                error, VD_ERROR_XML,
                 "<cpu><topology> sockets=%u dies=%u cores=%u threads=%u gives %" G_GUINT64_FORMAT
                 " vCPUs but <vcpu> is %u: make them match",
                 def->cpu.sockets, MAX(def->cpu.dies, 1), def->cpu.cores, def->cpu.threads, n,
@@ -121,10 +107,10 @@ check_boot_order(GHashTable *orders, guint order, GError **error)
     if (order == 0)
         return TRUE;
     if (g_hash_table_contains(orders, GUINT_TO_POINTER(order)))
-        return fail(error,
-                    "boot order %u is used by more than one device: give each "
-                    "<boot order=> a different number",
-                    order);
+        return vd_set_error(error, VD_ERROR_XML,
+                            "boot order %u is used by more than one device: give each "
+                            "<boot order=> a different number",
+                            order);
     g_hash_table_add(orders, GUINT_TO_POINTER(order));
     return TRUE;
 }
@@ -145,8 +131,9 @@ validate_boot(const VdDomainDef *def, GError **error)
             return FALSE;
     }
     if (def->os.nboot > 0 && g_hash_table_size(orders) > 0)
-        return fail(error, "per-device boot elements cannot be used together with os/boot "
-                           "elements: remove <os><boot dev=> or the devices' <boot order=>");
+        return vd_set_error(error, VD_ERROR_XML,
+                            "per-device boot elements cannot be used together with os/boot "
+                            "elements: remove <os><boot dev=> or the devices' <boot order=>");
     return TRUE;
 }
 
@@ -162,43 +149,46 @@ validate_disks(const VdDomainDef *def, GError **error)
             d->device == VD_DISK_DEVICE_CDROM || d->device == VD_DISK_DEVICE_FLOPPY;
 
         if (!d->target_dev || !*d->target_dev)
-            return fail(error, "missing <target dev=> in <disk>: name the disk as the guest "
-                               "sees it, e.g. <target dev='vda' bus='virtio'/>");
+            return vd_set_error(error, VD_ERROR_XML,
+                                "missing <target dev=> in <disk>: name the disk as the guest "
+                                "sees it, e.g. <target dev='vda' bus='virtio'/>");
         for (const char *p = d->target_dev; *p; p++) {
             if (!g_ascii_isalnum(*p))
-                return fail(error,
-                            "invalid disk target '%s' in <target dev=>: use letters and "
-                            "digits such as vda or sdb",
-                            d->target_dev);
+                return vd_set_error(error, VD_ERROR_XML,
+                                    "invalid disk target '%s' in <target dev=>: use letters and "
+                                    "digits such as vda or sdb",
+                                    d->target_dev);
         }
         if (g_hash_table_contains(targets, d->target_dev))
-            return fail(error,
-                        "duplicate disk target '%s': each <disk> needs its own "
-                        "<target dev=>",
-                        d->target_dev);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "duplicate disk target '%s': each <disk> needs its own "
+                                "<target dev=>",
+                                d->target_dev);
         g_hash_table_add(targets, d->target_dev);
         if (!bus)
-            return fail(error,
-                        "cannot tell which bus disk '%s' is on: add bus= to its <target> "
-                        "(virtio, sata, scsi, ide, usb, fdc or nvme)",
-                        d->target_dev);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "cannot tell which bus disk '%s' is on: add bus= to its <target> "
+                                "(virtio, sata, scsi, ide, usb, fdc or nvme)",
+                                d->target_dev);
         if (!removable && d->type != VD_DISK_TYPE_NETWORK && !d->source_file && !d->source_volume)
-            return fail(error, "disk '%s' has no <source>: only a cdrom or floppy may be empty",
-                        d->target_dev);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "disk '%s' has no <source>: only a cdrom or floppy may be empty",
+                                d->target_dev);
         if (d->type == VD_DISK_TYPE_VOLUME && removable == FALSE &&
             (!d->source_pool || !d->source_volume))
-            return fail(error, "disk '%s' of type 'volume' needs <source pool= volume=>",
-                        d->target_dev);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "disk '%s' of type 'volume' needs <source pool= volume=>",
+                                d->target_dev);
         if (d->device == VD_DISK_DEVICE_CDROM && d->bus == VD_DISK_BUS_VIRTIO)
-            return fail(error,
-                        "cdrom '%s' cannot be on bus 'virtio' (virtio disks have no "
-                        "removable media): use bus='sata', 'scsi' or 'ide'",
-                        d->target_dev);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "cdrom '%s' cannot be on bus 'virtio' (virtio disks have no "
+                                "removable media): use bus='sata', 'scsi' or 'ide'",
+                                d->target_dev);
         if ((d->device == VD_DISK_DEVICE_FLOPPY) != (d->bus == VD_DISK_BUS_FDC))
-            return fail(error,
-                        "disk '%s': a floppy must be on bus 'fdc' and bus 'fdc' only "
-                        "takes floppies",
-                        d->target_dev);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "disk '%s': a floppy must be on bus 'fdc' and bus 'fdc' only "
+                                "takes floppies",
+                                d->target_dev);
     }
     return TRUE;
 }
@@ -211,10 +201,10 @@ check_absolute(const char *what, const char *path, GError **error)
     if (!path || g_path_is_absolute(path))
         return TRUE;
     g_autofree char *base = g_path_get_basename(path);
-    return fail(error,
-                "%s: path '%s' is relative: give an absolute path such as /path/to/%s (the "
-                "daemon does not know your working directory)",
-                what, path, base);
+    return vd_set_error(error, VD_ERROR_XML,
+                        "%s: path '%s' is relative: give an absolute path such as /path/to/%s (the "
+                        "daemon does not know your working directory)",
+                        what, path, base);
 }
 
 static gboolean
@@ -249,38 +239,40 @@ vd_domain_validate_interfaces(const VdDomainDef *def, GError **error)
             g_autofree char *lower = g_ascii_strdown(n->mac, -1);
 
             if (!vd_mac_is_valid(n->mac, &multicast))
-                return fail(error,
-                            "invalid MAC address '%s' in <interface><mac address=>: "
-                            "expected six hex pairs like 52:54:00:12:34:56",
-                            n->mac);
+                return vd_set_error(error, VD_ERROR_XML,
+                                    "invalid MAC address '%s' in <interface><mac address=>: "
+                                    "expected six hex pairs like 52:54:00:12:34:56",
+                                    n->mac);
             if (multicast)
-                return fail(error,
-                            "MAC address '%s' in <interface><mac address=> is a "
-                            "multicast address: the first byte must be even",
-                            n->mac);
+                return vd_set_error(error, VD_ERROR_XML,
+                                    "MAC address '%s' in <interface><mac address=> is a "
+                                    "multicast address: the first byte must be even",
+                                    n->mac);
             if (g_hash_table_contains(macs, lower))
-                return fail(error,
-                            "duplicate MAC address '%s': each <interface> needs its own "
-                            "<mac address=>",
-                            n->mac);
+                return vd_set_error(error, VD_ERROR_XML,
+                                    "duplicate MAC address '%s': each <interface> needs its own "
+                                    "<mac address=>",
+                                    n->mac);
             g_hash_table_add(macs, g_steal_pointer(&lower));
         }
         if ((n->type == VD_NET_NETWORK || n->type == VD_NET_BRIDGE || n->type == VD_NET_DIRECT) &&
             (!n->source || !*n->source))
-            return fail(error, "interface type '%s' needs <source %s=>", type,
-                        n->type == VD_NET_NETWORK  ? "network"
-                        : n->type == VD_NET_BRIDGE ? "bridge"
-                                                   : "dev");
+            return vd_set_error(error, VD_ERROR_XML, "interface type '%s' needs <source %s=>", type,
+                                n->type == VD_NET_NETWORK  ? "network"
+                                : n->type == VD_NET_BRIDGE ? "bridge"
+                                                           : "dev");
         if (n->target_dev && *n->target_dev && !vd_ifname_is_valid(n->target_dev))
-            return fail(error,
-                        "invalid <interface><target dev='%s'>: a host interface name has 1 to "
-                        "15 letters, digits, '-', '_' or '.'",
-                        n->target_dev);
+            return vd_set_error(
+                error, VD_ERROR_XML,
+                "invalid <interface><target dev='%s'>: a host interface name has 1 to "
+                "15 letters, digits, '-', '_' or '.'",
+                n->target_dev);
         if (n->alias && !alias_is_valid(n->alias))
-            return fail(error,
-                        "invalid <interface><alias name='%s'>: use 'ua-' followed by letters, "
-                        "digits, '-', '_' or '.'",
-                        n->alias);
+            return vd_set_error(
+                error, VD_ERROR_XML,
+                "invalid <interface><alias name='%s'>: use 'ua-' followed by letters, "
+                "digits, '-', '_' or '.'",
+                n->alias);
     }
     return TRUE;
 }
@@ -293,9 +285,10 @@ validate_chr(const VdChrDef *c, const char *kind, GError **error)
 
     if ((c->type == VD_CHR_FILE || (c->type == VD_CHR_UNIX && !auto_path)) &&
         (!c->path || !*c->path))
-        return fail(error, "<%s type='%s'> needs <source path=>", kind, type);
+        return vd_set_error(error, VD_ERROR_XML, "<%s type='%s'> needs <source path=>", kind, type);
     if (c->path && *c->path && c->type != VD_CHR_PTY && !g_path_is_absolute(c->path))
-        return fail(error, "<%s><source path='%s'> must be an absolute path", kind, c->path);
+        return vd_set_error(error, VD_ERROR_XML, "<%s><source path='%s'> must be an absolute path",
+                            kind, c->path);
     return TRUE;
 }
 
@@ -310,10 +303,10 @@ validate_chrs(const VdDomainDef *def, GError **error)
             return FALSE;
         if (c->target_port >= 0) {
             if (g_hash_table_contains(ports, GINT_TO_POINTER(c->target_port + 1)))
-                return fail(error,
-                            "two <serial> devices use target port %d: give each "
-                            "<target port=> a different number",
-                            c->target_port);
+                return vd_set_error(error, VD_ERROR_XML,
+                                    "two <serial> devices use target port %d: give each "
+                                    "<target port=> a different number",
+                                    c->target_port);
             g_hash_table_add(ports, GINT_TO_POINTER(c->target_port + 1));
         }
     }
@@ -336,24 +329,27 @@ validate_display(const VdDomainDef *def, GError **error)
     for (guint i = 0; i < def->graphics->len; i++) {
         const VdGraphicsDef *g = g_ptr_array_index(def->graphics, i);
         if (!g->autoport && g->type == VD_GRAPHICS_VNC && (g->port < 5900 || g->port > 65535))
-            return fail(error,
-                        "<graphics type='vnc' port='%d'> is out of range: use a port from "
-                        "5900 to 65535, or autoport='yes'",
-                        g->port);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "<graphics type='vnc' port='%d'> is out of range: use a port from "
+                                "5900 to 65535, or autoport='yes'",
+                                g->port);
         if (g->websocket < -1 || g->websocket == 0 || g->websocket > 65535)
-            return fail(error, "<graphics websocket='%d'> is out of range: use 1 to 65535",
-                        g->websocket);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "<graphics websocket='%d'> is out of range: use 1 to 65535",
+                                g->websocket);
     }
     for (guint i = 0; i < def->videos->len; i++) {
         const VdVideoDef *v = g_ptr_array_index(def->videos, i);
         if (v->primary)
             primaries++;
         if (v->model == VD_VIDEO_NONE && def->videos->len > 1)
-            return fail(error, "<video><model type='none'> cannot be combined with other "
-                               "<video> devices");
+            return vd_set_error(error, VD_ERROR_XML,
+                                "<video><model type='none'> cannot be combined with other "
+                                "<video> devices");
     }
     if (primaries > 1)
-        return fail(error, "more than one <video> has primary='yes': only one can be primary");
+        return vd_set_error(error, VD_ERROR_XML,
+                            "more than one <video> has primary='yes': only one can be primary");
     return TRUE;
 }
 
@@ -363,10 +359,10 @@ validate_rngs(const VdDomainDef *def, GError **error)
     for (guint i = 0; i < def->rngs->len; i++) {
         const VdRngDef *r = g_ptr_array_index(def->rngs, i);
         if (r->backend && !g_path_is_absolute(r->backend))
-            return fail(error,
-                        "<rng><backend model='random'> '%s' must be an absolute path "
-                        "such as /dev/urandom",
-                        r->backend);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "<rng><backend model='random'> '%s' must be an absolute path "
+                                "such as /dev/urandom",
+                                r->backend);
     }
     return TRUE;
 }
@@ -396,8 +392,9 @@ vd_domain_check_interfaces_input(const GPtrArray *interfaces, GError **error)
         }
         if (n->link_state && !g_str_equal(n->link_state, "up") &&
             !g_str_equal(n->link_state, "down"))
-            return fail(error, "invalid <interface><link state='%s'>: use 'up' or 'down'",
-                        n->link_state);
+            return vd_set_error(error, VD_ERROR_XML,
+                                "invalid <interface><link state='%s'>: use 'up' or 'down'",
+                                n->link_state);
     }
     return TRUE;
 }
@@ -409,7 +406,8 @@ vd_domain_def_validate_input(const VdDomainDef *def, gboolean new_name, GError *
         return FALSE;
     /* One line per domain in `vsh list --title` (libvirt refuses it too). */
     if (def->title && strchr(def->title, '\n'))
-        return fail(error, "<title> must be a single line: put longer text in <description>");
+        return vd_set_error(error, VD_ERROR_XML,
+                            "<title> must be a single line: put longer text in <description>");
     return vd_domain_check_interfaces_input(def->interfaces, error);
 }
 
@@ -424,10 +422,8 @@ vd_domain_def_validate(const VdDomainDef *def, GError **error)
 
 /* ---- check_startable ---- */
 
-static gboolean refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-refuse(GError **error, const char *fmt, ...)
+gboolean
+vd_domain_refuse(GError **error, const char *fmt, ...)
 {
     va_list ap;
     g_autofree char *msg = NULL;
@@ -435,8 +431,7 @@ refuse(GError **error, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED, "unsupported configuration: %s", msg);
-    return FALSE;
+    return vd_set_unsupported(error, "unsupported configuration: %s", msg);
 }
 
 /* "/domain/os/loader/@secure" -> element "domain/os/loader", attribute
@@ -472,8 +467,8 @@ startable_lifecycle(const char *name, VdLifecycleAction a, GError **error)
     case VD_LIFECYCLE_LAST:
         break;
     }
-    return refuse(error, "<%s>%s</%s> is not supported yet: use destroy or restart", name,
-                  vd_lifecycle_action_to_string(a), name);
+    return vd_domain_refuse(error, "<%s>%s</%s> is not supported yet: use destroy or restart", name,
+                            vd_lifecycle_action_to_string(a), name);
 }
 
 static gboolean
@@ -494,18 +489,19 @@ startable_chr(const VdChrDef *c, const char *kind, GError **error)
     case VD_CHR_TCP:
     case VD_CHR_UDP:
     case VD_CHR_LAST:
-        return refuse(error, "<%s type='%s'> is not supported yet: use pty, file or unix", kind,
-                      vd_chr_type_to_string(c->type));
+        return vd_domain_refuse(error, "<%s type='%s'> is not supported yet: use pty, file or unix",
+                                kind, vd_chr_type_to_string(c->type));
     }
     if (g_str_equal(kind, "console") && c->target_type && !g_str_equal(c->target_type, "serial") &&
         !g_str_equal(c->target_type, "virtio"))
-        return refuse(error,
-                      "<console><target type='%s'> is not supported: use serial or "
-                      "virtio",
-                      c->target_type);
+        return vd_domain_refuse(error,
+                                "<console><target type='%s'> is not supported: use serial or "
+                                "virtio",
+                                c->target_type);
     if (g_str_equal(kind, "channel") && g_strcmp0(c->target_type, "virtio") != 0)
-        return refuse(error, "<channel><target type='%s'> is not supported yet: use virtio",
-                      c->target_type ? c->target_type : "");
+        return vd_domain_refuse(error,
+                                "<channel><target type='%s'> is not supported yet: use virtio",
+                                c->target_type ? c->target_type : "");
     return TRUE;
 }
 
@@ -518,37 +514,38 @@ startable_devices(const VdDomainDef *def, GError **error)
         const VdDiskDef *d = g_ptr_array_index(def->disks, i);
         /* type='volume' is resolved to its file by the daemon, through the pool. */
         if (d->type == VD_DISK_TYPE_NETWORK || d->type == VD_DISK_TYPE_DIR)
-            return refuse(error,
-                          "disk type '%s' (disk '%s') is not supported yet: use "
-                          "<disk type='file'> or <disk type='block'>",
-                          vd_disk_type_to_string(d->type), d->target_dev);
+            return vd_domain_refuse(error,
+                                    "disk type '%s' (disk '%s') is not supported yet: use "
+                                    "<disk type='file'> or <disk type='block'>",
+                                    vd_disk_type_to_string(d->type), d->target_dev);
         if (d->device == VD_DISK_DEVICE_LUN)
-            return refuse(error,
-                          "<disk device='lun'> (disk '%s') is not supported yet: use "
-                          "device='disk'",
-                          d->target_dev);
+            return vd_domain_refuse(error,
+                                    "<disk device='lun'> (disk '%s') is not supported yet: use "
+                                    "device='disk'",
+                                    d->target_dev);
         if (d->bus == VD_DISK_BUS_USB)
-            return refuse(error,
-                          "disk bus 'usb' (disk '%s') is not supported yet: use virtio, "
-                          "sata, scsi or ide",
-                          d->target_dev);
+            return vd_domain_refuse(error,
+                                    "disk bus 'usb' (disk '%s') is not supported yet: use virtio, "
+                                    "sata, scsi or ide",
+                                    d->target_dev);
         if (d->bus == VD_DISK_BUS_IDE && q35)
-            return refuse(error,
-                          "disk '%s' is on bus 'ide' but machine '%s' has no IDE "
-                          "controller: use bus='sata'",
-                          d->target_dev, def->os.machine);
+            return vd_domain_refuse(error,
+                                    "disk '%s' is on bus 'ide' but machine '%s' has no IDE "
+                                    "controller: use bus='sata'",
+                                    d->target_dev, def->os.machine);
     }
     for (guint i = 0; i < def->interfaces->len; i++) {
         const VdNetDef *n = g_ptr_array_index(def->interfaces, i);
         if (n->type == VD_NET_ETHERNET)
-            return refuse(error,
-                          "interface type 'ethernet' is not supported yet: use "
-                          "<interface type='network'>, 'bridge', 'direct' or 'user'");
+            return vd_domain_refuse(error,
+                                    "interface type 'ethernet' is not supported yet: use "
+                                    "<interface type='network'>, 'bridge', 'direct' or 'user'");
         if (n->portgroup)
-            return refuse(error,
-                          "<interface><source portgroup='%s'> is not supported yet: remove "
-                          "the portgroup attribute",
-                          n->portgroup);
+            return vd_domain_refuse(
+                error,
+                "<interface><source portgroup='%s'> is not supported yet: remove "
+                "the portgroup attribute",
+                n->portgroup);
         if (!vd_domain_check_interfaces_input(def->interfaces, error))
             return FALSE;
     }
@@ -576,17 +573,17 @@ vd_domain_def_check_startable(const VdDomainDef *def, GError **error)
         const VdUnsupported *u = g_ptr_array_index(def->unsupported, i);
         if (u->guest_visible) {
             g_autofree char *what = describe_path(u->path);
-            return refuse(error,
-                          "%s is not supported yet; remove it with 'vsh edit %s' to "
-                          "start this domain",
-                          what, def->name ? def->name : "");
+            return vd_domain_refuse(error,
+                                    "%s is not supported yet; remove it with 'vsh edit %s' to "
+                                    "start this domain",
+                                    what, def->name ? def->name : "");
         }
     }
     if (def->os.arch && !g_str_equal(def->os.arch, "x86_64"))
-        return refuse(error,
-                      "architecture '%s' in <os><type arch=> is not supported: virtd "
-                      "runs x86_64 guests",
-                      def->os.arch);
+        return vd_domain_refuse(error,
+                                "architecture '%s' in <os><type arch=> is not supported: virtd "
+                                "runs x86_64 guests",
+                                def->os.arch);
     if (!vd_cpu_ext_check_startable(def, error))
         return FALSE;
     if (!startable_lifecycle("on_poweroff", def->on_poweroff, error) ||

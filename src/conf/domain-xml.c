@@ -201,6 +201,20 @@ vd_xml_prop_bool(const xmlNode *node, const char *name, const char *where, gbool
 }
 
 gboolean
+vd_xml_check_choice(const char *value, const char *const *allowed, const char *where,
+                    GError **error)
+{
+    g_autofree char *list = NULL;
+
+    if (!value || g_strv_contains(allowed, value))
+        return TRUE;
+    list = g_strjoinv(", ", (char **)allowed);
+    g_set_error(error, VD_ERROR, VD_ERROR_XML, "unknown value '%s' in %s: expected one of %s",
+                value, where, list);
+    return FALSE;
+}
+
+gboolean
 vd_xml_prop_enum(const xmlNode *node, const char *name, const char *what, const char *where,
                  VdEnumFromString from_string, VdEnumList list, const char *const *libvirt_only,
                  int *out, gboolean *present, GError **error)

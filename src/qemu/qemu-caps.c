@@ -167,6 +167,22 @@ compare_strings(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Member @name: the keys of the string set @set as an array, sorted, so
+ * the file is stable and diffable. */
+static void
+add_sorted_keys(JsonBuilder *b, const char *name, GHashTable *set)
+{
+    guint n = 0;
+    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(set, &n);
+
+    qsort(keys, n, sizeof(gpointer), compare_strings);
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n; i++)
+        json_builder_add_string_value(b, keys[i]);
+    json_builder_end_array(b);
+}
+
 static char *
 caps_to_json(const VdQemuCaps *caps, const BinaryStamp *stamp)
 {
@@ -199,23 +215,8 @@ caps_to_json(const VdQemuCaps *caps, const BinaryStamp *stamp)
     for (guint i = 0; i < caps->machines->len; i++)
         json_builder_add_string_value(b, g_ptr_array_index(caps->machines, i));
     json_builder_end_array(b);
-    /* Sorted, so the file is stable and diffable. */
-    guint ndevices = 0;
-    g_autofree gpointer *devices = g_hash_table_get_keys_as_array(caps->devices, &ndevices);
-    qsort(devices, ndevices, sizeof(gpointer), compare_strings);
-    json_builder_set_member_name(b, "devices");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < ndevices; i++)
-        json_builder_add_string_value(b, devices[i]);
-    json_builder_end_array(b);
-    guint nmodels = 0;
-    g_autofree gpointer *models = g_hash_table_get_keys_as_array(caps->cpu_models, &nmodels);
-    qsort(models, nmodels, sizeof(gpointer), compare_strings);
-    json_builder_set_member_name(b, "cpu-models");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < nmodels; i++)
-        json_builder_add_string_value(b, models[i]);
-    json_builder_end_array(b);
+    add_sorted_keys(b, "devices", caps->devices);
+    add_sorted_keys(b, "cpu-models", caps->cpu_models);
     json_builder_set_member_name(b, "kvm");
     json_builder_add_boolean_value(b, caps->has_kvm_accel);
     json_builder_set_member_name(b, "tcg");

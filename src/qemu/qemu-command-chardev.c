@@ -111,16 +111,8 @@ add_chardev(VdQemuCmd *cmd, const VdChrDef *chr, const char *id, const char *pty
 static gboolean
 need_virtio_serial(VdQemuCmd *cmd, const char *what, GError **error)
 {
-    if (cmd->have_virtio_serial)
-        return TRUE;
-    if (!vd_qemu_cmd_need_device(cmd, "virtio-serial-pci", what, error))
-        return FALSE;
-    JsonObject *o = json_object_new();
-    json_object_set_string_member(o, "driver", "virtio-serial-pci");
-    json_object_set_string_member(o, "id", "virtio-serial0");
-    vd_qemu_cmd_opt_json(cmd, "-device", o);
-    cmd->have_virtio_serial = TRUE;
-    return TRUE;
+    return vd_qemu_cmd_add_controller(cmd, &cmd->have_virtio_serial, "virtio-serial-pci",
+                                      "virtio-serial0", what, error);
 }
 
 /* Serial @n (serial0 is the console the daemon relays and logs). */

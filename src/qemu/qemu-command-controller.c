@@ -19,21 +19,6 @@
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
 
-static gboolean unsupported(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-unsupported(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, VD_ERROR, VD_ERROR_UNSUPPORTED, msg);
-    return FALSE;
-}
-
 static const struct {
     const char *model;  /* libvirt's */
     const char *driver; /* QEMU's */
@@ -71,7 +56,7 @@ build_usb(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
     if (!c->model) {
         /* The default model: the one a USB device would get. */
         if (c->index > 0)
-            return unsupported(error, "%s: a second USB controller needs a model=", what);
+            return vd_set_unsupported(error, "%s: a second USB controller needs a model=", what);
         return vd_qemu_cmd_need_usb(cmd, what, error);
     }
     for (guint i = 0; i < G_N_ELEMENTS(usb_models); i++) {
@@ -106,10 +91,10 @@ build_usb(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
         vd_qemu_cmd_opt_json(cmd, "-device", o);
         return TRUE;
     }
-    return unsupported(error,
-                       "%s is not supported: use qemu-xhci, nec-xhci, ich9-ehci1 (with "
-                       "ich9-uhci1-3), piix3-uhci, piix4-uhci, ehci, pci-ohci or none",
-                       what);
+    return vd_set_unsupported(error,
+                              "%s is not supported: use qemu-xhci, nec-xhci, ich9-ehci1 (with "
+                              "ich9-uhci1-3), piix3-uhci, piix4-uhci, ehci, pci-ohci or none",
+                              what);
 }
 
 /* The next index for a controller written without one (virt-install
@@ -144,23 +129,25 @@ build_pci(VdQemuCmd *cmd, const VdControllerDef *c, int index, guint *root_ports
     if (g_str_equal(model, "pcie-root") || g_str_equal(model, "pci-root")) {
         gboolean want_q35 = g_str_equal(model, "pcie-root");
         if (index != 0 || want_q35 != cmd->q35)
-            return unsupported(error, "%s (index %d) does not fit machine '%s': %s", what, index,
-                               cmd->machine,
-                               cmd->q35 ? "q35's root is pcie-root, index 0"
-                                        : "this machine's root is pci-root, index 0");
+            return vd_set_unsupported(error, "%s (index %d) does not fit machine '%s': %s", what,
+                                      index, cmd->machine,
+                                      cmd->q35 ? "q35's root is pcie-root, index 0"
+                                               : "this machine's root is pci-root, index 0");
         return TRUE; /* the machine's own */
     }
     if (index == 0)
-        return unsupported(error, "%s cannot have index 0: that is the machine's root bus", what);
+        return vd_set_unsupported(error, "%s cannot have index 0: that is the machine's root bus",
+                                  what);
 
     JsonObject *o = json_object_new();
     if (g_str_equal(model, "pcie-root-port")) {
         if (!cmd->q35) {
             json_object_unref(o);
-            return unsupported(error,
-                               "%s needs a PCI Express machine: use machine q35 (machine '%s' "
-                               "has plain PCI: use model 'pci-bridge')",
-                               what, cmd->machine);
+            return vd_set_unsupported(
+                error,
+                "%s needs a PCI Express machine: use machine q35 (machine '%s' "
+                "has plain PCI: use model 'pci-bridge')",
+                what, cmd->machine);
         }
         driver = "pcie-root-port";
         guint n = (*root_ports)++;
@@ -253,48 +240,33 @@ build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
         for (guint i = 0; i < G_N_ELEMENTS(scsi_models); i++) {
             if (!g_str_equal(scsi_models[i].model, model))
                 continue;
-            if (cmd->have_scsi)
-                return TRUE;
-            if (!vd_qemu_cmd_need_device(cmd, scsi_models[i].driver, what, error))
-                return FALSE;
-            JsonObject *o = json_object_new();
-            json_object_set_string_member(o, "driver", scsi_models[i].driver);
-            json_object_set_string_member(o, "id", "scsi0");
-            vd_qemu_cmd_opt_json(cmd, "-device", o);
-            cmd->have_scsi = TRUE;
-            return TRUE;
+            return vd_qemu_cmd_add_controller(cmd, &cmd->have_scsi, scsi_models[i].driver, "scsi0",
+                                              what, error);
         }
-        return unsupported(error,
-                           "%s is not supported: use virtio-scsi, lsilogic, lsisas1068, "
-                           "lsisas1078, vmpvscsi, am53c974 or dc390",
-                           what);
+        return vd_set_unsupported(error,
+                                  "%s is not supported: use virtio-scsi, lsilogic, lsisas1068, "
+                                  "lsisas1078, vmpvscsi, am53c974 or dc390",
+                                  what);
     }
     if (g_str_equal(c->type, "sata")) {
         /* q35 has its AHCI built in ("ide"); pc gets one. */
-        if (cmd->q35 || cmd->have_ahci)
+        if (cmd->q35)
             return TRUE;
-        if (!vd_qemu_cmd_need_device(cmd, "ich9-ahci", what, error))
-            return FALSE;
-        JsonObject *o = json_object_new();
-        json_object_set_string_member(o, "driver", "ich9-ahci");
-        json_object_set_string_member(o, "id", "sata0");
-        vd_qemu_cmd_opt_json(cmd, "-device", o);
-        cmd->have_ahci = TRUE;
-        return TRUE;
+        return vd_qemu_cmd_add_controller(cmd, &cmd->have_ahci, "ich9-ahci", "sata0", what, error);
     }
     if (g_str_equal(c->type, "ide")) {
         if (cmd->q35)
-            return unsupported(error,
-                               "%s: q35 has no IDE controller: use bus='sata' for the "
-                               "disks and remove the IDE controller",
-                               what);
+            return vd_set_unsupported(error,
+                                      "%s: q35 has no IDE controller: use bus='sata' for the "
+                                      "disks and remove the IDE controller",
+                                      what);
         return TRUE; /* PIIX's own */
     }
     if (g_str_equal(c->type, "fdc"))
         return TRUE; /* the machine's own floppy controller */
     if (g_str_equal(c->type, "nvme"))
         return TRUE; /* made with its namespaces, the nvme<C>n<N> disks */
-    return unsupported(error, "%s is not supported", what);
+    return vd_set_unsupported(error, "%s is not supported", what);
 }
 
 static gboolean

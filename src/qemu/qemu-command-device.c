@@ -185,19 +185,23 @@ graphics_type_name(VdGraphicsType type)
     return "?";
 }
 
-/* "127.0.0.1", "[::1]" or "localhost"; NULL for anything else. */
-static char *
-vnc_host(const char *listen)
+char *
+vd_qemu_listen_host(const char *listen, gboolean bracket_ipv6, const char *what, GError **error)
 {
     if (!listen)
         return g_strdup("127.0.0.1");
     if (g_str_equal(listen, "localhost"))
         return g_strdup("localhost");
     g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(listen);
-    if (!addr)
+    if (!addr) {
+        g_autofree char *shown = g_strescape(listen, NULL);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "%s listen address '%s' is not an IPv4 or IPv6 address or 'localhost'", what,
+                    shown);
         return NULL;
+    }
     g_autofree char *canon = g_inet_address_to_string(addr);
-    if (g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6)
+    if (bracket_ipv6 && g_inet_address_get_family(addr) == G_SOCKET_FAMILY_IPV6)
         return g_strdup_printf("[%s]", canon);
     return g_steal_pointer(&canon);
 }
@@ -205,13 +209,9 @@ vnc_host(const char *listen)
 static gboolean
 build_vnc(VdQemuCmd *cmd, const VdGraphicsDef *g, GError **error)
 {
-    g_autofree char *host = vnc_host(g->listen);
-    if (!host) {
-        g_autofree char *shown = g_strescape(g->listen, NULL);
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "VNC listen address '%s' is not an IPv4 or IPv6 address or 'localhost'", shown);
+    g_autofree char *host = vd_qemu_listen_host(g->listen, TRUE, "VNC", error);
+    if (!host)
         return FALSE;
-    }
     g_autoptr(GString) vnc = g_string_new(host);
     if (g->autoport || g->port < 0) {
         /* QEMU takes the first free display from 5900 to 5999; the daemon

@@ -121,9 +121,9 @@ set_cache(JsonObject *node, gboolean direct, gboolean no_flush)
     json_object_set_object_member(node, "cache", c);
 }
 
-static gboolean
-add_controller(VdQemuCmd *cmd, gboolean *have, const char *driver, const char *id, const char *what,
-               GError **error)
+gboolean
+vd_qemu_cmd_add_controller(VdQemuCmd *cmd, gboolean *have, const char *driver, const char *id,
+                           const char *what, GError **error)
 {
     if (*have)
         return TRUE;
@@ -209,7 +209,8 @@ disk_device(VdQemuCmd *cmd, const VdDiskDef *disk, guint index, const char *what
             /* q35's built-in ICH9 AHCI controller has the id "ide". */
             bus = g_strdup_printf("ide.%u", index);
         } else {
-            if (!add_controller(cmd, &cmd->have_ahci, "ich9-ahci", "sata0", what, error))
+            if (!vd_qemu_cmd_add_controller(cmd, &cmd->have_ahci, "ich9-ahci", "sata0", what,
+                                            error))
                 return NULL;
             bus = g_strdup_printf("sata0.%u", index);
         }
@@ -221,7 +222,8 @@ disk_device(VdQemuCmd *cmd, const VdDiskDef *disk, guint index, const char *what
             return NULL;
         }
         driver = cdrom ? "scsi-cd" : "scsi-hd";
-        if (!add_controller(cmd, &cmd->have_scsi, "virtio-scsi-pci", "scsi0", what, error))
+        if (!vd_qemu_cmd_add_controller(cmd, &cmd->have_scsi, "virtio-scsi-pci", "scsi0", what,
+                                        error))
             return NULL;
         bus = g_strdup("scsi0.0");
         break;

@@ -12,40 +12,22 @@
 
 /* ---- -spice ----------------------------------------------------------------- */
 
-/* SPICE takes the address as written (no brackets for IPv6): an IP
- * literal or "localhost", nothing that could carry another option. */
-static char *
-spice_addr(const char *listen)
-{
-    if (!listen)
-        return g_strdup("127.0.0.1");
-    if (g_str_equal(listen, "localhost"))
-        return g_strdup("localhost");
-    g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(listen);
-    if (!addr)
-        return NULL;
-    return g_inet_address_to_string(addr);
-}
-
 gboolean
 vd_qemu_build_spice(VdQemuCmd *cmd, const VdGraphicsDef *g, GError **error)
 {
     const VdSpiceDef *s = cmd->def->media->spice;
     const VdHostFacts *host = cmd->paths->host;
-    g_autofree char *addr = spice_addr(g->listen);
+    g_autofree char *addr = NULL;
 
     if (!s) {
         g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
                     "<graphics type='spice'> was not parsed into the media family");
         return FALSE;
     }
-    if (!addr) {
-        g_autofree char *shown = g_strescape(g->listen, NULL);
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "SPICE listen address '%s' is not an IPv4 or IPv6 address or 'localhost'",
-                    shown);
+    /* SPICE takes the address as written (no brackets for IPv6). */
+    addr = vd_qemu_listen_host(g->listen, FALSE, "SPICE", error);
+    if (!addr)
         return FALSE;
-    }
     if (g->port <= 0 || g->port > 65535) {
         /* QEMU's SPICE has no port range to pick from (VNC's to=): the
          * daemon picks a free port and writes it into the live

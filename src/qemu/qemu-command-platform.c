@@ -13,21 +13,6 @@
 #include "util/vd-error.h"
 #include "util/vd-names.h"
 
-static gboolean unsupported(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-unsupported(GError **error, const char *fmt, ...)
-{
-    va_list ap;
-    g_autofree char *msg = NULL;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    g_set_error_literal(error, VD_ERROR, VD_ERROR_UNSUPPORTED, msg);
-    return FALSE;
-}
-
 static const VdHostFacts no_host_facts = {0};
 
 static const VdHostFacts *
@@ -48,34 +33,37 @@ check_launch_security(VdQemuCmd *cmd, GError **error)
         return TRUE;
     if (g_str_equal(type, "sev") || g_str_equal(type, "sev-snp")) {
         if (!host->sev)
-            return unsupported(error,
-                               "<launchSecurity type='%s'> needs AMD SEV on the host: this host "
-                               "has none (no /dev/sev, or kvm_amd loaded without sev=1); remove "
-                               "<launchSecurity> to run the guest unencrypted",
-                               type);
+            return vd_set_unsupported(
+                error,
+                "<launchSecurity type='%s'> needs AMD SEV on the host: this host "
+                "has none (no /dev/sev, or kvm_amd loaded without sev=1); remove "
+                "<launchSecurity> to run the guest unencrypted",
+                type);
     } else if (g_str_equal(type, "tdx")) {
         if (!host->tdx)
-            return unsupported(error,
-                               "<launchSecurity type='tdx'> needs Intel TDX on the host: this "
-                               "host has none (kvm_intel without tdx=1); remove "
-                               "<launchSecurity> to run the guest unencrypted");
+            return vd_set_unsupported(
+                error, "<launchSecurity type='tdx'> needs Intel TDX on the host: this "
+                       "host has none (kvm_intel without tdx=1); remove "
+                       "<launchSecurity> to run the guest unencrypted");
     } else if (g_str_equal(type, "s390-pv")) {
-        return unsupported(error,
-                           "<launchSecurity type='s390-pv'> needs an s390x host with Protected "
-                           "Virtualization: virtd runs x86_64 guests");
+        return vd_set_unsupported(
+            error, "<launchSecurity type='s390-pv'> needs an s390x host with Protected "
+                   "Virtualization: virtd runs x86_64 guests");
     } else {
-        return unsupported(error,
-                           "<launchSecurity type='%s'> is unknown: libvirt knows sev, sev-snp, "
-                           "tdx and s390-pv",
-                           type);
+        return vd_set_unsupported(
+            error,
+            "<launchSecurity type='%s'> is unknown: libvirt knows sev, sev-snp, "
+            "tdx and s390-pv",
+            type);
     }
     if (!cmd->kvm)
-        return unsupported(error, "<launchSecurity type='%s'> needs KVM: use <domain type='kvm'>",
-                           type);
-    return unsupported(error,
-                       "<launchSecurity type='%s'> is not supported by virtd yet, although this "
-                       "host has it; remove <launchSecurity> to run the guest unencrypted",
-                       type);
+        return vd_set_unsupported(
+            error, "<launchSecurity type='%s'> needs KVM: use <domain type='kvm'>", type);
+    return vd_set_unsupported(
+        error,
+        "<launchSecurity type='%s'> is not supported by virtd yet, although this "
+        "host has it; remove <launchSecurity> to run the guest unencrypted",
+        type);
 }
 
 static gboolean
@@ -88,32 +76,36 @@ check_hostdevs(VdQemuCmd *cmd, GError **error)
         const VdHostdevDef *h = g_ptr_array_index(hostdevs, i);
         const char *type = h->type ? h->type : "";
         if (g_strcmp0(h->mode, "capabilities") == 0)
-            return unsupported(error,
-                               "<hostdev mode='capabilities' type='%s'> gives a container "
-                               "host devices: QEMU guests take mode='subsystem' only",
-                               type);
+            return vd_set_unsupported(error,
+                                      "<hostdev mode='capabilities' type='%s'> gives a container "
+                                      "host devices: QEMU guests take mode='subsystem' only",
+                                      type);
         if (g_str_equal(type, "usb"))
             /* QEMU's usb-host needs no VFIO, but the daemon would have to
              * find the device and open its /dev/bus/usb node for QEMU. */
-            return unsupported(error, "<hostdev type='usb'> (USB passthrough) is not supported by "
+            return vd_set_unsupported(error,
+                                      "<hostdev type='usb'> (USB passthrough) is not supported by "
                                       "virtd yet: remove it, or share the device over the network "
                                       "(usbip)");
         if (g_str_equal(type, "scsi") || g_str_equal(type, "scsi_host"))
-            return unsupported(error,
-                               "<hostdev type='%s'> (SCSI passthrough) is not supported by virtd "
-                               "yet: give the LUN as a <disk type='block' device='lun'>",
-                               type);
+            return vd_set_unsupported(
+                error,
+                "<hostdev type='%s'> (SCSI passthrough) is not supported by virtd "
+                "yet: give the LUN as a <disk type='block' device='lun'>",
+                type);
         if (!host->vfio)
-            return unsupported(error,
-                               "<hostdev type='%s'> needs VFIO: this host has no /dev/vfio/vfio "
-                               "with IOMMU groups (enable the IOMMU with intel_iommu=on or "
-                               "amd_iommu=on and load vfio-pci), so its devices cannot be "
-                               "given to a guest",
-                               type);
-        return unsupported(error,
-                           "<hostdev type='%s'> (VFIO passthrough) is not supported by virtd "
-                           "yet, although this host has VFIO",
-                           type);
+            return vd_set_unsupported(
+                error,
+                "<hostdev type='%s'> needs VFIO: this host has no /dev/vfio/vfio "
+                "with IOMMU groups (enable the IOMMU with intel_iommu=on or "
+                "amd_iommu=on and load vfio-pci), so its devices cannot be "
+                "given to a guest",
+                type);
+        return vd_set_unsupported(
+            error,
+            "<hostdev type='%s'> (VFIO passthrough) is not supported by virtd "
+            "yet, although this host has VFIO",
+            type);
     }
     return TRUE;
 }
@@ -126,15 +118,17 @@ check_gl(VdQemuCmd *cmd, GError **error)
     if (!what)
         return TRUE;
     if (!host_facts(cmd)->render_node)
-        return unsupported(error,
-                           "%s needs a render node (/dev/dri/renderD*) for OpenGL: this host has "
-                           "none (no GPU with a DRM driver); remove the GL acceleration to use "
-                           "a 2D display",
-                           what);
-    return unsupported(error,
-                       "%s (OpenGL acceleration) is not supported by virtd yet, although this "
-                       "host has a render node; remove it to use a 2D display",
-                       what);
+        return vd_set_unsupported(
+            error,
+            "%s needs a render node (/dev/dri/renderD*) for OpenGL: this host has "
+            "none (no GPU with a DRM driver); remove the GL acceleration to use "
+            "a 2D display",
+            what);
+    return vd_set_unsupported(
+        error,
+        "%s (OpenGL acceleration) is not supported by virtd yet, although this "
+        "host has a render node; remove it to use a 2D display",
+        what);
 }
 
 /* ---- memory backing ---- */
@@ -161,28 +155,29 @@ check_memory_backing(VdQemuCmd *cmd, GError **error)
                            : page == 1024 * 1024 ? host->hugepages_free_1g_kib
                                                  : 0;
         if (page != 2048 && page != 1024 * 1024)
-            return unsupported(error,
-                               "<memoryBacking><hugepages><page size='%" G_GUINT64_FORMAT
-                               "' unit='KiB'>: x86 huge pages are 2048 KiB or 1048576 KiB",
-                               page);
+            return vd_set_unsupported(error,
+                                      "<memoryBacking><hugepages><page size='%" G_GUINT64_FORMAT
+                                      "' unit='KiB'>: x86 huge pages are 2048 KiB or 1048576 KiB",
+                                      page);
         if (free_kib < need)
-            return unsupported(error,
-                               "<memoryBacking><hugepages> needs %" G_GUINT64_FORMAT
-                               " MiB of free %" G_GUINT64_FORMAT
-                               " KiB huge pages: this host has %" G_GUINT64_FORMAT
-                               " MiB free (/sys/kernel/mm/hugepages/hugepages-%" G_GUINT64_FORMAT
-                               "kB/free_hugepages); reserve more (sysctl vm.nr_hugepages) or "
-                               "remove <hugepages>",
-                               need / 1024, page, free_kib / 1024, page);
-        return unsupported(error,
-                           "<memoryBacking><hugepages> is not supported by virtd yet, although "
-                           "this host has the pages free; remove <hugepages>");
+            return vd_set_unsupported(
+                error,
+                "<memoryBacking><hugepages> needs %" G_GUINT64_FORMAT
+                " MiB of free %" G_GUINT64_FORMAT
+                " KiB huge pages: this host has %" G_GUINT64_FORMAT
+                " MiB free (/sys/kernel/mm/hugepages/hugepages-%" G_GUINT64_FORMAT
+                "kB/free_hugepages); reserve more (sysctl vm.nr_hugepages) or "
+                "remove <hugepages>",
+                need / 1024, page, free_kib / 1024, page);
+        return vd_set_unsupported(
+            error, "<memoryBacking><hugepages> is not supported by virtd yet, although "
+                   "this host has the pages free; remove <hugepages>");
     }
     if (vd_qemu_platform_memfd(cmd->def) && cmd->def->cpu_ext->numa_cells &&
         cmd->def->cpu_ext->numa_cells->len > 0)
-        return unsupported(error,
-                           "<memoryBacking> with shared or memfd memory and NUMA cells is not "
-                           "supported yet: remove <source>/<access> or the <numa> cells");
+        return vd_set_unsupported(
+            error, "<memoryBacking> with shared or memfd memory and NUMA cells is not "
+                   "supported yet: remove <source>/<access> or the <numa> cells");
     return TRUE;
 }
 
@@ -284,10 +279,10 @@ build_smbios(VdQemuCmd *cmd, GError **error)
     case VD_SMBIOS_HOST: {
         const char *const *pairs = host_facts(cmd)->smbios_host;
         if (!pairs)
-            return unsupported(error,
-                               "<os><smbios mode='host'> needs the host's SMBIOS tables, and "
-                               "/sys/class/dmi/id cannot be read on this host: use "
-                               "mode='sysinfo' with a <sysinfo> of your own, or mode='emulate'");
+            return vd_set_unsupported(
+                error, "<os><smbios mode='host'> needs the host's SMBIOS tables, and "
+                       "/sys/class/dmi/id cannot be read on this host: use "
+                       "mode='sysinfo' with a <sysinfo> of your own, or mode='emulate'");
         g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func(g_free);
         for (guint i = 0; pairs[i] && pairs[i + 1]; i += 2) {
@@ -360,13 +355,15 @@ build_watchdogs(VdQemuCmd *cmd, GError **error)
             /* The TCO watchdog is part of q35's ICH9 LPC bridge; QEMU keeps
              * it from rebooting the machine unless told otherwise. */
             if (!cmd->q35)
-                return unsupported(error,
-                                   "%s is the watchdog of q35's ICH9 chipset and machine '%s' "
-                                   "has none: use machine q35 or model 'i6300esb'",
-                                   what, cmd->machine);
+                return vd_set_unsupported(
+                    error,
+                    "%s is the watchdog of q35's ICH9 chipset and machine '%s' "
+                    "has none: use machine q35 or model 'i6300esb'",
+                    what, cmd->machine);
             vd_qemu_cmd_opt(cmd, "-global", "ICH9-LPC.noreboot=off");
         } else if (g_str_equal(w->model, "diag288")) {
-            return unsupported(error, "%s is the s390x watchdog: use model 'i6300esb'", what);
+            return vd_set_unsupported(error, "%s is the s390x watchdog: use model 'i6300esb'",
+                                      what);
         } else {
             const char *driver = w->model; /* i6300esb, ib700: QEMU's own names */
             if (!vd_qemu_cmd_need_device(cmd, driver, what, error))
@@ -378,10 +375,11 @@ build_watchdogs(VdQemuCmd *cmd, GError **error)
             vd_qemu_cmd_opt_json(cmd, "-device", o);
         }
         if (action && !g_str_equal(action, a))
-            return unsupported(error,
-                               "the watchdogs ask for different actions ('%s' and '%s'): QEMU "
-                               "has one action for all of them",
-                               action, a);
+            return vd_set_unsupported(
+                error,
+                "the watchdogs ask for different actions ('%s' and '%s'): QEMU "
+                "has one action for all of them",
+                action, a);
         action = a;
     }
     if (!action)
@@ -410,14 +408,17 @@ build_vsocks(VdQemuCmd *cmd, GError **error)
     if (vsocks->len == 0)
         return TRUE;
     if (vsocks->len > 1)
-        return unsupported(error, "a domain has at most one <vsock>, this one has %u", vsocks->len);
+        return vd_set_unsupported(error, "a domain has at most one <vsock>, this one has %u",
+                                  vsocks->len);
     const VdVsockDef *v = g_ptr_array_index(vsocks, 0);
     if (!host_facts(cmd)->vhost_vsock)
-        return unsupported(error, "<vsock> needs /dev/vhost-vsock, which this host lacks: load "
+        return vd_set_unsupported(error,
+                                  "<vsock> needs /dev/vhost-vsock, which this host lacks: load "
                                   "the vhost_vsock module (modprobe vhost_vsock)");
     guint cid = v->auto_cid ? cmd->paths->vsock_cid : v->cid;
     if (cid < 3)
-        return unsupported(error, "<vsock><cid auto='yes'>: no guest CID was reserved for it");
+        return vd_set_unsupported(error,
+                                  "<vsock><cid auto='yes'>: no guest CID was reserved for it");
     if (!vd_qemu_cmd_need_device(cmd, "vhost-vsock-pci", "<vsock>", error))
         return FALSE;
     JsonObject *o = json_object_new();

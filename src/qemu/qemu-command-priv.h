@@ -63,12 +63,22 @@ gboolean vd_qemu_check_utf8(const char *value, const char *what, GError **error)
 gboolean vd_qemu_check_path(const char *path, const char *what, GError **error);
 /* A path that fits in sockaddr_un. */
 gboolean vd_qemu_check_socket_path(const char *path, const char *what, GError **error);
+/* The host of a VNC or SPICE listen address: "127.0.0.1" for NULL,
+ * "localhost", or an IP literal in canonical form (IPv6 in brackets when
+ * @bracket_ipv6, as VNC's host:port wants); anything else, which could
+ * carry another option, is VD_ERROR_INVALID_ARG naming @what. */
+char *vd_qemu_listen_host(const char *listen, gboolean bracket_ipv6, const char *what,
+                          GError **error);
 
 /* 0 when @dev has no boot index. */
 guint vd_qemu_cmd_bootindex(VdQemuCmd *cmd, gconstpointer dev);
 
 /* Adds the USB controller before the first USB device. */
 gboolean vd_qemu_cmd_need_usb(VdQemuCmd *cmd, const char *what, GError **error);
+/* A controller "-device @driver,id=@id" once: nothing if *@have, else
+ * added (checked against the caps for @what) and *@have set. */
+gboolean vd_qemu_cmd_add_controller(VdQemuCmd *cmd, gboolean *have, const char *driver,
+                                    const char *id, const char *what, GError **error);
 
 /* The device classes, in argv order. */
 gboolean vd_qemu_build_disks(VdQemuCmd *cmd, GError **error);

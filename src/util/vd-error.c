@@ -66,3 +66,36 @@ vd_error_code_exit_status(VdErrorCode code)
         return 1;
     return error_table[code].exit_status;
 }
+
+static void set_error_valist(GError **error, VdErrorCode code, const char *fmt, va_list ap)
+    G_GNUC_PRINTF(3, 0);
+
+static void
+set_error_valist(GError **error, VdErrorCode code, const char *fmt, va_list ap)
+{
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+
+    g_set_error_literal(error, VD_ERROR, code, msg);
+}
+
+gboolean
+vd_set_error(GError **error, VdErrorCode code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    set_error_valist(error, code, fmt, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+gboolean
+vd_set_unsupported(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    set_error_valist(error, VD_ERROR_UNSUPPORTED, fmt, ap);
+    va_end(ap);
+    return FALSE;
+}

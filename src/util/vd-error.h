@@ -43,3 +43,9 @@ VdErrorCode vd_error_code_from_string(const char *name);
 guint vd_error_code_http_status(VdErrorCode code);
 /* Exit status vsh ends with (documented in docs/api.md). */
 int vd_error_code_exit_status(VdErrorCode code);
+
+/* Set @error to VD_ERROR/@code with the formatted message and return FALSE,
+ * so a check can end in `return vd_set_error(error, ...);`. */
+gboolean vd_set_error(GError **error, VdErrorCode code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* vd_set_error() with VD_ERROR_UNSUPPORTED: valid, but virtd cannot honour it. */
+gboolean vd_set_unsupported(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -7,21 +7,11 @@
 
 #include <glib.h>
 
+#include "conf-test-util.h"
 #include "conf/domain-def.h"
 #include "conf/domain-platform.h"
 #include "util/vd-error.h"
 #include "util/vd-names.h"
-
-static VdDomainDef *
-define(const char *xml)
-{
-    g_autoptr(GError) err = NULL;
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &err);
-
-    g_assert_no_error(err);
-    g_assert_nonnull(def);
-    return def;
-}
 
 static void
 assert_contains(const char *haystack, const char *needle)
@@ -99,10 +89,10 @@ test_enums(void)
 static void
 test_generated_values(void)
 {
-    g_autoptr(VdDomainDef) def = define("<domain type='kvm'><name>gen</name>"
-                                        "<memory>65536</memory><devices>"
-                                        "<interface type='user'/><interface type='user'/>"
-                                        "</devices></domain>");
+    g_autoptr(VdDomainDef) def = tconf_define("<domain type='kvm'><name>gen</name>"
+                                              "<memory>65536</memory><devices>"
+                                              "<interface type='user'/><interface type='user'/>"
+                                              "</devices></domain>");
     g_autoptr(VdDomainDef) again = NULL;
     VdNetDef *n0 = g_ptr_array_index(def->interfaces, 0);
     VdNetDef *n1 = g_ptr_array_index(def->interfaces, 1);
@@ -131,7 +121,7 @@ test_generated_values(void)
 
     /* And they are stored: a re-read keeps them. */
     out = vd_domain_def_format(def, 0);
-    again = define(out);
+    again = tconf_define(out);
     g_assert_cmpstr(again->uuid, ==, def->uuid);
     g_assert_cmpstr(((VdNetDef *)g_ptr_array_index(again->interfaces, 0))->mac, ==, mac0);
 }
@@ -199,7 +189,7 @@ test_built_from_model(void)
     assert_contains(out, "<panic model='isa'/>");
     assert_contains(out, "<emulator>/usr/bin/qemu-system-x86_64</emulator>");
 
-    back = define(out);
+    back = tconf_define(out);
     g_assert_cmpstr(back->name, ==, "built");
     g_assert_cmpuint(back->memory_kib, ==, 262144);
     g_assert_cmpuint(back->disks->len, ==, 1);
@@ -242,7 +232,7 @@ static const char *edit_xml =
 static void
 test_changes_reflected(void)
 {
-    g_autoptr(VdDomainDef) def = define(edit_xml);
+    g_autoptr(VdDomainDef) def = tconf_define(edit_xml);
     g_autofree char *out = NULL;
     VdDiskDef *cdrom = g_ptr_array_index(def->disks, 2);
     VdDiskDef *added = vd_disk_def_new();
@@ -305,11 +295,11 @@ static void
 test_live_secure(void)
 {
     g_autoptr(VdDomainDef) def =
-        define("<domain type='qemu'><name>live</name><memory>65536</memory><devices>"
-               "<interface type='user'><mac address='52:54:00:00:00:0b'/></interface>"
-               "<serial type='pty'/>"
-               "<graphics type='vnc' autoport='yes' passwd='topsecret'/>"
-               "</devices></domain>");
+        tconf_define("<domain type='qemu'><name>live</name><memory>65536</memory><devices>"
+                     "<interface type='user'><mac address='52:54:00:00:00:0b'/></interface>"
+                     "<serial type='pty'/>"
+                     "<graphics type='vnc' autoport='yes' passwd='topsecret'/>"
+                     "</devices></domain>");
     g_autoptr(VdDomainDef) reread = NULL;
     g_autofree char *inactive = NULL;
     g_autofree char *live = NULL;
@@ -346,7 +336,7 @@ test_live_secure(void)
     assert_contains(secure, "passwd='topsecret'");
 
     /* The daemon's status file reads back with the live values. */
-    reread = define(secure);
+    reread = tconf_define(secure);
     g_assert_cmpint(reread->id, ==, 7);
     g_assert_cmpstr(((VdChrDef *)g_ptr_array_index(reread->serials, 0))->path, ==, "/dev/pts/4");
     g_assert_cmpstr(((VdNetDef *)g_ptr_array_index(reread->interfaces, 0))->target_dev, ==, "vnet0");
@@ -369,7 +359,7 @@ static const char *hostdev_xml =
 static void
 test_hostdev(void)
 {
-    g_autoptr(VdDomainDef) def = define(hostdev_xml);
+    g_autoptr(VdDomainDef) def = tconf_define(hostdev_xml);
     g_autoptr(GPtrArray) warnings = vd_domain_def_warnings(def);
     g_autoptr(GError) err = NULL;
     g_autofree char *out = vd_domain_def_format(def, 0);
@@ -587,7 +577,7 @@ test_startable_refusals(void)
         g_autofree char *xml = g_strdup_printf("<domain type='kvm'><name>s</name>"
                                                "<memory>65536</memory>%s</domain>",
                                                cases[i].xml);
-        g_autoptr(VdDomainDef) def = define(xml);
+        g_autoptr(VdDomainDef) def = tconf_define(xml);
         g_autoptr(GError) err = NULL;
 
         g_assert_false(vd_domain_def_check_startable(def, &err));
@@ -639,7 +629,7 @@ test_parse_edges(void)
 static void
 test_copy_is_deep(void)
 {
-    g_autoptr(VdDomainDef) def = define(edit_xml);
+    g_autoptr(VdDomainDef) def = tconf_define(edit_xml);
     g_autoptr(VdDomainDef) copy = vd_domain_def_copy(def);
     g_autofree char *before = vd_domain_def_format(def, 0);
     g_autofree char *after = NULL;
@@ -740,19 +730,19 @@ check_platform(const VdPlatformDef *p)
 static void
 test_platform_model(void)
 {
-    g_autoptr(VdDomainDef) def =
-        define("<domain type='qemu'><name>p</name><memory>65536</memory>"
-               "<sysinfo type='smbios'><bios><entry name='vendor'>V</entry></bios>"
-               "<system><entry name='product'>P,1</entry></system>"
-               "<oemStrings><entry>o</entry></oemStrings></sysinfo>"
-               "<sysinfo type='fwcfg'><entry name='opt/x' file='/f'/></sysinfo>"
-               "<os><type>hvm</type><smbios mode='sysinfo'/></os>"
-               "<devices><watchdog model='itco'/><vsock><cid address='42'/></vsock>"
-               "<controller type='usb' model='ich9-ehci1'/>"
-               "<controller type='usb' model='ich9-uhci2'><master startport='2'/></controller>"
-               "<hostdev mode='subsystem' type='mdev'/>"
-               "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>"
-               "</devices><launchSecurity type='tdx'/></domain>");
+    g_autoptr(VdDomainDef) def = tconf_define(
+        "<domain type='qemu'><name>p</name><memory>65536</memory>"
+        "<sysinfo type='smbios'><bios><entry name='vendor'>V</entry></bios>"
+        "<system><entry name='product'>P,1</entry></system>"
+        "<oemStrings><entry>o</entry></oemStrings></sysinfo>"
+        "<sysinfo type='fwcfg'><entry name='opt/x' file='/f'/></sysinfo>"
+        "<os><type>hvm</type><smbios mode='sysinfo'/></os>"
+        "<devices><watchdog model='itco'/><vsock><cid address='42'/></vsock>"
+        "<controller type='usb' model='ich9-ehci1'/>"
+        "<controller type='usb' model='ich9-uhci2'><master startport='2'/></controller>"
+        "<hostdev mode='subsystem' type='mdev'/>"
+        "<video><model type='virtio'><acceleration accel3d='yes'/></model></video>"
+        "</devices><launchSecurity type='tdx'/></domain>");
     check_platform(def->platform);
     g_autoptr(VdDomainDef) copy = vd_domain_def_copy(def);
     g_clear_pointer(&def, vd_domain_def_free);

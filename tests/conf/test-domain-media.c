@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "conf-test-util.h"
 #include "conf/domain-def.h"
 #include "conf/domain-media.h"
 #include "util/vd-error.h"
@@ -27,17 +28,6 @@ static const char *const desktop_xml =
     "</video>"
     "<redirdev bus='usb' type='spicevmc'/><redirdev bus='usb' type='spicevmc'/>"
     "</devices></domain>";
-
-static VdDomainDef *
-define(const char *xml)
-{
-    g_autoptr(GError) err = NULL;
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &err);
-
-    g_assert_no_error(err);
-    g_assert_nonnull(def);
-    return def;
-}
 
 static void
 check_desktop(const VdDomainDef *def)
@@ -88,7 +78,7 @@ check_desktop(const VdDomainDef *def)
 static void
 test_parse(void)
 {
-    g_autoptr(VdDomainDef) def = define(desktop_xml);
+    g_autoptr(VdDomainDef) def = tconf_define(desktop_xml);
     g_autoptr(GError) err = NULL;
 
     check_desktop(def);
@@ -105,7 +95,7 @@ test_parse(void)
 static void
 test_copy_is_deep(void)
 {
-    VdDomainDef *def = define(desktop_xml);
+    VdDomainDef *def = tconf_define(desktop_xml);
     g_autoptr(VdDomainDef) copy = vd_domain_def_copy(def);
 
     vd_domain_def_free(def);
@@ -115,9 +105,9 @@ test_copy_is_deep(void)
 static void
 test_defaults(void)
 {
-    g_autoptr(VdDomainDef) def =
-        define("<domain type='qemu'><name>q</name><memory>65536</memory><devices>"
-               "<graphics type='spice'/><video><model type='qxl'/></video></devices></domain>");
+    g_autoptr(VdDomainDef) def = tconf_define(
+        "<domain type='qemu'><name>q</name><memory>65536</memory><devices>"
+        "<graphics type='spice'/><video><model type='qxl'/></video></devices></domain>");
     const VdVideoDef *v = g_ptr_array_index(def->videos, 0);
 
     /* libvirt's qxl: 64 MiB RAM and VRAM bars, 16 MiB of VGA memory. */

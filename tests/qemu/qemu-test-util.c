@@ -3,8 +3,12 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include "golden.h"
+#include "util/vd-error.h"
 
 /* ---- definitions ------------------------------------------------------------ */
 
@@ -109,6 +113,77 @@ tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus)
 
 /* ---- caps ------------------------------------------------------------------- */
 
+VdDomainDef *
+tdef_from_xml(const char *machine, guint memory_mib, const char *os_extra, const char *top,
+              const char *devices)
+{
+    g_autofree char *xml =
+        g_strdup_printf("<domain type='qemu'><name>plat</name><uuid>" TDEF_XML_UUID "</uuid>"
+                        "<memory unit='MiB'>%u</memory>"
+                        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s"
+                        "<devices>%s</devices></domain>",
+                        memory_mib, machine, os_extra, top, devices);
+    g_autoptr(GError) error = NULL;
+    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
+    g_assert_no_error(error);
+    return def;
+}
+
+VdSpiceDef *
+tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passwd)
+{
+    VdGraphicsDef *g = tdef_add_vnc(def, listen, port, passwd);
+    g->type = VD_GRAPHICS_SPICE;
+    /* The daemon's pick for an autoport display (daemon/domain/domain-spice.c). */
+    g->autoport = TRUE;
+    VdSpiceDef *s = g_new0(VdSpiceDef, 1);
+    s->tls_port = -1;
+    s->playback_compression = -1;
+    s->copypaste = -1;
+    s->filetransfer = -1;
+    def->media->spice = s;
+    return s;
+}
+
+void
+tdef_add_spice_desktop(VdDomainDef *def)
+{
+    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
+    v->ram_kib = 65536;
+    v->vram_kib = 65536;
+    v->vgamem_kib = 16384;
+    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
+    c->target_type = g_strdup("virtio");
+    c->target_name = g_strdup("com.redhat.spice.0");
+}
+
+VdSoundDef *
+tdef_add_sound(VdDomainDef *def, const char *model)
+{
+    VdSoundDef *s = g_new0(VdSoundDef, 1);
+    s->model = g_strdup(model);
+    g_ptr_array_add(def->media->sounds, s);
+    return s;
+}
+
+void
+tdef_add_audio(VdDomainDef *def, guint id, const char *type)
+{
+    VdAudioDef *a = g_new0(VdAudioDef, 1);
+    a->id = id;
+    a->type = g_strdup(type);
+    g_ptr_array_add(def->media->audios, a);
+}
+
+void
+tdef_add_redirdev(VdDomainDef *def, const char *type)
+{
+    VdRedirdevDef *r = g_new0(VdRedirdevDef, 1);
+    r->bus = g_strdup("usb");
+    r->type = g_strdup(type);
+    g_ptr_array_add(def->media->redirdevs, r);
+}
+
 VdQemuCaps *
 tcaps_fake(void)
 {
@@ -187,6 +262,54 @@ tcaps_fake(void)
     caps->has_kvm_accel = TRUE;
     caps->has_tcg_accel = TRUE;
     return caps;
+}
+
+const VdQemuRunPaths trun_paths = {
+    .qmp_socket_path = "/run/virtd/qemu/dom.qmp",
+    .console_socket_path = "/run/virtd/qemu/dom.console",
+    .console_log_path = "/var/log/virtd/qemu/dom.log",
+    .pid_path = "/run/virtd/qemu/dom.pid",
+    .guest_agent_dir = "/var/lib/virtd/qemu/channel",
+    .start_paused = TRUE,
+    .accel = "tcg",
+};
+
+void
+tgolden_check(const char *name, const char *text)
+{
+    g_autofree char *path = test_golden_path(VD_TEST_DATA_DIR "/argv", name, ".args");
+
+    test_golden_check(path, text);
+}
+
+gboolean
+targv_has(GPtrArray *argv, const char *opt, const char *value)
+{
+    for (guint i = 0; i + 1 < argv->len; i++) {
+        if (g_str_equal(argv->pdata[i], opt) && g_str_equal(argv->pdata[i + 1], value))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+void
+targv_assert_refused(GPtrArray *argv, const GError *error, int code, const char *message)
+{
+    g_assert_null(argv);
+    g_assert_error(error, VD_ERROR, code);
+    if (!strstr(error->message, message))
+        g_test_fail_printf("message '%s' lacks '%s'", error->message, message);
+}
+
+gboolean
+targv_has_opt(GPtrArray *argv, const char *opt)
+{
+    for (guint i = 0; i < argv->len; i++) {
+        const char *a = argv->pdata[i];
+        if (a && g_str_equal(a, opt))
+            return TRUE;
+    }
+    return FALSE;
 }
 
 const VdQemuCaps *

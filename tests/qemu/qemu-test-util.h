@@ -8,7 +8,9 @@
 #include <gio/gio.h>
 
 #include "conf/domain-def.h"
+#include "conf/domain-media.h"
 #include "qemu/qemu-caps.h"
+#include "qemu/qemu-command.h"
 #include "qemu/qmp.h"
 
 /* A definition with what conf's defaults would leave: name, uuid, 512 MiB,
@@ -26,10 +28,42 @@ VdNetDef *tdef_add_net(VdDomainDef *def, VdNetType type, const char *model, cons
 VdGraphicsDef *tdef_add_vnc(VdDomainDef *def, const char *listen, int port, const char *passwd);
 VdVideoDef *tdef_add_video(VdDomainDef *def, VdVideoModel model);
 VdInputDef *tdef_add_input(VdDomainDef *def, VdInputType type, VdInputBus bus);
+/* Through conf's define steps: <domain type='qemu'> "plat" with uuid
+ * TDEF_XML_UUID, @memory_mib, x86_64 @machine with @os_extra inside <os>,
+ * @top after it, then <devices>@devices</devices>. */
+#define TDEF_XML_UUID "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
+VdDomainDef *tdef_from_xml(const char *machine, guint memory_mib, const char *os_extra,
+                           const char *top, const char *devices);
+/* The media family (conf/domain-media.h). A SPICE display (autoport, as
+ * the daemon leaves it with its pick in @port) and its SpiceDef with every
+ * option unset. */
+VdSpiceDef *tdef_add_spice(VdDomainDef *def, const char *listen, int port, const char *passwd);
+/* What virt-install adds with SPICE: qxl video (64 MiB ram and vram, 16
+ * MiB vgamem) and the SPICE agent's spicevmc channel. */
+void tdef_add_spice_desktop(VdDomainDef *def);
+VdSoundDef *tdef_add_sound(VdDomainDef *def, const char *model);
+void tdef_add_audio(VdDomainDef *def, guint id, const char *type);
+/* A USB redirection of @type. */
+void tdef_add_redirdev(VdDomainDef *def, const char *type);
 
 /* QEMU 7.2.0 with pc, q35 (and versioned forms), microvm, isapc, none and
  * the devices virtd uses; KVM and TCG. Independent of the installed QEMU. */
 VdQemuCaps *tcaps_fake(void);
+
+/* The run paths of the golden files: fixed paths under /run/virtd, TCG,
+ * paused; no host facts. Copy it and set what a case needs. */
+extern const VdQemuRunPaths trun_paths;
+/* test_golden_check() (tests/common/golden.h) of @text against
+ * tests/data/argv/@name.args: a failed test if it differs or is missing;
+ * under VD_REGENERATE=1 rewrites the file instead. */
+void tgolden_check(const char *name, const char *text);
+/* Whether @argv holds @opt followed by @value. */
+gboolean targv_has(GPtrArray *argv, const char *opt, const char *value);
+/* Whether @argv holds @opt anywhere. */
+gboolean targv_has_opt(GPtrArray *argv, const char *opt);
+/* The build refused: no @argv, @error in VD_ERROR with @code, its message
+ * containing @message. */
+void targv_assert_refused(GPtrArray *argv, const GError *error, int code, const char *message);
 
 /* The installed QEMU's caps (probed once per process, not cached). */
 const VdQemuCaps *tcaps_real(void);

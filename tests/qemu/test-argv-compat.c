@@ -7,27 +7,6 @@
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
-static const VdQemuRunPaths run_paths = {
-    .qmp_socket_path = "/run/virtd/qemu/dom.qmp",
-    .console_socket_path = "/run/virtd/qemu/dom.console",
-    .console_log_path = "/var/log/virtd/qemu/dom.log",
-    .pid_path = "/run/virtd/qemu/dom.pid",
-    .guest_agent_dir = "/var/lib/virtd/qemu/channel",
-    .start_paused = TRUE,
-    .accel = "tcg",
-};
-
-static gboolean
-argv_has(GPtrArray *argv, const char *arg)
-{
-    for (guint i = 0; i < argv->len; i++) {
-        const char *a = g_ptr_array_index(argv, i);
-        if (a && g_str_equal(a, arg))
-            return TRUE;
-    }
-    return FALSE;
-}
-
 /* A URL install's final XML keeps <cmdline> (and may keep <initrd>)
  * without <kernel>: QEMU refuses -append and -initrd without -kernel, so
  * they are left out, each with a note. */
@@ -41,11 +20,11 @@ test_cmdline_without_kernel(void)
 
     def->os.cmdline = g_strdup("foo bar baz");
     def->os.initrd = g_strdup("/boot/initrd.img");
-    g_autoptr(GPtrArray) argv = vd_qemu_build_argv_notes(def, caps, &run_paths, notes, &error);
+    g_autoptr(GPtrArray) argv = vd_qemu_build_argv_notes(def, caps, &trun_paths, notes, &error);
     g_assert_no_error(error);
     g_assert_nonnull(argv);
-    g_assert_false(argv_has(argv, "-append"));
-    g_assert_false(argv_has(argv, "-initrd"));
+    g_assert_false(targv_has_opt(argv, "-append"));
+    g_assert_false(targv_has_opt(argv, "-initrd"));
     g_assert_cmpuint(notes->len, ==, 2);
     g_assert_nonnull(strstr(g_ptr_array_index(notes, 0), "<initrd> ignored"));
     g_assert_nonnull(strstr(g_ptr_array_index(notes, 1), "<cmdline> ignored"));
@@ -53,10 +32,10 @@ test_cmdline_without_kernel(void)
     /* With a kernel both are passed, and nothing is noted. */
     g_ptr_array_set_size(notes, 0);
     def->os.kernel = g_strdup("/boot/vmlinuz");
-    g_autoptr(GPtrArray) argv2 = vd_qemu_build_argv_notes(def, caps, &run_paths, notes, &error);
+    g_autoptr(GPtrArray) argv2 = vd_qemu_build_argv_notes(def, caps, &trun_paths, notes, &error);
     g_assert_no_error(error);
-    g_assert_true(argv_has(argv2, "-append"));
-    g_assert_true(argv_has(argv2, "-initrd"));
+    g_assert_true(targv_has_opt(argv2, "-append"));
+    g_assert_true(targv_has_opt(argv2, "-initrd"));
     g_assert_cmpuint(notes->len, ==, 0);
 }
 

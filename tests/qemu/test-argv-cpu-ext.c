@@ -17,17 +17,6 @@
 /* 2023-11-14T22:13:20Z: the "now" of <clock offset='variable'>. */
 #define START_TIME 1700000000
 
-static const VdQemuRunPaths run_paths = {
-    .qmp_socket_path = "/run/virtd/qemu/dom.qmp",
-    .console_socket_path = "/run/virtd/qemu/dom.console",
-    .console_log_path = "/var/log/virtd/qemu/dom.log",
-    .pid_path = "/run/virtd/qemu/dom.pid",
-    .guest_agent_dir = "/var/lib/virtd/qemu/channel",
-    .start_paused = TRUE,
-    .accel = "tcg",
-    .start_time = START_TIME,
-};
-
 typedef struct {
     const char *name; /* NAME.args */
     const char *xml;  /* NAME.xml */
@@ -74,7 +63,8 @@ static GPtrArray *
 build(const VdDomainDef *def, const VdQemuCaps *caps, const char *accel, GPtrArray *notes,
       GError **error)
 {
-    VdQemuRunPaths paths = run_paths;
+    VdQemuRunPaths paths = trun_paths;
+    paths.start_time = START_TIME;
     paths.accel = accel;
     return vd_qemu_build_argv_notes(def, caps, &paths, notes, error);
 }
@@ -105,19 +95,7 @@ test_golden(gconstpointer data)
     for (guint i = 0; i < want; i++)
         g_assert_cmpstr(notes->pdata[i], ==, c->notes[i]);
 
-    g_autofree char *name = g_strdup_printf("%s.args", c->name);
-    g_autofree char *path = g_build_filename(VD_TEST_DATA_DIR, "argv", name, NULL);
-    if (g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0) {
-        g_assert_true(g_file_set_contents(path, text, -1, NULL));
-        g_test_message("regenerated %s", path);
-        return;
-    }
-    g_autofree char *expected = NULL;
-    if (!g_file_get_contents(path, &expected, NULL, &error))
-        g_test_fail_printf("missing golden file %s (VD_REGENERATE=1 creates it): %s", path,
-                           error->message);
-    else
-        g_assert_cmpstr(text, ==, expected);
+    tgolden_check(c->name, text);
 }
 
 static VdDomainDef *

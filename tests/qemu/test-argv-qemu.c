@@ -166,6 +166,34 @@ find_inserted(JsonNode *blocks, const char *id)
     return NULL;
 }
 
+/* QEMU's run state is @want ("prelaunch", "running", ...). */
+static void
+assert_status(Run *r, const char *want)
+{
+    g_autoptr(JsonNode) status = call(r, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
+                    want);
+}
+
+/* "cont", and the guest runs. */
+static void
+run_cont(Run *r)
+{
+    g_autoptr(JsonNode) cont = call(r, "cont", NULL);
+    assert_status(r, "running");
+}
+
+/* Sets the password of the VNC or SPICE display over QMP, as the daemon
+ * does. */
+static void
+set_password(Run *r, const char *protocol, const char *password)
+{
+    JsonObject *pw = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(pw, "protocol", protocol);
+    json_object_set_string_member(pw, "password", password);
+    g_autoptr(JsonNode) pwr = call(r, "set_password", pw);
+}
+
 static void
 quit(Run *r)
 {
@@ -257,9 +285,7 @@ test_kernel_path(void)
     def->os.kernel = g_strdup(pvh);
     g_unlink(r.qemu_log);
     run_start(&r, def);
-    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
-    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
-                    "prelaunch");
+    assert_status(&r, "prelaunch");
     quit(&r);
     run_clear(&r);
 }
@@ -362,16 +388,10 @@ test_full_pc(void)
     g_assert_cmpint(port, >=, 5900);
     g_assert_cmpint(port, <=, 5999);
     g_assert_cmpstr(json_object_get_string_member(vo, "auth"), ==, "vnc");
-    JsonObject *pw = json_object_new(); /* passed on: the call takes it */
-    json_object_set_string_member(pw, "protocol", "vnc");
-    json_object_set_string_member(pw, "password", "secret");
-    g_autoptr(JsonNode) pwr = call(&r, "set_password", pw);
+    set_password(&r, "vnc", "secret");
 
     /* And it runs. */
-    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
-    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
-    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
-                    "running");
+    run_cont(&r);
     quit(&r);
     for (guint i = 0; i < 4; i++)
         g_free(raw[i]);
@@ -569,10 +589,7 @@ test_spice(void)
     run_init(&r);
     g_autoptr(TDef) def = tdef_new("spice", "q35");
     int port = free_port();
-    VdGraphicsDef *g = tdef_add_vnc(def, "127.0.0.1", port, "s3cret");
-    g->type = VD_GRAPHICS_SPICE;
-    VdSpiceDef *s = g_new0(VdSpiceDef, 1);
-    s->tls_port = -1;
+    VdSpiceDef *s = tdef_add_spice(def, "127.0.0.1", port, "s3cret");
     s->image_compression = g_strdup("off");
     s->jpeg_compression = g_strdup("never");
     s->zlib_compression = g_strdup("auto");
@@ -581,26 +598,12 @@ test_spice(void)
     s->copypaste = 0;
     s->mouse_mode = g_strdup("client");
     s->filetransfer = 0;
-    def->media->spice = s;
-    VdVideoDef *v = tdef_add_video(def, VD_VIDEO_QXL);
-    v->ram_kib = 65536;
-    v->vram_kib = 65536;
-    v->vgamem_kib = 16384;
-    VdChrDef *c = tdef_add_chr(def->channels, VD_CHR_SPICEVMC, NULL);
-    c->target_type = g_strdup("virtio");
-    c->target_name = g_strdup("com.redhat.spice.0");
+    tdef_add_spice_desktop(def);
     const char *models[] = {"ich9", "ich6", "ac97", "usb"};
-    for (guint i = 0; i < G_N_ELEMENTS(models); i++) {
-        VdSoundDef *snd = g_new0(VdSoundDef, 1);
-        snd->model = g_strdup(models[i]);
-        g_ptr_array_add(def->media->sounds, snd);
-    }
-    for (guint i = 0; i < 2; i++) {
-        VdRedirdevDef *rd = g_new0(VdRedirdevDef, 1);
-        rd->bus = g_strdup("usb");
-        rd->type = g_strdup("spicevmc");
-        g_ptr_array_add(def->media->redirdevs, rd);
-    }
+    for (guint i = 0; i < G_N_ELEMENTS(models); i++)
+        tdef_add_sound(def, models[i]);
+    tdef_add_redirdev(def, "spicevmc");
+    tdef_add_redirdev(def, "spicevmc");
     run_start(&r, def);
 
     g_autoptr(GHashTable) ids = peripheral_ids(&r);
@@ -633,15 +636,9 @@ test_spice(void)
     g_assert_cmpint(json_object_get_int_member(so, "port"), ==, port);
     g_assert_cmpstr(json_object_get_string_member(so, "auth"), ==, "spice");
     g_assert_cmpstr(json_object_get_string_member(so, "mouse-mode"), ==, "server");
-    JsonObject *pw = json_object_new(); /* passed on: the call takes it */
-    json_object_set_string_member(pw, "protocol", "spice");
-    json_object_set_string_member(pw, "password", "s3cret");
-    g_autoptr(JsonNode) pwr = call(&r, "set_password", pw);
+    set_password(&r, "spice", "s3cret");
 
-    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
-    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
-    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
-                    "running");
+    run_cont(&r);
     /* screendump reads the qxl device: SPICE is no obstacle. */
     g_autofree char *shot = g_build_filename(r.dir, "screen.ppm", NULL);
     JsonObject *sd = json_object_new(); /* passed on: the call takes it */
@@ -737,10 +734,7 @@ test_hyperv_tcg(void)
     g_autofree char *cpu = cpu0_path(&r);
     g_assert_false(qom_bool(&r, cpu, "hv-relaxed"));
     g_assert_false(qom_bool(&r, "/machine", "hpet"));
-    g_autoptr(JsonNode) cont = call(&r, "cont", NULL);
-    g_autoptr(JsonNode) status = call(&r, "query-status", NULL);
-    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(status), "status"), ==,
-                    "running");
+    run_cont(&r);
     quit(&r);
     run_clear(&r);
 }
@@ -806,15 +800,7 @@ test_timers_pm(void)
 static VdDomainDef *
 platform_def(const char *machine, const char *os_extra, const char *top, const char *devices)
 {
-    g_autofree char *xml = g_strdup_printf(
-        "<domain type='qemu'><name>plat</name>"
-        "<uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid><memory unit='MiB'>128</memory>"
-        "<os><type arch='x86_64' machine='%s'>hvm</type>%s</os>%s<devices>%s</devices></domain>",
-        machine, os_extra, top, devices);
-    g_autoptr(GError) error = NULL;
-    VdDomainDef *def = vd_domain_def_new_from_xml(xml, -1, &error);
-    g_assert_no_error(error);
-    return def;
+    return tdef_from_xml(machine, 128, os_extra, top, devices);
 }
 
 /* The PCI devices of class @class_code on @devices (query-pci's list of a

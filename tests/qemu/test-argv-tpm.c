@@ -16,17 +16,9 @@ static const VdHostFacts host_bare = {0};
 static VdQemuRunPaths
 run_paths(void)
 {
-    VdQemuRunPaths p = {
-        .qmp_socket_path = "/run/virtd/qemu/dom.qmp",
-        .console_socket_path = "/run/virtd/qemu/dom.console",
-        .console_log_path = "/var/log/virtd/qemu/dom.log",
-        .pid_path = "/run/virtd/qemu/dom.pid",
-        .guest_agent_dir = "/var/lib/virtd/qemu/channel",
-        .start_paused = TRUE,
-        .accel = "tcg",
-        .host = &host_swtpm,
-        .tpm_socket_path = "/run/virtd/domains/dom.swtpm",
-    };
+    VdQemuRunPaths p = trun_paths;
+    p.host = &host_swtpm;
+    p.tpm_socket_path = "/run/virtd/domains/dom.swtpm";
     return p;
 }
 
@@ -74,19 +66,7 @@ test_golden(gconstpointer data)
     g_assert_no_error(error);
     g_autofree char *text = vd_qemu_argv_to_string(argv);
 
-    g_autofree char *name = g_strdup_printf("%s.args", c->name);
-    g_autofree char *path = g_build_filename(VD_TEST_DATA_DIR, "argv", name, NULL);
-    if (g_strcmp0(g_getenv("VD_REGENERATE"), "1") == 0) {
-        g_assert_true(g_file_set_contents(path, text, -1, NULL));
-        g_test_message("regenerated %s", path);
-        return;
-    }
-    g_autofree char *expected = NULL;
-    if (!g_file_get_contents(path, &expected, NULL, &error))
-        g_test_fail_printf("missing golden file %s (VD_REGENERATE=1 creates it): %s", path,
-                           error->message);
-    else
-        g_assert_cmpstr(text, ==, expected);
+    tgolden_check(c->name, text);
 }
 
 /* The three options, in order, whatever else the command line holds. */
@@ -147,10 +127,7 @@ test_error(gconstpointer data)
         paths.tpm_socket_path = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) argv = vd_qemu_build_argv(def, caps, &paths, &error);
-    g_assert_null(argv);
-    g_assert_error(error, VD_ERROR, (int)c->code);
-    if (!strstr(error->message, c->message))
-        g_test_fail_printf("message '%s' lacks '%s'", error->message, c->message);
+    targv_assert_refused(argv, error, c->code, c->message);
 }
 
 int

@@ -8,7 +8,6 @@
 #include <libxml/tree.h>
 
 #include "conf/domain-enums.h"
-#include "conf/domain-firmware.h"
 #include "daemon/domain/disk-prepare.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
@@ -254,26 +253,14 @@ build_argv(CheckJob *job)
                 ? next_fd++
                 : -1;
     }
-    VdQemuRunPaths run = {
-        .qmp_socket_path = qmp,
-        .console_socket_path = console,
-        .console_log_path = console_log,
-        .pid_path = pid,
-        .guest_agent_dir = d->paths->run_domains_dir,
-        .start_paused = TRUE,
-        .accel = live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
-        .bios = d->fast_firmware,
-        .net_fds = net_fds,
-        .n_net_fds = n,
-        .tpm_socket_path = tpm,
-        .loader_path = live->os.loader,
-        .nvram_path = live->fw->loader_stateless ? NULL : live->os.nvram,
-        /* What the host has, as a start sees it; a vsock's descriptor and
-         * CID are the start's to take: pretend ones here. */
-        .host = d->host ? &d->host->facts : NULL,
-        .vsock_fd = VD_SPAWN_FIRST_FD + (int)n,
-        .vsock_cid = 3,
-    };
+    VdQemuRunPaths run = vd_domain_run_paths(d, live, qmp, console, console_log, pid);
+    run.net_fds = net_fds;
+    run.n_net_fds = n;
+    run.tpm_socket_path = tpm;
+    /* A vsock's descriptor and CID are the start's to take: pretend ones
+     * here. */
+    run.vsock_fd = VD_SPAWN_FIRST_FD + (int)n;
+    run.vsock_cid = 3;
     argv = vd_qemu_build_argv_notes(live, d->caps, &run, notes, &error);
     for (guint i = 0; i < notes->len; i++)
         g_ptr_array_add(job->check->adjusted, g_strdup(g_ptr_array_index(notes, i)));

@@ -84,6 +84,27 @@ vd_domain_start_check_host(VdDaemon *d, const VdDomainDef *def, GError **error)
     return TRUE;
 }
 
+VdQemuRunPaths
+vd_domain_run_paths(VdDaemon *d, const VdDomainDef *live, const char *qmp, const char *console,
+                    const char *console_log, const char *pid)
+{
+    VdQemuRunPaths run = {
+        .qmp_socket_path = qmp,
+        .console_socket_path = console,
+        .console_log_path = console_log,
+        .pid_path = pid,
+        .guest_agent_dir = d->paths->run_domains_dir,
+        .start_paused = TRUE,
+        .accel = live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
+        .bios = d->fast_firmware,
+        /* The live definition has them too (the live XML shows them). */
+        .loader_path = live->os.loader,
+        .nvram_path = live->fw->loader_stateless ? NULL : live->os.nvram,
+        .host = d->host ? &d->host->facts : NULL,
+    };
+    return run;
+}
+
 typedef struct {
     VdDomainObj *dom;
     pid_t pid;
@@ -403,27 +424,15 @@ launch(PendingStart *ps, const char *boot_kernel)
         g_array_append_val(nfds.fds, fd);
     }
 
-    VdQemuRunPaths run = {
-        .qmp_socket_path = qmp_path,
-        .console_socket_path = console_path,
-        .console_log_path = console_log,
-        .pid_path = pid_path,
-        .guest_agent_dir = d->paths->run_domains_dir,
-        .start_paused = TRUE,
-        .accel = ps->live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
-        .boot_kernel = boot_kernel,
-        .bios = d->fast_firmware,
-        /* The live definition has them too (the live XML shows them). */
-        .loader_path = ps->live->os.loader,
-        .nvram_path = ps->live->fw->loader_stateless ? NULL : ps->live->os.nvram,
-        .net_fds = nfds.net_fds,
-        .vhost_fds = nfds.vhost_fds,
-        .n_net_fds = nfds.n,
-        .tpm_socket_path = ps->tpm_socket,
-        .host = d->host ? &d->host->facts : NULL,
-        .vsock_fd = vsock_fd,
-        .vsock_cid = vsock_cid,
-    };
+    VdQemuRunPaths run =
+        vd_domain_run_paths(d, ps->live, qmp_path, console_path, console_log, pid_path);
+    run.boot_kernel = boot_kernel;
+    run.net_fds = nfds.net_fds;
+    run.vhost_fds = nfds.vhost_fds;
+    run.n_net_fds = nfds.n;
+    run.tpm_socket_path = ps->tpm_socket;
+    run.vsock_fd = vsock_fd;
+    run.vsock_cid = vsock_cid;
     argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
