@@ -153,9 +153,14 @@ class Coexistence(harness.VirtdTestCase):
                      what=lambda: 'a SLAAC address on the guest\n' + diagnosis())
 
             # The guest's httpd answers over IPv6 (from the daemon's namespace).
+            # The whole answer, to its end: busybox httpd sends the headers
+            # and the page in separate segments, so one recv() may get only
+            # the headers (seen: a guest answering for a minute while the
+            # test saw no page).
             get = ("import socket; s = socket.create_connection(('%s', 80), timeout=3); "
-                   "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); print(s.recv(4096).decode())"
-                   % eui)
+                   "s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n'); b = b''\n"
+                   "while True:\n    c = s.recv(4096)\n    if not c: break\n    b += c\n"
+                   "print(b.decode())" % eui)
 
             def answers():
                 rc, out, _err = lab.ns_run(host, ['python3', '-c', get], check=False)
