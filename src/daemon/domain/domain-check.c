@@ -166,9 +166,10 @@ summarize(const VdDomainDef *def, GPtrArray *runs)
             vd_disk_bus_to_string(disk->bus), vd_disk_device_to_string(disk->device),
             vd_disk_format_to_string(disk->format), vd_disk_type_to_string(disk->type),
             source ? "" : " (empty)");
-        if (source)
-            g_ptr_array_add(
-                runs, g_strconcat(g_ptr_array_steal_index(runs, runs->len - 1), " ", source, NULL));
+        if (source) {
+            g_autofree char *head = g_ptr_array_steal_index(runs, runs->len - 1);
+            g_ptr_array_add(runs, g_strconcat(head, " ", source, NULL));
+        }
     }
     for (guint i = 0; i < def->interfaces->len; i++) {
         const VdNetDef *net = g_ptr_array_index(def->interfaces, i);

@@ -12,6 +12,7 @@
 #include "util/vd-path.h"
 
 struct _VdKernelCache {
+    gint refs;              /* the daemon's and one per resolution under way */
     char *dir;
     GMutex lock;            /* guards identities and serializes extractions */
     GHashTable *identities; /* "path|dev|ino|size|mtime|ctime" -> sha256 hex */
@@ -38,6 +39,7 @@ VdKernelCache *
 vd_kernel_cache_new(const char *cache_dir)
 {
     VdKernelCache *c = g_new0(VdKernelCache, 1);
+    c->refs = 1;
     c->dir = g_build_filename(cache_dir, "kernels", NULL);
     g_mutex_init(&c->lock);
     c->identities = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -47,10 +49,20 @@ vd_kernel_cache_new(const char *cache_dir)
     return c;
 }
 
+static VdKernelCache *
+cache_ref(VdKernelCache *c)
+{
+    g_atomic_int_inc(&c->refs);
+    return c;
+}
+
+/* The daemon's free drops its reference: a resolution still running in a
+ * worker (a define's prefetch when the daemon stops) keeps the cache until
+ * it ends, instead of reading freed memory. */
 void
 vd_kernel_cache_free(VdKernelCache *c)
 {
-    if (!c)
+    if (!c || !g_atomic_int_dec_and_test(&c->refs))
         return;
     g_hash_table_destroy(c->identities);
     g_mutex_clear(&c->lock);
@@ -144,7 +156,8 @@ vd_kernel_cache_resolve_async(VdKernelCache *c, const char *kernel, GAsyncReadyC
     g_task_set_task_data(task, g_strdup(kernel), g_free);
     /* A GTask's source object must be a GObject: the cache rides along
      * as object data instead. */
-    g_object_set_data(G_OBJECT(task), "vd-kernel-cache", c);
+    g_object_set_data_full(G_OBJECT(task), "vd-kernel-cache", cache_ref(c),
+                           (GDestroyNotify)vd_kernel_cache_free);
     g_task_run_in_thread(task, resolve_thread);
 }
 
