@@ -11,6 +11,8 @@
 #include "conf/domain-firmware.h"
 #include "conf/domain-media.h"
 #include "conf/domain-platform.h"
+#include "conf/domain-memory.h"
+#include "conf/domain-cputune.h"
 #include "conf/domain-tpm.h"
 
 #include <string.h>
@@ -377,6 +379,8 @@ vd_domain_def_new(void)
     def->fw = vd_firmware_def_new();
     def->cpu_ext = vd_cpu_ext_def_new();
     def->platform = vd_platform_def_new();
+    def->memory_ext = vd_memory_ext_def_new();
+    def->cputune = vd_cputune_def_new();
     return def;
 }
 
@@ -419,6 +423,8 @@ vd_domain_def_free(VdDomainDef *def)
     vd_firmware_def_free(def->fw);
     vd_cpu_ext_def_free(def->cpu_ext);
     vd_platform_def_free(def->platform);
+    vd_memory_ext_def_free(def->memory_ext);
+    vd_cputune_def_free(def->cputune);
     if (def->doc)
         xmlFreeDoc(def->doc);
     g_free(def);
@@ -494,6 +500,10 @@ vd_domain_def_copy(const VdDomainDef *src)
     def->cpu_ext = vd_cpu_ext_def_copy(src->cpu_ext);
     vd_platform_def_free(def->platform);
     def->platform = vd_platform_def_copy(src->platform);
+    vd_memory_ext_def_free(def->memory_ext);
+    def->memory_ext = vd_memory_ext_def_copy(src->memory_ext);
+    vd_cputune_def_free(def->cputune);
+    def->cputune = vd_cputune_def_copy(src->cputune);
     if (src->doc)
         def->doc = xmlCopyDoc(src->doc, 1);
     return def;

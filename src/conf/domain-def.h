@@ -248,6 +248,9 @@ typedef struct _VdTpmExtDef VdTpmExtDef;     /* domain-tpm.h */
 typedef struct _VdFirmwareDef VdFirmwareDef; /* domain-firmware.h */
 typedef struct _VdCpuExtDef VdCpuExtDef;     /* domain-cpu-ext.h */
 typedef struct _VdPlatformDef VdPlatformDef; /* domain-platform.h */
+/* Issue 11 (hot expansion), typed and formatted: */
+typedef struct _VdMemoryExtDef VdMemoryExtDef; /* domain-memory.h: maxMemory, memory devices */
+typedef struct _VdCputuneDef VdCputuneDef;     /* domain-cputune.h: vcpupin, emulatorpin */
 
 typedef struct _VdDomainDef VdDomainDef;
 struct _VdDomainDef {
@@ -323,6 +326,8 @@ struct _VdDomainDef {
     VdFirmwareDef *fw;               /* UEFI selection, secure boot, nvram template, SMM */
     VdCpuExtDef *cpu_ext;            /* CPU features, Hyper-V, timers, NUMA, pm */
     VdPlatformDef *platform;         /* sysinfo, watchdog, vsock, controllers */
+    VdMemoryExtDef *memory_ext;      /* <maxMemory>, <memory> devices (DIMM, virtio-mem) */
+    VdCputuneDef *cputune;           /* <cputune> vcpupin, emulatorpin */
 
     GPtrArray *unsupported;          /* VdUnsupported*, in document order */
 

@@ -34,6 +34,8 @@
  * virsh dumpxml.
  */
 #include "conf/domain-firmware.h"
+#include "conf/domain-memory.h"
+#include "conf/domain-cputune.h"
 #include "conf/domain-private.h"
 #include "conf/xml-writer.h"
 
@@ -282,7 +284,9 @@ vd_domain_def_to_doc(const VdDomainDef *def, VdDomainFormatFlags flags)
                           domain_order);
     vd_xml_set_child_text(root, "on_crash", vd_lifecycle_action_to_string(def->on_crash),
                           domain_order);
+    vd_domain_cputune_format(def, root);
     vd_domain_format_devices(def, doc, vd_xml_ensure(root, "devices", domain_order), flags);
+    vd_domain_memory_format(def, root, flags);
     return doc;
 }
 

@@ -25,6 +25,9 @@ static const VshCmdDef *const command_arrays[] = {
     vsh_image_commands,
     vsh_network_commands,          vsh_network_host_commands,
     vsh_domain_net_commands,       vsh_domain_check_commands,
+    vsh_device_commands,           vsh_domain_disk_commands,  vsh_domain_vcpu_commands,
+    vsh_domain_memory_commands,    vsh_domain_memdev_commands, vsh_domain_stats_commands,
+    vsh_xml_commands,
 };
 
 static int

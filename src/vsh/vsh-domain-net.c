@@ -1,6 +1,6 @@
 /* A domain's network interfaces: domifaddr, domif-getlink, domif-setlink,
- * domifstat, attach-interface, detach-interface, and attach-device /
- * detach-device (any device XML; the daemon takes <interface>).
+ * domifstat, attach-interface, detach-interface (attach-device and
+ * friends are in vsh-device.c).
  *
  * Output as virsh prints it (tools/virsh-domain-monitor.c and
  * virsh-domain.c): domifaddr's fixed-width columns, "vnet0 up",
@@ -16,91 +16,10 @@
 
 #include "util/vd-error.h"
 #include "vsh-client.h"
+#include "vsh-device.h"
 #include "vsh-network.h"
 #include "vsh-object.h"
 #include "vsh-storage.h"
-
-gboolean
-vsh_affect_from_cmd(const VshCmd *cmd, gboolean has_persistent, VshAffect *out, GError **error)
-{
-    gboolean current = vsh_cmd_has(cmd, "current");
-    gboolean persistent = has_persistent && vsh_cmd_has(cmd, "persistent");
-    const char *clash = NULL;
-
-    if (persistent && current)
-        clash = "persistent";
-    else if (current && vsh_cmd_has(cmd, "live"))
-        clash = "live";
-    else if (current && vsh_cmd_has(cmd, "config"))
-        clash = "config";
-    if (clash) {
-        /* virsh names the pair in the order of its check. */
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "Options --%s and --%s are mutually exclusive",
-                    persistent && current ? "persistent" : "current",
-                    persistent && current ? "current" : clash);
-        return FALSE;
-    }
-    out->live = vsh_cmd_has(cmd, "live");
-    out->config = vsh_cmd_has(cmd, "config") || persistent;
-    /* --persistent: the definition, and the running guest if there is one. */
-    out->need_active = persistent;
-    return TRUE;
-}
-
-/* Resolves --persistent's "live if running" and returns the query. */
-static char *
-affect_query(VshCtl *ctl, const char *dom, VshAffect *affect, GError **error)
-{
-    if (affect->need_active && !affect->live) {
-        g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom, NULL, NULL, error);
-
-        if (!answer)
-            return NULL;
-        affect->live = vsh_json_int(vsh_json_domain(answer), "id", -1) >= 0;
-    }
-    if (affect->live && affect->config)
-        return g_strdup("?live=1&config=1");
-    if (affect->live)
-        return g_strdup("?live=1");
-    if (affect->config)
-        return g_strdup("?config=1");
-    return g_strdup("");
-}
-
-/* POST /v1/domains/{dom}/devices[/detach] with @xml, then @done. */
-static gboolean
-post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, gboolean detach, const char *done,
-            GError **error)
-{
-    const char *dom = vsh_cmd_get_string(cmd, "domain");
-    VshAffect affect = {0};
-    g_autofree char *query = NULL;
-    g_autofree char *suffix = NULL;
-    g_autofree char *path = NULL;
-    g_autoptr(GBytes) body = NULL;
-    g_autoptr(JsonNode) answer = NULL;
-    g_autoptr(GError) local = NULL;
-    VshClient *client;
-
-    if (!vsh_affect_from_cmd(cmd, TRUE, &affect, error) ||
-        !(query = affect_query(ctl, dom, &affect, error)) || !(client = vsh_ctl_client(ctl, error)))
-        return FALSE;
-    suffix = g_strconcat(detach ? "/devices/detach" : "/devices", query, NULL);
-    path = vsh_domain_path(dom, suffix);
-    body = g_bytes_new(xml, strlen(xml));
-    answer = vsh_client_send_for_json(client, "POST", path, "application/xml", body, &local);
-    if (!answer) {
-        if (g_error_matches(local, VD_ERROR, VD_ERROR_NO_DOMAIN))
-            g_set_error(error, VD_ERROR, VD_ERROR_NO_DOMAIN, "failed to get domain '%s'", dom);
-        else
-            g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
-    }
-    vsh_print_warnings(answer);
-    vsh_print_extra(ctl, "%s", done);
-    return TRUE;
-}
 
 char *
 vsh_build_interface_xml(const VshIfaceSpec *spec, GError **error)
@@ -168,7 +87,7 @@ cmd_attach_interface(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print(ctl, "%s", xml);
         return TRUE;
     }
-    return post_device(ctl, cmd, xml, FALSE, "Interface attached successfully\n", error);
+    return vsh_post_device(ctl, cmd, xml, VSH_DEVICE_ATTACH, "Interface attached successfully\n", error);
 }
 
 static gboolean
@@ -183,23 +102,7 @@ cmd_detach_interface(VshCtl *ctl, const VshCmd *cmd, GError **error)
 
     /* The daemon matches by type, then MAC, and names the candidates
      * when several match. */
-    return post_device(ctl, cmd, xml, TRUE, "Interface detached successfully\n", error);
-}
-
-/* attach-device and detach-device. */
-static gboolean
-cmd_device_file(VshCtl *ctl, const VshCmd *cmd, GError **error)
-{
-    gboolean detach = g_str_equal(cmd->def->name, "detach-device");
-    g_autoptr(GBytes) data = vsh_read_small_file(vsh_cmd_get_string(cmd, "file"), error);
-    g_autofree char *xml = NULL;
-
-    if (!data)
-        return FALSE;
-    xml = vsh_bytes_to_string(data);
-    return post_device(ctl, cmd, xml, detach,
-                       detach ? "Device detached successfully\n" : "Device attached successfully\n",
-                       error);
+    return vsh_post_device(ctl, cmd, xml, VSH_DEVICE_DETACH, "Interface detached successfully\n", error);
 }
 
 /* "/interfaces/IFACE" + @rest, @iface percent-encoded. */
@@ -364,15 +267,6 @@ cmd_domifaddr(VshCtl *ctl, const VshCmd *cmd, GError **error)
             "interface device (vnet0) or MAC address"                                              \
     }
 
-#define OPTS_AFFECT                                                                                \
-    {"persistent", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,                                              \
-     "make live change persistent (the definition, and the guest if it runs)"},                    \
-        {"config", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect next boot"},                         \
-        {"live", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect running domain"},                      \
-    {                                                                                              \
-        "current", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "affect current domain (the default)"        \
-    }
-
 static const VshOptDef opts_domifaddr[] = {
     VSH_OPT_DOMAIN,
     {"interface", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "network interface name"},
@@ -413,7 +307,7 @@ static const VshOptDef opts_attach_interface[] = {
     {"target", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "target network name (host tap device)"},
     {"mac", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "MAC address (default: generated)"},
     {"model", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "model type: virtio, e1000, e1000e, rtl8139"},
-    OPTS_AFFECT,
+    VSH_OPTS_AFFECT,
     {"print-xml", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "print XML document rather than attach the interface"},
     {NULL},
@@ -424,24 +318,13 @@ static const VshOptDef opts_detach_interface[] = {
     {"type", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
      "network interface type"},
     {"mac", VSH_OT_STRING, 0, VSH_COMPLETE_NONE, "MAC address"},
-    OPTS_AFFECT,
-    {NULL},
-};
-
-static const VshOptDef opts_device_file[] = {
-    VSH_OPT_DOMAIN,
-    {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE, "XML file"},
-    OPTS_AFFECT,
+    VSH_OPTS_AFFECT,
     {NULL},
 };
 
 const VshCmdDef vsh_domain_net_commands[] = {
-    {"attach-device", "domain", opts_device_file, cmd_device_file, "attach device from an XML file",
-     "Attach a device (an <interface>) to the domain, live and/or in its definition."},
     {"attach-interface", "domain", opts_attach_interface, cmd_attach_interface,
      "attach network interface", "Attach a new network interface to the domain."},
-    {"detach-device", "domain", opts_device_file, cmd_device_file, "detach device from an XML file",
-     "Detach a device (an <interface>, matched by type and MAC) from the domain."},
     {"detach-interface", "domain", opts_detach_interface, cmd_detach_interface,
      "detach network interface",
      "Detach a network interface from the domain; give --mac when it has several of the type."},

@@ -58,15 +58,5 @@ typedef struct {
  * invalid-argument error for an unknown type or a missing source. */
 char *vsh_build_interface_xml(const VshIfaceSpec *spec, GError **error);
 
-/* Which of a domain's states --live/--config/--current/--persistent
- * address (virsh's rules, with its "mutually exclusive" errors).
- * @need_active is set when --persistent means "also live if running":
- * the caller asks the domain's state and adds live itself. */
-typedef struct {
-    gboolean live;
-    gboolean config;
-    gboolean need_active;
-} VshAffect;
-
-gboolean vsh_affect_from_cmd(const VshCmd *cmd, gboolean has_persistent, VshAffect *out,
-                             GError **error);
+/* VshAffect and vsh_affect_from_cmd(): vsh-device.h. */
+#include "vsh-device.h"

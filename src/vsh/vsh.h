@@ -123,6 +123,14 @@ extern const VshCmdDef vsh_network_commands[];
 extern const VshCmdDef vsh_network_host_commands[];
 extern const VshCmdDef vsh_domain_net_commands[];
 extern const VshCmdDef vsh_domain_check_commands[];
+/* Issue 11: live device management, vCPUs, memory, statistics, vsh xml. */
+extern const VshCmdDef vsh_device_commands[];        /* vsh-device.c */
+extern const VshCmdDef vsh_domain_disk_commands[];   /* vsh-domain-disk.c */
+extern const VshCmdDef vsh_domain_vcpu_commands[];   /* vsh-domain-vcpu.c */
+extern const VshCmdDef vsh_domain_memory_commands[]; /* vsh-domain-memory.c */
+extern const VshCmdDef vsh_domain_memdev_commands[]; /* vsh-domain-memdev.c */
+extern const VshCmdDef vsh_domain_stats_commands[];  /* vsh-domain-stats.c */
+extern const VshCmdDef vsh_xml_commands[];           /* vsh-xml.c */
 
 /* ---- parsed commands (vsh-args.c) ---- */
 

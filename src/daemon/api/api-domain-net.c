@@ -22,14 +22,6 @@ add_int(JsonBuilder *b, const char *k, gint64 v)
     json_builder_add_int_value(b, v);
 }
 
-static JsonNode *
-domain_summary(VdDomainObj *dom)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    vd_api_add_domain_summary(b, dom);
-    return json_builder_get_root(b);
-}
-
 /* GET /v1/domains/{dom}/interfaces[?inactive=1] */
 static void
 handle_list(VdApiRequest *req, VdDomainObj *dom)
@@ -274,47 +266,93 @@ handle_stats(VdApiRequest *req, VdDomainObj *dom, const char *key)
 
 /* ---- attach, detach ---------------------------------------------------- */
 
-/* The answer of attach (with the device attached, 201) and detach. */
+/* update-device with an <interface>: found by MAC in the definitions the
+ * scope names; only its link state may change, and its model only in
+ * the persistent definition (a running guest's NIC cannot change model:
+ * detach it and attach a new one). */
 static void
-reply_device(VdApiRequest *req, VdDomainObj *dom, const GError *error, gboolean attach,
-             const char *device_xml)
+update_done(VdDomainObj *dom, const GError *error, gpointer data)
 {
+    vd_api_device_reply(data, dom, error, VD_DEVICE_UPDATE, NULL);
+}
+
+static gboolean
+check_update(const VdDomainDef *def, const VdNetDef *want, gboolean live, GError **error)
+{
+    int i = vd_domain_net_find(def, want->mac, error);
+    if (i < 0)
+        return FALSE;
+    const VdNetDef *have = g_ptr_array_index(def->interfaces, i);
+    const char *want_model = want->model ? want->model : "rtl8139";
+    const char *have_model = have->model ? have->model : "rtl8139";
+    if (!g_str_equal(want_model, have_model)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Operation not supported: cannot change the model of interface %s from "
+                    "'%s' to '%s'%s",
+                    want->mac, have_model, want_model,
+                    live ? " on a running guest: detach the interface and attach a new one, or "
+                           "change it with --config for the next boot"
+                         : ": give the model this way in 'vsh edit'");
+        return FALSE;
+    }
+    if (have->type != want->type || g_strcmp0(have->source, want->source) != 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Operation not supported: update-device changes only the link state of "
+                    "interface %s: to connect it elsewhere, detach it and attach a new one",
+                    want->mac);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+vd_api_net_update(VdApiRequest *req, VdDomainObj *dom, const char *xml, gboolean live,
+                  gboolean config)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VdNetDef) net = vd_net_def_new_from_xml(xml, -1, TRUE, &error);
+
+    if (net && !vd_net_def_has_mac_element(net))
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid argument: the <interface> to update needs its <mac address=...>");
+    if (!error && live)
+        check_update(dom->live, net, TRUE, &error);
+    if (!error && config)
+        check_update(vd_domain_obj_def(dom), net, FALSE, &error);
     if (error) {
         vd_api_reply_error(req, error);
         return;
     }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "domain");
-    json_builder_add_value(b, domain_summary(dom));
-    if (attach)
-        add_str(b, "device", device_xml);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, attach ? 201 : 200, json_builder_get_root(b));
+    vd_api_pause(req);
+    vd_domain_net_set_link(req->d, dom, net->mac, vd_net_def_link_up(net), live, config,
+                           update_done, req);
 }
 
 static void
 attached(VdDomainObj *dom, const GError *error, const char *device_xml, gpointer data)
 {
-    reply_device(data, dom, error, TRUE, device_xml);
+    vd_api_device_reply(data, dom, error, VD_DEVICE_ATTACH, device_xml);
 }
 
 static void
 detached(VdDomainObj *dom, const GError *error, gpointer data)
 {
-    reply_device(data, dom, error, FALSE, NULL);
+    vd_api_device_reply(data, dom, error, VD_DEVICE_DETACH, NULL);
 }
 
-static void
-handle_devices(VdApiRequest *req, VdDomainObj *dom, gboolean detach)
+void
+vd_api_net_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, const char *xml,
+                  gboolean live, gboolean config)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *xml = vd_api_body_text(req, &error);
-    g_autoptr(VdNetDef) net = xml ? vd_net_def_new_from_xml(xml, -1, detach, &error) : NULL;
-    gboolean live = vd_api_query_bool(req, "live");
-    gboolean config = vd_api_query_bool(req, "config");
+    gboolean detach = op == VD_DEVICE_DETACH;
 
-    if (net && vd_domain_net_scope(dom, &live, &config, &error) && !detach) {
+    if (op == VD_DEVICE_UPDATE) {
+        vd_api_net_update(req, dom, xml, live, config);
+        return;
+    }
+    g_autoptr(VdNetDef) net = vd_net_def_new_from_xml(xml, -1, detach, &error);
+    if (net && !detach) {
         /* A MAC unique among all domains and this one's interfaces. */
         const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);
         g_autoptr(VdDomainDef) probe = vd_domain_def_copy(def);
@@ -335,20 +373,11 @@ gboolean
 vd_api_domain_net_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method)
 {
     g_autoptr(GError) error = NULL;
-    gboolean get = g_str_equal(method, "GET"), post = g_str_equal(method, "POST");
+    gboolean get = g_str_equal(method, "GET");
     gboolean put = g_str_equal(method, "PUT");
     const char *what = req->segments[2];
     guint n = req->nsegments;
 
-    if (g_str_equal(what, "devices")) {
-        if (n == 3 && post)
-            handle_devices(req, dom, FALSE);
-        else if (n == 4 && post && g_str_equal(req->segments[3], "detach"))
-            handle_devices(req, dom, TRUE);
-        else
-            return FALSE;
-        return TRUE;
-    }
     if (!g_str_equal(what, "interfaces"))
         return FALSE;
     if (n == 3 && get) {

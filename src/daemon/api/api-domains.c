@@ -618,7 +618,13 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             goto bad_method;
         return;
     }
-    if (vd_api_domain_net_dispatch(req, dom, method))
+    if (vd_api_domain_net_dispatch(req, dom, method) ||
+        vd_api_domain_devices_dispatch(req, dom, method) ||
+        vd_api_domain_disk_dispatch(req, dom, method) ||
+        vd_api_domain_vcpu_dispatch(req, dom, method) ||
+        vd_api_domain_memory_dispatch(req, dom, method) ||
+        vd_api_domain_memdev_dispatch(req, dom, method) ||
+        vd_api_domain_stats_dispatch(req, dom, method))
         return;
     if (req->nsegments == 4 && g_str_equal(req->segments[2], "agent") &&
         g_str_equal(req->segments[3], "ping")) {

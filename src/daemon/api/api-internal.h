@@ -83,10 +83,57 @@ void vd_api_domains_dispatch(VdApiRequest *req, const char *method);
 void vd_api_networks_dispatch(VdApiRequest *req, const char *method);
 /* The summary object of a domain, as every domain answer has it. */
 void vd_api_add_domain_summary(JsonBuilder *b, const VdDomainObj *dom);
-/* A domain's interfaces and hot-plug (api-domain-net.c): /v1/domains/
- * {dom}/interfaces..., /devices, /devices/detach. FALSE: not one of these
+/* A domain's interfaces (api-domain-net.c): /v1/domains/
+ * {dom}/interfaces.... FALSE: not one of these
  * (the caller answers not found / bad method). */
 gboolean vd_api_domain_net_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+
+/* ---- Issue 11: live device management, vCPUs, memory, statistics ---- */
+
+/* The device routes (api-domain-devices.c): POST /v1/domains/D/devices
+ * (attach-device), POST .../devices/detach, PUT .../devices
+ * (update-device), the device's XML as the body, ?live=1&config=1 the
+ * scope. The dispatcher reads the body, resolves the scope
+ * (vd_domain_affect) and hands the element to its class's handler, which
+ * replies (vd_api_device_reply) once the change is done or failed. */
+typedef enum {
+    VD_DEVICE_ATTACH,
+    VD_DEVICE_DETACH,
+    VD_DEVICE_UPDATE,
+} VdDeviceOp;
+typedef void (*VdApiDeviceHandler)(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op,
+                                   const char *xml, gboolean live, gboolean config);
+void vd_api_net_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, const char *xml,
+                       gboolean live, gboolean config);        /* <interface>: api-domain-net.c */
+void vd_api_net_update(VdApiRequest *req, VdDomainObj *dom, const char *xml, gboolean live,
+                       gboolean config);                       /* api-domain-net.c */
+void vd_api_disk_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, const char *xml,
+                        gboolean live, gboolean config);       /* <disk>: api-domain-disk.c */
+void vd_api_controller_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op,
+                              const char *xml, gboolean live,
+                              gboolean config);                /* <controller>: api-domain-disk.c */
+void vd_api_memdev_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, const char *xml,
+                          gboolean live, gboolean config);     /* <memory>: api-domain-memdev.c */
+/* The answer of every device route: {"domain": summary, "device": XML}
+ * (201 for an attach, with the device as attached; 200 otherwise, with
+ * "device" when given), or the error. */
+void vd_api_device_reply(VdApiRequest *req, VdDomainObj *dom, const GError *error, VdDeviceOp op,
+                         const char *device_xml);
+/* Each class's own routes under /v1/domains/D/ (FALSE: not one of its
+ * routes; the caller answers not found): disks/... (api-domain-disk.c),
+ * vcpus... and emulatorpin (api-domain-vcpu.c), memory... (api-domain-
+ * memory.c), memory-devices/... (api-domain-memdev.c), stats
+ * (api-domain-stats.c). The routes are in docs/api.md. */
+gboolean vd_api_domain_devices_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_disk_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_vcpu_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_memory_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_memdev_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_stats_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+/* GET /v1/domain-stats?...: the statistics of many domains in one answer
+ * (api-domain-stats.c). */
+void vd_api_stats_dispatch(VdApiRequest *req, const char *method);
+
 /* Graphics (api-display.c): GET .../display and .../screenshot. */
 void vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom);
 void vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom);

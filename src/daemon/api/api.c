@@ -291,6 +291,9 @@ dispatch(VdApiRequest *req)
             vd_api_storage_jobs(req);
             return;
         }
+    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "domain-stats")) {
+        vd_api_stats_dispatch(req, method);
+        return;
     } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "domains")) {
         vd_api_domains_dispatch(req, method);
         return;

@@ -2,6 +2,7 @@
  * removal at stop, lookups and counters. See domain-net.h; the live
  * operations over QMP are in domain-net-live.c. */
 #include "daemon/domain/domain-net.h"
+#include "daemon/hotplug/hotplug.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -264,23 +265,7 @@ vd_domain_net_stats(VdDomainObj *dom, const char *key, VdLinkStats *out, GError 
 gboolean
 vd_domain_net_scope(VdDomainObj *dom, gboolean *live, gboolean *config, GError **error)
 {
-    gboolean active = dom->live != NULL;
-    if (!*live && !*config) {
-        *live = active;
-        *config = !active;
-    }
-    if (*live && !active) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: domain is not running");
-        return FALSE;
-    }
-    if (*config && !dom->persistent) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
-                    "Requested operation is not valid: cannot change the persistent "
-                    "configuration of a transient domain");
-        return FALSE;
-    }
-    return TRUE;
+    return vd_domain_affect(dom, live, config, error);
 }
 
 /* The domain other than @self whose definition (persistent or live) has

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/domain/console.h"
+#include "daemon/hotplug/hotplug.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
 #include "util/vd-names.h"
@@ -52,6 +53,7 @@ vd_domain_obj_unref(VdDomainObj *dom)
     /* Timers and callbacks hold references: none can be pending now. */
     g_assert(dom->stop_waiters == NULL && !dom->kill_timer && !dom->exit_poll && !dom->start_op);
     vd_qmp_free(dom->qmp);
+    vd_hotplug_obj_free(dom);
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
     vd_domain_def_free(dom->live);

@@ -16,6 +16,7 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/swtpm.h"
+#include "daemon/hotplug/hotplug.h"
 #include "util/vd-error.h"
 
 #define KILL_GRACE_MS 5000
@@ -201,7 +202,7 @@ vd_proc_finish_exit(VdDomainObj *dom)
      * but not if QEMU never connected. */
     vd_swtpm_stop(d, dom);
     /* Taps went with QEMU; macvtaps are links of their own. */
-    vd_domain_net_stopped(dom);
+    vd_hotplug_stopped(dom); /* fails live changes waiting on the guest */
     vd_domain_net_release(dom->live);
 
     g_clear_pointer(&dom->live, vd_domain_def_free);
@@ -412,6 +413,11 @@ vd_proc_qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user
     const VdDomainDef *def = vd_domain_obj_current_def(dom);
 
     g_debug("domain '%s': QMP event %s", dom->name, event);
+    /* Live changes first (device removal, balloon, memory devices): they
+     * never end the domain. dom->daemon is set by every start and
+     * reconnect before QMP is connected. */
+    if (dom->daemon)
+        vd_hotplug_qmp_event(dom->daemon, dom, event, data);
     if (g_str_equal(event, "SHUTDOWN")) {
         gboolean guest = data && json_object_get_boolean_member_with_default(data, "guest", FALSE);
         const char *reason =
@@ -473,11 +479,6 @@ vd_proc_qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user
             return;
         if (dom->state == VD_STATE_PAUSED)
             vd_proc_set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
-    } else if (g_str_equal(event, "DEVICE_DELETED")) {
-        const char *device =
-            data ? json_object_get_string_member_with_default(data, "device", NULL) : NULL;
-        if (device)
-            vd_domain_net_device_deleted(dom, device);
     } else if (g_str_equal(event, "RESET")) {
         g_info("domain '%s': reset", dom->name);
     }

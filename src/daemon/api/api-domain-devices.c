@@ -1,0 +1,112 @@
+/* attach-device, detach-device, update-device: one set of routes for
+ * every device class; the element of the body picks the class's handler
+ * (api-internal.h, "Issue 11").
+ *
+ *   POST /v1/domains/D/devices          attach
+ *   POST /v1/domains/D/devices/detach   detach
+ *   PUT  /v1/domains/D/devices          update
+ *
+ * ?live=1 and ?config=1 give the scope (neither: current), as virsh's
+ * flags (hotplug.h). */
+#include "api-internal.h"
+
+#include <libxml/parser.h>
+#include <string.h>
+
+#include "daemon/hotplug/hotplug.h"
+#include "util/vd-error.h"
+
+static const struct {
+    const char *element;
+    VdApiDeviceHandler handler;
+} classes[] = {
+    {"interface", vd_api_net_device},
+    {"disk", vd_api_disk_device},
+    {"memory", vd_api_memdev_device},
+    {"controller", vd_api_controller_device},
+};
+
+/* The name of the root element of @xml (NULL + VD_ERROR_XML when it is
+ * not XML). The class handler parses it again, fully. */
+static char *
+root_element(const char *xml, GError **error)
+{
+    xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "device.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    char *name = root ? g_strdup((const char *)root->name) : NULL;
+    if (doc)
+        xmlFreeDoc(doc);
+    if (!name)
+        g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                    "XML error: the device is not well-formed XML: give one element such as "
+                    "<disk>, <interface>, <memory> or <controller>");
+    return name;
+}
+
+static void
+handle_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vd_api_body_text(req, &error);
+    g_autofree char *element = xml ? root_element(xml, &error) : NULL;
+    gboolean live = vd_api_query_bool(req, "live");
+    gboolean config = vd_api_query_bool(req, "config");
+
+    if (!element || !vd_domain_affect(dom, &live, &config, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(classes); i++) {
+        if (g_str_equal(element, classes[i].element)) {
+            classes[i].handler(req, dom, op, xml, live, config);
+            return;
+        }
+    }
+    static const char *const verbs[] = {"attached", "detached", "updated"};
+    g_set_error(&error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                "Operation not supported: a <%s> device cannot be %s here: virtd %s <disk>, "
+                "<interface>, <memory> and <controller>; change other devices with 'vsh edit' "
+                "(they take effect at the next start)",
+                element, verbs[op],
+                op == VD_DEVICE_UPDATE ? "updates" : op == VD_DEVICE_DETACH ? "detaches" : "attaches");
+    vd_api_reply_error(req, error);
+}
+
+void
+vd_api_device_reply(VdApiRequest *req, VdDomainObj *dom, const GError *error, VdDeviceOp op,
+                    const char *device_xml)
+{
+    if (error) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domain");
+    vd_api_add_domain_summary(b, dom);
+    if (device_xml) {
+        json_builder_set_member_name(b, "device");
+        json_builder_add_string_value(b, device_xml);
+    }
+    json_builder_end_object(b);
+    vd_api_reply_json(req, op == VD_DEVICE_ATTACH ? 201 : 200, json_builder_get_root(b));
+}
+
+gboolean
+vd_api_domain_devices_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method)
+{
+    gboolean post = g_str_equal(method, "POST"), put = g_str_equal(method, "PUT");
+
+    if (req->nsegments < 3 || !g_str_equal(req->segments[2], "devices"))
+        return FALSE;
+    if (req->nsegments == 3 && post)
+        handle_device(req, dom, VD_DEVICE_ATTACH);
+    else if (req->nsegments == 3 && put)
+        handle_device(req, dom, VD_DEVICE_UPDATE);
+    else if (req->nsegments == 4 && post && g_str_equal(req->segments[3], "detach"))
+        handle_device(req, dom, VD_DEVICE_DETACH);
+    else
+        return FALSE;
+    return TRUE;
+}

@@ -1,0 +1,101 @@
+/* The rules every live change shares (hotplug.h). */
+#include "daemon/hotplug/hotplug.h"
+
+#include "daemon/domain/domain-net.h"
+#include "daemon/hotplug/balloon.h"
+#include "daemon/hotplug/disk-live.h"
+#include "daemon/hotplug/memdev-live.h"
+#include "daemon/hotplug/vcpu-live.h"
+#include "util/vd-error.h"
+
+gboolean
+vd_domain_affect(VdDomainObj *dom, gboolean *live, gboolean *config, GError **error)
+{
+    gboolean active = dom->live != NULL;
+    if (!*live && !*config) {
+        *live = active;
+        *config = !active;
+    }
+    if (*live && !active) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: domain is not running");
+        return FALSE;
+    }
+    if (*config && !dom->persistent) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: cannot change the persistent "
+                    "configuration of a transient domain");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static VdDomainDef *
+edited_copy(VdDomainObj *dom, VdDomainConfigEdit edit, gpointer data, GError **error)
+{
+    g_autoptr(VdDomainDef) copy = vd_domain_def_copy(vd_domain_obj_def(dom));
+    if (!edit(copy, data, error))
+        return NULL;
+    vd_domain_def_update_unsupported(copy);
+    if (!vd_domain_def_validate(copy, error))
+        return NULL;
+    return g_steal_pointer(&copy);
+}
+
+gboolean
+vd_domain_config_check(VdDomainObj *dom, VdDomainConfigEdit edit, gpointer data, GError **error)
+{
+    g_autoptr(VdDomainDef) copy = edited_copy(dom, edit, data, error);
+    return copy != NULL;
+}
+
+gboolean
+vd_domain_config_edit(VdDaemon *d, VdDomainObj *dom, VdDomainConfigEdit edit, gpointer data,
+                      GError **error)
+{
+    g_autoptr(VdDomainDef) copy = edited_copy(dom, edit, data, error);
+    if (!copy || !vd_domain_list_define(d->domains, copy, error))
+        return FALSE;
+    copy = NULL; /* taken by the registry */
+    return TRUE;
+}
+
+gboolean
+vd_domain_live_save(VdDaemon *d, VdDomainObj *dom, GError **error)
+{
+    return vd_domain_status_save(d->domains, dom, error);
+}
+
+void
+vd_hotplug_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data)
+{
+    if (g_str_equal(event, "DEVICE_DELETED")) {
+        const char *device =
+            data ? json_object_get_string_member_with_default(data, "device", NULL) : NULL;
+        if (device)
+            vd_domain_net_device_deleted(dom, device);
+    }
+    vd_disk_live_event(d, dom, event, data);
+    vd_vcpu_live_event(d, dom, event, data);
+    vd_balloon_event(d, dom, event, data);
+    vd_memdev_live_event(d, dom, event, data);
+}
+
+void
+vd_hotplug_stopped(VdDomainObj *dom)
+{
+    vd_domain_net_stopped(dom);
+    vd_disk_live_stopped(dom);
+    vd_vcpu_live_stopped(dom);
+    vd_balloon_stopped(dom);
+    vd_memdev_live_stopped(dom);
+}
+
+void
+vd_hotplug_obj_free(VdDomainObj *dom)
+{
+    vd_disk_live_obj_free(dom);
+    vd_vcpu_live_obj_free(dom);
+    vd_balloon_obj_free(dom);
+    vd_memdev_live_obj_free(dom);
+}

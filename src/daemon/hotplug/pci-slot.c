@@ -1,0 +1,2 @@
+/* SKELETON (helper: disk). */
+#include "daemon/hotplug/pci-slot.h"

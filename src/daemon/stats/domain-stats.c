@@ -1,0 +1,2 @@
+/* SKELETON (helper: stats). */
+#include "daemon/stats/domain-stats.h"
