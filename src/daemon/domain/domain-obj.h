@@ -68,6 +68,16 @@ struct _VdDomainObj {
     GSList *stop_waiters;          /* VdDomainWaiter*: called when inactive */
     gpointer agent;                /* guest-agent.c: the agent call in flight and those
                                     * queued behind it (each holds a ref); NULL when none */
+    /* Live changes (daemon/hotplug/, issue 11): each file's own state,
+     * a struct private to it, made when first needed and freed by its
+     * _obj_free hook (hotplug.h); NULL when it has none. */
+    gpointer hp_disk;              /* disk-live.c */
+    gpointer hp_vcpu;              /* vcpu-live.c */
+    gpointer hp_balloon;           /* balloon.c */
+    gpointer hp_memdev;            /* memdev-live.c */
+    gpointer hp_stats;             /* stats/domain-stats.c */
+    GSList *pci_reserved;          /* char*: the q35 root ports that attaches in flight
+                                    * chose (hotplug/pci-slot.c) */
     GPtrArray *start_notes;        /* char*: what the argv builder adjusted at the last
                                     * start, with the reasons (vd_qemu_build_argv_notes);
                                     * the start's answer gives them as warnings */
