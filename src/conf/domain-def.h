@@ -489,6 +489,18 @@ VdDiskBus vd_disk_bus_for_target(const char *target_dev);
  * disk no longer reports its unknown <iotune>). */
 void vd_domain_def_update_unsupported(VdDomainDef *def);
 
+/* attach-device / detach-device --config for the classes with no live
+ * path (domain-device-xml.c): a new definition with the device element
+ * @fragment appended after the last of its kind, or without the one
+ * device @fragment matches (by its <alias name>, else by containing every
+ * attribute and child the fragment gives; several matches fail naming
+ * the count), parsed again as a whole: refused as such a definition
+ * would be. VD_ERROR_XML when @fragment is not one device element. */
+VdDomainDef *vd_domain_def_with_device(const VdDomainDef *def, const char *fragment,
+                                       GError **error);
+VdDomainDef *vd_domain_def_without_device(const VdDomainDef *def, const char *fragment,
+                                          GError **error);
+
 /* The string tables (vd_disk_bus_to_string() ...) are in domain-enums.h,
  * included here so that one include gives the whole model. */
 #include "conf/domain-enums.h"

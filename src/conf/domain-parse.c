@@ -50,8 +50,8 @@ on_xml_error(void *data, xmlError *err)
     fe->line = err->line;
 }
 
-static xmlDoc *
-read_doc(const char *xml, gssize len, GError **error)
+xmlDoc *
+vd_xml_read_doc(const char *xml, gssize len, GError **error)
 {
     FirstError fe = {0};
     xmlParserCtxt *ctxt;
@@ -410,7 +410,7 @@ check_singletons(const xmlNode *root, GError **error)
 VdDomainDef *
 vd_domain_def_parse(const char *xml, gssize len, GError **error)
 {
-    g_autoptr(xmlDoc) doc = read_doc(xml, len, error);
+    g_autoptr(xmlDoc) doc = vd_xml_read_doc(xml, len, error);
     g_autoptr(VdDomainDef) def = NULL;
     xmlNode *root;
     const xmlNode *n;
@@ -481,7 +481,7 @@ vd_domain_def_parse(const char *xml, gssize len, GError **error)
 VdNetDef *
 vd_net_def_new_from_xml(const char *xml, gssize len, gboolean match_only, GError **error)
 {
-    g_autoptr(xmlDoc) doc = read_doc(xml, len, error);
+    g_autoptr(xmlDoc) doc = vd_xml_read_doc(xml, len, error);
     g_autoptr(VdDomainDef) def = NULL;
     xmlNode *root, *devices;
 

@@ -100,6 +100,10 @@ gboolean vd_xml_is_empty(const xmlNode *node);
 void vd_xml_prune(xmlNode *node);
 
 /* ---- domain-parse-devices.c ---- */
+/* Parses @xml (len < 0: NUL-terminated) with the rules of domain XML: no
+ * network, no entities, no DOCTYPE, size-limited; VD_ERROR_XML naming the
+ * first error's line. */
+xmlDoc *vd_xml_read_doc(const char *xml, gssize len, GError **error);
 gboolean vd_domain_parse_devices(VdDomainDef *def, const xmlNode *devices, GError **error);
 
 /* ---- domain-validate.c ---- */

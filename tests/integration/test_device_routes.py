@@ -65,12 +65,15 @@ class DeviceRoutes(harness.VirtdTestCase):
             path = d.write_file('other.xml', nic(mac='52:54:00:31:31:99'))
             err = d.vsh_fail('update-device', name, path)[2]
             self.assertIn('52:54:00:31:31:99', err)
-            # A device class these routes do not take, for each verb.
-            path = d.write_file('sound.xml', "<sound model='ich9'/>")
+            # A class with no live path, on the running guest: refused for
+            # each verb with the way to do it.
+            sound = path = d.write_file('sound.xml', "<sound model='ich9'/>")
             for verb in ('attach-device', 'detach-device', 'update-device'):
                 err = d.vsh_fail(verb, name, path)[2]
                 self.assertIn('<sound>', err)
-                self.assertIn('vsh edit', err)
+                self.assertIn('--config' if verb != 'update-device' else 'vsh edit', err)
+            err = d.vsh_fail('attach-device', name, path, '--persistent')[2]
+            self.assertIn('<sound>', err)
             # Not XML at all.
             path = d.write_file('junk.xml', 'this is <not xml')
             err = d.vsh_fail('attach-device', name, path)[2]
@@ -78,6 +81,18 @@ class DeviceRoutes(harness.VirtdTestCase):
             # Nothing changed by any of them, and the guest's link is up.
             self.assertEqual(self.xml_both(d, name), before)
             con.type_until('echo carrier=$(cat /sys/class/net/eth0/carrier)', 'carrier=1')
+
+            # --config alone: the definition gets the sound card (the next
+            # start's), the running guest is untouched; then it goes again.
+            out = d.vsh('attach-device', name, sound, '--config')[1]
+            self.assertIn('Device attached successfully', out)
+            self.assertIn("<sound model='ich9'", d.vsh('dumpxml', name, '--inactive')[1])
+            self.assertNotIn('<sound', d.vsh('dumpxml', name)[1])
+            out = d.vsh('detach-device', name, sound, '--config')[1]
+            self.assertIn('Device detached successfully', out)
+            self.assertNotIn('<sound', d.vsh('dumpxml', name, '--inactive')[1])
+            err = d.vsh_fail('detach-device', name, sound, '--config')[2]
+            self.assertIn("no <sound> device matching", err)
 
             # A live update of a shut-off domain is refused; config works.
             d.vsh('destroy', name)

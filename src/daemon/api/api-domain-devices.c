@@ -44,6 +44,39 @@ root_element(const char *xml, GError **error)
     return name;
 }
 
+/* A device of a class with no live path (<sound>, <rng>, <watchdog> ...):
+ * attach and detach change the persistent definition only (--config), as
+ * if written with 'vsh edit'; a running guest keeps its devices. */
+static void
+other_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, const char *element,
+             const char *xml, gboolean live, gboolean config)
+{
+    g_autoptr(GError) error = NULL;
+    static const char *const verbs[] = {"attached to", "detached from", "updated in"};
+
+    if (op == VD_DEVICE_UPDATE || live) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Operation not supported: a <%s> device cannot be %s a running guest: virtd "
+                    "changes <disk>, <interface>, <memory> and <controller> devices live; %s",
+                    element, verbs[op],
+                    op == VD_DEVICE_UPDATE
+                        ? "change this one with 'vsh edit' (it takes effect at the next start)"
+                        : "use --config to change the definition (it takes effect at the next "
+                          "start)");
+        vd_api_reply_error(req, error);
+        return;
+    }
+    g_autoptr(VdDomainDef) changed = NULL;
+    if (vd_domain_obj_check(dom, VD_OP_DEFINE, &error)) {
+        const VdDomainDef *def = vd_domain_obj_def(dom);
+        changed = op == VD_DEVICE_ATTACH ? vd_domain_def_with_device(def, xml, &error)
+                                         : vd_domain_def_without_device(def, xml, &error);
+    }
+    if (changed && vd_domain_list_define(req->d->domains, changed, &error))
+        changed = NULL; /* taken by the registry */
+    vd_api_device_reply(req, dom, error, op, NULL);
+}
+
 static void
 handle_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op)
 {
@@ -63,14 +96,7 @@ handle_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op)
             return;
         }
     }
-    static const char *const verbs[] = {"attached", "detached", "updated"};
-    g_set_error(&error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                "Operation not supported: a <%s> device cannot be %s here: virtd %s <disk>, "
-                "<interface>, <memory> and <controller>; change other devices with 'vsh edit' "
-                "(they take effect at the next start)",
-                element, verbs[op],
-                op == VD_DEVICE_UPDATE ? "updates" : op == VD_DEVICE_DETACH ? "detaches" : "attaches");
-    vd_api_reply_error(req, error);
+    other_device(req, dom, op, element, xml, live, config);
 }
 
 void
