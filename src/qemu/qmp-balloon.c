@@ -84,8 +84,8 @@ vd_qmp_balloon_stats_parse(JsonNode *balloon, JsonNode *guest_stats, gint64 rss_
     GArray *out = g_array_new(FALSE, FALSE, sizeof(VdMemStat));
     gint64 v;
 
-    JsonObject *b = balloon && JSON_NODE_HOLDS_OBJECT(balloon) ? json_node_get_object(balloon)
-                                                                : NULL;
+    JsonObject *b =
+        balloon && JSON_NODE_HOLDS_OBJECT(balloon) ? json_node_get_object(balloon) : NULL;
     if (get_int(b, "actual", &v) && v >= 0)
         add(out, "actual", (guint64)v / 1024);
 

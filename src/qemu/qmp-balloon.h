@@ -19,7 +19,7 @@ JsonObject *vd_qmp_balloon_stats_args(void);
 
 /* One line of dommemstat: virsh's name and value (KiB for sizes). */
 typedef struct {
-    const char *name;        /* static */
+    const char *name; /* static */
     guint64 value;
 } VdMemStat;
 

@@ -127,8 +127,7 @@ static const VshOptDef opts_setmaxmem[] = {
 
 static const VshOptDef opts_dommemstat[] = {
     VSH_OPT_DOMAIN,
-    {"period", VSH_OT_INT, 0, VSH_COMPLETE_NONE,
-     "period in seconds to set collection"},
+    {"period", VSH_OT_INT, 0, VSH_COMPLETE_NONE, "period in seconds to set collection"},
     VSH_OPTS_AFFECT_NO_PERSISTENT,
     {NULL},
 };

@@ -54,8 +54,8 @@ static void
 test_live_current_round_trip(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VdDomainDef) def = parse("<memory unit='MiB'>256</memory>",
-                                       "<memballoon model='virtio'/>", &error);
+    g_autoptr(VdDomainDef) def =
+        parse("<memory unit='MiB'>256</memory>", "<memballoon model='virtio'/>", &error);
     g_assert_no_error(error);
     g_assert_cmpuint(def->current_memory_kib, ==, 262144);
     def->current_memory_kib = 196608;
@@ -70,8 +70,8 @@ static void
 test_stats_period(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(VdDomainDef) def = parse("<memory unit='MiB'>256</memory>",
-                                       "<memballoon model='virtio'/>", &error);
+    g_autoptr(VdDomainDef) def =
+        parse("<memory unit='MiB'>256</memory>", "<memballoon model='virtio'/>", &error);
     g_assert_no_error(error);
     g_assert_cmpuint(def->memballoon->period, ==, 0);
     def->memballoon->period = 5;
@@ -79,8 +79,8 @@ test_stats_period(void)
     g_autofree char *xml = vd_domain_def_format(copy, VD_DOMAIN_FORMAT_INACTIVE);
     g_assert_nonnull(strstr(xml, "<stats period='5'/>"));
     /* model='none' has no statistics to period. */
-    g_autoptr(VdDomainDef) none = parse("<memory unit='MiB'>256</memory>",
-                                        "<memballoon model='none'/>", &error);
+    g_autoptr(VdDomainDef) none =
+        parse("<memory unit='MiB'>256</memory>", "<memballoon model='none'/>", &error);
     g_assert_no_error(error);
     g_assert_cmpstr(none->memballoon->model, ==, "none");
 }

@@ -10,6 +10,7 @@ given only by NUMA cells starts with their sum.
 
 Everything is named hb-*: the daemon's root /tmp/hb-*, domains hb-1..3."""
 
+import os
 import re
 import shutil
 import tempfile
@@ -35,7 +36,9 @@ class HotplugBalloon(harness.VirtdTestCase):
 
     def setUp(self):
         super().setUp()
-        self.root = tempfile.mkdtemp(prefix='hb-', dir='/tmp')
+        # Under the CI's private directory when there is one (its sweep).
+        base = os.environ.get('VIRTD_TEST_TMPDIR') or '/tmp'
+        self.root = tempfile.mkdtemp(prefix='hb-', dir=base)
         self.addCleanup(shutil.rmtree, self.root, True)
 
     def xml(self, d, name, inactive=False):

@@ -3,9 +3,9 @@
  * dommemstat's lines (qemu/qmp-balloon.h). */
 #include <string.h>
 
+#include "golden.h"
 #include "qemu-test-util.h"
 #include "qemu/qmp-balloon.h"
-#include "golden.h"
 
 /* The command as QMP gets it: {"execute": @cmd, "arguments": @args}. */
 static void

@@ -30,8 +30,8 @@ reply_memory(VdApiRequest *req, VdDomainObj *dom, gboolean inactive)
     add_int(b, "max_kib", (gint64)def->memory_kib);
     if (def->memballoon) {
         json_builder_set_member_name(b, "balloon");
-        json_builder_add_string_value(b, def->memballoon->model ? def->memballoon->model
-                                                                : "virtio");
+        json_builder_add_string_value(b,
+                                      def->memballoon->model ? def->memballoon->model : "virtio");
         add_int(b, "stats_period", def->memballoon->period);
     }
     json_builder_end_object(b);
@@ -51,16 +51,16 @@ body_uint(JsonObject *body, const char *name, guint64 max, guint64 *out, gboolea
         return FALSE;
     if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
         json_node_get_int(n) < 0 || (guint64)json_node_get_int(n) > max)
-        return vd_set_error(error, VD_ERROR_INVALID_ARG,
-                            "invalid argument: \"%s\" must be an integer from 0 to %" G_GUINT64_FORMAT,
-                            name, max);
+        return vd_set_error(
+            error, VD_ERROR_INVALID_ARG,
+            "invalid argument: \"%s\" must be an integer from 0 to %" G_GUINT64_FORMAT, name, max);
     *out = (guint64)json_node_get_int(n);
     return TRUE;
 }
 
 typedef struct {
     VdApiRequest *req;
-    gboolean inactive;       /* answer with the persistent definition */
+    gboolean inactive; /* answer with the persistent definition */
 } MemReq;
 
 static void

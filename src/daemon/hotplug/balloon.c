@@ -18,7 +18,7 @@
 /* dom->hp_balloon. */
 typedef struct {
     VdDaemon *d;
-    guint save_timer;        /* the debounced status save; 0 when none pending */
+    guint save_timer; /* the debounced status save; 0 when none pending */
 } BalloonState;
 
 static BalloonState *
@@ -39,10 +39,10 @@ has_balloon(const VdDomainDef *def)
 
 typedef struct {
     VdDaemon *d;
-    VdDomainObj *dom;        /* ref */
+    VdDomainObj *dom; /* ref */
     gboolean live, config;
-    guint64 kib;             /* setmem */
-    guint period;            /* set_period (kib == 0) */
+    guint64 kib;  /* setmem */
+    guint period; /* set_period (kib == 0) */
     VdDomainWaitFunc done;
     gpointer user_data;
 } BalloonOp;
@@ -194,8 +194,8 @@ vd_balloon_setmem(VdDaemon *d, VdDomainObj *dom, guint64 kib, gboolean live, gbo
 }
 
 void
-vd_balloon_set_period(VdDaemon *d, VdDomainObj *dom, guint period, gboolean live,
-                      gboolean config, VdDomainWaitFunc done, gpointer user_data)
+vd_balloon_set_period(VdDaemon *d, VdDomainObj *dom, guint period, gboolean live, gboolean config,
+                      VdDomainWaitFunc done, gpointer user_data)
 {
     g_autoptr(GError) error = NULL;
 
@@ -247,8 +247,8 @@ vd_balloon_setmaxmem(VdDaemon *d, VdDomainObj *dom, guint64 kib, gboolean live, 
 /* ---- dommemstat -------------------------------------------------------- */
 
 typedef struct {
-    VdDomainObj *dom;        /* ref */
-    JsonNode *balloon;       /* query-balloon's answer */
+    VdDomainObj *dom;  /* ref */
+    JsonNode *balloon; /* query-balloon's answer */
     VdBalloonStatsFunc done;
     gpointer user_data;
 } StatsOp;
@@ -334,8 +334,7 @@ save_now(gpointer data)
 
     st->save_timer = 0;
     if (dom->live && !vd_domain_live_save(st->d, dom, &error))
-        g_warning("domain '%s': cannot save the balloon's new size: %s", dom->name,
-                  error->message);
+        g_warning("domain '%s': cannot save the balloon's new size: %s", dom->name, error->message);
     return G_SOURCE_REMOVE;
 }
 
