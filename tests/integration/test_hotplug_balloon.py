@@ -187,8 +187,11 @@ class HotplugBalloon(harness.VirtdTestCase):
                                       'error: Requested operation is not valid: Unable to change '
                                       'memory of active domain without the balloon device')
             self.assertIn("<memballoon model='none'>", err)
-            self.assert_refused(d, name, ['dommemstat', name, '--period', '2', '--live'],
-                                "<memballoon model='none'>")
+            err = self.assert_refused(d, name, ['dommemstat', name, '--period', '2', '--live'],
+                                      'error: Unable to change balloon collection period.\n'
+                                      'error: Requested operation is not valid: No memory '
+                                      'balloon device configured')
+            self.assertIn("<memballoon model='none'>", err)
             keys = [l.split(' ')[0] for l in d.vsh('dommemstat', name)[1].splitlines() if l]
             self.assertEqual(keys, ['rss'])
             d.vsh('destroy', name)

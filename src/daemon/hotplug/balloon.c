@@ -148,22 +148,29 @@ op_new(VdDaemon *d, VdDomainObj *dom, gboolean live, gboolean config, VdDomainWa
     return op;
 }
 
-/* The checks of a live change: running, not busy, with a balloon. */
+/* The checks of a live change: running, not busy, with a balloon.
+ * @period: for the statistics period (libvirt's words differ). */
 static gboolean
-live_check(VdDomainObj *dom, GError **error)
+live_check(VdDomainObj *dom, gboolean period, GError **error)
 {
     if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, error))
         return FALSE;
-    if (!dom->live || !dom->qmp || !has_balloon(dom->live)) {
+    if (dom->live && dom->qmp && has_balloon(dom->live))
+        return TRUE;
+    if (period)
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                    "Requested operation is not valid: No memory balloon device configured, can "
+                    "not set the collection period: domain '%s' has <memballoon model='none'>; "
+                    "give it <memballoon model='virtio'> with 'vsh edit' and restart it",
+                    dom->name);
+    else
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
                     "Requested operation is not valid: Unable to change memory of active domain "
                     "without the balloon device and guest OS balloon driver: domain '%s' has "
                     "<memballoon model='none'>; give it <memballoon model='virtio'> with "
                     "'vsh edit' and restart it, or change the memory with --config",
                     dom->name);
-        return FALSE;
-    }
-    return TRUE;
+    return FALSE;
 }
 
 void
@@ -175,7 +182,7 @@ vd_balloon_setmem(VdDaemon *d, VdDomainObj *dom, guint64 kib, gboolean live, gbo
     if (kib == 0) {
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: memory size must be greater than 0");
-    } else if (live && live_check(dom, &error) && kib > dom->live->memory_kib) {
+    } else if (live && live_check(dom, FALSE, &error) && kib > dom->live->memory_kib) {
         /* virsh's words, then the ways to get more. */
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: cannot set memory higher than max memory: %" G_GUINT64_FORMAT
@@ -199,7 +206,7 @@ vd_balloon_set_period(VdDaemon *d, VdDomainObj *dom, guint period, gboolean live
 {
     g_autoptr(GError) error = NULL;
 
-    if (live && !live_check(dom, &error)) {
+    if (live && !live_check(dom, TRUE, &error)) {
         done(dom, error, user_data);
         return;
     }
