@@ -42,7 +42,7 @@ test_commands(void)
     check("dom",
           (const char *const[]){"domblklist", "domcheck", "domdisplay", "domid", "domif-getlink",
                                 "domif-setlink", "domifaddr", "domiflist", "domifstat", "dominfo",
-                                "domname", "domstate", "domuuid", NULL},
+                                "dommemstat", "domname", "domstate", "domuuid", NULL},
           FALSE);
     check("sta", (const char *const[]){"start", NULL}, FALSE);
     check("list; sus", (const char *const[]){"suspend", NULL}, FALSE);

@@ -27,6 +27,7 @@
 #include "conf/domain-firmware.h"
 #include "daemon/host-probe.h"
 #include "qemu/qemu-command.h"
+#include "qemu/qmp-balloon.h"
 #include "util/vd-error.h"
 
 #define QMP_START_TIMEOUT_MS 30000
@@ -618,11 +619,15 @@ vd_proc_start_continue(StartOp *op)
         vd_proc_start_continue(op);
         return;
     case 5:
+        /* The guest's memory statistics every <stats period=> seconds
+         * (dommemstat); best effort, sent before the balloon's target. */
+        if (dom->live->memballoon && g_strcmp0(dom->live->memballoon->model, "none") != 0 &&
+            dom->live->memballoon->period)
+            vd_qmp_command(dom->qmp, "qom-set",
+                           vd_qmp_balloon_period_args(dom->live->memballoon->period), NULL, NULL);
         if (dom->live->memballoon && g_strcmp0(dom->live->memballoon->model, "none") != 0 &&
             dom->live->current_memory_kib < dom->live->memory_kib) {
-            JsonObject *args = json_object_new();
-            json_object_set_int_member(args, "value", (gint64)dom->live->current_memory_kib * 1024);
-            start_command(op, "balloon", args);
+            start_command(op, "balloon", vd_qmp_balloon_args(dom->live->current_memory_kib));
             return;
         }
         vd_proc_start_continue(op);
