@@ -322,6 +322,9 @@ vsh_cmd_parse_def(const VshCmdDef *def, const char *const *args, GError **error)
             }
             if (eq) {
                 value = eq + 1;
+            } else if ((opt->flags & VSH_OPT_VALUE_OPTIONAL) &&
+                       (!args[i + 1] || g_str_has_prefix(args[i + 1], "--"))) {
+                value = "";
             } else if (args[i + 1]) {
                 value = args[++i];
             } else {

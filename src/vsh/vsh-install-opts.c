@@ -159,6 +159,7 @@ vsh_install_disk_free(VshInstallDisk *disk)
     g_free(disk->format);
     g_free(disk->bus);
     g_free(disk->backing_store);
+    g_free(disk->cache);
     g_free(disk->target);
     g_free(disk->create_name);
     g_free(disk);
@@ -181,9 +182,25 @@ parse_size_gib(const char *value, guint64 *bytes, GError **error)
     return TRUE;
 }
 
+static VshInstallDisk *parse_disk(const char *spec, gboolean edit, GError **error);
+
 VshInstallDisk *
 vsh_install_parse_disk(const char *spec, GError **error)
 {
+    return parse_disk(spec, FALSE, error);
+}
+
+VshInstallDisk *
+vsh_install_parse_disk_edit(const char *spec, GError **error)
+{
+    return parse_disk(spec, TRUE, error);
+}
+
+static VshInstallDisk *
+parse_disk(const char *spec, gboolean edit, GError **error)
+{
+    static const char *const caches[] = {"default",    "none",   "writeback", "writethrough",
+                                         "directsync", "unsafe", NULL};
     static const char *const buses[] = {"virtio", "sata", "scsi", "ide", "usb", NULL};
     static const char *const devices[] = {"disk", "cdrom", NULL};
     static const char *const formats[] = {"qcow2", "raw", NULL};
@@ -197,7 +214,7 @@ vsh_install_parse_disk(const char *spec, GError **error)
         const char *k = it->key;
 
         if (!k) {
-            if (g_str_equal(it->value, "none") && items->len == 1) {
+            if (g_str_equal(it->value, "none") && items->len == 1 && !edit) {
                 disk->none = TRUE;
                 continue;
             }
@@ -237,15 +254,30 @@ vsh_install_parse_disk(const char *spec, GError **error)
         } else if (g_str_equal(k, "readonly")) {
             if (!parse_bool("disk", it, &disk->readonly, error))
                 return NULL;
+            disk->has_readonly = TRUE;
+        } else if (g_str_equal(k, "cache")) {
+            if (!vsh_install_one_of("disk", "cache", it->value, caches, error))
+                return NULL;
+            g_free(disk->cache);
+            disk->cache = g_strdup(it->value);
         } else {
-            vsh_install_unknown_key("disk", it,
-                        "path, size, format, bus, device, pool, vol, backing_store, readonly",
-                        error);
+            vsh_install_unknown_key(
+                "disk", it,
+                "path, size, format, bus, device, pool, vol, backing_store, readonly, cache",
+                error);
             return NULL;
         }
     }
     if (disk->none)
         return g_steal_pointer(&disk);
+    /* An edit changes what it names; size=, pool= and vol= make disks. */
+    if (edit && (disk->has_size || disk->pool || disk->vol || disk->backing_store)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "--disk '%s': size=, pool=, vol= and backing_store= make a new disk; "
+                    "--edit changes path, format, bus, readonly, cache (use --add-device)",
+                    spec);
+        return NULL;
+    }
 
     /* vol=POOL/NAME is virt-install's other spelling of pool=,vol=. */
     if (disk->vol && !disk->pool && strchr(disk->vol, '/')) {
@@ -274,7 +306,7 @@ vsh_install_parse_disk(const char *spec, GError **error)
                     spec, disk->pool);
         return NULL;
     }
-    if (!disk->path && !disk->vol && !disk->has_size) {
+    if (!edit && !disk->path && !disk->vol && !disk->has_size) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "--disk '%s': nothing to attach; give path=, vol= or size= (GiB of a new "
                     "volume)",

@@ -237,8 +237,8 @@ create_volume(VshInstall *inst, VshInstallDisk *d, GError **error)
     return TRUE;
 }
 
-static gboolean
-allocate_disks(VshInstall *inst, GError **error)
+gboolean
+vsh_install_allocate_disks(VshInstall *inst, GError **error)
 {
     for (guint i = 0; i < inst->plan.disks->len; i++) {
         VshInstallDisk *d = g_ptr_array_index(inst->plan.disks, i);
@@ -267,8 +267,8 @@ allocate_disks(VshInstall *inst, GError **error)
 
 /* Undoes this run: the definition, then the images it made. Reports what
  * it did on stderr, since the command is failing anyway. */
-static void
-undo(VshInstall *inst)
+void
+vsh_install_undo(VshInstall *inst, const char *failed)
 {
     g_autoptr(GString) done = g_string_new(NULL);
 
@@ -312,8 +312,7 @@ undo(VshInstall *inst)
     }
     if (done->len) {
         fflush(stdout);
-        fprintf(stderr, "Domain installation failed; removed what this run created:%s\n",
-                done->str);
+        fprintf(stderr, "%s; removed what this run created:%s\n", failed, done->str);
     }
 }
 
@@ -565,7 +564,7 @@ vsh_install_run(VshInstall *inst, GError **error)
 
     vsh_print_extra(ctl, "Starting install...\n");
     fflush(stdout);
-    if (!stage_installer(inst, error) || !allocate_disks(inst, error))
+    if (!stage_installer(inst, error) || !vsh_install_allocate_disks(inst, error))
         goto fail;
     /* The disk paths of new volumes are known only now. */
     g_free(final_xml);
@@ -609,6 +608,6 @@ vsh_install_run(VshInstall *inst, GError **error)
     return finish_install(inst, error);
 
 fail:
-    undo(inst);
+    vsh_install_undo(inst, "Domain installation failed");
     return FALSE;
 }

@@ -78,31 +78,38 @@ write_os(GString *s, const VshInstallPlan *p, Phase phase)
 }
 
 static void
-write_disk(GString *s, const VshInstallDisk *d, const VshInstallPlan *p, Phase phase)
+write_disk(GString *s, const VshInstallDisk *d, gboolean media, int indent)
 {
-    /* The install ISO is ejected after the install (virt-install keeps the
-     * empty drive, so media can be inserted later). */
-    gboolean media = !(d->cdrom && p->cdrom && g_strcmp0(d->path, p->cdrom) == 0 &&
-                       phase == PHASE_FINAL);
     const char *bus = d->bus ? d->bus : d->cdrom ? "ide" : "virtio";
+    const char *type = d->format ? d->format : d->cdrom ? "raw" : NULL;
+    g_autoptr(GString) driver = g_string_new(NULL);
 
-    add(s, 2, "<disk type='file' device='%s'>", d->cdrom ? "cdrom" : "disk");
-    if (d->format)
-        add(s, 3, "<driver name='qemu' type='%s'/>", d->format);
-    else if (!d->cdrom)
-        add(s, 3, "<driver name='qemu'/>");
-    else
-        add(s, 3, "<driver name='qemu' type='raw'/>");
+    add(s, indent, "<disk type='file' device='%s'>", d->cdrom ? "cdrom" : "disk");
+    for (int i = 0; i < indent + 1; i++)
+        g_string_append(driver, "  ");
+    g_string_append(driver, "<driver name='qemu'");
+    if (type) {
+        g_autofree char *t = g_markup_printf_escaped(" type='%s'", type);
+
+        g_string_append(driver, t);
+    }
+    if (d->cache) {
+        g_autofree char *c = g_markup_printf_escaped(" cache='%s'", d->cache);
+
+        g_string_append(driver, c);
+    }
+    g_string_append(driver, "/>\n");
+    g_string_append(s, driver->str);
     if (media && d->path)
-        add(s, 3, "<source file='%s'/>", d->path);
-    add(s, 3, "<target dev='%s' bus='%s'/>", d->target, bus);
+        add(s, indent + 1, "<source file='%s'/>", d->path);
+    add(s, indent + 1, "<target dev='%s' bus='%s'/>", d->target, bus);
     if (d->cdrom || d->readonly)
-        add(s, 3, "<readonly/>");
-    add(s, 2, "</disk>");
+        add(s, indent + 1, "<readonly/>");
+    add(s, indent, "</disk>");
 }
 
 static void
-write_interface(GString *s, const VshInstallNetwork *n)
+write_interface(GString *s, const VshInstallNetwork *n, int indent)
 {
     static const char *const types[] = {
         [VSH_NET_NETWORK] = "network", [VSH_NET_BRIDGE] = "bridge", [VSH_NET_DIRECT] = "direct",
@@ -111,19 +118,37 @@ write_interface(GString *s, const VshInstallNetwork *n)
 
     if (n->kind == VSH_NET_NONE)
         return;
-    add(s, 2, "<interface type='%s'>", types[n->kind]);
+    add(s, indent, "<interface type='%s'>", types[n->kind]);
     if (n->mac)
-        add(s, 3, "<mac address='%s'/>", n->mac);
+        add(s, indent + 1, "<mac address='%s'/>", n->mac);
     if (n->kind == VSH_NET_NETWORK)
-        add(s, 3, "<source network='%s'/>", n->source);
+        add(s, indent + 1, "<source network='%s'/>", n->source);
     else if (n->kind == VSH_NET_BRIDGE)
-        add(s, 3, "<source bridge='%s'/>", n->source);
+        add(s, indent + 1, "<source bridge='%s'/>", n->source);
     else if (n->kind == VSH_NET_DIRECT && n->source_mode)
-        add(s, 3, "<source dev='%s' mode='%s'/>", n->source, n->source_mode);
+        add(s, indent + 1, "<source dev='%s' mode='%s'/>", n->source, n->source_mode);
     else if (n->kind == VSH_NET_DIRECT)
-        add(s, 3, "<source dev='%s'/>", n->source);
-    add(s, 3, "<model type='%s'/>", n->model ? n->model : "virtio");
-    add(s, 2, "</interface>");
+        add(s, indent + 1, "<source dev='%s'/>", n->source);
+    add(s, indent + 1, "<model type='%s'/>", n->model ? n->model : "virtio");
+    add(s, indent, "</interface>");
+}
+
+char *
+vsh_install_xml_disk(const VshInstallDisk *disk)
+{
+    GString *s = g_string_new(NULL);
+
+    write_disk(s, disk, TRUE, 0);
+    return g_string_free(s, FALSE);
+}
+
+char *
+vsh_install_xml_interface(const VshInstallNetwork *net)
+{
+    GString *s = g_string_new(NULL);
+
+    write_interface(s, net, 0);
+    return g_string_free(s, FALSE);
 }
 
 static char *
@@ -159,10 +184,17 @@ write_xml(const VshInstallPlan *p, Phase phase)
     add(s, 1, "<on_reboot>%s</on_reboot>", install ? "destroy" : "restart");
     add(s, 1, "<on_crash>destroy</on_crash>");
     add(s, 1, "<devices>");
-    for (guint i = 0; p->disks && i < p->disks->len; i++)
-        write_disk(s, g_ptr_array_index(p->disks, i), p, phase);
+    for (guint i = 0; p->disks && i < p->disks->len; i++) {
+        const VshInstallDisk *d = g_ptr_array_index(p->disks, i);
+        /* The install ISO is ejected after the install (virt-install keeps
+         * the empty drive, so media can be inserted later). */
+        gboolean media = !(d->cdrom && p->cdrom && g_strcmp0(d->path, p->cdrom) == 0 &&
+                           phase == PHASE_FINAL);
+
+        write_disk(s, d, media, 2);
+    }
     for (guint i = 0; p->nets && i < p->nets->len; i++)
-        write_interface(s, g_ptr_array_index(p->nets, i));
+        write_interface(s, g_ptr_array_index(p->nets, i), 2);
     add(s, 2, "<serial type='pty'>");
     add(s, 3, "<target port='0'/>");
     add(s, 2, "</serial>");

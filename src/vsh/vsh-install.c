@@ -491,6 +491,12 @@ plan_file_disk(VshInstall *inst, VshInstallDisk *d, GError **error)
     return TRUE;
 }
 
+gboolean
+vsh_install_plan_disk(VshInstall *inst, VshInstallDisk *d, GError **error)
+{
+    return d->path ? plan_file_disk(inst, d, error) : plan_pool_disk(inst, d, error);
+}
+
 static gboolean
 plan_disks(VshInstall *inst, const VshCmd *cmd, GError **error)
 {
@@ -519,10 +525,7 @@ plan_disks(VshInstall *inst, const VshCmd *cmd, GError **error)
         if (inst->plan.cdrom && d->cdrom && g_strcmp0(d->path, inst->plan.cdrom) == 0 &&
             !d->pool)
             continue;
-        if (d->path)
-            ok = plan_file_disk(inst, d, error);
-        else
-            ok = plan_pool_disk(inst, d, error);
+        ok = vsh_install_plan_disk(inst, d, error);
         if (!ok)
             return FALSE;
     }

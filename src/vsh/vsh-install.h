@@ -29,6 +29,8 @@ typedef struct {
     gboolean cdrom;      /* device=cdrom */
     char *backing_store; /* backing_store=PATH, for a new qcow2 */
     gboolean readonly;   /* readonly=on */
+    gboolean has_readonly; /* readonly= given (vsh xml --edit changes only what is given) */
+    char *cache;         /* cache=none|writeback|...; NULL: QEMU's default */
 
     /* Filled while planning (vsh-install.c). */
     char *target;         /* vda, sda, hdc, ... */
@@ -42,8 +44,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VshInstallDisk, vsh_install_disk_free)
 
 /* Parses one --disk value: "none", "/path", "size=N", or comma-separated
  * keys (path, size, format, bus, device, pool, vol, backing_store,
- * readonly). An unknown key or value fails naming it. */
+ * readonly, cache). An unknown key or value fails naming it. */
 VshInstallDisk *vsh_install_parse_disk(const char *spec, GError **error);
+/* The same syntax for `vsh xml --edit --disk`: the keys that change an
+ * existing disk (path, format, bus, device, readonly, cache); nothing is
+ * required, and the keys that make a new image (size, pool, vol,
+ * backing_store) are refused. */
+VshInstallDisk *vsh_install_parse_disk_edit(const char *spec, GError **error);
 
 /* ---- --memory, --vcpus, --cpu ---- */
 
@@ -181,6 +188,12 @@ typedef struct {
 
 void vsh_install_plan_clear(VshInstallPlan *plan);
 
+/* One <disk> / <interface> element as the XMLs above write it (unindented,
+ * ending in a newline), for `vsh xml --add-device`. The disk's target must
+ * be set. */
+char *vsh_install_xml_disk(const VshInstallDisk *disk);
+char *vsh_install_xml_interface(const VshInstallNetwork *net);
+
 /* The XML of the installed system: boots from disk (--boot's order), the
  * install media ejected. */
 char *vsh_install_xml_final(const VshInstallPlan *plan);
@@ -227,6 +240,17 @@ typedef struct {
  * user (said on stdout); MACs are generated and models chosen here
  * (vsh-install-net.c). */
 gboolean vsh_install_plan_networks(VshInstall *inst, const char *const *specs, GError **error);
+
+/* Plans one parsed --disk (not "none") of @inst: an existing file, a new
+ * file, an existing pool volume, or a new volume NAME[-N].FORMAT in
+ * pool= (default: 'default', made when missing). Checks only, creates
+ * nothing; vsh xml uses it with a plan holding the domain's name. */
+gboolean vsh_install_plan_disk(VshInstall *inst, VshInstallDisk *disk, GError **error);
+/* Creates the images and volumes planned (d->create), with virt-install's
+ * "Allocating" line; then vsh_install_undo() removes them again on a later
+ * failure, with @failed ("Domain installation failed") heading the list. */
+gboolean vsh_install_allocate_disks(VshInstall *inst, GError **error);
+void vsh_install_undo(VshInstall *inst, const char *failed);
 
 /* Runs a fully validated plan: stages the installer, allocates the disks,
  * defines, starts, attaches or waits, restarts into the installed system.

@@ -28,6 +28,9 @@ typedef enum {
     VSH_OPT_POSITIONAL = 1 << 1, /* may be given without --name, in table order */
     VSH_OPT_MULTI = 1 << 2,      /* may be given more than once (virt-install's --disk);
                                   * read all values with vsh_cmd_get_argv */
+    VSH_OPT_VALUE_OPTIONAL = 1 << 3, /* STRING whose value may be left out (virt-xml's
+                                      * --edit [SEL]): alone or before another --option
+                                      * it is given with the value "" */
 } VshOptFlags;
 
 /* What the completer offers for an option's value. */
