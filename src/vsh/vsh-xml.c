@@ -29,9 +29,10 @@ static void
 run_clear(VshXmlRun *r)
 {
     g_clear_pointer(&r->name, g_free);
-    vsh_install_plan_clear(&r->inst.plan);
+    /* A new disk belongs to the plan's array; an edit's to @r. */
     if (!r->inst.plan.disks)
         vsh_install_disk_free(r->disk);
+    vsh_install_plan_clear(&r->inst.plan);
     r->disk = NULL;
     vsh_install_network_clear(&r->edit_net);
 }
@@ -254,9 +255,9 @@ apply_live(VshXmlRun *r, const VshXmlResult *res, const char **what, GError **er
         *what = "memory update";
         return put_json(r, "/memory?live=1", "current_kib", (gint64)res->memory_kib, error);
     }
-    *what = c->action == VSH_XML_ADD      ? "hotplug"
-            : c->action == VSH_XML_REMOVE ? "hotunplug"
-                                          : "update";
+    *what = c->action == VSH_XML_ADD      ? "device hotplug"
+            : c->action == VSH_XML_REMOVE ? "device hotunplug"
+                                          : "device update";
     for (guint i = 0; i < res->devices->len; i++) {
         const char *dev = g_ptr_array_index(res->devices, i);
         gboolean ok = c->action == VSH_XML_ADD
@@ -315,13 +316,18 @@ define_and_update(VshXmlRun *r, const VshXmlResult *res, gboolean update, GError
         vsh_print_extra(r->ctl,
                         "Changes will take effect after the domain is fully powered off.\n");
         g_set_error(error, VD_ERROR, live_error->code,
-                    "Error attempting device %s: %s (the definition was changed, the running "
+                    "Error attempting %s: %s (the definition was changed, the running "
                     "guest was not)",
                     what, live_error->message);
         return FALSE;
     }
-    if (update && r->active)
-        vsh_print_extra(r->ctl, "Device %s successful.\n", what);
+    if (update && r->active) {
+        g_autofree char *done = g_strdup_printf("%s successful.\n", what);
+
+        if (!g_str_has_prefix(done, "vCPU"))
+            done[0] = g_ascii_toupper(done[0]);
+        vsh_print_extra(r->ctl, "%s", done);
+    }
     vsh_print_extra(r->ctl, "Domain '%s' defined successfully.\n", r->name);
     if (r->active && !update)
         vsh_print_extra(r->ctl,
