@@ -56,6 +56,8 @@ synopsis_word(const VshOptDef *opt)
         if (opt->flags & VSH_OPT_POSITIONAL)
             return required ? g_strdup_printf("<%s>", opt->name)
                             : g_strdup_printf("[<%s>]", opt->name);
+        if (opt->flags & VSH_OPT_VALUE_OPTIONAL)
+            return g_strdup_printf("[--%s [<%s>]]", opt->name, value_word(opt));
         return required ? g_strdup_printf("--%s <%s>", opt->name, value_word(opt))
                         : g_strdup_printf("[--%s <%s>]", opt->name, value_word(opt));
     }
@@ -75,6 +77,8 @@ options_word(const VshOptDef *opt)
     case VSH_OT_INT:
         if (opt->flags & VSH_OPT_POSITIONAL)
             return g_strdup_printf("[--%s] <%s>", opt->name, value_word(opt));
+        if (opt->flags & VSH_OPT_VALUE_OPTIONAL)
+            return g_strdup_printf("--%s [<%s>]", opt->name, value_word(opt));
         return g_strdup_printf("--%s <%s>", opt->name, value_word(opt));
     }
     g_return_val_if_reached(g_strdup(opt->name));
