@@ -193,6 +193,37 @@ test_remove_network(void)
 }
 
 static void
+test_edit_network(void)
+{
+    g_autoptr(GError) error = NULL;
+    VshInstallNetwork model = {0};
+    VshInstallNetwork bridge = {0};
+    g_auto(VshXmlResult) a = {0};
+    g_auto(VshXmlResult) b = {0};
+    VshXmlChange c = {.action = VSH_XML_EDIT, .kind = VSH_XML_NETWORK,
+                      .selector = "mac=52:54:00:00:00:01", .net = &model};
+    const char *xml;
+
+    g_assert_true(vsh_install_parse_network("model=e1000", &model, &error));
+    g_assert_true(vsh_install_parse_network("bridge=hxbr0", &bridge, &error));
+    g_assert_no_error(error);
+    /* model= alone: the type and source stay. */
+    xml = apply_ok(&c, &a);
+    must_contain(xml, "<model type=\"e1000\"/>");
+    must_contain(xml, "<interface type=\"network\">");
+    must_contain(xml, "<source network=\"default\"/>");
+    /* bridge=: the type and the source change, the MAC and model stay. */
+    c.net = &bridge;
+    c.selector = "";
+    xml = apply_ok(&c, &b);
+    must_contain(xml, "<interface type=\"bridge\">\n      <mac address=\"52:54:00:00:00:01\"/>\n"
+                      "      <source bridge=\"hxbr0\"/>\n      <model type=\"virtio\"/>");
+    must_lack(xml, "network=");
+    vsh_install_network_clear(&model);
+    vsh_install_network_clear(&bridge);
+}
+
+static void
 test_refusals(void)
 {
     const char *const none[] = {"vdz", "3", "mac=52:54:00:00:00:09", "target=sda"};
@@ -337,6 +368,7 @@ main(int argc, char **argv)
     g_test_add_func("/vsh/xml/add-network", test_add_network);
     g_test_add_func("/vsh/xml/edit-disk", test_edit_disk);
     g_test_add_func("/vsh/xml/select", test_select);
+    g_test_add_func("/vsh/xml/edit-network", test_edit_network);
     g_test_add_func("/vsh/xml/remove-network", test_remove_network);
     g_test_add_func("/vsh/xml/refusals", test_refusals);
     g_test_add_func("/vsh/xml/vcpus", test_vcpus);
