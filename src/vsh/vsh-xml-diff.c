@@ -44,8 +44,7 @@ vsh_xml_diff(const char *old_text, const char *new_text, const char *from, const
 #define L(x, y) lcs[(gsize)(x) * (m + 1) + (y)]
     for (i = n; i-- > 0;) {
         for (j = m; j-- > 0;)
-            L(i, j) = g_str_equal(a[i], b[j]) ? L(i + 1, j + 1) + 1
-                                              : MAX(L(i + 1, j), L(i, j + 1));
+            L(i, j) = g_str_equal(a[i], b[j]) ? L(i + 1, j + 1) + 1 : MAX(L(i + 1, j), L(i, j + 1));
     }
     for (i = 0, j = 0; i < n || j < m;) {
         Op op = {.a = i, .b = j};

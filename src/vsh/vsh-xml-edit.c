@@ -304,7 +304,9 @@ static void
 edit_interface(xmlNode *iface, const VshInstallNetwork *e)
 {
     static const char *const types[] = {
-        [VSH_NET_NETWORK] = "network", [VSH_NET_BRIDGE] = "bridge", [VSH_NET_DIRECT] = "direct",
+        [VSH_NET_NETWORK] = "network",
+        [VSH_NET_BRIDGE] = "bridge",
+        [VSH_NET_DIRECT] = "direct",
         [VSH_NET_USER] = "user",
     };
 
@@ -318,9 +320,10 @@ edit_interface(xmlNode *iface, const VshInstallNetwork *e)
         }
         if (e->kind != VSH_NET_USER) {
             src = xmlNewNode(NULL, (const xmlChar *)"source");
-            set_attr(src, e->kind == VSH_NET_NETWORK  ? "network"
-                          : e->kind == VSH_NET_BRIDGE ? "bridge"
-                                                      : "dev",
+            set_attr(src,
+                     e->kind == VSH_NET_NETWORK  ? "network"
+                     : e->kind == VSH_NET_BRIDGE ? "bridge"
+                                                 : "dev",
                      e->source);
             if (e->kind == VSH_NET_DIRECT && e->source_mode)
                 set_attr(src, "mode", e->source_mode);
@@ -446,9 +449,8 @@ apply_memory(xmlNode *root, const VshXmlChange *c, VshXmlResult *out)
 static gboolean
 no_match(const VshXmlChange *c, GError **error)
 {
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                "No matching objects found for --%s %s", opt_name(c->kind),
-                c->selector && *c->selector ? c->selector : "1");
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "No matching objects found for --%s %s",
+                opt_name(c->kind), c->selector && *c->selector ? c->selector : "1");
     return FALSE;
 }
 

@@ -95,8 +95,7 @@ planned_path(VshXmlRun *r, const VshInstallDisk *d)
     g_autofree char *p = g_uri_escape_string(d->pool, NULL, FALSE);
     g_autofree char *path = g_strconcat("/v1/pools/", p, NULL);
     VshClient *client = vsh_ctl_client(r->ctl, NULL);
-    g_autoptr(JsonNode) answer =
-        client ? vsh_client_call(client, "GET", path, NULL, NULL) : NULL;
+    g_autoptr(JsonNode) answer = client ? vsh_client_call(client, "GET", path, NULL, NULL) : NULL;
     JsonObject *o = vsh_json_root(answer);
     const char *dir;
 
@@ -205,8 +204,7 @@ put_definition(VshXmlRun *r, const char *xml, GError **error)
 }
 
 static gboolean
-send_device(VshXmlRun *r, const char *method, const char *suffix, const char *xml,
-            GError **error)
+send_device(VshXmlRun *r, const char *method, const char *suffix, const char *xml, GError **error)
 {
     g_autofree char *path = vsh_domain_path(r->name, suffix);
     g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));

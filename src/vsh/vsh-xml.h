@@ -37,9 +37,9 @@ typedef struct {
      * disk's target or source path or a NIC's MAC, or key=value with key
      * target, path, mac, network, bridge. */
     const char *selector;
-    const VshInstallDisk *disk;   /* ADD (target set) and EDIT (keys given) */
-    const VshInstallNetwork *net; /* ADD (MAC set) and EDIT (kind NONE/DEFAULT: unchanged) */
-    guint vcpus, max_vcpus;       /* VCPUS; max_vcpus 0: not given */
+    const VshInstallDisk *disk;         /* ADD (target set) and EDIT (keys given) */
+    const VshInstallNetwork *net;       /* ADD (MAC set) and EDIT (kind NONE/DEFAULT: unchanged) */
+    guint vcpus, max_vcpus;             /* VCPUS; max_vcpus 0: not given */
     guint64 memory_mib, max_memory_mib; /* MEMORY; max 0: not given */
 } VshXmlChange;
 

@@ -7,31 +7,30 @@
 #include "vsh/vsh-args.h"
 #include "vsh/vsh-xml.h"
 
-static const char *const sample =
-    "<domain type='qemu'>\n"
-    "  <name>hx-sample</name>\n"
-    "  <memory unit='MiB'>256</memory>\n"
-    "  <currentMemory unit='MiB'>256</currentMemory>\n"
-    "  <vcpu placement='static' current='1'>4</vcpu>\n"
-    "  <devices>\n"
-    "    <disk type='file' device='disk'>\n"
-    "      <driver name='qemu' type='qcow2'/>\n"
-    "      <source file='/img/a.qcow2'/>\n"
-    "      <target dev='vda' bus='virtio'/>\n"
-    "    </disk>\n"
-    "    <disk type='file' device='disk'>\n"
-    "      <driver name='qemu' type='raw'/>\n"
-    "      <source file='/img/b.raw'/>\n"
-    "      <target dev='vdb' bus='virtio'/>\n"
-    "    </disk>\n"
-    "    <interface type='network'>\n"
-    "      <mac address='52:54:00:00:00:01'/>\n"
-    "      <source network='default'/>\n"
-    "      <model type='virtio'/>\n"
-    "    </interface>\n"
-    "    <serial type='pty'><target port='0'/></serial>\n"
-    "  </devices>\n"
-    "</domain>\n";
+static const char *const sample = "<domain type='qemu'>\n"
+                                  "  <name>hx-sample</name>\n"
+                                  "  <memory unit='MiB'>256</memory>\n"
+                                  "  <currentMemory unit='MiB'>256</currentMemory>\n"
+                                  "  <vcpu placement='static' current='1'>4</vcpu>\n"
+                                  "  <devices>\n"
+                                  "    <disk type='file' device='disk'>\n"
+                                  "      <driver name='qemu' type='qcow2'/>\n"
+                                  "      <source file='/img/a.qcow2'/>\n"
+                                  "      <target dev='vda' bus='virtio'/>\n"
+                                  "    </disk>\n"
+                                  "    <disk type='file' device='disk'>\n"
+                                  "      <driver name='qemu' type='raw'/>\n"
+                                  "      <source file='/img/b.raw'/>\n"
+                                  "      <target dev='vdb' bus='virtio'/>\n"
+                                  "    </disk>\n"
+                                  "    <interface type='network'>\n"
+                                  "      <mac address='52:54:00:00:00:01'/>\n"
+                                  "      <source network='default'/>\n"
+                                  "      <model type='virtio'/>\n"
+                                  "    </interface>\n"
+                                  "    <serial type='pty'><target port='0'/></serial>\n"
+                                  "  </devices>\n"
+                                  "</domain>\n";
 
 static char *
 apply_ok(const VshXmlChange *c, VshXmlResult *res)
@@ -117,8 +116,7 @@ test_add_network(void)
     VshXmlChange c = {.action = VSH_XML_ADD, .kind = VSH_XML_NETWORK, .net = &net};
     const char *xml;
 
-    g_assert_true(vsh_install_parse_network("network=hx-net,mac=52:54:00:aa:bb:cc", &net,
-                                            &error));
+    g_assert_true(vsh_install_parse_network("network=hx-net,mac=52:54:00:aa:bb:cc", &net, &error));
     g_assert_no_error(error);
     xml = apply_ok(&c, &res);
     must_contain(xml, "<source network=\"hx-net\"/>");
@@ -165,7 +163,10 @@ static void
 test_select(void)
 {
     const char *const hits[][2] = {
-        {"2", "vdb"}, {"target=vdb", "vdb"}, {"/img/a.qcow2", "vda"}, {"path=/img/b.raw", "vdb"},
+        {"2", "vdb"},
+        {"target=vdb", "vdb"},
+        {"/img/a.qcow2", "vda"},
+        {"path=/img/b.raw", "vdb"},
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(hits); i++) {
@@ -184,8 +185,8 @@ static void
 test_remove_network(void)
 {
     g_auto(VshXmlResult) res = {0};
-    VshXmlChange c = {.action = VSH_XML_REMOVE, .kind = VSH_XML_NETWORK,
-                      .selector = "52:54:00:00:00:01"};
+    VshXmlChange c = {
+        .action = VSH_XML_REMOVE, .kind = VSH_XML_NETWORK, .selector = "52:54:00:00:00:01"};
     const char *xml = apply_ok(&c, &res);
 
     must_lack(xml, "<interface");
@@ -200,8 +201,10 @@ test_edit_network(void)
     VshInstallNetwork bridge = {0};
     g_auto(VshXmlResult) a = {0};
     g_auto(VshXmlResult) b = {0};
-    VshXmlChange c = {.action = VSH_XML_EDIT, .kind = VSH_XML_NETWORK,
-                      .selector = "mac=52:54:00:00:00:01", .net = &model};
+    VshXmlChange c = {.action = VSH_XML_EDIT,
+                      .kind = VSH_XML_NETWORK,
+                      .selector = "mac=52:54:00:00:00:01",
+                      .net = &model};
     const char *xml;
 
     g_assert_true(vsh_install_parse_network("model=e1000", &model, &error));
@@ -321,8 +324,8 @@ test_diff(void)
     const char *b = "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n20\nnew\n";
     g_autofree char *d = vsh_xml_diff(a, b, "Original XML", "Altered XML");
     g_autofree char *same = vsh_xml_diff(a, a, "x", "y");
-    g_autofree char *near = vsh_xml_diff("a\nb\nc\nd\ne\nf\ng\nh\ni\n", "a\nB\nc\nd\ne\nf\ng\nH\ni\n",
-                                         "o", "n");
+    g_autofree char *near =
+        vsh_xml_diff("a\nb\nc\nd\ne\nf\ng\nh\ni\n", "a\nB\nc\nd\ne\nf\ng\nH\ni\n", "o", "n");
     g_autofree char *empty = vsh_xml_diff("", "x\n", "o", "n");
 
     /* What python3's difflib.unified_diff(..., lineterm='') writes. */
