@@ -215,6 +215,20 @@ class VshXml(harness.VirtdTestCase):
         harness.wait_for(lambda: (d.guest_status(name) or {}).get('nics') == ['eth0'], 30,
                          what=lambda: 'eth0 in the guest (last %r)' % d.guest_status(name))
 
+        # --edit --update of a NIC: the model cannot change live (update-
+        # device refuses it): the definition changed, the guest did not.
+        rc, out, err = d.vsh('xml', name, '--edit', MAC_B, '--update', '--network',
+                             'model=e1000', check=False)
+        self.assertNotEqual(rc, 0, (out, err))
+        self.assertIn("Domain '%s' defined successfully." % name, out)
+        self.assertIn('Changes will take effect after the domain is fully powered off.', out)
+        self.assertIn('Error attempting device update', err)
+        self.assertIn("<model type='e1000'/>", self.config(d, name))
+        live = d.vsh('dumpxml', name)[1]
+        self.assertIn(MAC_B, live)
+        self.assertNotIn("<model type='e1000'/>", live)
+        self.assertEqual(d.guest_status(name)['nics'], ['eth0'])
+
         # --remove-device --update: gone from both, and from the guest.
         out = d.vsh('xml', name, '--remove-device', '--update', '--network', MAC_B)[1]
         self.assertIn('Device hotunplug successful.', out)
