@@ -98,10 +98,10 @@ class VshXml(harness.VirtdTestCase):
             self.assertRegex(self.config(d, name), r"<vcpu[^>]*>2</vcpu>")
 
             # --edit --memory in MiB, maxmemory= raises the maximum.
-            d.vsh('xml', name, '--edit', '--memory', '384,maxmemory=512')
+            d.vsh('xml', name, '--edit', '--memory', '200,maxmemory=256')
             cfg = self.config(d, name)
-            self.assertRegex(cfg, r"<memory unit='KiB'>524288</memory>")
-            self.assertRegex(cfg, r"<currentMemory unit='KiB'>393216</currentMemory>")
+            self.assertRegex(cfg, r"<memory unit='KiB'>262144</memory>")
+            self.assertRegex(cfg, r"<currentMemory unit='KiB'>204800</currentMemory>")
 
             # --add-device --disk size=1: a new volume in the default pool.
             out = d.vsh('xml', name, '--add-device', '--disk', 'size=1')[1]
@@ -156,18 +156,21 @@ class VshXml(harness.VirtdTestCase):
 
             # --confirm: "n" changes nothing, "y" defines.
             before = self.config(d, name)
-            _rc, out, _e = d.vsh('xml', name, '--edit', '--vcpus', '3', '--confirm', input='n\n')
+            _rc, out, _e = d.vsh('xml', name, '--edit', '--vcpus', '1', '--confirm', input='n\n')
             self.assertIn('+++ Altered XML', out)
             self.assertNotIn('defined successfully', out)
             self.assertEqual(self.config(d, name), before)
-            _rc, out, _e = d.vsh('xml', name, '--edit', '--vcpus', '3', '--confirm', input='y\n')
+            _rc, out, _e = d.vsh('xml', name, '--edit', '--vcpus', '1', '--confirm', input='y\n')
             self.assertIn('defined successfully', out)
-            self.assertRegex(self.config(d, name), r"<vcpu[^>]*>3</vcpu>")
+            # The maximum (2) stays, for a later hot-plug.
+            self.assertRegex(self.config(d, name), r"<vcpu[^>]*current='1'[^>]*>2</vcpu>")
 
             # The guest boots with what was defined.
             d.start_domain(name)
             st = harness.wait_for(lambda: d.guest_status(name), 60, what='a status line')
-            self.assertEqual(st['cpus'], 3, st)
+            self.assertEqual(st['cpus'], 1, st)
+            self.assertGreater(st['mem_kib'], 150000, st)
+            self.assertLess(st['mem_kib'], 204800, st)
             self.assertEqual(st['disks'], ['vda'], st)
             d.vsh('destroy', name)
             d.vsh('undefine', name, '--remove-all-storage')
