@@ -29,6 +29,7 @@ struct _VdCputuneDef {
 
 VdCputuneDef *vd_cputune_def_new(void);
 void vd_cputune_def_free(VdCputuneDef *x);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdCputuneDef, vd_cputune_def_free)
 VdCputuneDef *vd_cputune_def_copy(const VdCputuneDef *x);
 /* Called by vd_domain_def_parse after the devices. */
 gboolean vd_domain_cputune_parse(VdDomainDef *def, const xmlNode *root, GError **error);
