@@ -203,10 +203,20 @@ class HotplugVcpu(harness.VirtdTestCase):
             # ... and the threads are found again.
             out = d.vsh('vcpuinfo', name)[1]
             self.assertEqual(len([b for b in out.split('\n\n') if b.strip()]), 2, out)
-            # Unplug again after the restart (the threads, paths re-read).
-            d.vsh('setvcpus', name, '1')   # --current: live
+            # An unplug the guest does not complete (it is paused): after
+            # 10 s the error says so and nothing changed.
+            d.vsh('suspend', name)
+            before = self.state(d, name)
+            err = d.vsh_fail('setvcpus', name, '1', timeout=60)[2]   # --current: live
+            self.assertIn('the guest did not release the CPU', err)
+            self.assertIn('the domain keeps 2 vCPUs', err)
+            self.assertEqual(self.state(d, name)[:2], before[:2])
+            self.assertEqual(d.vsh('vcpucount', name, '--active', '--live')[1].strip(), '2')
+            # Resumed, the guest ejects it late: the live definition follows.
+            d.vsh('resume', name)
             self.wait_cpus(d, name, 1)
-            self.assertEqual(self.state(d, name)[0], (1, 4))
+            harness.wait_for(lambda: self.state(d, name)[0] == (1, 4), 20,
+                             what='the late release in the live definition')
 
             # --config --maximum, then a restart of the domain: new maximum.
             d.vsh('setvcpus', name, '6', '--config', '--maximum')
@@ -230,6 +240,23 @@ class HotplugVcpu(harness.VirtdTestCase):
             self.assertEqual(cpus_allowed(pid, tids[0]), '0')   # at start
             self.assertEqual(cpus_allowed(pid, tids[3]), '0')   # after the hot-plug
             self.assertEqual(cpus_allowed(pid, tids[1]), all_cpus)
+            d.vsh('destroy', name)
+
+    def test_q35(self):
+        name = 'hv-2'
+        with Daemon(root=self.root) as d:
+            d.define(name, vcpu_xml(name, 1, 2, machine='q35'))
+            d.start_domain(name)
+            self.wait_cpus(d, name, 1)
+            d.vsh('setvcpus', name, '2', '--live', '--config')
+            self.wait_cpus(d, name, 2)
+            live, config, _l, _c = self.state(d, name)
+            self.assertEqual((live, config), ((2, 2), (2, 2)))
+            err = d.vsh_fail('setvcpus', name, '3', '--live')[2]
+            self.assertIn('max allowable vcpus for the live domain: 3 > 2', err)
+            d.vsh('setvcpus', name, '1', '--live')
+            self.wait_cpus(d, name, 1)
+            self.assertEqual(self.state(d, name)[:2], ((1, 2), (2, 2)))
             d.vsh('destroy', name)
 
 
