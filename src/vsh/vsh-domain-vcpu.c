@@ -235,7 +235,7 @@ cmd_vcpuinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print(ctl, "%-15s %" G_GINT64_FORMAT "\n", "VCPU:", i);
         vsh_print(ctl, "%-15s %s\n", "CPU:", "N/A");
         vsh_print(ctl, "%-15s %s\n", "State:", "N/A");
-        vsh_print(ctl, "%-15s %s\n", "CPU time", "N/A");
+        vsh_print(ctl, "%-15s %s\n", "CPU time:", "N/A");
         print_affinity(ctl, pin_of(root, "pins_config", i), host, pretty);
         vsh_print(ctl, "\n");
     }

@@ -91,6 +91,10 @@ class HotplugVcpu(harness.VirtdTestCase):
             self.assertEqual(out.strip('\n'),
                              'maximum      config         4\n'
                              'current      config         1')
+            out = d.vsh('vcpuinfo', name)[1]
+            self.assertEqual(out.strip('\n'), 'VCPU:           0\nCPU:            N/A\n'
+                             'State:          N/A\nCPU time:       N/A\n'
+                             'CPU Affinity:   ' + 'y' * HOST_CPUS)
             # A live change on a shut-off domain is refused.
             err = d.vsh_fail('setvcpus', name, '2', '--live')[2]
             self.assertIn('domain is not running', err)
