@@ -232,18 +232,20 @@ vd_domain_cputune_parse(VdDomainDef *def, const xmlNode *root, GError **error)
 
 /* libvirt's order of <domain>'s children up to <cputune>. */
 static const char *const root_order[] = {
-    "name",   "uuid",          "genid",     "title", "description",   "metadata",
-    "maxMemory", "memory",     "currentMemory", "blkiotune", "memtune", "memoryBacking",
-    "vcpu",   "vcpus",         "iothreads", "iothreadids", "defaultiothread", "cputune",
+    "name",      "uuid",   "genid",         "title",       "description",     "metadata",
+    "maxMemory", "memory", "currentMemory", "blkiotune",   "memtune",         "memoryBacking",
+    "vcpu",      "vcpus",  "iothreads",     "iothreadids", "defaultiothread", "cputune",
     NULL,
 };
 
 /* libvirt's order of <cputune>'s children. */
 static const char *const tune_order[] = {
-    "shares", "period", "quota", "global_period", "global_quota", "emulator_period",
-    "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin",
-    "iothreadpin", "vcpusched", "iothreadsched", "emulatorsched", "cachetune", "memorytune",
-    NULL,
+    "shares",         "period",          "quota",
+    "global_period",  "global_quota",    "emulator_period",
+    "emulator_quota", "iothread_period", "iothread_quota",
+    "vcpupin",        "emulatorpin",     "iothreadpin",
+    "vcpusched",      "iothreadsched",   "emulatorsched",
+    "cachetune",      "memorytune",      NULL,
 };
 
 void

@@ -23,7 +23,7 @@ typedef struct {
 } VdVcpuPin;
 
 struct _VdCputuneDef {
-    GArray *vcpupins; /* of VdVcpuPin, sorted by vcpu, one per vCPU */
+    GArray *vcpupins;  /* of VdVcpuPin, sorted by vcpu, one per vCPU */
     char *emulatorpin; /* normalized cpuset, NULL when none */
 };
 

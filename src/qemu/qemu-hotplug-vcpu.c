@@ -24,8 +24,7 @@ prop(const VdQemuVcpuSlot *s, const char *name)
 static gint
 slot_cmp(gconstpointer a, gconstpointer b)
 {
-    static const char *const keys[] = {"socket-id", "die-id", "cluster-id", "core-id",
-                                       "thread-id"};
+    static const char *const keys[] = {"socket-id", "die-id", "cluster-id", "core-id", "thread-id"};
     const VdQemuVcpuSlot *x = *(VdQemuVcpuSlot *const *)a;
     const VdQemuVcpuSlot *y = *(VdQemuVcpuSlot *const *)b;
     for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
@@ -39,7 +38,8 @@ slot_cmp(gconstpointer a, gconstpointer b)
 GPtrArray *
 vd_qemu_vcpu_slots(JsonNode *result, GError **error)
 {
-    g_autoptr(GPtrArray) slots = g_ptr_array_new_with_free_func((GDestroyNotify)vd_qemu_vcpu_slot_free);
+    g_autoptr(GPtrArray) slots =
+        g_ptr_array_new_with_free_func((GDestroyNotify)vd_qemu_vcpu_slot_free);
     JsonArray *list = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
     for (guint i = 0; list && i < json_array_get_length(list); i++) {
         JsonNode *n = json_array_get_element(list, i);

@@ -19,9 +19,9 @@
 G_BEGIN_DECLS
 
 typedef struct {
-    guint index;      /* the vCPU number: place in topology order */
-    char *type;       /* "qemu64-x86_64-cpu" */
-    char *qom_path;   /* NULL when the slot is free */
+    guint index;    /* the vCPU number: place in topology order */
+    char *type;     /* "qemu64-x86_64-cpu" */
+    char *qom_path; /* NULL when the slot is free */
     JsonObject *props;
 } VdQemuVcpuSlot;
 

@@ -109,13 +109,15 @@ cmd_vcpucount(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     }
     if ((current && (live || config)) || (live && config)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "Options --%s and --%s are mutually exclusive",
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "Options --%s and --%s are mutually exclusive",
                     live && config ? "live" : "current", config ? "config" : "live");
         return FALSE;
     }
     if (guest && (config || maximum)) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "Options --guest and --%s are mutually exclusive", config ? "config" : "maximum");
+                    "Options --guest and --%s are mutually exclusive",
+                    config ? "config" : "maximum");
         return FALSE;
     }
     g_autoptr(JsonNode) answer =
@@ -137,7 +139,8 @@ cmd_vcpucount(VshCtl *ctl, const VshCmd *cmd, GError **error)
         };
         for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
             gboolean is_live = g_str_equal(rows[i][1], "live");
-            if ((live && !is_live) || (config && is_live) || !json_object_has_member(root, rows[i][2]))
+            if ((live && !is_live) || (config && is_live) ||
+                !json_object_has_member(root, rows[i][2]))
                 continue;
             vsh_print(ctl, "%-12s %-12s %3" G_GINT64_FORMAT "\n", rows[i][0], rows[i][1],
                       vsh_json_int(root, rows[i][2], 0));
@@ -222,8 +225,8 @@ cmd_vcpuinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
             vsh_print(ctl, "%-15s %" G_GINT64_FORMAT "\n", "VCPU:", vsh_json_int(v, "vcpu", 0));
             vsh_print(ctl, "%-15s %" G_GINT64_FORMAT "\n", "CPU:", vsh_json_int(v, "cpu", -1));
             vsh_print(ctl, "%-15s %s\n", "State:", vsh_json_string(v, "state", "running"));
-            vsh_print(ctl, "%-15s %.1lfs\n", "CPU time:",
-                      (double)vsh_json_int(v, "cpu_time_ns", 0) / 1e9);
+            vsh_print(ctl, "%-15s %.1lfs\n",
+                      "CPU time:", (double)vsh_json_int(v, "cpu_time_ns", 0) / 1e9);
             print_affinity(ctl, vsh_json_string(v, "affinity", ""), host, pretty);
             vsh_print(ctl, "\n");
         }
@@ -250,7 +253,8 @@ cpulist_arg(VshCtl *ctl, const VshCmd *cmd, const char *list, GError **error)
 {
     if (!g_str_equal(list, "r"))
         return g_strdup(list);
-    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom_of(cmd), "/emulatorpin", NULL, error);
+    g_autoptr(JsonNode) answer =
+        vsh_domain_call(ctl, "GET", dom_of(cmd), "/emulatorpin", NULL, error);
     if (!answer)
         return NULL;
     return g_strdup_printf("0-%" G_GINT64_FORMAT,
@@ -279,7 +283,8 @@ cmd_vcpupin(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     }
     if (list && !vcpu_s) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "vcpupin: Missing vCPU number in pin mode.");
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "vcpupin: Missing vCPU number in pin mode.");
         return FALSE;
     }
     VshAffect affect;

@@ -64,8 +64,8 @@ test_parse_format(void)
     g_assert_nonnull(strstr(out, "emulatorpin"));
 
     /* The last pin removed: <cputune> goes when nothing is left. */
-    g_autoptr(VdDomainDef) bare = parse_with("<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>",
-                                             2, &error);
+    g_autoptr(VdDomainDef) bare =
+        parse_with("<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>", 2, &error);
     g_assert_no_error(error);
     vd_cputune_set_vcpupin(bare->cputune, 0, NULL);
     g_autofree char *out2 = vd_domain_def_format(bare, VD_DOMAIN_FORMAT_INACTIVE);

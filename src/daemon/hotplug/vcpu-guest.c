@@ -108,8 +108,7 @@ guest_start(VdDaemon *d, VdDomainObj *dom, guint count, guint *out, VdDomainWait
 }
 
 void
-vd_vcpu_set_guest(VdDaemon *d, VdDomainObj *dom, guint count, VdDomainWaitFunc done,
-                  gpointer data)
+vd_vcpu_set_guest(VdDaemon *d, VdDomainObj *dom, guint count, VdDomainWaitFunc done, gpointer data)
 {
     if (count == 0) {
         g_autoptr(GError) error = g_error_new(VD_ERROR, VD_ERROR_INVALID_ARG,
@@ -122,8 +121,7 @@ vd_vcpu_set_guest(VdDaemon *d, VdDomainObj *dom, guint count, VdDomainWaitFunc d
 }
 
 void
-vd_vcpu_guest_count(VdDaemon *d, VdDomainObj *dom, guint *out, VdDomainWaitFunc done,
-                    gpointer data)
+vd_vcpu_guest_count(VdDaemon *d, VdDomainObj *dom, guint *out, VdDomainWaitFunc done, gpointer data)
 {
     guest_start(d, dom, 0, out, done, data);
 }

@@ -23,7 +23,7 @@ struct _VcpuOp {
     guint count;
     gboolean config;
     JsonArray *plan;
-    guint next;       /* the plan's next command */
+    guint next;            /* the plan's next command */
     GPtrArray *unplugging; /* qom-paths waiting for DEVICE_DELETED */
     guint timer;
     gboolean in_flight; /* a QMP command's reply is awaited */
@@ -95,7 +95,8 @@ threads_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
                     g_strdup(json_object_get_string_member_with_default(o, "qom-path", NULL)),
             };
             guint at = 0;
-            while (at < st->threads->len && g_array_index(st->threads, VcpuThread, at).vcpu < t.vcpu)
+            while (at < st->threads->len &&
+                   g_array_index(st->threads, VcpuThread, at).vcpu < t.vcpu)
                 at++;
             g_array_insert_val(st->threads, at, t);
         }
@@ -173,7 +174,6 @@ vd_vcpu_live_started(VdDaemon *d, VdDomainObj *dom)
     if (first)
         vd_qmp_command(dom->qmp, "query-cpus-fast", NULL, threads_reply, vd_domain_obj_ref(dom));
 }
-
 
 /* ---- setvcpus ----------------------------------------------------------------- */
 
@@ -263,13 +263,13 @@ unplug_timeout(gpointer data)
     for (guint i = 0; i < op->unplugging->len; i++)
         g_string_append_printf(paths, "%s%s", i ? ", " : "",
                                (const char *)g_ptr_array_index(op->unplugging, i));
-    op_finish(op, g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
-                              "operation failed: the guest did not release the CPU (%s) within "
-                              "%d seconds: the domain keeps %u vCPUs. The guest must support "
-                              "ACPI CPU hot-unplug and take the CPU offline; retry, or lower "
-                              "the count with --config for the next boot",
-                              paths->str, VD_VCPU_UNPLUG_TIMEOUT_S,
-                              vd_vcpu_current(op->dom->live)));
+    op_finish(op,
+              g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
+                          "operation failed: the guest did not release the CPU (%s) within "
+                          "%d seconds: the domain keeps %u vCPUs. The guest must support "
+                          "ACPI CPU hot-unplug and take the CPU offline; retry, or lower "
+                          "the count with --config for the next boot",
+                          paths->str, VD_VCPU_UNPLUG_TIMEOUT_S, vd_vcpu_current(op->dom->live)));
     return G_SOURCE_REMOVE;
 }
 
@@ -323,8 +323,7 @@ count_next(VcpuOp *op)
         /* Waited for from now: a quick guest's DEVICE_DELETED may come
          * before device_del's own answer. */
         if (g_str_equal(json_object_get_string_member(cmd, "execute"), "device_del"))
-            g_ptr_array_add(op->unplugging,
-                            g_strdup(json_object_get_string_member(args, "id")));
+            g_ptr_array_add(op->unplugging, g_strdup(json_object_get_string_member(args, "id")));
         op->in_flight = TRUE;
         vd_qmp_command(op->dom->qmp, json_object_get_string_member(cmd, "execute"),
                        json_object_ref(args), step_reply, op);
@@ -369,9 +368,8 @@ slots_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     /* QEMU 7.2 under TCG frees a released CPU's translation state twice
      * when the next CPU is plugged: the guest would die (malloc's "double
      * free or corruption"). Refused, with the way out. */
-    JsonObject *first = json_array_get_length(op->plan)
-                            ? json_array_get_object_element(op->plan, 0)
-                            : NULL;
+    JsonObject *first =
+        json_array_get_length(op->plan) ? json_array_get_object_element(op->plan, 0) : NULL;
     if (first && g_str_equal(json_object_get_string_member(first, "execute"), "device_add") &&
         op->dom->live->virt_type == VD_VIRT_QEMU && vd_vcpu_state(op->dom)->unplugged) {
         op_finish(op, g_error_new(VD_ERROR, VD_ERROR_UNSUPPORTED,

@@ -27,8 +27,8 @@ void vd_vcpu_live_obj_free(VdDomainObj *dom);
  * their request first. Refusals change nothing: 0 vCPUs, above the
  * maximum (virsh's words and how to raise it), --maximum with --live, a
  * change already in flight, a plug after an unplug under TCG. */
-void vd_vcpu_set_count(VdDaemon *d, VdDomainObj *dom, guint count, gboolean maximum,
-                       gboolean live, gboolean config, VdDomainWaitFunc done, gpointer data);
+void vd_vcpu_set_count(VdDaemon *d, VdDomainObj *dom, guint count, gboolean maximum, gboolean live,
+                       gboolean config, VdDomainWaitFunc done, gpointer data);
 /* setvcpus --guest: onlines the first @count of the guest's CPUs and
  * offlines the others through the guest agent. */
 void vd_vcpu_set_guest(VdDaemon *d, VdDomainObj *dom, guint count, VdDomainWaitFunc done,
@@ -44,9 +44,9 @@ void vd_vcpu_threads(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpoin
 typedef struct {
     guint vcpu;
     pid_t tid;
-    int cpu;              /* host CPU it last ran on, -1 when unknown */
-    guint64 cpu_time_ns;  /* user + system */
-    char *affinity;       /* "0-3" */
+    int cpu;             /* host CPU it last ran on, -1 when unknown */
+    guint64 cpu_time_ns; /* user + system */
+    char *affinity;      /* "0-3" */
 } VdVcpuInfo;
 void vd_vcpu_info_free(VdVcpuInfo *info);
 /* The vCPUs of running @dom from the cached threads (vd_vcpu_threads
@@ -61,8 +61,8 @@ guint vd_host_cpus(void);
 
 /* vcpupin: pins vCPU @vcpu to @cpuset (normalized, checked against the
  * host) in @live (threads cached) and/or @config. */
-gboolean vd_vcpu_pin(VdDaemon *d, VdDomainObj *dom, guint vcpu, const char *cpuset,
-                     gboolean live, gboolean config, GError **error);
+gboolean vd_vcpu_pin(VdDaemon *d, VdDomainObj *dom, guint vcpu, const char *cpuset, gboolean live,
+                     gboolean config, GError **error);
 /* emulatorpin: the same for the QEMU threads that are not vCPUs. */
 gboolean vd_vcpu_emulator_pin(VdDaemon *d, VdDomainObj *dom, const char *cpuset, gboolean live,
                               gboolean config, GError **error);

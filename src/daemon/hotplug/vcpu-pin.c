@@ -160,8 +160,8 @@ edit_pin(VdDomainDef *def, gpointer data, GError **error)
     }
     if (e->vcpu >= def->vcpus) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "invalid argument: vcpu %u is out of range of persistent cpu count %u",
-                    e->vcpu, def->vcpus);
+                    "invalid argument: vcpu %u is out of range of persistent cpu count %u", e->vcpu,
+                    def->vcpus);
         return FALSE;
     }
     vd_cputune_set_vcpupin(def->cputune, e->vcpu, e->cpuset);
