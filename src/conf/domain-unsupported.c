@@ -171,7 +171,12 @@ static const Rule rules[] = {
     T("/domain/currentMemory"), T("/domain/currentMemory/@unit"),
     T("/domain/vcpu"), T("/domain/vcpu/@current"), A("/domain/vcpu/@placement", attr_placement),
     W("/domain/vcpu/@cpuset"),
-    W("/domain/iothreads"), W("/domain/iothreadids"), W("/domain/cputune"),
+    W("/domain/iothreads"), W("/domain/iothreadids"), T("/domain/cputune"),
+    T("/domain/cputune/vcpupin"), T("/domain/cputune/vcpupin/@vcpu"),
+    T("/domain/cputune/vcpupin/@cpuset"), T("/domain/cputune/emulatorpin"),
+    T("/domain/cputune/emulatorpin/@cpuset"),
+    /* shares, period, quota, iothreadpin, *sched, cachetune ... */
+    W("/domain/cputune/*"),
     W("/domain/numatune"), W("/domain/memtune"), W("/domain/blkiotune"),
     W("/domain/resource"), W("/domain/perf"),
 

@@ -406,7 +406,7 @@ test_classification(void)
         {"/domain/pm", -1},
         {"/domain/on_lockfailure", 0},
         {"/domain/vcpu/@cpuset", 0},
-        {"/domain/cputune", 0},
+        {"/domain/cputune/shares", 0}, /* vcpupin, emulatorpin: TYPED */
         {"/domain/memoryBacking", -1},
         {"/domain/sysinfo", -1},
         {"/domain/os/loader/@secure", -1},

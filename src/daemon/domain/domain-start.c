@@ -24,6 +24,7 @@
 #include "daemon/domain/nvram.h"
 #include "daemon/domain/qemu-spawn.h"
 #include "daemon/domain/swtpm.h"
+#include "daemon/hotplug/vcpu-live.h"
 #include "conf/domain-firmware.h"
 #include "daemon/host-probe.h"
 #include "qemu/qemu-command.h"
@@ -633,6 +634,9 @@ vd_proc_start_continue(StartOp *op)
         vd_proc_start_continue(op);
         return;
     case 6:
+        /* <cputune> vcpupin/emulatorpin onto QEMU's threads (queued
+         * before "cont"; a failure is logged, the guest runs). */
+        vd_vcpu_live_started(vd_proc_daemon_of(dom), dom);
         if (!op->paused) {
             vd_proc_set_start_phase(dom, VD_START_PHASE_RESUMING);
             start_command(op, "cont", NULL);
