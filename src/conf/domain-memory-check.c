@@ -175,6 +175,13 @@ vd_domain_memory_check_attach(const VdDomainDef *def, const VdMemoryDeviceDef *m
                     m->size_kib, x->max_kib, scope, def->memory_kib);
         return FALSE;
     }
+    if (live && m->model == VD_MEMDEV_DIMM && !def->features.acpi) {
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "unsupported configuration: a DIMM is hot-plugged through ACPI, which the "
+                    "running domain does not have: use model='virtio-mem', or add "
+                    "<features><acpi/></features> with 'vsh edit' and restart");
+        return FALSE;
+    }
     if (live && m->model == VD_MEMDEV_DIMM && m->size_kib % VD_MEMDEV_LINUX_BLOCK_KIB) {
         /* Linux on x86 adds memory in 128 MiB blocks: the rest of such a
          * DIMM would be plugged but never seen by the guest. */

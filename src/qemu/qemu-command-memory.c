@@ -60,6 +60,14 @@ vd_qemu_build_memory(VdQemuCmd *cmd, GError **error)
 
         if (!vd_qemu_cmd_need_device(cmd, vmem ? "virtio-mem-pci" : "pc-dimm", what, error))
             return FALSE;
+        if (!vmem && !def->features.acpi) {
+            /* QEMU: "memory hotplug is not enabled: missing acpi device". */
+            g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                        "unsupported configuration: DIMM memory device '%s' needs ACPI: add "
+                        "<features><acpi/></features>, or use model='virtio-mem'",
+                        m.alias);
+            return FALSE;
+        }
         m.size_kib = align_up(m.size_kib);
         vd_qemu_cmd_opt_json(cmd, "-object", vd_qemu_memdev_backend(&m));
         /* On q35 the root ports come later in the command line: a

@@ -9,6 +9,7 @@
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
+#define ACPI "<features><acpi/></features>"
 #define MAXMEM "<maxMemory slots='4' unit='GiB'>1</maxMemory>"
 #define DIMM128 \
     "<memory model='dimm'><target><size unit='MiB'>128</size></target></memory>"
@@ -26,15 +27,16 @@ typedef struct {
 
 static const GoldenCase golden_cases[] = {
     /* maxMemory alone: slots and maxmem, no device yet */
-    {"memory-maxmem", "pc", 256, MAXMEM, ""},
+    {"memory-maxmem", "pc", 256, MAXMEM ACPI, ""},
     /* the integration test's guests */
-    {"memory-dimm-pc", "pc", 384, MAXMEM, DIMM128},
+    {"memory-dimm-pc", "pc", 384, MAXMEM ACPI, DIMM128},
     {"memory-virtio-mem-pc", "pc", 768, MAXMEM, VMEM512},
     /* both on q35, two DIMMs; the virtio-mem device stays on pcie.0 */
-    {"memory-q35", "q35", 1024, "<maxMemory slots='2' unit='GiB'>2</maxMemory>",
+    {"memory-q35", "q35", 1024, "<maxMemory slots='2' unit='GiB'>2</maxMemory>" ACPI,
      DIMM128 DIMM128 VMEM512},
     /* a DIMM off 2 MiB (libvirt's example) is aligned up, as libvirt does */
-    {"memory-dimm-align", "pc", 1024, "<maxMemory slots='16' unit='KiB'>1524288</maxMemory>",
+    {"memory-dimm-align", "pc", 1024,
+     "<maxMemory slots='16' unit='KiB'>1524288</maxMemory>" ACPI,
      "<memory model='dimm'><target><size unit='KiB'>524287</size><node>0</node></target>"
      "</memory>"},
 };
@@ -51,6 +53,21 @@ test_golden(gconstpointer data)
     g_autofree char *text = vd_qemu_argv_to_string(argv);
 
     tgolden_check(c->name, text);
+}
+
+/* QEMU plugs DIMMs through ACPI: refused without it, naming the fix. */
+static void
+test_no_acpi(void)
+{
+    g_autoptr(VdDomainDef) def = tdef_from_xml("pc", 384, "", MAXMEM, DIMM128);
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) argv = vd_qemu_build_argv(def, caps, &trun_paths, &error);
+    targv_assert_refused(argv, error, VD_ERROR_UNSUPPORTED, "needs ACPI: add <features><acpi/>");
+    g_autoptr(VdMemoryDeviceDef) m = vd_memory_device_def_new_from_xml(DIMM128, NULL);
+    g_clear_error(&error);
+    g_assert_false(vd_domain_memory_check_attach(def, m, TRUE, &error));
+    g_assert_nonnull(strstr(error->message, "use model='virtio-mem'"));
 }
 
 /* Without <maxMemory> the command line is what it always was. */
@@ -193,7 +210,8 @@ static void
 test_attach_checks(void)
 {
     g_autoptr(VdDomainDef) def =
-        tdef_from_xml("pc", 384, "", "<maxMemory slots='2' unit='MiB'>640</maxMemory>", DIMM128);
+        tdef_from_xml("pc", 384, "", "<maxMemory slots='2' unit='MiB'>640</maxMemory>" ACPI,
+                      DIMM128);
     g_autoptr(VdDomainDef) plain = tdef_from_xml("pc", 256, "", "", "");
     g_autoptr(GError) error = NULL;
     g_autoptr(VdMemoryDeviceDef) m = vd_memory_device_def_new_from_xml(DIMM128, &error);
@@ -241,6 +259,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &error_cases[i], test_error);
     }
     g_test_add_func("/qemu/argv-memory/plain", test_plain);
+    g_test_add_func("/qemu/argv-memory/no-acpi", test_no_acpi);
     g_test_add_func("/qemu/argv-memory/round-trip", test_round_trip);
     g_test_add_func("/qemu/argv-memory/attach-checks", test_attach_checks);
     return g_test_run();
