@@ -108,9 +108,21 @@ class HotplugMemdev(harness.VirtdTestCase):
             self.wait_mem(d, 'hm-vmem', lambda m: abs(m - self.base_b - 196608) < 16384,
                           'the guest at 192 MiB of virtio-mem after the restart')
 
+            # The DIMM attached with --config is in the next boot's command
+            # line: the guest starts with it (and its own alias).
+            d.vsh('destroy', 'hm-dimm')
+            d.start_domain('hm-dimm')
+            argv = harness.read_cmdline(d.qemu_pid('hm-dimm'))
+            self.assertIn('size=262144k,slots=4,maxmem=1048576k', argv)
+            self.assertIn('{"driver":"pc-dimm","memdev":"memdimm0","id":"dimm0"}', argv)
+            self.wait_mem(d, 'hm-dimm', lambda m: abs(m - self.base_a - 262144) < 4096,
+                          'the guest booted with the 256 MiB DIMM')
+            self.assertIn("<alias name='dimm0'/>", self.xml(d, 'hm-dimm'))
+
     def dimm_part(self, d):
         name = 'hm-dimm'
         base = self.wait_mem(d, name, lambda m: m > 0, 'a status line')
+        self.base_a = base
         self.assertLess(base, 262144)
 
         # Attach a 128 MiB DIMM live: the guest's MemTotal grows by it.
