@@ -355,7 +355,14 @@ vd_domain_memory_format(const VdDomainDef *def, xmlNode *root, VdDomainFormatFla
 
     if (x->max_kib) {
         g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, x->max_kib);
-        xmlNode *n = vd_xml_ensure(root, "maxMemory", domain_order);
+        xmlNode *n = vd_xml_child(root, "maxMemory");
+        /* Where libvirt writes it (before <memory>), wherever it was. */
+        if (n) {
+            xmlUnlinkNode(n);
+            vd_xml_insert(root, n, domain_order);
+        } else {
+            n = vd_xml_ensure(root, "maxMemory", domain_order);
+        }
         vd_xml_set_text(n, text);
         vd_xml_set_prop_int(n, "slots", x->slots);
         vd_xml_set_prop(n, "unit", "KiB");

@@ -150,6 +150,18 @@ test_round_trip(void)
     g_assert_nonnull(strstr(live, "<alias name='dimm0'/>"));
     g_assert_nonnull(strstr(live, "<alias name='dimm1'/>"));
 
+    /* <maxMemory> anywhere is written where libvirt has it. */
+    g_autofree char *late = g_strdup(libvirt_example_alloc);
+    char *at = strstr(late, "<maxMemory");
+    memmove(at, at + strlen("<maxMemory slots='16' unit='KiB'>1524288</maxMemory>"),
+            strlen(at) - strlen("<maxMemory slots='16' unit='KiB'>1524288</maxMemory>") + 1);
+    g_autofree char *late2 = g_strdup_printf(
+        "%.*s<maxMemory slots='16' unit='KiB'>1524288</maxMemory></domain>",
+        (int)(strstr(late, "</domain>") - late), late);
+    g_autofree char *moved = round_trip(late2, VD_DOMAIN_FORMAT_INACTIVE);
+    g_assert_nonnull(strstr(moved, "<maxMemory slots='16' unit='KiB'>1524288</maxMemory>\n"
+                                   "  <memory unit='KiB'>524288</memory>"));
+
     g_autofree char *v = round_trip(libvirt_example_vmem, VD_DOMAIN_FORMAT_LIVE);
     g_assert_nonnull(strstr(v, "<block unit='KiB'>2048</block>"));
     g_assert_nonnull(strstr(v, "<requested unit='KiB'>8388608</requested>"));
