@@ -3,6 +3,7 @@
  * refused with the numbers and the fix rather than left to a QEMU error.
  * Called by vd_domain_def_check_startable, so stored definitions keep
  * loading whatever they hold. */
+#include "conf/domain-memory.h"
 #include "conf/domain-cpu-ext.h"
 
 #include "conf/domain-private.h"
@@ -53,12 +54,13 @@ check_numa(const VdDomainDef *def, GError **error)
                 "vCPU %u of the %u vCPUs is in no NUMA cell: list every vCPU in the "
                 "cpus= of one <cell>",
                 cpu, def->vcpus);
-    if (sum != def->memory_kib)
+    /* <memory> is the cells plus the memory devices (libvirt's total). */
+    if (sum + vd_domain_memory_devices_kib(def) != def->memory_kib)
         return vd_domain_refuse(
             error,
             "the NUMA cells add up to %" G_GUINT64_FORMAT " KiB but <memory> is %" G_GUINT64_FORMAT
-            " KiB: make <memory> the sum of the cells, or remove <memory> (it is then "
-            "computed from the cells)",
+            " KiB: make <memory> the sum of the cells (plus the memory devices), or remove "
+            "<memory> (it is then computed from the cells)",
             sum, def->memory_kib);
     return TRUE;
 }

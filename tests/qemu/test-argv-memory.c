@@ -34,6 +34,10 @@ static const GoldenCase golden_cases[] = {
     /* both on q35, two DIMMs; the virtio-mem device stays on pcie.0 */
     {"memory-q35", "q35", 1024, "<maxMemory slots='2' unit='GiB'>2</maxMemory>" ACPI,
      DIMM128 DIMM128 VMEM512},
+    /* NUMA cells: <memory> is the cells plus the devices; the DIMM goes to node 0 */
+    {"memory-numa", "pc", 384,
+     MAXMEM ACPI "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>",
+     DIMM128},
     /* a DIMM off 2 MiB (libvirt's example) is aligned up, as libvirt does */
     {"memory-dimm-align", "pc", 1024,
      "<maxMemory slots='16' unit='KiB'>1524288</maxMemory>" ACPI,
