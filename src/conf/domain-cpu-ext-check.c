@@ -55,12 +55,20 @@ check_numa(const VdDomainDef *def, GError **error)
                 "cpus= of one <cell>",
                 cpu, def->vcpus);
     /* <memory> is the cells plus the memory devices (libvirt's total). */
-    if (sum + vd_domain_memory_devices_kib(def) != def->memory_kib)
+    guint64 devices = vd_domain_memory_devices_kib(def);
+    if (devices && sum + devices != def->memory_kib)
+        return vd_domain_refuse(
+            error,
+            "the NUMA cells add up to %" G_GUINT64_FORMAT " KiB and the memory devices to %"
+            G_GUINT64_FORMAT " KiB but <memory> is %" G_GUINT64_FORMAT " KiB: make <memory> "
+            "their sum, or remove <memory> (it is then computed)",
+            sum, devices, def->memory_kib);
+    if (sum + devices != def->memory_kib)
         return vd_domain_refuse(
             error,
             "the NUMA cells add up to %" G_GUINT64_FORMAT " KiB but <memory> is %" G_GUINT64_FORMAT
-            " KiB: make <memory> the sum of the cells (plus the memory devices), or remove "
-            "<memory> (it is then computed from the cells)",
+            " KiB: make <memory> the sum of the cells, or remove <memory> (it is then "
+            "computed from the cells)",
             sum, def->memory_kib);
     return TRUE;
 }
