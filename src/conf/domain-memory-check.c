@@ -57,11 +57,12 @@ gboolean
 vd_memory_device_check_requested(const VdMemoryDeviceDef *m, guint64 kib, GError **error)
 {
     if (kib % m->block_kib) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "invalid argument: requested size %" G_GUINT64_FORMAT
-                    " KiB of memory device '%s' is not a multiple of its block size %" G_GUINT64_FORMAT
-                    " KiB",
-                    kib, m->alias ? m->alias : "virtio-mem", m->block_kib);
+        g_set_error(
+            error, VD_ERROR, VD_ERROR_INVALID_ARG,
+            "invalid argument: requested size %" G_GUINT64_FORMAT
+            " KiB of memory device '%s' is not a multiple of its block size %" G_GUINT64_FORMAT
+            " KiB",
+            kib, m->alias ? m->alias : "virtio-mem", m->block_kib);
         return FALSE;
     }
     if (kib > m->size_kib) {
@@ -89,16 +90,16 @@ vd_domain_memory_validate(const VdDomainDef *def, GError **error)
             const VdMemoryDeviceDef *o = g_ptr_array_index(x->devices, j);
             if (m->alias && g_strcmp0(m->alias, o->alias) == 0) {
                 g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                            "two memory devices have the alias '%s': remove one <alias>",
-                            m->alias);
+                            "two memory devices have the alias '%s': remove one <alias>", m->alias);
                 return FALSE;
             }
         }
     }
     if (x->devices->len && !x->max_kib) {
-        g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                    "unsupported configuration: cannot use a memory device when domain "
-                    "'maxMemory' is not defined: add <maxMemory slots='4' unit='GiB'>N</maxMemory>");
+        g_set_error(
+            error, VD_ERROR, VD_ERROR_XML,
+            "unsupported configuration: cannot use a memory device when domain "
+            "'maxMemory' is not defined: add <maxMemory slots='4' unit='GiB'>N</maxMemory>");
         return FALSE;
     }
     if (!x->max_kib)
@@ -112,11 +113,12 @@ vd_domain_memory_validate(const VdDomainDef *def, GError **error)
         return FALSE;
     }
     if (def->memory_kib > x->max_kib) {
-        g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                    "unsupported configuration: the total memory of %" G_GUINT64_FORMAT
-                    " KiB (<memory>, with the memory devices) is above <maxMemory> of %"
-                    G_GUINT64_FORMAT " KiB: raise <maxMemory>",
-                    def->memory_kib, x->max_kib);
+        g_set_error(
+            error, VD_ERROR, VD_ERROR_XML,
+            "unsupported configuration: the total memory of %" G_GUINT64_FORMAT
+            " KiB (<memory>, with the memory devices) is above <maxMemory> of %" G_GUINT64_FORMAT
+            " KiB: raise <maxMemory>",
+            def->memory_kib, x->max_kib);
         return FALSE;
     }
     if (x->slots == 0) {

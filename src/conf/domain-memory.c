@@ -9,14 +9,46 @@
 #include "util/vd-error.h"
 #include "util/vd-units.h"
 
-/* libvirt's order of <domain>'s children up to <memory>, for <maxMemory>. */
-static const char *const domain_order[] = {
-    "name",     "uuid",    "genid",   "title",      "description", "metadata",     "maxMemory",
-    "memory",   "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus",
-    "iothreads", "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo",
-    "bootloader", "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff",
-    "on_reboot", "on_crash", "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap",
-    "launchSecurity", NULL};
+/* libvirt's order of <domain>'s children, for <maxMemory>. */
+static const char *const domain_order[] = {"name",
+                                           "uuid",
+                                           "genid",
+                                           "title",
+                                           "description",
+                                           "metadata",
+                                           "maxMemory",
+                                           "memory",
+                                           "currentMemory",
+                                           "blkiotune",
+                                           "memtune",
+                                           "memoryBacking",
+                                           "vcpu",
+                                           "vcpus",
+                                           "iothreads",
+                                           "iothreadids",
+                                           "defaultiothread",
+                                           "cputune",
+                                           "numatune",
+                                           "resource",
+                                           "sysinfo",
+                                           "bootloader",
+                                           "bootloader_args",
+                                           "os",
+                                           "idmap",
+                                           "features",
+                                           "cpu",
+                                           "clock",
+                                           "on_poweroff",
+                                           "on_reboot",
+                                           "on_crash",
+                                           "on_lockfailure",
+                                           "pm",
+                                           "perf",
+                                           "devices",
+                                           "seclabel",
+                                           "keywrap",
+                                           "launchSecurity",
+                                           NULL};
 
 static const char *const device_order[] = {
     "emulator", "disk",       "controller", "lease",   "filesystem", "interface",   "smartcard",
@@ -26,7 +58,7 @@ static const char *const device_order[] = {
     "iommu",    "vsock",      "crypto",     "pstore",  NULL};
 
 static const char *const memory_order[] = {"source", "target", "alias", "address", NULL};
-static const char *const target_order[] = {"size", "node", "label", "block", "requested",
+static const char *const target_order[] = {"size",    "node",     "label",   "block", "requested",
                                            "current", "readonly", "address", NULL};
 
 /* ---- life cycle ---- */
@@ -143,8 +175,7 @@ parse_device(const xmlNode *node, VdMemoryDeviceDef **out, GError **error)
     }
     if (!target || !(n = vd_xml_child(target, "size"))) {
         g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                    "<memory model='%s'> needs <target><size unit='MiB'>N</size></target>",
-                    model);
+                    "<memory model='%s'> needs <target><size unit='MiB'>N</size></target>", model);
         return FALSE;
     }
     if (!parse_size(n, "<memory><target><size>", &m->size_kib, error))

@@ -40,8 +40,8 @@ typedef struct {
 } VdMemoryDeviceDef;
 
 struct _VdMemoryExtDef {
-    guint64 max_kib;   /* <maxMemory>; 0: absent */
-    guint slots;       /* <maxMemory slots=> */
+    guint64 max_kib;    /* <maxMemory>; 0: absent */
+    guint slots;        /* <maxMemory slots=> */
     GPtrArray *devices; /* VdMemoryDeviceDef*, in document order */
 };
 
@@ -66,8 +66,7 @@ void vd_domain_memory_format(const VdDomainDef *def, xmlNode *root, VdDomainForm
 gboolean vd_domain_memory_validate(const VdDomainDef *def, GError **error);
 
 /* A virtio-mem requested size: a multiple of the block, within the size. */
-gboolean vd_memory_device_check_requested(const VdMemoryDeviceDef *m, guint64 kib,
-                                          GError **error);
+gboolean vd_memory_device_check_requested(const VdMemoryDeviceDef *m, guint64 kib, GError **error);
 
 /* The sum of the devices' sizes; the base RAM is memory_kib minus it. */
 guint64 vd_domain_memory_devices_kib(const VdDomainDef *def);

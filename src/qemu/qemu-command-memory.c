@@ -33,8 +33,9 @@ vd_qemu_build_memory(VdQemuCmd *cmd, GError **error)
     }
     if (devices >= def->memory_kib) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "<memory> of %" G_GUINT64_FORMAT " KiB leaves no base memory beside the %"
-                    G_GUINT64_FORMAT " KiB of memory devices: <memory> is the total",
+                    "<memory> of %" G_GUINT64_FORMAT
+                    " KiB leaves no base memory beside the %" G_GUINT64_FORMAT
+                    " KiB of memory devices: <memory> is the total",
                     def->memory_kib, devices);
         return FALSE;
     }
@@ -43,14 +44,15 @@ vd_qemu_build_memory(VdQemuCmd *cmd, GError **error)
         total += align_up(((VdMemoryDeviceDef *)g_ptr_array_index(x->devices, i))->size_kib);
     guint64 max = align_up(x->max_kib); /* libvirt's alignment, up */
     if (total > max) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "the memory of %" G_GUINT64_FORMAT " KiB (base and devices, the devices aligned "
-                    "to 2 MiB) is above <maxMemory> of %" G_GUINT64_FORMAT " KiB: raise <maxMemory>",
-                    total, max);
+        g_set_error(
+            error, VD_ERROR, VD_ERROR_INVALID_ARG,
+            "the memory of %" G_GUINT64_FORMAT " KiB (base and devices, the devices aligned "
+            "to 2 MiB) is above <maxMemory> of %" G_GUINT64_FORMAT " KiB: raise <maxMemory>",
+            total, max);
         return FALSE;
     }
-    g_autofree char *mem = g_strdup_printf("size=%" G_GUINT64_FORMAT "k,slots=%u,maxmem=%"
-                                           G_GUINT64_FORMAT "k", base, x->slots, max);
+    g_autofree char *mem = g_strdup_printf(
+        "size=%" G_GUINT64_FORMAT "k,slots=%u,maxmem=%" G_GUINT64_FORMAT "k", base, x->slots, max);
     vd_qemu_cmd_opt(cmd, "-m", mem);
 
     for (guint i = 0; i < x->devices->len; i++) {

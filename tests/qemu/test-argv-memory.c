@@ -11,10 +11,9 @@
 
 #define ACPI "<features><acpi/></features>"
 #define MAXMEM "<maxMemory slots='4' unit='GiB'>1</maxMemory>"
-#define DIMM128 \
-    "<memory model='dimm'><target><size unit='MiB'>128</size></target></memory>"
-#define VMEM512 \
-    "<memory model='virtio-mem'><target><size unit='MiB'>512</size>" \
+#define DIMM128 "<memory model='dimm'><target><size unit='MiB'>128</size></target></memory>"
+#define VMEM512                                                                                    \
+    "<memory model='virtio-mem'><target><size unit='MiB'>512</size>"                               \
     "<block unit='KiB'>2048</block><requested unit='MiB'>0</requested></target></memory>"
 
 typedef struct {
@@ -39,8 +38,7 @@ static const GoldenCase golden_cases[] = {
      MAXMEM ACPI "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>",
      DIMM128},
     /* a DIMM off 2 MiB (libvirt's example) is aligned up, as libvirt does */
-    {"memory-dimm-align", "pc", 1024,
-     "<maxMemory slots='16' unit='KiB'>1524288</maxMemory>" ACPI,
+    {"memory-dimm-align", "pc", 1024, "<maxMemory slots='16' unit='KiB'>1524288</maxMemory>" ACPI,
      "<memory model='dimm'><target><size unit='KiB'>524287</size><node>0</node></target>"
      "</memory>"},
 };
@@ -159,9 +157,9 @@ test_round_trip(void)
     char *at = strstr(late, "<maxMemory");
     memmove(at, at + strlen("<maxMemory slots='16' unit='KiB'>1524288</maxMemory>"),
             strlen(at) - strlen("<maxMemory slots='16' unit='KiB'>1524288</maxMemory>") + 1);
-    g_autofree char *late2 = g_strdup_printf(
-        "%.*s<maxMemory slots='16' unit='KiB'>1524288</maxMemory></domain>",
-        (int)(strstr(late, "</domain>") - late), late);
+    g_autofree char *late2 =
+        g_strdup_printf("%.*s<maxMemory slots='16' unit='KiB'>1524288</maxMemory></domain>",
+                        (int)(strstr(late, "</domain>") - late), late);
     g_autofree char *moved = round_trip(late2, VD_DOMAIN_FORMAT_INACTIVE);
     g_assert_nonnull(strstr(moved, "<maxMemory slots='16' unit='KiB'>1524288</maxMemory>\n"
                                    "  <memory unit='KiB'>524288</memory>"));
@@ -225,9 +223,8 @@ test_error(gconstpointer data)
 static void
 test_attach_checks(void)
 {
-    g_autoptr(VdDomainDef) def =
-        tdef_from_xml("pc", 384, "", "<maxMemory slots='2' unit='MiB'>640</maxMemory>" ACPI,
-                      DIMM128);
+    g_autoptr(VdDomainDef) def = tdef_from_xml(
+        "pc", 384, "", "<maxMemory slots='2' unit='MiB'>640</maxMemory>" ACPI, DIMM128);
     g_autoptr(VdDomainDef) plain = tdef_from_xml("pc", 256, "", "", "");
     g_autoptr(GError) error = NULL;
     g_autoptr(VdMemoryDeviceDef) m = vd_memory_device_def_new_from_xml(DIMM128, &error);

@@ -71,8 +71,8 @@ test_parse_info(void)
         -1, NULL));
     const char *id = NULL;
     guint64 kib = 0;
-    g_assert_true(vd_qemu_memdev_parse_info(json_node_get_object(json_parser_get_root(p)), &id,
-                                            &kib));
+    g_assert_true(
+        vd_qemu_memdev_parse_info(json_node_get_object(json_parser_get_root(p)), &id, &kib));
     g_assert_cmpstr(id, ==, "virtiomem0");
     g_assert_cmpuint(kib, ==, 262144);
 }

@@ -148,8 +148,8 @@ handle_put(VdApiRequest *req, VdDomainObj *dom, const char *alias)
     JsonNode *n = body ? json_object_get_member(body, "requested_kib") : NULL;
     gint64 node = -1;
 
-    if (!error && (!n || !JSON_NODE_HOLDS_VALUE(n) ||
-                   json_node_get_value_type(n) != G_TYPE_INT64 || json_node_get_int(n) < 0))
+    if (!error && (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
+                   json_node_get_int(n) < 0))
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: the body needs \"requested_kib\": a size in KiB");
     if (!error && !alias)

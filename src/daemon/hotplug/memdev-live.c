@@ -429,8 +429,7 @@ requested_next(MemOp *op)
     switch (op->step++) {
     case 0:
         if (op->live) {
-            live_command(op, "qom-set",
-                         vd_qemu_memdev_set_requested(op->m, op->requested_kib));
+            live_command(op, "qom-set", vd_qemu_memdev_set_requested(op->m, op->requested_kib));
             return;
         }
         break;
@@ -563,9 +562,9 @@ vd_memdev_live_stopped(VdDomainObj *dom)
     /* Only a detach waits on the guest; the others wait on a QMP reply,
      * which fails when QMP closes. */
     if (op && op->timer)
-        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                "operation failed: domain '%s' stopped during the detach",
-                                dom->name));
+        op_fail(op,
+                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' stopped during the detach", dom->name));
 }
 
 void

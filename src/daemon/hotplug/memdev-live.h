@@ -26,8 +26,8 @@ void vd_memdev_attach(VdDaemon *d, VdDomainObj *dom, VdMemoryDeviceDef *m, gbool
 /* detach-device: @match by alias, else by model, size and node. Live:
  * device_del, DEVICE_DELETED (timeout: the device stays, error names
  * the guest), object-del. virtio-mem is shrunk, not unplugged. */
-void vd_memdev_detach(VdDaemon *d, VdDomainObj *dom, const VdMemoryDeviceDef *match,
-                      gboolean live, gboolean config, VdMemdevDone done, gpointer user_data);
+void vd_memdev_detach(VdDaemon *d, VdDomainObj *dom, const VdMemoryDeviceDef *match, gboolean live,
+                      gboolean config, VdMemdevDone done, gpointer user_data);
 /* update-memory-device: the requested size of the virtio-mem device
  * @alias (NULL: the only one; or the one on NUMA @node >= 0). Live:
  * qom-set requested-size; config: <requested>. */
