@@ -3,6 +3,7 @@
  * refused with the numbers and the fix rather than left to a QEMU error.
  * Called by vd_domain_def_check_startable, so stored definitions keep
  * loading whatever they hold. */
+#include "conf/domain-memory.h"
 #include "conf/domain-cpu-ext.h"
 
 #include "conf/domain-private.h"
@@ -53,7 +54,16 @@ check_numa(const VdDomainDef *def, GError **error)
                 "vCPU %u of the %u vCPUs is in no NUMA cell: list every vCPU in the "
                 "cpus= of one <cell>",
                 cpu, def->vcpus);
-    if (sum != def->memory_kib)
+    /* <memory> is the cells plus the memory devices (libvirt's total). */
+    guint64 devices = vd_domain_memory_devices_kib(def);
+    if (devices && sum + devices != def->memory_kib)
+        return vd_domain_refuse(
+            error,
+            "the NUMA cells add up to %" G_GUINT64_FORMAT " KiB and the memory devices to %"
+            G_GUINT64_FORMAT " KiB but <memory> is %" G_GUINT64_FORMAT " KiB: make <memory> "
+            "their sum, or remove <memory> (it is then computed)",
+            sum, devices, def->memory_kib);
+    if (sum + devices != def->memory_kib)
         return vd_domain_refuse(
             error,
             "the NUMA cells add up to %" G_GUINT64_FORMAT " KiB but <memory> is %" G_GUINT64_FORMAT

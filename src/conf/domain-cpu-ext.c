@@ -1,6 +1,7 @@
 /* Parsing of the domain's CPU feature lists, Hyper-V enlightenments, clock
  * timers, NUMA cells, power management (issue 10): see domain-cpu-ext.h.
  * What start refuses in this family is in domain-cpu-ext-check.c. */
+#include "conf/domain-memory.h"
 #include "conf/domain-cpu-ext.h"
 
 #include <string.h>
@@ -511,5 +512,5 @@ vd_cpu_ext_apply_defaults(VdDomainDef *def)
         const VdNumaCellDef *c = g_ptr_array_index(def->cpu_ext->numa_cells, i);
         sum += c->memory_kib;
     }
-    def->memory_kib = sum;
+    def->memory_kib = sum + vd_domain_memory_devices_kib(def); /* the total, as libvirt */
 }

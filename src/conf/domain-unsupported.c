@@ -25,7 +25,7 @@
  *   REFUSE  kept and reported; start refuses the domain until it is
  *           removed: anything that adds a device virtd does not create
  *           (filesystem, smartcard ...) or changes the memory layout
- *           (maxMemory). Everything not in the table is REFUSE: an
+ *           (nvdimm). Everything not in the table is REFUSE: an
  *           element virtd has never heard of may change anything.
  *
  * What only some hosts can give (hostdev, launchSecurity, GL, vsock) is
@@ -169,6 +169,16 @@ static const Rule rules[] = {
     K("/domain/metadata"),
     T("/domain/memory"), T("/domain/memory/@unit"), W("/domain/memory/@dumpCore"),
     T("/domain/currentMemory"), T("/domain/currentMemory/@unit"),
+    /* Memory hot-plug (domain-memory.c, qemu-command-memory.c). */
+    T("/domain/maxMemory"), T("/domain/maxMemory/@slots"), T("/domain/maxMemory/@unit"),
+    T(DEV "memory"), T(DEV "memory/@model"), T(DEV "memory/target"),
+    T(DEV "memory/target/size"), T(DEV "memory/target/size/@unit"),
+    T(DEV "memory/target/node"), T(DEV "memory/target/block"),
+    T(DEV "memory/target/block/@unit"), T(DEV "memory/target/requested"),
+    T(DEV "memory/target/requested/@unit"), T(DEV "memory/target/current"),
+    T(DEV "memory/target/current/@unit"), T(DEV "memory/alias"), T(DEV "memory/alias/@name"),
+    /* Host-side backing and placement: the guest sees the same memory. */
+    W(DEV "memory/@access"), W(DEV "memory/@discard"), W(DEV "memory/source"),
     T("/domain/vcpu"), T("/domain/vcpu/@current"), A("/domain/vcpu/@placement", attr_placement),
     W("/domain/vcpu/@cpuset"),
     W("/domain/iothreads"), W("/domain/iothreadids"), T("/domain/cputune"),

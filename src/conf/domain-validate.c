@@ -14,6 +14,7 @@
  * Messages name the element, the value and the fix.
  */
 #include "conf/domain-media.h"
+#include "conf/domain-memory.h"
 #include "conf/domain-firmware.h"
 #include "conf/domain-platform.h"
 #include "conf/domain-private.h"
@@ -417,7 +418,8 @@ vd_domain_def_validate(const VdDomainDef *def, GError **error)
     return validate_general(def, error) && validate_boot(def, error) &&
            validate_disks(def, error) && validate_paths(def, error) &&
            vd_domain_validate_interfaces(def, error) &&
-           validate_chrs(def, error) && validate_display(def, error) && validate_rngs(def, error);
+           validate_chrs(def, error) && validate_display(def, error) && validate_rngs(def, error) &&
+           vd_domain_memory_validate(def, error);
 }
 
 /* ---- check_startable ---- */

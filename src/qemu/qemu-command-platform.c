@@ -8,6 +8,8 @@
 #include "conf/domain-cpu-ext.h"
 #include "conf/domain-platform.h"
 #include "qemu/qemu-command-priv.h"
+
+#include "conf/domain-memory.h"
 #include <string.h>
 
 #include "util/vd-error.h"
@@ -199,7 +201,9 @@ build_memory_backing(VdQemuCmd *cmd)
     JsonObject *o = json_object_new();
     json_object_set_string_member(o, "qom-type", "memory-backend-memfd");
     json_object_set_string_member(o, "id", VD_QEMU_RAM_ID);
-    json_object_set_int_member(o, "size", (gint64)(cmd->def->memory_kib * 1024));
+    json_object_set_int_member(o, "size", /* -m size=: without the memory devices */
+                               (gint64)((cmd->def->memory_kib -
+                                         vd_domain_memory_devices_kib(cmd->def)) * 1024));
     json_object_set_boolean_member(o, "share", g_strcmp0(m->access, "shared") == 0);
     vd_qemu_cmd_opt_json(cmd, "-object", o);
 }

@@ -113,6 +113,8 @@ gboolean vd_qemu_cpu_ext_cpu_props(VdQemuCmd *cmd, GString *cpu, GError **error)
 gboolean vd_qemu_cpu_ext_rtc(VdQemuCmd *cmd, GString *rtc, GError **error);
 gboolean vd_qemu_cpu_ext_numa(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_platform(VdQemuCmd *cmd, GError **error);
+/* -m and the <memory> devices (qemu-command-memory.c), from build_memory_and_smp. */
+gboolean vd_qemu_build_memory(VdQemuCmd *cmd, GError **error);
 /* <controller>s (qemu-command-controller.c): before the first device, so
  * that devices find their buses and the slots given explicitly are free. */
 gboolean vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error);

@@ -360,9 +360,9 @@ build_memory_and_smp(VdQemuCmd *cmd, GError **error)
                     def->memory_kib);
         return FALSE;
     }
-    /* <currentMemory> is applied by the balloon once the guest runs. */
-    g_autofree char *mem = g_strdup_printf("size=%" G_GUINT64_FORMAT "k", def->memory_kib);
-    vd_qemu_cmd_opt(cmd, "-m", mem);
+    /* -m, with the memory devices of <maxMemory> (qemu-command-memory.c). */
+    if (!vd_qemu_build_memory(cmd, error))
+        return FALSE;
 
     guint max = def->vcpus;
     guint current = def->vcpus_current ? def->vcpus_current : max;

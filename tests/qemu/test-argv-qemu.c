@@ -984,6 +984,39 @@ test_platform_memfd(void)
     run_clear(&r);
 }
 
+/* Memory devices (qemu-command-memory.c) on q35 with memfd RAM: QEMU
+ * takes -m slots/maxmem, two DIMMs and a virtio-mem device beside the
+ * root ports, and the machine's RAM backend is the base memory only. */
+static void
+test_memory_devices(void)
+{
+    Run r;
+    run_init(&r);
+    g_autoptr(VdDomainDef) def = tdef_from_xml(
+        "q35", 896, "",
+        "<maxMemory slots='2' unit='GiB'>2</maxMemory><features><acpi/></features>"
+        "<memoryBacking><source type='memfd'/></memoryBacking>",
+        "<controller type='pci' model='pcie-root-port'/>"
+        "<memory model='dimm'><target><size unit='MiB'>128</size></target></memory>"
+        "<memory model='dimm'><target><size unit='MiB'>128</size></target></memory>"
+        "<memory model='virtio-mem'><target><size unit='MiB'>512</size>"
+        "<requested unit='MiB'>64</requested></target></memory>");
+    run_start(&r, def);
+    g_autoptr(JsonNode) list = call(&r, "query-memory-devices", NULL);
+    JsonArray *a = json_node_get_array(list);
+    g_assert_cmpuint(json_array_get_length(a), ==, 3);
+    JsonObject *v = json_object_get_object_member(json_array_get_object_element(a, 2), "data");
+    g_assert_cmpstr(json_object_get_string_member(v, "id"), ==, "virtiomem0");
+    g_assert_cmpint(json_object_get_int_member(v, "requested-size"), ==, 64 << 20);
+    JsonObject *args = json_object_new(); /* passed on: the call takes it */
+    json_object_set_string_member(args, "path", "/objects/pc.ram");
+    json_object_set_string_member(args, "property", "size");
+    g_autoptr(JsonNode) size = call(&r, "qom-get", args);
+    g_assert_cmpint(json_node_get_int(size), ==, 128 << 20);
+    quit(&r);
+    run_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -998,6 +1031,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv-qemu/platform-pc", test_platform_pc);
     g_test_add_func("/qemu/argv-qemu/platform-nvme", test_platform_nvme);
     g_test_add_func("/qemu/argv-qemu/platform-memfd", test_platform_memfd);
+    g_test_add_func("/qemu/argv-qemu/memory-devices", test_memory_devices);
     g_test_add_func("/qemu/argv-qemu/tpm-crb", test_tpm_crb);
     g_test_add_func("/qemu/argv-qemu/tpm-tis", test_tpm_tis);
     g_test_add_func("/qemu/argv-qemu/cpu-features", test_cpu_features);
