@@ -207,6 +207,11 @@ class HotplugVcpu(harness.VirtdTestCase):
             # ... and the threads are found again.
             out = d.vsh('vcpuinfo', name)[1]
             self.assertEqual(len([b for b in out.split('\n\n') if b.strip()]), 2, out)
+            # ... and so is the refusal of a plug after an unplug (QEMU
+            # would crash just the same after a daemon restart).
+            err = d.vsh_fail('setvcpus', name, '3', '--live')[2]
+            self.assertIn('hot-plugged after one was hot-unplugged', err)
+            self.assertEqual(d.qemu_pid(name), pid)
             # An unplug the guest does not complete (it is paused): after
             # 10 s the error says so and nothing changed.
             d.vsh('suspend', name)

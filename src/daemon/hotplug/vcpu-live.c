@@ -9,6 +9,8 @@
  * it), so a failure half-way leaves it as QEMU has it. */
 #include "daemon/hotplug/vcpu-live.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
 #include <unistd.h>
 
@@ -43,6 +45,32 @@ vd_vcpu_state(VdDomainObj *dom)
     if (!dom->hp_vcpu)
         dom->hp_vcpu = g_new0(VcpuState, 1);
     return dom->hp_vcpu;
+}
+
+/* The mark that this QEMU released a CPU, kept beside the status file so
+ * that the refusal below survives a daemon restart (the QEMU would crash
+ * all the same); removed when QEMU ends. */
+static char *
+unplug_mark_path(VdDomainObj *dom)
+{
+    VdDaemon *d = dom->daemon;
+    return d ? vd_paths_domain_run(d->paths, dom->name, "vcpu-unplugged") : NULL;
+}
+
+static void
+set_unplugged(VdDomainObj *dom)
+{
+    vd_vcpu_state(dom)->unplugged = TRUE;
+    g_autofree char *mark = unplug_mark_path(dom);
+    if (mark && !g_file_set_contents(mark, "", 0, NULL))
+        g_warning("domain '%s': cannot write %s", dom->name, mark);
+}
+
+static gboolean
+was_unplugged(VdDomainObj *dom)
+{
+    g_autofree char *mark = unplug_mark_path(dom);
+    return vd_vcpu_state(dom)->unplugged || (mark && g_file_test(mark, G_FILE_TEST_EXISTS));
 }
 
 guint
@@ -371,7 +399,7 @@ slots_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     JsonObject *first =
         json_array_get_length(op->plan) ? json_array_get_object_element(op->plan, 0) : NULL;
     if (first && g_str_equal(json_object_get_string_member(first, "execute"), "device_add") &&
-        op->dom->live->virt_type == VD_VIRT_QEMU && vd_vcpu_state(op->dom)->unplugged) {
+        op->dom->live->virt_type == VD_VIRT_QEMU && was_unplugged(op->dom)) {
         op_finish(op, g_error_new(VD_ERROR, VD_ERROR_UNSUPPORTED,
                                   "Operation not supported: domain '%s' runs under TCG "
                                   "(type='qemu'), whose QEMU crashes when a CPU is hot-plugged "
@@ -472,7 +500,7 @@ vd_vcpu_live_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject 
     if (!waited && !known)
         return;
     /* The guest released a CPU (also late, after a timed-out unplug). */
-    st->unplugged = TRUE;
+    set_unplugged(dom);
     if (dom->live && vd_vcpu_current(dom->live) > 1) {
         set_current(dom->live, vd_vcpu_current(dom->live) - 1);
         save_live(d, dom);
@@ -504,6 +532,9 @@ void
 vd_vcpu_live_stopped(VdDomainObj *dom)
 {
     VcpuState *st = dom->hp_vcpu;
+    g_autofree char *mark = unplug_mark_path(dom);
+    if (mark)
+        g_unlink(mark);
     if (!st)
         return;
     if (st->threads) {
