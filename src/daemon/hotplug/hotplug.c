@@ -6,6 +6,7 @@
 #include "daemon/hotplug/disk-live.h"
 #include "daemon/hotplug/memdev-live.h"
 #include "daemon/hotplug/vcpu-live.h"
+#include "daemon/stats/domain-stats.h"
 #include "util/vd-error.h"
 
 gboolean
@@ -98,4 +99,5 @@ vd_hotplug_obj_free(VdDomainObj *dom)
     vd_vcpu_live_obj_free(dom);
     vd_balloon_obj_free(dom);
     vd_memdev_live_obj_free(dom);
+    vd_domain_stats_obj_free(dom);
 }
