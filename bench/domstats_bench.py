@@ -69,6 +69,12 @@ def main():
             def state_only():
                 d.api('GET', '/v1/domain-stats?groups=state')
 
+            def no_block():
+                d.api('GET', '/v1/domain-stats?groups=state,cpu-total,balloon,vcpu,interface')
+
+            def block_only():
+                d.api('GET', '/v1/domain-stats?groups=block')
+
             def vsh_domstats():
                 d.vsh('domstats')
 
@@ -79,6 +85,8 @@ def main():
                 'start_all_s': round(started, 1),
                 'api_all_groups': timed(all_groups, args.runs),
                 'api_state_only': timed(state_only, args.runs),
+                'api_all_but_block': timed(no_block, args.runs),
+                'api_block_only': timed(block_only, args.runs),
                 'vsh_domstats_all_groups': timed(vsh_domstats, max(5, args.runs // 4)),
                 'nproc': os.cpu_count(),
                 'load_avg': os.getloadavg(),

@@ -9,6 +9,9 @@ typedef struct {
     char *path;      /* the source file, NULL for an empty drive */
     char *device_id; /* disk-vda: what query-blockstats names it by */
     char *node_name; /* vda-format */
+    /* filled by vd_stats_read_disk_sizes */
+    gboolean sized;
+    guint64 allocation, capacity, physical;
 } VdStatsDisk;
 
 typedef struct {
@@ -36,6 +39,13 @@ typedef struct {
 } VdStatsSnap;
 
 void vd_stats_snap_free(VdStatsSnap *s);
-/* Builds the record of @s (reads /proc, /sys and the disk files): the
- * worker's job; blocking. */
-VdStatsRecord *vd_stats_build_record(const VdStatsSnap *s, guint groups);
+/* The record of @s in three steps, so that the worker's reads overlap the
+ * QMP queries: vd_stats_read_disk_sizes (stat and header of each disk
+ * file) and vd_stats_build_base (every group but block: /proc, /sys)
+ * block and run in the worker; vd_stats_add_block appends the block
+ * group from what they and query-blockstats gave, without I/O. */
+void vd_stats_read_disk_sizes(VdStatsSnap *s);
+VdStatsRecord *vd_stats_build_base(const VdStatsSnap *s, guint groups);
+void vd_stats_add_block(VdStatsRecord *rec, const VdStatsSnap *s);
+/* All three in a row (tests). */
+VdStatsRecord *vd_stats_build_record(VdStatsSnap *s, guint groups);

@@ -371,7 +371,7 @@ add_net(const VdStatsSnap *s, JsonObject *o)
 /* capacity (the guest's size), allocation (host blocks used), physical
  * (the file's size) of a file disk; the header says qcow2 or raw. */
 static void
-add_sizes(const VdStatsDisk *disk, guint i, JsonObject *o)
+read_sizes(VdStatsDisk *disk)
 {
     struct stat st;
     guint8 h[32];
@@ -387,13 +387,21 @@ add_sizes(const VdStatsDisk *disk, guint i, JsonObject *o)
     close(fd);
     if (n < 0 || !vd_stats_qcow2_capacity(h, (gsize)n, &cap))
         cap = (guint64)st.st_size;
-    putf(o, (guint64)st.st_blocks * 512, "block.%u.allocation", i);
-    putf(o, cap, "block.%u.capacity", i);
-    putf(o, (guint64)st.st_size, "block.%u.physical", i);
+    disk->allocation = (guint64)st.st_blocks * 512;
+    disk->capacity = cap;
+    disk->physical = (guint64)st.st_size;
+    disk->sized = TRUE;
 }
 
-static void
-add_block(const VdStatsSnap *s, JsonObject *o)
+void
+vd_stats_read_disk_sizes(VdStatsSnap *s)
+{
+    for (guint i = 0; i < s->disks->len; i++)
+        read_sizes(g_ptr_array_index(s->disks, i));
+}
+
+void
+vd_stats_add_block(VdStatsRecord *rec, const VdStatsSnap *s)
 {
     /* libvirt's figure names, and the QMP member each comes from */
     static const char *const keys[][2] = {
@@ -402,6 +410,7 @@ add_block(const VdStatsSnap *s, JsonObject *o)
         {"wr.bytes", "wr_bytes"},            {"wr.times", "wr_total_time_ns"},
         {"fl.reqs", "flush_operations"},     {"fl.times", "flush_total_time_ns"},
     };
+    JsonObject *o = rec->stats;
     put(o, "block.count", s->disks->len);
     for (guint i = 0; i < s->disks->len; i++) {
         const VdStatsDisk *disk = g_ptr_array_index(s->disks, i);
@@ -418,12 +427,21 @@ add_block(const VdStatsSnap *s, JsonObject *o)
             if (json_object_has_member(st, keys[k][1]))
                 putf(o, (guint64)json_object_get_int_member(st, keys[k][1]), "block.%u.%s", i,
                      keys[k][0]);
-        add_sizes(disk, i, o);
+        if (disk->sized) {
+            putf(o, disk->allocation, "block.%u.allocation", i);
+            putf(o, disk->capacity, "block.%u.capacity", i);
+            putf(o, disk->physical, "block.%u.physical", i);
+        }
+    }
+    if (s->active && s->block_problem) {
+        g_ptr_array_add(rec->omitted, g_strdup("block"));
+        g_ptr_array_add(rec->warnings, g_strdup_printf("domain '%s': block I/O figures omitted: %s",
+                                                       s->name, s->block_problem));
     }
 }
 
 VdStatsRecord *
-vd_stats_build_record(const VdStatsSnap *s, guint groups)
+vd_stats_build_base(const VdStatsSnap *s, guint groups)
 {
     VdStatsRecord *rec = g_new0(VdStatsRecord, 1);
     rec->name = g_strdup(s->name);
@@ -444,15 +462,17 @@ vd_stats_build_record(const VdStatsSnap *s, guint groups)
         add_vcpu(s, o);
     if (groups & VD_STATS_INTERFACE)
         add_net(s, o);
-    if (groups & VD_STATS_BLOCK) {
-        add_block(s, o);
-        if (s->active && s->block_problem) {
-            g_ptr_array_add(rec->omitted, g_strdup("block"));
-            g_ptr_array_add(rec->warnings,
-                            g_strdup_printf("domain '%s': block I/O figures omitted: %s", s->name,
-                                            s->block_problem));
-        }
-    }
+    return rec;
+}
+
+VdStatsRecord *
+vd_stats_build_record(VdStatsSnap *s, guint groups)
+{
+    if (groups & VD_STATS_BLOCK)
+        vd_stats_read_disk_sizes(s);
+    VdStatsRecord *rec = vd_stats_build_base(s, groups);
+    if (groups & VD_STATS_BLOCK)
+        vd_stats_add_block(rec, s);
     return rec;
 }
 

@@ -1,6 +1,7 @@
 /* The collection of many domains' statistics in one go (domain-stats.h):
- * snapshots on the main loop, the QMP queries of all domains in flight at
- * once under one deadline, then one worker for the /proc and /sys reads. */
+ * snapshots on the main loop, then the QMP queries of all domains in
+ * flight at once under one deadline while one worker does the /proc and
+ * /sys reads. */
 #include "daemon/stats/domain-stats.h"
 
 #include "daemon/stats/domain-stats-priv.h"
@@ -13,13 +14,22 @@ typedef struct {
     GArray *tids; /* guint64 pairs (cpu-index, thread id) */
 } StatsState;
 
+/* One collection. Two things run at once: the QMP queries (block figures;
+ * vCPU thread ids when not cached) and the worker reading /proc for the
+ * other groups. The worker starts once the thread ids are in (at once
+ * when cached: the usual case); the answer goes when the worker is done
+ * and the block queries are back or their deadline passed. */
 typedef struct {
     int refcount;
     GPtrArray *snaps; /* VdStatsSnap* */
     guint groups;
-    guint pending;
+    guint pending_cpus;
+    guint pending_block;
     guint timer;
-    gboolean finished;
+    gboolean worker_started;
+    gboolean block_closed; /* every answer in or the deadline passed: late ones are dropped */
+    GPtrArray *records;    /* the worker's, once done */
+    gboolean replied;
     VdStatsDone done;
     gpointer user_data;
 } Collect;
@@ -43,6 +53,7 @@ collect_unref(Collect *c)
     if (--c->refcount > 0)
         return;
     g_clear_pointer(&c->snaps, g_ptr_array_unref);
+    g_clear_pointer(&c->records, g_ptr_array_unref);
     g_free(c);
 }
 
@@ -125,39 +136,63 @@ worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     Collect *c = data;
     GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)vd_stats_record_free);
-    for (guint i = 0; i < c->snaps->len; i++)
-        g_ptr_array_add(records, vd_stats_build_record(g_ptr_array_index(c->snaps, i), c->groups));
+    for (guint i = 0; i < c->snaps->len; i++) {
+        VdStatsSnap *s = g_ptr_array_index(c->snaps, i);
+        if (c->groups & VD_STATS_BLOCK)
+            vd_stats_read_disk_sizes(s);
+        g_ptr_array_add(records, vd_stats_build_base(s, c->groups));
+    }
     g_task_return_pointer(task, records, (GDestroyNotify)g_ptr_array_unref);
+}
+
+/* Both halves are in: the block group goes last, as in virsh's order. */
+static void
+maybe_reply(Collect *c)
+{
+    if (c->replied || !c->records || !c->block_closed)
+        return;
+    c->replied = TRUE;
+    g_clear_handle_id(&c->timer, g_source_remove);
+    for (guint i = 0; (c->groups & VD_STATS_BLOCK) && i < c->records->len; i++)
+        vd_stats_add_block(g_ptr_array_index(c->records, i), g_ptr_array_index(c->snaps, i));
+    c->done(g_steal_pointer(&c->records), c->user_data);
 }
 
 static void
 worker_done(GObject *source, GAsyncResult *res, gpointer data)
 {
     Collect *c = data;
-    GPtrArray *records = g_task_propagate_pointer(G_TASK(res), NULL);
-    c->done(records, c->user_data);
+    c->records = g_task_propagate_pointer(G_TASK(res), NULL);
+    maybe_reply(c);
     collect_unref(c);
 }
 
-/* Every answer is in (or the deadline passed): the rest in the worker. */
 static void
-finish(Collect *c)
+start_worker(Collect *c)
 {
-    if (c->finished)
+    if (c->worker_started)
         return;
-    c->finished = TRUE;
-    g_clear_handle_id(&c->timer, g_source_remove);
+    c->worker_started = TRUE;
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, worker_done, collect_ref(c));
+    g_task_set_task_data(task, c, NULL);
+    g_task_run_in_thread(task, worker);
+}
+
+/* Every block answer is in, or the deadline passed. */
+static void
+close_block(Collect *c)
+{
+    if (c->block_closed)
+        return;
+    c->block_closed = TRUE;
     for (guint i = 0; i < c->snaps->len; i++) {
         VdStatsSnap *s = g_ptr_array_index(c->snaps, i);
         if (s->block_pending && !s->block_problem)
             s->block_problem = g_strdup_printf(
                 "QEMU did not answer query-blockstats within %u ms", VD_STATS_QMP_TIMEOUT_MS);
         s->block_pending = FALSE;
-        s->cpus_pending = FALSE;
     }
-    g_autoptr(GTask) task = g_task_new(NULL, NULL, worker_done, collect_ref(c));
-    g_task_set_task_data(task, c, NULL);
-    g_task_run_in_thread(task, worker);
+    maybe_reply(c);
 }
 
 static gboolean
@@ -165,8 +200,28 @@ deadline(gpointer data)
 {
     Collect *c = data;
     c->timer = 0;
-    finish(c);
+    start_worker(c); /* without the thread ids still missing */
+    close_block(c);
     return G_SOURCE_REMOVE;
+}
+
+static void
+cpus_answer(VdStatsSnap *s, JsonNode *result, gboolean worker_started)
+{
+    g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(guint64));
+    /* kept only if QEMU is still the one asked */
+    if (!result || !vd_stats_parse_cpus_fast(result, tids) || s->dom->pid != s->pid)
+        return;
+    StatsState *st = s->dom->hp_stats;
+    if (!st)
+        s->dom->hp_stats = st = g_new0(StatsState, 1);
+    g_clear_pointer(&st->tids, g_array_unref);
+    st->pid = s->pid;
+    st->tids = g_array_ref(tids);
+    if (!worker_started) { /* the worker reads s->tids */
+        g_clear_pointer(&s->tids, g_array_unref);
+        s->tids = g_array_ref(tids);
+    }
 }
 
 static void
@@ -176,30 +231,19 @@ query_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     Collect *c = q->c;
     VdStatsSnap *s = q->snap;
 
-    if (!c->finished) {
-        if (q->cpus) {
-            s->cpus_pending = FALSE;
-            g_autoptr(GArray) tids = g_array_new(FALSE, FALSE, sizeof(guint64));
-            /* keep them only if QEMU is still the one asked */
-            if (result && vd_stats_parse_cpus_fast(result, tids) && s->dom->pid == s->pid) {
-                StatsState *st = s->dom->hp_stats;
-                if (!st)
-                    s->dom->hp_stats = st = g_new0(StatsState, 1);
-                g_clear_pointer(&st->tids, g_array_unref);
-                st->pid = s->pid;
-                st->tids = g_array_ref(tids);
-                g_clear_pointer(&s->tids, g_array_unref);
-                s->tids = g_array_ref(tids);
-            }
-        } else {
-            s->block_pending = FALSE;
-            if (result)
-                s->blockstats = json_node_copy(result);
-            else
-                s->block_problem = g_strdup(error ? error->message : "no answer");
-        }
-        if (--c->pending == 0)
-            finish(c);
+    if (q->cpus) {
+        s->cpus_pending = FALSE;
+        cpus_answer(s, result, c->worker_started);
+        if (--c->pending_cpus == 0)
+            start_worker(c);
+    } else if (!c->block_closed) {
+        s->block_pending = FALSE;
+        if (result)
+            s->blockstats = json_node_copy(result);
+        else
+            s->block_problem = g_strdup(error ? error->message : "no answer");
+        if (--c->pending_block == 0)
+            close_block(c);
     }
     collect_unref(c);
     g_free(q);
@@ -212,11 +256,13 @@ send_query(Collect *c, VdStatsSnap *s, gboolean cpus)
     q->c = collect_ref(c);
     q->snap = s;
     q->cpus = cpus;
-    c->pending++;
-    if (cpus)
+    if (cpus) {
+        c->pending_cpus++;
         s->cpus_pending = TRUE;
-    else
+    } else {
+        c->pending_block++;
         s->block_pending = TRUE;
+    }
     vd_qmp_command(s->dom->qmp, cpus ? "query-cpus-fast" : "query-blockstats", NULL, query_done,
                    q);
 }
@@ -246,9 +292,11 @@ vd_domain_stats_collect(VdDaemon *d, GPtrArray *doms, guint groups, VdStatsDone 
         if ((groups & VD_STATS_VCPU) && !s->tids && s->vcpus_current > 0)
             send_query(c, s, TRUE);
     }
-    if (c->pending == 0)
-        finish(c);
-    else
+    if (c->pending_cpus || c->pending_block)
         c->timer = g_timeout_add(VD_STATS_QMP_TIMEOUT_MS, deadline, c);
+    if (!c->pending_cpus)
+        start_worker(c);
+    if (!c->pending_block)
+        c->block_closed = TRUE; /* nothing asked: the worker's answer completes it */
     collect_unref(c);
 }
