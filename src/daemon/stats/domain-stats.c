@@ -91,10 +91,14 @@ stats_disk_free(VdStatsDisk *sd)
 }
 
 static VdStatsSnap *
-snapshot(VdDomainObj *dom)
+snapshot(VdDomainObj *dom, guint groups)
 {
     VdStatsSnap *s = g_new0(VdStatsSnap, 1);
-    const VdDomainDef *def = dom->live ? dom->live : vd_domain_obj_def(dom);
+    /* an inactive domain's definition is kept as text: parsed only when a
+     * group reads it (state alone does not) */
+    const VdDomainDef *def = dom->live                   ? dom->live
+                             : groups & ~VD_STATS_STATE ? vd_domain_obj_def(dom)
+                                                         : NULL;
 
     s->dom = vd_domain_obj_ref(dom);
     s->name = g_strdup(dom->name);
@@ -279,7 +283,7 @@ vd_domain_stats_collect(VdDaemon *d, GPtrArray *doms, guint groups, VdStatsDone 
     c->snaps = g_ptr_array_new_with_free_func((GDestroyNotify)vd_stats_snap_free);
 
     for (guint i = 0; i < doms->len; i++) {
-        g_ptr_array_add(c->snaps, snapshot(g_ptr_array_index(doms, i)));
+        g_ptr_array_add(c->snaps, snapshot(g_ptr_array_index(doms, i), groups));
     }
     /* the queries go out after every snapshot is taken: a reply is never
      * delivered from inside vd_qmp_command, so none can finish early */
