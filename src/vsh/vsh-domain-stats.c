@@ -103,13 +103,15 @@ vsh_domblkstat_sum(JsonObject *stats)
 /* ---- commands ------------------------------------------------------------ */
 
 static const char *const groups[][2] = {
-    {"state", "state"},         {"cpu-total", "cpu-total"}, {"balloon", "balloon"},
-    {"vcpu", "vcpu"},           {"interface", "interface"}, {"block", "block"},
+    {"state", "state"}, {"cpu-total", "cpu-total"}, {"balloon", "balloon"},
+    {"vcpu", "vcpu"},   {"interface", "interface"}, {"block", "block"},
 };
 
 static const char *const list_flags[][2] = {
-    {"list-active", "active=1"},         {"list-inactive", "inactive=1"},
-    {"list-persistent", "persistent=1"}, {"list-transient", "transient=1"},
+    {"list-active", "active=1"},
+    {"list-inactive", "inactive=1"},
+    {"list-persistent", "persistent=1"},
+    {"list-transient", "transient=1"},
 };
 
 static const char *const list_states[][2] = {
@@ -158,9 +160,9 @@ cmd_domstats(VshCtl *ctl, const VshCmd *cmd, GError **error)
             g_ptr_array_add(states, (gpointer)list_states[i][1]);
     for (guint i = 0; doms && doms[i]; i++)
         g_ptr_array_add(names, (gpointer)doms[i]);
-    if (names->len && (states->len || vsh_cmd_has(cmd, "list-active") ||
-                       vsh_cmd_has(cmd, "list-inactive") || vsh_cmd_has(cmd, "list-persistent") ||
-                       vsh_cmd_has(cmd, "list-transient"))) {
+    if (names->len &&
+        (states->len || vsh_cmd_has(cmd, "list-active") || vsh_cmd_has(cmd, "list-inactive") ||
+         vsh_cmd_has(cmd, "list-persistent") || vsh_cmd_has(cmd, "list-transient"))) {
         /* virDomainListGetStats takes no list filters */
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: the --list-* filters select among all domains: give "
@@ -182,8 +184,7 @@ cmd_domstats(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_autofree char *missing = NULL;
         if (g_error_matches(local, VD_ERROR, VD_ERROR_NO_DOMAIN) &&
             (missing = missing_name(local))) {
-            g_set_error(error, VD_ERROR, VD_ERROR_NO_DOMAIN, "failed to get domain '%s'",
-                        missing);
+            g_set_error(error, VD_ERROR, VD_ERROR_NO_DOMAIN, "failed to get domain '%s'", missing);
             return FALSE;
         }
         g_propagate_error(error, g_steal_pointer(&local));
@@ -270,9 +271,11 @@ static const VshOptDef opts_domblkstat[] = {
 };
 
 const VshCmdDef vsh_domain_stats_commands[] = {
-    {"domstats", "monitor", opts_domstats, cmd_domstats, "get statistics about one or multiple domains",
+    {"domstats", "monitor", opts_domstats, cmd_domstats,
+     "get statistics about one or multiple domains",
      "Gets statistics about one or more (or all) domains"},
-    {"domblkstat", "monitor", opts_domblkstat, cmd_domblkstat, "get device block stats for a domain",
+    {"domblkstat", "monitor", opts_domblkstat, cmd_domblkstat,
+     "get device block stats for a domain",
      "Get device block stats for a running domain. See man page or use --human for explanation of "
      "fields"},
     {NULL},

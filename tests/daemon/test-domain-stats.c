@@ -44,8 +44,8 @@ static void
 test_status_schedstat(void)
 {
     guint64 v = 0;
-    g_assert_true(vd_stats_parse_status_rss("Name:\tqemu\nVmPeak:\t 9 kB\nVmRSS:\t  204800 kB\n",
-                                            &v));
+    g_assert_true(
+        vd_stats_parse_status_rss("Name:\tqemu\nVmPeak:\t 9 kB\nVmRSS:\t  204800 kB\n", &v));
     g_assert_cmpuint(v, ==, 204800);
     g_assert_false(vd_stats_parse_status_rss("Name:\tkthread\n", &v));
     g_assert_true(vd_stats_parse_schedstat_wait("123456 7890 12\n", &v));

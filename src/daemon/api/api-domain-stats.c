@@ -57,20 +57,15 @@ static gboolean
 add_disk(JsonBuilder *b, VdStatsRecord *rec, const char *target, GError **error)
 {
     static const char *const keys[][2] = {
-        {"rd_req", "rd.reqs"},
-        {"rd_bytes", "rd.bytes"},
-        {"wr_req", "wr.reqs"},
-        {"wr_bytes", "wr.bytes"},
-        {"flush_operations", "fl.reqs"},
-        {"rd_total_times", "rd.times"},
-        {"wr_total_times", "wr.times"},
-        {"flush_total_times", "fl.times"},
+        {"rd_req", "rd.reqs"},           {"rd_bytes", "rd.bytes"},
+        {"wr_req", "wr.reqs"},           {"wr_bytes", "wr.bytes"},
+        {"flush_operations", "fl.reqs"}, {"rd_total_times", "rd.times"},
+        {"wr_total_times", "wr.times"},  {"flush_total_times", "fl.times"},
     };
     gint64 n = json_object_get_int_member_with_default(rec->stats, "block.count", 0);
     for (gint64 i = 0; i < n; i++) {
         g_autofree char *name_key = g_strdup_printf("block.%" G_GINT64_FORMAT ".name", i);
-        const char *name =
-            json_object_get_string_member_with_default(rec->stats, name_key, "");
+        const char *name = json_object_get_string_member_with_default(rec->stats, name_key, "");
         if (!g_str_equal(name, target))
             continue;
         if (rec->warnings->len) {
@@ -215,8 +210,8 @@ wanted(VdApiRequest *req, VdDomainObj *dom, char **states)
         return FALSE;
     if (!states)
         return TRUE;
-    const char *kind = dom->state == VD_STATE_RUNNING  ? "running"
-                       : dom->state == VD_STATE_PAUSED ? "paused"
+    const char *kind = dom->state == VD_STATE_RUNNING   ? "running"
+                       : dom->state == VD_STATE_PAUSED  ? "paused"
                        : dom->state == VD_STATE_SHUTOFF ? "shutoff"
                                                         : "other";
     return g_strv_contains((const char *const *)states, kind);
@@ -245,11 +240,11 @@ vd_api_stats_dispatch(VdApiRequest *req, const char *method)
     for (guint i = 0; states && states[i]; i++) {
         static const char *const known[] = {"running", "paused", "shutoff", "other", NULL};
         if (!g_strv_contains(known, states[i])) {
-            g_autoptr(GError) error = g_error_new(
-                VD_ERROR, VD_ERROR_INVALID_ARG,
-                "invalid argument: unknown state filter '%s' (known: running, paused, "
-                "shutoff, other)",
-                states[i]);
+            g_autoptr(GError) error =
+                g_error_new(VD_ERROR, VD_ERROR_INVALID_ARG,
+                            "invalid argument: unknown state filter '%s' (known: running, paused, "
+                            "shutoff, other)",
+                            states[i]);
             vd_api_reply_error(req, error);
             return;
         }

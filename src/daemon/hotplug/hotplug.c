@@ -90,6 +90,7 @@ vd_hotplug_stopped(VdDomainObj *dom)
     vd_vcpu_live_stopped(dom);
     vd_balloon_stopped(dom);
     vd_memdev_live_stopped(dom);
+    vd_domain_stats_obj_free(dom); /* the thread ids were this QEMU's */
 }
 
 void

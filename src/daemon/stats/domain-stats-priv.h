@@ -26,8 +26,8 @@ typedef struct {
     GArray *tids;        /* guint64 pairs (cpu-index, thread id), or NULL: unknown */
     guint64 mem_max_kib;
     guint64 mem_cur_kib;
-    GPtrArray *ifaces; /* char*: host device, "" when none */
-    GPtrArray *disks;  /* VdStatsDisk* */
+    GPtrArray *ifaces;    /* char*: host device, "" when none */
+    GPtrArray *disks;     /* VdStatsDisk* */
     JsonNode *blockstats; /* query-blockstats answer */
     char *block_problem;  /* why there are no block figures (QEMU's error, timeout) */
     gboolean block_pending;

@@ -11,8 +11,8 @@
 #include "network/net-link.h"
 #include "util/vd-error.h"
 
-static const char *const group_names[] = {"state", "cpu-total", "balloon", "vcpu", "interface",
-                                          "block", NULL};
+static const char *const group_names[] = {"state",     "cpu-total", "balloon", "vcpu",
+                                          "interface", "block",     NULL};
 
 gboolean
 vd_stats_groups_parse(const char *list, guint *groups, GError **error)
@@ -236,8 +236,7 @@ put(JsonObject *o, const char *key, guint64 v)
     json_object_set_int_member(o, key, (gint64)v);
 }
 
-static void
-putf(JsonObject *o, guint64 v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void putf(JsonObject *o, guint64 v, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static void
 putf(JsonObject *o, guint64 v, const char *fmt, ...)
 {
@@ -248,8 +247,7 @@ putf(JsonObject *o, guint64 v, const char *fmt, ...)
     put(o, key, v);
 }
 
-static void
-puts_f(JsonObject *o, const char *value, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void puts_f(JsonObject *o, const char *value, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 static void
 puts_f(JsonObject *o, const char *value, const char *fmt, ...)
 {
@@ -260,8 +258,7 @@ puts_f(JsonObject *o, const char *value, const char *fmt, ...)
     json_object_set_string_member(o, key, value);
 }
 
-static char *
-read_proc(const VdStatsSnap *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static char *read_proc(const VdStatsSnap *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static char *
 read_proc(const VdStatsSnap *s, const char *fmt, ...)
 {
@@ -322,7 +319,8 @@ add_vcpu(const VdStatsSnap *s, JsonObject *o)
     for (guint i = 0; i + 1 < s->tids->len; i += 2) {
         guint64 idx = g_array_index(s->tids, guint64, i);
         guint64 tid = g_array_index(s->tids, guint64, i + 1);
-        g_autofree char *stat = read_proc(s, "%d/task/%" G_GUINT64_FORMAT "/stat", (int)s->pid, tid);
+        g_autofree char *stat =
+            read_proc(s, "%d/task/%" G_GUINT64_FORMAT "/stat", (int)s->pid, tid);
         g_autofree char *sched =
             read_proc(s, "%d/task/%" G_GUINT64_FORMAT "/schedstat", (int)s->pid, tid);
         guint64 ut, st, wait;
@@ -405,10 +403,10 @@ vd_stats_add_block(VdStatsRecord *rec, const VdStatsSnap *s)
 {
     /* libvirt's figure names, and the QMP member each comes from */
     static const char *const keys[][2] = {
-        {"rd.reqs", "rd_operations"},        {"rd.bytes", "rd_bytes"},
-        {"rd.times", "rd_total_time_ns"},    {"wr.reqs", "wr_operations"},
-        {"wr.bytes", "wr_bytes"},            {"wr.times", "wr_total_time_ns"},
-        {"fl.reqs", "flush_operations"},     {"fl.times", "flush_total_time_ns"},
+        {"rd.reqs", "rd_operations"},     {"rd.bytes", "rd_bytes"},
+        {"rd.times", "rd_total_time_ns"}, {"wr.reqs", "wr_operations"},
+        {"wr.bytes", "wr_bytes"},         {"wr.times", "wr_total_time_ns"},
+        {"fl.reqs", "flush_operations"},  {"fl.times", "flush_total_time_ns"},
     };
     JsonObject *o = rec->stats;
     put(o, "block.count", s->disks->len);

@@ -96,9 +96,9 @@ snapshot(VdDomainObj *dom, guint groups)
     VdStatsSnap *s = g_new0(VdStatsSnap, 1);
     /* an inactive domain's definition is kept as text: parsed only when a
      * group reads it (state alone does not) */
-    const VdDomainDef *def = dom->live                   ? dom->live
+    const VdDomainDef *def = dom->live                  ? dom->live
                              : groups & ~VD_STATS_STATE ? vd_domain_obj_def(dom)
-                                                         : NULL;
+                                                        : NULL;
 
     s->dom = vd_domain_obj_ref(dom);
     s->name = g_strdup(dom->name);
@@ -192,8 +192,8 @@ close_block(Collect *c)
     for (guint i = 0; i < c->snaps->len; i++) {
         VdStatsSnap *s = g_ptr_array_index(c->snaps, i);
         if (s->block_pending && !s->block_problem)
-            s->block_problem = g_strdup_printf(
-                "QEMU did not answer query-blockstats within %u ms", VD_STATS_QMP_TIMEOUT_MS);
+            s->block_problem = g_strdup_printf("QEMU did not answer query-blockstats within %u ms",
+                                               VD_STATS_QMP_TIMEOUT_MS);
         s->block_pending = FALSE;
     }
     maybe_reply(c);
@@ -267,8 +267,7 @@ send_query(Collect *c, VdStatsSnap *s, gboolean cpus)
         c->pending_block++;
         s->block_pending = TRUE;
     }
-    vd_qmp_command(s->dom->qmp, cpus ? "query-cpus-fast" : "query-blockstats", NULL, query_done,
-                   q);
+    vd_qmp_command(s->dom->qmp, cpus ? "query-cpus-fast" : "query-blockstats", NULL, query_done, q);
 }
 
 void

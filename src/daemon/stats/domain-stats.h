@@ -59,7 +59,7 @@ typedef void (*VdStatsDone)(GPtrArray *records, gpointer user_data);
 void vd_domain_stats_collect(VdDaemon *d, GPtrArray *doms, guint groups, VdStatsDone done,
                              gpointer user_data);
 
-/* Frees dom->hp_stats (hotplug.c's obj_free hook). */
+/* Frees dom->hp_stats (hotplug.c's obj_free and stopped hooks). */
 void vd_domain_stats_obj_free(VdDomainObj *dom);
 
 /* ---- pure parts (domain-stats-read.c), unit-tested ---------------------- */
