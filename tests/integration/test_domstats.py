@@ -119,8 +119,11 @@ class DomStats(harness.VirtdTestCase):
             d.define('hs-1', xml1)
             d.define('hs-2', harness.domain_xml('hs-2', memory_mib=128, vcpus=2,
                                                 extra_devices=harness.disk_xml(self.disk('hs-2'))))
-            d.define('hs-3', harness.domain_xml('hs-3', memory_mib=128,
-                                                extra_devices=harness.disk_xml(self.disk('hs-3'))))
+            # no balloon: balloon.current is all of <memory>, as libvirt
+            xml3 = harness.domain_xml('hs-3', memory_mib=128, extra_devices=(
+                harness.disk_xml(self.disk('hs-3')) + "\n    <memballoon model='none'/>"))
+            d.define('hs-3', xml3.replace("<currentMemory unit='MiB'>128<",
+                                          "<currentMemory unit='MiB'>96<"))
             d.start_domain('hs-1')
             d.start_domain('hs-2')
             harness.wait_for(lambda: (d.guest_status('hs-1') or {}).get('disks') == ['vda'],
@@ -164,6 +167,7 @@ class DomStats(harness.VirtdTestCase):
                 self.assertIn('block.0.' + k, a)
             # shut off: its state, and what its definition says
             self.assertEqual(c['state.state'], 5)
+            self.assertEqual((c['balloon.current'], c['balloon.maximum']), (131072, 131072))
             self.assertEqual(sorted(c), sorted([
                 'state.state', 'state.reason', 'balloon.current', 'balloon.maximum',
                 'vcpu.current', 'vcpu.maximum', 'block.count', 'block.0.name', 'block.0.path',

@@ -113,7 +113,10 @@ snapshot(VdDomainObj *dom, guint groups)
     s->vcpus = def->vcpus;
     s->vcpus_current = def->vcpus_current;
     s->mem_max_kib = def->memory_kib;
-    s->mem_cur_kib = def->current_memory_kib;
+    /* without a balloon the guest has all of it, whatever <currentMemory> says (libvirt) */
+    gboolean balloon =
+        def->memballoon && def->memballoon->model && !g_str_equal(def->memballoon->model, "none");
+    s->mem_cur_kib = balloon ? def->current_memory_kib : def->memory_kib;
     for (guint i = 0; i < def->interfaces->len; i++) {
         const VdNetDef *net = g_ptr_array_index(def->interfaces, i);
         g_ptr_array_add(s->ifaces, g_strdup(net->target_dev ? net->target_dev : ""));
