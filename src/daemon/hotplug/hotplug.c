@@ -6,6 +6,7 @@
 #include "daemon/hotplug/disk-live.h"
 #include "daemon/hotplug/memdev-live.h"
 #include "daemon/hotplug/vcpu-live.h"
+#include "daemon/stats/domain-stats.h"
 #include "util/vd-error.h"
 
 gboolean
@@ -89,6 +90,7 @@ vd_hotplug_stopped(VdDomainObj *dom)
     vd_vcpu_live_stopped(dom);
     vd_balloon_stopped(dom);
     vd_memdev_live_stopped(dom);
+    vd_domain_stats_obj_free(dom); /* the thread ids were this QEMU's */
 }
 
 void
@@ -98,4 +100,5 @@ vd_hotplug_obj_free(VdDomainObj *dom)
     vd_vcpu_live_obj_free(dom);
     vd_balloon_obj_free(dom);
     vd_memdev_live_obj_free(dom);
+    vd_domain_stats_obj_free(dom);
 }
