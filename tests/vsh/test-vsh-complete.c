@@ -40,7 +40,7 @@ static void
 test_commands(void)
 {
     check("dom",
-          (const char *const[]){"domblklist", "domcheck", "domdisplay", "domid", "domif-getlink",
+          (const char *const[]){"domblkinfo", "domblklist", "domcheck", "domdisplay", "domid", "domif-getlink",
                                 "domif-setlink", "domifaddr", "domiflist", "domifstat", "dominfo",
                                 "domname", "domstate", "domuuid", NULL},
           FALSE);
