@@ -262,7 +262,8 @@ static void
 attach_next(DiskOp *op)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *what = g_strdup_printf("disk '%s'", op->disk->target_dev);
+    const VdDiskDef *cur = op->disk ? op->disk : g_ptr_array_index(op->probe->disks, 0);
+    g_autofree char *what = g_strdup_printf("disk '%s'", cur->target_dev);
 
     if (op->step >= 1 && op->step < 8 && op->live && !vd_disk_live_qmp_ready(op->dom, &error)) {
         op_fail(op, g_steal_pointer(&error));
@@ -617,9 +618,8 @@ vd_disk_live_detach(VdDaemon *d, VdDomainObj *dom, const char *target, gboolean 
 void
 vd_disk_live_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data)
 {
-    (void)d;
-    DiskState *st = dom->hp_disk;
-    if (!st || !g_str_equal(event, "DEVICE_DELETED") || !data)
+    DiskState *st = state(dom);
+    if (!g_str_equal(event, "DEVICE_DELETED") || !data)
         return;
     const char *device = json_object_get_string_member_with_default(data, "device", NULL);
     if (!device || !g_str_has_prefix(device, "disk-"))
@@ -633,6 +633,23 @@ vd_disk_live_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject 
         op_next(op);
         return;
     }
+    /* A guest that released the disk after the detach timed out (as
+     * libvirt does, the late DEVICE_DELETED finishes the detach): its
+     * nodes go, and the live definition follows QEMU. */
+    int i = dom->live ? vd_disk_live_find(dom->live, device + 5) : -1;
+    if (i < 0 || !dom->qmp)
+        return;
+    const VdDiskDef *disk = g_ptr_array_index(dom->live->disks, i);
+    if (disk->source_file) {
+        vd_qmp_command(dom->qmp, "blockdev-del",
+                       vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, FALSE), NULL, NULL);
+        vd_qmp_command(dom->qmp, "blockdev-del",
+                       vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, TRUE), NULL, NULL);
+    }
+    g_ptr_array_remove_index(dom->live->disks, i);
+    g_autoptr(GError) error = NULL;
+    if (!vd_domain_live_save(d, dom, &error))
+        g_warning("domain '%s': cannot record the late detach: %s", dom->name, error->message);
 }
 
 void
