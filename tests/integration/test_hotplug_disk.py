@@ -198,7 +198,7 @@ class HotplugDisk(harness.VirtdTestCase):
         with Daemon() as d:
             d.define(name, harness.domain_xml(
                 name, memory_mib=192, machine='q35',
-                extra_devices=harness.disk_xml(root) + '\n' + root_ports(4)))
+                extra_devices=harness.disk_xml(root) + '\n' + root_ports(5)))
             d.start_domain(name)
             self.wait_sizes(d, name, lambda s: 'vda' in s, 'vda')
             d.vsh('attach-disk', name, data, 'vdb', '--live')
@@ -208,6 +208,16 @@ class HotplugDisk(harness.VirtdTestCase):
                                 timeout=90)
             self.assertEqual(len(g), 3, g)
             self.assertIn("target dev='sdb' bus='scsi'", self.xml(d, name))
+            # A NIC takes the next free root port (pci-slot.c, shared).
+            nic = d.write_file('nic.xml', "<interface type='user'><mac address="
+                               "'52:54:00:4d:11:01'/><model type='virtio'/></interface>")
+            d.vsh('attach-device', name, nic, '--live')
+            harness.wait_for(lambda: (d.guest_status(name) or {}).get('nics') == ['eth0'], 60,
+                             what='eth0 in the guest')
+            # The five ports hold vda, the balloon, vdb, scsi0 and the NIC: the next disk is refused, naming the fix.
+            spare = make_raw(self.img('q-spare.raw'), 8)
+            self.refused(d, name, ['attach-disk', name, spare, 'vdc', '--live'],
+                         "no free PCIe root port for disk 'vdc'", None)
             d.vsh('detach-disk', name, 'sdb', '--live')
             self.wait_sizes(d, name, lambda s: 80 * 1024 not in s.values(), 'SCSI disk gone')
             d.vsh('detach-disk', name, 'vdb', '--live')
