@@ -218,6 +218,10 @@ class HotplugDisk(harness.VirtdTestCase):
             spare = make_raw(self.img('q-spare.raw'), 8)
             self.refused(d, name, ['attach-disk', name, spare, 'vdc', '--live'],
                          "no free PCIe root port for disk 'vdc'", None)
+            # The controller cannot go while a disk is behind it.
+            ctl = d.write_file('ctl.xml', "<controller type='scsi' model='virtio-scsi'/>")
+            self.refused(d, name, ['detach-device', name, ctl, '--live'],
+                         "still has disk 'sdb'", None)
             d.vsh('detach-disk', name, 'sdb', '--live')
             self.wait_sizes(d, name, lambda s: 80 * 1024 not in s.values(), 'SCSI disk gone')
             d.vsh('detach-disk', name, 'vdb', '--live')

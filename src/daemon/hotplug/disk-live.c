@@ -18,6 +18,7 @@
 
 typedef struct {
     GSList *detaches; /* DiskOp*: waiting for DEVICE_DELETED */
+    GSList *busy;     /* DiskOp*: live attaches and detaches in flight */
 } DiskState;
 
 typedef enum {
@@ -36,6 +37,7 @@ typedef struct {
     int step;
     char *bus;           /* the root port reserved on q35 */
     gboolean need_scsi;  /* attach: a SCSI disk; scsi0 is checked first */
+    gboolean added_storage, added_format; /* attach: nodes QEMU took */
     VdQemuHotplugDisk qa;
     guint timer;
     VdDiskLiveDone done;
@@ -91,6 +93,9 @@ vd_disk_live_args(const char *key, const char *value)
 static void
 op_free(DiskOp *op)
 {
+    DiskState *st = op->dom->hp_disk;
+    if (st)
+        st->busy = g_slist_remove(st->busy, op);
     if (op->timer)
         g_source_remove(op->timer);
     vd_pci_slot_release(op->dom, op->bus);
@@ -154,6 +159,27 @@ vd_disk_live_parse(const char *xml, GError **error)
 
 /* ---- attach ----------------------------------------------------------- */
 
+/* Whether a live attach or detach of @target is in flight: the nodes and
+ * device have fixed names, so a second one would collide with it. */
+static gboolean
+target_busy(VdDomainObj *dom, const char *target, GError **error)
+{
+    for (GSList *l = state(dom)->busy; l; l = l->next) {
+        const DiskOp *other = l->data;
+        const char *t = other->target ? other->target
+                        : other->disk ? other->disk->target_dev
+                        : NULL;
+        if (g_strcmp0(t, target) == 0) {
+            g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                        "operation failed: disk '%s' is being attached or detached: try again "
+                        "when that is done",
+                        target);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 static gboolean
 edit_attach(VdDomainDef *def, gpointer data, GError **error)
 {
@@ -210,16 +236,18 @@ attach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     (void)qmp;
     (void)result;
     if (!error) {
+        op->added_storage |= op->step == 5;
+        op->added_format |= op->step == 6;
         op_next(op);
         return;
     }
     /* Undo what QEMU already took: the nodes added before the failure. */
     g_autofree char *what = g_strdup_printf("disk '%s'", op->disk->target_dev);
     g_autofree char *slot = vd_pci_slot_exhausted_message(what, error->message);
-    if (op->step >= 6 && op->qa.format && op->dom->qmp)
+    if (op->added_format && op->dom->qmp)
         vd_qmp_command(op->dom->qmp, "blockdev-del",
                        vd_qemu_hotplug_disk_blockdev_del(op->disk->target_dev, FALSE), NULL, NULL);
-    if (op->step >= 5 && op->qa.storage && op->dom->qmp)
+    if (op->added_storage && op->dom->qmp)
         vd_qmp_command(op->dom->qmp, "blockdev-del",
                        vd_qemu_hotplug_disk_blockdev_del(op->disk->target_dev, TRUE), NULL, NULL);
     op_fail(op, slot ? g_error_new_literal(VD_ERROR, VD_ERROR_OPERATION_FAILED, slot)
@@ -395,6 +423,10 @@ vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean liv
                                     "operation failed: QEMU's capabilities are unknown"));
             return;
         }
+        if (target_busy(dom, disk->target_dev, &error)) {
+            op_finish(op, error);
+            return;
+        }
         if (vd_disk_live_find(dom->live, disk->target_dev) >= 0) {
             op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                     "operation failed: target %s already exists",
@@ -424,6 +456,10 @@ vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean liv
     if (config && !vd_domain_config_check(dom, edit_attach, op, &error)) {
         op_finish(op, error);
         return;
+    }
+    if (live) {
+        op->target = g_strdup(disk->target_dev);
+        state(dom)->busy = g_slist_prepend(state(dom)->busy, op);
     }
     op_next(op);
 }
@@ -577,6 +613,10 @@ vd_disk_live_detach(VdDaemon *d, VdDomainObj *dom, const char *target, gboolean 
         op_finish(op, error);
         return;
     }
+    if (live && target_busy(dom, target, &error)) {
+        op_finish(op, error);
+        return;
+    }
     const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);
     int i = vd_disk_live_find(def, target);
     if (i < 0) {
@@ -610,6 +650,8 @@ vd_disk_live_detach(VdDaemon *d, VdDomainObj *dom, const char *target, gboolean 
         op_finish(op, error);
         return;
     }
+    if (live)
+        state(dom)->busy = g_slist_prepend(state(dom)->busy, op);
     op_next(op);
 }
 
