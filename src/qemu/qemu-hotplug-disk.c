@@ -21,9 +21,8 @@ vd_qemu_hotplug_disk_clear(VdQemuHotplugDisk *out)
 }
 
 gboolean
-vd_qemu_hotplug_disk_build(const VdDomainDef *def, const VdQemuCaps *caps,
-                           const VdDiskDef *disk, guint bootindex, const char *bus,
-                           VdQemuHotplugDisk *out, GError **error)
+vd_qemu_hotplug_disk_build(const VdDomainDef *def, const VdQemuCaps *caps, const VdDiskDef *disk,
+                           guint bootindex, const char *bus, VdQemuHotplugDisk *out, GError **error)
 {
     const char *machine = def->os.machine ? def->os.machine : "pc";
     g_autoptr(JsonArray) collect = json_array_new();

@@ -21,8 +21,7 @@ opt(const VshCmd *cmd, const char *name)
     return vsh_cmd_get_string(cmd, name);
 }
 
-static void
-append(GString *s, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static void append(GString *s, const char *format, ...) G_GNUC_PRINTF(2, 3);
 static void
 append(GString *s, const char *format, ...)
 {
@@ -55,8 +54,10 @@ disk_xml(const VshCmd *cmd, GError **error)
         return NULL;
     }
     if (mode && !g_str_equal(mode, "readonly") && !g_str_equal(mode, "shareable")) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "No support for %s in command "
-                    "'attach-disk'", mode);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "No support for %s in command "
+                    "'attach-disk'",
+                    mode);
         return NULL;
     }
     s = g_string_new(NULL);
@@ -93,8 +94,7 @@ cmd_attach_disk(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print(ctl, "%s", xml);
         return TRUE;
     }
-    return vsh_post_device(ctl, cmd, xml, VSH_DEVICE_ATTACH, "Disk attached successfully\n",
-                           error);
+    return vsh_post_device(ctl, cmd, xml, VSH_DEVICE_ATTACH, "Disk attached successfully\n", error);
 }
 
 /* POST .../devices/detach with ?boot_disk=1 added when asked. */
@@ -116,10 +116,9 @@ cmd_detach_disk(VshCtl *ctl, const VshCmd *cmd, GError **error)
         !(query = vsh_affect_query(ctl, dom, &affect, error)) ||
         !(client = vsh_ctl_client(ctl, error)))
         return FALSE;
-    g_autofree char *suffix =
-        g_strconcat("/devices/detach", query,
-                    vsh_cmd_has(cmd, "boot-disk") ? (*query ? "&boot_disk=1" : "?boot_disk=1") : "",
-                    NULL);
+    g_autofree char *suffix = g_strconcat(
+        "/devices/detach", query,
+        vsh_cmd_has(cmd, "boot-disk") ? (*query ? "&boot_disk=1" : "?boot_disk=1") : "", NULL);
     g_autofree char *path = vsh_domain_path(dom, suffix);
     g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
     g_autoptr(GError) local = NULL;
@@ -154,7 +153,8 @@ cmd_change_media(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (!eject && !insert && !update)
         update = TRUE; /* virsh: --update when none is given */
     if (eject && source) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "source can only be used with "
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "source can only be used with "
                     "--insert or --update");
         return FALSE;
     }
@@ -183,9 +183,10 @@ cmd_change_media(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "POST", dom, suffix, body, error);
     if (!answer)
         return FALSE;
-    vsh_print_extra(ctl, "%s", eject    ? "Successfully ejected media.\n"
-                               : insert ? "Successfully inserted media.\n"
-                                        : "Successfully updated media.\n");
+    vsh_print_extra(ctl, "%s",
+                    eject    ? "Successfully ejected media.\n"
+                    : insert ? "Successfully inserted media.\n"
+                             : "Successfully updated media.\n");
     return TRUE;
 }
 
@@ -206,8 +207,8 @@ cmd_blockresize(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autoptr(JsonNode) body = json_builder_get_root(b);
     g_autofree char *target = g_uri_escape_string(opt(cmd, "path"), NULL, FALSE);
     g_autofree char *suffix = g_strdup_printf("/disks/%s/resize", target);
-    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "POST", opt(cmd, "domain"), suffix, body,
-                                                 error);
+    g_autoptr(JsonNode) answer =
+        vsh_domain_call(ctl, "POST", opt(cmd, "domain"), suffix, body, error);
     if (!answer)
         return FALSE;
     vsh_print_extra(ctl, "Block device '%s' is resized\n", opt(cmd, "path"));
@@ -235,8 +236,8 @@ cmd_domblkinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
     }
     g_autofree char *target = g_uri_escape_string(opt(cmd, "device"), NULL, FALSE);
     g_autofree char *suffix = g_strdup_printf("/disks/%s/info", target);
-    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", opt(cmd, "domain"), suffix, NULL,
-                                                 error);
+    g_autoptr(JsonNode) answer =
+        vsh_domain_call(ctl, "GET", opt(cmd, "domain"), suffix, NULL, error);
     if (!answer)
         return FALSE;
     JsonObject *root = vsh_json_root(answer);
@@ -318,9 +319,9 @@ const VshCmdDef vsh_domain_disk_commands[] = {
      "Detach a disk device; the disk a running guest booted from needs --boot-disk."},
     {"change-media", "domain", opts_change_media, cmd_change_media,
      "Change media of CD or floppy drive", "Change media of CD or floppy drive."},
-    {"blockresize", "domain", opts_blockresize, cmd_blockresize,
-     "Resize block device of domain.", "Resize block device of domain (grow; --shrink to shrink)."},
-    {"domblkinfo", "monitor", opts_domblkinfo, cmd_domblkinfo, "domain block device size information",
-     "Get block device size info for a domain."},
+    {"blockresize", "domain", opts_blockresize, cmd_blockresize, "Resize block device of domain.",
+     "Resize block device of domain (grow; --shrink to shrink)."},
+    {"domblkinfo", "monitor", opts_domblkinfo, cmd_domblkinfo,
+     "domain block device size information", "Get block device size info for a domain."},
     {NULL},
 };

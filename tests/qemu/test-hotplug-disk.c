@@ -36,8 +36,10 @@ check(const char *name, const char *machine, VdDiskDef *disk, guint bootindex, c
     add_member(b, "blockdev-add-format", out.format);
     add_member(b, "device_add", out.device);
     add_member(b, "device_del", vd_qemu_hotplug_disk_device_del(disk->target_dev));
-    add_member(b, "blockdev-del-format", vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, FALSE));
-    add_member(b, "blockdev-del-storage", vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, TRUE));
+    add_member(b, "blockdev-del-format",
+               vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, FALSE));
+    add_member(b, "blockdev-del-storage",
+               vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, TRUE));
     add_member(b, "block_resize", vd_qemu_hotplug_disk_resize(disk->target_dev, 2147483648u));
     add_member(b, "blockdev-open-tray", vd_qemu_hotplug_media_tray(disk->target_dev, TRUE));
     add_member(b, "blockdev-remove-medium", vd_qemu_hotplug_media_id(disk->target_dev));

@@ -63,8 +63,7 @@ detach_target(const char *xml, GError **error)
 }
 
 static void
-handle_update(VdApiRequest *req, VdDomainObj *dom, const char *xml, gboolean live,
-              gboolean config)
+handle_update(VdApiRequest *req, VdDomainObj *dom, const char *xml, gboolean live, gboolean config)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VdDiskDef) disk = vd_disk_live_parse(xml, &error);
@@ -102,8 +101,8 @@ vd_api_disk_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, const cha
             return;
         }
         vd_api_pause(req);
-        vd_disk_live_detach(req->d, dom, target, vd_api_query_bool(req, "boot_disk"), live,
-                            config, changed_done, req);
+        vd_disk_live_detach(req->d, dom, target, vd_api_query_bool(req, "boot_disk"), live, config,
+                            changed_done, req);
         return;
     }
     VdDiskDef *disk = vd_disk_live_parse(xml, &error);

@@ -16,7 +16,7 @@ typedef struct {
     VdDaemon *d;
     VdDomainObj *dom; /* a reference */
     char *target;
-    VdDiskDef *disk;  /* the new state of the disk (media) */
+    VdDiskDef *disk; /* the new state of the disk (media) */
     VdDomainDef *probe;
     gboolean had_media, live, config, force, shrink;
     guint64 bytes;
@@ -99,8 +99,7 @@ media_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     }
     GError *err = vd_disk_live_qmp_error(error);
     if (strstr(error->message, "is not open") || strstr(error->message, "locked"))
-        g_prefix_error(&err, "the guest keeps the tray of '%s' locked (use --force): ",
-                       op->target);
+        g_prefix_error(&err, "the guest keeps the tray of '%s' locked (use --force): ", op->target);
     mop_fail(op, err);
 }
 
@@ -148,8 +147,8 @@ media_next(MediaOp *op)
             op->step = 9;
             break;
         }
-        vd_qmp_command(qmp, "blockdev-open-tray",
-                       vd_qemu_hotplug_media_tray(op->target, op->force), media_reply, op);
+        vd_qmp_command(qmp, "blockdev-open-tray", vd_qemu_hotplug_media_tray(op->target, op->force),
+                       media_reply, op);
         return;
     case 2:
         if (op->had_media) {
@@ -306,8 +305,8 @@ info_from_nodes(JsonNode *result, const char *target, VdDiskBlockInfo *info, GEr
         return FALSE;
     }
     info->capacity = (guint64)json_object_get_int_member_with_default(fi, "virtual-size", 0);
-    info->allocation = (guint64)json_object_get_int_member_with_default(
-        si ? si : fi, "actual-size", 0);
+    info->allocation =
+        (guint64)json_object_get_int_member_with_default(si ? si : fi, "actual-size", 0);
     info->physical = si ? (guint64)json_object_get_int_member_with_default(si, "virtual-size", 0)
                         : info->capacity;
     return TRUE;
@@ -358,8 +357,7 @@ vd_disk_live_resize(VdDaemon *d, VdDomainObj *dom, const char *target, guint64 b
     op->done = done;
     op->bytes = bytes;
     op->shrink = shrink;
-    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) ||
-        !vd_disk_live_qmp_ready(dom, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) || !vd_disk_live_qmp_ready(dom, &error)) {
         mop_finish(op, error);
         return;
     }
@@ -415,8 +413,7 @@ info_file_thread(GTask *task, gpointer source, gpointer data, GCancellable *canc
     info->allocation = (guint64)st.st_blocks * 512;
     info->capacity = info->physical;
     guint8 hdr[32];
-    if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
-        memcmp(hdr, "QFI\xfb", 4) == 0) {
+    if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) && memcmp(hdr, "QFI\xfb", 4) == 0) {
         guint64 size = 0;
         for (int i = 24; i < 32; i++)
             size = size << 8 | hdr[i];
@@ -517,8 +514,7 @@ vd_disk_live_controller(VdDaemon *d, VdDomainObj *dom, gboolean attach, VdDiskLi
     c->op = mop_new(d, dom, "scsi0", user_data);
     c->op->done = done;
     c->attach = attach;
-    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) ||
-        !vd_disk_live_qmp_ready(dom, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) || !vd_disk_live_qmp_ready(dom, &error)) {
         ctrl_free(c, error);
         return;
     }

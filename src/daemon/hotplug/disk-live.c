@@ -29,14 +29,14 @@ typedef enum {
 typedef struct {
     OpKind kind;
     VdDaemon *d;
-    VdDomainObj *dom;    /* a reference */
-    VdDiskDef *disk;     /* attach: the live disk; detach: a copy of it */
-    VdDomainDef *probe;  /* attach: holds the disk while its file is checked */
+    VdDomainObj *dom;   /* a reference */
+    VdDiskDef *disk;    /* attach: the live disk; detach: a copy of it */
+    VdDomainDef *probe; /* attach: holds the disk while its file is checked */
     char *target;
     gboolean live, config, boot_disk;
     int step;
-    char *bus;           /* the root port reserved on q35 */
-    gboolean need_scsi;  /* attach: a SCSI disk; scsi0 is checked first */
+    char *bus;                            /* the root port reserved on q35 */
+    gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
     gboolean added_storage, added_format; /* attach: nodes QEMU took */
     VdQemuHotplugDisk qa;
     guint timer;
@@ -78,8 +78,7 @@ vd_disk_live_qmp_ready(VdDomainObj *dom, GError **error)
 GError *
 vd_disk_live_qmp_error(const GError *error)
 {
-    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s",
-                       error->message);
+    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s", error->message);
 }
 
 JsonObject *
@@ -168,7 +167,7 @@ target_busy(VdDomainObj *dom, const char *target, GError **error)
         const DiskOp *other = l->data;
         const char *t = other->target ? other->target
                         : other->disk ? other->disk->target_dev
-                        : NULL;
+                                      : NULL;
         if (g_strcmp0(t, target) == 0) {
             g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
                         "operation failed: disk '%s' is being attached or detached: try again "
@@ -210,8 +209,9 @@ check_hotplug_bus(const VdDiskDef *disk, GError **error)
                 "--targetbus virtio or scsi (%s), or attach it with --config and restart the "
                 "domain",
                 disk->target_dev, vd_disk_bus_to_string(disk->bus),
-                disk->device == VD_DISK_DEVICE_CDROM ? "a cdrom: scsi" : "a target such as vdb "
-                                                                         "or sdb");
+                disk->device == VD_DISK_DEVICE_CDROM ? "a cdrom: scsi"
+                                                     : "a target such as vdb "
+                                                       "or sdb");
     return FALSE;
 }
 
@@ -352,8 +352,8 @@ attach_next(DiskOp *op)
     case 4: {
         op->step = 5;
         const VdDomainDef *def = op->dom->live;
-        if (!vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order,
-                                        op->bus, &op->qa, &error)) {
+        if (!vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
+                                        &op->qa, &error)) {
             op_fail(op, g_steal_pointer(&error));
             return;
         }
@@ -428,9 +428,9 @@ vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean liv
             return;
         }
         if (vd_disk_live_find(dom->live, disk->target_dev) >= 0) {
-            op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                    "operation failed: target %s already exists",
-                                    disk->target_dev));
+            op_fail(op,
+                    g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: target %s already exists", disk->target_dev));
             return;
         }
         if (!check_hotplug_bus(disk, &error)) {
