@@ -14,6 +14,7 @@
 #include "util/vd-units.h"
 #include "vsh-client.h"
 #include "vsh-device.h"
+#include "vsh-format.h"
 
 static const char *
 opt(const VshCmd *cmd, const char *name)
@@ -215,23 +216,54 @@ cmd_blockresize(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
-static void
-print_size(VshCtl *ctl, const char *label, gint64 value, gboolean human)
+static char *
+size_text(gint64 value, gboolean human)
 {
-    if (human) {
-        g_autofree char *pretty = vd_size_format_pretty((guint64)value);
-        vsh_print(ctl, "%-15s %s\n", label, pretty);
-    } else {
-        vsh_print(ctl, "%-15s %" G_GINT64_FORMAT "\n", label, value);
+    return human ? vd_size_format_pretty((guint64)value)
+                 : g_strdup_printf("%" G_GINT64_FORMAT, value);
+}
+
+/* --all: every disk of the domain in virsh's table; "-" for a disk with
+ * no media. */
+static gboolean
+domblkinfo_all(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *dom = opt(cmd, "domain");
+    gboolean human = vsh_cmd_has(cmd, "human");
+    g_autoptr(JsonNode) list = vsh_domain_call(ctl, "GET", dom, "/disks", NULL, error);
+    if (!list)
+        return FALSE;
+    JsonArray *disks = vsh_json_array(vsh_json_root(list), "disks");
+    g_autoptr(VshTable) table = vsh_table_new("Target", "Capacity", "Allocation", "Physical", NULL);
+    for (guint i = 0; disks && i < json_array_get_length(disks); i++) {
+        JsonObject *disk = vsh_json_array_object(disks, i);
+        const char *target = vsh_json_string(disk, "target", "");
+        g_autofree char *esc = g_uri_escape_string(target, NULL, FALSE);
+        g_autofree char *suffix = g_strdup_printf("/disks/%s/info", esc);
+        g_autoptr(GError) local = NULL;
+        g_autoptr(JsonNode) info = vsh_json_string(disk, "source", NULL)
+                                       ? vsh_domain_call(ctl, "GET", dom, suffix, NULL, &local)
+                                       : NULL;
+        JsonObject *o = info ? vsh_json_root(info) : NULL;
+        g_autofree char *c = o ? size_text(vsh_json_int(o, "capacity", 0), human) : g_strdup("-");
+        g_autofree char *a = o ? size_text(vsh_json_int(o, "allocation", 0), human) : g_strdup("-");
+        g_autofree char *p = o ? size_text(vsh_json_int(o, "physical", 0), human) : g_strdup("-");
+        const char *row[] = {target, c, a, p};
+        vsh_table_add_row(table, row);
     }
+    g_autofree char *text = vsh_table_render(table, !ctl->quiet);
+    vsh_print(ctl, "%s", text);
+    return TRUE;
 }
 
 static gboolean
 cmd_domblkinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
+    if (vsh_cmd_has(cmd, "all"))
+        return domblkinfo_all(ctl, cmd, error);
     if (!opt(cmd, "device")) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "command 'domblkinfo' requires <device> option (--all is not supported yet)");
+                    "command 'domblkinfo' requires <device> option");
         return FALSE;
     }
     g_autofree char *target = g_uri_escape_string(opt(cmd, "device"), NULL, FALSE);
@@ -242,9 +274,12 @@ cmd_domblkinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     JsonObject *root = vsh_json_root(answer);
     gboolean human = vsh_cmd_has(cmd, "human");
-    print_size(ctl, "Capacity:", vsh_json_int(root, "capacity", 0), human);
-    print_size(ctl, "Allocation:", vsh_json_int(root, "allocation", 0), human);
-    print_size(ctl, "Physical:", vsh_json_int(root, "physical", 0), human);
+    static const char *const labels[] = {"Capacity:", "Allocation:", "Physical:"};
+    static const char *const members[] = {"capacity", "allocation", "physical"};
+    for (guint i = 0; i < G_N_ELEMENTS(labels); i++) {
+        g_autofree char *v = size_text(vsh_json_int(root, members[i], 0), human);
+        vsh_print(ctl, "%-15s %s\n", labels[i], v);
+    }
     return TRUE;
 }
 
@@ -309,6 +344,7 @@ static const VshOptDef opts_domblkinfo[] = {
     VSH_OPT_DOMAIN,
     {"device", VSH_OT_STRING, VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE, "block device"},
     {"human", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "Human readable output"},
+    {"all", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "display all block devices info"},
     {NULL},
 };
 

@@ -152,6 +152,9 @@ class HotplugDisk(harness.VirtdTestCase):
             d.vsh('attach-disk', name, qc, 'vdc', '--live')
             g3 = self.wait_sizes(d, name, lambda s: s.get('vdc') == 64 * 2048, 'vdc of 64 MiB')
             self.assertRegex(self.xml(d, name), r"type='qcow2'")
+            out = d.vsh('domblkinfo', name, '--all')[1]
+            self.assertRegex(out, r'\n vdc +%d +\d+ +\d+\n' % (64 * MIB))
+            self.assertRegex(out, r'\n vdb +%d ' % (48 * MIB))
 
             # Kept over a daemon restart, and still addressable.
             d.restart()
