@@ -204,14 +204,17 @@ check_hotplug_bus(const VdDiskDef *disk, GError **error)
     default:
         break;
     }
-    g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
-                "Operation not supported: disk '%s' cannot be hot-plugged on bus '%s': use "
-                "--targetbus virtio or scsi (%s), or attach it with --config and restart the "
-                "domain",
-                disk->target_dev, vd_disk_bus_to_string(disk->bus),
-                disk->device == VD_DISK_DEVICE_CDROM ? "a cdrom: scsi"
-                                                     : "a target such as vdb "
-                                                       "or sdb");
+    if (disk->device == VD_DISK_DEVICE_CDROM)
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Operation not supported: cdrom '%s' cannot be hot-plugged on bus '%s': use "
+                    "--targetbus scsi, or attach it with --config and restart the domain",
+                    disk->target_dev, vd_disk_bus_to_string(disk->bus));
+    else
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Operation not supported: disk '%s' cannot be hot-plugged on bus '%s': use "
+                    "--targetbus virtio or scsi (a target such as vdb or sdb), or attach it with "
+                    "--config and restart the domain",
+                    disk->target_dev, vd_disk_bus_to_string(disk->bus));
     return FALSE;
 }
 
