@@ -36,6 +36,7 @@ typedef struct {
     gboolean live, config, boot_disk;
     int step;
     char *bus;                            /* the root port reserved on q35 */
+    char *ctrl_bus;                       /* the SCSI controller's, reserved until the end */
     gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
     gboolean added_storage, added_format; /* attach: nodes QEMU took */
     VdQemuHotplugDisk qa;
@@ -98,6 +99,8 @@ op_free(DiskOp *op)
     if (op->timer)
         g_source_remove(op->timer);
     vd_pci_slot_release(op->dom, op->bus);
+    vd_pci_slot_release(op->dom, op->ctrl_bus);
+    g_free(op->ctrl_bus);
     vd_qemu_hotplug_disk_clear(&op->qa);
     vd_disk_def_free(op->disk);
     vd_domain_def_free(op->probe);
@@ -348,7 +351,7 @@ attach_next(DiskOp *op)
             op->need_scsi = FALSE;
             vd_qmp_command(op->dom->qmp, "device_add", vd_qemu_hotplug_scsi_controller(op->bus),
                            attach_reply, op);
-            g_clear_pointer(&op->bus, g_free); /* the controller keeps its port */
+            op->ctrl_bus = g_steal_pointer(&op->bus); /* the disk goes on scsi0.0 */
             return;
         }
         /* fall through */
