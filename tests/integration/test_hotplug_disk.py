@@ -36,17 +36,20 @@ def make_qcow2(path, mib):
 
 
 def guest_sizes(d, name, after=0):
-    """{disk: sectors} of the last STATUS line printed after offset `after`
-    of the console log."""
-    found = _SIZES_RE.findall(d.console_text(name)[after:])
-    if not found:
-        return None
-    sizes = {}
-    for item in found[-1][1].split(','):
-        if ':' in item:
-            k, v = item.split(':', 1)
-            sizes[k] = int(v)
-    return sizes
+    """{disk: sectors} of the last well-formed STATUS line printed after
+    offset `after` of the console log (a line garbled on the emulated
+    serial port, which happens under load, is skipped)."""
+    for disks, sizes_text in reversed(_SIZES_RE.findall(d.console_text(name)[after:])):
+        sizes = {}
+        for item in sizes_text.split(','):
+            m = re.fullmatch(r'([a-z]+[0-9]*):(\d+)', item)
+            if not m:
+                sizes = None
+                break
+            sizes[m.group(1)] = int(m.group(2))
+        if sizes is not None and sorted(sizes) == sorted(x for x in disks.split(',') if x):
+            return sizes
+    return None
 
 
 def root_ports(n, first=1):
@@ -190,6 +193,40 @@ class HotplugDisk(harness.VirtdTestCase):
             self.assertRegex(out, r'Capacity:\s+%d\n' % (64 * MIB))
             d.vsh('detach-disk', name, 'vdd', '--config')
             self.assertNotIn("target dev='vdd'", self.xml(d, name, True))
+
+    def test_pc_slots_exhausted(self):
+        """pc: once pci.0's slots are full, QEMU's "no slot" becomes a
+        message naming the fix; the nodes of the refused disk are gone (the
+        same target attaches once a slot is free)."""
+        name = 'hd-slots'
+        root = make_raw(self.img('s-root.raw'), 16)
+        ro = make_raw(self.img('s-ro.raw'), 1)
+        letters = 'abcdefghijklmnopqrstuvwxyz'
+        targets = ['vd' + c for c in letters[1:]] + ['vda' + c for c in letters]
+        with Daemon() as d:
+            d.define(name, harness.domain_xml(name, memory_mib=192,
+                                              extra_devices=harness.disk_xml(root)))
+            d.start_domain(name)
+            refused = None
+            for t in targets:
+                rc, _out, err = d.vsh('attach-disk', name, ro, t, '--mode', 'readonly', '--live',
+                                      check=False)
+                if rc != 0:
+                    refused = (t, err)
+                    break
+            self.assertIsNotNone(refused, 'pci.0 never filled up')
+            t, err = refused
+            self.assertIn("no free PCI slot for disk '%s' on bus pci.0" % t, err)
+            self.assertIn('q35', err)
+            self.assertNotIn("target dev='%s'" % t, self.xml(d, name))
+            d.vsh('detach-disk', name, 'vdb', '--live')
+            # The guest names disks in the order it finds them: the new one
+            # is told by its size (2 MiB, the others 1 MiB).
+            big = make_raw(self.img('s-big.raw'), 2)
+            d.vsh('attach-disk', name, big, t, '--live')
+            self.assertIn("target dev='%s'" % t, self.xml(d, name))
+            self.wait_sizes(d, name, lambda s: 2 * 2048 in s.values(), '%s in the guest' % t)
+            d.vsh('destroy', name)
 
     def test_q35_root_port_and_scsi(self):
         """q35: a virtio disk into a free root port; a SCSI disk, its
