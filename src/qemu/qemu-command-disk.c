@@ -425,6 +425,13 @@ build_disk(VdQemuCmd *cmd, const VdDiskDef *disk, GHashTable *targets, GError **
 }
 
 gboolean
+vd_qemu_build_one_disk(VdQemuCmd *cmd, const VdDiskDef *disk, GError **error)
+{
+    g_autoptr(GHashTable) targets = g_hash_table_new(g_str_hash, g_str_equal);
+    return build_disk(cmd, disk, targets, error);
+}
+
+gboolean
 vd_qemu_build_disks(VdQemuCmd *cmd, GError **error)
 {
     const VdDomainDef *def = cmd->def;

@@ -34,6 +34,10 @@ typedef struct {
     guint n_root_ports, used_root_ports;
 
     GPtrArray *notes;      /* char*: adjustments (vd_qemu_cmd_note); may be NULL */
+    /* Hot-plug (qemu-hotplug-disk.c): when set, vd_qemu_cmd_opt_json
+     * appends {"opt": ..., "value": obj} here instead of to argv, and
+     * places no device: the same objects become QMP arguments. */
+    JsonArray *collect;
 } VdQemuCmd;
 
 /* Records an adjustment the builder made, with its reason, e.g. a Hyper-V
@@ -82,6 +86,9 @@ gboolean vd_qemu_cmd_add_controller(VdQemuCmd *cmd, gboolean *have, const char *
 
 /* The device classes, in argv order. */
 gboolean vd_qemu_build_disks(VdQemuCmd *cmd, GError **error);
+/* One disk (its checks, controller, nodes, device), as vd_qemu_build_disks
+ * builds each: used by the hot-plug builder with cmd->collect set. */
+gboolean vd_qemu_build_one_disk(VdQemuCmd *cmd, const VdDiskDef *disk, GError **error);
 gboolean vd_qemu_build_interfaces(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_chardevs(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_graphics(VdQemuCmd *cmd, GError **error);

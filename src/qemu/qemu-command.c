@@ -42,6 +42,13 @@ vd_qemu_cmd_opt(VdQemuCmd *cmd, const char *opt, const char *value)
 void
 vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj)
 {
+    if (cmd->collect) {
+        JsonObject *item = json_object_new();
+        json_object_set_string_member(item, "opt", opt);
+        json_object_set_object_member(item, "value", obj);
+        json_array_add_object_element(cmd->collect, item);
+        return;
+    }
     if (g_str_equal(opt, "-device"))
         vd_qemu_cmd_place_pcie(cmd, obj);
     g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), obj);

@@ -226,11 +226,12 @@ class DomainNics(harness.VirtdTestCase):
             self.assertIn(MAC1, r.error_message())
             self.assertFalse(link_exists('vddt2'))
 
-            # Other devices: refused by name.
+            # Devices virtd does not hot-plug: refused by name (disks are
+            # hot-plugged since issue 11: test_hotplug_disk.py).
             r = d.api('POST', harness.dom_path(name, '/devices?live=1'),
-                      "<disk type='file'><source file='/x'/><target dev='vdb'/></disk>")
+                      "<sound model='ich9'/>")
             self.assertEqual(r.error_code(), 'unsupported', r.body)
-            self.assertIn('<disk>', r.error_message())
+            self.assertIn('<sound>', r.error_message())
 
             # Hot-unplug: the guest lets go, the tap goes.
             r = d.api('POST', harness.dom_path(name, '/devices/detach?live=1'),

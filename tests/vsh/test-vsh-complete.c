@@ -40,10 +40,10 @@ static void
 test_commands(void)
 {
     check("dom",
-          (const char *const[]){"domblklist", "domblkstat", "domcheck", "domdisplay", "domid",
-                                "domif-getlink", "domif-setlink", "domifaddr", "domiflist",
-                                "domifstat", "dominfo", "dommemstat", "domname", "domstate",
-                                "domstats", "domuuid", NULL},
+          (const char *const[]){"domblkinfo", "domblklist", "domblkstat", "domcheck",
+                                "domdisplay", "domid", "domif-getlink", "domif-setlink",
+                                "domifaddr", "domiflist", "domifstat", "dominfo", "dommemstat",
+                                "domname", "domstate", "domstats", "domuuid", NULL},
           FALSE);
     check("sta", (const char *const[]){"start", NULL}, FALSE);
     check("list; sus", (const char *const[]){"suspend", NULL}, FALSE);

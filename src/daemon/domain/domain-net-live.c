@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/hotplug/pci-slot.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -52,6 +53,7 @@ op_free(NetOp *op)
         g_source_remove(op->timer);
     vd_net_def_free(op->net);
     vd_net_def_free(op->config_net);
+    vd_pci_slot_release(op->dom, op->bus);
     vd_domain_obj_unref(op->dom);
     g_free(op->bus);
     g_free(op);
@@ -307,56 +309,18 @@ edit_attach(VdDomainDef *def, NetOp *op, GError **error)
     return TRUE;
 }
 
-/* q35's root complex takes no hot-plugged devices: a NIC goes into a
- * pcie-root-port (<controller type='pci' model='pcie-root-port'>, "pci.N")
- * that has nothing behind it and that no other attach in flight chose. */
-static gboolean
-root_port_taken(NetOp *op, const char *id)
-{
-    for (GSList *l = op->dom->net_attaching; l; l = l->next) {
-        const NetOp *other = l->data;
-        if (other != op && g_strcmp0(other->bus, id) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
+/* q35: the NIC goes into a free pcie-root-port (daemon/hotplug/pci-slot.c),
+ * reserved until the operation ends (op_free). */
 static void
-root_ports_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+slot_found(VdDomainObj *dom, const char *bus, const GError *error, gpointer data)
 {
     NetOp *op = data;
-    (void)qmp;
+    (void)dom;
     if (error) {
-        step_reply(qmp, result, error, data);
+        step_reply(NULL, NULL, error, op);
         return;
     }
-    JsonArray *buses = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
-    JsonObject *bus0 =
-        buses && json_array_get_length(buses) ? json_array_get_object_element(buses, 0) : NULL;
-    JsonArray *devs = bus0 && json_object_has_member(bus0, "devices")
-                          ? json_object_get_array_member(bus0, "devices")
-                          : NULL;
-    for (guint i = 0; devs && i < json_array_get_length(devs) && !op->bus; i++) {
-        JsonObject *dev = json_array_get_object_element(devs, i);
-        const char *id = json_object_get_string_member_with_default(dev, "qdev_id", "");
-        if (!g_str_has_prefix(id, "pci.") || !json_object_has_member(dev, "pci_bridge"))
-            continue;
-        JsonObject *bridge = json_object_get_object_member(dev, "pci_bridge");
-        JsonArray *behind = json_object_has_member(bridge, "devices")
-                                ? json_object_get_array_member(bridge, "devices")
-                                : NULL;
-        if ((!behind || json_array_get_length(behind) == 0) && !root_port_taken(op, id))
-            op->bus = g_strdup(id);
-    }
-    if (!op->bus) {
-        g_autoptr(GError) err = g_error_new(
-            VD_ERROR, VD_ERROR_OPERATION_FAILED,
-            "no free PCIe root port for the interface: a q35 machine hot-plugs devices only "
-            "into root ports; add <controller type='pci' model='pcie-root-port'/> to the "
-            "definition (virt-install adds several) and restart the domain");
-        step_reply(qmp, NULL, err, data);
-        return;
-    }
+    op->bus = g_strdup(bus);
     op_next(op);
 }
 
@@ -411,11 +375,8 @@ attach_next(NetOp *op)
         return;
     }
     case 3:
-        if (op->dom->live->os.machine && strstr(op->dom->live->os.machine, "q35")) {
-            vd_qmp_command(op->dom->qmp, "query-pci", NULL, root_ports_reply, op);
-            return;
-        }
-        /* fall through */
+        vd_pci_slot_find(op->d, op->dom, "the interface", slot_found, op);
+        return;
     case 4: {
         op->step = 5;
         JsonObject *args = json_object_new();

@@ -1,17 +1,732 @@
-/* Live changes of disks and cdrom media (helper: disk). SKELETON. */
-#include "daemon/hotplug/disk-live.h"
+/* Live changes of disks: attach, detach, the events (disk-live.h).
+ *
+ * Each operation is a chain of QMP commands held by a DiskOp (a reference
+ * on the domain), as the NIC hot-plug of domain/domain-net-live.c: the
+ * live definition and the status file change only once QEMU has
+ * answered; a failed device_add deletes the nodes it was given. */
+#include "daemon/hotplug/disk-live-priv.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <string.h>
+
+#include "daemon/domain/domain-files.h"
+#include "daemon/hotplug/pci-slot.h"
+#include "util/vd-error.h"
+
+#define DETACH_TIMEOUT_S 10
+
+typedef struct {
+    GSList *detaches; /* DiskOp*: waiting for DEVICE_DELETED */
+    GSList *busy;     /* DiskOp*: live attaches and detaches in flight */
+} DiskState;
+
+typedef enum {
+    OP_ATTACH,
+    OP_DETACH,
+} OpKind;
+
+typedef struct {
+    OpKind kind;
+    VdDaemon *d;
+    VdDomainObj *dom;   /* a reference */
+    VdDiskDef *disk;    /* attach: the live disk; detach: a copy of it */
+    VdDomainDef *probe; /* attach: holds the disk while its file is checked */
+    char *target;
+    gboolean live, config, boot_disk;
+    int step;
+    char *bus;                            /* the root port reserved on q35 */
+    char *ctrl_bus;                       /* the SCSI controller's, reserved until the end */
+    gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
+    gboolean added_storage, added_format; /* attach: nodes QEMU took */
+    VdQemuHotplugDisk qa;
+    guint timer;
+    VdDiskLiveDone done;
+    gpointer user_data;
+} DiskOp;
+
+static void op_next(DiskOp *op);
+
+static DiskState *
+state(VdDomainObj *dom)
+{
+    if (!dom->hp_disk)
+        dom->hp_disk = g_new0(DiskState, 1);
+    return dom->hp_disk;
+}
+
+int
+vd_disk_live_find(const VdDomainDef *def, const char *target)
+{
+    for (guint i = 0; def && i < def->disks->len; i++) {
+        const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+        if (g_strcmp0(disk->target_dev, target) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+gboolean
+vd_disk_live_qmp_ready(VdDomainObj *dom, GError **error)
+{
+    if (dom->qmp && vd_qmp_is_connected(dom->qmp) && dom->live)
+        return TRUE;
+    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                "operation failed: domain '%s' stopped meanwhile", dom->name);
+    return FALSE;
+}
+
+GError *
+vd_disk_live_qmp_error(const GError *error)
+{
+    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s", error->message);
+}
+
+JsonObject *
+vd_disk_live_args(const char *key, const char *value)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, key, value);
+    return o;
+}
+
+static void
+op_free(DiskOp *op)
+{
+    DiskState *st = op->dom->hp_disk;
+    if (st)
+        st->busy = g_slist_remove(st->busy, op);
+    if (op->timer)
+        g_source_remove(op->timer);
+    vd_pci_slot_release(op->dom, op->bus);
+    vd_pci_slot_release(op->dom, op->ctrl_bus);
+    g_free(op->ctrl_bus);
+    vd_qemu_hotplug_disk_clear(&op->qa);
+    vd_disk_def_free(op->disk);
+    vd_domain_def_free(op->probe);
+    vd_domain_obj_unref(op->dom);
+    g_free(op->bus);
+    g_free(op->target);
+    g_free(op);
+}
+
+static void
+op_finish(DiskOp *op, const GError *error)
+{
+    op->done(op->dom, error, NULL, op->user_data);
+    op_free(op);
+}
+
+static void
+op_fail(DiskOp *op, GError *error)
+{
+    op_finish(op, error);
+    g_error_free(error);
+}
+
+/* ---- parse ---------------------------------------------------------- */
+
+VdDiskDef *
+vd_disk_live_parse(const char *xml, GError **error)
+{
+    xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "disk.xml", NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || root->ns || !g_str_equal((const char *)root->name, "disk")) {
+        if (doc)
+            xmlFreeDoc(doc);
+        g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                    "XML error: expected one well-formed <disk> element");
+        return NULL;
+    }
+    /* The element, serialized again by libxml2 (no prolog, no DOCTYPE),
+     * inside a minimal domain: it parses as it would in <devices>. */
+    xmlBuffer *buf = xmlBufferCreate();
+    xmlNodeDump(buf, doc, root, 0, 0);
+    g_autofree char *wrapped = g_strdup_printf(
+        "<domain type='qemu'><name>disk-fragment</name><memory unit='KiB'>65536</memory>"
+        "<os><type arch='x86_64'>hvm</type></os><devices>%s</devices></domain>",
+        (const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    xmlFreeDoc(doc);
+    g_autoptr(VdDomainDef) def = vd_domain_def_new_from_xml(wrapped, -1, error);
+    if (!def)
+        return NULL;
+    if (def->disks->len != 1) {
+        g_set_error(error, VD_ERROR, VD_ERROR_XML, "XML error: expected one <disk> element");
+        return NULL;
+    }
+    return g_ptr_array_steal_index(def->disks, 0);
+}
+
+/* ---- attach ----------------------------------------------------------- */
+
+/* Whether a live attach or detach of @target is in flight: the nodes and
+ * device have fixed names, so a second one would collide with it. */
+static gboolean
+target_busy(VdDomainObj *dom, const char *target, GError **error)
+{
+    for (GSList *l = state(dom)->busy; l; l = l->next) {
+        const DiskOp *other = l->data;
+        const char *t = other->target ? other->target
+                        : other->disk ? other->disk->target_dev
+                                      : NULL;
+        if (g_strcmp0(t, target) == 0) {
+            g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                        "operation failed: disk '%s' is being attached or detached: try again "
+                        "when that is done",
+                        target);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+edit_attach(VdDomainDef *def, gpointer data, GError **error)
+{
+    DiskOp *op = data;
+    if (vd_disk_live_find(def, op->disk->target_dev) >= 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: target %s already exists", op->disk->target_dev);
+        return FALSE;
+    }
+    g_ptr_array_add(def->disks, vd_disk_def_copy(op->disk));
+    return TRUE;
+}
+
+/* The buses QEMU hot-plugs a disk on. */
+static gboolean
+check_hotplug_bus(const VdDiskDef *disk, GError **error)
+{
+    switch (disk->bus) {
+    case VD_DISK_BUS_VIRTIO:
+    case VD_DISK_BUS_SCSI:
+    case VD_DISK_BUS_USB:
+        return TRUE;
+    default:
+        break;
+    }
+    if (disk->device == VD_DISK_DEVICE_CDROM)
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Operation not supported: cdrom '%s' cannot be hot-plugged on bus '%s': use "
+                    "--targetbus scsi, or attach it with --config and restart the domain",
+                    disk->target_dev, vd_disk_bus_to_string(disk->bus));
+    else
+        g_set_error(error, VD_ERROR, VD_ERROR_UNSUPPORTED,
+                    "Operation not supported: disk '%s' cannot be hot-plugged on bus '%s': use "
+                    "--targetbus virtio or scsi (a target such as vdb or sdb), or attach it with "
+                    "--config and restart the domain",
+                    disk->target_dev, vd_disk_bus_to_string(disk->bus));
+    return FALSE;
+}
+
+static void
+files_checked(GObject *source, GAsyncResult *result, gpointer data)
+{
+    DiskOp *op = data;
+    g_autoptr(GError) error = NULL;
+    (void)source;
+    g_autoptr(GPtrArray) notes = vd_domain_files_check_finish(result, &error);
+    if (!notes) {
+        op_fail(op, g_steal_pointer(&error));
+        return;
+    }
+    op_next(op);
+}
+
+static void
+attach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    DiskOp *op = data;
+    (void)qmp;
+    (void)result;
+    if (!error) {
+        op->added_storage |= op->step == 5;
+        op->added_format |= op->step == 6;
+        op_next(op);
+        return;
+    }
+    /* Undo what QEMU already took: the nodes added before the failure. */
+    g_autofree char *what = g_strdup_printf("disk '%s'", op->disk->target_dev);
+    g_autofree char *slot = vd_pci_slot_exhausted_message(what, error->message);
+    if (op->added_format && op->dom->qmp)
+        vd_qmp_command(op->dom->qmp, "blockdev-del",
+                       vd_qemu_hotplug_disk_blockdev_del(op->disk->target_dev, FALSE), NULL, NULL);
+    if (op->added_storage && op->dom->qmp)
+        vd_qmp_command(op->dom->qmp, "blockdev-del",
+                       vd_qemu_hotplug_disk_blockdev_del(op->disk->target_dev, TRUE), NULL, NULL);
+    op_fail(op, slot ? g_error_new_literal(VD_ERROR, VD_ERROR_OPERATION_FAILED, slot)
+                     : vd_disk_live_qmp_error(error));
+}
+
+static void
+slot_found(VdDomainObj *dom, const char *bus, const GError *error, gpointer data)
+{
+    DiskOp *op = data;
+    (void)dom;
+    if (error) {
+        op_fail(op, g_error_copy(error));
+        return;
+    }
+    op->bus = g_strdup(bus);
+    op_next(op);
+}
+
+/* qom-list of /machine/peripheral: whether "scsi0" is there already. */
+static void
+peripherals_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    DiskOp *op = data;
+    JsonArray *list = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    if (error) {
+        attach_reply(qmp, result, error, data);
+        return;
+    }
+    op->need_scsi = TRUE;
+    for (guint i = 0; list && i < json_array_get_length(list); i++) {
+        JsonObject *o = json_array_get_object_element(list, i);
+        if (o && g_strcmp0(json_object_get_string_member_with_default(o, "name", ""), "scsi0") == 0)
+            op->need_scsi = FALSE;
+    }
+    op_next(op);
+}
+
+static void
+attach_next(DiskOp *op)
+{
+    g_autoptr(GError) error = NULL;
+    const VdDiskDef *cur = op->disk ? op->disk : g_ptr_array_index(op->probe->disks, 0);
+    g_autofree char *what = g_strdup_printf("disk '%s'", cur->target_dev);
+
+    if (op->step >= 1 && op->step < 8 && op->live && !vd_disk_live_qmp_ready(op->dom, &error)) {
+        op_fail(op, g_steal_pointer(&error));
+        return;
+    }
+    switch (op->step++) {
+    case 0: {
+        /* The image: it must exist for a live attach, and its header
+         * gives the format when the XML has none (as define does). */
+        op->probe = vd_domain_def_new();
+        op->probe->name = g_strdup(op->dom->name);
+        g_ptr_array_add(op->probe->disks, g_steal_pointer(&op->disk));
+        vd_domain_files_check_async(op->d, op->probe,
+                                    op->live ? VD_DOMAIN_FILES_START : VD_DOMAIN_FILES_DEFINE,
+                                    files_checked, op);
+        return;
+    }
+    case 1: {
+        /* Back in the main loop, with the format found. */
+        op->disk = g_ptr_array_steal_index(op->probe->disks, 0);
+        g_clear_pointer(&op->probe, vd_domain_def_free);
+        if (!op->live) {
+            op->step = 8;
+            break;
+        }
+        if (op->disk->bus == VD_DISK_BUS_SCSI) {
+            JsonObject *args = vd_disk_live_args("path", "/machine/peripheral");
+            vd_qmp_command(op->dom->qmp, "qom-list", args, peripherals_reply, op);
+            return;
+        }
+        op->step = 3;
+        if (op->disk->bus == VD_DISK_BUS_VIRTIO) {
+            vd_pci_slot_find(op->d, op->dom, what, slot_found, op);
+            return;
+        }
+        op_next(op);
+        return;
+    }
+    case 2:
+        if (op->need_scsi) {
+            /* SCSI disks need a virtio-scsi controller: one is added
+             * first, as libvirt does, into a root port of its own. */
+            vd_pci_slot_find(op->d, op->dom, "the SCSI controller", slot_found, op);
+            return;
+        }
+        op->step = 4;
+        op_next(op);
+        return;
+    case 3:
+        if (op->need_scsi) {
+            op->need_scsi = FALSE;
+            vd_qmp_command(op->dom->qmp, "device_add", vd_qemu_hotplug_scsi_controller(op->bus),
+                           attach_reply, op);
+            op->ctrl_bus = g_steal_pointer(&op->bus); /* the disk goes on scsi0.0 */
+            return;
+        }
+        /* fall through */
+    case 4: {
+        op->step = 5;
+        const VdDomainDef *def = op->dom->live;
+        if (!vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
+                                        &op->qa, &error)) {
+            op_fail(op, g_steal_pointer(&error));
+            return;
+        }
+        if (op->qa.storage) {
+            vd_qmp_command(op->dom->qmp, "blockdev-add", json_object_ref(op->qa.storage),
+                           attach_reply, op);
+            return;
+        }
+        op->step = 6;
+    }
+        /* fall through */
+    case 5:
+        op->step = 6;
+        if (op->qa.format) {
+            vd_qmp_command(op->dom->qmp, "blockdev-add", json_object_ref(op->qa.format),
+                           attach_reply, op);
+            return;
+        }
+        /* fall through */
+    case 6:
+        op->step = 7;
+        vd_qmp_command(op->dom->qmp, "device_add", json_object_ref(op->qa.device), attach_reply,
+                       op);
+        return;
+    case 7:
+        g_ptr_array_add(op->dom->live->disks, vd_disk_def_copy(op->disk));
+        if (!vd_domain_live_save(op->d, op->dom, &error))
+            g_warning("domain '%s': cannot record the attached disk: %s", op->dom->name,
+                      error->message);
+        g_clear_error(&error);
+        break;
+    default:
+        break;
+    }
+    /* From here QEMU has the disk: a failure below undoes nothing. */
+    if (op->config && !vd_domain_config_edit(op->d, op->dom, edit_attach, op, &error) && op->live)
+        g_prefix_error(&error, "attached live, but not to the persistent definition: ");
+    op_finish(op, error);
+}
+
+void
+vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean live, gboolean config,
+                    VdDiskLiveDone done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    DiskOp *op = g_new0(DiskOp, 1);
+    op->kind = OP_ATTACH;
+    op->d = d;
+    op->dom = vd_domain_obj_ref(dom);
+    op->disk = disk;
+    op->live = live;
+    op->config = config;
+    op->done = done;
+    op->user_data = user_data;
+
+    if (!disk->target_dev) {
+        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_XML, "XML error: missing disk target"));
+        return;
+    }
+    if (live) {
+        if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error)) {
+            op_finish(op, error);
+            return;
+        }
+        if (!d->caps) {
+            op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                    "operation failed: QEMU's capabilities are unknown"));
+            return;
+        }
+        if (target_busy(dom, disk->target_dev, &error)) {
+            op_finish(op, error);
+            return;
+        }
+        if (vd_disk_live_find(dom->live, disk->target_dev) >= 0) {
+            op_fail(op,
+                    g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: target %s already exists", disk->target_dev));
+            return;
+        }
+        if (!check_hotplug_bus(disk, &error)) {
+            op_finish(op, error);
+            return;
+        }
+        if (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_BLOCK) {
+            op_fail(op, g_error_new(VD_ERROR, VD_ERROR_UNSUPPORTED,
+                                    "Operation not supported: disk '%s': only file and block "
+                                    "disks can be hot-plugged",
+                                    disk->target_dev));
+            return;
+        }
+        g_autoptr(VdDomainDef) probe = vd_domain_def_copy(dom->live);
+        g_ptr_array_add(probe->disks, vd_disk_def_copy(disk));
+        vd_domain_def_update_unsupported(probe);
+        if (!vd_domain_def_validate(probe, &error) ||
+            !vd_domain_def_check_startable(probe, &error)) {
+            op_finish(op, error);
+            return;
+        }
+    }
+    if (config && !vd_domain_config_check(dom, edit_attach, op, &error)) {
+        op_finish(op, error);
+        return;
+    }
+    if (live) {
+        op->target = g_strdup(disk->target_dev);
+        state(dom)->busy = g_slist_prepend(state(dom)->busy, op);
+    }
+    op_next(op);
+}
+
+/* ---- detach ----------------------------------------------------------- */
+
+/* The disk a running guest booted from: the lowest <boot order>, else
+ * the first disk. */
+static int
+boot_disk_index(const VdDomainDef *def)
+{
+    int best = -1;
+    guint order = G_MAXUINT;
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+        if (disk->boot_order && disk->boot_order < order) {
+            order = disk->boot_order;
+            best = (int)i;
+        }
+    }
+    if (best < 0) {
+        for (guint i = 0; i < def->disks->len && best < 0; i++) {
+            const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+            if (disk->device == VD_DISK_DEVICE_DISK)
+                best = (int)i;
+        }
+    }
+    return best;
+}
+
+static gboolean
+edit_detach(VdDomainDef *def, gpointer data, GError **error)
+{
+    DiskOp *op = data;
+    int i = vd_disk_live_find(def, op->target);
+    if (i < 0) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: No disk found whose source path or target is %s",
+                    op->target);
+        return FALSE;
+    }
+    g_ptr_array_remove_index(def->disks, i);
+    return TRUE;
+}
+
+static gboolean
+detach_timeout(gpointer data)
+{
+    DiskOp *op = data;
+    DiskState *st = state(op->dom);
+    op->timer = 0;
+    st->detaches = g_slist_remove(st->detaches, op);
+    op_fail(op, g_error_new(VD_ERROR, VD_ERROR_TIMEOUT,
+                            "the guest of domain '%s' did not release disk '%s' within %d s: it "
+                            "may not support hot-unplug (or is paused), or may do so later; the "
+                            "disk stays attached",
+                            op->dom->name, op->target, DETACH_TIMEOUT_S));
+    return G_SOURCE_REMOVE;
+}
+
+static void
+detach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    DiskOp *op = data;
+    (void)qmp;
+    (void)result;
+    if (error && op->step == 1) {
+        op_fail(op, vd_disk_live_qmp_error(error));
+        return;
+    }
+    if (error) /* a node left behind: the guest no longer has the disk */
+        g_warning("domain '%s': disk '%s': %s", op->dom->name, op->target, error->message);
+    op_next(op);
+}
+
+static void
+detach_next(DiskOp *op)
+{
+    g_autoptr(GError) error = NULL;
+    if (op->live && op->step < 5 && !vd_disk_live_qmp_ready(op->dom, &error)) {
+        op_fail(op, g_steal_pointer(&error));
+        return;
+    }
+    switch (op->step++) {
+    case 0:
+        if (!op->live) {
+            op->step = 5;
+            break;
+        }
+        vd_qmp_command(op->dom->qmp, "device_del", vd_qemu_hotplug_disk_device_del(op->target),
+                       detach_reply, op);
+        return;
+    case 1: {
+        /* Accepted: the guest is asked, and answers with DEVICE_DELETED. */
+        DiskState *st = state(op->dom);
+        st->detaches = g_slist_prepend(st->detaches, op);
+        op->timer = g_timeout_add_seconds(DETACH_TIMEOUT_S, detach_timeout, op);
+        return;
+    }
+    case 2:
+        if (op->disk->source_file) {
+            vd_qmp_command(op->dom->qmp, "blockdev-del",
+                           vd_qemu_hotplug_disk_blockdev_del(op->target, FALSE), detach_reply, op);
+            return;
+        }
+        op->step = 4;
+        /* fall through */
+    case 3:
+        if (op->step == 3) {
+            op->step = 4;
+            vd_qmp_command(op->dom->qmp, "blockdev-del",
+                           vd_qemu_hotplug_disk_blockdev_del(op->target, TRUE), detach_reply, op);
+            return;
+        }
+        /* fall through */
+    case 4: {
+        op->step = 5;
+        int i = vd_disk_live_find(op->dom->live, op->target);
+        if (i >= 0)
+            g_ptr_array_remove_index(op->dom->live->disks, i);
+        if (!vd_domain_live_save(op->d, op->dom, &error))
+            g_warning("domain '%s': cannot record the detach: %s", op->dom->name, error->message);
+        g_clear_error(&error);
+        break;
+    }
+    default:
+        break;
+    }
+    if (op->config && !vd_domain_config_edit(op->d, op->dom, edit_detach, op, &error) && op->live)
+        g_prefix_error(&error, "detached live, but not from the persistent definition: ");
+    op_finish(op, error);
+}
+
+void
+vd_disk_live_detach(VdDaemon *d, VdDomainObj *dom, const char *target, gboolean boot_disk,
+                    gboolean live, gboolean config, VdDiskLiveDone done, gpointer user_data)
+{
+    g_autoptr(GError) error = NULL;
+    DiskOp *op = g_new0(DiskOp, 1);
+    op->kind = OP_DETACH;
+    op->d = d;
+    op->dom = vd_domain_obj_ref(dom);
+    op->target = g_strdup(target);
+    op->live = live;
+    op->config = config;
+    op->boot_disk = boot_disk;
+    op->done = done;
+    op->user_data = user_data;
+
+    if (live && !vd_domain_obj_check(dom, VD_OP_CONSOLE, &error)) {
+        op_finish(op, error);
+        return;
+    }
+    if (live && target_busy(dom, target, &error)) {
+        op_finish(op, error);
+        return;
+    }
+    const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);
+    int i = vd_disk_live_find(def, target);
+    if (i < 0) {
+        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                "operation failed: No disk found whose source path or target "
+                                "is %s",
+                                target));
+        return;
+    }
+    op->disk = vd_disk_def_copy(g_ptr_array_index(def->disks, i));
+    if (live && !boot_disk && boot_disk_index(def) == i) {
+        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_INVALID_ARG,
+                                "invalid argument: disk '%s' is the disk the running guest of "
+                                "domain '%s' booted from: name it explicitly to detach it "
+                                "(vsh detach-disk %s %s --boot-disk)",
+                                target, dom->name, dom->name, target));
+        return;
+    }
+    if (live && op->disk->bus != VD_DISK_BUS_VIRTIO && op->disk->bus != VD_DISK_BUS_SCSI &&
+        op->disk->bus != VD_DISK_BUS_USB) {
+        {
+            op_fail(op, g_error_new(VD_ERROR, VD_ERROR_UNSUPPORTED,
+                                    "Operation not supported: disk '%s' is on bus '%s', which "
+                                    "cannot hot-unplug: detach it with --config and restart the "
+                                    "domain",
+                                    target, vd_disk_bus_to_string(op->disk->bus)));
+            return;
+        }
+    }
+    if (config && !vd_domain_config_check(dom, edit_detach, op, &error)) {
+        op_finish(op, error);
+        return;
+    }
+    if (live)
+        state(dom)->busy = g_slist_prepend(state(dom)->busy, op);
+    op_next(op);
+}
+
+/* ---- hooks ------------------------------------------------------------ */
 
 void
 vd_disk_live_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data)
 {
+    DiskState *st = state(dom);
+    if (!g_str_equal(event, "DEVICE_DELETED") || !data)
+        return;
+    const char *device = json_object_get_string_member_with_default(data, "device", NULL);
+    if (!device || !g_str_has_prefix(device, "disk-"))
+        return;
+    for (GSList *l = st->detaches; l; l = l->next) {
+        DiskOp *op = l->data;
+        if (!g_str_equal(op->target, device + 5))
+            continue;
+        st->detaches = g_slist_delete_link(st->detaches, l);
+        g_clear_handle_id(&op->timer, g_source_remove);
+        op_next(op);
+        return;
+    }
+    /* A guest that released the disk after the detach timed out (as
+     * libvirt does, the late DEVICE_DELETED finishes the detach): its
+     * nodes go, and the live definition follows QEMU. */
+    int i = dom->live ? vd_disk_live_find(dom->live, device + 5) : -1;
+    if (i < 0 || !dom->qmp)
+        return;
+    const VdDiskDef *disk = g_ptr_array_index(dom->live->disks, i);
+    if (disk->source_file) {
+        vd_qmp_command(dom->qmp, "blockdev-del",
+                       vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, FALSE), NULL, NULL);
+        vd_qmp_command(dom->qmp, "blockdev-del",
+                       vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, TRUE), NULL, NULL);
+    }
+    g_ptr_array_remove_index(dom->live->disks, i);
+    g_autoptr(GError) error = NULL;
+    if (!vd_domain_live_save(d, dom, &error))
+        g_warning("domain '%s': cannot record the late detach: %s", dom->name, error->message);
 }
 
 void
 vd_disk_live_stopped(VdDomainObj *dom)
 {
+    DiskState *st = dom->hp_disk;
+    while (st && st->detaches) {
+        DiskOp *op = st->detaches->data;
+        st->detaches = g_slist_delete_link(st->detaches, st->detaches);
+        g_clear_handle_id(&op->timer, g_source_remove);
+        op_fail(op,
+                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                            "operation failed: domain '%s' stopped during the detach", dom->name));
+    }
 }
 
 void
 vd_disk_live_obj_free(VdDomainObj *dom)
 {
+    /* Operations hold a reference: none is left when the object goes. */
+    g_clear_pointer(&dom->hp_disk, g_free);
+    g_slist_free_full(g_steal_pointer(&dom->pci_reserved), g_free);
+}
+
+static void
+op_next(DiskOp *op)
+{
+    if (op->kind == OP_ATTACH)
+        attach_next(op);
+    else
+        detach_next(op);
 }
