@@ -264,5 +264,35 @@ class HotplugMemdev(harness.VirtdTestCase):
         self.assertUnchanged(d, name, before)
 
 
+    def test_virtio_mem_q35_live(self):
+        """A virtio-mem device attached to a running q35 guest goes into a
+        free pcie-root-port (q35's root complex takes no hot-plugged
+        device), grows when asked and the guest sees it."""
+        name = 'hm-q35'
+        ports = ("    <controller type='pci' model='pcie-root-port'/>\n" * 2)
+        with Daemon(root=self.root) as d:
+            d.define(name, harness.domain_xml(name, memory_mib=256, machine='q35',
+                                              extra_devices=ports,
+                                              extra_xml=MAXMEM, cmdline_extra='virtd.status=1'))
+            d.start_domain(name)
+            base = self.wait_mem(d, name, lambda m: m > 0, 'the guest reporting its memory')
+            rc, out, err = self.attach(d, name, VMEM, '--live')
+            self.assertEqual(rc, 0, err)
+            self.assertIn("model='virtio-mem'", self.xml(d, name))
+            self.assertNotIn("model='virtio-mem'", self.xml(d, name, True))
+            # It sits behind a root port, not on pcie.0.
+            pci = d.api_json('POST', harness.dom_path(name, '/qemu-monitor'),
+                             {'execute': 'query-pci'})['return']
+            behind = []
+            for dev in pci[0]['devices']:
+                for sub in dev.get('pci_bridge', {}).get('devices', []):
+                    behind.append((dev.get('qdev_id'), sub.get('qdev_id')))
+            self.assertIn('virtiomem0', [b for _p, b in behind], pci)
+            self.assertTrue(all(p.startswith('pci.') for p, b in behind if b == 'virtiomem0'))
+            d.vsh('update-memory-device', name, '--requested-size', '128M')
+            self.wait_mem(d, name, lambda m: m >= base + 120 * 1024,
+                          'the q35 guest growing by 128 MiB of virtio-mem')
+
+
 if __name__ == '__main__':
     harness.main()

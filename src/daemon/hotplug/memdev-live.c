@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "daemon/hotplug/pci-slot.h"
 #include "qemu/qemu-hotplug-memory.h"
 #include "util/vd-error.h"
 
@@ -28,6 +29,7 @@ typedef struct {
     int step;
     guint timer;
     gboolean deleted; /* detach: DEVICE_DELETED came before device_del's reply */
+    char *bus;        /* attach of a virtio-mem device on q35: its root port (pci-slot.h) */
     VdMemdevDone done;
     gpointer user_data;
 } MemOp;
@@ -60,6 +62,8 @@ op_finish(MemOp *op, const GError *error)
     if (!error && op->kind == OP_ATTACH)
         xml = vd_memory_device_def_format(op->m, op->live ? VD_DOMAIN_FORMAT_LIVE : 0);
     op->done(op->dom, error, xml, op->user_data);
+    vd_pci_slot_release(op->dom, op->bus);
+    g_free(op->bus);
     vd_memory_device_def_free(op->m);
     vd_memory_device_def_free(op->cm);
     vd_domain_obj_unref(op->dom);
@@ -178,7 +182,7 @@ attach_next(MemOp *op)
         op->step = 3;
         break;
     case 1:
-        live_command(op, "device_add", vd_qemu_memdev_device(op->dom->live, op->m, NULL));
+        live_command(op, "device_add", vd_qemu_memdev_device(op->dom->live, op->m, op->bus));
         return;
     case 2:
         vd_domain_memory_add(op->dom->live, vd_memory_device_def_copy(op->m));
@@ -188,6 +192,19 @@ attach_next(MemOp *op)
     if (op->config && !vd_domain_config_edit(op->d, op->dom, edit_attach, op, &error) && op->live)
         g_prefix_error(&error, "attached live, but not to the persistent definition: ");
     op_finish(op, error);
+}
+
+static void
+slot_found(VdDomainObj *dom, const char *bus, const GError *error, gpointer data)
+{
+    MemOp *op = data;
+    (void)dom;
+    if (error) {
+        op_finish(op, error);
+        return;
+    }
+    op->bus = g_strdup(bus);
+    op_next(op);
 }
 
 void
@@ -218,22 +235,17 @@ vd_memdev_attach(VdDaemon *d, VdDomainObj *dom, VdMemoryDeviceDef *m, gboolean l
             op_fail(op, g_steal_pointer(&error));
             return;
         }
-        if (dev->model == VD_MEMDEV_VIRTIO_MEM && def->os.machine &&
-            strstr(def->os.machine, "q35")) {
-            /* A hot-plugged PCI device needs a free pcie-root-port on
-             * q35; the shared finder (pci-slot.h) is not there yet. */
-            op_fail(op, g_error_new(VD_ERROR, VD_ERROR_UNSUPPORTED,
-                                    "Operation not supported: hot-plugging a virtio-mem device "
-                                    "into a q35 guest is not supported yet: add it with "
-                                    "--config (it is created at the next start), or use a "
-                                    "DIMM"));
-            return;
-        }
         if (!dev->alias)
             dev->alias = vd_domain_memory_free_alias(def, dev->model);
         dev->current_kib = 0;
     }
     op->m = g_steal_pointer(&dev);
+    /* A virtio-mem device is a PCI device: on q35 it needs a free root
+     * port (a DIMM is not on PCI). */
+    if (live && op->m->model == VD_MEMDEV_VIRTIO_MEM) {
+        vd_pci_slot_find(d, dom, "the virtio-mem device", slot_found, op);
+        return;
+    }
     op_next(op);
 }
 
