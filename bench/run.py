@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import queue
+import re
 import secrets
 import shutil
 import signal
@@ -40,6 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import net_phase  # noqa: E402  (the network figures, issue 9)
+import hotplug_phase  # noqa: E402  (hot-plug and domstats figures, issue 11)
 
 SRCROOT = os.path.dirname(HERE)
 BUILD = os.path.join(SRCROOT, 'build')
@@ -82,7 +84,7 @@ GOALS = [
     ('rss', 'ratio', 0.33, 'daemon RSS (N domains) <= 0.33x'),
     ('storm_total', 'ratio', 0.5, '20 concurrent starts, total <= 0.5x'),
     ('storm_list_max', 'abs_virtd', 0.050, 'list during the storm < 50 ms (virtd, max)'),
-] + net_phase.GOALS
+] + net_phase.GOALS + hotplug_phase.GOALS
 
 
 class BenchError(Exception):
@@ -767,8 +769,8 @@ class Bench:
     def __init__(self, args):
         self.args = args
         token = secrets.token_hex(3)
-        self.prefix = 'vdbench-%s-' % token
-        self.tmp = tempfile.mkdtemp(prefix='vdbench-%s-' % token, dir='/tmp')
+        self.prefix = '%s-%s-' % (args.name_prefix, token)
+        self.tmp = tempfile.mkdtemp(prefix=self.prefix, dir='/tmp')
         self.home = os.path.join(self.tmp, 'home')
         os.makedirs(self.home)
         self.sides = []
@@ -776,8 +778,10 @@ class Bench:
         self.errors = []
         self.info = {}
         self.t_start = time.perf_counter()
-        self.net = None if args.no_net else \
+        self.net = None if (args.no_net or args.only_hotplug) else \
             net_phase.NetPhase(self, log, self.wait_marker, domain_xml)
+        self.hotplug = None if (args.no_hotplug or args.only_net) else \
+            hotplug_phase.HotplugPhase(self, log, self.wait_marker, domain_xml)
 
     # ---- results
 
@@ -1181,10 +1185,12 @@ class Bench:
             log('%s: daemon answers after %.2f s' % (side.label, side.ready_seconds))
 
     def cleanup(self):
-        if self.net is not None:
+        for phase in (self.net, self.hotplug):
+            if phase is None:
+                continue
             for side in self.sides:
                 try:
-                    self.net.side_cleanup(side)
+                    phase.side_cleanup(side)
                 except BaseException as e:
                     log('warning: %s networks: %s' % (side.label, e))
         for side in reversed(self.sides):
@@ -1199,9 +1205,11 @@ class Bench:
         for side in self.sides:
             if isinstance(side, Libvirt):
                 side.remove_new_cgroups()
-        if self.net is not None:
+        for phase in (self.net, self.hotplug):
+            if phase is None:
+                continue
             try:
-                self.net.cleanup()
+                phase.cleanup()
             except BaseException as e:
                 log('warning: network cleanup: %s' % e)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -1236,7 +1244,7 @@ class Bench:
             ('storm_start_returned', 'storm: all `start` commands returned', 's'),
             ('daemon_ready', 'daemon launch -> answers', 's'),
             ('rss_fresh', 'daemon RSS before the %d defines' % n, 'MiB'),
-        ] + self.net_rows()
+        ] + self.net_rows() + self.hotplug_rows()
 
     def net_rows(self):
         if self.net is None:
@@ -1246,6 +1254,16 @@ class Bench:
         return ([('__info', '-- network (issue 9) --', None)] +
                 [(k, label.format(**fill), unit) for k, label, unit in net_phase.FIGURES] +
                 [(k, label.format(**fill), unit) for k, label, unit in net_phase.INFO_FIGURES])
+
+    def hotplug_rows(self):
+        if self.hotplug is None:
+            return []
+        a = self.args
+        fill = dict(runs=a.hotplug_runs, ndom=a.domstats_domains, dsruns=a.domstats_runs)
+        return ([('__info', '-- hot-plug and domstats (issue 11) --', None)] +
+                [(k, label.format(**fill), unit) for k, label, unit in hotplug_phase.FIGURES] +
+                [(k, label.format(**fill), unit)
+                 for k, label, unit in hotplug_phase.INFO_FIGURES])
 
     @staticmethod
     def fmt(v, unit):
@@ -1270,7 +1288,9 @@ class Bench:
     def evaluate_goals(self):
         out = []
         for key, kind, thr, text in GOALS:
-            text = text.replace('N domains', '%d domains' % self.args.domains) \
+            text = text.replace('N running', '%d running' % self.args.domstats_domains) \
+                       .replace('N domains <', '%d domains <' % self.args.domstats_domains) \
+                       .replace('N domains', '%d domains' % self.args.domains) \
                        .replace('20 concurrent', '%d concurrent' % self.args.storm)
             lv, vd = self.value(key, 'libvirt'), self.value(key, 'virtd')
             if kind == 'ratio':
@@ -1314,7 +1334,7 @@ class Bench:
                                                    w1, self.fmt(vd, unit), ratio, goal))
         goals = self.evaluate_goals()
         lines.append('')
-        lines.append('Goals (issues 3 and 9), virtd/libvirt in this run:')
+        lines.append('Goals (issues 3, 9 and 11), virtd/libvirt in this run:')
         for g in goals:
             state = {True: 'met', False: 'NOT met', None: 'n/a'}[g['met']]
             lines.append('  %-48s %10s  %s' % (g['goal'], g['value'], state))
@@ -1395,11 +1415,28 @@ def parse_args(argv):
     p.add_argument('--no-net', action='store_true', help='skip the network figures')
     p.add_argument('--only-net', action='store_true',
                    help='only the network figures (no boot, storm or 1,000 domains)')
+    p.add_argument('--no-hotplug', action='store_true',
+                   help='skip the hot-plug and domstats figures')
+    p.add_argument('--only-hotplug', action='store_true',
+                   help='only the hot-plug and domstats figures (issue 11)')
+    p.add_argument('--hotplug-parts', default=','.join(hotplug_phase.PARTS),
+                   help='which of them, comma-separated (default %s)'
+                   % ','.join(hotplug_phase.PARTS))
+    p.add_argument('--hotplug-runs', type=int,
+                   help='attach/detach cycles per device kind and side (default 5)')
+    p.add_argument('--hotplug-status', default='0.2', metavar='SECONDS',
+                   help='the hot-plug guest\'s STATUS line period (virtd.status=, default 0.2)')
+    p.add_argument('--hotplug-timeout', type=int, default=60)
+    p.add_argument('--domstats-domains', type=int, default=100,
+                   help='domains started paused for domstats (default 100)')
+    p.add_argument('--domstats-runs', type=int, help='domstats calls per side (default 10)')
+    p.add_argument('--name-prefix', default='vdbench', metavar='WORD',
+                   help='first word of every domain name and of the temp dir (default vdbench)')
     a = p.parse_args(argv)
     quick = dict(boot_runs=2, cli_runs=5, domains=200, storm=5, warmup=0,
-                 net_runs=2, net_mib=50, net_extra=2)
+                 net_runs=2, net_mib=50, net_extra=2, hotplug_runs=3, domstats_runs=5)
     full = dict(boot_runs=5, cli_runs=20, domains=1000, storm=20, warmup=1,
-                net_runs=3, net_mib=200, net_extra=4)
+                net_runs=3, net_mib=200, net_extra=4, hotplug_runs=5, domstats_runs=10)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
@@ -1407,6 +1444,13 @@ def parse_args(argv):
         p.error('--domains must be at least 2')
     if a.no_net and a.only_net:
         p.error('--no-net and --only-net exclude each other')
+    if sum(map(bool, (a.only_net, a.only_hotplug))) > 1 or (a.no_hotplug and a.only_hotplug):
+        p.error('--only-net, --only-hotplug and --no-hotplug exclude each other')
+    bad = set(a.hotplug_parts.split(',')) - set(hotplug_phase.PARTS)
+    if bad:
+        p.error('--hotplug-parts: unknown %s' % ','.join(sorted(bad)))
+    if not re.match(r'^[a-z][a-z0-9]{1,15}$', a.name_prefix):
+        p.error('--name-prefix: 2-16 lower-case letters and digits')
     return a
 
 
@@ -1433,22 +1477,27 @@ def main(argv=None):
         if bench.net is not None:
             bench.net.before_daemons()
         bench.start_daemons()
-        if not args.only_net:
-            log('phase 1/4: %d boot cycles per side (start -> READY, shutdown -> shut off)'
+        if not args.only_net and not args.only_hotplug:
+            log('phase 1/5: %d boot cycles per side (start -> READY, shutdown -> shut off)'
                 % args.boot_runs)
             bench.phase_boot()
-            log('phase 2/4: %d concurrent starts per side' % args.storm)
+            log('phase 2/5: %d concurrent starts per side' % args.storm)
             bench.sample_load('before the storm')
             bench.phase_storm()
             bench.sample_load('after the storm')
-            log('phase 3/4: %d domains per side; define, list --all, dominfo x %d; RSS'
+            log('phase 3/5: %d domains per side; define, list --all, dominfo x %d; RSS'
                 % (args.domains, args.cli_runs))
             bench.phase_many()
         if bench.net is not None:
-            log('phase 4/4: networks: net-start -> lease x %d, TCP %d MiB host -> guest and '
+            log('phase 4/5: networks: net-start -> lease x %d, TCP %d MiB host -> guest and '
                 'guest -> guest, RSS per network' % (args.net_runs, args.net_mib))
             bench.sample_load('before the networks')
             bench.phase_net()
+        if bench.hotplug is not None:
+            log('phase 5/5: hot-plug (NIC, disk) -> seen in the guest x %d; domstats of %d '
+                'domains x %d' % (args.hotplug_runs, args.domstats_domains, args.domstats_runs))
+            bench.sample_load('before hot-plug')
+            bench.hotplug.run()
         bench.sample_load('end')
     except Interrupted as e:
         log('interrupted (%s): cleaning up' % e)
