@@ -184,6 +184,15 @@ class HotplugPhase:
                 b.error(side, 'hot-plug guest set-up', e)
         for side, _net, watch in ready.values():
             self.wait_marker(watch.path, b'VIRTD-GUEST-READY', a.boot_timeout)
+            # The guest reacts to a hot-plug with its own CPU: under TCG, on
+            # a busy host, its scheduling priority shows in these figures.
+            if a.hotplug_same_priority and side.key == 'virtd':
+                for q in qemu_sched(guest, side.key):
+                    with open('/proc/%d/autogroup' % q['pid'], 'w') as f:
+                        f.write('0')
+            sched = qemu_sched(guest, side.key)
+            b.record('hp_guest_sched', side, value=sched)
+            self.log('%s: hot-plug guest QEMU: %s' % (side.label, sched))
         disk_file = {}
         for side, _net, _w in ready.values():
             p = os.path.join(b.tmp, '%shp-%s.img' % (b.prefix, side.key))
@@ -328,6 +337,38 @@ class HotplugPhase:
                 subprocess.run(['ip', 'link', 'del', br], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         self.bridges = []
+
+
+def qemu_sched(name, side_key):
+    """nice, autogroup and cgroup of @side_key's QEMU whose argv names
+    @name (both sides use the same names; libvirt's QEMUs are in its
+    .libvirt-qemu cgroups, virtd's are not)."""
+    out = []
+    for e in os.listdir('/proc'):
+        if not e.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % e, 'rb') as f:
+                argv = f.read().split(b'\0')
+            if not argv or b'qemu-system' not in argv[0] or \
+                    not any(name.encode() in x for x in argv):
+                continue
+            with open('/proc/%s/stat' % e) as f:
+                stat = f.read()
+            nice = int(stat[stat.rindex(')') + 2:].split()[16])
+            try:
+                with open('/proc/%s/autogroup' % e) as f:
+                    ag = f.read().strip()
+            except OSError:
+                ag = None
+            with open('/proc/%s/cgroup' % e) as f:
+                cg = f.read().strip().splitlines()[-1]
+            if ('.libvirt-qemu' in cg) != (side_key == 'libvirt'):
+                continue
+            out.append({'pid': int(e), 'nice': nice, 'autogroup': ag, 'cgroup': cg})
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
 
 
 def json_count(body):

@@ -1424,9 +1424,12 @@ def parse_args(argv):
                    % ','.join(hotplug_phase.PARTS))
     p.add_argument('--hotplug-runs', type=int,
                    help='attach/detach cycles per device kind and side (default 5)')
-    p.add_argument('--hotplug-status', default='0.2', metavar='SECONDS',
-                   help='the hot-plug guest\'s STATUS line period (virtd.status=, default 0.2)')
+    p.add_argument('--hotplug-status', default='0.1', metavar='SECONDS',
+                   help='the hot-plug guest\'s STATUS line period (virtd.status=, default 0.1)')
     p.add_argument('--hotplug-timeout', type=int, default=60)
+    p.add_argument('--hotplug-same-priority', action='store_true',
+                   help='set the autogroup nice of virtd\'s hot-plug guest to 0 (virtd uses '
+                   '10), as libvirt\'s guest in /machine: the daemons\' paths alone')
     p.add_argument('--domstats-domains', type=int, default=100,
                    help='domains started paused for domstats (default 100)')
     p.add_argument('--domstats-runs', type=int, help='domstats calls per side (default 10)')
