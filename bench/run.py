@@ -1497,8 +1497,9 @@ def main(argv=None):
             bench.sample_load('before the networks')
             bench.phase_net()
         if bench.hotplug is not None:
-            log('phase 5/5: hot-plug (NIC, disk) -> seen in the guest x %d; domstats of %d '
-                'domains x %d' % (args.hotplug_runs, args.domstats_domains, args.domstats_runs))
+            log('phase 5/5: %s: hot-plug -> seen in the guest x %d; domstats of %d domains x %d'
+                % (args.hotplug_parts, args.hotplug_runs, args.domstats_domains,
+                   args.domstats_runs))
             bench.sample_load('before hot-plug')
             bench.hotplug.run()
         bench.sample_load('end')
