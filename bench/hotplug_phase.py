@@ -223,6 +223,9 @@ class HotplugPhase:
                     except Exception as e:
                         failed.add((side.key, kind))
                         b.error(side, '%s hot-plug run %d' % (kind, i + 1), e)
+                        if not side.alive():
+                            b.error(side, 'the daemon died; its log ends with',
+                                    side.log_tail(30))
         for side, _n, _w in ready.values():
             side.cli('destroy', guest, check=False)
             side.cli('undefine', guest, check=False)
