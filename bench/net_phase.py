@@ -239,7 +239,7 @@ class NetPhase:
         raise RuntimeError('no free /24 in %s' % wide)
 
     def bridge(self, side, i):
-        name = 'vdb%s%s%d' % (self.token, side.key[0], i)
+        name = '%s%s%s%d' % (self.b.prefix.split('-')[0][:3], self.token, side.key[0], i)
         self.bridges.append(name)
         return name
 
