@@ -56,6 +56,9 @@ PARTS = ('nic', 'disk', 'domstats')
 
 STATUS_RE = re.compile(rb'VIRTD-GUEST-STATUS cpus=\d+ mem_kib=\d+ disks=(\S*) nics=(\S*)')
 
+BASE_DISK_XML = ("    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                 "<source file='{path}'/><target dev='vda' bus='virtio'/></disk>\n")
+
 NET_XML = "<network>\n  <name>{name}</name>\n  <bridge name='{bridge}'/>\n</network>\n"
 
 
@@ -140,8 +143,10 @@ class HotplugPhase:
         side.cli('net-start', name)
         return name
 
-    def define_guest(self, side, name, memory_mib=None, cmdline=None):
+    def define_guest(self, side, name, memory_mib=None, cmdline=None, devices=''):
         xml = self.domain_xml(name, side.serial_path(name))
+        if devices:
+            xml = xml.replace('  </devices>', devices + '  </devices>', 1)
         if cmdline:
             xml = xml.replace('</cmdline>', ' ' + cmdline + '</cmdline>', 1)
         if memory_mib:
@@ -174,7 +179,13 @@ class HotplugPhase:
         for side in b.sides:
             try:
                 net = self.define_network(side) if 'nic' in self.parts else None
-                self.define_guest(side, guest, cmdline='virtd.status=%s' % a.hotplug_status)
+                # A first disk (vda, not booted from: the kernel is given
+                # directly), so that the hot-plugged vdb is a second disk
+                # on both sides (virtd refuses to detach the only disk of a
+                # running guest without --boot-disk).
+                base = self.image(side, 'vda', 1)
+                self.define_guest(side, guest, cmdline='virtd.status=%s' % a.hotplug_status,
+                                  devices=BASE_DISK_XML.format(path=base))
                 serial = side.serial_path(guest)
                 if os.path.exists(serial):
                     os.unlink(serial)
@@ -193,12 +204,7 @@ class HotplugPhase:
             sched = qemu_sched(guest, side.key)
             b.record('hp_guest_sched', side, value=sched)
             self.log('%s: hot-plug guest QEMU: %s' % (side.label, sched))
-        disk_file = {}
-        for side, _net, _w in ready.values():
-            p = os.path.join(b.tmp, '%shp-%s.img' % (b.prefix, side.key))
-            with open(p, 'wb') as f:
-                f.truncate(16 << 20)
-            disk_file[side.key] = p
+        disk_file = {side.key: self.image(side, 'vdb', 16) for side, _n, _w in ready.values()}
         mac = '52:54:00:%s:%s:%s' % (self.token[:2], self.token[2:4], self.token[4:6])
         kinds = [k for k in ('nic', 'disk') if k in self.parts]
         failed = set()
@@ -259,6 +265,13 @@ class HotplugPhase:
                     r2.seconds, t_gone - t1))
         # Let the guest settle (its kernel finishes the unplug, udhcpc etc.)
         time.sleep(0.3)
+
+    def image(self, side, what, mib):
+        """A sparse raw file of @mib MiB in the run's temp dir."""
+        p = os.path.join(self.b.tmp, '%shp-%s-%s.img' % (self.b.prefix, side.key, what))
+        with open(p, 'wb') as f:
+            f.truncate(mib << 20)
+        return p
 
     def run_domstats(self, side):
         b, a = self.b, self.a
