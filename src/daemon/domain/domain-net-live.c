@@ -165,11 +165,9 @@ command(NetOp *op, const char *name, JsonObject *args)
 static void
 live_command(NetOp *op, const char *name, JsonObject *args)
 {
-    if (!qmp_ready(op)) {
-        json_object_unref(args);
-        return;
-    }
-    command(op, name, args);
+    GError *error = NULL;
+    if (!vd_hotplug_live_command(op->dom, name, args, step_reply, op, &error))
+        op_fail(op, error);
 }
 
 /* ---- link ------------------------------------------------------------- */

@@ -85,6 +85,18 @@ vd_hotplug_qmp_ready(VdDomainObj *dom, GError **error)
     return FALSE;
 }
 
+gboolean
+vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args, VdQmpReplyFunc reply,
+                        gpointer data, GError **error)
+{
+    if (!vd_hotplug_qmp_ready(dom, error)) {
+        json_object_unref(args);
+        return FALSE;
+    }
+    vd_qmp_command(dom->qmp, name, args, reply, data);
+    return TRUE;
+}
+
 GError *
 vd_hotplug_qmp_error(const GError *error)
 {

@@ -57,6 +57,10 @@ void vd_hotplug_live_record(VdDaemon *d, VdDomainObj *dom, const char *what);
 /* "operation failed: domain 'x' stopped meanwhile" unless the domain still
  * runs with QMP connected: asked before each command of a chain. */
 gboolean vd_hotplug_qmp_ready(VdDomainObj *dom, GError **error);
+/* vd_qmp_command when vd_hotplug_qmp_ready, else @args dropped and FALSE
+ * with its error: a step of a chain that the stopping domain ends. */
+gboolean vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args,
+                                 VdQmpReplyFunc reply, gpointer data, GError **error);
 /* QEMU's @error as VD_ERROR_OPERATION_FAILED ("operation failed: ..."). */
 GError *vd_hotplug_qmp_error(const GError *error);
 /* {"@key": "@value"}: the arguments of most QMP commands. */

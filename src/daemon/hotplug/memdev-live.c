@@ -77,16 +77,6 @@ op_fail(MemOp *op, GError *error)
     g_error_free(error);
 }
 
-static gboolean
-qmp_ready(MemOp *op)
-{
-    GError *error = NULL;
-    if (vd_hotplug_qmp_ready(op->dom, &error))
-        return TRUE;
-    op_fail(op, error);
-    return FALSE;
-}
-
 static void
 step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
@@ -108,11 +98,9 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 static void
 live_command(MemOp *op, const char *name, JsonObject *args)
 {
-    if (!qmp_ready(op)) {
-        json_object_unref(args);
-        return;
-    }
-    vd_qmp_command(op->dom->qmp, name, args, step_reply, op);
+    GError *error = NULL;
+    if (!vd_hotplug_live_command(op->dom, name, args, step_reply, op, &error))
+        op_fail(op, error);
 }
 
 /* Starts @op unless another memory device operation runs. */
