@@ -371,10 +371,7 @@ attach_next(NetOp *op)
             return;
         }
         g_ptr_array_add(op->dom->live->interfaces, vd_net_def_copy(op->net));
-        if (!vd_domain_live_save(op->d, op->dom, &error))
-            g_warning("domain '%s': cannot record the attached interface: %s", op->dom->name,
-                      error->message);
-        g_clear_error(&error);
+        vd_hotplug_live_record(op->d, op->dom, "the attached interface");
         break;
     }
     /* From here QEMU has the interface: a failure below undoes nothing. */
@@ -520,9 +517,7 @@ detach_next(NetOp *op)
         if (i >= 0)
             g_ptr_array_remove_index(op->dom->live->interfaces, i);
         vd_domain_net_close_one(op->net);
-        if (!vd_domain_live_save(op->d, op->dom, &error))
-            g_warning("domain '%s': cannot record the detach: %s", op->dom->name, error->message);
-        g_clear_error(&error);
+        vd_hotplug_live_record(op->d, op->dom, "the detach");
     }
     if (op->config && !vd_domain_config_edit(op->d, op->dom, edit_detach, op, &error) && op->live)
         g_prefix_error(&error, "detached live, but not from the persistent definition: ");
@@ -581,9 +576,7 @@ vd_domain_net_stopped(VdDomainObj *dom)
         NetOp *op = dom->net_detaches->data;
         dom->net_detaches = g_slist_delete_link(dom->net_detaches, dom->net_detaches);
         g_clear_handle_id(&op->timer, g_source_remove);
-        op_fail(op,
-                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped during the detach", dom->name));
+        op_fail(op, vd_hotplug_detach_stopped(dom));
     }
 }
 

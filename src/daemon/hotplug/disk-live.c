@@ -693,9 +693,7 @@ vd_disk_live_stopped(VdDomainObj *dom)
         DiskOp *op = st->detaches->data;
         st->detaches = g_slist_delete_link(st->detaches, st->detaches);
         g_clear_handle_id(&op->timer, g_source_remove);
-        op_fail(op,
-                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped during the detach", dom->name));
+        op_fail(op, vd_hotplug_detach_stopped(dom));
     }
 }
 

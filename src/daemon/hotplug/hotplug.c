@@ -98,6 +98,13 @@ vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args, Vd
 }
 
 GError *
+vd_hotplug_detach_stopped(VdDomainObj *dom)
+{
+    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                       "operation failed: domain '%s' stopped during the detach", dom->name);
+}
+
+GError *
 vd_hotplug_qmp_error(const GError *error)
 {
     return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s", error->message);

@@ -61,6 +61,9 @@ gboolean vd_hotplug_qmp_ready(VdDomainObj *dom, GError **error);
  * with its error: a step of a chain that the stopping domain ends. */
 gboolean vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args,
                                  VdQmpReplyFunc reply, gpointer data, GError **error);
+/* "operation failed: domain 'x' stopped during the detach": the error of
+ * a detach still waiting on the guest when QEMU ends. */
+GError *vd_hotplug_detach_stopped(VdDomainObj *dom);
 /* QEMU's @error as VD_ERROR_OPERATION_FAILED ("operation failed: ..."). */
 GError *vd_hotplug_qmp_error(const GError *error);
 /* {"@key": "@value"}: the arguments of most QMP commands. */

@@ -552,9 +552,7 @@ vd_memdev_live_stopped(VdDomainObj *dom)
     /* Only a detach waits on the guest; the others wait on a QMP reply,
      * which fails when QMP closes. */
     if (op && op->timer)
-        op_fail(op,
-                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped during the detach", dom->name));
+        op_fail(op, vd_hotplug_detach_stopped(dom));
 }
 
 void
