@@ -1,8 +1,8 @@
 /* Parsing of the domain's CPU feature lists, Hyper-V enlightenments, clock
  * timers, NUMA cells, power management (issue 10): see domain-cpu-ext.h.
  * What start refuses in this family is in domain-cpu-ext-check.c. */
-#include "conf/domain-memory.h"
 #include "conf/domain-cpu-ext.h"
+#include "conf/domain-memory.h"
 
 #include <string.h>
 
@@ -213,51 +213,21 @@ parse_cpu_features(VdCpuExtDef *x, const xmlNode *cpu, GError **error)
 GArray *
 vd_cpu_ext_parse_cpuset(const char *text, guint max, const char *where, GError **error)
 {
-    g_autoptr(GArray) set = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autofree gboolean *in = g_new0(gboolean, max + 1);
-    g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
+    gboolean too_big;
+    guint64 cpu;
+    GArray *set = vd_cpulist_parse(text, max, &too_big, &cpu);
 
-    for (guint i = 0; parts[i]; i++) {
-        char *p = g_strstrip(parts[i]);
-        gboolean negate = *p == '^';
-        guint64 lo, hi;
-        char *dash, *end;
-
-        if (negate)
-            p++;
-        dash = strchr(p, '-');
-        if (dash)
-            *dash = 0;
-        lo = g_ascii_strtoull(p, &end, 10);
-        if (!*p || *end || !g_ascii_isdigit(*p))
-            goto bad;
-        hi = lo;
-        if (dash) {
-            hi = g_ascii_strtoull(dash + 1, &end, 10);
-            if (!dash[1] || *end || !g_ascii_isdigit(dash[1]) || hi < lo || negate)
-                goto bad;
-        }
-        if (hi >= max) {
-            g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                        "%s '%s' names CPU %" G_GUINT64_FORMAT
-                        ", but the domain has %u vCPUs (0 to %u)",
-                        where, text, hi, max, max ? max - 1 : 0);
-            return NULL;
-        }
-        for (guint64 c = lo; c <= hi; c++)
-            in[c] = !negate;
-    }
-    for (guint c = 0; c < max; c++)
-        if (in[c])
-            g_array_append_val(set, c);
-    if (set->len == 0)
-        goto bad;
-    return g_steal_pointer(&set);
-
-bad:
-    g_set_error(error, VD_ERROR, VD_ERROR_XML,
-                "invalid CPU list '%s' in %s: expected numbers and ranges such as '0-1,4'",
-                text ? text : "", where);
+    if (set)
+        return set;
+    if (too_big)
+        g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                    "%s '%s' names CPU %" G_GUINT64_FORMAT
+                    ", but the domain has %u vCPUs (0 to %u)",
+                    where, text, cpu, max, max ? max - 1 : 0);
+    else
+        g_set_error(error, VD_ERROR, VD_ERROR_XML,
+                    "invalid CPU list '%s' in %s: expected numbers and ranges such as '0-1,4'",
+                    text ? text : "", where);
     return NULL;
 }
 

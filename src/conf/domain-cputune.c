@@ -46,12 +46,13 @@ vd_cputune_def_copy(const VdCputuneDef *x)
 /* ---- cpusets ---------------------------------------------------------- */
 
 GArray *
-vd_cpuset_parse(const char *text, const char *where, GError **error)
+vd_cpulist_parse(const char *text, guint limit, gboolean *too_big, guint64 *cpu)
 {
     g_autoptr(GArray) set = g_array_new(FALSE, FALSE, sizeof(guint));
-    g_autofree gboolean *in = g_new0(gboolean, VD_CPUSET_MAX + 1);
+    g_autofree gboolean *in = g_new0(gboolean, limit);
     g_auto(GStrv) parts = g_strsplit(text ? text : "", ",", -1);
 
+    *too_big = FALSE;
     for (guint i = 0; parts[i]; i++) {
         char *p = g_strstrip(parts[i]);
         gboolean negate = *p == '^';
@@ -65,31 +66,42 @@ vd_cpuset_parse(const char *text, const char *where, GError **error)
             *dash = 0;
         lo = g_ascii_strtoull(p, &end, 10);
         if (!*p || *end || !g_ascii_isdigit(*p))
-            goto bad;
+            return NULL;
         hi = lo;
         if (dash) {
             hi = g_ascii_strtoull(dash + 1, &end, 10);
             if (!dash[1] || *end || !g_ascii_isdigit(dash[1]) || hi < lo || negate)
-                goto bad;
+                return NULL;
         }
-        if (hi > VD_CPUSET_MAX)
-            goto bad;
+        if (hi >= limit) {
+            *too_big = TRUE;
+            *cpu = hi;
+            return NULL;
+        }
         for (guint64 c = lo; c <= hi; c++)
             in[c] = !negate;
     }
-    for (guint c = 0; c <= VD_CPUSET_MAX; c++)
+    for (guint c = 0; c < limit; c++)
         if (in[c])
             g_array_append_val(set, c);
     if (set->len == 0)
-        goto bad;
+        return NULL;
     return g_steal_pointer(&set);
+}
 
-bad:
-    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                "invalid argument: invalid CPU list '%s' in %s: expected host CPU numbers "
-                "(0 to %d) and ranges such as '0-1,4'",
-                text ? text : "", where, VD_CPUSET_MAX);
-    return NULL;
+GArray *
+vd_cpuset_parse(const char *text, const char *where, GError **error)
+{
+    gboolean too_big;
+    guint64 cpu;
+    GArray *set = vd_cpulist_parse(text, VD_CPUSET_MAX + 1, &too_big, &cpu);
+
+    if (!set)
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid argument: invalid CPU list '%s' in %s: expected host CPU numbers "
+                    "(0 to %d) and ranges such as '0-1,4'",
+                    text ? text : "", where, VD_CPUSET_MAX);
+    return set;
 }
 
 char *

@@ -9,7 +9,8 @@
 
 #include <string.h>
 
-static const char *const device_order[] = {
+/* libvirt's order of <devices>' children (domain-private.h). */
+const char *const vd_devices_child_order[] = {
     "emulator", "disk",       "controller", "lease",   "filesystem", "interface",   "smartcard",
     "serial",   "parallel",   "console",    "channel", "input",      "tpm",         "graphics",
     "sound",    "audio",      "video",      "hostdev", "redirdev",   "redirfilter", "hub",
@@ -192,15 +193,16 @@ format_interface(xmlDoc *doc, const VdNetDef *net, VdDomainFormatFlags flags)
             vd_xml_set_prop(src, source_attr, net->source);
         vd_xml_set_prop(src, "portgroup", net->portgroup);
         vd_xml_set_prop(src, "mode", net->type == VD_NET_DIRECT ? net->source_mode : NULL);
-        vd_xml_order_props(src, (const char *const[]){"network", "bridge", "dev", "portgroup",
-                                                      "mode", NULL});
+        vd_xml_order_props(
+            src, (const char *const[]){"network", "bridge", "dev", "portgroup", "mode", NULL});
         vd_xml_prune(src);
     }
     /* The tap name is chosen at start: as libvirt, names the daemon
      * generates (vnetN, macvtapN) are not kept in the persistent
      * definition, a name the user chose is. */
     const char *target = net->target_dev;
-    if (!live && target && (g_str_has_prefix(target, "vnet") || g_str_has_prefix(target, "macvtap")))
+    if (!live && target &&
+        (g_str_has_prefix(target, "vnet") || g_str_has_prefix(target, "macvtap")))
         target = NULL;
     set_child_prop(n, "target", "dev", target, interface_order);
     set_child_prop(n, "model", "type", net->model, interface_order);
@@ -522,8 +524,8 @@ vd_domain_format_devices(const VdDomainDef *def, xmlDoc *doc, xmlNode *devices,
     }
 
     /* Lay them out again in libvirt's order, typed classes from the model. */
-    for (guint k = 0; device_order[k]; k++) {
-        const char *name = device_order[k];
+    for (guint k = 0; vd_devices_child_order[k]; k++) {
+        const char *name = vd_devices_child_order[k];
         gboolean typed = is_typed_class(name);
 
         for (guint i = 0; i < groups->len; i++) {

@@ -33,52 +33,52 @@
  * Output is indented by two spaces and has no XML declaration, like
  * virsh dumpxml.
  */
+#include "conf/domain-cputune.h"
 #include "conf/domain-firmware.h"
 #include "conf/domain-memory.h"
-#include "conf/domain-cputune.h"
 #include "conf/domain-private.h"
 #include "conf/xml-writer.h"
 
-
-static const char *const domain_order[] = {"name",
-                                           "uuid",
-                                           "genid",
-                                           "title",
-                                           "description",
-                                           "metadata",
-                                           "maxMemory",
-                                           "memory",
-                                           "currentMemory",
-                                           "blkiotune",
-                                           "memtune",
-                                           "memoryBacking",
-                                           "vcpu",
-                                           "vcpus",
-                                           "iothreads",
-                                           "iothreadids",
-                                           "defaultiothread",
-                                           "cputune",
-                                           "numatune",
-                                           "resource",
-                                           "sysinfo",
-                                           "bootloader",
-                                           "bootloader_args",
-                                           "os",
-                                           "idmap",
-                                           "features",
-                                           "cpu",
-                                           "clock",
-                                           "on_poweroff",
-                                           "on_reboot",
-                                           "on_crash",
-                                           "on_lockfailure",
-                                           "pm",
-                                           "perf",
-                                           "devices",
-                                           "seclabel",
-                                           "keywrap",
-                                           "launchSecurity",
-                                           NULL};
+/* libvirt's order of <domain>'s children (domain-private.h). */
+const char *const vd_domain_child_order[] = {"name",
+                                             "uuid",
+                                             "genid",
+                                             "title",
+                                             "description",
+                                             "metadata",
+                                             "maxMemory",
+                                             "memory",
+                                             "currentMemory",
+                                             "blkiotune",
+                                             "memtune",
+                                             "memoryBacking",
+                                             "vcpu",
+                                             "vcpus",
+                                             "iothreads",
+                                             "iothreadids",
+                                             "defaultiothread",
+                                             "cputune",
+                                             "numatune",
+                                             "resource",
+                                             "sysinfo",
+                                             "bootloader",
+                                             "bootloader_args",
+                                             "os",
+                                             "idmap",
+                                             "features",
+                                             "cpu",
+                                             "clock",
+                                             "on_poweroff",
+                                             "on_reboot",
+                                             "on_crash",
+                                             "on_lockfailure",
+                                             "pm",
+                                             "perf",
+                                             "devices",
+                                             "seclabel",
+                                             "keywrap",
+                                             "launchSecurity",
+                                             NULL};
 
 static const char *const os_order[] = {"type",     "firmware", "init", "loader", "nvram", "kernel",
                                        "initrd",   "cmdline",  "shim", "dtb",    "acpi",  "boot",
@@ -102,7 +102,7 @@ format_memory(xmlNode *root, const char *name, guint64 kib)
         return;
     }
     text = g_strdup_printf("%" G_GUINT64_FORMAT, kib);
-    n = vd_xml_ensure(root, name, domain_order);
+    n = vd_xml_ensure(root, name, vd_domain_child_order);
     vd_xml_set_text(n, text);
     vd_xml_set_prop(n, "unit", "KiB");
 }
@@ -110,15 +110,15 @@ format_memory(xmlNode *root, const char *name, guint64 kib)
 static void
 format_general(const VdDomainDef *def, xmlNode *root)
 {
-    vd_xml_set_child_text(root, "name", def->name, domain_order);
-    vd_xml_set_child_text(root, "uuid", def->uuid[0] ? def->uuid : NULL, domain_order);
-    vd_xml_set_child_text(root, "title", def->title, domain_order);
-    vd_xml_set_child_text(root, "description", def->description, domain_order);
+    vd_xml_set_child_text(root, "name", def->name, vd_domain_child_order);
+    vd_xml_set_child_text(root, "uuid", def->uuid[0] ? def->uuid : NULL, vd_domain_child_order);
+    vd_xml_set_child_text(root, "title", def->title, vd_domain_child_order);
+    vd_xml_set_child_text(root, "description", def->description, vd_domain_child_order);
     format_memory(root, "memory", def->memory_kib);
     format_memory(root, "currentMemory", def->current_memory_kib);
     if (def->vcpus > 0) {
         g_autofree char *text = g_strdup_printf("%u", def->vcpus);
-        xmlNode *n = vd_xml_ensure(root, "vcpu", domain_order);
+        xmlNode *n = vd_xml_ensure(root, "vcpu", vd_domain_child_order);
 
         vd_xml_set_text(n, text);
         if (def->vcpus_current && def->vcpus_current != def->vcpus)
@@ -148,7 +148,7 @@ format_path_element(xmlNode *parent, const char *name, const char *text, gboolea
 static void
 format_os(const VdDomainDef *def, xmlNode *root)
 {
-    xmlNode *os = vd_xml_ensure(root, "os", domain_order);
+    xmlNode *os = vd_xml_ensure(root, "os", vd_domain_child_order);
     xmlNode *type = vd_xml_ensure(os, "type", os_order);
     xmlNode *n;
 
@@ -194,7 +194,7 @@ format_features(const VdDomainDef *def, xmlNode *root)
     if (!f && !def->features.acpi && !def->features.apic && !def->features.pae &&
         !def->features.vmport_off)
         return;
-    f = vd_xml_ensure(root, "features", domain_order);
+    f = vd_xml_ensure(root, "features", vd_domain_child_order);
     vd_xml_set_child_flag(f, "acpi", def->features.acpi, features_order);
     vd_xml_set_child_flag(f, "apic", def->features.apic, features_order);
     vd_xml_set_child_flag(f, "pae", def->features.pae, features_order);
@@ -217,7 +217,7 @@ format_cpu(const VdDomainDef *def, xmlNode *root)
         vd_xml_remove_all(root, "cpu");
         return;
     }
-    cpu = vd_xml_ensure(root, "cpu", domain_order);
+    cpu = vd_xml_ensure(root, "cpu", vd_domain_child_order);
     vd_xml_set_prop(cpu, "mode", vd_cpu_mode_to_string(def->cpu.mode));
     vd_xml_set_prop(cpu, "check", def->cpu.check);
     vd_xml_order_props(cpu, (const char *const[]){"mode", "match", "check", NULL});
@@ -244,7 +244,8 @@ format_clock(const VdDomainDef *def, xmlNode *root)
     xmlNode *clock = vd_xml_child(root, "clock");
 
     if (def->clock.offset)
-        vd_xml_set_prop(vd_xml_ensure(root, "clock", domain_order), "offset", def->clock.offset);
+        vd_xml_set_prop(vd_xml_ensure(root, "clock", vd_domain_child_order), "offset",
+                        def->clock.offset);
     else if (clock)
         vd_xml_set_prop(clock, "offset", NULL);
 }
@@ -279,13 +280,14 @@ vd_domain_def_to_doc(const VdDomainDef *def, VdDomainFormatFlags flags)
     format_cpu(def, root);
     format_clock(def, root);
     vd_xml_set_child_text(root, "on_poweroff", vd_lifecycle_action_to_string(def->on_poweroff),
-                          domain_order);
+                          vd_domain_child_order);
     vd_xml_set_child_text(root, "on_reboot", vd_lifecycle_action_to_string(def->on_reboot),
-                          domain_order);
+                          vd_domain_child_order);
     vd_xml_set_child_text(root, "on_crash", vd_lifecycle_action_to_string(def->on_crash),
-                          domain_order);
+                          vd_domain_child_order);
     vd_domain_cputune_format(def, root);
-    vd_domain_format_devices(def, doc, vd_xml_ensure(root, "devices", domain_order), flags);
+    vd_domain_format_devices(def, doc, vd_xml_ensure(root, "devices", vd_domain_child_order),
+                             flags);
     vd_domain_memory_format(def, root, flags);
     return doc;
 }

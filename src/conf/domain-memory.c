@@ -9,54 +9,6 @@
 #include "util/vd-error.h"
 #include "util/vd-units.h"
 
-/* libvirt's order of <domain>'s children, for <maxMemory>. */
-static const char *const domain_order[] = {"name",
-                                           "uuid",
-                                           "genid",
-                                           "title",
-                                           "description",
-                                           "metadata",
-                                           "maxMemory",
-                                           "memory",
-                                           "currentMemory",
-                                           "blkiotune",
-                                           "memtune",
-                                           "memoryBacking",
-                                           "vcpu",
-                                           "vcpus",
-                                           "iothreads",
-                                           "iothreadids",
-                                           "defaultiothread",
-                                           "cputune",
-                                           "numatune",
-                                           "resource",
-                                           "sysinfo",
-                                           "bootloader",
-                                           "bootloader_args",
-                                           "os",
-                                           "idmap",
-                                           "features",
-                                           "cpu",
-                                           "clock",
-                                           "on_poweroff",
-                                           "on_reboot",
-                                           "on_crash",
-                                           "on_lockfailure",
-                                           "pm",
-                                           "perf",
-                                           "devices",
-                                           "seclabel",
-                                           "keywrap",
-                                           "launchSecurity",
-                                           NULL};
-
-static const char *const device_order[] = {
-    "emulator", "disk",       "controller", "lease",   "filesystem", "interface",   "smartcard",
-    "serial",   "parallel",   "console",    "channel", "input",      "tpm",         "graphics",
-    "sound",    "audio",      "video",      "hostdev", "redirdev",   "redirfilter", "hub",
-    "watchdog", "memballoon", "rng",        "nvram",   "panic",      "shmem",       "memory",
-    "iommu",    "vsock",      "crypto",     "pstore",  NULL};
-
 static const char *const memory_order[] = {"source", "target", "alias", "address", NULL};
 static const char *const target_order[] = {"size",    "node",     "label",   "block", "requested",
                                            "current", "readonly", "address", NULL};
@@ -390,9 +342,9 @@ vd_domain_memory_format(const VdDomainDef *def, xmlNode *root, VdDomainFormatFla
         /* Where libvirt writes it (before <memory>), wherever it was. */
         if (n) {
             xmlUnlinkNode(n);
-            vd_xml_insert(root, n, domain_order);
+            vd_xml_insert(root, n, vd_domain_child_order);
         } else {
-            n = vd_xml_ensure(root, "maxMemory", domain_order);
+            n = vd_xml_ensure(root, "maxMemory", vd_domain_child_order);
         }
         vd_xml_set_text(n, text);
         vd_xml_set_prop_int(n, "slots", x->slots);
@@ -405,12 +357,12 @@ vd_domain_memory_format(const VdDomainDef *def, xmlNode *root, VdDomainFormatFla
     if (!devices && !x->devices->len)
         return;
     if (!devices)
-        devices = vd_xml_ensure(root, "devices", domain_order);
+        devices = vd_xml_ensure(root, "devices", vd_domain_child_order);
     vd_xml_remove_all(devices, "memory");
     /* Each goes after the last device of its rank: the list's order. */
     for (guint i = 0; i < x->devices->len; i++)
         vd_xml_insert(devices, format_device(g_ptr_array_index(x->devices, i), root->doc, flags),
-                      device_order);
+                      vd_devices_child_order);
 }
 
 char *

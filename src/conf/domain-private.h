@@ -126,6 +126,17 @@ VdUnsupported *vd_unsupported_copy(const VdUnsupported *u);
 xmlDoc *vd_domain_def_to_doc(const VdDomainDef *def, VdDomainFormatFlags flags);
 void vd_domain_format_devices(const VdDomainDef *def, xmlDoc *doc, xmlNode *devices,
                               VdDomainFormatFlags flags);
+/* libvirt's canonical order of <domain>'s and <devices>' children
+ * (NULL-terminated), for vd_xml_insert/vd_xml_ensure in every file. */
+extern const char *const vd_domain_child_order[];
+extern const char *const vd_devices_child_order[];
+
+/* ---- domain-cputune.c ---- */
+/* libvirt's CPU list grammar ("0-3,^2,8"), shared by <cputune>'s cpusets
+ * and <numa><cell cpus=>: the CPUs below @limit, sorted. NULL on a syntax
+ * error or an empty set (*@too_big FALSE), or when a CPU is @limit or more
+ * (*@too_big TRUE, *@cpu the first such): the callers word the error. */
+GArray *vd_cpulist_parse(const char *text, guint limit, gboolean *too_big, guint64 *cpu);
 
 /* ---- domain-defaults.c ---- */
 /* Default video vram for a model in KiB (libvirt's), 0 when not used. */

@@ -63,6 +63,13 @@ gboolean
 vsh_post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, VshDeviceOp op,
                 const char *done, GError **error)
 {
+    return vsh_post_device_with(ctl, cmd, xml, op, NULL, done, error);
+}
+
+gboolean
+vsh_post_device_with(VshCtl *ctl, const VshCmd *cmd, const char *xml, VshDeviceOp op,
+                     const char *param, const char *done, GError **error)
+{
     const char *dom = vsh_cmd_get_string(cmd, "domain");
     VshAffect affect = {0};
     g_autofree char *query = NULL;
@@ -76,7 +83,8 @@ vsh_post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, VshDeviceOp op,
     if (!vsh_affect_from_cmd(cmd, TRUE, &affect, error) ||
         !(query = vsh_affect_query(ctl, dom, &affect, error)) || !(client = vsh_ctl_client(ctl, error)))
         return FALSE;
-    suffix = g_strconcat(op == VSH_DEVICE_DETACH ? "/devices/detach" : "/devices", query, NULL);
+    suffix = g_strconcat(op == VSH_DEVICE_DETACH ? "/devices/detach" : "/devices", query,
+                         param ? (*query ? "&" : "?") : "", param, NULL);
     path = vsh_domain_path(dom, suffix);
     body = g_bytes_new(xml, strlen(xml));
     answer = vsh_client_send_for_json(client, op == VSH_DEVICE_UPDATE ? "PUT" : "POST", path, "application/xml", body, &local);

@@ -56,3 +56,6 @@ typedef enum {
  * answer's warnings, then @done ("Device attached successfully\n"). */
 gboolean vsh_post_device(VshCtl *ctl, const VshCmd *cmd, const char *xml, VshDeviceOp op,
                          const char *done, GError **error);
+/* The same with @param ("boot_disk=1", NULL: none) added to the query. */
+gboolean vsh_post_device_with(VshCtl *ctl, const VshCmd *cmd, const char *xml, VshDeviceOp op,
+                              const char *param, const char *done, GError **error);

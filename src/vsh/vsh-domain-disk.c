@@ -102,10 +102,6 @@ cmd_attach_disk(VshCtl *ctl, const VshCmd *cmd, GError **error)
 static gboolean
 cmd_detach_disk(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    const char *dom = opt(cmd, "domain");
-    VshAffect affect = {0};
-    g_autofree char *query = NULL;
-    VshClient *client;
     g_autofree char *xml =
         g_markup_printf_escaped("<disk><target dev='%s'/></disk>\n", opt(cmd, "target"));
 
@@ -113,27 +109,9 @@ cmd_detach_disk(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print(ctl, "%s", xml);
         return TRUE;
     }
-    if (!vsh_affect_from_cmd(cmd, TRUE, &affect, error) ||
-        !(query = vsh_affect_query(ctl, dom, &affect, error)) ||
-        !(client = vsh_ctl_client(ctl, error)))
-        return FALSE;
-    g_autofree char *suffix = g_strconcat(
-        "/devices/detach", query,
-        vsh_cmd_has(cmd, "boot-disk") ? (*query ? "&boot_disk=1" : "?boot_disk=1") : "", NULL);
-    g_autofree char *path = vsh_domain_path(dom, suffix);
-    g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
-    g_autoptr(GError) local = NULL;
-    g_autoptr(JsonNode) answer =
-        vsh_client_send_for_json(client, "POST", path, "application/xml", body, &local);
-    if (!answer) {
-        if (g_error_matches(local, VD_ERROR, VD_ERROR_NO_DOMAIN))
-            g_set_error(error, VD_ERROR, VD_ERROR_NO_DOMAIN, "failed to get domain '%s'", dom);
-        else
-            g_propagate_error(error, g_steal_pointer(&local));
-        return FALSE;
-    }
-    vsh_print_extra(ctl, "Disk detached successfully\n");
-    return TRUE;
+    return vsh_post_device_with(ctl, cmd, xml, VSH_DEVICE_DETACH,
+                                vsh_cmd_has(cmd, "boot-disk") ? "boot_disk=1" : NULL,
+                                "Disk detached successfully\n", error);
 }
 
 static gboolean

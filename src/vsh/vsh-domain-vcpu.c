@@ -272,6 +272,21 @@ cpuset_body(const char *cpuset)
     return b;
 }
 
+/* PUT @path (plus the scope's query) {"cpuset": ...} from --cpulist @list:
+ * vcpupin and emulatorpin in pin mode. */
+static gboolean
+put_pin(VshCtl *ctl, const VshCmd *cmd, VshAffect *affect, const char *path, const char *list,
+        GError **error)
+{
+    g_autofree char *query = vsh_affect_query(ctl, dom_of(cmd), affect, error);
+    g_autofree char *cpuset = query ? cpulist_arg(ctl, cmd, list, error) : NULL;
+    if (!cpuset)
+        return FALSE;
+    g_autofree char *suffix = g_strconcat(path, query, NULL);
+    g_autoptr(JsonNode) answer = put_json(ctl, cmd, suffix, cpuset_body(cpuset), error);
+    return answer != NULL;
+}
+
 static gboolean
 cmd_vcpupin(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
@@ -291,13 +306,8 @@ cmd_vcpupin(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (!vsh_affect_from_cmd(cmd, FALSE, &affect, error))
         return FALSE;
     if (list) {
-        g_autofree char *query = vsh_affect_query(ctl, dom_of(cmd), &affect, error);
-        g_autofree char *cpuset = query ? cpulist_arg(ctl, cmd, list, error) : NULL;
-        if (!cpuset)
-            return FALSE;
-        g_autofree char *suffix = g_strdup_printf("/vcpus/%u/pin%s", vcpu, query);
-        g_autoptr(JsonNode) answer = put_json(ctl, cmd, suffix, cpuset_body(cpuset), error);
-        return answer != NULL;
+        g_autofree char *path = g_strdup_printf("/vcpus/%u/pin", vcpu);
+        return put_pin(ctl, cmd, &affect, path, list, error);
     }
     g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom_of(cmd), "/vcpus", NULL, error);
     if (!answer)
@@ -339,15 +349,8 @@ cmd_emulatorpin(VshCtl *ctl, const VshCmd *cmd, GError **error)
     VshAffect affect;
     if (!vsh_affect_from_cmd(cmd, FALSE, &affect, error))
         return FALSE;
-    if (list) {
-        g_autofree char *query = vsh_affect_query(ctl, dom_of(cmd), &affect, error);
-        g_autofree char *cpuset = query ? cpulist_arg(ctl, cmd, list, error) : NULL;
-        if (!cpuset)
-            return FALSE;
-        g_autofree char *suffix = g_strconcat("/emulatorpin", query, NULL);
-        g_autoptr(JsonNode) answer = put_json(ctl, cmd, suffix, cpuset_body(cpuset), error);
-        return answer != NULL;
-    }
+    if (list)
+        return put_pin(ctl, cmd, &affect, "/emulatorpin", list, error);
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "GET", dom_of(cmd), "/emulatorpin", NULL, error);
     if (!answer)

@@ -99,6 +99,26 @@ handle_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op)
     other_device(req, dom, op, element, xml, live, config);
 }
 
+gboolean
+vd_api_affect_or_reply(VdApiRequest *req, VdDomainObj *dom, gboolean *live, gboolean *config,
+                       GError **error)
+{
+    if (!*error)
+        vd_domain_affect(dom, live, config, error);
+    if (*error) {
+        vd_api_reply_error(req, *error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+vd_api_add_int(JsonBuilder *b, const char *k, gint64 v)
+{
+    json_builder_set_member_name(b, k);
+    json_builder_add_int_value(b, v);
+}
+
 void
 vd_api_device_reply(VdApiRequest *req, VdDomainObj *dom, const GError *error, VdDeviceOp op,
                     const char *device_xml)

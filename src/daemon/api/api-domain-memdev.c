@@ -161,12 +161,8 @@ handle_put(VdApiRequest *req, VdDomainObj *dom, const char *alias)
             g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                         "invalid argument: \"node\" must be a NUMA node number");
     }
-    if (!error)
-        vd_domain_affect(dom, &live, &config, &error);
-    if (error) {
-        vd_api_reply_error(req, error);
+    if (!vd_api_affect_or_reply(req, dom, &live, &config, &error))
         return;
-    }
     vd_api_pause(req);
     vd_memdev_set_requested(req->d, dom, alias, (int)node, (guint64)json_node_get_int(n), live,
                             config, updated, req);

@@ -7,13 +7,6 @@
 #include "qemu/qmp-balloon.h"
 #include "util/vd-error.h"
 
-static void
-add_int(JsonBuilder *b, const char *k, gint64 v)
-{
-    json_builder_set_member_name(b, k);
-    json_builder_add_int_value(b, v);
-}
-
 /* {"domain": summary, "memory": {"current_kib", "max_kib"}} of the
  * definition @inactive names (the current one otherwise). */
 static void
@@ -26,13 +19,13 @@ reply_memory(VdApiRequest *req, VdDomainObj *dom, gboolean inactive)
     vd_api_add_domain_summary(b, dom);
     json_builder_set_member_name(b, "memory");
     json_builder_begin_object(b);
-    add_int(b, "current_kib", (gint64)def->current_memory_kib);
-    add_int(b, "max_kib", (gint64)def->memory_kib);
+    vd_api_add_int(b, "current_kib", (gint64)def->current_memory_kib);
+    vd_api_add_int(b, "max_kib", (gint64)def->memory_kib);
     if (def->memballoon) {
         json_builder_set_member_name(b, "balloon");
         json_builder_add_string_value(b,
                                       def->memballoon->model ? def->memballoon->model : "virtio");
-        add_int(b, "stats_period", def->memballoon->period);
+        vd_api_add_int(b, "stats_period", def->memballoon->period);
     }
     json_builder_end_object(b);
     json_builder_end_object(b);
@@ -98,12 +91,8 @@ handle_put(VdApiRequest *req, VdDomainObj *dom)
     if (!error && has_current && body && json_object_has_member(body, "max_kib"))
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: give \"current_kib\" or \"max_kib\", not both");
-    if (!error)
-        vd_domain_affect(dom, &live, &config, &error);
-    if (error) {
-        vd_api_reply_error(req, error);
+    if (!vd_api_affect_or_reply(req, dom, &live, &config, &error))
         return;
-    }
     if (has_max) {
         if (!vd_balloon_setmaxmem(req->d, dom, max, live, config, &error))
             vd_api_reply_error(req, error);
@@ -132,12 +121,8 @@ handle_put_period(VdApiRequest *req, VdDomainObj *dom)
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: the body needs \"period\": seconds (0 stops the "
                     "statistics)");
-    if (!error)
-        vd_domain_affect(dom, &live, &config, &error);
-    if (error) {
-        vd_api_reply_error(req, error);
+    if (!vd_api_affect_or_reply(req, dom, &live, &config, &error))
         return;
-    }
     MemReq *mr = g_new0(MemReq, 1);
     mr->req = req;
     mr->inactive = !live;
@@ -162,7 +147,7 @@ stats_done(VdDomainObj *dom, GArray *stats, const GError *error, gpointer data)
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "name");
         json_builder_add_string_value(b, s->name);
-        add_int(b, "value", (gint64)s->value);
+        vd_api_add_int(b, "value", (gint64)s->value);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

@@ -15,13 +15,6 @@ add_str(JsonBuilder *b, const char *k, const char *v)
     json_builder_add_string_value(b, v ? v : "-");
 }
 
-static void
-add_int(JsonBuilder *b, const char *k, gint64 v)
-{
-    json_builder_set_member_name(b, k);
-    json_builder_add_int_value(b, v);
-}
-
 /* GET /v1/domains/{dom}/interfaces[?inactive=1] */
 static void
 handle_list(VdApiRequest *req, VdDomainObj *dom)
@@ -44,7 +37,7 @@ handle_list(VdApiRequest *req, VdDomainObj *dom)
         add_str(b, "link", vd_net_def_link_up(net) ? "up" : "down");
         add_str(b, "alias", live ? net->alias : NULL);
         if (net->mtu)
-            add_int(b, "mtu", net->mtu);
+            vd_api_add_int(b, "mtu", net->mtu);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -155,7 +148,7 @@ handle_addresses(VdApiRequest *req, VdDomainObj *dom)
             json_builder_begin_object(b);
             add_str(b, "type", a->ipv6 ? "ipv6" : "ipv4");
             add_str(b, "addr", a->ip);
-            add_int(b, "prefix", a->prefix);
+            vd_api_add_int(b, "prefix", a->prefix);
             json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -252,14 +245,14 @@ handle_stats(VdApiRequest *req, VdDomainObj *dom, const char *key)
     }
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    add_int(b, "rx_bytes", (gint64)s.rx_bytes);
-    add_int(b, "rx_packets", (gint64)s.rx_packets);
-    add_int(b, "rx_errs", (gint64)s.rx_errs);
-    add_int(b, "rx_drop", (gint64)s.rx_drop);
-    add_int(b, "tx_bytes", (gint64)s.tx_bytes);
-    add_int(b, "tx_packets", (gint64)s.tx_packets);
-    add_int(b, "tx_errs", (gint64)s.tx_errs);
-    add_int(b, "tx_drop", (gint64)s.tx_drop);
+    vd_api_add_int(b, "rx_bytes", (gint64)s.rx_bytes);
+    vd_api_add_int(b, "rx_packets", (gint64)s.rx_packets);
+    vd_api_add_int(b, "rx_errs", (gint64)s.rx_errs);
+    vd_api_add_int(b, "rx_drop", (gint64)s.rx_drop);
+    vd_api_add_int(b, "tx_bytes", (gint64)s.tx_bytes);
+    vd_api_add_int(b, "tx_packets", (gint64)s.tx_packets);
+    vd_api_add_int(b, "tx_errs", (gint64)s.tx_errs);
+    vd_api_add_int(b, "tx_drop", (gint64)s.tx_drop);
     json_builder_end_object(b);
     vd_api_reply_json(req, 200, json_builder_get_root(b));
 }

@@ -10,13 +10,6 @@
 #include "util/vd-error.h"
 
 static void
-add_int(JsonBuilder *b, const char *k, gint64 v)
-{
-    json_builder_set_member_name(b, k);
-    json_builder_add_int_value(b, v);
-}
-
-static void
 add_str(JsonBuilder *b, const char *k, const char *v)
 {
     json_builder_set_member_name(b, k);
@@ -36,12 +29,12 @@ add_counts(JsonBuilder *b, VdDomainObj *dom)
 {
     if (dom->persistent) {
         const VdDomainDef *def = vd_domain_obj_def(dom);
-        add_int(b, "maximum_config", def->vcpus);
-        add_int(b, "current_config", current_of(def));
+        vd_api_add_int(b, "maximum_config", def->vcpus);
+        vd_api_add_int(b, "current_config", current_of(def));
     }
     if (dom->live) {
-        add_int(b, "maximum_live", dom->live->vcpus);
-        add_int(b, "current_live", current_of(dom->live));
+        vd_api_add_int(b, "maximum_live", dom->live->vcpus);
+        vd_api_add_int(b, "current_live", current_of(dom->live));
     }
 }
 
@@ -61,7 +54,7 @@ add_pins(JsonBuilder *b, const char *member, const VdDomainDef *def, GPtrArray *
                 set = info->affinity;
         }
         json_builder_begin_object(b);
-        add_int(b, "vcpu", v);
+        vd_api_add_int(b, "vcpu", v);
         add_str(b, "cpuset", set ? set : all);
         json_builder_end_object(b);
     }
@@ -84,19 +77,19 @@ reply_vcpus(VdApiRequest *req, VdDomainObj *dom, const GetReq *gr)
     json_builder_begin_object(b);
     add_counts(b, dom);
     if (gr && gr->want_guest)
-        add_int(b, "guest", gr->guest);
-    add_int(b, "host_cpus", host);
+        vd_api_add_int(b, "guest", gr->guest);
+    vd_api_add_int(b, "host_cpus", host);
     if (dom->live) {
         json_builder_set_member_name(b, "vcpus");
         json_builder_begin_array(b);
         for (guint i = 0; i < infos->len; i++) {
             const VdVcpuInfo *info = g_ptr_array_index(infos, i);
             json_builder_begin_object(b);
-            add_int(b, "vcpu", info->vcpu);
-            add_int(b, "thread_id", info->tid);
-            add_int(b, "cpu", info->cpu);
+            vd_api_add_int(b, "vcpu", info->vcpu);
+            vd_api_add_int(b, "thread_id", info->tid);
+            vd_api_add_int(b, "cpu", info->cpu);
             add_str(b, "state", "running");
-            add_int(b, "cpu_time_ns", (gint64)info->cpu_time_ns);
+            vd_api_add_int(b, "cpu_time_ns", (gint64)info->cpu_time_ns);
             add_str(b, "affinity", info->affinity ? info->affinity : all);
             json_builder_end_object(b);
         }
@@ -221,12 +214,8 @@ handle_put(VdApiRequest *req, VdDomainObj *dom)
                     "combined with --maximum or --config");
     if (!error && guest)
         live = TRUE;
-    if (!error)
-        vd_domain_affect(dom, &live, &config, &error);
-    if (error) {
-        vd_api_reply_error(req, error);
+    if (!vd_api_affect_or_reply(req, dom, &live, &config, &error))
         return;
-    }
     vd_api_pause(req);
     if (guest)
         vd_vcpu_set_guest(req->d, dom, count, changed, req);
@@ -282,12 +271,8 @@ handle_pin(VdApiRequest *req, VdDomainObj *dom, gboolean emulator, const char *v
                     "\"0-1,3\"");
     if (!error)
         norm = vd_cpuset_check_host(cpuset, vd_host_cpus(), &error);
-    if (!error)
-        vd_domain_affect(dom, &live, &config, &error);
-    if (error) {
-        vd_api_reply_error(req, error);
+    if (!vd_api_affect_or_reply(req, dom, &live, &config, &error))
         return;
-    }
     PinReq *pr = g_new0(PinReq, 1);
     pr->req = req;
     pr->emulator = emulator;
@@ -317,7 +302,7 @@ handle_get_emulatorpin(VdApiRequest *req, VdDomainObj *dom)
         const VdDomainDef *def = vd_domain_obj_def(dom);
         add_str(b, "config", def->cputune->emulatorpin ? def->cputune->emulatorpin : all);
     }
-    add_int(b, "host_cpus", host);
+    vd_api_add_int(b, "host_cpus", host);
     json_builder_end_object(b);
     vd_api_reply_json(req, 200, json_builder_get_root(b));
 }

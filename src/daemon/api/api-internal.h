@@ -119,6 +119,13 @@ void vd_api_memdev_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, co
  * "device" when given), or the error. */
 void vd_api_device_reply(VdApiRequest *req, VdDomainObj *dom, const GError *error, VdDeviceOp op,
                          const char *device_xml);
+/* The end of a handler's checks: with no *@error yet, resolves the scope
+ * of ?live=1&config=1 (vd_domain_affect); then replies *@error, if any,
+ * and returns FALSE. */
+gboolean vd_api_affect_or_reply(VdApiRequest *req, VdDomainObj *dom, gboolean *live,
+                                gboolean *config, GError **error);
+/* Adds the member "@k": @v. */
+void vd_api_add_int(JsonBuilder *b, const char *k, gint64 v);
 /* Each class's own routes under /v1/domains/D/ (FALSE: not one of its
  * routes; the caller answers not found): disks/... (api-domain-disk.c),
  * vcpus... and emulatorpin (api-domain-vcpu.c), memory... (api-domain-

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/hotplug/hotplug.h"
 #include "daemon/hotplug/pci-slot.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
@@ -92,46 +93,11 @@ op_fail(NetOp *op, GError *error)
     g_error_free(error);
 }
 
-/* Changes the persistent definition through the registry (written
- * atomically, as define). */
-typedef gboolean (*ConfigEdit)(VdDomainDef *def, NetOp *op, GError **error);
-
-static gboolean
-config_apply(NetOp *op, ConfigEdit edit, GError **error)
-{
-    g_autoptr(VdDomainDef) copy = vd_domain_def_copy(vd_domain_obj_def(op->dom));
-    if (!edit(copy, op, error))
-        return FALSE;
-    vd_domain_def_update_unsupported(copy);
-    if (!vd_domain_def_validate(copy, error))
-        return FALSE;
-    if (!vd_domain_list_define(op->d->domains, copy, error))
-        return FALSE;
-    copy = NULL; /* taken */
-    return TRUE;
-}
-
-static gboolean
-save_live(NetOp *op, GError **error)
-{
-    return vd_domain_status_save(op->d->domains, op->dom, error);
-}
-
-/* {"@key": "@value"}: the arguments of most QMP commands here. */
-static JsonObject *
-args_with(const char *key, const char *value)
-{
-    JsonObject *args = json_object_new();
-
-    json_object_set_string_member(args, key, value);
-    return args;
-}
-
 /* set_link's arguments for the interface's device. */
 static JsonObject *
 set_link_args(NetOp *op, gboolean up)
 {
-    JsonObject *args = args_with("name", op->net->alias);
+    JsonObject *args = vd_hotplug_args("name", op->net->alias);
 
     json_object_set_boolean_member(args, "up", up);
     return args;
@@ -143,7 +109,7 @@ netdev_del_args(NetOp *op)
 {
     g_autofree char *id = g_strconcat("host", op->net->alias, NULL);
 
-    return args_with("id", id);
+    return vd_hotplug_args("id", id);
 }
 
 /* Sets the link state of the interface of @mac in @def; FALSE and the
@@ -169,12 +135,11 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
          * it holds by name, the netdev. */
         if (op->kind == OP_ATTACH && op->step == 3 && op->dom->qmp && op->net->alias) {
             g_autofree char *fdname = g_strconcat("fd-", op->net->alias, NULL);
-            vd_qmp_command(op->dom->qmp, "closefd", args_with("fdname", fdname), NULL, NULL);
+            vd_qmp_command(op->dom->qmp, "closefd", vd_hotplug_args("fdname", fdname), NULL, NULL);
         }
         if (op->kind == OP_ATTACH && op->step >= 4 && op->dom->qmp)
             vd_qmp_command(op->dom->qmp, "netdev_del", netdev_del_args(op), NULL, NULL);
-        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s",
-                                error->message));
+        op_fail(op, vd_hotplug_qmp_error(error));
         return;
     }
     op_next(op);
@@ -183,10 +148,10 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 static gboolean
 qmp_ready(NetOp *op)
 {
-    if (op->dom->qmp && vd_qmp_is_connected(op->dom->qmp) && op->dom->live)
+    GError *error = NULL;
+    if (vd_hotplug_qmp_ready(op->dom, &error))
         return TRUE;
-    op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped meanwhile", op->dom->name));
+    op_fail(op, error);
     return FALSE;
 }
 
@@ -200,18 +165,17 @@ command(NetOp *op, const char *name, JsonObject *args)
 static void
 live_command(NetOp *op, const char *name, JsonObject *args)
 {
-    if (!qmp_ready(op)) {
-        json_object_unref(args);
-        return;
-    }
-    command(op, name, args);
+    GError *error = NULL;
+    if (!vd_hotplug_live_command(op->dom, name, args, step_reply, op, &error))
+        op_fail(op, error);
 }
 
 /* ---- link ------------------------------------------------------------- */
 
 static gboolean
-edit_link(VdDomainDef *def, NetOp *op, GError **error)
+edit_link(VdDomainDef *def, gpointer data, GError **error)
 {
+    NetOp *op = data;
     return set_link_state(def, op->net->mac, op->up, error);
 }
 
@@ -228,10 +192,11 @@ link_next(NetOp *op)
         /* fall through */
     case 1:
         if (op->live && op->dom->live &&
-            set_link_state(op->dom->live, op->net->mac, op->up, NULL) && !save_live(op, &error))
+            set_link_state(op->dom->live, op->net->mac, op->up, NULL) &&
+            !vd_domain_live_save(op->d, op->dom, &error))
             break;
         if (op->config)
-            config_apply(op, edit_link, &error);
+            vd_domain_config_edit(op->d, op->dom, edit_link, op, &error);
         break;
     }
     op_finish(op, error);
@@ -293,8 +258,9 @@ free_alias(VdDomainObj *dom)
 }
 
 static gboolean
-edit_attach(VdDomainDef *def, NetOp *op, GError **error)
+edit_attach(VdDomainDef *def, gpointer data, GError **error)
 {
+    NetOp *op = data;
     for (guint i = 0; i < def->interfaces->len; i++) {
         const VdNetDef *o = g_ptr_array_index(def->interfaces, i);
         if (o->mac && g_ascii_strcasecmp(o->mac, op->config_net->mac) == 0) {
@@ -339,7 +305,7 @@ attach_next(NetOp *op)
         if (!op->live)
             break;
         if (op->fd >= 0) {
-            JsonObject *args = args_with("fdname", fdname);
+            JsonObject *args = vd_hotplug_args("fdname", fdname);
             int fd = op->fd;
             op->fd = -1;
             vd_qmp_command_with_fd(op->dom->qmp, "getfd", args, fd, step_reply, op);
@@ -349,7 +315,7 @@ attach_next(NetOp *op)
     case 1:
         op->step = 2;
         if (op->vhostfd >= 0) {
-            JsonObject *args = args_with("fdname", vhostname);
+            JsonObject *args = vd_hotplug_args("fdname", vhostname);
             int fd = op->vhostfd;
             op->vhostfd = -1;
             op->vhost = TRUE;
@@ -405,14 +371,11 @@ attach_next(NetOp *op)
             return;
         }
         g_ptr_array_add(op->dom->live->interfaces, vd_net_def_copy(op->net));
-        if (!save_live(op, &error))
-            g_warning("domain '%s': cannot record the attached interface: %s", op->dom->name,
-                      error->message);
-        g_clear_error(&error);
+        vd_hotplug_live_record(op->d, op->dom, "the attached interface");
         break;
     }
     /* From here QEMU has the interface: a failure below undoes nothing. */
-    if (op->config && !config_apply(op, edit_attach, &error) && op->live)
+    if (op->config && !vd_domain_config_edit(op->d, op->dom, edit_attach, op, &error) && op->live)
         g_prefix_error(&error, "attached live, but not to the persistent definition: ");
     op_finish(op, error);
 }
@@ -502,8 +465,9 @@ match_interface(const VdDomainDef *def, const VdNetDef *match, gboolean mac_give
 }
 
 static gboolean
-edit_detach(VdDomainDef *def, NetOp *op, GError **error)
+edit_detach(VdDomainDef *def, gpointer data, GError **error)
 {
+    NetOp *op = data;
     int i = match_interface(def, op->config_net, TRUE, error);
     if (i < 0)
         return FALSE;
@@ -532,7 +496,7 @@ detach_next(NetOp *op)
     switch (op->step++) {
     case 0:
         if (op->live) {
-            live_command(op, "device_del", args_with("id", op->net->alias));
+            live_command(op, "device_del", vd_hotplug_args("id", op->net->alias));
             return;
         }
         op->step = 3;
@@ -553,11 +517,9 @@ detach_next(NetOp *op)
         if (i >= 0)
             g_ptr_array_remove_index(op->dom->live->interfaces, i);
         vd_domain_net_close_one(op->net);
-        if (!save_live(op, &error))
-            g_warning("domain '%s': cannot record the detach: %s", op->dom->name, error->message);
-        g_clear_error(&error);
+        vd_hotplug_live_record(op->d, op->dom, "the detach");
     }
-    if (op->config && !config_apply(op, edit_detach, &error) && op->live)
+    if (op->config && !vd_domain_config_edit(op->d, op->dom, edit_detach, op, &error) && op->live)
         g_prefix_error(&error, "detached live, but not from the persistent definition: ");
     op_finish(op, error);
 }
@@ -614,9 +576,7 @@ vd_domain_net_stopped(VdDomainObj *dom)
         NetOp *op = dom->net_detaches->data;
         dom->net_detaches = g_slist_delete_link(dom->net_detaches, dom->net_detaches);
         g_clear_handle_id(&op->timer, g_source_remove);
-        op_fail(op,
-                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped during the detach", dom->name));
+        op_fail(op, vd_hotplug_detach_stopped(dom));
     }
 }
 

@@ -94,8 +94,7 @@ op_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     g_autoptr(GError) err = NULL;
 
     if (error) {
-        err = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s",
-                          error->message);
+        err = vd_hotplug_qmp_error(error);
         op_finish(op, err);
         return;
     }
@@ -297,8 +296,7 @@ query_balloon_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer 
 {
     StatsOp *op = data;
     if (error) {
-        g_autoptr(GError) err = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                            "operation failed: %s", error->message);
+        g_autoptr(GError) err = vd_hotplug_qmp_error(error);
         stats_finish(op, NULL, err);
         return;
     }

@@ -73,9 +73,7 @@ edit_media(VdDomainDef *def, gpointer data, GError **error)
     MediaOp *op = data;
     int i = vd_disk_live_find(def, op->target);
     if (i < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "operation failed: No disk found whose source path or target is %s",
-                    op->target);
+        g_propagate_error(error, vd_disk_live_not_found(op->target));
         return FALSE;
     }
     VdDiskDef *disk = g_ptr_array_index(def->disks, i);
@@ -97,7 +95,7 @@ media_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         media_next(op);
         return;
     }
-    GError *err = vd_disk_live_qmp_error(error);
+    GError *err = vd_hotplug_qmp_error(error);
     if (strstr(error->message, "is not open") || strstr(error->message, "locked"))
         g_prefix_error(&err, "the guest keeps the tray of '%s' locked (use --force): ", op->target);
     mop_fail(op, err);
@@ -114,8 +112,7 @@ media_files_checked(GObject *source, GAsyncResult *result, gpointer data)
         mop_fail(op, g_steal_pointer(&error));
         return;
     }
-    op->disk = g_ptr_array_steal_index(op->probe->disks, 0);
-    g_clear_pointer(&op->probe, vd_domain_def_free);
+    op->disk = vd_disk_live_probed(&op->probe);
     media_next(op);
 }
 
@@ -125,7 +122,7 @@ media_next(MediaOp *op)
     g_autoptr(GError) error = NULL;
     VdQmp *qmp = op->dom->qmp;
 
-    if (op->live && op->step > 0 && op->step < 9 && !vd_disk_live_qmp_ready(op->dom, &error)) {
+    if (op->live && op->step > 0 && op->step < 9 && !vd_hotplug_qmp_ready(op->dom, &error)) {
         mop_fail(op, g_steal_pointer(&error));
         return;
     }
@@ -133,11 +130,8 @@ media_next(MediaOp *op)
     case 0:
         if (op->disk->source_file) {
             /* The new image: it must exist; its header gives the format. */
-            op->probe = vd_domain_def_new();
-            op->probe->name = g_strdup(op->dom->name);
-            g_ptr_array_add(op->probe->disks, g_steal_pointer(&op->disk));
-            vd_domain_files_check_async(op->d, op->probe, VD_DOMAIN_FILES_START,
-                                        media_files_checked, op);
+            vd_disk_live_probe(op->d, op->dom, &op->probe, &op->disk, VD_DOMAIN_FILES_START,
+                               media_files_checked, op);
             return;
         }
         /* fall through */
@@ -195,10 +189,7 @@ media_next(MediaOp *op)
         int i = vd_disk_live_find(op->dom->live, op->target);
         if (i >= 0)
             edit_media(op->dom->live, op, NULL);
-        if (!vd_domain_live_save(op->d, op->dom, &error))
-            g_warning("domain '%s': cannot record the media change: %s", op->dom->name,
-                      error->message);
-        g_clear_error(&error);
+        vd_hotplug_live_record(op->d, op->dom, "the media change");
         break;
     }
     default:
@@ -228,10 +219,7 @@ vd_disk_live_change_media(VdDaemon *d, VdDomainObj *dom, const char *target, con
     const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);
     int i = vd_disk_live_find(def, target);
     if (i < 0) {
-        mop_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                 "operation failed: No disk found whose source path or target "
-                                 "is %s",
-                                 target));
+        mop_fail(op, vd_disk_live_not_found(target));
         return;
     }
     op->disk = vd_disk_def_copy(g_ptr_array_index(def->disks, i));
@@ -319,7 +307,7 @@ resize_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     g_autoptr(GError) err = NULL;
     (void)qmp;
     if (error) {
-        mop_fail(op, vd_disk_live_qmp_error(error));
+        mop_fail(op, vd_hotplug_qmp_error(error));
         return;
     }
     if (op->step++ == 0) {
@@ -337,7 +325,7 @@ resize_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
             mop_finish(op, err);
             return;
         }
-        if (!vd_disk_live_qmp_ready(op->dom, &err)) {
+        if (!vd_hotplug_qmp_ready(op->dom, &err)) {
             mop_finish(op, err);
             return;
         }
@@ -357,7 +345,7 @@ vd_disk_live_resize(VdDaemon *d, VdDomainObj *dom, const char *target, guint64 b
     op->done = done;
     op->bytes = bytes;
     op->shrink = shrink;
-    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) || !vd_disk_live_qmp_ready(dom, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) || !vd_hotplug_qmp_ready(dom, &error)) {
         mop_finish(op, error);
         return;
     }
@@ -383,7 +371,7 @@ info_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     VdDiskBlockInfo info = {0};
     (void)qmp;
     if (error)
-        err = vd_disk_live_qmp_error(error);
+        err = vd_hotplug_qmp_error(error);
     else
         info_from_nodes(result, op->target, &info, &err);
     op->info_done(op->dom, err, err ? NULL : &info, op->user_data);
@@ -487,7 +475,7 @@ static void
 ctrl_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
     CtrlOp *c = data;
-    g_autoptr(GError) err = error ? vd_disk_live_qmp_error(error) : NULL;
+    g_autoptr(GError) err = error ? vd_hotplug_qmp_error(error) : NULL;
     (void)qmp;
     (void)result;
     ctrl_free(c, err);
@@ -514,7 +502,7 @@ vd_disk_live_controller(VdDaemon *d, VdDomainObj *dom, gboolean attach, VdDiskLi
     c->op = mop_new(d, dom, "scsi0", user_data);
     c->op->done = done;
     c->attach = attach;
-    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) || !vd_disk_live_qmp_ready(dom, &error)) {
+    if (!vd_domain_obj_check(dom, VD_OP_CONSOLE, &error) || !vd_hotplug_qmp_ready(dom, &error)) {
         ctrl_free(c, error);
         return;
     }
@@ -532,5 +520,5 @@ vd_disk_live_controller(VdDaemon *d, VdDomainObj *dom, gboolean attach, VdDiskLi
     if (attach)
         vd_pci_slot_find(d, dom, "the SCSI controller", ctrl_slot, c);
     else
-        vd_qmp_command(dom->qmp, "device_del", vd_disk_live_args("id", "scsi0"), ctrl_reply, c);
+        vd_qmp_command(dom->qmp, "device_del", vd_hotplug_args("id", "scsi0"), ctrl_reply, c);
 }

@@ -2,15 +2,19 @@
  * (change-media, blockresize, domblkinfo, the SCSI controller). */
 #pragma once
 
+#include "daemon/domain/domain-files.h"
 #include "daemon/hotplug/disk-live.h"
+#include "daemon/hotplug/hotplug.h"
 #include "qemu/qemu-hotplug-disk.h"
 
 /* The disk of @def with target @target, or -1. */
 int vd_disk_live_find(const VdDomainDef *def, const char *target);
-/* "operation failed: domain 'x' stopped meanwhile" unless the domain
- * still runs with QMP connected. */
-gboolean vd_disk_live_qmp_ready(VdDomainObj *dom, GError **error);
-/* QEMU's error as VD_ERROR_OPERATION_FAILED. */
-GError *vd_disk_live_qmp_error(const GError *error);
-/* {"@key": "@value"} */
-JsonObject *vd_disk_live_args(const char *key, const char *value);
+/* "operation failed: No disk found whose source path or target is @target" */
+GError *vd_disk_live_not_found(const char *target);
+/* Checks the image of *@disk in a worker (it must exist for @when START;
+ * its header gives the format): *@disk moves into a new *@probe, which
+ * must stay untouched until @callback; vd_disk_live_probed() then gives
+ * the disk back and frees *@probe. */
+void vd_disk_live_probe(VdDaemon *d, VdDomainObj *dom, VdDomainDef **probe, VdDiskDef **disk,
+                        VdDomainFilesWhen when, GAsyncReadyCallback callback, gpointer user_data);
+VdDiskDef *vd_disk_live_probed(VdDomainDef **probe);

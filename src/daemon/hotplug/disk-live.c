@@ -66,28 +66,29 @@ vd_disk_live_find(const VdDomainDef *def, const char *target)
     return -1;
 }
 
-gboolean
-vd_disk_live_qmp_ready(VdDomainObj *dom, GError **error)
-{
-    if (dom->qmp && vd_qmp_is_connected(dom->qmp) && dom->live)
-        return TRUE;
-    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                "operation failed: domain '%s' stopped meanwhile", dom->name);
-    return FALSE;
-}
-
 GError *
-vd_disk_live_qmp_error(const GError *error)
+vd_disk_live_not_found(const char *target)
 {
-    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s", error->message);
+    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                       "operation failed: No disk found whose source path or target is %s", target);
 }
 
-JsonObject *
-vd_disk_live_args(const char *key, const char *value)
+void
+vd_disk_live_probe(VdDaemon *d, VdDomainObj *dom, VdDomainDef **probe, VdDiskDef **disk,
+                   VdDomainFilesWhen when, GAsyncReadyCallback callback, gpointer user_data)
 {
-    JsonObject *o = json_object_new();
-    json_object_set_string_member(o, key, value);
-    return o;
+    *probe = vd_domain_def_new();
+    (*probe)->name = g_strdup(dom->name);
+    g_ptr_array_add((*probe)->disks, g_steal_pointer(disk));
+    vd_domain_files_check_async(d, *probe, when, callback, user_data);
+}
+
+VdDiskDef *
+vd_disk_live_probed(VdDomainDef **probe)
+{
+    VdDiskDef *disk = g_ptr_array_steal_index((*probe)->disks, 0);
+    g_clear_pointer(probe, vd_domain_def_free);
+    return disk;
 }
 
 static void
@@ -257,7 +258,7 @@ attach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         vd_qmp_command(op->dom->qmp, "blockdev-del",
                        vd_qemu_hotplug_disk_blockdev_del(op->disk->target_dev, TRUE), NULL, NULL);
     op_fail(op, slot ? g_error_new_literal(VD_ERROR, VD_ERROR_OPERATION_FAILED, slot)
-                     : vd_disk_live_qmp_error(error));
+                     : vd_hotplug_qmp_error(error));
 }
 
 static void
@@ -299,7 +300,7 @@ attach_next(DiskOp *op)
     const VdDiskDef *cur = op->disk ? op->disk : g_ptr_array_index(op->probe->disks, 0);
     g_autofree char *what = g_strdup_printf("disk '%s'", cur->target_dev);
 
-    if (op->step >= 1 && op->step < 8 && op->live && !vd_disk_live_qmp_ready(op->dom, &error)) {
+    if (op->step >= 1 && op->step < 8 && op->live && !vd_hotplug_qmp_ready(op->dom, &error)) {
         op_fail(op, g_steal_pointer(&error));
         return;
     }
@@ -307,24 +308,20 @@ attach_next(DiskOp *op)
     case 0: {
         /* The image: it must exist for a live attach, and its header
          * gives the format when the XML has none (as define does). */
-        op->probe = vd_domain_def_new();
-        op->probe->name = g_strdup(op->dom->name);
-        g_ptr_array_add(op->probe->disks, g_steal_pointer(&op->disk));
-        vd_domain_files_check_async(op->d, op->probe,
-                                    op->live ? VD_DOMAIN_FILES_START : VD_DOMAIN_FILES_DEFINE,
-                                    files_checked, op);
+        vd_disk_live_probe(op->d, op->dom, &op->probe, &op->disk,
+                           op->live ? VD_DOMAIN_FILES_START : VD_DOMAIN_FILES_DEFINE, files_checked,
+                           op);
         return;
     }
     case 1: {
         /* Back in the main loop, with the format found. */
-        op->disk = g_ptr_array_steal_index(op->probe->disks, 0);
-        g_clear_pointer(&op->probe, vd_domain_def_free);
+        op->disk = vd_disk_live_probed(&op->probe);
         if (!op->live) {
             op->step = 8;
             break;
         }
         if (op->disk->bus == VD_DISK_BUS_SCSI) {
-            JsonObject *args = vd_disk_live_args("path", "/machine/peripheral");
+            JsonObject *args = vd_hotplug_args("path", "/machine/peripheral");
             vd_qmp_command(op->dom->qmp, "qom-list", args, peripherals_reply, op);
             return;
         }
@@ -386,10 +383,7 @@ attach_next(DiskOp *op)
         return;
     case 7:
         g_ptr_array_add(op->dom->live->disks, vd_disk_def_copy(op->disk));
-        if (!vd_domain_live_save(op->d, op->dom, &error))
-            g_warning("domain '%s': cannot record the attached disk: %s", op->dom->name,
-                      error->message);
-        g_clear_error(&error);
+        vd_hotplug_live_record(op->d, op->dom, "the attached disk");
         break;
     default:
         break;
@@ -502,9 +496,7 @@ edit_detach(VdDomainDef *def, gpointer data, GError **error)
     DiskOp *op = data;
     int i = vd_disk_live_find(def, op->target);
     if (i < 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "operation failed: No disk found whose source path or target is %s",
-                    op->target);
+        g_propagate_error(error, vd_disk_live_not_found(op->target));
         return FALSE;
     }
     g_ptr_array_remove_index(def->disks, i);
@@ -533,7 +525,7 @@ detach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     (void)qmp;
     (void)result;
     if (error && op->step == 1) {
-        op_fail(op, vd_disk_live_qmp_error(error));
+        op_fail(op, vd_hotplug_qmp_error(error));
         return;
     }
     if (error) /* a node left behind: the guest no longer has the disk */
@@ -545,7 +537,7 @@ static void
 detach_next(DiskOp *op)
 {
     g_autoptr(GError) error = NULL;
-    if (op->live && op->step < 5 && !vd_disk_live_qmp_ready(op->dom, &error)) {
+    if (op->live && op->step < 5 && !vd_hotplug_qmp_ready(op->dom, &error)) {
         op_fail(op, g_steal_pointer(&error));
         return;
     }
@@ -586,9 +578,7 @@ detach_next(DiskOp *op)
         int i = vd_disk_live_find(op->dom->live, op->target);
         if (i >= 0)
             g_ptr_array_remove_index(op->dom->live->disks, i);
-        if (!vd_domain_live_save(op->d, op->dom, &error))
-            g_warning("domain '%s': cannot record the detach: %s", op->dom->name, error->message);
-        g_clear_error(&error);
+        vd_hotplug_live_record(op->d, op->dom, "the detach");
         break;
     }
     default:
@@ -626,10 +616,7 @@ vd_disk_live_detach(VdDaemon *d, VdDomainObj *dom, const char *target, gboolean 
     const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);
     int i = vd_disk_live_find(def, target);
     if (i < 0) {
-        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                "operation failed: No disk found whose source path or target "
-                                "is %s",
-                                target));
+        op_fail(op, vd_disk_live_not_found(target));
         return;
     }
     op->disk = vd_disk_def_copy(g_ptr_array_index(def->disks, i));
@@ -695,9 +682,7 @@ vd_disk_live_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject 
                        vd_qemu_hotplug_disk_blockdev_del(disk->target_dev, TRUE), NULL, NULL);
     }
     g_ptr_array_remove_index(dom->live->disks, i);
-    g_autoptr(GError) error = NULL;
-    if (!vd_domain_live_save(d, dom, &error))
-        g_warning("domain '%s': cannot record the late detach: %s", dom->name, error->message);
+    vd_hotplug_live_record(d, dom, "the late detach");
 }
 
 void
@@ -708,9 +693,7 @@ vd_disk_live_stopped(VdDomainObj *dom)
         DiskOp *op = st->detaches->data;
         st->detaches = g_slist_delete_link(st->detaches, st->detaches);
         g_clear_handle_id(&op->timer, g_source_remove);
-        op_fail(op,
-                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped during the detach", dom->name));
+        op_fail(op, vd_hotplug_detach_stopped(dom));
     }
 }
 

@@ -68,6 +68,57 @@ vd_domain_live_save(VdDaemon *d, VdDomainObj *dom, GError **error)
 }
 
 void
+vd_hotplug_live_record(VdDaemon *d, VdDomainObj *dom, const char *what)
+{
+    g_autoptr(GError) error = NULL;
+    if (!vd_domain_live_save(d, dom, &error))
+        g_warning("domain '%s': cannot record %s: %s", dom->name, what, error->message);
+}
+
+gboolean
+vd_hotplug_qmp_ready(VdDomainObj *dom, GError **error)
+{
+    if (dom->qmp && vd_qmp_is_connected(dom->qmp) && dom->live)
+        return TRUE;
+    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                "operation failed: domain '%s' stopped meanwhile", dom->name);
+    return FALSE;
+}
+
+gboolean
+vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args, VdQmpReplyFunc reply,
+                        gpointer data, GError **error)
+{
+    if (!vd_hotplug_qmp_ready(dom, error)) {
+        json_object_unref(args);
+        return FALSE;
+    }
+    vd_qmp_command(dom->qmp, name, args, reply, data);
+    return TRUE;
+}
+
+GError *
+vd_hotplug_detach_stopped(VdDomainObj *dom)
+{
+    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                       "operation failed: domain '%s' stopped during the detach", dom->name);
+}
+
+GError *
+vd_hotplug_qmp_error(const GError *error)
+{
+    return g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s", error->message);
+}
+
+JsonObject *
+vd_hotplug_args(const char *key, const char *value)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, key, value);
+    return o;
+}
+
+void
 vd_hotplug_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data)
 {
     if (g_str_equal(event, "DEVICE_DELETED")) {

@@ -49,6 +49,25 @@ gboolean vd_domain_config_check(VdDomainObj *dom, VdDomainConfigEdit edit, gpoin
 
 /* Writes the status file after a live change to dom->live. */
 gboolean vd_domain_live_save(VdDaemon *d, VdDomainObj *dom, GError **error);
+/* vd_domain_live_save once QEMU has made the change: a failure is only
+ * logged ("domain 'x': cannot record @what: ..."), the change stays. */
+void vd_hotplug_live_record(VdDaemon *d, VdDomainObj *dom, const char *what);
+
+/* What the steps of a QMP chain share. */
+/* "operation failed: domain 'x' stopped meanwhile" unless the domain still
+ * runs with QMP connected: asked before each command of a chain. */
+gboolean vd_hotplug_qmp_ready(VdDomainObj *dom, GError **error);
+/* vd_qmp_command when vd_hotplug_qmp_ready, else @args dropped and FALSE
+ * with its error: a step of a chain that the stopping domain ends. */
+gboolean vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args,
+                                 VdQmpReplyFunc reply, gpointer data, GError **error);
+/* "operation failed: domain 'x' stopped during the detach": the error of
+ * a detach still waiting on the guest when QEMU ends. */
+GError *vd_hotplug_detach_stopped(VdDomainObj *dom);
+/* QEMU's @error as VD_ERROR_OPERATION_FAILED ("operation failed: ..."). */
+GError *vd_hotplug_qmp_error(const GError *error);
+/* {"@key": "@value"}: the arguments of most QMP commands. */
+JsonObject *vd_hotplug_args(const char *key, const char *value);
 
 /* Called by domain-process.c for every QMP event of a running domain
  * (DEVICE_DELETED, BALLOON_CHANGE, MEMORY_DEVICE_SIZE_CHANGE,

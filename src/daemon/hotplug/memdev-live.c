@@ -77,16 +77,6 @@ op_fail(MemOp *op, GError *error)
     g_error_free(error);
 }
 
-static gboolean
-qmp_ready(MemOp *op)
-{
-    if (op->dom->qmp && vd_qmp_is_connected(op->dom->qmp) && op->dom->live)
-        return TRUE;
-    op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped meanwhile", op->dom->name));
-    return FALSE;
-}
-
 static void
 step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
@@ -99,8 +89,7 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         if (op->kind == OP_ATTACH && op->step == 2 && op->dom->qmp)
             vd_qmp_command(op->dom->qmp, "object-del", vd_qemu_memdev_object_del(op->m), NULL,
                            NULL);
-        op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s",
-                                error->message));
+        op_fail(op, vd_hotplug_qmp_error(error));
         return;
     }
     op_next(op);
@@ -109,20 +98,9 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 static void
 live_command(MemOp *op, const char *name, JsonObject *args)
 {
-    if (!qmp_ready(op)) {
-        json_object_unref(args);
-        return;
-    }
-    vd_qmp_command(op->dom->qmp, name, args, step_reply, op);
-}
-
-static void
-save_live(MemOp *op)
-{
-    g_autoptr(GError) error = NULL;
-    if (!vd_domain_live_save(op->d, op->dom, &error))
-        g_warning("domain '%s': cannot record the memory device change: %s", op->dom->name,
-                  error->message);
+    GError *error = NULL;
+    if (!vd_hotplug_live_command(op->dom, name, args, step_reply, op, &error))
+        op_fail(op, error);
 }
 
 /* Starts @op unless another memory device operation runs. */
@@ -186,7 +164,7 @@ attach_next(MemOp *op)
         return;
     case 2:
         vd_domain_memory_add(op->dom->live, vd_memory_device_def_copy(op->m));
-        save_live(op);
+        vd_hotplug_live_record(op->d, op->dom, "the memory device change");
         break;
     }
     if (op->config && !vd_domain_config_edit(op->d, op->dom, edit_attach, op, &error) && op->live)
@@ -450,7 +428,7 @@ requested_next(MemOp *op)
         if (i >= 0) {
             VdMemoryDeviceDef *m = g_ptr_array_index(op->dom->live->memory_ext->devices, i);
             m->requested_kib = op->requested_kib;
-            save_live(op);
+            vd_hotplug_live_record(op->d, op->dom, "the memory device change");
         }
         break;
     }
@@ -574,9 +552,7 @@ vd_memdev_live_stopped(VdDomainObj *dom)
     /* Only a detach waits on the guest; the others wait on a QMP reply,
      * which fails when QMP closes. */
     if (op && op->timer)
-        op_fail(op,
-                g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                            "operation failed: domain '%s' stopped during the detach", dom->name));
+        op_fail(op, vd_hotplug_detach_stopped(dom));
 }
 
 void

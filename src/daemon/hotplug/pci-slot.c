@@ -57,8 +57,7 @@ query_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     (void)qmp;
 
     if (error) {
-        err = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: %s",
-                          error->message);
+        err = vd_hotplug_qmp_error(error);
     } else if (!(bus = free_root_port(f->dom, result))) {
         err = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                           "no free PCIe root port for %s: a q35 machine hot-plugs devices only "

@@ -267,10 +267,10 @@ op_finish(VcpuOp *op, GError *error)
 static gboolean
 op_running(VcpuOp *op)
 {
-    if (op->dom->qmp && vd_qmp_is_connected(op->dom->qmp) && op->dom->live)
+    GError *error = NULL;
+    if (vd_hotplug_qmp_ready(op->dom, &error))
         return TRUE;
-    op_finish(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                              "operation failed: domain '%s' stopped meanwhile", op->dom->name));
+    op_finish(op, error);
     return FALSE;
 }
 
