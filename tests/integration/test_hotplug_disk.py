@@ -167,6 +167,12 @@ class HotplugDisk(harness.VirtdTestCase):
             d.vsh('detach-disk', name, 'vdb', '--live')
             g4 = self.wait_sizes(d, name, lambda s: 'vdb' not in s and 'vdc' in s, 'vdb gone')
             self.assertNotIn("target dev='vdb'", self.xml(d, name))
+            # The same target attaches again (QEMU's nodes of the old vdb
+            # are gone, not only its device), and goes again.
+            d.vsh('attach-disk', name, data, 'vdb', '--live')
+            self.wait_sizes(d, name, lambda s: 'vdb' in s, 'vdb attached again')
+            d.vsh('detach-disk', name, 'vdb', '--live')
+            self.wait_sizes(d, name, lambda s: 'vdb' not in s and 'vdc' in s, 'vdb gone again')
 
             # A paused guest does not release the disk: the detach times out,
             # the disk stays; resumed, the guest completes the unplug.
@@ -178,6 +184,11 @@ class HotplugDisk(harness.VirtdTestCase):
             self.wait_sizes(d, name, lambda s: s == {'vda': 16 * 2048}, 'vdc released late')
             harness.wait_for(lambda: "target dev='vdc'" not in self.xml(d, name), 30,
                              what='vdc gone from the live XML')
+            # A late release frees QEMU's nodes too: vdc attaches again (the
+            # guest names it by the order it finds disks: a second disk).
+            d.vsh('attach-disk', name, data, 'vdc', '--live')
+            self.wait_sizes(d, name, lambda s: len(s) == 2, 'vdc attached again')
+            self.assertIn("target dev='vdc'", self.xml(d, name))
             d.vsh('destroy', name)
 
             # Shut off: --live refused, --config works (format probed).

@@ -534,6 +534,15 @@ detach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 }
 
 static void
+forget_live_disk(DiskOp *op)
+{
+    int i = vd_disk_live_find(op->dom->live, op->target);
+    if (i >= 0)
+        g_ptr_array_remove_index(op->dom->live->disks, i);
+    vd_hotplug_live_record(op->d, op->dom, "the detach");
+}
+
+static void
 detach_next(DiskOp *op)
 {
     g_autoptr(GError) error = NULL;
@@ -558,29 +567,25 @@ detach_next(DiskOp *op)
         return;
     }
     case 2:
+        /* The device is gone: its format node, then its protocol node
+         * (both, or the target cannot be attached again: "Duplicate
+         * nodes with node-name='vdb-storage'"). An empty cdrom has none. */
         if (op->disk->source_file) {
             vd_qmp_command(op->dom->qmp, "blockdev-del",
                            vd_qemu_hotplug_disk_blockdev_del(op->target, FALSE), detach_reply, op);
             return;
         }
-        op->step = 4;
-        /* fall through */
-    case 3:
-        if (op->step == 3) {
-            op->step = 4;
-            vd_qmp_command(op->dom->qmp, "blockdev-del",
-                           vd_qemu_hotplug_disk_blockdev_del(op->target, TRUE), detach_reply, op);
-            return;
-        }
-        /* fall through */
-    case 4: {
         op->step = 5;
-        int i = vd_disk_live_find(op->dom->live, op->target);
-        if (i >= 0)
-            g_ptr_array_remove_index(op->dom->live->disks, i);
-        vd_hotplug_live_record(op->d, op->dom, "the detach");
+        forget_live_disk(op);
         break;
-    }
+    case 3:
+        vd_qmp_command(op->dom->qmp, "blockdev-del",
+                       vd_qemu_hotplug_disk_blockdev_del(op->target, TRUE), detach_reply, op);
+        return;
+    case 4:
+        op->step = 5;
+        forget_live_disk(op);
+        break;
     default:
         break;
     }
