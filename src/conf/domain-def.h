@@ -500,6 +500,11 @@ VdDomainDef *vd_domain_def_with_device(const VdDomainDef *def, const char *fragm
                                        GError **error);
 VdDomainDef *vd_domain_def_without_device(const VdDomainDef *def, const char *fragment,
                                           GError **error);
+/* The same in place on def->doc, for device elements the typed model does
+ * not rebuild (format keeps them from the document: controllers ...):
+ * a live definition records a controller hot-plugged into QEMU. */
+gboolean vd_domain_def_doc_add_device(VdDomainDef *def, const char *fragment, GError **error);
+gboolean vd_domain_def_doc_remove_device(VdDomainDef *def, const char *fragment, GError **error);
 
 /* The string tables (vd_disk_bus_to_string() ...) are in domain-enums.h,
  * included here so that one include gives the whole model. */

@@ -149,3 +149,47 @@ vd_domain_def_without_device(const VdDomainDef *def, const char *fragment, GErro
     xmlFreeNode(found);
     return reparse(doc, error);
 }
+
+/* The same, in place, on @def's own document: for elements the typed
+ * model does not rebuild (format keeps them from the document), such as a
+ * controller QEMU was given while the domain runs. */
+gboolean
+vd_domain_def_doc_add_device(VdDomainDef *def, const char *fragment, GError **error)
+{
+    g_autoptr(xmlDoc) frag = vd_xml_read_doc(fragment, -1, error);
+    xmlNode *dev = frag ? fragment_root(frag, error) : NULL;
+    xmlNode *root = def->doc ? xmlDocGetRootElement(def->doc) : NULL;
+    if (!dev)
+        return FALSE;
+    if (!root) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "the definition has no document");
+        return FALSE;
+    }
+    xmlNode *devices = vd_xml_child(root, "devices");
+    if (!devices)
+        devices = xmlNewChild(root, NULL, (const xmlChar *)"devices", NULL);
+    xmlAddChild(devices, xmlDocCopyNode(dev, def->doc, 1));
+    return TRUE;
+}
+
+gboolean
+vd_domain_def_doc_remove_device(VdDomainDef *def, const char *fragment, GError **error)
+{
+    g_autoptr(xmlDoc) frag = vd_xml_read_doc(fragment, -1, error);
+    xmlNode *want = frag ? fragment_root(frag, error) : NULL;
+    xmlNode *root = def->doc ? xmlDocGetRootElement(def->doc) : NULL;
+    xmlNode *devices = root ? vd_xml_child(root, "devices") : NULL;
+    if (!want)
+        return FALSE;
+    for (xmlNode *n = devices ? devices->children : NULL; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && node_covers(n, want)) {
+            xmlUnlinkNode(n);
+            xmlFreeNode(n);
+            return TRUE;
+        }
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                "operation failed: domain '%s' has no <%s> device matching the XML given",
+                def->name, (const char *)want->name);
+    return FALSE;
+}

@@ -259,6 +259,14 @@ class HotplugDisk(harness.VirtdTestCase):
                                 timeout=90)
             self.assertEqual(len(g), 3, g)
             self.assertIn("target dev='sdb' bus='scsi'", self.xml(d, name))
+            # The controller virtd added is in the live definition (and
+            # only there), and stays there over a daemon restart.
+            self.assertIn("<controller type='scsi' index='0' model='virtio-scsi'/>",
+                          self.xml(d, name))
+            self.assertNotIn("<controller type='scsi'", self.xml(d, name, True))
+            d.restart()
+            self.assertIn("<controller type='scsi' index='0' model='virtio-scsi'/>",
+                          self.xml(d, name))
             # A NIC takes the next free root port (pci-slot.c, shared).
             nic = d.write_file('nic.xml', "<interface type='user'><mac address="
                                "'52:54:00:4d:11:01'/><model type='virtio'/></interface>")
@@ -275,6 +283,9 @@ class HotplugDisk(harness.VirtdTestCase):
                          "still has disk 'sdb'", None)
             d.vsh('detach-disk', name, 'sdb', '--live')
             self.wait_sizes(d, name, lambda s: 80 * 1024 not in s.values(), 'SCSI disk gone')
+            # Now it may go, and the live definition follows.
+            d.vsh('detach-device', name, ctl, '--live')
+            self.assertNotIn("<controller type='scsi'", self.xml(d, name))
             d.vsh('detach-disk', name, 'vdb', '--live')
             self.wait_sizes(d, name, lambda s: s == {'vda': 16 * 2048}, 'vdb gone')
             live = self.xml(d, name)

@@ -478,6 +478,8 @@ ctrl_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     g_autoptr(GError) err = error ? vd_hotplug_qmp_error(error) : NULL;
     (void)qmp;
     (void)result;
+    if (!err)
+        vd_disk_live_record_scsi_controller(c->op->d, c->op->dom, c->attach);
     ctrl_free(c, err);
 }
 

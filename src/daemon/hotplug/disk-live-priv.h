@@ -18,3 +18,7 @@ GError *vd_disk_live_not_found(const char *target);
 void vd_disk_live_probe(VdDaemon *d, VdDomainObj *dom, VdDomainDef **probe, VdDiskDef **disk,
                         VdDomainFilesWhen when, GAsyncReadyCallback callback, gpointer user_data);
 VdDiskDef *vd_disk_live_probed(VdDomainDef **probe);
+/* Records in the live definition (and the status file) that QEMU now has
+ * (@added) or no longer has the virtio-scsi controller "scsi0", so that
+ * dumpxml shows it and a daemon restart keeps it. */
+void vd_disk_live_record_scsi_controller(VdDaemon *d, VdDomainObj *dom, gboolean added);

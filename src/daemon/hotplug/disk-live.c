@@ -37,6 +37,7 @@ typedef struct {
     int step;
     char *bus;                            /* the root port reserved on q35 */
     char *ctrl_bus;                       /* the SCSI controller's, reserved until the end */
+    gboolean ctrl_recorded;               /* ... and it is in the live definition */
     gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
     gboolean added_storage, added_format; /* attach: nodes QEMU took */
     VdQemuHotplugDisk qa;
@@ -354,6 +355,10 @@ attach_next(DiskOp *op)
         /* fall through */
     case 4: {
         op->step = 5;
+        if (op->ctrl_bus && !op->ctrl_recorded) {
+            op->ctrl_recorded = TRUE; /* the controller's device_add was answered */
+            vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE);
+        }
         const VdDomainDef *def = op->dom->live;
         if (!vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
                                         &op->qa, &error)) {
@@ -531,6 +536,24 @@ detach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     if (error) /* a node left behind: the guest no longer has the disk */
         g_warning("domain '%s': disk '%s': %s", op->dom->name, op->target, error->message);
     op_next(op);
+}
+
+#define SCSI_CONTROLLER_XML "<controller type='scsi' index='0' model='virtio-scsi'/>"
+
+void
+vd_disk_live_record_scsi_controller(VdDaemon *d, VdDomainObj *dom, gboolean added)
+{
+    g_autoptr(GError) error = NULL;
+    if (!dom->live)
+        return;
+    gboolean ok = added ? vd_domain_def_doc_add_device(dom->live, SCSI_CONTROLLER_XML, &error)
+                        : vd_domain_def_doc_remove_device(dom->live, SCSI_CONTROLLER_XML, &error);
+    if (!ok) {
+        g_warning("domain '%s': the live definition does not show the SCSI controller's %s: %s",
+                  dom->name, added ? "attach" : "detach", error->message);
+        return;
+    }
+    vd_hotplug_live_record(d, dom, "the SCSI controller");
 }
 
 static void
