@@ -118,7 +118,9 @@ class HotplugDisk(harness.VirtdTestCase):
         data = make_raw(self.img('pc-data.raw'), 32)
         qc = make_qcow2(self.img('pc-q.qcow2'), 64)
         with Daemon() as d:
-            d.define(name, harness.domain_xml(name, memory_mib=192,
+            # The kernel is booted directly; root= names vda as the disk it
+            # boots from (the initramfs ignores it), for the --boot-disk rule.
+            d.define(name, harness.domain_xml(name, memory_mib=192, cmdline_extra='root=/dev/vda',
                                               extra_devices=harness.disk_xml(root)))
             d.start_domain(name)
             g0 = self.wait_sizes(d, name, lambda s: 'vda' in s, 'vda')

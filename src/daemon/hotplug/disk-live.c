@@ -471,13 +471,35 @@ vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean liv
 
 /* ---- detach ----------------------------------------------------------- */
 
+/* The disk whose target the kernel command line names as its root
+ * ("root=/dev/vda1" names vda), or -1. */
+static int
+root_disk_index(const VdDomainDef *def)
+{
+    g_auto(GStrv) args = def->os.cmdline ? g_strsplit(def->os.cmdline, " ", -1) : NULL;
+    for (guint a = 0; args && args[a]; a++) {
+        if (!g_str_has_prefix(args[a], "root=/dev/"))
+            continue;
+        const char *dev = args[a] + strlen("root=/dev/");
+        for (guint i = 0; i < def->disks->len; i++) {
+            const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+            if (disk->target_dev && g_str_has_prefix(dev, disk->target_dev))
+                return (int)i;
+        }
+    }
+    return -1;
+}
+
 /* The disk a running guest booted from: the lowest <boot order>, else
- * the first disk. */
+ * the first disk; with a kernel booted directly (<os><kernel>), none but
+ * the one its command line mounts as root. */
 static int
 boot_disk_index(const VdDomainDef *def)
 {
     int best = -1;
     guint order = G_MAXUINT;
+    if (def->os.kernel)
+        return root_disk_index(def);
     for (guint i = 0; i < def->disks->len; i++) {
         const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
         if (disk->boot_order && disk->boot_order < order) {
