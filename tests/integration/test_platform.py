@@ -195,7 +195,7 @@ class Platform(harness.VirtdTestCase):
 
             def nics(want):
                 def check():
-                    found = re.findall(r'VIRTD-GUEST-STATUS .* nics=(\S*)\r?\n',
+                    found = re.findall(r'VIRTD-GUEST-STATUS .* nics=(\S*)(?: sizes=\S*)?\r?\n',
                                        d.console_text(name))
                     return found and found[-1] == want
                 wait_for(check, 60, interval=0.5, what='nics=%r in the guest' % want)
