@@ -194,3 +194,16 @@ vd_paths_domain_nvram(const VdPaths *p, const char *name)
     g_autofree char *file = g_strconcat(name, "_VARS.fd", NULL);
     return g_build_filename(p->nvram_dir, file, NULL);
 }
+
+char *
+vd_paths_domain_snapshot_dir(const VdPaths *p, const char *name)
+{
+    return g_build_filename(p->state_dir, "snapshots", name, NULL);
+}
+
+char *
+vd_paths_domain_managed_save(const VdPaths *p, const char *name)
+{
+    g_autofree char *file = g_strdup_printf("%s.save", name);
+    return g_build_filename(p->state_dir, "save", file, NULL);
+}

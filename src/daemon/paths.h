@@ -20,6 +20,8 @@
  *   run_dir/networks/NAME.xml             status of an active network (network/network.h)
  *   state_dir/dnsmasq/NAME.*              dnsmasq's configuration, host files, leases, pid
  *   log_dir/dnsmasq/NAME.log              dnsmasq's stderr (its start-up errors)
+ *   state_dir/snapshots/NAME/SNAP.xml     snapshot metadata; NAME/current: the current one
+ *   state_dir/save/NAME.save              managed save image
  *   state_dir/swtpm/UUID/, swtpm-localca/ TPM state of a domain, swtpm's local CA;
  *   run_dir/domains/NAME.swtpm(-pid), log_dir/swtpm/NAME.log: its swtpm (domain/swtpm.h)
  *
@@ -80,3 +82,8 @@ char *vd_paths_domain_console_log(const VdPaths *paths, const char *name);
 /* The UEFI variable store of a domain without <nvram>: nvram_dir/NAME_VARS.fd
  * (libvirt's name). */
 char *vd_paths_domain_nvram(const VdPaths *paths, const char *name);
+/* Issue 12. A domain's snapshot metadata: state_dir/snapshots/NAME/ (one
+ * SNAP.xml per snapshot and "current"; daemon/snapshot/snapshot.h). */
+char *vd_paths_domain_snapshot_dir(const VdPaths *paths, const char *name);
+/* A domain's managed save image: state_dir/save/NAME.save (daemon/save/save.h). */
+char *vd_paths_domain_managed_save(const VdPaths *paths, const char *name);

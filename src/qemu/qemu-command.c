@@ -655,6 +655,12 @@ build_all(VdQemuCmd *cmd, GError **error)
     vd_qemu_cmd_arg(cmd, "-no-shutdown");
     if (def->on_reboot == VD_LIFECYCLE_DESTROY)
         vd_qemu_cmd_arg(cmd, "-no-reboot");
+    /* A restore: the guest's state comes by migrate-incoming over a
+     * descriptor the daemon passes (save/save.h). */
+    if (cmd->paths->incoming_defer) {
+        vd_qemu_cmd_arg(cmd, "-incoming");
+        vd_qemu_cmd_arg(cmd, "defer");
+    }
     build_boot(cmd);
     if (!build_kernel(cmd, error))
         return FALSE;

@@ -77,6 +77,8 @@ typedef struct {
     const char *bios;                /* NULL: QEMU's default firmware (SeaBIOS); else
                                       * -bios with this file, for domains where
                                       * vd_qemu_fast_firmware_ok() allows it */
+    gboolean incoming_defer;         /* -incoming defer: the state comes by migrate-incoming
+                                      * (restore, managed save; issue 12) */
     gint64 start_time;               /* seconds since 1970 the guest's RTC starts from
                                       * for <clock offset='variable|timezone'>; 0: now
                                       * (tests set it for deterministic argv) */

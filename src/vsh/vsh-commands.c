@@ -11,6 +11,7 @@ const VshGroup vsh_groups[] = {
     {"pool", "Storage Pool"},
     {"volume", "Storage Volume"},
     {"network", "Networking"},
+    {"snapshot", "Snapshot"},
     {"image", "Guest Images"},
     {"vsh", "Vsh itself"},
     {NULL, NULL},
@@ -28,6 +29,8 @@ static const VshCmdDef *const command_arrays[] = {
     vsh_device_commands,           vsh_domain_disk_commands,  vsh_domain_vcpu_commands,
     vsh_domain_memory_commands,    vsh_domain_memdev_commands, vsh_domain_stats_commands,
     vsh_xml_commands,
+    vsh_snapshot_commands,         vsh_domain_blockjob_commands, vsh_domain_save_commands,
+    vsh_clone_commands,
 };
 
 static int

@@ -134,6 +134,11 @@ extern const VshCmdDef vsh_domain_memory_commands[]; /* vsh-domain-memory.c */
 extern const VshCmdDef vsh_domain_memdev_commands[]; /* vsh-domain-memdev.c */
 extern const VshCmdDef vsh_domain_stats_commands[];  /* vsh-domain-stats.c */
 extern const VshCmdDef vsh_xml_commands[];           /* vsh-xml.c */
+/* Issue 12 */
+extern const VshCmdDef vsh_snapshot_commands[];        /* vsh-snapshot*.c */
+extern const VshCmdDef vsh_domain_blockjob_commands[]; /* vsh-domain-blockjob.c */
+extern const VshCmdDef vsh_domain_save_commands[];     /* vsh-domain-save.c */
+extern const VshCmdDef vsh_clone_commands[];           /* vsh-clone.c */
 
 /* ---- parsed commands (vsh-args.c) ---- */
 

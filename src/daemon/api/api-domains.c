@@ -624,7 +624,11 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
         vd_api_domain_vcpu_dispatch(req, dom, method) ||
         vd_api_domain_memory_dispatch(req, dom, method) ||
         vd_api_domain_memdev_dispatch(req, dom, method) ||
-        vd_api_domain_stats_dispatch(req, dom, method))
+        vd_api_domain_stats_dispatch(req, dom, method) ||
+        vd_api_domain_snapshot_dispatch(req, dom, method) ||
+        vd_api_domain_blockjob_dispatch(req, dom, method) ||
+        vd_api_domain_save_dispatch(req, dom, method) ||
+        vd_api_domain_clone_dispatch(req, dom, method))
         return;
     if (req->nsegments == 4 && g_str_equal(req->segments[2], "agent") &&
         g_str_equal(req->segments[3], "ping")) {

@@ -137,6 +137,16 @@ gboolean vd_api_domain_vcpu_dispatch(VdApiRequest *req, VdDomainObj *dom, const 
 gboolean vd_api_domain_memory_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
 gboolean vd_api_domain_memdev_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
 gboolean vd_api_domain_stats_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+/* Issue 12's routes under /v1/domains/D/ (same contract as above):
+ * snapshots/... (api-domain-snapshot.c), disks/T/commit|pull and
+ * blockjobs/T (api-domain-blockjob.c), save, managedsave, job
+ * (api-domain-save.c), clone and rename (api-domain-clone.c). */
+gboolean vd_api_domain_snapshot_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_blockjob_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_save_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+gboolean vd_api_domain_clone_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+/* /v1/save-images/...: restore, save-image-dumpxml (api-domain-save.c). */
+void vd_api_save_images_dispatch(VdApiRequest *req, const char *method);
 /* GET /v1/domain-stats?...: the statistics of many domains in one answer
  * (api-domain-stats.c). */
 void vd_api_stats_dispatch(VdApiRequest *req, const char *method);

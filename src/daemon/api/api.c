@@ -297,6 +297,9 @@ dispatch(VdApiRequest *req)
     } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "domains")) {
         vd_api_domains_dispatch(req, method);
         return;
+    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "save-images")) {
+        vd_api_save_images_dispatch(req, method);
+        return;
     } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "networks")) {
         vd_api_networks_dispatch(req, method);
         return;

@@ -54,6 +54,7 @@ vd_domain_obj_unref(VdDomainObj *dom)
     g_assert(dom->stop_waiters == NULL && !dom->kill_timer && !dom->exit_poll && !dom->start_op);
     vd_qmp_free(dom->qmp);
     vd_hotplug_obj_free(dom);
+    vd_domain_async_job_free(dom->async_job);
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
     vd_domain_def_free(dom->live);

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "conf/domain-def.h"
+#include "daemon/domain/domain-job.h"
 #include "daemon/domain/domain-state.h"
 #include "daemon/paths.h"
 #include "daemon/domain/start-phase.h"
@@ -76,6 +77,14 @@ struct _VdDomainObj {
     gpointer hp_balloon;           /* balloon.c */
     gpointer hp_memdev;            /* memdev-live.c */
     gpointer hp_stats;             /* stats/domain-stats.c */
+    /* Issue 12: each subsystem's own state, private to it, freed by its
+     * _obj_free hook (called from vd_hotplug_obj_free); NULL when none. */
+    gpointer snapshots;            /* snapshot/snapshot.c: the loaded metadata */
+    gpointer snapshot_live;        /* snapshot/snapshot-live.c: the QEMU job in flight */
+    gpointer save_op;              /* save/save.c: the save in flight */
+    gpointer blockjobs;            /* blockjob/blockjob.c: block jobs per disk */
+    VdDomainAsyncJob *async_job;   /* domain-job.h: the long operation in flight, or the
+                                    * last one completed (domjobinfo --completed) */
     GSList *pci_reserved;          /* char*: the q35 root ports that attaches in flight
                                     * chose (hotplug/pci-slot.c) */
     GPtrArray *start_notes;        /* char*: what the argv builder adjusted at the last

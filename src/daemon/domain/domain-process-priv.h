@@ -21,6 +21,9 @@ typedef struct {
     int link_index;     /* the next interface whose link to set down */
     gboolean in_flight; /* a QMP reply will come back to this op */
     gboolean finished;  /* done() was called */
+    VdStartRestore *restore; /* NULL: a boot; else loaded before "cont" (vd_domain_start_restore) */
+    gboolean restored;       /* restore->load() succeeded */
+    gboolean loading;        /* restore->load() has not answered yet: finish() waits for it */
 } StartOp;
 
 static inline VdDaemon *

@@ -149,6 +149,10 @@ vd_proc_start_op_finish(StartOp *op, const GError *error)
     if (dom->start_op == op)
         dom->start_op = NULL;
     op->finished = TRUE;
+    if (op->restore && !op->loading) {
+        VdStartRestore *restore = g_steal_pointer(&op->restore);
+        restore->finish(restore, dom, error);
+    }
     op->done(dom, error, op->user_data);
     if (!op->in_flight)
         vd_proc_start_op_free(op);

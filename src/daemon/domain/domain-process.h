@@ -23,6 +23,30 @@ void vd_domain_start(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWai
  * installer once, then the disk on every later start). */
 void vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean paused,
                           VdDomainWaitFunc done, gpointer user_data);
+/* A start that brings a saved state back instead of booting the guest
+ * (restore, a managed save, a snapshot revert; later an incoming
+ * migration). The start runs as any other (files, taps, spawn with -S,
+ * QMP set-up: passwords, links, balloon), then, before "cont", calls
+ * load(); the guest resumes only when load's done() reports success (or
+ * stays paused with @paused). A failure of load() fails the start: QEMU is
+ * killed, the domain is "shut off (failed)", and the saved state is
+ * untouched. finish() is called exactly once, when the start has ended
+ * either way (also when it fails before QEMU exists), and frees @self. */
+typedef struct _VdStartRestore VdStartRestore;
+typedef void (*VdStartRestoreDone)(VdDomainObj *dom, const GError *error, gpointer start);
+struct _VdStartRestore {
+    gboolean incoming;           /* QEMU starts with "-incoming defer" (a migration stream) */
+    VdStateReason running_reason; /* the reason once running: VD_REASON_RESTORED,
+                                   * VD_REASON_FROM_SNAPSHOT */
+    void (*load)(VdStartRestore *self, VdDomainObj *dom, VdStartRestoreDone done,
+                 gpointer start);
+    void (*finish)(VdStartRestore *self, VdDomainObj *dom, const GError *error);
+};
+/* Starts @dom from @def (taken; NULL: the persistent definition) for this
+ * run only, and @restore (taken) loads its state before "cont". */
+void vd_domain_start_restore(VdDaemon *d, VdDomainObj *dom, VdDomainDef *def,
+                             VdStartRestore *restore, gboolean paused, VdDomainWaitFunc done,
+                             gpointer user_data);
 /* What a start checks about the host for @def before anything else: QEMU
  * usable (capabilities probed), KVM usable for <domain type='kvm'>. The
  * same errors as start (vsh domcheck lists them as blockers). */

@@ -172,6 +172,7 @@ typedef struct {
     VdDomainWaitFunc done;
     gpointer user_data;
     char *tpm_socket;   /* the swtpm started for this start (swtpm.h), NULL: none */
+    VdStartRestore *restore; /* vd_domain_start_restore; handed to the StartOp at launch */
 } PendingStart;
 
 static void launch(PendingStart *ps, const char *boot_kernel);
@@ -194,6 +195,10 @@ pending_start_finish(PendingStart *ps, const GError *error)
     if (dom->stop_reason == VD_REASON_DESTROYED)
         vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_DESTROYED);
     dom->stop_reason = VD_REASON_UNKNOWN;
+    if (ps->restore) {
+        VdStartRestore *restore = g_steal_pointer(&ps->restore);
+        restore->finish(restore, dom, error);
+    }
     ps->done(dom, error, ps->user_data);
     vd_domain_obj_complete_waiters(dom, NULL);
     vd_domain_list_forget_if_gone(ps->d->domains, dom);
@@ -267,11 +272,20 @@ void
 vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean paused,
                      VdDomainWaitFunc done, gpointer user_data)
 {
+    vd_domain_start_restore(d, dom, once, NULL, paused, done, user_data);
+}
+
+void
+vd_domain_start_restore(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, VdStartRestore *restore,
+                        gboolean paused, VdDomainWaitFunc done, gpointer user_data)
+{
     g_autoptr(GError) error = NULL;
     g_autoptr(VdDomainDef) once_def = once;
     dom->daemon = d;
 
     if (!vd_domain_obj_check(dom, VD_OP_START, &error) || !check_can_start(d, dom, &error)) {
+        if (restore)
+            restore->finish(restore, dom, error);
         done(dom, error, user_data);
         return;
     }
@@ -279,10 +293,13 @@ vd_domain_start_with(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, gboolean 
     g_autoptr(VdDomainDef) live =
         once_def ? g_steal_pointer(&once_def) : vd_domain_def_copy(vd_domain_obj_def(dom));
     if (!vd_disks_resolve_volumes(d, live, &error)) {
+        if (restore)
+            restore->finish(restore, dom, error);
         done(dom, error, user_data);
         return;
     }
     PendingStart *ps = g_new0(PendingStart, 1);
+    ps->restore = restore;
     ps->d = d;
     ps->dom = vd_domain_obj_ref(dom);
     ps->live = g_steal_pointer(&live);
@@ -435,6 +452,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     run.tpm_socket_path = ps->tpm_socket;
     run.vsock_fd = vsock_fd;
     run.vsock_cid = vsock_cid;
+    run.incoming_defer = ps->restore && ps->restore->incoming;
     argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
@@ -487,6 +505,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     op->paused = ps->paused;
     op->done = ps->done;
     op->user_data = ps->user_data;
+    op->restore = g_steal_pointer(&ps->restore);
     dom->start_op = op;
     dom->qmp = vd_qmp_connect(qmp_path, QMP_START_TIMEOUT_MS, vd_proc_qmp_ready, vd_proc_qmp_event,
                               vd_proc_qmp_closed, dom);
@@ -562,6 +581,34 @@ start_step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
     vd_proc_start_continue(op);
 }
 
+/* restore->load() is over: "cont" next, or the start fails. */
+static void
+restore_loaded(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    StartOp *op = data;
+    op->in_flight = FALSE;
+    op->loading = FALSE;
+    if (op->finished) {
+        /* The start ended under the load (QEMU died, destroy): finish()
+         * waited for load() to answer. */
+        if (op->restore) {
+            VdStartRestore *restore = g_steal_pointer(&op->restore);
+            g_autoptr(GError) ended = g_error_new(
+                VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                "operation failed: domain '%s' stopped while its state was loaded", dom->name);
+            restore->finish(restore, dom, error ? error : ended);
+        }
+        vd_proc_start_op_free(op);
+        return;
+    }
+    if (error) {
+        vd_proc_start_fail(op, g_error_copy(error));
+        return;
+    }
+    op->restored = TRUE;
+    vd_proc_start_continue(op);
+}
+
 static void
 start_command(StartOp *op, const char *command, JsonObject *args)
 {
@@ -634,6 +681,17 @@ vd_proc_start_continue(StartOp *op)
         vd_proc_start_continue(op);
         return;
     case 6:
+        /* A saved state (restore, managed save, snapshot revert) is
+         * loaded into the paused QEMU now, before anything runs. The op
+         * stays "in flight" so that a QEMU ending meanwhile only frees it
+         * when load() answers. */
+        if (op->restore && !op->restored) {
+            op->in_flight = TRUE;
+            op->loading = TRUE;
+            op->step = 6;
+            op->restore->load(op->restore, dom, restore_loaded, op);
+            return;
+        }
         /* <cputune> vcpupin/emulatorpin onto QEMU's threads (queued
          * before "cont"; a failure is logged, the guest runs). */
         vd_vcpu_live_started(vd_proc_daemon_of(dom), dom);
@@ -657,7 +715,8 @@ vd_proc_start_continue(StartOp *op)
     if (op->paused)
         vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
     else
-        vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_BOOTED);
+        vd_domain_obj_set_state(dom, VD_STATE_RUNNING,
+                                op->restore ? op->restore->running_reason : VD_REASON_BOOTED);
     VdDaemon *d = vd_proc_daemon_of(dom);
     g_autofree char *console_path = vd_proc_socket_path(d, dom, "console");
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);

@@ -24,6 +24,10 @@ static const char *const reason_names[VD_REASON_LAST] = {
     [VD_REASON_DAEMON] = "daemon",
     [VD_REASON_PANICKED] = "panicked",
     [VD_REASON_WATCHDOG] = "watchdog",
+    [VD_REASON_RESTORED] = "restored",
+    [VD_REASON_FROM_SNAPSHOT] = "from snapshot",
+    [VD_REASON_SAVED] = "saved",
+    [VD_REASON_SNAPSHOT] = "snapshot",
 };
 
 const char *
@@ -71,12 +75,20 @@ static const guint8 allowed[VD_OP_LAST][VD_STATE_LAST] = {
     [VD_OP_UNDEFINE] = {1, 1, 1, 1, 1, 1, 1, 1},
     [VD_OP_UNDEFINE_STORAGE] = {1, 0, 0, 0, 0, 1, 0, 0},
     [VD_OP_DEFINE] = {1, 1, 1, 1, 1, 1, 1, 1},
+    [VD_OP_SAVE] = {0, 1, 1, 1, 0, 0, 0, 0},
+    [VD_OP_SNAPSHOT] = {1, 1, 1, 1, 1, 1, 1, 1},
+    [VD_OP_CLONE] = {1, 1, 1, 1, 1, 1, 1, 1},
+    [VD_OP_RENAME] = {1, 0, 0, 0, 0, 1, 0, 0},
+    [VD_OP_BLOCKJOB] = {0, 1, 1, 1, 1, 0, 1, 1},
 };
 
 static const char *const job_names[VD_JOB_LAST] = {
     [VD_JOB_NONE] = "none",
     [VD_JOB_START] = "start",
     [VD_JOB_DESTROY] = "destroy",
+    [VD_JOB_SAVE] = "save",
+    [VD_JOB_SNAPSHOT] = "snapshot",
+    [VD_JOB_CLONE] = "clone",
 };
 
 const char *
@@ -100,18 +112,23 @@ vd_job_to_string(VdJob job)
 enum { STATE, BUSY, JOIN };
 /* clang-format off */
 static const guint8 allowed_during[VD_OP_LAST][VD_JOB_LAST] = {
-    /*                                none   start  destroy */
-    [VD_OP_START]            = {STATE, BUSY,  BUSY},
-    [VD_OP_SHUTDOWN]         = {STATE, BUSY,  BUSY},
-    [VD_OP_DESTROY]          = {STATE, JOIN,  JOIN},
-    [VD_OP_REBOOT]           = {STATE, BUSY,  BUSY},
-    [VD_OP_RESET]            = {STATE, BUSY,  BUSY},
-    [VD_OP_SUSPEND]          = {STATE, BUSY,  BUSY},
-    [VD_OP_RESUME]           = {STATE, BUSY,  BUSY},
-    [VD_OP_CONSOLE]          = {STATE, BUSY,  BUSY},
-    [VD_OP_UNDEFINE]         = {STATE, STATE, STATE},
-    [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY,  BUSY},
-    [VD_OP_DEFINE]           = {STATE, STATE, STATE},
+    /*                                none   start  destroy save   snapshot clone */
+    [VD_OP_START]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
+    [VD_OP_SHUTDOWN]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
+    [VD_OP_DESTROY]          = {STATE, JOIN,  JOIN,  STATE, STATE, STATE},
+    [VD_OP_REBOOT]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
+    [VD_OP_RESET]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
+    [VD_OP_SUSPEND]          = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
+    [VD_OP_RESUME]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
+    [VD_OP_CONSOLE]          = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
+    [VD_OP_UNDEFINE]         = {STATE, STATE, STATE, BUSY,  BUSY,  STATE},
+    [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
+    [VD_OP_DEFINE]           = {STATE, STATE, STATE, BUSY,  BUSY,  STATE},
+    [VD_OP_SAVE]             = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
+    [VD_OP_SNAPSHOT]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
+    [VD_OP_CLONE]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
+    [VD_OP_RENAME]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
+    [VD_OP_BLOCKJOB]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
 };
 /* clang-format on */
 
@@ -123,12 +140,34 @@ check_job(const char *name, VdJob job, VdOp op, gboolean *join, GError **error)
     *join = rule == JOIN;
     if (rule != BUSY)
         return TRUE;
-    if (job == VD_JOB_START)
+    switch (job) {
+    case VD_JOB_START:
         g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
                     "domain '%s' is starting; try again when the start has finished", name);
-    else
+        break;
+    case VD_JOB_SAVE:
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "domain '%s' is being saved; try again when the save has finished, or "
+                    "cancel it with 'domjobabort %s'",
+                    name, name);
+        break;
+    case VD_JOB_SNAPSHOT:
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "domain '%s' has a snapshot operation in progress; try again when it has "
+                    "finished",
+                    name);
+        break;
+    case VD_JOB_CLONE:
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "domain '%s' is being cloned; try again when the clone has finished", name);
+        break;
+    case VD_JOB_NONE:
+    case VD_JOB_DESTROY:
+    case VD_JOB_LAST:
         g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
                     "domain '%s' is being destroyed; try again when it has stopped", name);
+        break;
+    }
     return FALSE;
 }
 
@@ -157,6 +196,13 @@ vd_state_check_op(VdState state, VdOp op, GError **error)
         why = "domain is running and uses its disks; destroy or shut it down first, then "
               "undefine it with its storage";
         break;
+    case VD_OP_RENAME:
+        why = "cannot rename active domain";
+        break;
+    case VD_OP_SAVE:
+    case VD_OP_SNAPSHOT:
+    case VD_OP_CLONE:
+    case VD_OP_BLOCKJOB:
     case VD_OP_DESTROY:
     case VD_OP_RESET:
     case VD_OP_CONSOLE:

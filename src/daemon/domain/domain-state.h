@@ -32,6 +32,11 @@ typedef enum {
     VD_REASON_DAEMON,        /* shut off: found dead when the daemon started */
     VD_REASON_PANICKED,      /* crashed, paused */
     VD_REASON_WATCHDOG,      /* paused: the guest's watchdog fired (<watchdog action='pause'>) */
+    /* Issue 12 */
+    VD_REASON_RESTORED,      /* running: restored from a save (restore, managed save) */
+    VD_REASON_FROM_SNAPSHOT, /* running, paused, shut off: reverted to a snapshot */
+    VD_REASON_SAVED,         /* shut off: saved (save, managedsave); paused: being saved */
+    VD_REASON_SNAPSHOT,      /* paused: a snapshot is being taken */
     VD_REASON_LAST
 } VdStateReason;
 
@@ -51,6 +56,12 @@ typedef enum {
     VD_OP_UNDEFINE,         /* the definition goes; a running domain stays, transient */
     VD_OP_UNDEFINE_STORAGE, /* undefine and delete its disks */
     VD_OP_DEFINE,           /* replace the persistent definition (define over, edit) */
+    /* Issue 12 */
+    VD_OP_SAVE,             /* save, managedsave: a running or paused QEMU's state to a file */
+    VD_OP_SNAPSHOT,         /* snapshot create, revert, delete (each checks its own states) */
+    VD_OP_CLONE,            /* clone this domain (virt-clone's rules are the clone's own) */
+    VD_OP_RENAME,           /* domrename: inactive only */
+    VD_OP_BLOCKJOB,         /* blockcommit, blockpull, blockjob: a running domain's disks */
     VD_OP_LAST
 } VdOp;
 
@@ -60,6 +71,11 @@ typedef enum {
     VD_JOB_NONE,
     VD_JOB_START,   /* from the start request to "cont" (or the start's failure) */
     VD_JOB_DESTROY, /* from the destroy request until QEMU is gone */
+    /* Issue 12: the long operations; domjobinfo reports them through
+     * dom->async_job (domain-job.h), which they set too. */
+    VD_JOB_SAVE,     /* save / managedsave: QEMU's state streamed to a file */
+    VD_JOB_SNAPSHOT, /* a snapshot being created, reverted to or deleted */
+    VD_JOB_CLONE,    /* this domain's disks being copied for a clone */
     VD_JOB_LAST
 } VdJob;
 

@@ -1,4 +1,7 @@
 /* The rules every live change shares (hotplug.h). */
+#include "daemon/blockjob/blockjob.h"
+#include "daemon/save/save.h"
+#include "daemon/snapshot/snapshot-live.h"
 #include "daemon/hotplug/hotplug.h"
 
 #include "daemon/domain/domain-net.h"
@@ -131,6 +134,11 @@ vd_hotplug_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObjec
     vd_vcpu_live_event(d, dom, event, data);
     vd_balloon_event(d, dom, event, data);
     vd_memdev_live_event(d, dom, event, data);
+    /* Issue 12's subsystems, which wait on QEMU's jobs and migration. */
+    vd_snapshot_qmp_event(d, dom, event, data);
+    vd_snapshot_live_qmp_event(d, dom, event, data);
+    vd_blockjob_qmp_event(d, dom, event, data);
+    vd_save_qmp_event(d, dom, event, data);
 }
 
 void
@@ -142,6 +150,10 @@ vd_hotplug_stopped(VdDomainObj *dom)
     vd_balloon_stopped(dom);
     vd_memdev_live_stopped(dom);
     vd_domain_stats_obj_free(dom); /* the thread ids were this QEMU's */
+    vd_snapshot_stopped(dom);
+    vd_snapshot_live_stopped(dom);
+    vd_blockjob_stopped(dom);
+    vd_save_stopped(dom);
 }
 
 void
@@ -152,4 +164,7 @@ vd_hotplug_obj_free(VdDomainObj *dom)
     vd_balloon_obj_free(dom);
     vd_memdev_live_obj_free(dom);
     vd_domain_stats_obj_free(dom);
+    vd_snapshot_obj_free(dom);
+    vd_blockjob_obj_free(dom);
+    vd_save_obj_free(dom);
 }
