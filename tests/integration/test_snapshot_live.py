@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Internal snapshots of a running guest with its memory (issue 12, item 3):
+QEMU's snapshot-save / snapshot-load / snapshot-delete jobs.
+
+What the guest shows is what is checked: its counter (kept in a shell's
+memory, printed every second with the boot id) starts again from the value
+it had when the snapshot was taken, in the same boot; a file in its tmpfs
+(/tmp/m, RAM only) holds what it held then; the marker it wrote into the
+first sector of its disk is the snapshot's. A tree with a branch taken from
+a reverted guest, a middle snapshot deleted while the guest runs (its
+children stay revertable), revert --paused, and a refusal (a raw disk) that
+changes nothing: not the definition, not the images, not the guest.
+
+Everything is named vl-*: the daemon's root /tmp/vl-*, domains vl-1, vl-2."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+import harness
+from harness import Daemon
+
+COUNTER_RE = re.compile(r'VIRTD-GUEST-COUNTER n=(\d+) boot_id=([0-9a-f-]+)')
+
+
+def img_snapshots(path):
+    """Tags of the internal snapshots of a qcow2 image (-U: QEMU holds it)."""
+    out = subprocess.run(['qemu-img', 'snapshot', '-U', '-l', path], check=True,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout
+    tags = []
+    for line in out.splitlines()[2:]:
+        fields = line.split()
+        if len(fields) >= 2:
+            tags.append(fields[1])
+    return sorted(tags)
+
+
+class SnapshotLive(harness.VirtdTestCase):
+
+    def setUp(self):
+        super().setUp()
+        base = os.environ.get('VIRTD_TEST_TMPDIR') or '/tmp'
+        self.root = tempfile.mkdtemp(prefix='vl-', dir=base)
+        self.addCleanup(shutil.rmtree, self.root, True)
+
+    # ---- the guest
+
+    def counters(self, d, name, start=0):
+        return [(int(n), b) for n, b in COUNTER_RE.findall(d.console_text(name)[start:])]
+
+    def last_counter(self, d, name):
+        c = self.counters(d, name)
+        return c[-1][0] if c else None
+
+    def wait_counter(self, d, name, above):
+        """Waits until the guest printed a counter above @above; returns it."""
+        return harness.wait_for(
+            lambda: (self.last_counter(d, name) or 0) > above and self.last_counter(d, name),
+            30, interval=0.2, what='counter of %s above %d' % (name, above))
+
+    def type(self, d, name, line, expect):
+        """Types @line on a fresh console; returns what the guest printed
+        after @expect, to the end of that line. @expect must not be in
+        @line itself (the terminal echoes it)."""
+        with d.console(name) as c:
+            end = c.type_until(line, expect)
+            eol = c.read_until('\n', start=end)
+            value = c.buf[end:eol].decode('utf-8', 'replace').strip()
+            c.detach()
+            return value
+
+    def mark(self, d, name, text):
+        self.assertEqual(self.type(d, name, 'mark-disk vda %s; read-mark vda' % text,
+                                   'VIRTD-GUEST-MARK dev=vda text='), text)
+
+    def read_mark(self, d, name):
+        return self.type(d, name, 'read-mark vda', 'VIRTD-GUEST-MARK dev=vda text=')
+
+    def set_mem(self, d, name, text):
+        self.assertEqual(self.type(d, name, 'echo %s > /tmp/m; echo M$((1+1))=$(cat /tmp/m)' %
+                                   text, 'M2='), text)
+
+    def read_mem(self, d, name):
+        return self.type(d, name, 'echo M$((1+1))=$(cat /tmp/m)', 'M2=')
+
+    # ---- snapshots through vsh
+
+    def take(self, d, name, snap):
+        """snapshot-create-as while the counter runs: returns (a, b), the last
+        counter seen before and the first after; the snapshot holds a value
+        in [a, b-1], so the reverted guest prints next a value in [a+1, b]."""
+        a = self.last_counter(d, name)
+        rc, out, err = d.vsh('snapshot-create-as', name, snap)
+        self.assertIn("Domain snapshot %s created" % snap, out)
+        # QEMU paused the guest for the save and resumed it: not the user's pause.
+        self.assertEqual(d.vsh('domstate', name, '--reason')[1].strip(), 'running (booted)'
+                         if not self.reverted else 'running (from snapshot)')
+        b = self.wait_counter(d, name, a)
+        return a, b
+
+    def revert(self, d, name, snap, *flags):
+        offset = len(d.console_text(name))
+        t = time.monotonic()
+        d.vsh('snapshot-revert', name, snap, *flags)
+        self.revert_times.append(time.monotonic() - t)
+        self.reverted = True
+        return offset
+
+    def assert_restarted(self, d, name, offset, window, boot):
+        """After a revert: the counter goes on from the snapshot's value
+        (in @window = (a, b)), in boot @boot, and counts on."""
+        a, b = window
+
+        def first_new():
+            for n, bid in self.counters(d, name, offset):
+                if n <= b:
+                    return (n, bid)
+            return None
+        n, bid = harness.wait_for(first_new, 30, interval=0.2,
+                                  what=lambda: 'a counter <= %d after the revert: %s' %
+                                  (b, self.counters(d, name, offset)[-5:]))
+        self.assertGreaterEqual(n, a + 1, 'counter %d: before the snapshot (%d)' % (n, a))
+        self.assertEqual(bid, boot, 'a reverted guest is the same boot')
+        for _n, other in self.counters(d, name, offset):
+            self.assertEqual(other, boot)
+        self.wait_counter(d, name, n)
+
+    def test_running_snapshots(self):
+        self.reverted = False
+        self.revert_times = []
+        name = 'vl-1'
+        img = os.path.join(self.root, 'vl-1.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', img, '16M'], check=True)
+        with Daemon(root=self.root) as d:
+            d.define(name, harness.domain_xml(name, memory_mib=192,
+                                              cmdline_extra='virtd.counter=1',
+                                              extra_devices=harness.disk_xml(img, fmt='qcow2')))
+            d.start_domain(name)
+            boot = d.boots(name)[-1]
+            self.wait_counter(d, name, 1)
+
+            # s0 (root) -> s1 -> s2, then a branch s3 from the reverted s1.
+            self.mark(d, name, 'zero')
+            self.take(d, name, 's0')
+            self.mark(d, name, 'one')
+            self.set_mem(d, name, 'before')
+            w1 = self.take(d, name, 's1')
+            self.assertEqual(img_snapshots(img), ['s0', 's1'])
+
+            # Memory and disk change; the counter goes on.
+            self.mark(d, name, 'two')
+            self.set_mem(d, name, 'after')
+            w2 = self.take(d, name, 's2')
+            self.wait_counter(d, name, w2[1] + 3)
+
+            off = self.revert(d, name, 's1')
+            self.assertEqual(d.vsh('domstate', name, '--reason')[1].strip(),
+                             'running (from snapshot)')
+            self.assert_restarted(d, name, off, w1, boot)
+            self.assertEqual(self.read_mem(d, name), 'before')
+            self.assertEqual(self.read_mark(d, name), 'one')
+            self.assertEqual(d.vsh('snapshot-current', name, '--name')[1].strip(), 's1')
+
+            # A branch: s3 is s1's second child.
+            self.mark(d, name, 'three')
+            self.set_mem(d, name, 'third')
+            w3 = self.take(d, name, 's3')
+            out = d.vsh('snapshot-list', name, '--parent')[1]
+            parents = {r[0]: r[-1] for r in (line.split() for line in out.splitlines()[2:])
+                       if r}
+            self.assertEqual(parents.get('s2'), 's1', out)
+            self.assertEqual(parents.get('s3'), 's1', out)
+
+            # Delete the middle one while the guest runs: its children stay,
+            # re-parented, and revertable; the image no longer has it.
+            d.vsh('snapshot-delete', name, 's1')
+            self.assertEqual(img_snapshots(img), ['s0', 's2', 's3'])
+            out = d.vsh('snapshot-list', name, '--parent')[1]
+            parents = {r[0]: r[-1] for r in (line.split() for line in out.splitlines()[2:])
+                       if r}
+            self.assertEqual(parents.get('s2'), 's0', out)
+            self.assertEqual(parents.get('s3'), 's0', out)
+            self.assertNotIn('s1', parents)
+
+            off = self.revert(d, name, 's2')
+            self.assert_restarted(d, name, off, w2, boot)
+            self.assertEqual(self.read_mem(d, name), 'after')
+            self.assertEqual(self.read_mark(d, name), 'two')
+
+            # --paused: the snapshot's guest, stopped; resume lets it go on.
+            off = self.revert(d, name, 's3', '--paused')
+            self.assertEqual(d.vsh('domstate', name, '--reason')[1].strip(),
+                             'paused (from snapshot)')
+            paused_at = len(d.console_text(name))
+            time.sleep(2.5)
+            self.assertEqual(self.counters(d, name, paused_at), [], 'a paused guest counted on')
+            d.vsh('resume', name)
+            self.assert_restarted(d, name, off, w3, boot)
+            self.assertEqual(self.read_mem(d, name), 'third')
+            self.assertEqual(self.read_mark(d, name), 'three')
+
+            # The s0 snapshot, still there after all that: the first marker.
+            off = self.revert(d, name, 's0')
+            self.assertEqual(self.read_mark(d, name), 'zero')
+            self.assertEqual(len(set(b for _n, b in self.counters(d, name))), 1)
+            d.vsh('destroy', name)
+            print('reverts took %s s' % ', '.join('%.2f' % t for t in self.revert_times))
+
+    def test_raw_disk_refused(self):
+        """A writable raw disk: refused before QEMU pauses anything; the
+        definition, the images, the snapshot list and the guest unchanged."""
+        self.reverted = False
+        name = 'vl-2'
+        qcow = os.path.join(self.root, 'vl-2.qcow2')
+        raw = os.path.join(self.root, 'vl-2b.img')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', qcow, '16M'], check=True)
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'raw', raw, '8M'], check=True)
+        disks = (harness.disk_xml(qcow, fmt='qcow2') + '\n' +
+                 harness.disk_xml(raw, target='vdb', fmt='raw'))
+        with Daemon(root=self.root) as d:
+            d.define(name, harness.domain_xml(name, memory_mib=128,
+                                              cmdline_extra='virtd.counter=1',
+                                              extra_devices=disks))
+            d.start_domain(name)
+            boot = d.boots(name)[-1]
+            self.wait_counter(d, name, 1)
+            self.set_mem(d, name, 'before')
+            before = (d.vsh('dumpxml', name)[1], d.vsh('dumpxml', name, '--inactive')[1])
+            with open(raw, 'rb') as f:
+                raw_data = f.read()
+            n = self.last_counter(d, name)
+
+            rc, out, err = d.vsh_fail('snapshot-create-as', name, 'bad')
+            self.assertIn("disk 'vdb' is raw", err)
+            self.assertIn("qemu-img convert -O qcow2", err)
+            self.assertIn('--disk-only', err)
+
+            self.assertEqual((d.vsh('dumpxml', name)[1],
+                              d.vsh('dumpxml', name, '--inactive')[1]), before)
+            self.assertEqual(d.vsh('snapshot-list', name, '--name')[1].strip(), '')
+            self.assertEqual(img_snapshots(qcow), [])
+            with open(raw, 'rb') as f:
+                self.assertEqual(f.read(), raw_data)
+            self.assertEqual(d.vsh('domstate', name, '--reason')[1].strip(), 'running (booted)')
+            # The guest never stopped: it counts on in the same boot, its memory as it was.
+            self.wait_counter(d, name, n + 1)
+            self.assertEqual(set(b for _n, b in self.counters(d, name)), {boot})
+            self.assertEqual(self.read_mem(d, name), 'before')
+            d.vsh('destroy', name)
+
+
+if __name__ == '__main__':
+    harness.main()
