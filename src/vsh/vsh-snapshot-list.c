@@ -203,8 +203,6 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (name_only) {
         for (guint i = 0; i < sel->len; i++)
             g_string_append_printf(out, "%s\n", s_name(sel->pdata[i]));
-        if (!ctl->quiet)
-            g_string_append(out, "\n");
         vsh_print(ctl, "%s", out->str);
         return TRUE;
     }
@@ -218,7 +216,7 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_table_add_row(table, row);
     }
     g_autofree char *text = vsh_table_render(table, !ctl->quiet);
-    vsh_print(ctl, "%s\n", text);
+    vsh_print(ctl, "%s", text);
     return TRUE;
 }
 
