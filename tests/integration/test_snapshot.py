@@ -103,8 +103,10 @@ class Snapshots(harness.VirtdTestCase):
             self.assertEqual(self.mark(d, name), '')
             self.assertEqual(d.domstate(name, reason=True), 'running (from snapshot)')
             self.assertEqual(image_snapshots(disk), ['s0', 's1', 's2'])
-            d.vsh('destroy', name)
-            d.wait_state(name, 'shut off')
+            # reverting a running domain to a shut-off snapshot stops it
+            self.assertEqual(d.vsh('snapshot-revert', name, 's1')[1], '\n')
+            self.assertEqual(d.domstate(name, reason=True), 'shut off (from snapshot)')
+            self.assertNoQemu(d)
 
             # a branch: s3 from s1
             d.vsh('snapshot-create-as', name, 's3')
@@ -213,6 +215,16 @@ class Snapshots(harness.VirtdTestCase):
             self.assertIn('snapshot-delete', err)
             self.assertEqual(self.listing(d, name, '--parent'), listing)
             self.assertEqual(image_snapshots(disk), ['one', 'two'])
+            # --no-metadata: in the image, not in the list; its name stays
+            # taken in the image
+            out = d.vsh('snapshot-create-as', name, 'nm', '--no-metadata')[1]
+            self.assertEqual(out, 'Domain snapshot nm created\n\n')
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
+            rc, out, err = d.vsh_fail('snapshot-create-as', name, 'nm')
+            self.assertIn("already has an internal snapshot 'nm'", err)
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
 
             for args in (['snapshot-revert', name, 'nope'], ['snapshot-delete', name, 'nope'],
                          ['snapshot-info', name, 'nope']):
@@ -222,7 +234,7 @@ class Snapshots(harness.VirtdTestCase):
 
             rc, out, err = d.vsh_fail('snapshot-create-as', name, 'bad/name')
             self.assertIn('<name>', err)
-            self.assertEqual(image_snapshots(disk), ['one', 'two'])
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
 
             # undefine keeps a domain with snapshot metadata, as virsh
             rc, out, err = d.vsh_fail('undefine', name)
@@ -234,7 +246,7 @@ class Snapshots(harness.VirtdTestCase):
             self.assertIn("Domain '%s' has been undefined" % name, out)
             self.assertNotListed(d, name)
             # the image keeps its internal snapshots (virsh leaves them too)
-            self.assertEqual(image_snapshots(disk), ['one', 'two'])
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
             for root, dirs, _files in os.walk(d.root):
                 if os.path.basename(root) == 'snapshots':
                     self.assertNotIn(name, dirs)
