@@ -38,6 +38,14 @@ def img_snapshots(path):
     return sorted(tags)
 
 
+def img_sector(path):
+    """The first sector of a (shut off) image, as the guest's marker is written."""
+    out = subprocess.run(['qemu-io', '-r', '-f', 'qcow2', '-c', 'read -v 0 512', path],
+                          check=True, stdout=subprocess.PIPE,
+                          universal_newlines=True).stdout
+    return [line for line in out.splitlines() if re.match(r'^[0-9a-f]{8}:', line)]
+
+
 class SnapshotLive(harness.VirtdTestCase):
 
     def setUp(self):
@@ -217,6 +225,19 @@ class SnapshotLive(harness.VirtdTestCase):
             self.assertEqual(self.read_mark(d, name), 'zero')
             self.assertEqual(len(set(b for _n, b in self.counters(d, name))), 1)
             d.vsh('destroy', name)
+
+            # A snapshot gone from the image behind virtd's back: QEMU's load
+            # fails, so does the start: shut off (failed), QEMU's reason
+            # given, the images as they were.
+            subprocess.run(['qemu-img', 'snapshot', '-d', 's3', img], check=True)
+            sector = img_sector(img)
+            _rc, out, err = d.vsh_fail('snapshot-revert', name, 's3')
+            self.assertIn("QEMU could not load snapshot 's3'", err)
+            self.assertIn('does not exist', err)
+            self.assertEqual(d.vsh('domstate', name, '--reason')[1].strip(), 'shut off (failed)')
+            self.assertEqual(img_snapshots(img), ['s0', 's2'])
+            self.assertEqual(img_sector(img), sector)
+            self.assertEqual(d.qemu_pids(), [])
             print('reverts took %s s' % ', '.join('%.2f' % t for t in self.revert_times))
 
     def test_raw_disk_refused(self):
