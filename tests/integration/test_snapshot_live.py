@@ -23,7 +23,9 @@ import time
 import harness
 from harness import Daemon
 
-COUNTER_RE = re.compile(r'VIRTD-GUEST-COUNTER n=(\d+) boot_id=([0-9a-f-]+)')
+# Whole lines only: what is typed on the console can land inside a line.
+COUNTER_RE = re.compile(r'VIRTD-GUEST-COUNTER n=(\d+) boot_id=([0-9a-f]{8}-[0-9a-f]{4}-'
+                        r'[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\r?$', re.M)
 
 
 def img_snapshots(path):
