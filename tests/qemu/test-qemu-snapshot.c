@@ -108,8 +108,8 @@ test_nodes(void)
         vd_qemu_snapshot_nodes("web1", def, &s->def, VD_QEMU_SNAPSHOT_DELETE, &none, &error);
     g_assert_no_error(error);
     g_assert_null(none);
-    check("delete", vd_qemu_snapshot_job_args(VD_QEMU_SNAPSHOT_DELETE, "vd-snapshot-delete-3",
-                                              "s1", NULL, del));
+    check("delete", vd_qemu_snapshot_job_args(VD_QEMU_SNAPSHOT_DELETE, "vd-snapshot-delete-3", "s1",
+                                              NULL, del));
 }
 
 static void
@@ -202,9 +202,9 @@ test_answers(void)
 
     g_autoptr(JsonNode) free_to_go = parse("{}");
     g_assert_null(vd_qemu_migration_blockers(free_to_go));
-    g_autoptr(JsonNode) blocked = parse(
-        "{\"blocked-reasons\": [\"Migration is disabled when using feature 'peer mode' in "
-        "device 'ivshmem'\", \"second\"]}");
+    g_autoptr(JsonNode) blocked =
+        parse("{\"blocked-reasons\": [\"Migration is disabled when using feature 'peer mode' in "
+              "device 'ivshmem'\", \"second\"]}");
     g_autofree char *why = vd_qemu_migration_blockers(blocked);
     g_assert_cmpstr(why, ==,
                     "Migration is disabled when using feature 'peer mode' in device 'ivshmem'; "

@@ -21,11 +21,11 @@ typedef struct {
     VdQemuSnapshotOp op;
     char *id;
     char *tag;
-    gboolean accepted;      /* the command's reply came, without error */
-    gboolean concluded;     /* QEMU says the job is over */
-    gboolean querying;      /* query-jobs sent */
-    gboolean transition;    /* holds one dom->internal_transition (STOP/RESUME are ours) */
-    gboolean shown_paused;  /* QEMU stopped the guest: shown "paused (snapshot)" */
+    gboolean accepted;     /* the command's reply came, without error */
+    gboolean concluded;    /* QEMU says the job is over */
+    gboolean querying;     /* query-jobs sent */
+    gboolean transition;   /* holds one dom->internal_transition (STOP/RESUME are ours) */
+    gboolean shown_paused; /* QEMU stopped the guest: shown "paused (snapshot)" */
     VdState was_state;
     VdStateReason was_reason;
     JobDone done;
@@ -384,8 +384,7 @@ vd_snapshot_live_delete(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
     }
     if (nodes->len == 0) {
         /* Its disks were detached since: nothing QEMU holds has it. */
-        g_info("domain '%s': snapshot '%s' is on none of the running disks", dom->name,
-               def->name);
+        g_info("domain '%s': snapshot '%s' is on none of the running disks", dom->name, def->name);
         done(dom, NULL, user_data);
         return;
     }
