@@ -164,7 +164,7 @@ class SnapshotLive(harness.VirtdTestCase):
 
             # s0 (root) -> s1 -> s2, then a branch s3 from the reverted s1.
             self.mark(d, name, 'zero')
-            self.take(d, name, 's0')
+            w0 = self.take(d, name, 's0')
             self.mark(d, name, 'one')
             self.set_mem(d, name, 'before')
             w1 = self.take(d, name, 's1')
@@ -224,8 +224,30 @@ class SnapshotLive(harness.VirtdTestCase):
 
             # The s0 snapshot, still there after all that: the first marker.
             off = self.revert(d, name, 's0')
+            self.assert_restarted(d, name, off, w0, boot)
             self.assertEqual(self.read_mark(d, name), 'zero')
             self.assertEqual(len(set(b for _n, b in self.counters(d, name))), 1)
+
+            # A revert whose image is gone is refused before the running
+            # guest is touched: it counts on, same QEMU, same state.
+            pid = d.qemu_pid(name)
+            os.rename(img, img + '.away')
+            try:
+                n = self.counters(d, name, off)[-1][0]  # this QEMU's
+                off = len(d.console_text(name))
+                _rc, out, err = d.vsh_fail('snapshot-revert', name, 's2')
+                self.assertIn("cannot revert domain 'vl-1' to snapshot 's2'", err)
+                self.assertIn(img, err)
+            finally:
+                os.rename(img + '.away', img)
+            self.assertEqual(d.qemu_pid(name), pid)
+            self.assertEqual(d.vsh('domstate', name, '--reason')[1].strip(),
+                             'running (from snapshot)')
+            self.wait_counter(d, name, n + 1)
+            after = [c for c, _b in self.counters(d, name, off)]
+            self.assertEqual(after, sorted(after))
+            self.assertGreaterEqual(after[0], n)
+            self.assertEqual(self.read_mark(d, name), 'zero')
             d.vsh('destroy', name)
 
             # A snapshot gone from the image behind virtd's back: QEMU's load

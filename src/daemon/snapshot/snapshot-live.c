@@ -11,6 +11,7 @@
  * finds the job gone and does nothing. */
 #include "daemon/snapshot/snapshot-live.h"
 
+#include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-process.h"
 #include "qemu/qemu-snapshot.h"
 #include "util/vd-error.h"
@@ -450,7 +451,8 @@ typedef struct {
     VdDaemon *d;
     VdDomainObj *dom;
     VdSnapshotDef *snap;
-    VdDomainDef *domain; /* the snapshot's <domain>, the definition QEMU starts with */
+    VdDomainDef *domain;  /* the snapshot's <domain>, the definition QEMU starts with */
+    VdDomainDef *checked; /* a copy, in the files check's worker meanwhile */
     gboolean paused;
     VdSnapshotDoneFunc done;
     gpointer data;
@@ -462,6 +464,7 @@ revert_op_free(RevertOp *op)
     vd_domain_obj_unref(op->dom);
     vd_snapshot_def_free(op->snap);
     vd_domain_def_free(op->domain);
+    vd_domain_def_free(op->checked);
     g_free(op);
 }
 
@@ -482,15 +485,11 @@ revert_started(VdDomainObj *dom, const GError *error, gpointer data)
     revert_op_free(op);
 }
 
-static void
-revert_stopped(VdDomainObj *dom, const GError *error, gpointer data)
+static gboolean
+revert_start(gpointer data)
 {
     RevertOp *op = data;
-    if (error) {
-        op->done(dom, error, op->data);
-        revert_op_free(op);
-        return;
-    }
+    VdDomainObj *dom = op->dom;
     LiveRestore *lr = g_new0(LiveRestore, 1);
     lr->base.incoming = FALSE;
     lr->base.running_reason = VD_REASON_FROM_SNAPSHOT;
@@ -503,6 +502,54 @@ revert_stopped(VdDomainObj *dom, const GError *error, gpointer data)
         dom->job = VD_JOB_NONE;
     vd_domain_start_restore(op->d, dom, g_steal_pointer(&op->domain), &lr->base, op->paused,
                             revert_started, op);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+revert_stopped(VdDomainObj *dom, const GError *error, gpointer data)
+{
+    RevertOp *op = data;
+    if (error) {
+        op->done(dom, error, op->data);
+        revert_op_free(op);
+        return;
+    }
+    /* The old QEMU's end cleared the job: nothing else may start the
+     * domain meanwhile. */
+    dom->job = VD_JOB_SNAPSHOT;
+    /* Not from inside its end: the old QEMU's monitor is freed from an
+     * idle callback, and until then events it still had buffered (the
+     * SHUTDOWN of the SIGTERM, when the exit was seen by its pid first)
+     * reach the domain and would be taken for the new QEMU's (a destroy:
+     * the start gives up). After every default-priority idle, it is gone. */
+    g_idle_add_full(G_PRIORITY_LOW, revert_start, op, NULL);
+}
+
+/* The files of the snapshot's definition are there and right (the start's
+ * own check, run before the running guest goes): a disk deleted or turned
+ * raw since is refused while nothing has changed yet. */
+static void
+revert_files_checked(GObject *source, GAsyncResult *res, gpointer data)
+{
+    RevertOp *op = data;
+    VdDomainObj *dom = op->dom;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) notes = vd_domain_files_check_finish(res, &e);
+    g_autoptr(GPtrArray) nodes = notes ? vd_qemu_snapshot_nodes(dom->name, op->checked, op->snap,
+                                                                VD_QEMU_SNAPSHOT_LOAD, NULL, &e)
+                                       : NULL;
+    g_clear_pointer(&op->checked, vd_domain_def_free);
+    if (!nodes) {
+        g_prefix_error(&e, "cannot revert domain '%s' to snapshot '%s': ", dom->name,
+                       op->snap->name);
+        op->done(dom, e, op->data);
+        revert_op_free(op);
+        return;
+    }
+    if (vd_state_is_active(dom->state))
+        vd_domain_destroy(op->d, dom, revert_stopped, op);
+    else
+        revert_stopped(dom, NULL, op);
 }
 
 void
@@ -533,12 +580,10 @@ vd_snapshot_live_revert(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
     op->d = d;
     op->dom = vd_domain_obj_ref(dom);
     op->snap = vd_snapshot_def_copy(def);
+    op->checked = vd_domain_def_copy(domain);
     op->domain = g_steal_pointer(&domain);
     op->paused = paused;
     op->done = done;
     op->data = user_data;
-    if (vd_state_is_active(dom->state))
-        vd_domain_destroy(d, dom, revert_stopped, op);
-    else
-        revert_stopped(dom, NULL, op);
+    vd_domain_files_check_async(d, op->checked, VD_DOMAIN_FILES_START, revert_files_checked, op);
 }
