@@ -174,14 +174,22 @@ class Snapshots(harness.VirtdTestCase):
             d.vsh('destroy', name)
             d.wait_state(name, 'shut off')
 
-            # --children-only, then --metadata
+            # --children-only, --metadata, --children
             out = d.vsh('snapshot-delete', name, 's0', '--children-only')[1]
             self.assertEqual(out.strip(), 'Domain snapshot s0 children deleted')
             self.assertEqual(image_snapshots(disk), ['s0'])
+            self.assertEqual(self.current(d, name), 's0\n')
+            d.vsh('snapshot-create-as', name, 's4')
+            d.vsh('snapshot-create-as', name, 's5')
             out = d.vsh('snapshot-delete', name, '--current', '--metadata')[1]
+            self.assertEqual(out.strip(), 'Domain snapshot s5 deleted')
+            self.assertEqual(image_snapshots(disk), ['s0', 's4', 's5'])
+            self.assertEqual(self.listing(d, name, '--tree'), 's0\n  |\n  +- s4\n    \n')
+            out = d.vsh('snapshot-delete', name, 's0', '--children')[1]
             self.assertEqual(out.strip(), 'Domain snapshot s0 deleted')
-            self.assertEqual(image_snapshots(disk), ['s0'])
+            self.assertEqual(image_snapshots(disk), ['s5'])
             self.assertEqual(self.listing(d, name, '--name'), '')
+            self.assertEqual(self.snapshot_files(d), [])
 
     def test_refusals(self):
         name = PREFIX + '-ref'
