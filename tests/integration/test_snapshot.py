@@ -117,6 +117,12 @@ class Snapshots(harness.VirtdTestCase):
             self.assertEqual(self.listing(d, name, '--roots', '--name'), 's0\n')
             self.assertEqual(self.listing(d, name, '--leaves', '--name'), 's2\ns3\n')
             self.assertEqual(self.listing(d, name, '--from', 's1', '--name'), 's2\ns3\n')
+            self.assertEqual(self.listing(d, name, '--inactive', '--internal', '--name'),
+                             's0\ns1\ns2\ns3\n')
+            self.assertEqual(self.listing(d, name, '--active', '--name'), '')
+            self.assertEqual(self.listing(d, name, '--external', '--name'), '')
+            self.assertEqual(self.listing(d, name, '--topological', '--name'),
+                             's0\ns1\ns2\ns3\n')
             header, rows = harness.parse_table(self.listing(d, name, '--parent'))
             self.assertEqual(header, ['Name', 'Creation Time', 'State', 'Parent'])
             self.assertEqual([(r[0], r[2], r[3] if len(r) > 3 else '') for r in rows],
