@@ -32,8 +32,13 @@ static void
 revert_started(VdDomainObj *dom, const GError *error, gpointer data)
 {
     RevertOp *op = data;
-    if (!error && vd_state_is_active(dom->state))
+    if (!error && vd_state_is_active(dom->state)) {
+        g_autoptr(GError) e = NULL;
         vd_domain_obj_set_state(dom, dom->state, VD_REASON_FROM_SNAPSHOT);
+        /* so that a daemon restart still says "(from snapshot)" */
+        if (!vd_domain_status_save(op->d->domains, dom, &e))
+            g_warning("domain '%s': %s", dom->name, e->message);
+    }
     revert_finish(op, error);
 }
 
