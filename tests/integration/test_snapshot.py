@@ -251,6 +251,20 @@ class Snapshots(harness.VirtdTestCase):
             self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
 
             old_uuid = d.vsh('domuuid', name)[1].strip()
+            # an image another running domain uses is left alone
+            other = PREFIX + '-ref2'
+            self.define(d, other, disk)
+            d.start_domain(other, wait_boot=False)
+            for args in (['snapshot-create-as', name, 'busy'], ['snapshot-revert', name, 'one'],
+                         ['snapshot-delete', name, 'one']):
+                rc, out, err = d.vsh_fail(*args)
+                self.assertIn("is in use by running domain '%s'" % other, err)
+            d.vsh('destroy', other)
+            d.vsh('undefine', other)
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+            self.assertEqual(self.current(d, name), 'two\n')
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
+
             saved = {s: d.write_file(s + '.snap.xml', d.vsh('snapshot-dumpxml', name, s)[1])
                      for s in ('one', 'two')}
             # undefine keeps a domain with snapshot metadata, as virsh

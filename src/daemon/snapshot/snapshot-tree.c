@@ -88,6 +88,8 @@ revert_offline(RevertOp *op)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) images = vd_snapshot_internal_images(op->d, op->snap, &error);
+    if (images && !vd_snapshot_images_free(op->d, op->dom, images, &error))
+        g_clear_pointer(&images, g_ptr_array_unref);
     /* parsed before the disks change, so that a definition that no longer
      * parses fails the revert with nothing done; it keeps the domain's
      * name and UUID (a renamed domain stays itself) */
@@ -299,6 +301,8 @@ delete_next(DeleteOp *op)
         return;
     }
     g_autoptr(GPtrArray) images = vd_snapshot_internal_images(op->d, snap, &error);
+    if (images && !vd_snapshot_images_free(op->d, op->dom, images, &error))
+        g_clear_pointer(&images, g_ptr_array_unref);
     if (!images) {
         delete_finish(op, error);
         return;

@@ -80,6 +80,27 @@ vd_snapshot_internal_images(VdDaemon *d, const VdSnapshotDef *snap, GError **err
     return def ? images_of(d, def, snap, error) : NULL;
 }
 
+gboolean
+vd_snapshot_images_free(VdDaemon *d, VdDomainObj *dom, GPtrArray *images, GError **error)
+{
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *other = all->pdata[i];
+        if (other == dom || !vd_state_is_active(other->state) || !other->live)
+            continue;
+        for (guint j = 0; j < other->live->disks->len; j++) {
+            const VdDiskDef *disk = other->live->disks->pdata[j];
+            for (guint k = 0; disk->source_file && k < images->len; k++)
+                if (g_str_equal(disk->source_file, images->pdata[k]))
+                    return vd_set_error(error, VD_ERROR_INVALID_STATE,
+                                        "Requested operation is not valid: disk image '%s' is in "
+                                        "use by running domain '%s': shut it down first",
+                                        disk->source_file, other->name);
+        }
+    }
+    return TRUE;
+}
+
 /* ---- metadata views ---- */
 
 guint
@@ -423,6 +444,8 @@ vd_snapshot_create(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags,
         return;
     }
     g_autoptr(GPtrArray) images = images_of(d, vd_domain_obj_def(dom), op->def, &error);
+    if (images && !vd_snapshot_images_free(d, dom, images, &error))
+        g_clear_pointer(&images, g_ptr_array_unref);
     if (!images) {
         create_finish(op, error);
         return;
