@@ -322,6 +322,14 @@ prepare(VdDaemon *d, VdDomainObj *dom, VdSnapshotDef *def, guint flags, GError *
                                   "operation not supported: internal snapshots of a VM with "
                                   "pflash based firmware are not supported: take an external "
                                   "snapshot with --disk-only");
+    if ((flags & VD_SNAPSHOT_CREATE_QUIESCE) && !disk_only)
+        return vd_set_error(error, VD_ERROR_INVALID_ARG, "invalid argument: quiesce requires "
+                                                         "disk-only: add --disk-only");
+    if (flags & VD_SNAPSHOT_CREATE_QUIESCE)
+        return vd_set_unsupported(error,
+                                  "operation not supported: --quiesce needs the guest agent's "
+                                  "file system freeze, which virtd does not do yet: leave it out "
+                                  "(or run 'fsfreeze' in the guest around the snapshot)");
     if (flags & VD_SNAPSHOT_CREATE_REUSE_EXT && !disk_only)
         return vd_set_error(error, VD_ERROR_INVALID_ARG,
                             "invalid argument: --reuse-external needs --disk-only");
