@@ -5,7 +5,7 @@
  * disk gets the snapshot. Called by snapshot.c with dom->job already
  * VD_JOB_SNAPSHOT and the async job begun; each completes once.
  * Owner: snapshot/snapshot-live.c (QMP argument builders in
- * qemu/qemu-snapshot.c, golden files tests/data/snapshot/). */
+ * qemu/qemu-snapshot.c, golden files tests/data/snapshot-live/). */
 #pragma once
 
 #include "daemon/snapshot/snapshot.h"
