@@ -100,7 +100,8 @@ job_finish(VdDomainObj *dom, const GError *error)
         return;
     if (job->transition && dom->internal_transition > 0)
         dom->internal_transition--;
-    if (job->shown_paused && dom->state == VD_STATE_PAUSED && dom->reason == VD_REASON_SNAPSHOT) {
+    if (job->shown_paused && dom->qmp && dom->state == VD_STATE_PAUSED &&
+        dom->reason == VD_REASON_SNAPSHOT) {
         /* QEMU resumes a guest it paused for a save; if no RESUME came,
          * say paused by the user, which resume can undo. */
         g_warning("domain '%s': still paused after snapshot '%s'", dom->name, job->tag);
@@ -147,8 +148,8 @@ jobs_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
             vd_qmp_command(dom->qmp, "job-dismiss", args, dismiss_reply, vd_domain_obj_ref(dom));
         }
     }
+    job_finish(dom, failed); /* before r, which holds dom */
     job_ref_free(r);
-    job_finish(dom, failed);
 }
 
 static void
@@ -168,8 +169,8 @@ command_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     VdDomainObj *dom = r->dom;
     if (job && error) {
         g_autoptr(GError) failed = job_error(dom, job, error->message);
-        job_ref_free(r);
         job_finish(dom, failed);
+        job_ref_free(r);
         return;
     }
     if (job) {
