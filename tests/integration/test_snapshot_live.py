@@ -222,7 +222,11 @@ class SnapshotLive(harness.VirtdTestCase):
             self.assertEqual(self.read_mem(d, name), 'third')
             self.assertEqual(self.read_mark(d, name), 'three')
 
-            # The s0 snapshot, still there after all that: the first marker.
+            # The s0 snapshot, still there after all that and a daemon
+            # restart (the daemon re-attaches to the running QEMU): the
+            # first marker.
+            d.restart()
+            self.assertEqual(d.vsh('domstate', name, '--reason')[1].strip(), 'running (unpaused)')
             off = self.revert(d, name, 's0')
             self.assert_restarted(d, name, off, w0, boot)
             self.assertEqual(self.read_mark(d, name), 'zero')
