@@ -54,7 +54,8 @@ GOALS = [
 
 PARTS = ('linked', 'fullclone', 'save', 'snapshot')
 
-COUNTER_RE = re.compile(rb'VIRTD-GUEST-COUNTER n=(\d+) boot_id=(\S+)')
+# Whole lines only: the guest may be writing the one at the end of the file.
+COUNTER_RE = re.compile(rb'VIRTD-GUEST-COUNTER n=(\d+) boot_id=(\S+?)\r?\n')
 
 QCOW2_DISK_XML = ("    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
                   "<source file='{path}'/><target dev='vda' bus='virtio'/></disk>\n")
