@@ -119,7 +119,6 @@ class SnapshotPhase:
         self.domain_xml = domain_xml
         self.parts = [p for p in self.a.snapshot_parts.split(',') if p]
         self.virt_clone_missing = None
-        self.made = []          # files this phase made (removed with the temp dir anyway)
 
     # ---- helpers
 
