@@ -15,6 +15,7 @@
 #include "daemon/domain/nvram.h"
 #include "daemon/domain/swtpm.h"
 #include "daemon/domain/undefine-storage.h"
+#include "daemon/clone/clone.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
@@ -386,6 +387,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
             vd_api_reply_error(req, error);
             return;
         }
+        if (!vd_clone_check_removable(req->d, dom, &error)) {
+            vd_api_reply_error(req, error);
+            return;
+        }
         plan = vd_storage_removal_plan(req->d, dom, all, (const char *const *)named, &error);
         if (!plan) {
             vd_api_reply_error(req, error);
@@ -602,6 +607,10 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
      * means the report even for a domain named "check". */
     if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "check")) {
         vd_api_domain_check_xml(req);
+        return;
+    }
+    if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "clone")) {
+        vd_api_domain_clone_xml(req);
         return;
     }
     VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], &error);
