@@ -247,6 +247,8 @@ class Clone(harness.VirtdTestCase):
     def test_40_original_of_a_linked_clone_keeps_its_disk(self):
         err = self.refused(['undefine', 'vcorig', '--remove-all-storage'], "'vclinked'")
         self.assertIn('linked clone', err)
+        # Nor through its volume.
+        self.refused(['vol-delete', '--pool', 'vcpool', 'vcorig.qcow2'], "'vclinked'")
         self.assertTrue(os.path.exists(self.orig_img))
         self.assertIn('vcorig', self.state()[0])
 

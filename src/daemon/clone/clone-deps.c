@@ -70,18 +70,19 @@ image_set(VdDaemon *d, const VdDomainDef *def)
     return set;
 }
 
-char **
-vd_clone_dependents(VdDaemon *d, VdDomainObj *dom)
+/* The domains other than @skip with a disk whose backing chain reaches
+ * one of @images; NULL when none. */
+static char **
+backed_by(VdDaemon *d, GHashTable *images, VdDomainObj *skip)
 {
-    g_autoptr(GHashTable) mine = image_set(d, vd_domain_obj_def(dom));
     g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
     g_autoptr(GPtrArray) names = g_ptr_array_new();
 
-    if (g_hash_table_size(mine) == 0)
+    if (g_hash_table_size(images) == 0)
         return NULL;
     for (guint i = 0; i < all->len; i++) {
         VdDomainObj *o = g_ptr_array_index(all, i);
-        if (o == dom)
+        if (o == skip)
             continue;
         g_autoptr(GHashTable) theirs = image_set(d, vd_domain_obj_def(o));
         gboolean depends = FALSE;
@@ -90,7 +91,7 @@ vd_clone_dependents(VdDaemon *d, VdDomainObj *dom)
         g_hash_table_iter_init(&it, theirs);
         while (!depends && g_hash_table_iter_next(&it, &key, NULL)) {
             /* A shared image is the original's own disk, not an overlay. */
-            if (g_hash_table_contains(mine, key))
+            if (g_hash_table_contains(images, key))
                 continue;
             g_autofree char *cur = g_strdup(key);
             for (guint k = 0; k < MAX_CHAIN && cur && !depends; k++) {
@@ -98,7 +99,7 @@ vd_clone_dependents(VdDaemon *d, VdDomainObj *dom)
                 g_free(cur);
                 cur = next ? g_canonicalize_filename(next, "/") : NULL;
                 g_free(next);
-                depends = cur && g_hash_table_contains(mine, cur);
+                depends = cur && g_hash_table_contains(images, cur);
             }
         }
         if (depends)
@@ -108,6 +109,30 @@ vd_clone_dependents(VdDaemon *d, VdDomainObj *dom)
         return NULL;
     g_ptr_array_add(names, NULL);
     return (char **)g_ptr_array_free(g_steal_pointer(&names), FALSE);
+}
+
+char **
+vd_clone_dependents(VdDaemon *d, VdDomainObj *dom)
+{
+    g_autoptr(GHashTable) mine = image_set(d, vd_domain_obj_def(dom));
+    return backed_by(d, mine, dom);
+}
+
+gboolean
+vd_clone_check_backing_unused(VdDaemon *d, const char *path, GError **error)
+{
+    g_autoptr(GHashTable) set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_add(set, g_canonicalize_filename(path, "/"));
+    g_auto(GStrv) deps = backed_by(d, set, NULL);
+
+    if (!deps)
+        return TRUE;
+    g_autofree char *list = g_strjoinv("', '", deps);
+    g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,
+                "Requested operation is not valid: '%s' is the backing file of the disks of "
+                "domain(s) '%s' (linked clones): undefine them with their storage first",
+                path, list);
+    return FALSE;
 }
 
 gboolean

@@ -23,6 +23,10 @@ char **vd_clone_dependents(VdDaemon *d, VdDomainObj *dom);
  * their backing files away (undefine --remove-all-storage). */
 gboolean vd_clone_check_removable(VdDaemon *d, VdDomainObj *dom, GError **error);
 
+/* Fails naming the domains whose disks are overlays on @path (vol-delete
+ * of a linked clone's base image). */
+gboolean vd_clone_check_backing_unused(VdDaemon *d, const char *path, GError **error);
+
 /* The end of a clone: @plan (borrowed) is what was planned (NULL when
  * the plan itself failed), @clone the defined domain (NULL for
  * --print-xml or on failure). */
