@@ -292,7 +292,7 @@ class Clone(harness.VirtdTestCase):
         self.assertEqual(seen, sorted(seen))
         self.assertIsNotNone(refused_start)
         self.assertNotEqual(refused_start[0], 0, 'start of the original during its clone')
-        self.assertIn('clone', refused_start[2])
+        self.assertIn('is being cloned', refused_start[2])
         self.assertLess(max(answered), 2.0, 'the daemon was slow to answer during the copy')
         self.assertEqual(sha256(new), sha256(big))
         self.assertEqual(d.domstate('vcbig'), 'shut off')

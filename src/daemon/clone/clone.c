@@ -22,6 +22,7 @@ typedef struct {
     GStrv paths;               /* per disk of orig */
     GStrv formats;
     gboolean active, paused;
+    gboolean owns_job;         /* set dom->job = VD_JOB_CLONE (a --print-xml run does not) */
     GHashTable *names, *uuids, *macs;   /* taken in the registry, snapshot for the worker */
     VdClonePlan *plan;
     GPtrArray *ops;            /* VdStorageOp* (ref'd), per COPY/LINK disk, same order */
@@ -35,7 +36,7 @@ static void
 clone_run_free(CloneRun *run)
 {
     if (run->dom) {
-        if (run->dom->job == VD_JOB_CLONE)
+        if (run->owns_job)
             run->dom->job = VD_JOB_NONE;
         vd_domain_obj_unref(run->dom);
     }
@@ -59,8 +60,13 @@ finish(CloneRun *run, VdDomainObj *clone)
 {
     /* The job ends before the answer: a client that starts the original
      * right after the clone's answer must not find it busy. */
-    if (run->dom && run->dom->job == VD_JOB_CLONE)
+    if (run->dom && run->owns_job) {
+        run->owns_job = FALSE;
         run->dom->job = VD_JOB_NONE;
+        /* Undefined meanwhile (undefine is allowed during a clone): the
+         * registry kept it only for the job. */
+        vd_domain_list_forget_if_gone(run->d->domains, run->dom);
+    }
     run->done(run->d, run->plan, clone, run->error, run->data);
     clone_run_free(run);
 }
@@ -393,8 +399,10 @@ vd_clone_start(VdDaemon *d, VdDomainObj *dom, VdDomainDef *orig, VdCloneOptions 
     if (dom) {
         run->dom = vd_domain_obj_ref(dom);
         /* Until the copies end: a start would write the images being read. */
-        if (!opts->print_xml)
+        if (!opts->print_xml) {
             dom->job = VD_JOB_CLONE;
+            run->owns_job = TRUE;
+        }
     }
     GTask *task = g_task_new(NULL, NULL, planned, run);
     g_task_set_task_data(task, run, NULL);
