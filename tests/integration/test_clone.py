@@ -23,6 +23,7 @@ kernel with a qcow2 data disk as vda:
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,9 +54,10 @@ class Clone(harness.VirtdTestCase):
     def setUpClass(cls):
         cls.lab = NetLab(prefix='vc').__enter__()
         cls.d = None
+        base = os.environ.get('VIRTD_TEST_TMPDIR') or tempfile.gettempdir()
+        cls.root = tempfile.mkdtemp(prefix='vc-clone-', dir=base)
         try:
-            base = os.environ.get('VIRTD_TEST_TMPDIR') or tempfile.gettempdir()
-            cls.d = d = Daemon(root=tempfile.mkdtemp(prefix='vc-clone-', dir=base)).__enter__()
+            cls.d = d = Daemon(root=cls.root).__enter__()
             cls.images = d.path('vcimages')
             os.makedirs(cls.images)
             # The images are volumes of a pool: undefine --remove-all-storage
@@ -82,6 +84,10 @@ class Clone(harness.VirtdTestCase):
     def tearDownClass(cls):
         if cls.d is not None:
             cls.d.cleanup()
+        # The root is ours (named vc-clone-*): the harness removes only
+        # the roots it made itself.
+        if os.environ.get('VIRTD_TEST_KEEP') != '1':
+            shutil.rmtree(cls.root, ignore_errors=True)
         cls.lab.close()
 
     @classmethod
@@ -297,8 +303,31 @@ class Clone(harness.VirtdTestCase):
         self.assertEqual(sha256(new), sha256(big))
         self.assertEqual(d.domstate('vcbig'), 'shut off')
         d.vsh('undefine', 'vcbig-clone', '--remove-all-storage')
+        self.assertFalse(os.path.exists(new))
+
+    def test_55_daemon_killed_during_a_clone(self):
+        """The images of a clone cut short by SIGKILL are gone after the
+        restart, and no domain was defined."""
+        d = self.d
+        big, new = self.img('vcbig.img'), self.img('vckilled.img')
+        before = self.state()
+        proc = subprocess.Popen([harness.VSH_BIN, '-c', d.uri, 'clone', '--original', 'vcbig',
+                                 '--name', 'vckilled'], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: any(j['path'] == new
+                                 for j in d.api_json('GET', '/v1/jobs')['jobs']),
+                     30, interval=0.02, what='the copy of %s in /v1/jobs' % new)
+            self.assertTrue(os.path.exists(new))
+            d.kill()
+        finally:
+            proc.wait(30)
+        d.start()
+        self.assertEqual(self.state(), before)
+        self.assertFalse(os.path.exists(new))
+        self.assertEqual(d.domstate('vcbig'), 'shut off')
         d.vsh('undefine', 'vcbig', '--remove-all-storage')
-        self.assertFalse(os.path.exists(new) or os.path.exists(big))
+        self.assertFalse(os.path.exists(big))
 
     def test_60_domrename(self):
         d = self.d

@@ -13,6 +13,7 @@
 #include "daemon/clone/clone.h"
 #include "daemon/storage/storage.h"
 #include "util/vd-error.h"
+#include "util/vd-file.h"
 
 typedef struct {
     VdDaemon *d;
@@ -69,6 +70,77 @@ finish(CloneRun *run, VdDomainObj *clone)
     }
     run->done(run->d, run->plan, clone, run->error, run->data);
     clone_run_free(run);
+}
+
+/* ---- the journal: what a daemon killed halfway leaves is removed ----
+ *
+ * state_dir/clone/UUID.list names every file this clone created, written
+ * (atomically) right after each is created and before anything is
+ * written into it; removed once the clone is defined or its files are
+ * gone. At the next start, vd_clone_recover() removes the files of every
+ * journal left whose domain was not defined. */
+
+static char *
+journal_dir(const VdPaths *paths)
+{
+    return g_build_filename(paths->state_dir, "clone", NULL);
+}
+
+static char *
+journal_path(CloneRun *run)
+{
+    g_autofree char *dir = journal_dir(run->d->paths);
+    g_autofree char *leaf = g_strdup_printf("%s.list", run->plan->def->uuid);
+    return g_build_filename(dir, leaf, NULL);
+}
+
+static gboolean
+journal_write(CloneRun *run, GError **error)
+{
+    g_autofree char *dir = journal_dir(run->d->paths);
+    g_autofree char *path = journal_path(run);
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    for (guint i = 0; i < run->made->len; i++)
+        g_string_append_printf(text, "%s\n", (char *)g_ptr_array_index(run->made, i));
+    return vd_dir_ensure(dir, 0700, error) &&
+           vd_file_write_atomic(path, text->str, (gssize)text->len, 0600, error);
+}
+
+static void
+journal_remove(CloneRun *run)
+{
+    g_autofree char *path = journal_path(run);
+    if (g_unlink(path) < 0 && errno != ENOENT)
+        g_warning("clone: cannot remove '%s': %s", path, g_strerror(errno));
+}
+
+void
+vd_clone_recover(VdDaemon *d)
+{
+    g_autofree char *dir = journal_dir(d->paths);
+    g_autoptr(GDir) gdir = g_dir_open(dir, 0, NULL);
+    const char *leaf;
+
+    while (gdir && (leaf = g_dir_read_name(gdir))) {
+        g_autofree char *path = g_build_filename(dir, leaf, NULL);
+        g_autofree char *uuid = g_strndup(leaf, strcspn(leaf, "."));
+        g_autofree char *text = NULL;
+        if (!g_str_has_suffix(leaf, ".list"))
+            continue;
+        /* Defined: the clone was complete, only the journal's removal
+         * was missed. */
+        if (!vd_domain_list_find_uuid(d->domains, uuid) &&
+            g_file_get_contents(path, &text, NULL, NULL)) {
+            g_auto(GStrv) files = g_strsplit(text, "\n", -1);
+            for (guint i = 0; files[i]; i++) {
+                if (*files[i] && g_unlink(files[i]) == 0)
+                    g_message("clone: removed '%s', left by a clone that did not finish",
+                              files[i]);
+            }
+        }
+        g_unlink(path);
+    }
 }
 
 /* ---- worker: the plan ---- */
@@ -145,6 +217,10 @@ claim(CloneRun *run, const char *path, GError **error)
     }
     close(fd);
     g_ptr_array_add(run->made, g_strdup(path));
+    if (!journal_write(run, error)) {
+        g_prefix_error(error, "cannot record the clone's files: ");
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -217,6 +293,7 @@ unlink_made(CloneRun *run)
             g_warning("clone: cannot remove '%s': %s", p, g_strerror(errno));
     }
     g_ptr_array_set_size(run->made, 0);
+    journal_remove(run);
 }
 
 static void
@@ -288,6 +365,7 @@ copied(GObject *source, GAsyncResult *res, gpointer data)
             g_object_unref(task);
             return;
         }
+        journal_remove(run);
     }
     finish(run, clone);
 }

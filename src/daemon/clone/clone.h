@@ -40,6 +40,10 @@ typedef void (*VdCloneDone)(VdDaemon *d, const VdClonePlan *plan, VdDomainObj *c
 void vd_clone_start(VdDaemon *d, VdDomainObj *dom, VdDomainDef *orig, VdCloneOptions *opts,
                     VdCloneDone done, gpointer data);
 
+/* At daemon start, after the definitions are loaded: removes the images
+ * of clones a killed daemon left unfinished (their journal, clone.c). */
+void vd_clone_recover(VdDaemon *d);
+
 /* domrename (rename.c): an inactive domain gets @new_name; its UUID,
  * snapshots and managed save stay with it. */
 gboolean vd_clone_rename(VdDaemon *d, VdDomainObj *dom, const char *new_name, GError **error);
