@@ -235,7 +235,9 @@ class Clone(harness.VirtdTestCase):
         self.assertIn('backing file format: qcow2', info)
         self.assertLess(os.path.getsize(overlay), 2 << 20)
         # The clone's guest writes to its disk; the original's image stays.
-        self.boot('vclinked')
+        seen = self.d.boots('vclinked')
+        d.vsh('start', 'vclinked')
+        d.wait_boot('vclinked', seen)
         with Shell(d, 'vclinked') as sh:
             rc, _o = sh.run('mark-disk vda vclinkedmark')
             self.assertEqual(rc, 0)
@@ -339,7 +341,9 @@ class Clone(harness.VirtdTestCase):
         self.assertTrue(os.path.exists(d.path('etc', 'domains', 'vcrenamed.xml')))
         self.assertFalse(os.path.exists(d.path('etc', 'domains', 'vcfull.xml')))
         self.refused(['domrename', 'vcrenamed', 'vcorig'], 'already exists')
-        self.boot('vcrenamed')
+        seen = d.boots('vcrenamed')
+        d.vsh('start', 'vcrenamed')
+        d.wait_boot('vcrenamed', seen)
         self.assertEqual(d.domstate('vcrenamed'), 'running')
         self.destroy('vcrenamed')
 
