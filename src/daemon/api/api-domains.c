@@ -8,6 +8,7 @@
 #include "conf/domain-enums.h"
 #include "daemon/api/api-agent.h"
 #include "daemon/api/api-internal.h"
+#include "daemon/clone/clone.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
@@ -15,7 +16,6 @@
 #include "daemon/domain/nvram.h"
 #include "daemon/domain/swtpm.h"
 #include "daemon/domain/undefine-storage.h"
-#include "daemon/clone/clone.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
