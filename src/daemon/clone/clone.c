@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "daemon/clone/clone.h"
+#include "daemon/domain/domain-files.h"
+#include "daemon/path-policy.h"
 #include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
@@ -301,6 +303,28 @@ copy_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellab
 {
     CloneRun *run = data;
     guint k = 0;
+    g_autoptr(VdPathGuard) guard = vd_path_policy_guard(run->d->paths);
+
+    /* What is read must be a client's to read, and what is written its
+     * to write (an --original-xml names any path). */
+    for (guint i = 0; i < run->plan->disks->len && !run->error; i++) {
+        VdCloneDisk *cd = g_ptr_array_index(run->plan->disks, i);
+        g_autofree char *src = NULL;
+        g_autofree char *dst = NULL;
+        if (cd->action != VD_CLONE_DISK_COPY && cd->action != VD_CLONE_DISK_LINK)
+            continue;
+        src = vd_path_guard_check(guard, "disk", cd->src_path, &run->error);
+        if (src)
+            dst = vd_path_guard_check(guard, "new disk", cd->new_path, &run->error);
+    }
+    if (!run->error && run->plan->nvram_src) {
+        g_autofree char *src =
+            vd_path_guard_check(guard, "UEFI variable store", run->plan->nvram_src, &run->error);
+        g_autofree char *dst =
+            src ? vd_path_guard_check(guard, "new UEFI variable store", run->plan->nvram_dst,
+                                      &run->error)
+                : NULL;
+    }
 
     for (guint i = 0; i < run->plan->disks->len && !run->error; i++) {
         VdCloneDisk *cd = g_ptr_array_index(run->plan->disks, i);
@@ -371,11 +395,12 @@ copied(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 static void
-planned(GObject *source, GAsyncResult *res, gpointer data)
+files_checked(GObject *source, GAsyncResult *res, gpointer data)
 {
     CloneRun *run = data;
+    g_autoptr(GPtrArray) notes = vd_domain_files_check_finish(res, &run->error);
 
-    if (!run->plan || run->opts->print_xml) {
+    if (!notes) {
         finish(run, NULL);
         return;
     }
@@ -405,6 +430,21 @@ planned(GObject *source, GAsyncResult *res, gpointer data)
     g_task_set_task_data(task, run, NULL);
     g_task_run_in_thread(task, copy_thread);
     g_object_unref(task);
+}
+
+static void
+planned(GObject *source, GAsyncResult *res, gpointer data)
+{
+    CloneRun *run = data;
+
+    if (!run->plan || run->opts->print_xml) {
+        finish(run, NULL);
+        return;
+    }
+    /* The clone's files pass define's checks before anything is made:
+     * the daemon's own directories are no place for an image. */
+    vd_domain_files_check_async(run->d, run->plan->def, VD_DOMAIN_FILES_DEFINE, files_checked,
+                                run);
 }
 
 /* What the other domains hold: the plan must not reuse it. */
