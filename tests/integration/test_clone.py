@@ -327,7 +327,9 @@ class Clone(harness.VirtdTestCase):
                                  '--name', 'vckilled'], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         try:
-            wait_for(lambda: any(j['path'] == new
+            # Killed in the middle of the copy (qemu-img, which the kill does
+            # not stop, has its target open by then).
+            wait_for(lambda: any(j['path'] == new and j['progress'] > 0
                                  for j in d.api_json('GET', '/v1/jobs')['jobs']),
                      30, interval=0.02, what='the copy of %s in /v1/jobs' % new)
             self.assertTrue(os.path.exists(new))

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/clone/clone.h"
@@ -96,15 +97,20 @@ journal_path(CloneRun *run)
     return g_build_filename(dir, leaf, NULL);
 }
 
+/* @pending (may be NULL): the file about to be created, recorded first
+ * so that a kill between its creation and the next write of the journal
+ * cannot leave it unrecorded. */
 static gboolean
-journal_write(CloneRun *run, GError **error)
+journal_write(CloneRun *run, const char *pending, GError **error)
 {
     g_autofree char *dir = journal_dir(run->d->paths);
     g_autofree char *path = journal_path(run);
     g_autoptr(GString) text = g_string_new(NULL);
 
     for (guint i = 0; i < run->made->len; i++)
-        g_string_append_printf(text, "%s\n", (char *)g_ptr_array_index(run->made, i));
+        g_string_append_printf(text, "made %s\n", (char *)g_ptr_array_index(run->made, i));
+    if (pending)
+        g_string_append_printf(text, "pending %s\n", pending);
     return vd_dir_ensure(dir, 0700, error) &&
            vd_file_write_atomic(path, text->str, (gssize)text->len, 0600, error);
 }
@@ -134,11 +140,20 @@ vd_clone_recover(VdDaemon *d)
          * was missed. */
         if (!vd_domain_list_find_uuid(d->domains, uuid) &&
             g_file_get_contents(path, &text, NULL, NULL)) {
-            g_auto(GStrv) files = g_strsplit(text, "\n", -1);
-            for (guint i = 0; files[i]; i++) {
-                if (*files[i] && g_unlink(files[i]) == 0)
-                    g_message("clone: removed '%s', left by a clone that did not finish",
-                              files[i]);
+            g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+            for (guint i = 0; lines[i]; i++) {
+                /* A pending file was maybe not created by this clone: it
+                 * goes only if it is still the empty file a claim makes. */
+                const char *file = NULL;
+                struct stat st;
+                if (g_str_has_prefix(lines[i], "made /"))
+                    file = lines[i] + 5;
+                else if (g_str_has_prefix(lines[i], "pending /") &&
+                         g_lstat(lines[i] + 8, &st) == 0 && S_ISREG(st.st_mode) &&
+                         st.st_size == 0)
+                    file = lines[i] + 8;
+                if (file && g_unlink(file) == 0)
+                    g_message("clone: removed '%s', left by a clone that did not finish", file);
             }
         }
         g_unlink(path);
@@ -210,16 +225,22 @@ on_progress(double percent, gpointer data)
 static gboolean
 claim(CloneRun *run, const char *path, GError **error)
 {
+    if (!journal_write(run, path, error)) {
+        g_prefix_error(error, "cannot record the clone's files: ");
+        return FALSE;
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         int err = errno;
+        g_autoptr(GError) ignored = NULL;
+        journal_write(run, NULL, &ignored);
         g_set_error(error, VD_ERROR, err == EEXIST ? VD_ERROR_EXISTS : VD_ERROR_OPERATION_FAILED,
                     "cannot create '%s': %s", path, g_strerror(err));
         return FALSE;
     }
     close(fd);
     g_ptr_array_add(run->made, g_strdup(path));
-    if (!journal_write(run, error)) {
+    if (!journal_write(run, NULL, error)) {
         g_prefix_error(error, "cannot record the clone's files: ");
         return FALSE;
     }
