@@ -185,6 +185,8 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_string_append_printf(suffix, "%skeep_nvram=1", suffix->len ? "&" : "?");
     if (tpm)
         g_string_append_printf(suffix, "%stpm=1", suffix->len ? "&" : "?");
+    if (vsh_cmd_has(cmd, "managed-save"))
+        g_string_append_printf(suffix, "%smanaged_save=1", suffix->len ? "&" : "?");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
@@ -210,7 +212,9 @@ cmd_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autoptr(JsonNode) answer = NULL;
     const char *name;
 
-    answer = vsh_domain_call(ctl, "POST", dom, "/start", body, error);
+    answer = vsh_domain_call(ctl, "POST", dom,
+                             vsh_cmd_has(cmd, "force-boot") ? "/start?force_boot=1" : "/start", body,
+                             error);
     if (!answer)
         return FALSE;
     /* What the start adjusted, with the reasons (a Hyper-V flag TCG
@@ -293,7 +297,7 @@ static const VshOptDef opts_undefine[] = {
      "remove all the domain's pool-managed volumes (install media cdroms are kept)"},
     {"wipe-storage", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "accepted for virsh compatibility: volumes are deleted, not wiped"},
-    {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd has no managed save"},
+    {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain managed state file"},
     {"snapshots-metadata", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "accepted: virtd has no snapshots yet"},
     {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain's UEFI variable store"},
@@ -323,6 +327,7 @@ static const VshOptDef opts_start[] = {
     VSH_OPT_DOMAIN,
     {"console", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "attach to console after creation"},
     {"paused", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "leave the guest paused after creation"},
+    {"force-boot", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "force fresh boot by discarding any managed save"},
     {NULL},
 };
 

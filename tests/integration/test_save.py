@@ -128,6 +128,7 @@ class Save(harness.VirtdTestCase):
             self.assertVshOut(d.vsh('managedsave', name), "Domain '%s' state saved" % name)
             image = os.path.join(d.root, 'lib', 'save', name + '.save')
             self.assertNoQemu(d)
+            self.assertTrue(os.path.isfile(image), 'the managed save image exists')
             info = d.vsh('dominfo', name)[1]
             self.assertRegex(info, r'Managed save:\s+yes')
             self.assertListed(d, name, 'shut off')
@@ -136,6 +137,8 @@ class Save(harness.VirtdTestCase):
             # Refused: undefine while the image exists; nothing changes.
             _, _, err = d.vsh_fail('undefine', name)
             self.assertIn('Refusing to undefine while domain managed save image exists', err)
+            self.assertTrue(os.path.isfile(image))
+            self.assertListed(d, name, 'shut off')
             self.assertRegex(d.vsh('dominfo', name)[1], r'Managed save:\s+yes')
 
             self.assertVshOut(d.vsh('start', name), "Domain '%s' started" % name)
@@ -144,6 +147,8 @@ class Save(harness.VirtdTestCase):
             self.assertEqual(len(d.boots(name)), 1, 'start resumed the saved boot')
             self.assertEqual(read_marker(d, name, 'vvmem2'), 'vvmem2')
             self.assertRegex(d.vsh('dominfo', name)[1], r'Managed save:\s+no')
+            self.assertFalse(os.path.exists(image), 'the image is spent once the guest runs')
+            self.assertEqual(os.listdir(os.path.dirname(image)), [])
 
             # managedsave-remove: the next start boots afresh.
             d.vsh('managedsave', name)

@@ -573,7 +573,7 @@ start_wrapper(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer use
         done(dom, error, user_data);
         return;
     }
-    if (!vd_api_query_bool(req, "force_boot") && vd_save_start_managed(d, dom, paused, done, user_data))
+    if (vd_save_start_managed(d, dom, paused, vd_api_query_bool(req, "force_boot"), done, user_data))
         return; /* resumes from its managed save image (save/save.h) */
     vd_domain_start(d, dom, paused, done, user_data);
 }

@@ -521,8 +521,8 @@ vd_save_restore(VdDaemon *d, const char *path, const char *xml, gboolean running
 }
 
 gboolean
-vd_save_start_managed(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWaitFunc done,
-                      gpointer user_data)
+vd_save_start_managed(VdDaemon *d, VdDomainObj *dom, gboolean paused, gboolean force_boot,
+                      VdDomainWaitFunc done, gpointer user_data)
 {
     if (!vd_save_has_managed(d, dom))
         return FALSE;
@@ -530,6 +530,14 @@ vd_save_start_managed(VdDaemon *d, VdDomainObj *dom, gboolean paused, VdDomainWa
     if (!vd_domain_obj_check(dom, VD_OP_START, &error)) {
         done(dom, error, user_data);
         return TRUE;
+    }
+    if (force_boot) {
+        gboolean removed;
+        if (!vd_save_remove_managed(d, dom, &removed, &error)) {
+            done(dom, error, user_data);
+            return TRUE;
+        }
+        return FALSE; /* the normal boot */
     }
     RestoreReq *q = g_new0(RestoreReq, 1);
     q->d = d;
