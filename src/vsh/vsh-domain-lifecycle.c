@@ -368,7 +368,7 @@ const VshCmdDef vsh_domain_lifecycle_commands[] = {
     {"shutdown", "domain", opts_shutdown, cmd_simple, "gracefully shutdown a domain",
      "Press the ACPI power button of the target domain; the guest shuts down on its own."},
     {"start", "domain", opts_start, cmd_start, "start a (previously defined) inactive domain",
-     "Start a defined, inactive domain with a fresh boot."},
+     "Start a defined, inactive domain: from its managed save if it has one, else a fresh boot."},
     {"suspend", "domain", opts_domain, cmd_simple, "suspend a domain", "Suspend a running domain."},
     {"undefine", "domain", opts_undefine, cmd_undefine, "undefine a domain",
      "Undefine an inactive domain, or convert persistent to transient."},
