@@ -150,15 +150,30 @@ class Save(harness.VirtdTestCase):
             self.assertFalse(os.path.exists(image), 'the image is spent once the guest runs')
             self.assertEqual(os.listdir(os.path.dirname(image)), [])
 
-            # managedsave-remove: the next start boots afresh.
+            # start --force-boot discards the image and boots afresh.
+            d.vsh('managedsave', name)
+            self.assertTrue(os.path.isfile(image))
+            seen = d.boots(name)
+            self.assertVshOut(d.vsh('start', name, '--force-boot'), "Domain '%s' started" % name)
+            boot2 = d.wait_boot(name, seen)
+            self.assertNotEqual(boot2, boot)
+            self.assertFalse(os.path.exists(image))
+            self.assertEqual(d.domstate(name, reason=True), 'running (booted)')
+
+            # managedsave-remove: the next start boots afresh too.
             d.vsh('managedsave', name)
             self.assertVshOut(d.vsh('managedsave-remove', name),
                               "Removed managedsave image for domain '%s'" % name)
+            self.assertFalse(os.path.exists(image))
             self.assertVshOut(d.vsh('managedsave-remove', name), 'removal skipped')
             self.assertRegex(d.vsh('dominfo', name)[1], r'Managed save:\s+no')
             new_boot = d.start_domain(name)
-            self.assertNotEqual(new_boot, boot)
-            d.vsh('destroy', name)
+            self.assertNotIn(new_boot, (boot, boot2))
+            # undefine --managed-save removes the image with the definition.
+            d.vsh('managedsave', name)
+            self.assertVshOut(d.vsh('undefine', name, '--managed-save'),
+                              "Domain '%s' has been undefined" % name)
+            self.assertFalse(os.path.exists(image))
             self.assertNoQemu(d)
 
     def test_domjobinfo_and_abort(self):
