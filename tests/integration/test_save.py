@@ -51,6 +51,11 @@ def read_marker(d, name, expect):
         s.detach()
 
 
+def domain_xml_other(name):
+    return harness.domain_xml(name, memory_mib=128,
+                              uuid='0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0')
+
+
 def files_in(path):
     return sorted(os.listdir(path))
 
@@ -115,8 +120,27 @@ class Save(harness.VirtdTestCase):
             self.assertEqual(files_in(outdir), ['vv1.save'])
             self.assertEqual(d.domstate(name), 'running')
             nn, _ = wait_counter(d, name, above=n1, boot=boot)
+
+            # The image of a domain that is no longer defined comes back
+            # transient; a domain of that name with another UUID refuses it.
+            img2 = os.path.join(outdir, 'vv2.save')
+            d.vsh('save', name, img2)
+            d.vsh('undefine', name)
+            self.assertNotIn(name, [n for _i, n, _s in d.list_all()])
+            other = domain_xml_other(name)
+            d.define(name, xml=other)
+            _, _, err = d.vsh_fail('restore', img2)
+            self.assertIn('already exists with uuid', err)
+            self.assertEqual(d.domstate(name), 'shut off')
+            self.assertTrue(os.path.isfile(img2))
+            self.assertNoQemu(d)
+            d.vsh('undefine', name)
+            self.assertVshOut(d.vsh('restore', img2), 'Domain restored from %s' % img2)
+            self.assertRegex(d.vsh('dominfo', name)[1], r'Persistent:\s+no')
+            wait_counter(d, name, above=nn, boot=boot)
             d.vsh('destroy', name)
             self.assertNoQemu(d)
+            self.assertNotIn(name, [n for _i, n, _s in d.list_all()])
 
     def test_managedsave_start(self):
         name = 'vvmsave'

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "daemon/domain/domain-process.h"
@@ -218,6 +219,22 @@ qemu_ended(VdDomainObj *dom, const GError *error, gpointer data)
     save_op_unref(op);
 }
 
+/* "quit" may be answered by the connection closing as QEMU ends; only
+ * a QEMU still there after a refusal is made to end. */
+static void
+quit_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    VdDomainObj *dom = data;
+    (void)qmp;
+    (void)result;
+    if (error && dom->pid > 0 && vd_state_is_active(dom->state) && kill(dom->pid, 0) == 0) {
+        g_warning("domain '%s': QEMU refused to quit after its save (%s): SIGTERM", dom->name,
+                  error->message);
+        kill(dom->pid, SIGTERM);
+    }
+    vd_domain_obj_unref(dom);
+}
+
 static void
 synced(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -255,9 +272,12 @@ synced(GObject *source, GAsyncResult *res, gpointer data)
         save_op_unref(op);
         return;
     }
-    /* QEMU's state is in the file: end it as "shut off (saved)". */
-    vd_domain_destroy(op->d, dom, qemu_ended, op); /* keeps our reference */
+    /* QEMU's state is in the file: end it as "shut off (saved)". The
+     * reason is set first, so that QEMU's SHUTDOWN and the end of its
+     * QMP connection are taken as ours. */
     dom->stop_reason = VD_REASON_SAVED;
+    vd_domain_obj_wait_inactive(dom, qemu_ended, op); /* keeps our reference */
+    vd_qmp_command(dom->qmp, "quit", NULL, quit_reply, vd_domain_obj_ref(dom));
 }
 
 static void
