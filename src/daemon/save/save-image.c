@@ -382,8 +382,8 @@ managed_failed(VdDomainObj *dom, const GError *error, gpointer data)
         g_autoptr(GError) e = g_error_new(
             error->domain, error->code,
             "%s; the managed save image '%s' is kept: 'managedsave-remove %s' discards it so "
-            "that the domain boots afresh",
-            error->message, q->path, dom->name);
+            "that the domain boots afresh (or 'start %s --force-boot')",
+            error->message, q->path, dom->name, dom->name);
         q->done(dom, e, q->user_data);
     }
     restore_req_free(q);
