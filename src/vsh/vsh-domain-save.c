@@ -349,6 +349,7 @@ cmd_domjobinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
     const char *shown = g_str_equal(type, "unbounded")   ? "Unbounded"
                         : g_str_equal(type, "completed") ? "Completed"
                         : g_str_equal(type, "failed")    ? "Failed"
+                        : g_str_equal(type, "cancelled") ? "Cancelled"
                                                          : "None";
     vsh_print(ctl, "%-17s %-12s\n", "Job type:", shown);
     if (g_str_equal(shown, "None"))

@@ -245,7 +245,7 @@ class Save(harness.VirtdTestCase):
             last = max(n for n, b in counters(d, name) if b == boot)
             wait_counter(d, name, above=last, boot=boot, timeout=20)
             self.assertIn('Job type:         None', d.vsh('domjobinfo', name)[1])
-            self.assertIn('Job type:         Failed', d.vsh('domjobinfo', name, '--completed')[1])
+            self.assertIn('Job type:         Cancelled', d.vsh('domjobinfo', name, '--completed')[1])
             # With no limit, the same save completes and domjobinfo --completed says so.
             d.vsh('save', name, img)
             out = d.vsh('domjobinfo', name, '--completed')[1]

@@ -52,7 +52,9 @@ build_info(VdDomainAsyncJob *job, gboolean completed, JsonObject *migrate)
     else if (!completed)
         json_builder_add_string_value(b, "unbounded");
     else
-        json_builder_add_string_value(b, job->succeeded ? "completed" : "failed");
+        json_builder_add_string_value(b, job->succeeded         ? "completed"
+                                         : job->abort_requested ? "cancelled"
+                                                                : "failed");
     if (job) {
         json_builder_set_member_name(b, "operation");
         json_builder_add_string_value(b, job->operation);
