@@ -212,8 +212,8 @@ cmd_save(VshCtl *ctl, const VshCmd *cmd, GError **error)
     json_builder_end_object(b);
     g_autoptr(JsonNode) body = json_builder_get_root(b);
     g_autofree char *url = vsh_domain_path(dom, "/save");
-    g_autoptr(JsonNode) answer = post_with_progress(
-        ctl, url, body, vsh_cmd_has(cmd, "verbose") ? "Save" : NULL, dom, error);
+    g_autoptr(JsonNode) answer =
+        post_with_progress(ctl, url, body, vsh_cmd_has(cmd, "verbose") ? "Save" : NULL, dom, error);
     if (!answer)
         return FALSE;
     vsh_print_extra(ctl, "\nDomain '%s' saved to %s\n",
@@ -355,8 +355,8 @@ cmd_domjobinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (g_str_equal(shown, "None"))
         return TRUE;
     vsh_print(ctl, "%-17s %-12s\n", "Operation:", vsh_json_string(j, "operation", "Unknown"));
-    vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n", "Time elapsed:",
-              vsh_json_int(j, "time_elapsed_ms", 0));
+    vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n",
+              "Time elapsed:", vsh_json_int(j, "time_elapsed_ms", 0));
     if (json_object_has_member(j, "data_total")) {
         print_size(ctl, "Data processed:", vsh_json_int(j, "data_processed", 0), NULL);
         print_size(ctl, "Data remaining:", vsh_json_int(j, "data_remaining", 0), NULL);
@@ -370,25 +370,25 @@ cmd_domjobinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (json_object_has_member(j, "mem_bps"))
         print_size(ctl, "Memory bandwidth:", vsh_json_int(j, "mem_bps", 0), "/s");
     if (json_object_has_member(j, "mem_page_size"))
-        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " bytes\n", "Page size:",
-                  vsh_json_int(j, "mem_page_size", 0));
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " bytes\n",
+                  "Page size:", vsh_json_int(j, "mem_page_size", 0));
     if (json_object_has_member(j, "mem_iteration"))
-        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n", "Iteration:",
-                  vsh_json_int(j, "mem_iteration", 0));
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n",
+                  "Iteration:", vsh_json_int(j, "mem_iteration", 0));
     if (json_object_has_member(j, "mem_constant"))
-        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n", "Constant pages:",
-                  vsh_json_int(j, "mem_constant", 0));
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n",
+                  "Constant pages:", vsh_json_int(j, "mem_constant", 0));
     if (json_object_has_member(j, "mem_normal")) {
-        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n", "Normal pages:",
-                  vsh_json_int(j, "mem_normal", 0));
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n",
+                  "Normal pages:", vsh_json_int(j, "mem_normal", 0));
         print_size(ctl, "Normal data:", vsh_json_int(j, "mem_normal_bytes", 0), NULL);
     }
     if (json_object_has_member(j, "downtime_ms"))
-        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n", "Total downtime:",
-                  vsh_json_int(j, "downtime_ms", 0));
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n",
+                  "Total downtime:", vsh_json_int(j, "downtime_ms", 0));
     if (json_object_has_member(j, "setup_time_ms"))
-        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n", "Setup time:",
-                  vsh_json_int(j, "setup_time_ms", 0));
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n",
+                  "Setup time:", vsh_json_int(j, "setup_time_ms", 0));
     return TRUE;
 }
 
@@ -401,12 +401,21 @@ cmd_domjobabort(VshCtl *ctl, const VshCmd *cmd, GError **error)
 }
 
 #define OPT_BYPASS                                                                                 \
-    {"bypass-cache", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: the page cache is used"}
+    {                                                                                              \
+        "bypass-cache", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: the page cache is used"      \
+    }
 #define OPT_RUNNING                                                                                \
-    {"running", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "set domain to be running on restore"}
+    {                                                                                              \
+        "running", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "set domain to be running on restore"        \
+    }
 #define OPT_PAUSED                                                                                 \
-    {"paused", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "set domain to be paused on restore"}
-#define OPT_VERBOSE {"verbose", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "display the progress"}
+    {                                                                                              \
+        "paused", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "set domain to be paused on restore"          \
+    }
+#define OPT_VERBOSE                                                                                \
+    {                                                                                              \
+        "verbose", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "display the progress"                       \
+    }
 
 static const VshOptDef opts_save[] = {
     VSH_OPT_DOMAIN,
@@ -444,22 +453,25 @@ static const VshOptDef opts_restore[] = {
 static const VshOptDef opts_dumpxml[] = {
     {"file", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_FILE,
      "saved state file to read"},
-    {"security-info", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "include security sensitive information in XML dump"},
+    {"security-info", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "include security sensitive information in XML dump"},
     {NULL},
 };
 
 static const VshOptDef opts_domjobinfo[] = {
     VSH_OPT_DOMAIN,
-    {"completed", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "return statistics of a recently completed job"},
-    {"keep-completed", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: completed statistics are kept until the next job"},
+    {"completed", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "return statistics of a recently completed job"},
+    {"keep-completed", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "accepted: completed statistics are kept until the next job"},
     {NULL},
 };
 
 const VshCmdDef vsh_domain_save_commands[] = {
     {"save", "domain", opts_save, cmd_save, "save a domain state to a file",
      "Save the RAM state of a running domain; the domain ends shut off (saved)."},
-    {"restore", "domain", opts_restore, cmd_restore, "restore a domain from a saved state in a file",
-     NULL},
+    {"restore", "domain", opts_restore, cmd_restore,
+     "restore a domain from a saved state in a file", NULL},
     {"managedsave", "domain", opts_managedsave, cmd_managedsave, "managed save of a domain state",
      "Save the state of a running domain; the next start resumes it."},
     {"managedsave-remove", "domain", opts_domain, cmd_managedsave_remove,

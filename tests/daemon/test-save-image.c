@@ -101,21 +101,21 @@ test_refused(void)
     g_autofree guint8 *good = vd_save_image_header_encode(XML, 0, &len);
     g_autofree guint8 *buf = g_memdup2(good, len);
 
-    check_refused(buf, 100, "not a save image");            /* shorter than a header */
+    check_refused(buf, 100, "not a save image"); /* shorter than a header */
     buf[0] = 'X';
-    check_refused(buf, len, "not a save image");            /* magic */
+    check_refused(buf, len, "not a save image"); /* magic */
     memcpy(buf, good, len);
-    buf[9] = 'X';                                            /* "VirtdSaveX": not the magic */
+    buf[9] = 'X'; /* "VirtdSaveX": not the magic */
     check_refused(buf, len, "not a save image");
     memcpy(buf, good, len);
-    buf[16] = 2;                                             /* version */
+    buf[16] = 2; /* version */
     check_refused(buf, len, "version 2");
     memcpy(buf, good, len);
-    check_refused(buf, 4096 + 10, "damaged or truncated");   /* XML cut */
-    buf[26] = 0x7f;                                          /* XML length absurd */
+    check_refused(buf, 4096 + 10, "damaged or truncated"); /* XML cut */
+    buf[26] = 0x7f;                                        /* XML length absurd */
     check_refused(buf, len, "damaged or truncated");
     memcpy(buf, good, len);
-    buf[32] = 0x10;                                          /* offset not 4 KiB aligned */
+    buf[32] = 0x10; /* offset not 4 KiB aligned */
     check_refused(buf, len, "damaged or truncated");
 }
 

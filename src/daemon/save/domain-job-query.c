@@ -9,9 +9,8 @@
 void
 vd_save_job_update_from_migrate(VdDomainAsyncJob *job, JsonObject *info)
 {
-    JsonObject *ram = json_object_has_member(info, "ram")
-                          ? json_object_get_object_member(info, "ram")
-                          : NULL;
+    JsonObject *ram =
+        json_object_has_member(info, "ram") ? json_object_get_object_member(info, "ram") : NULL;
     if (ram) {
         job->mem_total = (guint64)json_object_get_int_member_with_default(ram, "total", 0);
         job->mem_processed =
@@ -79,8 +78,10 @@ build_info(VdDomainAsyncJob *job, gboolean completed, JsonObject *migrate)
             /* QEMU's mbps is megabits per second. */
             double mbps = json_object_get_double_member_with_default(ram, "mbps", 0);
             add_u64(b, "mem_bps", (guint64)(mbps * 1000000.0 / 8.0));
-            add_u64(b, "mem_constant", (guint64)json_object_get_int_member_with_default(ram, "duplicate", 0));
-            add_u64(b, "mem_normal", (guint64)json_object_get_int_member_with_default(ram, "normal", 0));
+            add_u64(b, "mem_constant",
+                    (guint64)json_object_get_int_member_with_default(ram, "duplicate", 0));
+            add_u64(b, "mem_normal",
+                    (guint64)json_object_get_int_member_with_default(ram, "normal", 0));
             add_u64(b, "mem_normal_bytes",
                     (guint64)json_object_get_int_member_with_default(ram, "normal-bytes", 0));
             add_u64(b, "mem_page_size",
@@ -108,9 +109,8 @@ migrate_queried(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
     InfoReq *q = data;
     (void)qmp;
     VdDomainAsyncJob *job = vd_domain_async_job_current(q->dom);
-    JsonObject *info = !error && result && JSON_NODE_HOLDS_OBJECT(result)
-                           ? json_node_get_object(result)
-                           : NULL;
+    JsonObject *info =
+        !error && result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
     if (job && info)
         vd_save_job_update_from_migrate(job, info);
     /* A job that ended meanwhile is reported as none, as libvirt. */
@@ -125,13 +125,12 @@ jobs_queried(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     InfoReq *q = data;
     (void)qmp;
     VdDomainAsyncJob *job = vd_domain_async_job_current(q->dom);
-    JsonArray *jobs = !error && result && JSON_NODE_HOLDS_ARRAY(result)
-                          ? json_node_get_array(result)
-                          : NULL;
+    JsonArray *jobs =
+        !error && result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
     for (guint i = 0; job && jobs && i < json_array_get_length(jobs); i++) {
         JsonObject *j = json_array_get_object_element(jobs, i);
-        if (!j || g_strcmp0(json_object_get_string_member_with_default(j, "id", ""),
-                            job->qemu_job_id))
+        if (!j ||
+            g_strcmp0(json_object_get_string_member_with_default(j, "id", ""), job->qemu_job_id))
             continue;
         guint64 cur = (guint64)json_object_get_int_member_with_default(j, "current-progress", 0);
         guint64 tot = (guint64)json_object_get_int_member_with_default(j, "total-progress", 0);

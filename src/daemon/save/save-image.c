@@ -228,7 +228,8 @@ incoming_polled(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
         restore_unref(r);
         return;
     }
-    JsonObject *info = result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+    JsonObject *info =
+        result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
     const char *status = info ? json_object_get_string_member_with_default(info, "status", "") : "";
     VdDomainAsyncJob *job = r->dom ? vd_domain_async_job_current(r->dom) : NULL;
     if (job && info)
@@ -236,10 +237,10 @@ incoming_polled(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
     if (g_str_equal(status, "completed")) {
         load_answer(r, NULL);
     } else if (g_str_equal(status, "failed") || g_str_equal(status, "cancelled")) {
-        g_autoptr(GError) e = g_error_new(
-            VD_ERROR, VD_ERROR_OPERATION_FAILED,
-            "operation failed: QEMU could not load the save image '%s': %s", r->path,
-            json_object_get_string_member_with_default(info, "error-desc", status));
+        g_autoptr(GError) e =
+            g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                        "operation failed: QEMU could not load the save image '%s': %s", r->path,
+                        json_object_get_string_member_with_default(info, "error-desc", status));
         load_answer(r, e);
     }
     restore_unref(r);
@@ -297,10 +298,9 @@ restore_load(VdStartRestore *self, VdDomainObj *dom, VdStartRestoreDone done, gp
 
     int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 || lseek(fd, (off_t)r->data_offset, SEEK_SET) < 0) {
-        g_autoptr(GError) e =
-            g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                        "operation failed: cannot open the save image '%s': %s", r->path,
-                        g_strerror(errno));
+        g_autoptr(GError) e = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                          "operation failed: cannot open the save image '%s': %s",
+                                          r->path, g_strerror(errno));
         if (fd >= 0)
             close(fd);
         load_answer(r, e);
@@ -327,8 +327,8 @@ restore_finish(VdStartRestore *self, VdDomainObj *dom, const GError *error)
     /* The managed save is spent once the guest runs from it; a failed
      * restore keeps it (the caller's error says how to boot afresh). */
     if (!error && r->managed && g_unlink(r->path) < 0 && errno != ENOENT)
-        g_warning("domain '%s': cannot remove its managed save image '%s': %s", dom->name,
-                  r->path, g_strerror(errno));
+        g_warning("domain '%s': cannot remove its managed save image '%s': %s", dom->name, r->path,
+                  g_strerror(errno));
     restore_unref(r);
 }
 
@@ -337,11 +337,11 @@ restore_finish(VdStartRestore *self, VdDomainObj *dom, const GError *error)
 typedef struct {
     VdDaemon *d;
     char *path;
-    char *xml;         /* replaces the image's XML, or NULL */
+    char *xml; /* replaces the image's XML, or NULL */
     gboolean running;
     gboolean paused;
     gboolean managed;
-    VdDomainObj *dom;  /* managed: the domain whose image it is */
+    VdDomainObj *dom; /* managed: the domain whose image it is */
     VdDomainWaitFunc done;
     gpointer user_data;
 } RestoreReq;

@@ -27,8 +27,7 @@ void vd_save_image_header_clear(VdSaveImageHeader *h);
 guint8 *vd_save_image_header_encode(const char *xml, guint32 flags, gsize *len);
 /* Reads and checks the header and the XML of the image open on @fd
  * (blocking: worker threads). @path is for the messages. */
-gboolean vd_save_image_header_read(int fd, const char *path, VdSaveImageHeader *h,
-                                   GError **error);
+gboolean vd_save_image_header_read(int fd, const char *path, VdSaveImageHeader *h, GError **error);
 
 /* Fills @job's figures from a query-migrate answer. */
 void vd_save_job_update_from_migrate(VdDomainAsyncJob *job, JsonObject *info);

@@ -29,9 +29,9 @@ typedef struct {
     int fd;
     gboolean managed;
     gboolean was_running;
-    gboolean migrating;  /* QEMU accepted "migrate" */
-    gboolean finishing;  /* the stream is complete: QEMU is being ended */
-    gboolean ended;      /* done() was called */
+    gboolean migrating; /* QEMU accepted "migrate" */
+    gboolean finishing; /* the stream is complete: QEMU is being ended */
+    gboolean ended;     /* done() was called */
     gboolean qemu_gone;
     gboolean polling;
     guint poll;
@@ -88,8 +88,8 @@ vd_save_remove_managed(VdDaemon *d, VdDomainObj *dom, gboolean *removed, GError 
 {
     g_autofree char *path = vd_paths_domain_managed_save(d->paths, dom->name);
     *removed = FALSE;
-    if (dom->job == VD_JOB_SAVE || (dom->job == VD_JOB_START && dom->async_job &&
-                                    vd_domain_async_job_current(dom))) {
+    if (dom->job == VD_JOB_SAVE ||
+        (dom->job == VD_JOB_START && dom->async_job && vd_domain_async_job_current(dom))) {
         g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
                     "domain '%s' is being saved or restored; try again when it has finished",
                     dom->name);
@@ -163,8 +163,7 @@ resumed(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_UNPAUSED);
         vd_domain_status_save(op->d->domains, dom, NULL);
     } else if (error) {
-        g_warning("domain '%s': cannot resume after a failed save: %s", dom->name,
-                  error->message);
+        g_warning("domain '%s': cannot resume after a failed save: %s", dom->name, error->message);
     }
     save_complete(op, w->error);
     g_error_free(w->error);
@@ -324,7 +323,8 @@ migrate_polled(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         save_op_unref(op);
         return;
     }
-    JsonObject *info = result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+    JsonObject *info =
+        result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
     const char *status = info ? json_object_get_string_member_with_default(info, "status", "") : "";
     VdDomainAsyncJob *job = vd_domain_async_job_current(dom);
     if (job && info)
@@ -355,8 +355,7 @@ poll_tick(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-static void
-step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data);
+static void step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data);
 
 static void
 migrate_started(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
@@ -404,8 +403,8 @@ send_stream(SaveOp *op)
 
     int qfd = dup(op->fd);
     if (qfd < 0) {
-        save_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                  "operation failed: dup: %s", g_strerror(errno)));
+        save_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "operation failed: dup: %s",
+                                  g_strerror(errno)));
         return;
     }
     JsonObject *args = json_object_new();
@@ -508,8 +507,7 @@ open_image(SaveOp *op, guint32 flags, GError **error)
         if (!vd_path_guard_check_fd(guard, "save image", op->path, op->fd, error))
             return FALSE;
     }
-    g_autofree char *xml =
-        vd_domain_def_format(dom->live, VD_DOMAIN_FORMAT_SECURE);
+    g_autofree char *xml = vd_domain_def_format(dom->live, VD_DOMAIN_FORMAT_SECURE);
     gsize len = 0;
     g_autofree guint8 *head = vd_save_image_header_encode(xml, flags, &len);
     if (!write_all(op->fd, head, len)) {

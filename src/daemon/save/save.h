@@ -53,12 +53,11 @@ void vd_save_restore(VdDaemon *d, const char *path, const char *xml, gboolean ru
  * of booting (TRUE: done() will be called). The image is removed once the
  * guest runs; a failed restore keeps it and says how to boot afresh.
  * @force_boot (virsh start --force-boot) discards the image and boots. */
-gboolean vd_save_start_managed(VdDaemon *d, VdDomainObj *dom, gboolean paused,
-                               gboolean force_boot, VdDomainWaitFunc done, gpointer user_data);
+gboolean vd_save_start_managed(VdDaemon *d, VdDomainObj *dom, gboolean paused, gboolean force_boot,
+                               VdDomainWaitFunc done, gpointer user_data);
 /* managedsave-remove. FALSE + error if there was none (virsh prints a
  * message instead: the API says removed=false). */
-gboolean vd_save_remove_managed(VdDaemon *d, VdDomainObj *dom, gboolean *removed,
-                                GError **error);
+gboolean vd_save_remove_managed(VdDaemon *d, VdDomainObj *dom, gboolean *removed, GError **error);
 /* undefine: refused while a managed save image exists, unless @remove
  * (virsh's --managed-save), which deletes it. */
 gboolean vd_save_undefine_check(VdDaemon *d, VdDomainObj *dom, gboolean remove, GError **error);
