@@ -393,6 +393,10 @@ static void
 plain_done(VdDomainObj *dom, const GError *error, gpointer data)
 {
     RestoreReq *q = data;
+    /* A transient domain made for a restore that failed before its start
+     * began is gone again (the start's own failures forget it too). */
+    if (error && dom)
+        vd_domain_list_forget_if_gone(q->d->domains, dom);
     q->done(dom, error, q->user_data);
     restore_req_free(q);
 }
