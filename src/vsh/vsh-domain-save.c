@@ -400,6 +400,49 @@ cmd_domjobabort(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return answer != NULL;
 }
 
+gboolean
+vsh_list_managed_save(VshCtl *ctl, const VshCmd *cmd, JsonArray **kept, GError **error)
+{
+    gboolean mark = vsh_cmd_has(cmd, "managed-save");
+    gboolean with = vsh_cmd_has(cmd, "with-managed-save");
+    gboolean without = vsh_cmd_has(cmd, "without-managed-save");
+    if (!mark && !with && !without)
+        return TRUE;
+    JsonArray *out = json_array_new();
+    for (guint i = 0; i < json_array_get_length(*kept); i++) {
+        JsonNode *node = json_array_get_element(*kept, i);
+        JsonObject *d = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+        gboolean saved = FALSE;
+        if (!d)
+            continue;
+        /* Only an inactive persistent domain can have one: one dominfo
+         * request each, and only for those. */
+        if (g_str_equal(vsh_json_string(d, "state", ""), "shut off") &&
+            vsh_json_bool(d, "persistent", FALSE)) {
+            g_autoptr(JsonNode) info =
+                vsh_domain_call(ctl, "GET", vsh_json_string(d, "uuid", ""), NULL, NULL, error);
+            if (!info) {
+                json_array_unref(out);
+                return FALSE;
+            }
+            JsonObject *root = vsh_json_root(info);
+            JsonObject *i_obj = root && json_object_has_member(root, "info")
+                                    ? json_object_get_object_member(root, "info")
+                                    : NULL;
+            saved = i_obj && vsh_json_bool(i_obj, "has_managed_save", FALSE);
+        }
+        if ((with || without) && !((with && saved) || (without && !saved)))
+            continue;
+        JsonNode *copy = json_node_copy(node);
+        if (mark && saved)
+            json_object_set_string_member(json_node_get_object(copy), "state", "saved");
+        json_array_add_element(out, copy);
+    }
+    json_array_unref(*kept);
+    *kept = out;
+    return TRUE;
+}
+
 #define OPT_BYPASS                                                                                 \
     {                                                                                              \
         "bypass-cache", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: the page cache is used"      \

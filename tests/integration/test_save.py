@@ -156,6 +156,10 @@ class Save(harness.VirtdTestCase):
             info = d.vsh('dominfo', name)[1]
             self.assertRegex(info, r'Managed save:\s+yes')
             self.assertListed(d, name, 'shut off')
+            self.assertRegex(d.vsh('list', '--all', '--managed-save')[1],
+                             r'-\s+%s\s+saved' % name)
+            self.assertIn(name, d.vsh('list', '--all', '--with-managed-save', '--name')[1])
+            self.assertNotIn(name, d.vsh('list', '--all', '--without-managed-save', '--name')[1])
             n_saved = max(n for n, b in counters(d, name) if b == boot)
 
             # Refused: undefine while the image exists; nothing changes.
