@@ -17,6 +17,7 @@
 #include "daemon/domain/swtpm.h"
 #include "daemon/domain/undefine-storage.h"
 #include "daemon/snapshot/snapshot.h"
+#include "daemon/save/save.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
@@ -260,7 +261,7 @@ handle_info(VdApiRequest *req, VdDomainObj *dom)
     add_kv_int(b, "max_memory_kib", (gint64)def->memory_kib);
     add_kv_int(b, "cpu_time_ns", active ? cpu_time_ns(dom->pid) : 0);
     json_builder_set_member_name(b, "has_managed_save");
-    json_builder_add_boolean_value(b, FALSE);
+    json_builder_add_boolean_value(b, vd_save_has_managed(req->d, dom));
     json_builder_end_object(b);
     json_builder_end_object(b);
     vd_api_reply_json(req, 200, json_builder_get_root(b));
@@ -374,6 +375,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
     g_autoptr(GPtrArray) plan = NULL;
 
     if (!vd_domain_obj_check(dom, VD_OP_UNDEFINE, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!vd_save_undefine_check(req->d, dom, vd_api_query_bool(req, "managed_save"), &error)) {
         vd_api_reply_error(req, error);
         return;
     }
@@ -579,6 +584,8 @@ start_wrapper(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer use
         done(dom, error, user_data);
         return;
     }
+    if (vd_save_start_managed(d, dom, paused, vd_api_query_bool(req, "force_boot"), done, user_data))
+        return; /* resumes from its managed save image (save/save.h) */
     vd_domain_start(d, dom, paused, done, user_data);
 }
 
