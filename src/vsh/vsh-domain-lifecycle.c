@@ -185,6 +185,8 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_string_append_printf(suffix, "%skeep_nvram=1", suffix->len ? "&" : "?");
     if (tpm)
         g_string_append_printf(suffix, "%stpm=1", suffix->len ? "&" : "?");
+    if (vsh_cmd_has(cmd, "snapshots-metadata"))
+        g_string_append_printf(suffix, "%ssnapshots_metadata=1", suffix->len ? "&" : "?");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
@@ -295,7 +297,7 @@ static const VshOptDef opts_undefine[] = {
      "accepted for virsh compatibility: volumes are deleted, not wiped"},
     {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd has no managed save"},
     {"snapshots-metadata", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
-     "accepted: virtd has no snapshots yet"},
+     "remove all domain snapshot metadata (the images keep their internal snapshots)"},
     {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain's UEFI variable store"},
     {"keep-nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "keep the domain's UEFI variable store"},
     {"tpm", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the TPM state (swtpm's) too"},

@@ -15,6 +15,7 @@
 #include "daemon/domain/nvram.h"
 #include "daemon/domain/swtpm.h"
 #include "daemon/domain/undefine-storage.h"
+#include "daemon/snapshot/snapshot.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
@@ -393,11 +394,16 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
         }
     }
     g_autofree char *nvram = NULL;
-    if (!undefine_nvram_check(req, dom, &nvram, &error) ||
+    gboolean snap_meta = vd_api_query_bool(req, "snapshots_metadata"); /* issue 12 */
+    if (!vd_snapshot_undefine_check(req->d, dom, snap_meta, &error) ||
+        !undefine_nvram_check(req, dom, &nvram, &error) ||
         !vd_domain_list_undefine(req->d->domains, dom, &error)) {
         vd_api_reply_error(req, error);
         return;
     }
+    g_autoptr(GError) snap_error = NULL; /* issue 12: --snapshots-metadata */
+    if (snap_meta && !vd_snapshot_remove_all_metadata(req->d, dom, &snap_error))
+        g_warning("domain '%s': %s", dom->name, snap_error->message);
     /* A local file the daemon made (or the user named): one unlink, as
      * the definition's own removal just now. */
     if (nvram && g_unlink(nvram) < 0 && errno != ENOENT)

@@ -31,6 +31,10 @@ typedef void (*VdSnapshotDoneFunc)(VdDomainObj *dom, const GError *error, gpoint
  * ("cannot delete inactive domain with 1 snapshots" as virsh, plus the fix:
  * --snapshots-metadata). */
 guint vd_snapshot_count(VdDaemon *d, VdDomainObj *dom);
+/* undefine's refusal: an inactive @dom with snapshot metadata, unless
+ * @metadata_too (--snapshots-metadata). */
+gboolean vd_snapshot_undefine_check(VdDaemon *d, VdDomainObj *dom, gboolean metadata_too,
+                                    GError **error);
 /* Drops every snapshot's metadata of @dom (undefine --snapshots-metadata). */
 gboolean vd_snapshot_remove_all_metadata(VdDaemon *d, VdDomainObj *dom, GError **error);
 /* The metadata directory follows a renamed domain (domrename). */
@@ -42,3 +46,52 @@ gboolean vd_snapshot_rename_domain(VdDaemon *d, const char *old_name, const char
 void vd_snapshot_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data);
 void vd_snapshot_stopped(VdDomainObj *dom);
 void vd_snapshot_obj_free(VdDomainObj *dom);
+
+/* ---- The flows (api/api-domain-snapshot.c calls them) ---- */
+
+typedef enum {
+    VD_SNAPSHOT_CREATE_DISK_ONLY = 1 << 0,   /* --disk-only: external overlays */
+    VD_SNAPSHOT_CREATE_NO_METADATA = 1 << 1, /* --no-metadata: take it, record nothing */
+    VD_SNAPSHOT_CREATE_HALT = 1 << 2,        /* --halt: destroy the domain afterwards */
+    VD_SNAPSHOT_CREATE_REUSE_EXT = 1 << 3,   /* --reuse-external */
+    VD_SNAPSHOT_CREATE_QUIESCE = 1 << 4,     /* --quiesce */
+    VD_SNAPSHOT_CREATE_REDEFINE = 1 << 5,    /* --redefine: metadata only, from the XML */
+    VD_SNAPSHOT_CREATE_CURRENT = 1 << 6,     /* with --redefine: make it current */
+} VdSnapshotCreateFlags;
+
+typedef enum {
+    VD_SNAPSHOT_REVERT_RUNNING = 1 << 0,
+    VD_SNAPSHOT_REVERT_PAUSED = 1 << 1,
+    VD_SNAPSHOT_REVERT_FORCE = 1 << 2,
+} VdSnapshotRevertFlags;
+
+typedef enum {
+    VD_SNAPSHOT_DELETE_CHILDREN = 1 << 0,
+    VD_SNAPSHOT_DELETE_CHILDREN_ONLY = 1 << 1,
+    VD_SNAPSHOT_DELETE_METADATA_ONLY = 1 << 2,
+} VdSnapshotDeleteFlags;
+
+/* Called once with the snapshot's name (NULL on error). */
+typedef void (*VdSnapshotCreatedFunc)(VdDomainObj *dom, const char *name, const GError *error,
+                                      gpointer user_data);
+
+/* snapshot-create: @xml is a <domainsnapshot> (may be empty: every default). */
+void vd_snapshot_create(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags,
+                        VdSnapshotCreatedFunc done, gpointer user_data);
+void vd_snapshot_revert(VdDaemon *d, VdDomainObj *dom, const char *name, guint flags,
+                        VdSnapshotDoneFunc done, gpointer user_data);
+void vd_snapshot_delete(VdDaemon *d, VdDomainObj *dom, const char *name, guint flags,
+                        VdSnapshotDoneFunc done, gpointer user_data);
+
+/* Read-only views (main loop; borrowed until the main loop runs again). */
+GPtrArray *vd_snapshot_list(VdDaemon *d, VdDomainObj *dom);          /* oldest first */
+const VdSnapshotDef *vd_snapshot_lookup(VdDaemon *d, VdDomainObj *dom, const char *name,
+                                        GError **error);
+const char *vd_snapshot_current(VdDaemon *d, VdDomainObj *dom);       /* NULL: none */
+gboolean vd_snapshot_set_current(VdDaemon *d, VdDomainObj *dom, const char *name, GError **error);
+GPtrArray *vd_snapshot_children(VdDaemon *d, VdDomainObj *dom, const char *name); /* borrowed defs */
+GPtrArray *vd_snapshot_descendants(VdDaemon *d, VdDomainObj *dom, const char *name);
+/* snapshot-edit: replaces the metadata of @name with @xml's name-less
+ * fields (description); a new <name> renames it (libvirt's edit --rename). */
+gboolean vd_snapshot_edit(VdDaemon *d, VdDomainObj *dom, const char *name, const char *xml,
+                          GError **error);

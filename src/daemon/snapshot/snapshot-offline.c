@@ -1,0 +1,102 @@
+/* qemu-img snapshot on a shut-off domain's images: see snapshot-offline.h. */
+#include "daemon/snapshot/snapshot-offline.h"
+
+#include <string.h>
+
+#include "daemon/storage/storage.h"
+#include "util/vd-error.h"
+
+typedef struct {
+    VdDomainObj *dom;
+    VdSnapshotImgOp op;
+    char *snap;
+    GPtrArray *images;
+    VdSnapshotDoneFunc done;
+    gpointer user_data;
+} OfflineOp;
+
+static void
+offline_op_free(OfflineOp *o)
+{
+    vd_domain_obj_unref(o->dom);
+    g_free(o->snap);
+    g_ptr_array_unref(o->images);
+    g_free(o);
+}
+
+static gboolean
+img(const char *flag, const char *snap, const char *image, GError **error)
+{
+    const char *args[] = {"snapshot", flag, snap, image, NULL};
+    return vd_storage_qemu_img(args, NULL, error);
+}
+
+static void
+worker(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    OfflineOp *o = data;
+    (void)source;
+    (void)cancel;
+    for (guint i = 0; i < o->images->len; i++) {
+        const char *image = o->images->pdata[i];
+        g_autoptr(GError) error = NULL;
+        gboolean ok;
+        switch (o->op) {
+        case VD_SNAPSHOT_IMG_CREATE:
+            ok = img("-c", o->snap, image, &error);
+            if (!ok) {
+                /* all or nothing: undo the images done so far */
+                for (guint j = 0; j < i; j++) {
+                    g_autoptr(GError) undo = NULL;
+                    if (!img("-d", o->snap, o->images->pdata[j], &undo))
+                        g_warning("cannot undo internal snapshot '%s' of '%s': %s", o->snap,
+                                  (const char *)o->images->pdata[j], undo->message);
+                }
+            }
+            break;
+        case VD_SNAPSHOT_IMG_APPLY:
+            ok = img("-a", o->snap, image, &error);
+            break;
+        default:
+            ok = img("-d", o->snap, image, &error);
+            /* gone already (a delete interrupted by a daemon kill): fine */
+            if (!ok && strstr(error->message, "not found"))
+                ok = TRUE;
+            break;
+        }
+        if (!ok) {
+            g_task_return_error(task, g_steal_pointer(&error));
+            return;
+        }
+    }
+    g_task_return_boolean(task, TRUE);
+}
+
+static void
+finished(GObject *source, GAsyncResult *res, gpointer data)
+{
+    OfflineOp *o = data;
+    g_autoptr(GError) error = NULL;
+    (void)source;
+    g_task_propagate_boolean(G_TASK(res), &error);
+    o->done(o->dom, error, o->user_data);
+    offline_op_free(o);
+}
+
+void
+vd_snapshot_offline_run(VdDomainObj *dom, VdSnapshotImgOp op, const char *snap, GPtrArray *images,
+                        VdSnapshotDoneFunc done, gpointer user_data)
+{
+    OfflineOp *o = g_new0(OfflineOp, 1);
+    o->dom = vd_domain_obj_ref(dom);
+    o->op = op;
+    o->snap = g_strdup(snap);
+    o->images = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < images->len; i++)
+        g_ptr_array_add(o->images, g_strdup(images->pdata[i]));
+    o->done = done;
+    o->user_data = user_data;
+    g_autoptr(GTask) task = g_task_new(NULL, NULL, finished, o);
+    g_task_set_task_data(task, o, NULL);
+    g_task_run_in_thread(task, worker);
+}

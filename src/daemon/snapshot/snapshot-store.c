@@ -1,0 +1,206 @@
+/* Snapshot metadata of one domain: see snapshot-store.h. */
+#include "daemon/snapshot/snapshot-store.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "util/vd-error.h"
+#include "util/vd-file.h"
+
+#define CURRENT_FILE "current"
+
+void
+vd_snapshot_store_free(VdSnapshotStore *store)
+{
+    if (!store)
+        return;
+    g_hash_table_unref(store->by_name);
+    g_free(store->dir);
+    g_free(store->current);
+    g_free(store);
+}
+
+static void
+load(VdSnapshotStore *store, const char *domain)
+{
+    g_autoptr(GDir) dir = g_dir_open(store->dir, 0, NULL);
+    const char *entry;
+
+    if (!dir)
+        return;
+    vd_file_remove_stale_temps(store->dir);
+    while ((entry = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(entry, ".xml") || entry[0] == '.')
+            continue;
+        g_autofree char *path = g_build_filename(store->dir, entry, NULL);
+        g_autofree char *text = NULL;
+        g_autoptr(GError) error = NULL;
+        VdSnapshotDef *def = NULL;
+        if (g_file_get_contents(path, &text, NULL, &error))
+            def = vd_snapshot_def_parse(text, TRUE, &error);
+        if (!def || !def->name) {
+            g_warning("domain '%s': skipping snapshot metadata '%s': %s", domain, path,
+                      error ? error->message : "no <name>");
+            vd_snapshot_def_free(def);
+            continue;
+        }
+        g_hash_table_replace(store->by_name, def->name, def);
+    }
+    g_autofree char *cur_path = g_build_filename(store->dir, CURRENT_FILE, NULL);
+    g_autofree char *cur = NULL;
+    if (g_file_get_contents(cur_path, &cur, NULL, NULL)) {
+        g_strstrip(cur);
+        if (*cur && g_hash_table_contains(store->by_name, cur))
+            store->current = g_steal_pointer(&cur);
+    }
+    /* A parent whose file is gone (a daemon killed inside a delete that
+     * re-parents): its children become roots rather than orphans. */
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, store->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        VdSnapshotDef *def = value;
+        if (def->parent && !g_hash_table_contains(store->by_name, def->parent))
+            g_clear_pointer(&def->parent, g_free);
+    }
+}
+
+VdSnapshotStore *
+vd_snapshot_store_get(VdDaemon *d, VdDomainObj *dom)
+{
+    if (dom->snapshots)
+        return dom->snapshots;
+    VdSnapshotStore *store = g_new0(VdSnapshotStore, 1);
+    store->dir = vd_paths_domain_snapshot_dir(d->paths, dom->name);
+    /* remove trailing slash for tidy paths */
+    if (g_str_has_suffix(store->dir, "/") && strlen(store->dir) > 1)
+        store->dir[strlen(store->dir) - 1] = '\0';
+    store->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                           (GDestroyNotify)vd_snapshot_def_free);
+    load(store, dom->name);
+    dom->snapshots = store;
+    return store;
+}
+
+VdSnapshotDef *
+vd_snapshot_store_lookup(VdSnapshotStore *store, const char *name, GError **error)
+{
+    VdSnapshotDef *def = name ? g_hash_table_lookup(store->by_name, name) : NULL;
+    if (!def)
+        vd_set_error(error, VD_ERROR_NOT_FOUND,
+                     "Domain snapshot not found: no domain snapshot with matching name '%s': "
+                     "snapshot-list shows the snapshots",
+                     name ? name : "");
+    return def;
+}
+
+static char *
+file_of(VdSnapshotStore *store, const char *name)
+{
+    g_autofree char *base = g_strdup_printf("%s.xml", name);
+    return g_build_filename(store->dir, base, NULL);
+}
+
+gboolean
+vd_snapshot_store_put(VdSnapshotStore *store, VdSnapshotDef *def, GError **error)
+{
+    g_autofree char *xml = vd_snapshot_def_format(def);
+    g_autofree char *path = file_of(store, def->name);
+
+    if (!vd_dir_ensure(store->dir, 0700, error) ||
+        !vd_file_write_atomic(path, xml, -1, 0600, error)) {
+        vd_snapshot_def_free(def);
+        return FALSE;
+    }
+    g_hash_table_replace(store->by_name, def->name, def);
+    return TRUE;
+}
+
+gboolean
+vd_snapshot_store_remove(VdSnapshotStore *store, const char *name, GError **error)
+{
+    g_autofree char *path = file_of(store, name);
+    if (g_unlink(path) < 0 && errno != ENOENT) {
+        int err = errno;
+        return vd_set_error(error, VD_ERROR_OPERATION_FAILED,
+                            "cannot remove snapshot metadata '%s': %s", path, g_strerror(err));
+    }
+    if (g_strcmp0(store->current, name) == 0 && !vd_snapshot_store_set_current(store, NULL, error))
+        return FALSE;
+    g_hash_table_remove(store->by_name, name);
+    return TRUE;
+}
+
+gboolean
+vd_snapshot_store_set_current(VdSnapshotStore *store, const char *name, GError **error)
+{
+    g_autofree char *path = g_build_filename(store->dir, CURRENT_FILE, NULL);
+    if (name) {
+        g_autofree char *text = g_strdup_printf("%s\n", name);
+        if (!vd_dir_ensure(store->dir, 0700, error) ||
+            !vd_file_write_atomic(path, text, -1, 0600, error))
+            return FALSE;
+    } else if (g_unlink(path) < 0 && errno != ENOENT) {
+        int err = errno;
+        return vd_set_error(error, VD_ERROR_OPERATION_FAILED, "cannot remove '%s': %s", path,
+                            g_strerror(err));
+    }
+    g_free(store->current);
+    store->current = g_strdup(name);
+    return TRUE;
+}
+
+static gint
+by_age(gconstpointer a, gconstpointer b)
+{
+    const VdSnapshotDef *x = *(VdSnapshotDef *const *)a, *y = *(VdSnapshotDef *const *)b;
+    if (x->creation_time != y->creation_time)
+        return x->creation_time < y->creation_time ? -1 : 1;
+    return g_strcmp0(x->name, y->name);
+}
+
+GPtrArray *
+vd_snapshot_store_list(VdSnapshotStore *store)
+{
+    GPtrArray *all = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init(&it, store->by_name);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(all, value);
+    g_ptr_array_sort(all, by_age);
+    return all;
+}
+
+GPtrArray *
+vd_snapshot_store_children(VdSnapshotStore *store, const char *name)
+{
+    g_autoptr(GPtrArray) all = vd_snapshot_store_list(store);
+    GPtrArray *out = g_ptr_array_new();
+    for (guint i = 0; i < all->len; i++) {
+        VdSnapshotDef *def = all->pdata[i];
+        if (g_strcmp0(def->parent, name) == 0)
+            g_ptr_array_add(out, def);
+    }
+    return out;
+}
+
+static void
+add_descendants(VdSnapshotStore *store, const char *name, GPtrArray *out)
+{
+    g_autoptr(GPtrArray) kids = vd_snapshot_store_children(store, name);
+    for (guint i = 0; i < kids->len; i++) {
+        VdSnapshotDef *k = kids->pdata[i];
+        g_ptr_array_add(out, k);
+        add_descendants(store, k->name, out);
+    }
+}
+
+GPtrArray *
+vd_snapshot_store_descendants(VdSnapshotStore *store, const char *name)
+{
+    GPtrArray *out = g_ptr_array_new();
+    add_descendants(store, name, out);
+    return out;
+}
