@@ -27,7 +27,10 @@ vd_chain_image_free(gpointer p)
 char *
 vd_qemu_blockjob_id(VdBlockJobType type, const char *target)
 {
-    return g_strdup_printf("%s-%s", type == VD_BLOCKJOB_PULL ? "pull" : "commit", target);
+    const char *kind = type == VD_BLOCKJOB_PULL            ? "pull"
+                       : type == VD_BLOCKJOB_ACTIVE_COMMIT ? "active-commit"
+                                                           : "commit";
+    return g_strdup_printf("%s-%s", kind, target);
 }
 
 const char *
@@ -68,22 +71,24 @@ vd_qemu_blockjob_find(JsonNode *result, const char *target)
     JsonArray *jobs = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
     g_autofree char *pull = vd_qemu_blockjob_id(VD_BLOCKJOB_PULL, target);
     g_autofree char *commit = vd_qemu_blockjob_id(VD_BLOCKJOB_COMMIT, target);
+    g_autofree char *active = vd_qemu_blockjob_id(VD_BLOCKJOB_ACTIVE_COMMIT, target);
 
     for (guint i = 0; jobs && i < json_array_get_length(jobs); i++) {
         JsonObject *j = json_array_get_object_element(jobs, i);
         const char *id = j ? json_object_get_string_member_with_default(j, "device", "") : "";
         const char *type = j ? json_object_get_string_member_with_default(j, "type", "") : "";
-        if (!g_str_equal(id, pull) && !g_str_equal(id, commit))
+        if (!g_str_equal(id, pull) && !g_str_equal(id, commit) && !g_str_equal(id, active))
             continue;
         VdBlockJobInfo *info = g_new0(VdBlockJobInfo, 1);
         info->target = g_strdup(target);
+        /* QEMU calls an active commit "commit" too (older ones "mirror"):
+         * the job id says which it is. */
         if (g_str_equal(type, "stream"))
             info->type = VD_BLOCKJOB_PULL;
+        else if (g_str_equal(id, active))
+            info->type = VD_BLOCKJOB_ACTIVE_COMMIT;
         else if (g_str_equal(type, "commit"))
             info->type = VD_BLOCKJOB_COMMIT;
-        /* An active commit is a mirror job in QEMU. */
-        else if (g_str_equal(type, "mirror"))
-            info->type = VD_BLOCKJOB_ACTIVE_COMMIT;
         else
             info->type = VD_BLOCKJOB_UNKNOWN;
         info->cur = (guint64)json_object_get_int_member_with_default(j, "offset", 0);
@@ -151,7 +156,8 @@ JsonObject *
 vd_qemu_block_commit(const char *target, const char *root_node, const char *top, const char *base,
                      guint64 speed, gboolean active)
 {
-    g_autofree char *id = vd_qemu_blockjob_id(VD_BLOCKJOB_COMMIT, target);
+    g_autofree char *id =
+        vd_qemu_blockjob_id(active ? VD_BLOCKJOB_ACTIVE_COMMIT : VD_BLOCKJOB_COMMIT, target);
     JsonObject *o = json_object_new();
     set_common(o, id, root_node, speed);
     /* An active commit names no top: QEMU then mirrors the active layer

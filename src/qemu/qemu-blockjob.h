@@ -2,7 +2,8 @@
  * of QEMU's answers about them: pure functions, no I/O (golden files in
  * tests/data/blockjob/, tests/qemu/test-blockjob.c).
  *
- * Job ids are "commit-<target>" and "pull-<target>", so a job found again
+ * Job ids are "commit-<target>", "active-commit-<target>" and
+ * "pull-<target>", so a job found again
  * through query-block-jobs after a daemon restart names its disk. The
  * overlay of an external snapshot gets the nodes "<target>-ov<tag>-storage"
  * and "<target>-ov<tag>-format" (the argv builder's naming with a tag: a
@@ -31,7 +32,7 @@ typedef struct {
 void vd_blockjob_info_free(VdBlockJobInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdBlockJobInfo, vd_blockjob_info_free)
 
-/* "commit-vda" / "pull-vda". */
+/* "commit-vda", "active-commit-vda", "pull-vda". */
 char *vd_qemu_blockjob_id(VdBlockJobType type, const char *target);
 /* The job of @target in query-block-jobs' @result, or NULL. */
 VdBlockJobInfo *vd_qemu_blockjob_find(JsonNode *result, const char *target);

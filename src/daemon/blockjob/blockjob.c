@@ -261,10 +261,7 @@ jobs_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
                                 op->target));
         return;
     }
-    g_autofree char *id = vd_qemu_blockjob_id(op->job->type == VD_BLOCKJOB_PULL
-                                                  ? VD_BLOCKJOB_PULL
-                                                  : VD_BLOCKJOB_COMMIT,
-                                              op->target);
+    g_autofree char *id = vd_qemu_blockjob_id(op->job->type, op->target);
     JsonObject *args;
     const char *cmd;
     if (op->kind == OP_PIVOT) {
@@ -377,6 +374,8 @@ vd_blockjob_set_speed(VdDaemon *d, VdDomainObj *dom, const char *target, guint64
 static const char *
 job_target(const char *id)
 {
+    if (g_str_has_prefix(id, "active-commit-"))
+        return id + strlen("active-commit-");
     if (g_str_has_prefix(id, "commit-"))
         return id + strlen("commit-");
     if (g_str_has_prefix(id, "pull-"))
