@@ -150,11 +150,27 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
     return TRUE;
 }
 
+/* The <domain> element's text. The daemon's own files hold it as
+ * vd_snapshot_def_format wrote it (indented by two): that text is taken
+ * as it is, less the indent, so that a load and save cycle changes nothing
+ * (quotes and layout included); otherwise libxml's dump. */
 static char *
-node_to_text(xmlNode *node)
+domain_text(const char *xml, xmlNode *node)
 {
+    const char *start = strstr(xml, "\n  <domain");
+    const char *end = g_strrstr(xml, "\n  </domain>\n");
+    if (start && end && end > start) {
+        g_autofree char *chunk = g_strndup(start + 1, end + strlen("\n  </domain>") - start - 1);
+        g_auto(GStrv) lines = g_strsplit(chunk, "\n", -1);
+        GString *out = g_string_new(NULL);
+        for (char **l = lines; *l; l++) {
+            const char *line = g_str_has_prefix(*l, "  ") ? *l + 2 : *l;
+            g_string_append_printf(out, "%s%s", l == lines ? "" : "\n", line);
+        }
+        return g_string_free(out, FALSE);
+    }
     xmlBuffer *buf = xmlBufferCreate();
-    xmlNodeDump(buf, node->doc, node, 0, 0);
+    xmlNodeDump(buf, node->doc, node, 0, 1);
     char *text = g_strdup((const char *)xmlBufferContent(buf));
     xmlBufferFree(buf);
     return text;
@@ -232,7 +248,7 @@ vd_snapshot_def_parse(const char *xml, gboolean internal, GError **error)
             }
         } else if (vd_xml_is(c, "domain")) {
             if (internal)
-                def->domain_xml = node_to_text(c);
+                def->domain_xml = domain_text(xml, c);
         } else if (vd_xml_is(c, "active") || vd_xml_is(c, "cookie")) {
             /* libvirt's private bookkeeping: nothing for us */
         } else {

@@ -1,0 +1,158 @@
+/* conf/snapshot-def.c: libvirt's domainsnapshot XML parsed, aligned to a
+ * domain and formatted, compared with golden files in tests/data/snapshot/
+ * (NAME.xml in, NAME.out.xml the aligned snapshot, NAME.err a refusal's
+ * message). VD_REGENERATE=1 rewrites the golden files. */
+#include <glib.h>
+#include <string.h>
+
+#include "conf/snapshot-def.h"
+#include "util/vd-error.h"
+
+#define DOMAIN_HEAD                                                                                \
+    "<domain type='qemu'><name>web1</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"          \
+    "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+
+static const char *const domains[] = {
+    /* qcow2 vda, raw-free; a cdrom that is never snapshotted */
+    DOMAIN_HEAD "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                "<source file='/images/web1.qcow2'/><target dev='vda' bus='virtio'/></disk>"
+                "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                "<source file='/images/web1-data.qcow2'/><target dev='vdb' bus='virtio'/></disk>"
+                "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+                "<source file='/images/install.iso'/><target dev='sda' bus='sata'/>"
+                "<readonly/></disk></devices></domain>",
+    /* a raw disk */
+    DOMAIN_HEAD "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                "<source file='/images/web1.img'/><target dev='vda' bus='virtio'/></disk>"
+                "</devices></domain>",
+    /* no disk at all */
+    DOMAIN_HEAD "</devices></domain>",
+};
+
+typedef struct {
+    const char *name;
+    guint domain;
+    gboolean running;
+    gboolean disk_only;
+} Case;
+
+static const Case cases[] = {
+    {"offline-default", 0, FALSE, FALSE},
+    {"running-default", 0, TRUE, FALSE},
+    {"disk-only", 0, TRUE, TRUE},
+    {"diskspec-external", 0, FALSE, TRUE},
+    {"disk-excluded", 0, FALSE, FALSE},
+    {"disk-by-source", 0, FALSE, FALSE},
+    {"raw-internal", 1, FALSE, FALSE},
+    {"raw-disk-only", 1, FALSE, TRUE},
+    {"no-disk", 2, FALSE, FALSE},
+    {"unknown-element", 0, FALSE, FALSE},
+    {"unknown-disk", 0, FALSE, FALSE},
+    {"disk-twice", 0, FALSE, FALSE},
+    {"mixed", 0, FALSE, FALSE},
+    {"memory-external", 0, TRUE, FALSE},
+    {"memory-offline", 0, FALSE, FALSE},
+    {"bad-name", 0, FALSE, FALSE},
+    {"bad-location", 0, FALSE, FALSE},
+    {"cdrom-named", 0, FALSE, FALSE},
+};
+
+static char *
+data_path(const char *file)
+{
+    return g_build_filename(g_getenv("VD_SNAPSHOT_DATA_DIR"), file, NULL);
+}
+
+static void
+golden(const char *file, const char *text)
+{
+    g_autofree char *path = data_path(file);
+    g_autofree char *want = NULL;
+    if (g_getenv("VD_REGENERATE")) {
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        return;
+    }
+    if (!g_file_get_contents(path, &want, NULL, NULL))
+        g_error("missing golden file %s (VD_REGENERATE=1 writes it); got:\n%s", path, text);
+    g_assert_cmpstr(text, ==, want);
+}
+
+static void
+run_case(gconstpointer data)
+{
+    const Case *c = data;
+    g_autofree char *in_name = g_strdup_printf("%s.xml", c->name);
+    g_autofree char *in_path = data_path(in_name);
+    g_autofree char *in = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *dxml = domains[c->domain];
+
+    g_assert_true(g_file_get_contents(in_path, &in, NULL, NULL));
+    g_autoptr(VdDomainDef) dom = vd_domain_def_new_from_xml(dxml, -1, &error);
+    g_assert_no_error(error);
+    g_autoptr(VdSnapshotDef) def = vd_snapshot_def_parse(in, FALSE, &error);
+    if (def && !def->name)
+        def->name = g_strdup("s1");
+    if (def && vd_snapshot_def_align(def, dom, c->disk_only, c->running, &error)) {
+        g_autofree char *out = vd_snapshot_def_format(def);
+        g_autofree char *file = g_strdup_printf("%s.out.xml", c->name);
+        golden(file, out);
+        /* the output is input again, and stays the same */
+        g_autoptr(VdSnapshotDef) again = vd_snapshot_def_parse(out, FALSE, &error);
+        g_assert_no_error(error);
+        g_autofree char *out2 = vd_snapshot_def_format(again);
+        g_assert_cmpstr(out, ==, out2);
+        return;
+    }
+    g_assert_nonnull(error);
+    g_autofree char *msg = g_strdup_printf("%s\n", error->message);
+    g_autofree char *file = g_strdup_printf("%s.err", c->name);
+    golden(file, msg);
+}
+
+/* The daemon's own metadata: every field read back, <domain> kept. */
+static void
+test_metadata_roundtrip(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = data_path("metadata.xml");
+    g_autofree char *in = NULL;
+    g_assert_true(g_file_get_contents(path, &in, NULL, NULL));
+    g_autoptr(VdSnapshotDef) def = vd_snapshot_def_parse(in, TRUE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(def->name, ==, "before-upgrade");
+    g_assert_cmpstr(def->parent, ==, "base");
+    g_assert_cmpstr(def->state, ==, "shutoff");
+    g_assert_cmpint(def->creation_time, ==, 1700000000);
+    g_assert_nonnull(def->domain_xml);
+    g_autofree char *out = vd_snapshot_def_format(def);
+    golden("metadata.out.xml", out);
+    g_autoptr(VdSnapshotDef) copy = vd_snapshot_def_copy(def);
+    g_autofree char *out2 = vd_snapshot_def_format(copy);
+    g_assert_cmpstr(out, ==, out2);
+    /* a load and save cycle of the daemon's file changes nothing */
+    g_autoptr(VdSnapshotDef) reread = vd_snapshot_def_parse(out, TRUE, &error);
+    g_assert_no_error(error);
+    g_autofree char *out3 = vd_snapshot_def_format(reread);
+    g_assert_cmpstr(out, ==, out3);
+
+    /* a user's input: the daemon's fields are ignored, as libvirt does */
+    g_autoptr(VdSnapshotDef) user = vd_snapshot_def_parse(in, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_null(user->parent);
+    g_assert_null(user->state);
+    g_assert_null(user->domain_xml);
+    g_assert_cmpint(user->creation_time, ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *path = g_strdup_printf("/snapshot-def/%s", cases[i].name);
+        g_test_add_data_func(path, &cases[i], run_case);
+    }
+    g_test_add_func("/snapshot-def/metadata", test_metadata_roundtrip);
+    return g_test_run();
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Snapshots of a shut-off domain (issue 12): internal snapshots in the
+qcow2 image (qemu-img), the tree and its listings as virsh prints them,
+revert seen in the guest (a disk marker), delete of a middle snapshot,
+metadata across a daemon kill, and the refusals, each followed by a check
+that nothing changed."""
+
+import os
+import re
+import subprocess
+import uuid
+
+import harness
+from harness import Daemon
+
+PREFIX = 'vs'
+
+
+def qemu_img(*args):
+    return subprocess.run(['qemu-img'] + list(args), check=True, capture_output=True,
+                          text=True).stdout
+
+
+def image_snapshots(path):
+    """Names in `qemu-img snapshot -l` (-U: never takes a lock)."""
+    out = qemu_img('snapshot', '-l', '-U', path)
+    names = []
+    for line in out.splitlines()[2:]:
+        parts = line.split()
+        if len(parts) >= 2:
+            names.append(parts[1])
+    return sorted(names)
+
+
+class Snapshots(harness.VirtdTestCase):
+
+    def make_disk(self, d, name, fmt='qcow2'):
+        path = d.path('%s-%s.%s' % (PREFIX, name, fmt))
+        qemu_img('create', '-q', '-f', fmt, path, '64M')
+        return path
+
+    def define(self, d, name, disk, fmt='qcow2'):
+        d.define(name, harness.domain_xml(name, memory_mib=128,
+                                          extra_devices=harness.disk_xml(disk, fmt=fmt)))
+
+    def mark(self, d, name, text=None):
+        """Boots are done by the caller; writes or reads the first sector of
+        vda from inside the guest. Returns what read-mark saw."""
+        con = d.console(name)
+        try:
+            # a fresh token: the console replays the last output on attach,
+            # older boots' marker lines included
+            tok = uuid.uuid4().hex
+            if text:
+                con.type_until('mark-disk vda %s; echo M$((1+1))%s-$?' % (text, tok),
+                               'M2%s-0' % tok)
+            start = con.type_until('echo R$((1+1))%s; read-mark vda' % tok, 'R2' + tok)
+            end = con.read_until('VIRTD-GUEST-MARK dev=vda text=', start=start)
+            stop = con.read_until('\n', start=end)
+            return con.text[end:stop].strip()
+        finally:
+            con.detach()
+
+    def listing(self, d, name, *opts):
+        """snapshot-list's output without the blank line vsh (as virsh)
+        prints after every command."""
+        out = d.vsh('snapshot-list', name, *opts)[1]
+        self.assertTrue(out.endswith('\n'), out)
+        return out[:-1]
+
+    def current(self, d, name):
+        return d.vsh('snapshot-current', name, '--name')[1]
+
+    def test_tree_revert_delete_restart(self):
+        name = PREFIX + '-tree'
+        with Daemon() as d:
+            disk = self.make_disk(d, 'tree')
+            self.define(d, name, disk)
+            for s in ('s0', 's1'):
+                out = d.vsh('snapshot-create-as', name, s)[1]
+                self.assertEqual(out, 'Domain snapshot %s created\n\n' % s)
+            d.start_domain(name)
+            self.assertEqual(self.mark(d, name, 'HELLO-S2'), 'HELLO-S2')
+            d.vsh('destroy', name)
+            d.wait_state(name, 'shut off')
+            d.vsh('snapshot-create-as', name, 's2', 'after the marker')
+            self.assertEqual(image_snapshots(disk), ['s0', 's1', 's2'])
+            self.assertEqual(self.current(d, name), 's2\n\n')
+            self.assertEqual(d.vsh('snapshot-parent', name, 's2')[1], 's1\n\n')
+
+            # revert to s1 (silent), start: the marker is gone
+            seen = d.boots(name)
+            rc, out, err = d.vsh('snapshot-revert', name, 's1', '--running')
+            d.wait_boot(name, seen)
+            self.assertEqual(out.strip(), '')
+            self.assertEqual(self.mark(d, name), '')
+            self.assertEqual(d.domstate(name, reason=True), 'running (from snapshot)')
+            self.assertEqual(image_snapshots(disk), ['s0', 's1', 's2'])
+            d.vsh('destroy', name)
+            d.wait_state(name, 'shut off')
+
+            # a branch: s3 from s1
+            d.vsh('snapshot-create-as', name, 's3')
+            tree = self.listing(d, name, '--tree')
+            self.assertEqual(tree, 's0\n  |\n  +- s1\n      |\n      +- s2\n      +- s3\n'
+                                   '        \n')
+            self.assertEqual(self.listing(d, name, '--name'), 's0\ns1\ns2\ns3\n')
+            self.assertEqual(self.listing(d, name, '--roots', '--name'), 's0\n')
+            self.assertEqual(self.listing(d, name, '--leaves', '--name'), 's2\ns3\n')
+            self.assertEqual(self.listing(d, name, '--from', 's1', '--name'), 's2\ns3\n')
+            header, rows = harness.parse_table(self.listing(d, name, '--parent'))
+            self.assertEqual(header, ['Name', 'Creation Time', 'State', 'Parent'])
+            self.assertEqual([(r[0], r[2], r[3] if len(r) > 3 else '') for r in rows],
+                             [('s0', 'shutoff', ''), ('s1', 'shutoff', 's0'),
+                              ('s2', 'shutoff', 's1'), ('s3', 'shutoff', 's1')])
+            for r in rows:
+                self.assertRegex(r[1], r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}$')
+            info = harness.parse_keyvals(d.vsh('snapshot-info', name, 's1')[1])
+            self.assertEqual((info['Name'], info['Domain'], info['Current'], info['State'],
+                              info['Location'], info['Parent'], info['Children'],
+                              info['Descendants'], info['Metadata']),
+                             ('s1', name, 'no', 'shutoff', 'internal', 's0', '2', '2', 'yes'))
+            xml = d.vsh('snapshot-dumpxml', name, 's2')[1]
+            self.assertIn('<name>s2</name>', xml)
+            self.assertIn('<description>after the marker</description>', xml)
+            self.assertIn("<disk name='vda' snapshot='internal'/>", xml)
+            self.assertIn('<domain type=', xml)
+
+            # metadata survives a daemon killed with SIGKILL
+            before = (self.listing(d, name, '--parent'), self.listing(d, name, '--tree'),
+                      self.current(d, name))
+            d.kill()
+            d.start()
+            after = (self.listing(d, name, '--parent'), self.listing(d, name, '--tree'),
+                     self.current(d, name))
+            self.assertEqual(before, after)
+            self.assertEqual(after[2], 's3\n\n')
+
+            # delete the middle snapshot s1: s2 and s3 move to s0, and s2 is
+            # still revertable (the marker comes back)
+            out = d.vsh('snapshot-delete', name, 's1')[1]
+            self.assertEqual(out.strip(), 'Domain snapshot s1 deleted')
+            self.assertEqual(image_snapshots(disk), ['s0', 's2', 's3'])
+            self.assertEqual(self.listing(d, name, '--tree'),
+                             's0\n  |\n  +- s2\n  +- s3\n    \n')
+            seen = d.boots(name)
+            d.vsh('snapshot-revert', name, 's2', '--running')
+            d.wait_boot(name, seen)
+            self.assertEqual(self.mark(d, name), 'HELLO-S2')
+            self.assertEqual(self.current(d, name), 's2\n\n')
+            d.vsh('destroy', name)
+            d.wait_state(name, 'shut off')
+
+            # --children-only, then --metadata
+            out = d.vsh('snapshot-delete', name, 's0', '--children-only')[1]
+            self.assertEqual(out.strip(), 'Domain snapshot s0 children deleted')
+            self.assertEqual(image_snapshots(disk), ['s0'])
+            out = d.vsh('snapshot-delete', name, '--current', '--metadata')[1]
+            self.assertEqual(out.strip(), 'Domain snapshot s0 deleted')
+            self.assertEqual(image_snapshots(disk), ['s0'])
+            self.assertEqual(self.listing(d, name, '--name'), '')
+
+    def test_refusals(self):
+        name = PREFIX + '-ref'
+        raw_name = PREFIX + '-raw'
+        with Daemon() as d:
+            raw = self.make_disk(d, 'raw', fmt='raw')
+            self.define(d, raw_name, raw, fmt='raw')
+            xml_before = d.vsh('dumpxml', raw_name)[1]
+            rc, out, err = d.vsh_fail('snapshot-create-as', raw_name, 'r1')
+            self.assertIn("internal snapshot of disk 'vda' needs a qcow2 image, its image is raw",
+                          err)
+            self.assertIn('qemu-img convert -O qcow2', err)
+            self.assertEqual(self.listing(d, raw_name, '--name'), '')
+            self.assertEqual(d.vsh('dumpxml', raw_name)[1], xml_before)
+            self.assertFalse(os.path.exists(d.path('lib', 'snapshots', raw_name, 'r1.xml')))
+
+            disk = self.make_disk(d, 'ref')
+            self.define(d, name, disk)
+            d.vsh('snapshot-create-as', name, 'one')
+            listing = self.listing(d, name, '--parent')
+            rc, out, err = d.vsh_fail('snapshot-create-as', name, 'one')
+            self.assertIn("domain snapshot 'one' already exists", err)
+            self.assertIn('snapshot-delete', err)
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+            self.assertEqual(image_snapshots(disk), ['one'])
+
+            for args in (['snapshot-revert', name, 'nope'], ['snapshot-delete', name, 'nope'],
+                         ['snapshot-info', name, 'nope']):
+                rc, out, err = d.vsh_fail(*args)
+                self.assertIn("no domain snapshot with matching name 'nope'", err)
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+
+            rc, out, err = d.vsh_fail('snapshot-create-as', name, 'bad/name')
+            self.assertIn('<name>', err)
+            self.assertEqual(image_snapshots(disk), ['one'])
+
+            # undefine keeps a domain with snapshot metadata, as virsh
+            rc, out, err = d.vsh_fail('undefine', name)
+            self.assertIn('cannot delete inactive domain with 1 snapshots', err)
+            self.assertIn('--snapshots-metadata', err)
+            self.assertListed(d, name, 'shut off')
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+            out = d.vsh('undefine', name, '--snapshots-metadata')[1]
+            self.assertIn("Domain '%s' has been undefined" % name, out)
+            self.assertNotListed(d, name)
+            # the image keeps its internal snapshot (virsh leaves it too)
+            self.assertEqual(image_snapshots(disk), ['one'])
+            snapdirs = [p for p in os.listdir(d.root) if 'snapshot' in p]
+            for root, dirs, _files in os.walk(d.root):
+                if os.path.basename(root) == 'snapshots':
+                    self.assertNotIn(name, dirs)
+            del snapdirs
+            d.vsh('undefine', raw_name)
+
+
+if __name__ == '__main__':
+    harness.main()
