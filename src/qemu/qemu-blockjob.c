@@ -166,8 +166,9 @@ vd_qemu_block_commit(const char *target, const char *root_node, const char *top,
         json_object_set_string_member(o, "top", top);
     if (base)
         json_object_set_string_member(o, "base", base);
-    /* Stay until the job was seen to end: the daemon reads the result
-     * from the events, and nothing is left for a client to dismiss. */
+    /* QEMU's defaults, said outright: the job finalizes and goes away by
+     * itself; the daemon learns the result from BLOCK_JOB_COMPLETED or
+     * _CANCELLED and nothing is left for a client to dismiss. */
     json_object_set_boolean_member(o, "auto-finalize", TRUE);
     json_object_set_boolean_member(o, "auto-dismiss", TRUE);
     return o;

@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 import unittest
 
 import harness
@@ -136,7 +135,7 @@ class BlockJobs(harness.VirtdTestCase):
     def state(self):
         """What a refusal must leave as it was."""
         return (self.dumpxml(), self.dumpxml('--inactive'), self.d.domstate('vb-g'),
-                sorted(os.listdir(self.tmp)))
+                sorted(os.listdir(self.tmp)), self.d.vsh('snapshot-list', 'vb-g', '--name')[1])
 
     def mark(self, dev, text):
         self.con.type_until('mark-disk %s %s && echo MARKED-$((40+2))' % (dev, text),
@@ -157,28 +156,15 @@ class BlockJobs(harness.VirtdTestCase):
         self.assertEqual(self.state(), before, 'a refusal changed something: %r' % (args,))
         return err
 
-    def snapshot(self, name, xml, expect=201, dom='vb-g'):
-        r = self.d.api('POST', harness.dom_path(dom, '/snapshots?disk_only=1'), xml)
-        self.assertEqual(r.status, expect, r.body)
-        return r
-
-    def snap_xml(self, name, disks):
-        parts = ["<domainsnapshot><name>%s</name><disks>" % name]
-        for target, spec in disks:
-            parts.append(spec % target if '%s' in spec else spec)
-        parts.append("</disks></domainsnapshot>")
-        return ''.join(parts)
-
     # ---- tests, in order (one guest for all)
 
     def test_1_external_snapshot_then_active_commit(self):
         d = self.d
         ov = self.img('vb-ov1.qcow2')
-        xml = self.snap_xml('vb-s1', [
-            ('vda', "<disk name='vda' snapshot='external'><source file='%s'/></disk>" % ov),
-            ('vdb', "<disk name='vdb' snapshot='no'/>"),
-            ('vdc', "<disk name='vdc' snapshot='no'/>")])
-        self.snapshot('vb-s1', xml)
+        rc, out, err = d.vsh('snapshot-create-as', 'vb-g', 'vb-s1', '--disk-only', '--atomic',
+                             '--diskspec', 'vda,snapshot=external,file=%s' % ov,
+                             '--diskspec', 'vdb,snapshot=no', '--diskspec', 'vdc,snapshot=no')
+        self.assertIn('Domain snapshot vb-s1 created', out)
         self.assertEqual(backing_of(ov), self.base)
         for extra in ((), ('--inactive',)):
             disk = disk_of(self.dumpxml(*extra), 'vda')
@@ -273,29 +259,18 @@ class BlockJobs(harness.VirtdTestCase):
                     "commit of 'vdc' active layer requires active flag")
         # A raw overlay cannot have a backing file.
         ov = self.img('vb-raw-ov.raw')
-        before = self.state()
-        xml = self.snap_xml('vb-sraw', [
-            ('vda', "<disk name='vda' snapshot='external'><driver type='raw'/>"
-                    "<source file='%s'/></disk>" % ov),
-            ('vdb', "<disk name='vdb' snapshot='no'/>"),
-            ('vdc', "<disk name='vdc' snapshot='no'/>")])
-        r = d.api('POST', harness.dom_path('vb-g', '/snapshots?disk_only=1'), xml)
-        self.assertGreaterEqual(r.status, 400, r.body)
-        self.assertIn('qcow2', r.error_message())
+        err = self.refuse(['snapshot-create-as', 'vb-g', 'vb-sraw', '--disk-only',
+                           '--diskspec', 'vda,snapshot=external,file=%s,driver=raw' % ov,
+                           '--diskspec', 'vdb,snapshot=no', '--diskspec', 'vdc,snapshot=no'],
+                          'qcow2')
         self.assertFalse(os.path.exists(ov))
-        self.assertEqual(self.state(), before)
         # An existing overlay file is never overwritten.
         ov = write_raw(self.img('vb-exists.qcow2'), 1, text='KEEPME')
-        before = self.state()
-        xml = self.snap_xml('vb-sexists', [
-            ('vda', "<disk name='vda' snapshot='external'><source file='%s'/></disk>" % ov),
-            ('vdb', "<disk name='vdb' snapshot='no'/>"),
-            ('vdc', "<disk name='vdc' snapshot='no'/>")])
-        r = d.api('POST', harness.dom_path('vb-g', '/snapshots?disk_only=1'), xml)
-        self.assertGreaterEqual(r.status, 400, r.body)
-        self.assertIn('already exists', r.error_message())
+        self.refuse(['snapshot-create-as', 'vb-g', 'vb-sexists', '--disk-only',
+                     '--diskspec', 'vda,snapshot=external,file=%s' % ov,
+                     '--diskspec', 'vdb,snapshot=no', '--diskspec', 'vdc,snapshot=no'],
+                    'already exists')
         self.assertEqual(first_sector(ov, 'raw'), 'KEEPME')
-        self.assertEqual(self.state(), before)
         os.unlink(ov)
         # The guest is untouched by all of it.
         self.assertEqual(self.read_mark('vda'), 'AFTERPIVOT')
@@ -313,9 +288,8 @@ class BlockJobs(harness.VirtdTestCase):
         self.assertEqual((self.dumpxml('--inactive', name='vb-off'),
                           sorted(os.listdir(self.tmp))), before)
         ov = self.img('vb-offov.qcow2')
-        xml = self.snap_xml('vb-soff', [
-            ('vda', "<disk name='vda' snapshot='external'><source file='%s'/></disk>" % ov)])
-        self.snapshot('vb-soff', xml, dom='vb-off')
+        d.vsh('snapshot-create-as', 'vb-off', 'vb-soff', '--disk-only',
+              '--diskspec', 'vda,snapshot=external,file=%s' % ov)
         self.assertEqual(backing_of(ov), base)
         disk = disk_of(self.dumpxml('--inactive', name='vb-off'), 'vda')
         self.assertIn("<source file='%s'" % ov, disk)
