@@ -212,7 +212,9 @@ cmd_blockcommit(VshCtl *ctl, const VshCmd *cmd, GError **error)
     gboolean blocking = vsh_cmd_has(cmd, "wait") || pivot || finish || timeout;
     if ((verbose || vsh_cmd_has(cmd, "async")) && !blocking) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "missing --wait option (--verbose and --async need it)");
+                    "--%s requires at least one of --timeout, --wait, --pivot, or "
+                    "--keep-overlay",
+                    verbose ? "verbose" : "async");
         return FALSE;
     }
     if (!start_job(ctl, cmd, "commit", active, error))
@@ -265,7 +267,8 @@ cmd_blockpull(VshCtl *ctl, const VshCmd *cmd, GError **error)
     gboolean blocking = vsh_cmd_has(cmd, "wait") || timeout;
     if ((verbose || vsh_cmd_has(cmd, "async")) && !blocking) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "missing --wait option (--verbose and --async need it)");
+                    "--%s requires at least one of --timeout or --wait",
+                    verbose ? "verbose" : "async");
         return FALSE;
     }
     if (!start_job(ctl, cmd, "pull", FALSE, error))

@@ -295,6 +295,16 @@ class BlockJobs(harness.VirtdTestCase):
         self.assertIn("<source file='%s'" % ov, disk)
         self.assertIn("<source file='%s'/>" % base, disk)
         self.assertEqual(first_sector(ov, 'qcow2'), 'OFFMARK')
+        # It starts on the overlay (QEMU opens the base from its header),
+        # and an active commit takes it back to the base.
+        d.start_domain('vb-off')
+        self.assertIn("<source file='%s'/>" % base,
+                      disk_of(self.dumpxml(name='vb-off'), 'vda'))
+        rc, out, err = d.vsh('blockcommit', 'vb-off', 'vda', '--active', '--pivot')
+        self.assertIn('Successfully pivoted', out)
+        for extra in ((), ('--inactive',)):
+            self.assertEqual(source_of(self.dumpxml(*extra, name='vb-off'), 'vda'), base)
+        d.vsh('destroy', 'vb-off')
 
     def test_6_daemon_restart_finds_the_job(self):
         d = self.d
