@@ -2,7 +2,7 @@
  *
  * What the daemon keeps is little on purpose: QEMU is asked
  * (query-block-jobs) whenever a client asks, the job ids ("commit-vda",
- * "pull-vda") name the disk, so a daemon restarted while a job runs finds
+ * "active-commit-vda", "pull-vda") name the disk, so a daemon restarted while a job runs finds
  * it again with nothing of its own to reload. dom->blockjobs keeps only
  * the result of each disk's last job (completed, cancelled, failed: the
  * message), from QEMU's BLOCK_JOB_* events, for the client that waits. The
