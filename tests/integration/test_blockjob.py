@@ -271,6 +271,15 @@ class BlockJobs(harness.VirtdTestCase):
                      '--diskspec', 'vdb,snapshot=no', '--diskspec', 'vdc,snapshot=no'],
                     'already exists')
         self.assertEqual(first_sector(ov, 'raw'), 'KEEPME')
+        # All or nothing: the second overlay cannot be made, the first one
+        # made before it is removed again.
+        ok = self.img('vb-first.qcow2')
+        self.refuse(['snapshot-create-as', 'vb-g', 'vb-shalf', '--disk-only',
+                     '--diskspec', 'vda,snapshot=external,file=%s' % ok,
+                     '--diskspec', 'vdb,snapshot=external,file=/nonexistent/vb-x.qcow2',
+                     '--diskspec', 'vdc,snapshot=no'],
+                    '/nonexistent/vb-x.qcow2')
+        self.assertFalse(os.path.exists(ok))
         os.unlink(ov)
         # The guest is untouched by all of it.
         self.assertEqual(self.read_mark('vda'), 'AFTERPIVOT')
