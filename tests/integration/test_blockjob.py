@@ -13,8 +13,10 @@ Names carry the prefix vb: the domains vb-g and vb-off, the images in a
 temporary directory /tmp/vb-*, removed at the end."""
 
 import os
+import json
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -74,6 +76,38 @@ def open_files(pid):
         except OSError:
             pass
     return out
+
+
+def qmp_by_hand(path, command, arguments, until_event, timeout=30):
+    """One QMP command on a QEMU whose daemon is down, then waits for
+    `until_event`."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(path)
+    f = s.makefile('rwb')
+
+    def send(obj):
+        f.write(json.dumps(obj).encode() + b'\n')
+        f.flush()
+
+    def read():
+        line = f.readline()
+        if not line:
+            raise EOFError('QMP closed')
+        return json.loads(line)
+    read()                                   # greeting
+    send({'execute': 'qmp_capabilities'})
+    while 'return' not in read():
+        pass
+    send({'execute': command, 'arguments': arguments})
+    seen_return = seen_event = False
+    while not (seen_return and seen_event):
+        msg = read()
+        if 'error' in msg:
+            raise AssertionError('QMP %s: %r' % (command, msg))
+        seen_return |= 'return' in msg
+        seen_event |= msg.get('event') == until_event
+    s.close()
 
 
 def disk_of(xml, target):
@@ -327,6 +361,37 @@ class BlockJobs(harness.VirtdTestCase):
             d.vsh('blockjob', 'vb-g', 'vdc', '--abort', check=False)
         self.assertIn('No current block job for vdc', d.vsh('blockjob', 'vb-g', 'vdc')[1])
         self.assertEqual(backing_of(self.atop), self.abase)
+        self.assertEqual(d.domstate('vb-g'), 'running')
+
+    def test_7_pivot_while_the_daemon_is_down(self):
+        """The daemon dies with an active commit in step; the pivot happens
+        without it (QMP by hand). Restarted, it reads the chain back from
+        QEMU: the definitions name the base, not the stale overlay that
+        the next start would otherwise open."""
+        d = self.d
+        ov = self.img('vb-ov7.qcow2')
+        d.vsh('snapshot-create-as', 'vb-g', 'vb-s7', '--disk-only',
+              '--diskspec', 'vda,snapshot=external,file=%s' % ov,
+              '--diskspec', 'vdb,snapshot=no', '--diskspec', 'vdc,snapshot=no')
+        self.assertEqual(source_of(self.dumpxml('--inactive'), 'vda'), ov)
+        rc, out, err = d.vsh('blockcommit', 'vb-g', 'vda', '--active', '--wait')
+        self.assertIn('Now in synchronized phase', out)
+        d.kill()
+        qmp_by_hand(d.path('run', 'domains', 'vb-g.qmp'), 'block-job-complete',
+                    {'device': 'active-commit-vda'}, 'BLOCK_JOB_COMPLETED')
+        d.start()
+        harness.wait_for(lambda: source_of(self.dumpxml('--inactive'), 'vda') == self.base, 15,
+                         what='the persistent definition naming the base again')
+        self.assertEqual(source_of(self.dumpxml(), 'vda'), self.base)
+        self.assertNotIn('<backingStore', disk_of(self.dumpxml(), 'vda'))
+        harness.wait_for(lambda: ov not in open_files(d.qemu_pid('vb-g')), 10,
+                         what='QEMU closing %s' % ov)
+        con = d.console('vb-g')
+        try:
+            con.read_until('Escape character', timeout=20)
+            con.type_until('read-mark vda', 'VIRTD-GUEST-MARK dev=vda text=AFTERPIVOT')
+        finally:
+            con.detach()
         self.assertEqual(d.domstate('vb-g'), 'running')
 
 

@@ -412,6 +412,16 @@ vd_blockjob_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObje
 }
 
 void
+vd_blockjob_reconnected(VdDaemon *d, VdDomainObj *dom)
+{
+    for (guint i = 0; dom->live && dom->live->disks && i < dom->live->disks->len; i++) {
+        VdDiskDef *disk = g_ptr_array_index(dom->live->disks, i);
+        if (disk->device == VD_DISK_DEVICE_DISK && disk->source_file && disk->target_dev)
+            vd_blockjob_sync(d, dom, disk->target_dev, NULL, NULL);
+    }
+}
+
+void
 vd_blockjob_stopped(VdDomainObj *dom)
 {
     /* QEMU's jobs died with it; the definitions already name what the

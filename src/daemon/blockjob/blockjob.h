@@ -17,6 +17,10 @@
 void vd_blockjob_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data);
 void vd_blockjob_stopped(VdDomainObj *dom);
 void vd_blockjob_obj_free(VdDomainObj *dom);
+/* After a daemon restart re-attached a running domain: each disk's chain is
+ * read back from QEMU, so a job that ended (or a pivot QEMU made) while the
+ * daemon was down is in the definitions before the next start uses them. */
+void vd_blockjob_reconnected(VdDaemon *d, VdDomainObj *dom);
 
 /* What blockcommit and blockpull ask for. */
 typedef struct {
