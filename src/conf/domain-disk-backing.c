@@ -19,8 +19,7 @@ backing_node(const char *path, const char *format)
 }
 
 void
-vd_disk_def_set_backing_chain(VdDiskDef *disk, const char *const *paths,
-                              const char *const *formats)
+vd_disk_def_set_backing_chain(VdDiskDef *disk, const char *const *paths, const char *const *formats)
 {
     if (!disk->xml)
         disk->xml = xmlNewNode(NULL, (const xmlChar *)"disk");

@@ -245,8 +245,7 @@ vd_qemu_overlay_format(const char *target, const char *tag)
 }
 
 JsonObject *
-vd_qemu_snapshot_transaction(const char *const *targets, const char *const *roots,
-                             const char *tag)
+vd_qemu_snapshot_transaction(const char *const *targets, const char *const *roots, const char *tag)
 {
     JsonArray *actions = json_array_new();
     for (guint i = 0; targets[i]; i++) {

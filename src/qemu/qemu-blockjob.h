@@ -21,12 +21,12 @@ typedef enum {
 
 /* One job of query-block-jobs. */
 typedef struct {
-    char *target;      /* from the job id; NULL for a job virtd did not start */
+    char *target; /* from the job id; NULL for a job virtd did not start */
     VdBlockJobType type;
     guint64 cur, end;
-    guint64 speed;     /* bytes/s, 0: unlimited */
+    guint64 speed; /* bytes/s, 0: unlimited */
     gboolean ready;
-    char *status;      /* QEMU's: running, ready, concluded ... */
+    char *status; /* QEMU's: running, ready, concluded ... */
 } VdBlockJobInfo;
 
 void vd_blockjob_info_free(VdBlockJobInfo *info);

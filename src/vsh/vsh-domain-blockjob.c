@@ -9,7 +9,13 @@
 #include "util/vd-error.h"
 #include "vsh-client.h"
 
-typedef enum { WAIT_FAILED = -1, WAIT_COMPLETED, WAIT_READY, WAIT_CANCELLED, WAIT_JOB_FAILED } WaitResult;
+typedef enum {
+    WAIT_FAILED = -1,
+    WAIT_COMPLETED,
+    WAIT_READY,
+    WAIT_CANCELLED,
+    WAIT_JOB_FAILED
+} WaitResult;
 
 static const char *
 opt(const VshCmd *cmd, const char *name)
@@ -188,8 +194,8 @@ start_job(VshCtl *ctl, const VshCmd *cmd, const char *what, gboolean active, GEr
     json_builder_end_object(b);
     g_autoptr(JsonNode) body = json_builder_get_root(b);
     g_autofree char *suffix = job_suffix("disks", opt(cmd, "path"), what);
-    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "POST", opt(cmd, "domain"), suffix, body,
-                                                 error);
+    g_autoptr(JsonNode) answer =
+        vsh_domain_call(ctl, "POST", opt(cmd, "domain"), suffix, body, error);
     return answer != NULL;
 }
 
@@ -220,7 +226,8 @@ cmd_blockcommit(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (!start_job(ctl, cmd, "commit", active, error))
         return FALSE;
     if (!blocking) {
-        vsh_print_extra(ctl, "%s\n", active ? "Active Block Commit started" : "Block Commit started");
+        vsh_print_extra(ctl, "%s\n",
+                        active ? "Active Block Commit started" : "Block Commit started");
         return TRUE;
     }
     switch (wait_job(ctl, dom, path, "Block Commit", verbose, timeout, error)) {
@@ -312,7 +319,8 @@ static gboolean
 cmd_blockjob(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *dom = opt(cmd, "domain"), *path = opt(cmd, "path");
-    gboolean abort_ = vsh_cmd_has(cmd, "abort") || vsh_cmd_has(cmd, "async"), pivot = vsh_cmd_has(cmd, "pivot");
+    gboolean abort_ = vsh_cmd_has(cmd, "abort") || vsh_cmd_has(cmd, "async"),
+             pivot = vsh_cmd_has(cmd, "pivot");
     gboolean raw = vsh_cmd_has(cmd, "raw"), info = vsh_cmd_has(cmd, "info") || raw;
     gboolean speed = opt(cmd, "bandwidth") != NULL;
 
@@ -355,10 +363,11 @@ cmd_blockjob(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (raw) {
         /* virsh --raw gives the bandwidth as the API has it: MiB/s unless
          * --bytes. */
-        vsh_print(ctl, " type=%s\n bandwidth=%" G_GUINT64_FORMAT "\n cur=%" G_GUINT64_FORMAT
-                       "\n end=%" G_GUINT64_FORMAT "\n",
-                  vsh_json_string(o, "type", "unknown"),
-                  vsh_cmd_has(cmd, "bytes") ? bw : bw >> 20, cur, end);
+        vsh_print(ctl,
+                  " type=%s\n bandwidth=%" G_GUINT64_FORMAT "\n cur=%" G_GUINT64_FORMAT
+                  "\n end=%" G_GUINT64_FORMAT "\n",
+                  vsh_json_string(o, "type", "unknown"), vsh_cmd_has(cmd, "bytes") ? bw : bw >> 20,
+                  cur, end);
         return TRUE;
     }
     print_progress(vsh_json_string(o, "label", "Block Job"), end - cur, end);
@@ -374,18 +383,24 @@ cmd_blockjob(VshCtl *ctl, const VshCmd *cmd, GError **error)
 }
 
 #define OPT_PATH                                                                                   \
-    {"path", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,              \
-     "fully-qualified path of disk"}
+    {                                                                                              \
+        "path", VSH_OT_STRING, VSH_OPT_REQUIRED | VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,           \
+            "fully-qualified path of disk"                                                         \
+    }
 #define OPT_BANDWIDTH                                                                              \
-    {"bandwidth", VSH_OT_INT, 0, VSH_COMPLETE_NONE, "bandwidth limit in MiB/s"},                 \
-    {"bytes", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,                                                   \
-     "the bandwidth limit is in bytes/s rather than MiB/s"}
+    {"bandwidth", VSH_OT_INT, 0, VSH_COMPLETE_NONE, "bandwidth limit in MiB/s"},                   \
+    {                                                                                              \
+        "bytes", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,                                                \
+            "the bandwidth limit is in bytes/s rather than MiB/s"                                  \
+    }
 #define OPT_WAIT                                                                                   \
     {"wait", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "wait for job to complete"},                       \
-    {"verbose", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "with --wait, display the progress"},           \
-    {"timeout", VSH_OT_INT, 0, VSH_COMPLETE_NONE,                                                  \
-     "implies --wait, abort if copy exceeds timeout (in seconds)"},                                \
-    {"async", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "with --wait, don't wait for cancel to finish"}
+        {"verbose", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "with --wait, display the progress"},       \
+        {"timeout", VSH_OT_INT, 0, VSH_COMPLETE_NONE,                                              \
+         "implies --wait, abort if copy exceeds timeout (in seconds)"},                            \
+    {                                                                                              \
+        "async", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "with --wait, don't wait for cancel to finish" \
+    }
 
 static const VshOptDef opts_blockcommit[] = {
     VSH_OPT_DOMAIN,
@@ -419,17 +434,21 @@ static const VshOptDef opts_blockjob[] = {
     VSH_OPT_DOMAIN,
     OPT_PATH,
     {"abort", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "abort the active job on the specified disk"},
-    {"async", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "implies --abort; request but don't wait for job end"},
-    {"pivot", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "implies --abort; conclude and pivot a copy or commit job"},
-    {"info", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "get active job information for the specified disk"},
-    {"raw", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "implies --info; output details rather than human summary"},
+    {"async", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "implies --abort; request but don't wait for job end"},
+    {"pivot", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "implies --abort; conclude and pivot a copy or commit job"},
+    {"info", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "get active job information for the specified disk"},
+    {"raw", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "implies --info; output details rather than human summary"},
     OPT_BANDWIDTH,
     {NULL},
 };
 
 const VshCmdDef vsh_domain_blockjob_commands[] = {
-    {"blockcommit", "domain", opts_blockcommit, cmd_blockcommit,
-     "Start a block commit operation.", "Commit changes from a snapshot down to its backing image."},
+    {"blockcommit", "domain", opts_blockcommit, cmd_blockcommit, "Start a block commit operation.",
+     "Commit changes from a snapshot down to its backing image."},
     {"blockpull", "domain", opts_blockpull, cmd_blockpull,
      "Populate a disk from its backing image.", "Populate a disk from its backing image."},
     {"blockjob", "domain", opts_blockjob, cmd_blockjob, "Manage active block operations",

@@ -37,9 +37,9 @@ test_commands(void)
     check_command("commit-active", "block-commit",
                   vd_qemu_block_commit("vda", "vda-ov1a2b-format", NULL, NULL, 0, TRUE));
     /* blockcommit --top MID --base BASE --bandwidth 1 (MiB/s as bytes/s). */
-    check_command("commit-top-base", "block-commit",
-                  vd_qemu_block_commit("vdb", "vdb-format", "/i/mid.qcow2", "/i/base.qcow2",
-                                       1048576, FALSE));
+    check_command(
+        "commit-top-base", "block-commit",
+        vd_qemu_block_commit("vdb", "vdb-format", "/i/mid.qcow2", "/i/base.qcow2", 1048576, FALSE));
     check_command("stream", "block-stream", vd_qemu_block_stream("vdc", "vdc-format", NULL, 0));
     check_command("stream-base", "block-stream",
                   vd_qemu_block_stream("vdc", "vdc-format", "/i/base.qcow2", 2097152));
@@ -100,19 +100,19 @@ test_jobs_parse(void)
 static void
 test_chain_parse(void)
 {
-    g_autoptr(JsonNode) block = parse(
-        "[{\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vda/virtio-backend\","
-        "  \"inserted\": {\"node-name\": \"vda-ov1a2b-format\", \"image\": {"
-        "    \"filename\": \"/i/web.snap1\", \"format\": \"qcow2\", \"backing-image\": {"
-        "      \"filename\": \"/i/web.qcow2\", \"format\": \"qcow2\", \"backing-image\": {"
-        "        \"filename\": \"/i/base.raw\", \"format\": \"raw\"}}}}},"
-        " {\"device\": \"\", \"qdev\": \"disk-sda\","
-        "  \"inserted\": {\"node-name\": \"sda-format\", \"image\": {"
-        "    \"filename\": \"/i/s.raw\", \"format\": \"raw\"}}},"
-        " {\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vdaa/virtio-backend\","
-        "  \"inserted\": {\"node-name\": \"vdaa-format\", \"image\": {"
-        "    \"filename\": \"/i/aa.raw\", \"format\": \"raw\"}}},"
-        " {\"device\": \"\", \"qdev\": \"disk-hdc\"}]");
+    g_autoptr(JsonNode) block =
+        parse("[{\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vda/virtio-backend\","
+              "  \"inserted\": {\"node-name\": \"vda-ov1a2b-format\", \"image\": {"
+              "    \"filename\": \"/i/web.snap1\", \"format\": \"qcow2\", \"backing-image\": {"
+              "      \"filename\": \"/i/web.qcow2\", \"format\": \"qcow2\", \"backing-image\": {"
+              "        \"filename\": \"/i/base.raw\", \"format\": \"raw\"}}}}},"
+              " {\"device\": \"\", \"qdev\": \"disk-sda\","
+              "  \"inserted\": {\"node-name\": \"sda-format\", \"image\": {"
+              "    \"filename\": \"/i/s.raw\", \"format\": \"raw\"}}},"
+              " {\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vdaa/virtio-backend\","
+              "  \"inserted\": {\"node-name\": \"vdaa-format\", \"image\": {"
+              "    \"filename\": \"/i/aa.raw\", \"format\": \"raw\"}}},"
+              " {\"device\": \"\", \"qdev\": \"disk-hdc\"}]");
     g_autofree char *root = NULL;
     g_autoptr(GPtrArray) chain = vd_qemu_block_chain(block, "vda", &root);
     g_assert_nonnull(chain);

@@ -37,8 +37,8 @@ apply_chain(VdDiskDef *disk, const ChainEdit *e)
     disk->source_file = g_strdup(e->paths[0]);
     if (disk->type != VD_DISK_TYPE_BLOCK)
         disk->type = VD_DISK_TYPE_FILE;
-    disk->format = g_strcmp0(e->formats[0], "qcow2") == 0 ? VD_DISK_FORMAT_QCOW2
-                                                          : VD_DISK_FORMAT_RAW;
+    disk->format =
+        g_strcmp0(e->formats[0], "qcow2") == 0 ? VD_DISK_FORMAT_QCOW2 : VD_DISK_FORMAT_RAW;
     vd_disk_def_set_backing_chain(disk, e->paths + 1, e->formats + 1);
 }
 
@@ -56,9 +56,9 @@ edit_chain(VdDomainDef *def, gpointer data, GError **error)
 }
 
 gboolean
-vd_blockjob_record_chain(VdDaemon *d, VdDomainObj *dom, const char *target,
-                         const char *old_source, const char *const *paths,
-                         const char *const *formats, gboolean live, GError **error)
+vd_blockjob_record_chain(VdDaemon *d, VdDomainObj *dom, const char *target, const char *old_source,
+                         const char *const *paths, const char *const *formats, gboolean live,
+                         GError **error)
 {
     ChainEdit e = {target, old_source, paths, formats};
     if (live && dom->live) {
@@ -159,8 +159,8 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     g_ptr_array_add(paths, NULL);
     g_ptr_array_add(formats, NULL);
     g_autoptr(GPtrArray) had = vd_disk_def_backing_paths(disk);
-    gboolean same = g_strcmp0(disk->source_file, paths->pdata[0]) == 0 &&
-                    had->len == s->chain->len - 1;
+    gboolean same =
+        g_strcmp0(disk->source_file, paths->pdata[0]) == 0 && had->len == s->chain->len - 1;
     for (guint i = 0; same && i < had->len; i++)
         same = g_str_equal(had->pdata[i], paths->pdata[i + 1]);
     if (!same) {
@@ -168,8 +168,8 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         if (!vd_blockjob_record_chain(s->d, s->dom, s->target, old,
                                       (const char *const *)paths->pdata,
                                       (const char *const *)formats->pdata, TRUE, &err))
-            g_warning("domain '%s': cannot record the chain of '%s': %s", s->dom->name,
-                      s->target, err->message);
+            g_warning("domain '%s': cannot record the chain of '%s': %s", s->dom->name, s->target,
+                      err->message);
     }
     if (!vd_hotplug_qmp_ready(s->dom, NULL)) {
         sync_finish(s, NULL);

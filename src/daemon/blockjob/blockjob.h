@@ -24,11 +24,11 @@ void vd_blockjob_reconnected(VdDaemon *d, VdDomainObj *dom);
 
 /* What blockcommit and blockpull ask for. */
 typedef struct {
-    const char *base;    /* a path in the chain; NULL: the bottom */
-    const char *top;     /* commit: a path in the chain; NULL: the active layer */
-    gboolean active;     /* commit: of the active layer (two phases, then pivot) */
-    gboolean shallow;    /* commit: base = the backing file of top */
-    guint64 bandwidth;   /* bytes/s, 0: unlimited */
+    const char *base;  /* a path in the chain; NULL: the bottom */
+    const char *top;   /* commit: a path in the chain; NULL: the active layer */
+    gboolean active;   /* commit: of the active layer (two phases, then pivot) */
+    gboolean shallow;  /* commit: base = the backing file of top */
+    guint64 bandwidth; /* bytes/s, 0: unlimited */
 } VdBlockJobParams;
 
 /* @answer: the API's JSON reply (borrowed), NULL on error. */
@@ -39,9 +39,9 @@ typedef void (*VdBlockJobDone)(VdDomainObj *dom, const GError *error, JsonNode *
  * it, a backing chain to merge); @done when QEMU has accepted it. */
 void vd_blockjob_commit(VdDaemon *d, VdDomainObj *dom, const char *target,
                         const VdBlockJobParams *p, VdBlockJobDone done, gpointer data);
-void vd_blockjob_pull(VdDaemon *d, VdDomainObj *dom, const char *target,
-                      const VdBlockJobParams *p, VdBlockJobDone done, gpointer data);
-/* {"active": true, "type", "label", "raw_type", "cur", "end", "bandwidth",
+void vd_blockjob_pull(VdDaemon *d, VdDomainObj *dom, const char *target, const VdBlockJobParams *p,
+                      VdBlockJobDone done, gpointer data);
+/* {"active": true, "type", "label", "cur", "end", "bandwidth", "status",
  * "ready"} from query-block-jobs, or {"active": false, "result":
  * "completed"|"cancelled"|"failed"|"none", "error"?} once none runs (the
  * definitions then re-read from QEMU's chain). */

@@ -182,9 +182,9 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         Item *it = g_ptr_array_index(x->items, i);
         g_autoptr(GPtrArray) chain = vd_qemu_block_chain(result, it->target, &it->root);
         if (!chain || chain->len == 0 || !it->root || !*it->root) {
-            ext_fail(x, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                    "operation failed: disk '%s' has no media in QEMU",
-                                    it->target));
+            ext_fail(x,
+                     g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                 "operation failed: disk '%s' has no media in QEMU", it->target));
             return;
         }
     }
@@ -230,8 +230,8 @@ create_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancell
         }
         close(fd);
         it->made = TRUE;
-        const char *args[] = {"create", "-q", "-f", "qcow2", "-F", it->base_fmt,
-                              "-b", it->base, it->overlay, NULL};
+        const char *args[] = {"create",     "-q", "-f",     "qcow2",     "-F",
+                              it->base_fmt, "-b", it->base, it->overlay, NULL};
         if (!vd_storage_qemu_img(args, NULL, &error)) {
             g_prefix_error(&error, "cannot create the overlay of disk '%s': ", it->target);
             g_task_return_error(task, error);
