@@ -102,9 +102,12 @@ post_abort(VshCtl *ctl, const char *dom, const char *target, gboolean pivot, GEr
 
 /* Polls until the job is gone (its result) or, for an active commit,
  * ready; prints progress with @verbose; aborts past @timeout. */
+static gboolean wait_gone(VshCtl *ctl, const char *dom, const char *target, const char **result,
+                          GError **error);
+
 static WaitResult
 wait_job(VshCtl *ctl, const char *dom, const char *target, const char *label, gboolean verbose,
-         guint64 timeout, GError **error)
+         guint64 timeout, gboolean async, GError **error)
 {
     gint64 start = g_get_monotonic_time();
     guint64 last_cur = 0, last_end = 0;
@@ -133,7 +136,9 @@ wait_job(VshCtl *ctl, const char *dom, const char *target, const char *label, gb
             print_progress(label, end - cur, end);
         last_cur = cur, last_end = end;
         if (timeout && (guint64)(g_get_monotonic_time() - start) / 1000 > timeout) {
-            if (!post_abort(ctl, dom, target, FALSE, error))
+            /* As virsh: the abort is waited for unless --async. */
+            if (!post_abort(ctl, dom, target, FALSE, error) ||
+                (!async && !wait_gone(ctl, dom, target, NULL, error)))
                 return WAIT_FAILED;
             return WAIT_CANCELLED;
         }
@@ -230,7 +235,8 @@ cmd_blockcommit(VshCtl *ctl, const VshCmd *cmd, GError **error)
                         active ? "Active Block Commit started" : "Block Commit started");
         return TRUE;
     }
-    switch (wait_job(ctl, dom, path, "Block Commit", verbose, timeout, error)) {
+    switch (wait_job(ctl, dom, path, "Block Commit", verbose, timeout, vsh_cmd_has(cmd, "async"),
+                     error)) {
     case WAIT_FAILED:
         return FALSE;
     case WAIT_JOB_FAILED:
@@ -285,7 +291,7 @@ cmd_blockpull(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return TRUE;
     }
     switch (wait_job(ctl, opt(cmd, "domain"), opt(cmd, "path"), "Block Pull", verbose, timeout,
-                     error)) {
+                     vsh_cmd_has(cmd, "async"), error)) {
     case WAIT_FAILED:
         return FALSE;
     case WAIT_JOB_FAILED:

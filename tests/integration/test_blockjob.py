@@ -268,6 +268,12 @@ class BlockJobs(harness.VirtdTestCase):
         finally:
             d.vsh('blockjob', 'vb-g', 'vdc', '--abort', check=False)
         self.assertIn('No current block job for vdc', d.vsh('blockjob', 'vb-g', 'vdc')[1])
+        # --timeout: aborted past it, waited for, and said so.
+        rc, out, err = d.vsh_fail('blockpull', 'vb-g', 'vdc', '--bandwidth', '1', '--timeout',
+                                  '1', '--verbose', rc=1)
+        self.assertIn('Pull aborted', out)
+        self.assertRegex(err, r'Block Pull: \[ *\d+ %\]')
+        self.assertIn('No current block job for vdc', d.vsh('blockjob', 'vb-g', 'vdc')[1])
         # The chain is as before: the top still backed by the base.
         self.assertEqual(backing_of(self.atop), self.abase)
         for extra in ((), ('--inactive',)):
