@@ -210,6 +210,22 @@ class BlockJobs(harness.VirtdTestCase):
         self.assertEqual(self.read_mark('vda'), 'SNAPMARK1')
         self.assertEqual(first_sector(self.base, 'raw'), 'BASEMARK')
         self.assertEqual(first_sector(ov, 'qcow2'), 'SNAPMARK1')
+        # A second one on top: a chain of three, each image as it was.
+        ov2 = self.img('vb-ov2.qcow2')
+        d.vsh('snapshot-create-as', 'vb-g', 'vb-s2', '--disk-only',
+              '--diskspec', 'vda,snapshot=external,file=%s' % ov2,
+              '--diskspec', 'vdb,snapshot=no', '--diskspec', 'vdc,snapshot=no')
+        for extra in ((), ('--inactive',)):
+            disk = disk_of(self.dumpxml(*extra), 'vda')
+            self.assertRegex(disk, r"<source file='%s'/>\s*<backingStore type='file'>\s*"
+                                   r"<format type='qcow2'/>\s*<source file='%s'/>\s*"
+                                   r"<backingStore type='file'>\s*<format type='raw'/>\s*"
+                                   r"<source file='%s'/>" % (re.escape(ov2), re.escape(ov),
+                                                             re.escape(self.base)))
+        self.mark('vda', 'SNAPMARK2')
+        self.assertEqual(first_sector(ov2, 'qcow2'), 'SNAPMARK2')
+        self.assertEqual(first_sector(ov, 'qcow2'), 'SNAPMARK1')
+        self.assertEqual(first_sector(self.base, 'raw'), 'BASEMARK')
 
         rc, out, err = d.vsh('blockcommit', 'vb-g', 'vda', '--active', '--pivot', '--verbose',
                              timeout=90)
@@ -218,13 +234,13 @@ class BlockJobs(harness.VirtdTestCase):
         for extra in ((), ('--inactive',)):
             disk = disk_of(self.dumpxml(*extra), 'vda')
             self.assertIn("<source file='%s'" % self.base, disk)
-            self.assertNotIn('<source file=\'%s\'' % ov, disk)
-        self.assertEqual(first_sector(self.base, 'raw'), 'SNAPMARK1')
+            self.assertNotIn('<backingStore', disk)
+        self.assertEqual(first_sector(self.base, 'raw'), 'SNAPMARK2')
         self.assertEqual(d.domstate('vb-g'), 'running')
         # The overlay's nodes are gone from QEMU (blockdev-del after the pivot).
-        harness.wait_for(lambda: ov not in open_files(d.qemu_pid('vb-g')), 10,
-                         what='QEMU closing %s' % ov)
-        self.assertEqual(self.read_mark('vda'), 'SNAPMARK1')
+        harness.wait_for(lambda: not {ov, ov2} & open_files(d.qemu_pid('vb-g')), 10,
+                         what='QEMU closing %s and %s' % (ov, ov2))
+        self.assertEqual(self.read_mark('vda'), 'SNAPMARK2')
         # The guest's writes go to the base now.
         self.mark('vda', 'AFTERPIVOT')
         self.assertEqual(first_sector(self.base, 'raw'), 'AFTERPIVOT')

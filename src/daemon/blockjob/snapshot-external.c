@@ -23,10 +23,11 @@
 typedef struct {
     char *target;
     char *overlay;
-    char *base;       /* the disk's current image */
-    char *base_fmt;   /* "qcow2", "raw" */
-    GPtrArray *chain; /* the disk's current <backingStore> paths */
-    char *root;       /* running: its root node */
+    char *base;            /* the disk's current image */
+    char *base_fmt;        /* "qcow2", "raw" */
+    GPtrArray *chain;      /* below the base: the disk's current <backingStore> paths */
+    GPtrArray *chain_fmts; /* their formats (probed in the worker, or QEMU's) */
+    char *root;            /* running: its root node */
     gboolean made, added;
 } Item;
 
@@ -52,6 +53,8 @@ item_free(gpointer p)
     g_free(it->base_fmt);
     if (it->chain)
         g_ptr_array_unref(it->chain);
+    if (it->chain_fmts)
+        g_ptr_array_unref(it->chain_fmts);
     g_free(it->root);
     g_free(it);
 }
@@ -106,11 +109,10 @@ record(Ext *x)
         g_ptr_array_add(fmts, (gpointer) "qcow2");
         g_ptr_array_add(paths, it->base);
         g_ptr_array_add(fmts, it->base_fmt);
-        /* Below the base: what the definition said (formats unknown there
-         * are read from the headers by QEMU anyway). */
         for (guint j = 0; j < it->chain->len; j++) {
             g_ptr_array_add(paths, it->chain->pdata[j]);
-            g_ptr_array_add(fmts, (gpointer) "qcow2");
+            g_ptr_array_add(fmts,
+                            j < it->chain_fmts->len ? it->chain_fmts->pdata[j] : (gpointer) "raw");
         }
         g_ptr_array_add(paths, NULL);
         g_ptr_array_add(fmts, NULL);
@@ -187,6 +189,14 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
                                  "operation failed: disk '%s' has no media in QEMU", it->target));
             return;
         }
+        /* Running: the chain below the base as QEMU has it. */
+        g_ptr_array_set_size(it->chain, 0);
+        g_ptr_array_set_size(it->chain_fmts, 0);
+        for (guint j = 1; j < chain->len; j++) {
+            VdChainImage *ci = g_ptr_array_index(chain, j);
+            g_ptr_array_add(it->chain, g_strdup(ci->path));
+            g_ptr_array_add(it->chain_fmts, g_strdup(ci->format));
+        }
     }
     if (!vd_hotplug_qmp_ready(x->dom, &err)) {
         ext_fail(x, g_steal_pointer(&err));
@@ -230,6 +240,8 @@ create_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancell
         }
         close(fd);
         it->made = TRUE;
+        for (guint j = 0; j < it->chain->len; j++)
+            g_ptr_array_add(it->chain_fmts, vd_storage_probe_format(it->chain->pdata[j]));
         const char *args[] = {"create",     "-q", "-f",     "qcow2",     "-F",
                               it->base_fmt, "-b", it->base, it->overlay, NULL};
         if (!vd_storage_qemu_img(args, NULL, &error)) {
@@ -309,6 +321,7 @@ vd_snapshot_external_create(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *
                        : disk->format == VD_DISK_FORMAT_RAW ? g_strdup("raw")
                                                             : vd_storage_probe_format(it->base);
         it->chain = vd_disk_def_backing_paths(disk);
+        it->chain_fmts = g_ptr_array_new_with_free_func(g_free);
         g_ptr_array_add(x->items, it);
     }
     if (x->items->len == 0) {
