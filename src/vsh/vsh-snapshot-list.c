@@ -128,6 +128,11 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     "Options --roots and --%s are mutually exclusive", from ? "from" : "current");
         return FALSE;
     }
+    if (descendants && !from && !current) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "--descendants requires either --from or --current");
+        return FALSE;
+    }
     if (leaves && no_leaves) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "Options --leaves and --no-leaves are mutually exclusive");
@@ -145,8 +150,8 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
     if (current) {
         from = vsh_json_string(root, "current", NULL);
         if (!from) {
-            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                        "Domain snapshot not found: the domain does not have a current snapshot");
+            g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "domain '%s' has no current snapshot",
+                        dom);
             return FALSE;
         }
     }
@@ -191,12 +196,14 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autoptr(GString) out = g_string_new(NULL);
     if (tree) {
         g_autoptr(GString) indent = g_string_new(NULL);
-        for (guint i = 0; i < sel->len; i++) {
-            const char *p = s_parent(sel->pdata[i]);
-            /* a tree's roots: the real roots, or --from's children */
-            if (from ? g_strcmp0(p, from) == 0 : p == NULL)
-                tree_print(out, sel, i, (gint)i, TRUE, indent);
+        if (from) {
+            /* as virsh: --from's snapshot is the one root of the tree */
+            g_ptr_array_insert(sel, 0, find(all, from));
+            tree_print(out, sel, 0, 0, TRUE, indent);
         }
+        for (guint i = 0; !from && i < sel->len; i++)
+            if (!s_parent(sel->pdata[i]))
+                tree_print(out, sel, i, (gint)i, TRUE, indent);
         vsh_print(ctl, "%s", out->str);
         return TRUE;
     }
@@ -280,7 +287,7 @@ vsh_cmd_snapshot_parent(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "snapshot '%s' has no parent", snap);
         return FALSE;
     }
-    vsh_print(ctl, "%s\n", p);
+    vsh_print(ctl, "%s", p);
     return TRUE;
 }
 

@@ -1,11 +1,12 @@
 /* snapshot-create-as, snapshot-create, snapshot-current, snapshot-edit,
  * snapshot-revert, snapshot-delete (virsh's shapes); the listing commands
  * (snapshot-list, -info, -dumpxml, -parent) are in vsh-snapshot-list.c. */
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/vd-error.h"
 #include "vsh-client.h"
-#include "vsh-edit.h"
 #include "vsh-object.h"
 #include "vsh-snapshot.h"
 #include "vsh.h"
@@ -47,15 +48,16 @@ vsh_snapshot_pick(VshCtl *ctl, const VshCmd *cmd, const char *dom, GError **erro
         return NULL;
     const char *cur = vsh_json_string(vsh_json_root(all), "current", NULL);
     if (!cur) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "Domain snapshot not found: the domain does not have a current snapshot");
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "domain '%s' has no current snapshot",
+                    dom);
         return NULL;
     }
     return g_strdup(cur);
 }
 
 static gboolean
-send_create(VshCtl *ctl, const VshCmd *cmd, const char *dom, const char *xml, GError **error)
+send_create(VshCtl *ctl, const VshCmd *cmd, const char *dom, const char *xml, const char *file,
+            GError **error)
 {
     static const struct {
         const char *opt, *q;
@@ -85,6 +87,8 @@ send_create(VshCtl *ctl, const VshCmd *cmd, const char *dom, const char *xml, GE
     const char *name = vsh_json_string(vsh_json_root(answer), "name", "?");
     if (vsh_cmd_has(cmd, "redefine"))
         vsh_print_extra(ctl, "Domain snapshot %s defined\n", name);
+    else if (file)
+        vsh_print_extra(ctl, "Domain snapshot %s created from '%s'\n", name, file);
     else
         vsh_print_extra(ctl, "Domain snapshot %s created\n", name);
     return TRUE;
@@ -183,7 +187,7 @@ cmd_snapshot_create_as(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print(ctl, "%s\n", xml->str);
         return TRUE;
     }
-    return send_create(ctl, cmd, dom, xml->str, error);
+    return send_create(ctl, cmd, dom, xml->str, NULL, error);
 }
 
 static gboolean
@@ -201,7 +205,7 @@ cmd_snapshot_create(VshCtl *ctl, const VshCmd *cmd, GError **error)
                     local->message);
         return FALSE;
     }
-    return send_create(ctl, cmd, dom, xml, error);
+    return send_create(ctl, cmd, dom, xml, file, error);
 }
 
 static gboolean
@@ -226,7 +230,7 @@ cmd_snapshot_current(VshCtl *ctl, const VshCmd *cmd, GError **error)
             vsh_domain_call(ctl, "PUT", dom, "/snapshot-current", body, error);
         if (!answer)
             return FALSE;
-        vsh_print_extra(ctl, "Snapshot %s set as current\n", set);
+        vsh_print_extra(ctl, "Snapshot %s set as current", set);
         return TRUE;
     }
     g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom, "/snapshot-current", NULL, error);
@@ -234,12 +238,12 @@ cmd_snapshot_current(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     const char *cur = vsh_json_string(vsh_json_root(answer), "current", NULL);
     if (!cur) {
-        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "Domain snapshot not found: the domain does not have a current snapshot");
+        g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "domain '%s' has no current snapshot",
+                    dom);
         return FALSE;
     }
     if (vsh_cmd_has(cmd, "name")) {
-        vsh_print(ctl, "%s\n", cur);
+        vsh_print(ctl, "%s", cur);
         return TRUE;
     }
     g_autofree char *suffix = vsh_snapshot_path(cur, "/xml");
@@ -251,30 +255,19 @@ cmd_snapshot_current(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
-/* snapshot-edit through the shared editor loop */
-static char *edit_dom;
-
-static char *
-edit_get(VshCtl *ctl, const char *snap, GError **error)
-{
-    g_autofree char *suffix = vsh_snapshot_path(snap, "/xml");
-    g_autoptr(GBytes) xml = vsh_domain_get_bytes(ctl, edit_dom, suffix, error);
-    return xml ? vsh_bytes_to_string(xml) : NULL;
-}
-
+/* snapshot-edit: the XML in $VISUAL/$EDITOR, then PUT back (virsh's
+ * "Snapshot NAME edited." / "... XML configuration not changed."). */
 static gboolean
-edit_put(VshCtl *ctl, const char *snap, const char *xml, char **name, GError **error)
+edit_put(VshCtl *ctl, const char *dom, const char *snap, const char *xml, GError **error)
 {
     VshClient *client = vsh_ctl_client(ctl, error);
     if (!client)
         return FALSE;
     g_autofree char *suffix = vsh_snapshot_path(snap, "/xml");
-    g_autofree char *path = vsh_domain_path(edit_dom, suffix);
+    g_autofree char *path = vsh_domain_path(dom, suffix);
     g_autoptr(GBytes) body = g_bytes_new(xml, strlen(xml));
     g_autoptr(GBytes) answer =
         vsh_client_send(client, "PUT", path, "application/xml", body, NULL, error);
-    if (answer)
-        *name = g_strdup(snap);
     return answer != NULL;
 }
 
@@ -283,11 +276,51 @@ cmd_snapshot_edit(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
     g_autofree char *snap = vsh_snapshot_pick(ctl, cmd, dom, error);
-    static const VshEditOps ops = {edit_get, edit_put, "Snapshot", FALSE};
+    g_autoptr(GError) local = NULL;
+    g_autofree char *tmp = NULL;
+    g_autofree char *edited = NULL;
+    int status = 0;
+
     if (!snap)
         return FALSE;
-    edit_dom = (char *)dom;
-    return vsh_edit_xml(ctl, &ops, snap, snap, error);
+    g_autofree char *suffix = vsh_snapshot_path(snap, "/xml");
+    g_autoptr(GBytes) bytes = vsh_domain_get_bytes(ctl, dom, suffix, error);
+    if (!bytes)
+        return FALSE;
+    g_autofree char *orig = vsh_bytes_to_string(bytes);
+    int fd = g_file_open_tmp("vshXXXXXX.xml", &tmp, &local);
+    if (fd < 0 || !g_file_set_contents(tmp, orig, -1, &local)) {
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot write a temporary file: %s",
+                    local->message);
+        return FALSE;
+    }
+    close(fd);
+    /* the editor may carry arguments ("emacs -nw"): the shell splits it,
+     * the file name goes as "$1", never through the shell's parsing */
+    const char *argv[] = {"sh", "-c", "${VISUAL:-${EDITOR:-vi}} \"$1\"", "sh", tmp, NULL};
+    gboolean ran = g_spawn_sync(NULL, (char **)argv, NULL,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL,
+                                NULL, NULL, &status, &local);
+    gboolean ok = ran && g_spawn_check_wait_status(status, &local) &&
+                  g_file_get_contents(tmp, &edited, NULL, &local);
+    g_unlink(tmp);
+    if (!ok) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "the editor failed: %s",
+                    local ? local->message : "?");
+        return FALSE;
+    }
+    if (g_str_equal(orig, edited)) {
+        vsh_print_extra(ctl, "Snapshot %s XML configuration not changed.\n", snap);
+        return TRUE;
+    }
+    if (!edit_put(ctl, dom, snap, edited, error)) {
+        g_prefix_error(error, "Failed to update %s: ", snap);
+        return FALSE;
+    }
+    vsh_print_extra(ctl, "Snapshot %s edited.\n", snap);
+    return TRUE;
 }
 
 static gboolean

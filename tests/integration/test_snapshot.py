@@ -61,6 +61,13 @@ class Snapshots(harness.VirtdTestCase):
         finally:
             con.detach()
 
+    def snapshot_files(self, d):
+        out = []
+        for root, _dirs, files in os.walk(d.root):
+            if '/snapshots' in root:
+                out += [os.path.join(root, f) for f in files]
+        return sorted(out)
+
     def listing(self, d, name, *opts):
         """snapshot-list's output without the blank line vsh (as virsh)
         prints after every command."""
@@ -85,8 +92,8 @@ class Snapshots(harness.VirtdTestCase):
             d.wait_state(name, 'shut off')
             d.vsh('snapshot-create-as', name, 's2', 'after the marker')
             self.assertEqual(image_snapshots(disk), ['s0', 's1', 's2'])
-            self.assertEqual(self.current(d, name), 's2\n\n')
-            self.assertEqual(d.vsh('snapshot-parent', name, 's2')[1], 's1\n\n')
+            self.assertEqual(self.current(d, name), 's2\n')
+            self.assertEqual(d.vsh('snapshot-parent', name, 's2')[1], 's1\n')
 
             # revert to s1 (silent), start: the marker is gone
             seen = d.boots(name)
@@ -96,8 +103,10 @@ class Snapshots(harness.VirtdTestCase):
             self.assertEqual(self.mark(d, name), '')
             self.assertEqual(d.domstate(name, reason=True), 'running (from snapshot)')
             self.assertEqual(image_snapshots(disk), ['s0', 's1', 's2'])
-            d.vsh('destroy', name)
-            d.wait_state(name, 'shut off')
+            # reverting a running domain to a shut-off snapshot stops it
+            self.assertEqual(d.vsh('snapshot-revert', name, 's1')[1], '\n')
+            self.assertEqual(d.domstate(name, reason=True), 'shut off (from snapshot)')
+            self.assertNoQemu(d)
 
             # a branch: s3 from s1
             d.vsh('snapshot-create-as', name, 's3')
@@ -125,6 +134,20 @@ class Snapshots(harness.VirtdTestCase):
             self.assertIn('<description>after the marker</description>', xml)
             self.assertIn("<disk name='vda' snapshot='internal'/>", xml)
             self.assertIn('<domain type=', xml)
+            self.assertEqual(self.listing(d, name, '--tree', '--from', 's1'),
+                             's1\n  |\n  +- s2\n  +- s3\n    \n')
+            # snapshot-edit (the editor is a sed), snapshot-current SNAP
+            ed = {'VISUAL': '', 'EDITOR': 'sed -i s/after/AFTER/'}
+            out = d.vsh('snapshot-edit', name, 's2', env=ed)[1]
+            self.assertEqual(out, 'Snapshot s2 edited.\n\n')
+            self.assertIn('<description>AFTER the marker</description>',
+                          d.vsh('snapshot-dumpxml', name, 's2')[1])
+            out = d.vsh('snapshot-edit', name, 's2', env={'VISUAL': '', 'EDITOR': 'true'})[1]
+            self.assertEqual(out, 'Snapshot s2 XML configuration not changed.\n\n')
+            self.assertEqual(d.vsh('snapshot-current', name, 's1')[1],
+                             'Snapshot s1 set as current\n')
+            self.assertEqual(self.current(d, name), 's1\n')
+            d.vsh('snapshot-current', name, 's3')
 
             # metadata survives a daemon killed with SIGKILL
             before = (self.listing(d, name, '--parent'), self.listing(d, name, '--tree'),
@@ -134,7 +157,7 @@ class Snapshots(harness.VirtdTestCase):
             after = (self.listing(d, name, '--parent'), self.listing(d, name, '--tree'),
                      self.current(d, name))
             self.assertEqual(before, after)
-            self.assertEqual(after[2], 's3\n\n')
+            self.assertEqual(after[2], 's3\n')
 
             # delete the middle snapshot s1: s2 and s3 move to s0, and s2 is
             # still revertable (the marker comes back)
@@ -147,18 +170,26 @@ class Snapshots(harness.VirtdTestCase):
             d.vsh('snapshot-revert', name, 's2', '--running')
             d.wait_boot(name, seen)
             self.assertEqual(self.mark(d, name), 'HELLO-S2')
-            self.assertEqual(self.current(d, name), 's2\n\n')
+            self.assertEqual(self.current(d, name), 's2\n')
             d.vsh('destroy', name)
             d.wait_state(name, 'shut off')
 
-            # --children-only, then --metadata
+            # --children-only, --metadata, --children
             out = d.vsh('snapshot-delete', name, 's0', '--children-only')[1]
             self.assertEqual(out.strip(), 'Domain snapshot s0 children deleted')
             self.assertEqual(image_snapshots(disk), ['s0'])
+            self.assertEqual(self.current(d, name), 's0\n')
+            d.vsh('snapshot-create-as', name, 's4')
+            d.vsh('snapshot-create-as', name, 's5')
             out = d.vsh('snapshot-delete', name, '--current', '--metadata')[1]
+            self.assertEqual(out.strip(), 'Domain snapshot s5 deleted')
+            self.assertEqual(image_snapshots(disk), ['s0', 's4', 's5'])
+            self.assertEqual(self.listing(d, name, '--tree'), 's0\n  |\n  +- s4\n    \n')
+            out = d.vsh('snapshot-delete', name, 's0', '--children')[1]
             self.assertEqual(out.strip(), 'Domain snapshot s0 deleted')
-            self.assertEqual(image_snapshots(disk), ['s0'])
+            self.assertEqual(image_snapshots(disk), ['s5'])
             self.assertEqual(self.listing(d, name, '--name'), '')
+            self.assertEqual(self.snapshot_files(d), [])
 
     def test_refusals(self):
         name = PREFIX + '-ref'
@@ -173,17 +204,35 @@ class Snapshots(harness.VirtdTestCase):
             self.assertIn('qemu-img convert -O qcow2', err)
             self.assertEqual(self.listing(d, raw_name, '--name'), '')
             self.assertEqual(d.vsh('dumpxml', raw_name)[1], xml_before)
-            self.assertFalse(os.path.exists(d.path('lib', 'snapshots', raw_name, 'r1.xml')))
+            self.assertEqual(self.snapshot_files(d), [])
 
             disk = self.make_disk(d, 'ref')
             self.define(d, name, disk)
             d.vsh('snapshot-create-as', name, 'one')
+            f = d.write_file('two.xml', '<domainsnapshot><name>two</name>'
+                                        '<description>from a file</description></domainsnapshot>')
+            out = d.vsh('snapshot-create', name, f)[1]
+            self.assertEqual(out, "Domain snapshot two created from '%s'\n\n" % f)
+            self.assertEqual(self.current(d, name), 'two\n')
+            self.assertEqual(d.vsh('snapshot-parent', name, '--current')[1], 'one\n')
+            rc, out, err = d.vsh_fail('snapshot-parent', name, 'one')
+            self.assertIn("snapshot 'one' has no parent", err)
             listing = self.listing(d, name, '--parent')
             rc, out, err = d.vsh_fail('snapshot-create-as', name, 'one')
             self.assertIn("domain snapshot 'one' already exists", err)
             self.assertIn('snapshot-delete', err)
             self.assertEqual(self.listing(d, name, '--parent'), listing)
-            self.assertEqual(image_snapshots(disk), ['one'])
+            self.assertEqual(image_snapshots(disk), ['one', 'two'])
+            # --no-metadata: in the image, not in the list; its name stays
+            # taken in the image
+            out = d.vsh('snapshot-create-as', name, 'nm', '--no-metadata')[1]
+            self.assertEqual(out, 'Domain snapshot nm created\n\n')
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
+            rc, out, err = d.vsh_fail('snapshot-create-as', name, 'nm')
+            self.assertIn("already has an internal snapshot 'nm'", err)
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
 
             for args in (['snapshot-revert', name, 'nope'], ['snapshot-delete', name, 'nope'],
                          ['snapshot-info', name, 'nope']):
@@ -193,24 +242,26 @@ class Snapshots(harness.VirtdTestCase):
 
             rc, out, err = d.vsh_fail('snapshot-create-as', name, 'bad/name')
             self.assertIn('<name>', err)
-            self.assertEqual(image_snapshots(disk), ['one'])
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
 
             # undefine keeps a domain with snapshot metadata, as virsh
             rc, out, err = d.vsh_fail('undefine', name)
-            self.assertIn('cannot delete inactive domain with 1 snapshots', err)
+            self.assertIn('cannot delete inactive domain with 2 snapshots', err)
             self.assertIn('--snapshots-metadata', err)
             self.assertListed(d, name, 'shut off')
             self.assertEqual(self.listing(d, name, '--parent'), listing)
             out = d.vsh('undefine', name, '--snapshots-metadata')[1]
             self.assertIn("Domain '%s' has been undefined" % name, out)
             self.assertNotListed(d, name)
-            # the image keeps its internal snapshot (virsh leaves it too)
-            self.assertEqual(image_snapshots(disk), ['one'])
-            snapdirs = [p for p in os.listdir(d.root) if 'snapshot' in p]
+            # the image keeps its internal snapshots (virsh leaves them too)
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
             for root, dirs, _files in os.walk(d.root):
                 if os.path.basename(root) == 'snapshots':
                     self.assertNotIn(name, dirs)
-            del snapdirs
+            # a new domain of the same name starts with no snapshots
+            self.define(d, name, disk)
+            self.assertEqual(self.listing(d, name, '--name'), '')
+            d.vsh('undefine', name)
             d.vsh('undefine', raw_name)
 
 

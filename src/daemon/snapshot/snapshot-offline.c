@@ -31,6 +31,31 @@ img(const char *flag, const char *snap, const char *image, GError **error)
     return vd_storage_qemu_img(args, NULL, error);
 }
 
+/* Whether @image already holds an internal snapshot named @snap: qcow2
+ * allows two of one name, and -a/-d would then pick one of them. */
+static gboolean
+image_has(const char *snap, const char *image, gboolean *has, GError **error)
+{
+    const char *args[] = {"snapshot", "-l", image, NULL};
+    g_autofree char *out = NULL;
+    if (!vd_storage_qemu_img(args, &out, error))
+        return FALSE;
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    *has = FALSE;
+    /* "ID  TAG  VM SIZE  DATE  VM CLOCK  ICOUNT" after a title line */
+    for (char **l = lines; *l; l++) {
+        g_auto(GStrv) cols = g_strsplit_set(*l, " \t", -1);
+        const char *words[2] = {NULL, NULL};
+        guint n = 0;
+        for (char **c = cols; *c && n < 2; c++)
+            if (**c)
+                words[n++] = *c;
+        if (n == 2 && g_ascii_isdigit(words[0][0]) && g_str_equal(words[1], snap))
+            *has = TRUE;
+    }
+    return TRUE;
+}
+
 static void
 worker(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
@@ -42,8 +67,20 @@ worker(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
         g_autoptr(GError) error = NULL;
         gboolean ok;
         switch (o->op) {
-        case VD_SNAPSHOT_IMG_CREATE:
-            ok = img("-c", o->snap, image, &error);
+        case VD_SNAPSHOT_IMG_CREATE: {
+            gboolean has = FALSE;
+            ok = image_has(o->snap, image, &has, &error);
+            if (ok && has) {
+                ok = FALSE;
+                g_set_error(&error, VD_ERROR, VD_ERROR_EXISTS,
+                            "operation failed: image '%s' already has an internal snapshot "
+                            "'%s' (taken with --no-metadata, or left by an interrupted "
+                            "create): choose another name, or delete it with 'qemu-img "
+                            "snapshot -d %s %s'",
+                            image, o->snap, o->snap, image);
+            }
+            if (ok)
+                ok = img("-c", o->snap, image, &error);
             if (!ok) {
                 /* all or nothing: undo the images done so far */
                 for (guint j = 0; j < i; j++) {
@@ -54,6 +91,7 @@ worker(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
                 }
             }
             break;
+        }
         case VD_SNAPSHOT_IMG_APPLY:
             ok = img("-a", o->snap, image, &error);
             break;
