@@ -28,6 +28,7 @@ vd_blockjob_no_disk(const char *target)
 typedef struct {
     const char *target, *old_source;
     const char *const *paths, *const *formats;
+    gboolean quiet; /* a re-read: leave a plain disk element of the user's as it is */
 } ChainEdit;
 
 static void
@@ -50,17 +51,26 @@ edit_chain(VdDomainDef *def, gpointer data, GError **error)
     (void)error;
     /* A persistent definition whose disk was changed meanwhile (edit,
      * detach --config) keeps what the user gave it. */
-    if (disk && (!e->old_source || g_strcmp0(disk->source_file, e->old_source) == 0))
-        apply_chain(disk, e);
+    if (!disk || (e->old_source && g_strcmp0(disk->source_file, e->old_source) != 0))
+        return TRUE;
+    if (e->quiet && g_strcmp0(disk->source_file, e->paths[0]) == 0) {
+        /* Same source: only a chain the definition already states is kept
+         * true; a daemon restart does not add <backingStore> to a user's
+         * definition that never had one (QEMU reads it from the header). */
+        g_autoptr(GPtrArray) had = vd_disk_def_backing_paths(disk);
+        if (had->len == 0)
+            return TRUE;
+    }
+    apply_chain(disk, e);
     return TRUE;
 }
 
-gboolean
-vd_blockjob_record_chain(VdDaemon *d, VdDomainObj *dom, const char *target, const char *old_source,
-                         const char *const *paths, const char *const *formats, gboolean live,
-                         GError **error)
+static gboolean
+record_chain(VdDaemon *d, VdDomainObj *dom, const char *target, const char *old_source,
+             const char *const *paths, const char *const *formats, gboolean live, gboolean quiet,
+             GError **error)
 {
-    ChainEdit e = {target, old_source, paths, formats};
+    ChainEdit e = {target, old_source, paths, formats, quiet};
     if (live && dom->live) {
         VdDiskDef *disk = vd_blockjob_disk(dom->live, target);
         if (disk)
@@ -70,6 +80,14 @@ vd_blockjob_record_chain(VdDaemon *d, VdDomainObj *dom, const char *target, cons
     if (dom->persistent && vd_domain_obj_def(dom))
         return vd_domain_config_edit(d, dom, edit_chain, &e, error);
     return TRUE;
+}
+
+gboolean
+vd_blockjob_record_chain(VdDaemon *d, VdDomainObj *dom, const char *target, const char *old_source,
+                         const char *const *paths, const char *const *formats, gboolean live,
+                         GError **error)
+{
+    return record_chain(d, dom, target, old_source, paths, formats, live, FALSE, error);
 }
 
 typedef struct {
@@ -165,9 +183,8 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         same = g_str_equal(had->pdata[i], paths->pdata[i + 1]);
     if (!same) {
         g_autofree char *old = g_strdup(disk->source_file);
-        if (!vd_blockjob_record_chain(s->d, s->dom, s->target, old,
-                                      (const char *const *)paths->pdata,
-                                      (const char *const *)formats->pdata, TRUE, &err))
+        if (!record_chain(s->d, s->dom, s->target, old, (const char *const *)paths->pdata,
+                          (const char *const *)formats->pdata, TRUE, TRUE, &err))
             g_warning("domain '%s': cannot record the chain of '%s': %s", s->dom->name, s->target,
                       err->message);
     }

@@ -20,7 +20,9 @@ gboolean vd_blockjob_record_chain(VdDaemon *d, VdDomainObj *dom, const char *tar
                                   const char *const *formats, gboolean live, GError **error);
 
 /* Reads the chain of @target from QEMU (query-block), records it as
- * above when it differs from the live definition, and closes the nodes
+ * above when it differs from the live definition (the persistent one
+ * follows a new source, and a <backingStore> it already states, but gets
+ * none added to a disk element that never had one), and closes the nodes
  * virtd added for images no longer in the chain (blockdev-del). */
 typedef void (*VdBlockJobSyncDone)(VdDomainObj *dom, const GError *error, gpointer data);
 void vd_blockjob_sync(VdDaemon *d, VdDomainObj *dom, const char *target, VdBlockJobSyncDone done,
