@@ -337,8 +337,25 @@ class BlockJobs(harness.VirtdTestCase):
                     '/nonexistent/vb-x.qcow2')
         self.assertFalse(os.path.exists(ok))
         os.unlink(ov)
+        # --reuse-external: the file must be there (made by the user).
+        mine = self.img('vb-mine.qcow2')
+        self.refuse(['snapshot-create-as', 'vb-g', 'vb-sreuse', '--disk-only',
+                     '--reuse-external', '--diskspec', 'vdb,snapshot=external,file=%s' % mine,
+                     '--diskspec', 'vda,snapshot=no', '--diskspec', 'vdc,snapshot=no'],
+                    'does not exist')
         # The guest is untouched by all of it.
         self.assertEqual(self.read_mark('vda'), 'AFTERPIVOT')
+        # Made, it is used as it is, and committed back again.
+        overlay(mine, self.ptop, 'qcow2')
+        d.vsh('snapshot-create-as', 'vb-g', 'vb-sreuse', '--disk-only', '--reuse-external',
+              '--diskspec', 'vdb,snapshot=external,file=%s' % mine,
+              '--diskspec', 'vda,snapshot=no', '--diskspec', 'vdc,snapshot=no')
+        self.assertEqual(source_of(self.dumpxml('--inactive'), 'vdb'), mine)
+        self.mark('vdb', 'REUSEMARK')
+        self.assertEqual(first_sector(mine, 'qcow2'), 'REUSEMARK')
+        d.vsh('blockcommit', 'vb-g', 'vdb', '--active', '--pivot')
+        self.assertEqual(source_of(self.dumpxml('--inactive'), 'vdb'), self.ptop)
+        self.assertEqual(self.read_mark('vdb'), 'REUSEMARK')
 
     def test_5_shut_off(self):
         d = self.d

@@ -36,6 +36,7 @@ typedef struct {
     VdDomainObj *dom;
     GPtrArray *items; /* Item* */
     gboolean running;
+    gboolean reuse; /* --reuse-external: the overlays exist, made by the user */
     char *tag;
     guint pending;
     GError *error;
@@ -224,6 +225,25 @@ create_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancell
     for (guint i = 0; i < x->items->len; i++) {
         Item *it = g_ptr_array_index(x->items, i);
         GError *error = NULL;
+        for (guint j = 0; j < it->chain->len; j++)
+            g_ptr_array_add(it->chain_fmts, vd_storage_probe_format(it->chain->pdata[j]));
+        if (x->reuse) {
+            /* The user's file, used as it is (and never removed). */
+            g_autofree char *fmt = g_file_test(it->overlay, G_FILE_TEST_EXISTS)
+                                       ? vd_storage_probe_format(it->overlay)
+                                       : NULL;
+            if (g_strcmp0(fmt, "qcow2") != 0) {
+                g_task_return_new_error(
+                    task, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid argument: --reuse-external: the overlay of disk %s, %s, %s (make "
+                    "it with 'qemu-img create -f qcow2 -F %s -b %s %s', or leave out "
+                    "--reuse-external)",
+                    it->target, it->overlay, fmt ? "is not a qcow2 image" : "does not exist",
+                    it->base_fmt, it->base, it->overlay);
+                return;
+            }
+            continue;
+        }
         int fd = open(it->overlay, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
             int e = errno;
@@ -240,8 +260,6 @@ create_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancell
         }
         close(fd);
         it->made = TRUE;
-        for (guint j = 0; j < it->chain->len; j++)
-            g_ptr_array_add(it->chain_fmts, vd_storage_probe_format(it->chain->pdata[j]));
         const char *args[] = {"create",     "-q", "-f",     "qcow2",     "-F",
                               it->base_fmt, "-b", it->base, it->overlay, NULL};
         if (!vd_storage_qemu_img(args, NULL, &error)) {
@@ -275,11 +293,19 @@ void
 vd_snapshot_external_create(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
                             VdSnapshotDoneFunc done, gpointer user_data)
 {
+    vd_snapshot_external_create_full(d, dom, def, FALSE, done, user_data);
+}
+
+void
+vd_snapshot_external_create_full(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
+                                 gboolean reuse, VdSnapshotDoneFunc done, gpointer user_data)
+{
     Ext *x = g_new0(Ext, 1);
     x->d = d;
     x->dom = vd_domain_obj_ref(dom);
     x->items = g_ptr_array_new_with_free_func(item_free);
     x->running = dom->live && dom->qmp;
+    x->reuse = reuse;
     x->done = done;
     x->data = user_data;
     /* Distinct node names for each snapshot of a running domain. */
