@@ -129,6 +129,10 @@ nodes_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     JsonArray *nodes =
         !error && result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
     g_autofree char *prefix = g_strdup_printf("%s-", s->target);
+    /* An external snapshot in flight has overlay nodes not yet in any
+     * chain: they are its own to keep or remove. */
+    if (s->dom->job == VD_JOB_SNAPSHOT)
+        nodes = NULL;
     for (guint i = 0; nodes && s->dom->qmp && i < json_array_get_length(nodes); i++) {
         JsonObject *n = json_array_get_object_element(nodes, i);
         const char *name = json_object_get_string_member_with_default(n, "node-name", "");
