@@ -45,6 +45,32 @@ is_descendant(GPtrArray *all, JsonObject *o, const char *ancestor)
     return FALSE;
 }
 
+/* virsh's state and location filters: within a group (--active,
+ * --inactive, --disk-only; --internal, --external) any may match; no
+ * flag of a group lets all through. Every snapshot listed has metadata. */
+static gboolean
+passes_filters(const VshCmd *cmd, JsonObject *o)
+{
+    const char *state = vsh_json_string(o, "state", "");
+    const char *loc = vsh_json_string(o, "location", "internal");
+    gboolean active = vsh_cmd_has(cmd, "active"), inactive = vsh_cmd_has(cmd, "inactive");
+    gboolean disk_only = vsh_cmd_has(cmd, "disk-only");
+    gboolean internal = vsh_cmd_has(cmd, "internal"), external = vsh_cmd_has(cmd, "external");
+
+    if (vsh_cmd_has(cmd, "no-metadata") && !vsh_cmd_has(cmd, "metadata"))
+        return FALSE;
+    if (active || inactive || disk_only) {
+        gboolean is_disk = g_str_equal(state, "disk-snapshot");
+        gboolean is_off = g_str_equal(state, "shutoff");
+        if (!((disk_only && is_disk) || (inactive && is_off) || (active && !is_disk && !is_off)))
+            return FALSE;
+    }
+    if ((internal || external) && !((internal && g_str_equal(loc, "internal")) ||
+                                    (external && g_str_equal(loc, "external"))))
+        return FALSE;
+    return TRUE;
+}
+
 static gint
 by_name(gconstpointer a, gconstpointer b)
 {
@@ -172,7 +198,7 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
             continue;
         if (roots && s_parent(o))
             continue;
-        if ((leaves && !leaf) || (no_leaves && leaf))
+        if ((leaves && !leaf) || (no_leaves && leaf) || !passes_filters(cmd, o))
             continue;
         g_ptr_array_add(sel, o);
     }
@@ -185,7 +211,7 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
             JsonArray *kids = vsh_json_array(o, "children");
             gboolean leaf = !kids || json_array_get_length(kids) == 0;
             if ((from && !is_descendant(all, o, from)) || (roots && s_parent(o)) ||
-                (leaves && !leaf) || (no_leaves && leaf))
+                (leaves && !leaf) || (no_leaves && leaf) || !passes_filters(cmd, o))
                 continue;
             g_ptr_array_add(sel, o);
         }

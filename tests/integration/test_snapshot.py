@@ -39,8 +39,8 @@ class Snapshots(harness.VirtdTestCase):
         qemu_img('create', '-q', '-f', fmt, path, '64M')
         return path
 
-    def define(self, d, name, disk, fmt='qcow2'):
-        d.define(name, harness.domain_xml(name, memory_mib=128,
+    def define(self, d, name, disk, fmt='qcow2', uuid=None):
+        d.define(name, harness.domain_xml(name, memory_mib=128, uuid=uuid,
                                           extra_devices=harness.disk_xml(disk, fmt=fmt)))
 
     def mark(self, d, name, text=None):
@@ -117,6 +117,12 @@ class Snapshots(harness.VirtdTestCase):
             self.assertEqual(self.listing(d, name, '--roots', '--name'), 's0\n')
             self.assertEqual(self.listing(d, name, '--leaves', '--name'), 's2\ns3\n')
             self.assertEqual(self.listing(d, name, '--from', 's1', '--name'), 's2\ns3\n')
+            self.assertEqual(self.listing(d, name, '--inactive', '--internal', '--name'),
+                             's0\ns1\ns2\ns3\n')
+            self.assertEqual(self.listing(d, name, '--active', '--name'), '')
+            self.assertEqual(self.listing(d, name, '--external', '--name'), '')
+            self.assertEqual(self.listing(d, name, '--topological', '--name'),
+                             's0\ns1\ns2\ns3\n')
             header, rows = harness.parse_table(self.listing(d, name, '--parent'))
             self.assertEqual(header, ['Name', 'Creation Time', 'State', 'Parent'])
             self.assertEqual([(r[0], r[2], r[3] if len(r) > 3 else '') for r in rows],
@@ -244,6 +250,23 @@ class Snapshots(harness.VirtdTestCase):
             self.assertIn('<name>', err)
             self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
 
+            old_uuid = d.vsh('domuuid', name)[1].strip()
+            # an image another running domain uses is left alone
+            other = PREFIX + '-ref2'
+            self.define(d, other, disk)
+            d.start_domain(other, wait_boot=False)
+            for args in (['snapshot-create-as', name, 'busy'], ['snapshot-revert', name, 'one'],
+                         ['snapshot-delete', name, 'one']):
+                rc, out, err = d.vsh_fail(*args)
+                self.assertIn("is in use by running domain '%s'" % other, err)
+            d.vsh('destroy', other)
+            d.vsh('undefine', other)
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+            self.assertEqual(self.current(d, name), 'two\n')
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
+
+            saved = {s: d.write_file(s + '.snap.xml', d.vsh('snapshot-dumpxml', name, s)[1])
+                     for s in ('one', 'two')}
             # undefine keeps a domain with snapshot metadata, as virsh
             rc, out, err = d.vsh_fail('undefine', name)
             self.assertIn('cannot delete inactive domain with 2 snapshots', err)
@@ -258,10 +281,26 @@ class Snapshots(harness.VirtdTestCase):
             for root, dirs, _files in os.walk(d.root):
                 if os.path.basename(root) == 'snapshots':
                     self.assertNotIn(name, dirs)
-            # a new domain of the same name starts with no snapshots
+            # a new domain of the same name starts with no snapshots; the
+            # metadata comes back with snapshot-create --redefine
             self.define(d, name, disk)
             self.assertEqual(self.listing(d, name, '--name'), '')
+            rc, out, err = d.vsh_fail('snapshot-create', name, saved['one'], '--redefine')
+            self.assertIn('definition for snapshot one must use uuid', err)
             d.vsh('undefine', name)
+            self.define(d, name, disk, uuid=old_uuid)
+            rc, out, err = d.vsh_fail('snapshot-create', name, saved['two'], '--redefine')
+            self.assertIn("parent snapshot 'one' for 'two' not found", err)
+            self.assertEqual(self.listing(d, name, '--name'), '')
+            out = d.vsh('snapshot-create', name, saved['one'], '--redefine')[1]
+            self.assertEqual(out, 'Domain snapshot one defined\n\n')
+            d.vsh('snapshot-create', name, saved['two'], '--redefine', '--current')
+            self.assertEqual(self.listing(d, name, '--parent'), listing)
+            self.assertEqual(self.current(d, name), 'two\n')
+            d.vsh('snapshot-revert', name, 'one')
+            self.assertEqual(self.current(d, name), 'one\n')
+            self.assertEqual(image_snapshots(disk), ['nm', 'one', 'two'])
+            d.vsh('undefine', name, '--snapshots-metadata')
             d.vsh('undefine', raw_name)
 
 

@@ -43,7 +43,7 @@ test_commands(void)
           (const char *const[]){"domblkinfo", "domblklist", "domblkstat", "domcheck",
                                 "domdisplay", "domid", "domif-getlink", "domif-setlink",
                                 "domifaddr", "domiflist", "domifstat", "dominfo", "dommemstat",
-                                "domname", "domstate", "domstats", "domuuid", NULL},
+                                "domname", "domrename", "domstate", "domstats", "domuuid", NULL},
           FALSE);
     check("sta", (const char *const[]){"start", NULL}, FALSE);
     check("list; sus", (const char *const[]){"suspend", NULL}, FALSE);

@@ -8,6 +8,7 @@
 #include "conf/domain-enums.h"
 #include "daemon/api/api-agent.h"
 #include "daemon/api/api-internal.h"
+#include "daemon/clone/clone.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
@@ -387,6 +388,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
             vd_api_reply_error(req, error);
             return;
         }
+        if (!vd_clone_check_removable(req->d, dom, &error)) {
+            vd_api_reply_error(req, error);
+            return;
+        }
         plan = vd_storage_removal_plan(req->d, dom, all, (const char *const *)named, &error);
         if (!plan) {
             vd_api_reply_error(req, error);
@@ -608,6 +613,10 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
      * means the report even for a domain named "check". */
     if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "check")) {
         vd_api_domain_check_xml(req);
+        return;
+    }
+    if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "clone")) {
+        vd_api_domain_clone_xml(req);
         return;
     }
     VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], &error);

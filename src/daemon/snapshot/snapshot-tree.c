@@ -12,6 +12,7 @@ typedef struct {
     VdDaemon *d;
     VdDomainObj *dom;
     VdSnapshotDef *snap; /* a copy */
+    VdDomainDef *restore; /* the recorded definition, for a persistent domain */
     guint flags;
     VdSnapshotDoneFunc done;
     gpointer user_data;
@@ -22,6 +23,7 @@ revert_finish(RevertOp *op, const GError *error)
 {
     op->done(op->dom, error, op->user_data);
     vd_snapshot_def_free(op->snap);
+    vd_domain_def_free(op->restore);
     vd_domain_obj_unref(op->dom);
     g_free(op);
 }
@@ -30,8 +32,13 @@ static void
 revert_started(VdDomainObj *dom, const GError *error, gpointer data)
 {
     RevertOp *op = data;
-    if (!error && vd_state_is_active(dom->state))
+    if (!error && vd_state_is_active(dom->state)) {
+        g_autoptr(GError) e = NULL;
         vd_domain_obj_set_state(dom, dom->state, VD_REASON_FROM_SNAPSHOT);
+        /* so that a daemon restart still says "(from snapshot)" */
+        if (!vd_domain_status_save(op->d->domains, dom, &e))
+            g_warning("domain '%s': %s", dom->name, e->message);
+    }
     revert_finish(op, error);
 }
 
@@ -54,15 +61,14 @@ revert_applied(VdDomainObj *dom, const GError *error, gpointer data)
         return;
     }
     /* the definition as it was when the snapshot was taken */
-    if (dom->persistent && op->snap->domain_xml) {
-        VdDomainDef *def = vd_domain_def_new_from_stored_xml(op->snap->domain_xml, -1, &local);
-        if (!def || !vd_domain_list_define(op->d->domains, def, &local)) {
-            vd_domain_def_free(def);
+    if (op->restore && dom->persistent) {
+        if (!vd_domain_list_define(op->d->domains, op->restore, &local)) {
             g_prefix_error(&local, "the disks were reverted to snapshot '%s' but the "
                                    "definition was not: ", op->snap->name);
             revert_finish(op, local);
             return;
         }
+        op->restore = NULL; /* the registry's now */
     }
     if (!make_current(op, &local)) {
         revert_finish(op, local);
@@ -82,6 +88,22 @@ revert_offline(RevertOp *op)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) images = vd_snapshot_internal_images(op->d, op->snap, &error);
+    if (images && !vd_snapshot_images_free(op->d, op->dom, images, &error))
+        g_clear_pointer(&images, g_ptr_array_unref);
+    /* parsed before the disks change, so that a definition that no longer
+     * parses fails the revert with nothing done; it keeps the domain's
+     * name and UUID (a renamed domain stays itself) */
+    if (images && op->snap->domain_xml && op->dom->persistent) {
+        op->restore = vd_domain_def_new_from_stored_xml(op->snap->domain_xml, -1, &error);
+        if (op->restore) {
+            g_free(op->restore->name);
+            op->restore->name = g_strdup(op->dom->name);
+            g_strlcpy(op->restore->uuid, op->dom->uuid, sizeof(op->restore->uuid));
+        } else {
+            g_prefix_error(&error, "snapshot '%s': its domain definition: ", op->snap->name);
+            g_clear_pointer(&images, g_ptr_array_unref);
+        }
+    }
     if (!images) {
         revert_finish(op, error);
         return;
@@ -279,6 +301,8 @@ delete_next(DeleteOp *op)
         return;
     }
     g_autoptr(GPtrArray) images = vd_snapshot_internal_images(op->d, snap, &error);
+    if (images && !vd_snapshot_images_free(op->d, op->dom, images, &error))
+        g_clear_pointer(&images, g_ptr_array_unref);
     if (!images) {
         delete_finish(op, error);
         return;

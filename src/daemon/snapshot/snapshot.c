@@ -80,6 +80,27 @@ vd_snapshot_internal_images(VdDaemon *d, const VdSnapshotDef *snap, GError **err
     return def ? images_of(d, def, snap, error) : NULL;
 }
 
+gboolean
+vd_snapshot_images_free(VdDaemon *d, VdDomainObj *dom, GPtrArray *images, GError **error)
+{
+    g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
+    for (guint i = 0; i < all->len; i++) {
+        VdDomainObj *other = all->pdata[i];
+        if (other == dom || !vd_state_is_active(other->state) || !other->live)
+            continue;
+        for (guint j = 0; j < other->live->disks->len; j++) {
+            const VdDiskDef *disk = other->live->disks->pdata[j];
+            for (guint k = 0; disk->source_file && k < images->len; k++)
+                if (g_str_equal(disk->source_file, images->pdata[k]))
+                    return vd_set_error(error, VD_ERROR_INVALID_STATE,
+                                        "Requested operation is not valid: disk image '%s' is in "
+                                        "use by running domain '%s': shut it down first",
+                                        disk->source_file, other->name);
+        }
+    }
+    return TRUE;
+}
+
 /* ---- metadata views ---- */
 
 guint
@@ -301,6 +322,14 @@ prepare(VdDaemon *d, VdDomainObj *dom, VdSnapshotDef *def, guint flags, GError *
                                   "operation not supported: internal snapshots of a VM with "
                                   "pflash based firmware are not supported: take an external "
                                   "snapshot with --disk-only");
+    if ((flags & VD_SNAPSHOT_CREATE_QUIESCE) && !disk_only)
+        return vd_set_error(error, VD_ERROR_INVALID_ARG, "invalid argument: quiesce requires "
+                                                         "disk-only: add --disk-only");
+    if (flags & VD_SNAPSHOT_CREATE_QUIESCE)
+        return vd_set_unsupported(error,
+                                  "operation not supported: --quiesce needs the guest agent's "
+                                  "file system freeze, which virtd does not do yet: leave it out "
+                                  "(or run 'fsfreeze' in the guest around the snapshot)");
     if (flags & VD_SNAPSHOT_CREATE_REUSE_EXT && !disk_only)
         return vd_set_error(error, VD_ERROR_INVALID_ARG,
                             "invalid argument: --reuse-external needs --disk-only");
@@ -315,6 +344,74 @@ prepare(VdDaemon *d, VdDomainObj *dom, VdSnapshotDef *def, guint flags, GError *
     return TRUE;
 }
 
+/* snapshot-create --redefine: metadata only, from a snapshot's full XML
+ * (snapshot-dumpxml's), e.g. after undefine --snapshots-metadata and a
+ * new define. Nothing is done to the images. Returns the name. */
+static char *
+redefine(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags, GError **error)
+{
+    VdSnapshotStore *store = vd_snapshot_store_get(d, dom);
+    g_autoptr(VdSnapshotDef) def = vd_snapshot_def_parse(xml, TRUE, error);
+
+    if (!def)
+        return NULL;
+    if (!def->name) {
+        vd_set_error(error, VD_ERROR_XML,
+                     "XML error: a redefined snapshot needs its <name> (use snapshot-dumpxml's "
+                     "output)");
+        return NULL;
+    }
+    if (!def->state) {
+        vd_set_error(error, VD_ERROR_XML,
+                     "XML error: a redefined snapshot needs its <state> (use snapshot-dumpxml's "
+                     "output)");
+        return NULL;
+    }
+    for (const char *p = def->parent; p;) {
+        const VdSnapshotDef *up = g_hash_table_lookup(store->by_name, p);
+        if (g_str_equal(p, def->name)) {
+            vd_set_error(error, VD_ERROR_INVALID_ARG,
+                         "invalid argument: parent '%s' would make snapshot '%s' its own "
+                         "ancestor: fix <parent>",
+                         def->parent, def->name);
+            return NULL;
+        }
+        if (!up) {
+            vd_set_error(error, VD_ERROR_INVALID_ARG,
+                         "invalid argument: parent snapshot '%s' for '%s' not found: redefine "
+                         "the parent first",
+                         p, def->name);
+            return NULL;
+        }
+        p = up->parent;
+    }
+    if (def->domain_xml) {
+        g_autoptr(VdDomainDef) rec = vd_domain_def_new_from_stored_xml(def->domain_xml, -1, error);
+        if (!rec)
+            return NULL;
+        if (g_ascii_strcasecmp(rec->uuid, dom->uuid) != 0) {
+            vd_set_error(error, VD_ERROR_INVALID_ARG,
+                         "invalid argument: definition for snapshot %s must use uuid %s: "
+                         "define the domain with that <uuid>, or fix the snapshot's <domain>",
+                         def->name, dom->uuid);
+            return NULL;
+        }
+    } else {
+        const VdDomainDef *cur = vd_domain_obj_def(dom);
+        def->domain_xml = cur ? vd_domain_def_format(cur, VD_DOMAIN_FORMAT_INACTIVE) : NULL;
+    }
+    if (!def->creation_time)
+        def->creation_time = g_get_real_time() / G_USEC_PER_SEC;
+    char *name = g_strdup(def->name);
+    if (!vd_snapshot_store_put(store, g_steal_pointer(&def), error) ||
+        ((flags & VD_SNAPSHOT_CREATE_CURRENT) &&
+         !vd_snapshot_store_set_current(store, name, error))) {
+        g_free(name);
+        return NULL;
+    }
+    return name;
+}
+
 void
 vd_snapshot_create(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags,
                    VdSnapshotCreatedFunc done, gpointer user_data)
@@ -327,9 +424,8 @@ vd_snapshot_create(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags,
         return;
     }
     if (flags & VD_SNAPSHOT_CREATE_REDEFINE) {
-        vd_set_unsupported(&error, "operation not supported: snapshot-create --redefine is not "
-                                   "supported: create the snapshot anew");
-        done(dom, NULL, error, user_data);
+        g_autofree char *name = redefine(d, dom, xml, flags, &error);
+        done(dom, name, error, user_data);
         return;
     }
     def = xml && *xml ? vd_snapshot_def_parse(xml, FALSE, &error) : vd_snapshot_def_new();
@@ -357,6 +453,8 @@ vd_snapshot_create(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags,
         return;
     }
     g_autoptr(GPtrArray) images = images_of(d, vd_domain_obj_def(dom), op->def, &error);
+    if (images && !vd_snapshot_images_free(d, dom, images, &error))
+        g_clear_pointer(&images, g_ptr_array_unref);
     if (!images) {
         create_finish(op, error);
         return;
