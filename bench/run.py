@@ -42,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import net_phase  # noqa: E402  (the network figures, issue 9)
 import hotplug_phase  # noqa: E402  (hot-plug and domstats figures, issue 11)
+import snapshot_phase  # noqa: E402  (clone, save/restore, snapshot figures, issue 12)
 
 SRCROOT = os.path.dirname(HERE)
 BUILD = os.path.join(SRCROOT, 'build')
@@ -84,7 +85,7 @@ GOALS = [
     ('rss', 'ratio', 0.33, 'daemon RSS (N domains) <= 0.33x'),
     ('storm_total', 'ratio', 0.5, '20 concurrent starts, total <= 0.5x'),
     ('storm_list_max', 'abs_virtd', 0.050, 'list during the storm < 50 ms (virtd, max)'),
-] + net_phase.GOALS + hotplug_phase.GOALS
+] + net_phase.GOALS + hotplug_phase.GOALS + snapshot_phase.GOALS
 
 
 class BenchError(Exception):
@@ -778,10 +779,12 @@ class Bench:
         self.errors = []
         self.info = {}
         self.t_start = time.perf_counter()
-        self.net = None if (args.no_net or args.only_hotplug) else \
+        self.net = None if (args.no_net or args.only_hotplug or args.only_snapshot) else \
             net_phase.NetPhase(self, log, self.wait_marker, domain_xml)
-        self.hotplug = None if (args.no_hotplug or args.only_net) else \
+        self.hotplug = None if (args.no_hotplug or args.only_net or args.only_snapshot) else \
             hotplug_phase.HotplugPhase(self, log, self.wait_marker, domain_xml)
+        self.snapshot = None if (args.no_snapshot or args.only_net or args.only_hotplug) else \
+            snapshot_phase.SnapshotPhase(self, log, self.wait_marker, domain_xml)
 
     # ---- results
 
@@ -1185,7 +1188,7 @@ class Bench:
             log('%s: daemon answers after %.2f s' % (side.label, side.ready_seconds))
 
     def cleanup(self):
-        for phase in (self.net, self.hotplug):
+        for phase in (self.net, self.hotplug, self.snapshot):
             if phase is None:
                 continue
             for side in self.sides:
@@ -1205,7 +1208,7 @@ class Bench:
         for side in self.sides:
             if isinstance(side, Libvirt):
                 side.remove_new_cgroups()
-        for phase in (self.net, self.hotplug):
+        for phase in (self.net, self.hotplug, self.snapshot):
             if phase is None:
                 continue
             try:
@@ -1226,6 +1229,11 @@ class Bench:
     def rows(self):
         a = self.args
         n = a.domains
+        if a.only_net or a.only_hotplug or a.only_snapshot:
+            # Phases 1-3 did not run: only the daemons' start-up.
+            return ([('__info', '-- informational --', None),
+                     ('daemon_ready', 'daemon launch -> answers', 's')] +
+                    self.net_rows() + self.hotplug_rows() + self.snapshot_rows())
         return [
             # key, label, unit, goal
             ('boot', 'start -> guest user space (READY), median of %d' % a.boot_runs, 's'),
@@ -1244,7 +1252,7 @@ class Bench:
             ('storm_start_returned', 'storm: all `start` commands returned', 's'),
             ('daemon_ready', 'daemon launch -> answers', 's'),
             ('rss_fresh', 'daemon RSS before the %d defines' % n, 'MiB'),
-        ] + self.net_rows() + self.hotplug_rows()
+        ] + self.net_rows() + self.hotplug_rows() + self.snapshot_rows()
 
     def net_rows(self):
         if self.net is None:
@@ -1264,6 +1272,19 @@ class Bench:
                 [(k, label.format(**fill), unit) for k, label, unit in hotplug_phase.FIGURES] +
                 [(k, label.format(**fill), unit)
                  for k, label, unit in hotplug_phase.INFO_FIGURES])
+
+    def snapshot_rows(self):
+        if self.snapshot is None:
+            return []
+        a = self.args
+        fill = dict(runs=a.snapshot_runs, lruns=a.snapshot_linked_runs)
+        return ([('__info', '-- clone, save/restore, snapshot (issue 12) --', None)] +
+                [(k, label.format(**fill), unit) for k, label, unit in snapshot_phase.FIGURES] +
+                [(k, label.format(**fill), unit)
+                 for k, label, unit in snapshot_phase.INFO_FIGURES])
+
+    def unavailable(self, fig, key):
+        return self.results.get(fig, {}).get(key, {}).get('unavailable')
 
     @staticmethod
     def fmt(v, unit):
@@ -1330,12 +1351,25 @@ class Bench:
                     goal = '< %.0f ms ' % (g[2] * 1000)
                     if vd is not None:
                         goal += 'met' if vd < g[2] else 'NOT met'
-            lines.append('%-*s %*s %*s %8s  %s' % (w0, label, w1, self.fmt(lv, unit),
-                                                   w1, self.fmt(vd, unit), ratio, goal))
+            cells = [self.fmt(v, unit) if (v is not None or not self.unavailable(key, k))
+                     else 'unavailable' for v, k in ((lv, 'libvirt'), (vd, 'virtd'))]
+            lines.append('%-*s %*s %*s %8s  %s' % (w0, label, w1, cells[0],
+                                                   w1, cells[1], ratio, goal))
+        unav = ['%s, %s: %s' % (fig, k, d['unavailable'])
+                for fig, per in self.results.items() for k, d in per.items()
+                if d.get('unavailable') and d.get('value') is None and not d.get('samples')]
+        if unav:
+            lines.append('')
+            lines.append('Unavailable:')
+            for u in unav:
+                lines.append('  unavailable: ' + u[:300])
         goals = self.evaluate_goals()
         lines.append('')
-        lines.append('Goals (issues 3, 9 and 11), virtd/libvirt in this run:')
+        lines.append('Goals (issues 3, 9, 11 and 12), virtd/libvirt in this run:')
+        shown_keys = {k for k, _l, _u in self.rows()}
         for g in goals:
+            if g['figure'] not in shown_keys:      # its phase did not run
+                continue
             state = {True: 'met', False: 'NOT met', None: 'n/a'}[g['met']]
             lines.append('  %-48s %10s  %s' % (g['goal'], g['value'], state))
         i = self.info
@@ -1433,13 +1467,26 @@ def parse_args(argv):
     p.add_argument('--domstats-domains', type=int, default=100,
                    help='domains started paused for domstats (default 100)')
     p.add_argument('--domstats-runs', type=int, help='domstats calls per side (default 10)')
+    p.add_argument('--no-snapshot', action='store_true',
+                   help='skip the clone, save/restore and snapshot figures')
+    p.add_argument('--only-snapshot', action='store_true',
+                   help='only the clone, save/restore and snapshot figures (issue 12)')
+    p.add_argument('--snapshot-parts', default=','.join(snapshot_phase.PARTS),
+                   help='which of them, comma-separated (default %s)'
+                   % ','.join(snapshot_phase.PARTS))
+    p.add_argument('--snapshot-runs', type=int,
+                   help='full clones, save+restore cycles and snapshots per side (default 3)')
+    p.add_argument('--snapshot-linked-runs', type=int,
+                   help='linked clones (virtd) and qemu-img create -b (default 10)')
     p.add_argument('--name-prefix', default='vdbench', metavar='WORD',
                    help='first word of every domain name and of the temp dir (default vdbench)')
     a = p.parse_args(argv)
     quick = dict(boot_runs=2, cli_runs=5, domains=200, storm=5, warmup=0,
-                 net_runs=2, net_mib=50, net_extra=2, hotplug_runs=3, domstats_runs=5)
+                 net_runs=2, net_mib=50, net_extra=2, hotplug_runs=3, domstats_runs=5,
+                 snapshot_runs=2, snapshot_linked_runs=5)
     full = dict(boot_runs=5, cli_runs=20, domains=1000, storm=20, warmup=1,
-                net_runs=3, net_mib=200, net_extra=4, hotplug_runs=5, domstats_runs=10)
+                net_runs=3, net_mib=200, net_extra=4, hotplug_runs=5, domstats_runs=10,
+                snapshot_runs=3, snapshot_linked_runs=10)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
@@ -1447,11 +1494,16 @@ def parse_args(argv):
         p.error('--domains must be at least 2')
     if a.no_net and a.only_net:
         p.error('--no-net and --only-net exclude each other')
-    if sum(map(bool, (a.only_net, a.only_hotplug))) > 1 or (a.no_hotplug and a.only_hotplug):
-        p.error('--only-net, --only-hotplug and --no-hotplug exclude each other')
+    if sum(map(bool, (a.only_net, a.only_hotplug, a.only_snapshot))) > 1 or \
+            (a.no_hotplug and a.only_hotplug) or (a.no_snapshot and a.only_snapshot):
+        p.error('--only-net, --only-hotplug and --only-snapshot exclude each other, '
+                'and each its --no- switch')
     bad = set(a.hotplug_parts.split(',')) - set(hotplug_phase.PARTS)
     if bad:
         p.error('--hotplug-parts: unknown %s' % ','.join(sorted(bad)))
+    bad = set(a.snapshot_parts.split(',')) - set(snapshot_phase.PARTS)
+    if bad:
+        p.error('--snapshot-parts: unknown %s' % ','.join(sorted(bad)))
     if not re.match(r'^[a-z][a-z0-9]{1,15}$', a.name_prefix):
         p.error('--name-prefix: 2-16 lower-case letters and digits')
     return a
@@ -1480,28 +1532,33 @@ def main(argv=None):
         if bench.net is not None:
             bench.net.before_daemons()
         bench.start_daemons()
-        if not args.only_net and not args.only_hotplug:
-            log('phase 1/5: %d boot cycles per side (start -> READY, shutdown -> shut off)'
+        if not args.only_net and not args.only_hotplug and not args.only_snapshot:
+            log('phase 1/6: %d boot cycles per side (start -> READY, shutdown -> shut off)'
                 % args.boot_runs)
             bench.phase_boot()
-            log('phase 2/5: %d concurrent starts per side' % args.storm)
+            log('phase 2/6: %d concurrent starts per side' % args.storm)
             bench.sample_load('before the storm')
             bench.phase_storm()
             bench.sample_load('after the storm')
-            log('phase 3/5: %d domains per side; define, list --all, dominfo x %d; RSS'
+            log('phase 3/6: %d domains per side; define, list --all, dominfo x %d; RSS'
                 % (args.domains, args.cli_runs))
             bench.phase_many()
         if bench.net is not None:
-            log('phase 4/5: networks: net-start -> lease x %d, TCP %d MiB host -> guest and '
+            log('phase 4/6: networks: net-start -> lease x %d, TCP %d MiB host -> guest and '
                 'guest -> guest, RSS per network' % (args.net_runs, args.net_mib))
             bench.sample_load('before the networks')
             bench.phase_net()
         if bench.hotplug is not None:
-            log('phase 5/5: %s: hot-plug -> seen in the guest x %d; domstats of %d domains x %d'
+            log('phase 5/6: %s: hot-plug -> seen in the guest x %d; domstats of %d domains x %d'
                 % (args.hotplug_parts, args.hotplug_runs, args.domstats_domains,
                    args.domstats_runs))
             bench.sample_load('before hot-plug')
             bench.hotplug.run()
+        if bench.snapshot is not None:
+            log('phase 6/6: %s: linked clone x %d; full clone, save + restore, snapshot x %d'
+                % (args.snapshot_parts, args.snapshot_linked_runs, args.snapshot_runs))
+            bench.sample_load('before clone/save/snapshot')
+            bench.snapshot.run()
         bench.sample_load('end')
     except Interrupted as e:
         log('interrupted (%s): cleaning up' % e)

@@ -423,6 +423,12 @@ VdDomainDef *vd_domain_def_new(void);
 VdDiskDef *vd_disk_def_new(void);                 /* file disk, bus unset */
 void vd_disk_def_free(VdDiskDef *disk);
 VdDiskDef *vd_disk_def_copy(const VdDiskDef *disk);
+/* The disk's <backingStore> chain (domain-disk-backing.c): replaced by
+ * @paths/@formats, top first after the source, NULL-terminated (NULL or
+ * empty: none); read back as the paths, top first. */
+void vd_disk_def_set_backing_chain(VdDiskDef *disk, const char *const *paths,
+                                   const char *const *formats);
+GPtrArray *vd_disk_def_backing_paths(const VdDiskDef *disk);
 VdChrDef *vd_chr_def_new(VdChrType type);          /* target_port -1 */
 void vd_chr_def_free(VdChrDef *chr);
 VdChrDef *vd_chr_def_copy(const VdChrDef *chr);

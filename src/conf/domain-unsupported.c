@@ -306,7 +306,9 @@ static const Rule rules[] = {
     W(DEV "disk/target/@tray"),
     T(DEV "disk/boot"), T(DEV "disk/boot/@order"),
     T(DEV "disk/readonly"), T(DEV "disk/shareable"), T(DEV "disk/serial"),
-    W(DEV "disk/iotune"), W(DEV "disk/backingStore"),
+    /* The chain as block jobs and external snapshots record it (QEMU reads
+     * it from the image headers): libvirt's dumpxml always writes it. */
+    W(DEV "disk/iotune"), K(DEV "disk/backingStore"),
 
     T(DEV "interface"), T(DEV "interface/@type"), W(DEV "interface/@trustGuestRxFilters"),
     T(DEV "interface/mac"), T(DEV "interface/mac/@address"),

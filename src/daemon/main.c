@@ -12,6 +12,7 @@
 
 #include "daemon/api/api-conn.h"
 #include "daemon/api/api.h"
+#include "daemon/clone/clone.h"
 #include "daemon/domain/console-log.h"
 #include "daemon/domain/domain-process.h"
 #include "daemon/host-probe.h"
@@ -228,6 +229,7 @@ main(int argc, char **argv)
 
     d.domains = vd_domain_list_new(d.paths);
     vd_domain_list_load_config(d.domains);
+    vd_clone_recover(&d);
     d.storage = vd_storage_new(d.paths);
     vd_storage_load(d.storage);
     d.loop = g_main_loop_new(NULL, FALSE);

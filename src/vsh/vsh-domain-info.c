@@ -166,6 +166,8 @@ cmd_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
                 json_array_add_element(kept, json_node_copy(json_array_get_element(all, i)));
         }
     }
+    if (!vsh_list_managed_save(ctl, cmd, &kept, error)) /* vsh-domain-save.c */
+        return FALSE;
     text = vsh_render_domain_list(kept, &format, !ctl->quiet);
     vsh_print(ctl, "%s", text);
     return TRUE;
@@ -410,6 +412,12 @@ static const VshOptDef opts_list[] = {
     {"id", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list domain IDs only"},
     {"table", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "list table (default)"},
     {"title", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "show domain title"},
+    {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "mark inactive domains with managed save state"},
+    {"with-managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "list domains with managed save state"},
+    {"without-managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
+     "list domains without managed save"},
     {NULL},
 };
 

@@ -187,6 +187,8 @@ cmd_undefine(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_string_append_printf(suffix, "%stpm=1", suffix->len ? "&" : "?");
     if (vsh_cmd_has(cmd, "snapshots-metadata"))
         g_string_append_printf(suffix, "%ssnapshots_metadata=1", suffix->len ? "&" : "?");
+    if (vsh_cmd_has(cmd, "managed-save"))
+        g_string_append_printf(suffix, "%smanaged_save=1", suffix->len ? "&" : "?");
     g_autoptr(JsonNode) answer =
         vsh_domain_call(ctl, "DELETE", dom, suffix->len ? suffix->str : NULL, NULL, error);
 
@@ -212,7 +214,9 @@ cmd_start(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autoptr(JsonNode) answer = NULL;
     const char *name;
 
-    answer = vsh_domain_call(ctl, "POST", dom, "/start", body, error);
+    answer = vsh_domain_call(ctl, "POST", dom,
+                             vsh_cmd_has(cmd, "force-boot") ? "/start?force_boot=1" : "/start", body,
+                             error);
     if (!answer)
         return FALSE;
     /* What the start adjusted, with the reasons (a Hyper-V flag TCG
@@ -295,7 +299,7 @@ static const VshOptDef opts_undefine[] = {
      "remove all the domain's pool-managed volumes (install media cdroms are kept)"},
     {"wipe-storage", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "accepted for virsh compatibility: volumes are deleted, not wiped"},
-    {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "accepted: virtd has no managed save"},
+    {"managed-save", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain managed state file"},
     {"snapshots-metadata", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE,
      "remove all domain snapshot metadata (the images keep their internal snapshots)"},
     {"nvram", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "remove the domain's UEFI variable store"},
@@ -325,6 +329,7 @@ static const VshOptDef opts_start[] = {
     VSH_OPT_DOMAIN,
     {"console", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "attach to console after creation"},
     {"paused", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "leave the guest paused after creation"},
+    {"force-boot", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "force fresh boot by discarding any managed save"},
     {NULL},
 };
 
@@ -365,7 +370,7 @@ const VshCmdDef vsh_domain_lifecycle_commands[] = {
     {"shutdown", "domain", opts_shutdown, cmd_simple, "gracefully shutdown a domain",
      "Press the ACPI power button of the target domain; the guest shuts down on its own."},
     {"start", "domain", opts_start, cmd_start, "start a (previously defined) inactive domain",
-     "Start a defined, inactive domain with a fresh boot."},
+     "Start a defined, inactive domain: from its managed save if it has one, else a fresh boot."},
     {"suspend", "domain", opts_domain, cmd_simple, "suspend a domain", "Suspend a running domain."},
     {"undefine", "domain", opts_undefine, cmd_undefine, "undefine a domain",
      "Undefine an inactive domain, or convert persistent to transient."},

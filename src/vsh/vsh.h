@@ -138,6 +138,10 @@ extern const VshCmdDef vsh_xml_commands[];           /* vsh-xml.c */
 extern const VshCmdDef vsh_snapshot_commands[];        /* vsh-snapshot*.c */
 extern const VshCmdDef vsh_domain_blockjob_commands[]; /* vsh-domain-blockjob.c */
 extern const VshCmdDef vsh_domain_save_commands[];     /* vsh-domain-save.c */
+/* list --managed-save / --with-managed-save / --without-managed-save:
+ * marks ("saved") or filters the domains in @kept (vsh-domain-save.c). */
+typedef struct _JsonArray JsonArray;
+gboolean vsh_list_managed_save(VshCtl *ctl, const VshCmd *cmd, JsonArray **kept, GError **error);
 extern const VshCmdDef vsh_clone_commands[];           /* vsh-clone.c */
 
 /* ---- parsed commands (vsh-args.c) ---- */

@@ -42,8 +42,9 @@ test_commands(void)
     check("dom",
           (const char *const[]){"domblkinfo", "domblklist", "domblkstat", "domcheck",
                                 "domdisplay", "domid", "domif-getlink", "domif-setlink",
-                                "domifaddr", "domiflist", "domifstat", "dominfo", "dommemstat",
-                                "domname", "domstate", "domstats", "domuuid", NULL},
+                                "domifaddr", "domiflist", "domifstat", "dominfo", "domjobabort",
+                                "domjobinfo", "dommemstat", "domname", "domrename", "domstate",
+                                "domstats", "domuuid", NULL},
           FALSE);
     check("sta", (const char *const[]){"start", NULL}, FALSE);
     check("list; sus", (const char *const[]){"suspend", NULL}, FALSE);
@@ -53,10 +54,12 @@ test_commands(void)
 static void
 test_options(void)
 {
-    check("start web1 --", (const char *const[]){"--console", "--paused", NULL}, FALSE);
+    check("start web1 --", (const char *const[]){"--console", "--force-boot", "--paused", NULL},
+          FALSE);
     check("start web1 --c", (const char *const[]){"--console", NULL}, FALSE);
     /* Given options are not offered again. */
-    check("start --paused web1 --", (const char *const[]){"--console", NULL}, FALSE);
+    check("start --paused web1 --", (const char *const[]){"--console", "--force-boot", NULL},
+          FALSE);
     check("list --state-r", (const char *const[]){"--state-running", NULL}, FALSE);
     check("nosuch --", (const char *const[]){NULL}, FALSE);
 }

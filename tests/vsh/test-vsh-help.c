@@ -14,15 +14,16 @@ test_command_help(void)
                     "    start - start a (previously defined) inactive domain\n"
                     "\n"
                     "  SYNOPSIS\n"
-                    "    start <domain> [--console] [--paused]\n"
+                    "    start <domain> [--console] [--paused] [--force-boot]\n"
                     "\n"
                     "  DESCRIPTION\n"
-                    "    Start a defined, inactive domain with a fresh boot.\n"
+                    "    Start a defined, inactive domain: from its managed save if it has one, else a fresh boot.\n"
                     "\n"
                     "  OPTIONS\n"
                     "    [--domain] <string>  domain name, id or uuid\n"
                     "    --console        attach to console after creation\n"
                     "    --paused         leave the guest paused after creation\n"
+                    "    --force-boot     force fresh boot by discarding any managed save\n"
                     "\n");
 }
 

@@ -8,6 +8,7 @@
 #include "conf/domain-enums.h"
 #include "daemon/api/api-agent.h"
 #include "daemon/api/api-internal.h"
+#include "daemon/clone/clone.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
@@ -16,6 +17,7 @@
 #include "daemon/domain/swtpm.h"
 #include "daemon/domain/undefine-storage.h"
 #include "daemon/snapshot/snapshot.h"
+#include "daemon/save/save.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
@@ -259,7 +261,7 @@ handle_info(VdApiRequest *req, VdDomainObj *dom)
     add_kv_int(b, "max_memory_kib", (gint64)def->memory_kib);
     add_kv_int(b, "cpu_time_ns", active ? cpu_time_ns(dom->pid) : 0);
     json_builder_set_member_name(b, "has_managed_save");
-    json_builder_add_boolean_value(b, FALSE);
+    json_builder_add_boolean_value(b, vd_save_has_managed(req->d, dom));
     json_builder_end_object(b);
     json_builder_end_object(b);
     vd_api_reply_json(req, 200, json_builder_get_root(b));
@@ -376,6 +378,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
+    if (!vd_save_undefine_check(req->d, dom, vd_api_query_bool(req, "managed_save"), &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
     if (tpm && !vd_swtpm_can_remove_state(dom, &error)) {
         vd_api_reply_error(req, error);
         return;
@@ -384,6 +390,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
         if (!dom->persistent) {
             g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_STATE,
                         "Requested operation is not valid: cannot undefine transient domain");
+            vd_api_reply_error(req, error);
+            return;
+        }
+        if (!vd_clone_check_removable(req->d, dom, &error)) {
             vd_api_reply_error(req, error);
             return;
         }
@@ -574,6 +584,8 @@ start_wrapper(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer use
         done(dom, error, user_data);
         return;
     }
+    if (vd_save_start_managed(d, dom, paused, vd_api_query_bool(req, "force_boot"), done, user_data))
+        return; /* resumes from its managed save image (save/save.h) */
     vd_domain_start(d, dom, paused, done, user_data);
 }
 
@@ -608,6 +620,10 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
      * means the report even for a domain named "check". */
     if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "check")) {
         vd_api_domain_check_xml(req);
+        return;
+    }
+    if (req->nsegments == 2 && post && g_str_equal(req->segments[1], "clone")) {
+        vd_api_domain_clone_xml(req);
         return;
     }
     VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], &error);

@@ -145,6 +145,8 @@ gboolean vd_api_domain_snapshot_dispatch(VdApiRequest *req, VdDomainObj *dom, co
 gboolean vd_api_domain_blockjob_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
 gboolean vd_api_domain_save_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
 gboolean vd_api_domain_clone_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+/* POST /v1/domains/clone {"original_xml": XML, ...}: virt-clone --original-xml. */
+void vd_api_domain_clone_xml(VdApiRequest *req);
 /* /v1/save-images/...: restore, save-image-dumpxml (api-domain-save.c). */
 void vd_api_save_images_dispatch(VdApiRequest *req, const char *method);
 /* GET /v1/domain-stats?...: the statistics of many domains in one answer

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/api/api-storage.h"
+#include "daemon/clone/clone.h"
 #include "util/vd-error.h"
 
 static void
@@ -366,6 +367,11 @@ handle_volumes(VdApiRequest *req, const char *method, VdStoragePool *pool)
         return;
     }
     if (n == 4 && g_str_equal(method, "DELETE")) {
+        g_autofree char *base = vd_storage_vol_existing_path(pool, vol, NULL);
+        if (base && !vd_clone_check_backing_unused(d, base, &error)) {
+            vd_api_reply_error(req, error);
+            return;
+        }
         vd_storage_vol_delete_async(d, pool, vol, on_vol_done, vol_reply_new(req, 200, FALSE, pool));
         return;
     }

@@ -13,3 +13,8 @@
 
 void vd_snapshot_external_create(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
                                  VdSnapshotDoneFunc done, gpointer user_data);
+/* The same; with @reuse (--reuse-external) the overlays are files the user
+ * made (qcow2, backed by the disk's image): used as they are, never created
+ * nor removed. */
+void vd_snapshot_external_create_full(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
+                                      gboolean reuse, VdSnapshotDoneFunc done, gpointer user_data);

@@ -480,6 +480,75 @@ vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
     return TRUE;
 }
 
+/* A file named after the domain follows it; a failure is only logged:
+ * the definition, already renamed, is what matters. */
+static void
+rename_file(const char *from, const char *to)
+{
+    if (g_rename(from, to) < 0 && errno != ENOENT)
+        g_warning("domrename: cannot rename '%s' to '%s': %s", from, to, g_strerror(errno));
+}
+
+gboolean
+vd_domain_list_rename(VdDomainList *list, VdDomainObj *dom, const char *new_name, GError **error)
+{
+    g_autofree char *old_name = g_strdup(dom->name);
+    g_autofree char *old_path = vd_paths_domain_config(list->paths, old_name);
+    g_autofree char *old_link = vd_paths_domain_autostart(list->paths, old_name);
+    g_autofree char *old_nvram = vd_paths_domain_nvram(list->paths, old_name);
+    g_autofree char *new_nvram = vd_paths_domain_nvram(list->paths, new_name);
+    VdDomainObj *other = vd_domain_list_find_name(list, new_name);
+
+    if (other) {
+        g_set_error(error, VD_ERROR, VD_ERROR_EXISTS,
+                    "operation failed: domain with name '%s' already exists", new_name);
+        return FALSE;
+    }
+    VdDomainDef *def = vd_domain_def_copy(vd_domain_obj_def(dom));
+    g_free(def->name);
+    def->name = g_strdup(new_name);
+    gboolean nvram_default = !def->os.nvram || g_str_equal(def->os.nvram, old_nvram);
+    if (def->os.nvram && nvram_default) {
+        g_free(def->os.nvram);
+        def->os.nvram = g_strdup(new_nvram);
+    }
+    /* The new file first, written atomically; only then does the old one
+     * go: a crash in between leaves the old definition, or both (the
+     * second refused at load as a duplicate UUID, never lost). */
+    char *xml = save_config(list, def, error);
+    if (!xml) {
+        vd_domain_def_free(def);
+        return FALSE;
+    }
+    if (dom->autostart) {
+        g_autofree char *link = vd_paths_domain_autostart(list->paths, new_name);
+        g_autofree char *target = vd_paths_domain_config(list->paths, new_name);
+        if (symlink(target, link) < 0 && errno != EEXIST)
+            g_warning("domrename: cannot create '%s': %s", link, g_strerror(errno));
+        g_unlink(old_link);
+    }
+    if (g_unlink(old_path) < 0 && errno != ENOENT)
+        g_warning("domrename: cannot remove '%s': %s", old_path, g_strerror(errno));
+    if (nvram_default)
+        rename_file(old_nvram, new_nvram);
+    g_autofree char *old_log = vd_paths_domain_console_log(list->paths, old_name);
+    g_autofree char *new_log = vd_paths_domain_console_log(list->paths, new_name);
+    rename_file(old_log, new_log);
+    g_autofree char *old_qlog = vd_paths_domain_log(list->paths, old_name);
+    g_autofree char *new_qlog = vd_paths_domain_log(list->paths, new_name);
+    rename_file(old_qlog, new_qlog);
+
+    /* The registry's key is the name: re-key the object. */
+    vd_domain_obj_ref(dom);
+    g_hash_table_remove(list->by_name, old_name);
+    g_free(dom->name);
+    dom->name = g_strdup(new_name);
+    domain_obj_set_def(dom, def, xml);
+    g_hash_table_insert(list->by_name, g_strdup(new_name), dom);
+    schedule_compaction(list);
+    return TRUE;
+}
+
 void
 vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom)
 {

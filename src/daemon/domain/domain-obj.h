@@ -142,6 +142,11 @@ gboolean vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **
  * unless a job is in flight (a start still makes it active): the registry
  * holds every domain a callback or a QEMU can still reach. */
 void vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom);
+/* domrename of an inactive persistent domain: the definition file (new
+ * one written atomically, then the old removed), the autostart link, the
+ * default UEFI store and the logs follow; the object is re-keyed. */
+gboolean vd_domain_list_rename(VdDomainList *list, VdDomainObj *dom, const char *new_name,
+                               GError **error);
 gboolean vd_domain_list_set_autostart(VdDomainList *list, VdDomainObj *dom, gboolean on,
                                       GError **error);
 

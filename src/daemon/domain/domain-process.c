@@ -212,7 +212,11 @@ vd_proc_finish_exit(VdDomainObj *dom)
     g_clear_pointer(&dom->live, vd_domain_def_free);
     dom->id = -1;
     dom->pid = 0;
-    dom->job = VD_JOB_NONE;
+    /* A clone copies disks, not QEMU's state: its job outlives QEMU. The
+     * others (start, destroy, save, snapshot) end with QEMU, and their
+     * owners were told by the stopped hook above. */
+    if (dom->job != VD_JOB_CLONE)
+        dom->job = VD_JOB_NONE;
     dom->start_phase = VD_START_PHASE_NONE;
     dom->reconnecting = FALSE;
     dom->fake_reboot = FALSE;

@@ -12,6 +12,7 @@
 
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
+#include "daemon/blockjob/blockjob.h"
 #include "daemon/domain/swtpm.h"
 #include "util/vd-error.h"
 
@@ -96,6 +97,7 @@ reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpoint
                                     VD_REASON_SHUTDOWN, VD_STATE_SHUTDOWN, VD_REASON_USER);
         }
         vd_proc_save_status(dom);
+        vd_blockjob_reconnected(dom->daemon, dom);
     }
     vd_domain_obj_unref(dom);
 }

@@ -443,7 +443,8 @@ vd_snapshot_create(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags,
 
     if (flags & VD_SNAPSHOT_CREATE_DISK_ONLY) {
         vd_snapshot_job_begin(dom, "Snapshot");
-        vd_snapshot_external_create(d, dom, op->def, taken, op);
+        vd_snapshot_external_create_full(d, dom, op->def,
+                                         (flags & VD_SNAPSHOT_CREATE_REUSE_EXT) != 0, taken, op);
         return;
     }
     if (vd_state_is_active(dom->state)) {

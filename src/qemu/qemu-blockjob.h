@@ -1,0 +1,75 @@
+/* The QMP arguments of block jobs and external snapshots, and the reading
+ * of QEMU's answers about them: pure functions, no I/O (golden files in
+ * tests/data/blockjob/, tests/qemu/test-blockjob.c).
+ *
+ * Job ids are "commit-<target>", "active-commit-<target>" and
+ * "pull-<target>", so a job found again
+ * through query-block-jobs after a daemon restart names its disk. The
+ * overlay of an external snapshot gets the nodes "<target>-ov<tag>-storage"
+ * and "<target>-ov<tag>-format" (the argv builder's naming with a tag: a
+ * chain may hold several overlays, each added while running). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+typedef enum {
+    VD_BLOCKJOB_PULL,
+    VD_BLOCKJOB_COMMIT,
+    VD_BLOCKJOB_ACTIVE_COMMIT,
+    VD_BLOCKJOB_UNKNOWN,
+} VdBlockJobType;
+
+/* One job of query-block-jobs. */
+typedef struct {
+    char *target; /* from the job id; NULL for a job virtd did not start */
+    VdBlockJobType type;
+    guint64 cur, end;
+    guint64 speed; /* bytes/s, 0: unlimited */
+    gboolean ready;
+    char *status; /* QEMU's: running, ready, concluded ... */
+} VdBlockJobInfo;
+
+void vd_blockjob_info_free(VdBlockJobInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdBlockJobInfo, vd_blockjob_info_free)
+
+/* "commit-vda", "active-commit-vda", "pull-vda". */
+char *vd_qemu_blockjob_id(VdBlockJobType type, const char *target);
+/* The job of @target in query-block-jobs' @result, or NULL. */
+VdBlockJobInfo *vd_qemu_blockjob_find(JsonNode *result, const char *target);
+/* virsh's names: "Block Pull", "Block Commit", "Active Block Commit"; and
+ * --raw's "pull", "commit", "active-commit". */
+const char *vd_blockjob_type_label(VdBlockJobType type);
+const char *vd_blockjob_type_raw(VdBlockJobType type);
+
+/* One image of a disk's chain, top first (query-block's inserted.image). */
+typedef struct {
+    char *path;
+    char *format;
+} VdChainImage;
+void vd_chain_image_free(gpointer p);
+/* The chain of the device "disk-<target>" in query-block's @result, top
+ * first, and its root node name (the node block jobs name): NULL when the
+ * disk is not there or has no media. */
+GPtrArray *vd_qemu_block_chain(JsonNode *result, const char *target, char **root_node);
+
+/* block-commit: @top and @base are file names as QEMU opened them (NULL:
+ * the active layer / the bottom of the chain); @speed bytes/s (0: none). */
+JsonObject *vd_qemu_block_commit(const char *target, const char *root_node, const char *top,
+                                 const char *base, guint64 speed, gboolean active);
+/* block-stream into the top image from @base (NULL: the whole chain). */
+JsonObject *vd_qemu_block_stream(const char *target, const char *root_node, const char *base,
+                                 guint64 speed);
+/* block-job-cancel, block-job-complete, block-job-set-speed. */
+JsonObject *vd_qemu_block_job_cancel(const char *job_id);
+JsonObject *vd_qemu_block_job_complete(const char *job_id);
+JsonObject *vd_qemu_block_job_set_speed(const char *job_id, guint64 speed);
+
+/* blockdev-add of an overlay's protocol node, then its qcow2 node with
+ * "backing": null (blockdev-snapshot attaches the old top as backing). */
+JsonObject *vd_qemu_overlay_storage(const char *target, const char *tag, const char *path);
+JsonObject *vd_qemu_overlay_format(const char *target, const char *tag);
+char *vd_qemu_overlay_node(const char *target, const char *tag, gboolean storage);
+/* One "transaction" of blockdev-snapshot actions: @roots[i] (the current
+ * root node of @targets[i]) gets the overlay of @targets[i]/@tag on top. */
+JsonObject *vd_qemu_snapshot_transaction(const char *const *targets, const char *const *roots,
+                                         const char *tag);
