@@ -292,6 +292,11 @@ void
 vd_proc_qmp_closed(VdQmp *qmp, gpointer user_data)
 {
     VdDomainObj *dom = user_data;
+    /* The monitor of a QEMU already ended (dropped, waiting for its idle
+     * free) says nothing about the QEMU that may run now: waiting for
+     * "its" exit would kill the new one after the grace period. */
+    if (qmp != dom->qmp)
+        return;
     g_debug("domain '%s': QMP connection closed", dom->name);
     vd_proc_wait_for_exit(dom);
 }
@@ -418,6 +423,12 @@ void
 vd_proc_qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user_data)
 {
     VdDomainObj *dom = user_data;
+    /* Events still buffered from a QEMU that has ended (its monitor is
+     * dropped, freed from an idle callback): a destroy that saw the pid
+     * gone first, then a start at once (snapshot revert, restore), would
+     * otherwise take the old QEMU's SHUTDOWN for the new one's. */
+    if (qmp != dom->qmp)
+        return;
     const VdDomainDef *def = vd_domain_obj_current_def(dom);
 
     g_debug("domain '%s': QMP event %s", dom->name, event);
