@@ -13,8 +13,8 @@
  * (save, managedsave, later migrate) from query-migrate, cancelled with
  * migrate_cancel; a QEMU job (snapshot-save/-load/-delete, block jobs)
  * from query-jobs by its id, cancelled with job-cancel. Owner of the
- * query/abort code and of the API and vsh commands: save/ (domain-job.c,
- * api-domain-job.c, vsh-domain-job.c). */
+ * query/abort code and of the API and vsh commands: save/
+ * (save/domain-job-query.c, api/api-domain-save.c, vsh/vsh-domain-save.c). */
 #pragma once
 
 #include <glib.h>
