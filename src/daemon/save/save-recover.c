@@ -335,7 +335,9 @@ vd_save_reconnected(VdDaemon *d, VdDomainObj *dom, JsonNode *query_status)
                              ? json_object_get_string_member_with_default(
                                    json_node_get_object(query_status), "status", "")
                              : NULL;
-    if (!vd_state_is_active(dom->state))
+    /* A save or start this daemon began before QEMU answered its
+     * reconnection is its own, not one to put right. */
+    if (!vd_state_is_active(dom->state) || dom->save_op || dom->start_op)
         return;
     g_autoptr(GKeyFile) kf = record_load(d, dom);
     if (!kf)
