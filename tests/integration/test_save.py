@@ -375,7 +375,7 @@ class KilledDuringSave(harness.VirtdTestCase):
             self.request_dying(d, 'POST', harness.dom_path(name, '/start'))
             wait_for(lambda: d.proc.poll() is not None, 30, what='virtd to kill itself')
             d.start()
-            wait_for(lambda: d.domstate(name) == 'running', 30, what='running')
+            self.wait_state(d, name, 'running (restored)')
             wait_for(lambda: not os.path.exists(managed), 10, what='the spent image removed')
             self.assertRegex(d.vsh('dominfo', name)[1], r'Managed save:\s+no')
             self.assertFalse(os.path.exists(record))

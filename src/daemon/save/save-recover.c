@@ -319,6 +319,14 @@ recover_restore(VdDaemon *d, VdDomainObj *dom, GKeyFile *kf, const char *status)
                   dom->name, image);
         return;
     }
+    if (dom->start_phase != VD_START_PHASE_NONE) {
+        /* "cont" was answered: the start is complete, as recover_start()
+         * would say, but the guest runs on from its saved state. */
+        dom->start_phase = VD_START_PHASE_NONE;
+        dom->job = VD_JOB_NONE;
+        dom->stop_reason = VD_REASON_UNKNOWN;
+        vd_domain_obj_set_state(dom, VD_STATE_RUNNING, VD_REASON_RESTORED);
+    }
     if (image && g_unlink(image) < 0 && errno != ENOENT)
         g_warning("domain '%s': cannot remove its spent managed save image '%s': %s", dom->name,
                   image, g_strerror(errno));
