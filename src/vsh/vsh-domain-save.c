@@ -258,6 +258,42 @@ cmd_managedsave_remove(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
+/* The XML in the save image at @path (save-image-dumpxml's answer). */
+static char *
+image_xml_of(VshCtl *ctl, const char *path, GError **error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "file");
+    json_builder_add_string_value(b, path);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) body = json_builder_get_root(b);
+    g_autofree char *text = json_to_string(body, FALSE);
+    g_autoptr(GBytes) request = g_bytes_new(text, strlen(text));
+    VshClient *client = vsh_ctl_client(ctl, error);
+    if (!client)
+        return NULL;
+    g_autoptr(GBytes) answer = vsh_client_send(client, "POST", "/v1/save-images/xml",
+                                               "application/json", request, NULL, error);
+    if (!answer)
+        return NULL;
+    gsize len = 0;
+    const char *xml = g_bytes_get_data(answer, &len);
+    return g_strndup(xml ? xml : "", len);
+}
+
+/* The domain's <name> (its first: the domain's own comes before any
+ * device's), or NULL. */
+static char *
+domain_name_in(const char *xml)
+{
+    g_autoptr(GRegex) re = g_regex_new("<name>\\s*([^<]+?)\\s*</name>", 0, 0, NULL);
+    g_autoptr(GMatchInfo) m = NULL;
+    if (!g_regex_match(re, xml, 0, &m))
+        return NULL;
+    return g_match_info_fetch(m, 1);
+}
+
 static gboolean
 cmd_restore(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
@@ -280,14 +316,20 @@ cmd_restore(VshCtl *ctl, const VshCmd *cmd, GError **error)
     add_flags(b, cmd);
     json_builder_end_object(b);
     g_autoptr(JsonNode) body = json_builder_get_root(b);
-    VshClient *client = vsh_ctl_client(ctl, error);
-    if (!client)
-        return FALSE;
-    g_autoptr(JsonNode) answer =
-        vsh_client_call(client, "POST", "/v1/save-images/restore", body, error);
+    /* --verbose: the progress of the domain's restore job, the domain
+     * named by the image's XML (or by --xml). */
+    g_autofree char *dom = NULL;
+    if (vsh_cmd_has(cmd, "verbose")) {
+        g_autofree char *image_xml = xml ? NULL : image_xml_of(ctl, path, error);
+        if (!xml && !image_xml)
+            return FALSE;
+        dom = domain_name_in(xml ? xml : image_xml);
+    }
+    g_autoptr(JsonNode) answer = post_with_progress(ctl, "/v1/save-images/restore", body,
+                                                    dom ? "Restore" : NULL, dom, error);
     if (!answer)
         return FALSE;
-    if (vsh_cmd_has(cmd, "verbose"))
+    if (vsh_cmd_has(cmd, "verbose") && !dom)
         fprintf(stderr, "Restore: [100 %%]\n");
     vsh_print_extra(ctl, "Domain restored from %s\n", file);
     return TRUE;

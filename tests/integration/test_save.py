@@ -135,7 +135,9 @@ class Save(harness.VirtdTestCase):
             self.assertTrue(os.path.isfile(img2))
             self.assertNoQemu(d)
             d.vsh('undefine', name)
-            self.assertVshOut(d.vsh('restore', img2), 'Domain restored from %s' % img2)
+            r = d.vsh('restore', img2, '--verbose')
+            self.assertVshOut(r, 'Domain restored from %s' % img2)
+            self.assertIn('Restore: [100 %]', r[2])
             self.assertRegex(d.vsh('dominfo', name)[1], r'Persistent:\s+no')
             wait_counter(d, name, above=nn, boot=boot)
             d.vsh('destroy', name)
@@ -258,6 +260,140 @@ class Save(harness.VirtdTestCase):
             self.assertEqual(files_in(outdir), ['slow.save'])
             d.vsh('restore', img)
             wait_counter(d, name, above=last, boot=boot)
+            d.vsh('destroy', name)
+            self.assertNoQemu(d)
+
+
+class KilledDuringSave(harness.VirtdTestCase):
+    """A daemon killed (SIGKILL) in the middle of a save or of a managed
+    restore restarts consistent: a save whose stream was not complete is
+    cancelled (no file, the guest runs on in the same boot); one whose
+    stream was complete is finished ("shut off (saved)", the image restores);
+    a managed restore keeps its image unless the guest ran from it; and
+    autostart resumes a domain from its managed save image."""
+
+    def crash_at(self, d, point):
+        d.kill()
+        d.extra_env['VIRTD_TEST_CRASH_AT'] = point
+        try:
+            d.start()
+        finally:
+            del d.extra_env['VIRTD_TEST_CRASH_AT']
+
+    def request_dying(self, d, method, path, body=None, out=None):
+        """A request the daemon dies under: it never answers."""
+        try:
+            r = d.api(method, path, body, timeout=60)
+        except (OSError, harness.http.client.HTTPException) as e:
+            r = e
+        if out is not None:
+            out['r'] = r
+        else:
+            self.assertNotIsInstance(r, harness.ApiResponse, '%s %s answered' % (method, path))
+        return r
+
+    def wait_state(self, d, name, want, timeout=30):
+        seen = {}
+
+        def check():
+            seen['s'] = d.domstate(name, reason=True)
+            return seen['s'] == want
+        wait_for(check, timeout, interval=0.2,
+                 what=lambda: '%s to be %r (is %r)\n%s' % (name, want, seen.get('s'),
+                                                          d.daemon_log_tail(15)))
+
+    def test_killed_during_save(self):
+        name = 'vvkill'
+        with Daemon() as d:
+            d.define(name, memory_mib=128, cmdline_extra='virtd.counter=1')
+            d.start_domain(name)
+            _, boot = wait_counter(d, name, above=2)
+            type_marker(d, name, 'vvmem3')
+            outdir = os.path.join(d.root, 'vvkills')
+            os.makedirs(outdir)
+            img = os.path.join(outdir, 'vvk.save')
+            record = os.path.join(d.root, 'run', 'domains', name + '.save-job')
+            managed = os.path.join(d.root, 'lib', 'save', name + '.save')
+
+            # 1. Killed while a slow save streams: cancelled, the guest runs on.
+            result = {}
+            t = threading.Thread(target=self.request_dying,
+                                 args=(d, 'POST', harness.dom_path(name, '/save'),
+                                       {'file': img, 'max_bandwidth_mib': 1}, result))
+            t.start()
+
+            def streaming():
+                out = d.vsh('domjobinfo', name)[1]
+                m = re.search(r'Data processed:\s+([\d.]+)', out)
+                return m and float(m.group(1)) > 0
+            wait_for(streaming, 30, interval=0.2, what='a save in progress')
+            self.assertEqual(files_in(outdir), ['.vvk.save.vdsave-tmp'])
+            self.assertTrue(os.path.isfile(record), 'the save is recorded')
+            d.kill()
+            t.join(30)
+            self.assertNotIsInstance(result.get('r'), harness.ApiResponse,
+                                     'the save never answered')
+            d.start()
+            self.wait_state(d, name, 'running (unpaused)')
+            self.assertEqual(files_in(outdir), [], 'no temporary file, no image')
+            self.assertFalse(os.path.exists(record))
+            last = max(n for n, b in counters(d, name) if b == boot)
+            n1, _ = wait_counter(d, name, above=last, boot=boot, timeout=20)
+            self.assertEqual(len(d.boots(name)), 1, 'the same boot runs on')
+            self.assertEqual(read_marker(d, name, 'vvmem3'), 'vvmem3')
+            self.assertIn('Job type:         None', d.vsh('domjobinfo', name)[1])
+
+            # 2. Killed once the stream is complete and synced, before the
+            # rename: the restart finishes the managed save.
+            self.crash_at(d, 'save-synced')
+            self.request_dying(d, 'POST', harness.dom_path(name, '/managedsave'), {})
+            wait_for(lambda: d.proc.poll() is not None, 30, what='virtd to kill itself')
+            self.assertTrue(os.path.isfile(os.path.join(d.root, 'lib', 'save',
+                                                        '.%s.save.vdsave-tmp' % name)))
+            d.start()
+            self.wait_state(d, name, 'shut off (saved)')
+            self.assertNoQemu(d)
+            self.assertEqual(os.listdir(os.path.dirname(managed)), [name + '.save'])
+            self.assertFalse(os.path.exists(record))
+            self.assertRegex(d.vsh('dominfo', name)[1], r'Managed save:\s+yes')
+            n_saved = max(n for n, b in counters(d, name) if b == boot)
+
+            # 3. Killed while the managed restore sets QEMU up: the start
+            # failed, the image is kept, and "start" again restores it.
+            self.crash_at(d, 'setting-up')
+            self.request_dying(d, 'POST', harness.dom_path(name, '/start'))
+            wait_for(lambda: d.proc.poll() is not None, 30, what='virtd to kill itself')
+            d.start()
+            self.wait_state(d, name, 'shut off (failed)')
+            self.assertNoQemu(d)
+            self.assertTrue(os.path.isfile(managed), 'the image is kept')
+            self.assertRegex(d.vsh('dominfo', name)[1], r'Managed save:\s+yes')
+
+            # 4. Killed once the restored guest runs ("cont" answered): the
+            # start is complete and the image spent.
+            self.crash_at(d, 'resumed')
+            self.request_dying(d, 'POST', harness.dom_path(name, '/start'))
+            wait_for(lambda: d.proc.poll() is not None, 30, what='virtd to kill itself')
+            d.start()
+            self.wait_state(d, name, 'running (restored)')
+            wait_for(lambda: not os.path.exists(managed), 10, what='the spent image removed')
+            self.assertRegex(d.vsh('dominfo', name)[1], r'Managed save:\s+no')
+            self.assertFalse(os.path.exists(record))
+            n2, _ = wait_counter(d, name, above=n_saved, boot=boot)
+            self.assertEqual(len(d.boots(name)), 1, 'the saved boot goes on')
+            self.assertEqual(read_marker(d, name, 'vvmem3'), 'vvmem3')
+
+            # 5. Autostart resumes the domain from its managed save image.
+            self.assertVshOut(d.vsh('managedsave', name), "Domain '%s' state saved" % name)
+            d.vsh('autostart', name)
+            n_saved = max(n for n, b in counters(d, name) if b == boot)
+            d.restart()
+            self.wait_state(d, name, 'running (restored)')
+            wait_counter(d, name, above=n_saved, boot=boot)
+            self.assertEqual(len(d.boots(name)), 1, 'autostart restored the saved boot')
+            self.assertFalse(os.path.exists(managed))
+            self.assertIn('restored from its managed save image', d.daemon_log_tail(300))
+            d.vsh('autostart', name, '--disable')
             d.vsh('destroy', name)
             self.assertNoQemu(d)
 

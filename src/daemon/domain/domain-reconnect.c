@@ -13,6 +13,7 @@
 #include "daemon/domain/console.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/blockjob/blockjob.h"
+#include "daemon/save/save.h"
 #include "daemon/domain/swtpm.h"
 #include "util/vd-error.h"
 
@@ -68,6 +69,7 @@ reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpoint
 {
     VdDomainObj *dom = data;
     dom->reconnecting = FALSE;
+    vd_save_reconnected(dom->daemon, dom, error ? NULL : result); /* an interrupted save */
     if (dom->start_phase != VD_START_PHASE_NONE && vd_state_is_active(dom->state)) {
         const char *status = !error && result && JSON_NODE_HOLDS_OBJECT(result)
                                  ? json_object_get_string_member_with_default(
@@ -172,6 +174,7 @@ vd_domains_reconnect_all(VdDaemon *d)
                           dom->name, (int)dom->pid);
             if (!unfinished)
                 dom->stop_reason = VD_REASON_CRASHED;
+            vd_save_reconnect_dead(d, dom); /* an interrupted save: "shut off (saved)"? */
             if (!vd_state_is_active(dom->state))
                 dom->state = VD_STATE_RUNNING; /* so that vd_proc_finish_exit cleans up */
             vd_proc_finish_exit(dom);
@@ -198,8 +201,12 @@ vd_domains_reconnect_all(VdDaemon *d)
 static void
 autostart_done(VdDomainObj *dom, const GError *error, gpointer data)
 {
+    gboolean restored = GPOINTER_TO_INT(data);
     if (error)
-        g_warning("autostart of domain '%s' failed: %s", dom->name, error->message);
+        g_warning("autostart of domain '%s'%s failed: %s", dom->name,
+                  restored ? " from its managed save image" : "", error->message);
+    else if (restored)
+        g_message("domain '%s' autostarted: restored from its managed save image", dom->name);
     else
         g_info("domain '%s' autostarted", dom->name);
 }
@@ -210,7 +217,8 @@ vd_domains_autostart(VdDaemon *d)
     g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
     for (guint i = 0; i < all->len; i++) {
         VdDomainObj *dom = g_ptr_array_index(all, i);
-        if (dom->persistent && dom->autostart && !vd_state_is_active(dom->state))
+        if (dom->persistent && dom->autostart && !vd_state_is_active(dom->state) &&
+            !vd_save_start_managed(d, dom, FALSE, FALSE, autostart_done, GINT_TO_POINTER(TRUE)))
             vd_domain_start(d, dom, FALSE, autostart_done, NULL);
     }
 }

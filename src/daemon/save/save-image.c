@@ -182,6 +182,8 @@ typedef struct {
     VdStartRestoreDone load_done;
     gpointer start;
     VdDomainObj *dom; /* while loading */
+    int pos_fd;       /* shares QEMU's file offset: how far it has read */
+    guint64 file_size;
     guint poll;
     gboolean polling;
     gboolean answered;
@@ -200,6 +202,8 @@ restore_unref(RestoreOp *r)
 {
     if (--r->refs > 0)
         return;
+    if (r->pos_fd >= 0)
+        close(r->pos_fd);
     g_free(r->path);
     g_free(r);
 }
@@ -237,6 +241,15 @@ incoming_polled(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
     VdDomainAsyncJob *job = r->dom ? vd_domain_async_job_current(r->dom) : NULL;
     if (job && info)
         vd_save_job_update_from_migrate(job, info);
+    /* QEMU's incoming side reports no figures: how far it has read the
+     * file (the offset it shares with our duplicate) is the progress. */
+    off_t pos = job && r->pos_fd >= 0 ? lseek(r->pos_fd, 0, SEEK_CUR) : -1;
+    if (pos >= 0 && r->file_size > r->data_offset) {
+        guint64 done = (guint64)pos > r->data_offset ? (guint64)pos - r->data_offset : 0;
+        job->data_total = r->file_size - r->data_offset;
+        job->data_processed = MIN(done, job->data_total);
+        job->data_remaining = job->data_total - job->data_processed;
+    }
     if (g_str_equal(status, "completed")) {
         load_answer(r, NULL);
     } else if (g_str_equal(status, "failed") || g_str_equal(status, "cancelled")) {
@@ -299,8 +312,16 @@ restore_load(VdStartRestore *self, VdDomainObj *dom, VdStartRestoreDone done, gp
     r->dom = vd_domain_obj_ref(dom);
     r->answered = FALSE;
 
+    /* A daemon killed from here on removes the managed image at restart
+     * only if the guest ran from it (save-recover.c). */
+    g_autoptr(GError) rec_error = NULL;
+    if (r->managed && !vd_save_record_restore(r->d, dom, r->path, &rec_error)) {
+        load_answer(r, rec_error);
+        return;
+    }
     int fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || lseek(fd, (off_t)r->data_offset, SEEK_SET) < 0) {
+    struct stat st;
+    if (fd < 0 || lseek(fd, (off_t)r->data_offset, SEEK_SET) < 0 || fstat(fd, &st) < 0) {
         g_autoptr(GError) e = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                           "operation failed: cannot open the save image '%s': %s",
                                           r->path, g_strerror(errno));
@@ -309,6 +330,9 @@ restore_load(VdStartRestore *self, VdDomainObj *dom, VdStartRestoreDone done, gp
         load_answer(r, e);
         return;
     }
+    r->file_size = (guint64)st.st_size;
+    if (r->pos_fd < 0)
+        r->pos_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     JsonObject *args = json_object_new();
     json_object_set_string_member(args, "fdname", RESTORE_FDNAME);
     vd_qmp_command_with_fd(dom->qmp, "getfd", args, fd, getfd_reply, restore_ref(r));
@@ -332,6 +356,8 @@ restore_finish(VdStartRestore *self, VdDomainObj *dom, const GError *error)
     if (!error && r->managed && g_unlink(r->path) < 0 && errno != ENOENT)
         g_warning("domain '%s': cannot remove its managed save image '%s': %s", dom->name, r->path,
                   g_strerror(errno));
+    if (r->managed)
+        vd_save_record_remove(r->d, dom);
     restore_unref(r);
 }
 
@@ -471,6 +497,7 @@ header_read(GObject *source, GAsyncResult *res, gpointer data)
     gboolean paused = q->paused || (!q->running && !(h->flags & VD_SAVE_FLAG_RUNNING));
     RestoreOp *r = g_new0(RestoreOp, 1);
     r->refs = 1;
+    r->pos_fd = -1;
     r->d = q->d;
     r->path = g_strdup(q->path);
     r->data_offset = h->data_offset;

@@ -35,3 +35,11 @@ void vd_save_job_update_from_migrate(VdDomainAsyncJob *job, JsonObject *info);
 /* Whether the save in flight on @dom is streaming (migrate_cancel
  * stops it). */
 gboolean vd_save_op_migrating(VdDomainObj *dom);
+
+/* save-recover.c: what a daemon killed in the middle of a save or of a
+ * managed restore left, recorded beside the status file (written before
+ * the guest is paused / the image loaded; removed at the end). */
+gboolean vd_save_record_save(VdDaemon *d, VdDomainObj *dom, const char *tmp, const char *path,
+                             guint64 data_offset, gboolean was_running, GError **error);
+gboolean vd_save_record_restore(VdDaemon *d, VdDomainObj *dom, const char *image, GError **error);
+void vd_save_record_remove(VdDaemon *d, VdDomainObj *dom);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/domain/domain-process.h"
+#include "daemon/domain/start-phase.h"
 #include "daemon/path-policy.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
@@ -39,6 +40,7 @@ typedef struct {
     gboolean polling;
     guint poll;
     guint64 bandwidth_mib;
+    guint64 data_offset; /* the header's length: QEMU's stream follows */
     VdDomainWaitFunc done;
     gpointer user_data;
 } SaveOp;
@@ -142,6 +144,9 @@ save_complete(SaveOp *op, const GError *error)
     }
     if (dom->job == VD_JOB_SAVE)
         dom->job = VD_JOB_NONE;
+    /* The guest is as it should be (resumed, or QEMU ended): a daemon
+     * restart has nothing left to put right. */
+    vd_save_record_remove(op->d, dom);
     vd_domain_async_job_end(dom, error == NULL);
     op->done(dom, error, op->user_data);
     vd_domain_list_forget_if_gone(op->d->domains, dom);
@@ -245,6 +250,9 @@ synced(GObject *source, GAsyncResult *res, gpointer data)
     g_autoptr(GError) error = NULL;
     (void)source;
 
+    /* Tests: a daemon killed with the stream complete and synced, before
+     * the rename (save-recover.c finishes it at restart). */
+    vd_start_crash_point("save-synced");
     if (!g_task_propagate_boolean(G_TASK(res), &error) ||
         (!op->ended && g_rename(op->tmp, op->path) < 0 &&
          (g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
@@ -518,6 +526,7 @@ open_image(SaveOp *op, guint32 flags, GError **error)
                     "operation failed: cannot write '%s': %s", op->tmp, g_strerror(errno));
         return FALSE;
     }
+    op->data_offset = len;
     return TRUE;
 }
 
@@ -564,7 +573,10 @@ vd_save_domain(VdDaemon *d, VdDomainObj *dom, const char *path, const VdSaveOpti
     dom->daemon = d;
 
     gboolean run_after = opts->running || (!opts->paused && op->was_running);
-    if (!open_image(op, run_after ? VD_SAVE_FLAG_RUNNING : 0, &error)) {
+    /* Recorded before the guest is paused: a daemon killed from here on
+     * finds at its restart what to finish or undo (save-recover.c). */
+    if (!open_image(op, run_after ? VD_SAVE_FLAG_RUNNING : 0, &error) ||
+        !vd_save_record_save(d, dom, op->tmp, op->path, op->data_offset, op->was_running, &error)) {
         if (op->tmp)
             g_unlink(op->tmp);
         done(dom, error, user_data);
@@ -599,6 +611,9 @@ void
 vd_save_stopped(VdDomainObj *dom)
 {
     SaveOp *op = dom->save_op;
+    /* QEMU is gone: no save of it is left to finish or undo. */
+    if (dom->daemon)
+        vd_save_record_remove(dom->daemon, dom);
     if (!op || op->finishing)
         return;
     op->qemu_gone = TRUE;

@@ -77,6 +77,16 @@ void vd_save_job_info(VdDaemon *d, VdDomainObj *dom, gboolean completed, VdSaveJ
 /* domjobabort: cancels the job in flight. */
 gboolean vd_save_job_abort(VdDaemon *d, VdDomainObj *dom, GError **error);
 
+/* Daemon restart (domain-reconnect.c): @dom's QEMU answered query-status
+ * (@query_status, NULL if it did not): a save the previous daemon did not
+ * finish is finished (its stream was complete) or cancelled (the guest
+ * runs on); a managed restore's image is removed if the guest ran from
+ * it, kept if its start did not complete. */
+void vd_save_reconnected(VdDaemon *d, VdDomainObj *dom, JsonNode *query_status);
+/* Daemon restart, @dom's QEMU gone: the same, before its end is recorded
+ * (a save whose image was renamed ends "shut off (saved)"). */
+void vd_save_reconnect_dead(VdDaemon *d, VdDomainObj *dom);
+
 void vd_save_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data);
 void vd_save_stopped(VdDomainObj *dom);
 void vd_save_obj_free(VdDomainObj *dom);
