@@ -198,8 +198,8 @@ set_refusal_error(VshCtl *ctl, VshClient *client, SoupMessage *msg, const char *
     case SOUP_STATUS_CONFLICT: {
         /* the daemon's reason (a snapshot or save in progress is not a
          * console session) */
-        const char *why = soup_message_headers_get_one(soup_message_get_response_headers(msg),
-                                                       "X-Virtd-Error");
+        const char *why =
+            soup_message_headers_get_one(soup_message_get_response_headers(msg), "X-Virtd-Error");
         g_autofree char *text = why ? g_uri_unescape_string(why, NULL) : NULL;
         if (!(again = vsh_domain_call(ctl, "GET", name, NULL, NULL, error)))
             return;

@@ -456,8 +456,8 @@ typedef struct {
     VdDaemon *d;
     VdDomainObj *dom;
     VdSnapshotDef *snap;
-    VdDomainDef *domain;  /* the snapshot's <domain>, the definition QEMU starts with */
-    VdDomainDef *checked; /* a copy, in the files check's worker meanwhile */
+    VdDomainDef *domain;     /* the snapshot's <domain>, the definition QEMU starts with */
+    VdDomainDef *checked;    /* a copy, in the files check's worker meanwhile */
     VdDomainDef *persistent; /* what the persistent definition becomes (NULL: transient) */
     gboolean paused;
     VdSnapshotDoneFunc done;

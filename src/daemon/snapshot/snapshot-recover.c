@@ -104,8 +104,7 @@ checked(VdDomainObj *dom, const GError *error, gpointer data)
         /* QEMU never got to write it anywhere */
         settle_end(s, 0);
     } else if (g_error_matches(error, VD_ERROR, VD_ERROR_INVALID_STATE)) {
-        g_info("domain '%s': pending snapshot '%s': %s", dom->name, s->snap->name,
-               error->message);
+        g_info("domain '%s': pending snapshot '%s': %s", dom->name, s->snap->name, error->message);
         discard(s);
     } else {
         g_warning("domain '%s': cannot tell whether snapshot '%s' is complete: %s; tried again "
@@ -230,8 +229,7 @@ intent_done(VdDomainObj *dom, const GError *error, gpointer data)
         /* not again and again: the user sees the state and decides */
         vd_snapshot_store_clear_intent(vd_snapshot_store_get(d, dom), kind);
     } else {
-        g_info("domain '%s': the snapshot %s the daemon stopped in is complete", dom->name,
-               kind);
+        g_info("domain '%s': the snapshot %s the daemon stopped in is complete", dom->name, kind);
     }
     vd_snapshot_settle(d, dom);
 }
@@ -246,8 +244,8 @@ settle_intents(VdDaemon *d, VdDomainObj *dom)
     g_autofree char *revert = vd_snapshot_store_get_intent(store, "revert");
     g_autofree char *delete = vd_snapshot_store_get_intent(store, "delete");
 
-    if (revert && (vd_state_is_active(dom->state) ||
-                   !g_hash_table_contains(store->by_name, revert))) {
+    if (revert &&
+        (vd_state_is_active(dom->state) || !g_hash_table_contains(store->by_name, revert))) {
         /* started since (the revert had reached its start), or gone */
         vd_snapshot_store_clear_intent(store, "revert");
         g_clear_pointer(&revert, g_free);
@@ -261,7 +259,7 @@ settle_intents(VdDaemon *d, VdDomainObj *dom)
         vd_snapshot_revert(d, dom, revert, 0, intent_done, in);
         return TRUE;
     }
-    if (delete && !g_hash_table_contains(store->by_name, delete)) {
+    if (delete &&!g_hash_table_contains(store->by_name, delete)) {
         vd_snapshot_store_clear_intent(store, "delete");
         g_clear_pointer(&delete, g_free);
     }

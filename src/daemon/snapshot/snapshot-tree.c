@@ -112,7 +112,7 @@ revert_offline(RevertOp *op)
     /* The images and the definition change in two steps: a daemon killed
      * between them completes the revert at its restart. */
     if (images && !vd_snapshot_store_set_intent(vd_snapshot_store_get(op->d, op->dom), "revert",
-                                                 op->snap->name, &error))
+                                                op->snap->name, &error))
         g_clear_pointer(&images, g_ptr_array_unref);
     if (!images) {
         revert_finish(op, error);
