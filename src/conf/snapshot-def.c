@@ -40,6 +40,7 @@ vd_snapshot_def_free(VdSnapshotDef *def)
     g_free(def->parent);
     g_free(def->memory_file);
     g_free(def->domain_xml);
+    g_free(def->inactive_xml);
     g_free(def);
 }
 
@@ -55,6 +56,7 @@ vd_snapshot_def_copy(const VdSnapshotDef *def)
     c->memory = def->memory;
     c->memory_file = g_strdup(def->memory_file);
     c->domain_xml = g_strdup(def->domain_xml);
+    c->inactive_xml = g_strdup(def->inactive_xml);
     for (guint i = 0; i < def->disks->len; i++) {
         const VdSnapshotDiskDef *d = def->disks->pdata[i];
         VdSnapshotDiskDef *n = g_new0(VdSnapshotDiskDef, 1);
@@ -150,25 +152,37 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
     return TRUE;
 }
 
-/* The <domain> element's text. The daemon's own files hold it as
- * vd_snapshot_def_format wrote it (indented by two): that text is taken
- * as it is, less the indent, so that a load and save cycle changes nothing
- * (quotes and layout included); otherwise libxml's dump. */
+/* The text of element @node (<domain> or <inactiveDomain>), as a <domain>
+ * element. The daemon's own files hold it as vd_snapshot_def_format wrote
+ * it (indented by two): that text is taken as it is, less the indent, so
+ * that a load and save cycle changes nothing (quotes and layout included);
+ * otherwise libxml's dump. */
 static char *
 domain_text(const char *xml, xmlNode *node)
 {
-    const char *start = strstr(xml, "\n  <domain");
-    const char *end = g_strrstr(xml, "\n  </domain>\n");
+    const char *elem = (const char *)node->name;
+    g_autofree char *open = g_strdup_printf("\n  <%s", elem);
+    g_autofree char *close = g_strdup_printf("\n  </%s>\n", elem);
+    const char *start = strstr(xml, open);
+    const char *end = g_strrstr(xml, close);
     if (start && end && end > start) {
-        g_autofree char *chunk = g_strndup(start + 1, end + strlen("\n  </domain>") - start - 1);
+        g_autofree char *chunk = g_strndup(start + 1, end + strlen(close) - 1 - start - 1);
         g_auto(GStrv) lines = g_strsplit(chunk, "\n", -1);
         GString *out = g_string_new(NULL);
         for (char **l = lines; *l; l++) {
             const char *line = g_str_has_prefix(*l, "  ") ? *l + 2 : *l;
             g_string_append_printf(out, "%s%s", l == lines ? "" : "\n", line);
         }
+        if (!g_str_equal(elem, "domain")) {
+            /* <inactiveDomain ...>...</inactiveDomain>: renamed <domain> */
+            g_string_erase(out, 1, strlen(elem));
+            g_string_insert(out, 1, "domain");
+            g_string_truncate(out, out->len - strlen(elem) - 1);
+            g_string_append(out, "domain>");
+        }
         return g_string_free(out, FALSE);
     }
+    xmlNodeSetName(node, (const xmlChar *)"domain");
     xmlBuffer *buf = xmlBufferCreate();
     xmlNodeDump(buf, node->doc, node, 0, 1);
     char *text = g_strdup((const char *)xmlBufferContent(buf));
@@ -249,6 +263,9 @@ vd_snapshot_def_parse(const char *xml, gboolean internal, GError **error)
         } else if (vd_xml_is(c, "domain")) {
             if (internal)
                 def->domain_xml = domain_text(xml, c);
+        } else if (vd_xml_is(c, "inactiveDomain")) {
+            if (internal)
+                def->inactive_xml = domain_text(xml, c);
         } else if (vd_xml_is(c, "active") || vd_xml_is(c, "cookie")) {
             /* libvirt's private bookkeeping: nothing for us */
         } else {
@@ -273,6 +290,26 @@ append_escaped(GString *s, const char *text)
 {
     g_autofree char *e = g_markup_escape_text(text, -1);
     g_string_append(s, e);
+}
+
+/* A <domain> element's text, indented by two as libvirt nests it; @rename:
+ * the element's name in the snapshot instead of "domain". */
+static void
+append_domain(GString *s, const char *xml, const char *rename)
+{
+    g_autoptr(GString) text = g_string_new(xml);
+    while (text->len && text->str[text->len - 1] == '\n')
+        g_string_truncate(text, text->len - 1);
+    if (rename && g_str_has_prefix(text->str, "<domain") &&
+        g_str_has_suffix(text->str, "</domain>")) {
+        g_string_truncate(text, text->len - strlen("domain>"));
+        g_string_append_printf(text, "%s>", rename);
+        g_string_erase(text, 1, strlen("domain"));
+        g_string_insert(text, 1, rename);
+    }
+    g_auto(GStrv) lines = g_strsplit(text->str, "\n", -1);
+    for (char **l = lines; *l; l++)
+        g_string_append_printf(s, "  %s\n", *l);
 }
 
 char *
@@ -338,15 +375,10 @@ vd_snapshot_def_format(const VdSnapshotDef *def)
         }
         g_string_append(s, "  </disks>\n");
     }
-    if (def->domain_xml) {
-        /* indented by two, as libvirt nests it */
-        g_auto(GStrv) lines = g_strsplit(def->domain_xml, "\n", -1);
-        for (char **l = lines; *l; l++) {
-            if (!**l && !l[1])
-                break;
-            g_string_append_printf(s, "  %s\n", *l);
-        }
-    }
+    if (def->domain_xml)
+        append_domain(s, def->domain_xml, NULL);
+    if (def->inactive_xml)
+        append_domain(s, def->inactive_xml, "inactiveDomain");
     g_string_append(s, "</domainsnapshot>\n");
     return g_string_free(s, FALSE);
 }

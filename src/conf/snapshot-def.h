@@ -18,6 +18,10 @@
  *     </disks>
  *     <domain>...</domain>                   (the domain's definition when taken; set by
  *                                             the daemon, what revert brings back)
+ *     <inactiveDomain>...</inactiveDomain>   (a running domain's persistent definition when
+ *                                             taken, when it differs from <domain>: what
+ *                                             revert makes the persistent one again;
+ *                                             libvirt 7.x+ writes it the same way)
  *   </domainsnapshot>
  *
  * A user's snapshot-create XML gives name, description, memory and disks;
@@ -57,6 +61,9 @@ typedef struct {
     GPtrArray *disks;            /* VdSnapshotDiskDef* */
     char *domain_xml;            /* the <domain> element as text (the definition when taken);
                                   * NULL in input */
+    char *inactive_xml;          /* <inactiveDomain> as a <domain> element's text (the
+                                  * persistent definition of a running domain when taken);
+                                  * NULL: none, or the same as <domain> made inactive */
 } VdSnapshotDef;
 
 VdSnapshotDef *vd_snapshot_def_new(void);

@@ -17,6 +17,7 @@
 #include "daemon/domain/domain-process.h"
 #include "daemon/host-probe.h"
 #include "daemon/network/network.h"
+#include "daemon/snapshot/snapshot.h"
 #include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 #include "util/vd-units.h"
@@ -234,6 +235,7 @@ main(int argc, char **argv)
     vd_storage_load(d.storage);
     d.loop = g_main_loop_new(NULL, FALSE);
     vd_domains_reconnect_all(&d);
+    vd_snapshot_settle_all(&d);
     /* After the domains: a network taken over or started finds the taps
      * of the running guests to plug in. */
     d.networks = vd_networks_new(&d);

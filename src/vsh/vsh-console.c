@@ -195,18 +195,26 @@ set_refusal_error(VshCtl *ctl, VshClient *client, SoupMessage *msg, const char *
         g_set_error(error, VD_ERROR, VD_ERROR_DENIED, "access denied: the console of domain '%s'",
                     name);
         return;
-    case SOUP_STATUS_CONFLICT:
+    case SOUP_STATUS_CONFLICT: {
+        /* the daemon's reason (a snapshot or save in progress is not a
+         * console session) */
+        const char *why =
+            soup_message_headers_get_one(soup_message_get_response_headers(msg), "X-Virtd-Error");
+        g_autofree char *text = why ? g_uri_unescape_string(why, NULL) : NULL;
         if (!(again = vsh_domain_call(ctl, "GET", name, NULL, NULL, error)))
             return;
         state = vsh_json_string(vsh_json_domain(again), "state", "");
         if (g_str_equal(state, "shut off"))
             g_set_error_literal(error, VD_ERROR, VD_ERROR_INVALID_STATE,
                                 "The domain is not running");
+        else if (text && *text)
+            g_set_error_literal(error, VD_ERROR, VD_ERROR_BUSY, text);
         else
             g_set_error_literal(error, VD_ERROR, VD_ERROR_BUSY,
                                 "operation failed: Active console session exists for this "
                                 "domain");
         return;
+    }
     default:
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: virtd refused the console (HTTP %u %s): %s", status,

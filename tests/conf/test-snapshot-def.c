@@ -125,6 +125,13 @@ test_metadata_roundtrip(void)
     g_assert_cmpstr(def->state, ==, "shutoff");
     g_assert_cmpint(def->creation_time, ==, 1700000000);
     g_assert_nonnull(def->domain_xml);
+    /* <inactiveDomain> is kept as a <domain> element, renamed back on output */
+    g_assert_true(g_str_has_prefix(def->domain_xml, "<domain type='qemu'>\n"));
+    g_assert_true(g_str_has_suffix(def->domain_xml, "\n</domain>"));
+    g_assert_true(g_str_has_prefix(def->inactive_xml, "<domain type='qemu'>\n"));
+    g_assert_true(g_str_has_suffix(def->inactive_xml, "\n</domain>"));
+    g_assert_nonnull(strstr(def->inactive_xml, "<title>before the upgrade</title>"));
+    g_assert_null(strstr(def->domain_xml, "<title>"));
     g_autofree char *out = vd_snapshot_def_format(def);
     golden("metadata.out.xml", out);
     g_autoptr(VdSnapshotDef) copy = vd_snapshot_def_copy(def);
@@ -142,7 +149,32 @@ test_metadata_roundtrip(void)
     g_assert_null(user->parent);
     g_assert_null(user->state);
     g_assert_null(user->domain_xml);
+    g_assert_null(user->inactive_xml);
     g_assert_cmpint(user->creation_time, ==, 0);
+}
+
+/* Another writer's layout (not our indent): libxml's text of each, the
+ * inactive one renamed <domain>. */
+static void
+test_inactive_foreign_layout(void)
+{
+    g_autoptr(GError) error = NULL;
+    const char *in = "<domainsnapshot><name>a</name><state>running</state>"
+                     "<domain type='qemu'><name>w</name></domain>"
+                     "<inactiveDomain type='qemu'><name>w</name><title>t</title>"
+                     "</inactiveDomain></domainsnapshot>";
+    g_autoptr(VdSnapshotDef) def = vd_snapshot_def_parse(in, TRUE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(def->domain_xml, ==, "<domain type=\"qemu\">\n  <name>w</name>\n</domain>");
+    g_assert_cmpstr(def->inactive_xml, ==,
+                    "<domain type=\"qemu\">\n  <name>w</name>\n  <title>t</title>\n</domain>");
+    g_autofree char *out = vd_snapshot_def_format(def);
+    g_assert_nonnull(strstr(out, "\n  <inactiveDomain type=\"qemu\">\n    <name>w</name>\n"
+                                 "    <title>t</title>\n  </inactiveDomain>\n</domainsnapshot>"));
+    g_autoptr(VdSnapshotDef) again = vd_snapshot_def_parse(out, TRUE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(again->inactive_xml, ==, def->inactive_xml);
+    g_assert_cmpstr(again->domain_xml, ==, def->domain_xml);
 }
 
 int
@@ -154,5 +186,6 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &cases[i], run_case);
     }
     g_test_add_func("/snapshot-def/metadata", test_metadata_roundtrip);
+    g_test_add_func("/snapshot-def/inactive-foreign-layout", test_inactive_foreign_layout);
     return g_test_run();
 }

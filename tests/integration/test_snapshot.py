@@ -197,6 +197,62 @@ class Snapshots(harness.VirtdTestCase):
             self.assertEqual(self.listing(d, name, '--name'), '')
             self.assertEqual(self.snapshot_files(d), [])
 
+    def crash_at(self, d, point, *vsh_args):
+        """Restarts the daemon so that it kills itself at @point; vsh
+        @vsh_args fails with it; the daemon is started again."""
+        d.kill()
+        os.environ['VIRTD_TEST_CRASH_AT'] = point
+        try:
+            d.start()
+        finally:
+            del os.environ['VIRTD_TEST_CRASH_AT']
+        rc, _out, _err = d.vsh(*vsh_args, check=False)
+        self.assertNotEqual(rc, 0)
+        harness.wait_for(lambda: d.proc.poll() is not None, 30, what='the daemon killed itself')
+        d.start()
+        harness.wait_for(lambda: not [f for f in self.snapshot_files(d)
+                                      if f.endswith('.intent')], 30, interval=0.1,
+                         what='the restart completed the operation')
+
+    def test_offline_crash(self):
+        """A daemon killed between qemu-img and the metadata: a revert
+        (images reverted, the definition not yet) and a delete (images done,
+        metadata not yet) are completed at the restart."""
+        name = PREFIX + '-crash'
+        with Daemon() as d:
+            disk = self.make_disk(d, 'crash')
+            self.define(d, name, disk)
+            subprocess.run(['qemu-io', '-f', 'qcow2', '-c', 'write -P 0x41 0 512', disk],
+                           check=True, capture_output=True)
+            before = d.vsh('dumpxml', name, '--inactive')[1]
+            d.vsh('snapshot-create-as', name, 'c0')
+            d.vsh('snapshot-create-as', name, 'c1')
+            subprocess.run(['qemu-io', '-f', 'qcow2', '-c', 'write -P 0x42 0 512', disk],
+                           check=True, capture_output=True)
+            d.vsh('setmaxmem', name, '262144', '--config')
+            self.assertIn("<memory unit='KiB'>262144</memory>",
+                          d.vsh('dumpxml', name, '--inactive')[1])
+            d.vsh('snapshot-current', name, 'c1')
+
+            self.crash_at(d, 'snapshot-revert-applied', 'snapshot-revert', name, 'c0')
+            self.assertEqual(d.vsh('dumpxml', name, '--inactive')[1], before)
+            self.assertEqual(self.current(d, name), 'c0\n')
+            self.assertEqual(d.domstate(name, reason=True), 'shut off (from snapshot)')
+            out = subprocess.run(['qemu-io', '-r', '-f', 'qcow2', '-c', 'read -P 0x41 0 512',
+                                  disk], check=True, capture_output=True, text=True).stdout
+            self.assertNotIn('Pattern verification failed', out)
+            self.assertEqual(image_snapshots(disk), ['c0', 'c1'])
+
+            self.crash_at(d, 'snapshot-delete-images', 'snapshot-delete', name, 'c1')
+            self.assertEqual(self.listing(d, name, '--name'), 'c0\n')
+            self.assertEqual(image_snapshots(disk), ['c0'])
+            self.assertEqual(self.current(d, name), 'c0\n')
+            # the name is free again
+            d.vsh('snapshot-create-as', name, 'c1')
+            self.assertEqual(image_snapshots(disk), ['c0', 'c1'])
+            self.assertEqual([os.path.basename(f) for f in self.snapshot_files(d)],
+                             ['c0.xml', 'c1.xml', 'current'])
+
     def test_refusals(self):
         name = PREFIX + '-ref'
         raw_name = PREFIX + '-raw'

@@ -375,6 +375,10 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
         soup_server_message_get_request_headers(msg), "Upgrade");
     if (upgrade && g_ascii_strcasecmp(upgrade, "websocket") == 0) {
         if (!vd_api_console_precheck(req, &error)) {
+            /* a WebSocket client gets no body: the reason in a header too */
+            g_autofree char *why = g_uri_escape_string(error->message, " ", FALSE);
+            soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+                                         "X-Virtd-Error", why);
             vd_api_reply_error(req, error);
             return;
         }

@@ -14,6 +14,7 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/blockjob/blockjob.h"
 #include "daemon/save/save.h"
+#include "daemon/snapshot/snapshot.h"
 #include "daemon/domain/swtpm.h"
 #include "util/vd-error.h"
 
@@ -100,6 +101,7 @@ reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpoint
         }
         vd_proc_save_status(dom);
         vd_blockjob_reconnected(dom->daemon, dom);
+        vd_snapshot_settle(dom->daemon, dom);
     }
     vd_domain_obj_unref(dom);
 }

@@ -13,6 +13,7 @@
 
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-process.h"
+#include "daemon/domain/start-phase.h"
 #include "qemu/qemu-snapshot.h"
 #include "util/vd-error.h"
 
@@ -175,6 +176,9 @@ command_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     }
     if (job) {
         job->accepted = TRUE;
+        /* tests: killed while QEMU's job runs on (snapshot-recover.c) */
+        if (job->op == VD_QEMU_SNAPSHOT_SAVE)
+            vd_start_crash_point("snapshot-save-accepted");
         maybe_query(dom, job);
     }
     job_ref_free(r);
@@ -452,8 +456,9 @@ typedef struct {
     VdDaemon *d;
     VdDomainObj *dom;
     VdSnapshotDef *snap;
-    VdDomainDef *domain;  /* the snapshot's <domain>, the definition QEMU starts with */
-    VdDomainDef *checked; /* a copy, in the files check's worker meanwhile */
+    VdDomainDef *domain;     /* the snapshot's <domain>, the definition QEMU starts with */
+    VdDomainDef *checked;    /* a copy, in the files check's worker meanwhile */
+    VdDomainDef *persistent; /* what the persistent definition becomes (NULL: transient) */
     gboolean paused;
     VdSnapshotDoneFunc done;
     gpointer data;
@@ -466,6 +471,7 @@ revert_op_free(RevertOp *op)
     vd_snapshot_def_free(op->snap);
     vd_domain_def_free(op->domain);
     vd_domain_def_free(op->checked);
+    vd_domain_def_free(op->persistent);
     g_free(op);
 }
 
@@ -518,6 +524,21 @@ revert_stopped(VdDomainObj *dom, const GError *error, gpointer data)
     /* The old QEMU's end cleared the job: nothing else may start the
      * domain meanwhile. */
     dom->job = VD_JOB_SNAPSHOT;
+    /* The persistent definition as it was when the snapshot was taken, as
+     * the revert to a shut-off snapshot does (written atomically, before
+     * the start: a daemon killed after it finds the snapshot's definition
+     * and a shut-off domain). A domain undefined meanwhile stays transient. */
+    if (op->persistent && dom->persistent) {
+        g_autoptr(GError) e = NULL;
+        if (!vd_domain_list_define(op->d->domains, op->persistent, &e)) {
+            g_prefix_error(&e, "cannot revert domain '%s' to snapshot '%s': its definition: ",
+                           dom->name, op->snap->name);
+            op->done(dom, e, op->data);
+            revert_op_free(op);
+            return;
+        }
+        op->persistent = NULL; /* the registry's now */
+    }
     /* Not from inside its end: the old QEMU's monitor is freed from an
      * idle callback, and until then events it still had buffered (the
      * SHUTDOWN of the SIGTERM, when the exit was seen by its pid first)
@@ -577,11 +598,29 @@ vd_snapshot_live_revert(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
         done(dom, e, user_data);
         return;
     }
+    /* Parsed before anything changes: <inactiveDomain>, or else <domain>
+     * itself (the live definition, written inactive). It keeps the
+     * domain's name and UUID (a renamed domain stays itself). */
+    g_autoptr(VdDomainDef) persistent = NULL;
+    if (dom->persistent) {
+        persistent = def->inactive_xml
+                         ? vd_domain_def_new_from_stored_xml(def->inactive_xml, -1, &e)
+                         : vd_domain_def_copy(domain);
+        if (!persistent) {
+            g_prefix_error(&e, "snapshot '%s': its inactive domain definition: ", def->name);
+            done(dom, e, user_data);
+            return;
+        }
+        g_free(persistent->name);
+        persistent->name = g_strdup(dom->name);
+        g_strlcpy(persistent->uuid, dom->uuid, sizeof(persistent->uuid));
+    }
     RevertOp *op = g_new0(RevertOp, 1);
     op->d = d;
     op->dom = vd_domain_obj_ref(dom);
     op->snap = vd_snapshot_def_copy(def);
     op->checked = vd_domain_def_copy(domain);
+    op->persistent = g_steal_pointer(&persistent);
     op->domain = g_steal_pointer(&domain);
     op->paused = paused;
     op->done = done;

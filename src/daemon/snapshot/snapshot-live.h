@@ -16,7 +16,9 @@
 void vd_snapshot_live_create(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,
                              VdSnapshotDoneFunc done, gpointer user_data);
 /* Brings back the running guest of @def (taken with memory): stops QEMU
- * if it runs, then starts @def's <domain> with snapshot-load before "cont"
+ * if it runs, rewrites the persistent definition (of a persistent domain)
+ * from @def's <inactiveDomain>, or its <domain> when it has none, then
+ * starts @def's <domain> with snapshot-load before "cont"
  * (vd_domain_start_restore); @paused: leave it paused (snapshot-revert
  * --paused, or a snapshot taken paused without --running). */
 void vd_snapshot_live_revert(VdDaemon *d, VdDomainObj *dom, const VdSnapshotDef *def,

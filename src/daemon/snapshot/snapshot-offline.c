@@ -36,7 +36,8 @@ img(const char *flag, const char *snap, const char *image, GError **error)
 static gboolean
 image_has(const char *snap, const char *image, gboolean *has, GError **error)
 {
-    const char *args[] = {"snapshot", "-l", image, NULL};
+    /* -U: also while a QEMU holds the image (settling after a restart) */
+    const char *args[] = {"snapshot", "-l", "-U", image, NULL};
     g_autofree char *out = NULL;
     if (!vd_storage_qemu_img(args, &out, error))
         return FALSE;
@@ -92,15 +93,40 @@ worker(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
             }
             break;
         }
+        case VD_SNAPSHOT_IMG_HAS_ALL: {
+            gboolean has = FALSE;
+            ok = image_has(o->snap, image, &has, &error);
+            if (ok && !has) {
+                /* in none of them, or in some (QEMU adds it to one
+                 * after the other) */
+                guint with = 0;
+                for (guint j = 0; j < o->images->len; j++) {
+                    gboolean h = FALSE;
+                    if (image_has(o->snap, o->images->pdata[j], &h, NULL) && h)
+                        with++;
+                }
+                ok = FALSE;
+                g_set_error(&error, VD_ERROR, with ? VD_ERROR_INVALID_STATE : VD_ERROR_NOT_FOUND,
+                            "image '%s' has no internal snapshot '%s' (%u of %u images have it)",
+                            image, o->snap, with, o->images->len);
+            }
+            break;
+        }
         case VD_SNAPSHOT_IMG_APPLY:
             ok = img("-a", o->snap, image, &error);
             break;
-        default:
-            ok = img("-d", o->snap, image, &error);
-            /* gone already (a delete interrupted by a daemon kill): fine */
+        default: {
+            /* gone already (a delete interrupted by a daemon kill, a
+             * partial snapshot): fine. qemu-img's words for it vary
+             * ("Can't find the snapshot"), so it is asked first. */
+            gboolean has = TRUE;
+            ok = image_has(o->snap, image, &has, &error);
+            if (ok && has)
+                ok = img("-d", o->snap, image, &error);
             if (!ok && strstr(error->message, "not found"))
                 ok = TRUE;
             break;
+        }
         }
         if (!ok) {
             g_task_return_error(task, g_steal_pointer(&error));

@@ -9,6 +9,7 @@
 #include "util/vd-file.h"
 
 #define CURRENT_FILE "current"
+#define PENDING_SUFFIX ".pending"
 
 void
 vd_snapshot_store_free(VdSnapshotStore *store)
@@ -16,10 +17,31 @@ vd_snapshot_store_free(VdSnapshotStore *store)
     if (!store)
         return;
     g_hash_table_unref(store->by_name);
+    g_hash_table_unref(store->pending);
     g_free(store->dir);
     g_free(store->current);
     g_free(store);
 }
+
+static VdSnapshotDef *
+load_file(const char *dir, const char *entry, const char *domain)
+{
+    g_autofree char *path = g_build_filename(dir, entry, NULL);
+    g_autofree char *text = NULL;
+    g_autoptr(GError) error = NULL;
+    VdSnapshotDef *def = NULL;
+    if (g_file_get_contents(path, &text, NULL, &error))
+        def = vd_snapshot_def_parse(text, TRUE, &error);
+    if (!def || !def->name) {
+        g_warning("domain '%s': skipping snapshot metadata '%s': %s", domain, path,
+                  error ? error->message : "no <name>");
+        vd_snapshot_def_free(def);
+        return NULL;
+    }
+    return def;
+}
+
+static char *pending_of(VdSnapshotStore *store, const char *name);
 
 static void
 load(VdSnapshotStore *store, const char *domain)
@@ -31,21 +53,24 @@ load(VdSnapshotStore *store, const char *domain)
         return;
     vd_file_remove_stale_temps(store->dir);
     while ((entry = g_dir_read_name(dir))) {
-        if (!g_str_has_suffix(entry, ".xml") || entry[0] == '.')
+        gboolean pending = g_str_has_suffix(entry, PENDING_SUFFIX);
+        if ((!g_str_has_suffix(entry, ".xml") && !pending) || entry[0] == '.')
             continue;
-        g_autofree char *path = g_build_filename(store->dir, entry, NULL);
-        g_autofree char *text = NULL;
-        g_autoptr(GError) error = NULL;
-        VdSnapshotDef *def = NULL;
-        if (g_file_get_contents(path, &text, NULL, &error))
-            def = vd_snapshot_def_parse(text, TRUE, &error);
-        if (!def || !def->name) {
-            g_warning("domain '%s': skipping snapshot metadata '%s': %s", domain, path,
-                      error ? error->message : "no <name>");
-            vd_snapshot_def_free(def);
+        VdSnapshotDef *def = load_file(store->dir, entry, domain);
+        if (def)
+            g_hash_table_replace(pending ? store->pending : store->by_name, def->name, def);
+    }
+    /* Killed after the metadata was written, before the pending record
+     * went: the snapshot is complete. */
+    GHashTableIter pit;
+    gpointer pname;
+    g_hash_table_iter_init(&pit, store->pending);
+    while (g_hash_table_iter_next(&pit, &pname, NULL)) {
+        if (!g_hash_table_contains(store->by_name, pname))
             continue;
-        }
-        g_hash_table_replace(store->by_name, def->name, def);
+        g_autofree char *ppath = pending_of(store, pname);
+        (void)g_unlink(ppath);
+        g_hash_table_iter_remove(&pit);
     }
     g_autofree char *cur_path = g_build_filename(store->dir, CURRENT_FILE, NULL);
     g_autofree char *cur = NULL;
@@ -77,6 +102,8 @@ vd_snapshot_store_get(VdDaemon *d, VdDomainObj *dom)
     if (g_str_has_suffix(store->dir, "/") && strlen(store->dir) > 1)
         store->dir[strlen(store->dir) - 1] = '\0';
     store->by_name = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                           (GDestroyNotify)vd_snapshot_def_free);
+    store->pending = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                            (GDestroyNotify)vd_snapshot_def_free);
     load(store, dom->name);
     dom->snapshots = store;
@@ -115,6 +142,72 @@ vd_snapshot_store_put(VdSnapshotStore *store, VdSnapshotDef *def, GError **error
     }
     g_hash_table_replace(store->by_name, def->name, def);
     return TRUE;
+}
+
+static char *
+pending_of(VdSnapshotStore *store, const char *name)
+{
+    g_autofree char *base = g_strdup_printf("%s" PENDING_SUFFIX, name);
+    return g_build_filename(store->dir, base, NULL);
+}
+
+gboolean
+vd_snapshot_store_put_pending(VdSnapshotStore *store, const VdSnapshotDef *def, GError **error)
+{
+    g_autofree char *xml = vd_snapshot_def_format(def);
+    g_autofree char *path = pending_of(store, def->name);
+
+    if (!vd_dir_ensure(store->dir, 0700, error) ||
+        !vd_file_write_atomic(path, xml, -1, 0600, error))
+        return FALSE;
+    VdSnapshotDef *copy = vd_snapshot_def_copy(def);
+    g_hash_table_replace(store->pending, copy->name, copy);
+    return TRUE;
+}
+
+void
+vd_snapshot_store_drop_pending(VdSnapshotStore *store, const char *name)
+{
+    g_autofree char *path = pending_of(store, name);
+    if (g_unlink(path) < 0 && errno != ENOENT)
+        g_warning("cannot remove '%s': %s", path, g_strerror(errno));
+    g_hash_table_remove(store->pending, name);
+}
+
+static char *
+intent_of(VdSnapshotStore *store, const char *kind)
+{
+    g_autofree char *base = g_strdup_printf("%s.intent", kind);
+    return g_build_filename(store->dir, base, NULL);
+}
+
+gboolean
+vd_snapshot_store_set_intent(VdSnapshotStore *store, const char *kind, const char *name,
+                             GError **error)
+{
+    g_autofree char *path = intent_of(store, kind);
+    g_autofree char *text = g_strdup_printf("%s\n", name);
+    return vd_dir_ensure(store->dir, 0700, error) &&
+           vd_file_write_atomic(path, text, -1, 0600, error);
+}
+
+void
+vd_snapshot_store_clear_intent(VdSnapshotStore *store, const char *kind)
+{
+    g_autofree char *path = intent_of(store, kind);
+    if (g_unlink(path) < 0 && errno != ENOENT)
+        g_warning("cannot remove '%s': %s", path, g_strerror(errno));
+}
+
+char *
+vd_snapshot_store_get_intent(VdSnapshotStore *store, const char *kind)
+{
+    g_autofree char *path = intent_of(store, kind);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    g_strstrip(text);
+    return *text ? g_steal_pointer(&text) : NULL;
 }
 
 gboolean

@@ -10,6 +10,10 @@ typedef struct {
     char *dir;           /* state_dir/snapshots/DOMAIN */
     GHashTable *by_name; /* char* -> VdSnapshotDef* (owned) */
     char *current;       /* NULL: none */
+    /* Snapshots begun but not known to be complete (SNAP.pending, the
+     * metadata written before QEMU's job starts): not listed; a daemon
+     * restart settles them (snapshot-recover.c). char* -> VdSnapshotDef*. */
+    GHashTable *pending;
 } VdSnapshotStore;
 
 /* @dom's store, loaded from its directory when first needed (files that
@@ -22,6 +26,20 @@ VdSnapshotDef *vd_snapshot_store_lookup(VdSnapshotStore *store, const char *name
 gboolean vd_snapshot_store_put(VdSnapshotStore *store, VdSnapshotDef *def, GError **error);
 /* Removes @name's file and entry. */
 gboolean vd_snapshot_store_remove(VdSnapshotStore *store, const char *name, GError **error);
+/* Records @def (not taken) as pending: SNAP.pending, written atomically. */
+gboolean vd_snapshot_store_put_pending(VdSnapshotStore *store, const VdSnapshotDef *def,
+                                       GError **error);
+/* Forgets pending @name (its file too). */
+void vd_snapshot_store_drop_pending(VdSnapshotStore *store, const char *name);
+/* An operation's intent (@kind "revert" or "delete"), written before
+ * it changes the images, removed once its metadata is done: a daemon
+ * killed in between completes it at its restart (snapshot-recover.c).
+ * DIR/KIND.intent holds the snapshot's name. */
+gboolean vd_snapshot_store_set_intent(VdSnapshotStore *store, const char *kind, const char *name,
+                                      GError **error);
+void vd_snapshot_store_clear_intent(VdSnapshotStore *store, const char *kind);
+/* The name recorded for @kind, or NULL. */
+char *vd_snapshot_store_get_intent(VdSnapshotStore *store, const char *kind);
 /* Records @name (NULL: none) as the current snapshot. */
 gboolean vd_snapshot_store_set_current(VdSnapshotStore *store, const char *name, GError **error);
 /* All snapshots, oldest first (creation time, then name): borrowed. */

@@ -1,6 +1,7 @@
 /* Revert to a snapshot and delete snapshots (the tree's re-parenting):
  * see snapshot.h. */
 #include "daemon/domain/domain-process.h"
+#include "daemon/domain/start-phase.h"
 #include "daemon/snapshot/snapshot-live.h"
 #include "daemon/snapshot/snapshot-offline.h"
 #include "daemon/snapshot/snapshot-priv.h"
@@ -55,11 +56,14 @@ revert_applied(VdDomainObj *dom, const GError *error, gpointer data)
     RevertOp *op = data;
     g_autoptr(GError) local = NULL;
 
+    VdSnapshotStore *store = vd_snapshot_store_get(op->d, dom);
     vd_snapshot_job_end(dom, error == NULL);
     if (error) {
+        vd_snapshot_store_clear_intent(store, "revert");
         revert_finish(op, error);
         return;
     }
+    vd_start_crash_point("snapshot-revert-applied");
     /* the definition as it was when the snapshot was taken */
     if (op->restore && dom->persistent) {
         if (!vd_domain_list_define(op->d->domains, op->restore, &local)) {
@@ -74,6 +78,7 @@ revert_applied(VdDomainObj *dom, const GError *error, gpointer data)
         revert_finish(op, local);
         return;
     }
+    vd_snapshot_store_clear_intent(store, "revert");
     vd_domain_obj_set_state(dom, VD_STATE_SHUTOFF, VD_REASON_FROM_SNAPSHOT);
     if (op->flags & (VD_SNAPSHOT_REVERT_RUNNING | VD_SNAPSHOT_REVERT_PAUSED)) {
         vd_domain_start(op->d, dom, (op->flags & VD_SNAPSHOT_REVERT_PAUSED) != 0, revert_started,
@@ -104,6 +109,11 @@ revert_offline(RevertOp *op)
             g_clear_pointer(&images, g_ptr_array_unref);
         }
     }
+    /* The images and the definition change in two steps: a daemon killed
+     * between them completes the revert at its restart. */
+    if (images && !vd_snapshot_store_set_intent(vd_snapshot_store_get(op->d, op->dom), "revert",
+                                                op->snap->name, &error))
+        g_clear_pointer(&images, g_ptr_array_unref);
     if (!images) {
         revert_finish(op, error);
         return;
@@ -263,13 +273,16 @@ deleted_one(VdDomainObj *dom, const GError *error, gpointer data)
     const VdSnapshotDef *snap = op->targets->pdata[op->next];
 
     if (error) {
+        vd_snapshot_store_clear_intent(vd_snapshot_store_get(op->d, dom), "delete");
         delete_finish(op, error);
         return;
     }
+    vd_start_crash_point("snapshot-delete-images");
     if (!drop_metadata(op->d, dom, snap, &local)) {
         delete_finish(op, local);
         return;
     }
+    vd_snapshot_store_clear_intent(vd_snapshot_store_get(op->d, dom), "delete");
     op->next++;
     delete_next(op);
 }
@@ -296,6 +309,13 @@ delete_next(DeleteOp *op)
         deleted_one(op->dom, NULL, op);
         return;
     }
+    /* The images, then the metadata: a daemon killed between them
+     * completes the delete at its restart. */
+    if (!vd_snapshot_store_set_intent(vd_snapshot_store_get(op->d, op->dom), "delete", snap->name,
+                                      &error)) {
+        delete_finish(op, error);
+        return;
+    }
     if (vd_state_is_active(op->dom->state)) {
         vd_snapshot_live_delete(op->d, op->dom, snap, deleted_one, op);
         return;
@@ -304,6 +324,7 @@ delete_next(DeleteOp *op)
     if (images && !vd_snapshot_images_free(op->d, op->dom, images, &error))
         g_clear_pointer(&images, g_ptr_array_unref);
     if (!images) {
+        vd_snapshot_store_clear_intent(vd_snapshot_store_get(op->d, op->dom), "delete");
         delete_finish(op, error);
         return;
     }

@@ -8,6 +8,7 @@
 
 #include "blockjob/snapshot-external.h"
 #include "daemon/domain/domain-process.h"
+#include "daemon/domain/start-phase.h"
 #include "daemon/snapshot/snapshot-live.h"
 #include "daemon/snapshot/snapshot-offline.h"
 #include "daemon/snapshot/snapshot-priv.h"
@@ -254,14 +255,15 @@ taken(VdDomainObj *dom, const GError *error, gpointer data)
 {
     CreateOp *op = data;
     g_autoptr(GError) local = NULL;
+    VdSnapshotStore *store = vd_snapshot_store_get(op->d, dom);
 
     vd_snapshot_job_end(dom, error == NULL);
     if (error) {
+        vd_snapshot_store_drop_pending(store, op->def->name);
         create_finish(op, error);
         return;
     }
     if (!(op->flags & VD_SNAPSHOT_CREATE_NO_METADATA)) {
-        VdSnapshotStore *store = vd_snapshot_store_get(op->d, dom);
         if (!vd_snapshot_store_put(store, vd_snapshot_def_copy(op->def), &local) ||
             !vd_snapshot_store_set_current(store, op->def->name, &local)) {
             g_prefix_error(&local, "snapshot '%s' was taken but its metadata was not saved: ",
@@ -269,6 +271,9 @@ taken(VdDomainObj *dom, const GError *error, gpointer data)
             create_finish(op, local);
             return;
         }
+        /* after the metadata: a daemon killed between the two finds both,
+         * and the snapshot complete */
+        vd_snapshot_store_drop_pending(store, op->def->name);
     }
     if ((op->flags & VD_SNAPSHOT_CREATE_HALT) && vd_state_is_active(dom->state)) {
         vd_domain_destroy(op->d, dom, halted, op);
@@ -306,6 +311,12 @@ prepare(VdDaemon *d, VdDomainObj *dom, VdSnapshotDef *def, guint flags, GError *
                             "operation failed: domain snapshot '%s' already exists: choose "
                             "another name, or delete the old one first (snapshot-delete %s %s)",
                             def->name, dom->name, def->name);
+    if (g_hash_table_contains(store->pending, def->name))
+        return vd_set_error(error, VD_ERROR_INVALID_STATE,
+                            "Requested operation is not valid: snapshot '%s' of domain '%s' was "
+                            "being taken when the daemon stopped and is still being settled: "
+                            "try again in a moment",
+                            def->name, dom->name);
     if (!vd_snapshot_def_align(def, dom_def, disk_only, running, error))
         return FALSE;
     gboolean internal = FALSE;
@@ -341,6 +352,16 @@ prepare(VdDaemon *d, VdDomainObj *dom, VdSnapshotDef *def, guint flags, GError *
     def->parent = g_strdup(store->current);
     def->domain_xml = vd_domain_def_format(dom_def, running ? VD_DOMAIN_FORMAT_LIVE
                                                             : VD_DOMAIN_FORMAT_INACTIVE);
+    /* A running domain's persistent definition may differ from what QEMU
+     * runs (setmaxmem --config, a device attached --config only...): the
+     * revert brings it back too, as libvirt's <inactiveDomain>. */
+    const VdDomainDef *persistent = running && dom->persistent ? vd_domain_obj_def(dom) : NULL;
+    if (persistent) {
+        g_autofree char *live_inactive = vd_domain_def_format(dom_def, VD_DOMAIN_FORMAT_INACTIVE);
+        g_autofree char *config = vd_domain_def_format(persistent, VD_DOMAIN_FORMAT_INACTIVE);
+        if (!g_str_equal(live_inactive, config))
+            def->inactive_xml = g_steal_pointer(&config);
+    }
     return TRUE;
 }
 
@@ -448,6 +469,15 @@ vd_snapshot_create(VdDaemon *d, VdDomainObj *dom, const char *xml, guint flags,
         return;
     }
     if (vd_state_is_active(dom->state)) {
+        /* QEMU's job goes on without us: a daemon killed meanwhile must
+         * learn at its restart that the images may hold this snapshot
+         * (snapshot-recover.c settles it). */
+        if (!(flags & VD_SNAPSHOT_CREATE_NO_METADATA) &&
+            !vd_snapshot_store_put_pending(vd_snapshot_store_get(d, dom), op->def, &error)) {
+            create_finish(op, error);
+            return;
+        }
+        vd_start_crash_point("snapshot-pending");
         vd_snapshot_job_begin(dom, "Snapshot");
         vd_snapshot_live_create(d, dom, op->def, taken, op);
         return;

@@ -47,6 +47,15 @@ void vd_snapshot_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, Jso
 void vd_snapshot_stopped(VdDomainObj *dom);
 void vd_snapshot_obj_free(VdDomainObj *dom);
 
+/* A daemon killed while QEMU took a snapshot of a running domain left a
+ * pending record (snapshot-recover.c): settles @dom's, one after the
+ * other, once nothing else runs on it: kept when every image has the
+ * snapshot (and QEMU's job concluded without error), else removed from the
+ * images and forgotten. The reconnect calls it for a running domain once
+ * its QEMU answers; vd_snapshot_settle_all() at start-up for the others. */
+void vd_snapshot_settle(VdDaemon *d, VdDomainObj *dom);
+void vd_snapshot_settle_all(VdDaemon *d);
+
 /* ---- The flows (api/api-domain-snapshot.c calls them) ---- */
 
 typedef enum {
