@@ -36,13 +36,25 @@
 
 /* ---- start ------------------------------------------------------------ */
 
+/* The failed start is answered only once its QEMU has exited: QEMU's
+ * image locks go with its process, and a client that retries at once (or
+ * reads the image) would find them still taken. A killed process exits
+ * within milliseconds; the wait is bounded (0.5 s) all the same. */
+static void
+kill_and_wait(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    for (int i = 0; i < 250 && vd_proc_pid_alive(pid); i++)
+        g_usleep(2000);
+}
+
 void
 vd_proc_start_fail(StartOp *op, GError *error)
 {
     g_autoptr(VdDomainObj) dom = vd_domain_obj_ref(op->dom);
     dom->start_op = NULL;
     if (dom->pid > 0 && vd_proc_pid_alive(dom->pid))
-        kill(dom->pid, SIGKILL);
+        kill_and_wait(dom->pid);
     if (dom->stop_reason == VD_REASON_DESTROYED) {
         /* The failure is the destroy's doing (QMP closed under the set-up). */
         g_clear_error(&error);
