@@ -168,12 +168,7 @@ handle_rename(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "domain");
-    vd_api_add_domain_summary(b, dom);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
+    vd_api_reply_domain(req, 200, dom);
 }
 
 gboolean
