@@ -139,8 +139,7 @@ clone_with_progress(VshClient *client, const char *path, JsonNode *body, GPtrArr
     w.images = images;
     w.tty = isatty(STDOUT_FILENO);
     w.started = g_get_monotonic_time();
-    return vsh_client_post_polling(client, path, body, "/v1/jobs", on_jobs, on_cloned, &w,
-                                   error);
+    return vsh_client_post_polling(client, path, body, "/v1/jobs", on_jobs, on_cloned, &w, error);
 }
 
 static void

@@ -190,11 +190,11 @@ wait_gone(VshCtl *ctl, const char *dom, const char *target, const char **result,
  * when the job completed or is ready; otherwise virsh's "WHAT failed: "
  * error or "WHAT aborted" line. */
 static gboolean
-wait_finished(VshCtl *ctl, const VshCmd *cmd, const char *label, const char *what,
-              guint64 timeout, GError **error)
+wait_finished(VshCtl *ctl, const VshCmd *cmd, const char *label, const char *what, guint64 timeout,
+              GError **error)
 {
-    switch (wait_job(ctl, opt(cmd, "domain"), opt(cmd, "path"), label,
-                     vsh_cmd_has(cmd, "verbose"), timeout, vsh_cmd_has(cmd, "async"), error)) {
+    switch (wait_job(ctl, opt(cmd, "domain"), opt(cmd, "path"), label, vsh_cmd_has(cmd, "verbose"),
+                     timeout, vsh_cmd_has(cmd, "async"), error)) {
     case WAIT_FAILED:
         return FALSE;
     case WAIT_JOB_FAILED:

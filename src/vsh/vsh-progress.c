@@ -40,8 +40,8 @@ typedef struct {
     VshPollFunc on_poll;
     gpointer data;
     GCancellable *poll_cancel;
-    gboolean polling;         /* a GET in flight */
-    gboolean done;            /* the POST answered */
+    gboolean polling; /* a GET in flight */
+    gboolean done;    /* the POST answered */
     GBytes *answer;
     GError *transport_error;
 } PollWait;
@@ -98,9 +98,8 @@ on_answer(GObject *source, GAsyncResult *res, gpointer data)
 }
 
 JsonNode *
-vsh_client_post_polling(VshClient *client, const char *path, JsonNode *body,
-                        const char *poll_path, VshPollFunc on_poll, VshPollEndFunc on_end,
-                        gpointer data, GError **error)
+vsh_client_post_polling(VshClient *client, const char *path, JsonNode *body, const char *poll_path,
+                        VshPollFunc on_poll, VshPollEndFunc on_end, gpointer data, GError **error)
 {
     PollWait w = {0};
     g_autofree char *text = json_to_string(body, FALSE);

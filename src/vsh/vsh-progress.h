@@ -9,7 +9,7 @@
 #include "vsh-client.h"
 
 typedef struct {
-    const char *verb;     /* "Uploading", "Cloning", ... */
+    const char *verb; /* "Uploading", "Cloning", ... */
     guint64 total;
     guint64 done;
     gint64 last_draw;
@@ -33,5 +33,5 @@ typedef void (*VshPollEndFunc)(guint status, gpointer data);
  * progress shown: the POST's own answer says whether it worked. Returns
  * the POST's answer (a JSON object), or NULL and the error. */
 JsonNode *vsh_client_post_polling(VshClient *client, const char *path, JsonNode *body,
-                                  const char *poll_path, VshPollFunc on_poll,
-                                  VshPollEndFunc on_end, gpointer data, GError **error);
+                                  const char *poll_path, VshPollFunc on_poll, VshPollEndFunc on_end,
+                                  gpointer data, GError **error);
