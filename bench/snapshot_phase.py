@@ -30,6 +30,8 @@ import shutil
 import subprocess
 import time
 
+import hotplug_phase
+
 FIGURES = [
     # key, label, unit
     ('sn_linked', 'linked clone, 10 GiB qcow2, median of {lruns}', 'ms'),
@@ -125,19 +127,9 @@ class SnapshotPhase:
     def path(self, what):
         return os.path.join(self.b.tmp, '%s%s' % (self.b.prefix, what))
 
-    def define_guest(self, side, name, memory_mib=None, cmdline=None, devices=''):
-        xml = self.domain_xml(name, side.serial_path(name))
-        if devices:
-            xml = xml.replace('  </devices>', devices + '  </devices>', 1)
-        if cmdline:
-            xml = xml.replace('</cmdline>', ' ' + cmdline + '</cmdline>', 1)
-        if memory_mib:
-            xml = re.sub(r"(<(?:current)?[mM]emory unit='MiB'>)\d+(<)",
-                         r'\g<1>%d\g<2>' % memory_mib, xml)
-        path = side.xml_path(name)
-        with open(path, 'w') as f:
-            f.write(xml)
-        side.cli('define', path)
+    # The same guest definition as the hot-plug figures' (it reads only
+    # self.domain_xml).
+    define_guest = hotplug_phase.HotplugPhase.define_guest
 
     def cli(self, side, *args, timeout=600):
         """side.cli, but a virtd command that does not exist (yet) or is

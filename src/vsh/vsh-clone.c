@@ -12,9 +12,8 @@
 
 #include "util/vd-error.h"
 #include "vsh-client.h"
+#include "vsh-progress.h"
 #include "vsh.h"
-
-#define POLL_INTERVAL_MS 250
 
 typedef struct {
     char *path;
@@ -27,15 +26,9 @@ typedef struct {
 } CloneImage;
 
 typedef struct {
-    SoupSession *session;
     GPtrArray *images;        /* CloneImage* */
-    GCancellable *poll_cancel;
-    gboolean polling;
-    gboolean done;
     gboolean tty;
     gint64 started;
-    GBytes *answer;
-    GError *transport_error;
 } CloneWait;
 
 static void
@@ -84,33 +77,13 @@ print_image(CloneWait *w, CloneImage *img, gboolean final)
     img->printed = TRUE;
 }
 
-static SoupMessage *
-message_new(const char *method, const char *path)
-{
-    g_autofree char *url = g_strconcat("http://localhost", path, NULL);
-    SoupMessage *msg = soup_message_new(method, url);
-
-    soup_message_headers_append(soup_message_get_request_headers(msg), "Accept",
-                                "application/json");
-    return msg;
-}
-
 static void
-on_jobs(GObject *source, GAsyncResult *res, gpointer data)
+on_jobs(JsonNode *answer, gpointer data)
 {
     CloneWait *w = data;
-    g_autoptr(GBytes) body = soup_session_send_and_read_finish(w->session, res, NULL);
-    SoupMessage *msg = soup_session_get_async_result_message(w->session, res);
-    g_autoptr(JsonParser) parser = json_parser_new();
-    gsize len = 0;
-    const char *text = body ? g_bytes_get_data(body, &len) : NULL;
     gint64 now = g_get_monotonic_time();
 
-    w->polling = FALSE;
-    if (!text || w->done || soup_message_get_status(msg) != 200 ||
-        !json_parser_load_from_data(parser, text, (gssize)len, NULL))
-        return;
-    JsonArray *jobs = vsh_json_array(vsh_json_root(json_parser_get_root(parser)), "jobs");
+    JsonArray *jobs = vsh_json_array(vsh_json_root(answer), "jobs");
     for (guint i = 0; i < w->images->len; i++) {
         CloneImage *img = g_ptr_array_index(w->images, i);
         gboolean seen = FALSE;
@@ -133,27 +106,27 @@ on_jobs(GObject *source, GAsyncResult *res, gpointer data)
     }
 }
 
-static gboolean
-on_poll_timer(gpointer data)
-{
-    CloneWait *w = data;
-
-    if (!w->polling && !w->done) {
-        g_autoptr(SoupMessage) msg = message_new("GET", "/v1/jobs");
-        w->polling = TRUE;
-        soup_session_send_and_read_async(w->session, msg, G_PRIORITY_DEFAULT, w->poll_cancel,
-                                         on_jobs, w);
-    }
-    return G_SOURCE_CONTINUE;
-}
-
 static void
-on_cloned(GObject *source, GAsyncResult *res, gpointer data)
+on_cloned(guint status, gpointer data)
 {
     CloneWait *w = data;
 
-    w->answer = soup_session_send_and_read_finish(w->session, res, &w->transport_error);
-    w->done = TRUE;
+    if (status == 0)
+        return;
+    if (status < 200 || status >= 300) {
+        if (w->tty)
+            printf("\n");
+        return;
+    }
+    /* Images too fast to be seen in /v1/jobs (linked clones: ms). */
+    for (guint i = 0; i < w->images->len; i++) {
+        CloneImage *img = g_ptr_array_index(w->images, i);
+        if (!img->printed) {
+            if (!img->first_seen)
+                img->first_seen = w->started;
+            print_image(w, img, TRUE);
+        }
+    }
 }
 
 /* The clone request, with the images' lines while it runs. */
@@ -162,57 +135,11 @@ clone_with_progress(VshClient *client, const char *path, JsonNode *body, GPtrArr
                     GError **error)
 {
     CloneWait w = {0};
-    g_autofree char *text = json_to_string(body, FALSE);
-    g_autoptr(GBytes) request = g_bytes_new(text, strlen(text));
-    g_autoptr(SoupMessage) msg = message_new("POST", path);
-    JsonNode *result = NULL;
 
-    w.session = vsh_client_session(client);
     w.images = images;
     w.tty = isatty(STDOUT_FILENO);
     w.started = g_get_monotonic_time();
-    w.poll_cancel = g_cancellable_new();
-    soup_message_set_request_body_from_bytes(msg, "application/json", request);
-    soup_session_send_and_read_async(w.session, msg, G_PRIORITY_DEFAULT, NULL, on_cloned, &w);
-    guint timer = g_timeout_add(POLL_INTERVAL_MS, on_poll_timer, &w);
-    while (!w.done)
-        g_main_context_iteration(NULL, TRUE);
-    g_source_remove(timer);
-    g_cancellable_cancel(w.poll_cancel);
-    while (w.polling)
-        g_main_context_iteration(NULL, TRUE);
-    g_object_unref(w.poll_cancel);
-
-    guint status = soup_message_get_status(msg);
-    if (!w.answer) {
-        vsh_client_set_transport_error(client, w.transport_error, error);
-    } else if (status < 200 || status >= 300) {
-        if (w.tty)
-            printf("\n");
-        vsh_client_set_api_error(msg, w.answer, error);
-    } else {
-        /* Images too fast to be seen in /v1/jobs (linked clones: ms). */
-        for (guint i = 0; i < images->len; i++) {
-            CloneImage *img = g_ptr_array_index(images, i);
-            if (!img->printed) {
-                if (!img->first_seen)
-                    img->first_seen = w.started;
-                print_image(&w, img, TRUE);
-            }
-        }
-        g_autoptr(JsonParser) parser = json_parser_new();
-        gsize len = 0;
-        const char *data = g_bytes_get_data(w.answer, &len);
-        if (data && json_parser_load_from_data(parser, data, (gssize)len, NULL) &&
-            JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
-            result = json_node_copy(json_parser_get_root(parser));
-        else
-            g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
-                        "unexpected answer from virtd to POST %s: not a JSON object", path);
-    }
-    g_clear_error(&w.transport_error);
-    g_clear_pointer(&w.answer, g_bytes_unref);
-    return result;
+    return vsh_client_post_polling(client, path, body, "/v1/jobs", on_jobs, on_cloned, &w, error);
 }
 
 static void

@@ -100,6 +100,24 @@ post_abort(VshCtl *ctl, const char *dom, const char *target, gboolean pivot, GEr
     return answer != NULL;
 }
 
+/* The result of a job QEMU has ended ("completed", "cancelled"), NULL
+ * while it runs; NULL and *@failed with the job's error if it failed. */
+static const char *
+job_result(JsonObject *o, gboolean *failed, GError **error)
+{
+    *failed = FALSE;
+    if (vsh_json_bool(o, "active", FALSE))
+        return NULL;
+    const char *res = vsh_json_string(o, "result", "none");
+    if (g_str_equal(res, "failed")) {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s",
+                    vsh_json_string(o, "error", "the block job failed"));
+        *failed = TRUE;
+        return NULL;
+    }
+    return res;
+}
+
 /* Polls until the job is gone (its result) or, for an active commit,
  * ready; prints progress with @verbose; aborts past @timeout. */
 static gboolean wait_gone(VshCtl *ctl, const char *dom, const char *target, const char **result,
@@ -117,13 +135,11 @@ wait_job(VshCtl *ctl, const char *dom, const char *target, const char *label, gb
         if (!info)
             return WAIT_FAILED;
         JsonObject *o = vsh_json_root(info);
-        if (!vsh_json_bool(o, "active", FALSE)) {
-            const char *res = vsh_json_string(o, "result", "none");
-            if (g_str_equal(res, "failed")) {
-                g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s",
-                            vsh_json_string(o, "error", "the block job failed"));
-                return WAIT_JOB_FAILED;
-            }
+        gboolean failed;
+        const char *res = job_result(o, &failed, error);
+        if (failed)
+            return WAIT_JOB_FAILED;
+        if (res) {
             ret = g_str_equal(res, "cancelled") ? WAIT_CANCELLED : WAIT_COMPLETED;
             break;
         }
@@ -157,20 +173,41 @@ wait_gone(VshCtl *ctl, const char *dom, const char *target, const char **result,
         g_autoptr(JsonNode) info = get_info(ctl, dom, target, error);
         if (!info)
             return FALSE;
-        JsonObject *o = vsh_json_root(info);
-        if (!vsh_json_bool(o, "active", FALSE)) {
-            const char *res = vsh_json_string(o, "result", "none");
-            if (g_str_equal(res, "failed")) {
-                g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s",
-                            vsh_json_string(o, "error", "the block job failed"));
-                return FALSE;
-            }
+        gboolean failed;
+        const char *res = job_result(vsh_json_root(info), &failed, error);
+        if (failed)
+            return FALSE;
+        if (res) {
             if (result)
                 *result = g_intern_string(res);
             return TRUE;
         }
         g_usleep(100 * 1000);
     }
+}
+
+/* blockcommit's and blockpull's wait (@what: "Commit", "Pull"): TRUE
+ * when the job completed or is ready; otherwise virsh's "WHAT failed: "
+ * error or "WHAT aborted" line. */
+static gboolean
+wait_finished(VshCtl *ctl, const VshCmd *cmd, const char *label, const char *what, guint64 timeout,
+              GError **error)
+{
+    switch (wait_job(ctl, opt(cmd, "domain"), opt(cmd, "path"), label, vsh_cmd_has(cmd, "verbose"),
+                     timeout, vsh_cmd_has(cmd, "async"), error)) {
+    case WAIT_FAILED:
+        return FALSE;
+    case WAIT_JOB_FAILED:
+        g_prefix_error(error, "\n%s failed: ", what);
+        return FALSE;
+    case WAIT_CANCELLED:
+        vsh_print_extra(ctl, "\n%s aborted\n", what);
+        return FALSE;
+    case WAIT_READY:
+    case WAIT_COMPLETED:
+        break;
+    }
+    return TRUE;
 }
 
 static gboolean
@@ -235,20 +272,8 @@ cmd_blockcommit(VshCtl *ctl, const VshCmd *cmd, GError **error)
                         active ? "Active Block Commit started" : "Block Commit started");
         return TRUE;
     }
-    switch (wait_job(ctl, dom, path, "Block Commit", verbose, timeout, vsh_cmd_has(cmd, "async"),
-                     error)) {
-    case WAIT_FAILED:
+    if (!wait_finished(ctl, cmd, "Block Commit", "Commit", timeout, error))
         return FALSE;
-    case WAIT_JOB_FAILED:
-        g_prefix_error(error, "\nCommit failed: ");
-        return FALSE;
-    case WAIT_CANCELLED:
-        vsh_print_extra(ctl, "\nCommit aborted\n");
-        return FALSE;
-    case WAIT_READY:
-    case WAIT_COMPLETED:
-        break;
-    }
     if (!active) {
         vsh_print_extra(ctl, "\nCommit complete\n");
         return TRUE;
@@ -290,20 +315,8 @@ cmd_blockpull(VshCtl *ctl, const VshCmd *cmd, GError **error)
         vsh_print_extra(ctl, "Block Pull started\n");
         return TRUE;
     }
-    switch (wait_job(ctl, opt(cmd, "domain"), opt(cmd, "path"), "Block Pull", verbose, timeout,
-                     vsh_cmd_has(cmd, "async"), error)) {
-    case WAIT_FAILED:
+    if (!wait_finished(ctl, cmd, "Block Pull", "Pull", timeout, error))
         return FALSE;
-    case WAIT_JOB_FAILED:
-        g_prefix_error(error, "\nPull failed: ");
-        return FALSE;
-    case WAIT_CANCELLED:
-        vsh_print_extra(ctl, "\nPull aborted\n");
-        return FALSE;
-    case WAIT_READY:
-    case WAIT_COMPLETED:
-        break;
-    }
     vsh_print_extra(ctl, "\nPull complete\n");
     return TRUE;
 }

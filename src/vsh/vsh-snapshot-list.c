@@ -71,6 +71,20 @@ passes_filters(const VshCmd *cmd, JsonObject *o)
     return TRUE;
 }
 
+/* --roots, --leaves, --no-leaves and the filters. */
+static gboolean
+wanted(const VshCmd *cmd, JsonObject *o)
+{
+    JsonArray *kids = vsh_json_array(o, "children");
+    gboolean leaf = !kids || json_array_get_length(kids) == 0;
+
+    if (vsh_cmd_has(cmd, "roots") && s_parent(o))
+        return FALSE;
+    if ((vsh_cmd_has(cmd, "leaves") && !leaf) || (vsh_cmd_has(cmd, "no-leaves") && leaf))
+        return FALSE;
+    return passes_filters(cmd, o);
+}
+
 static gint
 by_name(gconstpointer a, gconstpointer b)
 {
@@ -191,16 +205,11 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autoptr(GPtrArray) sel = g_ptr_array_new();
     for (guint i = 0; i < all->len; i++) {
         JsonObject *o = all->pdata[i];
-        JsonArray *kids = vsh_json_array(o, "children");
-        gboolean leaf = !kids || json_array_get_length(kids) == 0;
         if (from && !(descendants || tree ? is_descendant(all, o, from)
                                           : g_strcmp0(s_parent(o), from) == 0))
             continue;
-        if (roots && s_parent(o))
-            continue;
-        if ((leaves && !leaf) || (no_leaves && leaf) || !passes_filters(cmd, o))
-            continue;
-        g_ptr_array_add(sel, o);
+        if (wanted(cmd, o))
+            g_ptr_array_add(sel, o);
     }
     if (vsh_cmd_has(cmd, "topological")) {
         g_autoptr(GPtrArray) topo = g_ptr_array_new();
@@ -208,12 +217,8 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
         g_ptr_array_set_size(sel, 0);
         for (guint i = 0; i < topo->len; i++) {
             JsonObject *o = topo->pdata[i];
-            JsonArray *kids = vsh_json_array(o, "children");
-            gboolean leaf = !kids || json_array_get_length(kids) == 0;
-            if ((from && !is_descendant(all, o, from)) || (roots && s_parent(o)) ||
-                (leaves && !leaf) || (no_leaves && leaf) || !passes_filters(cmd, o))
-                continue;
-            g_ptr_array_add(sel, o);
+            if ((!from || is_descendant(all, o, from)) && wanted(cmd, o))
+                g_ptr_array_add(sel, o);
         }
     } else {
         g_ptr_array_sort(sel, by_name);
@@ -253,15 +258,23 @@ vsh_cmd_snapshot_list(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
+/* The snapshot --current or SNAPSHOTNAME names (*@snap) and its
+ * description (GET .../snapshots/SNAP). */
+static JsonNode *
+get_picked(VshCtl *ctl, const VshCmd *cmd, const char *dom, char **snap, GError **error)
+{
+    if (!(*snap = vsh_snapshot_pick(ctl, cmd, dom, error)))
+        return NULL;
+    g_autofree char *suffix = vsh_snapshot_path(*snap, NULL);
+    return vsh_domain_call(ctl, "GET", dom, suffix, NULL, error);
+}
+
 gboolean
 vsh_cmd_snapshot_info(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
-    g_autofree char *snap = vsh_snapshot_pick(ctl, cmd, dom, error);
-    if (!snap)
-        return FALSE;
-    g_autofree char *suffix = vsh_snapshot_path(snap, NULL);
-    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom, suffix, NULL, error);
+    g_autofree char *snap = NULL;
+    g_autoptr(JsonNode) answer = get_picked(ctl, cmd, dom, &snap, error);
     g_autoptr(JsonNode) summary = answer ? vsh_domain_call(ctl, "GET", dom, NULL, NULL, error) : NULL;
     if (!summary)
         return FALSE;
@@ -301,11 +314,8 @@ gboolean
 vsh_cmd_snapshot_parent(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *dom = vsh_cmd_get_string(cmd, "domain");
-    g_autofree char *snap = vsh_snapshot_pick(ctl, cmd, dom, error);
-    if (!snap)
-        return FALSE;
-    g_autofree char *suffix = vsh_snapshot_path(snap, NULL);
-    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom, suffix, NULL, error);
+    g_autofree char *snap = NULL;
+    g_autoptr(JsonNode) answer = get_picked(ctl, cmd, dom, &snap, error);
     if (!answer)
         return FALSE;
     const char *p = s_parent(vsh_json_root(answer));

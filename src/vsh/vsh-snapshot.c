@@ -55,6 +55,13 @@ vsh_snapshot_pick(VshCtl *ctl, const VshCmd *cmd, const char *dom, GError **erro
     return g_strdup(cur);
 }
 
+/* "?NAME=1", or "&NAME=1" when @path has a query already. */
+static void
+add_query_flag(GString *path, const char *name)
+{
+    g_string_append_printf(path, "%c%s=1", strchr(path->str, '?') ? '&' : '?', name);
+}
+
 static gboolean
 send_create(VshCtl *ctl, const VshCmd *cmd, const char *dom, const char *xml, const char *file,
             GError **error)
@@ -73,8 +80,7 @@ send_create(VshCtl *ctl, const VshCmd *cmd, const char *dom, const char *xml, co
     g_autoptr(GString) suffix = g_string_new("/snapshots");
     for (guint i = 0; i < G_N_ELEMENTS(flags); i++)
         if (vsh_cmd_has(cmd, flags[i].opt))
-            g_string_append_printf(suffix, "%c%s=1", strchr(suffix->str, '?') ? '&' : '?',
-                                   flags[i].q);
+            add_query_flag(suffix, flags[i].q);
     VshClient *client = vsh_ctl_client(ctl, error);
     if (!client)
         return FALSE;
@@ -341,8 +347,7 @@ cmd_snapshot_revert(VshCtl *ctl, const VshCmd *cmd, GError **error)
     const char *opts[] = {"running", "paused", "force"};
     for (guint i = 0; i < G_N_ELEMENTS(opts); i++)
         if (vsh_cmd_has(cmd, opts[i]))
-            g_string_append_printf(suffix, "%c%s=1", strchr(suffix->str, '?') ? '&' : '?',
-                                   opts[i]);
+            add_query_flag(suffix, opts[i]);
     g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "POST", dom, suffix->str, NULL, error);
     return answer != NULL; /* silent on success, as virsh */
 }
@@ -365,11 +370,11 @@ cmd_snapshot_delete(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autofree char *base = vsh_snapshot_path(snap, NULL);
     g_string_append(suffix, base);
     if (children)
-        g_string_append(suffix, "?children=1");
+        add_query_flag(suffix, "children");
     if (children_only)
-        g_string_append(suffix, "?children_only=1");
+        add_query_flag(suffix, "children_only");
     if (vsh_cmd_has(cmd, "metadata"))
-        g_string_append_printf(suffix, "%cmetadata=1", strchr(suffix->str, '?') ? '&' : '?');
+        add_query_flag(suffix, "metadata");
     g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "DELETE", dom, suffix->str, NULL, error);
     if (!answer)
         return FALSE;

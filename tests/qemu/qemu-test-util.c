@@ -514,3 +514,35 @@ trmtree(const char *dir)
     }
     g_rmdir(dir);
 }
+
+void
+tqmp_golden_check(const char *dir, const char *name, const char *cmd, JsonObject *args)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "execute");
+    json_builder_add_string_value(b, cmd);
+    json_builder_set_member_name(b, "arguments");
+    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(n, args);
+    json_builder_add_value(b, n);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_root(gen, root);
+    g_autofree char *text = json_generator_to_data(gen, NULL);
+    g_autofree char *full = g_strconcat(text, "\n", NULL);
+    g_autofree char *subdir = g_build_filename(VD_TEST_DATA_DIR, dir, NULL);
+    g_autofree char *path = test_golden_path(subdir, name, ".json");
+    test_golden_check(path, full);
+}
+
+JsonNode *
+tjson_parse(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    JsonNode *n = json_from_string(text, &error);
+    g_assert_no_error(error);
+    return n;
+}

@@ -95,3 +95,10 @@ JsonNode *tqmp_call(VdQmp *qmp, const char *command, JsonObject *arguments, GErr
 char *tmkdtemp(void);
 /* rm -r of a directory made by tmkdtemp. */
 void trmtree(const char *dir);
+
+/* test_golden_check() of the command as QMP gets it, {"execute": @cmd,
+ * "arguments": @args} (@args taken), pretty-printed, against
+ * tests/data/@dir/@name.json. */
+void tqmp_golden_check(const char *dir, const char *name, const char *cmd, JsonObject *args);
+/* @text parsed as JSON (a failed test if it is not). */
+JsonNode *tjson_parse(const char *text);

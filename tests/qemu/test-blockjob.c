@@ -7,27 +7,11 @@
 #include "qemu-test-util.h"
 #include "qemu/qemu-blockjob.h"
 
-/* The command as QMP gets it: {"execute": @cmd, "arguments": @args}. */
+/* The command as QMP gets it, against tests/data/blockjob/@name.json. */
 static void
 check_command(const char *name, const char *cmd, JsonObject *args)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "execute");
-    json_builder_add_string_value(b, cmd);
-    json_builder_set_member_name(b, "arguments");
-    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-    json_node_take_object(n, args);
-    json_builder_add_value(b, n);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, root);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    g_autofree char *full = g_strconcat(text, "\n", NULL);
-    g_autofree char *path = test_golden_path(VD_TEST_DATA_DIR "/blockjob", name, ".json");
-    test_golden_check(path, full);
+    tqmp_golden_check("blockjob", name, cmd, args);
 }
 
 static void
@@ -57,19 +41,10 @@ test_commands(void)
                   vd_qemu_snapshot_transaction(targets, roots, "1a2b"));
 }
 
-static JsonNode *
-parse(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    JsonNode *n = json_from_string(text, &error);
-    g_assert_no_error(error);
-    return n;
-}
-
 static void
 test_jobs_parse(void)
 {
-    g_autoptr(JsonNode) jobs = parse(
+    g_autoptr(JsonNode) jobs = tjson_parse(
         "[{\"device\": \"other-job\", \"type\": \"stream\", \"len\": 1, \"offset\": 0},"
         " {\"device\": \"active-commit-vda\", \"type\": \"commit\", \"len\": 16777216,"
         "  \"offset\": 16777216, \"speed\": 0, \"ready\": true, \"status\": \"ready\"},"
@@ -93,26 +68,26 @@ test_jobs_parse(void)
     g_assert_cmpint(dd->type, ==, VD_BLOCKJOB_COMMIT);
     /* A job virtd did not start names no disk of ours. */
     g_assert_null(vd_qemu_blockjob_find(jobs, "vdb"));
-    g_autoptr(JsonNode) none = parse("[]");
+    g_autoptr(JsonNode) none = tjson_parse("[]");
     g_assert_null(vd_qemu_blockjob_find(none, "vda"));
 }
 
 static void
 test_chain_parse(void)
 {
-    g_autoptr(JsonNode) block =
-        parse("[{\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vda/virtio-backend\","
-              "  \"inserted\": {\"node-name\": \"vda-ov1a2b-format\", \"image\": {"
-              "    \"filename\": \"/i/web.snap1\", \"format\": \"qcow2\", \"backing-image\": {"
-              "      \"filename\": \"/i/web.qcow2\", \"format\": \"qcow2\", \"backing-image\": {"
-              "        \"filename\": \"/i/base.raw\", \"format\": \"raw\"}}}}},"
-              " {\"device\": \"\", \"qdev\": \"disk-sda\","
-              "  \"inserted\": {\"node-name\": \"sda-format\", \"image\": {"
-              "    \"filename\": \"/i/s.raw\", \"format\": \"raw\"}}},"
-              " {\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vdaa/virtio-backend\","
-              "  \"inserted\": {\"node-name\": \"vdaa-format\", \"image\": {"
-              "    \"filename\": \"/i/aa.raw\", \"format\": \"raw\"}}},"
-              " {\"device\": \"\", \"qdev\": \"disk-hdc\"}]");
+    g_autoptr(JsonNode) block = tjson_parse(
+        "[{\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vda/virtio-backend\","
+        "  \"inserted\": {\"node-name\": \"vda-ov1a2b-format\", \"image\": {"
+        "    \"filename\": \"/i/web.snap1\", \"format\": \"qcow2\", \"backing-image\": {"
+        "      \"filename\": \"/i/web.qcow2\", \"format\": \"qcow2\", \"backing-image\": {"
+        "        \"filename\": \"/i/base.raw\", \"format\": \"raw\"}}}}},"
+        " {\"device\": \"\", \"qdev\": \"disk-sda\","
+        "  \"inserted\": {\"node-name\": \"sda-format\", \"image\": {"
+        "    \"filename\": \"/i/s.raw\", \"format\": \"raw\"}}},"
+        " {\"device\": \"\", \"qdev\": \"/machine/peripheral/disk-vdaa/virtio-backend\","
+        "  \"inserted\": {\"node-name\": \"vdaa-format\", \"image\": {"
+        "    \"filename\": \"/i/aa.raw\", \"format\": \"raw\"}}},"
+        " {\"device\": \"\", \"qdev\": \"disk-hdc\"}]");
     g_autofree char *root = NULL;
     g_autoptr(GPtrArray) chain = vd_qemu_block_chain(block, "vda", &root);
     g_assert_nonnull(chain);

@@ -309,3 +309,15 @@ vd_api_body_autostart(VdApiRequest *req, gboolean *on, GError **error)
     }
     return TRUE;
 }
+
+void
+vd_api_reply_domain(VdApiRequest *req, guint status, const VdDomainObj *dom)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domain");
+    vd_api_add_domain_summary(b, dom);
+    json_builder_end_object(b);
+    vd_api_reply_json(req, status, json_builder_get_root(b));
+}

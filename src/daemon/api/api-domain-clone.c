@@ -115,11 +115,29 @@ cloned(VdDaemon *d, const VdClonePlan *plan, VdDomainObj *clone, const GError *e
     vd_api_reply_json(req, clone ? 201 : 200, json_builder_get_root(b));
 }
 
+/* --original-xml: the domain in the body's "original_xml". */
+static VdDomainDef *
+original_xml(JsonObject *body, GError **error)
+{
+    const char *xml = vd_api_body_string(body, "original_xml");
+
+    if (!xml) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "An original machine name is required, use '--original src_name' and try "
+                    "again (or --original-xml FILE)");
+        return NULL;
+    }
+    return vd_domain_def_new_from_xml(xml, -1, error);
+}
+
+/* A clone of @dom, or with @dom NULL of the body's "original_xml". */
 static void
-handle_clone(VdApiRequest *req, VdDomainObj *dom, VdDomainDef *orig, JsonObject *body)
+handle_clone(VdApiRequest *req, VdDomainObj *dom)
 {
     g_autoptr(GError) error = NULL;
-    VdCloneOptions *opts = parse_options(body, &error);
+    g_autoptr(JsonObject) body = vd_api_body_json(req, &error);
+    VdDomainDef *orig = !error && !dom ? original_xml(body, &error) : NULL;
+    VdCloneOptions *opts = error ? NULL : parse_options(body, &error);
 
     if (!opts) {
         vd_domain_def_free(orig);
@@ -133,27 +151,7 @@ handle_clone(VdApiRequest *req, VdDomainObj *dom, VdDomainDef *orig, JsonObject 
 void
 vd_api_domain_clone_xml(VdApiRequest *req)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonObject) body = vd_api_body_json(req, &error);
-    const char *xml = vd_api_body_string(body, "original_xml");
-
-    if (error) {
-        vd_api_reply_error(req, error);
-        return;
-    }
-    if (!xml) {
-        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "An original machine name is required, use '--original src_name' and try "
-                    "again (or --original-xml FILE)");
-        vd_api_reply_error(req, error);
-        return;
-    }
-    VdDomainDef *orig = vd_domain_def_new_from_xml(xml, -1, &error);
-    if (!orig) {
-        vd_api_reply_error(req, error);
-        return;
-    }
-    handle_clone(req, NULL, orig, body);
+    handle_clone(req, NULL);
 }
 
 static void
@@ -170,12 +168,7 @@ handle_rename(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "domain");
-    vd_api_add_domain_summary(b, dom);
-    json_builder_end_object(b);
-    vd_api_reply_json(req, 200, json_builder_get_root(b));
+    vd_api_reply_domain(req, 200, dom);
 }
 
 gboolean
@@ -192,12 +185,6 @@ vd_api_domain_clone_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *me
         handle_rename(req, dom);
         return TRUE;
     }
-    g_autoptr(GError) error = NULL;
-    g_autoptr(JsonObject) body = vd_api_body_json(req, &error);
-    if (error) {
-        vd_api_reply_error(req, error);
-        return TRUE;
-    }
-    handle_clone(req, dom, NULL, body);
+    handle_clone(req, dom);
     return TRUE;
 }

@@ -83,6 +83,9 @@ void vd_api_domains_dispatch(VdApiRequest *req, const char *method);
 void vd_api_networks_dispatch(VdApiRequest *req, const char *method);
 /* The summary object of a domain, as every domain answer has it. */
 void vd_api_add_domain_summary(JsonBuilder *b, const VdDomainObj *dom);
+/* Replies {"domain": summary} (api-body.c): the answer of the requests
+ * whose result is the domain itself (domrename, save, restore ...). */
+void vd_api_reply_domain(VdApiRequest *req, guint status, const VdDomainObj *dom);
 /* A domain's interfaces (api-domain-net.c): /v1/domains/
  * {dom}/interfaces.... FALSE: not one of these
  * (the caller answers not found / bad method). */

@@ -117,6 +117,15 @@ ignore_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     (void)qmp, (void)result, (void)error, (void)data;
 }
 
+void
+vd_blockjob_del_nodes(VdDomainObj *dom, const char *format_node, const char *storage_node)
+{
+    vd_qmp_command(dom->qmp, "blockdev-del", vd_hotplug_args("node-name", format_node),
+                   ignore_reply, NULL);
+    vd_qmp_command(dom->qmp, "blockdev-del", vd_hotplug_args("node-name", storage_node),
+                   ignore_reply, NULL);
+}
+
 /* The nodes virtd named for this disk ("vda-format", "vda-ov<tag>-format"
  * and their "-storage") whose image left the chain: QEMU keeps a node
  * added by blockdev-add (and its file open) until blockdev-del. One still
@@ -146,10 +155,7 @@ nodes_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
             continue;
         g_autofree char *base = g_strndup(name, strlen(name) - strlen("-format"));
         g_autofree char *storage = g_strconcat(base, "-storage", NULL);
-        vd_qmp_command(s->dom->qmp, "blockdev-del", vd_hotplug_args("node-name", name),
-                       ignore_reply, NULL);
-        vd_qmp_command(s->dom->qmp, "blockdev-del", vd_hotplug_args("node-name", storage),
-                       ignore_reply, NULL);
+        vd_blockjob_del_nodes(s->dom, name, storage);
     }
     sync_finish(s, NULL);
 }

@@ -19,6 +19,11 @@ gboolean vd_blockjob_record_chain(VdDaemon *d, VdDomainObj *dom, const char *tar
                                   const char *old_source, const char *const *paths,
                                   const char *const *formats, gboolean live, GError **error);
 
+/* blockdev-del of a node virtd added (its format node, then its storage
+ * node), replies ignored: one still in use refuses, which is fine.
+ * dom->qmp must be set. */
+void vd_blockjob_del_nodes(VdDomainObj *dom, const char *format_node, const char *storage_node);
+
 /* Reads the chain of @target from QEMU (query-block), records it as
  * above when it differs from the live definition (the persistent one
  * follows a new source, and a <backingStore> it already states, but gets

@@ -72,12 +72,6 @@ ext_finish(Ext *x, GError *error)
     g_free(x);
 }
 
-static void
-ignore_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
-{
-    (void)qmp, (void)result, (void)error, (void)data;
-}
-
 /* Undo: the nodes added (QEMU), then the files made. */
 static void
 ext_fail(Ext *x, GError *error)
@@ -87,10 +81,7 @@ ext_fail(Ext *x, GError *error)
         if (it->added && x->dom->qmp) {
             g_autofree char *f = vd_qemu_overlay_node(it->target, x->tag, FALSE);
             g_autofree char *s = vd_qemu_overlay_node(it->target, x->tag, TRUE);
-            vd_qmp_command(x->dom->qmp, "blockdev-del", vd_hotplug_args("node-name", f),
-                           ignore_reply, NULL);
-            vd_qmp_command(x->dom->qmp, "blockdev-del", vd_hotplug_args("node-name", s),
-                           ignore_reply, NULL);
+            vd_blockjob_del_nodes(x->dom, f, s);
         }
         if (it->made)
             g_unlink(it->overlay);
