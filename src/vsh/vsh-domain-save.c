@@ -7,31 +7,13 @@
 
 #include "util/vd-error.h"
 #include "vsh-client.h"
+#include "vsh-progress.h"
 #include "vsh.h"
 
-#define POLL_INTERVAL_MS 250
-
 typedef struct {
-    SoupSession *session;
     const char *label;
-    char *job_path;
-    GCancellable *poll_cancel;
-    gboolean polling;
-    gboolean done;
-    GBytes *answer;
-    GError *transport_error;
     int last_pct;
 } Wait;
-
-static SoupMessage *
-message_new(const char *method, const char *path)
-{
-    g_autofree char *url = g_strconcat("http://localhost", path, NULL);
-    SoupMessage *msg = soup_message_new(method, url);
-    soup_message_headers_append(soup_message_get_request_headers(msg), "Accept",
-                                "application/json");
-    return msg;
-}
 
 static void
 draw(Wait *w, int pct, gboolean final)
@@ -44,21 +26,12 @@ draw(Wait *w, int pct, gboolean final)
 }
 
 static void
-on_job(GObject *source, GAsyncResult *res, gpointer data)
+on_job(JsonNode *answer, gpointer data)
 {
     Wait *w = data;
-    (void)source;
-    g_autoptr(GBytes) body = soup_session_send_and_read_finish(w->session, res, NULL);
-    w->polling = FALSE;
-    if (!body || w->done)
+    if (!JSON_NODE_HOLDS_OBJECT(answer))
         return;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    gsize len = 0;
-    const char *text = g_bytes_get_data(body, &len);
-    if (!text || !json_parser_load_from_data(parser, text, (gssize)len, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
-        return;
-    JsonObject *job = json_node_get_object(json_parser_get_root(parser));
+    JsonObject *job = json_node_get_object(answer);
     gint64 total = vsh_json_int(job, "data_total", 0);
     gint64 remaining = vsh_json_int(job, "data_remaining", 0);
     if (total <= 0)
@@ -68,26 +41,14 @@ on_job(GObject *source, GAsyncResult *res, gpointer data)
     draw(w, MIN(pct, 99), FALSE);
 }
 
-static gboolean
-on_poll(gpointer data)
-{
-    Wait *w = data;
-    if (!w->polling && !w->done && w->job_path) {
-        g_autoptr(SoupMessage) msg = message_new("GET", w->job_path);
-        w->polling = TRUE;
-        soup_session_send_and_read_async(w->session, msg, G_PRIORITY_DEFAULT, w->poll_cancel,
-                                         on_job, w);
-    }
-    return G_SOURCE_CONTINUE;
-}
-
 static void
-on_answer(GObject *source, GAsyncResult *res, gpointer data)
+on_end(guint status, gpointer data)
 {
     Wait *w = data;
-    (void)source;
-    w->answer = soup_session_send_and_read_finish(w->session, res, &w->transport_error);
-    w->done = TRUE;
+    if (status >= 200 && status < 300)
+        draw(w, 100, TRUE);
+    else
+        fprintf(stderr, "\n");
 }
 
 /* POST @path with @body; with @label, virsh's progress of @dom's job. */
@@ -101,52 +62,10 @@ post_with_progress(VshCtl *ctl, const char *path, JsonNode *body, const char *la
     if (!label || !dom)
         return vsh_client_call(client, "POST", path, body, error);
 
-    Wait w = {0};
-    g_autofree char *text = json_to_string(body, FALSE);
-    g_autoptr(GBytes) request = g_bytes_new(text, strlen(text));
-    g_autoptr(SoupMessage) msg = message_new("POST", path);
-    JsonNode *result = NULL;
-
-    w.session = vsh_client_session(client);
-    w.label = label;
-    w.last_pct = -1;
-    w.job_path = vsh_domain_path(dom, "/job");
-    w.poll_cancel = g_cancellable_new();
-    soup_message_set_request_body_from_bytes(msg, "application/json", request);
-    soup_session_send_and_read_async(w.session, msg, G_PRIORITY_DEFAULT, NULL, on_answer, &w);
+    Wait w = {label, -1};
+    g_autofree char *job_path = vsh_domain_path(dom, "/job");
     draw(&w, 0, FALSE);
-    guint timer = g_timeout_add(POLL_INTERVAL_MS, on_poll, &w);
-    while (!w.done)
-        g_main_context_iteration(NULL, TRUE);
-    g_source_remove(timer);
-    g_cancellable_cancel(w.poll_cancel);
-    while (w.polling)
-        g_main_context_iteration(NULL, TRUE);
-    g_object_unref(w.poll_cancel);
-    g_free(w.job_path);
-
-    guint status = soup_message_get_status(msg);
-    if (!w.answer) {
-        fprintf(stderr, "\n");
-        vsh_client_set_transport_error(client, w.transport_error, error);
-    } else if (status < 200 || status >= 300) {
-        fprintf(stderr, "\n");
-        vsh_client_set_api_error(msg, w.answer, error);
-    } else {
-        draw(&w, 100, TRUE);
-        g_autoptr(JsonParser) parser = json_parser_new();
-        gsize len = 0;
-        const char *data = g_bytes_get_data(w.answer, &len);
-        if (data && json_parser_load_from_data(parser, data, (gssize)len, NULL) &&
-            JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
-            result = json_node_copy(json_parser_get_root(parser));
-        else
-            g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
-                        "unexpected answer from virtd to POST %s: not a JSON object", path);
-    }
-    g_clear_error(&w.transport_error);
-    g_clear_pointer(&w.answer, g_bytes_unref);
-    return result;
+    return vsh_client_post_polling(client, path, body, job_path, on_job, on_end, &w, error);
 }
 
 static gboolean

@@ -7,27 +7,11 @@
 #include "qemu-test-util.h"
 #include "qemu/qmp-balloon.h"
 
-/* The command as QMP gets it: {"execute": @cmd, "arguments": @args}. */
+/* The command as QMP gets it, against tests/data/hotplug/@name.json. */
 static void
 check_command(const char *name, const char *cmd, JsonObject *args)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "execute");
-    json_builder_add_string_value(b, cmd);
-    json_builder_set_member_name(b, "arguments");
-    JsonNode *n = json_node_new(JSON_NODE_OBJECT);
-    json_node_take_object(n, args);
-    json_builder_add_value(b, n);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_pretty(gen, TRUE);
-    json_generator_set_root(gen, root);
-    g_autofree char *text = json_generator_to_data(gen, NULL);
-    g_autofree char *full = g_strconcat(text, "\n", NULL);
-    g_autofree char *path = test_golden_path(VD_TEST_DATA_DIR "/hotplug", name, ".json");
-    test_golden_check(path, full);
+    tqmp_golden_check("hotplug", name, cmd, args);
 }
 
 static void
@@ -40,15 +24,6 @@ test_commands(void)
     json_object_unref(max);
     check_command("balloon-period", "qom-set", vd_qmp_balloon_period_args(10));
     check_command("balloon-stats", "qom-get", vd_qmp_balloon_stats_args());
-}
-
-static JsonNode *
-parse(const char *text)
-{
-    g_autoptr(GError) error = NULL;
-    JsonNode *n = json_from_string(text, &error);
-    g_assert_no_error(error);
-    return n;
 }
 
 static char *
@@ -65,10 +40,10 @@ render(GArray *stats)
 static void
 test_stats_parse(void)
 {
-    g_autoptr(JsonNode) balloon = parse("{\"actual\": 134217728}");
+    g_autoptr(JsonNode) balloon = tjson_parse("{\"actual\": 134217728}");
     /* QEMU 7.2's answer: sizes in bytes, -1 (as 2^64-1) for what the
      * guest did not report. */
-    g_autoptr(JsonNode) guest = parse(
+    g_autoptr(JsonNode) guest = tjson_parse(
         "{\"last-update\": 1700000000, \"stats\": {\"stat-swap-in\": 4096, \"stat-swap-out\": 0,"
         " \"stat-major-faults\": 12, \"stat-minor-faults\": 3456, \"stat-free-memory\": 52428800,"
         " \"stat-total-memory\": 104857600, \"stat-available-memory\": 62914560,"
@@ -82,7 +57,8 @@ test_stats_parse(void)
                     "disk_caches 1024\nrss 20480\n");
 
     /* No report from the guest yet (polling off): actual and rss only. */
-    g_autoptr(JsonNode) none = parse("{\"last-update\": 0, \"stats\": {\"stat-swap-in\": -1}}");
+    g_autoptr(JsonNode) none =
+        tjson_parse("{\"last-update\": 0, \"stats\": {\"stat-swap-in\": -1}}");
     g_autoptr(GArray) some = vd_qmp_balloon_stats_parse(balloon, none, 1);
     g_autofree char *text2 = render(some);
     g_assert_cmpstr(text2, ==, "actual 131072\nrss 1\n");

@@ -17,17 +17,6 @@
 #include "daemon/save/save.h"
 #include "util/vd-error.h"
 
-static JsonNode *
-summary(VdDomainObj *dom)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "domain");
-    vd_api_add_domain_summary(b, dom);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
-
 static void
 op_done(VdDomainObj *dom, const GError *error, gpointer data)
 {
@@ -35,7 +24,7 @@ op_done(VdDomainObj *dom, const GError *error, gpointer data)
     if (error)
         vd_api_reply_error(req, error);
     else
-        vd_api_reply_json(req, 200, summary(dom));
+        vd_api_reply_domain(req, 200, dom);
 }
 
 /* The flags every save/restore body may have. */
@@ -151,7 +140,7 @@ vd_api_domain_save_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *met
         else if (!vd_save_job_abort(req->d, dom, &error))
             vd_api_reply_error(req, error);
         else
-            vd_api_reply_json(req, 200, summary(dom));
+            vd_api_reply_domain(req, 200, dom);
         return TRUE;
     }
     return FALSE;
