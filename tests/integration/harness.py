@@ -34,6 +34,15 @@ directory itself are removed when the `with Daemon()` block ends, at
 interpreter exit, and on SIGTERM/SIGHUP/SIGINT, whether a test passed,
 failed or was interrupted.
 
+Running side by side: .ci/run runs two test files at once when both are
+in parallel_tests of tests/integration/meson.build (the others run alone;
+that file says why each does). A file there makes every host object
+(link, subnet, namespace, file outside its root) under a name of its own,
+checks host-wide state only for its own (its root, its firewall instance,
+its names: processes_mentioning(d.root), d.qemu_pids(), d.leftovers()),
+kills only by pid, and asserts no timing that another file's load could
+break.
+
 Networks: every daemon gets `--dns-forward=none` when its --help has the
 option (no test's dnsmasq sends a query off the machine), and
 `--no-default-network` unless made with `Daemon(default_network=True)`

@@ -99,12 +99,16 @@ class Install(harness.VirtdTestCase):
         with Daemon() as d:
             iso = make_debian_layout_iso(d.root)
             disk = os.path.join(d.root, 'iso-guest.qcow2')
+            # vsh stages the kernel and initrd under $TMPDIR: a directory
+            # of this test's, so that the check below sees only its own.
+            tmpdir = d.path('tmp')
+            os.makedirs(tmpdir)
             t0 = time.monotonic()
             rc, out, err = d.vsh(
                 'install', '--name', 'isog', '--memory', '256', '--location', iso,
                 '--extra-args', harness.GUEST_CMDLINE + ' virtd.action=reboot virtd.delay=1',
                 '--disk', 'path=%s,size=0.05' % disk, '--graphics', 'none',
-                '--noautoconsole', '--wait', '3', timeout=240)
+                '--noautoconsole', '--wait', '3', timeout=240, env={'TMPDIR': tmpdir})
             sys_note('ISO install phase to restart: %.1f s' % (time.monotonic() - t0))
             self.assertIn("Retrieving 'vmlinuz'", out)
             self.assertIn("Allocating 'iso-guest.qcow2'", out)
@@ -120,9 +124,7 @@ class Install(harness.VirtdTestCase):
             self.assertIn("<boot dev='hd'/>", xml)
             self.assertIn(disk, xml)
             # The staged kernel and initrd are gone.
-            self.assertEqual([p for p in os.listdir('/tmp') if p.startswith('vsh-install-')
-                              and os.path.exists(os.path.join('/tmp', p, 'vmlinuz'))
-                              and os.stat(os.path.join('/tmp', p)).st_mtime > t0 - 1], [])
+            self.assertEqual(os.listdir(tmpdir), [])
             d.vsh('destroy', 'isog')
             self.assertNoQemu(d)
 

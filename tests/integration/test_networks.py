@@ -18,6 +18,7 @@ when a test fails."""
 import atexit
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -68,10 +69,17 @@ def vdc_links():
     return sorted(n for n in os.listdir('/sys/class/net') if n.startswith('vdc'))
 
 
-def nft_tables():
+def nft_tables(mine=None):
+    """The host's inet tables; with @mine (a Daemon), less those of other
+    virtd instances (vd_OTHER_*: another daemon on this machine, which
+    this file's checks must not see come and go)."""
     out = json.loads(run('nft', '-j', 'list', 'tables').stdout)
-    return sorted(t['table']['name'] for t in out['nftables']
-                  if 'table' in t and t['table']['family'] == 'inet')
+    names = sorted(t['table']['name'] for t in out['nftables']
+                   if 'table' in t and t['table']['family'] == 'inet')
+    if mine is None:
+        return names
+    own = 'vd_%s_' % mine.fw_instance
+    return [t for t in names if t.startswith(own) or not re.match(r'^vd_[0-9a-f]{8}_', t)]
 
 
 def nft_table_text(name):
@@ -503,7 +511,7 @@ class Networks(harness.VirtdTestCase):
                    "<bridge name='vdcbr0'/></network>")
             self.define(d, xml)
             _bridges.discard('vdcbr0')
-            before = nft_tables()
+            before = nft_tables(d)
             r = d.api('POST', '/v1/networks/vdclan/start')
             self.assertRefused(r, ["'vdcbr0'", 'does not exist'])
             self.assertFalse(self.net(d, 'vdclan')['active'])
@@ -513,7 +521,7 @@ class Networks(harness.VirtdTestCase):
             n = self.start(d, 'vdclan')
             self.assertEqual((n['forward'], n['dhcp'], n['ips']), ('bridge', False, []))
             self.assertIsNone(dnsmasq_of(d, 'vdclan'))
-            self.assertEqual(nft_tables(), before)
+            self.assertEqual(nft_tables(d), before)
             self.destroy(d, 'vdclan')
             # The host's bridge is the host's: never deleted.
             self.assertTrue(link_exists('vdcbr0'))
@@ -533,7 +541,7 @@ class Networks(harness.VirtdTestCase):
             run('ip', 'link', 'set', 'vdcdum0p', 'up')
 
             def state():
-                return (self.nets(d), vdc_links(), nft_tables(),
+                return (self.nets(d), vdc_links(), nft_tables(d),
                         sorted(os.listdir(d.path('etc', 'networks'))),
                         sorted(os.listdir(d.path('lib', 'dnsmasq'))))
 
@@ -662,14 +670,14 @@ class Networks(harness.VirtdTestCase):
             self.assertIn('cannot start the default network', read(d.path('virtd.log')))
             d.api_json('PUT', '/v1/networks/default/autostart', {'autostart': False})
             self.define(d, net_xml('vdcnet11', 'vdc11', 11))
-            tables = nft_tables()
+            tables = nft_tables(d)
             for path in ('/v1/networks/vdcnet11/start', '/v1/networks?start=1'):
                 r = d.api('POST', path, net_xml('vdcnet12', 'vdc12', 12)
                           if 'start=1' in path else None)
                 self.assertApiError(r, 500, 'operation-failed')
                 self.assertIn('Address already in use', r.error_message())
                 self.assertEqual(vdc_links(), [])
-                self.assertEqual(nft_tables(), tables)
+                self.assertEqual(nft_tables(d), tables)
                 self.assertEqual(sorted(os.listdir(d.path('run', 'networks'))), [])
                 self.assertEqual([f for f in os.listdir(d.path('lib', 'dnsmasq'))
                                   if not f.endswith('.leases')], [])
@@ -694,7 +702,7 @@ class Networks(harness.VirtdTestCase):
             del os.environ['VIRTD_DNSMASQ']
         try:
             self.define(d, net_xml('vdcnet13', 'vdc13', 13))
-            tables = nft_tables()
+            tables = nft_tables(d)
             t0 = time.monotonic()
             r = d.api('POST', '/v1/networks/vdcnet13/start')
             took = time.monotonic() - t0
@@ -705,7 +713,7 @@ class Networks(harness.VirtdTestCase):
             self.assertEqual(harness.processes_mentioning(fake), [], 'the stand-in is killed')
             self.assertFalse(self.net(d, 'vdcnet13')['active'])
             self.assertFalse(link_exists('vdc13'))
-            self.assertEqual(nft_tables(), tables)
+            self.assertEqual(nft_tables(d), tables)
         finally:
             d.__exit__(None, None, None)
 
