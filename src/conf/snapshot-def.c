@@ -459,7 +459,9 @@ vd_snapshot_def_align(VdSnapshotDef *def, const VdDomainDef *dom_def, gboolean d
         }
     }
     /* Then one entry per disk of the domain, in the domain's order. */
-    g_autoptr(GPtrArray) ordered = g_ptr_array_new();
+    /* Owns its entries until they move into def->disks: a refusal below
+     * frees those made so far. */
+    g_autoptr(GPtrArray) ordered = g_ptr_array_new_with_free_func((GDestroyNotify)disk_free);
     for (guint i = 0; i < dom_def->disks->len; i++) {
         const VdDiskDef *disk = dom_def->disks->pdata[i];
         VdSnapshotDiskDef *sd = find_snap_disk(def, disk);
@@ -494,6 +496,7 @@ vd_snapshot_def_align(VdSnapshotDef *def, const VdDomainDef *dom_def, gboolean d
     g_ptr_array_set_size(def->disks, 0);
     for (guint i = 0; i < ordered->len; i++)
         g_ptr_array_add(def->disks, ordered->pdata[i]);
+    g_ptr_array_set_free_func(ordered, NULL);
 
     for (guint i = 0; i < def->disks->len; i++) {
         const VdSnapshotDiskDef *sd = def->disks->pdata[i];
