@@ -177,14 +177,17 @@ cmd_managedsave_remove(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
-/* The XML in the save image at @path (save-image-dumpxml's answer). */
+/* The XML in the save image at @path (save-image-dumpxml's answer);
+ * passwords only with @security_info. */
 static char *
-image_xml_of(VshCtl *ctl, const char *path, GError **error)
+image_xml_of(VshCtl *ctl, const char *path, gboolean security_info, GError **error)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "file");
     json_builder_add_string_value(b, path);
+    json_builder_set_member_name(b, "security_info");
+    json_builder_add_boolean_value(b, security_info);
     json_builder_end_object(b);
     g_autoptr(JsonNode) body = json_builder_get_root(b);
     g_autofree char *text = json_to_string(body, FALSE);
@@ -239,7 +242,7 @@ cmd_restore(VshCtl *ctl, const VshCmd *cmd, GError **error)
      * named by the image's XML (or by --xml). */
     g_autofree char *dom = NULL;
     if (vsh_cmd_has(cmd, "verbose")) {
-        g_autofree char *image_xml = xml ? NULL : image_xml_of(ctl, path, error);
+        g_autofree char *image_xml = xml ? NULL : image_xml_of(ctl, path, FALSE, error);
         if (!xml && !image_xml)
             return FALSE;
         dom = domain_name_in(xml ? xml : image_xml);
@@ -259,26 +262,10 @@ cmd_save_image_dumpxml(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     const char *file = vsh_cmd_get_string(cmd, "file");
     g_autofree char *path = abs_file(file);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "file");
-    json_builder_add_string_value(b, path);
-    json_builder_set_member_name(b, "security_info");
-    json_builder_add_boolean_value(b, vsh_cmd_has(cmd, "security-info"));
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) body = json_builder_get_root(b);
-    g_autofree char *text = json_to_string(body, FALSE);
-    g_autoptr(GBytes) request = g_bytes_new(text, strlen(text));
-    VshClient *client = vsh_ctl_client(ctl, error);
-    if (!client)
+    g_autofree char *xml = image_xml_of(ctl, path, vsh_cmd_has(cmd, "security-info"), error);
+    if (!xml)
         return FALSE;
-    g_autoptr(GBytes) answer = vsh_client_send(client, "POST", "/v1/save-images/xml",
-                                               "application/json", request, NULL, error);
-    if (!answer)
-        return FALSE;
-    gsize len = 0;
-    const char *xml = g_bytes_get_data(answer, &len);
-    vsh_print(ctl, "%.*s", (int)len, xml ? xml : "");
+    vsh_print(ctl, "%s", xml);
     return TRUE;
 }
 

@@ -146,6 +146,20 @@ revert_live_done(VdDomainObj *dom, const GError *error, gpointer data)
     revert_finish(op, error);
 }
 
+/* Snapshot @name, or the current one when @name is NULL (revert and
+ * delete accept --current). */
+static VdSnapshotDef *
+lookup_named_or_current(VdSnapshotStore *store, const char *name, GError **error)
+{
+    if (!name && !store->current) {
+        vd_set_error(error, VD_ERROR_NOT_FOUND,
+                     "Domain snapshot not found: the domain does not have a current snapshot: "
+                     "name one (snapshot-list shows them)");
+        return NULL;
+    }
+    return vd_snapshot_store_lookup(store, name ? name : store->current, error);
+}
+
 void
 vd_snapshot_revert(VdDaemon *d, VdDomainObj *dom, const char *name, guint flags,
                    VdSnapshotDoneFunc done, gpointer user_data)
@@ -159,14 +173,7 @@ vd_snapshot_revert(VdDaemon *d, VdDomainObj *dom, const char *name, guint flags,
         return;
     }
     store = vd_snapshot_store_get(d, dom);
-    if (!name && !store->current) {
-        vd_set_error(&error, VD_ERROR_NOT_FOUND,
-                     "Domain snapshot not found: the domain does not have a current snapshot: "
-                     "name one (snapshot-list shows them)");
-        done(dom, error, user_data);
-        return;
-    }
-    snap = vd_snapshot_store_lookup(store, name ? name : store->current, &error);
+    snap = lookup_named_or_current(store, name, &error);
     if (!snap) {
         done(dom, error, user_data);
         return;
@@ -344,14 +351,7 @@ vd_snapshot_delete(VdDaemon *d, VdDomainObj *dom, const char *name, guint flags,
         return;
     }
     store = vd_snapshot_store_get(d, dom);
-    if (!name && !store->current) {
-        vd_set_error(&error, VD_ERROR_NOT_FOUND,
-                     "Domain snapshot not found: the domain does not have a current snapshot: "
-                     "name one (snapshot-list shows them)");
-        done(dom, error, user_data);
-        return;
-    }
-    snap = vd_snapshot_store_lookup(store, name ? name : store->current, &error);
+    snap = lookup_named_or_current(store, name, &error);
     if (!snap) {
         done(dom, error, user_data);
         return;
