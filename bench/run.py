@@ -43,6 +43,8 @@ sys.path.insert(0, HERE)
 import net_phase  # noqa: E402  (the network figures, issue 9)
 import hotplug_phase  # noqa: E402  (hot-plug and domstats figures, issue 11)
 import snapshot_phase  # noqa: E402  (clone, save/restore, snapshot figures, issue 12)
+import migrate_phase  # noqa: E402  (live migration figures, issue 13)
+import transport_phase  # noqa: E402  (remote transports' latency, issue 13)
 
 SRCROOT = os.path.dirname(HERE)
 BUILD = os.path.join(SRCROOT, 'build')
@@ -85,7 +87,13 @@ GOALS = [
     ('rss', 'ratio', 0.33, 'daemon RSS (N domains) <= 0.33x'),
     ('storm_total', 'ratio', 0.5, '20 concurrent starts, total <= 0.5x'),
     ('storm_list_max', 'abs_virtd', 0.050, 'list during the storm < 50 ms (virtd, max)'),
-] + net_phase.GOALS + hotplug_phase.GOALS + snapshot_phase.GOALS
+] + net_phase.GOALS + hotplug_phase.GOALS + snapshot_phase.GOALS + migrate_phase.GOALS
+
+# Figures whose left column is not libvirt's (the migration figures compare
+# virtd with QEMU driven over QMP, no daemon): figure -> results key.
+LEFT_KEY = dict(migrate_phase.LEFT_KEY)
+LEFT_KEY.update({k: 'qemu' for k, _l, _u in transport_phase.FIGURES})   # virtd only
+LEFT_LABEL = {'qemu': 'QEMU/QMP'}
 
 
 class BenchError(Exception):
@@ -314,6 +322,14 @@ class MarkerWatch:
             else:
                 self.tail[p] = buf[-len(self.marker):]
         return len(self.found) == len(self.pos)
+
+
+def only_switch(args):
+    """'net', 'hotplug', 'snapshot', 'migrate' for --only-X, else None."""
+    for phase in ('net', 'hotplug', 'snapshot', 'migrate'):
+        if getattr(args, 'only_' + phase):
+            return phase
+    return None
 
 
 def median(xs):
@@ -676,9 +692,14 @@ class Virtd(Side):
     key = 'virtd'
     label = 'virtd+vsh'
 
-    def __init__(self, bench):
+    def __init__(self, bench, key=None, root_name='virtd-root', log_name='virtd.log',
+                 extra_args=None):
+        if key:
+            self.key = key      # a second daemon (the migration figures' destination)
         super().__init__(bench)
-        self.root = os.path.join(bench.tmp, 'virtd-root')
+        self.log_name = log_name
+        self.extra_args = extra_args    # None, or f(virtd --help text) -> [arguments]
+        self.root = os.path.join(bench.tmp, root_name)
         self.sock = os.path.join(self.root, 'virtd.sock')
         self.uri = 'unix://' + self.sock
         self.reaper = None
@@ -689,6 +710,20 @@ class Virtd(Side):
 
     def cli_argv(self, args):
         return [self.vsh, '-c', self.uri] + args
+
+    def cli_at(self, uri, *args, timeout=120):
+        """vsh -c @uri ARGS (another transport to this daemon); never raises
+        on a failed command."""
+        argv = [self.vsh, '-c', uri] + [str(a) for a in args]
+        t0 = time.perf_counter()
+        try:
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, universal_newlines=True,
+                               env=self.env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return CliResult(argv, -1, '', 'timed out after %d s' % timeout,
+                             time.perf_counter() - t0)
+        return CliResult(argv, r.returncode, r.stdout, r.stderr, time.perf_counter() - t0)
 
     def daemon_pids(self):
         return [self.pid] if self.pid else []
@@ -723,9 +758,15 @@ class Virtd(Side):
         extra = ['--dns-forward=none'] if '--dns-forward' in r.stdout else []
         if '--no-default-network' in r.stdout:
             extra.append('--no-default-network')
+        # Incoming migrations (the migration figures, two daemons on this
+        # machine) listen on loopback only.
+        if '--migration-host' in r.stdout:
+            extra += ['--migration-host', '127.0.0.1']
+        if self.extra_args:
+            extra += self.extra_args(r.stdout)
         t0 = time.perf_counter()
         self.reaper = Reaped([self.virtd, '--root', self.root] + extra,
-                             os.path.join(self.bench.tmp, 'virtd.log'), cwd=self.root)
+                             os.path.join(self.bench.tmp, self.log_name), cwd=self.root)
         self.pid = self.reaper.child_pid()
         if not self.pid:
             raise BenchError('could not run virtd:\n%s' % self.log_tail())
@@ -745,7 +786,7 @@ class Virtd(Side):
 
     def log_tail(self, n=40):
         try:
-            with open(os.path.join(self.bench.tmp, 'virtd.log'), errors='replace') as f:
+            with open(os.path.join(self.bench.tmp, self.log_name), errors='replace') as f:
                 return ''.join(f.readlines()[-n:])
         except OSError:
             return ''
@@ -760,7 +801,7 @@ class Virtd(Side):
                 how = terminate_pid(self.pid)
                 kill_processes_mentioning([self.root])
                 how += ', ' + self.reaper.finish()
-            log('virtd: %d domains removed; virtd %s' % (n, how))
+            log('%s: %d domains removed; virtd %s' % (self.label, n, how))
 
 
 # --------------------------------------------------------------------------
@@ -779,12 +820,18 @@ class Bench:
         self.errors = []
         self.info = {}
         self.t_start = time.perf_counter()
-        self.net = None if (args.no_net or args.only_hotplug or args.only_snapshot) else \
-            net_phase.NetPhase(self, log, self.wait_marker, domain_xml)
-        self.hotplug = None if (args.no_hotplug or args.only_net or args.only_snapshot) else \
-            hotplug_phase.HotplugPhase(self, log, self.wait_marker, domain_xml)
-        self.snapshot = None if (args.no_snapshot or args.only_net or args.only_hotplug) else \
-            snapshot_phase.SnapshotPhase(self, log, self.wait_marker, domain_xml)
+        only = only_switch(args)
+
+        def wanted(phase):
+            return not getattr(args, 'no_' + phase) and only in (None, phase)
+        self.net = net_phase.NetPhase(self, log, self.wait_marker, domain_xml) \
+            if wanted('net') else None
+        self.hotplug = hotplug_phase.HotplugPhase(self, log, self.wait_marker, domain_xml) \
+            if wanted('hotplug') else None
+        self.snapshot = snapshot_phase.SnapshotPhase(self, log, self.wait_marker, domain_xml) \
+            if wanted('snapshot') else None
+        self.migrate = migrate_phase.MigratePhase(self, log, self.wait_marker, domain_xml,
+                                                  Virtd) if wanted('migrate') else None
 
     # ---- results
 
@@ -1122,7 +1169,8 @@ class Bench:
 
     def prepare(self):
         a = self.args
-        want_libvirt = a.side in ('both', 'libvirt')
+        # The migration figures compare virtd with QEMU alone: no libvirt.
+        want_libvirt = a.side in ('both', 'libvirt') and not a.only_migrate
         want_virtd = a.side in ('both', 'virtd')
         if want_libvirt:
             self.info['libvirt_installed_now'] = Libvirt.install()
@@ -1188,7 +1236,7 @@ class Bench:
             log('%s: daemon answers after %.2f s' % (side.label, side.ready_seconds))
 
     def cleanup(self):
-        for phase in (self.net, self.hotplug, self.snapshot):
+        for phase in (self.net, self.hotplug, self.snapshot, self.migrate):
             if phase is None:
                 continue
             for side in self.sides:
@@ -1208,7 +1256,7 @@ class Bench:
         for side in self.sides:
             if isinstance(side, Libvirt):
                 side.remove_new_cgroups()
-        for phase in (self.net, self.hotplug, self.snapshot):
+        for phase in (self.net, self.hotplug, self.snapshot, self.migrate):
             if phase is None:
                 continue
             try:
@@ -1229,11 +1277,12 @@ class Bench:
     def rows(self):
         a = self.args
         n = a.domains
-        if a.only_net or a.only_hotplug or a.only_snapshot:
+        if only_switch(a):
             # Phases 1-3 did not run: only the daemons' start-up.
             return ([('__info', '-- informational --', None),
                      ('daemon_ready', 'daemon launch -> answers', 's')] +
-                    self.net_rows() + self.hotplug_rows() + self.snapshot_rows())
+                    self.net_rows() + self.hotplug_rows() + self.snapshot_rows() +
+                    self.migrate_rows())
         return [
             # key, label, unit, goal
             ('boot', 'start -> guest user space (READY), median of %d' % a.boot_runs, 's'),
@@ -1252,7 +1301,7 @@ class Bench:
             ('storm_start_returned', 'storm: all `start` commands returned', 's'),
             ('daemon_ready', 'daemon launch -> answers', 's'),
             ('rss_fresh', 'daemon RSS before the %d defines' % n, 'MiB'),
-        ] + self.net_rows() + self.hotplug_rows() + self.snapshot_rows()
+        ] + self.net_rows() + self.hotplug_rows() + self.snapshot_rows() + self.migrate_rows()
 
     def net_rows(self):
         if self.net is None:
@@ -1283,6 +1332,25 @@ class Bench:
                 [(k, label.format(**fill), unit)
                  for k, label, unit in snapshot_phase.INFO_FIGURES])
 
+    def migrate_rows(self):
+        if self.migrate is None:
+            return []
+        fill = dict(runs=self.args.migrate_runs, cli=self.args.transport_cli)
+        rows = []
+        if 'live' in self.migrate.parts:
+            rows += ([('__info', '-- live migration (issue 13); left column: QEMU driven over '
+                       'QMP, no daemon --', None)] +
+                     [(k, label.format(**fill), unit)
+                      for k, label, unit in migrate_phase.FIGURES] +
+                     [(k, label.format(**fill), unit)
+                      for k, label, unit in migrate_phase.INFO_FIGURES])
+        if 'transport' in self.migrate.parts:
+            rows += ([('__info', '-- remote transports (issue 13), virtd only, one daemon --',
+                       None)] +
+                     [(k, label.format(**fill), unit)
+                      for k, label, unit in transport_phase.FIGURES])
+        return rows
+
     def unavailable(self, fig, key):
         return self.results.get(fig, {}).get(key, {}).get('unavailable')
 
@@ -1294,6 +1362,8 @@ class Bench:
             return '%.2f s' % v
         if unit == 'ms':
             return '%.1f ms' % (v * 1000)
+        if unit == 'ms2':
+            return '%.2f ms' % (v * 1000)
         if unit == 'MiB':
             return '%.1f MiB' % (v / 1024.0)
         if unit == 'MiB/s':
@@ -1313,7 +1383,7 @@ class Bench:
                        .replace('N domains <', '%d domains <' % self.args.domstats_domains) \
                        .replace('N domains', '%d domains' % self.args.domains) \
                        .replace('20 concurrent', '%d concurrent' % self.args.storm)
-            lv, vd = self.value(key, 'libvirt'), self.value(key, 'virtd')
+            lv, vd = self.value(key, LEFT_KEY.get(key, 'libvirt')), self.value(key, 'virtd')
             if kind == 'ratio':
                 ratio = vd / lv if (lv and vd is not None) else None
                 met = None if ratio is None else ratio <= thr
@@ -1337,7 +1407,8 @@ class Bench:
             if key == '__info':
                 lines.append(label)
                 continue
-            lv = self.value(key, 'libvirt') if 'libvirt' in sides else None
+            left = LEFT_KEY.get(key, 'libvirt')
+            lv = self.value(key, left) if (left in sides or left in LEFT_LABEL) else None
             vd = self.value(key, 'virtd') if 'virtd' in sides else None
             ratio = '%.2fx' % (vd / lv) if (lv and vd is not None) else '-'
             g = self.goal_for(key)
@@ -1352,7 +1423,7 @@ class Bench:
                     if vd is not None:
                         goal += 'met' if vd < g[2] else 'NOT met'
             cells = [self.fmt(v, unit) if (v is not None or not self.unavailable(key, k))
-                     else 'unavailable' for v, k in ((lv, 'libvirt'), (vd, 'virtd'))]
+                     else 'unavailable' for v, k in ((lv, left), (vd, 'virtd'))]
             lines.append('%-*s %*s %*s %8s  %s' % (w0, label, w1, cells[0],
                                                    w1, cells[1], ratio, goal))
         unav = ['%s, %s: %s' % (fig, k, d['unavailable'])
@@ -1365,7 +1436,8 @@ class Bench:
                 lines.append('  unavailable: ' + u[:300])
         goals = self.evaluate_goals()
         lines.append('')
-        lines.append('Goals (issues 3, 9, 11 and 12), virtd/libvirt in this run:')
+        lines.append('Goals (issues 3, 9, 11, 12 and 13), virtd/libvirt (migration: '
+                     'virtd/QEMU over QMP) in this run:')
         shown_keys = {k for k, _l, _u in self.rows()}
         for g in goals:
             if g['figure'] not in shown_keys:      # its phase did not run
@@ -1478,15 +1550,32 @@ def parse_args(argv):
                    help='full clones, save+restore cycles and snapshots per side (default 3)')
     p.add_argument('--snapshot-linked-runs', type=int,
                    help='linked clones (virtd) and qemu-img create -b (default 10)')
+    p.add_argument('--no-migrate', action='store_true',
+                   help='skip the live migration figures')
+    p.add_argument('--only-migrate', action='store_true',
+                   help='only the live migration figures (issue 13; no libvirt), ~2 minutes')
+    p.add_argument('--migrate-runs', type=int,
+                   help='live migrations per side, QEMU over QMP and virtd (default 5)')
+    p.add_argument('--migrate-warmup', type=int, default=1,
+                   help='untimed live migrations per side first (default 1)')
+    p.add_argument('--migrate-parts', default=','.join(migrate_phase.PARTS),
+                   help='which of them, comma-separated (default %s): live migration, '
+                   'remote transports\' latency' % ','.join(migrate_phase.PARTS))
+    p.add_argument('--transport-gets', type=int,
+                   help='kept-alive GETs per transport (default 200)')
+    p.add_argument('--transport-cli', type=int,
+                   help='vsh -c URI list runs per transport (default 20)')
     p.add_argument('--name-prefix', default='vdbench', metavar='WORD',
                    help='first word of every domain name and of the temp dir (default vdbench)')
     a = p.parse_args(argv)
     quick = dict(boot_runs=2, cli_runs=5, domains=200, storm=5, warmup=0,
                  net_runs=2, net_mib=50, net_extra=2, hotplug_runs=3, domstats_runs=5,
-                 snapshot_runs=2, snapshot_linked_runs=5)
+                 snapshot_runs=2, snapshot_linked_runs=5, migrate_runs=3,
+                 transport_gets=100, transport_cli=10)
     full = dict(boot_runs=5, cli_runs=20, domains=1000, storm=20, warmup=1,
                 net_runs=3, net_mib=200, net_extra=4, hotplug_runs=5, domstats_runs=10,
-                snapshot_runs=3, snapshot_linked_runs=10)
+                snapshot_runs=3, snapshot_linked_runs=10, migrate_runs=5,
+                transport_gets=200, transport_cli=20)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
@@ -1494,13 +1583,19 @@ def parse_args(argv):
         p.error('--domains must be at least 2')
     if a.no_net and a.only_net:
         p.error('--no-net and --only-net exclude each other')
-    if sum(map(bool, (a.only_net, a.only_hotplug, a.only_snapshot))) > 1 or \
-            (a.no_hotplug and a.only_hotplug) or (a.no_snapshot and a.only_snapshot):
-        p.error('--only-net, --only-hotplug and --only-snapshot exclude each other, '
-                'and each its --no- switch')
+    if sum(map(bool, (a.only_net, a.only_hotplug, a.only_snapshot, a.only_migrate))) > 1 or \
+            (a.no_hotplug and a.only_hotplug) or (a.no_snapshot and a.only_snapshot) or \
+            (a.no_migrate and a.only_migrate):
+        p.error('--only-net, --only-hotplug, --only-snapshot and --only-migrate exclude each '
+                'other, and each its --no- switch')
+    if a.only_migrate and a.side == 'libvirt':
+        p.error('--only-migrate measures virtd against QEMU over QMP: not with --side libvirt')
     bad = set(a.hotplug_parts.split(',')) - set(hotplug_phase.PARTS)
     if bad:
         p.error('--hotplug-parts: unknown %s' % ','.join(sorted(bad)))
+    bad = set(a.migrate_parts.split(',')) - set(migrate_phase.PARTS)
+    if bad:
+        p.error('--migrate-parts: unknown %s' % ','.join(sorted(bad)))
     bad = set(a.snapshot_parts.split(',')) - set(snapshot_phase.PARTS)
     if bad:
         p.error('--snapshot-parts: unknown %s' % ','.join(sorted(bad)))
@@ -1532,33 +1627,38 @@ def main(argv=None):
         if bench.net is not None:
             bench.net.before_daemons()
         bench.start_daemons()
-        if not args.only_net and not args.only_hotplug and not args.only_snapshot:
-            log('phase 1/6: %d boot cycles per side (start -> READY, shutdown -> shut off)'
+        if not only_switch(args):
+            log('phase 1/7: %d boot cycles per side (start -> READY, shutdown -> shut off)'
                 % args.boot_runs)
             bench.phase_boot()
-            log('phase 2/6: %d concurrent starts per side' % args.storm)
+            log('phase 2/7: %d concurrent starts per side' % args.storm)
             bench.sample_load('before the storm')
             bench.phase_storm()
             bench.sample_load('after the storm')
-            log('phase 3/6: %d domains per side; define, list --all, dominfo x %d; RSS'
+            log('phase 3/7: %d domains per side; define, list --all, dominfo x %d; RSS'
                 % (args.domains, args.cli_runs))
             bench.phase_many()
         if bench.net is not None:
-            log('phase 4/6: networks: net-start -> lease x %d, TCP %d MiB host -> guest and '
+            log('phase 4/7: networks: net-start -> lease x %d, TCP %d MiB host -> guest and '
                 'guest -> guest, RSS per network' % (args.net_runs, args.net_mib))
             bench.sample_load('before the networks')
             bench.phase_net()
         if bench.hotplug is not None:
-            log('phase 5/6: %s: hot-plug -> seen in the guest x %d; domstats of %d domains x %d'
+            log('phase 5/7: %s: hot-plug -> seen in the guest x %d; domstats of %d domains x %d'
                 % (args.hotplug_parts, args.hotplug_runs, args.domstats_domains,
                    args.domstats_runs))
             bench.sample_load('before hot-plug')
             bench.hotplug.run()
         if bench.snapshot is not None:
-            log('phase 6/6: %s: linked clone x %d; full clone, save + restore, snapshot x %d'
+            log('phase 6/7: %s: linked clone x %d; full clone, save + restore, snapshot x %d'
                 % (args.snapshot_parts, args.snapshot_linked_runs, args.snapshot_runs))
             bench.sample_load('before clone/save/snapshot')
             bench.snapshot.run()
+        if bench.migrate is not None:
+            log('phase 7/7: live migration of an idle 512 MiB guest x %d: QEMU over QMP, '
+                'then virtd (vsh migrate --live) between two daemons' % args.migrate_runs)
+            bench.sample_load('before migration')
+            bench.migrate.run()
         bench.sample_load('end')
     except Interrupted as e:
         log('interrupted (%s): cleaning up' % e)

@@ -74,6 +74,113 @@ vd_disk_def_copy(const VdDiskDef *src)
     return d;
 }
 
+/* <address type='pci'>: see vd_disk_def_set_pci_address. */
+static void
+xml_clear_address(xmlNode *n)
+{
+    for (xmlNode *c = n ? n->children : NULL, *next; c; c = next) {
+        next = c->next;
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, (const xmlChar *)"address")) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+    }
+}
+
+static void
+xml_set_pci_address(xmlNode **n, const char *element, guint bus, guint slot)
+{
+    if (!*n)
+        *n = xmlNewNode(NULL, (const xmlChar *)element);
+    xml_clear_address(*n);
+    xmlNode *a = xmlNewChild(*n, NULL, (const xmlChar *)"address", NULL);
+    g_autofree char *b = g_strdup_printf("0x%02x", bus);
+    g_autofree char *s = g_strdup_printf("0x%02x", slot);
+    xmlSetProp(a, (const xmlChar *)"type", (const xmlChar *)"pci");
+    xmlSetProp(a, (const xmlChar *)"domain", (const xmlChar *)"0x0000");
+    xmlSetProp(a, (const xmlChar *)"bus", (const xmlChar *)b);
+    xmlSetProp(a, (const xmlChar *)"slot", (const xmlChar *)s);
+    xmlSetProp(a, (const xmlChar *)"function", (const xmlChar *)"0x0");
+}
+
+static gboolean
+hex_prop(const xmlNode *n, const char *name, guint max, guint *out)
+{
+    g_autofree char *v = (char *)xmlGetProp((xmlNode *)n, (const xmlChar *)name);
+    char *end = NULL;
+    if (!v)
+        return FALSE;
+    guint64 x = g_ascii_strtoull(v, &end, 0);
+    if (end == v || *end || x > max)
+        return FALSE;
+    *out = (guint)x;
+    return TRUE;
+}
+
+static gboolean
+xml_pci_address(const xmlNode *n, guint *bus, guint *slot)
+{
+    for (const xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *)"address"))
+            continue;
+        g_autofree char *type = (char *)xmlGetProp((xmlNode *)c, (const xmlChar *)"type");
+        guint fn = 0;
+        if (g_strcmp0(type, "pci") != 0 || (xmlHasProp((xmlNode *)c, (const xmlChar *)"function") &&
+                                            (!hex_prop(c, "function", 7, &fn) || fn != 0)))
+            return FALSE;
+        return hex_prop(c, "bus", 255, bus) && hex_prop(c, "slot", 31, slot);
+    }
+    return FALSE;
+}
+
+gboolean
+vd_xml_node_pci_address(const xmlNode *n, guint *bus, guint *slot)
+{
+    return xml_pci_address(n, bus, slot);
+}
+
+void
+vd_xml_node_set_pci_address(xmlNode **n, const char *element, guint bus, guint slot)
+{
+    xml_set_pci_address(n, element, bus, slot);
+}
+
+void
+vd_disk_def_clear_pci_address(VdDiskDef *d)
+{
+    xml_clear_address(d->xml);
+}
+
+void
+vd_disk_def_set_pci_address(VdDiskDef *d, guint bus, guint slot)
+{
+    xml_set_pci_address(&d->xml, "disk", bus, slot);
+}
+
+gboolean
+vd_disk_def_pci_address(const VdDiskDef *d, guint *bus, guint *slot)
+{
+    return xml_pci_address(d->xml, bus, slot);
+}
+
+void
+vd_net_def_clear_pci_address(VdNetDef *n)
+{
+    xml_clear_address(n->xml);
+}
+
+void
+vd_net_def_set_pci_address(VdNetDef *n, guint bus, guint slot)
+{
+    xml_set_pci_address(&n->xml, "interface", bus, slot);
+}
+
+gboolean
+vd_net_def_pci_address(const VdNetDef *n, guint *bus, guint *slot)
+{
+    return xml_pci_address(n->xml, bus, slot);
+}
+
 VdChrDef *
 vd_chr_def_new(VdChrType type)
 {

@@ -423,6 +423,25 @@ VdDomainDef *vd_domain_def_new(void);
 VdDiskDef *vd_disk_def_new(void);                 /* file disk, bus unset */
 void vd_disk_def_free(VdDiskDef *disk);
 VdDiskDef *vd_disk_def_copy(const VdDiskDef *disk);
+/* The PCI address a running QEMU gave a hot-plugged disk, written as
+ * libvirt's <address type='pci' bus= slot= function='0x0'/> into the
+ * live definition: a QEMU started to load that guest's state (snapshot
+ * revert, restore, incoming migration) must put the disk where the guest
+ * saw it, not where a fresh command line's order would. @bus: 0 for the
+ * root bus (pci.0 / pcie.0), else the pcie-root-port's index ("pci.N"). */
+void vd_disk_def_set_pci_address(VdDiskDef *disk, guint bus, guint slot);
+/* Removes any <address> of @disk. */
+void vd_disk_def_clear_pci_address(VdDiskDef *disk);
+/* The <address type='pci'> of @disk, if it has one (function 0 only). */
+gboolean vd_disk_def_pci_address(const VdDiskDef *disk, guint *bus, guint *slot);
+/* The <address type='pci'> child of any device element @n; set: *@n
+ * made as <@element> when NULL (a memory device's kept element). */
+gboolean vd_xml_node_pci_address(const xmlNode *n, guint *bus, guint *slot);
+void vd_xml_node_set_pci_address(xmlNode **n, const char *element, guint bus, guint slot);
+/* The same for an interface (a hot-plugged NIC). */
+void vd_net_def_set_pci_address(VdNetDef *net, guint bus, guint slot);
+void vd_net_def_clear_pci_address(VdNetDef *net);
+gboolean vd_net_def_pci_address(const VdNetDef *net, guint *bus, guint *slot);
 /* The disk's <backingStore> chain (domain-disk-backing.c): replaced by
  * @paths/@formats, top first after the source, NULL-terminated (NULL or
  * empty: none); read back as the paths, top first. */

@@ -355,6 +355,12 @@ parse_controller(VdPlatformDef *p, const xmlNode *n, GError **error)
     c->type = vd_xml_prop(n, "type");
     c->model = vd_xml_prop(n, "model");
     c->index = c->ports = c->vectors = c->master_startport = -1;
+    guint bus, slot;
+    c->pci_bus = c->pci_slot = -1;
+    if (vd_xml_node_pci_address(n, &bus, &slot)) {
+        c->pci_bus = (int)bus;
+        c->pci_slot = (int)slot;
+    }
     if (!c->type)
         return vd_set_error(error, VD_ERROR_XML,
                             "missing type= in <controller>: use usb, pci, virtio-serial, "

@@ -65,6 +65,8 @@ typedef struct {
     int ports;               /* usb ports= / virtio-serial ports=, -1 when absent */
     int vectors;             /* virtio-serial vectors=, -1 when absent */
     int master_startport;    /* usb companion <master startport=>, -1 when absent */
+    int pci_bus, pci_slot;   /* <address type='pci'> (a hot-plugged controller's, in a live
+                              * definition), -1 when absent */
 } VdControllerDef;
 
 /* A <hostdev> (or <disk type='nvme'>): what it asks of the host. */

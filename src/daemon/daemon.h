@@ -38,4 +38,19 @@ typedef struct {
     gboolean dns_forward;      /* dnsmasq may forward to the host's resolvers (--dns-forward) */
     gboolean no_default_network; /* --no-default-network: no 'default' on a first start */
     goffset console_log_max;   /* bytes per console log generation (--console-log-max) */
+    /* Issue 13: remote access and migration */
+    char *instance_uuid;       /* this daemon's identity (migration/migration-record.c) */
+    char *tls_dir;             /* --tls-dir: the TLS credentials (remote/remote-tls.h), for
+                                * the TLS listener and as a migration's client */
+    char **listen;             /* --listen tls://ADDR:PORT, NULL-terminated; NULL: none */
+    char **tls_allowed_dn;     /* --tls-allowed-dn globs; NULL: any DN the CA signed */
+    struct _VdApiTls *api_tls; /* the CA and server certificate of tls_dir, when listen */
+    GPtrArray *listen_sockets; /* of GSocket, bound and listening: listen[i]'s */
+    struct _VdUsage *usage;    /* issue 14: the usage history sampler (stats/usage.h) */
+    char *migration_host;      /* --migration-host: the address an incoming migration's QEMU
+                                * listens on and the source is told (NULL: the host the source
+                                * named in its URI) */
+    /* Issue 14: the web console */
+    struct _VdWeb *web;             /* --web: the HTTPS listener (web/web.h); NULL: off */
+    struct _VdWebTokens *web_tokens; /* API tokens for it (web/web-tokens.h), always loaded */
 } VdDaemon;

@@ -11,14 +11,25 @@
 #include <unistd.h>
 
 #include "daemon/api/api-conn.h"
+#include "daemon/api/api-tls.h"
 #include "daemon/api/api.h"
 #include "daemon/clone/clone.h"
 #include "daemon/domain/console-log.h"
 #include "daemon/domain/domain-process.h"
+#include "daemon/events/tasks.h"
 #include "daemon/host-probe.h"
+#include "daemon/migration/migration.h"
 #include "daemon/network/network.h"
 #include "daemon/snapshot/snapshot.h"
+#include "daemon/stats/usage.h"
 #include "daemon/storage/storage.h"
+#include "daemon/web/web-cert.h"
+#include "daemon/web/web-pam.h"
+#include "daemon/web/web-session.h"
+#include "daemon/web/web-tokens.h"
+#include "daemon/web/web.h"
+#include "remote/remote-tls.h"
+#include "remote/remote.h"
 #include "util/vd-error.h"
 #include "util/vd-units.h"
 
@@ -94,10 +105,43 @@ on_quit_signal(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+/* What main() made before the domains, storage and networks: freed at
+ * the end, and when the start fails after it (a bad --web certificate),
+ * so that LeakSanitizer sees a clean exit either way. */
+static void
+free_probed(VdDaemon *d)
+{
+    g_clear_pointer(&d->kernels, vd_kernel_cache_free);
+    g_clear_pointer(&d->kvm, vd_kvm_probe_free);
+    g_clear_pointer(&d->host, vd_host_info_free);
+    g_clear_pointer(&d->caps, vd_qemu_caps_free);
+    g_clear_error(&d->caps_error);
+    g_clear_pointer(&d->qemu_binary, g_free);
+    g_clear_pointer(&d->fast_firmware, g_free);
+    g_clear_pointer(&d->firmware_dirs, g_free);
+    g_clear_pointer(&d->instance_uuid, g_free);
+    g_clear_pointer(&d->tls_dir, g_free);
+    g_clear_pointer(&d->migration_host, g_free);
+    g_clear_pointer(&d->listen, g_strfreev);
+    g_clear_pointer(&d->tls_allowed_dn, g_strfreev);
+    g_clear_pointer(&d->api_tls, vd_api_tls_unref);
+    g_clear_pointer(&d->listen_sockets, g_ptr_array_unref);
+    g_clear_pointer(&d->web_tokens, vd_web_tokens_free);
+    g_clear_pointer(&d->loop, g_main_loop_unref);
+    g_clear_pointer(&d->paths, vd_paths_free);
+}
+
 int
 main(int argc, char **argv)
 {
     use_plain_malloc(argv);
+    /* Not options of their own (--help does not show them): the daemon
+     * runs itself so to check the web certificate (web-cert.c) and each
+     * web login (web-pam.c). */
+    if (argc == 2 && g_str_equal(argv[1], "--check-web-cert"))
+        return vd_web_cert_check_main();
+    if (argc == 2 && g_str_equal(argv[1], "--check-web-login"))
+        return vd_web_pam_child_main();
     g_autofree char *root = NULL;
     g_autofree char *group = NULL;
     gboolean version = FALSE;
@@ -105,7 +149,19 @@ main(int argc, char **argv)
     g_autofree char *console_log_max = NULL;
     g_autofree char *dns_forward = NULL;
     gboolean no_default_network = FALSE;
+    g_autofree char *tls_dir = NULL;
+    g_autofree char *migration_host = NULL;
+    g_auto(GStrv) listen = NULL;
+    g_auto(GStrv) tls_allowed_dn = NULL;
+    g_autoptr(VdApiTls) api_tls = NULL;
+    g_autoptr(GPtrArray) listen_sockets = NULL;
     int idle_timeout = VD_API_IDLE_TIMEOUT_DEFAULT;
+    g_auto(GStrv) web = NULL;
+    g_autofree char *web_cert = NULL;
+    g_autofree char *web_key = NULL;
+    g_autofree char *web_group = NULL;
+    g_autofree char *web_root = NULL;
+    int web_idle_timeout = VD_WEB_IDLE_TIMEOUT_DEFAULT;
     int max_connections = 0;
     GOptionEntry entries[] = {
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
@@ -137,6 +193,44 @@ main(int argc, char **argv)
          "On a first start (no network definitions yet), do not define and start the NAT "
          "network 'default' (for instances that need no networking; most tests)",
          NULL},
+        {"listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &listen,
+         "Also serve the API to remote clients over TLS on ADDRESS (an IP address; "
+         "tls://0.0.0.0 or tls://[::] for all; port 16514 by default; repeatable). Clients "
+         "need a certificate signed by the CA of --tls-dir; plain TCP is never offered "
+         "(docs/remote-tls.md)",
+         "tls://ADDRESS[:PORT]"},
+        {"tls-dir", 0, 0, G_OPTION_ARG_FILENAME, &tls_dir,
+         "Where the TLS credentials are: cacert.pem, servercert.pem, private/serverkey.pem "
+         "(--listen), clientcert.pem, private/clientkey.pem (migrations) (default "
+         "/etc/pki/virtd; docs/remote-tls.md)",
+         "DIR"},
+        {"tls-allowed-dn", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tls_allowed_dn,
+         "Serve only TLS clients whose certificate's subject DN matches PATTERN ('*' and '?' "
+         "globs over the whole DN, e.g. 'C=GB,O=Example,CN=*'; repeatable; default: any "
+         "certificate the CA signed)",
+         "PATTERN"},
+        {"migration-host", 0, 0, G_OPTION_ARG_STRING, &migration_host,
+         "The address incoming migrations listen on and that sources are told (default: the "
+         "host name the source used to reach this daemon)",
+         "ADDRESS"},
+        {"web", 0, 0, G_OPTION_ARG_STRING_ARRAY, &web,
+         "Serve the web console over HTTPS on ADDRESS:PORT (an IP address: 127.0.0.1:9090, "
+         "[::1]:9090, 0.0.0.0:9090 for all; repeatable; off by default; docs/web.md)",
+         "ADDRESS:PORT"},
+        {"web-cert", 0, 0, G_OPTION_ARG_FILENAME, &web_cert,
+         "The web console's certificate, PEM (with --web-key; default: a self-signed one made "
+         "on the first start and kept in STATE_DIR/web/)",
+         "FILE"},
+        {"web-key", 0, 0, G_OPTION_ARG_FILENAME, &web_key,
+         "The private key of --web-cert, PEM, unencrypted", "FILE"},
+        {"web-group", 0, 0, G_OPTION_ARG_STRING, &web_group,
+         "Members of GROUP may log in to the web console (root always may)", "GROUP"},
+        {"web-root", 0, 0, G_OPTION_ARG_FILENAME, &web_root,
+         "The web console's static files (default: the installed share/virtd/web; from the "
+         "build tree, build/web/dist)",
+         "DIR"},
+        {"web-idle-timeout", 0, 0, G_OPTION_ARG_INT, &web_idle_timeout,
+         "End a web session after SECONDS without a request (default 900)", "SECONDS"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL}};
@@ -152,6 +246,34 @@ main(int argc, char **argv)
         printf("virtd %s\n", VD_VERSION);
         return 0;
     }
+    for (guint i = 0; listen && listen[i]; i++) {
+        g_autoptr(GSocketAddress) addr = vd_api_tls_parse_listen(listen[i], &error);
+        if (!addr) {
+            fprintf(stderr, "virtd: %s\n", error->message);
+            return 2;
+        }
+    }
+    if (tls_allowed_dn && !listen) {
+        fprintf(stderr, "virtd: --tls-allowed-dn applies to TLS clients: give --listen "
+                        "tls://ADDRESS[:PORT] too\n");
+        return 2;
+    }
+    if (!web && (web_cert || web_key || web_group || web_root)) {
+        fprintf(stderr, "virtd: --web-cert, --web-key, --web-group and --web-root apply to the "
+                        "web console: give --web ADDRESS:PORT too\n");
+        return 2;
+    }
+    if (web_idle_timeout < 1) {
+        fprintf(stderr, "virtd: --web-idle-timeout takes a number of seconds >= 1\n");
+        return 2;
+    }
+    for (guint i = 0; web && web[i]; i++) {
+        g_autoptr(GSocketAddress) addr = vd_web_parse_listen(web[i], &error);
+        if (!addr) {
+            fprintf(stderr, "virtd: %s\n", error->message);
+            return 2;
+        }
+    }
     if (idle_timeout < 0 || max_connections < 0) {
         fprintf(stderr, "virtd: --idle-timeout and --max-connections take a number >= 0\n");
         return 2;
@@ -161,8 +283,33 @@ main(int argc, char **argv)
                 dns_forward);
         return 2;
     }
+    /* --listen: the credentials loaded and the ports bound before anything
+     * else, so that a missing certificate or a busy port fails the start
+     * at once (and with nothing else to undo). The UNIX socket comes later
+     * (vd_api_start): clients of these ports wait in the backlog. */
+    if (listen) {
+        api_tls = vd_api_tls_new(tls_dir ? tls_dir : VD_TLS_DEFAULT_DIR,
+                                 (const char *const *)tls_allowed_dn, &error);
+        if (!api_tls) {
+            fprintf(stderr, "virtd: --listen: %s\n", error->message);
+            return 1;
+        }
+        listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
+        for (guint i = 0; listen[i]; i++) {
+            g_autoptr(GSocketAddress) addr = vd_api_tls_parse_listen(listen[i], NULL);
+            GSocket *sock = vd_api_tls_listen(addr, listen[i], &error);
+            if (!sock) {
+                fprintf(stderr, "virtd: %s\n", error->message);
+                return 1;
+            }
+            g_ptr_array_add(listen_sockets, sock);
+        }
+    }
     g_log_set_writer_func(log_writer, NULL, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A migration's ssh to its peer never prompts, even from a daemon
+     * started on a terminal (remote.h). */
+    vd_remote_set_interactive(FALSE);
     /* Worker threads (kernel extraction, GTask's pool) would each get a
      * malloc arena of their own, ~130 KiB resident apiece, for the few
      * bytes they allocate: two arenas serve this daemon. */
@@ -199,6 +346,7 @@ main(int argc, char **argv)
     d.paths = vd_paths_new(root);
     if (!vd_paths_ensure(d.paths, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
+        free_probed(&d);
         return 1;
     }
 
@@ -228,14 +376,46 @@ main(int argc, char **argv)
     if (g_getenv("VIRTD_FIRMWARE_DIRS"))
         d.firmware_dirs = g_strdup(g_getenv("VIRTD_FIRMWARE_DIRS"));
 
+    d.tls_dir = g_strdup(tls_dir ? tls_dir : VD_TLS_DEFAULT_DIR);
+    d.migration_host = g_strdup(migration_host);
+    d.listen = g_steal_pointer(&listen);
+    d.tls_allowed_dn = g_steal_pointer(&tls_allowed_dn);
+    d.api_tls = g_steal_pointer(&api_tls);
+    d.listen_sockets = g_steal_pointer(&listen_sockets);
+    if (!vd_migration_instance_uuid_ensure(&d, &error)) {
+        fprintf(stderr, "virtd: %s\n", error->message);
+        free_probed(&d);
+        return 1;
+    }
+    /* --web: the certificate made or loaded and the ports bound now, so
+     * that a bad file or a busy port fails the start. */
+    g_autofree char *tokens_path = g_build_filename(d.paths->state_dir, "web", "tokens", NULL);
+    d.web_tokens = vd_web_tokens_new(tokens_path);
+    if (web) {
+        VdWebConfig wc = {.listen = web,
+                          .cert_file = web_cert,
+                          .key_file = web_key,
+                          .group = web_group,
+                          .root = web_root,
+                          .idle_timeout = (guint)web_idle_timeout};
+        d.web = vd_web_new(&d, &wc, &error);
+        if (!d.web) {
+            fprintf(stderr, "virtd: %s\n", error->message);
+            free_probed(&d);
+            return 1;
+        }
+    }
+
     d.domains = vd_domain_list_new(d.paths);
     vd_domain_list_load_config(d.domains);
     vd_clone_recover(&d);
+    vd_tasks_init(); /* before anything can begin a job: the task log */
     d.storage = vd_storage_new(d.paths);
     vd_storage_load(d.storage);
     d.loop = g_main_loop_new(NULL, FALSE);
     vd_domains_reconnect_all(&d);
     vd_snapshot_settle_all(&d);
+    vd_migration_recover_all(&d);
     /* After the domains: a network taken over or started finds the taps
      * of the running guests to plug in. */
     d.networks = vd_networks_new(&d);
@@ -246,6 +426,17 @@ main(int argc, char **argv)
         return 1;
     }
     g_info("virtd %s listening on %s", VD_VERSION, d.paths->socket_path);
+    for (guint i = 0; d.listen && d.listen[i]; i++)
+        g_info("virtd %s listening on %s (TLS, credentials in %s)", VD_VERSION, d.listen[i],
+               d.tls_dir);
+    /* Issue 14: usage history, sampled from now on (before anything can
+     * rename or undefine a domain: the hooks need it). */
+    d.usage = vd_usage_new(&d);
+    if (d.web) {
+        vd_web_start(d.web);
+        for (guint i = 0; web[i]; i++)
+            g_info("virtd %s serving the web console on https://%s", VD_VERSION, web[i]);
+    }
     /* Pools and networks first: autostart domains may use them. */
     vd_storage_autostart(d.storage);
     vd_networks_autostart(d.networks);
@@ -255,6 +446,9 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_quit_signal, &d);
     g_main_loop_run(d.loop);
 
+    /* Before the API: its requests waiting for a history read are answered. */
+    g_clear_pointer(&d.usage, vd_usage_free);
+    g_clear_pointer(&d.web, vd_web_free);
     vd_api_stop(&d);
     vd_storage_free(d.storage);
     /* Networks too outlive the daemon: bridges, rules and dnsmasq stay. */
@@ -262,15 +456,6 @@ main(int argc, char **argv)
     /* Guests outlive the daemon: nothing is stopped here. What the daemon
      * itself holds is freed, so that LeakSanitizer (tests/sanitizer) sees
      * a clean exit and any report is a real leak. */
-    g_clear_pointer(&d.kernels, vd_kernel_cache_free);
-    g_clear_pointer(&d.kvm, vd_kvm_probe_free);
-    g_clear_pointer(&d.host, vd_host_info_free);
-    g_clear_pointer(&d.caps, vd_qemu_caps_free);
-    g_clear_error(&d.caps_error);
-    g_clear_pointer(&d.qemu_binary, g_free);
-    g_clear_pointer(&d.fast_firmware, g_free);
-    g_clear_pointer(&d.firmware_dirs, g_free);
-    g_clear_pointer(&d.loop, g_main_loop_unref);
-    g_clear_pointer(&d.paths, vd_paths_free);
+    free_probed(&d);
     return 0;
 }

@@ -20,6 +20,7 @@
  *   run_dir/networks/NAME.xml             status of an active network (network/network.h)
  *   state_dir/dnsmasq/NAME.*              dnsmasq's configuration, host files, leases, pid
  *   log_dir/dnsmasq/NAME.log              dnsmasq's stderr (its start-up errors)
+ *   log_dir/image-build/VOLUME.log        an image build's recipe messages (POST /v1/images/build)
  *   state_dir/snapshots/NAME/SNAP.xml     snapshot metadata; NAME/current: the current one
  *   state_dir/save/NAME.save              managed save image
  *   state_dir/swtpm/UUID/, swtpm-localca/ TPM state of a domain, swtpm's local CA;

@@ -15,6 +15,7 @@
  *    "scsi0" (the disks' bus); sata on pc: an AHCI as "sata0".
  * Devices are still placed by QEMU (<address> is WARN): they land on
  * pcie.0 / pci.0, which every guest OS handles. */
+#include "conf/domain-memory.h"
 #include "conf/domain-platform.h"
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
@@ -240,6 +241,19 @@ build_simple(VdQemuCmd *cmd, const VdControllerDef *c, GError **error)
         for (guint i = 0; i < G_N_ELEMENTS(scsi_models); i++) {
             if (!g_str_equal(scsi_models[i].model, model))
                 continue;
+            if (c->pci_slot >= 0 && !cmd->have_scsi) {
+                /* A hot-plugged controller, where the saved guest had it
+                 * (vd_qemu_cmd_pin_pci: only for a QEMU loading a state). */
+                if (!vd_qemu_cmd_need_device(cmd, scsi_models[i].driver, what, error))
+                    return FALSE;
+                JsonObject *o = json_object_new();
+                json_object_set_string_member(o, "driver", scsi_models[i].driver);
+                json_object_set_string_member(o, "id", "scsi0");
+                vd_qemu_cmd_pin_pci(cmd, o, (guint)c->pci_bus, (guint)c->pci_slot);
+                vd_qemu_cmd_opt_json(cmd, "-device", o);
+                cmd->have_scsi = TRUE;
+                return TRUE;
+            }
             return vd_qemu_cmd_add_controller(cmd, &cmd->have_scsi, scsi_models[i].driver, "scsi0",
                                               what, error);
         }
@@ -278,13 +292,56 @@ is_pcie_endpoint(const char *driver)
            g_strv_contains(pcie, driver);
 }
 
+static gboolean
+on_port(const xmlNode *xml, int port)
+{
+    guint bus, slot;
+    return vd_xml_node_pci_address(xml, &bus, &slot) && (int)bus == port;
+}
+
+/* Root port "pci.@port" is where a device of a QEMU that loads a saved
+ * guest goes back to (vd_qemu_cmd_pin_pci): no other device may take it. */
+static gboolean
+port_pinned(const VdQemuCmd *cmd, int port)
+{
+    const VdDomainDef *def = cmd->def;
+    if (!cmd->paths || !cmd->paths->pci_addresses)
+        return FALSE;
+    for (guint i = 0; i < def->disks->len; i++)
+        if (on_port(((VdDiskDef *)g_ptr_array_index(def->disks, i))->xml, port))
+            return TRUE;
+    for (guint i = 0; i < def->interfaces->len; i++)
+        if (on_port(((VdNetDef *)g_ptr_array_index(def->interfaces, i))->xml, port))
+            return TRUE;
+    for (guint i = 0; def->rngs && i < def->rngs->len; i++)
+        if (on_port(((VdRngDef *)g_ptr_array_index(def->rngs, i))->xml, port))
+            return TRUE;
+    for (guint i = 0; def->videos && i < def->videos->len; i++)
+        if (on_port(((VdVideoDef *)g_ptr_array_index(def->videos, i))->xml, port))
+            return TRUE;
+    if (def->memballoon && on_port(def->memballoon->xml, port))
+        return TRUE;
+    for (guint i = 0; def->memory_ext && i < def->memory_ext->devices->len; i++)
+        if (on_port(((VdMemoryDeviceDef *)g_ptr_array_index(def->memory_ext->devices, i))->xml,
+                    port))
+            return TRUE;
+    for (guint i = 0; def->platform && i < def->platform->controllers->len; i++)
+        if (((VdControllerDef *)g_ptr_array_index(def->platform->controllers, i))->pci_bus == port)
+            return TRUE;
+    return FALSE;
+}
+
 void
 vd_qemu_cmd_place_pcie(VdQemuCmd *cmd, JsonObject *dev)
 {
     const char *driver = json_object_get_string_member_with_default(dev, "driver", "");
 
-    if (!cmd->q35 || cmd->used_root_ports >= cmd->n_root_ports ||
-        json_object_has_member(dev, "bus") || !is_pcie_endpoint(driver))
+    if (!cmd->q35 || json_object_has_member(dev, "bus") || !is_pcie_endpoint(driver))
+        return;
+    while (cmd->used_root_ports < cmd->n_root_ports &&
+           port_pinned(cmd, cmd->root_ports[cmd->used_root_ports]))
+        cmd->used_root_ports++;
+    if (cmd->used_root_ports >= cmd->n_root_ports)
         return;
     g_autofree char *bus = g_strdup_printf("pci.%d", cmd->root_ports[cmd->used_root_ports++]);
     json_object_set_string_member(dev, "bus", bus);

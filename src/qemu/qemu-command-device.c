@@ -147,6 +147,9 @@ build_interface(VdQemuCmd *cmd, const VdNetDef *net, guint n, GError **error)
     /* The guest's virtio driver learns the MTU of the link from here. */
     if (net->mtu && g_str_equal(driver, "virtio-net-pci"))
         json_object_set_int_member(o, "host_mtu", net->mtu);
+    guint pci_bus, pci_slot;
+    if (vd_net_def_pci_address(net, &pci_bus, &pci_slot))
+        vd_qemu_cmd_pin_pci(cmd, o, pci_bus, pci_slot); /* a hot-plugged NIC's (disk's comment) */
     guint bootindex = vd_qemu_cmd_bootindex(cmd, net);
     if (bootindex)
         json_object_set_int_member(o, "bootindex", bootindex);
@@ -363,6 +366,9 @@ vd_qemu_build_video(VdQemuCmd *cmd, GError **error)
             if (v->heads)
                 json_object_set_int_member(o, "max_outputs", v->heads);
         }
+        guint pci_bus, pci_slot; /* where a saved guest had it (pci-slot.h) */
+        if (vd_xml_node_pci_address(v->xml, &pci_bus, &pci_slot))
+            vd_qemu_cmd_pin_pci(cmd, o, pci_bus, pci_slot);
         vd_qemu_cmd_opt_json(cmd, "-device", o);
     }
     return TRUE;
@@ -440,6 +446,9 @@ build_balloon(VdQemuCmd *cmd, GError **error)
     JsonObject *o = json_object_new();
     json_object_set_string_member(o, "driver", "virtio-balloon-pci");
     json_object_set_string_member(o, "id", "balloon0");
+    guint pci_bus, pci_slot; /* where a saved guest had it (pci-slot.h) */
+    if (vd_xml_node_pci_address(b->xml, &pci_bus, &pci_slot))
+        vd_qemu_cmd_pin_pci(cmd, o, pci_bus, pci_slot);
     vd_qemu_cmd_opt_json(cmd, "-device", o);
     return TRUE;
 }
@@ -478,6 +487,9 @@ build_rng(VdQemuCmd *cmd, const VdRngDef *rng, guint n, GError **error)
     json_object_set_string_member(o, "driver", "virtio-rng-pci");
     json_object_set_string_member(o, "rng", obj_id);
     json_object_set_string_member(o, "id", id);
+    guint pci_bus, pci_slot; /* where a saved guest had it (pci-slot.h) */
+    if (vd_xml_node_pci_address(rng->xml, &pci_bus, &pci_slot))
+        vd_qemu_cmd_pin_pci(cmd, o, pci_bus, pci_slot);
     vd_qemu_cmd_opt_json(cmd, "-device", o);
     return TRUE;
 }

@@ -420,6 +420,13 @@ build_disk(VdQemuCmd *cmd, const VdDiskDef *disk, GHashTable *targets, GError **
         json_object_set_string_member(dev, "serial", disk->serial);
     if (have_cache && disk->source_file)
         json_object_set_string_member(dev, "write-cache", write_cache ? "on" : "off");
+    /* Where the saved guest had it: QEMU's own placement follows the
+     * command line's order, which puts a hot-plugged disk before devices
+     * that had taken the lower slots when it came (the state would then
+     * not load: "Unknown savevm section"). */
+    guint pci_bus, pci_slot;
+    if (disk->bus == VD_DISK_BUS_VIRTIO && vd_disk_def_pci_address(disk, &pci_bus, &pci_slot))
+        vd_qemu_cmd_pin_pci(cmd, dev, pci_bus, pci_slot);
     vd_qemu_cmd_opt_json(cmd, "-device", g_steal_pointer(&dev));
     return TRUE;
 }

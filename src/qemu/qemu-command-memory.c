@@ -18,6 +18,17 @@ align_up(guint64 kib)
     return (kib + VD_MEMDEV_ALIGN_KIB - 1) / VD_MEMDEV_ALIGN_KIB * VD_MEMDEV_ALIGN_KIB;
 }
 
+/* A virtio-mem-pci hot-plugged into a q35 root port, for a QEMU that
+ * loads the guest's state: it goes back behind that port, which the
+ * command line makes only later (with the controllers). */
+static gboolean
+behind_root_port(const VdQemuCmd *cmd, const VdMemoryDeviceDef *m)
+{
+    guint pci_bus, pci_slot;
+    return m->model == VD_MEMDEV_VIRTIO_MEM && cmd->paths && cmd->paths->pci_addresses &&
+           vd_xml_node_pci_address(m->xml, &pci_bus, &pci_slot) && pci_bus != 0;
+}
+
 gboolean
 vd_qemu_build_memory(VdQemuCmd *cmd, GError **error)
 {
@@ -75,7 +86,31 @@ vd_qemu_build_memory(VdQemuCmd *cmd, GError **error)
         /* On q35 the root ports come later in the command line: a
          * virtio-mem-pci given at start stays on pcie.0 (it is resized,
          * never unplugged). */
-        vd_qemu_cmd_opt_json(cmd, "-device", vd_qemu_memdev_device(def, &m, NULL));
+        if (behind_root_port(cmd, &m))
+            continue; /* vd_qemu_build_memory_late */
+        JsonObject *dev = vd_qemu_memdev_device(def, &m, NULL);
+        /* A hot-plugged virtio-mem-pci, where the saved guest had it. */
+        guint pci_bus, pci_slot;
+        if (vmem && vd_xml_node_pci_address(m.xml, &pci_bus, &pci_slot))
+            vd_qemu_cmd_pin_pci(cmd, dev, pci_bus, pci_slot);
+        vd_qemu_cmd_opt_json(cmd, "-device", dev);
+    }
+    return TRUE;
+}
+
+gboolean
+vd_qemu_build_memory_late(VdQemuCmd *cmd, GError **error)
+{
+    const VdMemoryExtDef *x = cmd->def->memory_ext;
+    guint pci_bus, pci_slot;
+    (void)error;
+    for (guint i = 0; x && x->max_kib && i < x->devices->len; i++) {
+        const VdMemoryDeviceDef *m = g_ptr_array_index(x->devices, i);
+        if (!behind_root_port(cmd, m) || !vd_xml_node_pci_address(m->xml, &pci_bus, &pci_slot))
+            continue;
+        JsonObject *dev = vd_qemu_memdev_device(cmd->def, m, NULL);
+        vd_qemu_cmd_pin_pci(cmd, dev, pci_bus, pci_slot);
+        vd_qemu_cmd_opt_json(cmd, "-device", dev);
     }
     return TRUE;
 }

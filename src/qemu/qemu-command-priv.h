@@ -53,6 +53,11 @@ void vd_qemu_cmd_opt(VdQemuCmd *cmd, const char *opt, const char *value);
  * (vd_qemu_cmd_place_pcie). */
 void vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj);
 
+/* When QEMU loads a saved guest (paths->pci_addresses): @dev goes to
+ * the PCI slot the guest had it in, from its <address type='pci'> (@bus
+ * 0: the root bus; else the root port "pci.<bus>"). Else nothing. */
+void vd_qemu_cmd_pin_pci(VdQemuCmd *cmd, JsonObject *dev, guint bus, guint slot);
+
 /* @value with ',' doubled: the only escaping QemuOpts/keyval know. */
 char *vd_qemu_escape_opt(const char *value);
 
@@ -122,6 +127,9 @@ gboolean vd_qemu_cpu_ext_numa(VdQemuCmd *cmd, GError **error);
 gboolean vd_qemu_build_platform(VdQemuCmd *cmd, GError **error);
 /* -m and the <memory> devices (qemu-command-memory.c), from build_memory_and_smp. */
 gboolean vd_qemu_build_memory(VdQemuCmd *cmd, GError **error);
+/* After the controllers: the memory devices that go behind a root port
+ * (a hot-plugged virtio-mem, for a QEMU loading the guest's state). */
+gboolean vd_qemu_build_memory_late(VdQemuCmd *cmd, GError **error);
 /* <controller>s (qemu-command-controller.c): before the first device, so
  * that devices find their buses and the slots given explicitly are free. */
 gboolean vd_qemu_build_controllers(VdQemuCmd *cmd, GError **error);

@@ -57,6 +57,19 @@ vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj)
     g_ptr_array_add(cmd->argv, json_to_string(node, FALSE));
 }
 
+void
+vd_qemu_cmd_pin_pci(VdQemuCmd *cmd, JsonObject *dev, guint bus, guint slot)
+{
+    if (!cmd->paths || !cmd->paths->pci_addresses)
+        return;
+    g_autofree char *name = bus        ? g_strdup_printf("pci.%u", bus)
+                            : cmd->q35 ? g_strdup("pcie.0")
+                                       : g_strdup("pci.0");
+    g_autofree char *addr = g_strdup_printf("0x%x", slot);
+    json_object_set_string_member(dev, "bus", name);
+    json_object_set_string_member(dev, "addr", addr);
+}
+
 char *
 vd_qemu_escape_opt(const char *value)
 {
@@ -672,7 +685,7 @@ build_all(VdQemuCmd *cmd, GError **error)
     vd_qemu_cmd_opt(cmd, "-msg", "timestamp=on");
 
     return vd_qemu_check_host_needs(cmd, error) && vd_qemu_build_controllers(cmd, error) &&
-           vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
+           vd_qemu_build_memory_late(cmd, error) && vd_qemu_build_disks(cmd, error) && vd_qemu_build_interfaces(cmd, error) &&
            vd_qemu_build_chardevs(cmd, error) && vd_qemu_build_graphics(cmd, error) &&
            vd_qemu_build_video(cmd, error) && vd_qemu_build_inputs(cmd, error) &&
            vd_qemu_build_misc_devices(cmd, error) && vd_qemu_build_media(cmd, error) &&

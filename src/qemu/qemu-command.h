@@ -79,6 +79,10 @@ typedef struct {
                                       * vd_qemu_fast_firmware_ok() allows it */
     gboolean incoming_defer;         /* -incoming defer: the state comes by migrate-incoming
                                       * (restore, managed save; issue 12) */
+    gboolean pci_addresses;          /* QEMU loads a running guest's state (revert,
+                                      * restore, incoming migration): a disk with
+                                      * <address type='pci'> (a hot-plugged one, as
+                                      * its QEMU placed it) goes there */
     gint64 start_time;               /* seconds since 1970 the guest's RTC starts from
                                       * for <clock offset='variable|timezone'>; 0: now
                                       * (tests set it for deterministic argv) */

@@ -31,6 +31,8 @@ static const VdErrorInfo error_table[VD_ERROR_N_CODES] = {
     [VD_ERROR_NO_POOL] = {"no-pool", 404, 10},
     [VD_ERROR_NO_VOLUME] = {"no-volume", 404, 11},
     [VD_ERROR_NO_NETWORK] = {"no-network", 404, 12},
+    [VD_ERROR_UNAUTHENTICATED] = {"unauthenticated", 401, 9},
+    [VD_ERROR_RATE_LIMITED] = {"rate-limited", 429, 9},
 };
 
 const char *

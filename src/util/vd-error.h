@@ -32,6 +32,8 @@ typedef enum {
     VD_ERROR_NO_POOL,           /* no such storage pool */
     VD_ERROR_NO_VOLUME,         /* no such storage volume */
     VD_ERROR_NO_NETWORK,        /* no such virtual network */
+    VD_ERROR_UNAUTHENTICATED,   /* web: no session or token, or a failed login */
+    VD_ERROR_RATE_LIMITED,      /* web: too many failed logins; retry later */
     VD_ERROR_N_CODES
 } VdErrorCode;
 

@@ -1,68 +1,52 @@
-/* HTTP client of vsh: one SoupSession whose "remote-connectable" is the
- * daemon's UNIX socket, so every request to http://localhost/v1/... goes
- * there. Requests are synchronous; the CLI has nothing else to do while it
- * waits. Connection failures are reported with virsh's wording, found by
- * connecting to the socket by hand to learn the errno (libsoup's message
- * does not carry it in a stable form).
+/* HTTP client of vsh: a VdRemote (remote/remote.h) whatever the
+ * transport (the local socket, an ssh tunnel, TLS), so every request goes
+ * to vd_remote_url(). Requests are synchronous; the CLI has nothing else
+ * to do while it waits. Connection failures are reported by remote/ with
+ * virsh's wording ("Failed to connect socket to 'PATH': ERRNO") or the
+ * transport's own reason (ssh's last words, the TLS check that failed).
  */
 #include "vsh-client.h"
 
-#include <errno.h>
-#include <gio/gunixsocketaddress.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "remote/remote.h"
 #include "util/vd-error.h"
 
 struct _VshClient {
     char *uri;
-    char *socket_path;
-    SoupSession *session;
+    VdRemote *remote;
 };
 
 gboolean
 vsh_uri_socket_path(const char *uri, char **path, GError **error)
 {
-    g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
-    const char *p;
+    g_autoptr(VdRemoteUri) parsed = vd_remote_uri_parse(uri, error);
 
-    if (!parsed || g_strcmp0(g_uri_get_scheme(parsed), "unix") != 0 ||
-        (g_uri_get_host(parsed) && *g_uri_get_host(parsed)) || g_uri_get_query(parsed) ||
-        g_uri_get_fragment(parsed)) {
+    if (!parsed)
+        return FALSE;
+    if (parsed->transport != VD_REMOTE_UNIX) {
         g_set_error(error, VD_ERROR, VD_ERROR_CONNECT,
-                    "unsupported connection URI '%s': expected unix:///PATH/TO/virtd.sock", uri);
+                    "'%s' is not a local socket URI (unix:///PATH/TO/virtd.sock)", uri);
         return FALSE;
     }
-    p = g_uri_get_path(parsed);
-    if (!p || p[0] != '/' || p[1] == '\0') {
-        g_set_error(error, VD_ERROR, VD_ERROR_CONNECT,
-                    "unsupported connection URI '%s': the socket path must be absolute", uri);
-        return FALSE;
-    }
-    *path = g_strdup(p);
+    *path = g_strdup(parsed->socket_path);
     return TRUE;
 }
 
 VshClient *
 vsh_client_new(const char *uri, GError **error)
 {
-    g_autofree char *path = NULL;
-    g_autoptr(GSocketAddress) addr = NULL;
+    g_autoptr(VdRemoteUri) parsed = vd_remote_uri_parse(uri, error);
+    VdRemote *remote;
     VshClient *client;
 
-    if (!vsh_uri_socket_path(uri, &path, error))
+    /* An ssh:// URI logs in here (bounded), so a wrong key or a missing
+     * socket is reported before the first command's request. */
+    if (!parsed || !(remote = vd_remote_open(parsed, NULL, error)))
         return NULL;
-    addr = g_unix_socket_address_new(path);
     client = g_new0(VshClient, 1);
     client->uri = g_strdup(uri);
-    client->socket_path = g_steal_pointer(&path);
-    /* No I/O timeout (libsoup's default is 60 s): the daemon bounds its
-     * own operations and answers "timeout", and an idle console must not
-     * be cut. */
-    client->session = soup_session_new_with_options("remote-connectable", addr, "user-agent",
-                                                    "vsh/" VD_VERSION, "timeout", 0, NULL);
+    client->remote = remote;
     return client;
 }
 
@@ -71,9 +55,8 @@ vsh_client_free(VshClient *client)
 {
     if (!client)
         return;
-    g_clear_object(&client->session);
+    vd_remote_free(client->remote);
     g_free(client->uri);
-    g_free(client->socket_path);
     g_free(client);
 }
 
@@ -86,46 +69,31 @@ vsh_client_uri(const VshClient *client)
 const char *
 vsh_client_socket_path(const VshClient *client)
 {
-    return client->socket_path;
+    return vd_remote_local_socket(client->remote);
 }
 
 SoupSession *
 vsh_client_session(const VshClient *client)
 {
-    return client->session;
+    return vd_remote_session(client->remote);
 }
 
-/* 0 when something accepts connections on @path, else the errno. */
-static int
-probe_socket(const char *path)
+VdRemote *
+vsh_client_remote(const VshClient *client)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int fd;
-    int err = 0;
+    return client->remote;
+}
 
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return ENAMETOOLONG;
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-        err = errno;
-    close(fd);
-    return err;
+char *
+vsh_client_url(const VshClient *client, const char *path)
+{
+    return vd_remote_url(client->remote, path);
 }
 
 void
 vsh_client_set_transport_error(const VshClient *client, const GError *cause, GError **error)
 {
-    int err = probe_socket(client->socket_path);
-
-    if (err != 0)
-        g_set_error(error, VD_ERROR, VD_ERROR_CONNECT, "Failed to connect socket to '%s': %s",
-                    client->socket_path, g_strerror(err));
-    else
-        g_set_error(error, VD_ERROR, VD_ERROR_CONNECT, "lost connection to virtd at '%s': %s",
-                    client->socket_path, cause ? cause->message : "unknown error");
+    vd_remote_set_transport_error(client->remote, cause, error);
 }
 
 /* The API's error body, {"error": {"code": ..., "message": ...}}. */
@@ -170,7 +138,7 @@ GBytes *
 vsh_client_send(VshClient *client, const char *method, const char *path, const char *content_type,
                 GBytes *body, char **content_type_out, GError **error)
 {
-    g_autofree char *url = g_strconcat("http://localhost", path, NULL);
+    g_autofree char *url = vsh_client_url(client, path);
     g_autoptr(SoupMessage) msg = soup_message_new(method, url);
     g_autoptr(GError) local = NULL;
     g_autoptr(GBytes) answer = NULL;
@@ -185,7 +153,7 @@ vsh_client_send(VshClient *client, const char *method, const char *path, const c
     if (body)
         soup_message_set_request_body_from_bytes(msg, content_type, body);
 
-    answer = soup_session_send_and_read(client->session, msg, NULL, &local);
+    answer = soup_session_send_and_read(vsh_client_session(client), msg, NULL, &local);
     if (!answer) {
         vsh_client_set_transport_error(client, local, error);
         return NULL;

@@ -1,5 +1,5 @@
-/* vsh's side of the virtd API (docs/api.md): HTTP/1.1 with JSON bodies on
- * a UNIX socket, through libsoup 3. Every failure comes back as a VD_ERROR
+/* vsh's side of the virtd API (docs/api.md): HTTP/1.1 with JSON bodies,
+ * through libsoup 3 and remote/ (a UNIX socket, an ssh tunnel or TLS). Every failure comes back as a VD_ERROR
  * GError whose code is the API's "code" field, so vsh exits with the status
  * of vd-error.c's table. */
 #pragma once
@@ -7,25 +7,37 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "remote/remote.h"
+
 #include "vsh.h"
 
 /* Socket path of a "unix:///abs/path/virtd.sock" URI. Other forms fail
  * with VD_ERROR_CONNECT. */
 gboolean vsh_uri_socket_path(const char *uri, char **path, GError **error);
 
-/* A client for @uri; nothing is connected until the first request. */
+/* A client for @uri (already alias-expanded): for unix:// and tls://
+ * nothing is connected until the first request; ssh:// sets up its tunnel
+ * here (remote.h). */
 VshClient *vsh_client_new(const char *uri, GError **error);
 void vsh_client_free(VshClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VshClient, vsh_client_free)
 
 const char *vsh_client_uri(const VshClient *client);
+/* The local UNIX socket requests go through (the daemon's, or the ssh
+ * tunnel's local end); NULL for tls://. */
 const char *vsh_client_socket_path(const VshClient *client);
-/* The session, whose connections go to the socket (for WebSockets). */
+/* The session, whose connections go to the daemon (for WebSockets and
+ * streams). */
 SoupSession *vsh_client_session(const VshClient *client);
+/* The connection under the client. */
+VdRemote *vsh_client_remote(const VshClient *client);
+/* The URL of @path ("/v1/..."): every request vsh makes goes there. */
+char *vsh_client_url(const VshClient *client, const char *path);
 
 /* The error for a request that never got an HTTP answer: when the socket
  * cannot be connected, virsh's "Failed to connect socket to 'PATH': ERRNO";
- * otherwise @cause's message. Always VD_ERROR_CONNECT. */
+ * the transport's reason (ssh, TLS); otherwise @cause's message. Always
+ * VD_ERROR_CONNECT (vd_remote_set_transport_error). */
 void vsh_client_set_transport_error(const VshClient *client, const GError *cause, GError **error);
 
 /* Sends @method @path (path and query, starting with "/v1"), with @body of

@@ -13,6 +13,7 @@ const VshGroup vsh_groups[] = {
     {"network", "Networking"},
     {"snapshot", "Snapshot"},
     {"image", "Guest Images"},
+    {"web", "Web Console"},
     {"vsh", "Vsh itself"},
     {NULL, NULL},
 };
@@ -30,7 +31,9 @@ static const VshCmdDef *const command_arrays[] = {
     vsh_domain_memory_commands,    vsh_domain_memdev_commands, vsh_domain_stats_commands,
     vsh_xml_commands,
     vsh_snapshot_commands,         vsh_domain_blockjob_commands, vsh_domain_save_commands,
-    vsh_clone_commands,
+    vsh_clone_commands,            vsh_migrate_commands,
+    vsh_event_commands,
+    vsh_web_commands,
 };
 
 static int

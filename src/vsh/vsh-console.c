@@ -238,7 +238,7 @@ console_connect(VshCtl *ctl, Console *c, const char *name, const char *key, gboo
     if (!client)
         return NULL;
     path = vsh_domain_path(key ? key : name, force ? "/console?force=1" : "/console");
-    url = g_strconcat("http://localhost", path, NULL);
+    url = vsh_client_url(client, path);
     msg = soup_message_new("GET", url);
     soup_session_websocket_connect_async(vsh_client_session(client), msg, NULL, NULL,
                                          G_PRIORITY_DEFAULT, NULL, on_connected, c);

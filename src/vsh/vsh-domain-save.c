@@ -317,12 +317,18 @@ cmd_domjobinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
     }
     if (json_object_has_member(j, "mem_bps"))
         print_size(ctl, "Memory bandwidth:", vsh_json_int(j, "mem_bps", 0), "/s");
+    if (json_object_has_member(j, "mem_dirty_rate"))
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " pages/s\n",
+                  "Dirty rate:", vsh_json_int(j, "mem_dirty_rate", 0));
     if (json_object_has_member(j, "mem_page_size"))
         vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " bytes\n",
                   "Page size:", vsh_json_int(j, "mem_page_size", 0));
     if (json_object_has_member(j, "mem_iteration"))
         vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n",
                   "Iteration:", vsh_json_int(j, "mem_iteration", 0));
+    if (json_object_has_member(j, "mem_postcopy_requests"))
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n",
+                  "Postcopy requests:", vsh_json_int(j, "mem_postcopy_requests", 0));
     if (json_object_has_member(j, "mem_constant"))
         vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT "\n",
                   "Constant pages:", vsh_json_int(j, "mem_constant", 0));
@@ -331,6 +337,9 @@ cmd_domjobinfo(VshCtl *ctl, const VshCmd *cmd, GError **error)
                   "Normal pages:", vsh_json_int(j, "mem_normal", 0));
         print_size(ctl, "Normal data:", vsh_json_int(j, "mem_normal_bytes", 0), NULL);
     }
+    if (json_object_has_member(j, "expected_downtime_ms"))
+        vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n",
+                  "Expected downtime:", vsh_json_int(j, "expected_downtime_ms", 0));
     if (json_object_has_member(j, "downtime_ms"))
         vsh_print(ctl, "%-17s %-12" G_GINT64_FORMAT " ms\n",
                   "Total downtime:", vsh_json_int(j, "downtime_ms", 0));

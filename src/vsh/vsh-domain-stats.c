@@ -1,4 +1,5 @@
-/* Statistics: domstats, domblkstat (domifstat is in vsh-domain-net.c).
+/* Statistics: domstats, domblkstat (domifstat is in vsh-domain-net.c), and
+ * domusage, virtd's own: the usage history the daemon keeps (issue 14).
  *
  * Output as virsh prints it (tools/virsh-domain-monitor.c): domstats'
  * "Domain: 'NAME'" records of "  key=value" lines, domblkstat's
@@ -11,6 +12,7 @@
 #include "util/vd-error.h"
 #include "vsh-client.h"
 #include "vsh-domain-stats.h"
+#include "vsh-format.h"
 #include "vsh.h"
 
 char *
@@ -98,6 +100,50 @@ vsh_domblkstat_sum(JsonObject *stats)
         }
     }
     return sum;
+}
+
+/* A figure of a usage point, divided by @div, with @decimals; "-" when
+ * the daemon did not know it (null). */
+static char *
+usage_cell(JsonObject *p, const char *key, double div, int decimals)
+{
+    JsonNode *n = json_object_get_member(p, key);
+    if (!n || !JSON_NODE_HOLDS_VALUE(n))
+        return g_strdup("-");
+    return g_strdup_printf("%.*f", decimals, json_node_get_double(n) / div);
+}
+
+char *
+vsh_render_domusage(JsonNode *answer, GTimeZone *tz)
+{
+    static const struct {
+        const char *key;
+        double div;
+        int decimals;
+    } cols[] = {
+        {"cpu_pct", 1, 1},        {"mem_kib", 1024, 1},    {"disk_rd_bps", 1024, 1},
+        {"disk_wr_bps", 1024, 1}, {"net_rx_bps", 1024, 1}, {"net_tx_bps", 1024, 1},
+    };
+    g_autoptr(VshTable) t = vsh_table_new("Time", "CPU %", "Memory MiB", "Disk rd KiB/s",
+                                          "Disk wr KiB/s", "Net rx KiB/s", "Net tx KiB/s", NULL);
+    JsonArray *points = vsh_json_array(vsh_json_root(answer), "points");
+    for (guint i = 0; points && i < json_array_get_length(points); i++) {
+        JsonObject *p = vsh_json_array_object(points, i);
+        if (!p)
+            continue;
+        JsonNode *tn = json_object_get_member(p, "t");
+        gint64 secs = tn && JSON_NODE_HOLDS_VALUE(tn) ? (gint64)json_node_get_double(tn) : 0;
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(secs);
+        g_autoptr(GDateTime) local = dt ? g_date_time_to_timezone(dt, tz) : NULL;
+        char *cells[1 + G_N_ELEMENTS(cols)];
+        cells[0] = local ? g_date_time_format(local, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
+        for (gsize k = 0; k < G_N_ELEMENTS(cols); k++)
+            cells[k + 1] = usage_cell(p, cols[k].key, cols[k].div, cols[k].decimals);
+        vsh_table_add_row(t, (const char *const *)cells);
+        for (gsize k = 0; k < G_N_ELEMENTS(cells); k++)
+            g_free(cells[k]);
+    }
+    return vsh_table_render(t, TRUE);
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -244,6 +290,29 @@ cmd_domblkstat(VshCtl *ctl, const VshCmd *cmd, GError **error)
     return TRUE;
 }
 
+static gboolean
+cmd_domusage(VshCtl *ctl, const VshCmd *cmd, GError **error)
+{
+    const char *dom = vsh_cmd_get_string(cmd, "domain");
+    const char *range = vsh_cmd_get_string(cmd, "range");
+    g_autofree char *esc = g_uri_escape_string(range && *range ? range : "hour", NULL, FALSE);
+    g_autofree char *suffix = g_strdup_printf("/usage?range=%s", esc);
+    g_autoptr(JsonNode) answer = vsh_domain_call(ctl, "GET", dom, suffix, NULL, error);
+    if (!answer)
+        return FALSE;
+    g_autoptr(GTimeZone) tz = g_time_zone_new_local();
+    g_autofree char *text = vsh_render_domusage(answer, tz);
+    vsh_print(ctl, "%s", text);
+    return TRUE;
+}
+
+static const VshOptDef opts_domusage[] = {
+    VSH_OPT_DOMAIN,
+    {"range", VSH_OT_STRING, 0, VSH_COMPLETE_NONE,
+     "hour (10 s points, the default), day (5 min) or week (30 min)"},
+    {NULL},
+};
+
 static const VshOptDef opts_domstats[] = {
     {"state", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "report domain state"},
     {"cpu-total", VSH_OT_BOOL, 0, VSH_COMPLETE_NONE, "report domain physical cpu usage"},
@@ -274,6 +343,12 @@ const VshCmdDef vsh_domain_stats_commands[] = {
     {"domstats", "monitor", opts_domstats, cmd_domstats,
      "get statistics about one or multiple domains",
      "Gets statistics about one or more (or all) domains"},
+    {"domusage", "monitor", opts_domusage, cmd_domusage,
+     "show a domain's usage history (virtd's own command)",
+     "Not a virsh command: prints the usage history the daemon keeps for a domain (CPU, "
+     "memory, disk and network I/O; the graphs of the web console): one row per point, the "
+     "last hour every 10 s, the last day every 5 min or the last week every 30 min. A figure "
+     "the daemon could not read prints as '-'."},
     {"domblkstat", "monitor", opts_domblkstat, cmd_domblkstat,
      "get device block stats for a domain",
      "Get device block stats for a running domain. See man page or use --human for explanation of "

@@ -18,3 +18,8 @@ char *vsh_render_domblkstat(JsonObject *figures, const char *device, gboolean hu
  * block record (GET /v1/domains/D/stats?groups=block), summed as libvirt
  * sums them; NULL when no disk has figures. */
 JsonObject *vsh_domblkstat_sum(JsonObject *stats);
+
+/* domusage (virtd's own command, issue 14): the points of GET
+ * /v1/domains/D/usage?range= as a table, one row per point, times in
+ * @tz; an unknown figure prints as "-". */
+char *vsh_render_domusage(JsonNode *answer, GTimeZone *tz);

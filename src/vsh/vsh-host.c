@@ -57,7 +57,12 @@ cmd_version(VshCtl *ctl, const VshCmd *cmd, GError **error)
 static gboolean
 cmd_uri(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    vsh_print(ctl, "%s\n", ctl->uri);
+    /* As virsh: the URI of the connection, after alias expansion. */
+    VshClient *client = vsh_ctl_client(ctl, error);
+
+    if (!client)
+        return FALSE;
+    vsh_print(ctl, "%s\n", vsh_client_uri(client));
     return TRUE;
 }
 

@@ -176,7 +176,7 @@ plan_build(VshCtl *ctl, const VshCmd *cmd, ImagePlan *plan, GError **error)
 
     plan->template_name = g_strdup(vsh_cmd_get_string(cmd, "template"));
     if (!(plan->recipe =
-              vsh_image_find_recipe(vsh_image_recipes_dir(), plan->template_name, error)))
+              vd_image_find_recipe(vd_image_recipes_dir(), plan->template_name, error)))
         return FALSE;
 
     if (!vd_size_parse(size ? size : DEFAULT_SIZE, "b", &plan->size, error))
@@ -201,13 +201,13 @@ plan_build(VshCtl *ctl, const VshCmd *cmd, ImagePlan *plan, GError **error)
     }
 
     if ((spec = vsh_cmd_get_string(cmd, "root-password")) &&
-        !(plan->password = vsh_image_read_password(spec, error)))
+        !(plan->password = vd_image_read_password(spec, error)))
         return FALSE;
     plan->ssh_key = vsh_cmd_get_string(cmd, "ssh-key");
-    if (plan->ssh_key && !vsh_image_check_ssh_key(plan->ssh_key, error))
+    if (plan->ssh_key && !vd_image_check_ssh_key(plan->ssh_key, error))
         return FALSE;
     plan->packages = vsh_cmd_get_string(cmd, "packages");
-    if (plan->packages && !vsh_image_check_packages(plan->packages, error))
+    if (plan->packages && !vd_image_check_packages(plan->packages, error))
         return FALSE;
     plan->cache = vsh_cmd_get_string(cmd, "cache");
     if (!plan->cache && g_getenv("VSH_IMAGE_CACHE") && *g_getenv("VSH_IMAGE_CACHE"))
@@ -221,12 +221,12 @@ plan_build(VshCtl *ctl, const VshCmd *cmd, ImagePlan *plan, GError **error)
     if (!plan->hostname) {
         /* The image's own name when it makes a host name, else "debian". */
         plan->hostname = g_strdup(plan->dom_name);
-        if (!vsh_image_check_hostname(plan->hostname, NULL)) {
+        if (!vd_image_check_hostname(plan->hostname, NULL)) {
             g_free(plan->hostname);
             plan->hostname = g_strdup("debian");
         }
     }
-    if (!vsh_image_check_hostname(plan->hostname, error))
+    if (!vd_image_check_hostname(plan->hostname, error))
         return FALSE;
 
     /* Last: the checks above tell a user what is wrong even without root. */
@@ -240,81 +240,44 @@ plan_build(VshCtl *ctl, const VshCmd *cmd, ImagePlan *plan, GError **error)
     return TRUE;
 }
 
-/* ---- running the recipe ---- */
+/* ---- running the recipe (src/image/vd-image-build.c) ---- */
 
 typedef struct {
     VshCtl *ctl;
     GMainLoop *loop;
-    GSubprocess *proc;
-    GDataInputStream *out;
-    gboolean reading; /* a read of the recipe's stdout is pending */
-    gboolean running; /* the recipe has not been reaped */
-    int pgid;
-    guint signals;    /* how many times the user interrupted */
-    gint64 start;     /* monotonic, usec */
-    GHashTable *info; /* @@info KEY VALUE */
-    GPtrArray *warnings;
-    char *step; /* "3/7 Configuring the guest", the step underway */
+    VdImageBuild *build;
+    guint signals; /* how many times the user interrupted */
 } Build;
 
 static void
-build_maybe_quit(Build *b)
+on_line(VdImageBuild *build, const VdImageLine *line, gpointer data)
 {
-    if (!b->reading && !b->running)
-        g_main_loop_quit(b->loop);
-}
-
-static void
-build_show_line(Build *b, const char *raw)
-{
-    g_auto(VshImageLine) line = {0};
+    Build *b = data;
     g_autofree char *elapsed = NULL;
 
-    vsh_image_parse_line(raw, &line);
-    switch (line.kind) {
-    case VSH_IMAGE_LINE_STEP:
-        g_free(b->step);
-        b->step = g_strdup_printf("%u/%u %s", line.step, line.steps, line.text);
-        elapsed = vsh_image_format_duration(g_get_monotonic_time() - b->start);
-        vsh_print_extra(b->ctl, "[%u/%u, %s] %s\n", line.step, line.steps, elapsed, line.text);
+    switch (line->kind) {
+    case VD_IMAGE_LINE_STEP:
+        elapsed = vd_image_format_duration(vd_image_build_elapsed(build));
+        vsh_print_extra(b->ctl, "[%u/%u, %s] %s\n", line->step, line->steps, elapsed,
+                        line->text);
         break;
-    case VSH_IMAGE_LINE_INFO:
-        g_hash_table_replace(b->info, g_steal_pointer(&line.key), g_steal_pointer(&line.text));
+    case VD_IMAGE_LINE_TEXT:
+        vsh_print_extra(b->ctl, "%s\n", line->text);
         break;
-    case VSH_IMAGE_LINE_WARN:
-        g_ptr_array_add(b->warnings, g_strdup(line.text));
-        break;
-    case VSH_IMAGE_LINE_TEXT:
-        vsh_print_extra(b->ctl, "%s\n", line.text);
-        break;
+    case VD_IMAGE_LINE_INFO:
+    case VD_IMAGE_LINE_WARN:
+        break; /* kept by the build, shown with the result */
     }
     fflush(stdout);
 }
 
 static void
-on_line(GObject *source, GAsyncResult *res, gpointer data)
-{
-    Build *b = data;
-    g_autofree char *raw =
-        g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), res, NULL, NULL);
-
-    if (!raw) {
-        b->reading = FALSE;
-        build_maybe_quit(b);
-        return;
-    }
-    build_show_line(b, raw);
-    g_data_input_stream_read_line_async(b->out, G_PRIORITY_DEFAULT, NULL, on_line, b);
-}
-
-static void
-on_recipe_exit(GObject *source, GAsyncResult *res, gpointer data)
+on_done(VdImageBuild *build, gpointer data)
 {
     Build *b = data;
 
-    g_subprocess_wait_finish(G_SUBPROCESS(source), res, NULL);
-    b->running = FALSE;
-    build_maybe_quit(b);
+    (void)build;
+    g_main_loop_quit(b->loop);
 }
 
 /* Ctrl+C (and SIGTERM, SIGHUP): end the recipe's whole process group
@@ -330,167 +293,52 @@ on_signal(gpointer data)
               "(Ctrl+C again to kill it)\n",
               stderr);
     }
-    if (b->running && b->pgid > 0)
-        kill(-b->pgid, b->signals == 1 ? SIGTERM : SIGKILL);
+    vd_image_build_stop(b->build, b->signals > 1);
     return G_SOURCE_CONTINUE;
 }
 
-static void
-child_setup(gpointer data)
-{
-    /* Its own process group: the terminal's Ctrl+C reaches vsh only, and
-     * vsh ends the whole group, grandchildren included. */
-    setpgid(0, 0);
-}
-
-static GPtrArray *
-recipe_argv(const ImagePlan *plan, const char *workdir, const char *password_file)
-{
-    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-
-#define ARG(x) g_ptr_array_add(argv, g_strdup(x))
-    /* Through sh: a recipe need not be executable (a source tree). */
-    ARG("sh");
-    ARG(plan->recipe);
-    ARG("--output");
-    ARG(plan->output);
-    ARG("--size");
-    g_ptr_array_add(argv, g_strdup_printf("%" G_GUINT64_FORMAT, plan->size));
-    ARG("--format");
-    ARG(plan->format);
-    ARG("--hostname");
-    ARG(plan->hostname);
-    ARG("--workdir");
-    ARG(workdir);
-    if (password_file) {
-        ARG("--root-password-file");
-        ARG(password_file);
-    }
-    if (plan->ssh_key) {
-        ARG("--ssh-key");
-        ARG(plan->ssh_key);
-    }
-    if (plan->packages) {
-        ARG("--packages");
-        ARG(plan->packages);
-    }
-    if (plan->cache) {
-        ARG("--cache");
-        ARG(plan->cache);
-    }
-#undef ARG
-    g_ptr_array_add(argv, NULL);
-    return argv;
-}
-
-/* Removes @dir and everything under it, never crossing into another file
- * system (nothing is mounted there, but a bug must not reach further). */
-static void
-remove_tree(const char *dir)
-{
-    const char *argv[] = {"rm", "-rf", "--one-file-system", "--", dir, NULL};
-    g_autoptr(GError) error = NULL;
-    int status = 0;
-
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
-                      &status, &error) ||
-        !g_spawn_check_wait_status(status, NULL))
-        vsh_warn("could not remove the work directory %s: %s", dir,
-                 error ? error->message : "rm failed");
-}
-
-/* What a failed or interrupted build leaves: the recipe writes *.part
- * files and renames them only when everything succeeded. */
-static void
-remove_partial_output(const ImagePlan *plan)
-{
-    static const char *const suffixes[] = {".part", ".vmlinuz.part", ".initrd.part",
-                                           ".cmdline.part"};
-
-    for (gsize i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-        g_autofree char *path = g_strconcat(plan->output, suffixes[i], NULL);
-
-        if (unlink(path) < 0 && errno != ENOENT)
-            vsh_warn("could not remove %s: %s", path, g_strerror(errno));
-    }
-}
-
-/* The work directory: $TMPDIR, else /var/tmp, which is on disk where /tmp
- * may be memory; the root tree is about a GiB. */
-static char *
-make_workdir(GError **error)
-{
-    const char *base = g_getenv("TMPDIR");
-    g_autofree char *dir = NULL;
-
-    if (!base || !*base)
-        base = "/var/tmp";
-    dir = g_build_filename(base, "vsh-image-XXXXXX", NULL);
-    if (!g_mkdtemp(dir)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "cannot make a work directory in %s: %s (set TMPDIR to another directory)",
-                    base, g_strerror(errno));
-        return NULL;
-    }
-    return g_steal_pointer(&dir);
-}
-
 static gboolean
-run_recipe(VshCtl *ctl, const ImagePlan *plan, const char *workdir, Build *b, GError **error)
+run_recipe(const ImagePlan *plan, Build *b, GError **error)
 {
-    g_autoptr(GSubprocessLauncher) launcher = NULL;
-    g_autofree char *password_file = NULL;
-    g_autoptr(GPtrArray) argv = NULL;
-    g_autoptr(GMainLoop) loop = NULL;
+    VdImagePlan p = {
+        .recipe = plan->recipe,
+        .output = plan->output,
+        .size = plan->size,
+        .format = plan->format,
+        .hostname = plan->hostname,
+        .password = plan->password,
+        .ssh_key = plan->ssh_key,
+        .packages = plan->packages,
+        .cache = plan->cache,
+    };
+    g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     guint sources[3];
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    g_autoptr(GError) local = NULL;
 
-    if (plan->password) {
-        /* In a file, not on a command line another user could read. */
-        password_file = g_build_filename(workdir, "root-password", NULL);
-        if (!g_file_set_contents_full(password_file, plan->password, -1, G_FILE_SET_CONTENTS_NONE,
-                                      0600, error))
-            return FALSE;
-    }
-    argv = recipe_argv(plan, workdir, password_file);
-
-    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-    g_subprocess_launcher_set_child_setup(launcher, child_setup, NULL, NULL);
-    b->proc = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, error);
-    if (!b->proc)
+    b->loop = loop;
+    if (!(b->build = vd_image_build_start(&p, on_line, on_done, b, error)))
         return FALSE;
-    b->pgid = atoi(g_subprocess_get_identifier(b->proc));
-    b->running = TRUE;
-    b->reading = TRUE;
-    b->loop = loop = g_main_loop_new(NULL, FALSE);
-    b->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(b->proc));
     for (gsize i = 0; i < G_N_ELEMENTS(sigs); i++)
         sources[i] = g_unix_signal_add(sigs[i], on_signal, b);
-
-    g_data_input_stream_read_line_async(b->out, G_PRIORITY_DEFAULT, NULL, on_line, b);
-    g_subprocess_wait_async(b->proc, NULL, on_recipe_exit, b);
     g_main_loop_run(loop);
-
     for (gsize i = 0; i < G_N_ELEMENTS(sigs); i++)
         g_source_remove(sources[i]);
-    g_clear_object(&b->out);
     b->loop = NULL;
 
+    if (vd_image_build_result(b->build, &local))
+        return TRUE;
     if (b->signals > 0) {
+        const char *step = vd_image_build_step(b->build, NULL, NULL);
+
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "image build interrupted during step %s; the partial image was removed",
-                    b->step ? b->step : "0");
-        return FALSE;
+                    step ? step : "0");
+    } else {
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s; its messages are above",
+                    local->message);
     }
-    if (!g_subprocess_get_if_exited(b->proc) || g_subprocess_get_exit_status(b->proc) != 0) {
-        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "image build failed during step %s: the recipe %s %s; its messages are "
-                    "above",
-                    b->step ? b->step : "0", plan->recipe,
-                    g_subprocess_get_if_exited(b->proc) ? "exited with an error" : "was killed");
-        return FALSE;
-    }
-    return TRUE;
+    return FALSE;
 }
 
 /* ---- the result ---- */
@@ -498,7 +346,7 @@ run_recipe(VshCtl *ctl, const ImagePlan *plan, const char *workdir, Build *b, GE
 static const char *
 info(Build *b, const char *key)
 {
-    const char *value = g_hash_table_lookup(b->info, key);
+    const char *value = vd_image_build_info(b->build, key);
 
     return value ? value : "?";
 }
@@ -518,7 +366,7 @@ shell_word(const char *s)
 static void
 print_result(VshCtl *ctl, const ImagePlan *plan, Build *b)
 {
-    g_autofree char *took = vsh_image_format_duration(g_get_monotonic_time() - b->start);
+    g_autofree char *took = vd_image_format_duration(vd_image_build_elapsed(b->build));
     g_autofree char *size = vd_size_format_pretty(plan->size);
     g_autofree char *q_name = shell_word(plan->dom_name);
     g_autofree char *disk = g_strdup_printf("path=%s,format=%s", plan->output, plan->format);
@@ -529,8 +377,10 @@ print_result(VshCtl *ctl, const ImagePlan *plan, Build *b)
     g_autofree char *q_boot = shell_word(boot);
     const char *password = info(b, "root_password");
 
-    for (guint i = 0; i < b->warnings->len; i++)
-        vsh_warn("%s", (const char *)g_ptr_array_index(b->warnings, i));
+    GPtrArray *warnings = vd_image_build_warnings(b->build);
+
+    for (guint i = 0; i < warnings->len; i++)
+        vsh_warn("%s", (const char *)g_ptr_array_index(warnings, i));
 
     vsh_print(ctl, "Image '%s' built in %s\n", plan->output, took);
     vsh_print(ctl, "  %s, %s disk, Linux %s, host name %s\n", plan->format, size,
@@ -558,28 +408,17 @@ static gboolean
 cmd_image_build(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
     g_auto(ImagePlan) plan = {0};
-    g_autofree char *workdir = NULL;
     g_autofree char *size = NULL;
-    g_autoptr(GHashTable) info_table =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-    Build b = {.ctl = ctl, .info = info_table, .warnings = warnings};
+    Build b = {.ctl = ctl};
     gboolean ok;
 
     if (!plan_build(ctl, cmd, &plan, error))
-        return FALSE;
-    if (!(workdir = make_workdir(error)))
         return FALSE;
 
     size = vd_size_format_pretty(plan.size);
     vsh_print_extra(ctl, "Building %s into %s (%s, %s) with %s\n", plan.template_name, plan.output,
                     plan.format, size, plan.recipe);
-    b.start = g_get_monotonic_time();
-    ok = run_recipe(ctl, &plan, workdir, &b, error);
-    if (!ok)
-        remove_partial_output(&plan);
-    remove_tree(workdir);
-    g_clear_object(&b.proc);
+    ok = run_recipe(&plan, &b, error);
 
     if (ok && plan.pool) {
         /* So that the new volume is listed at once (POST .../refresh). */
@@ -598,7 +437,7 @@ cmd_image_build(VshCtl *ctl, const VshCmd *cmd, GError **error)
     }
     if (ok)
         print_result(ctl, &plan, &b);
-    g_free(b.step);
+    vd_image_build_free(b.build);
     return ok;
 }
 

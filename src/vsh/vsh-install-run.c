@@ -356,7 +356,7 @@ stage_installer(VshInstall *inst, GError **error)
         g_free(p->install_initrd);
         p->install_initrd = g_steal_pointer(&copy);
     }
-    return vsh_install_initrd_inject(p->install_initrd, (const char *const *)inst->inject, error);
+    return vd_install_initrd_inject(p->install_initrd, (const char *const *)inst->inject, error);
 }
 
 /* QEMU runs as the daemon's user, which may not be ours. */

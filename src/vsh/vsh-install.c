@@ -120,7 +120,7 @@ plan_location(VshInstall *inst, GError **error)
         g_autofree char *kernel = NULL;
         g_autofree char *initrd = NULL;
 
-        if (!vsh_install_tree_find_dir(loc, &kernel, &initrd, error))
+        if (!vd_install_tree_find_dir(loc, &kernel, &initrd, error))
             return FALSE;
         inst->plan.install_kernel = g_canonicalize_filename(kernel, NULL);
         inst->plan.install_initrd = g_canonicalize_filename(initrd, NULL);
@@ -143,7 +143,7 @@ plan_location(VshInstall *inst, GError **error)
             return FALSE;
         }
         inst->stage_dir = g_steal_pointer(&scratch);
-        ok = vsh_install_tree_extract_iso(loc, inst->stage_dir, &kernel, &initrd, error);
+        ok = vd_install_tree_extract_iso(loc, inst->stage_dir, &kernel, &initrd, error);
         if (!ok) {
             vsh_install_unstage(inst);
             return FALSE;

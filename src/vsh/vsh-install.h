@@ -4,7 +4,8 @@
  *
  *   vsh-install-opts.c  the sub-option parsers (--disk, --memory, --vcpus,
  *                       --graphics, --boot, --cpu, --network, --osinfo)
- *   vsh-install-tree.c  finding the kernel and initrd of an install tree
+ *   src/image/vd-install-tree.c (shared with the daemon)
+ *                       finding the kernel and initrd of an install tree
  *                       (directory or ISO), staging them, --initrd-inject
  *   vsh-install-xml.c   the two domain XMLs: install phase and final
  *   vsh-install.c       the command: validate, allocate, define, start,
@@ -14,6 +15,8 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+
+#include "image/vd-install-tree.h"
 
 /* ---- --disk ---- */
 
@@ -139,26 +142,7 @@ typedef struct {
  * value gives the "generic" entry and a warning in @warning. */
 const VshOsInfo *vsh_install_osinfo_lookup(const char *spec, char **warning);
 
-/* ---- install trees (vsh-install-tree.c) ---- */
-
-/* Finds a kernel and initrd under directory @dir in the layouts of the
- * known install trees (Debian netboot and ISO, Ubuntu, Fedora/RHEL family).
- * The error lists every place looked at. */
-gboolean vsh_install_tree_find_dir(const char *dir, char **kernel, char **initrd, GError **error);
-
-/* The same inside ISO image @iso (read with libarchive); the two files are
- * copied into directory @stage_dir as "vmlinuz" and "initrd". */
-gboolean vsh_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kernel,
-                                      char **initrd, GError **error);
-
-/* The layouts searched, as "KERNEL INITRD" relative paths, NULL-terminated
- * (for the error message and the docs). */
-extern const char *const vsh_install_tree_layouts[][2];
-
-/* Appends a newc cpio archive holding each of @files (at "/" + basename)
- * to the initrd @initrd, in place. Linux unpacks concatenated initramfs
- * archives, so the installer finds the files in its root (--initrd-inject). */
-gboolean vsh_install_initrd_inject(const char *initrd, const char *const *files, GError **error);
+/* ---- install trees: src/image/vd-install-tree.h (shared with the daemon) ---- */
 
 /* ---- the XMLs (vsh-install-xml.c) ---- */
 

@@ -88,11 +88,8 @@ main(int argc, char **argv)
         }
     }
 
-    if (!uri) {
-        uri = g_getenv("VSH_DEFAULT_URI");
-        if (!uri || !*uri)
-            uri = VSH_DEFAULT_URI;
-    }
+    /* NULL: $VSH_DEFAULT_URI, uri_default, the local daemon; aliases are
+     * expanded when the connection is made (remote-uri.h). */
     ctl = vsh_ctl_new(uri);
     ctl->quiet = quiet;
     ctl->timing = timing;

@@ -40,6 +40,7 @@ typedef struct {
     VshPollFunc on_poll;
     gpointer data;
     GCancellable *poll_cancel;
+    VshClient *client;
     gboolean polling; /* a GET in flight */
     gboolean done;    /* the POST answered */
     GBytes *answer;
@@ -47,9 +48,9 @@ typedef struct {
 } PollWait;
 
 static SoupMessage *
-message_new(const char *method, const char *path)
+message_new(VshClient *client, const char *method, const char *path)
 {
-    g_autofree char *url = g_strconcat("http://localhost", path, NULL);
+    g_autofree char *url = vsh_client_url(client, path);
     SoupMessage *msg = soup_message_new(method, url);
 
     soup_message_headers_append(soup_message_get_request_headers(msg), "Accept",
@@ -80,7 +81,7 @@ on_poll_timer(gpointer data)
     PollWait *w = data;
 
     if (!w->polling && !w->done) {
-        g_autoptr(SoupMessage) msg = message_new("GET", w->poll_path);
+        g_autoptr(SoupMessage) msg = message_new(w->client, "GET", w->poll_path);
         w->polling = TRUE;
         soup_session_send_and_read_async(w->session, msg, G_PRIORITY_DEFAULT, w->poll_cancel,
                                          on_polled, w);
@@ -104,10 +105,11 @@ vsh_client_post_polling(VshClient *client, const char *path, JsonNode *body, con
     PollWait w = {0};
     g_autofree char *text = json_to_string(body, FALSE);
     g_autoptr(GBytes) request = g_bytes_new(text, strlen(text));
-    g_autoptr(SoupMessage) msg = message_new("POST", path);
+    g_autoptr(SoupMessage) msg = message_new(client, "POST", path);
     JsonNode *result = NULL;
 
     w.session = vsh_client_session(client);
+    w.client = client;
     w.poll_path = poll_path;
     w.on_poll = on_poll;
     w.data = data;

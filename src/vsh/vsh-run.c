@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "remote/remote-uri.h"
 #include "util/vd-error.h"
 #include "vsh-args.h"
 #include "vsh-client.h"
@@ -19,7 +20,7 @@ vsh_ctl_new(const char *uri)
 {
     VshCtl *ctl = g_new0(VshCtl, 1);
 
-    ctl->uri = g_strdup(uri ? uri : VSH_DEFAULT_URI);
+    ctl->uri = g_strdup(uri);
     return ctl;
 }
 
@@ -36,8 +37,10 @@ vsh_ctl_free(VshCtl *ctl)
 VshClient *
 vsh_ctl_client(VshCtl *ctl, GError **error)
 {
-    if (!ctl->client)
-        ctl->client = vsh_client_new(ctl->uri, error);
+    g_autofree char *resolved = NULL;
+
+    if (!ctl->client && (resolved = vd_remote_uri_resolve(ctl->uri, NULL, error)))
+        ctl->client = vsh_client_new(resolved, error);
     return ctl->client;
 }
 

@@ -176,10 +176,13 @@ cmd_connect(VshCtl *ctl, const VshCmd *cmd, GError **error)
     g_autoptr(VshClient) probe = NULL;
     g_autoptr(JsonNode) answer = NULL;
 
+    g_autofree char *resolved = NULL;
+
     if (!uri)
         uri = ctl->uri;
     /* Check the new URI works before giving up the old one. */
-    if (!(probe = vsh_client_new(uri, error)))
+    if (!(resolved = vd_remote_uri_resolve(uri, NULL, error)) ||
+        !(probe = vsh_client_new(resolved, error)))
         return FALSE;
     if (!(answer = vsh_client_call(probe, "GET", "/v1/version", NULL, error)))
         return FALSE;
@@ -250,7 +253,7 @@ static const VshOptDef opts_help[] = {
 
 static const VshOptDef opts_connect[] = {
     {"name", VSH_OT_STRING, VSH_OPT_POSITIONAL, VSH_COMPLETE_NONE,
-     "daemon connection URI (unix:///PATH/TO/virtd.sock)"},
+     "daemon connection URI or alias (unix:///PATH, ssh://[USER@]HOST[/PATH], tls://HOST)"},
     {NULL},
 };
 

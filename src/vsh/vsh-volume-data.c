@@ -83,10 +83,12 @@ vsh_cmd_vol_upload(VshCtl *ctl, const VshCmd *cmd, GError **error)
         size = length; /* libsoup sends only Content-Length bytes of the stream */
     g_autofree char *suffix = g_strdup_printf("/data?offset=%" G_GUINT64_FORMAT, offset);
     g_autofree char *path = vsh_volume_path(pool, name, suffix);
-    g_autofree char *url = g_strconcat("http://localhost", path, NULL);
+    VshClient *client = vsh_ctl_client(ctl, error);
+    if (!client)
+        return FALSE;
+    g_autofree char *url = vsh_client_url(client, path);
     g_autoptr(SoupMessage) msg = soup_message_new("PUT", url);
     VshProgress progress;
-    VshClient *client = vsh_ctl_client(ctl, error);
     g_autoptr(GError) local = NULL;
 
     vsh_progress_init(&progress, "Uploading", size);
@@ -126,9 +128,11 @@ vsh_cmd_vol_download(VshCtl *ctl, const VshCmd *cmd, GError **error)
                                               "&length=%" G_GUINT64_FORMAT,
                                               offset, length);
     g_autofree char *path = vsh_volume_path(pool, name, suffix);
-    g_autofree char *url = g_strconcat("http://localhost", path, NULL);
-    g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
     VshClient *client = vsh_ctl_client(ctl, error);
+    if (!client)
+        return FALSE;
+    g_autofree char *url = vsh_client_url(client, path);
+    g_autoptr(SoupMessage) msg = soup_message_new("GET", url);
     g_autoptr(GInputStream) in = soup_session_send(vsh_client_session(client), msg, NULL, &local);
 
     if (!in) {

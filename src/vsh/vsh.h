@@ -89,8 +89,8 @@ struct _VshCmd {
 
 /* Global state of one vsh run; commands get it as their first argument. */
 struct _VshCtl {
-    char *uri;
-    VshClient *client; /* created on first use from @uri */
+    char *uri;         /* as given (-c, connect): a URI or an alias; NULL: the default */
+    VshClient *client; /* created on first use from @uri, alias-expanded */
     gboolean quiet;    /* -q: no headers, no informational messages */
     gboolean timing;   /* -t: print how long each command took */
     gboolean imode;    /* interactive shell */
@@ -116,6 +116,7 @@ extern const VshCmdDef vsh_domain_edit_commands[];
 extern const VshCmdDef vsh_domain_info_commands[];
 extern const VshCmdDef vsh_console_commands[];
 extern const VshCmdDef vsh_host_commands[];
+extern const VshCmdDef vsh_web_commands[];
 extern const VshCmdDef vsh_shell_commands[];
 extern const VshCmdDef vsh_display_commands[];
 extern const VshCmdDef vsh_pool_commands[];
@@ -143,6 +144,10 @@ extern const VshCmdDef vsh_domain_save_commands[];     /* vsh-domain-save.c */
 typedef struct _JsonArray JsonArray;
 gboolean vsh_list_managed_save(VshCtl *ctl, const VshCmd *cmd, JsonArray **kept, GError **error);
 extern const VshCmdDef vsh_clone_commands[];           /* vsh-clone.c */
+/* Issue 13 */
+extern const VshCmdDef vsh_migrate_commands[];         /* vsh-migrate.c */
+/* Issue 14 */
+extern const VshCmdDef vsh_event_commands[];           /* vsh-event.c */
 
 /* ---- parsed commands (vsh-args.c) ---- */
 

@@ -10,7 +10,13 @@
 # 'demo' and runs `vsh start demo --console`: you watch it boot and get a
 # root shell in the guest. Ctrl+] detaches; the guest keeps running.
 #
-# Environment: VIRTD_DEMO_ROOT (default /tmp/virtd-demo).
+# The daemon also serves the web console (virtd --web, docs/web.md) on
+# https://127.0.0.1:8443/ (a self-signed certificate made on first start;
+# log in with a host account, e.g. root and its password).
+#
+# Environment: VIRTD_DEMO_ROOT (default /tmp/virtd-demo), VIRTD_DEMO_WEB
+# (the web console's ADDR:PORT, default 127.0.0.1:8443; 0.0.0.0:8443 to
+# reach it from another machine; 'off' for none).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -21,6 +27,9 @@ VIRTD=$BUILD/src/daemon/virtd
 VSH=$BUILD/src/vsh/vsh
 GUEST=$BUILD/guest
 URI=unix://$ROOT/virtd.sock
+WEB=${VIRTD_DEMO_WEB:-127.0.0.1:8443}
+WEB_ARGS=()
+[ "$WEB" = off ] || WEB_ARGS=(--web "$WEB")
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -49,8 +58,8 @@ vsh() { "$VSH" -c "$URI" "$@"; }
 if vsh list >/dev/null 2>&1; then
     say "virtd already running on $ROOT/virtd.sock"
 else
-    say "Starting virtd --root $ROOT (log: $ROOT/virtd.log)"
-    nohup "$VIRTD" --root "$ROOT" >>"$ROOT/virtd.log" 2>&1 </dev/null &
+    say "Starting virtd --root $ROOT ${WEB_ARGS[*]} (log: $ROOT/virtd.log)"
+    nohup "$VIRTD" --root "$ROOT" "${WEB_ARGS[@]}" >>"$ROOT/virtd.log" 2>&1 </dev/null &
     echo $! > "$ROOT/demo-virtd.pid"
     for _ in $(seq 150); do
         vsh list >/dev/null 2>&1 && break
@@ -94,6 +103,8 @@ cat > "$ROOT/demo.xml" <<XML
     $NIC
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+    <video><model type='vga'/></video>
   </devices>
 </domain>
 XML
@@ -109,8 +120,15 @@ cat <<EOF
   The guest boots under TCG in a few seconds; wait for the line
   VIRTD-GUEST-READY, then you have a root shell in it (try: cat /proc/cpuinfo).
   Detach with Ctrl+]  (the guest keeps running).
-
 EOF
+if [ "$WEB" != off ]; then
+    cat <<EOF
+  The web console: https://$WEB/ (a self-signed certificate; its SHA-256
+  fingerprint is in $ROOT/virtd.log); log in as root with root's password.
+EOF
+fi
+echo
+
 if [ "$state" = "running" ] || [ "$state" = "paused" ]; then
     [ "$state" = "paused" ] && vsh resume demo
     vsh console demo || true
@@ -132,3 +150,6 @@ cat <<EOF
 
   Or: export VSH_DEFAULT_URI=$URI and drop the -c.
 EOF
+if [ "$WEB" != off ]; then
+    echo "  The web console: https://$WEB/ (docs/web.md, docs/web-ui.md)."
+fi

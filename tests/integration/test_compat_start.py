@@ -321,11 +321,12 @@ def qmp(d, name, command):
     return json.loads(out)
 
 
-def check_devices(d, name, xml, outcome, timeout=60):
+def check_devices(d, name, xml, outcome, timeout=150):
     """Compares the guest-visible devices with the XML. Devices behind a
     PCIe root port or a PCI bridge show in query-pci only once the guest's
     firmware has numbered the bridges' buses (SeaBIOS in a second, OVMF
-    in several under TCG), so a mismatch is asked again until @timeout."""
+    in several under TCG, minutes on a loaded host), so a mismatch is
+    asked again until @timeout."""
     deadline = time.monotonic() + timeout
     while True:
         problems = []

@@ -178,7 +178,15 @@ class DomStats(harness.VirtdTestCase):
             with d.console('hs-2') as con:
                 con.type_until('i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; '
                                'echo busy-$i-done', 'busy-20000-done', timeout=60)
-            s2, _ = self.stats(d, '--cpu-total', '--vcpu')
+            # An idle guest's QEMU uses little CPU and /proc counts in 10 ms
+            # ticks: give hs-1's figure time to move (seconds, not a bound).
+            deadline = time.monotonic() + 30
+            while True:
+                s2, _ = self.stats(d, '--cpu-total', '--vcpu')
+                if (s2['hs-1']['cpu.time'] > a['cpu.time'] or
+                        time.monotonic() > deadline):
+                    break
+                time.sleep(0.5)
             self.assertGreater(s2['hs-1']['cpu.time'], a['cpu.time'])
             self.assertGreater(s2['hs-2']['vcpu.0.time'] + s2['hs-2']['vcpu.1.time'],
                                b['vcpu.0.time'] + b['vcpu.1.time'])

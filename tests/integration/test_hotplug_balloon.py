@@ -20,6 +20,9 @@ from harness import Daemon
 
 MIB = 1024
 BALLOON = "    <memballoon model='virtio'><stats period='1'/></memballoon>\n"
+# A status line every second (the guest's default: 2 s): each refusal waits
+# for two fresh ones.
+STATUS = 'virtd.status=1'
 
 
 def current_kib(xml):
@@ -49,7 +52,7 @@ class HotplugBalloon(harness.VirtdTestCase):
 
     def wait_mem(self, d, name, pred, what, timeout=60):
         harness.wait_for(lambda: self.mem(d, name) is not None and pred(self.mem(d, name)),
-                         timeout, interval=0.5,
+                         timeout, interval=0.2,
                          what=lambda: '%s (guest mem_kib=%s)' % (what, self.mem(d, name)))
         return self.mem(d, name)
 
@@ -75,7 +78,8 @@ class HotplugBalloon(harness.VirtdTestCase):
     def test_setmem_setmaxmem_dommemstat(self):
         name = 'hb-1'
         with Daemon(root=self.root) as d:
-            d.define(name, harness.domain_xml(name, memory_mib=256, extra_devices=BALLOON))
+            d.define(name, harness.domain_xml(name, memory_mib=256, extra_devices=BALLOON,
+                                              cmdline_extra=STATUS))
             # Live on a shut-off domain: refused, nothing changed.
             self.assert_refused(d, name, ['setmem', name, '200M', '--live'],
                                 'error: Requested operation is not valid: domain is not running',
@@ -180,7 +184,8 @@ class HotplugBalloon(harness.VirtdTestCase):
             # No balloon: setmem --live refused naming it; dommemstat: rss.
             name = 'hb-2'
             d.define(name, harness.domain_xml(
-                name, memory_mib=128, extra_devices="    <memballoon model='none'/>\n"))
+                name, memory_mib=128, extra_devices="    <memballoon model='none'/>\n",
+                cmdline_extra=STATUS))
             d.start_domain(name)
             self.wait_mem(d, name, lambda m: m > 0, 'a status line')
             err = self.assert_refused(d, name, ['setmem', name, '100M', '--live'],

@@ -112,7 +112,7 @@ class Image(harness.VirtdTestCase):
         for suffix in ('', '.vmlinuz', '.initrd', '.cmdline'):
             self.assertTrue(os.path.isfile(self.image + suffix), suffix)
         left = [f for f in os.listdir(self.tmp) if f.endswith('.part') or
-                f.startswith('vsh-image-') or f.startswith('debian-12.')]
+                f.startswith('vd-image-') or f.startswith('debian-12.')]
         self.assertEqual(left, [], 'left behind in %s' % self.tmp)
         info = subprocess.run(['qemu-img', 'info', self.image], stdout=subprocess.PIPE,
                               universal_newlines=True, check=True).stdout

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Guests outlive the daemon: SIGKILL (and SIGTERM) of virtd leaves the QEMUs
 running; the new daemon finds them with the same ids and pids and can
-still manage them."""
+still manage them, also with requests that come while it is still
+reconnecting to them."""
 
+import json
 import os
 import signal
+import threading
+import time
 
 import harness
 from harness import Daemon
@@ -90,6 +94,43 @@ class Restart(harness.VirtdTestCase):
             self.console_grows(d, 'term1')
             self.assertEqual(d.boots('term1'), [boot])
             d.vsh('destroy', 'term1')
+            self.assertNoQemu(d)
+
+    def test_requests_wait_for_the_reconnect(self):
+        # The restarted daemon answers at once while it is still connecting
+        # to its QEMUs' monitors again; a request on such a domain waits
+        # for that instead of failing as if QEMU had stopped ("operation
+        # failed: domain 'x' stopped meanwhile", seen by CI's ASan run) or
+        # had no console. QEMU held stopped for a second here greets late
+        # (well within the reconnect's 5 s; a vsh arriving only after it
+        # proves less, but cannot fail).
+        with Daemon() as d:
+            d.define('wait1')
+            boot = d.start_domain('wait1')
+            pid = d.qemu_pid('wait1')
+            d.stop()
+            os.kill(pid, signal.SIGSTOP)
+            answers = {}
+            try:
+                d.start()
+                ask = threading.Thread(target=lambda: answers.setdefault('qmp', d.vsh(
+                    'qemu-monitor-command', 'wait1', '--return-value',
+                    json.dumps({'execute': 'query-status'}), check=False)))
+                ask.start()
+                con = d.console('wait1')
+                time.sleep(1)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            ask.join(60)
+            rc, out, err = answers['qmp']
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(json.loads(out)['status'], 'running')
+            con.read_until('Escape character', timeout=30)
+            con.detach()
+            self.assertEqual(d.qemu_pid('wait1'), pid)
+            self.console_grows(d, 'wait1')
+            self.assertEqual(d.boots('wait1'), [boot])
+            d.vsh('destroy', 'wait1')
             self.assertNoQemu(d)
 
     def test_qemu_died_while_daemon_down(self):

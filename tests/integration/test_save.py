@@ -13,7 +13,7 @@ import time
 import harness
 from harness import Daemon, wait_for
 
-COUNTER_RE = re.compile(r'VIRTD-GUEST-COUNTER n=(\d+) boot_id=(\S+)')
+COUNTER_RE = re.compile(r'VIRTD-GUEST-COUNTER n=(\d+) boot_id=(%s)' % harness.BOOT_ID_RE)
 
 
 def counters(d, name):

@@ -941,6 +941,58 @@ test_argv_to_string(void)
     g_assert_cmpstr(s, ==, "/usr/bin/qemu\na b\\nc\\\\d\\te\\x01\n");
 }
 
+/* The -device argument whose JSON has "id":@id, or NULL. */
+static const char *
+device_with_id(GPtrArray *argv, const char *id)
+{
+    g_autofree char *needle = g_strdup_printf("\"id\":\"%s\"", id);
+    for (guint i = 1; i < argv->len && argv->pdata[i]; i++)
+        if (g_str_equal(argv->pdata[i - 1], "-device") && strstr(argv->pdata[i], needle))
+            return argv->pdata[i];
+    return NULL;
+}
+
+/* A hot-plugged disk's and NIC's <address type='pci'> (the slot their QEMU
+ * gave them) places them only when QEMU loads that guest's state: a boot
+ * leaves placement to QEMU, as before. */
+static void
+test_pci_pins(void)
+{
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    VdQemuRunPaths paths = trun_paths;
+    g_autoptr(TDef) pc = tdef_new("pins", "pc");
+    tdef_add_disk(pc, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/img/a.qcow2",
+                  VD_DISK_FORMAT_QCOW2);
+    VdDiskDef *vdb = tdef_add_disk(pc, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vdb",
+                                   "/img/b.qcow2", VD_DISK_FORMAT_QCOW2);
+    vd_disk_def_set_pci_address(vdb, 0, 5);
+    guint bus = 9, slot = 9;
+    g_assert_true(vd_disk_def_pci_address(vdb, &bus, &slot));
+    g_assert_cmpuint(bus, ==, 0);
+    g_assert_cmpuint(slot, ==, 5);
+
+    g_autoptr(GPtrArray) boot = vd_qemu_build_argv(pc, caps, &paths, NULL);
+    g_assert_null(strstr(device_with_id(boot, "disk-vdb"), "addr"));
+    paths.pci_addresses = TRUE;
+    g_autoptr(GPtrArray) load = vd_qemu_build_argv(pc, caps, &paths, NULL);
+    g_assert_nonnull(strstr(device_with_id(load, "disk-vdb"), "\"bus\":\"pci.0\",\"addr\":\"0x5\""));
+    g_assert_null(strstr(device_with_id(load, "disk-vda"), "addr"));
+    vd_disk_def_clear_pci_address(vdb);
+    g_assert_false(vd_disk_def_pci_address(vdb, &bus, &slot));
+
+    /* q35: a root port's index is the bus. */
+    g_autoptr(TDef) q35 = tdef_new("pins", "q35");
+    VdNetDef *net = tdef_add_net(q35, VD_NET_USER, "virtio", "52:54:00:00:00:01");
+    vd_net_def_set_pci_address(net, 3, 0);
+    g_autoptr(GPtrArray) q = vd_qemu_build_argv(q35, caps, &paths, NULL);
+    g_assert_nonnull(q);
+    gboolean found = FALSE;
+    for (guint i = 0; i < q->len && q->pdata[i]; i++)
+        found |= strstr(q->pdata[i], "virtio-net-pci") &&
+                 strstr(q->pdata[i], "\"bus\":\"pci.3\",\"addr\":\"0x0\"");
+    g_assert_true(found);
+}
+
 static void
 test_names(void)
 {
@@ -1009,6 +1061,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv/escape", test_escape);
     g_test_add_func("/qemu/argv/to-string", test_argv_to_string);
     g_test_add_func("/qemu/argv/names", test_names);
+    g_test_add_func("/qemu/argv/pci-pins", test_pci_pins);
     g_test_add_func("/qemu/argv/default-machine", test_default_machine);
     return g_test_run();
 }

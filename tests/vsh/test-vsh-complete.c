@@ -44,7 +44,7 @@ test_commands(void)
                                 "domdisplay", "domid", "domif-getlink", "domif-setlink",
                                 "domifaddr", "domiflist", "domifstat", "dominfo", "domjobabort",
                                 "domjobinfo", "dommemstat", "domname", "domrename", "domstate",
-                                "domstats", "domuuid", NULL},
+                                "domstats", "domusage", "domuuid", NULL},
           FALSE);
     check("sta", (const char *const[]){"start", NULL}, FALSE);
     check("list; sus", (const char *const[]){"suspend", NULL}, FALSE);

@@ -236,7 +236,7 @@ test_tree_layouts(void)
         g_autofree char *want_k = g_build_filename(dir, cases[c][0], NULL);
         g_autoptr(GError) error = NULL;
 
-        g_assert_true(vsh_install_tree_find_dir(dir, &k, &i, &error));
+        g_assert_true(vd_install_tree_find_dir(dir, &k, &i, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(k, ==, want_k);
         remove_tree(dir);
@@ -251,7 +251,7 @@ test_tree_missing(void)
     g_autofree char *k = NULL, *i = NULL;
     g_autoptr(GError) error = NULL;
 
-    g_assert_false(vsh_install_tree_find_dir(dir, &k, &i, &error));
+    g_assert_false(vd_install_tree_find_dir(dir, &k, &i, &error));
     g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
     g_assert_nonnull(strstr(error->message, "Could not find an installable distribution"));
     g_assert_nonnull(strstr(error->message, "install.amd/vmlinuz"));
@@ -272,7 +272,7 @@ test_initrd_inject(void)
     g_autoptr(GError) error = NULL;
 
     g_assert_true(g_file_set_contents(ks, "d-i foo\n", -1, NULL));
-    g_assert_true(vsh_install_initrd_inject(initrd, files, &error));
+    g_assert_true(vd_install_initrd_inject(initrd, files, &error));
     g_assert_no_error(error);
     g_assert_true(g_file_get_contents(initrd, &data, &len, NULL));
     /* "initrd" (6 bytes), 2 zeros to a 4-byte boundary, then newc. */

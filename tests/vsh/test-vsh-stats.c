@@ -35,6 +35,31 @@ test_domstats(void)
     g_assert_cmpstr(empty, ==, "");
 }
 
+static void
+test_domusage(void)
+{
+    g_autoptr(JsonNode) answer = test_json_parse(
+        "{\"range\": \"hour\", \"interval_s\": 10, \"points\": ["
+        "{\"t\": 1764553800, \"cpu_pct\": null, \"mem_kib\": 204800, \"balloon_kib\": 262144,"
+        " \"disk_rd_bps\": null, \"disk_wr_bps\": null, \"net_rx_bps\": null,"
+        " \"net_tx_bps\": null},"
+        "{\"t\": 1764553810, \"cpu_pct\": 12.34, \"mem_kib\": 205312, \"balloon_kib\": 262144,"
+        " \"disk_rd_bps\": 0, \"disk_wr_bps\": 1048576, \"net_rx_bps\": 1536,"
+        " \"net_tx_bps\": 512}]}");
+    g_autoptr(GTimeZone) utc = g_time_zone_new_utc();
+    g_autofree char *text = vsh_render_domusage(answer, utc);
+
+    g_assert_cmpstr(text, ==,
+                    " Time                  CPU %   Memory MiB   Disk rd KiB/s   Disk wr KiB/s"
+                    "   Net rx KiB/s   Net tx KiB/s\n"
+                    "--------------------------------------------------------------------------"
+                    "-------------------------------\n"
+                    " 2025-12-01 01:50:00   -       200.0        -               -"
+                    "               -              -\n"
+                    " 2025-12-01 01:50:10   12.3    200.5        0.0             1024.0"
+                    "          1.5            0.5\n");
+}
+
 static const char *const disk_json =
     "{\"device\": \"vda\", \"rd_req\": 8753, \"rd_bytes\": 245834240, \"wr_req\": 1530,"
     " \"wr_bytes\": 21704704, \"flush_operations\": 593, \"rd_total_times\": 4328549108,"
@@ -104,6 +129,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/vsh/stats/domstats", test_domstats);
+    g_test_add_func("/vsh/stats/domusage", test_domusage);
     g_test_add_func("/vsh/stats/domblkstat", test_domblkstat);
     g_test_add_func("/vsh/stats/domblkstat-human", test_domblkstat_human);
     g_test_add_func("/vsh/stats/domblkstat-sum", test_domblkstat_sum);

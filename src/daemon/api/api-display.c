@@ -205,3 +205,106 @@ vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
     vd_api_pause(req);
     vd_qmp_command(dom->qmp, "screendump", args, screendump_done, s);
 }
+
+/* ---- send-key ---------------------------------------------------------------- */
+
+/* virsh send-key's limit (VIR_DOMAIN_SEND_KEY_MAX_KEYS). */
+#define SEND_KEY_MAX 16
+#define SEND_KEY_MAX_HOLD_MS 60000
+
+static void
+send_key_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    VdApiRequest *req = data;
+    if (error) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    JsonObject *o = json_object_new();
+    json_object_set_boolean_member(o, "ok", TRUE);
+    JsonNode *root = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(root, o);
+    vd_api_reply_json(req, 200, root);
+}
+
+/* One key of the body: a QEMU key name ("ctrl", "alt", "delete", "f2",
+ * "a" ...: QMP's QKeyCode) or a number in QEMU's "qnum" code set; as QMP's
+ * KeyValue. QEMU checks the names. */
+static JsonObject *
+send_key_value(JsonNode *e, GError **error)
+{
+    JsonObject *k = json_object_new();
+    GType t = JSON_NODE_HOLDS_VALUE(e) ? json_node_get_value_type(e) : G_TYPE_INVALID;
+    if (t == G_TYPE_STRING && *json_node_get_string(e) &&
+        strspn(json_node_get_string(e), "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+            strlen(json_node_get_string(e))) {
+        json_object_set_string_member(k, "type", "qcode");
+        json_object_set_string_member(k, "data", json_node_get_string(e));
+    } else if (t == G_TYPE_INT64 && json_node_get_int(e) > 0 && json_node_get_int(e) <= 0xffff) {
+        json_object_set_string_member(k, "type", "number");
+        json_object_set_int_member(k, "data", json_node_get_int(e));
+    } else {
+        json_object_unref(k);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid key in \"keys\": give QEMU key names (\"ctrl\", \"alt\", "
+                    "\"delete\") or qnum key codes (1 to 65535)");
+        return NULL;
+    }
+    return k;
+}
+
+/* POST .../send-key {"keys": ["ctrl", "alt", "delete"], "holdtime": MS}:
+ * QMP send-key, the keys pressed together, then released. */
+void
+vd_api_handle_send_key(VdApiRequest *req, VdDomainObj *dom)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) body = vd_api_body_json(req, &error);
+    if (error || !check_active(dom, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
+    JsonNode *keys = body ? json_object_get_member(body, "keys") : NULL;
+    if (!keys || !JSON_NODE_HOLDS_ARRAY(keys) ||
+        json_array_get_length(json_node_get_array(keys)) == 0 ||
+        json_array_get_length(json_node_get_array(keys)) > SEND_KEY_MAX) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "send-key needs \"keys\": an array of 1 to %d keys, e.g. "
+                    "{\"keys\": [\"ctrl\", \"alt\", \"delete\"]}",
+                    SEND_KEY_MAX);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    JsonNode *hold = json_object_get_member(body, "holdtime");
+    if (hold && (!JSON_NODE_HOLDS_VALUE(hold) || json_node_get_value_type(hold) != G_TYPE_INT64 ||
+                 json_node_get_int(hold) < 0 || json_node_get_int(hold) > SEND_KEY_MAX_HOLD_MS)) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "invalid \"holdtime\": milliseconds, 0 to %d", SEND_KEY_MAX_HOLD_MS);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!dom->qmp || !vd_qmp_is_connected(dom->qmp)) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: QEMU monitor of domain '%s' is not connected", dom->name);
+        vd_api_reply_error(req, error);
+        return;
+    }
+    JsonArray *values = json_array_new();
+    JsonArray *in = json_node_get_array(keys);
+    for (guint i = 0; i < json_array_get_length(in); i++) {
+        JsonObject *k = send_key_value(json_array_get_element(in, i), &error);
+        if (!k) {
+            json_array_unref(values);
+            vd_api_reply_error(req, error);
+            return;
+        }
+        json_array_add_object_element(values, k);
+    }
+    JsonObject *args = json_object_new();
+    json_object_set_array_member(args, "keys", values);
+    /* 0 or none: QEMU's default hold, 100 ms. */
+    if (hold && json_node_get_int(hold) > 0)
+        json_object_set_int_member(args, "hold-time", json_node_get_int(hold));
+    vd_api_pause(req);
+    vd_qmp_command(dom->qmp, "send-key", args, send_key_done, req);
+}

@@ -13,6 +13,7 @@
 #include <libxml/parser.h>
 #include <string.h>
 
+#include "daemon/events/events.h"
 #include "daemon/hotplug/hotplug.h"
 #include "util/vd-error.h"
 
@@ -119,6 +120,23 @@ vd_api_add_int(JsonBuilder *b, const char *k, gint64 v)
     json_builder_add_int_value(b, v);
 }
 
+/* virsh's device-added event for a live attach: the device as attached
+ * carries its alias (a config-only attach has none, and no event). */
+static void
+publish_added(VdDomainObj *dom, const char *device_xml)
+{
+    static GRegex *re;
+    if (!re)
+        re = g_regex_new("<alias\\s+name=['\"]([^'\"]+)['\"]", G_REGEX_OPTIMIZE, 0, NULL);
+    g_autoptr(GMatchInfo) m = NULL;
+    if (!g_regex_match(re, device_xml, 0, &m))
+        return;
+    g_autofree char *alias = g_match_info_fetch(m, 1);
+    JsonObject *extra = json_object_new();
+    json_object_set_string_member(extra, "alias", alias);
+    vd_events_domain(dom->name, dom->uuid, "device-added", "", "", extra);
+}
+
 void
 vd_api_device_reply(VdApiRequest *req, VdDomainObj *dom, const GError *error, VdDeviceOp op,
                     const char *device_xml)
@@ -127,6 +145,8 @@ vd_api_device_reply(VdApiRequest *req, VdDomainObj *dom, const GError *error, Vd
         vd_api_reply_error(req, error);
         return;
     }
+    if (op == VD_DEVICE_ATTACH && device_xml && vd_state_is_active(dom->state))
+        publish_added(dom, device_xml);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "domain");

@@ -168,6 +168,8 @@ groups_from_query(VdApiRequest *req, guint *groups)
 gboolean
 vd_api_domain_stats_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method)
 {
+    if (vd_api_domain_usage_dispatch(req, dom, method)) /* issue 14: .../usage */
+        return TRUE;
     gboolean one = req->nsegments == 3 && g_str_equal(req->segments[2], "stats");
     gboolean disk = req->nsegments == 5 && g_str_equal(req->segments[2], "disks") &&
                     g_str_equal(req->segments[4], "stats");

@@ -16,8 +16,10 @@
 #include "daemon/domain/nvram.h"
 #include "daemon/domain/swtpm.h"
 #include "daemon/domain/undefine-storage.h"
+#include "daemon/migration/migration.h"
 #include "daemon/snapshot/snapshot.h"
 #include "daemon/save/save.h"
+#include "daemon/stats/usage.h"
 #include "util/vd-error.h"
 
 /* A boolean member of a request body; absent gives @fallback. */
@@ -39,10 +41,14 @@ add_summary(JsonBuilder *b, const VdDomainObj *dom)
     json_builder_add_string_value(b, dom->uuid);
     json_builder_set_member_name(b, "id");
     json_builder_add_int_value(b, vd_state_is_active(dom->state) ? dom->id : -1);
+    /* An incoming migration shows "paused (migrating)" from prepare on. */
+    VdState state;
+    VdStateReason reason;
+    vd_migration_shown_state(dom, &state, &reason);
     json_builder_set_member_name(b, "state");
-    json_builder_add_string_value(b, vd_state_to_string(dom->state));
+    json_builder_add_string_value(b, vd_state_to_string(state));
     json_builder_set_member_name(b, "reason");
-    json_builder_add_string_value(b, vd_state_reason_to_string(dom->reason));
+    json_builder_add_string_value(b, vd_state_reason_to_string(reason));
     json_builder_set_member_name(b, "persistent");
     json_builder_add_boolean_value(b, dom->persistent);
     json_builder_set_member_name(b, "autostart");
@@ -76,7 +82,10 @@ handle_list(VdApiRequest *req)
 
     for (guint i = 0; i < doms->len; i++) {
         VdDomainObj *dom = g_ptr_array_index(doms, i);
-        if (vd_api_list_wants(req, vd_state_is_active(dom->state)))
+        VdState state;
+        VdStateReason reason;
+        vd_migration_shown_state(dom, &state, &reason);
+        if (vd_api_list_wants(req, vd_state_is_active(state)))
             add_summary(b, dom);
     }
     vd_api_list_reply(req, b);
@@ -411,6 +420,10 @@ handle_undefine(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
+    /* Issue 14: its usage history; a running one's goes when it stops
+     * (the sampler's sweep of domains the registry no longer has). */
+    if (!dom->live)
+        vd_usage_forget(req->d, dom->name);
     g_autoptr(GError) snap_error = NULL; /* issue 12: --snapshots-metadata */
     if (snap_meta && !vd_snapshot_remove_all_metadata(req->d, dom, &snap_error))
         g_warning("domain '%s': %s", dom->name, snap_error->message);
@@ -650,7 +663,8 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
         vd_api_domain_snapshot_dispatch(req, dom, method) ||
         vd_api_domain_blockjob_dispatch(req, dom, method) ||
         vd_api_domain_save_dispatch(req, dom, method) ||
-        vd_api_domain_clone_dispatch(req, dom, method))
+        vd_api_domain_clone_dispatch(req, dom, method) ||
+        vd_api_domain_migration_dispatch(req, dom, method))
         return;
     if (req->nsegments == 4 && g_str_equal(req->segments[2], "agent") &&
         g_str_equal(req->segments[3], "ping")) {
@@ -684,6 +698,12 @@ vd_api_domains_dispatch(VdApiRequest *req, const char *method)
             vd_api_handle_display(req, dom);
         else
             vd_api_handle_screenshot(req, dom);
+        return;
+    }
+    if (g_str_equal(what, "send-key")) {
+        if (!post)
+            goto bad_method;
+        vd_api_handle_send_key(req, dom);
         return;
     }
     if (g_str_equal(what, "check")) {
@@ -735,7 +755,8 @@ vd_api_console_precheck(VdApiRequest *req, GError **error)
     if (req->nsegments != 3 || !g_str_equal(req->segments[0], "domains") ||
         !g_str_equal(req->segments[2], "console")) {
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND,
-                    "no WebSocket at '%s': the console is /v1/domains/NAME/console",
+                    "no WebSocket at '%s': the serial console is /v1/domains/NAME/console, "
+                    "the graphical one /v1/domains/NAME/vnc",
                     g_uri_get_path(soup_server_message_get_uri(req->msg)));
         return FALSE;
     }

@@ -152,19 +152,59 @@ gboolean vd_api_domain_clone_dispatch(VdApiRequest *req, VdDomainObj *dom, const
 void vd_api_domain_clone_xml(VdApiRequest *req);
 /* /v1/save-images/...: restore, save-image-dumpxml (api-domain-save.c). */
 void vd_api_save_images_dispatch(VdApiRequest *req, const char *method);
+/* Issue 13, migration (api-migration.c): under /v1/domains/D/: migrate,
+ * migration-params (max downtime, speed), migration-postcopy. */
+gboolean vd_api_domain_migration_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+/* /v1/migrations/...: the destination's side of a migration (prepare,
+ * finish, abort, status, disk streams) and GET /v1/migrations/identity
+ * (which daemon this is). */
+void vd_api_migrations_dispatch(VdApiRequest *req, const char *method);
+/* PUT /v1/migrations/ID/disks/TARGET, an offline --copy-storage-all's
+ * disk stream (api-migration-disk.c): the early handler takes the body
+ * chunk by chunk (TRUE when @path is such a PUT; refused requests are
+ * answered there); vd_api_migrations_dispatch calls
+ * vd_api_migration_disk once the body is read. */
+gboolean vd_api_migration_disk_early(VdDaemon *d, SoupServerMessage *msg, const char *path);
+void vd_api_migration_disk(VdApiRequest *req);
 /* GET /v1/domain-stats?...: the statistics of many domains in one answer
  * (api-domain-stats.c). */
 void vd_api_stats_dispatch(VdApiRequest *req, const char *method);
+/* Issue 14, usage history (api-usage.c): GET /v1/domains/D/usage?range=
+ * (FALSE: not this route), and GET /v1/usage. */
+gboolean vd_api_domain_usage_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
+void vd_api_usage_dispatch(VdApiRequest *req, const char *method);
+/* Issue 14, api-images.c: /v1/images/build, /v1/install-media, and
+ * /v1/tasks/ID/cancel (DELETE /v1/tasks/ID). */
+void vd_api_images_dispatch(VdApiRequest *req, const char *method);
+void vd_api_tasks_dispatch(VdApiRequest *req, const char *method);
+/* At daemon exit: running image builds are killed and what they made
+ * removed (blocking: the main loop has ended). */
+void vd_api_images_shutdown(void);
+
+/* api-install-media.c: POST /v1/install-media (through the helper
+ * virtd-install-media for an ISO); the shutdown stops running helpers. */
+void vd_api_install_media(VdApiRequest *req);
+void vd_api_install_media_shutdown(void);
+
+/* GET /v1/events: the event stream, server-sent events
+ * (daemon/events/events-sse.c). */
+void vd_api_events(VdApiRequest *req, const char *method);
 
 /* Graphics (api-display.c): GET .../display and .../screenshot. */
 void vd_api_handle_display(VdApiRequest *req, VdDomainObj *dom);
 void vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom);
+/* POST .../send-key (api-display.c). */
+void vd_api_handle_send_key(VdApiRequest *req, VdDomainObj *dom);
 /* The compatibility report (api-domain-check.c): POST /v1/domains/check
  * with a definition, GET /v1/domains/NAME/check. */
 void vd_api_domain_check_xml(VdApiRequest *req);
 void vd_api_domain_check(VdApiRequest *req, VdDomainObj *dom);
 /* POST /v1/domains/NAME/qemu-monitor: one QMP command (api-qemu-monitor.c). */
 void vd_api_qemu_monitor(VdApiRequest *req, VdDomainObj *dom);
+/* The graphical console's WebSocket, GET /v1/domains/NAME/vnc
+ * (api-vnc.c): FALSE when @req is not for it; else it is answered (101
+ * or an error) and freed. */
+gboolean vd_api_vnc_upgrade(VdApiRequest *req);
 /* The WebSocket console (api-domains.c). */
 gboolean vd_api_console_precheck(VdApiRequest *req, GError **error);
 void vd_api_console_attach(VdDaemon *d, const char *key, gboolean force,

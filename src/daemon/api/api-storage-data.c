@@ -107,6 +107,9 @@ upload_answer(Upload *up)
     VdApiRequest *req = up->req;
     VdStoragePool *pool;
 
+    if (up->error)
+        vd_storage_op_set_failure(up->op, up->error->message);
+    up->op->cancel = NULL;
     vd_storage_busy_release(up->d->storage, up->path);
     up->finished = TRUE;
     if (up->error) {
@@ -217,9 +220,32 @@ upload_detach(gpointer data)
     if (!up->body_done) {
         /* The client went away: stop the writer, free the volume. */
         g_async_queue_push(up->queue, g_bytes_new(NULL, 0));
+        vd_storage_op_set_failure(up->op, up->op->cancelled
+                                              ? "cancelled: the upload's connection was closed; "
+                                                "the volume holds what had arrived"
+                                              : "the client went away before the end of the upload");
+        up->op->cancel = NULL;
         vd_storage_busy_release(up->d->storage, up->path);
         up->finished = TRUE;
     }
+    upload_unref(up);
+}
+
+/* POST /v1/tasks/ID/cancel (issue 14): while the body still arrives, the
+ * connection is answered with the error and closed; upload_detach then
+ * ends the task. Once the body is complete the answer is on its way. */
+static void
+upload_cancel(gpointer data)
+{
+    Upload *up = data;
+    g_autoptr(GError) error = NULL;
+
+    if (up->finished || up->body_done)
+        return;
+    error = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                        "upload to volume '%s' cancelled from the task log", up->vol);
+    upload_ref(up);
+    vd_api_refuse_and_close(up->msg, error);
     upload_unref(up);
 }
 
@@ -361,6 +387,8 @@ vd_api_storage_data_early(VdDaemon *d, SoupServerMessage *msg, const char *path)
     vd_api_conn_exempt(msg);
     g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), up);
     g_object_set_data_full(G_OBJECT(msg), "vd-upload", up, upload_detach);
+    op->cancel = upload_cancel;
+    op->cancel_data = up;
     return TRUE;
 }
 

@@ -14,18 +14,22 @@
 #include "daemon/api/api-internal.h"
 #include "daemon/api/api-storage.h"
 #include "daemon/api/api-websocket.h"
+#include "daemon/events/tasks.h"
+#include "daemon/web/web-tokens.h"
 #include "qemu/kvm-probe.h"
 #include "util/vd-error.h"
 
 static void
 request_free(VdApiRequest *req)
 {
-    /* One request per connection. libsoup 3.2 (Debian 12) never notices
-     * that a client closed an idle keep-alive connection, so each one
-     * would stay open in the daemon for good: an fd and ~2 KiB per vsh
-     * run. vsh makes one request per process anyway. */
-    soup_message_headers_replace(soup_server_message_get_response_headers(req->msg), "Connection",
-                                 "close");
+    /* One request per UNIX connection. libsoup 3.2 (Debian 12) never
+     * notices that a client closed an idle keep-alive connection, so each
+     * one would stay open in the daemon for good: an fd and ~2 KiB per
+     * vsh run. vsh makes one request per process anyway. TLS connections
+     * are kept alive by api-conn.c itself. */
+    if (!vd_api_conn_keeps_alive(req->msg))
+        soup_message_headers_replace(soup_server_message_get_response_headers(req->msg),
+                                     "Connection", "close");
     if (req->paused)
         soup_server_message_unpause(req->msg);
     g_object_unref(req->msg);
@@ -120,6 +124,24 @@ vd_api_error_json(const GError *error, guint *status, gsize *len)
     return json_text(root, len);
 }
 
+/* " (unix uid 1000 pid 42)", " (tls 'C=..,CN=..' at 192.0.2.7:50114)":
+ * who sent @msg (api-conn.h), for the log. */
+static char *
+describe_client(SoupServerMessage *msg)
+{
+    const VdApiIdentity *who = vd_api_conn_get_identity(msg);
+
+    if (!who)
+        return g_strdup("");
+    if (who->transport == VD_API_TRANSPORT_WEB)
+        return g_strdup_printf(" (web user '%s' by %s at %s)", who->user ? who->user : "",
+                               who->auth ? who->auth : "nothing", who->address);
+    if (who->transport == VD_API_TRANSPORT_TLS)
+        return g_strdup_printf(" (tls '%s' at %s)", who->dn ? who->dn : "", who->address);
+    return g_strdup_printf(" (unix uid %" G_GINT64_FORMAT " pid %" G_GINT64_FORMAT ")", who->uid,
+                           who->pid);
+}
+
 void
 vd_api_reply_error(VdApiRequest *req, const GError *error)
 {
@@ -127,8 +149,10 @@ vd_api_reply_error(VdApiRequest *req, const GError *error)
     gsize len = 0;
     char *text = vd_api_error_json(error, &status, &len);
 
-    g_debug("API %s %s: %s", soup_server_message_get_method(req->msg),
-            g_uri_get_path(soup_server_message_get_uri(req->msg)), error->message);
+    g_autofree char *from = describe_client(req->msg);
+
+    g_debug("API %s %s%s: %s", soup_server_message_get_method(req->msg),
+            g_uri_get_path(soup_server_message_get_uri(req->msg)), from, error->message);
     soup_server_message_set_status(req->msg, status, NULL);
     soup_server_message_set_response(req->msg, "application/json", SOUP_MEMORY_TAKE, text, len);
     request_free(req);
@@ -226,6 +250,54 @@ handle_version(VdApiRequest *req)
     vd_api_reply_json(req, 200, json_builder_get_root(b));
 }
 
+/* A "Key:   value" line's value from a /proc file's text, or NULL. */
+static char *
+proc_field(const char *text, const char *key)
+{
+    gsize klen = strlen(key);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, key, klen) != 0)
+            continue;
+        const char *v = l + klen;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (*v != ':')
+            continue;
+        v++;
+        const char *end = strchr(v, '\n');
+        g_autofree char *val = end ? g_strndup(v, end - v) : g_strdup(v);
+        return g_strdup(g_strstrip(val));
+    }
+    return NULL;
+}
+
+/* The host's CPUs and memory (issue 14, the web console's Host page):
+ * /proc files are made by the kernel as they are read, never block. */
+static void
+add_host_resources(JsonBuilder *b)
+{
+    g_autofree char *cpuinfo = NULL, *meminfo = NULL;
+    g_file_get_contents("/proc/cpuinfo", &cpuinfo, NULL, NULL);
+    g_file_get_contents("/proc/meminfo", &meminfo, NULL, NULL);
+    g_autofree char *model = cpuinfo ? proc_field(cpuinfo, "model name") : NULL;
+    json_builder_set_member_name(b, "cpu");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "count");
+    json_builder_add_int_value(b, g_get_num_processors());
+    json_builder_set_member_name(b, "model");
+    json_builder_add_string_value(b, model ? model : "");
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "memory");
+    json_builder_begin_object(b);
+    const char *keys[][2] = {{"MemTotal", "total_kib"}, {"MemAvailable", "available_kib"}};
+    for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *v = meminfo ? proc_field(meminfo, keys[i][0]) : NULL;
+        json_builder_set_member_name(b, keys[i][1]);
+        json_builder_add_int_value(b, v ? g_ascii_strtoll(v, NULL, 10) : 0);
+    }
+    json_builder_end_object(b);
+}
+
 static void
 handle_host(VdApiRequest *req)
 {
@@ -234,6 +306,7 @@ handle_host(VdApiRequest *req)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "hostname");
     json_builder_add_string_value(b, g_get_host_name());
+    add_host_resources(b);
     json_builder_set_member_name(b, "kvm");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "status");
@@ -291,6 +364,24 @@ dispatch(VdApiRequest *req)
             vd_api_storage_jobs(req);
             return;
         }
+    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "tasks")) {
+        if (g_str_equal(method, "GET")) {
+            vd_api_reply_json(req, 200, vd_tasks_to_json(req->d)); /* issue 14: events/tasks.c */
+            return;
+        }
+    } else if (req->nsegments >= 2 && g_str_equal(req->segments[0], "tasks")) {
+        vd_api_tasks_dispatch(req, method); /* issue 14: api-images.c */
+        return;
+    } else if (req->nsegments >= 1 && (g_str_equal(req->segments[0], "images") ||
+                                       g_str_equal(req->segments[0], "install-media"))) {
+        vd_api_images_dispatch(req, method); /* issue 14: api-images.c */
+        return;
+    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "usage")) {
+        vd_api_usage_dispatch(req, method); /* issue 14: api-usage.c */
+        return;
+    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "events")) {
+        vd_api_events(req, method);
+        return;
     } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "domain-stats")) {
         vd_api_stats_dispatch(req, method);
         return;
@@ -299,6 +390,12 @@ dispatch(VdApiRequest *req)
         return;
     } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "save-images")) {
         vd_api_save_images_dispatch(req, method);
+        return;
+    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "migrations")) {
+        vd_api_migrations_dispatch(req, method);
+        return;
+    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "web-tokens")) {
+        vd_web_tokens_dispatch(req, method);
         return;
     } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "networks")) {
         vd_api_networks_dispatch(req, method);
@@ -358,9 +455,68 @@ request_new(VdDaemon *d, SoupServerMessage *msg, const char *path, GHashTable *q
     return req;
 }
 
+static void route(VdApiRequest *req);
+
+/* ---- requests on a domain the daemon is still reconnecting to ---------- */
+
+/* After a restart the API answers at once, while the monitors of the
+ * QEMUs that outlived the old daemon are still being connected again
+ * (domain-reconnect.c). Until then such a domain is listed with the
+ * state its status file gave, but has no monitor: anything that needs
+ * one would fail as if QEMU had stopped, and its console looks absent.
+ * So a request that names it waits until the reconnect has settled
+ * (QEMU answered, or it is gone), as libvirt's API calls wait for the
+ * reconnect's job. The reconnect ends on its own (its QMP time limit,
+ * domain-reconnect.c); the limit here only guards against a QEMU that
+ * greets and then never answers: past it, a retryable "busy". */
+#define RECONNECT_POLL_MS 50
+#define RECONNECT_WAIT_MAX_US (30 * G_USEC_PER_SEC)
+
+typedef struct {
+    VdApiRequest *req;
+    gint64 deadline;
+} ReconnectWait;
+
+static VdDomainObj *
+reconnecting_domain(VdApiRequest *req)
+{
+    if (req->nsegments < 2 || !g_str_equal(req->segments[0], "domains"))
+        return NULL;
+    VdDomainObj *dom = vd_domain_list_lookup(req->d->domains, req->segments[1], NULL);
+    return dom && dom->reconnecting ? dom : NULL;
+}
+
+static gboolean
+reconnect_wait_poll(gpointer data)
+{
+    ReconnectWait *w = data;
+    VdDomainObj *dom = reconnecting_domain(w->req);
+    if (dom && g_get_monotonic_time() < w->deadline)
+        return G_SOURCE_CONTINUE;
+    VdApiRequest *req = w->req;
+    g_free(w);
+    if (dom) {
+        g_autoptr(GError) error =
+            g_error_new(VD_ERROR, VD_ERROR_BUSY,
+                        "domain '%s': the daemon is still reconnecting to its QEMU (pid %d) "
+                        "after its restart; try again in a moment",
+                        dom->name, (int)dom->pid);
+        vd_api_reply_error(req, error);
+    } else {
+        route(req); /* as if it had come now; the domain may be gone */
+    }
+    return G_SOURCE_REMOVE;
+}
+
 static void
 on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
            gpointer data)
+{
+    vd_api_handle(data, msg, path, query);
+}
+
+void
+vd_api_handle(VdDaemon *data, SoupServerMessage *msg, const char *path, GHashTable *query)
 {
     g_autoptr(GError) error = NULL;
     VdApiRequest *req = request_new(data, msg, path, query, &error);
@@ -369,17 +525,37 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
         vd_api_reply_error(req, error);
         return;
     }
+    if (reconnecting_domain(req)) {
+        ReconnectWait *w = g_new0(ReconnectWait, 1);
+        w->req = req;
+        w->deadline = g_get_monotonic_time() + RECONNECT_WAIT_MAX_US;
+        vd_api_pause(req);
+        g_timeout_add(RECONNECT_POLL_MS, reconnect_wait_poll, w);
+        return;
+    }
+    route(req);
+}
+
+/* A request whose path parsed: WebSocket upgrade or dispatch. */
+static void
+route(VdApiRequest *req)
+{
+    g_autoptr(GError) error = NULL;
+    /* Still needed after request_free() below, also when the request
+     * waited (then libsoup's handler call is long over). */
+    g_autoptr(SoupServerMessage) msg = g_object_ref(req->msg);
+    gpointer data = req->d;
+
     /* A WebSocket upgrade: check it here so refusals are plain HTTP
      * errors; then the daemon does the upgrade (api-websocket.h). */
     const char *upgrade = soup_message_headers_get_one(
         soup_server_message_get_request_headers(msg), "Upgrade");
     if (upgrade && g_ascii_strcasecmp(upgrade, "websocket") == 0) {
+        /* The graphical console (api-vnc.c) answers for itself. */
+        if (vd_api_vnc_upgrade(req))
+            return;
         if (!vd_api_console_precheck(req, &error)) {
-            /* a WebSocket client gets no body: the reason in a header too */
-            g_autofree char *why = g_uri_escape_string(error->message, " ", FALSE);
-            soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-                                         "X-Virtd-Error", why);
-            vd_api_reply_error(req, error);
+            vd_api_websocket_refuse(req, error);
             return;
         }
         g_autofree char *name = g_strdup(req->segments[1]);
@@ -390,9 +566,11 @@ on_request(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
         vd_api_websocket_upgrade(data, msg, name, force);
         return;
     }
-    if (req->nsegments == 3 && g_str_equal(req->segments[2], "console")) {
+    if (req->nsegments == 3 &&
+        (g_str_equal(req->segments[2], "console") || g_str_equal(req->segments[2], "vnc"))) {
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "the console is a WebSocket: connect with an Upgrade: websocket request");
+                    "the %s is a WebSocket: connect with an Upgrade: websocket request",
+                    req->segments[2][0] == 'c' ? "console" : "VNC console");
         vd_api_reply_error(req, error);
         return;
     }
@@ -404,8 +582,17 @@ static void
 on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer data)
 {
+    vd_api_handle_early(data, msg, path);
+}
+
+void
+vd_api_handle_early(VdDaemon *data, SoupServerMessage *msg, const char *path)
+{
     /* Volume data is streamed to its file, never held: no limit. */
     if (vd_api_storage_data_early(data, msg, path))
+        return;
+    /* So is a migration's disk stream (api-migration-disk.c). */
+    if (vd_api_migration_disk_early(data, msg, path))
         return;
     vd_api_body_limit_early(data, msg);
 }
@@ -458,12 +645,17 @@ vd_api_start(VdDaemon *d, GError **error)
     /* Accepted here, not by soup_server_listen_socket (api-conn.h). */
     d->listener = vd_api_listener_new(d->server, sock, d->api_idle_timeout,
                                       d->api_max_connections);
+    /* --listen tls://: bound at start (main.c), served from now on. */
+    for (guint i = 0; d->listen_sockets && i < d->listen_sockets->len; i++)
+        vd_api_listener_add_tls(d->listener, g_ptr_array_index(d->listen_sockets, i), d->api_tls,
+                                d->listen[i]);
     return TRUE;
 }
 
 void
 vd_api_stop(VdDaemon *d)
 {
+    vd_api_images_shutdown(); /* issue 14: image builds do not outlive the daemon */
     if (!d->server)
         return;
     g_clear_pointer(&d->listener, vd_api_listener_free);

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "daemon/events/events.h"
 #include "util/vd-error.h"
 
 typedef enum { OP_COMMIT, OP_PULL, OP_INFO, OP_ABORT, OP_PIVOT, OP_SPEED } OpKind;
@@ -383,6 +384,26 @@ job_target(const char *id)
     return NULL;
 }
 
+/* virsh's block-job event (events.h): the job's type in libvirt's words,
+ * the disk (its target and its file now) and how it ended. */
+static void
+publish(VdDomainObj *dom, const char *id, const char *target, const char *status)
+{
+    const char *type = g_str_has_prefix(id, "active-commit-") ? "Active Block Commit"
+                       : g_str_has_prefix(id, "commit-")      ? "Block Commit"
+                                                              : "Block Pull";
+    const char *path = "";
+    for (guint i = 0; dom->live && dom->live->disks && i < dom->live->disks->len; i++) {
+        VdDiskDef *disk = g_ptr_array_index(dom->live->disks, i);
+        if (g_strcmp0(disk->target_dev, target) == 0 && disk->source_file)
+            path = disk->source_file;
+    }
+    JsonObject *extra = json_object_new();
+    json_object_set_string_member(extra, "disk", target);
+    json_object_set_string_member(extra, "path", path);
+    vd_events_domain(dom->name, dom->uuid, "block-job", type, status, extra);
+}
+
 void
 vd_blockjob_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data)
 {
@@ -391,11 +412,14 @@ vd_blockjob_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObje
     const char *target = job_target(json_object_get_string_member_with_default(data, "device", ""));
     if (!target)
         return;
+    const char *id = json_object_get_string_member_with_default(data, "device", "");
     if (g_str_equal(event, "BLOCK_JOB_COMPLETED")) {
         const char *err = json_object_get_string_member_with_default(data, "error", NULL);
+        publish(dom, id, target, err ? "failed" : "completed");
         g_hash_table_replace(results(dom), g_strdup(target),
                              err ? g_strconcat("failed:", err, NULL) : g_strdup("completed"));
     } else if (g_str_equal(event, "BLOCK_JOB_CANCELLED")) {
+        publish(dom, id, target, "canceled");
         g_hash_table_replace(results(dom), g_strdup(target), g_strdup("cancelled"));
     } else if (g_str_equal(event, "BLOCK_JOB_ERROR")) {
         /* The job's own policy (report) ends it with BLOCK_JOB_COMPLETED
@@ -405,6 +429,8 @@ vd_blockjob_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObje
         return;
     } else {
         /* BLOCK_JOB_READY: query-block-jobs says "ready" from now on. */
+        if (g_str_equal(event, "BLOCK_JOB_READY"))
+            publish(dom, id, target, "ready");
         return;
     }
     /* Ended: the definitions follow the chain QEMU has now. */

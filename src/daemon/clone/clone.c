@@ -379,6 +379,8 @@ release_ops(CloneRun *run)
 {
     for (guint i = 0; run->ops && i < run->ops->len; i++) {
         VdStorageOp *op = g_ptr_array_index(run->ops, i);
+        if (run->error) /* the task log's result (issue 14) */
+            vd_storage_op_set_failure(op, run->error->message);
         vd_storage_busy_release(run->d->storage, op->path);
     }
 }

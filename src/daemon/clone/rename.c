@@ -4,6 +4,7 @@
 #include "daemon/clone/clone.h"
 #include "daemon/save/save.h"
 #include "daemon/snapshot/snapshot.h"
+#include "daemon/stats/usage.h"
 #include "util/vd-error.h"
 #include "util/vd-names.h"
 
@@ -35,5 +36,6 @@ vd_clone_rename(VdDaemon *d, VdDomainObj *dom, const char *new_name, GError **er
     }
     if (!vd_save_rename_managed(d, old_name, new_name, &local))
         g_warning("domrename %s -> %s: managed save: %s", old_name, new_name, local->message);
+    vd_usage_rename(d, old_name, new_name); /* issue 14: its usage history */
     return TRUE;
 }

@@ -3,6 +3,7 @@
 #include "daemon/domain/domain-job.h"
 
 #include "daemon/domain/domain-obj.h"
+#include "daemon/events/events.h"
 
 void
 vd_domain_async_job_free(VdDomainAsyncJob *job)
@@ -26,6 +27,7 @@ vd_domain_async_job_begin(VdDomainObj *dom, const char *operation, VdAsyncJobKin
     job->abortable = abortable;
     job->started_us = g_get_real_time();
     dom->async_job = job;
+    vd_events_domain_job(dom->name, dom->uuid, operation, TRUE, FALSE, 0);
     return job;
 }
 
@@ -36,6 +38,8 @@ vd_domain_async_job_end(VdDomainObj *dom, gboolean succeeded)
         return;
     dom->async_job->ended_us = g_get_real_time();
     dom->async_job->succeeded = succeeded;
+    vd_events_domain_job(dom->name, dom->uuid, dom->async_job->operation, FALSE, succeeded,
+                         (dom->async_job->ended_us - dom->async_job->started_us) / 1000);
 }
 
 VdDomainAsyncJob *

@@ -145,6 +145,26 @@ step_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     op_next(op);
 }
 
+/* The slot QEMU chose for the NIC (qom-get "addr": devfn), kept in the
+ * live definition as <address> so that a QEMU started later to load this
+ * guest's state (snapshot revert, restore) puts it there again, as
+ * disk-live.c does for disks. Not learned: attached all the same. */
+static void
+addr_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    NetOp *op = data;
+    (void)qmp;
+    guint bus, slot;
+    if (vd_pci_slot_from_addr(result, error, op->bus, &bus, &slot)) {
+        vd_net_def_set_pci_address(op->net, bus, slot);
+    } else {
+        g_warning("domain '%s': interface '%s': QEMU did not say its PCI slot (%s): a revert to "
+                  "a snapshot taken now may not load",
+                  op->dom->name, op->net->alias, error ? error->message : "no number");
+    }
+    op_next(op);
+}
+
 static gboolean
 qmp_ready(NetOp *op)
 {
@@ -298,7 +318,7 @@ attach_next(NetOp *op)
     g_autofree char *vhostname = g_strconcat("vhostfd-", op->net->alias, NULL);
     g_autofree char *netdev = g_strconcat("host", op->net->alias, NULL);
 
-    if (op->step < 6 && op->live && !qmp_ready(op))
+    if (op->step < 7 && op->live && !qmp_ready(op))
         return;
     switch (op->step++) {
     case 0:
@@ -363,7 +383,16 @@ attach_next(NetOp *op)
             return;
         }
         /* fall through */
-    case 6:
+    case 6: {
+        op->step = 7; /* also when case 5 fell through */
+        /* Where QEMU put it, before it counts as attached (addr_reply). */
+        g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", op->net->alias);
+        JsonObject *args = vd_hotplug_args("path", path);
+        json_object_set_string_member(args, "property", "addr");
+        vd_qmp_command(op->dom->qmp, "qom-get", args, addr_reply, op);
+        return;
+    }
+    case 7:
         if (!op->dom->live) {
             op_fail(op,
                     g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
@@ -371,6 +400,7 @@ attach_next(NetOp *op)
             return;
         }
         g_ptr_array_add(op->dom->live->interfaces, vd_net_def_copy(op->net));
+        vd_net_def_clear_pci_address(op->net); /* the live definition's only */
         vd_hotplug_live_record(op->d, op->dom, "the attached interface");
         break;
     }
@@ -496,6 +526,7 @@ detach_next(NetOp *op)
     switch (op->step++) {
     case 0:
         if (op->live) {
+            vd_pci_slot_pin_boot_devices(op->d, op->dom);
             live_command(op, "device_del", vd_hotplug_args("id", op->net->alias));
             return;
         }

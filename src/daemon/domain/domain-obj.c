@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/domain/console.h"
+#include "daemon/events/events.h"
 #include "daemon/hotplug/hotplug.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
@@ -212,8 +213,13 @@ vd_domain_obj_set_state(VdDomainObj *dom, VdState state, VdStateReason reason)
         g_info("domain '%s': %s (%s) -> %s (%s)", dom->name, vd_state_to_string(dom->state),
                vd_state_reason_to_string(dom->reason), vd_state_to_string(state),
                vd_state_reason_to_string(reason));
+    VdState old_state = dom->state;
+    VdStateReason old_reason = dom->reason;
     dom->state = state;
     dom->reason = reason;
+    /* The one place every state change goes through: the lifecycle
+     * events (events.h) come from here. */
+    vd_events_domain_state(dom->name, dom->uuid, old_state, old_reason, state, reason);
 }
 
 gboolean
@@ -406,6 +412,7 @@ vd_domain_list_define(VdDomainList *list, VdDomainDef *def, GError **error)
     char *xml = save_config(list, def, error);
     if (!xml)
         return NULL;
+    gboolean updated = dom && dom->persistent;
     if (dom) {
         /* Redefinition: the running instance keeps its live definition;
          * the new one applies from the next start. */
@@ -418,6 +425,8 @@ vd_domain_list_define(VdDomainList *list, VdDomainDef *def, GError **error)
         g_hash_table_insert(list->by_name, g_strdup(def->name), dom);
     }
     schedule_compaction(list);
+    vd_events_domain(dom->name, dom->uuid, "lifecycle", "Defined", updated ? "Updated" : "Added",
+                     NULL);
     return dom;
 }
 
@@ -476,6 +485,7 @@ vd_domain_list_undefine(VdDomainList *list, VdDomainObj *dom, GError **error)
             g_error_free(ignored);
         }
     }
+    vd_events_domain(dom->name, dom->uuid, "lifecycle", "Undefined", "Removed", NULL);
     vd_domain_list_forget_if_gone(list, dom);
     return TRUE;
 }
@@ -546,6 +556,9 @@ vd_domain_list_rename(VdDomainList *list, VdDomainObj *dom, const char *new_name
     domain_obj_set_def(dom, def, xml);
     g_hash_table_insert(list->by_name, g_strdup(new_name), dom);
     schedule_compaction(list);
+    /* As libvirt: the old name goes, the new one comes. */
+    vd_events_domain(old_name, dom->uuid, "lifecycle", "Undefined", "Renamed", NULL);
+    vd_events_domain(dom->name, dom->uuid, "lifecycle", "Defined", "Renamed", NULL);
     return TRUE;
 }
 

@@ -83,6 +83,8 @@ struct _VdDomainObj {
     gpointer snapshot_live;        /* snapshot/snapshot-live.c: the QEMU job in flight */
     gpointer save_op;              /* save/save.c: the save in flight */
     gpointer blockjobs;            /* blockjob/blockjob.c: block jobs per disk */
+    gpointer migration;            /* migration/: the migration in flight (VdMigration,
+                                    * migration-priv.h), source or destination side */
     VdDomainAsyncJob *async_job;   /* domain-job.h: the long operation in flight, or the
                                     * last one completed (domjobinfo --completed) */
     GSList *pci_reserved;          /* char*: the q35 root ports that attaches in flight

@@ -16,7 +16,9 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/swtpm.h"
+#include "daemon/events/events.h"
 #include "daemon/hotplug/hotplug.h"
+#include "daemon/stats/usage.h"
 #include "util/vd-error.h"
 
 #define KILL_GRACE_MS 5000
@@ -241,6 +243,11 @@ vd_proc_finish_exit(VdDomainObj *dom)
     }
     vd_domain_obj_complete_waiters(dom, NULL);
     vd_domain_list_forget_if_gone(d->domains, dom);
+    /* Issue 14: a domain that left the registry (transient, or undefined
+     * while it ran) takes its usage history along now, not at the next
+     * sample's sweep. */
+    if (vd_domain_list_find_name(d->domains, dom->name) != dom)
+        vd_usage_forget(d, dom->name);
 }
 
 static gboolean
@@ -437,6 +444,8 @@ vd_proc_qmp_event(VdQmp *qmp, const char *event, JsonObject *data, gpointer user
      * reconnect before QMP is connected. */
     if (dom->daemon)
         vd_hotplug_qmp_event(dom->daemon, dom, event, data);
+    /* What virsh's event command reports of them (events.h). */
+    vd_events_domain_qmp(dom->name, dom->uuid, dom->live, event, data);
     if (g_str_equal(event, "SHUTDOWN")) {
         gboolean guest = data && json_object_get_boolean_member_with_default(data, "guest", FALSE);
         const char *reason =

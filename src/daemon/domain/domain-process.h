@@ -38,6 +38,9 @@ struct _VdStartRestore {
     gboolean incoming;           /* QEMU starts with "-incoming defer" (a migration stream) */
     VdStateReason running_reason; /* the reason once running: VD_REASON_RESTORED,
                                    * VD_REASON_FROM_SNAPSHOT */
+    VdStateReason paused_reason;  /* set by load() before it answers: no "cont", the
+                                   * domain stays paused for this reason (an incoming
+                                   * post-copy that broke before the guest ran here) */
     void (*load)(VdStartRestore *self, VdDomainObj *dom, VdStartRestoreDone done,
                  gpointer start);
     void (*finish)(VdStartRestore *self, VdDomainObj *dom, const GError *error);

@@ -18,7 +18,10 @@
 #include "daemon/domain/swtpm.h"
 #include "util/vd-error.h"
 
-#define QMP_RECONNECT_TIMEOUT_MS 5000
+/* How long a QEMU that outlived the daemon has to greet it again before it
+ * is taken for hung. Generous, as libvirt's 30 s: under heavy load a
+ * healthy QEMU can take seconds, and the verdict ends a running guest. */
+#define QMP_RECONNECT_TIMEOUT_MS 30000
 
 /* Whether @pid is the QEMU we started: its argv mentions @needle (its QMP
  * socket path), which guards against pid reuse across reboots. */

@@ -310,6 +310,13 @@ vd_domain_start_restore(VdDaemon *d, VdDomainObj *dom, VdDomainDef *once, VdStar
         done(dom, error, user_data);
         return;
     }
+    /* A boot: QEMU places the disks and NICs itself (a user's <address> is ignored),
+     * so the live definition names no address but those hot-plugs record
+     * (a restore keeps the saved guest's: the argv puts them there). */
+    for (guint i = 0; !restore && i < live->disks->len; i++)
+        vd_disk_def_clear_pci_address(g_ptr_array_index(live->disks, i));
+    for (guint i = 0; !restore && i < live->interfaces->len; i++)
+        vd_net_def_clear_pci_address(g_ptr_array_index(live->interfaces, i));
     PendingStart *ps = g_new0(PendingStart, 1);
     ps->restore = restore;
     ps->d = d;
@@ -465,6 +472,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     run.vsock_fd = vsock_fd;
     run.vsock_cid = vsock_cid;
     run.incoming_defer = ps->restore && ps->restore->incoming;
+    run.pci_addresses = ps->restore != NULL;
     argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
@@ -707,7 +715,8 @@ vd_proc_start_continue(StartOp *op)
         /* <cputune> vcpupin/emulatorpin onto QEMU's threads (queued
          * before "cont"; a failure is logged, the guest runs). */
         vd_vcpu_live_started(vd_proc_daemon_of(dom), dom);
-        if (!op->paused) {
+        if (!op->paused &&
+            !(op->restore && op->restore->paused_reason != VD_REASON_UNKNOWN)) {
             vd_proc_set_start_phase(dom, VD_START_PHASE_RESUMING);
             start_command(op, "cont", NULL);
             return;
@@ -719,13 +728,17 @@ vd_proc_start_continue(StartOp *op)
     }
 
     /* Done. */
-    if (!op->paused)
+    VdStateReason paused_reason = op->restore ? op->restore->paused_reason : VD_REASON_UNKNOWN;
+    if (op->paused && paused_reason == VD_REASON_UNKNOWN)
+        paused_reason = VD_REASON_USER;
+    /* UNKNOWN here: no reason to stay paused, the guest runs. */
+    if (paused_reason == VD_REASON_UNKNOWN)
         vd_start_crash_point("resumed");
     dom->start_op = NULL;
     dom->job = VD_JOB_NONE;
     dom->start_phase = VD_START_PHASE_NONE;
-    if (op->paused)
-        vd_domain_obj_set_state(dom, VD_STATE_PAUSED, VD_REASON_USER);
+    if (paused_reason != VD_REASON_UNKNOWN)
+        vd_domain_obj_set_state(dom, VD_STATE_PAUSED, paused_reason);
     else
         vd_domain_obj_set_state(dom, VD_STATE_RUNNING,
                                 op->restore ? op->restore->running_reason : VD_REASON_BOOTED);

@@ -28,6 +28,11 @@ static const char *const reason_names[VD_REASON_LAST] = {
     [VD_REASON_FROM_SNAPSHOT] = "from snapshot",
     [VD_REASON_SAVED] = "saved",
     [VD_REASON_SNAPSHOT] = "snapshot",
+    [VD_REASON_MIGRATING] = "migrating",
+    [VD_REASON_MIGRATED] = "migrated",
+    [VD_REASON_POSTCOPY] = "post-copy",
+    [VD_REASON_POSTCOPY_FAILED] = "post-copy failed",
+    [VD_REASON_MIGRATION_CANCELED] = "migration canceled",
 };
 
 const char *
@@ -80,6 +85,8 @@ static const guint8 allowed[VD_OP_LAST][VD_STATE_LAST] = {
     [VD_OP_CLONE] = {1, 1, 1, 1, 1, 1, 1, 1},
     [VD_OP_RENAME] = {1, 0, 0, 0, 0, 1, 0, 0},
     [VD_OP_BLOCKJOB] = {0, 1, 1, 1, 1, 0, 1, 1},
+    /* shut off: --offline only, which the migration checks itself */
+    [VD_OP_MIGRATE] = {0, 1, 1, 1, 0, 1, 0, 0},
 };
 
 static const char *const job_names[VD_JOB_LAST] = {
@@ -89,6 +96,8 @@ static const char *const job_names[VD_JOB_LAST] = {
     [VD_JOB_SAVE] = "save",
     [VD_JOB_SNAPSHOT] = "snapshot",
     [VD_JOB_CLONE] = "clone",
+    [VD_JOB_MIGRATION_OUT] = "migration out",
+    [VD_JOB_MIGRATION_IN] = "migration in",
 };
 
 const char *
@@ -112,23 +121,24 @@ vd_job_to_string(VdJob job)
 enum { STATE, BUSY, JOIN };
 /* clang-format off */
 static const guint8 allowed_during[VD_OP_LAST][VD_JOB_LAST] = {
-    /*                                none   start  destroy save   snapshot clone */
-    [VD_OP_START]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
-    [VD_OP_SHUTDOWN]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
-    [VD_OP_DESTROY]          = {STATE, JOIN,  JOIN,  STATE, STATE, STATE},
-    [VD_OP_REBOOT]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
-    [VD_OP_RESET]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
-    [VD_OP_SUSPEND]          = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
-    [VD_OP_RESUME]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
-    [VD_OP_CONSOLE]          = {STATE, BUSY,  BUSY,  BUSY,  STATE, STATE},
-    [VD_OP_UNDEFINE]         = {STATE, STATE, STATE, BUSY,  BUSY,  STATE},
-    [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
-    [VD_OP_DEFINE]           = {STATE, STATE, STATE, BUSY,  BUSY,  STATE},
-    [VD_OP_SAVE]             = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
-    [VD_OP_SNAPSHOT]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
-    [VD_OP_CLONE]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
-    [VD_OP_RENAME]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
-    [VD_OP_BLOCKJOB]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE},
+    /*                                none   start  destroy save   snapshot clone  mig-out mig-in */
+    [VD_OP_START]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY, BUSY,  BUSY},
+    [VD_OP_SHUTDOWN]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE, BUSY,  BUSY},
+    [VD_OP_DESTROY]          = {STATE, JOIN,  JOIN,  STATE, STATE, STATE, STATE, STATE},
+    [VD_OP_REBOOT]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE, BUSY,  BUSY},
+    [VD_OP_RESET]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE, BUSY,  BUSY},
+    [VD_OP_SUSPEND]          = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE, STATE, BUSY},
+    [VD_OP_RESUME]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY, BUSY,  BUSY},
+    [VD_OP_CONSOLE]          = {STATE, BUSY,  BUSY,  BUSY,  STATE, STATE, STATE, BUSY},
+    [VD_OP_UNDEFINE]         = {STATE, STATE, STATE, BUSY,  BUSY,  STATE, BUSY,  BUSY},
+    [VD_OP_UNDEFINE_STORAGE] = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY, BUSY,  BUSY},
+    [VD_OP_DEFINE]           = {STATE, STATE, STATE, BUSY,  BUSY,  STATE, BUSY,  BUSY},
+    [VD_OP_SAVE]             = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY, BUSY,  BUSY},
+    [VD_OP_SNAPSHOT]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY, BUSY,  BUSY},
+    [VD_OP_CLONE]            = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY, BUSY,  BUSY},
+    [VD_OP_RENAME]           = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY, BUSY,  BUSY},
+    [VD_OP_BLOCKJOB]         = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  STATE, BUSY,  BUSY},
+    [VD_OP_MIGRATE]          = {STATE, BUSY,  BUSY,  BUSY,  BUSY,  BUSY,  BUSY,  BUSY},
 };
 /* clang-format on */
 
@@ -160,6 +170,17 @@ check_job(const char *name, VdJob job, VdOp op, gboolean *join, GError **error)
     case VD_JOB_CLONE:
         g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
                     "domain '%s' is being cloned; try again when the clone has finished", name);
+        break;
+    case VD_JOB_MIGRATION_OUT:
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "domain '%s' is being migrated; try again when the migration has finished, "
+                    "or cancel it with 'domjobabort %s'",
+                    name, name);
+        break;
+    case VD_JOB_MIGRATION_IN:
+        g_set_error(error, VD_ERROR, VD_ERROR_BUSY,
+                    "domain '%s' is an incoming migration; try again when it has finished",
+                    name);
         break;
     case VD_JOB_NONE:
     case VD_JOB_DESTROY:
@@ -203,6 +224,7 @@ vd_state_check_op(VdState state, VdOp op, GError **error)
     case VD_OP_SNAPSHOT:
     case VD_OP_CLONE:
     case VD_OP_BLOCKJOB:
+    case VD_OP_MIGRATE:
     case VD_OP_DESTROY:
     case VD_OP_RESET:
     case VD_OP_CONSOLE:

@@ -37,6 +37,15 @@ typedef enum {
     VD_REASON_FROM_SNAPSHOT, /* running, paused, shut off: reverted to a snapshot */
     VD_REASON_SAVED,         /* shut off: saved (save, managedsave); paused: being saved */
     VD_REASON_SNAPSHOT,      /* paused: a snapshot is being taken */
+    /* Issue 13: migration (virsh's words) */
+    VD_REASON_MIGRATING,          /* paused: source after the switch-over, or an incoming
+                                   * domain on the destination until finish */
+    VD_REASON_MIGRATED,           /* running: resumed on the destination; shut off: left
+                                   * the source */
+    VD_REASON_POSTCOPY,           /* running / paused: in post-copy (the destination runs
+                                   * while pages still come from the source) */
+    VD_REASON_POSTCOPY_FAILED,    /* paused: post-copy broke off; neither side has it all */
+    VD_REASON_MIGRATION_CANCELED, /* running: the source resumed after a failed migration */
     VD_REASON_LAST
 } VdStateReason;
 
@@ -62,6 +71,7 @@ typedef enum {
     VD_OP_CLONE,            /* clone this domain (virt-clone's rules are the clone's own) */
     VD_OP_RENAME,           /* domrename: inactive only */
     VD_OP_BLOCKJOB,         /* blockcommit, blockpull, blockjob: a running domain's disks */
+    VD_OP_MIGRATE,          /* migrate (live: running or paused; --offline: any state) */
     VD_OP_LAST
 } VdOp;
 
@@ -76,6 +86,8 @@ typedef enum {
     VD_JOB_SAVE,     /* save / managedsave: QEMU's state streamed to a file */
     VD_JOB_SNAPSHOT, /* a snapshot being created, reverted to or deleted */
     VD_JOB_CLONE,    /* this domain's disks being copied for a clone */
+    VD_JOB_MIGRATION_OUT, /* source: from begin to confirm (migration/migration-source.c) */
+    VD_JOB_MIGRATION_IN,  /* destination: from prepare to finish or abort */
     VD_JOB_LAST
 } VdJob;
 

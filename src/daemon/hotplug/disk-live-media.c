@@ -479,7 +479,7 @@ ctrl_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     (void)qmp;
     (void)result;
     if (!err)
-        vd_disk_live_record_scsi_controller(c->op->d, c->op->dom, c->attach);
+        vd_disk_live_record_scsi_controller(c->op->d, c->op->dom, c->attach, c->bus);
     ctrl_free(c, err);
 }
 

@@ -21,4 +21,7 @@ VdDiskDef *vd_disk_live_probed(VdDomainDef **probe);
 /* Records in the live definition (and the status file) that QEMU now has
  * (@added) or no longer has the virtio-scsi controller "scsi0", so that
  * dumpxml shows it and a daemon restart keeps it. */
-void vd_disk_live_record_scsi_controller(VdDaemon *d, VdDomainObj *dom, gboolean added);
+/* @bus: the root port it went into (NULL: the root bus); an added one's
+ * slot is asked of QEMU and kept in the live XML. */
+void vd_disk_live_record_scsi_controller(VdDaemon *d, VdDomainObj *dom, gboolean added,
+                                         const char *bus);

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "daemon/domain/domain-files.h"
+#include "daemon/events/events.h"
 #include "daemon/hotplug/pci-slot.h"
+#include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
 #define DETACH_TIMEOUT_S 10
@@ -37,6 +39,7 @@ typedef struct {
     int step;
     char *bus;                            /* the root port reserved on q35 */
     char *ctrl_bus;                       /* the SCSI controller's, reserved until the end */
+    gboolean ctrl_added;                  /* this attach added the SCSI controller */
     gboolean ctrl_recorded;               /* ... and it is in the live definition */
     gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
     gboolean added_storage, added_format; /* attach: nodes QEMU took */
@@ -115,6 +118,13 @@ op_free(DiskOp *op)
 static void
 op_finish(DiskOp *op, const GError *error)
 {
+    if (!error && op->kind == OP_ATTACH && op->live) {
+        /* virsh's device-added, by QEMU's id of the disk (as device-removed) */
+        JsonObject *extra = json_object_new();
+        g_autofree char *alias = g_strconcat("disk-", op->target, NULL);
+        json_object_set_string_member(extra, "alias", alias);
+        vd_events_domain(op->dom->name, op->dom->uuid, "device-added", "", "", extra);
+    }
     op->done(op->dom, error, NULL, op->user_data);
     op_free(op);
 }
@@ -275,6 +285,27 @@ slot_found(VdDomainObj *dom, const char *bus, const GError *error, gpointer data
     op_next(op);
 }
 
+/* The slot QEMU chose for the disk (qom-get "addr": devfn), kept in the
+ * live definition as <address>: a QEMU started later to load this
+ * guest's state (snapshot revert, restore) puts it there again. The
+ * persistent definition gets none, as before. Not learned: the disk is
+ * attached all the same, only a later revert may not load. */
+static void
+addr_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    DiskOp *op = data;
+    (void)qmp;
+    guint bus, slot;
+    if (vd_pci_slot_from_addr(result, error, op->bus, &bus, &slot)) {
+        vd_disk_def_set_pci_address(op->disk, bus, slot);
+    } else {
+        g_warning("domain '%s': disk '%s': QEMU did not say its PCI slot (%s): a revert to a "
+                  "snapshot taken now may not load",
+                  op->dom->name, op->disk->target_dev, error ? error->message : "no number");
+    }
+    op_next(op);
+}
+
 /* qom-list of /machine/peripheral: whether "scsi0" is there already. */
 static void
 peripherals_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
@@ -350,14 +381,17 @@ attach_next(DiskOp *op)
             vd_qmp_command(op->dom->qmp, "device_add", vd_qemu_hotplug_scsi_controller(op->bus),
                            attach_reply, op);
             op->ctrl_bus = g_steal_pointer(&op->bus); /* the disk goes on scsi0.0 */
+            op->ctrl_added = TRUE;
             return;
         }
         /* fall through */
     case 4: {
         op->step = 5;
-        if (op->ctrl_bus && !op->ctrl_recorded) {
+        /* On pc the controller has no root port (ctrl_bus NULL): it is
+         * recorded all the same. */
+        if (op->ctrl_added && !op->ctrl_recorded) {
             op->ctrl_recorded = TRUE; /* the controller's device_add was answered */
-            vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE);
+            vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE, op->ctrl_bus);
         }
         const VdDomainDef *def = op->dom->live;
         if (!vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
@@ -387,7 +421,20 @@ attach_next(DiskOp *op)
                        op);
         return;
     case 7:
+        if (op->disk->bus == VD_DISK_BUS_VIRTIO) {
+            /* Where QEMU put it, before it counts as attached: see addr_reply. */
+            g_autofree char *id = vd_qemu_disk_device_id(op->disk);
+            g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
+            JsonObject *args = vd_hotplug_args("path", path);
+            json_object_set_string_member(args, "property", "addr");
+            vd_qmp_command(op->dom->qmp, "qom-get", args, addr_reply, op);
+            return;
+        }
+        /* fall through */
+    case 8:
+        op->step = 9;
         g_ptr_array_add(op->dom->live->disks, vd_disk_def_copy(op->disk));
+        vd_disk_def_clear_pci_address(op->disk); /* the live definition's only */
         vd_hotplug_live_record(op->d, op->dom, "the attached disk");
         break;
     default:
@@ -562,20 +609,68 @@ detach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 
 #define SCSI_CONTROLLER_XML "<controller type='scsi' index='0' model='virtio-scsi'/>"
 
-void
-vd_disk_live_record_scsi_controller(VdDaemon *d, VdDomainObj *dom, gboolean added)
+static void
+record_scsi_controller(VdDaemon *d, VdDomainObj *dom, const char *xml, gboolean added)
 {
     g_autoptr(GError) error = NULL;
     if (!dom->live)
         return;
-    gboolean ok = added ? vd_domain_def_doc_add_device(dom->live, SCSI_CONTROLLER_XML, &error)
-                        : vd_domain_def_doc_remove_device(dom->live, SCSI_CONTROLLER_XML, &error);
+    gboolean ok = added ? vd_domain_def_doc_add_device(dom->live, xml, &error)
+                        : vd_domain_def_doc_remove_device(dom->live, xml, &error);
     if (!ok) {
         g_warning("domain '%s': the live definition does not show the SCSI controller's %s: %s",
                   dom->name, added ? "attach" : "detach", error->message);
         return;
     }
     vd_hotplug_live_record(d, dom, "the SCSI controller");
+}
+
+typedef struct {
+    VdDaemon *d;
+    VdDomainObj *dom;
+    guint bus;
+} CtrlAddr;
+
+/* The slot QEMU gave scsi0, kept as its <address> in the live definition
+ * (as a hot-plugged disk's, addr_reply): a QEMU started to load the
+ * guest's state puts the controller there again, else the state does not
+ * load ("Unknown savevm section ... virtio-scsi"). */
+static void
+ctrl_addr_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    CtrlAddr *c = data;
+    (void)qmp;
+    g_autofree char *xml = NULL;
+    guint bus_unused, slot;
+    if (vd_pci_slot_from_addr(result, error, NULL, &bus_unused, &slot))
+        xml = g_strdup_printf("<controller type='scsi' index='0' model='virtio-scsi'><address "
+                              "type='pci' domain='0x0000' bus='0x%02x' slot='0x%02x' "
+                              "function='0x0'/></controller>",
+                              c->bus, slot);
+    else
+        g_warning("domain '%s': QEMU did not say the SCSI controller's PCI slot (%s): a revert "
+                  "to a snapshot taken now may not load",
+                  c->dom->name, error ? error->message : "no number");
+    record_scsi_controller(c->d, c->dom, xml ? xml : SCSI_CONTROLLER_XML, TRUE);
+    vd_domain_obj_unref(c->dom);
+    g_free(c);
+}
+
+void
+vd_disk_live_record_scsi_controller(VdDaemon *d, VdDomainObj *dom, gboolean added, const char *bus)
+{
+    if (!added || !dom->qmp) {
+        record_scsi_controller(d, dom, SCSI_CONTROLLER_XML, added);
+        return;
+    }
+    CtrlAddr *c = g_new0(CtrlAddr, 1);
+    c->d = d;
+    c->dom = vd_domain_obj_ref(dom);
+    if (bus && g_str_has_prefix(bus, "pci."))
+        c->bus = (guint)g_ascii_strtoull(bus + 4, NULL, 10);
+    JsonObject *args = vd_hotplug_args("path", "/machine/peripheral/scsi0");
+    json_object_set_string_member(args, "property", "addr");
+    vd_qmp_command(dom->qmp, "qom-get", args, ctrl_addr_reply, c);
 }
 
 static void
@@ -601,6 +696,7 @@ detach_next(DiskOp *op)
             op->step = 5;
             break;
         }
+        vd_pci_slot_pin_boot_devices(op->d, op->dom);
         vd_qmp_command(op->dom->qmp, "device_del", vd_qemu_hotplug_disk_device_del(op->target),
                        detach_reply, op);
         return;

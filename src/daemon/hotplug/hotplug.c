@@ -1,5 +1,6 @@
 /* The rules every live change shares (hotplug.h). */
 #include "daemon/blockjob/blockjob.h"
+#include "daemon/migration/migration.h"
 #include "daemon/save/save.h"
 #include "daemon/snapshot/snapshot-live.h"
 #include "daemon/hotplug/hotplug.h"
@@ -139,6 +140,7 @@ vd_hotplug_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObjec
     vd_snapshot_live_qmp_event(d, dom, event, data);
     vd_blockjob_qmp_event(d, dom, event, data);
     vd_save_qmp_event(d, dom, event, data);
+    vd_migration_qmp_event(d, dom, event, data);
 }
 
 void
@@ -154,6 +156,7 @@ vd_hotplug_stopped(VdDomainObj *dom)
     vd_snapshot_live_stopped(dom);
     vd_blockjob_stopped(dom);
     vd_save_stopped(dom);
+    vd_migration_stopped(dom);
 }
 
 void
@@ -167,4 +170,5 @@ vd_hotplug_obj_free(VdDomainObj *dom)
     vd_snapshot_obj_free(dom);
     vd_blockjob_obj_free(dom);
     vd_save_obj_free(dom);
+    vd_migration_obj_free(dom);
 }

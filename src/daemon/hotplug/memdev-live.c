@@ -147,6 +147,26 @@ edit_attach(VdDomainDef *def, gpointer data, GError **error)
     return TRUE;
 }
 
+/* The slot QEMU gave a hot-plugged virtio-mem-pci, kept as its <address>
+ * in the live definition (as a hot-plugged disk's, disk-live.c): a QEMU
+ * started to load the guest's state (revert, restore, incoming migration)
+ * puts it there again, else the state does not load. */
+static void
+addr_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    MemOp *op = data;
+    (void)qmp;
+    guint bus, slot;
+    if (vd_pci_slot_from_addr(result, error, op->bus, &bus, &slot)) {
+        vd_xml_node_set_pci_address(&op->m->xml, "memory", bus, slot);
+    } else {
+        g_warning("domain '%s': memory device '%s': QEMU did not say its PCI slot (%s): a "
+                  "revert to a snapshot taken now may not load",
+                  op->dom->name, op->m->alias, error ? error->message : "no number");
+    }
+    op_next(op);
+}
+
 static void
 attach_next(MemOp *op)
 {
@@ -157,12 +177,23 @@ attach_next(MemOp *op)
             live_command(op, "object-add", vd_qemu_memdev_backend(op->m));
             return;
         }
-        op->step = 3;
+        op->step = 4;
         break;
     case 1:
         live_command(op, "device_add", vd_qemu_memdev_device(op->dom->live, op->m, op->bus));
         return;
     case 2:
+        if (op->m->model == VD_MEMDEV_VIRTIO_MEM && op->dom->qmp) {
+            /* Where QEMU put it, before it counts as attached: addr_reply. */
+            g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", op->m->alias);
+            JsonObject *args = vd_hotplug_args("path", path);
+            json_object_set_string_member(args, "property", "addr");
+            vd_qmp_command(op->dom->qmp, "qom-get", args, addr_reply, op);
+            return;
+        }
+        /* fall through */
+    case 3:
+        op->step = 4;
         vd_domain_memory_add(op->dom->live, vd_memory_device_def_copy(op->m));
         vd_hotplug_live_record(op->d, op->dom, "the memory device change");
         break;

@@ -6,8 +6,10 @@
  * a slot on pci.0 itself, and says so when none is left. */
 #include "daemon/hotplug/pci-slot.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
 typedef struct {
@@ -122,4 +124,152 @@ vd_pci_slot_exhausted_message(const char *what, const char *qemu_message)
                            "the domain with a q35 machine and free pcie-root-port controllers "
                            "(QEMU: %s)",
                            what, qemu_message);
+}
+
+/* ---- the boot-time devices' slots, before one of them goes ------------ */
+
+typedef struct {
+    VdDaemon *d;
+    VdDomainObj *dom;
+} PinAll;
+
+/* The slot of @id (function 0) among @devs (query-pci's "devices"), or
+ * -1; *@port: the root port "pci.N" it is behind (N), 0 on the root bus. */
+static int
+find_in(JsonArray *devs, const char *id, guint port, guint *found_port)
+{
+    for (guint i = 0; devs && i < json_array_get_length(devs); i++) {
+        JsonObject *dev = json_array_get_object_element(devs, i);
+        if (!dev)
+            continue;
+        const char *qdev = json_object_get_string_member_with_default(dev, "qdev_id", "");
+        if (g_strcmp0(qdev, id) == 0 &&
+            json_object_get_int_member_with_default(dev, "function", 0) == 0) {
+            *found_port = port;
+            return (int)json_object_get_int_member_with_default(dev, "slot", -1);
+        }
+        /* q35: a device behind one of the argv's root ports "pci.N". */
+        JsonObject *bridge = json_object_has_member(dev, "pci_bridge")
+                                 ? json_object_get_object_member(dev, "pci_bridge")
+                                 : NULL;
+        guint n;
+        if (port == 0 && bridge && json_object_has_member(bridge, "devices") &&
+            g_str_has_prefix(qdev, "pci.") && sscanf(qdev + 4, "%u", &n) == 1 && n > 0) {
+            int s = find_in(json_object_get_array_member(bridge, "devices"), id, n, found_port);
+            if (s >= 0)
+                return s;
+        }
+    }
+    return -1;
+}
+
+/* The slot of @id in query-pci's @result, or -1; *@port as find_in. */
+static int
+root_slot(JsonNode *result, const char *id, guint *port)
+{
+    JsonArray *buses = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    for (guint b = 0; buses && b < json_array_get_length(buses); b++) {
+        JsonObject *bus = json_array_get_object_element(buses, b);
+        if (!bus || json_object_get_int_member_with_default(bus, "bus", -1) != 0 ||
+            !json_object_has_member(bus, "devices"))
+            continue;
+        int s = find_in(json_object_get_array_member(bus, "devices"), id, 0, port);
+        if (s >= 0)
+            return s;
+    }
+    return -1;
+}
+
+static void
+pin_all_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    PinAll *p = data;
+    VdDomainObj *dom = p->dom;
+    const VdDomainDef *live = dom->live;
+    guint pinned = 0, bus, slot, port = 0;
+    (void)qmp;
+    for (guint i = 0; !error && live && i < live->disks->len; i++) {
+        VdDiskDef *disk = g_ptr_array_index(live->disks, i);
+        g_autofree char *id = vd_qemu_disk_device_id(disk);
+        int s = disk->bus == VD_DISK_BUS_VIRTIO && !vd_disk_def_pci_address(disk, &bus, &slot)
+                    ? root_slot(result, id, &port)
+                    : -1;
+        if (s >= 0) {
+            vd_disk_def_set_pci_address(disk, port, (guint)s);
+            pinned++;
+        }
+    }
+    for (guint i = 0; !error && live && i < live->interfaces->len; i++) {
+        VdNetDef *net = g_ptr_array_index(live->interfaces, i);
+        g_autofree char *id = vd_qemu_net_device_id(net, i);
+        int s = vd_net_def_pci_address(net, &bus, &slot) ? -1 : root_slot(result, id, &port);
+        if (s >= 0) {
+            vd_net_def_set_pci_address(net, port, (guint)s);
+            pinned++;
+        }
+    }
+    /* The devices the argv builder places itself after the disks and
+     * NICs (qemu-command-device.c): the balloon, RNGs, videos. */
+    if (!error && live && live->memballoon &&
+        !vd_xml_node_pci_address(live->memballoon->xml, &bus, &slot)) {
+        int s = root_slot(result, "balloon0", &port);
+        if (s >= 0) {
+            vd_xml_node_set_pci_address(&live->memballoon->xml, "memballoon", port, (guint)s);
+            pinned++;
+        }
+    }
+    for (guint i = 0; !error && live && i < live->rngs->len; i++) {
+        VdRngDef *rng = g_ptr_array_index(live->rngs, i);
+        g_autofree char *id = g_strdup_printf("rng%u", i);
+        int s = vd_xml_node_pci_address(rng->xml, &bus, &slot) ? -1 : root_slot(result, id, &port);
+        if (s >= 0) {
+            vd_xml_node_set_pci_address(&rng->xml, "rng", port, (guint)s);
+            pinned++;
+        }
+    }
+    for (guint i = 0; !error && live && i < live->videos->len; i++) {
+        VdVideoDef *v = g_ptr_array_index(live->videos, i);
+        g_autofree char *id = g_strdup_printf("video%u", i);
+        int s = vd_xml_node_pci_address(v->xml, &bus, &slot) ? -1 : root_slot(result, id, &port);
+        if (s >= 0) {
+            vd_xml_node_set_pci_address(&v->xml, "video", port, (guint)s);
+            pinned++;
+        }
+    }
+    if (error)
+        g_warning("domain '%s': query-pci: %s: a revert to a snapshot taken after this detach "
+                  "may not load",
+                  dom->name, error->message);
+    else if (pinned)
+        vd_hotplug_live_record(p->d, dom, "the devices' PCI slots");
+    vd_domain_obj_unref(dom);
+    g_free(p);
+}
+
+void
+vd_pci_slot_pin_boot_devices(VdDaemon *d, VdDomainObj *dom)
+{
+    if (!dom->qmp || !dom->live)
+        return;
+    PinAll *p = g_new0(PinAll, 1);
+    p->d = d;
+    p->dom = vd_domain_obj_ref(dom);
+    vd_qmp_command(dom->qmp, "query-pci", NULL, pin_all_reply, p);
+}
+
+gboolean
+vd_pci_slot_from_addr(JsonNode *result, const GError *error, const char *bus_alias,
+                      guint *bus, guint *slot)
+{
+    if (error || !result || !JSON_NODE_HOLDS_VALUE(result) ||
+        json_node_get_value_type(result) != G_TYPE_INT64)
+        return FALSE;
+    gint64 devfn = json_node_get_int(result);
+    if (devfn < 0 || devfn >= 256)
+        return FALSE;
+    *bus = bus_alias && g_str_has_prefix(bus_alias, "pci.")
+               ? (guint)g_ascii_strtoull(bus_alias + 4, NULL, 10)
+               : 0;
+    *slot = (guint)(devfn >> 3);
+    return TRUE;
 }

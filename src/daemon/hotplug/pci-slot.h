@@ -1,6 +1,4 @@
 /* Where a hot-plugged PCI device goes (disks, NICs, virtio-mem).
- * SKELETON (helper: disk moves the pcie-root-port search of
- * domain/domain-net-live.c here and makes NICs use it).
  *
  * On a q35 machine the root complex takes no hot-plugged device: it goes
  * into a pcie-root-port ("pci.N", <controller type='pci'
@@ -25,3 +23,22 @@ void vd_pci_slot_release(VdDomainObj *dom, const char *bus);
 /* QEMU's "no slot" error on pc, as a message naming the fix, or NULL
  * when @qemu_message is something else. */
 char *vd_pci_slot_exhausted_message(const char *what, const char *qemu_message);
+
+/* Before a disk or NIC is detached from the running @dom: the PCI slots
+ * (q35: the root port "pci.N" and slot) of its virtio disks, NICs, the
+ * balloon, RNGs and videos, asked of QEMU, kept in the live XML as a
+ * hot-plugged device's are. A QEMU started later to load the guest's
+ * state (revert, restore, incoming migration) then keeps the hole the
+ * detached device left, where a fresh command line would move the
+ * devices after it up one slot or port (Error -22). Not yet: sound,
+ * watchdog, USB, virtio-serial and boot-time SCSI controllers. Asked
+ * before device_del is sent: QMP answers in order. */
+void vd_pci_slot_pin_boot_devices(VdDaemon *d, VdDomainObj *dom);
+
+/* The PCI slot of a hot-plugged device from QEMU's answer to qom-get of its
+ * "addr" (devfn): TRUE with @slot when QEMU gave one; @bus_alias ("pci.N",
+ * NULL for bus 0) gives @bus. A device's slot is kept in the live XML so
+ * that a QEMU loading the guest's state (revert, restore, incoming
+ * migration) puts it there again. */
+gboolean vd_pci_slot_from_addr(JsonNode *result, const GError *error, const char *bus_alias,
+                               guint *bus, guint *slot);

@@ -9,6 +9,7 @@
 
 #include "daemon/domain/domain-state.h"
 #include "daemon/domain/start-phase.h"
+#include "daemon/events/events.h"
 #include "network/firewall.h"
 #include "network/net-link.h"
 #include "util/vd-error.h"
@@ -315,6 +316,7 @@ vd_networks_start(VdNetworks *nets, VdNetwork *net, GPtrArray *warnings, GError 
     if (!vd_networks_save_status(nets, net, error))
         goto fail;
     vd_networks_reattach_taps(nets, net);
+    vd_events_publish("net-lifecycle", NULL, net->def->name, net->def->uuid, "Started", "", NULL);
     g_info("network '%s' started (bridge %s, dnsmasq pid %d)", net->def->name, net->live->bridge,
            net->dnsmasq_pid);
     return TRUE;
@@ -336,6 +338,7 @@ vd_networks_destroy(VdNetworks *nets, VdNetwork *net, GError **error)
     }
     g_info("network '%s': destroying (bridge %s)", net->def->name, net->live->bridge);
     tear_down(nets, net, TRUE);
+    vd_events_publish("net-lifecycle", NULL, net->def->name, net->def->uuid, "Stopped", "", NULL);
     forget_if_transient(nets, net);
     return TRUE;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/events/events.h"
 #include "network/firewall.h"
 #include "network/net-link.h"
 #include "util/vd-error.h"
@@ -334,11 +335,16 @@ define_common(VdNetworks *nets, VdNetworkDef *def_in, gboolean persist, GPtrArra
         vd_network_def_free(same->def);
         same->def = g_steal_pointer(&def);
         same->persistent = TRUE;
+        vd_events_publish("net-lifecycle", NULL, same->def->name, same->def->uuid, "Defined",
+                          "", NULL);
         return same;
     }
     VdNetwork *net = vd_network_new(g_steal_pointer(&def));
     net->persistent = persist;
     g_hash_table_insert(nets->nets, g_strdup(net->def->name), net);
+    if (persist)
+        vd_events_publish("net-lifecycle", NULL, net->def->name, net->def->uuid, "Defined", "",
+                          NULL);
     return net;
 }
 
@@ -393,6 +399,8 @@ vd_networks_undefine(VdNetworks *nets, VdNetwork *net, GError **error)
     if (g_unlink(conf) < 0 && errno != ENOENT)
         return set_errno_error(error, errno, "cannot remove", conf);
     net->autostart = FALSE;
+    vd_events_publish("net-lifecycle", NULL, net->def->name, net->def->uuid, "Undefined", "",
+                      NULL);
     if (net->active) {
         /* libvirt's rule: it runs on, transient, until destroyed. */
         net->persistent = FALSE;

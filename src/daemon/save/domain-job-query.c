@@ -4,6 +4,7 @@
  * query-jobs, job-cancel), or the daemon's own work (no figures). */
 #include "daemon/save/save-priv.h"
 
+#include "daemon/migration/migration.h"
 #include "util/vd-error.h"
 
 void
@@ -22,6 +23,21 @@ vd_save_job_update_from_migrate(VdDomainAsyncJob *job, JsonObject *info)
     }
     if (json_object_has_member(info, "downtime"))
         job->downtime_ms = (guint64)json_object_get_int_member(info, "downtime");
+}
+
+/* A migration copying disks: their bytes count in the data figures
+ * (virsh's "Data processed" is memory and disks). */
+static void
+add_disk_copy(VdDomainObj *dom, VdDomainAsyncJob *job)
+{
+    guint64 total = 0, processed = 0;
+    if (!vd_migration_storage_progress(dom, &total, &processed))
+        return;
+    job->data_total = job->mem_total + total;
+    job->data_processed = job->mem_processed + processed;
+    job->data_remaining = job->data_total > job->data_processed
+                              ? job->data_total - job->data_processed
+                              : 0;
 }
 
 typedef struct {
@@ -88,7 +104,20 @@ build_info(VdDomainAsyncJob *job, gboolean completed, JsonObject *migrate)
                     (guint64)json_object_get_int_member_with_default(ram, "page-size", 0));
             add_u64(b, "mem_iteration",
                     (guint64)json_object_get_int_member_with_default(ram, "dirty-sync-count", 0));
+            /* A migration's own figures (virsh's "Dirty rate", "Postcopy
+             * requests"); QEMU reports them for a save too, as zeros. */
+            if (g_str_has_suffix(job->operation, "migration")) {
+                add_u64(b, "mem_dirty_rate",
+                        (guint64)json_object_get_int_member_with_default(ram, "dirty-pages-rate",
+                                                                         0));
+                add_u64(b, "mem_postcopy_requests",
+                        (guint64)json_object_get_int_member_with_default(ram, "postcopy-requests",
+                                                                         0));
+            }
         }
+        if (migrate && !completed && json_object_has_member(migrate, "expected-downtime"))
+            add_u64(b, "expected_downtime_ms",
+                    (guint64)json_object_get_int_member(migrate, "expected-downtime"));
         if (migrate && json_object_has_member(migrate, "setup-time"))
             add_u64(b, "setup_time_ms", (guint64)json_object_get_int_member(migrate, "setup-time"));
     }
@@ -113,6 +142,8 @@ migrate_queried(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
         !error && result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
     if (job && info)
         vd_save_job_update_from_migrate(job, info);
+    if (job)
+        add_disk_copy(q->dom, job);
     /* A job that ended meanwhile is reported as none, as libvirt. */
     g_autoptr(JsonNode) node = build_info(job, FALSE, job ? info : NULL);
     q->done(q->dom, node, NULL, q->user_data);
@@ -156,6 +187,8 @@ vd_save_job_info(VdDaemon *d, VdDomainObj *dom, gboolean completed, VdSaveJobInf
     }
     VdDomainAsyncJob *job = vd_domain_async_job_current(dom);
     if (!job || !dom->qmp || job->kind == VD_ASYNC_JOB_DAEMON) {
+        if (job)
+            add_disk_copy(dom, job); /* an offline copy's streams */
         g_autoptr(JsonNode) node = build_info(job, FALSE, NULL);
         done(dom, node, NULL, user_data);
         return;
@@ -173,7 +206,10 @@ vd_save_job_info(VdDaemon *d, VdDomainObj *dom, gboolean completed, VdSaveJobInf
 gboolean
 vd_save_job_abort(VdDaemon *d, VdDomainObj *dom, GError **error)
 {
-    (void)d;
+    /* A migration settles itself (the destination dropped, the guest
+     * running on here): migration/ cancels it. */
+    if (dom->job == VD_JOB_MIGRATION_OUT || dom->job == VD_JOB_MIGRATION_IN)
+        return vd_migration_abort(d, dom, error);
     VdDomainAsyncJob *job = vd_domain_async_job_current(dom);
     if (!job) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_STATE,

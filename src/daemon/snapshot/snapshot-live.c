@@ -460,6 +460,7 @@ typedef struct {
     VdDomainDef *checked;    /* a copy, in the files check's worker meanwhile */
     VdDomainDef *persistent; /* what the persistent definition becomes (NULL: transient) */
     gboolean paused;
+    gboolean stopped_guest; /* the running QEMU was destroyed for the revert */
     VdSnapshotDoneFunc done;
     gpointer data;
 } RevertOp;
@@ -475,6 +476,22 @@ revert_op_free(RevertOp *op)
     g_free(op);
 }
 
+/* A revert that failed after the running guest was stopped says so: the
+ * guest's memory is gone, the domain shut off ("failed" when the new QEMU
+ * could not load the state). */
+static GError *
+revert_lost(const RevertOp *op, const GError *error)
+{
+    if (!op->stopped_guest)
+        return g_error_copy(error);
+    return g_error_new(VD_ERROR,
+                       error->domain == VD_ERROR ? error->code : VD_ERROR_OPERATION_FAILED,
+                       "%s; the running guest of domain '%s' was stopped for the revert and is "
+                       "lost: the domain is shut off, start it again (its disks may hold "
+                       "snapshot '%s' already)",
+                       error->message, op->dom->name, op->snap->name);
+}
+
 static void
 revert_started(VdDomainObj *dom, const GError *error, gpointer data)
 {
@@ -488,7 +505,10 @@ revert_started(VdDomainObj *dom, const GError *error, gpointer data)
         if (!vd_domain_status_save(op->d->domains, dom, &e))
             g_warning("domain '%s': %s", dom->name, e->message);
     }
-    op->done(dom, error, op->data);
+    g_autoptr(GError) lost = error ? revert_lost(op, error) : NULL;
+    if (lost)
+        g_warning("%s", lost->message);
+    op->done(dom, lost, op->data);
     revert_op_free(op);
 }
 
@@ -533,7 +553,8 @@ revert_stopped(VdDomainObj *dom, const GError *error, gpointer data)
         if (!vd_domain_list_define(op->d->domains, op->persistent, &e)) {
             g_prefix_error(&e, "cannot revert domain '%s' to snapshot '%s': its definition: ",
                            dom->name, op->snap->name);
-            op->done(dom, e, op->data);
+            g_autoptr(GError) lost = revert_lost(op, e);
+            op->done(dom, lost, op->data);
             revert_op_free(op);
             return;
         }
@@ -547,9 +568,41 @@ revert_stopped(VdDomainObj *dom, const GError *error, gpointer data)
     g_idle_add_full(G_PRIORITY_LOW, revert_start, op, NULL);
 }
 
+/* Everything is checked: the running guest goes now. */
+static void
+revert_checked(GObject *source, GAsyncResult *res, gpointer data)
+{
+    RevertOp *op = data;
+    VdDomainObj *dom = op->dom;
+    g_autoptr(GError) e = NULL;
+    gboolean ok = vd_snapshot_revert_check_finish(res, &e);
+    g_clear_pointer(&op->checked, vd_domain_def_free);
+    if (!ok) {
+        const char *left = dom->state == VD_STATE_PAUSED    ? "; nothing was changed, the guest "
+                                                              "stays paused"
+                           : vd_state_is_active(dom->state) ? "; nothing was changed, the guest "
+                                                              "runs on"
+                                                            : "";
+        g_autoptr(GError) refused =
+            g_error_new(VD_ERROR, e->domain == VD_ERROR ? e->code : VD_ERROR_OPERATION_FAILED,
+                        "cannot revert domain '%s' to snapshot '%s': %s%s", dom->name,
+                        op->snap->name, e->message, left);
+        op->done(dom, refused, op->data);
+        revert_op_free(op);
+        return;
+    }
+    if (vd_state_is_active(dom->state)) {
+        op->stopped_guest = TRUE;
+        vd_domain_destroy(op->d, dom, revert_stopped, op);
+    } else {
+        revert_stopped(dom, NULL, op);
+    }
+}
+
 /* The files of the snapshot's definition are there and right (the start's
  * own check, run before the running guest goes): a disk deleted or turned
- * raw since is refused while nothing has changed yet. */
+ * raw since is refused while nothing has changed yet. Then the snapshot
+ * in the images and its memory state (snapshot-revert-check.c). */
 static void
 revert_files_checked(GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -557,21 +610,15 @@ revert_files_checked(GObject *source, GAsyncResult *res, gpointer data)
     VdDomainObj *dom = op->dom;
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) notes = vd_domain_files_check_finish(res, &e);
-    g_autoptr(GPtrArray) nodes = notes ? vd_qemu_snapshot_nodes(dom->name, op->checked, op->snap,
-                                                                VD_QEMU_SNAPSHOT_LOAD, NULL, &e)
-                                       : NULL;
-    g_clear_pointer(&op->checked, vd_domain_def_free);
-    if (!nodes) {
+    if (!notes) {
+        g_clear_pointer(&op->checked, vd_domain_def_free);
         g_prefix_error(&e, "cannot revert domain '%s' to snapshot '%s': ", dom->name,
                        op->snap->name);
         op->done(dom, e, op->data);
         revert_op_free(op);
         return;
     }
-    if (vd_state_is_active(dom->state))
-        vd_domain_destroy(op->d, dom, revert_stopped, op);
-    else
-        revert_stopped(dom, NULL, op);
+    vd_snapshot_revert_check_async(op->d, op->checked, op->snap, revert_checked, op);
 }
 
 void

@@ -145,7 +145,7 @@ worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
     GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)vd_stats_record_free);
     for (guint i = 0; i < c->snaps->len; i++) {
         VdStatsSnap *s = g_ptr_array_index(c->snaps, i);
-        if (c->groups & VD_STATS_BLOCK)
+        if ((c->groups & VD_STATS_BLOCK) && !(c->groups & VD_STATS_NO_SIZES))
             vd_stats_read_disk_sizes(s);
         g_ptr_array_add(records, vd_stats_build_base(s, c->groups));
     }

@@ -32,6 +32,9 @@ typedef enum {
     VD_STATS_INTERFACE = 1 << 4,
     VD_STATS_BLOCK = 1 << 5,
     VD_STATS_ALL = (1 << 6) - 1,
+    /* Not a group (no name): the block group's I/O counters without the
+     * image files' sizes, which the usage sampler (usage.h) does not need. */
+    VD_STATS_NO_SIZES = 1 << 6,
 } VdStatsGroup;
 
 /* "state,cpu-total,..." (virsh's group names) into a mask; NULL or "" is

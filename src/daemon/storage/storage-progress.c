@@ -52,6 +52,19 @@ gboolean
 vd_storage_qemu_img_progress(const char *const *args, VdStorageProgressFunc cb, gpointer data,
                              GError **error)
 {
+    return vd_storage_qemu_img_progress_cancellable(args, cb, data, NULL, error);
+}
+
+static void
+kill_qemu_img(GCancellable *cancel, gpointer proc)
+{
+    g_subprocess_force_exit(G_SUBPROCESS(proc));
+}
+
+gboolean
+vd_storage_qemu_img_progress_cancellable(const char *const *args, VdStorageProgressFunc cb,
+                                         gpointer data, GCancellable *cancel, GError **error)
+{
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(GError) local = NULL;
     g_autoptr(GString) pending = g_string_new(NULL);
@@ -77,6 +90,9 @@ vd_storage_qemu_img_progress(const char *const *args, VdStorageProgressFunc cb, 
         return FALSE;
     }
     GInputStream *out = g_subprocess_get_stdout_pipe(proc);
+    /* Run at once if already cancelled. */
+    gulong handler = cancel ? g_cancellable_connect(cancel, G_CALLBACK(kill_qemu_img), proc, NULL)
+                            : 0;
     for (;;) {
         gssize n = g_input_stream_read(out, buf, sizeof(buf), NULL, &local);
         if (n < 0) {
@@ -91,7 +107,16 @@ vd_storage_qemu_img_progress(const char *const *args, VdStorageProgressFunc cb, 
             cb(percent, data);
     }
     vd_storage_progress_feed(pending, "\n", 1, &percent, messages);
-    if (!g_subprocess_wait(proc, NULL, &local)) {
+    gboolean waited = g_subprocess_wait(proc, NULL, &local);
+    if (cancel)
+        g_cancellable_disconnect(cancel, handler);
+    if (cancel && g_cancellable_is_cancelled(cancel)) {
+        g_clear_error(&local);
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "qemu-img %s cancelled: stopped from the task log", args[0]);
+        return FALSE;
+    }
+    if (!waited) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED, "qemu-img %s failed: %s",
                     args[0], local->message);
         return FALSE;

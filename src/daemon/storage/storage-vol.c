@@ -35,6 +35,7 @@ typedef struct {
     /* The ops of those marks (ref'd): the worker reports progress there. */
     VdStorageOp *op_path;
     VdStorageOp *op_new;
+    GCancellable *cancel; /* clones: the task log's Cancel */
 } VolJob;
 
 static void
@@ -48,6 +49,7 @@ vol_job_free(VolJob *job)
     vd_path_guard_unref(job->guard);
     vd_storage_op_unref(job->op_path);
     vd_storage_op_unref(job->op_new);
+    g_clear_object(&job->cancel);
     g_free(job);
 }
 
@@ -342,7 +344,8 @@ clone_in_thread(VolJob *job, GError **error)
      * so the clone stands alone). */
     const char *args[] = {"convert", "-U", "-p", "-f", src->format, "-O", src->format,
                           job->path, job->new_path, NULL};
-    if (!vd_storage_qemu_img_progress(args, on_clone_progress, job, error)) {
+    if (!vd_storage_qemu_img_progress_cancellable(args, on_clone_progress, job, job->cancel,
+                                                  error)) {
         g_unlink(job->new_path);
         return NULL;
     }
@@ -430,6 +433,12 @@ job_new(JobKind kind, VdStoragePool *pool)
     return job;
 }
 
+static void
+cancel_clone(gpointer cancel)
+{
+    g_cancellable_cancel(cancel);
+}
+
 /* Takes the busy marks and the pool's job count, and runs @job. */
 static void
 job_run(VdDaemon *d, VdStoragePool *pool, VolJob *job, const char *what, GAsyncReadyCallback cb,
@@ -459,6 +468,15 @@ job_run(VdDaemon *d, VdStoragePool *pool, VolJob *job, const char *what, GAsyncR
         job->op_new = vd_storage_op_ref(op);
         job->busy_new = TRUE;
     }
+    if (job->kind == JOB_CLONE) {
+        /* Cancellable from the task log, on either volume's task. */
+        job->cancel = g_cancellable_new();
+        for (guint i = 0; i < 2; i++) {
+            VdStorageOp *op = i ? job->op_new : job->op_path;
+            op->cancel = cancel_clone;
+            op->cancel_data = job->cancel;
+        }
+    }
     pool->jobs++;
     g_task_run_in_thread(task, job_thread);
     g_object_unref(task);
@@ -482,18 +500,29 @@ job_fail(VolJob *job, GError *error, GAsyncReadyCallback cb, gpointer data)
     g_object_unref(task);
 }
 
+/* @failure: the job's error, or NULL (the task log records it). */
 static void
-job_release(VdDaemon *d, GAsyncResult *res)
+job_release(VdDaemon *d, GAsyncResult *res, const GError *failure)
 {
     VolJob *job = g_task_get_task_data(G_TASK(res));
 
     if (job->released)
         return;
     job->released = TRUE;
-    if (job->busy_path)
-        vd_storage_busy_release(d->storage, job->path);
-    if (job->busy_new)
-        vd_storage_busy_release(d->storage, job->new_path);
+    for (guint i = 0; i < 2; i++) {
+        const char *path = i == 0 ? job->path : job->new_path;
+        if (!(i == 0 ? job->busy_path : job->busy_new))
+            continue;
+        VdStorageOp *op = vd_storage_busy_lookup(d->storage, path);
+        if (op && failure)
+            vd_storage_op_set_failure(op, failure->message);
+        if (op)
+            op->cancel = NULL;
+        /* Either task's Cancel stops the one copy: both end cancelled. */
+        if (op && failure && job->cancel && g_cancellable_is_cancelled(job->cancel))
+            op->cancelled = TRUE;
+        vd_storage_busy_release(d->storage, path);
+    }
     if (job->pool_name[0]) {
         VdStoragePool *pool = vd_storage_lookup(d->storage, job->pool_name, NULL);
         if (pool && pool->jobs > 0)
@@ -504,15 +533,25 @@ job_release(VdDaemon *d, GAsyncResult *res)
 GPtrArray *
 vd_storage_vol_list_finish(VdDaemon *d, GAsyncResult *res, GError **error)
 {
-    job_release(d, res);
-    return g_task_propagate_pointer(G_TASK(res), error);
+    GError *failure = NULL;
+    GPtrArray *list = g_task_propagate_pointer(G_TASK(res), &failure);
+
+    job_release(d, res, failure);
+    if (failure)
+        g_propagate_error(error, failure);
+    return list;
 }
 
 VdStorageVolDef *
 vd_storage_vol_finish(VdDaemon *d, GAsyncResult *res, GError **error)
 {
-    job_release(d, res);
-    return g_task_propagate_pointer(G_TASK(res), error);
+    GError *failure = NULL;
+    VdStorageVolDef *vol = g_task_propagate_pointer(G_TASK(res), &failure);
+
+    job_release(d, res, failure);
+    if (failure)
+        g_propagate_error(error, failure);
+    return vol;
 }
 
 void

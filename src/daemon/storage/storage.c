@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "daemon/events/tasks.h"
 #include "daemon/path-policy.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
@@ -368,6 +369,8 @@ op_clear(VdStorageOp *op)
     g_free(op->pool);
     g_free(op->volume);
     g_free(op->path);
+    g_free(op->failure);
+    g_free(op->detail);
 }
 
 VdStorageOp *
@@ -387,6 +390,20 @@ void
 vd_storage_op_set_progress(VdStorageOp *op, double percent)
 {
     g_atomic_int_set(&op->progress, (gint)(CLAMP(percent, 0.0, 100.0) * 4.0 + 0.5));
+}
+
+void
+vd_storage_op_set_failure(VdStorageOp *op, const char *message)
+{
+    g_free(op->failure);
+    op->failure = g_strdup(message);
+}
+
+void
+vd_storage_op_set_detail(VdStorageOp *op, const char *detail)
+{
+    g_free(op->detail);
+    op->detail = g_strdup(detail);
 }
 
 double
@@ -414,12 +431,17 @@ vd_storage_busy_acquire(VdStorage *s, const char *pool, const char *path, const 
     op->path = g_strdup(path);
     op->started_at = g_get_real_time();
     g_hash_table_insert(s->busy, g_strdup(path), op);
+    vd_tasks_volume_begin(op); /* issue 14: the task log */
     return op;
 }
 
 void
 vd_storage_busy_release(VdStorage *s, const char *path)
 {
+    VdStorageOp *op = g_hash_table_lookup(s->busy, path);
+
+    if (op)
+        vd_tasks_volume_end(op);
     g_hash_table_remove(s->busy, path);
 }
 

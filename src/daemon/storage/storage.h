@@ -86,6 +86,16 @@ typedef struct {
     gint progress;       /* quarters of a percent (0..400): binary fractions
                           * print exactly in JSON (0.29 would not). Atomic:
                           * a worker thread writes, the main loop reads */
+    char *failure;       /* why it failed, set before release (the task log) */
+    /* Issue 14, the task log (main loop only): */
+    guint64 task_id;     /* its task (events/tasks.c) */
+    char *detail;        /* what it does now ("2/7 Building the root tree"), or NULL */
+    gboolean cancelled;  /* a cancel was asked for: the task ends "cancelled" */
+    /* Set by an operation that can be stopped (image build, upload): asked
+     * once by POST /v1/tasks/ID/cancel; the operation then ends, releasing
+     * the volume as usual. */
+    void (*cancel)(gpointer data);
+    gpointer cancel_data;
 } VdStorageOp;
 
 /* Marks @path (a volume of pool @pool) busy for an operation of @kind
@@ -103,6 +113,10 @@ void vd_storage_op_unref(VdStorageOp *op);
 /* Any thread. @percent is clamped to 0..100. */
 void vd_storage_op_set_progress(VdStorageOp *op, double percent);
 double vd_storage_op_get_progress(VdStorageOp *op);
+/* Records why the operation failed, for the task log (main loop). */
+void vd_storage_op_set_failure(VdStorageOp *op, const char *message);
+/* What it does now, for the task log (main loop). */
+void vd_storage_op_set_detail(VdStorageOp *op, const char *detail);
 
 /* Asynchronous volume operations; each _finish must be called (from the
  * callback, in the main loop): it releases what the operation held. */
@@ -136,6 +150,11 @@ gboolean vd_storage_qemu_img(const char *const *args, char **out, GError **error
 typedef void (*VdStorageProgressFunc)(double percent, gpointer data);
 gboolean vd_storage_qemu_img_progress(const char *const *args, VdStorageProgressFunc cb,
                                       gpointer data, GError **error);
+/* The same; cancelling @cancel (any thread) kills qemu-img (the task
+ * log's Cancel of a volume clone), which then fails. */
+gboolean vd_storage_qemu_img_progress_cancellable(const char *const *args,
+                                                  VdStorageProgressFunc cb, gpointer data,
+                                                  GCancellable *cancel, GError **error);
 /* qemu-img -p output: "    (12.34/100%)" lines ended by '\r' (or '\n').
  * Appends @len bytes of @chunk to @pending and consumes every complete
  * line: the last progress figure goes to @percent (TRUE if there was

@@ -1,15 +1,15 @@
-/* The pure parts of vsh image build (see vsh-image.h): argument checks,
+/* The pure parts of image building (see vd-image.h): argument checks,
  * finding the recipe, reading the recipe's progress lines. No daemon, no
  * child processes; unit tested in tests/vsh/test-vsh-image.c. */
-#include "vsh-image.h"
+#include "image/vd-image.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/vd-error.h"
 
-#ifndef VSH_IMAGE_RECIPES_DIR
-#error "VSH_IMAGE_RECIPES_DIR must be defined by the build (src/vsh/meson.build)"
+#ifndef VD_IMAGE_RECIPES_DIR
+#error "VD_IMAGE_RECIPES_DIR must be defined by the build (src/vsh/meson.build)"
 #endif
 
 #define RECIPE_SUFFIX ".sh"
@@ -17,18 +17,18 @@
 /* $VSH_IMAGE_RECIPES, else the installed directory, else (a vsh run from
  * its build tree, never installed) the source tree's src/image. */
 const char *
-vsh_image_recipes_dir(void)
+vd_image_recipes_dir(void)
 {
     const char *dir = g_getenv("VSH_IMAGE_RECIPES");
 
     if (dir && *dir)
         return dir;
-#ifdef VSH_IMAGE_RECIPES_SRC_DIR
-    if (!g_file_test(VSH_IMAGE_RECIPES_DIR, G_FILE_TEST_IS_DIR) &&
-        g_file_test(VSH_IMAGE_RECIPES_SRC_DIR, G_FILE_TEST_IS_DIR))
-        return VSH_IMAGE_RECIPES_SRC_DIR;
+#ifdef VD_IMAGE_RECIPES_SRC_DIR
+    if (!g_file_test(VD_IMAGE_RECIPES_DIR, G_FILE_TEST_IS_DIR) &&
+        g_file_test(VD_IMAGE_RECIPES_SRC_DIR, G_FILE_TEST_IS_DIR))
+        return VD_IMAGE_RECIPES_SRC_DIR;
 #endif
-    return VSH_IMAGE_RECIPES_DIR;
+    return VD_IMAGE_RECIPES_DIR;
 }
 
 static int
@@ -69,7 +69,7 @@ is_template_name(const char *name)
 }
 
 char *
-vsh_image_find_recipe(const char *dir, const char *template_name, GError **error)
+vd_image_find_recipe(const char *dir, const char *template_name, GError **error)
 {
     g_autofree char *file = g_strconcat(template_name, RECIPE_SUFFIX, NULL);
     g_autofree char *path = g_build_filename(dir, file, NULL);
@@ -87,7 +87,7 @@ vsh_image_find_recipe(const char *dir, const char *template_name, GError **error
 }
 
 gboolean
-vsh_image_check_hostname(const char *hostname, GError **error)
+vd_image_check_hostname(const char *hostname, GError **error)
 {
     gsize len = strlen(hostname);
     g_auto(GStrv) labels = g_strsplit(hostname, ".", -1);
@@ -128,7 +128,7 @@ is_package_name(const char *name)
 }
 
 gboolean
-vsh_image_check_packages(const char *packages, GError **error)
+vd_image_check_packages(const char *packages, GError **error)
 {
     g_auto(GStrv) names = g_strsplit(packages, ",", -1);
 
@@ -150,7 +150,7 @@ vsh_image_check_packages(const char *packages, GError **error)
 }
 
 char *
-vsh_image_read_password(const char *spec, GError **error)
+vd_image_read_password(const char *spec, GError **error)
 {
     g_autofree char *contents = NULL;
     g_autoptr(GError) local = NULL;
@@ -180,7 +180,7 @@ vsh_image_read_password(const char *spec, GError **error)
 }
 
 gboolean
-vsh_image_check_ssh_key(const char *path, GError **error)
+vd_image_check_ssh_key(const char *path, GError **error)
 {
     g_autofree char *contents = NULL;
     g_autoptr(GError) local = NULL;
@@ -219,16 +219,16 @@ vsh_image_check_ssh_key(const char *path, GError **error)
 }
 
 void
-vsh_image_line_clear(VshImageLine *line)
+vd_image_line_clear(VdImageLine *line)
 {
     g_clear_pointer(&line->key, g_free);
     g_clear_pointer(&line->text, g_free);
-    line->kind = VSH_IMAGE_LINE_TEXT;
+    line->kind = VD_IMAGE_LINE_TEXT;
     line->step = line->steps = 0;
 }
 
 static gboolean
-parse_step(const char *rest, VshImageLine *line)
+parse_step(const char *rest, VdImageLine *line)
 {
     char *end;
     guint64 n;
@@ -241,7 +241,7 @@ parse_step(const char *rest, VshImageLine *line)
     m = g_ascii_strtoull(rest, &end, 10);
     if (end == rest || *end != ' ' || n == 0 || n > m || m > 1000)
         return FALSE;
-    line->kind = VSH_IMAGE_LINE_STEP;
+    line->kind = VD_IMAGE_LINE_STEP;
     line->step = (guint)n;
     line->steps = (guint)m;
     line->text = g_strdup(end + 1);
@@ -249,30 +249,30 @@ parse_step(const char *rest, VshImageLine *line)
 }
 
 void
-vsh_image_parse_line(const char *raw, VshImageLine *line)
+vd_image_parse_line(const char *raw, VdImageLine *line)
 {
     const char *sp;
 
-    vsh_image_line_clear(line);
+    vd_image_line_clear(line);
     if (g_str_has_prefix(raw, "@@step ") && parse_step(raw + 7, line))
         return;
     if (g_str_has_prefix(raw, "@@warn ")) {
-        line->kind = VSH_IMAGE_LINE_WARN;
+        line->kind = VD_IMAGE_LINE_WARN;
         line->text = g_strdup(raw + 7);
         return;
     }
     if (g_str_has_prefix(raw, "@@info ") && (sp = strchr(raw + 7, ' ')) && sp > raw + 7) {
-        line->kind = VSH_IMAGE_LINE_INFO;
+        line->kind = VD_IMAGE_LINE_INFO;
         line->key = g_strndup(raw + 7, (gsize)(sp - raw - 7));
         line->text = g_strdup(sp + 1);
         return;
     }
-    line->kind = VSH_IMAGE_LINE_TEXT;
+    line->kind = VD_IMAGE_LINE_TEXT;
     line->text = g_strdup(raw);
 }
 
 char *
-vsh_image_format_duration(gint64 usec)
+vd_image_format_duration(gint64 usec)
 {
     gint64 s = (usec + 500000) / 1000000;
 
