@@ -9,7 +9,7 @@
  *
  * QEMU runs what its guest controls, so a compromised QEMU is as hostile
  * as any client: a line longer than QMP_MAX_LINE or nested deeper than
- * QMP_MAX_DEPTH (json-glib's parser recurses, so a deep document would
+ * VD_QMP_MAX_DEPTH (json-glib's parser recurses, so a deep document would
  * overflow the daemon's stack) ends the connection with an error instead
  * of being buffered or parsed.
  *
@@ -23,7 +23,7 @@
 #include "qemu/qmp.h"
 
 #include "util/vd-error.h"
-#include "util/vd-json-guard.h"
+#include "qemu/qmp-message.h"
 
 #include <errno.h>
 #include <string.h>
@@ -36,8 +36,6 @@
  * largest QMP has (query-qmp-schema, qom-list-types) is a few hundred KiB.
  * Well above both, far below what could hurt the host. */
 #define QMP_MAX_LINE (8 * 1024 * 1024)
-/* QMP's deepest documents (the schema) nest about 5 levels. */
-#define QMP_MAX_DEPTH 64
 
 typedef enum {
     QMP_CONNECTING,  /* socket not connected yet, retrying */
@@ -440,33 +438,14 @@ qmp_capabilities_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointe
         qmp_flush(qmp);
 }
 
-/* json_object_get_object_member() is loud about missing members. */
-static JsonObject *
-object_member(JsonObject *o, const char *name)
-{
-    JsonNode *node = json_object_get_member(o, name);
-    return node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
-}
-
-static gboolean
-parse_id(JsonObject *msg, guint64 *id)
-{
-    JsonNode *node = json_object_get_member(msg, "id");
-    if (!node || !JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64)
-        return FALSE;
-    *id = (guint64)json_node_get_int(node);
-    return TRUE;
-}
-
 static void
-qmp_dispatch_reply(VdQmp *qmp, JsonObject *msg)
+qmp_dispatch_reply(VdQmp *qmp, const VdQmpMessage *msg)
 {
-    guint64 id;
-    if (!parse_id(msg, &id))
+    if (!msg->has_id)
         return; /* QEMU's answer to something unparsable; nothing waits for it */
     Pending *p = NULL;
     for (GList *l = qmp->sent.head; l; l = l->next) {
-        if (((Pending *)l->data)->id == id) {
+        if (((Pending *)l->data)->id == msg->id) {
             p = l->data;
             g_queue_delete_link(&qmp->sent, l);
             break;
@@ -475,36 +454,23 @@ qmp_dispatch_reply(VdQmp *qmp, JsonObject *msg)
     if (!p)
         return;
 
-    JsonObject *err = object_member(msg, "error");
-    if (err) {
-        g_autoptr(GError) error = g_error_new(
-            VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s",
-            json_object_get_string_member_with_default(err, "desc", "unknown QMP error"));
+    if (msg->failed) {
+        g_autoptr(GError) error =
+            g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED, "%s", msg->error_desc);
         if (p->reply)
             p->reply(qmp, NULL, error, p->user_data);
     } else if (p->reply) {
-        p->reply(qmp, json_object_get_member(msg, "return"), NULL, p->user_data);
+        p->reply(qmp, msg->result, NULL, p->user_data);
     }
     pending_free(p);
 }
 
-/* One line from QEMU. */
+/* One line from QEMU, parsed (qmp-message.c). */
 static void
-qmp_handle_line(VdQmp *qmp, const char *line, gsize len)
+qmp_handle_line(VdQmp *qmp, const VdQmpMessage *msg)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) error = NULL;
-    if (!json_parser_load_from_data(parser, line, (gssize)len, &error) ||
-        !json_parser_get_root(parser) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        if (qmp->state == QMP_GREETING)
-            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                      "'%s' is not a QMP socket: unexpected greeting", qmp->path));
-        return;
-    }
-    JsonObject *msg = json_node_get_object(json_parser_get_root(parser));
-
     if (qmp->state == QMP_GREETING) {
-        if (!json_object_has_member(msg, "QMP")) {
+        if (!msg->root || !msg->greeting) {
             qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                       "'%s' is not a QMP socket: unexpected greeting", qmp->path));
             return;
@@ -516,14 +482,14 @@ qmp_handle_line(VdQmp *qmp, const char *line, gsize len)
         qmp_flush(qmp);
         return;
     }
-
-    const char *event = json_object_get_string_member_with_default(msg, "event", NULL);
-    if (event) {
+    if (!msg->root)
+        return;
+    if (msg->event) {
         if (qmp->event)
-            qmp->event(qmp, event, object_member(msg, "data"), qmp->user_data);
+            qmp->event(qmp, msg->event, msg->event_data, qmp->user_data);
         return;
     }
-    if (json_object_has_member(msg, "return") || json_object_has_member(msg, "error"))
+    if (msg->reply)
         qmp_dispatch_reply(qmp, msg);
 }
 
@@ -547,13 +513,14 @@ qmp_handle_lines(VdQmp *qmp)
         /* The same lexical guard as the API's bodies (util/vd-json-guard.h):
          * depth before json-glib's recursive parser, no NUL in strings. */
         g_autoptr(GError) bad = NULL;
-        if (!vd_json_guard_check((const char *)p, len, QMP_MAX_DEPTH, &bad)) {
-            qmp_lost(qmp, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                      "QEMU's monitor sent JSON that is refused: %s",
-                                      bad->message));
+        VdQmpMessage msg;
+        if (!vd_qmp_message_parse((const char *)p, len, &msg, &bad)) {
+            vd_qmp_message_clear(&msg);
+            qmp_lost(qmp, g_steal_pointer(&bad));
             return;
         }
-        qmp_handle_line(qmp, (const char *)p, len);
+        qmp_handle_line(qmp, &msg);
+        vd_qmp_message_clear(&msg);
         start += len + 1;
     }
     if (qmp->freed || qmp->state == QMP_CLOSED)
