@@ -26,7 +26,7 @@ le32(const guint8 *p)
 }
 
 static GByteArray *
-inflate_gzip(const guint8 *in, gsize len, char **why)
+inflate_gzip(const guint8 *in, gsize len, gsize max, char **why)
 {
     z_stream zs = {0};
     GByteArray *out = g_byte_array_new();
@@ -42,7 +42,7 @@ inflate_gzip(const guint8 *in, gsize len, char **why)
         zs.avail_out = sizeof(buf);
         rc = inflate(&zs, Z_NO_FLUSH);
         g_byte_array_append(out, buf, sizeof(buf) - zs.avail_out);
-        if (out->len > MAX_VMLINUX)
+        if (out->len > max)
             rc = Z_MEM_ERROR;
     } while (rc == Z_OK);
     inflateEnd(&zs);
@@ -55,7 +55,7 @@ fail:
 }
 
 static GByteArray *
-inflate_lzma(const guint8 *in, gsize len, gboolean xz, char **why)
+inflate_lzma(const guint8 *in, gsize len, gboolean xz, gsize max, char **why)
 {
     lzma_stream ls = LZMA_STREAM_INIT;
     GByteArray *out = g_byte_array_new();
@@ -72,7 +72,7 @@ inflate_lzma(const guint8 *in, gsize len, gboolean xz, char **why)
         ls.avail_out = sizeof(buf);
         rc = lzma_code(&ls, LZMA_FINISH);
         g_byte_array_append(out, buf, sizeof(buf) - ls.avail_out);
-        if (out->len > MAX_VMLINUX)
+        if (out->len > max)
             rc = LZMA_MEM_ERROR;
     } while (rc == LZMA_OK);
     lzma_end(&ls);
@@ -85,7 +85,7 @@ fail:
 }
 
 static GByteArray *
-inflate_zstd(const guint8 *in, gsize len, char **why)
+inflate_zstd(const guint8 *in, gsize len, gsize max, char **why)
 {
     ZSTD_DStream *zs = ZSTD_createDStream();
     GByteArray *out = g_byte_array_new();
@@ -99,7 +99,7 @@ inflate_zstd(const guint8 *in, gsize len, char **why)
     while (rc != 0 && ib.pos < ib.size) {
         ZSTD_outBuffer ob = {buf, sizeof(buf), 0};
         rc = ZSTD_decompressStream(zs, &ob, &ib);
-        if (ZSTD_isError(rc) || out->len > MAX_VMLINUX)
+        if (ZSTD_isError(rc) || out->len > max)
             break;
         g_byte_array_append(out, buf, ob.pos);
     }
@@ -114,7 +114,7 @@ inflate_zstd(const guint8 *in, gsize len, char **why)
 /* The kernel's lz4 is the legacy format: magic, then blocks of a 32-bit
  * compressed size and at most 8 MiB of output each. */
 static GByteArray *
-inflate_lz4(const guint8 *in, gsize len, char **why)
+inflate_lz4(const guint8 *in, gsize len, gsize max, char **why)
 {
     const gsize block_max = 8u << 20;
     GByteArray *out = g_byte_array_new();
@@ -127,7 +127,7 @@ inflate_lz4(const guint8 *in, gsize len, char **why)
             continue;
         }
         pos += 4;
-        if (clen == 0 || clen > len - pos || out->len > MAX_VMLINUX)
+        if (clen == 0 || clen > len - pos || out->len > max)
             break;
         gsize at = out->len;
         g_byte_array_set_size(out, (guint)(at + block_max));
@@ -147,30 +147,37 @@ inflate_lz4(const guint8 *in, gsize len, char **why)
     return NULL;
 }
 
+/* The ELF's headers are copied out rather than pointed at: an image's
+ * offsets need not be aligned, and a misaligned Elf64_Phdr or Elf64_Nhdr
+ * access is undefined behaviour (found by fuzz/kernel-image.c). */
 gboolean
 vd_elf_has_pvh_note(const guint8 *data, gsize len)
 {
+    Elf64_Ehdr eh;
+
     if (len < sizeof(Elf64_Ehdr) || memcmp(data, ELFMAG, SELFMAG) != 0 ||
         data[EI_CLASS] != ELFCLASS64)
         return FALSE;
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)data;
-    if (eh->e_phoff > len || eh->e_phnum > 256 ||
-        eh->e_phoff + (guint64)eh->e_phnum * sizeof(Elf64_Phdr) > len)
+    memcpy(&eh, data, sizeof(eh));
+    if (eh.e_phoff > len || eh.e_phnum > 256 ||
+        eh.e_phoff + (guint64)eh.e_phnum * sizeof(Elf64_Phdr) > len)
         return FALSE;
-    for (int i = 0; i < eh->e_phnum; i++) {
-        const Elf64_Phdr *ph = (const Elf64_Phdr *)(data + eh->e_phoff) + i;
-        if (ph->p_type != PT_NOTE || ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
+    for (int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, data + eh.e_phoff + (gsize)i * sizeof(Elf64_Phdr), sizeof(ph));
+        if (ph.p_type != PT_NOTE || ph.p_offset > len || ph.p_filesz > len - ph.p_offset)
             continue;
-        gsize pos = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+        gsize pos = ph.p_offset, end = ph.p_offset + ph.p_filesz;
         while (pos + sizeof(Elf64_Nhdr) <= end) {
-            const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(data + pos);
+            Elf64_Nhdr nh;
+            memcpy(&nh, data + pos, sizeof(nh));
             gsize name_at = pos + sizeof(Elf64_Nhdr);
-            gsize desc_at = name_at + ((nh->n_namesz + 3) & ~3u);
-            gsize next = desc_at + ((nh->n_descsz + 3) & ~3u);
+            gsize desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
+            gsize next = desc_at + ((nh.n_descsz + 3) & ~3u);
             if (next > end || next <= pos)
                 break;
             /* XEN_ELFNOTE_PHYS32_ENTRY is 18, in the "Xen" namespace. */
-            if (nh->n_type == 18 && nh->n_namesz == 4 && memcmp(data + name_at, "Xen", 4) == 0)
+            if (nh.n_type == 18 && nh.n_namesz == 4 && memcmp(data + name_at, "Xen", 4) == 0)
                 return TRUE;
             pos = next;
         }
@@ -178,35 +185,25 @@ vd_elf_has_pvh_note(const guint8 *data, gsize len)
     return FALSE;
 }
 
-gboolean
-vd_kernel_extract_vmlinux(const char *path, const char *out_path, VdKernelExtractResult *result,
-                          char **why, GError **error)
+VdKernelExtractResult
+vd_kernel_vmlinux_from_image(const guint8 *img, gsize len, gsize max_vmlinux, GByteArray **elf_out,
+                             char **why)
 {
-    g_autofree char *data = NULL;
     g_autofree char *reason = NULL;
-    gsize len = 0;
-    g_autoptr(GError) local = NULL;
+    g_autoptr(GByteArray) elf = NULL;
 
-    *result = VD_KERNEL_UNUSABLE;
-    if (!g_file_get_contents(path, &data, &len, &local)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "cannot read kernel '%s': %s", path,
-                    local->message);
-        return FALSE;
-    }
-    const guint8 *img = (const guint8 *)data;
+    *elf_out = NULL;
     /* "HdrS" at 0x202 marks the setup header of a bzImage. */
     if (len < 0x260 || memcmp(img + 0x202, "HdrS", 4) != 0) {
-        *result = VD_KERNEL_NOT_BZIMAGE;
         if (why)
             *why = g_strdup("not a bzImage");
-        return TRUE;
+        return VD_KERNEL_NOT_BZIMAGE;
     }
     guint16 version = (guint16)(img[0x206] | img[0x207] << 8);
     guint setup_sects = img[0x1f1] ? img[0x1f1] : 4;
     gsize pm_start = (gsize)(setup_sects + 1) * 512;
     guint32 payload_offset = le32(img + 0x248);
     guint32 payload_length = le32(img + 0x24c);
-    g_autoptr(GByteArray) elf = NULL;
 
     if (version < 0x208) {
         reason = g_strdup_printf("boot protocol %x.%02x has no payload fields", version >> 8,
@@ -218,15 +215,15 @@ vd_kernel_extract_vmlinux(const char *path, const char *out_path, VdKernelExtrac
         const guint8 *p = img + pm_start + payload_offset;
         gsize n = payload_length;
         if (p[0] == 0x1f && p[1] == 0x8b)
-            elf = inflate_gzip(p, n, &reason);
+            elf = inflate_gzip(p, n, max_vmlinux, &reason);
         else if (memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
-            elf = inflate_lzma(p, n, TRUE, &reason);
+            elf = inflate_lzma(p, n, TRUE, max_vmlinux, &reason);
         else if (p[0] == 0x5d && p[1] == 0 && p[2] == 0)
-            elf = inflate_lzma(p, n, FALSE, &reason);
+            elf = inflate_lzma(p, n, FALSE, max_vmlinux, &reason);
         else if (memcmp(p, "\x28\xb5\x2f\xfd", 4) == 0)
-            elf = inflate_zstd(p, n, &reason);
+            elf = inflate_zstd(p, n, max_vmlinux, &reason);
         else if (memcmp(p, "\x02\x21\x4c\x18", 4) == 0)
-            elf = inflate_lz4(p, n, &reason);
+            elf = inflate_lz4(p, n, max_vmlinux, &reason);
         else
             reason = g_strdup_printf("the payload's compression (magic %02x %02x %02x %02x) is "
                                      "not supported",
@@ -239,6 +236,31 @@ vd_kernel_extract_vmlinux(const char *path, const char *out_path, VdKernelExtrac
     if (!elf) {
         if (why)
             *why = g_steal_pointer(&reason);
+        return VD_KERNEL_UNUSABLE;
+    }
+    *elf_out = g_steal_pointer(&elf);
+    return VD_KERNEL_EXTRACTED;
+}
+
+gboolean
+vd_kernel_extract_vmlinux(const char *path, const char *out_path, VdKernelExtractResult *result,
+                          char **why, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GByteArray) elf = NULL;
+
+    *result = VD_KERNEL_UNUSABLE;
+    if (!g_file_get_contents(path, &data, &len, &local)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "cannot read kernel '%s': %s", path,
+                    local->message);
+        return FALSE;
+    }
+    VdKernelExtractResult found =
+        vd_kernel_vmlinux_from_image((const guint8 *)data, len, MAX_VMLINUX, &elf, why);
+    if (found != VD_KERNEL_EXTRACTED) {
+        *result = found;
         return TRUE;
     }
     if (!vd_file_write_atomic(out_path, (const char *)elf->data, (gssize)elf->len, 0600, error))

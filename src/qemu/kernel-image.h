@@ -23,6 +23,12 @@ typedef enum {
 gboolean vd_kernel_extract_vmlinux(const char *path, const char *out_path,
                                    VdKernelExtractResult *result, char **why, GError **error);
 
+/* The same on the image's bytes (@len of @img), without I/O: the vmlinux
+ * in *@elf_out with VD_KERNEL_EXTRACTED (NULL otherwise); a payload that
+ * decompresses to more than @max_vmlinux bytes is unusable. */
+VdKernelExtractResult vd_kernel_vmlinux_from_image(const guint8 *img, gsize len, gsize max_vmlinux,
+                                                   GByteArray **elf_out, char **why);
+
 /* Whether @data is a 64-bit ELF image carrying the Xen PVH entry note
  * (XEN_ELFNOTE_PHYS32_ENTRY), which QEMU needs to boot it with -kernel. */
 gboolean vd_elf_has_pvh_note(const guint8 *data, gsize len);
