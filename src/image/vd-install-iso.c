@@ -28,13 +28,27 @@ entry_rel(struct archive_entry *e)
     return p ? p : "";
 }
 
+/* Where the image's bytes are: a file, or memory (the fuzz target,
+ * fuzz/install-iso.c). @iso names it in messages either way. */
+typedef struct {
+    const char *iso;
+    const void *data; /* NULL: read the file @iso */
+    gsize len;
+} IsoSource;
+
 static struct archive *
-iso_open(const char *iso, GError **error)
+iso_open(const IsoSource *src, GError **error)
 {
+    const char *iso = src->iso;
     struct archive *a = archive_read_new();
+    int r;
 
     archive_read_support_format_iso9660(a);
-    if (archive_read_open_filename(a, iso, 64 * 1024) != ARCHIVE_OK) {
+    if (src->data)
+        r = archive_read_open_memory(a, src->data, src->len);
+    else
+        r = archive_read_open_filename(a, iso, 64 * 1024);
+    if (r != ARCHIVE_OK) {
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "cannot read ISO image '%s': %s", iso,
                     archive_error_string(a) ? archive_error_string(a) : "unknown error");
         archive_read_free(a);
@@ -46,9 +60,10 @@ iso_open(const char *iso, GError **error)
 /* First pass: which table paths does the ISO hold? @found[i] bit 0 for the
  * kernel, bit 1 for the initrd of layout i. */
 static gboolean
-iso_scan(const char *iso, guint *found, GError **error)
+iso_scan(const IsoSource *src, guint *found, GError **error)
 {
-    struct archive *a = iso_open(iso, error);
+    const char *iso = src->iso;
+    struct archive *a = iso_open(src, error);
     struct archive_entry *e;
     int r;
 
@@ -99,10 +114,11 @@ copy_entry(struct archive *a, const char *iso, const char *rel, const char *dest
     return TRUE;
 }
 
-gboolean
-vd_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kernel,
-                             char **initrd, GError **error)
+static gboolean
+extract_iso(const IsoSource *src, const char *stage_dir, char **kernel, char **initrd,
+            GError **error)
 {
+    const char *iso = src->iso;
     guint n = 0;
     int layout = -1;
     g_autofree guint *found = NULL;
@@ -115,7 +131,7 @@ vd_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kerne
     while (vd_install_tree_layouts[n][0])
         n++;
     found = g_new0(guint, n);
-    if (!iso_scan(iso, found, error))
+    if (!iso_scan(src, found, error))
         return FALSE;
     for (guint l = 0; l < n && layout < 0; l++) {
         if (found[l] == 3)
@@ -131,7 +147,7 @@ vd_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kerne
         return FALSE;
     }
 
-    if (!(a = iso_open(iso, error)))
+    if (!(a = iso_open(src, error)))
         return FALSE;
     while (copied != 3 && archive_read_next_header(a, &e) == ARCHIVE_OK) {
         const char *rel = entry_rel(e);
@@ -158,4 +174,23 @@ vd_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kerne
     *kernel = g_steal_pointer(&k);
     *initrd = g_steal_pointer(&i);
     return TRUE;
+}
+
+gboolean
+vd_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kernel,
+                             char **initrd, GError **error)
+{
+    const IsoSource src = {.iso = iso};
+
+    return extract_iso(&src, stage_dir, kernel, initrd, error);
+}
+
+gboolean
+vd_install_tree_extract_iso_memory(const void *data, gsize len, const char *name,
+                                    const char *stage_dir, char **kernel, char **initrd,
+                                    GError **error)
+{
+    const IsoSource src = {.iso = name, .data = data ? data : "", .len = len};
+
+    return extract_iso(&src, stage_dir, kernel, initrd, error);
 }

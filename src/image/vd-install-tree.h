@@ -19,6 +19,12 @@ gboolean vd_install_tree_find_dir(const char *dir, char **kernel, char **initrd,
 gboolean vd_install_tree_extract_iso(const char *iso, const char *stage_dir, char **kernel,
                                       char **initrd, GError **error);
 
+/* The same for an image held in memory (@len bytes of @data; @name names
+ * it in messages): the fuzz target's way in (fuzz/install-iso.c). */
+gboolean vd_install_tree_extract_iso_memory(const void *data, gsize len, const char *name,
+                                            const char *stage_dir, char **kernel,
+                                            char **initrd, GError **error);
+
 /* The layouts searched, as "KERNEL INITRD" relative paths, NULL-terminated
  * (for the error message and the docs). */
 extern const char *const vd_install_tree_layouts[][2];
