@@ -197,7 +197,7 @@ vd_remote_uri_expand(const char *name_or_uri, const char *config_path, GError **
 {
     g_autofree char *path = config_path ? g_strdup(config_path) : vd_remote_config_path();
     Reader r = {0};
-    char *found = NULL;
+    g_autofree char *found = NULL;
 
     if (strchr(name_or_uri, ':'))
         return g_strdup(name_or_uri);
@@ -235,7 +235,7 @@ vd_remote_uri_expand(const char *name_or_uri, const char *config_path, GError **
                     "no connection URI alias '%s' in '%s' (add \"%s=URI\" to its uri_aliases, "
                     "or give a URI such as ssh://HOST/system)",
                     name_or_uri, path, name_or_uri);
-    return found;
+    return g_steal_pointer(&found);
 }
 
 char *
