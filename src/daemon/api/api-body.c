@@ -15,7 +15,7 @@
 #include "daemon/api/api-conn.h"
 #include "daemon/api/api-internal.h"
 #include "util/vd-error.h"
-#include "util/vd-json-guard.h"
+#include "daemon/api/api-parse.h"
 
 /* After the refusal, what the client still sends is read and dropped for
  * a while before closing ("lingering close", as Apache and nginx do): a
@@ -247,27 +247,8 @@ vd_api_body_json(VdApiRequest *req, GError **error)
     g_autoptr(GBytes) bytes = NULL;
     gsize len;
     const char *data = body_data(req, &bytes, &len, error);
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) perr = NULL;
 
-    if (!data || len == 0)
-        return NULL;
-    /* Before the parser recurses, and before a \u0000 becomes a NUL. */
-    if (!vd_json_guard_check(data, len, VD_JSON_MAX_DEPTH, error)) {
-        g_prefix_error(error, "request body: ");
-        return NULL;
-    }
-    if (!json_parser_load_from_data(parser, data, (gssize)len, &perr)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body is not JSON: %s",
-                    perr->message);
-        return NULL;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "request body must be a JSON object");
-        return NULL;
-    }
-    return json_object_ref(json_node_get_object(root));
+    return data ? vd_api_json_object_parse(data, len, error) : NULL;
 }
 
 gboolean

@@ -12,6 +12,7 @@
 
 #include "daemon/api/api-conn.h"
 #include "daemon/api/api-internal.h"
+#include "daemon/api/api-parse.h"
 #include "daemon/api/api-storage.h"
 #include "daemon/api/api-websocket.h"
 #include "daemon/events/tasks.h"
@@ -348,96 +349,76 @@ dispatch(VdApiRequest *req)
 {
     const char *method = soup_server_message_get_method(req->msg);
     g_autoptr(GError) error = NULL;
+    gboolean allowed;
 
-    if (req->nsegments == 1 && g_str_equal(req->segments[0], "version")) {
-        if (g_str_equal(method, "GET")) {
-            handle_version(req);
-            return;
-        }
-    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "host")) {
-        if (g_str_equal(method, "GET")) {
-            handle_host(req);
-            return;
-        }
-    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "jobs")) {
-        if (g_str_equal(method, "GET")) {
-            vd_api_storage_jobs(req);
-            return;
-        }
-    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "tasks")) {
-        if (g_str_equal(method, "GET")) {
-            vd_api_reply_json(req, 200, vd_tasks_to_json(req->d)); /* issue 14: events/tasks.c */
-            return;
-        }
-    } else if (req->nsegments >= 2 && g_str_equal(req->segments[0], "tasks")) {
-        vd_api_tasks_dispatch(req, method); /* issue 14: api-images.c */
-        return;
-    } else if (req->nsegments >= 1 && (g_str_equal(req->segments[0], "images") ||
-                                       g_str_equal(req->segments[0], "install-media"))) {
-        vd_api_images_dispatch(req, method); /* issue 14: api-images.c */
-        return;
-    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "usage")) {
-        vd_api_usage_dispatch(req, method); /* issue 14: api-usage.c */
-        return;
-    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "events")) {
-        vd_api_events(req, method);
-        return;
-    } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "domain-stats")) {
-        vd_api_stats_dispatch(req, method);
-        return;
-    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "domains")) {
-        vd_api_domains_dispatch(req, method);
-        return;
-    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "save-images")) {
-        vd_api_save_images_dispatch(req, method);
-        return;
-    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "migrations")) {
-        vd_api_migrations_dispatch(req, method);
-        return;
-    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "web-tokens")) {
-        vd_web_tokens_dispatch(req, method);
-        return;
-    } else if (req->nsegments >= 1 && g_str_equal(req->segments[0], "networks")) {
-        vd_api_networks_dispatch(req, method);
-        return;
-    } else if (req->nsegments >= 1 && (g_str_equal(req->segments[0], "pools") ||
-                                       g_str_equal(req->segments[0], "volumes"))) {
-        vd_api_storage_dispatch(req, method);
-        return;
-    } else {
+    switch (vd_api_route_area((const char *const *)req->segments, req->nsegments, method,
+                              &allowed)) {
+    case VD_API_AREA_NONE:
         g_set_error(&error, VD_ERROR, VD_ERROR_NOT_FOUND, "no API resource '%s'",
                     g_uri_get_path(soup_server_message_get_uri(req->msg)));
         vd_api_reply_error(req, error);
+        return;
+    case VD_API_AREA_VERSION:
+        if (allowed) {
+            handle_version(req);
+            return;
+        }
+        break;
+    case VD_API_AREA_HOST:
+        if (allowed) {
+            handle_host(req);
+            return;
+        }
+        break;
+    case VD_API_AREA_JOBS:
+        if (allowed) {
+            vd_api_storage_jobs(req);
+            return;
+        }
+        break;
+    case VD_API_AREA_TASKS:
+        if (allowed) {
+            vd_api_reply_json(req, 200, vd_tasks_to_json(req->d)); /* issue 14: events/tasks.c */
+            return;
+        }
+        break;
+    case VD_API_AREA_TASK:
+        vd_api_tasks_dispatch(req, method); /* issue 14: api-images.c */
+        return;
+    case VD_API_AREA_IMAGES:
+        vd_api_images_dispatch(req, method); /* issue 14: api-images.c */
+        return;
+    case VD_API_AREA_USAGE:
+        vd_api_usage_dispatch(req, method); /* issue 14: api-usage.c */
+        return;
+    case VD_API_AREA_EVENTS:
+        vd_api_events(req, method);
+        return;
+    case VD_API_AREA_DOMAIN_STATS:
+        vd_api_stats_dispatch(req, method);
+        return;
+    case VD_API_AREA_DOMAINS:
+        vd_api_domains_dispatch(req, method);
+        return;
+    case VD_API_AREA_SAVE_IMAGES:
+        vd_api_save_images_dispatch(req, method);
+        return;
+    case VD_API_AREA_MIGRATIONS:
+        vd_api_migrations_dispatch(req, method);
+        return;
+    case VD_API_AREA_WEB_TOKENS:
+        vd_web_tokens_dispatch(req, method);
+        return;
+    case VD_API_AREA_NETWORKS:
+        vd_api_networks_dispatch(req, method);
+        return;
+    case VD_API_AREA_STORAGE:
+        vd_api_storage_dispatch(req, method);
         return;
     }
     g_set_error(&error, VD_ERROR, VD_ERROR_METHOD, "method %s is not allowed on '%s'", method,
                 g_uri_get_path(soup_server_message_get_uri(req->msg)));
     vd_api_reply_error(req, error);
-}
-
-/* Splits "/v1/domains/web%2C1/start" into decoded segments after "/v1". */
-static gboolean
-parse_path(const char *path, char ***segments_out, guint *n_out)
-{
-    if (!g_str_has_prefix(path, "/v1/") && !g_str_equal(path, "/v1"))
-        return FALSE;
-    g_auto(GStrv) raw = g_strsplit(path + 3, "/", -1);
-    GPtrArray *segs = g_ptr_array_new();
-    for (char **s = raw; *s; s++) {
-        if (!**s)
-            continue;
-        char *dec = g_uri_unescape_string(*s, NULL);
-        if (!dec) {
-            g_ptr_array_add(segs, NULL);
-            g_strfreev((char **)g_ptr_array_free(segs, FALSE));
-            return FALSE;
-        }
-        g_ptr_array_add(segs, dec);
-    }
-    *n_out = segs->len;
-    g_ptr_array_add(segs, NULL);
-    *segments_out = (char **)g_ptr_array_free(segs, FALSE);
-    return TRUE;
 }
 
 static VdApiRequest *
@@ -448,7 +429,7 @@ request_new(VdDaemon *d, SoupServerMessage *msg, const char *path, GHashTable *q
     req->d = d;
     req->msg = g_object_ref(msg);
     req->query = query ? g_hash_table_ref(query) : NULL;
-    if (!parse_path(path, &req->segments, &req->nsegments)) {
+    if (!vd_api_path_split(path, &req->segments, &req->nsegments)) {
         g_set_error(error, VD_ERROR, VD_ERROR_NOT_FOUND, "no API resource '%s'", path);
         req->segments = g_new0(char *, 1);
     }
