@@ -194,6 +194,61 @@ test_unusable(void)
     g_rmdir(dir);
 }
 
+/* The PVH note at offsets that are not aligned (fuzz/kernel-image.c found
+ * such an image read through a misaligned Elf64_Nhdr pointer: undefined
+ * behaviour, reported by UBSan): still found, anywhere in the buffer. */
+static void
+test_misaligned_note(void)
+{
+    g_autoptr(GByteArray) elf = fake_vmlinux(TRUE, 0);
+    for (guint shift = 1; shift < 8; shift++) {
+        /* The note moved @shift bytes later: a gap after the headers. */
+        g_autoptr(GByteArray) moved = g_byte_array_new();
+        gsize note_at = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr);
+        g_byte_array_append(moved, elf->data, (guint)note_at);
+        for (guint i = 0; i < shift; i++)
+            g_byte_array_append(moved, (const guint8 *)"", 1);
+        g_byte_array_append(moved, elf->data + note_at, elf->len - (guint)note_at);
+        Elf64_Phdr ph;
+        memcpy(&ph, moved->data + sizeof(Elf64_Ehdr), sizeof(ph));
+        ph.p_offset += shift;
+        memcpy(moved->data + sizeof(Elf64_Ehdr), &ph, sizeof(ph));
+        g_assert_true(vd_elf_has_pvh_note(moved->data, moved->len));
+
+        /* The whole image at an odd address. */
+        g_autofree guint8 *odd = g_malloc(moved->len + shift);
+        memcpy(odd + shift, moved->data, moved->len);
+        g_assert_true(vd_elf_has_pvh_note(odd + shift, moved->len));
+    }
+}
+
+/* The same reader on bytes in memory, with the output cap it is given. */
+static void
+test_from_image_cap(void)
+{
+    g_autoptr(GByteArray) elf = fake_vmlinux(TRUE, 300000);
+    g_autoptr(GByteArray) payload = compress_with("gzip", elf);
+    g_autofree char *dir = g_dir_make_tmp("vd-kimg-XXXXXX", NULL);
+    g_autofree char *path = write_bzimage(dir, "cap", payload, 0x020f);
+    g_autofree char *data = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_autoptr(GByteArray) out = NULL;
+    g_autofree char *why = NULL;
+    g_assert_cmpint(vd_kernel_vmlinux_from_image((guint8 *)data, len, 1 << 20, &out, &why), ==,
+                    VD_KERNEL_EXTRACTED);
+    g_assert_cmpmem(out->data, out->len, elf->data, elf->len);
+    g_clear_pointer(&out, g_byte_array_unref);
+    /* Over the cap: unusable, not extracted. */
+    g_assert_cmpint(vd_kernel_vmlinux_from_image((guint8 *)data, len, 100000, &out, &why), ==,
+                    VD_KERNEL_UNUSABLE);
+    g_assert_null(out);
+    g_assert_nonnull(strstr(why, "gzip"));
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 /* The host's Debian kernel (installed by scripts/deps.sh): the case that
  * matters. */
 static void
@@ -229,6 +284,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kernel-image/compressions", test_compressions);
+    g_test_add_func("/kernel-image/misaligned-note", test_misaligned_note);
+    g_test_add_func("/kernel-image/from-image-cap", test_from_image_cap);
     g_test_add_func("/kernel-image/unusable", test_unusable);
     g_test_add_func("/kernel-image/real-kernel", test_real_kernel);
     return g_test_run();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "qemu-test-util.h"
+#include "qemu/qmp-message.h"
 #include "util/vd-error.h"
 
 typedef struct {
@@ -655,12 +656,55 @@ test_hostile_deep_json(Fixture *f, gconstpointer data)
     run_hostile(f, payload, 1, "more than 64 deep");
 }
 
+/* The parse step alone (qmp-message.c), on lines QEMU could send. */
+static void
+test_message_parse(void)
+{
+    VdQmpMessage msg;
+    g_autoptr(GError) error = NULL;
+    const char *reply = "{\"return\": {\"status\": \"running\"}, \"id\": 7}";
+
+    g_assert_true(vd_qmp_message_parse(reply, strlen(reply), &msg, &error));
+    g_assert_true(msg.reply && msg.has_id && !msg.failed && !msg.event);
+    g_assert_cmpuint(msg.id, ==, 7);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(msg.result));
+    vd_qmp_message_clear(&msg);
+
+    const char *event = "{\"event\": \"STOP\", \"data\": {\"x\": 1}}";
+    g_assert_true(vd_qmp_message_parse(event, strlen(event), &msg, &error));
+    g_assert_cmpstr(msg.event, ==, "STOP");
+    g_assert_nonnull(msg.event_data);
+    vd_qmp_message_clear(&msg);
+
+    /* Members of the wrong type: json-glib's string accessor with a
+     * default asserts (Json-CRITICAL) on an object or array; the parse
+     * reads them by type instead (fatal criticals in this test). */
+    const char *odd = "{\"event\": {}, \"error\": {\"desc\": [1]}, \"id\": 3}";
+    g_assert_true(vd_qmp_message_parse(odd, strlen(odd), &msg, &error));
+    g_assert_null(msg.event);
+    g_assert_true(msg.reply && msg.failed);
+    g_assert_cmpstr(msg.error_desc, ==, "unknown QMP error");
+    vd_qmp_message_clear(&msg);
+
+    /* Not an object: ignored, not an error. */
+    g_assert_true(vd_qmp_message_parse("[1, 2]", 6, &msg, &error));
+    g_assert_null(msg.root);
+    vd_qmp_message_clear(&msg);
+
+    /* Refused by the guard: the connection ends. */
+    const char *nul = "{\"a\": \"\\u0000\"}";
+    g_assert_false(vd_qmp_message_parse(nul, strlen(nul), &msg, &error));
+    g_assert_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED);
+    vd_qmp_message_clear(&msg);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_log_set_fatal_handler(fatal_unless_listener_closed, NULL);
     tcaps_real();
+    g_test_add_func("/qemu/qmp/message-parse", test_message_parse);
 #define ADD(path, fn) g_test_add("/qemu/qmp/" path, Fixture, NULL, setup, fn, teardown)
     ADD("connect-retry", test_connect_retry);
     ADD("events", test_events);
