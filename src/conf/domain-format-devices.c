@@ -62,7 +62,15 @@ set_child_prop(xmlNode *node, const char *child, const char *name, const char *v
     if (!c)
         c = vd_xml_ensure(node, child, order);
     vd_xml_set_prop(c, name, value);
+    if (!vd_xml_is_empty(c))
+        return;
     vd_xml_prune(c);
+    /* The child the value came from is gone: a later one of the same name,
+     * which the parser never read (it reads the first), would take its
+     * place at the next parse and change the definition (a second
+     * <target dev=...> in an <interface>: fuzz/xml-domain.c). Dropped too,
+     * as libvirt drops what it did not read. */
+    vd_xml_remove_all(node, child);
 }
 
 static void
