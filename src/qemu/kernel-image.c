@@ -18,6 +18,8 @@
 #include "util/vd-file.h"
 
 #define MAX_VMLINUX (512u * 1024 * 1024)
+/* The most memory the xz/lzma decoder may use (its dictionary). */
+#define LZMA_MEMLIMIT ((guint64)256 << 20)
 
 static guint32
 le32(const guint8 *p)
@@ -60,8 +62,11 @@ inflate_lzma(const guint8 *in, gsize len, gboolean xz, gsize max, char **why)
     lzma_stream ls = LZMA_STREAM_INIT;
     GByteArray *out = g_byte_array_new();
     guint8 buf[1 << 16];
-    lzma_ret rc = xz ? lzma_stream_decoder(&ls, UINT64_MAX, 0)
-                     : lzma_alone_decoder(&ls, UINT64_MAX);
+    /* The header sets the dictionary's size, up to 4 GiB, allocated at
+     * once: a 13-byte hostile payload would make the daemon allocate 2 GiB
+     * (fuzz/kernel-image.c). Kernels use 32-64 MiB (xz -9: 64 MiB). */
+    lzma_ret rc = xz ? lzma_stream_decoder(&ls, LZMA_MEMLIMIT, 0)
+                     : lzma_alone_decoder(&ls, LZMA_MEMLIMIT);
 
     if (rc != LZMA_OK)
         goto fail;
@@ -78,6 +83,12 @@ inflate_lzma(const guint8 *in, gsize len, gboolean xz, gsize max, char **why)
     lzma_end(&ls);
     if (rc == LZMA_STREAM_END)
         return out;
+    if (rc == LZMA_MEMLIMIT_ERROR) {
+        *why = g_strdup_printf("the %s payload needs more than %u MiB of memory to decompress",
+                               xz ? "xz" : "lzma", (guint)(LZMA_MEMLIMIT >> 20));
+        g_byte_array_unref(out);
+        return NULL;
+    }
 fail:
     *why = g_strdup_printf("the %s payload does not decompress", xz ? "xz" : "lzma");
     g_byte_array_unref(out);

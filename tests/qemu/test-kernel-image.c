@@ -246,6 +246,21 @@ test_from_image_cap(void)
     g_assert_null(out);
     g_assert_nonnull(strstr(why, "gzip"));
     g_unlink(path);
+
+    /* An lzma header asking for a 2 GiB dictionary: refused by the
+     * decoder's memory limit instead of allocated (fuzz/kernel-image.c). */
+    static const guint8 lzma_2g[] = {0x5d, 0x00, 0x00, 0x00, 0x80, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02, 0x03};
+    g_autoptr(GByteArray) big = g_byte_array_new();
+    g_byte_array_append(big, lzma_2g, sizeof(lzma_2g));
+    g_autofree char *bomb = write_bzimage(dir, "lzma-2g", big, 0x020f);
+    g_clear_pointer(&data, g_free);
+    g_assert_true(g_file_get_contents(bomb, &data, &len, NULL));
+    g_clear_pointer(&why, g_free);
+    g_assert_cmpint(vd_kernel_vmlinux_from_image((guint8 *)data, len, 1 << 20, &out, &why), ==,
+                    VD_KERNEL_UNUSABLE);
+    g_assert_nonnull(strstr(why, "needs more than 256 MiB of memory"));
+    g_unlink(bomb);
     g_rmdir(dir);
 }
 
