@@ -81,6 +81,21 @@ test_nul_and_surrogates(void)
     assert_refused("{\"x\": \"\\ud800\\u0041\"}", 21, "high surrogate");
 }
 
+/* Malformed escapes are refused, not left to json-glib, which reads
+ * "\ud8na" anyway and yields a string that is not UTF-8 (fuzz/api-json.c). */
+static void
+test_malformed_escapes(void)
+{
+    g_autoptr(GError) error = NULL;
+    const char *all = "{\"x\": \"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9\"}";
+
+    g_assert_true(check(all, &error));
+    assert_refused("{\"x\": \"\\ud8na3d\"}", 17, "without four hex digits");
+    assert_refused("{\"x\": \"\\u12\"}", 13, "without four hex digits");
+    assert_refused("{\"x\": \"\\q\"}", 11, "invalid escape \\q");
+    assert_refused("{\"x\": \"\\\x01\"}", 11, "invalid escape \\?");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,5 +103,6 @@ main(int argc, char **argv)
     g_test_add_func("/json-guard/accepts", test_accepts);
     g_test_add_func("/json-guard/depth", test_depth);
     g_test_add_func("/json-guard/nul-and-surrogates", test_nul_and_surrogates);
+    g_test_add_func("/json-guard/malformed-escapes", test_malformed_escapes);
     return g_test_run();
 }
