@@ -17,6 +17,7 @@ dnsmasq-base nftables libnftables-dev libnl-3-dev libnl-route-3-dev iproute2
 swtpm swtpm-tools ovmf
 openssh-server openssh-client
 libpam0g-dev ccache
+clang libclang-rt-14-dev
 nodejs chromium fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
