@@ -7,13 +7,6 @@
 #include "daemon/api/api-parse.h"
 #include "util/vd-json-guard.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    return 0;
-}
-
 static char *
 to_text(JsonObject *object)
 {

@@ -6,13 +6,6 @@
 
 #include "daemon/api/api-parse.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    return 0;
-}
-
 static char *
 join_encoded(char **segments, guint n)
 {

@@ -48,17 +48,32 @@ fuzz_check_fixed_point(const char *what, const char *first, const char *second)
                   what, first ? first : "(null)", second ? second : "(null)");
 }
 
-/* Quiet GLib's info/debug output (millions of runs), but keep criticals
- * fatal: a g_return_if_fail() tripped by input is a bug to report. */
-static inline void
-fuzz_log_handler(const char *domain, GLogLevelFlags level, const char *message, gpointer data)
-{
-    if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
-        FUZZ_FAIL("GLib %s: %s", level & G_LOG_LEVEL_ERROR ? "error" : "critical", message);
-}
+/* Where a target writes the files its parser reads: tmpfs when there is
+ * one (rewritten for every input). */
+const char *fuzz_scratch_dir(void);
 
-static inline void
-fuzz_quiet_glib(void)
-{
-    g_log_set_default_handler(fuzz_log_handler, NULL);
-}
+/* The body of an XML target: @xml parsed with @parse into a @Type, @fixup
+ * applied (what the daemon does before formatting; may do nothing),
+ * formatted with @format, and the same again from that text: the two
+ * texts must be equal. A refusal must say why. */
+#define FUZZ_XML_FIXED_POINT(what, Type, xml, parse, fixup, format)                      \
+    do {                                                                                 \
+        g_autoptr(GError) fuzz_error = NULL;                                             \
+        g_autoptr(Type) fuzz_def = parse((xml), &fuzz_error);                            \
+        if (!fuzz_def) {                                                                 \
+            FUZZ_ASSERT(fuzz_error && fuzz_error->message,                               \
+                        "%s: refused without an error message", (what));                 \
+            break;                                                                       \
+        }                                                                                \
+        fixup(fuzz_def);                                                                 \
+        g_autofree char *fuzz_first = format(fuzz_def);                                  \
+        g_autoptr(Type) fuzz_again = parse(fuzz_first, &fuzz_error);                     \
+        FUZZ_ASSERT(fuzz_again, "%s: its own format is refused: %s\n%s", (what),         \
+                    fuzz_error->message, fuzz_first);                                    \
+        fixup(fuzz_again);                                                               \
+        g_autofree char *fuzz_second = format(fuzz_again);                               \
+        fuzz_check_fixed_point((what), fuzz_first, fuzz_second);                         \
+    } while (0)
+
+/* A @fixup for FUZZ_XML_FIXED_POINT that does nothing. */
+#define FUZZ_NO_FIXUP(def) ((void)(def))

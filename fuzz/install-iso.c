@@ -19,23 +19,17 @@ remove_stage_dir(void)
 }
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    const char *dir = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir();
-    stage_dir = g_strdup_printf("%s/fuzz-install-iso-%d", dir, (int)getpid());
-    FUZZ_ASSERT(g_mkdir_with_parents(stage_dir, 0700) == 0, "cannot make %s", stage_dir);
-    atexit(remove_stage_dir);
-    return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *kernel = NULL;
     g_autofree char *initrd = NULL;
 
+    if (!stage_dir) {
+        stage_dir = g_strdup_printf("%s/fuzz-install-iso-%d", fuzz_scratch_dir(), (int)getpid());
+        FUZZ_ASSERT(g_mkdir_with_parents(stage_dir, 0700) == 0, "cannot make %s", stage_dir);
+        atexit(remove_stage_dir);
+    }
     if (vd_install_tree_extract_iso_memory(data, size, "fuzz.iso", stage_dir, &kernel, &initrd,
                                            &error)) {
         FUZZ_ASSERT(g_file_test(kernel, G_FILE_TEST_IS_REGULAR) &&

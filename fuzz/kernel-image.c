@@ -8,13 +8,6 @@
 #include "qemu/kernel-image.h"
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autoptr(GByteArray) elf = NULL;

@@ -6,13 +6,6 @@
 
 #include "qemu/qmp-message.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    return 0;
-}
-
 static gboolean
 check_line(const char *line, gsize len)
 {

@@ -13,17 +13,6 @@
 
 static char *config_path;
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    /* tmpfs: the configuration file is rewritten for every input. */
-    const char *dir = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir();
-    config_path = g_strdup_printf("%s/fuzz-remote-uri-%d.conf", dir, (int)getpid());
-    g_unsetenv("VSH_DEFAULT_URI"); /* would win over the file */
-    return 0;
-}
-
 static void
 check_uri(const char *text)
 {
@@ -48,6 +37,11 @@ check_uri(const char *text)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (!config_path) {
+        config_path = g_strdup_printf("%s/fuzz-remote-uri-%d.conf", fuzz_scratch_dir(),
+                                      (int)getpid());
+        g_unsetenv("VSH_DEFAULT_URI"); /* would win over the file */
+    }
     g_autofree char *text = fuzz_strndup(data, size);
     char *nl = strchr(text, '\n');
     const char *config = nl ? nl + 1 : "";

@@ -6,13 +6,6 @@
 #include "util/vd-units.h"
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     g_autofree char *text = fuzz_strndup(data, size);

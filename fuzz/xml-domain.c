@@ -4,13 +4,6 @@
 
 #include "conf/domain-def.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    return 0;
-}
-
 /* Parse -> defaults -> format, as define does before storing. NULL if the
  * input is refused. */
 static char *

@@ -5,13 +5,6 @@
 
 #include "conf/snapshot-def.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    fuzz_quiet_glib();
-    return 0;
-}
-
 static void
 round_trip(const char *xml, gboolean internal)
 {
