@@ -4,7 +4,8 @@
 #
 #   fuzz/run-fuzzers.sh BUILD_DIR SECONDS WORK_DIR [TARGET...]
 #
-# FUZZ_JOBS (default 1) targets run at once. Each starts from its committed
+# FUZZ_JOBS (default 1) targets run at once; an input taking FUZZ_TIMEOUT
+# seconds (default 10; more on a loaded machine or under nice) is a hang. Each starts from its committed
 # corpus (fuzz/corpus/TARGET, read only) and WORK_DIR/corpus/TARGET, where
 # the inputs it finds are kept; a crash, leak, timeout or out-of-memory
 # input goes to WORK_DIR/artifacts/ and its report to WORK_DIR/logs/.
@@ -34,10 +35,10 @@ mkdir -p "$work/artifacts" "$work/logs" "$work/results"
 run_one() {
     local t=$1 exe=$build/fuzz/fuzz-$1 log=$work/logs/$1.log rc status last
     mkdir -p "$work/corpus/$t"
-    # -timeout: an input that takes 10 s is a hang; -rss_limit_mb: a parser
+    # -timeout: an input that takes that long is a hang; -rss_limit_mb: a parser
     # that needs 2 GiB for a small input is a bug. The targets' stdout is
     # closed (-close_fd_mask=1); sanitizer reports go to stderr, the log.
-    "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -close_fd_mask=1 \
+    "$exe" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -close_fd_mask=1 \
         -print_final_stats=1 -artifact_prefix="$work/artifacts/$t-" \
         "$work/corpus/$t" "$src/corpus/$t" >"$log" 2>&1
     rc=$?
