@@ -15,6 +15,7 @@
 #include "daemon/api/api-storage.h"
 #include "daemon/api/api-websocket.h"
 #include "daemon/events/tasks.h"
+#include "daemon/host-ready.h"
 #include "daemon/web/web-tokens.h"
 #include "qemu/kvm-probe.h"
 #include "util/vd-error.h"
@@ -239,11 +240,18 @@ static void
 handle_version(VdApiRequest *req)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
+    /* The liveness check of clients and scripts: answered at once, with
+     * "qemu" only once the capabilities probe is in; ?wait=1 waits for it
+     * (vsh version; host-ready.h). */
+    if (vd_api_query_bool(req, "wait"))
+        vd_host_ready_wait_caps(req->d);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "daemon");
     json_builder_add_string_value(b, VD_VERSION);
-    json_builder_set_member_name(b, "qemu");
-    json_builder_add_string_value(b, req->d->caps ? req->d->caps->version : "unknown");
+    if (req->d->caps || req->d->caps_error) {
+        json_builder_set_member_name(b, "qemu");
+        json_builder_add_string_value(b, req->d->caps ? req->d->caps->version : "unknown");
+    }
     json_builder_set_member_name(b, "qemu_binary");
     json_builder_add_string_value(b, req->d->qemu_binary);
     json_builder_end_object(b);
@@ -303,6 +311,7 @@ handle_host(VdApiRequest *req)
 {
     VdDaemon *d = req->d;
     g_autoptr(JsonBuilder) b = json_builder_new();
+    vd_host_ready_wait(d); /* the KVM verdict and QEMU's facts (host-ready.h) */
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "hostname");
     json_builder_add_string_value(b, g_get_host_name());
@@ -359,6 +368,8 @@ dispatch(VdApiRequest *req)
             handle_host(req);
             return;
         }
+    } else if (vd_api_host_dispatch(req, method) || vd_api_metrics_dispatch(req, method)) {
+        return; /* issue 15: /v1/host/..., /v1/metrics (api-host.c, api-metrics.c) */
     } else if (req->nsegments == 1 && g_str_equal(req->segments[0], "jobs")) {
         if (g_str_equal(method, "GET")) {
             vd_api_storage_jobs(req);
@@ -521,6 +532,7 @@ vd_api_handle(VdDaemon *data, SoupServerMessage *msg, const char *path, GHashTab
     g_autoptr(GError) error = NULL;
     VdApiRequest *req = request_new(data, msg, path, query, &error);
 
+    data->api_requests++;
     if (error) {
         vd_api_reply_error(req, error);
         return;
