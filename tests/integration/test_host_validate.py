@@ -79,11 +79,17 @@ def proc_stat_ns(cpu=None):
     raise AssertionError('no %s in /proc/stat' % name)
 
 
+def out_lines(out):
+    """A command's lines, without the empty line vsh (as virsh) ends with."""
+    lines = out.splitlines()
+    return lines[:-1] if lines and lines[-1] == '' else lines
+
+
 def parse_validate(test, out):
     """[(group, check, result, detail, fix)] of host-validate's output,
     every line checked for its shape."""
     checks = []
-    for line in out.splitlines():
+    for line in out_lines(out):
         m = CHECK_LINE.match(line)
         if m:
             test.assertEqual(line.index(': Checking '), 6, line)
@@ -277,7 +283,7 @@ class HostValidate(harness.VirtdTestCase):
         with Daemon(args=['--dns-forward=none', '--no-default-network']) as d:
             # ---- nodeinfo ----
             _, out, _ = d.vsh('nodeinfo')
-            lines = out.splitlines()
+            lines = out_lines(out)
             labels = [l[:20] for l in lines]
             expected = ['CPU model:', 'CPU(s):', 'CPU frequency:', 'CPU socket(s):',
                         'Core(s) per socket:', 'Thread(s) per core:', 'NUMA cell(s):',
@@ -304,10 +310,10 @@ class HostValidate(harness.VirtdTestCase):
             # ---- nodememstats ----
             _, out, _ = d.vsh('nodememstats')
             now = meminfo()
-            self.assertEqual([l[:7] for l in out.splitlines()],
+            self.assertEqual([l[:7] for l in out_lines(out)],
                              ['total  ', 'free   ', 'buffers', 'cached '], out)
             mem = {}
-            for l in out.splitlines():
+            for l in out_lines(out):
                 m = re.match(r'^(\w+) *: +(\d+) KiB$', l)
                 self.assertTrue(m and len(l) == 7 + 2 + 20 + 4, l)
                 mem[m.group(1)] = int(m.group(2))
@@ -316,7 +322,7 @@ class HostValidate(harness.VirtdTestCase):
                 self.assertLess(abs(mem[k] - now[proc]), 256 * 1024, (k, mem, now))
             if os.path.exists('/sys/devices/system/node/node0/meminfo'):
                 _, out, _ = d.vsh('nodememstats', '--cell', '0')
-                self.assertEqual([l[:7] for l in out.splitlines()], ['total  ', 'free   '])
+                self.assertEqual([l[:7] for l in out_lines(out)], ['total  ', 'free   '])
             _, _, err = d.vsh_fail('nodememstats', '--cell', '999')
             self.assertIn('no NUMA cell 999 on this host', err)
 
@@ -325,21 +331,21 @@ class HostValidate(harness.VirtdTestCase):
             _, out, _ = d.vsh('nodecpustats')
             after = proc_stat_ns()
             names = ['user:', 'system:', 'idle:', 'iowait:']
-            self.assertEqual([l.split()[0] for l in out.splitlines()], names, out)
-            for i, l in enumerate(out.splitlines()):
+            self.assertEqual([l.split()[0] for l in out_lines(out)], names, out)
+            for i, l in enumerate(out_lines(out)):
                 self.assertEqual(len(l), 15 + 1 + 20, l)
                 self.assertEqual(l[:15].rstrip(), names[i])
                 self.assertTrue(before[i] <= int(l[16:]) <= after[i], (l, before, after))
             b0 = proc_stat_ns(0)
             _, out, _ = d.vsh('nodecpustats', '--cpu', '0')
             a0 = proc_stat_ns(0)
-            for i, l in enumerate(out.splitlines()):
+            for i, l in enumerate(out_lines(out)):
                 self.assertTrue(b0[i] <= int(l[16:]) <= a0[i], (l, b0, a0))
             _, _, err = d.vsh_fail('nodecpustats', '--cpu', '4096')
             self.assertIn('no CPU 4096 on this host', err)
             _, out, _ = d.vsh('nodecpustats', '--percent')
             pct = {}
-            for l in out.splitlines():
+            for l in out_lines(out):
                 m = re.match(r'^(\w+): +(\d+\.\d)%$', l)
                 self.assertTrue(m and len(l) == 15 + 1 + 6, l)
                 pct[m.group(1)] = float(m.group(2))
