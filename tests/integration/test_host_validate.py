@@ -196,6 +196,30 @@ class HostValidate(harness.VirtdTestCase):
             # what can be asserted: the order of the three
             self.assertLessEqual(f[1], f[2] + 0.5)
 
+    def test_probes_in_background(self):
+        """A start the moment the daemon answers: a type='kvm' domain waits
+        for the KVM probe and is refused with its reason (where KVM is not
+        usable), an autostart domain starts once the probes are in."""
+        with Daemon(args=['--dns-forward=none', '--no-default-network']) as d:
+            kvm_status = d.api_json('GET', '/v1/host')['kvm']['status']
+            d.define('hvl-k', harness.domain_xml('hvl-k', memory_mib=64, dom_type='kvm'))
+            d.define('hvl-a', harness.domain_xml('hvl-a', memory_mib=64))
+            d.vsh('autostart', 'hvl-a')
+            d.stop()
+            # no caches: both probes run again
+            shutil.rmtree(os.path.join(d.root, 'cache'))
+            d.start()
+            r = d.api('POST', harness.dom_path('hvl-k', '/start'))
+            if kvm_status == 'usable':
+                self.assertEqual(r.status, 200, r.body)
+            else:
+                self.assertApiError(r, 422, 'kvm-unusable')
+                self.assertIn("type='qemu'", r.error_message())
+                self.assertIn(kvm_status, r.error_message())
+            d.wait_state('hvl-a', 'running', timeout=60 * harness.TIMEOUT_SCALE)
+            with open(os.path.join(d.root, harness.DAEMON_LOG)) as f:
+                self.assertEqual(f.read().count('KVM probe in '), 2)
+
     def test_host_validate(self):
         with Daemon(args=['--dns-forward=none', '--no-default-network']) as d:
             host = d.api_json('GET', '/v1/host')
