@@ -8,6 +8,7 @@ liblzma-dev zlib1g-dev libzstd-dev liblz4-dev
 qemu-system-x86 qemu-utils
 linux-image-amd64 busybox-static cpio
 socat curl python3 openssl
+python3-prometheus-client
 glib-networking gnutls-bin
 libarchive-dev
 mmdebstrap mtools dosfstools fdisk e2fsprogs grub-pc-bin grub-common

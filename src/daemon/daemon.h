@@ -17,15 +17,18 @@ typedef struct {
     VdPaths *paths;
     VdDomainList *domains;
     char *qemu_binary;
-    VdQemuCaps *caps;          /* NULL when the probe failed: starts fail with caps_error */
+    VdQemuCaps *caps;          /* NULL when the probe failed: starts fail with caps_error;
+                                * both NULL while it runs (vd_host_ready_wait_caps) */
     GError *caps_error;
-    VdKvmProbe *kvm;
+    VdKvmProbe *kvm;           /* NULL until the probe is in: vd_host_ready_wait */
+    struct _VdHostReady *ready; /* the background probes of caps and kvm (host-ready.h) */
     struct _VdHostInfo *host;  /* what the host gives guests beyond QEMU (host-probe.h) */
     SoupServer *server;
     VdApiListener *listener;   /* accepts and times out API connections (api-conn.h) */
     guint api_idle_timeout;    /* seconds; 0: none (--idle-timeout) */
     guint api_max_connections; /* 0: from the descriptor limit (--max-connections) */
     gsize api_body_bytes;      /* request bodies held now (api-body.c) */
+    guint64 api_requests;      /* requests received, for GET /v1/metrics (api-metrics.c) */
     GMainLoop *loop;
     int socket_group;          /* -1: socket 0600, else 0660 with this gid */
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */

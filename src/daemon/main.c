@@ -18,6 +18,7 @@
 #include "daemon/domain/domain-process.h"
 #include "daemon/events/tasks.h"
 #include "daemon/host-probe.h"
+#include "daemon/host-ready.h"
 #include "daemon/migration/migration.h"
 #include "daemon/network/network.h"
 #include "daemon/snapshot/snapshot.h"
@@ -111,6 +112,7 @@ on_quit_signal(gpointer data)
 static void
 free_probed(VdDaemon *d)
 {
+    vd_host_ready_free(d); /* joins the probes' worker */
     g_clear_pointer(&d->kernels, vd_kernel_cache_free);
     g_clear_pointer(&d->kvm, vd_kvm_probe_free);
     g_clear_pointer(&d->host, vd_host_info_free);
@@ -351,11 +353,9 @@ main(int argc, char **argv)
     }
 
     d.qemu_binary = vd_qemu_default_binary();
-    d.caps = vd_qemu_caps_get(d.qemu_binary, d.paths->cache_dir, &d.caps_error);
-    if (!d.caps)
-        g_warning("QEMU '%s' is not usable: %s", d.qemu_binary, d.caps_error->message);
-    d.kvm = vd_host_kvm_probe(d.paths);
-    g_info("KVM: %s: %s", vd_kvm_status_to_string(d.kvm->status), d.kvm->detail);
+    /* The QEMU and KVM probes run in the background: the socket answers
+     * at once, what needs them waits (host-ready.h). */
+    vd_host_ready_start(&d);
     d.host = vd_host_info_probe(g_getenv("VIRTD_HOST_ROOT"));
     g_info("host: vhost-vsock %s, VFIO %s, render node %s, SEV %s, TDX %s, SMBIOS %s",
            d.host->facts.vhost_vsock ? "yes" : "no", d.host->facts.vfio ? "yes" : "no",
@@ -440,7 +440,7 @@ main(int argc, char **argv)
     /* Pools and networks first: autostart domains may use them. */
     vd_storage_autostart(d.storage);
     vd_networks_autostart(d.networks);
-    vd_domains_autostart(&d);
+    vd_host_ready_then(&d, vd_domains_autostart); /* they need QEMU's and KVM's facts */
 
     g_unix_signal_add(SIGTERM, on_quit_signal, &d);
     g_unix_signal_add(SIGINT, on_quit_signal, &d);

@@ -21,6 +21,7 @@ const VshGroup vsh_groups[] = {
 static const VshCmdDef *const command_arrays[] = {
     vsh_domain_lifecycle_commands, vsh_domain_edit_commands, vsh_domain_info_commands,
     vsh_console_commands,          vsh_host_commands,        vsh_shell_commands,
+    vsh_host_node_commands,
     vsh_display_commands,
     vsh_pool_commands,             vsh_volume_commands,
     vsh_install_commands,

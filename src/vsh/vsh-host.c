@@ -33,7 +33,8 @@ get_host_path(VshCtl *ctl, const char *path, GError **error)
 static gboolean
 cmd_version(VshCtl *ctl, const VshCmd *cmd, GError **error)
 {
-    g_autoptr(JsonNode) answer = get_host_path(ctl, "/v1/version", error);
+    /* ?wait=1: QEMU's version even in the daemon's first second */
+    g_autoptr(JsonNode) answer = get_host_path(ctl, "/v1/version?wait=1", error);
     JsonObject *v;
     const char *daemon;
     const char *qemu;

@@ -116,6 +116,7 @@ extern const VshCmdDef vsh_domain_edit_commands[];
 extern const VshCmdDef vsh_domain_info_commands[];
 extern const VshCmdDef vsh_console_commands[];
 extern const VshCmdDef vsh_host_commands[];
+extern const VshCmdDef vsh_host_node_commands[]; /* issue 15: nodeinfo, host-validate ... */
 extern const VshCmdDef vsh_web_commands[];
 extern const VshCmdDef vsh_shell_commands[];
 extern const VshCmdDef vsh_display_commands[];

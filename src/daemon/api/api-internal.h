@@ -173,6 +173,11 @@ void vd_api_stats_dispatch(VdApiRequest *req, const char *method);
  * (FALSE: not this route), and GET /v1/usage. */
 gboolean vd_api_domain_usage_dispatch(VdApiRequest *req, VdDomainObj *dom, const char *method);
 void vd_api_usage_dispatch(VdApiRequest *req, const char *method);
+/* Issue 15: GET /v1/host/{validate,node,memory-stats,cpu-stats,sysinfo}
+ * (api-host.c) and GET /v1/metrics, Prometheus's text format
+ * (api-metrics.c). FALSE: not their route. */
+gboolean vd_api_host_dispatch(VdApiRequest *req, const char *method);
+gboolean vd_api_metrics_dispatch(VdApiRequest *req, const char *method);
 /* Issue 14, api-images.c: /v1/images/build, /v1/install-media, and
  * /v1/tasks/ID/cancel (DELETE /v1/tasks/ID). */
 void vd_api_images_dispatch(VdApiRequest *req, const char *method);

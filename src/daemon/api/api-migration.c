@@ -18,6 +18,7 @@
 #include "api-internal.h"
 
 #include "daemon/migration/migration-flow.h"
+#include "daemon/host-ready.h"
 #include "util/vd-error.h"
 
 /* ---- source side ---------------------------------------------------------- */
@@ -28,8 +29,9 @@
  * seconds later; the user hears it from us, not from the guest's oops.
  * docs/migration.md, "Limit: TCG guests can crash after a live migration". */
 static char *
-tcg_live_copy_warning(const VdDaemon *d, const VdDomainObj *dom, const VdMigrateParams *params)
+tcg_live_copy_warning(VdDaemon *d, const VdDomainObj *dom, const VdMigrateParams *params)
 {
+    vd_host_ready_wait_caps(d);
     const VdDomainDef *def = dom->live ? dom->live : dom->def;
     if (params->offline || dom->state != VD_STATE_RUNNING || !def ||
         def->virt_type != VD_VIRT_QEMU || !d->caps || d->caps->version_major >= 9)

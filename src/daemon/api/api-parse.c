@@ -40,7 +40,8 @@ static const struct {
     VdApiArea nested;
 } areas[] = {
     {"version", VD_API_AREA_VERSION, TRUE, VD_API_AREA_NONE},
-    {"host", VD_API_AREA_HOST, TRUE, VD_API_AREA_NONE},
+    {"host", VD_API_AREA_HOST, TRUE, VD_API_AREA_HOST_ITEM},
+    {"metrics", VD_API_AREA_METRICS, FALSE, VD_API_AREA_NONE},
     {"jobs", VD_API_AREA_JOBS, TRUE, VD_API_AREA_NONE},
     {"tasks", VD_API_AREA_TASKS, TRUE, VD_API_AREA_TASK},
     {"images", VD_API_AREA_IMAGES, FALSE, VD_API_AREA_IMAGES},

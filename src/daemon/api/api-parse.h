@@ -17,6 +17,8 @@ typedef enum {
     VD_API_AREA_NONE,          /* no such resource: 404 */
     VD_API_AREA_VERSION,       /* GET /v1/version */
     VD_API_AREA_HOST,          /* GET /v1/host */
+    VD_API_AREA_HOST_ITEM,     /* /v1/host/validate, node, ... */
+    VD_API_AREA_METRICS,       /* GET /v1/metrics (Prometheus text) */
     VD_API_AREA_JOBS,          /* GET /v1/jobs */
     VD_API_AREA_TASKS,         /* GET /v1/tasks */
     VD_API_AREA_TASK,          /* /v1/tasks/ID... */

@@ -16,6 +16,7 @@
 #include "daemon/api/api-storage.h"
 #include "daemon/api/api-websocket.h"
 #include "daemon/events/tasks.h"
+#include "daemon/host-ready.h"
 #include "daemon/web/web-tokens.h"
 #include "qemu/kvm-probe.h"
 #include "util/vd-error.h"
@@ -240,11 +241,18 @@ static void
 handle_version(VdApiRequest *req)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
+    /* The liveness check of clients and scripts: answered at once, with
+     * "qemu" only once the capabilities probe is in; ?wait=1 waits for it
+     * (vsh version; host-ready.h). */
+    if (vd_api_query_bool(req, "wait"))
+        vd_host_ready_wait_caps(req->d);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "daemon");
     json_builder_add_string_value(b, VD_VERSION);
-    json_builder_set_member_name(b, "qemu");
-    json_builder_add_string_value(b, req->d->caps ? req->d->caps->version : "unknown");
+    if (req->d->caps || req->d->caps_error) {
+        json_builder_set_member_name(b, "qemu");
+        json_builder_add_string_value(b, req->d->caps ? req->d->caps->version : "unknown");
+    }
     json_builder_set_member_name(b, "qemu_binary");
     json_builder_add_string_value(b, req->d->qemu_binary);
     json_builder_end_object(b);
@@ -304,6 +312,7 @@ handle_host(VdApiRequest *req)
 {
     VdDaemon *d = req->d;
     g_autoptr(JsonBuilder) b = json_builder_new();
+    vd_host_ready_wait(d); /* the KVM verdict and QEMU's facts (host-ready.h) */
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "hostname");
     json_builder_add_string_value(b, g_get_host_name());
@@ -370,6 +379,15 @@ dispatch(VdApiRequest *req)
             return;
         }
         break;
+    case VD_API_AREA_HOST_ITEM:
+    case VD_API_AREA_METRICS:
+        /* issue 15: /v1/host/..., /v1/metrics (api-host.c, api-metrics.c) */
+        if (!vd_api_host_dispatch(req, method) && !vd_api_metrics_dispatch(req, method)) {
+            g_set_error(&error, VD_ERROR, VD_ERROR_NOT_FOUND, "no API resource '%s'",
+                        g_uri_get_path(soup_server_message_get_uri(req->msg)));
+            vd_api_reply_error(req, error);
+        }
+        return;
     case VD_API_AREA_JOBS:
         if (allowed) {
             vd_api_storage_jobs(req);
@@ -502,6 +520,7 @@ vd_api_handle(VdDaemon *data, SoupServerMessage *msg, const char *path, GHashTab
     g_autoptr(GError) error = NULL;
     VdApiRequest *req = request_new(data, msg, path, query, &error);
 
+    data->api_requests++;
     if (error) {
         vd_api_reply_error(req, error);
         return;

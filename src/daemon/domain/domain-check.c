@@ -14,6 +14,7 @@
 #include "daemon/domain/domain-process.h"
 #include "daemon/domain/nvram.h"
 #include "daemon/domain/qemu-spawn.h"
+#include "daemon/host-ready.h"
 #include "qemu/qemu-command.h"
 
 typedef struct {
@@ -329,6 +330,7 @@ vd_domain_check_async(VdDaemon *d, VdDomainDef *def, GAsyncReadyCallback callbac
     CheckJob *job = g_new0(CheckJob, 1);
     g_autoptr(GError) error = NULL;
 
+    vd_host_ready_wait(d); /* the checks read d->caps and d->kvm */
     job->d = d;
     job->def = def;
     job->live = vd_domain_def_copy(def);

@@ -27,6 +27,7 @@
 #include "daemon/hotplug/vcpu-live.h"
 #include "conf/domain-firmware.h"
 #include "daemon/host-probe.h"
+#include "daemon/host-ready.h"
 #include "qemu/qemu-command.h"
 #include "qemu/qmp-balloon.h"
 #include "util/vd-error.h"
@@ -80,6 +81,7 @@ check_can_start(VdDaemon *d, VdDomainObj *dom, GError **error)
 gboolean
 vd_domain_start_check_host(VdDaemon *d, const VdDomainDef *def, GError **error)
 {
+    vd_host_ready_wait(d); /* the start-up probes may still run (host-ready.h) */
     if (!d->caps) {
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
                     "operation failed: QEMU is not usable: %s",

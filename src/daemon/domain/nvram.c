@@ -2,6 +2,7 @@
  * nvram.h. The worker sees only its own copy of the definition and
  * strings; the daemon's state stays on the main loop. */
 #include "daemon/domain/nvram.h"
+#include "daemon/host-ready.h"
 
 #include "conf/domain-firmware.h"
 #include "qemu/firmware-select.h"
@@ -149,6 +150,7 @@ nvram_async(VdDaemon *d, VdDomainDef *live, gboolean check_only, GAsyncReadyCall
     job->check_only = check_only;
     job->dirs = g_strdup(d->firmware_dirs);
     job->default_nvram = vd_paths_domain_nvram(d->paths, live->name);
+    vd_host_ready_wait_caps(d);
     if (d->caps) {
         job->qemu_major = d->caps->version_major;
         job->qemu_minor = d->caps->version_minor;

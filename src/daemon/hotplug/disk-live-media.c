@@ -10,6 +10,7 @@
 
 #include "daemon/domain/domain-files.h"
 #include "daemon/hotplug/pci-slot.h"
+#include "daemon/host-ready.h"
 #include "util/vd-error.h"
 
 typedef struct {
@@ -214,6 +215,12 @@ vd_disk_live_change_media(VdDaemon *d, VdDomainObj *dom, const char *target, con
 
     if (live && !vd_domain_obj_check(dom, VD_OP_CONSOLE, &error)) {
         mop_finish(op, error);
+        return;
+    }
+    vd_host_ready_wait_caps(d); /* a guest reconnected at start, its media changed at once */
+    if (live && !d->caps) {
+        mop_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                 "operation failed: QEMU's capabilities are unknown"));
         return;
     }
     const VdDomainDef *def = live ? dom->live : vd_domain_obj_def(dom);

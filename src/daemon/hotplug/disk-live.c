@@ -13,6 +13,7 @@
 #include "daemon/domain/domain-files.h"
 #include "daemon/events/events.h"
 #include "daemon/hotplug/pci-slot.h"
+#include "daemon/host-ready.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -470,6 +471,7 @@ vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean liv
             op_finish(op, error);
             return;
         }
+        vd_host_ready_wait_caps(d); /* a guest reconnected at start, hot-plugged at once */
         if (!d->caps) {
             op_fail(op, g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
                                     "operation failed: QEMU's capabilities are unknown"));

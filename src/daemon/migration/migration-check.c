@@ -21,6 +21,7 @@
 #include "daemon/network/network.h"
 #include "daemon/stats/domain-stats.h"
 #include "daemon/storage/storage.h"
+#include "daemon/host-ready.h"
 #include "network/net-link.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
@@ -207,6 +208,7 @@ vd_migration_dry_run_argv(VdDaemon *d, const VdDomainDef *def, GError **error)
 static gboolean
 check_qemu(VdDaemon *d, const VdDomainDef *def, GError **error)
 {
+    vd_host_ready_wait_caps(d); /* the start-up probe may still run (host-ready.h) */
     if (!d->caps)
         return vd_set_error(error, VD_ERROR_UNSUPPORTED,
                             "cannot run domain '%s' on the destination: its QEMU is not usable: "
