@@ -51,9 +51,9 @@ vd_restune_def_copy(const VdResTuneDef *x)
 gboolean
 vd_restune_is_set(const VdResTuneDef *x)
 {
-    return x && (x->cpu_shares || x->period || x->quota || x->global_period ||
-                 x->global_quota || x->hard_limit_kib || x->soft_limit_kib ||
-                 x->swap_hard_limit_kib || x->blkio_weight || x->blkio_devices->len);
+    return x && (x->cpu_shares || x->period || x->quota || x->global_period || x->global_quota ||
+                 x->hard_limit_kib || x->soft_limit_kib || x->swap_hard_limit_kib ||
+                 x->blkio_weight || x->blkio_devices->len);
 }
 
 /* ---- <cputune> -------------------------------------------------------- */
@@ -192,14 +192,14 @@ parse_blkio_device(VdResTuneDef *x, const xmlNode *n, GError **error)
     guint64 weight = 0;
     if (!child_uint(n, "blkiotune><device", "weight", VD_BLKIO_WEIGHT_MIN, VD_BLKIO_WEIGHT_MAX,
                     &weight, error) ||
-        !child_uint(n, "blkiotune><device", "read_bytes_sec", 1, G_MAXINT64,
-                    &dev->read_bytes_sec, error) ||
-        !child_uint(n, "blkiotune><device", "write_bytes_sec", 1, G_MAXINT64,
-                    &dev->write_bytes_sec, error) ||
-        !child_uint(n, "blkiotune><device", "read_iops_sec", 1, G_MAXINT64,
-                    &dev->read_iops_sec, error) ||
-        !child_uint(n, "blkiotune><device", "write_iops_sec", 1, G_MAXINT64,
-                    &dev->write_iops_sec, error))
+        !child_uint(n, "blkiotune><device", "read_bytes_sec", 1, G_MAXINT64, &dev->read_bytes_sec,
+                    error) ||
+        !child_uint(n, "blkiotune><device", "write_bytes_sec", 1, G_MAXINT64, &dev->write_bytes_sec,
+                    error) ||
+        !child_uint(n, "blkiotune><device", "read_iops_sec", 1, G_MAXINT64, &dev->read_iops_sec,
+                    error) ||
+        !child_uint(n, "blkiotune><device", "write_iops_sec", 1, G_MAXINT64, &dev->write_iops_sec,
+                    error))
         return FALSE;
     dev->weight = (guint)weight;
     dev->path = g_steal_pointer(&path);
@@ -214,8 +214,8 @@ parse_blkiotune(VdResTuneDef *x, const xmlNode *root, GError **error)
     if (!tune)
         return TRUE;
     guint64 weight = 0;
-    if (!child_uint(tune, "blkiotune", "weight", VD_BLKIO_WEIGHT_MIN, VD_BLKIO_WEIGHT_MAX,
-                    &weight, error))
+    if (!child_uint(tune, "blkiotune", "weight", VD_BLKIO_WEIGHT_MIN, VD_BLKIO_WEIGHT_MAX, &weight,
+                    error))
         return FALSE;
     x->blkio_weight = (guint)weight;
     for (const xmlNode *n = vd_xml_child(tune, "device"); n; n = vd_xml_next(n, "device"))

@@ -30,18 +30,18 @@ G_BEGIN_DECLS
 #define VD_MEMTUNE_UNLIMITED_KIB 9007199254740991ULL
 
 typedef struct {
-    char *path;               /* <path>: a block device on the host */
-    guint weight;             /* 0: not set */
-    guint64 read_bytes_sec;   /* 0: not set, for all four */
+    char *path;             /* <path>: a block device on the host */
+    guint weight;           /* 0: not set */
+    guint64 read_bytes_sec; /* 0: not set, for all four */
     guint64 write_bytes_sec;
     guint64 read_iops_sec;
     guint64 write_iops_sec;
 } VdBlkioDevice;
 
 struct _VdResTuneDef {
-    guint64 cpu_shares;       /* 0: not set */
-    guint64 period;           /* <period>, per vCPU, µs; 0: not set */
-    gint64 quota;             /* <quota>, per vCPU, µs; 0: not set, -1: unlimited */
+    guint64 cpu_shares; /* 0: not set */
+    guint64 period;     /* <period>, per vCPU, µs; 0: not set */
+    gint64 quota;       /* <quota>, per vCPU, µs; 0: not set, -1: unlimited */
     guint64 global_period;
     gint64 global_quota;
     /* KiB; 0: not set; VD_MEMTUNE_UNLIMITED_KIB: unlimited. */

@@ -18,6 +18,8 @@
  *   pids  pids.max in both. */
 #include "util/vd-cgroup.h"
 
+#include <errno.h>
+
 #include "util/vd-cgroup-priv.h"
 #include "util/vd-error.h"
 
@@ -61,11 +63,10 @@ apply_cpu(const VdCgroup *cg, const VdCgroupLimits *l, GError **error)
         }
         if (l->cpu_period || l->cpu_quota) {
             guint64 period = l->cpu_period ? l->cpu_period : CPU_PERIOD_DEFAULT;
-            g_autofree char *max =
-                l->cpu_quota > 0
-                    ? g_strdup_printf("%" G_GINT64_FORMAT " %" G_GUINT64_FORMAT, l->cpu_quota,
-                                      period)
-                    : g_strdup_printf("max %" G_GUINT64_FORMAT, period);
+            g_autofree char *max = l->cpu_quota > 0
+                                       ? g_strdup_printf("%" G_GINT64_FORMAT " %" G_GUINT64_FORMAT,
+                                                         l->cpu_quota, period)
+                                       : g_strdup_printf("max %" G_GUINT64_FORMAT, period);
             return vd_cgroup_write(cg, dir, "cpu.max", max, error);
         }
         return TRUE;
@@ -122,8 +123,7 @@ apply_memory(const VdCgroup *cg, const VdCgroupLimits *l, GError **error)
 }
 
 static gboolean
-io_put_dev(const VdCgroup *cg, const char *file, const VdCgroupDevice *d, guint64 v,
-           GError **error)
+io_put_dev(const VdCgroup *cg, const char *file, const VdCgroupDevice *d, guint64 v, GError **error)
 {
     if (!v)
         return TRUE;
@@ -206,8 +206,16 @@ apply_io(const VdCgroup *cg, const VdCgroupLimits *l, GError **error)
                         dir);
             return FALSE;
         }
-        if ((d->weight && !io_put_dev(cg, dfile, d, d->weight, error)) ||
-            !io_put_dev(cg, "blkio.throttle.read_bps_device", d, d->read_bps, error) ||
+        if (d->weight && !io_put_dev(cg, dfile, d, d->weight, error)) {
+            if (errno == EOPNOTSUPP)
+                g_prefix_error(error,
+                               "the I/O scheduler of device %u:%u gives no weights "
+                               "(select bfq in /sys/block/DEV/queue/scheduler, or "
+                               "remove the device's <weight>): ",
+                               d->major, d->minor);
+            return FALSE;
+        }
+        if (!io_put_dev(cg, "blkio.throttle.read_bps_device", d, d->read_bps, error) ||
             !io_put_dev(cg, "blkio.throttle.write_bps_device", d, d->write_bps, error) ||
             !io_put_dev(cg, "blkio.throttle.read_iops_device", d, d->read_iops, error) ||
             !io_put_dev(cg, "blkio.throttle.write_iops_device", d, d->write_iops, error))
@@ -219,9 +227,8 @@ apply_io(const VdCgroup *cg, const VdCgroupLimits *l, GError **error)
 gboolean
 vd_cgroup_apply(VdCgroup *cg, const VdCgroupLimits *limits, GError **error)
 {
-    if (limits->pids_max &&
-        (!need(cg, VD_CGROUP_PIDS, error) ||
-         !put_u64(cg, VD_CGROUP_PIDS, "pids.max", limits->pids_max, error)))
+    if (limits->pids_max && (!need(cg, VD_CGROUP_PIDS, error) ||
+                             !put_u64(cg, VD_CGROUP_PIDS, "pids.max", limits->pids_max, error)))
         return FALSE;
     return apply_cpu(cg, limits, error) && apply_memory(cg, limits, error) &&
            apply_io(cg, limits, error);

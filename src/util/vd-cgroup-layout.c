@@ -155,8 +155,8 @@ vd_cgroup_layout_parse(const char *mountinfo, const char *self_cgroup, const cha
         }
         if (layout->base[c] && !layout->fake && access(layout->base[c], W_OK) < 0) {
             int e = errno;
-            layout->why[c] = g_strdup_printf("%s is not writable: %s", layout->base[c],
-                                             g_strerror(e));
+            layout->why[c] =
+                g_strdup_printf("%s is not writable: %s", layout->base[c], g_strerror(e));
             g_clear_pointer(&layout->base[c], g_free);
         }
     }

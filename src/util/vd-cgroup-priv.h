@@ -25,5 +25,4 @@ struct _VdCgroup {
 gboolean vd_cgroup_write(const VdCgroup *cg, const char *dir, const char *file, const char *value,
                          GError **error);
 /* @a if @dir has it, else @b if it has that, else NULL (a test tree: @a). */
-const char *vd_cgroup_pick_file(const VdCgroup *cg, const char *dir, const char *a,
-                                const char *b);
+const char *vd_cgroup_pick_file(const VdCgroup *cg, const char *dir, const char *a, const char *b);

@@ -11,7 +11,6 @@
 #include "util/vd-cgroup-priv.h"
 #include "util/vd-error.h"
 
-
 static VdCgroup *
 cgroup_alloc(const VdCgroupLayout *layout)
 {
@@ -43,7 +42,7 @@ vd_cgroup_of_pid(const VdCgroupLayout *layout, pid_t pid, GError **error)
     if (!g_file_get_contents(file, &text, NULL, error))
         return NULL;
     g_autoptr(VdCgroup) cg = cgroup_alloc(layout);
-    for (int c = VD_CGROUP_N - 1; c >= 0; c--) { /* memory's relpath wins: set last */
+    for (int c = VD_CGROUP_N - 1; c >= 0; c--) { /* the first controller's relpath wins */
         if (!layout->base[c])
             continue;
         g_autofree char *path =
@@ -96,7 +95,7 @@ vd_cgroup_dir(const VdCgroup *cg, VdCgroupController c)
 
 gboolean
 vd_cgroup_write(const VdCgroup *cg, const char *dir, const char *file, const char *value,
-           GError **error)
+                GError **error)
 {
     g_autofree char *path = g_build_filename(dir, file, NULL);
     int flags = O_WRONLY | O_CLOEXEC;

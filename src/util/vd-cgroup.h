@@ -37,10 +37,10 @@ const char *vd_cgroup_controller_name(VdCgroupController c);
 typedef struct {
     char *base[VD_CGROUP_N]; /* the daemon's own cgroup's directory; NULL: unavailable */
     gboolean v2[VD_CGROUP_N];
-    char *mount[VD_CGROUP_N]; /* the hierarchy's mount point (prefix included) */
+    char *mount[VD_CGROUP_N];      /* the hierarchy's mount point (prefix included) */
     char *mount_root[VD_CGROUP_N]; /* the hierarchy path mounted there ("/" usually) */
-    char *why[VD_CGROUP_N];  /* why unavailable, for the log and errors */
-    gboolean fake;           /* a test tree: files are created when written */
+    char *why[VD_CGROUP_N];        /* why unavailable, for the log and errors */
+    gboolean fake;                 /* a test tree: files are created when written */
 } VdCgroupLayout;
 
 /* Reads the layout from the text of /proc/self/mountinfo and
@@ -56,21 +56,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdCgroupLayout, vd_cgroup_layout_free)
 
 typedef struct {
     guint major, minor;
-    guint weight;           /* 100-1000; 0: not set */
+    guint weight;                                       /* 100-1000; 0: not set */
     guint64 read_bps, write_bps, read_iops, write_iops; /* 0: not set */
 } VdCgroupDevice;
 
 /* What to limit, in libvirt's units and v1's scales; 0 is "not set"
  * everywhere (the kernel's default stays). */
 typedef struct {
-    guint64 cpu_shares;   /* 2-262144 (v2: cpu.weight = shares * 100 / 1024, 1-10000) */
-    guint64 cpu_period;   /* µs; with a quota and no period: 100000 */
-    gint64 cpu_quota;     /* µs per period; -1: unlimited */
+    guint64 cpu_shares; /* 2-262144 (v2: cpu.weight = shares * 100 / 1024, 1-10000) */
+    guint64 cpu_period; /* µs; with a quota and no period: 100000 */
+    gint64 cpu_quota;   /* µs per period; -1: unlimited */
     /* Bytes; G_MAXUINT64: unlimited. mem_swap_max is v1's memory+swap
      * limit (v2: memory.swap.max = mem_swap_max - mem_max). */
     guint64 mem_max, mem_high, mem_swap_max;
-    guint io_weight;      /* 100-1000 (v2: io.weight = weight / 5, so 500 -> 100) */
-    GArray *io_devices;   /* of VdCgroupDevice; may be NULL */
+    guint io_weight;    /* 100-1000 (v2: io.weight = weight / 5, so 500 -> 100) */
+    GArray *io_devices; /* of VdCgroupDevice; may be NULL */
     guint64 pids_max;
 } VdCgroupLimits;
 
@@ -86,8 +86,8 @@ void vd_cgroup_free(VdCgroup *cg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdCgroup, vd_cgroup_free)
 
 /* Its path relative to the bases (the same in every hierarchy for a
- * cgroup made by vd_cgroup_new; the memory one's, else the first, for
- * one read from a pid). */
+ * cgroup made by vd_cgroup_new; for one read from a pid, that of the
+ * first available controller). */
 const char *vd_cgroup_relpath(const VdCgroup *cg);
 /* Its directory in @c's hierarchy; NULL when @c is unavailable. */
 const char *vd_cgroup_dir(const VdCgroup *cg, VdCgroupController c);

@@ -32,7 +32,8 @@ test_parse_format(void)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(VdDomainDef) def =
-        parse_with("<cputune><shares>2048</shares><emulator_period>5000</emulator_period><vcpupin vcpu='2' cpuset='3,1-2'/>"
+        parse_with("<cputune><shares>2048</shares><emulator_period>5000</emulator_period>"
+                   "<vcpupin vcpu='2' cpuset='3,1-2'/>"
                    "<vcpupin vcpu='0' cpuset='0-3,^1'/><emulatorpin cpuset='4'/></cputune>",
                    4, &error);
     g_assert_no_error(error);

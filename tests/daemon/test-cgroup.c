@@ -88,8 +88,8 @@ static GArray *
 devices(void)
 {
     GArray *a = g_array_new(FALSE, TRUE, sizeof(VdCgroupDevice));
-    VdCgroupDevice d = {.major = 8, .minor = 0, .weight = 300, .read_bps = 10485760,
-                        .write_iops = 200};
+    VdCgroupDevice d = {
+        .major = 8, .minor = 0, .weight = 300, .read_bps = 10485760, .write_iops = 200};
     g_array_append_val(a, d);
     return a;
 }
@@ -130,11 +130,11 @@ test_v2_writer(void)
     struct {
         const char *file, *want;
     } expect[] = {
-        {"cpu.weight", "200\n"},               /* 2048 * 100 / 1024 */
-        {"cpu.max", "150000 100000\n"},        /* default period */
+        {"cpu.weight", "200\n"},        /* 2048 * 100 / 1024 */
+        {"cpu.max", "150000 100000\n"}, /* default period */
         {"memory.max", "1073741824\n"},
         {"memory.high", "805306368\n"},
-        {"memory.swap.max", "1073741824\n"},   /* memory+swap 2 GiB - memory 1 GiB */
+        {"memory.swap.max", "1073741824\n"},    /* memory+swap 2 GiB - memory 1 GiB */
         {"io.weight", "default 160\n8:0 60\n"}, /* v1 scale / 5 */
         {"io.max", "8:0 rbps=10485760 wiops=200\n"},
         {"pids.max", "4096\n"},
@@ -147,8 +147,11 @@ test_v2_writer(void)
 
     /* Unlimited and no quota. */
     g_autoptr(VdCgroup) cg2 = vd_cgroup_new(l, "virtd.slice/machine-virtd-web2.scope");
-    VdCgroupLimits open = {.cpu_quota = -1, .cpu_period = 20000, .mem_max = G_MAXUINT64,
-                           .mem_swap_max = G_MAXUINT64, .pids_max = G_MAXUINT64};
+    VdCgroupLimits open = {.cpu_quota = -1,
+                           .cpu_period = 20000,
+                           .mem_max = G_MAXUINT64,
+                           .mem_swap_max = G_MAXUINT64,
+                           .pids_max = G_MAXUINT64};
     g_assert_true(vd_cgroup_create(cg2, NULL) && vd_cgroup_apply(cg2, &open, &error));
     const char *dir2 = vd_cgroup_dir(cg2, VD_CGROUP_MEMORY);
     g_autofree char *cpumax = read_file(dir2, "cpu.max");
@@ -236,12 +239,8 @@ test_escape(void)
     struct {
         const char *in, *out;
     } cases[] = {
-        {"web1", "web1"},
-        {"web-1", "web\\x2d1"},
-        {".hidden", "\\x2ehidden"},
-        {"a.b_c:d", "a.b_c:d"},
-        {"a b/c", "a\\x20b\\x2fc"},
-        {"\xc3\xa9", "\\xc3\\xa9"},
+        {"web1", "web1"},       {"web-1", "web\\x2d1"},     {".hidden", "\\x2ehidden"},
+        {"a.b_c:d", "a.b_c:d"}, {"a b/c", "a\\x20b\\x2fc"}, {"\xc3\xa9", "\\xc3\\xa9"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *got = vd_cgroup_escape(cases[i].in);
