@@ -84,14 +84,20 @@ test_layout_v2_missing(void)
     g_assert_cmpint(system(rm), ==, 0);
 }
 
-static GArray *
-devices(void)
+/* Every kind of limit (the CPU quota and period are the tests' own). */
+static VdCgroupLimits
+all_limits(GArray *devices)
 {
-    GArray *a = g_array_new(FALSE, TRUE, sizeof(VdCgroupDevice));
     VdCgroupDevice d = {
         .major = 8, .minor = 0, .weight = 300, .read_bps = 10485760, .write_iops = 200};
-    g_array_append_val(a, d);
-    return a;
+    g_array_append_val(devices, d);
+    return (VdCgroupLimits){.cpu_shares = 2048,
+                            .mem_max = 1024ULL << 20,
+                            .mem_high = 768ULL << 20,
+                            .mem_swap_max = 2048ULL << 20,
+                            .io_weight = 800,
+                            .io_devices = devices,
+                            .pids_max = 4096};
 }
 
 static void
@@ -103,15 +109,9 @@ test_v2_writer(void)
     g_autoptr(VdCgroupLayout) l = vd_cgroup_layout_parse(v2_mountinfo, v2_self, tmp);
     g_autoptr(VdCgroup) cg = vd_cgroup_new(l, "virtd.slice/machine-virtd-web1.scope");
     g_autoptr(GError) error = NULL;
-    g_autoptr(GArray) devs = devices();
-    VdCgroupLimits limits = {.cpu_shares = 2048,
-                             .cpu_quota = 150000,
-                             .mem_max = 1024ULL << 20,
-                             .mem_high = 768ULL << 20,
-                             .mem_swap_max = 2048ULL << 20,
-                             .io_weight = 800,
-                             .io_devices = devs,
-                             .pids_max = 4096};
+    g_autoptr(GArray) devs = g_array_new(FALSE, TRUE, sizeof(VdCgroupDevice));
+    VdCgroupLimits limits = all_limits(devs);
+    limits.cpu_quota = 150000;
 
     g_assert_true(vd_cgroup_create(cg, &error));
     g_assert_no_error(error);
@@ -183,16 +183,11 @@ test_v1_writer(void)
         g_mkdir_with_parents(l->base[c], 0755);
     g_autoptr(VdCgroup) cg = vd_cgroup_new(l, "virtd.slice/machine-virtd-web1.scope");
     g_autoptr(GError) error = NULL;
-    g_autoptr(GArray) devs = devices();
-    VdCgroupLimits limits = {.cpu_shares = 2048,
-                             .cpu_period = 50000,
-                             .cpu_quota = -1,
-                             .mem_max = 1024ULL << 20,
-                             .mem_high = 768ULL << 20,
-                             .mem_swap_max = 2048ULL << 20,
-                             .io_weight = 800,
-                             .io_devices = devs,
-                             .pids_max = 100};
+    g_autoptr(GArray) devs = g_array_new(FALSE, TRUE, sizeof(VdCgroupDevice));
+    VdCgroupLimits limits = all_limits(devs);
+    limits.cpu_period = 50000;
+    limits.cpu_quota = -1;
+    limits.pids_max = 100;
     g_assert_true(vd_cgroup_create(cg, &error));
     g_assert_true(vd_cgroup_apply(cg, &limits, &error));
     g_assert_no_error(error);
