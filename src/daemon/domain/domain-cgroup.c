@@ -20,8 +20,12 @@ struct _VdDomainCgroups {
     VdCgroupLayout *layout;
     char *partition; /* "virtd.slice", "virtd-1a2b3c4d.slice" */
     guint64 pids_max;
-    gboolean any; /* at least one controller available */
+    gboolean any;        /* at least one controller available */
+    GHashTable *pending; /* relpath -> RemoveRetry*: removals waiting for the kernel */
 };
+
+static void remove_retry_free(gpointer data);
+static void cancel_pending_removal(VdDomainCgroups *cgs, const char *rel);
 
 void
 vd_domain_cgroups_init(VdDaemon *d, guint64 pids_max)
@@ -29,6 +33,7 @@ vd_domain_cgroups_init(VdDaemon *d, guint64 pids_max)
     VdDomainCgroups *cgs = g_new0(VdDomainCgroups, 1);
     cgs->layout = vd_cgroup_layout_detect();
     cgs->pids_max = pids_max;
+    cgs->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, remove_retry_free);
     if (d->paths->root) {
         g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, d->paths->root, -1);
         cgs->partition = g_strdup_printf("virtd-%.8s.slice", sum);
@@ -64,6 +69,7 @@ vd_domain_cgroups_free(VdDaemon *d)
         if (left->len == 0)
             vd_cgroup_remove(part, NULL);
     }
+    g_hash_table_unref(cgs->pending);
     vd_cgroup_layout_free(cgs->layout);
     g_free(cgs->partition);
     g_free(cgs);
@@ -121,7 +127,8 @@ kib_to_bytes(guint64 kib)
     return kib == VD_MEMTUNE_UNLIMITED_KIB ? G_MAXUINT64 : kib * 1024;
 }
 
-/* The definition's limits in the cgroup layer's terms. The per-vCPU
+/* The definition's limits in the cgroup layer's terms (devices appended
+ * to l->io_devices, which the caller owns). The per-vCPU
  * <period>/<quota> bound the whole QEMU to quota x vCPUs per period
  * (libvirt puts each vCPU thread in a cgroup of its own; here all of
  * QEMU shares one), unless <global_quota> says otherwise. */
@@ -143,7 +150,6 @@ limits_from_def(const VdDomainCgroups *cgs, const VdDomainDef *def, VdCgroupLimi
     l->mem_high = kib_to_bytes(t->soft_limit_kib);
     l->mem_swap_max = kib_to_bytes(t->swap_hard_limit_kib);
     l->io_weight = t->blkio_weight;
-    l->io_devices = g_array_new(FALSE, TRUE, sizeof(VdCgroupDevice));
     for (guint i = 0; i < t->blkio_devices->len; i++) {
         const VdBlkioDevice *b = g_ptr_array_index(t->blkio_devices, i);
         struct stat st;
@@ -175,7 +181,8 @@ vd_domain_cgroup_prepare(VdDaemon *d, VdDomainObj *dom, const VdDomainDef *live,
     VdDomainCgroups *cgs = d->cgroups;
     gboolean asked = vd_restune_is_set(live->restune);
     g_autoptr(GError) local = NULL;
-    VdCgroupLimits limits = {0};
+    g_autoptr(GArray) devices = g_array_new(FALSE, TRUE, sizeof(VdCgroupDevice));
+    VdCgroupLimits limits = {.io_devices = devices};
 
     g_clear_pointer((VdCgroup **)&dom->cgroup, vd_cgroup_free);
     if (!cgs) {
@@ -188,27 +195,14 @@ vd_domain_cgroup_prepare(VdDaemon *d, VdDomainObj *dom, const VdDomainDef *live,
         return FALSE;
     if (!cgs->any)
         return TRUE; /* no controller at all: said once at daemon start */
-    gboolean ok = limits_from_def(cgs, live, &limits, error);
-    if (!ok) {
-        g_array_unref(limits.io_devices);
+    if (!limits_from_def(cgs, live, &limits, error))
         return FALSE;
-    }
     g_autofree char *rel = domain_relpath(cgs, dom);
     g_autoptr(VdCgroup) cg = vd_cgroup_new(cgs->layout, rel);
-    /* A leftover of a QEMU this daemon does not know would share it. */
-    g_autoptr(GArray) pids = vd_cgroup_pids(cg);
-    if (pids->len) {
-        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                    "operation failed: the cgroup %s still holds process %d, which is not a "
-                    "QEMU virtd knows: stop it, then start the domain again",
-                    vd_cgroup_dir(cg, VD_CGROUP_MEMORY) ? vd_cgroup_dir(cg, VD_CGROUP_MEMORY) : rel,
-                    (int)g_array_index(pids, pid_t, 0));
-        g_array_unref(limits.io_devices);
-        return FALSE;
-    }
-    ok = vd_cgroup_create(cg, &local) && vd_cgroup_apply(cg, &limits, &local);
-    g_array_unref(limits.io_devices);
-    if (!ok) {
+    /* The same domain's previous QEMU may still be leaving it (a start
+     * right after a destroy): its removal is off, the cgroup reused. */
+    cancel_pending_removal(cgs, rel);
+    if (!vd_cgroup_create(cg, &local) || !vd_cgroup_apply(cg, &limits, &local)) {
         vd_cgroup_remove(cg, NULL);
         if (asked) {
             g_propagate_prefixed_error(error, g_steal_pointer(&local),
@@ -239,11 +233,26 @@ vd_domain_cgroup_attach(VdDomainObj *dom, pid_t pid, GError **error)
 
 /* ---- end -------------------------------------------------------------- */
 
+/* A removal waiting for the kernel, by the cgroup's relpath; the source
+ * is the table's entry (removing the entry removes the source). */
 typedef struct {
+    VdDomainCgroups *cgs;
     VdCgroup *cg;
     char *name;
     guint tries;
+    guint source;
 } RemoveRetry;
+
+static void
+remove_retry_free(gpointer data)
+{
+    RemoveRetry *r = data;
+    if (r->source)
+        g_source_remove(r->source);
+    vd_cgroup_free(r->cg);
+    g_free(r->name);
+    g_free(r);
+}
 
 static gboolean
 remove_retry(gpointer data)
@@ -253,25 +262,35 @@ remove_retry(gpointer data)
     if (vd_cgroup_remove(r->cg, &error) || ++r->tries >= REMOVE_RETRIES) {
         if (error)
             g_warning("domain '%s': %s", r->name, error->message);
-        vd_cgroup_free(r->cg);
-        g_free(r->name);
-        g_free(r);
+        r->source = 0; /* ends with this return */
+        g_hash_table_remove(r->cgs->pending, vd_cgroup_relpath(r->cg));
         return G_SOURCE_REMOVE;
     }
     return G_SOURCE_CONTINUE;
 }
 
+/* A new start of the domain takes the cgroup over: its old QEMU's
+ * removal must not go on (it could only fail, or warn). */
 static void
-remove_or_retry(VdCgroup *cg, const char *name)
+cancel_pending_removal(VdDomainCgroups *cgs, const char *rel)
 {
+    g_hash_table_remove(cgs->pending, rel);
+}
+
+static void
+remove_or_retry(VdDomainCgroups *cgs, VdCgroup *cg, const char *name)
+{
+    cancel_pending_removal(cgs, vd_cgroup_relpath(cg));
     if (vd_cgroup_remove(cg, NULL)) {
         vd_cgroup_free(cg);
         return;
     }
     RemoveRetry *r = g_new0(RemoveRetry, 1);
+    r->cgs = cgs;
     r->cg = cg;
     r->name = g_strdup(name);
-    g_timeout_add(REMOVE_RETRY_MS, remove_retry, r);
+    r->source = g_timeout_add(REMOVE_RETRY_MS, remove_retry, r);
+    g_hash_table_insert(cgs->pending, g_strdup(vd_cgroup_relpath(cg)), r);
 }
 
 void
@@ -285,7 +304,7 @@ vd_domain_cgroup_release(VdDaemon *d, VdDomainObj *dom)
         cg = vd_cgroup_new(d->cgroups->layout, rel);
     }
     if (cg)
-        remove_or_retry(cg, dom->name);
+        remove_or_retry(d->cgroups, cg, dom->name);
 }
 
 void
