@@ -13,6 +13,7 @@
 #include "conf/domain-platform.h"
 #include "conf/domain-memory.h"
 #include "conf/domain-cputune.h"
+#include "conf/domain-restune.h"
 #include "conf/domain-tpm.h"
 
 #include <string.h>
@@ -488,6 +489,7 @@ vd_domain_def_new(void)
     def->platform = vd_platform_def_new();
     def->memory_ext = vd_memory_ext_def_new();
     def->cputune = vd_cputune_def_new();
+    def->restune = vd_restune_def_new();
     return def;
 }
 
@@ -532,6 +534,7 @@ vd_domain_def_free(VdDomainDef *def)
     vd_platform_def_free(def->platform);
     vd_memory_ext_def_free(def->memory_ext);
     vd_cputune_def_free(def->cputune);
+    vd_restune_def_free(def->restune);
     if (def->doc)
         xmlFreeDoc(def->doc);
     g_free(def);
@@ -611,6 +614,8 @@ vd_domain_def_copy(const VdDomainDef *src)
     def->memory_ext = vd_memory_ext_def_copy(src->memory_ext);
     vd_cputune_def_free(def->cputune);
     def->cputune = vd_cputune_def_copy(src->cputune);
+    vd_restune_def_free(def->restune);
+    def->restune = vd_restune_def_copy(src->restune);
     if (src->doc)
         def->doc = xmlCopyDoc(src->doc, 1);
     return def;

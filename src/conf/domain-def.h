@@ -251,6 +251,8 @@ typedef struct _VdPlatformDef VdPlatformDef; /* domain-platform.h */
 /* Issue 11 (hot expansion), typed and formatted: */
 typedef struct _VdMemoryExtDef VdMemoryExtDef; /* domain-memory.h: maxMemory, memory devices */
 typedef struct _VdCputuneDef VdCputuneDef;     /* domain-cputune.h: vcpupin, emulatorpin */
+/* Issue 15: cgroup limits (cputune shares/period/quota, memtune, blkiotune). */
+typedef struct _VdResTuneDef VdResTuneDef;     /* domain-restune.h */
 
 typedef struct _VdDomainDef VdDomainDef;
 struct _VdDomainDef {
@@ -328,6 +330,7 @@ struct _VdDomainDef {
     VdPlatformDef *platform;         /* sysinfo, watchdog, vsock, controllers */
     VdMemoryExtDef *memory_ext;      /* <maxMemory>, <memory> devices (DIMM, virtio-mem) */
     VdCputuneDef *cputune;           /* <cputune> vcpupin, emulatorpin */
+    VdResTuneDef *restune;           /* cgroup limits: <cputune> shares..., memtune, blkiotune */
 
     GPtrArray *unsupported;          /* VdUnsupported*, in document order */
 

@@ -20,6 +20,7 @@
 #include "conf/domain-platform.h"
 #include "conf/domain-memory.h"
 #include "conf/domain-cputune.h"
+#include "conf/domain-restune.h"
 #include "conf/domain-tpm.h"
 
 #include <string.h>
@@ -469,7 +470,7 @@ vd_domain_def_parse(const char *xml, gssize len, GError **error)
     if (!vd_domain_media_parse(def, root, error) || !vd_domain_tpm_parse(def, root, error) ||
         !vd_domain_firmware_parse(def, root, error) || !vd_domain_cpu_ext_parse(def, root, error) ||
         !vd_domain_platform_parse(def, root, error) || !vd_domain_memory_parse(def, root, error) ||
-        !vd_domain_cputune_parse(def, root, error))
+        !vd_domain_cputune_parse(def, root, error) || !vd_domain_restune_parse(def, root, error))
         return NULL;
 
     g_clear_pointer(&def->unsupported, g_ptr_array_unref);

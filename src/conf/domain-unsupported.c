@@ -17,7 +17,7 @@
  *           placement='static'>, <cpu match='exact'>, <link state='up'>).
  *   WARN    kept, reported by define, ignored by start, because the guest
  *           sees the same machine without it: host-side tuning and
- *           placement (cputune, numatune, memtune, blkiotune, iothreads,
+ *           placement (cputune's emulator and iothread knobs, numatune, iothreads,
  *           vcpu cpuset), device addresses and aliases (QEMU assigns its
  *           own; guests find devices by type), security labels, lock
  *           failure policy, disk cache/discard tuning, controller details
@@ -185,9 +185,21 @@ static const Rule rules[] = {
     T("/domain/cputune/vcpupin"), T("/domain/cputune/vcpupin/@vcpu"),
     T("/domain/cputune/vcpupin/@cpuset"), T("/domain/cputune/emulatorpin"),
     T("/domain/cputune/emulatorpin/@cpuset"),
-    /* shares, period, quota, iothreadpin, *sched, cachetune ... */
+    /* Issue 15: applied through the domain's cgroup (domain-restune.c,
+     * daemon/domain/domain-cgroup.c). <memtune><min_guarantee> is absent,
+     * so refused at start, as libvirt's QEMU driver refuses it. */
+    T("/domain/cputune/shares"), T("/domain/cputune/period"), T("/domain/cputune/quota"),
+    T("/domain/cputune/global_period"), T("/domain/cputune/global_quota"),
+    T("/domain/memtune"), T("/domain/memtune/hard_limit"), T("/domain/memtune/hard_limit/@unit"),
+    T("/domain/memtune/soft_limit"), T("/domain/memtune/soft_limit/@unit"),
+    T("/domain/memtune/swap_hard_limit"), T("/domain/memtune/swap_hard_limit/@unit"),
+    T("/domain/blkiotune"), T("/domain/blkiotune/weight"), T("/domain/blkiotune/device"),
+    T("/domain/blkiotune/device/path"), T("/domain/blkiotune/device/weight"),
+    T("/domain/blkiotune/device/read_bytes_sec"), T("/domain/blkiotune/device/write_bytes_sec"),
+    T("/domain/blkiotune/device/read_iops_sec"), T("/domain/blkiotune/device/write_iops_sec"),
+    /* emulator_*, iothread_*, iothreadpin, *sched, cachetune ... */
     W("/domain/cputune/*"),
-    W("/domain/numatune"), W("/domain/memtune"), W("/domain/blkiotune"),
+    W("/domain/numatune"),
     W("/domain/resource"), W("/domain/perf"),
 
     T("/domain/os"), T("/domain/os/@firmware"),

@@ -15,6 +15,7 @@
  */
 #include "conf/domain-media.h"
 #include "conf/domain-memory.h"
+#include "conf/domain-restune.h"
 #include "conf/domain-firmware.h"
 #include "conf/domain-platform.h"
 #include "conf/domain-private.h"
@@ -419,7 +420,7 @@ vd_domain_def_validate(const VdDomainDef *def, GError **error)
            validate_disks(def, error) && validate_paths(def, error) &&
            vd_domain_validate_interfaces(def, error) &&
            validate_chrs(def, error) && validate_display(def, error) && validate_rngs(def, error) &&
-           vd_domain_memory_validate(def, error);
+           vd_domain_memory_validate(def, error) && vd_domain_restune_validate(def, error);
 }
 
 /* ---- check_startable ---- */

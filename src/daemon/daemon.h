@@ -12,6 +12,7 @@
 typedef struct _VdStorage VdStorage;
 typedef struct _VdNetworks VdNetworks;
 typedef struct _VdApiListener VdApiListener;
+typedef struct _VdDomainCgroups VdDomainCgroups;
 
 typedef struct {
     VdPaths *paths;
@@ -56,4 +57,5 @@ typedef struct {
     /* Issue 14: the web console */
     struct _VdWeb *web;             /* --web: the HTTPS listener (web/web.h); NULL: off */
     struct _VdWebTokens *web_tokens; /* API tokens for it (web/web-tokens.h), always loaded */
+    VdDomainCgroups *cgroups;  /* issue 15: each QEMU's cgroup (domain/domain-cgroup.h) */
 } VdDaemon;

@@ -15,6 +15,7 @@
 #include "daemon/api/api.h"
 #include "daemon/clone/clone.h"
 #include "daemon/domain/console-log.h"
+#include "daemon/domain/domain-cgroup.h"
 #include "daemon/domain/domain-process.h"
 #include "daemon/events/tasks.h"
 #include "daemon/host-probe.h"
@@ -130,6 +131,7 @@ free_probed(VdDaemon *d)
     g_clear_pointer(&d->listen_sockets, g_ptr_array_unref);
     g_clear_pointer(&d->web_tokens, vd_web_tokens_free);
     g_clear_pointer(&d->loop, g_main_loop_unref);
+    vd_domain_cgroups_free(d);
     g_clear_pointer(&d->paths, vd_paths_free);
 }
 
@@ -165,6 +167,7 @@ main(int argc, char **argv)
     g_autofree char *web_root = NULL;
     int web_idle_timeout = VD_WEB_IDLE_TIMEOUT_DEFAULT;
     int max_connections = 0;
+    int qemu_pids_max = VD_QEMU_PIDS_MAX_DEFAULT;
     GOptionEntry entries[] = {
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
          "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
@@ -185,6 +188,10 @@ main(int argc, char **argv)
         {"max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
          "Serve at most N API connections at once, others wait (default: 3/4 of the "
          "descriptor limit, at most 4096)",
+         "N"},
+        {"qemu-pids-max", 0, 0, G_OPTION_ARG_INT, &qemu_pids_max,
+         "At most N processes and threads per QEMU, through its cgroup's pids.max "
+         "(default 4096; 0: no limit)",
          "N"},
         {"dns-forward", 0, 0, G_OPTION_ARG_STRING, &dns_forward,
          "Where the dnsmasq of a virtual network sends the queries it cannot answer: 'host' "
@@ -276,8 +283,9 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (idle_timeout < 0 || max_connections < 0) {
-        fprintf(stderr, "virtd: --idle-timeout and --max-connections take a number >= 0\n");
+    if (idle_timeout < 0 || max_connections < 0 || qemu_pids_max < 0) {
+        fprintf(stderr, "virtd: --idle-timeout, --max-connections and --qemu-pids-max take a "
+                        "number >= 0\n");
         return 2;
     }
     if (dns_forward && !g_str_equal(dns_forward, "host") && !g_str_equal(dns_forward, "none")) {
@@ -413,6 +421,7 @@ main(int argc, char **argv)
     d.storage = vd_storage_new(d.paths);
     vd_storage_load(d.storage);
     d.loop = g_main_loop_new(NULL, FALSE);
+    vd_domain_cgroups_init(&d, (guint64)qemu_pids_max);
     vd_domains_reconnect_all(&d);
     vd_snapshot_settle_all(&d);
     vd_migration_recover_all(&d);

@@ -406,7 +406,7 @@ test_classification(void)
         {"/domain/pm", -1},
         {"/domain/on_lockfailure", 0},
         {"/domain/vcpu/@cpuset", 0},
-        {"/domain/cputune/shares", 0}, /* vcpupin, emulatorpin: TYPED */
+        {"/domain/cputune/emulator_period", 0}, /* vcpupin, shares ...: TYPED */
         {"/domain/memoryBacking", -1},
         {"/domain/sysinfo", -1},
         {"/domain/os/loader/@secure", -1},
@@ -444,7 +444,7 @@ test_classification(void)
         "<name>c</name><name xmlns='urn:x'>foreign</name>"
         "<metadata><x:y xmlns:x='urn:y'/></metadata>"
         "<memory>65536</memory><memoryBacking><hugepages/></memoryBacking>"
-        "<vcpu cpuset='0'>1</vcpu><cputune><shares>10</shares></cputune>"
+        "<vcpu cpuset='0'>1</vcpu><cputune><shares>10</shares><emulator_period>1000</emulator_period></cputune>"
         "<sysinfo type='smbios'/>"
         "<os><type>hvm</type><loader secure='yes' readonly='yes' type='pflash'>/x.fd</loader>"
         "<smbios mode='sysinfo'/></os>"

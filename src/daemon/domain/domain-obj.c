@@ -10,6 +10,7 @@
 #include "daemon/domain/console.h"
 #include "daemon/events/events.h"
 #include "daemon/hotplug/hotplug.h"
+#include "util/vd-cgroup.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
 #include "util/vd-names.h"
@@ -59,6 +60,7 @@ vd_domain_obj_unref(VdDomainObj *dom)
     vd_console_free(dom->console);
     vd_domain_def_free(dom->def);
     vd_domain_def_free(dom->live);
+    vd_cgroup_free(dom->cgroup);
     if (dom->start_notes)
         g_ptr_array_unref(dom->start_notes);
     if (the_list)

@@ -89,6 +89,8 @@ struct _VdDomainObj {
                                     * last one completed (domjobinfo --completed) */
     GSList *pci_reserved;          /* char*: the q35 root ports that attaches in flight
                                     * chose (hotplug/pci-slot.c) */
+    gpointer cgroup;               /* VdCgroup* (util/vd-cgroup.h) while QEMU runs in its
+                                    * cgroup (domain-cgroup.c); NULL when none */
     GPtrArray *start_notes;        /* char*: what the argv builder adjusted at the last
                                     * start, with the reasons (vd_qemu_build_argv_notes);
                                     * the start's answer gives them as warnings */

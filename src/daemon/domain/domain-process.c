@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "daemon/domain/console.h"
+#include "daemon/domain/domain-cgroup.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/swtpm.h"
@@ -210,6 +211,7 @@ vd_proc_finish_exit(VdDomainObj *dom)
     /* Taps went with QEMU; macvtaps are links of their own. */
     vd_hotplug_stopped(dom); /* fails live changes waiting on the guest */
     vd_domain_net_release(dom->live);
+    vd_domain_cgroup_release(d, dom);
 
     g_clear_pointer(&dom->live, vd_domain_def_free);
     dom->id = -1;

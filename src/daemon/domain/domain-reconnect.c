@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/domain/console.h"
+#include "daemon/domain/domain-cgroup.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/blockjob/blockjob.h"
 #include "daemon/save/save.h"
@@ -189,6 +190,7 @@ vd_domains_reconnect_all(VdDaemon *d)
             dom->state = VD_STATE_RUNNING;
         g_info("domain '%s': reconnecting to QEMU pid %d", dom->name, (int)dom->pid);
         vd_swtpm_reconnect(d, dom);
+        vd_domain_cgroup_reconnect(d, dom);
         dom->reconnecting = TRUE;
         dom->qmp = vd_qmp_connect(qmp_path, QMP_RECONNECT_TIMEOUT_MS, vd_proc_qmp_ready,
                                   vd_proc_qmp_event, vd_proc_qmp_closed, dom);
@@ -201,6 +203,8 @@ vd_domains_reconnect_all(VdDaemon *d)
         if (!vd_state_is_active(dom->state))
             vd_swtpm_stop(d, dom);
     }
+    /* Likewise a cgroup made for a start the kill interrupted. */
+    vd_domain_cgroups_sweep(d);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "conf/domain-platform.h"
 #include "daemon/domain/console.h"
 #include "daemon/domain/disk-prepare.h"
+#include "daemon/domain/domain-cgroup.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-spice.h"
@@ -487,6 +488,11 @@ launch(PendingStart *ps, const char *boot_kernel)
     vd_spawn_write_log_notes(log_path, notes);
     for (guint i = 0; i < notes->len; i++)
         g_message("domain '%s': %s", dom->name, (const char *)notes->pdata[i]);
+    /* The cgroup and its limits, before anything runs in it. */
+    if (!vd_domain_cgroup_prepare(d, dom, ps->live, notes, &error)) {
+        vd_domain_net_release(ps->live);
+        goto fail;
+    }
     if (dom->start_notes)
         g_ptr_array_unref(dom->start_notes);
     dom->start_notes = g_steal_pointer(&notes);
@@ -511,8 +517,12 @@ launch(PendingStart *ps, const char *boot_kernel)
     dom->pid = pid;
     dom->started_at = g_get_monotonic_time();
     dom->start_phase = VD_START_PHASE_CONNECTING;
-    if (!vd_domain_status_save(d->domains, dom, &error)) {
+    /* Into its cgroup while the child still waits on the go pipe: QEMU
+     * runs inside from its first instruction. */
+    gboolean recorded = vd_domain_cgroup_attach(dom, pid, &error);
+    if (recorded && !(recorded = vd_domain_status_save(d->domains, dom, &error)))
         g_prefix_error(&error, "operation failed: cannot record QEMU's pid: ");
+    if (!recorded) {
         vd_spawn_release_child(gofd, FALSE);
         close(errfd);
         g_child_watch_add(pid, vd_spawn_reap_only, NULL);
@@ -543,6 +553,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     return;
 
 undo:
+    vd_domain_cgroup_release(d, dom);
     ps->live = g_steal_pointer(&dom->live);
     vd_domain_net_release(ps->live);
     dom->id = -1;
