@@ -11,6 +11,7 @@
 #include "daemon/events/events.h"
 #include "daemon/hotplug/hotplug.h"
 #include "util/vd-cgroup.h"
+#include "daemon/snapshot/snapshot.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
 #include "util/vd-names.h"
@@ -569,6 +570,7 @@ vd_domain_list_forget_if_gone(VdDomainList *list, VdDomainObj *dom)
 {
     if (dom->persistent || vd_state_is_active(dom->state) || dom->job != VD_JOB_NONE)
         return;
+    vd_snapshot_domain_gone(list->paths, dom->name);
     g_hash_table_remove(list->by_name, dom->name);
 }
 

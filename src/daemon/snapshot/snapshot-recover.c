@@ -312,9 +312,30 @@ vd_snapshot_settle(VdDaemon *d, VdDomainObj *dom)
     query_jobs(s);
 }
 
+/* Metadata of a domain the registry does not have: an undefine (or the
+ * end of a transient domain) that a kill cut between the definition's
+ * removal and the metadata's. Finished here, so that it happened whole. */
+static void
+discard_orphans(VdDaemon *d)
+{
+    g_autofree char *top = g_build_filename(d->paths->state_dir, "snapshots", NULL);
+    g_autoptr(GDir) dir = g_dir_open(top, 0, NULL);
+    const char *entry;
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        if (vd_domain_list_find_name(d->domains, entry))
+            continue;
+        g_warning("removing the snapshot metadata of domain '%s', which no longer exists "
+                  "(the daemon stopped while it was undefined)",
+                  entry);
+        vd_snapshot_domain_gone(d->paths, entry);
+    }
+}
+
 void
 vd_snapshot_settle_all(VdDaemon *d)
 {
+    discard_orphans(d);
     g_autoptr(GPtrArray) all = vd_domain_list_all(d->domains);
     for (guint i = 0; i < all->len; i++) {
         VdDomainObj *dom = all->pdata[i];

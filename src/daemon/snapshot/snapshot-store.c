@@ -210,6 +210,23 @@ vd_snapshot_store_get_intent(VdSnapshotStore *store, const char *kind)
     return *text ? g_steal_pointer(&text) : NULL;
 }
 
+void
+vd_snapshot_store_discard_dir(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+
+    if (!d)
+        return;
+    while ((entry = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        if (g_unlink(path) < 0 && errno != ENOENT)
+            g_warning("cannot remove '%s': %s", path, g_strerror(errno));
+    }
+    if (g_rmdir(dir) < 0 && errno != ENOENT)
+        g_warning("cannot remove '%s': %s", dir, g_strerror(errno));
+}
+
 gboolean
 vd_snapshot_store_remove(VdSnapshotStore *store, const char *name, GError **error)
 {

@@ -16,6 +16,11 @@ typedef struct {
     GHashTable *pending;
 } VdSnapshotStore;
 
+/* Removes a domain's whole metadata directory @dir (snapshots, pending
+ * records, intents, current, temporary files): the domain is gone, and a
+ * new domain of that name must not inherit its snapshots. */
+void vd_snapshot_store_discard_dir(const char *dir);
+
 /* @dom's store, loaded from its directory when first needed (files that
  * fail to parse are logged and skipped, never deleted). */
 VdSnapshotStore *vd_snapshot_store_get(VdDaemon *d, VdDomainObj *dom);

@@ -515,3 +515,10 @@ vd_snapshot_obj_free(VdDomainObj *dom)
 {
     g_clear_pointer((VdSnapshotStore **)&dom->snapshots, vd_snapshot_store_free);
 }
+
+void
+vd_snapshot_domain_gone(const VdPaths *paths, const char *name)
+{
+    g_autofree char *dir = vd_paths_domain_snapshot_dir(paths, name);
+    vd_snapshot_store_discard_dir(dir);
+}

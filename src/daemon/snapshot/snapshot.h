@@ -46,6 +46,10 @@ gboolean vd_snapshot_rename_domain(VdDaemon *d, const char *old_name, const char
 void vd_snapshot_qmp_event(VdDaemon *d, VdDomainObj *dom, const char *event, JsonObject *data);
 void vd_snapshot_stopped(VdDomainObj *dom);
 void vd_snapshot_obj_free(VdDomainObj *dom);
+/* A domain left the registry (a transient one stopped, or an undefined
+ * one that was not running): its snapshot metadata goes with it, as
+ * libvirt's, so that a new domain of the same name starts with none. */
+void vd_snapshot_domain_gone(const VdPaths *paths, const char *name);
 
 /* A daemon killed while QEMU took a snapshot of a running domain left a
  * pending record (snapshot-recover.c): settles @dom's, one after the
