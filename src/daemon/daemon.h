@@ -27,7 +27,8 @@ typedef struct {
     guint api_max_connections; /* 0: from the descriptor limit (--max-connections) */
     gsize api_body_bytes;      /* request bodies held now (api-body.c) */
     GMainLoop *loop;
-    int socket_group;          /* -1: socket 0600, else 0660 with this gid */
+    int socket_group;          /* --socket-group (the read-write group's older name); -1: none */
+    struct _VdAccess *access;  /* who may do what, the audit log (access/access.h) */
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
     char *fast_firmware;       /* qboot, for domains allowed to use it; NULL: SeaBIOS always */
     char *firmware_dirs;       /* QEMU firmware descriptor directories, ':'-separated
