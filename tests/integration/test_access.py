@@ -14,8 +14,8 @@ and SO_PEERGROUPS only.
   refused <emulator>/usr/bin/env, a <kernel> of /etc/shadow, a disk
   /root/x.img or a symlink in the pool leading to /etc/shadow, the start
   of a domain whose kernel is outside the allowed directories, a pool
-  outside them and the raw QEMU monitor; each refusal names the rule and
-  nothing is defined;
+  outside them, the raw QEMU monitor and a web API token; each refusal
+  names the rule and nothing is defined;
 - every change is one line of the audit log with the uid, the result and
   the error code; reads are not logged; the log rotates past its size;
 - the socket is 0666 (the credentials decide) and its directory
@@ -207,6 +207,11 @@ class Access(harness.VirtdTestCase):
         self.assertDenied(self.call(WRITER, 'POST', dom_path('rw1', '/qemu-monitor'),
                                     json.dumps({'execute': 'query-status'})),
                           'the raw QEMU monitor', 'is for root only')
+        # A web token's holder is not confined by these rules: root's to make.
+        self.assertDenied(self.call(WRITER, 'POST', '/v1/web-tokens',
+                                    json.dumps({'name': 'mine'})),
+                          'making or revoking web API tokens is for root only')
+        self.assertEqual(self.d.api_json('GET', '/v1/web-tokens')['tokens'], [])
         self.assertEqual([n for n in self.names() if n.startswith('rw')], ['rw1'])
         # Root keeps today's rules: the same kernel from root is defined.
         self.d.api_json('POST', '/v1/domains', disk_only_xml('rootenv', self.disk,
@@ -228,7 +233,7 @@ class Access(harness.VirtdTestCase):
                           rw1[0]['transport']), ('POST', '/v1/domains', 201, None, 'unix'))
         self.assertGreater(rw1[0]['pid'], 0)
         refused = [x for x in by(4246) if x['status'] == 403]
-        self.assertGreaterEqual(len(refused), 6)
+        self.assertEqual(len(refused), 8)
         self.assertTrue(all(x['error'] == 'denied' for x in refused))
         self.assertIn('rw2', [x['object'] for x in refused])
         # Refused before the body was read: the define's name is not known.
