@@ -156,10 +156,12 @@ user_name(VdAudit *a, gint64 uid)
     if (known)
         return *known ? known : NULL;
     struct passwd pw, *found = NULL;
-    char buf[1024];
-    char *name = getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &found) == 0 && found
-                     ? g_strdup(found->pw_name)
-                     : g_strdup("");
+    gsize size = 1024;
+    g_autofree char *buf = g_malloc(size);
+    int rc;
+    while ((rc = getpwuid_r((uid_t)uid, &pw, buf, size, &found)) == ERANGE && size < 1 << 20)
+        buf = g_realloc(buf, size *= 2);
+    char *name = rc == 0 && found ? g_strdup(found->pw_name) : g_strdup("");
     g_hash_table_insert(a->user_names, g_memdup2(&uid, sizeof(uid)), name);
     return *name ? name : NULL;
 }
