@@ -31,7 +31,8 @@ typedef struct {
     gsize api_body_bytes;      /* request bodies held now (api-body.c) */
     guint64 api_requests;      /* requests received, for GET /v1/metrics (api-metrics.c) */
     GMainLoop *loop;
-    int socket_group;          /* -1: socket 0600, else 0660 with this gid */
+    int socket_group;          /* --socket-group (the read-write group's older name); -1: none */
+    struct _VdAccess *access;  /* who may do what, the audit log (access/access.h) */
     VdKernelCache *kernels;    /* NULL: boot bzImages as they are (--no-fast-boot) */
     char *fast_firmware;       /* qboot, for domains allowed to use it; NULL: SeaBIOS always */
     char *firmware_dirs;       /* QEMU firmware descriptor directories, ':'-separated

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "daemon/access/access.h"
 #include "daemon/api/api-conn.h"
 #include "daemon/api/api-tls.h"
 #include "daemon/api/api.h"
@@ -172,7 +173,7 @@ main(int argc, char **argv)
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
          "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
         {"socket-group", 'g', 0, G_OPTION_ARG_STRING, &group,
-         "Make the API socket 0660 and owned by GROUP (default: 0600, root only)", "GROUP"},
+         "The older name of --rw-group (docs/access.md)", "GROUP"},
         {"no-fast-boot", 0, 0, G_OPTION_ARG_NONE, &no_fast_boot,
          "Boot kernels exactly as given, with SeaBIOS (no vmlinux extraction, no qboot): "
          "for comparisons",
@@ -247,6 +248,7 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_add_main_entries(ctx, vd_access_options(), NULL); /* docs/access.md */
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
         return 2;
@@ -430,7 +432,7 @@ main(int argc, char **argv)
     d.networks = vd_networks_new(&d);
     vd_networks_load(d.networks);
 
-    if (!vd_api_start(&d, &error)) {
+    if (!(d.access = vd_access_new(&d, &error)) || !vd_api_start(&d, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
         return 1;
     }
@@ -459,6 +461,7 @@ main(int argc, char **argv)
     g_clear_pointer(&d.usage, vd_usage_free);
     g_clear_pointer(&d.web, vd_web_free);
     vd_api_stop(&d);
+    g_clear_pointer(&d.access, vd_access_free); /* after the API: its last audit lines */
     vd_storage_free(d.storage);
     /* Networks too outlive the daemon: bridges, rules and dnsmasq stay. */
     g_clear_pointer(&d.networks, vd_networks_free);

@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #define CONN_KEY "vd-api-conn"
 #define RETRY_FIRST_MS 50
@@ -105,6 +106,7 @@ conn_unref(gpointer data)
     g_free(c->id.address);
     g_free(c->id.user);
     g_free(c->id.auth);
+    g_free(c->id.groups);
     g_free(c);
 }
 
@@ -257,6 +259,36 @@ on_tls_done(GIOStream *tls, const char *dn, gpointer data)
     conn_unref(c);
 }
 
+/* Who is at the other end of the UNIX socket @fd: the kernel's word
+ * (SO_PEERCRED: uid, gid, pid at connect; SO_PEERGROUPS: the
+ * supplementary groups, Linux 4.13), so that deciding the client's access
+ * (daemon/access/access.h) needs no look-up in the group database. */
+static void
+peer_credentials(int fd, VdApiIdentity *id)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && len == sizeof(cred)) {
+        id->uid = cred.uid;
+        id->gid = cred.gid;
+        id->pid = cred.pid;
+    }
+    guint32 some[32];
+    len = sizeof(some);
+    guint32 *groups = some;
+    int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+    if (rc < 0 && errno == ERANGE && len > sizeof(some)) {
+        groups = g_malloc(len); /* a member of more than 32 groups */
+        rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+    }
+    if (rc == 0) {
+        id->ngroups = len / sizeof(guint32);
+        id->groups = groups == some ? g_memdup2(some, len) : groups;
+    } else if (groups != some) {
+        g_free(groups);
+    }
+}
+
 static void
 serve(VdApiPort *p, GSocket *client)
 {
@@ -271,6 +303,7 @@ serve(VdApiPort *p, GSocket *client)
     c->deadline = deadline_from_now(l);
     c->id.uid = -1;
     c->id.pid = -1;
+    c->id.gid = -1;
     if (p->tls) {
         /* An answer goes out as several TLS records (headers, body): with
          * Nagle's algorithm the second waits for the client's delayed ACK,
@@ -289,12 +322,8 @@ serve(VdApiPort *p, GSocket *client)
             c->id.address = g_strdup("unknown address");
         }
     } else {
-        g_autoptr(GCredentials) cred = g_socket_get_credentials(client, NULL);
         c->id.transport = VD_API_TRANSPORT_UNIX;
-        if (cred) {
-            c->id.uid = (gint64)g_credentials_get_unix_user(cred, NULL);
-            c->id.pid = (gint64)g_credentials_get_unix_pid(cred, NULL);
-        }
+        peer_credentials(g_socket_get_fd(client), &c->id);
     }
     if (!c->remote)
         c->remote = g_unix_socket_address_new_with_type("", 0, G_UNIX_SOCKET_ADDRESS_ANONYMOUS);

@@ -24,6 +24,9 @@ typedef struct {
     VdApiTransport transport;
     gint64 uid;    /* UNIX: the client process's uid (SO_PEERCRED); -1: unknown, or TLS */
     gint64 pid;    /* UNIX: its pid; -1: unknown, or TLS */
+    gint64 gid;    /* UNIX: its primary gid (SO_PEERCRED); -1: unknown, or TLS */
+    guint32 *groups; /* UNIX: its supplementary gids (SO_PEERGROUPS), no passwd look-up */
+    guint ngroups;
     char *dn;      /* TLS: the client certificate's subject DN ("C=..,O=..,CN=..") */
     char *address; /* TLS, WEB: the client's "ADDR:PORT" ("[ADDR]:PORT" for IPv6) */
     char *user;    /* WEB: the host account the request runs for, once authenticated */

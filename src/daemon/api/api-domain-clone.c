@@ -10,6 +10,7 @@
  * daemon/clone/. */
 #include "api-internal.h"
 
+#include "daemon/access/access.h"
 #include "daemon/clone/clone.h"
 #include "util/vd-error.h"
 
@@ -139,6 +140,13 @@ handle_clone(VdApiRequest *req, VdDomainObj *dom)
     VdDomainDef *orig = !error && !dom ? original_xml(body, &error) : NULL;
     VdCloneOptions *opts = error ? NULL : parse_options(body, &error);
 
+    /* A non-root client copies only files it could name, to such places
+     * (access/access.h); the new definition is the original's with them. */
+    if (opts && orig && !vd_access_check_def(req->d, req->msg, orig, &error))
+        g_clear_pointer(&opts, vd_clone_options_free);
+    for (guint i = 0; opts && opts->files && opts->files[i]; i++)
+        if (!vd_access_check_path(req->d, req->msg, "clone file", opts->files[i], &error))
+            g_clear_pointer(&opts, vd_clone_options_free);
     if (!opts) {
         vd_domain_def_free(orig);
         vd_api_reply_error(req, error);

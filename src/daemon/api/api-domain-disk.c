@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 #include <string.h>
 
+#include "daemon/access/access.h"
 #include "daemon/hotplug/disk-live.h"
 #include "util/vd-error.h"
 
@@ -79,6 +80,10 @@ handle_update(VdApiRequest *req, VdDomainObj *dom, const char *xml, gboolean liv
         vd_api_reply_error(req, error);
         return;
     }
+    if (!vd_access_check_disk(req->d, req->msg, disk, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
     vd_api_pause(req);
     vd_disk_live_change_media(req->d, dom, disk->target_dev, disk->source_file, VD_MEDIA_UPDATE,
                               FALSE, live, config, changed_done, req);
@@ -106,7 +111,8 @@ vd_api_disk_device(VdApiRequest *req, VdDomainObj *dom, VdDeviceOp op, const cha
         return;
     }
     VdDiskDef *disk = vd_disk_live_parse(xml, &error);
-    if (!disk) {
+    if (!disk || !vd_access_check_disk(req->d, req->msg, disk, &error)) {
+        g_clear_pointer(&disk, vd_disk_def_free);
         vd_api_reply_error(req, error);
         return;
     }
@@ -179,7 +185,8 @@ handle_media(VdApiRequest *req, VdDomainObj *dom, const char *target)
     VdMediaOp mop;
 
     if (error || !vd_api_body_bool(body, "force", &force, &error) ||
-        !vd_domain_affect(dom, &live, &config, &error)) {
+        !vd_domain_affect(dom, &live, &config, &error) ||
+        !vd_access_check_path(req->d, req->msg, "media", source, &error)) {
         vd_api_reply_error(req, error);
         return;
     }

@@ -14,6 +14,7 @@
 #include "api-internal.h"
 
 #include "conf/domain-def.h"
+#include "daemon/access/access.h"
 #include "daemon/save/save.h"
 #include "util/vd-error.h"
 
@@ -36,6 +37,15 @@ body_flags(JsonObject *body, gboolean *running, gboolean *paused, GError **error
            vd_api_body_bool(body, "paused", paused, error);
 }
 
+/* A restore by a non-root client runs only a definition whose files it
+ * could have named itself (access/access.h). */
+static gboolean
+restore_check(const VdDomainDef *def, gpointer data, GError **error)
+{
+    VdApiRequest *req = data;
+    return vd_access_check_def(req->d, req->msg, def, error);
+}
+
 static void
 handle_save(VdApiRequest *req, VdDomainObj *dom, gboolean managed)
 {
@@ -51,6 +61,10 @@ handle_save(VdApiRequest *req, VdDomainObj *dom, gboolean managed)
     if (!managed && (!file || !*file)) {
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: the body needs \"file\": the path of the save image");
+        vd_api_reply_error(req, error);
+        return;
+    }
+    if (!managed && !vd_access_check_path(req->d, req->msg, "save image", file, &error)) {
         vd_api_reply_error(req, error);
         return;
     }
@@ -194,6 +208,8 @@ vd_api_save_images_dispatch(VdApiRequest *req, const char *method)
     if (!error && (!file || !*file))
         g_set_error(&error, VD_ERROR, VD_ERROR_INVALID_ARG,
                     "invalid argument: the body needs \"file\": the path of the save image");
+    if (!error)
+        vd_access_check_path(req->d, req->msg, "save image", file, &error);
     if (error) {
         vd_api_reply_error(req, error);
         return;
@@ -216,5 +232,6 @@ vd_api_save_images_dispatch(VdApiRequest *req, const char *method)
         return;
     }
     vd_api_pause(req);
-    vd_save_restore(req->d, file, vd_api_body_string(body, "xml"), running, paused, op_done, req);
+    vd_save_restore(req->d, file, vd_api_body_string(body, "xml"), running, paused, restore_check,
+                    op_done, req);
 }

@@ -15,6 +15,7 @@
  * The flows are in daemon/snapshot/. */
 #include "api-internal.h"
 
+#include "daemon/access/access.h"
 #include "daemon/snapshot/snapshot.h"
 #include "util/vd-error.h"
 
@@ -96,6 +97,32 @@ created(VdDomainObj *dom, const char *name, const GError *error, gpointer data)
     vd_api_reply_json(req, 201, json_builder_get_root(b));
 }
 
+/* A non-root client's snapshot files (access/access.h): the overlays and
+ * memory file it names; a redefined snapshot carries a whole <domain>
+ * that a revert would run, so redefining is root's. A definition that
+ * does not parse passes here: the create says what is wrong with it. */
+static gboolean
+snapshot_files_allowed(VdApiRequest *req, const char *xml, guint flags, GError **error)
+{
+    if ((flags & VD_SNAPSHOT_CREATE_REDEFINE) &&
+        !vd_access_require(req->d, req->msg, "redefining a snapshot (its <domain> would run "
+                                             "at a revert)",
+                           error))
+        return FALSE;
+    g_autoptr(VdSnapshotDef) def = xml && *xml ? vd_snapshot_def_parse(xml, FALSE, NULL) : NULL;
+    if (!def)
+        return TRUE;
+    if (!vd_access_check_path(req->d, req->msg, "snapshot memory file", def->memory_file, error))
+        return FALSE;
+    for (guint i = 0; i < def->disks->len; i++) {
+        const VdSnapshotDiskDef *disk = g_ptr_array_index(def->disks, i);
+        g_autofree char *what = g_strdup_printf("snapshot file of disk '%s'", disk->name);
+        if (!vd_access_check_path(req->d, req->msg, what, disk->source_file, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static void
 handle_create(VdApiRequest *req, VdDomainObj *dom)
 {
@@ -122,6 +149,10 @@ handle_create(VdApiRequest *req, VdDomainObj *dom)
     for (guint i = 0; i < G_N_ELEMENTS(flags); i++)
         if (vd_api_query_bool(req, flags[i].q))
             f |= flags[i].flag;
+    if (!snapshot_files_allowed(req, xml, f, &error)) {
+        vd_api_reply_error(req, error);
+        return;
+    }
     vd_api_pause(req);
     vd_snapshot_create(req->d, dom, xml, f, created, req);
 }

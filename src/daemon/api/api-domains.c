@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conf/domain-enums.h"
+#include "daemon/access/access.h"
 #include "daemon/api/api-agent.h"
 #include "daemon/api/api-internal.h"
 #include "daemon/clone/clone.h"
@@ -105,6 +106,9 @@ parse_input(VdApiRequest *req, const char *xml, GError **error)
     if (!vd_domain_def_validate_input(def, !known, error))
         return NULL;
     if (!vd_domain_net_check_macs(req->d, def, NULL, error))
+        return NULL;
+    /* A non-root client's files and emulator (access/access.h). */
+    if (!vd_access_check_def(req->d, req->msg, def, error))
         return NULL;
     return g_steal_pointer(&def);
 }
@@ -461,8 +465,15 @@ handle_get_xml(VdApiRequest *req, VdDomainObj *dom)
         def = dom->live;
         flags |= VD_DOMAIN_FORMAT_LIVE;
     }
-    if (vd_api_query_bool(req, "secure"))
+    if (vd_api_query_bool(req, "secure")) {
+        g_autoptr(GError) error = NULL;
+        if (!vd_access_require(req->d, req->msg, "the definition with its secrets (--secure)",
+                               &error)) {
+            vd_api_reply_error(req, error);
+            return;
+        }
         flags |= VD_DOMAIN_FORMAT_SECURE;
+    }
     g_autofree char *xml = vd_domain_def_format(def, flags);
     vd_api_reply_text(req, 200, "application/xml", xml);
 }
@@ -593,7 +604,10 @@ start_wrapper(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer use
         done(dom, error, user_data);
         return;
     }
-    if (!vd_api_body_bool(body, "paused", &paused, &error)) {
+    if (!vd_api_body_bool(body, "paused", &paused, &error) ||
+        /* Whoever defined it, a non-root client starts only a domain
+         * whose files it could have named itself (access/access.h). */
+        !vd_access_check_def(d, req->msg, vd_domain_obj_def(dom), &error)) {
         done(dom, error, user_data);
         return;
     }

@@ -7,6 +7,7 @@
  *
  * The daemon does not follow what such a command changes (a "stop", a
  * device_del ...): it is logged, and the documentation says so. */
+#include "daemon/access/access.h"
 #include "daemon/api/api-internal.h"
 #include "util/vd-error.h"
 
@@ -46,6 +47,9 @@ vd_api_qemu_monitor(VdApiRequest *req, VdDomainObj *dom)
     const char *hmp = vd_api_body_string(body, "hmp");
     JsonObject *args = NULL;
 
+    /* A QMP command can open any host file as root (blockdev-add). */
+    if (!error)
+        vd_access_require(req->d, req->msg, "the raw QEMU monitor (qemu-monitor-command)", &error);
     if (error) {
         vd_api_reply_error(req, error);
         return;

@@ -4,6 +4,7 @@
  * volume data stream (PUT/GET .../data) is in api-storage-data.c. */
 #include <string.h>
 
+#include "daemon/access/access.h"
 #include "daemon/api/api-storage.h"
 #include "daemon/clone/clone.h"
 #include "util/vd-error.h"
@@ -166,6 +167,11 @@ handle_pool_define(VdApiRequest *req)
     g_autoptr(GError) error = NULL;
     g_autofree char *xml = vd_api_body_text(req, &error);
     VdStoragePoolDef *def = xml ? vd_storage_pool_def_parse(xml, &error) : NULL;
+    /* A pool's directory becomes one whose files non-root clients may
+     * name: such a client puts pools only where it may already. */
+    if (def && !vd_access_check_pool_target(req->d, req->msg, def->name, def->target_path,
+                                            &error))
+        g_clear_pointer(&def, vd_storage_pool_def_free);
     VdStoragePool *pool = def ? vd_storage_define(req->d->storage, def, &error) : NULL;
 
     if (!pool) {
@@ -355,6 +361,9 @@ handle_volumes(VdApiRequest *req, const char *method, VdStoragePool *pool)
     }
     if (n == 3 && g_str_equal(method, "POST")) {
         VdStorageVolDef *def = vol_request(req, &error);
+        if (def && def->backing_path && g_path_is_absolute(def->backing_path) &&
+            !vd_access_check_path(d, req->msg, "backing volume", def->backing_path, &error))
+            g_clear_pointer(&def, vd_storage_vol_def_free);
         if (!def) {
             vd_api_reply_error(req, error);
             return;

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/access/access.h"
+#include "daemon/access/audit.h"
 #include "daemon/api/api-conn.h"
 #include "daemon/api/api-internal.h"
 #include "daemon/api/api-parse.h"
@@ -152,6 +154,8 @@ vd_api_reply_error(VdApiRequest *req, const GError *error)
     char *text = vd_api_error_json(error, &status, &len);
 
     g_autofree char *from = describe_client(req->msg);
+    VdErrorCode code = error->domain == VD_ERROR ? (VdErrorCode)error->code : VD_ERROR_INTERNAL;
+    vd_audit_set_error(req->msg, vd_error_code_to_string(code));
 
     g_debug("API %s %s%s: %s", soup_server_message_get_method(req->msg),
             g_uri_get_path(soup_server_message_get_uri(req->msg)), from, error->message);
@@ -521,6 +525,9 @@ vd_api_handle(VdDaemon *data, SoupServerMessage *msg, const char *path, GHashTab
     VdApiRequest *req = request_new(data, msg, path, query, &error);
 
     data->api_requests++;
+    vd_audit_watch(vd_access_audit(data->access), msg, path);
+    if (!error)
+        vd_access_check_request(data, msg, path, &error); /* refused early already, but cheap */
     if (error) {
         vd_api_reply_error(req, error);
         return;
@@ -588,6 +595,14 @@ on_early(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 void
 vd_api_handle_early(VdDaemon *data, SoupServerMessage *msg, const char *path)
 {
+    g_autoptr(GError) error = NULL;
+    /* Who may do what (access.h): refused before a byte of the body is
+     * read, the connection closed. */
+    if (!vd_access_check_request(data, msg, path, &error)) {
+        vd_audit_refused(vd_access_audit(data->access), msg, path, error);
+        vd_api_refuse_and_close(msg, error);
+        return;
+    }
     /* Volume data is streamed to its file, never held: no limit. */
     if (vd_api_storage_data_early(data, msg, path))
         return;
@@ -630,14 +645,8 @@ vd_api_start(VdDaemon *d, GError **error)
     umask(old);
     if (!bound || !g_socket_listen(sock, error))
         return FALSE;
-    if (d->socket_group >= 0) {
-        if (chown(path, (uid_t)-1, (gid_t)d->socket_group) < 0 || chmod(path, 0660) < 0) {
-            int saved = errno;
-            g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot set group of '%s': %s", path,
-                        g_strerror(saved));
-            return FALSE;
-        }
-    }
+    if (!vd_access_set_socket_mode(d->access, path, error))
+        return FALSE;
 
     d->server = soup_server_new("server-header", "virtd/" VD_VERSION, "raw-paths", TRUE, NULL);
     soup_server_add_early_handler(d->server, "/", on_early, d, NULL);

@@ -5,7 +5,7 @@
 
 #include "daemon/daemon.h"
 
-/* Binds the socket (0600, or 0660 with d->socket_group) and serves. */
+/* Binds the socket (0600; its mode for the groups: vd_access_set_socket_mode) and serves. */
 gboolean vd_api_start(VdDaemon *d, GError **error);
 void vd_api_stop(VdDaemon *d);
 

@@ -371,6 +371,7 @@ typedef struct {
     gboolean paused;
     gboolean managed;
     VdDomainObj *dom; /* managed: the domain whose image it is */
+    VdSaveDefCheck check;
     VdDomainWaitFunc done;
     gpointer user_data;
 } RestoreReq;
@@ -459,6 +460,8 @@ header_read(GObject *source, GAsyncResult *res, gpointer data)
         vd_domain_def_free(g_steal_pointer(&def));
         def = g_steal_pointer(&want);
     }
+    if (q->check && !q->check(def, q->user_data, &error))
+        goto fail;
     if (q->managed) {
         dom = q->dom;
         if (g_strcmp0(def->uuid, dom->uuid) || g_strcmp0(def->name, dom->name)) {
@@ -528,7 +531,7 @@ fail:
 
 void
 vd_save_restore(VdDaemon *d, const char *path, const char *xml, gboolean running, gboolean paused,
-                VdDomainWaitFunc done, gpointer user_data)
+                VdSaveDefCheck check, VdDomainWaitFunc done, gpointer user_data)
 {
     if (running && paused) {
         g_autoptr(GError) e = g_error_new(VD_ERROR, VD_ERROR_INVALID_ARG,
@@ -549,6 +552,7 @@ vd_save_restore(VdDaemon *d, const char *path, const char *xml, gboolean running
     q->xml = g_strdup(xml);
     q->running = running;
     q->paused = paused;
+    q->check = check;
     q->done = done;
     q->user_data = user_data;
     header_read_async(path, header_read, q);

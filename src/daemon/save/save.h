@@ -45,9 +45,14 @@ void vd_save_domain(VdDaemon *d, VdDomainObj *dom, const char *path, const VdSav
 
 /* Restores the image at @path: the domain of the image's XML (@xml, if
  * not NULL, replaces it: same name and UUID) is started from it.
- * @running / @paused override the state it was saved in. */
+ * @running / @paused override the state it was saved in. @check (may be
+ * NULL) judges the definition that would run, before anything starts:
+ * the client's access rules (access/access.h), for an image's XML is
+ * the file's word, not the client's. */
+typedef gboolean (*VdSaveDefCheck)(const VdDomainDef *def, gpointer user_data, GError **error);
 void vd_save_restore(VdDaemon *d, const char *path, const char *xml, gboolean running,
-                     gboolean paused, VdDomainWaitFunc done, gpointer user_data);
+                     gboolean paused, VdSaveDefCheck check, VdDomainWaitFunc done,
+                     gpointer user_data);
 
 /* The start hook: when @dom has a managed save image, restore it instead
  * of booting (TRUE: done() will be called). The image is removed once the

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <string.h>
 
+#include "daemon/access/access.h"
 #include "daemon/api/api-conn.h"
 #include "daemon/api/api-internal.h"
 #include "daemon/web/web-session.h"
@@ -176,6 +177,13 @@ vd_web_tokens_dispatch(void *data, const char *method)
         g_set_error(&error, VD_ERROR, VD_ERROR_DENIED,
                     "API tokens are managed on the host (vsh web-token), not over the web: a "
                     "web session must not make lasting credentials");
+        vd_api_reply_error(req, error);
+        return;
+    }
+    /* A token's holder uses the web console, whose users the rules for
+     * non-root socket clients do not confine (access/access.h). */
+    if (!g_str_equal(method, "GET") &&
+        !vd_access_require(req->d, req->msg, "making or revoking web API tokens", &error)) {
         vd_api_reply_error(req, error);
         return;
     }
