@@ -14,12 +14,14 @@
 #include "daemon/api/api-tls.h"
 #include "daemon/api/api.h"
 #include "daemon/clone/clone.h"
+#include "daemon/config-file.h"
 #include "daemon/domain/console-log.h"
 #include "daemon/domain/domain-process.h"
 #include "daemon/events/tasks.h"
 #include "daemon/host-probe.h"
 #include "daemon/migration/migration.h"
 #include "daemon/network/network.h"
+#include "daemon/sd-notify.h"
 #include "daemon/snapshot/snapshot.h"
 #include "daemon/stats/usage.h"
 #include "daemon/storage/storage.h"
@@ -163,7 +165,12 @@ main(int argc, char **argv)
     g_autofree char *web_root = NULL;
     int web_idle_timeout = VD_WEB_IDLE_TIMEOUT_DEFAULT;
     int max_connections = 0;
+    g_autofree char *config_file = NULL; /* read by vd_config_file_prepare() */
     GOptionEntry entries[] = {
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
+         "Read options from FILE (default: " VD_CONFIG_FILE_DEFAULT ", or DIR/etc/virtd.conf "
+         "with --root DIR, when it exists); the command line overrides it (virtd(8))",
+         "FILE"},
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
          "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
         {"socket-group", 'g', 0, G_OPTION_ARG_STRING, &group,
@@ -238,6 +245,10 @@ main(int argc, char **argv)
     g_autoptr(GError) error = NULL;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
+    /* Issue 15: the configuration file's options, in front of the command line's. */
+    int early_exit = vd_config_file_prepare(entries, &argc, &argv);
+    if (early_exit >= 0)
+        return early_exit;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
         return 2;
@@ -426,6 +437,11 @@ main(int argc, char **argv)
         return 1;
     }
     g_info("virtd %s listening on %s", VD_VERSION, d.paths->socket_path);
+    /* virtd.service is Type=notify: started once clients can connect. */
+    if (!vd_sd_notify("READY=1\nSTATUS=serving the API", &error)) {
+        g_warning("%s", error->message);
+        g_clear_error(&error);
+    }
     for (guint i = 0; d.listen && d.listen[i]; i++)
         g_info("virtd %s listening on %s (TLS, credentials in %s)", VD_VERSION, d.listen[i],
                d.tls_dir);
@@ -445,6 +461,7 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_quit_signal, &d);
     g_unix_signal_add(SIGINT, on_quit_signal, &d);
     g_main_loop_run(d.loop);
+    vd_sd_notify("STOPPING=1", NULL);
 
     /* Before the API: its requests waiting for a history read are answered. */
     g_clear_pointer(&d.usage, vd_usage_free);
