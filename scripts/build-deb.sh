@@ -92,7 +92,6 @@ Recommends: ovmf, swtpm, swtpm-tools, openssh-client
 Suggests: mmdebstrap, fdisk, e2fsprogs, grub-pc-bin, grub-common, bash-completion
 Section: admin
 Priority: optional
-Homepage: https://example.invalid/virtd
 Description: light KVM/QEMU manager: the virtd daemon and the vsh command line
  virtd holds libvirt-style domain definitions, starts and supervises one
  QEMU per virtual machine, manages storage pools and virtual networks and

@@ -65,7 +65,7 @@ def root_tarball():
     if not os.path.exists(tarball):
         os.makedirs(CACHE, exist_ok=True)
         part = tarball + '.part'
-        run(['mmdebstrap', '--mode=unshare', '--variant=minbase',
+        run(['mmdebstrap', '--mode=unshare', '--variant=minbase', '--format=tar',
              '--skip=cleanup/apt/lists', 'bookworm', part,
              'http://deb.debian.org/debian'], timeout=900)
         os.rename(part, tarball)
