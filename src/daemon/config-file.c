@@ -82,15 +82,21 @@ cmdline_has(char **cmdline, const GOptionEntry *e)
     return FALSE;
 }
 
-static gboolean
-takes_no_value(const GOptionEntry *e)
+gboolean
+vd_config_option_in_file(const GOptionEntry *e)
 {
-    return e->arg == G_OPTION_ARG_NONE ||
-           (e->arg == G_OPTION_ARG_CALLBACK && (e->flags & G_OPTION_FLAG_NO_ARG));
+    return !(e->flags & G_OPTION_FLAG_HIDDEN) && !g_strv_contains(not_in_file, e->long_name);
 }
 
-static gboolean
-is_repeatable(const GOptionEntry *e)
+gboolean
+vd_config_option_takes_value(const GOptionEntry *e)
+{
+    return !(e->arg == G_OPTION_ARG_NONE ||
+             (e->arg == G_OPTION_ARG_CALLBACK && (e->flags & G_OPTION_FLAG_NO_ARG)));
+}
+
+gboolean
+vd_config_option_repeatable(const GOptionEntry *e)
 {
     return e->arg == G_OPTION_ARG_STRING_ARRAY || e->arg == G_OPTION_ARG_FILENAME_ARRAY;
 }
@@ -119,12 +125,12 @@ check_number(const GOptionEntry *e, const char *value, const char *where, GError
 
 /* The arguments of key @e->long_name, appended to @out. */
 static gboolean
-key_to_args(GKeyFile *kf, const GOptionEntry *e, char **cmdline, const char *where,
-            GPtrArray *out, GError **error)
+key_to_args(GKeyFile *kf, const GOptionEntry *e, char **cmdline, const char *where, GPtrArray *out,
+            GError **error)
 {
     g_autoptr(GError) local = NULL;
 
-    if (takes_no_value(e)) {
+    if (!vd_config_option_takes_value(e)) {
         gboolean on = g_key_file_get_boolean(kf, GROUP, e->long_name, &local);
         if (local) {
             g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
@@ -135,7 +141,7 @@ key_to_args(GKeyFile *kf, const GOptionEntry *e, char **cmdline, const char *whe
             g_ptr_array_add(out, g_strconcat("--", e->long_name, NULL));
         return TRUE;
     }
-    if (is_repeatable(e)) {
+    if (vd_config_option_repeatable(e)) {
         g_auto(GStrv) values = g_key_file_get_string_list(kf, GROUP, e->long_name, NULL, &local);
         if (!values) {
             g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: '%s': %s",
@@ -151,8 +157,8 @@ key_to_args(GKeyFile *kf, const GOptionEntry *e, char **cmdline, const char *whe
     }
     g_autofree char *value = g_key_file_get_string(kf, GROUP, e->long_name, &local);
     if (!value) {
-        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: '%s': %s",
-                    where, e->long_name, local->message);
+        g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: '%s': %s", where,
+                    e->long_name, local->message);
         return FALSE;
     }
     if ((e->arg == G_OPTION_ARG_INT || e->arg == G_OPTION_ARG_INT64 ||
@@ -181,8 +187,8 @@ vd_config_file_to_args(const char *path, const GOptionEntry *entries, char **cmd
     scan_lines(text, &kl);
     g_autofree char *bad_group = kl.bad_group; /* freed on every return */
     if (!g_key_file_load_from_data(kf, text, -1, G_KEY_FILE_NONE, &local)) {
-        g_autofree char *where = kl.bad_line ? g_strdup_printf("%s:%d", path, kl.bad_line)
-                                             : g_strdup(path);
+        g_autofree char *where =
+            kl.bad_line ? g_strdup_printf("%s:%d", path, kl.bad_line) : g_strdup(path);
         g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, "%s: %s", where,
                     local->message);
         return FALSE;
@@ -251,8 +257,8 @@ vd_config_file_choose(char **argv, gboolean *explicit_out)
     *explicit_out = config != NULL;
     if (config)
         return g_strdup(config);
-    g_autofree char *path = root ? g_build_filename(root, "etc", "virtd.conf", NULL)
-                                 : g_strdup(VD_CONFIG_FILE_DEFAULT);
+    g_autofree char *path =
+        root ? g_build_filename(root, "etc", "virtd.conf", NULL) : g_strdup(VD_CONFIG_FILE_DEFAULT);
     return g_file_test(path, G_FILE_TEST_EXISTS) ? g_steal_pointer(&path) : NULL;
 }
 
@@ -267,8 +273,8 @@ vd_config_file_prepare(const GOptionEntry *entries, int *argc, char ***argv)
     g_autoptr(GError) error = NULL;
     gboolean explicit_path = FALSE;
 
-    if (*argc == 2 && (g_str_equal((*argv)[1], "--dump-man") ||
-                       g_str_equal((*argv)[1], "--dump-config"))) {
+    if (*argc == 2 &&
+        (g_str_equal((*argv)[1], "--dump-man") || g_str_equal((*argv)[1], "--dump-config"))) {
         g_autoptr(GString) doc = g_string_new(NULL);
         if (g_str_equal((*argv)[1], "--dump-man"))
             vd_options_doc_man(doc, entries);

@@ -30,13 +30,21 @@
  * the options of @entries, appended to @out. Arguments of a repeatable
  * option that @cmdline (a NULL-terminated argv, argv[0] included) also
  * gives are left out. */
-gboolean vd_config_file_to_args(const char *path, const GOptionEntry *entries,
-                                char **cmdline, GPtrArray *out, GError **error);
+gboolean vd_config_file_to_args(const char *path, const GOptionEntry *entries, char **cmdline,
+                                GPtrArray *out, GError **error);
 
 /* The file the daemon reads for the command line @argv: see above. NULL
  * when none would be read (no --config and the default does not exist).
  * @explicit_out: whether --config named it. */
 char *vd_config_file_choose(char **argv, gboolean *explicit_out);
+
+/* Whether option @e takes a value (else: true or false in the file), and
+ * whether it may be given more than once (a list in the file). */
+gboolean vd_config_option_takes_value(const GOptionEntry *e);
+/* Whether option @e may be in the file: not hidden, and not one of the
+ * command line's own (config, version, help). */
+gboolean vd_config_option_in_file(const GOptionEntry *e);
+gboolean vd_config_option_repeatable(const GOptionEntry *e);
 
 /* What main() calls before parsing its options @entries: the hidden modes
  * `virtd --dump-man` (virtd(8)) and `virtd --dump-config` (the commented

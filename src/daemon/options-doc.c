@@ -5,19 +5,6 @@
 #include "daemon/config-file.h"
 #include "util/vd-roff.h"
 
-static gboolean
-has_value(const GOptionEntry *e)
-{
-    return !(e->arg == G_OPTION_ARG_NONE ||
-             (e->arg == G_OPTION_ARG_CALLBACK && (e->flags & G_OPTION_FLAG_NO_ARG)));
-}
-
-static gboolean
-repeatable(const GOptionEntry *e)
-{
-    return e->arg == G_OPTION_ARG_STRING_ARRAY || e->arg == G_OPTION_ARG_FILENAME_ARRAY;
-}
-
 static const char *
 value_name(const GOptionEntry *e)
 {
@@ -79,7 +66,8 @@ static const char man_files[] =
     "persistent definitions of domains, networks and storage pools\n"
     ".TP\n.I /run/virtd/virtd.sock\nthe API socket\n"
     ".TP\n.I /run/virtd/\nstatus of running domains and active networks; QMP and console sockets\n"
-    ".TP\n.I /var/lib/virtd/\nstate: snapshots, saved memory, UEFI variables, TPM state, dnsmasq leases\n"
+    ".TP\n.I /var/lib/virtd/\nstate: snapshots, saved memory, UEFI variables, TPM state, dnsmasq "
+    "leases\n"
     ".TP\n.I /var/log/virtd/\nQEMU's output per domain, console logs, dnsmasq's errors\n"
     ".TP\n.I /var/cache/virtd/\nQEMU capabilities, the KVM probe's verdict, extracted kernels\n"
     ".PP\n"
@@ -115,14 +103,14 @@ vd_options_doc_man(GString *out, const GOptionEntry *entries)
         vd_roff_append(out, "--");
         vd_roff_append(out, e->long_name);
         g_string_append(out, "\\fR");
-        if (has_value(e)) {
+        if (vd_config_option_takes_value(e)) {
             g_string_append(out, " \\fI");
             vd_roff_append(out, value_name(e));
             g_string_append(out, "\\fR");
         }
         g_string_append_c(out, '\n');
         vd_roff_append(out, e->description ? e->description : "");
-        if (repeatable(e))
+        if (vd_config_option_repeatable(e))
             g_string_append(out, " (repeatable)");
         g_string_append_c(out, '\n');
     }
@@ -160,32 +148,30 @@ append_comment(GString *out, const char *text)
 void
 vd_options_doc_config(GString *out, const GOptionEntry *entries)
 {
-    g_string_append(out,
-                    "# virtd.conf: the options of virtd(8), read before its command line.\n"
-                    "#\n"
-                    "# Keys are the daemon's long option names without the dashes\n"
-                    "# (--socket-group X is socket-group = X). An option without a value\n"
-                    "# takes true or false; a repeatable one a list separated by ';'. The\n"
-                    "# command line overrides this file (its list replaces a repeatable\n"
-                    "# option's list here). An unknown key is an error: the daemon does not\n"
-                    "# start and names the line. Every option is listed below, commented\n"
-                    "# out, with its help; the value shown is what it takes.\n"
-                    "# This file was generated from the daemon's option table (virtd\n"
-                    "# --dump-config). Another file: virtd --config FILE.\n"
-                    "\n"
-                    "[daemon]\n");
+    g_string_append(out, "# virtd.conf: the options of virtd(8), read before its command line.\n"
+                         "#\n"
+                         "# Keys are the daemon's long option names without the dashes\n"
+                         "# (--socket-group X is socket-group = X). An option without a value\n"
+                         "# takes true or false; a repeatable one a list separated by ';'. The\n"
+                         "# command line overrides this file (its list replaces a repeatable\n"
+                         "# option's list here). An unknown key is an error: the daemon does not\n"
+                         "# start and names the line. Every option is listed below, commented\n"
+                         "# out, with its help; the value shown is what it takes.\n"
+                         "# This file was generated from the daemon's option table (virtd\n"
+                         "# --dump-config). Another file: virtd --config FILE.\n"
+                         "\n"
+                         "[daemon]\n");
     for (const GOptionEntry *e = entries; e->long_name; e++) {
-        if ((e->flags & G_OPTION_FLAG_HIDDEN) || g_str_equal(e->long_name, "config") ||
-            g_str_equal(e->long_name, "version"))
+        if (!vd_config_option_in_file(e))
             continue;
         g_string_append_c(out, '\n');
-        g_autofree char *heading =
-            g_strdup_printf("--%s%s%s%s", e->long_name, has_value(e) ? " " : "",
-                            has_value(e) ? value_name(e) : "",
-                            repeatable(e) ? " (repeatable: a list separated by ';')" : "");
+        gboolean takes_value = vd_config_option_takes_value(e);
+        g_autofree char *heading = g_strdup_printf(
+            "--%s%s%s%s", e->long_name, takes_value ? " " : "", takes_value ? value_name(e) : "",
+            vd_config_option_repeatable(e) ? " (repeatable: a list separated by ';')" : "");
         append_comment(out, heading);
         append_comment(out, e->description ? e->description : "");
-        if (has_value(e))
+        if (takes_value)
             g_string_append_printf(out, "#%s = %s\n", e->long_name, value_name(e));
         else
             g_string_append_printf(out, "#%s = false\n", e->long_name);

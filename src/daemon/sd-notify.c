@@ -36,12 +36,13 @@ vd_sd_notify(const char *state, GError **error)
     len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, len) < 0) {
+    if (fd < 0 ||
+        sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, len) < 0) {
         int saved = errno;
         if (fd >= 0)
             close(fd);
-        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot notify systemd at %s: %s",
-                    target, g_strerror(saved));
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot notify systemd at %s: %s", target,
+                    g_strerror(saved));
         return FALSE;
     }
     close(fd);

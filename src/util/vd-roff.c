@@ -25,8 +25,8 @@ vd_roff_header(GString *out, const char *name, const char *section, const char *
     g_autofree char *upper = g_ascii_strup(name, -1);
 
     /* No date: the page is the same for every build of one version. */
-    g_string_append_printf(out, ".TH %s %s \"\" \"virtd %s\" \"%s\"\n", upper, section,
-                           VD_VERSION, manual);
+    g_string_append_printf(out, ".TH %s %s \"\" \"virtd %s\" \"%s\"\n", upper, section, VD_VERSION,
+                           manual);
     g_string_append(out, ".SH NAME\n");
     vd_roff_append(out, name);
     g_string_append(out, " \\- ");

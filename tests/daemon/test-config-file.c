@@ -96,13 +96,11 @@ test_errors_name_the_line(void)
     } cases[] = {
         {"[daemon]\nsocket-group = x\n\nsocket-grup = y\n", ":4: unknown key 'socket-grup'",
          "long option names"},
-        {"[daemon]\nverbose = true\n[network]\nx = 1\n", ":3: unknown group [network]",
-         "[daemon]"},
+        {"[daemon]\nverbose = true\n[network]\nx = 1\n", ":3: unknown group [network]", "[daemon]"},
         {"[daemon]\n\nidle-timeout = soon\n", ":3: 'idle-timeout' takes a number, not 'soon'",
          "idle-timeout"},
         {"[daemon]\nverbose = yes please\n", ":2: 'verbose' takes true or false", "verbose"},
-        {"[daemon]\nconfig = /x\n", ":2: 'config' can only be given on the command line",
-         "config"},
+        {"[daemon]\nconfig = /x\n", ":2: 'config' can only be given on the command line", "config"},
         {"[daemon]\nsecret = true\n", ":2: unknown key 'secret'", "secret"},
         {"[daemon]\nthis is not a key file line\n", "virtd.conf:2: ", "this is not"},
     };
@@ -201,8 +199,10 @@ test_documents(void)
     g_assert_cmpstr(args, ==, "");
 
     g_assert_true(g_str_has_prefix(man->str, ".TH VIRTD 8 "));
-    g_assert_nonnull(strstr(man->str, "\\fB\\-g\\fR, \\fB\\-\\-socket\\-group\\fR \\fIGROUP\\fR\n"));
-    g_assert_nonnull(strstr(man->str, "\\fB\\-\\-listen\\fR \\fIADDRESS\\fR\nWhere (repeatable)\n"));
+    g_assert_nonnull(
+        strstr(man->str, "\\fB\\-g\\fR, \\fB\\-\\-socket\\-group\\fR \\fIGROUP\\fR\n"));
+    g_assert_nonnull(
+        strstr(man->str, "\\fB\\-\\-listen\\fR \\fIADDRESS\\fR\nWhere (repeatable)\n"));
     g_assert_nonnull(strstr(man->str, "\\-\\-config"));
     g_assert_null(strstr(man->str, "secret"));
 }
@@ -222,7 +222,7 @@ test_sd_notify(void)
     g_assert_true(vd_sd_notify("READY=1\nSTATUS=x", NULL));
     /* Taken out of the environment: QEMU does not inherit it. */
     g_assert_null(g_getenv("NOTIFY_SOCKET"));
-    g_assert_cmpint(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT), ==, 17);
+    g_assert_cmpint(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT), ==, 16);
     g_assert_cmpstr(buf, ==, "READY=1\nSTATUS=x");
     g_assert_true(vd_sd_notify("STOPPING=1", NULL));
     memset(buf, 0, sizeof(buf));
@@ -238,8 +238,8 @@ run_virtd(const char *config, char **err_out)
     const char *argv[] = {virtd_path, "--config", config, "--version", NULL};
     int status = -1;
 
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                               NULL, NULL, err_out, &status, NULL));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, err_out, &status, NULL));
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -253,8 +253,8 @@ test_real_daemon(void)
     g_autofree char *err2 = NULL;
     int status = -1;
 
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &example, NULL,
-                               &status, NULL));
+    g_assert_true(
+        g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL, &example, NULL, &status, NULL));
     g_assert_cmpint(status, ==, 0);
     g_assert_nonnull(strstr(example, "\n#socket-group = GROUP\n"));
     g_assert_nonnull(strstr(example, "\n#web = ADDRESS:PORT\n"));

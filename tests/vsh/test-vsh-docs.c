@@ -42,8 +42,8 @@ test_man_has_every_command(void)
         }
     }
     for (const VshGroup *g = vsh_groups; g->keyword; g++) {
-        g_autofree char *head = g_strdup_printf(".SS \"%s (help keyword '%s')\"\n", g->name,
-                                                g->keyword);
+        g_autofree char *head =
+            g_strdup_printf(".SS \"%s (help keyword '%s')\"\n", g->name, g->keyword);
         g_assert_nonnull(strstr(man->str, head));
     }
 }
@@ -67,8 +67,8 @@ test_bash_has_every_command(void)
         const char *at = strstr(bash->str, arm);
         if (!at)
             g_error("the completion lacks the options of %s", all[i]->name);
-        g_autofree char *opts = g_strndup(at + strlen(arm), strchr(at + strlen(arm), '\'') -
-                                                               (at + strlen(arm)));
+        g_autofree char *opts =
+            g_strndup(at + strlen(arm), strchr(at + strlen(arm), '\'') - (at + strlen(arm)));
         g_auto(GStrv) given = g_strsplit(opts, " ", -1);
         for (const VshOptDef *o = all[i]->opts; o && o->name; o++) {
             g_autofree char *opt = g_strdup_printf("--%s", o->name);
@@ -83,11 +83,11 @@ test_bash_has_every_command(void)
 static char *
 complete_in_bash(const char *script, const char *line)
 {
-    g_autofree char *cmd = g_strdup_printf(
-        "%s\nCOMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]}-1))\n"
-        "vsh() { :; }\n" /* no daemon: the name lookups answer nothing */
-        "_vsh; printf '%%s\\n' \"${COMPREPLY[@]}\"\n",
-        script, line);
+    g_autofree char *cmd =
+        g_strdup_printf("%s\nCOMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]}-1))\n"
+                        "vsh() { :; }\n" /* no daemon: the name lookups answer nothing */
+                        "_vsh; printf '%%s\\n' \"${COMPREPLY[@]}\"\n",
+                        script, line);
     const char *argv[] = {"bash", "-c", cmd, NULL};
     char *out = NULL;
     g_autofree char *err = NULL;
