@@ -16,9 +16,10 @@
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src/build-deb}
+build=$(realpath -m "${1:-$src/build-deb}")
 work=$build/deb-staging
-root=$work/root
+# Where dpkg-shlibdeps expects a package's files (debian/PACKAGE/).
+root=$work/debian/virtd
 dist=$src/dist
 
 die() { echo "build-deb: $*" >&2; exit 1; }
@@ -44,7 +45,7 @@ meson compile -C "$build" src/daemon/virtd src/vsh/vsh src/image/virtd-install-m
     web/web-dist data/virtd.8 data/virtd.conf data/vsh.1 data/vsh-bash-completion \
     >"$work/compile.log" || { tail -40 "$work/compile.log" >&2; die "build failed"; }
 rm -rf "$root"
-meson install -C "$build" --no-rebuild --destdir "$root" >"$work/install.log" ||
+meson install -C "$build" --no-rebuild --strip --destdir "$root" >"$work/install.log" ||
     { cat "$work/install.log" >&2; die "meson install failed"; }
 
 version=$(meson introspect "$build" --projectinfo |
@@ -67,11 +68,11 @@ for f in README.md docs/install.md; do
 done
 
 # The libraries the ELF files link, with the versions they need.
-elfs=$(find "$root/usr" -type f -perm -u+x -exec sh -c \
+elfs=$(cd "$work" && find debian/virtd/usr -type f -perm -u+x -exec sh -c \
     'head -c 4 "$1" | grep -q "ELF" && echo "$1"' sh {} \;)
-mkdir -p "$work/shlibs/debian"
-printf 'Source: virtd\n\nPackage: virtd\nArchitecture: any\n' >"$work/shlibs/debian/control"
-shlibs=$(cd "$work/shlibs" && dpkg-shlibdeps -O $(for e in $elfs; do printf ' -e%s' "$e"; done) |
+printf 'Source: virtd\n\nPackage: virtd\nArchitecture: any\n' >"$work/debian/control"
+mkdir -p "$root/DEBIAN" # how dpkg-shlibdeps knows the package's root
+shlibs=$(cd "$work" && dpkg-shlibdeps -O $(for e in $elfs; do printf ' -e%s' "$e"; done) |
     sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || die "dpkg-shlibdeps found no libraries"
 # Loaded with dlopen() at their first use, so not in the ELF files' needs:
