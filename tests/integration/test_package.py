@@ -72,6 +72,15 @@ def root_tarball():
     return tarball
 
 
+class _RootCleanup:
+    """In the harness's list of what to undo on a signal (meson's timeout)
+    or at exit: the root's processes and mounts."""
+    root = None
+
+    def cleanup(self, failed=False, quick=False):
+        Package._clean_up()
+
+
 class Package(harness.VirtdTestCase):
     root = None
     mounts = []
@@ -80,6 +89,7 @@ class Package(harness.VirtdTestCase):
 
     @classmethod
     def setUpClass(cls):
+        harness._live_daemons.append(_RootCleanup())
         try:
             cls._set_up()
         except BaseException:
@@ -97,6 +107,7 @@ class Package(harness.VirtdTestCase):
         tarball = root_tarball()
         base = os.environ.get('VIRTD_TEST_TMPDIR') or '/tmp'
         cls.root = tempfile.mkdtemp(prefix='vdpkg-', dir=base)
+        _RootCleanup.root = cls.root
         run(['tar', '-C', cls.root, '--numeric-owner', '-xpf', tarball])
         cls.times['root'] = time.monotonic() - t
 
@@ -158,6 +169,7 @@ class Package(harness.VirtdTestCase):
             if still:
                 raise AssertionError('still mounted under %s:\n%s' % (cls.root, ''.join(still)))
             shutil.rmtree(cls.root, ignore_errors=True)
+            cls.root = None
 
     @classmethod
     def tearDownClass(cls):
