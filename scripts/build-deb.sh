@@ -76,10 +76,12 @@ shlibs=$(cd "$work" && dpkg-shlibdeps -O $(for e in $elfs; do printf ' -e%s' "$e
     sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || die "dpkg-shlibdeps found no libraries"
 # Loaded with dlopen() at their first use, so not in the ELF files' needs:
-# nftables and netlink (networks), PAM (web console logins). Run as
-# programs: QEMU and qemu-img, dnsmasq (networks), adduser (postinst).
-extra="libnftables1, libnl-3-200, libnl-route-3-200, libpam0g, qemu-system-x86, qemu-utils,
- dnsmasq-base, adduser"
+# nftables and netlink (networks), PAM (web console logins), GIO's TLS
+# module (glib-networking: --listen tls://, --web, vsh -c tls://,
+# migrations). Run as programs: QEMU and qemu-img, dnsmasq (networks),
+# adduser (postinst).
+extra="libnftables1, libnl-3-200, libnl-route-3-200, libpam0g, glib-networking,
+ qemu-system-x86, qemu-utils, dnsmasq-base, adduser"
 
 mkdir -p "$root/DEBIAN"
 cat >"$root/DEBIAN/control" <<CTRL
@@ -89,7 +91,7 @@ Architecture: $arch
 Maintainer: virtd developers <virtd@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
 Depends: $shlibs, $(echo $extra)
-Recommends: ovmf, swtpm, swtpm-tools, openssh-client
+Recommends: ovmf, swtpm, swtpm-tools, openssh-client, gnutls-bin
 Suggests: mmdebstrap, fdisk, e2fsprogs, grub-pc-bin, grub-common, bash-completion
 Section: admin
 Priority: optional

@@ -22,10 +22,12 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
 import harness
 
@@ -43,6 +45,12 @@ def run(argv, timeout=600, **kw):
     if r.returncode != 0:
         raise AssertionError('%s: exit %d\n%s' % (' '.join(argv), r.returncode, r.stdout[-4000:]))
     return r.stdout
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
 
 
 def deb_build_dir():
@@ -233,9 +241,18 @@ class Package(harness.VirtdTestCase):
             exec_start = [l.split('=', 1)[1].split() for l in f
                           if l.startswith('ExecStart=')][0]
         # The package's config file, as an administrator would edit it: no
-        # NAT network on the test host, no DNS query off the machine.
+        # NAT network on the test host, no DNS query off the machine; the
+        # web console (its files from the installed share/virtd/web, TLS
+        # through glib-networking) with a certificate made here.
+        web_port = free_port()
+        run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+             '-subj', '/CN=localhost', '-keyout', self.path('/etc/virtd/web-key.pem'),
+             '-out', self.path('/etc/virtd/web-cert.pem')])
+        os.chmod(self.path('/etc/virtd/web-key.pem'), 0o600)
         with open(self.path('/etc/virtd/virtd.conf'), 'a') as f:
-            f.write('no-default-network = true\ndns-forward = none\n')
+            f.write('no-default-network = true\ndns-forward = none\n'
+                    'web = 127.0.0.1:%d\nweb-cert = /etc/virtd/web-cert.pem\n'
+                    'web-key = /etc/virtd/web-key.pem\n' % web_port)
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(self.path(NOTIFY))
         notify.settimeout(60)
@@ -249,6 +266,15 @@ class Package(harness.VirtdTestCase):
         self.times['daemon READY=1'] = time.monotonic() - t
         self.assertIn('READY=1', msg.split('\n'))
         self.assertTrue(os.path.exists(self.path('/run/virtd/virtd.sock')))
+
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen('https://127.0.0.1:%d/' % web_port, context=insecure,
+                                    timeout=30) as r:
+            page = r.read()
+        with open(self.path('/usr/share/virtd/web/index.html'), 'rb') as f:
+            self.assertEqual(page, f.read())
 
         version = os.path.basename(self.deb).split('_')[1]
         self.assertIn(version, self.chroot(['vsh', 'version']))
