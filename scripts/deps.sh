@@ -2,7 +2,7 @@
 # Installs the Debian packages virtd needs to build, run and test.
 # Idempotent: a no-op when everything is present.
 set -e
-PKGS="build-essential meson ninja-build pkg-config
+PKGS="build-essential meson ninja-build pkg-config dpkg-dev
 libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libxml2-dev libreadline-dev
 liblzma-dev zlib1g-dev libzstd-dev liblz4-dev
 qemu-system-x86 qemu-utils

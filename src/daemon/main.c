@@ -15,6 +15,7 @@
 #include "daemon/api/api-tls.h"
 #include "daemon/api/api.h"
 #include "daemon/clone/clone.h"
+#include "daemon/config-file.h"
 #include "daemon/domain/console-log.h"
 #include "daemon/domain/domain-cgroup.h"
 #include "daemon/domain/domain-process.h"
@@ -23,6 +24,7 @@
 #include "daemon/host-ready.h"
 #include "daemon/migration/migration.h"
 #include "daemon/network/network.h"
+#include "daemon/sd-notify.h"
 #include "daemon/snapshot/snapshot.h"
 #include "daemon/stats/usage.h"
 #include "daemon/storage/storage.h"
@@ -169,7 +171,12 @@ main(int argc, char **argv)
     int web_idle_timeout = VD_WEB_IDLE_TIMEOUT_DEFAULT;
     int max_connections = 0;
     int qemu_pids_max = VD_QEMU_PIDS_MAX_DEFAULT;
+    g_autofree char *config_file = NULL; /* read by vd_config_file_prepare() */
     GOptionEntry entries[] = {
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
+         "Read options from FILE (default: " VD_CONFIG_FILE_DEFAULT ", or DIR/etc/virtd.conf "
+         "with --root DIR, when it exists); the command line overrides it (virtd(8))",
+         "FILE"},
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
          "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
         {"socket-group", 'g', 0, G_OPTION_ARG_STRING, &group,
@@ -247,8 +254,16 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new("- the virtd virtualization daemon");
     g_autoptr(GError) error = NULL;
 
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_main_entries(ctx, vd_access_options(), NULL); /* docs/access.md */
+    /* Issue 15: one table of every option, main's and access/'s: the command
+     * line, virtd.conf (config-file.c) and virtd(8) all read it. */
+    g_autoptr(GArray) all_entries = g_array_new(TRUE, TRUE, sizeof(GOptionEntry));
+    g_array_append_vals(all_entries, entries, G_N_ELEMENTS(entries) - 1);
+    for (const GOptionEntry *e = vd_access_options(); e->long_name; e++) /* docs/access.md */
+        g_array_append_vals(all_entries, e, 1);
+    g_option_context_add_main_entries(ctx, (const GOptionEntry *)all_entries->data, NULL);
+    int early_exit = vd_config_file_prepare((const GOptionEntry *)all_entries->data, &argc, &argv);
+    if (early_exit >= 0)
+        return early_exit;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
         return 2;
@@ -437,6 +452,11 @@ main(int argc, char **argv)
         return 1;
     }
     g_info("virtd %s listening on %s", VD_VERSION, d.paths->socket_path);
+    /* virtd.service is Type=notify: started once clients can connect. */
+    if (!vd_sd_notify("READY=1\nSTATUS=serving the API", &error)) {
+        g_warning("%s", error->message);
+        g_clear_error(&error);
+    }
     for (guint i = 0; d.listen && d.listen[i]; i++)
         g_info("virtd %s listening on %s (TLS, credentials in %s)", VD_VERSION, d.listen[i],
                d.tls_dir);
@@ -456,6 +476,7 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_quit_signal, &d);
     g_unix_signal_add(SIGINT, on_quit_signal, &d);
     g_main_loop_run(d.loop);
+    vd_sd_notify("STOPPING=1", NULL);
 
     /* Before the API: its requests waiting for a history read are answered. */
     g_clear_pointer(&d.usage, vd_usage_free);

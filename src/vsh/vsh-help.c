@@ -39,9 +39,8 @@ value_word(const VshOptDef *opt)
     return opt->type == VSH_OT_INT ? "number" : "string";
 }
 
-/* The SYNOPSIS form of one option. */
-static char *
-synopsis_word(const VshOptDef *opt)
+char *
+vsh_help_synopsis_word(const VshOptDef *opt)
 {
     gboolean required = (opt->flags & VSH_OPT_REQUIRED) != 0;
 
@@ -64,9 +63,8 @@ synopsis_word(const VshOptDef *opt)
     g_return_val_if_reached(g_strdup(opt->name));
 }
 
-/* The OPTIONS column form of one option. */
-static char *
-options_word(const VshOptDef *opt)
+char *
+vsh_help_options_word(const VshOptDef *opt)
 {
     switch (opt->type) {
     case VSH_OT_BOOL:
@@ -91,7 +89,7 @@ vsh_help_render_command(GString *out, const VshCmdDef *def)
 
     g_string_append_printf(out, "\n  SYNOPSIS\n    %s", def->name);
     for (const VshOptDef *o = def->opts; o && o->name; o++) {
-        g_autofree char *w = synopsis_word(o);
+        g_autofree char *w = vsh_help_synopsis_word(o);
 
         g_string_append_printf(out, " %s", w);
     }
@@ -103,7 +101,7 @@ vsh_help_render_command(GString *out, const VshCmdDef *def)
     if (def->opts && def->opts->name) {
         g_string_append(out, "\n  OPTIONS\n");
         for (const VshOptDef *o = def->opts; o->name; o++) {
-            g_autofree char *w = options_word(o);
+            g_autofree char *w = vsh_help_options_word(o);
 
             g_string_append_printf(out, "    %-15s  %s\n", w, o->help);
         }

@@ -11,3 +11,7 @@ void vsh_help_render_group(GString *out, const VshGroup *group);
 void vsh_help_render_command(GString *out, const VshCmdDef *def);
 /* vsh --help. */
 void vsh_help_render_usage(GString *out, const char *progname);
+/* One option as SYNOPSIS shows it ("[--all]", "<domain>", "--file <string>")
+ * and as the OPTIONS column does ("[--domain] <string>"): also vsh(1)'s. */
+char *vsh_help_synopsis_word(const VshOptDef *opt);
+char *vsh_help_options_word(const VshOptDef *opt);
