@@ -154,18 +154,22 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
 
 /* The text of element @node (<domain> or <inactiveDomain>), as a <domain>
  * element. The daemon's own files hold it as vd_snapshot_def_format wrote
- * it (indented by two): that text is taken as it is, less the indent, so
- * that a load and save cycle changes nothing (quotes and layout included);
- * otherwise libxml's dump. */
+ * it (each line indented by two, the element's end followed by a newline):
+ * that text is taken as it is, less the indent, so that a load and save
+ * cycle changes nothing (quotes and layout included); otherwise libxml's
+ * dump. The end tag need not start its line: text before it (an element
+ * of mixed content) was indented by the format like any line, and must
+ * lose that indent here, or each save would indent it once more
+ * (fuzz/xml-snapshot.c). */
 static char *
 domain_text(const char *xml, xmlNode *node)
 {
     const char *elem = (const char *)node->name;
     g_autofree char *open = g_strdup_printf("\n  <%s", elem);
-    g_autofree char *close = g_strdup_printf("\n  </%s>\n", elem);
+    g_autofree char *close = g_strdup_printf("</%s>\n", elem);
     const char *start = strstr(xml, open);
-    const char *end = g_strrstr(xml, close);
-    if (start && end && end > start) {
+    const char *end = start ? g_strrstr(start, close) : NULL;
+    if (start && end && (start[strlen(open)] == ' ' || start[strlen(open)] == '>')) {
         g_autofree char *chunk = g_strndup(start + 1, end + strlen(close) - 1 - start - 1);
         g_auto(GStrv) lines = g_strsplit(chunk, "\n", -1);
         GString *out = g_string_new(NULL);

@@ -177,6 +177,33 @@ test_inactive_foreign_layout(void)
     g_assert_cmpstr(again->domain_xml, ==, def->domain_xml);
 }
 
+/* A <domain> whose end tag follows text on its line (mixed content): a
+ * load and save cycle must not indent that text once more each time
+ * (fuzz/xml-snapshot.c). */
+static void
+test_domain_end_after_text(void)
+{
+    static const char in[] = "<domainsnapshot>\n"
+                             "  <name>s1</name>\n"
+                             "  <domain type='qemu'>\n"
+                             "    <name>web1</name>\n"
+                             "  x </domain>\n"
+                             "</domainsnapshot>\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VdSnapshotDef) def = vd_snapshot_def_parse(in, TRUE, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(def->domain_xml, ==, "<domain type='qemu'>\n  <name>web1</name>\nx </domain>");
+    g_autofree char *out = vd_snapshot_def_format(def);
+    g_assert_nonnull(strstr(out, "\n  x </domain>\n"));
+    for (int round = 0; round < 3; round++) {
+        g_autoptr(VdSnapshotDef) again = vd_snapshot_def_parse(out, TRUE, &error);
+        g_assert_no_error(error);
+        g_autofree char *out2 = vd_snapshot_def_format(again);
+        g_assert_cmpstr(out2, ==, out);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -187,5 +214,6 @@ main(int argc, char **argv)
     }
     g_test_add_func("/snapshot-def/metadata", test_metadata_roundtrip);
     g_test_add_func("/snapshot-def/inactive-foreign-layout", test_inactive_foreign_layout);
+    g_test_add_func("/snapshot-def/domain-end-after-text", test_domain_end_after_text);
     return g_test_run();
 }
