@@ -84,7 +84,12 @@ test_group(void)
     g_assert_cmpstr(out->str, ==,
                     " Host and Hypervisor (help keyword 'host'):\n"
                     "    capabilities                   capabilities\n"
+                    "    host-validate                  validate the host for running guests\n"
                     "    hostname                       print the hypervisor hostname\n"
+                    "    nodecpustats                   Prints cpu stats of the node.\n"
+                    "    nodeinfo                       node information\n"
+                    "    nodememstats                   Prints memory stats of the node.\n"
+                    "    sysinfo                        print the hypervisor sysinfo\n"
                     "    uri                            print the hypervisor canonical URI\n"
                     "    version                        show version\n");
 }

@@ -17,8 +17,8 @@
  *                                (migration-storage.c's, routed by the storage work) */
 #include "api-internal.h"
 
-#include "daemon/migration/migration-flow.h"
 #include "daemon/host-ready.h"
+#include "daemon/migration/migration-flow.h"
 #include "util/vd-error.h"
 
 /* ---- source side ---------------------------------------------------------- */

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "daemon/domain/domain-files.h"
-#include "daemon/hotplug/pci-slot.h"
 #include "daemon/host-ready.h"
+#include "daemon/hotplug/pci-slot.h"
 #include "util/vd-error.h"
 
 typedef struct {

@@ -12,8 +12,8 @@
 
 #include "daemon/domain/domain-files.h"
 #include "daemon/events/events.h"
-#include "daemon/hotplug/pci-slot.h"
 #include "daemon/host-ready.h"
+#include "daemon/hotplug/pci-slot.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
