@@ -168,10 +168,14 @@ class Cgroup(harness.VirtdTestCase):
             self.assertEqual(read(plain['pids'][0], 'pids.max'), str(PIDS_MAX))
             if not plain['cpu'][1]:
                 self.assertEqual(read(plain['cpu'][0], 'cpu.shares'), '1024')  # untouched
+            # Destroyed just before the daemon stops: still removed.
             d.vsh('destroy', 'cg-plain')
             self.assertNoQemu(d)
-            harness.wait_for(lambda: not any(os.path.exists(p) for p, _ in plain.values()),
-                             10, what='the plain cgroup removed')
+        harness.wait_for(lambda: not any(os.path.exists(p) for p, _ in plain.values()),
+                         10, what='the plain cgroup removed')
+        # And the instance's partition with it (virtd-HASH.slice).
+        for p, _v2 in plain.values():
+            self.assertFalse(os.path.exists(os.path.dirname(p)), p)
 
     def test_daemon_killed_keeps_cgroup(self):
         with Daemon(args=['--qemu-pids-max=%d' % PIDS_MAX]) as d:

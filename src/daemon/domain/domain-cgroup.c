@@ -24,6 +24,16 @@ struct _VdDomainCgroups {
     GHashTable *pending; /* relpath -> RemoveRetry*: removals waiting for the kernel */
 };
 
+/* A removal waiting for the kernel, by the cgroup's relpath; the source
+ * is the table's entry (removing the entry removes the source). */
+typedef struct {
+    VdDomainCgroups *cgs;
+    VdCgroup *cg;
+    char *name;
+    guint tries;
+    guint source;
+} RemoveRetry;
+
 static void remove_retry_free(gpointer data);
 static void cancel_pending_removal(VdDomainCgroups *cgs, const char *rel);
 
@@ -61,6 +71,18 @@ vd_domain_cgroups_free(VdDaemon *d)
     VdDomainCgroups *cgs = g_steal_pointer(&d->cgroups);
     if (!cgs)
         return;
+    /* A QEMU destroyed just before the daemon's stop may still be
+     * leaving its cgroup: the removals waiting for it get a last second. */
+    for (int i = 0; i < 20 && g_hash_table_size(cgs->pending); i++) {
+        GHashTableIter it;
+        RemoveRetry *r;
+        g_hash_table_iter_init(&it, cgs->pending);
+        while (g_hash_table_iter_next(&it, NULL, (gpointer *)&r))
+            if (vd_cgroup_remove(r->cg, NULL))
+                g_hash_table_iter_remove(&it);
+        if (g_hash_table_size(cgs->pending))
+            g_usleep(50 * 1000);
+    }
     /* The instance's partition goes when no QEMU's cgroup is left in it
      * (a test daemon's virtd-HASH.slice; the next start makes it again). */
     if (cgs->any) {
@@ -232,16 +254,6 @@ vd_domain_cgroup_attach(VdDomainObj *dom, pid_t pid, GError **error)
 }
 
 /* ---- end -------------------------------------------------------------- */
-
-/* A removal waiting for the kernel, by the cgroup's relpath; the source
- * is the table's entry (removing the entry removes the source). */
-typedef struct {
-    VdDomainCgroups *cgs;
-    VdCgroup *cg;
-    char *name;
-    guint tries;
-    guint source;
-} RemoveRetry;
 
 static void
 remove_retry_free(gpointer data)
