@@ -421,7 +421,13 @@ class Chaos:
 
     def check(self):
         """What contradicts the model now, as sentences ([] when all agree)."""
-        bad = []
+        # The files first: a snapshot still pending (the restart settles
+        # it) may be listed a moment later, so what the API lists is
+        # compared only once nothing is pending any more.
+        self.seen = None
+        bad = self.file_problems()
+        if any('pending' in b for b in bad):
+            return bad
         seen = self.observe()
         qemus, others = self.processes()
         active = set()
@@ -494,7 +500,6 @@ class Chaos:
                     bad.append(self.volume_problem(name, fmt))
         ours = {n for vols in self.vols for n in vols} | {n + '.qcow2' for n in self.doms}
         bad += ['unknown volume %s' % v for v in seen['vols'] - ours]
-        bad += self.file_problems()
         self.seen = seen
         return [b for b in bad if b]
 
@@ -507,6 +512,8 @@ class Chaos:
             dom['state'].values = {state}
             dom['snaps'] = set(seen['snaps'].get(name, set()))
             dom['maybe_snaps'] = set()
+            self.history[name].append('         found: persistent=%s %s, snapshots %s' % (
+                persistent, state, sorted(dom['snaps'])))
         net = seen['net']
         self.net['defined'].values = {bool(net and net.get('persistent'))}
         self.net['active'].values = {bool(net and net.get('active'))}
@@ -534,7 +541,7 @@ class Chaos:
             for line in self.history.get(subject, ()):
                 sys.stderr.write('chaos:     %s\n' % line)
         self.inconsistencies += ['%s: %s' % (when, b) for b in bad]
-        if not bad or self.seen:
+        if self.seen:
             self.adopt()
 
     def learn_network(self):
