@@ -12,7 +12,7 @@ and SO_PEERGROUPS only.
   changed;
 - the read-write group defines a domain whose disk is in a pool, but is
   refused <emulator>/usr/bin/env, a <kernel> of /etc/shadow, a disk
-  /root/x.img or a symlink in the pool leading to /etc/shadow, the start
+  /root/x.img, an external TPM's socket elsewhere or a symlink in the pool leading to /etc/shadow, the start
   of a domain whose kernel is outside the allowed directories, a pool
   outside them, the raw QEMU monitor and a web API token; each refusal
   names the rule and nothing is defined;
@@ -187,6 +187,12 @@ class Access(harness.VirtdTestCase):
         self.assertDenied(self.call(WRITER, 'POST', '/v1/domains',
                                     disk_only_xml('rw4', '/root/x.img')),
                           "disk 'vda': '/root/x.img' is outside the directories")
+        tpm = ("<tpm model='tpm-crb'><backend type='external'><source type='unix' "
+               "mode='connect' path='/run/someone-else.sock'/></backend></tpm>")
+        self.assertDenied(self.call(WRITER, 'POST', '/v1/domains',
+                                    disk_only_xml('rw6', self.disk).replace(
+                                        '</devices>', tpm + '</devices>')),
+                          "<tpm> socket: '/run/someone-else.sock' is outside")
         link = os.path.join(self.images, 'shadow.img')
         os.symlink('/etc/shadow', link)
         try:
@@ -233,7 +239,7 @@ class Access(harness.VirtdTestCase):
                           rw1[0]['transport']), ('POST', '/v1/domains', 201, None, 'unix'))
         self.assertGreater(rw1[0]['pid'], 0)
         refused = [x for x in by(4246) if x['status'] == 403]
-        self.assertEqual(len(refused), 8)
+        self.assertEqual(len(refused), 9)
         self.assertTrue(all(x['error'] == 'denied' for x in refused))
         self.assertIn('rw2', [x['object'] for x in refused])
         # Refused before the body was read: the define's name is not known.
