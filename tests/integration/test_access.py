@@ -19,7 +19,8 @@ and SO_PEERGROUPS only.
 - every change is one line of the audit log with the uid, the result and
   the error code; reads are not logged; the log rotates past its size;
 - the socket is 0666 (the credentials decide) and its directory
-  searchable; an unknown group stops the start with a clear error.
+  searchable; an unknown group stops the start with a clear error;
+- a TLS client is audited as its certificate's DN and address.
 """
 
 import json
@@ -273,6 +274,39 @@ class Access(harness.VirtdTestCase):
                            stderr=subprocess.PIPE, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("unknown group 'no-such-group-access' for --ro-group", r.stderr)
+
+    def test_7_tls_identity(self):
+        """A TLS client is its certificate, not a socket peer: its change is
+        audited with its DN and address."""
+        import tempfile
+        import test_remote_tls as tls
+        top = tempfile.mkdtemp(prefix='virtd-test-access-tls-', dir=os.path.dirname(self.d.root))
+        try:
+            pki = tls.make_pki(top)
+            port = tls.free_port()
+            with Daemon(args=['--listen', 'tls://127.0.0.1:%d' % port, '--tls-dir', pki.server,
+                              '--audit-log', os.path.join(top, 'audit.log')]) as d2:
+                crt, key = pki.clients['allowed']
+                r = subprocess.run(
+                    ['curl', '-sS', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}',
+                     '--cacert', pki.path('ca.pem'), '--cert', crt, '--key', key,
+                     '-H', 'Content-Type: application/xml', '--data-binary',
+                     disk_only_xml('tls1', os.path.join(d2.root, 'lib', 'images', 'x.img')),
+                     'https://127.0.0.1:%d/v1/domains' % port],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+                self.assertEqual(r.stdout, '201', r.stderr)
+            with open(os.path.join(top, 'audit.log')) as fh:
+                lines = [json.loads(x) for x in fh]
+            self.assertEqual(len(lines), 1, lines)
+            line = lines[0]
+            self.assertEqual((line['transport'], line['object'], line['status']),
+                             ('tls', 'tls1', 201))
+            self.assertIn('CN=client-allowed-1', line['dn'])
+            self.assertTrue(line['address'].startswith('127.0.0.1:'))
+            self.assertNotIn('uid', line)
+        finally:
+            import shutil
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == '__main__':
