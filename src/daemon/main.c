@@ -136,6 +136,7 @@ free_probed(VdDaemon *d)
     g_clear_pointer(&d->loop, g_main_loop_unref);
     vd_domain_cgroups_free(d);
     g_clear_pointer(&d->paths, vd_paths_free);
+    g_clear_pointer(&d->access, vd_access_free); /* after the API: its last audit lines */
 }
 
 int
@@ -371,7 +372,8 @@ main(int argc, char **argv)
         d.socket_group = (int)gr->gr_gid;
     }
     d.paths = vd_paths_new(root);
-    if (!vd_paths_ensure(d.paths, &error)) {
+    /* Who may do what (docs/access.md): a bad group fails the start here. */
+    if (!vd_paths_ensure(d.paths, &error) || !(d.access = vd_access_new(&d, &error))) {
         fprintf(stderr, "virtd: %s\n", error->message);
         free_probed(&d);
         return 1;
@@ -447,7 +449,7 @@ main(int argc, char **argv)
     d.networks = vd_networks_new(&d);
     vd_networks_load(d.networks);
 
-    if (!(d.access = vd_access_new(&d, &error)) || !vd_api_start(&d, &error)) {
+    if (!vd_api_start(&d, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
         return 1;
     }
@@ -482,7 +484,6 @@ main(int argc, char **argv)
     g_clear_pointer(&d.usage, vd_usage_free);
     g_clear_pointer(&d.web, vd_web_free);
     vd_api_stop(&d);
-    g_clear_pointer(&d.access, vd_access_free); /* after the API: its last audit lines */
     vd_storage_free(d.storage);
     /* Networks too outlive the daemon: bridges, rules and dnsmasq stay. */
     g_clear_pointer(&d.networks, vd_networks_free);

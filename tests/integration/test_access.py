@@ -12,14 +12,15 @@ and SO_PEERGROUPS only.
   changed;
 - the read-write group defines a domain whose disk is in a pool, but is
   refused <emulator>/usr/bin/env, a <kernel> of /etc/shadow, a disk
-  /root/x.img or a symlink in the pool leading to /etc/shadow, the start
+  /root/x.img, an external TPM's socket elsewhere or a symlink in the pool leading to /etc/shadow, the start
   of a domain whose kernel is outside the allowed directories, a pool
   outside them, the raw QEMU monitor and a web API token; each refusal
   names the rule and nothing is defined;
 - every change is one line of the audit log with the uid, the result and
   the error code; reads are not logged; the log rotates past its size;
 - the socket is 0666 (the credentials decide) and its directory
-  searchable; an unknown group stops the start with a clear error.
+  searchable; an unknown group stops the start with a clear error;
+- a TLS client is audited as its certificate's DN and address.
 """
 
 import json
@@ -187,6 +188,12 @@ class Access(harness.VirtdTestCase):
         self.assertDenied(self.call(WRITER, 'POST', '/v1/domains',
                                     disk_only_xml('rw4', '/root/x.img')),
                           "disk 'vda': '/root/x.img' is outside the directories")
+        tpm = ("<tpm model='tpm-crb'><backend type='external'><source type='unix' "
+               "mode='connect' path='/run/someone-else.sock'/></backend></tpm>")
+        self.assertDenied(self.call(WRITER, 'POST', '/v1/domains',
+                                    disk_only_xml('rw6', self.disk).replace(
+                                        '</devices>', tpm + '</devices>')),
+                          "<tpm> socket: '/run/someone-else.sock' is outside")
         link = os.path.join(self.images, 'shadow.img')
         os.symlink('/etc/shadow', link)
         try:
@@ -233,7 +240,7 @@ class Access(harness.VirtdTestCase):
                           rw1[0]['transport']), ('POST', '/v1/domains', 201, None, 'unix'))
         self.assertGreater(rw1[0]['pid'], 0)
         refused = [x for x in by(4246) if x['status'] == 403]
-        self.assertEqual(len(refused), 8)
+        self.assertEqual(len(refused), 9)
         self.assertTrue(all(x['error'] == 'denied' for x in refused))
         self.assertIn('rw2', [x['object'] for x in refused])
         # Refused before the body was read: the define's name is not known.
@@ -267,6 +274,39 @@ class Access(harness.VirtdTestCase):
                            stderr=subprocess.PIPE, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("unknown group 'no-such-group-access' for --ro-group", r.stderr)
+
+    def test_7_tls_identity(self):
+        """A TLS client is its certificate, not a socket peer: its change is
+        audited with its DN and address."""
+        import tempfile
+        import test_remote_tls as tls
+        top = tempfile.mkdtemp(prefix='virtd-test-access-tls-', dir=os.path.dirname(self.d.root))
+        try:
+            pki = tls.make_pki(top)
+            port = tls.free_port()
+            with Daemon(args=['--listen', 'tls://127.0.0.1:%d' % port, '--tls-dir', pki.server,
+                              '--audit-log', os.path.join(top, 'audit.log')]) as d2:
+                crt, key = pki.clients['allowed']
+                r = subprocess.run(
+                    ['curl', '-sS', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}',
+                     '--cacert', pki.path('ca.pem'), '--cert', crt, '--key', key,
+                     '-H', 'Content-Type: application/xml', '--data-binary',
+                     disk_only_xml('tls1', os.path.join(d2.root, 'lib', 'images', 'x.img')),
+                     'https://127.0.0.1:%d/v1/domains' % port],
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+                self.assertEqual(r.stdout, '201', r.stderr)
+            with open(os.path.join(top, 'audit.log')) as fh:
+                lines = [json.loads(x) for x in fh]
+            self.assertEqual(len(lines), 1, lines)
+            line = lines[0]
+            self.assertEqual((line['transport'], line['object'], line['status']),
+                             ('tls', 'tls1', 201))
+            self.assertIn('CN=client-allowed-1', line['dn'])
+            self.assertTrue(line['address'].startswith('127.0.0.1:'))
+            self.assertNotIn('uid', line)
+        finally:
+            import shutil
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == '__main__':

@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/domain-tpm.h"
 #include "daemon/access/audit.h"
 #include "daemon/api/api-conn.h"
 #include "daemon/storage/storage.h"
+#include "qemu/qemu-caps.h"
 #include "util/vd-error.h"
 #include "util/vd-path.h"
 #include "util/vd-units.h"
@@ -133,9 +135,9 @@ vd_access_new(VdDaemon *d, GError **error)
     for (guint i = 0; opt_allowed_paths && opt_allowed_paths[i]; i++)
         if (!add_resolved(dirs, opt_allowed_paths[i], "--allowed-path", error))
             return NULL;
-    if (d->qemu_binary && g_path_is_absolute(d->qemu_binary))
-        g_ptr_array_add(emulators, vd_path_resolve(d->qemu_binary, NULL)
-                                       ?: g_strdup(d->qemu_binary));
+    g_autofree char *qemu = vd_qemu_default_binary(); /* the one the daemon runs */
+    if (qemu && g_path_is_absolute(qemu))
+        g_ptr_array_add(emulators, vd_path_resolve(qemu, NULL) ?: g_strdup(qemu));
     for (guint i = 0; opt_allowed_emulators && opt_allowed_emulators[i]; i++)
         if (!add_resolved(emulators, opt_allowed_emulators[i], "--allowed-emulator", error))
             return NULL;
@@ -474,6 +476,13 @@ vd_access_check_def(VdDaemon *d, SoupServerMessage *msg, const VdDomainDef *def,
     for (guint i = 0; i < def->disks->len; i++)
         if (!vd_access_check_disk(d, msg, g_ptr_array_index(def->disks, i), error))
             return FALSE;
+    /* An external swtpm's socket is connected to as root (passthrough
+     * is refused for everyone at start). */
+    for (guint i = 0; def->tpm && i < def->tpm->tpms->len; i++) {
+        const VdTpmDef *tpm = g_ptr_array_index(def->tpm->tpms, i);
+        if (!vd_access_check_path(d, msg, "<tpm> socket", tpm->source_path, error))
+            return FALSE;
+    }
     return check_chrs(d, msg, def->serials, "serial", error) &&
            check_chrs(d, msg, def->consoles, "console", error) &&
            check_chrs(d, msg, def->channels, "channel", error);

@@ -11,7 +11,8 @@
  *   devices, block job targets, snapshot files and save images must name
  *   files under the allowed directories (the storage pools' directories,
  *   the daemon's images directory, --allowed-path) and an installed QEMU
- *   (the daemon's own, --allowed-emulator); the raw QEMU monitor is
+ *   (the daemon's own, --allowed-emulator); the raw QEMU monitor,
+ *   secrets in dumpxml, snapshot redefinition and web API tokens are
  *   root's alone;
  * - a member of the read-only group (--ro-group) may list and read: GET
  *   requests (not the consoles) and POST /v1/domains/check;
@@ -37,8 +38,8 @@ typedef struct _VdAccess VdAccess;
  * to its own (they fill this module's variables). */
 const GOptionEntry *vd_access_options(void);
 
-/* The access rules from the parsed options, once @d's paths, QEMU binary
- * and socket_group (--socket-group) are set; opens the audit log. NULL
+/* The access rules from the parsed options, once @d's paths and
+ * socket_group (--socket-group) are set; opens the audit log. NULL
  * with an error naming the option for an unknown group, a relative path
  * or an audit log that cannot be opened. */
 VdAccess *vd_access_new(VdDaemon *d, GError **error);
