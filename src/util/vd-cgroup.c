@@ -175,7 +175,8 @@ vd_cgroup_create(VdCgroup *cg, GError **error)
                     if (errno == EBUSY)
                         g_prefix_error(error, "the daemon's cgroup holds processes, so cgroup v2 "
                                               "cannot hand controllers to child cgroups (run "
-                                              "virtd in a delegated cgroup of its own): ");
+                                              "virtd as virtd.service, or in a delegated "
+                                              "cgroup of its own): ");
                     return FALSE;
                 }
             }
@@ -269,4 +270,23 @@ vd_cgroup_list_children(const VdCgroupLayout *layout, const char *relparent)
         }
     }
     return names;
+}
+
+gboolean
+vd_cgroup_layout_leave_v2_base(const VdCgroupLayout *layout, pid_t pid, GError **error)
+{
+    const char *base = NULL;
+    for (int c = 0; c < VD_CGROUP_N && !base; c++)
+        if (layout->v2[c] && layout->base[c])
+            base = layout->base[c];
+    if (!base)
+        return TRUE; /* no v2 controller: v1 has no such rule */
+    g_autoptr(VdCgroup) leaf = vd_cgroup_new(layout, VD_CGROUP_SUPERVISOR);
+    g_autofree char *dir = g_build_filename(base, VD_CGROUP_SUPERVISOR, NULL);
+    g_autofree char *text = g_strdup_printf("%d", (int)pid);
+    if (!make_dir(dir, error) || !vd_cgroup_write(leaf, dir, "cgroup.procs", text, error)) {
+        g_prefix_error(error, "cannot move the daemon into its own leaf cgroup: ");
+        return FALSE;
+    }
+    return TRUE;
 }

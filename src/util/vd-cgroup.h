@@ -113,6 +113,16 @@ gboolean vd_cgroup_remove(VdCgroup *cg, GError **error);
  * candidates for a stale-cgroup sweep. */
 GPtrArray *vd_cgroup_list_children(const VdCgroupLayout *layout, const char *relparent);
 
+/* cgroup v2 lets no cgroup that holds processes hand controllers down
+ * ("no internal processes"). A daemon that systemd started in a unit with
+ * Delegate=yes sits in the unit's cgroup itself; as systemd's rules for
+ * delegation advise, it moves itself (@pid, all its threads) into a leaf
+ * of its own, VD_CGROUP_SUPERVISOR, and its QEMUs' cgroups are made beside
+ * it. Nothing to do without a v2 controller. */
+#define VD_CGROUP_SUPERVISOR "supervisor"
+gboolean vd_cgroup_layout_leave_v2_base(const VdCgroupLayout *layout, pid_t pid,
+                                        GError **error);
+
 /* @name as one path component, systemd-style: [A-Za-z0-9_.:] kept
  * (a leading '.' escaped), everything else "\xNN". */
 char *vd_cgroup_escape(const char *name);

@@ -84,6 +84,33 @@ test_layout_v2_missing(void)
     g_assert_cmpint(system(rm), ==, 0);
 }
 
+/* A daemon in a delegated v2 unit moves itself into the leaf
+ * "supervisor", so that the unit's cgroup can hand controllers down; on
+ * v1 there is nothing to do. */
+static void
+test_v2_supervisor_leaf(void)
+{
+    g_autofree char *tmp = g_dir_make_tmp("vd-cgroup-XXXXXX", NULL);
+    g_autofree char *own = g_build_filename(tmp, "sys/fs/cgroup/system.slice/virtd.service", NULL);
+    put_file(own, "cgroup.controllers", "cpuset cpu io memory pids\n");
+    g_autoptr(VdCgroupLayout) l = vd_cgroup_layout_parse(v2_mountinfo, v2_self, tmp);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(vd_cgroup_layout_leave_v2_base(l, 4242, &error));
+    g_assert_no_error(error);
+    g_autofree char *leaf = g_build_filename(own, VD_CGROUP_SUPERVISOR, NULL);
+    g_autofree char *procs = read_file(leaf, "cgroup.procs");
+    g_assert_cmpstr(procs, ==, "4242\n");
+
+    g_autofree char *hybrid_tmp = g_dir_make_tmp("vd-cgroup-XXXXXX", NULL);
+    g_autoptr(VdCgroupLayout) h = vd_cgroup_layout_parse(hybrid_mountinfo, hybrid_self, hybrid_tmp);
+    g_assert_true(vd_cgroup_layout_leave_v2_base(h, 4242, &error));
+    g_autofree char *none = g_build_filename(hybrid_tmp, "sys/fs/cgroup/unified",
+                                             VD_CGROUP_SUPERVISOR, NULL);
+    g_assert_false(g_file_test(none, G_FILE_TEST_EXISTS));
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s' '%s'", tmp, hybrid_tmp);
+    g_assert_cmpint(system(rm), ==, 0);
+}
+
 /* Every kind of limit (the CPU quota and period are the tests' own). */
 static VdCgroupLimits
 all_limits(GArray *devices)
@@ -250,6 +277,7 @@ main(int argc, char **argv)
     g_test_add_func("/cgroup/layout-hybrid", test_layout_hybrid);
     g_test_add_func("/cgroup/layout-v2-missing", test_layout_v2_missing);
     g_test_add_func("/cgroup/v2-writer", test_v2_writer);
+    g_test_add_func("/cgroup/v2-supervisor-leaf", test_v2_supervisor_leaf);
     g_test_add_func("/cgroup/v1-writer", test_v1_writer);
     g_test_add_func("/cgroup/escape", test_escape);
     return g_test_run();

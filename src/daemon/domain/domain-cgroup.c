@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "conf/domain-restune.h"
 #include "util/vd-cgroup.h"
@@ -42,6 +43,13 @@ vd_domain_cgroups_init(VdDaemon *d, guint64 pids_max)
 {
     VdDomainCgroups *cgs = g_new0(VdDomainCgroups, 1);
     cgs->layout = vd_cgroup_layout_detect();
+    /* Started by systemd (virtd.service has Delegate=yes): out of the
+     * unit's own cgroup, so that cgroup v2 lets it hand controllers to the
+     * QEMUs' cgroups. By hand, the daemon stays where its shell put it. */
+    g_autoptr(GError) leave_error = NULL;
+    if (g_getenv("INVOCATION_ID") && !d->paths->root &&
+        !vd_cgroup_layout_leave_v2_base(cgs->layout, getpid(), &leave_error))
+        g_warning("%s", leave_error->message);
     cgs->pids_max = pids_max;
     cgs->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, remove_retry_free);
     if (d->paths->root) {
