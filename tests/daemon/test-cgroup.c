@@ -104,8 +104,8 @@ test_v2_supervisor_leaf(void)
     g_autofree char *hybrid_tmp = g_dir_make_tmp("vd-cgroup-XXXXXX", NULL);
     g_autoptr(VdCgroupLayout) h = vd_cgroup_layout_parse(hybrid_mountinfo, hybrid_self, hybrid_tmp);
     g_assert_true(vd_cgroup_layout_leave_v2_base(h, 4242, &error));
-    g_autofree char *none = g_build_filename(hybrid_tmp, "sys/fs/cgroup/unified",
-                                             VD_CGROUP_SUPERVISOR, NULL);
+    g_autofree char *none =
+        g_build_filename(hybrid_tmp, "sys/fs/cgroup/unified", VD_CGROUP_SUPERVISOR, NULL);
     g_assert_false(g_file_test(none, G_FILE_TEST_EXISTS));
     g_autofree char *rm = g_strdup_printf("rm -rf '%s' '%s'", tmp, hybrid_tmp);
     g_assert_cmpint(system(rm), ==, 0);
