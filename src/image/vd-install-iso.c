@@ -80,19 +80,19 @@ iso_scan(const IsoSource *src, guint *found, GError **error)
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
         const char *rel = entry_rel(e);
 
-        if (!g_hash_table_add(seen, g_strdup(rel))) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "cannot read ISO image '%s': it lists '%s' twice (a directory that "
-                        "contains itself: the image is corrupt)",
-                        iso, rel);
-            archive_read_free(a);
-            return FALSE;
-        }
-        if (g_hash_table_size(seen) > ISO_MAX_ENTRIES) {
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "cannot read ISO image '%s': it lists more than %d files, more than "
-                        "any install medium has",
-                        iso, ISO_MAX_ENTRIES);
+        g_autofree char *bad = NULL;
+
+        if (!g_hash_table_add(seen, g_strdup(rel)))
+            bad = g_strdup_printf("it lists '%s' twice (a directory that contains itself: "
+                                  "the image is corrupt)",
+                                  rel);
+        else if (g_hash_table_size(seen) > ISO_MAX_ENTRIES)
+            bad = g_strdup_printf("it lists more than %d files, more than any install medium "
+                                  "has",
+                                  ISO_MAX_ENTRIES);
+        if (bad) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "cannot read ISO image '%s': %s",
+                        iso, bad);
             archive_read_free(a);
             return FALSE;
         }
