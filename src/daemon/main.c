@@ -15,6 +15,8 @@
 #include "daemon/api/api.h"
 #include "daemon/clone/clone.h"
 #include "daemon/domain/console-log.h"
+#include "daemon/domain/qemu-access.h"
+#include "daemon/domain/qemu-confine.h"
 #include "daemon/domain/domain-process.h"
 #include "daemon/events/tasks.h"
 #include "daemon/host-probe.h"
@@ -163,6 +165,7 @@ main(int argc, char **argv)
     g_autofree char *web_root = NULL;
     int web_idle_timeout = VD_WEB_IDLE_TIMEOUT_DEFAULT;
     int max_connections = 0;
+    g_autofree char *qemu_user = NULL;
     GOptionEntry entries[] = {
         {"root", 'r', 0, G_OPTION_ARG_FILENAME, &root,
          "Self-contained instance: configuration, state, logs and socket under DIR", "DIR"},
@@ -231,6 +234,10 @@ main(int argc, char **argv)
          "DIR"},
         {"web-idle-timeout", 0, 0, G_OPTION_ARG_INT, &web_idle_timeout,
          "End a web session after SECONDS without a request (default 900)", "SECONDS"},
+        {"qemu-user", 0, 0, G_OPTION_ARG_STRING, &qemu_user,
+         "Run QEMU as USER, without capabilities (default: virtd-qemu, created on the first "
+         "start if missing; 'root': as the daemon, the behaviour before; docs/security.md)",
+         "USER"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL}};
@@ -343,8 +350,12 @@ main(int argc, char **argv)
         }
         d.socket_group = (int)gr->gr_gid;
     }
+    if (!vd_confine_init(qemu_user, &error)) {
+        fprintf(stderr, "virtd: %s\n", error->message);
+        return 2;
+    }
     d.paths = vd_paths_new(root);
-    if (!vd_paths_ensure(d.paths, &error)) {
+    if (!vd_paths_ensure(d.paths, &error) || !vd_qemu_access_setup(d.paths, &error)) {
         fprintf(stderr, "virtd: %s\n", error->message);
         free_probed(&d);
         return 1;

@@ -113,7 +113,7 @@ class HostilePaths(harness.VirtdTestCase):
 
     def snapshot(self):
         d = self.d
-        qmp = d.path('run', 'domains', 'victim.qmp')
+        qmp = d.path('run', 'qemu', 'victim.qmp')
         return (sorted(x['name'] for x in d.domains()),
                 sorted(os.listdir(d.path('etc', 'domains'))),
                 sha(d.path('etc', 'domains', 'victim.xml')),
@@ -194,10 +194,10 @@ class HostilePaths(harness.VirtdTestCase):
 
     def test_serial_unix_on_another_domains_qmp_socket(self):
         d = self.d
-        qmp = d.path('run', 'domains', 'victim.qmp')
-        os.symlink(d.path('run', 'domains'), self.f('link-run'))
+        qmp = d.path('run', 'qemu', 'victim.qmp')
+        os.symlink(d.path('run', 'qemu'), self.f('link-run'))
         for path in (qmp,
-                     self.f('..', 'run', 'domains', 'victim.qmp'),    # '..'
+                     self.f('..', 'run', 'qemu', 'victim.qmp'),       # '..'
                      self.f('link-run', 'victim.qmp'),                # symlinked directory
                      self.f('link-run', 'new.sock')):                 # a socket to be made
             for mode in ('bind', 'connect'):
@@ -421,7 +421,8 @@ class HostilePaths(harness.VirtdTestCase):
             d.start_domain('h-chan', wait_boot=False)
             self.assertEqual(d.domstate('h-chan'), 'running')
             run = d.path('run', 'domains')
-            self.assertTrue(stat.S_ISSOCK(os.lstat(os.path.join(run, 'h-chan.channel0')).st_mode))
+            sockets = d.path('run', 'qemu')   # what QEMU makes (docs/security.md)
+            self.assertTrue(stat.S_ISSOCK(os.lstat(os.path.join(sockets, 'h-chan.channel0')).st_mode))
             self.assertTrue(stat.S_ISREG(os.lstat(os.path.join(run, 'h-chan.xml')).st_mode))
             d.vsh('destroy', 'h-chan')
         finally:
@@ -443,7 +444,7 @@ class HostilePaths(harness.VirtdTestCase):
         d.api_json('POST', '/v1/domains', domain_xml(uuid, uuid=own_uuid), expect=201)
         try:
             d.start_domain(long_name, wait_boot=False)
-            qmp = d.path('run', 'domains', uuid + '.qmp')
+            qmp = d.path('run', 'qemu', uuid + '.qmp')
             self.assertTrue(stat.S_ISSOCK(os.lstat(qmp).st_mode))
             ino = os.lstat(qmp).st_ino
             self.before = self.snapshot()
