@@ -129,20 +129,11 @@ usable_as_is(const struct stat *st, gboolean writable)
 }
 
 static gboolean
-grant_one(const char *record, const char *path, gboolean writable, GError **error)
+append_owner(const char *record, unsigned uid, unsigned gid, const char *path, GError **error)
 {
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        /* QEMU names the missing file itself, as before. */
-        return TRUE;
-    }
-    if (usable_as_is(&st, writable) || strchr(path, '\n'))
-        return TRUE;
-    /* The owner is written down before it changes: a daemon killed in
-     * between gives back a file that was never taken. */
     FILE *f = fopen(record, "ae");
-    if (!f || fprintf(f, "%u %u %s\n", (unsigned)st.st_uid, (unsigned)st.st_gid, path) < 0 ||
-        fflush(f) != 0 || fsync(fileno(f)) < 0) {
+    if (!f || fprintf(f, "%u %u %s\n", uid, gid, path) < 0 || fflush(f) != 0 ||
+        fsync(fileno(f)) < 0) {
         int err = errno;
         if (f)
             fclose(f);
@@ -151,6 +142,30 @@ grant_one(const char *record, const char *path, gboolean writable, GError **erro
         return FALSE;
     }
     fclose(f);
+    return TRUE;
+}
+
+static gboolean
+grant_one(const char *record, const char *path, gboolean writable, GError **error)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        /* QEMU names the missing file itself, as before. */
+        return TRUE;
+    }
+    if (strchr(path, '\n'))
+        return TRUE;
+    /* Already QEMU's: another running domain uses it too. Its use is
+     * written down (with QEMU's own uid), so that the first of them to
+     * end hands the real owner on instead of taking the file back. */
+    if (st.st_uid == vd_confine_uid())
+        return append_owner(record, (unsigned)st.st_uid, (unsigned)st.st_gid, path, error);
+    if (usable_as_is(&st, writable))
+        return TRUE;
+    /* The owner is written down before it changes: a daemon killed in
+     * between gives back a file that was never taken. */
+    if (!append_owner(record, (unsigned)st.st_uid, (unsigned)st.st_gid, path, error))
+        return FALSE;
     if (chown(path, vd_confine_uid(), (gid_t)-1) < 0) {
         int err = errno;
         g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
@@ -204,6 +219,25 @@ vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char
     return vd_qemu_access_grant(p, def->name, nvram, TRUE, error);
 }
 
+/* Another domain's record that names @path, NULL if none. */
+static char *
+other_user(const VdPaths *p, const char *own_record, const char *path)
+{
+    g_autoptr(GDir) dir = g_dir_open(p->run_domains_dir, 0, NULL);
+    const char *entry;
+    g_autofree char *needle = g_strconcat(" ", path, "\n", NULL);
+    while (dir && (entry = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(entry, ".owners"))
+            continue;
+        g_autofree char *rec = g_build_filename(p->run_domains_dir, entry, NULL);
+        g_autofree char *text = NULL;
+        if (!g_str_equal(rec, own_record) && g_file_get_contents(rec, &text, NULL, NULL) &&
+            strstr(text, needle))
+            return g_steal_pointer(&rec);
+    }
+    return NULL;
+}
+
 void
 vd_qemu_access_restore(const VdPaths *p, const char *dom_name)
 {
@@ -223,8 +257,14 @@ vd_qemu_access_restore(const VdPaths *p, const char *dom_name)
         struct stat st;
         /* Only a file still QEMU's: one replaced or given away since is
          * someone else's decision. */
-        if (stat(path, &st) == 0 && st.st_uid == vd_confine_uid() && vd_confine_active() &&
-            chown(path, uid, gid) < 0)
+        if (uid == vd_confine_uid() || !vd_confine_active() || stat(path, &st) < 0 ||
+            st.st_uid != vd_confine_uid())
+            continue;
+        /* Still used by another running domain: it gives it back. */
+        g_autofree char *other = other_user(p, record, path);
+        if (other && append_owner(other, uid, gid, path, NULL))
+            continue;
+        if (chown(path, uid, gid) < 0)
             g_warning("cannot give '%s' back to uid %u: %s", path, uid, g_strerror(errno));
     }
     g_unlink(record);
