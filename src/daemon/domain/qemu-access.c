@@ -212,6 +212,22 @@ vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char
                                                        !disk->readonly, error))
             return FALSE;
     }
+    /* <serial type='file'> and the like: QEMU opens them to write. A
+     * missing one is made here (empty, 0600, the final component never a
+     * symlink) so that it can be given like the others. */
+    GPtrArray *chrs[] = {def->serials, def->consoles, def->channels};
+    for (guint c = 0; c < G_N_ELEMENTS(chrs); c++) {
+        for (guint i = 0; chrs[c] && i < chrs[c]->len; i++) {
+            const VdChrDef *chr = g_ptr_array_index(chrs[c], i);
+            if (chr->type != VD_CHR_FILE || !chr->path)
+                continue;
+            int fd = open(chr->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                close(fd);
+            if (!vd_qemu_access_grant(p, def->name, chr->path, TRUE, error))
+                return FALSE;
+        }
+    }
     const char *ro[] = {def->os.kernel, def->os.initrd};
     for (guint i = 0; i < G_N_ELEMENTS(ro); i++)
         if (ro[i] && !vd_qemu_access_grant(p, def->name, ro[i], FALSE, error))
