@@ -76,7 +76,7 @@ vd_qemu_access_setup(const VdPaths *p, GError **error)
         return FALSE;
     /* Search (x) only: QEMU reaches the files it is told of, and lists
      * none of these directories. */
-    const char *search[] = {p->root, p->run_dir, p->run_domains_dir, p->log_dir,
+    const char *search[] = {p->root,      p->run_dir,   p->run_domains_dir, p->log_dir,
                             p->cache_dir, p->state_dir, p->nvram_dir};
     for (guint i = 0; i < G_N_ELEMENTS(search); i++)
         if (search[i] && !chmod_add(search[i], S_IXUSR | S_IXGRP | S_IXOTH, error))
@@ -102,15 +102,15 @@ qcow2_backing(const char *path)
     char *out = NULL;
     if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) && memcmp(h, "QFI\xfb", 4) == 0) {
         guint64 off = 0;
-        guint32 len = ((guint32)h[16] << 24) | ((guint32)h[17] << 16) | ((guint32)h[18] << 8) | h[19];
+        guint32 len =
+            ((guint32)h[16] << 24) | ((guint32)h[17] << 16) | ((guint32)h[18] << 8) | h[19];
         for (int i = 8; i < 16; i++)
             off = (off << 8) | h[i];
         if (off && len > 0 && len < 1024) {
             g_autofree char *name = g_malloc0(len + 1);
             if (pread(fd, name, len, (off_t)off) == (ssize_t)len && !strstr(name, ":")) {
                 g_autofree char *dir = g_path_get_dirname(path);
-                out = g_path_is_absolute(name) ? g_strdup(name)
-                                               : g_build_filename(dir, name, NULL);
+                out = g_path_is_absolute(name) ? g_strdup(name) : g_build_filename(dir, name, NULL);
             }
         }
     }
@@ -180,8 +180,8 @@ grant_one(const char *record, const char *path, gboolean writable, GError **erro
 }
 
 gboolean
-vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path,
-                     gboolean writable, GError **error)
+vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, gboolean writable,
+                     GError **error)
 {
     if (!vd_confine_active() || !path)
         return TRUE;
@@ -208,8 +208,8 @@ vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char
         return TRUE;
     for (guint i = 0; def->disks && i < def->disks->len; i++) {
         const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
-        if (disk->source_file && !vd_qemu_access_grant(p, def->name, disk->source_file,
-                                                       !disk->readonly, error))
+        if (disk->source_file &&
+            !vd_qemu_access_grant(p, def->name, disk->source_file, !disk->readonly, error))
             return FALSE;
     }
     /* <serial type='file'> and the like: QEMU opens them to write. A
