@@ -813,6 +813,9 @@ class Bench:
         token = secrets.token_hex(3)
         self.prefix = '%s-%s-' % (args.name_prefix, token)
         self.tmp = tempfile.mkdtemp(prefix=self.prefix, dir='/tmp')
+        # virtd's QEMU runs as virtd-qemu (docs/security.md): it must search
+        # the directories of the serial files it writes (0700 from mkdtemp).
+        os.chmod(self.tmp, 0o711)
         self.home = os.path.join(self.tmp, 'home')
         os.makedirs(self.home)
         self.sides = []

@@ -19,6 +19,8 @@
 #include "daemon/domain/console-log.h"
 #include "daemon/domain/domain-cgroup.h"
 #include "daemon/domain/domain-process.h"
+#include "daemon/domain/qemu-access.h"
+#include "daemon/domain/qemu-confine.h"
 #include "daemon/events/tasks.h"
 #include "daemon/host-probe.h"
 #include "daemon/host-ready.h"
@@ -78,8 +80,7 @@ raise_fd_limit(void)
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
             g_warning("cannot raise the descriptor limit from %llu to %llu: %s",
-                      (unsigned long long)old, (unsigned long long)rl.rlim_max,
-                      g_strerror(errno));
+                      (unsigned long long)old, (unsigned long long)rl.rlim_max, g_strerror(errno));
     }
     g_info("descriptor limit: %llu", (unsigned long long)rl.rlim_cur);
 }
@@ -173,6 +174,7 @@ main(int argc, char **argv)
     int max_connections = 0;
     int qemu_pids_max = VD_QEMU_PIDS_MAX_DEFAULT;
     g_autofree char *config_file = NULL; /* read by vd_config_file_prepare() */
+    g_autofree char *qemu_user = NULL;
     GOptionEntry entries[] = {
         {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
          "Read options from FILE (default: " VD_CONFIG_FILE_DEFAULT ", or DIR/etc/virtd.conf "
@@ -249,6 +251,10 @@ main(int argc, char **argv)
          "DIR"},
         {"web-idle-timeout", 0, 0, G_OPTION_ARG_INT, &web_idle_timeout,
          "End a web session after SECONDS without a request (default 900)", "SECONDS"},
+        {"qemu-user", 0, 0, G_OPTION_ARG_STRING, &qemu_user,
+         "Run QEMU as USER, without capabilities (default: virtd-qemu, created on the first "
+         "start if missing; 'root': as the daemon, the behaviour before; docs/security.md)",
+         "USER"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
         {NULL}};
@@ -307,8 +313,7 @@ main(int argc, char **argv)
         return 2;
     }
     if (dns_forward && !g_str_equal(dns_forward, "host") && !g_str_equal(dns_forward, "none")) {
-        fprintf(stderr, "virtd: invalid --dns-forward '%s': give 'host' or 'none'\n",
-                dns_forward);
+        fprintf(stderr, "virtd: invalid --dns-forward '%s': give 'host' or 'none'\n", dns_forward);
         return 2;
     }
     /* --listen: the credentials loaded and the ports bound before anything
@@ -371,9 +376,14 @@ main(int argc, char **argv)
         }
         d.socket_group = (int)gr->gr_gid;
     }
+    if (!vd_confine_init(qemu_user, &error)) {
+        fprintf(stderr, "virtd: %s\n", error->message);
+        return 2;
+    }
     d.paths = vd_paths_new(root);
     /* Who may do what (docs/access.md): a bad group fails the start here. */
-    if (!vd_paths_ensure(d.paths, &error) || !(d.access = vd_access_new(&d, &error))) {
+    if (!vd_paths_ensure(d.paths, &error) || !vd_qemu_access_setup(d.paths, &error) ||
+        !(d.access = vd_access_new(&d, &error))) {
         fprintf(stderr, "virtd: %s\n", error->message);
         free_probed(&d);
         return 1;
@@ -392,8 +402,8 @@ main(int argc, char **argv)
     if (!no_fast_boot) {
         /* docs/performance.md: how a domain is put together for speed. */
         d.kernels = vd_kernel_cache_new(d.paths->cache_dir);
-        const char *qboot = g_getenv("VIRTD_QBOOT") ? g_getenv("VIRTD_QBOOT")
-                                                    : "/usr/share/qemu/qboot.rom";
+        const char *qboot =
+            g_getenv("VIRTD_QBOOT") ? g_getenv("VIRTD_QBOOT") : "/usr/share/qemu/qboot.rom";
         if (*qboot && g_file_test(qboot, G_FILE_TEST_EXISTS))
             d.fast_firmware = g_strdup(qboot);
     }

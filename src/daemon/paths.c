@@ -30,6 +30,7 @@ vd_paths_new(const char *root)
     p->domains_dir = g_build_filename(p->config_dir, "domains", NULL);
     p->autostart_dir = g_build_filename(p->domains_dir, "autostart", NULL);
     p->run_domains_dir = g_build_filename(p->run_dir, "domains", NULL);
+    p->run_qemu_dir = g_build_filename(p->run_dir, "qemu", NULL);
     p->console_log_dir = g_build_filename(p->log_dir, "console", NULL);
     p->networks_dir = g_build_filename(p->config_dir, "networks", NULL);
     p->networks_autostart_dir = g_build_filename(p->networks_dir, "autostart", NULL);
@@ -51,6 +52,7 @@ vd_paths_free(VdPaths *p)
     g_free(p->autostart_dir);
     g_free(p->run_dir);
     g_free(p->run_domains_dir);
+    g_free(p->run_qemu_dir);
     g_free(p->log_dir);
     g_free(p->console_log_dir);
     g_free(p->cache_dir);
@@ -131,6 +133,7 @@ vd_paths_ensure(const VdPaths *p, GError **error)
     if (!vd_dir_ensure(p->domains_dir, 0700, error) ||
         !vd_dir_ensure(p->autostart_dir, 0700, error) ||
         !vd_dir_ensure(p->run_domains_dir, 0700, error) ||
+        !vd_dir_ensure(p->run_qemu_dir, 0700, error) ||
         !vd_dir_ensure(p->log_dir, 0700, error) ||
         !vd_dir_ensure(p->console_log_dir, 0700, error) ||
         !vd_dir_ensure(p->cache_dir, 0700, error) || !vd_dir_ensure(p->state_dir, 0755, error) ||
@@ -166,12 +169,15 @@ char *
 vd_paths_domain_socket(const VdPaths *p, const char *name, const char *uuid, const char *suffix)
 {
     struct sockaddr_un addr;
-    char *path = vd_paths_domain_run(p, name, suffix);
+    g_autofree char *file = g_strconcat(name, ".", suffix, NULL);
+    char *path = g_build_filename(p->run_qemu_dir, file, NULL);
 
     if (strlen(path) < sizeof(addr.sun_path))
         return path;
     g_free(path);
-    return vd_paths_domain_run(p, uuid, suffix);
+    g_free(g_steal_pointer(&file));
+    file = g_strconcat(uuid, ".", suffix, NULL);
+    return g_build_filename(p->run_qemu_dir, file, NULL);
 }
 
 char *

@@ -44,6 +44,9 @@ typedef struct {
     char *autostart_dir;
     char *run_dir;
     char *run_domains_dir;
+    char *run_qemu_dir;          /* run/qemu: what QEMU itself creates (QMP, console and
+                                  * channel sockets, pid files, screenshots); writable
+                                  * by its group when it runs unprivileged */
     char *log_dir;
     char *console_log_dir;
     char *cache_dir;
@@ -72,8 +75,8 @@ char *vd_paths_domain_config(const VdPaths *paths, const char *name);
 char *vd_paths_domain_autostart(const VdPaths *paths, const char *name);
 /* @suffix: "xml", "qmp", "console", "pid" */
 char *vd_paths_domain_run(const VdPaths *paths, const char *name, const char *suffix);
-/* A run-time socket (or the pid file) @suffix of domain @name: as
- * vd_paths_domain_run(), or UUID.SUFFIX when that path is too long for a
+/* A run-time socket (or the pid file) @suffix of domain @name, which
+ * QEMU creates: run_qemu_dir/NAME.SUFFIX, or UUID.SUFFIX when that path is too long for a
  * UNIX socket address. A domain named like another's UUID could then
  * meet its files: start refuses that (daemon/domain-files.c). */
 char *vd_paths_domain_socket(const VdPaths *paths, const char *name, const char *uuid,

@@ -661,6 +661,8 @@ build_all(VdQemuCmd *cmd, GError **error)
         return FALSE;
     vd_qemu_cmd_arg(cmd, "-no-user-config");
     vd_qemu_cmd_arg(cmd, "-nodefaults");
+    if (cmd->paths->sandbox)
+        vd_qemu_cmd_opt(cmd, "-sandbox", cmd->paths->sandbox);
     if (!build_monitor(cmd, error) || !build_clock(cmd, error))
         return FALSE;
     /* The guest powering off must not end QEMU: the daemon decides (on

@@ -83,6 +83,8 @@ typedef struct {
                                       * restore, incoming migration): a disk with
                                       * <address type='pci'> (a hot-plugged one, as
                                       * its QEMU placed it) goes there */
+    const char *sandbox;             /* -sandbox's value (QEMU's seccomp filter), NULL:
+                                      * none; the daemon always gives one (issue 15) */
     gint64 start_time;               /* seconds since 1970 the guest's RTC starts from
                                       * for <clock offset='variable|timezone'>; 0: now
                                       * (tests set it for deterministic argv) */

@@ -422,7 +422,7 @@ static void
 test_domain_queue(void)
 {
     g_autofree char *dir = tmpdir();
-    VdPaths paths = {.run_domains_dir = dir};
+    VdPaths paths = {.run_qemu_dir = dir}; /* where QEMU makes the agent socket */
     VdDaemon d = {.paths = &paths};
     Fake *f = fake_start(dir, "g.agent", FAKE_NORMAL, 3, "{\"return\": {}}\n");
     VdDomainObj *dom = fake_domain(AGENT_CHANNEL, VD_STATE_RUNNING);
@@ -455,7 +455,7 @@ test_domain_queue(void)
 static void
 domain_error(const char *devices, VdState state, int code, const char *message)
 {
-    VdPaths paths = {.run_domains_dir = (char *)"/nonexistent"};
+    VdPaths paths = {.run_qemu_dir = (char *)"/nonexistent"};
     VdDaemon d = {.paths = &paths};
     VdDomainObj *dom = fake_domain(devices, state);
     Wait w = {.loop = g_main_loop_new(NULL, FALSE), .pending = 1};

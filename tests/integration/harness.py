@@ -91,7 +91,7 @@ NET_STATUS_DIR = 'run/networks'             # ROOT/run/networks/NAME.xml: <netwo
 DAEMON_LOG = 'virtd.log'                    # the harness sends virtd's stdout/stderr here
 CONSOLE_LOG = 'log/console/{name}.log'      # everything the guest printed on its serial console
 QEMU_LOG = 'log/{name}.log'                 # QEMU's stderr (+ daemon notes); kept after QEMU ends
-PID_FILE = 'run/domains/{name}.pid'         # QEMU's pid while the domain runs
+PID_FILE = 'run/qemu/{name}.pid'            # QEMU's pid while the domain runs (QEMU writes it)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCROOT = os.path.dirname(os.path.dirname(HERE))
@@ -456,6 +456,15 @@ def daemon_supports(option, binary=None):
         except (OSError, subprocess.TimeoutExpired):
             _help_cache[binary] = ''
     return option in _help_cache[binary]
+
+
+def qemu_reachable(path):
+    """Lets QEMU, which runs as the unprivileged virtd-qemu (docs/security.md),
+    search @path, a directory of images a test made with mkdtemp (0700), as
+    libvirt's qemu user must search the directories of its images. Returns
+    @path."""
+    os.chmod(path, 0o711)
+    return path
 
 
 def default_daemon_args(default_network=False):

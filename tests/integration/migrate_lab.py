@@ -321,7 +321,7 @@ class MigrateLab:
 
     def stray_qemus(self):
         """QEMUs of the lab's roots that no daemon knows of: a pid not in
-        its root's run/domains/*.pid of a domain the daemon lists as live."""
+        its root's run/qemu/*.pid of a domain the daemon lists as live."""
         stray = []
         for d in (self.a, self.b):
             known = set()

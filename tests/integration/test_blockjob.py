@@ -126,7 +126,7 @@ class BlockJobs(harness.VirtdTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix='vb-', dir='/tmp')
+        cls.tmp = harness.qemu_reachable(tempfile.mkdtemp(prefix='vb-', dir='/tmp'))
         t = cls.tmp
         cls.base = write_raw(os.path.join(t, 'vb-base.raw'), 16, text='BASEMARK')
         cls.pbase = write_raw(os.path.join(t, 'vb-pbase.raw'), 16, text='PULLMARK')
@@ -416,7 +416,7 @@ class BlockJobs(harness.VirtdTestCase):
         rc, out, err = d.vsh('blockcommit', 'vb-g', 'vda', '--active', '--wait')
         self.assertIn('Now in synchronized phase', out)
         d.kill()
-        qmp_by_hand(d.path('run', 'domains', 'vb-g.qmp'), 'block-job-complete',
+        qmp_by_hand(d.path('run', 'qemu', 'vb-g.qmp'), 'block-job-complete',
                     {'device': 'active-commit-vda'}, 'BLOCK_JOB_COMPLETED')
         d.start()
         harness.wait_for(lambda: source_of(self.dumpxml('--inactive'), 'vda') == self.base, 15,

@@ -376,7 +376,7 @@ def check_devices_once(d, name, xml, problems):
 
 def try_file(d, media, qemu, bridge_for, networks, index, fname):
     outcome = Outcome(fname)
-    # Short names: the guest agent's socket is run/domains/NAME.agent under
+    # Short names: the guest agent's socket is run/qemu/NAME.agent under
     # the test daemon's root, and a UNIX socket path has at most 107 bytes.
     name = ('%s-%02d-%s' % (PREFIX, index, re.sub(r'[^A-Za-z0-9_.-]', '', fname[:-4])))[:32]
     with open(os.path.join(CORPUS, fname)) as f:

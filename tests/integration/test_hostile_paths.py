@@ -14,6 +14,7 @@
   domains ("x" and "x.console") never meet.
 """
 
+import grp
 import hashlib
 import json
 import os
@@ -113,7 +114,7 @@ class HostilePaths(harness.VirtdTestCase):
 
     def snapshot(self):
         d = self.d
-        qmp = d.path('run', 'domains', 'victim.qmp')
+        qmp = d.path('run', 'qemu', 'victim.qmp')
         return (sorted(x['name'] for x in d.domains()),
                 sorted(os.listdir(d.path('etc', 'domains'))),
                 sha(d.path('etc', 'domains', 'victim.xml')),
@@ -194,10 +195,10 @@ class HostilePaths(harness.VirtdTestCase):
 
     def test_serial_unix_on_another_domains_qmp_socket(self):
         d = self.d
-        qmp = d.path('run', 'domains', 'victim.qmp')
-        os.symlink(d.path('run', 'domains'), self.f('link-run'))
+        qmp = d.path('run', 'qemu', 'victim.qmp')
+        os.symlink(d.path('run', 'qemu'), self.f('link-run'))
         for path in (qmp,
-                     self.f('..', 'run', 'domains', 'victim.qmp'),    # '..'
+                     self.f('..', 'run', 'qemu', 'victim.qmp'),       # '..'
                      self.f('link-run', 'victim.qmp'),                # symlinked directory
                      self.f('link-run', 'new.sock')):                 # a socket to be made
             for mode in ('bind', 'connect'):
@@ -421,7 +422,8 @@ class HostilePaths(harness.VirtdTestCase):
             d.start_domain('h-chan', wait_boot=False)
             self.assertEqual(d.domstate('h-chan'), 'running')
             run = d.path('run', 'domains')
-            self.assertTrue(stat.S_ISSOCK(os.lstat(os.path.join(run, 'h-chan.channel0')).st_mode))
+            sockets = d.path('run', 'qemu')   # what QEMU makes (docs/security.md)
+            self.assertTrue(stat.S_ISSOCK(os.lstat(os.path.join(sockets, 'h-chan.channel0')).st_mode))
             self.assertTrue(stat.S_ISREG(os.lstat(os.path.join(run, 'h-chan.xml')).st_mode))
             d.vsh('destroy', 'h-chan')
         finally:
@@ -443,7 +445,7 @@ class HostilePaths(harness.VirtdTestCase):
         d.api_json('POST', '/v1/domains', domain_xml(uuid, uuid=own_uuid), expect=201)
         try:
             d.start_domain(long_name, wait_boot=False)
-            qmp = d.path('run', 'domains', uuid + '.qmp')
+            qmp = d.path('run', 'qemu', uuid + '.qmp')
             self.assertTrue(stat.S_ISSOCK(os.lstat(qmp).st_mode))
             ino = os.lstat(qmp).st_ino
             self.before = self.snapshot()
@@ -490,13 +492,20 @@ class DaemonFiles(harness.VirtdTestCase):
             d.define('k1', domain_xml('k1', kernel=kernel))
             d.start_domain('k1', wait_boot=False)
             cache = d.path('cache', 'kernels')
-            self.assertEqual(stat.S_IMODE(os.stat(d.path('cache')).st_mode), 0o700)
-            self.assertEqual(stat.S_IMODE(os.stat(cache).st_mode), 0o700)
+            # Root's, and QEMU's (it runs as virtd-qemu: docs/security.md):
+            # others may search cache/ but list or read nothing.
+            qemu_gid = grp.getgrnam('virtd-qemu').gr_gid
+            self.assertEqual(stat.S_IMODE(os.stat(d.path('cache')).st_mode) & 0o066, 0)
+            self.assertEqual(stat.S_IMODE(os.stat(cache).st_mode), 0o750)
+            self.assertEqual(os.stat(cache).st_gid, qemu_gid)
             files = os.listdir(cache)
             self.assertTrue(any(x.endswith('.vmlinux') for x in files), files)
             for x in files:
-                mode = stat.S_IMODE(os.stat(os.path.join(cache, x)).st_mode)
-                self.assertEqual(mode & 0o077, 0, '%s is mode %o' % (x, mode))
+                st = os.stat(os.path.join(cache, x))
+                mode = stat.S_IMODE(st.st_mode)
+                self.assertEqual(mode & 0o007, 0, '%s is mode %o' % (x, mode))
+                if x.endswith('.vmlinux'):
+                    self.assertEqual((mode, st.st_gid), (0o640, qemu_gid), x)
 
     def test_console_logs_of_x_and_x_console(self):
         with Daemon() as d:

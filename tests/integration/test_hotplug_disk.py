@@ -66,7 +66,7 @@ class HotplugDisk(harness.VirtdTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix='hd-', dir='/tmp')
+        cls.tmp = harness.qemu_reachable(tempfile.mkdtemp(prefix='hd-', dir='/tmp'))
 
     @classmethod
     def tearDownClass(cls):

@@ -58,7 +58,7 @@ class SnapshotLive(harness.VirtdTestCase):
     def setUp(self):
         super().setUp()
         base = os.environ.get('VIRTD_TEST_TMPDIR') or '/tmp'
-        self.root = tempfile.mkdtemp(prefix='vl-', dir=base)
+        self.root = harness.qemu_reachable(tempfile.mkdtemp(prefix='vl-', dir=base))
         self.addCleanup(shutil.rmtree, self.root, True)
 
     # ---- the guest
@@ -441,7 +441,7 @@ class SnapshotLive(harness.VirtdTestCase):
             # the create returned (seen once: the window was one short).
             return (window[0], window[1] + 1)
         base = os.environ.get('VIRTD_TEST_TMPDIR') or '/tmp'
-        root = tempfile.mkdtemp(prefix='vs-', dir=base)
+        root = harness.qemu_reachable(tempfile.mkdtemp(prefix='vs-', dir=base))
         self.addCleanup(shutil.rmtree, root, True)
         img = os.path.join(root, 'vs-l1.qcow2')
         subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', img, '16M'], check=True)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/api/api-internal.h"
+#include "daemon/domain/qemu-access.h"
 #include "util/vd-error.h"
 
 static const VdGraphicsDef *
@@ -187,13 +188,14 @@ vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
         return;
     }
     g_autofree char *path = g_strdup_printf(
-        "%s/%s.screen-%d.png", req->d->paths->run_domains_dir, dom->name,
+        "%s/%s.screen-%d.png", req->d->paths->run_qemu_dir, dom->name,
         g_random_int_range(0, G_MAXINT));
     int fd = create_screen_file(path, &error);
     if (fd < 0) {
         vd_api_reply_error(req, error);
         return;
     }
+    vd_qemu_access_give_fd(fd); /* QEMU writes it, as its own user */
     Screenshot *s = g_new0(Screenshot, 1);
     s->req = req;
     s->dom = vd_domain_obj_ref(dom);

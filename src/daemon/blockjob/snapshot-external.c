@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/blockjob/blockjob-priv.h"
+#include "daemon/domain/qemu-access.h"
 #include "daemon/storage/storage.h"
 #include "util/vd-error.h"
 
@@ -275,6 +276,15 @@ created(GObject *source, GAsyncResult *result, gpointer data)
     if (!x->running) {
         record(x);
         return;
+    }
+    /* QEMU opens each overlay by path, as its own user (qemu-access.h);
+     * given back with the domain's other files when QEMU ends. */
+    for (guint i = 0; i < x->items->len; i++) {
+        Item *it = g_ptr_array_index(x->items, i);
+        if (!vd_qemu_access_grant(x->d->paths, x->dom->name, it->overlay, TRUE, &error)) {
+            ext_fail(x, error);
+            return;
+        }
     }
     if (!vd_hotplug_live_command(x->dom, "query-block", NULL, block_reply, x, &error))
         ext_fail(x, error);

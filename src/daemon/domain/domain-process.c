@@ -16,6 +16,7 @@
 #include "daemon/domain/domain-cgroup.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/domain-net.h"
+#include "daemon/domain/qemu-access.h"
 #include "daemon/domain/swtpm.h"
 #include "daemon/events/events.h"
 #include "daemon/hotplug/hotplug.h"
@@ -107,6 +108,7 @@ unlink_run_files(VdDaemon *d, VdDomainObj *dom)
         g_autofree char *p = vd_proc_socket_path(d, dom, suffixes[i]);
         g_unlink(p);
     }
+    vd_qemu_access_restore(d->paths, dom->name);
     vd_domain_status_remove(d->domains, dom);
 }
 typedef struct {

@@ -23,6 +23,8 @@
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-spice.h"
 #include "daemon/domain/nvram.h"
+#include "daemon/domain/qemu-access.h"
+#include "daemon/domain/qemu-confine.h"
 #include "daemon/domain/qemu-spawn.h"
 #include "daemon/domain/swtpm.h"
 #include "daemon/hotplug/vcpu-live.h"
@@ -110,7 +112,7 @@ vd_domain_run_paths(VdDaemon *d, const VdDomainDef *live, const char *qmp, const
         .console_socket_path = console,
         .console_log_path = console_log,
         .pid_path = pid,
-        .guest_agent_dir = d->paths->run_domains_dir,
+        .guest_agent_dir = d->paths->run_qemu_dir,
         .start_paused = TRUE,
         .accel = live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
         .bios = d->fast_firmware,
@@ -118,6 +120,7 @@ vd_domain_run_paths(VdDaemon *d, const VdDomainDef *live, const char *qmp, const
         .loader_path = live->os.loader,
         .nvram_path = live->fw->loader_stateless ? NULL : live->os.nvram,
         .host = d->host ? &d->host->facts : NULL,
+        .sandbox = VD_QEMU_SANDBOX,
     };
     return run;
 }
@@ -498,6 +501,13 @@ launch(PendingStart *ps, const char *boot_kernel)
     dom->start_notes = g_steal_pointer(&notes);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
+    /* What QEMU opens by path, given to its user (qemu-access.h). */
+    if (!vd_qemu_access_grant_domain(d->paths, ps->live, run.nvram_path, &error) ||
+        !vd_qemu_access_grant(d->paths, dom->name, console_log, TRUE, &error)) {
+        vd_qemu_access_restore(d->paths, dom->name);
+        vd_domain_net_release(ps->live);
+        goto fail;
+    }
 
     int errfd, gofd;
     /* The status file says a start is under way before there is a child,
@@ -554,6 +564,7 @@ launch(PendingStart *ps, const char *boot_kernel)
 
 undo:
     vd_domain_cgroup_release(d, dom);
+    vd_qemu_access_restore(d->paths, dom->name);
     ps->live = g_steal_pointer(&dom->live);
     vd_domain_net_release(ps->live);
     dom->id = -1;

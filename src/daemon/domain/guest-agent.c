@@ -501,7 +501,7 @@ vd_guest_agent_socket_path(VdDaemon *d, VdDomainObj *dom, GError **error)
                         dom->name, chr->path);
             return NULL;
         }
-        VdQemuRunPaths paths = {.guest_agent_dir = d->paths->run_domains_dir};
+        VdQemuRunPaths paths = {.guest_agent_dir = d->paths->run_qemu_dir};
         char *path = vd_qemu_channel_socket_path(def, i, &paths);
         if (path)
             return path;

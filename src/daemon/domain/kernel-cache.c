@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/domain/qemu-access.h"
 #include "qemu/kernel-image.h"
 #include "util/vd-error.h"
 #include "util/vd-file.h"
@@ -141,6 +142,12 @@ resolve_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel
                 g_info("kernel '%s': booting it as it is: %s", kernel, why ? why : "");
             vd_file_replace(plain, why ? why : "", -1, 0600, NULL);
         }
+    }
+    /* QEMU reads it as its own user (qemu-access.h): the directory and
+     * the file are its group's to read, nobody else's. */
+    if (result) {
+        vd_qemu_access_share_read(c->dir, TRUE);
+        vd_qemu_access_share_read(result, FALSE);
     }
     g_mutex_unlock(&c->lock);
     close(fd);

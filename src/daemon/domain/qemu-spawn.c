@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "daemon/domain/qemu-confine.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
 
@@ -102,8 +103,13 @@ vd_spawn_detached(GPtrArray *argv, const char *log_path, const int *pass_fds, gu
         if (got != 1)
             _exit(0); /* the daemon died before recording this pid */
         close(gor);
-        execv(args[0], args);
-        int e = errno;
+        /* Last, so that whatever else the child sets up (as root) is done:
+         * QEMU's user, no capabilities, no new privileges (qemu-confine.h). */
+        int e = vd_confine_child();
+        if (e == 0) {
+            execv(args[0], args);
+            e = errno;
+        }
         if (write(errw, &e, sizeof(e)) < 0)
             _exit(126);
         _exit(127);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon/domain/domain-files.h"
+#include "daemon/domain/qemu-access.h"
 #include "daemon/host-ready.h"
 #include "daemon/hotplug/pci-slot.h"
 #include "util/vd-error.h"
@@ -168,7 +169,9 @@ media_next(MediaOp *op)
             media_next(op);
             return;
         }
-        if (!vd_qemu_hotplug_disk_build(op->dom->live, op->d->caps, op->disk, 0, NULL, &op->qa,
+        if (!vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
+                                  !op->disk->readonly, &error) ||
+            !vd_qemu_hotplug_disk_build(op->dom->live, op->d->caps, op->disk, 0, NULL, &op->qa,
                                         &error)) {
             mop_fail(op, g_steal_pointer(&error));
             return;

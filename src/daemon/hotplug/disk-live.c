@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/domain/domain-files.h"
+#include "daemon/domain/qemu-access.h"
 #include "daemon/events/events.h"
 #include "daemon/host-ready.h"
 #include "daemon/hotplug/pci-slot.h"
@@ -395,7 +396,10 @@ attach_next(DiskOp *op)
             vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE, op->ctrl_bus);
         }
         const VdDomainDef *def = op->dom->live;
-        if (!vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
+        /* QEMU opens the image by path, as its own user (qemu-access.h). */
+        if (!vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
+                                  !op->disk->readonly, &error) ||
+            !vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
                                         &op->qa, &error)) {
             op_fail(op, g_steal_pointer(&error));
             return;

@@ -1,0 +1,303 @@
+/* Files and directories an unprivileged QEMU opens by path. See
+ * qemu-access.h. */
+#include "qemu-access.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/domain/qemu-confine.h"
+#include "util/vd-error.h"
+
+/* A backing chain deeper than this is not followed (QEMU's own limit
+ * is higher, but no chain the daemon makes comes near). */
+#define MAX_CHAIN 64
+
+static gboolean
+chmod_add(const char *dir, mode_t add, GError **error)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0 || chmod(dir, (st.st_mode & 07777) | add) < 0) {
+        int err = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
+                    "cannot let QEMU's user '%s' reach '%s': %s", vd_confine_user(), dir,
+                    g_strerror(err));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* @dir owned by root and QEMU's group, 0770: QEMU makes its files there. */
+static gboolean
+group_dir(const char *dir, GError **error)
+{
+    if (g_mkdir_with_parents(dir, 0770) < 0 || chown(dir, 0, vd_confine_gid()) < 0 ||
+        chmod(dir, 0770) < 0) {
+        int err = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
+                    "cannot give QEMU's group the directory '%s': %s", dir, g_strerror(err));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A --root instance may live in a private directory (a test's mkdtemp):
+ * every directory above the root that others cannot search gets search
+ * permission, said in the log, or QEMU could reach nothing below. */
+static gboolean
+reach_root(const char *root, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(root);
+    while (!g_str_equal(dir, "/") && !g_str_equal(dir, ".")) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && !(st.st_mode & S_IXOTH)) {
+            g_message("letting QEMU's user '%s' search '%s' (above --root)", vd_confine_user(),
+                      dir);
+            if (!chmod_add(dir, S_IXOTH, error))
+                return FALSE;
+        }
+        char *up = g_path_get_dirname(dir);
+        g_free(dir);
+        dir = up;
+    }
+    return TRUE;
+}
+
+gboolean
+vd_qemu_access_setup(const VdPaths *p, GError **error)
+{
+    if (!vd_confine_active())
+        return TRUE;
+    if (p->root && !reach_root(p->root, error))
+        return FALSE;
+    /* Search (x) only: QEMU reaches the files it is told of, and lists
+     * none of these directories. */
+    const char *search[] = {p->root,      p->run_dir,   p->run_domains_dir, p->log_dir,
+                            p->cache_dir, p->state_dir, p->nvram_dir};
+    for (guint i = 0; i < G_N_ELEMENTS(search); i++)
+        if (search[i] && !chmod_add(search[i], S_IXUSR | S_IXGRP | S_IXOTH, error))
+            return FALSE;
+    return group_dir(p->run_qemu_dir, error) && group_dir(p->console_log_dir, error);
+}
+
+static char *
+record_path(const VdPaths *p, const char *dom_name)
+{
+    return vd_paths_domain_run(p, dom_name, "owners");
+}
+
+/* The backing file a qcow2 header names, resolved against @path's
+ * directory as QEMU does; NULL for other formats or none. */
+static char *
+qcow2_backing(const char *path)
+{
+    guint8 h[20];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return NULL;
+    char *out = NULL;
+    if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) && memcmp(h, "QFI\xfb", 4) == 0) {
+        guint64 off = 0;
+        guint32 len =
+            ((guint32)h[16] << 24) | ((guint32)h[17] << 16) | ((guint32)h[18] << 8) | h[19];
+        for (int i = 8; i < 16; i++)
+            off = (off << 8) | h[i];
+        if (off && len > 0 && len < 1024) {
+            g_autofree char *name = g_malloc0(len + 1);
+            if (pread(fd, name, len, (off_t)off) == (ssize_t)len && !strstr(name, ":")) {
+                g_autofree char *dir = g_path_get_dirname(path);
+                out = g_path_is_absolute(name) ? g_strdup(name) : g_build_filename(dir, name, NULL);
+            }
+        }
+    }
+    close(fd);
+    return out;
+}
+
+/* Whether QEMU's user may already use @st as asked, without a change. */
+static gboolean
+usable_as_is(const struct stat *st, gboolean writable)
+{
+    if (st->st_uid == vd_confine_uid())
+        return TRUE;
+    return writable ? (st->st_mode & S_IWOTH) && (st->st_mode & S_IROTH)
+                    : (st->st_mode & S_IROTH) != 0;
+}
+
+static gboolean
+append_owner(const char *record, unsigned uid, unsigned gid, const char *path, GError **error)
+{
+    FILE *f = fopen(record, "ae");
+    if (!f || fprintf(f, "%u %u %s\n", uid, gid, path) < 0 || fflush(f) != 0 ||
+        fsync(fileno(f)) < 0) {
+        int err = errno;
+        if (f)
+            fclose(f);
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: cannot record the owner of '%s': %s", path, g_strerror(err));
+        return FALSE;
+    }
+    fclose(f);
+    return TRUE;
+}
+
+static gboolean
+grant_one(const char *record, const char *path, gboolean writable, GError **error)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        /* QEMU names the missing file itself, as before. */
+        return TRUE;
+    }
+    if (strchr(path, '\n'))
+        return TRUE;
+    /* Already QEMU's: another running domain uses it too. Its use is
+     * written down (with QEMU's own uid), so that the first of them to
+     * end hands the real owner on instead of taking the file back. */
+    if (st.st_uid == vd_confine_uid())
+        return append_owner(record, (unsigned)st.st_uid, (unsigned)st.st_gid, path, error);
+    if (usable_as_is(&st, writable))
+        return TRUE;
+    /* The owner is written down before it changes: a daemon killed in
+     * between gives back a file that was never taken. */
+    if (!append_owner(record, (unsigned)st.st_uid, (unsigned)st.st_gid, path, error))
+        return FALSE;
+    if (chown(path, vd_confine_uid(), (gid_t)-1) < 0) {
+        int err = errno;
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: cannot give '%s' to QEMU's user '%s': %s", path,
+                    vd_confine_user(), g_strerror(err));
+        return FALSE;
+    }
+    /* The owner's bits must allow what QEMU does (a 0444 image opened
+     * read-write stays refused, as for root: it has no owner write bit
+     * to rely on then, so none is added). */
+    return TRUE;
+}
+
+gboolean
+vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, gboolean writable,
+                     GError **error)
+{
+    if (!vd_confine_active() || !path)
+        return TRUE;
+    g_autofree char *record = record_path(p, dom_name);
+    g_autofree char *cur = g_strdup(path);
+    for (int depth = 0; cur && depth < MAX_CHAIN; depth++) {
+        /* Backing files: read-write too when asked (block commit reopens
+         * the base read-write). */
+        if (!grant_one(record, cur, writable, error))
+            return FALSE;
+        char *next = qcow2_backing(cur);
+        g_free(cur);
+        cur = next;
+    }
+    g_free(g_steal_pointer(&cur));
+    return TRUE;
+}
+
+gboolean
+vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char *nvram,
+                            GError **error)
+{
+    if (!vd_confine_active())
+        return TRUE;
+    for (guint i = 0; def->disks && i < def->disks->len; i++) {
+        const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+        if (disk->source_file &&
+            !vd_qemu_access_grant(p, def->name, disk->source_file, !disk->readonly, error))
+            return FALSE;
+    }
+    /* <serial type='file'> and the like: QEMU opens them to write. A
+     * missing one is made here (empty, 0600, the final component never a
+     * symlink) so that it can be given like the others. */
+    GPtrArray *chrs[] = {def->serials, def->consoles, def->channels};
+    for (guint c = 0; c < G_N_ELEMENTS(chrs); c++) {
+        for (guint i = 0; chrs[c] && i < chrs[c]->len; i++) {
+            const VdChrDef *chr = g_ptr_array_index(chrs[c], i);
+            if (chr->type != VD_CHR_FILE || !chr->path)
+                continue;
+            int fd = open(chr->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            if (fd >= 0)
+                close(fd);
+            if (!vd_qemu_access_grant(p, def->name, chr->path, TRUE, error))
+                return FALSE;
+        }
+    }
+    const char *ro[] = {def->os.kernel, def->os.initrd};
+    for (guint i = 0; i < G_N_ELEMENTS(ro); i++)
+        if (ro[i] && !vd_qemu_access_grant(p, def->name, ro[i], FALSE, error))
+            return FALSE;
+    return vd_qemu_access_grant(p, def->name, nvram, TRUE, error);
+}
+
+/* Another domain's record that names @path, NULL if none. */
+static char *
+other_user(const VdPaths *p, const char *own_record, const char *path)
+{
+    g_autoptr(GDir) dir = g_dir_open(p->run_domains_dir, 0, NULL);
+    const char *entry;
+    g_autofree char *needle = g_strconcat(" ", path, "\n", NULL);
+    while (dir && (entry = g_dir_read_name(dir))) {
+        if (!g_str_has_suffix(entry, ".owners"))
+            continue;
+        g_autofree char *rec = g_build_filename(p->run_domains_dir, entry, NULL);
+        g_autofree char *text = NULL;
+        if (!g_str_equal(rec, own_record) && g_file_get_contents(rec, &text, NULL, NULL) &&
+            strstr(text, needle))
+            return g_steal_pointer(&rec);
+    }
+    return NULL;
+}
+
+void
+vd_qemu_access_restore(const VdPaths *p, const char *dom_name)
+{
+    g_autofree char *record = record_path(p, dom_name);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(record, &text, NULL, NULL))
+        return;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    /* Newest first: a file given twice gets its first owner back last. */
+    guint n = g_strv_length(lines);
+    for (guint i = n; i-- > 0;) {
+        unsigned uid, gid;
+        int used = 0;
+        if (sscanf(lines[i], "%u %u %n", &uid, &gid, &used) != 2 || used <= 0)
+            continue;
+        const char *path = lines[i] + used;
+        struct stat st;
+        /* Only a file still QEMU's: one replaced or given away since is
+         * someone else's decision. */
+        if (uid == vd_confine_uid() || !vd_confine_active() || stat(path, &st) < 0 ||
+            st.st_uid != vd_confine_uid())
+            continue;
+        /* Still used by another running domain: it gives it back. */
+        g_autofree char *other = other_user(p, record, path);
+        if (other && append_owner(other, uid, gid, path, NULL))
+            continue;
+        if (chown(path, uid, gid) < 0)
+            g_warning("cannot give '%s' back to uid %u: %s", path, uid, g_strerror(errno));
+    }
+    g_unlink(record);
+}
+
+void
+vd_qemu_access_give_fd(int fd)
+{
+    if (vd_confine_active() && fchown(fd, vd_confine_uid(), (gid_t)-1) < 0)
+        g_warning("cannot give a file to QEMU's user: %s", g_strerror(errno));
+}
+
+void
+vd_qemu_access_share_read(const char *path, gboolean is_dir)
+{
+    if (!vd_confine_active())
+        return;
+    if (chown(path, (uid_t)-1, vd_confine_gid()) < 0 || chmod(path, is_dir ? 0750 : 0640) < 0)
+        g_warning("cannot let QEMU's group read '%s': %s", path, g_strerror(errno));
+}

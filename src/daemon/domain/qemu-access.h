@@ -1,0 +1,50 @@
+/* What an unprivileged QEMU (qemu-confine.h) may open by path, the way
+ * libvirt's DAC driver gives it: the daemon's directories QEMU works in
+ * reachable by its user, and each file a guest uses that QEMU opens by
+ * path (disk images and their backing files, the UEFI variable store,
+ * external snapshot overlays, hot-plugged disks) handed to that user for
+ * the domain's life: chown to QEMU's user with the owner remembered in
+ * run/domains/NAME.owners (a directory QEMU cannot write), given back
+ * when the domain's QEMU ends, also when a restarted daemon sees it end.
+ *
+ * A file QEMU can already use (world-readable for a read-only use,
+ * world-writable for a read-write one) is left as it is. Directories
+ * above a file are never changed: a disk in a directory QEMU's user
+ * cannot search is refused by QEMU (permission denied), as in libvirt.
+ * Everything here does nothing when QEMU runs as root (--qemu-user root).
+ * docs/security.md. */
+#pragma once
+
+#include <glib.h>
+
+#include "conf/domain-def.h"
+#include "daemon/paths.h"
+
+/* At daemon start: the daemon's root, run, log, cache and nvram
+ * directories searchable (not listable) by QEMU's user; run/qemu (QEMU's
+ * sockets and pid file) and log/console (its console logs) writable by
+ * QEMU's group. */
+gboolean vd_qemu_access_setup(const VdPaths *p, GError **error);
+
+/* Gives QEMU's user @path (read-write when @writable) for the domain
+ * @dom_name, remembering the owner. A qcow2 image's backing files are
+ * given read-only (block commit reopens them read-write: @writable
+ * then applies to the whole chain). */
+gboolean vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path,
+                              gboolean writable, GError **error);
+
+/* Grants every file of @def that QEMU opens by path at start: disk
+ * images with their backing chains, <kernel>, <initrd>, <dtb>, the
+ * variable store @nvram (may be NULL). */
+gboolean vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char *nvram,
+                                     GError **error);
+
+/* Gives back every file granted for @dom_name and forgets them. */
+void vd_qemu_access_restore(const VdPaths *p, const char *dom_name);
+
+/* A file the daemon makes for QEMU to write (a screenshot): owned by
+ * QEMU's user from the start. */
+void vd_qemu_access_give_fd(int fd);
+
+/* The kernel cache: its directory and files readable by QEMU's group. */
+void vd_qemu_access_share_read(const char *path, gboolean is_dir);

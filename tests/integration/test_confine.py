@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Issue 15, confinement (docs/security.md): a guest's QEMU runs as the
+unprivileged virtd-qemu, with no capabilities, no new privileges and QEMU's
+seccomp sandbox; it uses a root-only disk image the definition names, and
+cannot open another root-only file by path nor execute anything."""
+
+import grp
+import json
+import os
+import pwd
+import re
+import stat
+import tempfile
+
+import harness
+from harness import Daemon
+
+CRASHED = ('shut off (crashed)', 'crashed (crashed)', 'crashed (unknown)', 'crashed')
+
+
+def proc_status(pid):
+    out = {}
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            k, _, v = line.partition(':')
+            out[k] = v.strip()
+    return out
+
+
+def write_private(path, mib, text=b''):
+    """A raw image of @mib MiB owned by root, mode 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, text)
+        os.ftruncate(fd, mib << 20)
+    finally:
+        os.close(fd)
+    return path
+
+
+class Confine(harness.VirtdTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = harness.qemu_reachable(tempfile.mkdtemp(prefix='vconf-', dir='/tmp'))
+        cls.disk = write_private(os.path.join(cls.tmp, 'private.raw'), 8, b'CONFINED')
+        cls.secret = write_private(os.path.join(cls.tmp, 'secret.raw'), 1, b'SECRET')
+        cls.d = Daemon()
+        cls.d.__enter__()
+        xml = harness.domain_xml('cf1', extra_devices=harness.disk_xml(cls.disk, 'vdb'))
+        cls.d.define('cf1', xml)
+        cls.d.start_domain('cf1')
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.vsh('destroy', 'cf1', check=False)
+        cls.d.__exit__(None, None, None)
+        for f in (cls.disk, cls.secret):
+            if os.path.exists(f):
+                os.unlink(f)
+        os.rmdir(cls.tmp)
+
+    def qmp(self, name, command, **args):
+        rc, out, err = self.d.vsh('qemu-monitor-command', name,
+                                  json.dumps({'execute': command, 'arguments': args}),
+                                  check=False, timeout=60)
+        return rc, out + err
+
+    def test_a_credentials(self):
+        pid = self.d.qemu_pid('cf1')
+        self.assertIsNotNone(pid)
+        st = proc_status(pid)
+        user = pwd.getpwnam('virtd-qemu')
+        self.assertEqual(st['Uid'].split(), [str(user.pw_uid)] * 4, st['Uid'])
+        self.assertEqual(st['Gid'].split(), [str(user.pw_gid)] * 4, st['Gid'])
+        self.assertNotEqual(user.pw_uid, 0)
+        groups = set(int(g) for g in st['Groups'].split())
+        self.assertNotIn(0, groups)
+        allowed = {user.pw_gid}
+        try:
+            allowed.add(grp.getgrnam('kvm').gr_gid)
+        except KeyError:
+            pass
+        self.assertLessEqual(groups, allowed, st['Groups'])
+        for cap in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'):
+            self.assertEqual(int(st[cap], 16), 0, '%s %s' % (cap, st[cap]))
+        self.assertEqual(st['NoNewPrivs'], '1')
+        self.assertEqual(st['Seccomp'], '2')       # a seccomp filter
+        argv = harness.read_cmdline(pid)
+        i = argv.index('-sandbox')
+        self.assertEqual(argv[i + 1].split(','), ['on', 'obsolete=deny', 'elevateprivileges=deny',
+                                                  'spawn=deny', 'resourcecontrol=deny'])
+        # What QEMU makes (sockets, pid file) is under run/qemu, its group's.
+        run_qemu = os.stat(self.d.path('run', 'qemu'))
+        self.assertEqual(run_qemu.st_gid, user.pw_gid)
+        self.assertEqual(stat.S_IMODE(run_qemu.st_mode), 0o770)
+        self.assertEqual(stat.S_IMODE(os.stat(self.d.path('run', 'domains')).st_mode) & 0o077,
+                         0o011)   # search only: its status files stay the daemon's
+
+    def test_b_private_disk_is_used(self):
+        # The guest sees the 0600 root image: its only disk (Linux names it
+        # vda), 8 MiB = 16384 sectors, in the init's STATUS line.
+        harness.wait_for(lambda: re.search(r'VIRTD-GUEST-STATUS .* sizes=vda:16384\b',
+                                           self.d.console_text('cf1')),
+                         60 * harness.TIMEOUT_SCALE, what='the 8 MiB disk in the guest')
+        # ... because it is QEMU's for the domain's life (qemu-access.h).
+        self.assertEqual(os.stat(self.disk).st_uid, pwd.getpwnam('virtd-qemu').pw_uid)
+        record = self.d.path('run', 'domains', 'cf1.owners')
+        with open(record) as f:
+            self.assertIn('0 0 %s\n' % self.disk, f.read())
+
+    def test_c_no_other_root_file(self):
+        rc, out = self.qmp('cf1', 'blockdev-add', driver='file', **{'node-name': 'stolen'},
+                           filename=self.secret)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('Permission denied', out)
+        self.assertEqual(os.stat(self.secret).st_uid, 0)
+        # /etc/shadow neither (it is readable by root alone).
+        rc, out = self.qmp('cf1', 'blockdev-add', driver='file', **{'node-name': 'shadow'},
+                           filename='/etc/shadow')
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('Permission denied', out)
+
+    def test_d_spawn_is_refused(self):
+        """migrate to exec: forks a shell: the sandbox (spawn=deny) kills
+        QEMU with SIGSYS instead. A second guest, so that the first stays."""
+        d = self.d
+        d.define('cf2')
+        d.start_domain('cf2', wait_boot=False)
+        pid = d.qemu_pid('cf2')
+        marker = os.path.join(self.tmp, 'spawned')
+        self.qmp('cf2', 'migrate', uri='exec:touch %s' % marker)
+        harness.wait_for(lambda: d.domstate('cf2', reason=True) in CRASHED, 60,
+                         what=lambda: 'cf2 crashed (now %r)' % d.domstate('cf2', reason=True))
+        self.assertFalse(harness.pid_alive(pid))
+        self.assertFalse(os.path.exists(marker), 'QEMU executed a command')
+        d.vsh('undefine', 'cf2', check=False)
+
+    def test_e_files_given_back_at_stop(self):
+        d = self.d
+        d.vsh('destroy', 'cf1')
+        st = os.stat(self.disk)
+        self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, 0, 0o600))
+        self.assertFalse(os.path.exists(d.path('run', 'domains', 'cf1.owners')))
+
+
+if __name__ == '__main__':
+    harness.main()
