@@ -81,7 +81,8 @@ class DomStats(harness.VirtdTestCase):
     def setUp(self):
         super().setUp()
         base = os.environ.get('VIRTD_TEST_TMPDIR') or '/tmp'
-        self.tmp = tempfile.mkdtemp(prefix='hs-', dir=base)
+        # Its images are here: QEMU's user must search it (docs/security.md).
+        self.tmp = harness.qemu_reachable(tempfile.mkdtemp(prefix='hs-', dir=base))
         self.addCleanup(shutil.rmtree, self.tmp, True)
         for name in (TAP, BRIDGE):
             if link_exists(name):

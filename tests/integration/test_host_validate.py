@@ -164,7 +164,8 @@ class HostValidate(harness.VirtdTestCase):
     def setUp(self):
         super().setUp()
         base = os.environ.get('VIRTD_TEST_TMPDIR') or '/tmp'
-        self.tmp = tempfile.mkdtemp(prefix='hvl-', dir=base)
+        # Its images are here: QEMU's user must search it (docs/security.md).
+        self.tmp = harness.qemu_reachable(tempfile.mkdtemp(prefix='hvl-', dir=base))
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def _remove_links(self):

@@ -33,7 +33,7 @@ class WebHost(harness.VirtdTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.pool_dir = tempfile.mkdtemp(prefix='vdwebhost')
+        cls.pool_dir = harness.qemu_reachable(tempfile.mkdtemp(prefix='vdwebhost'))
         try:
             test_web_ui.WebUI.setUpClass.__func__(cls)
         except BaseException:
