@@ -45,7 +45,7 @@ class Confine(harness.VirtdTestCase):
         cls.tmp = harness.qemu_reachable(tempfile.mkdtemp(prefix='vconf-', dir='/tmp'))
         cls.disk = write_private(os.path.join(cls.tmp, 'private.raw'), 8, b'CONFINED')
         cls.secret = write_private(os.path.join(cls.tmp, 'secret.raw'), 1, b'SECRET')
-        cls.d = Daemon()
+        cls.d = Daemon(args=['--qemu-user', 'virtd-qemu'])
         cls.d.__enter__()
         xml = harness.domain_xml('cf1', extra_devices=harness.disk_xml(cls.disk, 'vdb'))
         cls.d.define('cf1', xml)
