@@ -106,7 +106,9 @@ cmd_nodecpustats(VshCtl *ctl, const VshCmd *cmd, GError **error)
         return FALSE;
     double total = 0;
     for (guint i = 0; i < G_N_ELEMENTS(cpu_fields); i++) {
-        second[i] -= first[i];
+        /* The kernel's idle and iowait counters may step back (proc(5):
+         * iowait "is not reliable"): a share is never negative. */
+        second[i] = MAX(second[i] - first[i], 0);
         total += (double)second[i];
     }
     if (total <= 0)
