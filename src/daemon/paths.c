@@ -165,19 +165,39 @@ vd_paths_domain_run(const VdPaths *p, const char *name, const char *suffix)
     return g_build_filename(p->run_domains_dir, file, NULL);
 }
 
-char *
-vd_paths_domain_socket(const VdPaths *p, const char *name, const char *uuid, const char *suffix)
+static char *
+domain_socket_in(const char *dir, const char *name, const char *uuid, const char *suffix)
 {
     struct sockaddr_un addr;
     g_autofree char *file = g_strconcat(name, ".", suffix, NULL);
-    char *path = g_build_filename(p->run_qemu_dir, file, NULL);
+    char *path = g_build_filename(dir, file, NULL);
 
     if (strlen(path) < sizeof(addr.sun_path))
         return path;
     g_free(path);
     g_free(g_steal_pointer(&file));
     file = g_strconcat(uuid, ".", suffix, NULL);
-    return g_build_filename(p->run_qemu_dir, file, NULL);
+    return g_build_filename(dir, file, NULL);
+}
+
+char *
+vd_paths_domain_socket(const VdPaths *p, const char *name, const char *uuid, const char *suffix)
+{
+    return domain_socket_in(p->run_qemu_dir, name, uuid, suffix);
+}
+
+char *
+vd_paths_domain_socket_found(const VdPaths *p, const char *name, const char *uuid,
+                             const char *suffix)
+{
+    char *path = domain_socket_in(p->run_qemu_dir, name, uuid, suffix);
+    if (g_file_test(path, G_FILE_TEST_EXISTS))
+        return path;
+    g_autofree char *before = domain_socket_in(p->run_domains_dir, name, uuid, suffix);
+    if (!g_file_test(before, G_FILE_TEST_EXISTS))
+        return path;
+    g_free(path);
+    return g_steal_pointer(&before);
 }
 
 char *

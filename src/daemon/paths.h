@@ -81,6 +81,11 @@ char *vd_paths_domain_run(const VdPaths *paths, const char *name, const char *su
  * meet its files: start refuses that (daemon/domain-files.c). */
 char *vd_paths_domain_socket(const VdPaths *paths, const char *name, const char *uuid,
                              const char *suffix);
+/* The same file of a running QEMU, wherever it is: a QEMU started by a
+ * daemon before issue 15 made its sockets in run_domains_dir, and outlives
+ * an upgrade (KillMode=process); the new daemon must find it there. */
+char *vd_paths_domain_socket_found(const VdPaths *paths, const char *name, const char *uuid,
+                                   const char *suffix);
 char *vd_paths_domain_log(const VdPaths *paths, const char *name);
 char *vd_paths_domain_console_log(const VdPaths *paths, const char *name);
 /* The UEFI variable store of a domain without <nvram>: nvram_dir/NAME_VARS.fd

@@ -35,6 +35,8 @@ vd_proc_daemon_of(VdDomainObj *dom)
 /* domain-process.c */
 gboolean vd_proc_pid_alive(pid_t pid);
 char *vd_proc_socket_path(VdDaemon *d, VdDomainObj *dom, const char *suffix);
+/* For a QEMU that runs already: its file where it is (paths.h). */
+char *vd_proc_socket_path_found(VdDaemon *d, VdDomainObj *dom, const char *suffix);
 void vd_proc_save_status(VdDomainObj *dom);
 void vd_proc_set_state(VdDomainObj *dom, VdState state, VdStateReason reason);
 void vd_proc_set_start_phase(VdDomainObj *dom, VdStartPhase phase);

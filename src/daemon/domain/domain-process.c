@@ -49,6 +49,12 @@ vd_proc_socket_path(VdDaemon *d, VdDomainObj *dom, const char *suffix)
     return vd_paths_domain_socket(d->paths, dom->name, dom->uuid, suffix);
 }
 
+char *
+vd_proc_socket_path_found(VdDaemon *d, VdDomainObj *dom, const char *suffix)
+{
+    return vd_paths_domain_socket_found(d->paths, dom->name, dom->uuid, suffix);
+}
+
 void
 vd_proc_save_status(VdDomainObj *dom)
 {
@@ -105,7 +111,7 @@ unlink_run_files(VdDaemon *d, VdDomainObj *dom)
 {
     static const char *const suffixes[] = {"qmp", "console", "pid", "agent"};
     for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-        g_autofree char *p = vd_proc_socket_path(d, dom, suffixes[i]);
+        g_autofree char *p = vd_proc_socket_path_found(d, dom, suffixes[i]);
         g_unlink(p);
     }
     vd_qemu_access_restore(d->paths, dom->name);

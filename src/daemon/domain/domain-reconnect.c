@@ -146,7 +146,7 @@ vd_proc_qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
             return;
         }
         VdDaemon *d = vd_proc_daemon_of(dom);
-        g_autofree char *console_path = vd_proc_socket_path(d, dom, "console");
+        g_autofree char *console_path = vd_proc_socket_path_found(d, dom, "console");
         g_autofree char *console_log = vd_paths_domain_console_log(d->paths, dom->name);
         if (g_file_test(console_path, G_FILE_TEST_EXISTS))
             dom->console = vd_console_new(console_path, console_log, d->console_log_max, dom->name);
@@ -162,7 +162,7 @@ vd_domains_reconnect_all(VdDaemon *d)
     for (guint i = 0; i < found->len; i++) {
         VdDomainObj *dom = g_ptr_array_index(found, i);
         dom->daemon = d;
-        g_autofree char *qmp_path = vd_proc_socket_path(d, dom, "qmp");
+        g_autofree char *qmp_path = vd_proc_socket_path_found(d, dom, "qmp");
         gboolean unfinished = dom->start_phase != VD_START_PHASE_NONE;
         if (unfinished) {
             /* Until recover_start() decides, nothing may resume or touch it;
