@@ -115,6 +115,9 @@ class WebAuth(harness.VirtdTestCase):
             d.args += ['--web', '127.0.0.1:%d' % cls.port, '--web', '[::1]:%d' % cls.port6,
                        '--web-group', GROUP,
                        '--web-root', root, '--web-idle-timeout', str(IDLE),
+                       # USER is not root: the guest's kernel must be in an
+                       # allowed directory (test_3b_not_root checks the rule)
+                       '--allowed-path', harness.GUEST_DIR,
                        '--idle-timeout', str(CONN_IDLE)]
             d.__enter__()
             d.define('webcon', memory_mib=128)
@@ -410,6 +413,36 @@ class WebAuth(harness.VirtdTestCase):
             start = len(ws.data)
             ws.send('echo web-$((40+2))\r')
             ws.read_until('web-42', timeout=30, start=start)
+
+    def test_3b_not_root(self):
+        """A web user other than root has the read-write group's rules
+        (docs/access.md): no host file outside the allowed directories on
+        its word."""
+        cookie, csrf = self.session()
+        xml = harness.domain_xml('webnr', 128).replace(harness.guest_initrd(), '/etc/shadow')
+        self.assertIn('/etc/shadow', xml)
+        r = self.request('POST', '/api/v1/domains', xml, cookie=cookie, csrf=csrf)
+        self.assertEqual((r.status, r.code()), (403, 'denied'), r.body)
+        msg = r.json()['error']['message']
+        self.assertIn('/etc/shadow', msg)
+        self.assertIn("web user '%s' is not root" % USER, msg)
+        self.assertIn('--allowed-path', msg)
+        self.assertNotIn('webnr', self.names())
+        # the raw QEMU monitor is root's
+        r = self.request('POST', '/api/v1/domains/webcon/qemu-monitor',
+                         {'execute': 'query-status'}, cookie=cookie, csrf=csrf)
+        self.assertEqual((r.status, r.code()), (403, 'denied'), r.body)
+        # a token made for root keeps root's access
+        token = self.d.vsh('web-token', 'create', 'rootci')[1].strip()
+        try:
+            r = self.request('POST', '/api/v1/domains', xml,
+                             headers={'Authorization': 'Bearer ' + token})
+            self.assertEqual(r.status, 201, r.body)
+            r = self.request('DELETE', '/api/v1/domains/webnr',
+                             headers={'Authorization': 'Bearer ' + token})
+            self.assertEqual(r.status, 200, r.body)
+        finally:
+            self.d.vsh('web-token', 'revoke', 'rootci')
 
     def test_5_tokens(self):
         d = self.d

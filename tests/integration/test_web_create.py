@@ -58,6 +58,10 @@ class WebCreate(webui.WebUI):
     @classmethod
     def setUpClass(cls):
         cls.recipes = tempfile.mkdtemp(prefix='virtd-imgtask-recipes-')
+        # The install tree the page names: the page's user is not root, so
+        # its directory must be an allowed one (docs/access.md).
+        cls.tree_dir = harness.qemu_reachable(tempfile.mkdtemp(prefix='virtd-webtree-'))
+        cls.allowed_paths = [cls.tree_dir]
         with open(os.path.join(cls.recipes, 'debian-12.sh'), 'w') as f:
             f.write(STAND_IN)
         saved = os.environ.get('VSH_IMAGE_RECIPES')
@@ -67,6 +71,7 @@ class WebCreate(webui.WebUI):
         except BaseException:
             # No tearDownClass after a failed setUpClass.
             shutil.rmtree(cls.recipes, ignore_errors=True)
+            shutil.rmtree(cls.tree_dir, ignore_errors=True)
             raise
         finally:
             if saved is None:
@@ -78,10 +83,11 @@ class WebCreate(webui.WebUI):
     def tearDownClass(cls, failed=False):
         super().tearDownClass(failed)
         shutil.rmtree(cls.recipes, ignore_errors=True)
+        shutil.rmtree(cls.tree_dir, ignore_errors=True)
 
     def test_create_from_tree_and_build_cancel(self):
         d = self.d
-        tree = os.path.join(d.root, 'netboot')
+        tree = os.path.join(self.tree_dir, 'netboot')
         amd = os.path.join(tree, 'debian-installer', 'amd64')
         os.makedirs(amd)
         shutil.copy(harness.guest_kernel(), os.path.join(amd, 'linux'))

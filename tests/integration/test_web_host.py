@@ -34,6 +34,8 @@ class WebHost(harness.VirtdTestCase):
     @classmethod
     def setUpClass(cls):
         cls.pool_dir = harness.qemu_reachable(tempfile.mkdtemp(prefix='vdwebhost'))
+        # the page's user is not root: its pool's directory must be allowed
+        cls.allowed_paths = [cls.pool_dir]
         try:
             test_web_ui.WebUI.setUpClass.__func__(cls)
         except BaseException:

@@ -96,7 +96,13 @@ class WebUI(harness.VirtdTestCase):
             cls.user_made = True
             subprocess.run(['chpasswd'], input='%s:%s\n' % (WEB_USER, cls.password),
                            universal_newlines=True, check=True)
+            # WEB_USER is not root: the daemon reads only files under the
+            # allowed directories on its word (docs/access.md); the test
+            # guest's kernel and initrd are in GUEST_DIR.
+            # A subclass's own files (its allowed_paths) likewise.
             args = ['--web', '127.0.0.1:%d' % cls.port, '--web-group', WEB_USER, '--web-root', WEB_ROOT]
+            for path in [harness.GUEST_DIR] + list(getattr(cls, 'allowed_paths', [])):
+                args += ['--allowed-path', path]
             cls.url = 'https://127.0.0.1:%d/' % cls.port
             cls.user = WEB_USER
         else:

@@ -53,7 +53,7 @@ typedef enum {
     ROLE_NONE,
     ROLE_READ,  /* --ro-group */
     ROLE_WRITE, /* --rw-group: changes, under the rules for non-root clients */
-    ROLE_ROOT,  /* root, the daemon's own user, web and TLS clients (their own checks) */
+    ROLE_ROOT,  /* root, the daemon's own user, TLS clients, the web's root */
 } Role;
 
 struct _VdAccess {
@@ -218,6 +218,14 @@ in_group(const VdApiIdentity *who, gint64 gid)
 static Role
 role_of(const VdAccess *a, const VdApiIdentity *who)
 {
+    /* A web user other than root (a member of --web-group, or a token
+     * made for one) has the read-write group's rules: the daemon must not
+     * read or run host files as root on that user's word either. Before
+     * the login (web.c answers those requests itself) and for TLS clients
+     * (their certificate is the administrator's), full access. */
+    if (who && who->transport == VD_API_TRANSPORT_WEB && who->user &&
+        !g_str_equal(who->user, "root") && !g_str_has_prefix(who->user, "tls "))
+        return ROLE_WRITE; /* "tls DN": a token a TLS client made (web-tokens.c) */
     if (!who || who->transport != VD_API_TRANSPORT_UNIX)
         return ROLE_ROOT;
     if (who->uid == 0 || who->uid == (gint64)geteuid())
@@ -298,6 +306,10 @@ static char *
 whom(VdDaemon *d, SoupServerMessage *msg)
 {
     const VdApiIdentity *who = vd_api_conn_get_identity(msg);
+    if (who && who->transport == VD_API_TRANSPORT_WEB)
+        return g_strdup_printf("web user '%s' is not root (web users other than root have the "
+                               "read-write group's rules)",
+                               who->user);
     return g_strdup_printf("uid %" G_GINT64_FORMAT " is in the read-write group '%s', not root",
                            who ? who->uid : -1, d->access ? d->access->rw_name : "");
 }

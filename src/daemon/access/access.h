@@ -21,8 +21,10 @@
  * Every refusal is VD_ERROR_DENIED (403) and names the rule and the
  * option that changes it. The web console (daemon/web/) and TLS clients
  * (--listen) authenticate by their own means (a login, a certificate the
- * CA signed): their requests are not socket peers, they keep full access
- * and the audit log (audit.h) names the web user or the certificate.
+ * CA signed): their requests are not socket peers. TLS clients and the
+ * web's root keep full access; a web user other than root has the
+ * read-write group's rules. The audit log (audit.h) names the web user or
+ * the certificate.
  */
 #pragma once
 

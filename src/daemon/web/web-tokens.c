@@ -180,8 +180,8 @@ vd_web_tokens_dispatch(void *data, const char *method)
         vd_api_reply_error(req, error);
         return;
     }
-    /* A token's holder uses the web console, whose users the rules for
-     * non-root socket clients do not confine (access/access.h). */
+    /* A token carries its maker's name, and a token made by root has
+     * root's access on the web console (access/access.h). */
     if (!g_str_equal(method, "GET") &&
         !vd_access_require(req->d, req->msg, "making or revoking web API tokens", &error)) {
         vd_api_reply_error(req, error);
