@@ -2,6 +2,7 @@
 #include "daemon/path-policy.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/vd-error.h"
 
@@ -74,6 +75,37 @@ vd_path_policy_check_pool_target(const VdPaths *paths, const char *pool, const c
                         what, target, via, system_trees[i]);
             return FALSE;
         }
+    }
+    return TRUE;
+}
+
+gboolean
+vd_path_policy_check_backing(const VdPaths *paths, const char *image, const char *backing,
+                             GError **error)
+{
+    g_autoptr(VdPathGuard) guard = vd_path_policy_guard(paths);
+    g_autofree char *what = g_strdup_printf("backing file named in the header of '%s'", image);
+    g_autofree char *resolved = vd_path_guard_check(guard, what, backing, error);
+    struct stat st;
+
+    if (!resolved)
+        return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(system_trees); i++) {
+        if (under(resolved, system_trees[i])) {
+            g_set_error(error, VD_ERROR, VD_ERROR_DENIED,
+                        "%s: '%s' is inside '%s', the system's own files: virtd gives no such "
+                        "file to a guest; give the image a backing file of its own (qemu-img "
+                        "rebase -u -b NEW -F FORMAT '%s')",
+                        what, backing, system_trees[i], image);
+            return FALSE;
+        }
+    }
+    if (stat(resolved, &st) == 0 && !S_ISREG(st.st_mode)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_DENIED,
+                    "%s: '%s' is not a regular file: a backing file must be an image file; "
+                    "fix the header with qemu-img rebase -u -b NEW -F FORMAT '%s'",
+                    what, backing, image);
+        return FALSE;
     }
     return TRUE;
 }

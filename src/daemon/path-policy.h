@@ -28,3 +28,11 @@ VdPathGuard *vd_path_policy_guard(const VdPaths *paths);
  * VD_ERROR_INVALID_ARG naming the pool, the path and why. */
 gboolean vd_path_policy_check_pool_target(const VdPaths *paths, const char *pool,
                                           const char *target, GError **error);
+
+/* A backing file @backing that the qcow2 header of @image names (not a
+ * client: whoever wrote the image): refused when it resolves into the
+ * system's own trees (/etc, /usr, /boot, /proc, /sys, /dev ...) or the
+ * daemon's own directories, or is not a regular file. Blocking only on
+ * resolving the path. VD_ERROR_DENIED naming both files and the fix. */
+gboolean vd_path_policy_check_backing(const VdPaths *paths, const char *image,
+                                      const char *backing, GError **error);

@@ -202,6 +202,20 @@ class Access(harness.VirtdTestCase):
                               "(it leads to '/etc/shadow') is outside")
         finally:
             os.unlink(link)
+        # A qcow2 image in the pool whose own header names a file outside:
+        # QEMU would follow it, so the writer may not use that image.
+        evil = os.path.join(self.images, 'evil.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', '/etc/shadow',
+                        '-F', 'raw', evil, '1M'], check=True)
+        try:
+            self.assertDenied(self.call(WRITER, 'POST', '/v1/domains',
+                                        disk_only_xml('rw7', evil).replace(
+                                            "type='raw'", "type='qcow2'")),
+                              "backing file of disk 'vda' (named in an image's header): "
+                              "'/etc/shadow' is outside the directories",
+                              '--allowed-path')
+        finally:
+            os.unlink(evil)
         # A domain root defined: its kernel is not the writer's to name.
         self.assertDenied(self.call(WRITER, 'POST', dom_path('byroot', '/start')),
                           "<kernel>: '%s'" % harness.guest_kernel())

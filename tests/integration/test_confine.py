@@ -10,6 +10,7 @@ import os
 import pwd
 import re
 import stat
+import subprocess
 import tempfile
 
 import harness
@@ -120,6 +121,34 @@ class Confine(harness.VirtdTestCase):
                            filename='/etc/shadow')
         self.assertNotEqual(rc, 0, out)
         self.assertIn('Permission denied', out)
+
+    def test_c2_no_system_backing_file(self):
+        """A qcow2 header naming a file of the system's as its backing file
+        (an image from anywhere may say so): the start is refused, and the
+        file is not handed to QEMU's user."""
+        target = '/etc/virtd-test-backing-%d.raw' % os.getpid()
+        write_private(target, 1, b'SYSTEM')
+        overlay = os.path.join(self.tmp, 'overlay.qcow2')
+        try:
+            subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-u', '-b', target,
+                            '-F', 'raw', overlay, '1M'], check=True)
+            self.d.define('cf3', harness.domain_xml(
+                'cf3', memory_mib=64,
+                extra_devices=harness.disk_xml(overlay, 'vdb', fmt='qcow2')))
+            rc, _out, err = self.d.vsh('start', 'cf3', check=False)
+            self.assertNotEqual(rc, 0)
+            self.assertIn("backing file named in the header of '%s': '%s' is inside '/etc', "
+                          "the system's own files" % (overlay, target), err)
+            self.assertIn('qemu-img rebase', err)
+            self.assertEqual(os.stat(target).st_uid, 0)
+            self.assertEqual(self.d.domstate('cf3'), 'shut off')
+            # the overlay itself was given back as well
+            self.assertEqual(os.stat(overlay).st_uid, 0)
+        finally:
+            self.d.vsh('undefine', 'cf3', check=False)
+            for f in (target, overlay):
+                if os.path.exists(f):
+                    os.unlink(f)
 
     def test_d_spawn_is_refused(self):
         """migrate to exec: forks a shell: the sandbox (spawn=deny) kills

@@ -13,6 +13,7 @@
 #include "daemon/storage/storage.h"
 #include "qemu/qemu-caps.h"
 #include "util/vd-error.h"
+#include "util/vd-qcow2.h"
 #include "util/vd-path.h"
 #include "util/vd-units.h"
 
@@ -451,6 +452,18 @@ vd_access_check_disk(VdDaemon *d, SoupServerMessage *msg, const VdDiskDef *disk,
         g_autofree char *what = g_strdup_printf("backing store of disk '%s'", target);
         if (!check_under(d, msg, what, g_ptr_array_index(backing, i), FALSE, error))
             return FALSE;
+    }
+    /* The chain the image's own header names: QEMU follows it, so the
+     * client names those files too (an uploaded image may say anything). */
+    g_autofree char *cur = disk->source_file ? vd_qcow2_backing_file(disk->source_file) : NULL;
+    for (int depth = 0; cur && depth < VD_QCOW2_MAX_CHAIN; depth++) {
+        g_autofree char *what =
+            g_strdup_printf("backing file of disk '%s' (named in an image's header)", target);
+        if (!check_under(d, msg, what, cur, FALSE, error))
+            return FALSE;
+        char *next = vd_qcow2_backing_file(cur);
+        g_free(cur);
+        cur = next;
     }
     return TRUE;
 }

@@ -10,38 +10,9 @@
 #include "daemon/clone/clone.h"
 #include "daemon/storage/storage.h"
 #include "util/vd-error.h"
+#include "util/vd-qcow2.h"
 
 #define MAX_CHAIN 16
-
-/* The backing file of the qcow2 image @path (absolute), or NULL. */
-static char *
-qcow2_backing(const char *path)
-{
-    unsigned char head[20];
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    char *result = NULL;
-
-    if (fd < 0)
-        return NULL;
-    if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
-        memcmp(head, "QFI\xfb", 4) == 0) {
-        guint64 off = GUINT64_FROM_BE(*(guint64 *)(head + 8));
-        guint32 len = GUINT32_FROM_BE(*(guint32 *)(head + 16));
-        if (off && len && len <= 1023) {
-            char name[1024] = {0};
-            if (pread(fd, name, len, (off_t)off) == (ssize_t)len) {
-                if (name[0] == '/') {
-                    result = g_strdup(name);
-                } else {
-                    g_autofree char *dir = g_path_get_dirname(path);
-                    result = g_build_filename(dir, name, NULL);
-                }
-            }
-        }
-    }
-    close(fd);
-    return result;
-}
 
 static char *
 disk_path(VdDaemon *d, const VdDiskDef *disk)
@@ -95,7 +66,7 @@ backed_by(VdDaemon *d, GHashTable *images, VdDomainObj *skip)
                 continue;
             g_autofree char *cur = g_strdup(key);
             for (guint k = 0; k < MAX_CHAIN && cur && !depends; k++) {
-                char *next = qcow2_backing(cur);
+                char *next = vd_qcow2_backing_file(cur);
                 g_free(cur);
                 cur = next ? g_canonicalize_filename(next, "/") : NULL;
                 g_free(next);

@@ -11,11 +11,9 @@
 #include <unistd.h>
 
 #include "daemon/domain/qemu-confine.h"
+#include "daemon/path-policy.h"
 #include "util/vd-error.h"
-
-/* A backing chain deeper than this is not followed (QEMU's own limit
- * is higher, but no chain the daemon makes comes near). */
-#define MAX_CHAIN 64
+#include "util/vd-qcow2.h"
 
 static gboolean
 chmod_add(const char *dir, mode_t add, GError **error)
@@ -90,34 +88,6 @@ record_path(const VdPaths *p, const char *dom_name)
     return vd_paths_domain_run(p, dom_name, "owners");
 }
 
-/* The backing file a qcow2 header names, resolved against @path's
- * directory as QEMU does; NULL for other formats or none. */
-static char *
-qcow2_backing(const char *path)
-{
-    guint8 h[20];
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return NULL;
-    char *out = NULL;
-    if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) && memcmp(h, "QFI\xfb", 4) == 0) {
-        guint64 off = 0;
-        guint32 len =
-            ((guint32)h[16] << 24) | ((guint32)h[17] << 16) | ((guint32)h[18] << 8) | h[19];
-        for (int i = 8; i < 16; i++)
-            off = (off << 8) | h[i];
-        if (off && len > 0 && len < 1024) {
-            g_autofree char *name = g_malloc0(len + 1);
-            if (pread(fd, name, len, (off_t)off) == (ssize_t)len && !strstr(name, ":")) {
-                g_autofree char *dir = g_path_get_dirname(path);
-                out = g_path_is_absolute(name) ? g_strdup(name) : g_build_filename(dir, name, NULL);
-            }
-        }
-    }
-    close(fd);
-    return out;
-}
-
 /* Whether QEMU's user may already use @st as asked, without a change. */
 static gboolean
 usable_as_is(const struct stat *st, gboolean writable)
@@ -187,12 +157,17 @@ vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, g
         return TRUE;
     g_autofree char *record = record_path(p, dom_name);
     g_autofree char *cur = g_strdup(path);
-    for (int depth = 0; cur && depth < MAX_CHAIN; depth++) {
+    for (int depth = 0; cur && depth < VD_QCOW2_MAX_CHAIN; depth++) {
+        /* A backing file is the header's word, not a client's: never one
+         * of the system's or the daemon's own files (it would be handed
+         * to QEMU's user). */
+        if (depth > 0 && !vd_path_policy_check_backing(p, path, cur, error))
+            return FALSE;
         /* Backing files: read-write too when asked (block commit reopens
          * the base read-write). */
         if (!grant_one(record, cur, writable, error))
             return FALSE;
-        char *next = qcow2_backing(cur);
+        char *next = vd_qcow2_backing_file(cur);
         g_free(cur);
         cur = next;
     }
