@@ -98,12 +98,27 @@ location_from_string(const char *s, const char *where, VdSnapshotLocation *out, 
 static const char *const states[] = {"running", "paused", "shutoff", "disk-snapshot", "blocked",
                                      "shutdown", "crashed", "pmsuspended", "nostate", NULL};
 
+/* Each child element of a <domainsnapshot> or of one of its <disk>s is
+ * given at most once: a second one would replace the first's value (and
+ * leak it, fuzz/xml-snapshot.c), so which one counts would be a guess.
+ * @seen: the names met so far under @where. */
+static gboolean
+given_once(GHashTable *seen, const xmlNode *c, const char *where, GError **error)
+{
+    if (g_hash_table_add(seen, (gpointer)c->name))
+        return TRUE;
+    return vd_set_error(error, VD_ERROR_XML,
+                        "XML error: <%s> is given twice in %s: give it once",
+                        (const char *)c->name, where);
+}
+
 static gboolean
 parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
 {
     g_autofree char *name = vd_xml_prop(node, "name");
     g_autofree char *snap = vd_xml_prop(node, "snapshot");
     g_autofree char *type = vd_xml_prop(node, "type");
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     VdSnapshotDiskDef *disk;
 
     if (!name || !*name)
@@ -124,6 +139,8 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
     for (const xmlNode *c = node->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
+        if (!given_once(seen, c, where, error))
+            return FALSE;
         if (vd_xml_is(c, "driver")) {
             disk->driver_type = vd_xml_prop(c, "type");
             if (disk->driver_type && !g_str_equal(disk->driver_type, "qcow2"))
@@ -152,6 +169,69 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
     return TRUE;
 }
 
+/* libxml's text of @node; @format: indented. */
+static char *
+node_dump(xmlNode *node, int format)
+{
+    xmlBuffer *buf = xmlBufferCreate();
+    xmlNodeDump(buf, node->doc, node, 0, format);
+    char *text = g_strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    return text;
+}
+
+/* @text less its blanks, in place. */
+static char *
+without_blanks(char *text)
+{
+    char *out = text;
+
+    for (const char *in = text; *in; in++) {
+        if (!g_ascii_isspace(*in))
+            *out++ = *in;
+    }
+    *out = '\0';
+    return text;
+}
+
+/* Whether @text, a <domain> element, is libxml's text @want of the element
+ * (less blanks, as is @want: domain_text takes the indent off each line,
+ * text lines of mixed content too). */
+static gboolean
+is_element(const char *text, const char *want)
+{
+    g_autoptr(xmlDoc) doc = vd_xml_read_doc(text, -1, NULL);
+    xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+
+    if (!root)
+        return FALSE;
+    g_autofree char *got = node_dump(root, 0);
+    return g_str_equal(without_blanks(got), want);
+}
+
+/* The text from @start to @end (an element @elem in our layout), less
+ * the indent of each line, as a <domain> element. */
+static char *
+unindented(const char *start, const char *end, const char *elem)
+{
+    g_autofree char *chunk = g_strndup(start, end - start);
+    g_auto(GStrv) lines = g_strsplit(chunk, "\n", -1);
+    GString *out = g_string_new(NULL);
+
+    for (char **l = lines; *l; l++) {
+        const char *line = g_str_has_prefix(*l, "  ") ? *l + 2 : *l;
+        g_string_append_printf(out, "%s%s", l == lines ? "" : "\n", line);
+    }
+    if (!g_str_equal(elem, "domain")) {
+        /* <inactiveDomain ...>...</inactiveDomain>: renamed <domain> */
+        g_string_erase(out, 1, strlen(elem));
+        g_string_insert(out, 1, "domain");
+        g_string_truncate(out, out->len - strlen(elem) - 1);
+        g_string_append(out, "domain>");
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* The text of element @node (<domain> or <inactiveDomain>), as a <domain>
  * element. The daemon's own files hold it as vd_snapshot_def_format wrote
  * it (each line indented by two, the element's end followed by a newline):
@@ -160,38 +240,30 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
  * dump. The end tag need not start its line: text before it (an element
  * of mixed content) was indented by the format like any line, and must
  * lose that indent here, or each save would indent it once more
- * (fuzz/xml-snapshot.c). */
+ * (fuzz/xml-snapshot.c). The start and end tags in our layout may also
+ * occur elsewhere (in a comment, a nested element, the other domain's
+ * text): each pair is tried, in order, until its text is the element as
+ * libxml read it (fuzz/corpus/xml-snapshot/crash-domain-text-*). */
 static char *
 domain_text(const char *xml, xmlNode *node)
 {
-    const char *elem = (const char *)node->name;
+    g_autofree char *elem = g_strdup((const char *)node->name);
     g_autofree char *open = g_strdup_printf("\n  <%s", elem);
     g_autofree char *close = g_strdup_printf("</%s>\n", elem);
-    const char *start = strstr(xml, open);
-    const char *end = start ? g_strrstr(start, close) : NULL;
-    if (start && end && (start[strlen(open)] == ' ' || start[strlen(open)] == '>')) {
-        g_autofree char *chunk = g_strndup(start + 1, end + strlen(close) - 1 - start - 1);
-        g_auto(GStrv) lines = g_strsplit(chunk, "\n", -1);
-        GString *out = g_string_new(NULL);
-        for (char **l = lines; *l; l++) {
-            const char *line = g_str_has_prefix(*l, "  ") ? *l + 2 : *l;
-            g_string_append_printf(out, "%s%s", l == lines ? "" : "\n", line);
-        }
-        if (!g_str_equal(elem, "domain")) {
-            /* <inactiveDomain ...>...</inactiveDomain>: renamed <domain> */
-            g_string_erase(out, 1, strlen(elem));
-            g_string_insert(out, 1, "domain");
-            g_string_truncate(out, out->len - strlen(elem) - 1);
-            g_string_append(out, "domain>");
-        }
-        return g_string_free(out, FALSE);
-    }
+
     xmlNodeSetName(node, (const xmlChar *)"domain");
-    xmlBuffer *buf = xmlBufferCreate();
-    xmlNodeDump(buf, node->doc, node, 0, 1);
-    char *text = g_strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    return text;
+    g_autofree char *want = without_blanks(node_dump(node, 0));
+    for (const char *start = strstr(xml, open); start; start = strstr(start + 1, open)) {
+        if (start[strlen(open)] != ' ' && start[strlen(open)] != '>')
+            continue;
+        for (const char *end = strstr(start, close); end; end = strstr(end + 1, close)) {
+            g_autofree char *text = unindented(start + 1, end + strlen(close) - 1, elem);
+
+            if (is_element(text, want))
+                return g_steal_pointer(&text);
+        }
+    }
+    return node_dump(node, 1);
 }
 
 VdSnapshotDef *
@@ -199,6 +271,7 @@ vd_snapshot_def_parse(const char *xml, gboolean internal, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(VdSnapshotDef) def = vd_snapshot_def_new();
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     xmlNode *root;
 
     vd_xml_init();
@@ -215,6 +288,8 @@ vd_snapshot_def_parse(const char *xml, gboolean internal, GError **error)
     for (xmlNode *c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
+        if (!given_once(seen, c, "<domainsnapshot>", error))
+            return NULL;
         if (vd_xml_is(c, "name")) {
             def->name = vd_xml_text(c);
         } else if (vd_xml_is(c, "description")) {
