@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf/domain-private.h"
+#include "conf/snapshot-domain-text.h"
 #include "util/vd-error.h"
 
 VdSnapshotDef *
@@ -98,12 +99,27 @@ location_from_string(const char *s, const char *where, VdSnapshotLocation *out, 
 static const char *const states[] = {"running", "paused", "shutoff", "disk-snapshot", "blocked",
                                      "shutdown", "crashed", "pmsuspended", "nostate", NULL};
 
+/* Each child element of a <domainsnapshot> or of one of its <disk>s is
+ * given at most once: a second one would replace the first's value (and
+ * leak it, fuzz/xml-snapshot.c), so which one counts would be a guess.
+ * @seen: the names met so far under @where. */
+static gboolean
+given_once(GHashTable *seen, const xmlNode *c, const char *where, GError **error)
+{
+    if (g_hash_table_add(seen, (gpointer)c->name))
+        return TRUE;
+    return vd_set_error(error, VD_ERROR_XML,
+                        "XML error: <%s> is given twice in %s: give it once",
+                        (const char *)c->name, where);
+}
+
 static gboolean
 parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
 {
     g_autofree char *name = vd_xml_prop(node, "name");
     g_autofree char *snap = vd_xml_prop(node, "snapshot");
     g_autofree char *type = vd_xml_prop(node, "type");
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     VdSnapshotDiskDef *disk;
 
     if (!name || !*name)
@@ -124,6 +140,8 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
     for (const xmlNode *c = node->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
+        if (!given_once(seen, c, where, error))
+            return FALSE;
         if (vd_xml_is(c, "driver")) {
             disk->driver_type = vd_xml_prop(c, "type");
             if (disk->driver_type && !g_str_equal(disk->driver_type, "qcow2"))
@@ -152,53 +170,12 @@ parse_disk(const xmlNode *node, VdSnapshotDef *def, GError **error)
     return TRUE;
 }
 
-/* The text of element @node (<domain> or <inactiveDomain>), as a <domain>
- * element. The daemon's own files hold it as vd_snapshot_def_format wrote
- * it (each line indented by two, the element's end followed by a newline):
- * that text is taken as it is, less the indent, so that a load and save
- * cycle changes nothing (quotes and layout included); otherwise libxml's
- * dump. The end tag need not start its line: text before it (an element
- * of mixed content) was indented by the format like any line, and must
- * lose that indent here, or each save would indent it once more
- * (fuzz/xml-snapshot.c). */
-static char *
-domain_text(const char *xml, xmlNode *node)
-{
-    const char *elem = (const char *)node->name;
-    g_autofree char *open = g_strdup_printf("\n  <%s", elem);
-    g_autofree char *close = g_strdup_printf("</%s>\n", elem);
-    const char *start = strstr(xml, open);
-    const char *end = start ? g_strrstr(start, close) : NULL;
-    if (start && end && (start[strlen(open)] == ' ' || start[strlen(open)] == '>')) {
-        g_autofree char *chunk = g_strndup(start + 1, end + strlen(close) - 1 - start - 1);
-        g_auto(GStrv) lines = g_strsplit(chunk, "\n", -1);
-        GString *out = g_string_new(NULL);
-        for (char **l = lines; *l; l++) {
-            const char *line = g_str_has_prefix(*l, "  ") ? *l + 2 : *l;
-            g_string_append_printf(out, "%s%s", l == lines ? "" : "\n", line);
-        }
-        if (!g_str_equal(elem, "domain")) {
-            /* <inactiveDomain ...>...</inactiveDomain>: renamed <domain> */
-            g_string_erase(out, 1, strlen(elem));
-            g_string_insert(out, 1, "domain");
-            g_string_truncate(out, out->len - strlen(elem) - 1);
-            g_string_append(out, "domain>");
-        }
-        return g_string_free(out, FALSE);
-    }
-    xmlNodeSetName(node, (const xmlChar *)"domain");
-    xmlBuffer *buf = xmlBufferCreate();
-    xmlNodeDump(buf, node->doc, node, 0, 1);
-    char *text = g_strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    return text;
-}
-
 VdSnapshotDef *
 vd_snapshot_def_parse(const char *xml, gboolean internal, GError **error)
 {
     g_autoptr(xmlDoc) doc = NULL;
     g_autoptr(VdSnapshotDef) def = vd_snapshot_def_new();
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
     xmlNode *root;
 
     vd_xml_init();
@@ -215,6 +192,8 @@ vd_snapshot_def_parse(const char *xml, gboolean internal, GError **error)
     for (xmlNode *c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
+        if (!given_once(seen, c, "<domainsnapshot>", error))
+            return NULL;
         if (vd_xml_is(c, "name")) {
             def->name = vd_xml_text(c);
         } else if (vd_xml_is(c, "description")) {
@@ -266,10 +245,10 @@ vd_snapshot_def_parse(const char *xml, gboolean internal, GError **error)
             }
         } else if (vd_xml_is(c, "domain")) {
             if (internal)
-                def->domain_xml = domain_text(xml, c);
+                def->domain_xml = vd_snapshot_domain_text(xml, c);
         } else if (vd_xml_is(c, "inactiveDomain")) {
             if (internal)
-                def->inactive_xml = domain_text(xml, c);
+                def->inactive_xml = vd_snapshot_domain_text(xml, c);
         } else if (vd_xml_is(c, "active") || vd_xml_is(c, "cookie")) {
             /* libvirt's private bookkeeping: nothing for us */
         } else {

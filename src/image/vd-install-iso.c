@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/vd-error.h"
@@ -55,6 +56,114 @@ iso_open(const IsoSource *src, GError **error)
         return NULL;
     }
     return a;
+}
+
+/* libarchive (3.6) reads the root directory a volume descriptor names in
+ * one piece, allocating the size the descriptor claims (up to 4 GiB)
+ * before it looks whether the image holds that much: a 70 KiB image made
+ * it ask for 4 GiB at once (fuzz/corpus/install-iso/oom-root-size). The
+ * directories and files below the root it checks against the volume size
+ * the descriptor claims. So both claims are checked here first against
+ * the image's real length, which bounds what the reader can ask for. */
+#define ISO_SECTOR 2048
+#define ISO_FIRST_DESCRIPTOR 16
+#define ISO_MAX_DESCRIPTORS 64
+
+/* Up to ISO_SECTOR bytes of the image at @offset into @buf: how many there
+ * are (fewer past its end), or -1 with errno set. */
+static gssize
+iso_read_sector(const IsoSource *src, int fd, guint64 offset, guint8 *buf)
+{
+    if (src->data) {
+        gsize n = offset < src->len ? MIN(src->len - offset, ISO_SECTOR) : 0;
+
+        if (n)
+            memcpy(buf, (const guint8 *)src->data + offset, n);
+        return (gssize)n;
+    }
+    return pread(fd, buf, ISO_SECTOR, (off_t)offset);
+}
+
+/* The little-endian half of a both-endian field (ISO 9660 7.3.3, 7.2.3);
+ * @p need not be aligned. */
+static guint64
+iso_le(const guint8 *p, guint bytes)
+{
+    guint64 v = 0;
+
+    for (guint i = bytes; i > 0; i--)
+        v = v << 8 | p[i - 1];
+    return v;
+}
+
+/* NULL if the primary or supplementary descriptor @d claims no more than
+ * the @len bytes the image has, else what it claims, for the message. */
+static char *
+iso_descriptor_overclaims(const guint8 *d, guint64 len)
+{
+    guint64 blocks = iso_le(d + 80, 4);
+    guint64 block_size = iso_le(d + 128, 2);
+    guint64 root_at = iso_le(d + 156 + 2, 4);
+    guint64 root_size = iso_le(d + 156 + 10, 4);
+
+    if (blocks * block_size > len)
+        return g_strdup_printf("its volume descriptor claims %" G_GUINT64_FORMAT " bytes",
+                               blocks * block_size);
+    /* libarchive places the root in 2048-byte blocks whatever the
+     * descriptor's block size */
+    if (root_size > len || root_at * ISO_SECTOR + root_size > len)
+        return g_strdup_printf("its root directory claims %" G_GUINT64_FORMAT
+                               " bytes at offset %" G_GUINT64_FORMAT,
+                               root_size, root_at * ISO_SECTOR);
+    return NULL;
+}
+
+/* Refuses an image whose volume descriptors claim more bytes than it has
+ * (see above). An image without descriptors is left to libarchive, which
+ * refuses it with its own message. */
+static gboolean
+iso_check_sizes(const IsoSource *src, GError **error)
+{
+    const char *iso = src->iso;
+    int fd = -1;
+    guint64 len = src->len;
+    guint8 d[ISO_SECTOR];
+    g_autofree char *bad = NULL;
+
+    if (!src->data) {
+        struct stat st;
+
+        fd = open(iso, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            int saved = errno;
+
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "cannot read ISO image '%s': %s",
+                        iso, g_strerror(saved));
+            if (fd >= 0)
+                close(fd);
+            return FALSE;
+        }
+        len = (guint64)st.st_size;
+    }
+    for (guint i = 0; i < ISO_MAX_DESCRIPTORS && !bad; i++) {
+        guint64 at = (guint64)(ISO_FIRST_DESCRIPTOR + i) * ISO_SECTOR;
+
+        if (iso_read_sector(src, fd, at, d) != ISO_SECTOR || memcmp(d + 1, "CD001", 5) != 0 ||
+            d[0] == 255)
+            break;
+        if (d[0] == 1 || d[0] == 2)
+            bad = iso_descriptor_overclaims(d, len);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (bad) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "cannot read ISO image '%s': %s but the image has %" G_GUINT64_FORMAT
+                    " bytes: it is truncated or corrupt",
+                    iso, bad, len);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* libarchive's ISO 9660 reader follows a directory that lists itself for
@@ -156,7 +265,7 @@ extract_iso(const IsoSource *src, const char *stage_dir, char **kernel, char **i
     while (vd_install_tree_layouts[n][0])
         n++;
     found = g_new0(guint, n);
-    if (!iso_scan(src, found, error))
+    if (!iso_check_sizes(src, error) || !iso_scan(src, found, error))
         return FALSE;
     for (guint l = 0; l < n && layout < 0; l++) {
         if (found[l] == 3)

@@ -204,6 +204,54 @@ test_domain_end_after_text(void)
     }
 }
 
+/* An element given twice would replace the first one's value: refused,
+ * naming it (fuzz/corpus/xml-snapshot/leak-source-twice.xml). */
+static void
+test_element_twice(void)
+{
+    static const char *const twice[][2] = {
+        {"<domainsnapshot><name>a</name><name>b</name></domainsnapshot>",
+         "<name> is given twice in <domainsnapshot>"},
+        {"<domainsnapshot><disks><disk name='vda'><source file='/a'/><source file='/b'/>"
+         "</disk></disks></domainsnapshot>",
+         "<source> is given twice in <disk name='vda'>"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(twice); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VdSnapshotDef) def = vd_snapshot_def_parse(twice[i][0], TRUE, &error);
+
+        g_assert_null(def);
+        g_assert_error(error, VD_ERROR, VD_ERROR_XML);
+        if (!strstr(error->message, twice[i][1]))
+            g_error("'%s' not in '%s'", twice[i][1], error->message);
+    }
+}
+
+/* A "</domain>" line in a comment after the element: the element's text
+ * ends at its own end tag, not there (the last such line, as it did:
+ * fuzz/corpus/xml-snapshot/crash-domain-text-beyond-element.xml). */
+static void
+test_domain_text_beyond_element(void)
+{
+    static const char in[] = "<domainsnapshot>\n"
+                             "  <name>s1</name>\n"
+                             "  <domain type='qemu'>\n"
+                             "    <name>web1</name>\n"
+                             "  </domain>\n"
+                             "  <!-- </domain>\n -->\n"
+                             "</domainsnapshot>\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(VdSnapshotDef) def = vd_snapshot_def_parse(in, TRUE, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(def->domain_xml, ==, "<domain type='qemu'>\n  <name>web1</name>\n</domain>");
+    g_autofree char *out = vd_snapshot_def_format(def);
+    g_autoptr(VdSnapshotDef) again = vd_snapshot_def_parse(out, TRUE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(again->domain_xml, ==, def->domain_xml);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -215,5 +263,7 @@ main(int argc, char **argv)
     g_test_add_func("/snapshot-def/metadata", test_metadata_roundtrip);
     g_test_add_func("/snapshot-def/inactive-foreign-layout", test_inactive_foreign_layout);
     g_test_add_func("/snapshot-def/domain-end-after-text", test_domain_end_after_text);
+    g_test_add_func("/snapshot-def/element-twice", test_element_twice);
+    g_test_add_func("/snapshot-def/domain-text-beyond-element", test_domain_text_beyond_element);
     return g_test_run();
 }

@@ -61,6 +61,27 @@ test_directory_loop(void)
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
 }
 
+/* Volume descriptors that claim more than the image has: libarchive would
+ * allocate the root directory's claimed size (4 GiB) at once; refused
+ * first, from memory and from the file. */
+static void
+test_oversized_claims(void)
+{
+    extract("oom-root-size", FALSE, "root directory claims 4294967290 bytes");
+    extract("oom-volume-size", FALSE, "volume descriptor claims 2147483648 bytes");
+
+    g_autofree char *path =
+        g_build_filename(SRCDIR, "fuzz", "corpus", "install-iso", "oom-root-size", NULL);
+    g_autofree char *stage = g_dir_make_tmp("vd-iso-XXXXXX", NULL);
+    g_autoptr(GError) error = NULL;
+    char *kernel = NULL, *initrd = NULL;
+
+    g_assert_false(vd_install_tree_extract_iso(path, stage, &kernel, &initrd, &error));
+    g_assert_error(error, VD_ERROR, VD_ERROR_INVALID_ARG);
+    g_assert_nonnull(strstr(error->message, "truncated or corrupt"));
+    g_rmdir(stage);
+}
+
 static void
 test_not_an_iso(void)
 {
@@ -82,5 +103,6 @@ main(int argc, char **argv)
     g_test_add_func("/install-iso/layouts", test_layouts);
     g_test_add_func("/install-iso/directory-loop", test_directory_loop);
     g_test_add_func("/install-iso/not-an-iso", test_not_an_iso);
+    g_test_add_func("/install-iso/oversized-claims", test_oversized_claims);
     return g_test_run();
 }
