@@ -67,10 +67,16 @@ vd_qemu_build_loader(VdQemuCmd *cmd, const char *loader, gboolean *pflash0, gboo
                     def->os.loader_type);
         return FALSE;
     }
-    add_pflash(cmd, 0, loader, def->os.loader_readonly);
-    *pflash0 = TRUE;
     const char *nvram = cmd->paths->nvram_path ? cmd->paths->nvram_path : def->os.nvram;
-    if (nvram && !fw->loader_stateless) {
+    gboolean split = nvram && !fw->loader_stateless;
+    /* With a variable store of its own (split firmware), the code part is
+     * never the firmware's to write: read-only even without
+     * readonly='yes' (virt-install's win7 files lack it), or a guest could
+     * write the host's shared OVMF_CODE file, and an unprivileged QEMU
+     * could not open it at all. */
+    add_pflash(cmd, 0, loader, def->os.loader_readonly || split);
+    *pflash0 = TRUE;
+    if (split) {
         if (!vd_qemu_check_path(nvram, "<nvram>", error))
             return FALSE;
         add_pflash(cmd, 1, nvram, FALSE);

@@ -103,12 +103,26 @@ check_numbers(JsonNode *node, const char *member, GError **error)
         return TRUE;
     }
     case JSON_NODE_VALUE:
-        if (json_node_get_value_type(node) == G_TYPE_DOUBLE &&
-            !isfinite(json_node_get_double(node))) {
+        if (json_node_get_value_type(node) != G_TYPE_DOUBLE)
+            return TRUE;
+        if (!isfinite(json_node_get_double(node))) {
             g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
                         "request body: a number out of range%s%s%s (larger than %g)",
                         member ? " in \"" : "", member ? member : "", member ? "\"" : "",
                         G_MAXDOUBLE);
+            return FALSE;
+        }
+        /* json-glib writes a double as g_ascii_dtostr() does and adds ".0"
+         * when there is no '.': "2e+06.0", not JSON. Such a number (no
+         * fraction digits, an exponent) is refused with the way to write
+         * it; no member of the API wants one. */
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+        g_ascii_dtostr(buf, sizeof(buf), json_node_get_double(node));
+        if (!strchr(buf, '.') && strpbrk(buf, "eE")) {
+            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                        "request body: the number %s%s%s%s has an exponent and no fraction "
+                        "digits: write it as an integer, or with a '.'",
+                        buf, member ? " in \"" : "", member ? member : "", member ? "\"" : "");
             return FALSE;
         }
         return TRUE;
