@@ -272,7 +272,7 @@ vd_remote_uri_default(const char *config_path)
 
     if (env && *env)
         return g_strdup(env);
-    if (read_config(&r, path, NULL) && r.uri_default)
+    if (read_config(&r, path, NULL) && r.uri_default && *r.uri_default)
         out = g_strdup(r.uri_default);
     else
         out = g_strdup("unix://" VD_REMOTE_DEFAULT_SOCKET);
