@@ -47,6 +47,17 @@ vd_confine_user(void)
     return q_name;
 }
 
+gboolean
+vd_confine_in_group(gid_t gid)
+{
+    if (!active)
+        return gid == getegid();
+    for (int i = 0; i < q_ngroups; i++)
+        if (q_groups[i] == gid)
+            return TRUE;
+    return gid == q_gid;
+}
+
 /* The kernel's highest capability number: the bounding set is dropped
  * one capability at a time, and a newer kernel may know more than the
  * headers this was built with. */

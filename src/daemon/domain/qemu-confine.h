@@ -36,6 +36,8 @@ uid_t vd_confine_uid(void);
 gid_t vd_confine_gid(void);
 /* The user's name ("root" when not active). */
 const char *vd_confine_user(void);
+/* Whether QEMU's process has @gid (its group or a supplementary one). */
+gboolean vd_confine_in_group(gid_t gid);
 
 /* In the forked child, just before exec, async-signal-safe only: drops
  * to the chosen user (groups, gid, uid), clears the bounding, ambient,
