@@ -131,13 +131,6 @@ vd_confine_init(const char *user, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "--qemu-user '%s' is too long", user);
         return FALSE;
     }
-    /* No --qemu-user: QEMU runs as the daemon's user for now. Post-copy
-     * migration needs userfaultfd, which Debian 12 gives no unprivileged
-     * QEMU 7.2 (vm.unprivileged_userfaultfd=0, and /dev/userfaultfd only
-     * from QEMU 8.1): the default becomes virtd-qemu once post-copy is
-     * handled (docs/security.md, "Known limits"). */
-    if (!user && geteuid() == 0)
-        return TRUE;
     if (g_strcmp0(user, "root") == 0)
         return TRUE;
     if (geteuid() != 0) {
@@ -152,7 +145,11 @@ vd_confine_init(const char *user, GError **error)
         g_strlcpy(q_name, self ? self->pw_name : "?", sizeof(q_name));
         return TRUE;
     }
-    /* The packaged user is made on demand (the package's postinst makes it). */
+    /* No --qemu-user: the packaged user, made on demand (the package's
+     * postinst makes it too). Post-copy migration into a QEMU that cannot
+     * get a userfaultfd is refused up front (migration-userfault.h). */
+    if (!user)
+        user = VD_QEMU_USER_DEFAULT;
     if (g_strcmp0(user, VD_QEMU_USER_DEFAULT) == 0 && !vd_confine_ensure_user(user, error))
         return FALSE;
     struct passwd *pw = getpwnam(user);
