@@ -106,7 +106,9 @@ class Media:
     """The test images a rewritten file points at, made once."""
 
     def __init__(self, d):
-        self.dir = tempfile.mkdtemp(prefix='%s-media-' % PREFIX, dir=d.root)
+        # Guests' disks and ISO: searchable by QEMU's user (virtd-qemu).
+        self.dir = harness.qemu_reachable(tempfile.mkdtemp(prefix='%s-media-' % PREFIX,
+                                                           dir=d.root))
         self.n = 0
         self.lock = threading.Lock()      # files are rewritten in parallel
         # Once, here: guest_kernel() runs the guest's build script.
