@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -47,8 +48,8 @@ vd_confine_user(void)
     return q_name;
 }
 
-gboolean
-vd_confine_in_group(gid_t gid)
+static gboolean
+in_group(gid_t gid)
 {
     if (!active)
         return gid == getegid();
@@ -56,6 +57,19 @@ vd_confine_in_group(gid_t gid)
         if (q_groups[i] == gid)
             return TRUE;
     return gid == q_gid;
+}
+
+gboolean
+vd_confine_may(const struct stat *st, unsigned rwx)
+{
+    if (vd_confine_uid() == 0)
+        return TRUE;
+    /* The kernel's order: the owner's bits if QEMU's user owns it, else
+     * the group's if it has the group, else the others'. */
+    unsigned bits = st->st_uid == vd_confine_uid() ? (st->st_mode >> 6) & 7
+                    : in_group(st->st_gid)         ? (st->st_mode >> 3) & 7
+                                                   : st->st_mode & 7;
+    return (bits & rwx) == rwx;
 }
 
 /* The kernel's highest capability number: the bounding set is dropped

@@ -35,16 +35,6 @@ vd_mig_rule_userfault(const char *name, const VdUserfaultHost *h, GError **error
                         name, h->qemu_user, h->sysctl, dev_why);
 }
 
-static gboolean
-qemu_may_read_write(const struct stat *st)
-{
-    if (st->st_uid == vd_confine_uid())
-        return (st->st_mode & 0600) == 0600;
-    if (vd_confine_in_group(st->st_gid))
-        return (st->st_mode & 0060) == 0060;
-    return (st->st_mode & 0006) == 0006;
-}
-
 void
 vd_userfault_host_read(VdUserfaultHost *h, guint major, guint minor)
 {
@@ -58,5 +48,5 @@ vd_userfault_host_read(VdUserfaultHost *h, guint major, guint minor)
         h->sysctl = (int)g_ascii_strtoll(text, NULL, 10);
     h->qemu_major = major;
     h->qemu_minor = minor;
-    h->dev_usable = stat(DEV_PATH, &st) == 0 && S_ISCHR(st.st_mode) && qemu_may_read_write(&st);
+    h->dev_usable = stat(DEV_PATH, &st) == 0 && S_ISCHR(st.st_mode) && vd_confine_may(&st, 6);
 }
