@@ -252,9 +252,8 @@ main(int argc, char **argv)
         {"web-idle-timeout", 0, 0, G_OPTION_ARG_INT, &web_idle_timeout,
          "End a web session after SECONDS without a request (default 900)", "SECONDS"},
         {"qemu-user", 0, 0, G_OPTION_ARG_STRING, &qemu_user,
-         "Run QEMU as USER, without capabilities, e.g. virtd-qemu (created on the first start "
-         "if missing); default: as the daemon (root) until post-copy migration works "
-         "unprivileged; docs/security.md",
+         "Run QEMU as USER, without capabilities (default: virtd-qemu, created on the first "
+         "start if missing; 'root': as the daemon, the behaviour before; docs/security.md)",
          "USER"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
         {"version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},

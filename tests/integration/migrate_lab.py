@@ -53,6 +53,11 @@ import harness  # noqa: E402
 import netlab  # noqa: E402
 from harness import Daemon, NetLab, domain_xml, wait_for  # noqa: E402
 
+# Daemon arguments for a lab whose guests migrate in post-copy: QEMU as
+# root, since this host gives no unprivileged QEMU a userfaultfd
+# (docs/security.md, "Post-copy migration").
+QEMU_AS_ROOT = ('--qemu-user', 'root')
+
 COUNTER_RE = re.compile(r'VIRTD-GUEST-COUNTER n=(\d+) boot_id=([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-'
                         r'[0-9a-f]{4}-[0-9a-f]{12})\b')
 

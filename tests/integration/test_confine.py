@@ -9,6 +9,7 @@ import json
 import os
 import pwd
 import re
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -46,7 +47,7 @@ class Confine(harness.VirtdTestCase):
         cls.tmp = harness.qemu_reachable(tempfile.mkdtemp(prefix='vconf-', dir='/tmp'))
         cls.disk = write_private(os.path.join(cls.tmp, 'private.raw'), 8, b'CONFINED')
         cls.secret = write_private(os.path.join(cls.tmp, 'secret.raw'), 1, b'SECRET')
-        cls.d = Daemon(args=['--qemu-user', 'virtd-qemu'])
+        cls.d = Daemon()  # QEMU as virtd-qemu: the default for a root daemon
         cls.d.__enter__()
         xml = harness.domain_xml('cf1', extra_devices=harness.disk_xml(cls.disk, 'vdb'))
         cls.d.define('cf1', xml)
@@ -56,10 +57,7 @@ class Confine(harness.VirtdTestCase):
     def tearDownClass(cls):
         cls.d.vsh('destroy', 'cf1', check=False)
         cls.d.__exit__(None, None, None)
-        for f in (cls.disk, cls.secret):
-            if os.path.exists(f):
-                os.unlink(f)
-        os.rmdir(cls.tmp)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def qmp(self, name, command, **args):
         rc, out, err = self.d.vsh('qemu-monitor-command', name,
@@ -171,6 +169,27 @@ class Confine(harness.VirtdTestCase):
         st = os.stat(self.disk)
         self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, 0, 0o600))
         self.assertFalse(os.path.exists(d.path('run', 'domains', 'cf1.owners')))
+
+    def test_f_disk_in_unsearchable_directory(self):
+        """A disk in a directory QEMU's user may not search: the start is
+        refused naming the file, the directory and the fixes; the disk
+        keeps its owner and no QEMU runs."""
+        d = self.d
+        hidden = os.path.join(self.tmp, 'hidden')
+        os.mkdir(hidden, 0o700)
+        disk = write_private(os.path.join(hidden, 'd.raw'), 1)
+        d.define('cf2', harness.domain_xml('cf2', extra_devices=harness.disk_xml(disk, 'vdb')))
+        self.addCleanup(d.vsh, 'undefine', 'cf2', check=False)
+        rc, out, err = d.vsh('start', 'cf2', check=False, timeout=60)
+        self.assertNotEqual(rc, 0, out)
+        for w in ("QEMU runs as 'virtd-qemu' and cannot reach '%s'" % disk,
+                  "may not search the directory '%s' (mode 0700" % hidden,
+                  "chmod o+x '%s'" % hidden, 'virtd --qemu-user root'):
+            self.assertIn(w, err)
+        self.assertIsNone(d.qemu_pid('cf2'))
+        self.assertIn('shut off', d.vsh('domstate', 'cf2')[1])
+        st = os.stat(disk)
+        self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
 
 
 if __name__ == '__main__':

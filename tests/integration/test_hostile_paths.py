@@ -14,6 +14,7 @@
   domains ("x" and "x.console") never meet.
 """
 
+import grp
 import hashlib
 import json
 import os
@@ -491,13 +492,20 @@ class DaemonFiles(harness.VirtdTestCase):
             d.define('k1', domain_xml('k1', kernel=kernel))
             d.start_domain('k1', wait_boot=False)
             cache = d.path('cache', 'kernels')
-            self.assertEqual(stat.S_IMODE(os.stat(d.path('cache')).st_mode), 0o700)
-            self.assertEqual(stat.S_IMODE(os.stat(cache).st_mode), 0o700)
+            # Root's, and QEMU's (it runs as virtd-qemu: docs/security.md):
+            # others may search cache/ but list or read nothing.
+            qemu_gid = grp.getgrnam('virtd-qemu').gr_gid
+            self.assertEqual(stat.S_IMODE(os.stat(d.path('cache')).st_mode) & 0o066, 0)
+            self.assertEqual(stat.S_IMODE(os.stat(cache).st_mode), 0o750)
+            self.assertEqual(os.stat(cache).st_gid, qemu_gid)
             files = os.listdir(cache)
             self.assertTrue(any(x.endswith('.vmlinux') for x in files), files)
             for x in files:
-                mode = stat.S_IMODE(os.stat(os.path.join(cache, x)).st_mode)
-                self.assertEqual(mode & 0o077, 0, '%s is mode %o' % (x, mode))
+                st = os.stat(os.path.join(cache, x))
+                mode = stat.S_IMODE(st.st_mode)
+                self.assertEqual(mode & 0o007, 0, '%s is mode %o' % (x, mode))
+                if x.endswith('.vmlinux'):
+                    self.assertEqual((mode, st.st_gid), (0o640, qemu_gid), x)
 
     def test_console_logs_of_x_and_x_console(self):
         with Daemon() as d:

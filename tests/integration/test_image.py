@@ -61,7 +61,8 @@ def make_tmpdir(prefix):
     mention it), else /var/tmp: the root tree is about 1 GiB."""
     base = os.environ.get('VIRTD_TEST_TMPDIR') or '/var/tmp'
     os.makedirs(base, exist_ok=True)
-    return tempfile.mkdtemp(prefix=prefix, dir=base)
+    # The built image boots from here: QEMU's user (virtd-qemu) must search it.
+    return harness.qemu_reachable(tempfile.mkdtemp(prefix=prefix, dir=base))
 
 
 def cache_dir(tmp):

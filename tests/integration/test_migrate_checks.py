@@ -275,6 +275,26 @@ class MigrateChecks(migrate_lab.LabCase):
             'Target domain machine type q35 does not match source',
             '--xml may change host-side details only'))
 
+    def test_10c_postcopy_into_unprivileged_qemu(self):
+        """B's QEMU runs as virtd-qemu (the default): on a host that gives
+        it no userfaultfd (Debian 12: vm.unprivileged_userfaultfd = 0, QEMU
+        7.2 does not use /dev/userfaultfd) post-copy is refused before
+        anything moves, naming the cause and the fixes; g1 goes on on A."""
+        with open('/proc/sys/vm/unprivileged_userfaultfd') as f:
+            sysctl = int(f.read())
+        version = subprocess.run(['qemu-system-x86_64', '--version'], stdout=subprocess.PIPE,
+                                 universal_newlines=True, check=True).stdout
+        major, minor = map(int, re.search(r'version (\d+)\.(\d+)', version).groups())
+        if sysctl == 1 or (major, minor) >= (8, 1):
+            self.skipTest('this host gives an unprivileged QEMU a userfaultfd')
+        words = ("post-copy migration of domain 'g1' needs a userfaultfd",
+                 "unprivileged user 'virtd-qemu'", 'vm.unprivileged_userfaultfd is 0',
+                 'sysctl vm.unprivileged_userfaultfd=1', 'virtd --qemu-user root',
+                 'without --postcopy')
+        self.refused('g1', self.lab.uri_b, '--live', '--postcopy', words=words)
+        self.refused('g1', self.lab.uri_b, '--live', '--postcopy', '--timeout', '5',
+                     '--timeout-postcopy', words=words)
+
     def test_11_unsafe_accepted(self):
         """--unsafe lets the unsafe cache and the other CPU through: the
         guests run on B, same boot."""

@@ -39,7 +39,11 @@ class MigrateFlags(migrate_lab.LabCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.lab = migrate_lab.MigrateLab(storage='shared').__enter__()
+        # B's QEMU as root: test_c's post-copy needs a userfaultfd there,
+        # which this host gives no unprivileged QEMU (test_migrate_checks'
+        # test_10c); A's stays virtd-qemu.
+        cls.lab = migrate_lab.MigrateLab(storage='shared',
+                                         args_b=migrate_lab.QEMU_AS_ROOT).__enter__()
         cls.a, cls.b = cls.lab.a, cls.lab.b
         cls.a.uri, cls.b.uri = cls.lab.uri_a, cls.lab.uri_b
         cls.guest = cls.lab.start_counter_guest(NAME, on='a')

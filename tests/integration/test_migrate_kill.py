@@ -57,8 +57,11 @@ class MigrateKill(migrate_lab.LabCase):
 
     @classmethod
     def setUpClass(cls):
+        # QEMU as root: test_6p's post-copy needs a userfaultfd, which this
+        # host gives no unprivileged QEMU (test_migrate_checks' test_10c).
         cls.lab = migrate_lab.MigrateLab(storage='shared', env_a=HOLD_ENV,
-                                         env_b=HOLD_ENV).__enter__()
+                                         env_b=HOLD_ENV, args_a=migrate_lab.QEMU_AS_ROOT,
+                                         args_b=migrate_lab.QEMU_AS_ROOT).__enter__()
         cls.guest = None
         cls.where = None
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "daemon/domain/qemu-confine.h"
@@ -115,8 +116,52 @@ append_owner(const char *record, unsigned uid, unsigned gid, const char *path, G
     return TRUE;
 }
 
+/* The topmost directory above @path that QEMU's user may not search
+ * (NULL: none). One with a POSIX ACL is left to the kernel (and QEMU's
+ * own error): the mode bits do not tell. */
+static char *
+blocking_dir(const char *path)
+{
+    g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
+    char *dir = g_path_get_dirname(path);
+    for (;;) {
+        g_ptr_array_insert(dirs, 0, dir);
+        if (g_str_equal(dir, "/") || g_str_equal(dir, "."))
+            break;
+        dir = g_path_get_dirname(dir);
+    }
+    for (guint i = 0; i < dirs->len; i++) {
+        const char *d = g_ptr_array_index(dirs, i);
+        struct stat st;
+        if (stat(d, &st) == 0 && !vd_confine_may(&st, 1) &&
+            getxattr(d, "system.posix_acl_access", NULL, 0) < 0)
+            return g_strdup(d);
+    }
+    return NULL;
+}
+
+/* QEMU opens @path itself: every directory above it must let its user
+ * search it, which is never changed here (qemu-access.h). Refused with
+ * the directory and the fixes instead of QEMU's "Permission denied". */
 static gboolean
-grant_one(const char *record, const char *path, gboolean writable, GError **error)
+reachable(const char *path, GError **error)
+{
+    g_autofree char *dir = g_path_is_absolute(path) ? blocking_dir(path) : NULL;
+    struct stat st;
+    if (!dir || stat(dir, &st) < 0)
+        return TRUE;
+    return vd_set_error(error, VD_ERROR_OPERATION_FAILED,
+                        "operation failed: QEMU runs as '%s' and cannot reach '%s': it may not "
+                        "search the directory '%s' (mode %04o, owner uid %u): let it (chmod o+x "
+                        "'%s'), move the file to a directory it can search, or run QEMU as root "
+                        "(virtd --qemu-user root)",
+                        vd_confine_user(), path, dir, (unsigned)(st.st_mode & 07777),
+                        (unsigned)st.st_uid, dir);
+}
+
+static gboolean
+grant_one(const char *record, const char *path, gboolean writable, gboolean check_dirs,
+          GError **error)
 {
     struct stat st;
     if (stat(path, &st) < 0) {
@@ -125,6 +170,8 @@ grant_one(const char *record, const char *path, gboolean writable, GError **erro
     }
     if (strchr(path, '\n'))
         return TRUE;
+    if (check_dirs && !reachable(path, error))
+        return FALSE;
     /* Already QEMU's: another running domain uses it too. Its use is
      * written down (with QEMU's own uid), so that the first of them to
      * end hands the real owner on instead of taking the file back. */
@@ -149,9 +196,12 @@ grant_one(const char *record, const char *path, gboolean writable, GError **erro
     return TRUE;
 }
 
-gboolean
-vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, gboolean writable,
-                     GError **error)
+/* @path and its backing chain. @check_dirs: refuse a path whose
+ * directories QEMU's user cannot search (not for <kernel> and <initrd>:
+ * QEMU may get the kernel cache's copy instead, kernel-cache.h). */
+static gboolean
+grant_chain(const VdPaths *p, const char *dom_name, const char *path, gboolean writable,
+            gboolean check_dirs, GError **error)
 {
     if (!vd_confine_active() || !path)
         return TRUE;
@@ -165,7 +215,7 @@ vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, g
             return FALSE;
         /* Backing files: read-write too when asked (block commit reopens
          * the base read-write). */
-        if (!grant_one(record, cur, writable, error))
+        if (!grant_one(record, cur, writable, check_dirs, error))
             return FALSE;
         char *next = vd_qcow2_backing_file(cur);
         g_free(cur);
@@ -173,6 +223,13 @@ vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, g
     }
     g_free(g_steal_pointer(&cur));
     return TRUE;
+}
+
+gboolean
+vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, gboolean writable,
+                     GError **error)
+{
+    return grant_chain(p, dom_name, path, writable, TRUE, error);
 }
 
 gboolean
@@ -205,7 +262,7 @@ vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char
     }
     const char *ro[] = {def->os.kernel, def->os.initrd};
     for (guint i = 0; i < G_N_ELEMENTS(ro); i++)
-        if (ro[i] && !vd_qemu_access_grant(p, def->name, ro[i], FALSE, error))
+        if (ro[i] && !grant_chain(p, def->name, ro[i], FALSE, FALSE, error))
             return FALSE;
     return vd_qemu_access_grant(p, def->name, nvram, TRUE, error);
 }

@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -45,6 +46,30 @@ const char *
 vd_confine_user(void)
 {
     return q_name;
+}
+
+static gboolean
+in_group(gid_t gid)
+{
+    if (!active)
+        return gid == getegid();
+    for (int i = 0; i < q_ngroups; i++)
+        if (q_groups[i] == gid)
+            return TRUE;
+    return gid == q_gid;
+}
+
+gboolean
+vd_confine_may(const struct stat *st, unsigned rwx)
+{
+    if (vd_confine_uid() == 0)
+        return TRUE;
+    /* The kernel's order: the owner's bits if QEMU's user owns it, else
+     * the group's if it has the group, else the others'. */
+    unsigned bits = st->st_uid == vd_confine_uid() ? (st->st_mode >> 6) & 7
+                    : in_group(st->st_gid)         ? (st->st_mode >> 3) & 7
+                                                   : st->st_mode & 7;
+    return (bits & rwx) == rwx;
 }
 
 /* The kernel's highest capability number: the bounding set is dropped
@@ -120,13 +145,6 @@ vd_confine_init(const char *user, GError **error)
         g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG, "--qemu-user '%s' is too long", user);
         return FALSE;
     }
-    /* No --qemu-user: QEMU runs as the daemon's user for now. Post-copy
-     * migration needs userfaultfd, which Debian 12 gives no unprivileged
-     * QEMU 7.2 (vm.unprivileged_userfaultfd=0, and /dev/userfaultfd only
-     * from QEMU 8.1): the default becomes virtd-qemu once post-copy is
-     * handled (docs/security.md, "Known limits"). */
-    if (!user && geteuid() == 0)
-        return TRUE;
     if (g_strcmp0(user, "root") == 0)
         return TRUE;
     if (geteuid() != 0) {
@@ -141,7 +159,11 @@ vd_confine_init(const char *user, GError **error)
         g_strlcpy(q_name, self ? self->pw_name : "?", sizeof(q_name));
         return TRUE;
     }
-    /* The packaged user is made on demand (the package's postinst makes it). */
+    /* No --qemu-user: the packaged user, made on demand (the package's
+     * postinst makes it too). Post-copy migration into a QEMU that cannot
+     * get a userfaultfd is refused up front (migration-userfault.h). */
+    if (!user)
+        user = VD_QEMU_USER_DEFAULT;
     if (g_strcmp0(user, VD_QEMU_USER_DEFAULT) == 0 && !vd_confine_ensure_user(user, error))
         return FALSE;
     struct passwd *pw = getpwnam(user);

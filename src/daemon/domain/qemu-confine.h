@@ -36,6 +36,10 @@ uid_t vd_confine_uid(void);
 gid_t vd_confine_gid(void);
 /* The user's name ("root" when not active). */
 const char *vd_confine_user(void);
+/* Whether QEMU's process may use @st as @rwx asks (4 read, 2 write, 1
+ * search/execute; ORed), by the owner, group and other bits (no ACLs). */
+struct stat;
+gboolean vd_confine_may(const struct stat *st, unsigned rwx);
 
 /* In the forked child, just before exec, async-signal-safe only: drops
  * to the chosen user (groups, gid, uid), clears the bounding, ambient,

@@ -9,6 +9,7 @@
  * synchronous; they do not read data. */
 #include "migration-check-rules.h"
 #include "migration-priv.h"
+#include "migration-userfault.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -399,6 +400,12 @@ vd_migration_check_dest(VdDaemon *d, const VdMigrationOffer *offer, GError **err
         }
         if (!check_interfaces(d, def, error))
             return FALSE;
+        if (offer->params.postcopy) {
+            VdUserfaultHost host;
+            vd_userfault_host_read(&host, d->caps->version_major, d->caps->version_minor);
+            if (!vd_mig_rule_userfault(def->name, &host, error))
+                return FALSE;
+        }
     }
     /* Offline without a copy only the definition moves: its disks may
      * follow by other means (scp), as virsh users do. */
