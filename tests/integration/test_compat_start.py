@@ -454,13 +454,7 @@ class CompatStartTest(harness.VirtdTestCase):
             self.assertTrue(shutil.which(tool), '%s is not installed (scripts/deps.sh)' % tool)
         qemu = find_qemu()
         started = time.monotonic()
-        # QEMU as root for now: the corpus' win7-uefi files name a pflash
-        # <loader> without readonly='yes', which QEMU opens read-write; as
-        # virtd-qemu that fails on /usr/share/OVMF (root's, 0644). To be
-        # decided: a pflash loader with a separate <nvram> read-only by
-        # default, or the refusal naming readonly='yes'.
-        with netlab.NetLab(prefix=PREFIX) as lab, \
-                Daemon(args=['--qemu-user', 'root']) as d:
+        with netlab.NetLab(prefix=PREFIX) as lab, Daemon() as d:
             media = Media(d)
             bridges = {}
 
