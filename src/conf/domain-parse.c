@@ -270,6 +270,15 @@ parse_os(VdDomainDef *def, const xmlNode *root, GError **error)
     if ((n = vd_xml_child(os, "nvram"))) {
         g_autofree char *path = g_strstrip(vd_xml_text(n));
         def->os.nvram = *path ? g_steal_pointer(&path) : NULL;
+        /* A pflash loader next to an <nvram> (a store or a template) is the
+         * code half of split firmware: read-only unless readonly='no' says
+         * otherwise (virt-install's win7 files leave the attribute out; a
+         * writable one would let the guest write the host's shared
+         * OVMF_CODE file, which an unprivileged QEMU cannot even open). */
+        xmlNode *loader = vd_xml_child(os, "loader");
+        g_autofree char *ro = loader ? vd_xml_prop(loader, "readonly") : NULL;
+        if (loader && !ro && g_strcmp0(def->os.loader_type, "pflash") == 0)
+            def->os.loader_readonly = TRUE;
     }
     return TRUE;
 }

@@ -156,6 +156,35 @@ test_live_format(void)
 /* Every UEFI file of the corpus: nothing about its firmware left
  * unsupported (the relative 'CODE.fd' loaders are refused by define's
  * validation instead). */
+/* A pflash loader beside an <nvram> is the read-only code half unless
+ * readonly='no' says otherwise; alone, a writable flash (libvirt's). */
+static void
+test_split_readonly(void)
+{
+    static const struct {
+        const char *loader_attrs, *nvram;
+        gboolean readonly;
+    } cases[] = {
+        {"type='pflash'", "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'/>", TRUE},
+        {"type='pflash'", "<nvram>/srv/x_VARS.fd</nvram>", TRUE},
+        {"type='pflash' readonly='no'", "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'/>",
+         FALSE},
+        {"type='pflash'", "", FALSE},
+        {"type='rom'", "<nvram>/srv/x_VARS.fd</nvram>", FALSE},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *os = g_strdup_printf(
+            "<os><type arch='x86_64' machine='q35'>hvm</type>"
+            "<loader %s>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>%s</os>",
+            cases[i].loader_attrs, cases[i].nvram);
+        g_autoptr(VdDomainDef) def = parse(os, "", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(def->os.loader_readonly, ==, cases[i].readonly);
+        g_assert_cmpint(vd_firmware_needs_nvram(def), ==, cases[i].readonly);
+    }
+}
+
 static void
 test_corpus(void)
 {
@@ -189,6 +218,7 @@ main(int argc, char **argv)
     g_test_add_func("/domain-firmware/parse", test_parse);
     g_test_add_func("/domain-firmware/errors", test_errors);
     g_test_add_func("/domain-firmware/live-format", test_live_format);
+    g_test_add_func("/domain-firmware/split-readonly", test_split_readonly);
     g_test_add_func("/domain-firmware/corpus", test_corpus);
     return g_test_run();
 }
