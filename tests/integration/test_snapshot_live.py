@@ -405,8 +405,9 @@ class SnapshotLive(harness.VirtdTestCase):
     def console_during_snapshot(self, d, name):
         env = dict(os.environ, LC_ALL='C', HOME=d.root)
         # The job may end before the console opens (a fast snapshot, a
-        # slow vsh under ASan): try until one overlaps.
-        for attempt in range(10):
+        # slow vsh under ASan or a loaded host): try until one overlaps
+        # (10 tries were not enough once, beside the image build).
+        for attempt in range(30):
             snap = 'k%d' % attempt
             p = subprocess.Popen([harness.VSH_BIN, '-c', d.uri, 'snapshot-create-as', name, snap],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/domain/start-phase.h"
 #include "daemon/path-policy.h"
 #include "daemon/storage/storage.h"
 #include "util/vd-error.h"
+#include "util/vd-file.h"
 #include "util/vd-path.h"
 
 typedef enum { JOB_LIST, JOB_GET, JOB_CREATE, JOB_DELETE, JOB_RESIZE, JOB_CLONE } JobKind;
@@ -36,12 +38,14 @@ typedef struct {
     VdStorageOp *op_path;
     VdStorageOp *op_new;
     GCancellable *cancel; /* clones: the task log's Cancel */
+    char *partial_dir;    /* create and clone: vd_storage_partial_dir() */
 } VolJob;
 
 static void
 vol_job_free(VolJob *job)
 {
     g_free(job->pool_name);
+    g_free(job->partial_dir);
     g_free(job->dir);
     g_free(job->path);
     g_free(job->new_path);
@@ -159,6 +163,34 @@ claim_path(const char *path, GError **error)
     return TRUE;
 }
 
+/* A volume being made is recorded first, fsync'd, in the daemon's own
+ * state (storage/partial/SHA256-OF-PATH holding the path): a daemon
+ * killed before the volume is whole removes the partial file at its next
+ * start (vd_storage_load) instead of listing a torn volume. The file stays
+ * at its final name meanwhile, so the list shows it with its progress. */
+static char *
+partial_record(VolJob *job)
+{
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, job->new_path, -1);
+    return g_build_filename(job->partial_dir, sum, NULL);
+}
+
+static gboolean
+partial_begin(VolJob *job, GError **error)
+{
+    g_autofree char *record = partial_record(job);
+    if (!vd_dir_ensure(job->partial_dir, 0700, error))
+        return FALSE;
+    return vd_file_write_atomic(record, job->new_path, -1, 0600, error);
+}
+
+static void
+partial_end(VolJob *job)
+{
+    g_autofree char *record = partial_record(job);
+    g_unlink(record);
+}
+
 static int
 compare_vols(gconstpointer a, gconstpointer b)
 {
@@ -266,13 +298,20 @@ create_in_thread(VolJob *job, GError **error)
         g_ptr_array_add(args, size);
     g_ptr_array_add(args, NULL);
 
-    if (!claim_path(job->new_path, error))
+    if (!partial_begin(job, error))
         return NULL;
+    if (!claim_path(job->new_path, error)) {
+        partial_end(job);
+        return NULL;
+    }
+    vd_start_crash_point("volume-claimed");
     /* qemu-img create says nothing while it preallocates: 0 until done. */
     if (!vd_storage_qemu_img((const char *const *)args->pdata, NULL, error)) {
         g_unlink(job->new_path);
+        partial_end(job);
         return NULL;
     }
+    partial_end(job);
     vd_storage_op_set_progress(job->op_new, 100.0);
     return vd_storage_vol_inspect(job->new_path, error);
 }
@@ -338,8 +377,12 @@ clone_in_thread(VolJob *job, GError **error)
 {
     g_autoptr(VdStorageVolDef) src = vd_storage_vol_inspect(job->path, error);
 
-    if (!src || !claim_path(job->new_path, error))
+    if (!src || !partial_begin(job, error))
         return NULL;
+    if (!claim_path(job->new_path, error)) {
+        partial_end(job);
+        return NULL;
+    }
     /* A full copy in the source's format (a backing chain is flattened,
      * so the clone stands alone). */
     const char *args[] = {"convert", "-U", "-p", "-f", src->format, "-O", src->format,
@@ -347,8 +390,10 @@ clone_in_thread(VolJob *job, GError **error)
     if (!vd_storage_qemu_img_progress_cancellable(args, on_clone_progress, job, job->cancel,
                                                   error)) {
         g_unlink(job->new_path);
+        partial_end(job);
         return NULL;
     }
+    partial_end(job);
     return vd_storage_vol_inspect(job->new_path, error);
 }
 
@@ -450,6 +495,8 @@ job_run(VdDaemon *d, VdStoragePool *pool, VolJob *job, const char *what, GAsyncR
     g_task_set_task_data(task, job, (GDestroyNotify)vol_job_free);
     if (!job->guard)
         job->guard = vd_path_policy_guard(d->paths);
+    if (job->new_path)
+        job->partial_dir = vd_storage_partial_dir(d->paths);
     if (job->path && job->kind != JOB_LIST && job->kind != JOB_GET) {
         /* A clone's source is read, not written: say so in the job list. */
         VdStorageOp *op = vd_storage_busy_acquire(d->storage, job->pool_name, job->path,

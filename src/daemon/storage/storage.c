@@ -494,6 +494,38 @@ create_default_pool(VdStorage *s)
     g_info("defined storage pool 'default' at %s", s->default_target);
 }
 
+char *
+vd_storage_partial_dir(const VdPaths *paths)
+{
+    return g_build_filename(paths->state_dir, "storage", "partial", NULL);
+}
+
+/* Volumes a killed daemon was making (storage-vol.c: partial_begin): their
+ * files are partial, whatever their size says; removed with their record. */
+static void
+remove_partial_volumes(VdStorage *s)
+{
+    g_autofree char *dir_path = vd_storage_partial_dir(s->paths);
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, NULL);
+    const char *file;
+
+    vd_file_remove_stale_temps(dir_path);
+    while (dir && (file = g_dir_read_name(dir))) {
+        g_autofree char *record = g_build_filename(dir_path, file, NULL);
+        g_autofree char *path = NULL;
+        struct stat st;
+        if (file[0] == '.' || !g_file_get_contents(record, &path, NULL, NULL))
+            continue;
+        if (g_path_is_absolute(path) && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            g_warning("volume '%s' was being made when the daemon stopped: its partial file is "
+                      "removed",
+                      path);
+            g_unlink(path);
+        }
+        g_unlink(record);
+    }
+}
+
 void
 vd_storage_load(VdStorage *s)
 {
@@ -505,6 +537,7 @@ vd_storage_load(VdStorage *s)
         g_warning("storage pools unavailable: %s", error->message);
         return;
     }
+    remove_partial_volumes(s);
     if (first) {
         create_default_pool(s);
         return;

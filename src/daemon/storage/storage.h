@@ -31,8 +31,15 @@ void vd_storage_free(VdStorage *storage);
 /* Loads the pool definitions and active states. On the very first start
  * (no config_dir/storage yet) defines, builds, starts and marks autostart
  * the pool 'default' at state_dir/images. Problems are logged, never
- * fatal: a broken pool file must not keep the daemon from serving. */
+ * fatal: a broken pool file must not keep the daemon from serving.
+ * First removes the partial files of volumes a killed daemon was making
+ * (their records in vd_storage_partial_dir()). */
 void vd_storage_load(VdStorage *storage);
+
+/* state_dir/storage/partial: one record per volume being created or
+ * cloned, written (fsync'd) before its file and removed once it is whole
+ * or gone. */
+char *vd_storage_partial_dir(const VdPaths *paths);
 /* Starts the inactive autostart pools. */
 void vd_storage_autostart(VdStorage *storage);
 
