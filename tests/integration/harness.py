@@ -939,6 +939,16 @@ class Daemon:
         except OSError:
             return ''
 
+    def console_has(self, name, needle):
+        """Whether @needle is in the guest's console log, each character
+        perhaps twice: QEMU 7.2 logs a serial byte both when the console
+        socket answers EAGAIN (chardev/char.c logs the buffer on res < 0)
+        and when the 16550 sends it again, so a log written while the
+        daemon's reader lagged holds doubled characters ("efi: EFI v2.70
+        by EDK II" as "EFI v2.70  by")."""
+        pattern = ''.join(re.escape(c) + '{1,2}' for c in needle)
+        return re.search(pattern, self.console_text(name)) is not None
+
     def boots(self, name):
         """boot ids of the guest's boots seen in its console log, in order."""
         return _READY_RE.findall(self.console_text(name))

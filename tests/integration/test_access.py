@@ -254,7 +254,7 @@ class Access(harness.VirtdTestCase):
                           rw1[0]['transport']), ('POST', '/v1/domains', 201, None, 'unix'))
         self.assertGreater(rw1[0]['pid'], 0)
         refused = [x for x in by(4246) if x['status'] == 403]
-        self.assertEqual(len(refused), 9)
+        self.assertEqual(len(refused), 10)  # test_4: nine rules and the qcow2 header
         self.assertTrue(all(x['error'] == 'denied' for x in refused))
         self.assertIn('rw2', [x['object'] for x in refused])
         # Refused before the body was read: the define's name is not known.
