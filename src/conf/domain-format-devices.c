@@ -171,6 +171,13 @@ format_interface(xmlDoc *doc, const VdNetDef *net, VdDomainFormatFlags flags)
     const char *source_attr = NULL;
     gboolean live = (flags & VD_DOMAIN_FORMAT_LIVE) != 0;
 
+    /* One of each: the parser read the first (a second <model> or <mac>
+     * kept beside the edited first made the format no fixed point:
+     * fuzz/xml-domain.c); libvirt drops what it did not read. */
+    static const char *const single[] = {"mac", "source", "target", "model", "link",
+                                         "mtu", "alias",  NULL};
+    for (guint i = 0; single[i]; i++)
+        vd_xml_remove_later(n, single[i]);
     vd_xml_set_prop(n, "type", vd_net_type_to_string(net->type));
     set_child_prop(n, "mac", "address", net->mac, interface_order);
 

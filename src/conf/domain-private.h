@@ -84,6 +84,9 @@ void vd_xml_insert(xmlNode *parent, xmlNode *child, const char *const *order);
 xmlNode *vd_xml_ensure(xmlNode *parent, const char *name, const char *const *order);
 /* Removes (and frees) every child element called @name. */
 void vd_xml_remove_all(xmlNode *parent, const char *name);
+/* Removes every child element named @name of @parent but the first: the
+ * one a parser reads (vd_xml_child) is the only one kept. */
+void vd_xml_remove_later(xmlNode *parent, const char *name);
 /* A text child: set when @text is non-NULL, removed otherwise. */
 void vd_xml_set_child_text(xmlNode *parent, const char *name, const char *text,
                            const char *const *order);

@@ -341,6 +341,25 @@ vd_xml_remove_all(xmlNode *parent, const char *name)
 }
 
 void
+vd_xml_remove_later(xmlNode *parent, const char *name)
+{
+    gboolean first = TRUE;
+    xmlNode *n = parent->children;
+
+    while (n) {
+        xmlNode *next = n->next;
+        if (vd_xml_is(n, name)) {
+            if (!first) {
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+            }
+            first = FALSE;
+        }
+        n = next;
+    }
+}
+
+void
 vd_xml_set_child_text(xmlNode *parent, const char *name, const char *text, const char *const *order)
 {
     if (!text) {
