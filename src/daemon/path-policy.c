@@ -42,6 +42,16 @@ under(const char *path, const char *tree)
     return strncmp(path, tree, n) == 0 && (path[n] == 0 || path[n] == '/');
 }
 
+/* The system tree @path (or, when given, @also) is in; NULL for none. */
+static const char *
+system_tree_of(const char *path, const char *also)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(system_trees); i++)
+        if (under(path, system_trees[i]) || (also && under(also, system_trees[i])))
+            return system_trees[i];
+    return NULL;
+}
+
 gboolean
 vd_path_policy_check_pool_target(const VdPaths *paths, const char *pool, const char *target,
                                  GError **error)
@@ -64,17 +74,16 @@ vd_path_policy_check_pool_target(const VdPaths *paths, const char *pool, const c
             return FALSE;
         }
     }
-    for (guint i = 0; i < G_N_ELEMENTS(system_trees); i++) {
-        if (under(resolved, system_trees[i]) || under(target, system_trees[i])) {
-            g_autofree char *via = g_str_equal(resolved, target)
-                                       ? g_strdup("")
-                                       : g_strdup_printf(" (it leads to '%s')", resolved);
-            g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                        "%s: '%s'%s is inside '%s', the system's own files: use a directory "
-                        "of its own such as /srv/images",
-                        what, target, via, system_trees[i]);
-            return FALSE;
-        }
+    const char *tree = system_tree_of(resolved, target);
+    if (tree) {
+        g_autofree char *via = g_str_equal(resolved, target)
+                                   ? g_strdup("")
+                                   : g_strdup_printf(" (it leads to '%s')", resolved);
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "%s: '%s'%s is inside '%s', the system's own files: use a directory "
+                    "of its own such as /srv/images",
+                    what, target, via, tree);
+        return FALSE;
     }
     return TRUE;
 }
@@ -90,15 +99,14 @@ vd_path_policy_check_backing(const VdPaths *paths, const char *image, const char
 
     if (!resolved)
         return FALSE;
-    for (guint i = 0; i < G_N_ELEMENTS(system_trees); i++) {
-        if (under(resolved, system_trees[i])) {
-            g_set_error(error, VD_ERROR, VD_ERROR_DENIED,
-                        "%s: '%s' is inside '%s', the system's own files: virtd gives no such "
-                        "file to a guest; give the image a backing file of its own (qemu-img "
-                        "rebase -u -b NEW -F FORMAT '%s')",
-                        what, backing, system_trees[i], image);
-            return FALSE;
-        }
+    const char *tree = system_tree_of(resolved, NULL);
+    if (tree) {
+        g_set_error(error, VD_ERROR, VD_ERROR_DENIED,
+                    "%s: '%s' is inside '%s', the system's own files: virtd gives no such "
+                    "file to a guest; give the image a backing file of its own (qemu-img "
+                    "rebase -u -b NEW -F FORMAT '%s')",
+                    what, backing, tree, image);
+        return FALSE;
     }
     if (stat(resolved, &st) == 0 && !S_ISREG(st.st_mode)) {
         g_set_error(error, VD_ERROR, VD_ERROR_DENIED,
