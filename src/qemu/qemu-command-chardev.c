@@ -8,7 +8,8 @@
  *
  * -chardev only takes key=value in QEMU 7.2, so every path is escaped
  * (',' doubled) and everything else in it is a fixed word or a generated
- * id.
+ * id. Sockets QEMU listens on and files it writes are descriptors the
+ * daemon opened (qemu-run-fds.h): QEMU creates nothing on the host.
  */
 #include <string.h>
 
@@ -41,12 +42,16 @@ chr_type_name(VdChrType type)
     return "?";
 }
 
+/* A socket QEMU listens on is made by the daemon and given to QEMU
+ * (qemu-run-fds.h); one it connects to (<source mode='connect'>) is
+ * someone else's, and QEMU connects by path. */
 static char *
-socket_chardev(const char *id, const char *path, gboolean server)
+socket_chardev(VdQemuCmd *cmd, const char *id, const char *path, gboolean server)
 {
+    if (server)
+        return vd_qemu_cmd_listen_chardev(cmd, id, path);
     g_autofree char *esc = vd_qemu_escape_opt(path);
-    return g_strdup_printf("socket,id=%s,path=%s,%s", id, esc,
-                           server ? "server=on,wait=off" : "server=off");
+    return g_strdup_printf("socket,id=%s,path=%s,server=off", id, esc);
 }
 
 /* The back end of @chr as chardev @id. @pty_path is where a pty-type
@@ -66,12 +71,12 @@ add_chardev(VdQemuCmd *cmd, const VdChrDef *chr, const char *id, const char *pty
         }
         if (!vd_qemu_check_socket_path(pty_path, what, error))
             return FALSE;
-        spec = socket_chardev(id, pty_path, TRUE);
+        spec = socket_chardev(cmd, id, pty_path, TRUE);
         if (logfile) {
             if (!vd_qemu_check_path(logfile, what, error))
                 return FALSE;
-            g_autofree char *esc = vd_qemu_escape_opt(logfile);
-            g_autofree char *with_log = g_strdup_printf("%s,logfile=%s,logappend=on", spec, esc);
+            g_autofree char *log = vd_qemu_cmd_fdset_path(cmd, VD_QEMU_FD_APPEND, logfile);
+            g_autofree char *with_log = g_strdup_printf("%s,logfile=%s,logappend=on", spec, log);
             g_free(spec);
             spec = g_steal_pointer(&with_log);
         }
@@ -79,15 +84,18 @@ add_chardev(VdQemuCmd *cmd, const VdChrDef *chr, const char *id, const char *pty
     case VD_CHR_FILE: {
         if (!vd_qemu_check_path(chr->path, what, error))
             return FALSE;
-        g_autofree char *esc = vd_qemu_escape_opt(chr->path);
-        spec =
-            g_strdup_printf("file,id=%s,path=%s%s", id, esc, chr->log_append ? ",append=on" : "");
+        /* The daemon opens it (and empties it unless appending), as QEMU
+         * would have: QEMU writes into the descriptor. */
+        g_autofree char *file = vd_qemu_cmd_fdset_path(
+            cmd, chr->log_append ? VD_QEMU_FD_APPEND : VD_QEMU_FD_TRUNCATE, chr->path);
+        spec = g_strdup_printf("file,id=%s,path=%s%s", id, file,
+                               chr->log_append ? ",append=on" : "");
         break;
     }
     case VD_CHR_UNIX:
         if (!vd_qemu_check_socket_path(chr->path, what, error))
             return FALSE;
-        spec = socket_chardev(id, chr->path, chr->unix_listen);
+        spec = socket_chardev(cmd, id, chr->path, chr->unix_listen);
         break;
     case VD_CHR_NULL:
         spec = g_strdup_printf("null,id=%s", id);
@@ -262,7 +270,7 @@ build_channel(VdQemuCmd *cmd, const VdChrDef *chr, guint n, GError **error)
         }
         if (!vd_qemu_check_socket_path(path, what, error))
             return FALSE;
-        g_autofree char *spec = socket_chardev(chardev, path, TRUE);
+        g_autofree char *spec = socket_chardev(cmd, chardev, path, TRUE);
         vd_qemu_cmd_opt(cmd, "-chardev", spec);
     } else {
         g_autofree char *pty = vd_qemu_pty_socket_path(cmd->paths, alias);

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "qemu/qemu-command.h"
+#include "qemu/qemu-run-fds.h"
 
 typedef struct {
     const VdDomainDef *def;
@@ -38,6 +39,8 @@ typedef struct {
      * appends {"opt": ..., "value": obj} here instead of to argv, and
      * places no device: the same objects become QMP arguments. */
     JsonArray *collect;
+    /* What QEMU is given as descriptors (qemu-run-fds.h), in number order. */
+    GPtrArray *fd_requests;
 } VdQemuCmd;
 
 /* Records an adjustment the builder made, with its reason, e.g. a Hyper-V
@@ -57,6 +60,16 @@ void vd_qemu_cmd_opt_json(VdQemuCmd *cmd, const char *opt, JsonObject *obj);
  * the PCI slot the guest had it in, from its <address type='pci'> (@bus
  * 0: the root bus; else the root port "pci.<bus>"). Else nothing. */
 void vd_qemu_cmd_pin_pci(VdQemuCmd *cmd, JsonObject *dev, guint bus, guint slot);
+
+/* A descriptor QEMU gets for @path instead of opening it (qemu-run-fds.h):
+ * its number. */
+int vd_qemu_cmd_request_fd(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path);
+/* A file QEMU writes, given to it in an fd set (-add-fd): the path QEMU
+ * opens it by ("/dev/fdset/N"). */
+char *vd_qemu_cmd_fdset_path(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path);
+/* "socket,id=ID,fd=N,server=on,wait=off": a socket QEMU listens on, bound
+ * at @path by the daemon. */
+char *vd_qemu_cmd_listen_chardev(VdQemuCmd *cmd, const char *id, const char *path);
 
 /* @value with ',' doubled: the only escaping QemuOpts/keyval know. */
 char *vd_qemu_escape_opt(const char *value);

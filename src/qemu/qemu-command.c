@@ -570,15 +570,43 @@ build_firmware(VdQemuCmd *cmd, gboolean *pflash0, gboolean *pflash1, GError **er
     return vd_qemu_build_loader(cmd, loader, pflash0, pflash1, error);
 }
 
+int
+vd_qemu_cmd_request_fd(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path)
+{
+    int number = cmd->paths->fd_base + (int)cmd->fd_requests->len;
+    g_ptr_array_add(cmd->fd_requests, vd_qemu_fd_request_new(kind, path, number));
+    return number;
+}
+
+char *
+vd_qemu_cmd_fdset_path(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path)
+{
+    int number = vd_qemu_cmd_request_fd(cmd, kind, path);
+    g_autofree char *esc = vd_qemu_escape_opt(path);
+    /* The set's id is the descriptor's number: unique, and QEMU's own
+     * add-fd (hot-plug, screenshots) picks ids no set uses. The opaque
+     * text shows the file in query-fdsets. */
+    g_autofree char *spec = g_strdup_printf("fd=%d,set=%d,opaque=%s", number, number, esc);
+    vd_qemu_cmd_opt(cmd, "-add-fd", spec);
+    return g_strdup_printf("/dev/fdset/%d", number);
+}
+
+char *
+vd_qemu_cmd_listen_chardev(VdQemuCmd *cmd, const char *id, const char *path)
+{
+    int number = vd_qemu_cmd_request_fd(cmd, VD_QEMU_FD_LISTEN, path);
+    return g_strdup_printf("socket,id=%s,fd=%d,server=on,wait=off", id, number);
+}
+
+/* QMP: a socket the daemon made and QEMU listens on. The daemon connects
+ * to it by path, also after its own restart. */
 static gboolean
 build_monitor(VdQemuCmd *cmd, GError **error)
 {
     const char *qmp = cmd->paths->qmp_socket_path;
     if (!vd_qemu_check_socket_path(qmp, "QMP socket", error))
         return FALSE;
-    g_autofree char *esc = vd_qemu_escape_opt(qmp);
-    g_autofree char *chardev =
-        g_strdup_printf("socket,id=charmonitor,path=%s,server=on,wait=off", esc);
+    g_autofree char *chardev = vd_qemu_cmd_listen_chardev(cmd, "charmonitor", qmp);
     vd_qemu_cmd_opt(cmd, "-chardev", chardev);
     vd_qemu_cmd_opt(cmd, "-mon", "chardev=charmonitor,id=monitor,mode=control");
     return TRUE;
@@ -727,9 +755,14 @@ vd_qemu_build_argv_notes(const VdDomainDef *def, const VdQemuCaps *caps,
         .notes = notes,
         .argv = g_ptr_array_new_null_terminated(64, g_free, TRUE),
         .bootindex = g_hash_table_new(NULL, NULL),
+        .fd_requests = g_ptr_array_new_with_free_func(vd_qemu_fd_request_free),
     };
     gboolean ok = build_all(&cmd, error);
     g_hash_table_unref(cmd.bootindex);
+    if (ok && paths->fd_requests)
+        g_ptr_array_extend_and_steal(paths->fd_requests, g_steal_pointer(&cmd.fd_requests));
+    if (cmd.fd_requests)
+        g_ptr_array_unref(cmd.fd_requests);
     if (!ok) {
         g_ptr_array_unref(cmd.argv);
         return NULL;

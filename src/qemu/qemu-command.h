@@ -42,7 +42,7 @@ typedef struct {
     const char *qmp_socket_path;     /* QEMU listens here (server=on,wait=off) */
     const char *console_socket_path; /* unix socket QEMU listens on for serial0 (pty serials) */
     const char *console_log_path;    /* chardev logfile of serial0: everything the guest printed */
-    const char *pid_path;            /* -pidfile */
+    const char *pid_path;            /* -pidfile; NULL: none (the daemon writes its own) */
     const char *guest_agent_dir;     /* where unix channels without a path go */
     gboolean start_paused;           /* always -S; the daemon sends "cont" */
     const char *accel;               /* "tcg" or "kvm" */
@@ -85,6 +85,14 @@ typedef struct {
                                       * its QEMU placed it) goes there */
     const char *sandbox;             /* -sandbox's value (QEMU's seccomp filter), NULL:
                                       * none; the daemon always gives one (issue 15) */
+    /* Descriptors instead of paths (qemu-run-fds.h): the sockets QEMU
+     * listens on and the files it writes get the numbers fd_base,
+     * fd_base + 1, ... in the order of the requests the builder appends
+     * to fd_requests (VdQemuFdRequest*; NULL: the caller only wants the
+     * text, as the dry runs and goldens do). The daemon passes them to
+     * QEMU at those numbers, after its taps (net_fds). */
+    int fd_base;
+    GPtrArray *fd_requests;
     gint64 start_time;               /* seconds since 1970 the guest's RTC starts from
                                       * for <clock offset='variable|timezone'>; 0: now
                                       * (tests set it for deterministic argv) */

@@ -10,6 +10,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import stat
 import subprocess
 import tempfile
@@ -26,6 +27,17 @@ def proc_status(pid):
         for line in f:
             k, _, v = line.partition(':')
             out[k] = v.strip()
+    return out
+
+
+def qemu_fd_targets(pid):
+    """What the descriptors of process @pid point to."""
+    out = []
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            out.append(os.readlink('/proc/%d/fd/%s' % (pid, fd)))
+        except OSError:
+            pass
     return out
 
 
@@ -89,10 +101,21 @@ class Confine(harness.VirtdTestCase):
         i = argv.index('-sandbox')
         self.assertEqual(argv[i + 1].split(','), ['on', 'obsolete=deny', 'elevateprivileges=deny',
                                                   'spawn=deny', 'resourcecontrol=deny'])
-        # What QEMU makes (sockets, pid file) is under run/qemu, its group's.
-        run_qemu = os.stat(self.d.path('run', 'qemu'))
-        self.assertEqual(run_qemu.st_gid, user.pw_gid)
-        self.assertEqual(stat.S_IMODE(run_qemu.st_mode), 0o770)
+        # QEMU makes nothing on the host: the sockets it listens on and the
+        # console log are descriptors the daemon opened (qemu-run-fds.h), in
+        # directories that are root's alone.
+        for sub in (('run', 'qemu'), ('log', 'console')):
+            st = os.stat(self.d.path(*sub))
+            self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, 0, 0o700),
+                             '/'.join(sub))
+        self.assertNotIn('-pidfile', argv)
+        self.assertIn('socket,id=charmonitor,fd=', ' '.join(argv))
+        held = qemu_fd_targets(pid)
+        self.assertIn(self.d.path('log', 'console', 'cf1.log'), held)
+        log = os.stat(self.d.path('log', 'console', 'cf1.log'))
+        self.assertEqual((log.st_uid, stat.S_IMODE(log.st_mode)), (0, 0o600))
+        with open(self.d.path('run', 'qemu', 'cf1.pid')) as f:   # written by the daemon
+            self.assertEqual(int(f.read()), pid)
         self.assertEqual(stat.S_IMODE(os.stat(self.d.path('run', 'domains')).st_mode) & 0o077,
                          0o011)   # search only: its status files stay the daemon's
 
@@ -190,6 +213,58 @@ class Confine(harness.VirtdTestCase):
         self.assertIn('shut off', d.vsh('domstate', 'cf2')[1])
         st = os.stat(disk)
         self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
+
+    def test_g_chardevs_are_descriptors(self):
+        """A <serial type='file'> and a listening <channel type='unix'> in a
+        directory QEMU's user may not even search: the daemon opens both and
+        QEMU gets descriptors, so the guest starts, and both stay root's."""
+        d = self.d
+        hidden = os.path.join(self.tmp, 'chr-hidden')
+        os.mkdir(hidden, 0o700)
+        out_file = os.path.join(hidden, 'serial1.log')
+        with open(out_file, 'w') as f:
+            f.write('OLD CONTENT\n')       # emptied: no append='on'
+        sock = os.path.join(hidden, 'app.sock')
+        serial = "<serial type='file'><source path='%s'/><target port='0'/></serial>" % out_file
+        devices = ("<channel type='unix'><source mode='bind' path='%s'/>"
+                   "<target type='virtio' name='com.example.app'/></channel>" % sock)
+        d.define('cf4', harness.domain_xml('cf4', serial=serial,
+                                           extra_devices=devices))
+        self.addCleanup(d.vsh, 'undefine', 'cf4', check=False)
+        self.addCleanup(d.vsh, 'destroy', 'cf4', check=False)
+        d.start_domain('cf4', wait_boot=False)
+        pid = d.qemu_pid('cf4')
+        held = qemu_fd_targets(pid)
+        self.assertIn(out_file, held)
+
+        def printed():
+            with open(out_file, 'rb') as f:
+                text = f.read()
+            return b'VIRTD-GUEST' in text and b'OLD CONTENT' not in text
+        # The guest's console (ttyS0) writes into the root-only file.
+        try:
+            harness.wait_for(printed, 90 * harness.TIMEOUT_SCALE, what='the guest in the file')
+        except TimeoutError:
+            with open(out_file, 'rb') as f:
+                text = f.read()
+            with open(d.path('log', 'cf4.log'), 'rb') as f:
+                qlog = f.read()
+            self.fail('file: %r\nQEMU log: %r' % (text[-300:], qlog[-1500:]))
+        for path in (out_file, sock):
+            st = os.stat(path)
+            self.assertEqual(st.st_uid, 0, path)
+        self.assertTrue(stat.S_ISSOCK(os.stat(sock).st_mode))
+        # An existing file keeps its mode (the test made it 0644).
+        self.assertEqual(stat.S_IMODE(os.stat(out_file).st_mode), 0o644)
+        # QEMU listens on the socket the daemon made: a client connects.
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(10)
+        c.connect(sock)
+        c.close()
+        argv = ' '.join(harness.read_cmdline(pid))
+        self.assertNotIn(hidden, argv.replace('opaque=' + out_file, ''))
+        d.vsh('destroy', 'cf4')
+        self.assertEqual(os.stat(out_file).st_uid, 0)
 
 
 if __name__ == '__main__':

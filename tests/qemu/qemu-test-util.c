@@ -271,6 +271,7 @@ const VdQemuRunPaths trun_paths = {
     .console_socket_path = "/run/virtd/qemu/dom.console",
     .console_log_path = "/var/log/virtd/qemu/dom.log",
     .pid_path = "/run/virtd/qemu/dom.pid",
+    .fd_base = 3,
     .guest_agent_dir = "/var/lib/virtd/qemu/channel",
     .start_paused = TRUE,
     .accel = "tcg",
@@ -342,8 +343,20 @@ child_setup(gpointer data)
 GSubprocess *
 tqemu_spawn(const char *const *argv, const char *log_path, GError **error)
 {
+    return tqemu_spawn_fds(argv, log_path, NULL, 0, error);
+}
+
+GSubprocess *
+tqemu_spawn_fds(const char *const *argv, const char *log_path, GArray *fds, int first,
+                GError **error)
+{
     g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
     g_subprocess_launcher_set_stdout_file_path(l, log_path);
+    /* The launcher takes them: closed here once the child has them. */
+    for (guint i = 0; fds && i < fds->len; i++)
+        g_subprocess_launcher_take_fd(l, g_array_index(fds, int, i), first + (int)i);
+    if (fds)
+        g_array_set_size(fds, 0);
     g_subprocess_launcher_set_child_setup(l, child_setup, GINT_TO_POINTER(getpid()), NULL);
     return g_subprocess_launcher_spawnv(l, argv, error);
 }

@@ -71,6 +71,9 @@ const VdQemuCaps *tcaps_real(void);
 /* Spawns @argv with stdout/stderr to @log_path; the child is SIGKILLed if
  * the test process dies. */
 GSubprocess *tqemu_spawn(const char *const *argv, const char *log_path, GError **error);
+/* The same, with @fds (ints; taken and emptied) at @first, @first + 1 ... */
+GSubprocess *tqemu_spawn_fds(const char *const *argv, const char *log_path, GArray *fds, int first,
+                             GError **error);
 /* SIGKILL and reap; NULL is fine. */
 void tqemu_kill(GSubprocess *proc);
 /* g_autoptr(TQemu): killed and reaped when the test function returns. */

@@ -12,6 +12,7 @@
 #include "conf/domain-tpm.h"
 #include "qemu-test-util.h"
 #include "qemu/qemu-command.h"
+#include "qemu/qemu-run-fds.h"
 
 typedef struct {
     char *dir;
@@ -19,6 +20,8 @@ typedef struct {
     char *qmp_path, *console_path, *log_path, *pid_path, *qemu_log;
     GSubprocess *qemu;
     VdQmp *qmp;
+    GPtrArray *fd_requests; /* what run_build's argv names by descriptor */
+    GArray *fds;            /* their descriptors, opened as the daemon does */
 } Run;
 
 static void
@@ -38,6 +41,10 @@ run_init(Run *r)
     r->paths.guest_agent_dir = r->dir;
     r->paths.start_paused = TRUE;
     r->paths.accel = "tcg";
+    r->paths.fd_base = 3;
+    r->fd_requests = g_ptr_array_new_with_free_func(vd_qemu_fd_request_free);
+    r->paths.fd_requests = r->fd_requests;
+    r->fds = g_array_new(FALSE, FALSE, sizeof(int));
 }
 
 static void
@@ -47,6 +54,10 @@ run_clear(Run *r)
     tqemu_kill(r->qemu);
     trmtree(r->dir);
     g_free(r->dir);
+    for (guint i = 0; i < r->fds->len; i++)
+        close(g_array_index(r->fds, int, i));
+    g_array_unref(r->fds);
+    g_ptr_array_unref(r->fd_requests);
     g_free(r->qmp_path);
     g_free(r->console_path);
     g_free(r->log_path);
@@ -67,7 +78,15 @@ static GPtrArray *
 run_build(Run *r, const VdDomainDef *def)
 {
     g_autoptr(GError) error = NULL;
+    g_ptr_array_set_size(r->fd_requests, 0);
     GPtrArray *argv = vd_qemu_build_argv(def, tcaps_real(), &r->paths, &error);
+    g_assert_no_error(error);
+    /* The sockets and files QEMU is given, opened as the daemon opens
+     * them (qemu-run-fds.h). */
+    for (guint i = 0; i < r->fds->len; i++)
+        close(g_array_index(r->fds, int, i));
+    g_array_set_size(r->fds, 0);
+    g_assert_true(vd_qemu_fd_requests_open(r->fd_requests, r->fds, &error));
     g_assert_no_error(error);
     return argv;
 }
@@ -81,7 +100,7 @@ run_start(Run *r, const VdDomainDef *def)
     g_autofree char *text = vd_qemu_argv_to_string(argv);
     g_test_message("argv:\n%s", text);
     g_autoptr(GError) error = NULL;
-    r->qemu = tqemu_spawn((const char *const *)argv->pdata, r->qemu_log, &error);
+    r->qemu = tqemu_spawn_fds((const char *const *)argv->pdata, r->qemu_log, r->fds, 3, &error);
     g_assert_no_error(error);
     r->qmp = tqmp_connect_proc(r->qmp_path, r->qemu, &error);
     if (!r->qmp) {
@@ -267,7 +286,7 @@ test_kernel_path(void)
     def->os.cmdline = g_strdup("console=ttyS0,115200 quiet");
     g_autoptr(GPtrArray) argv = run_build(&r, def);
     g_autoptr(GError) error = NULL;
-    r.qemu = tqemu_spawn((const char *const *)argv->pdata, r.qemu_log, &error);
+    r.qemu = tqemu_spawn_fds((const char *const *)argv->pdata, r.qemu_log, r.fds, 3, &error);
     g_assert_no_error(error);
     g_assert_true(tqemu_wait_exit(r.qemu, 20000));
     g_assert_false(g_subprocess_get_successful(r.qemu));

@@ -556,8 +556,10 @@ test_injection_values(void)
     g_assert_true(targv_has(argv, "-name", "guest=x,,id=evil,debug-threads=on"));
     g_assert_true(targv_has(argv, "-kernel", "/tmp/k,initrd=/etc/shadow"));
     g_assert_true(targv_has(argv, "-append", "a,b -device evil"));
-    g_assert_true(targv_has(argv, "-chardev",
-                            "file,id=charserial0,path=/tmp/log,,append=off,,path=/etc/passwd"));
+    /* The file's path is only the fd set's label: the daemon opens the
+     * file, and QEMU writes into the descriptor (qemu-run-fds.h). */
+    g_assert_true(targv_has(argv, "-add-fd", "fd=4,set=4,opaque=/tmp/log,,append=off,,path=/etc/passwd"));
+    g_assert_true(targv_has(argv, "-chardev", "file,id=charserial0,path=/dev/fdset/4"));
     g_assert_false(targv_has(argv, "-initrd", "/etc/shadow"));
 
     guint blockdevs = 0, devices = 0;

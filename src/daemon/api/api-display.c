@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "daemon/api/api-internal.h"
-#include "daemon/domain/qemu-access.h"
 #include "util/vd-error.h"
 
 static const VdGraphicsDef *
@@ -134,8 +133,26 @@ typedef struct {
     VdApiRequest *req;
     VdDomainObj *dom;
     char *path;
-    int fd; /* of the file the daemon created at @path */
+    int fd;        /* of the file the daemon created at @path */
+    gint64 fdset;  /* the fd set QEMU holds the file in, -1: none yet */
 } Screenshot;
+
+static void
+screenshot_free(Screenshot *s)
+{
+    /* QEMU's copy goes when the set is removed (it closes it once the
+     * guest runs; a paused guest's QEMU keeps it until then). */
+    if (s->fdset >= 0 && s->dom->qmp && vd_qmp_is_connected(s->dom->qmp)) {
+        JsonObject *args = json_object_new();
+        json_object_set_int_member(args, "fdset-id", s->fdset);
+        vd_qmp_command(s->dom->qmp, "remove-fd", args, NULL, NULL);
+    }
+    g_unlink(s->path);
+    close(s->fd);
+    g_free(s->path);
+    vd_domain_obj_unref(s->dom);
+    g_free(s);
+}
 
 static void
 screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
@@ -152,18 +169,39 @@ screendump_done(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data
     } else {
         vd_api_reply_bytes(s->req, 200, "image/png", g_steal_pointer(&png), len);
     }
-    g_unlink(s->path);
-    close(s->fd);
-    g_free(s->path);
-    vd_domain_obj_unref(s->dom);
-    g_free(s);
+    screenshot_free(s);
 }
 
-/* QMP screendump writes the file in QEMU's process, next to the domain's
- * other run-time files (the run directory is the daemon's, 0700), under a
- * name nobody can guess, into the file the daemon created there; the
- * daemon hands its bytes over and removes it, whether QEMU succeeded or
- * not. */
+/* add-fd's answer: QEMU holds the file in set N; screendump writes it
+ * through "/dev/fdset/N" (qemu_open() dups the set's write-only
+ * descriptor), so QEMU opens no path of the host. */
+static void
+screen_fd_added(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    Screenshot *s = data;
+    JsonObject *o = result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+    if (error || !o || !json_object_has_member(o, "fdset-id")) {
+        g_autoptr(GError) e = NULL;
+        if (!error)
+            g_set_error(&e, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                        "operation failed: QEMU did not take the screen dump file");
+        vd_api_reply_error(s->req, error ? error : e);
+        screenshot_free(s);
+        return;
+    }
+    s->fdset = json_object_get_int_member(o, "fdset-id");
+    g_autofree char *file = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, s->fdset);
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "filename", file);
+    json_object_set_string_member(args, "format", "png");
+    vd_qmp_command(qmp, "screendump", args, screendump_done, s);
+}
+
+/* QMP screendump writes into a file the daemon created next to the
+ * domain's other run-time files (run/qemu, the daemon's alone), under a
+ * name nobody can guess, and handed to QEMU as a descriptor (add-fd);
+ * the daemon hands its bytes over and removes it, whether QEMU succeeded
+ * or not. */
 void
 vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
 {
@@ -195,17 +233,25 @@ vd_api_handle_screenshot(VdApiRequest *req, VdDomainObj *dom)
         vd_api_reply_error(req, error);
         return;
     }
-    vd_qemu_access_give_fd(fd); /* QEMU writes it, as its own user */
+    /* QEMU gets the file write-only, as screendump opens it. */
+    int wfd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (wfd < 0) {
+        g_set_error(&error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: cannot open the screen dump file '%s': %s", path,
+                    g_strerror(errno));
+        g_unlink(path);
+        close(fd);
+        vd_api_reply_error(req, error);
+        return;
+    }
     Screenshot *s = g_new0(Screenshot, 1);
     s->req = req;
     s->dom = vd_domain_obj_ref(dom);
     s->path = g_steal_pointer(&path);
     s->fd = fd;
-    JsonObject *args = json_object_new();
-    json_object_set_string_member(args, "filename", s->path);
-    json_object_set_string_member(args, "format", "png");
+    s->fdset = -1;
     vd_api_pause(req);
-    vd_qmp_command(dom->qmp, "screendump", args, screendump_done, s);
+    vd_qmp_command_with_fd(dom->qmp, "add-fd", NULL, wfd, screen_fd_added, s);
 }
 
 /* ---- send-key ---------------------------------------------------------------- */

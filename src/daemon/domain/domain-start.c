@@ -33,6 +33,7 @@
 #include "daemon/host-ready.h"
 #include "qemu/qemu-command.h"
 #include "qemu/qmp-balloon.h"
+#include "qemu/qemu-run-fds.h"
 #include "util/vd-error.h"
 
 #define QMP_START_TIMEOUT_MS 30000
@@ -416,6 +417,18 @@ resolve_kernel(PendingStart *ps)
     launch(ps, NULL);
 }
 
+/* run/qemu/NAME.pid, for administrators and their tools (QEMU's
+ * -pidfile would need a directory QEMU may write). The daemon itself
+ * keeps the pid in the status file. */
+static void
+write_pid_file(const char *path, pid_t pid)
+{
+    g_autofree char *text = g_strdup_printf("%d\n", (int)pid);
+    g_autoptr(GError) error = NULL;
+    if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+        g_warning("cannot write the pid file: %s", error->message);
+}
+
 static void
 launch(PendingStart *ps, const char *boot_kernel)
 {
@@ -429,6 +442,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autofree char *log_path = vd_paths_domain_log(d->paths, dom->name);
     g_autoptr(GPtrArray) argv = NULL;
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) fd_requests = g_ptr_array_new_with_free_func(vd_qemu_fd_request_free);
     VdDomainNetFds nfds = {0};
     pid_t pid;
 
@@ -468,8 +482,10 @@ launch(PendingStart *ps, const char *boot_kernel)
         g_array_append_val(nfds.fds, fd);
     }
 
+    /* No -pidfile: QEMU writes nothing on the host; the daemon writes
+     * the pid file itself once it has the pid. */
     VdQemuRunPaths run =
-        vd_domain_run_paths(d, ps->live, qmp_path, console_path, console_log, pid_path);
+        vd_domain_run_paths(d, ps->live, qmp_path, console_path, console_log, NULL);
     run.boot_kernel = boot_kernel;
     run.net_fds = nfds.net_fds;
     run.vhost_fds = nfds.vhost_fds;
@@ -479,12 +495,15 @@ launch(PendingStart *ps, const char *boot_kernel)
     run.vsock_cid = vsock_cid;
     run.incoming_defer = ps->restore && ps->restore->incoming;
     run.pci_addresses = ps->restore != NULL;
+    run.fd_base = VD_SPAWN_FIRST_FD + (int)nfds.fds->len;
+    run.fd_requests = fd_requests;
     argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
         goto fail;
     }
     vd_spawn_write_log_header(log_path, argv);
+    vd_spawn_write_log_fds(log_path, fd_requests);
     /* What the command line adjusts from what the definition says (e.g.
      * Hyper-V dropped under TCG): in the domain's log and the daemon's,
      * and in the start's answer as warnings (dom->start_notes). */
@@ -501,9 +520,11 @@ launch(PendingStart *ps, const char *boot_kernel)
     dom->start_notes = g_steal_pointer(&notes);
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
-    /* What QEMU opens by path, given to its user (qemu-access.h). */
+    /* What QEMU opens by path, given to its user (qemu-access.h); then
+     * the sockets it listens on and the files it writes, opened here and
+     * passed after the taps (qemu-run-fds.h). */
     if (!vd_qemu_access_grant_domain(d->paths, ps->live, run.nvram_path, &error) ||
-        !vd_qemu_access_grant(d->paths, dom->name, console_log, TRUE, &error)) {
+        !vd_qemu_fd_requests_open(fd_requests, nfds.fds, &error)) {
         vd_qemu_access_restore(d->paths, dom->name);
         vd_domain_net_release(ps->live);
         goto fail;
@@ -541,6 +562,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     }
     vd_start_crash_point("connecting");
     vd_spawn_release_child(gofd, TRUE);
+    write_pid_file(pid_path, pid);
 
     StartOp *op = g_new0(StartOp, 1);
     op->dom = vd_domain_obj_ref(dom);

@@ -30,15 +30,16 @@ chmod_add(const char *dir, mode_t add, GError **error)
     return TRUE;
 }
 
-/* @dir owned by root and QEMU's group, 0770: QEMU makes its files there. */
+/* @dir the daemon's alone (root, 0700): QEMU gets descriptors for what
+ * is in it (qemu-run-fds.h). A tree from before that change has it
+ * root:virtd-qemu 0770, which is taken back here. */
 static gboolean
-group_dir(const char *dir, GError **error)
+private_dir(const char *dir, GError **error)
 {
-    if (g_mkdir_with_parents(dir, 0770) < 0 || chown(dir, 0, vd_confine_gid()) < 0 ||
-        chmod(dir, 0770) < 0) {
+    if (g_mkdir_with_parents(dir, 0700) < 0 || chown(dir, 0, 0) < 0 || chmod(dir, 0700) < 0) {
         int err = errno;
-        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL,
-                    "cannot give QEMU's group the directory '%s': %s", dir, g_strerror(err));
+        g_set_error(error, VD_ERROR, VD_ERROR_INTERNAL, "cannot make '%s' the daemon's: %s", dir,
+                    g_strerror(err));
         return FALSE;
     }
     return TRUE;
@@ -75,12 +76,12 @@ vd_qemu_access_setup(const VdPaths *p, GError **error)
         return FALSE;
     /* Search (x) only: QEMU reaches the files it is told of, and lists
      * none of these directories. */
-    const char *search[] = {p->root,      p->run_dir,   p->run_domains_dir, p->log_dir,
+    const char *search[] = {p->root, p->run_dir, p->run_domains_dir,
                             p->cache_dir, p->state_dir, p->nvram_dir};
     for (guint i = 0; i < G_N_ELEMENTS(search); i++)
         if (search[i] && !chmod_add(search[i], S_IXUSR | S_IXGRP | S_IXOTH, error))
             return FALSE;
-    return group_dir(p->run_qemu_dir, error) && group_dir(p->console_log_dir, error);
+    return private_dir(p->run_qemu_dir, error) && private_dir(p->console_log_dir, error);
 }
 
 static char *
@@ -244,22 +245,9 @@ vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char
             !vd_qemu_access_grant(p, def->name, disk->source_file, !disk->readonly, error))
             return FALSE;
     }
-    /* <serial type='file'> and the like: QEMU opens them to write. A
-     * missing one is made here (empty, 0600, the final component never a
-     * symlink) so that it can be given like the others. */
-    GPtrArray *chrs[] = {def->serials, def->consoles, def->channels};
-    for (guint c = 0; c < G_N_ELEMENTS(chrs); c++) {
-        for (guint i = 0; chrs[c] && i < chrs[c]->len; i++) {
-            const VdChrDef *chr = g_ptr_array_index(chrs[c], i);
-            if (chr->type != VD_CHR_FILE || !chr->path)
-                continue;
-            int fd = open(chr->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-            if (fd >= 0)
-                close(fd);
-            if (!vd_qemu_access_grant(p, def->name, chr->path, TRUE, error))
-                return FALSE;
-        }
-    }
+    /* Not <serial type='file'> files, the console log or sockets QEMU
+     * listens on: the daemon opens those and QEMU gets descriptors
+     * (qemu-run-fds.h). */
     const char *ro[] = {def->os.kernel, def->os.initrd};
     for (guint i = 0; i < G_N_ELEMENTS(ro); i++)
         if (ro[i] && !grant_chain(p, def->name, ro[i], FALSE, FALSE, error))
@@ -316,13 +304,6 @@ vd_qemu_access_restore(const VdPaths *p, const char *dom_name)
             g_warning("cannot give '%s' back to uid %u: %s", path, uid, g_strerror(errno));
     }
     g_unlink(record);
-}
-
-void
-vd_qemu_access_give_fd(int fd)
-{
-    if (vd_confine_active() && fchown(fd, vd_confine_uid(), (gid_t)-1) < 0)
-        g_warning("cannot give a file to QEMU's user: %s", g_strerror(errno));
 }
 
 void

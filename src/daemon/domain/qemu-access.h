@@ -2,7 +2,8 @@
  * libvirt's DAC driver gives it: the daemon's directories QEMU works in
  * reachable by its user, and each file a guest uses that QEMU opens by
  * path (disk images and their backing files, the UEFI variable store,
- * external snapshot overlays, hot-plugged disks) handed to that user for
+ * external snapshot overlays, hot-plugged disks; not chardev files or
+ * sockets, which it gets as descriptors) handed to that user for
  * the domain's life: chown to QEMU's user with the owner remembered in
  * run/domains/NAME.owners (a directory QEMU cannot write), given back
  * when the domain's QEMU ends, also when a restarted daemon sees it end.
@@ -20,10 +21,11 @@
 #include "conf/domain-def.h"
 #include "daemon/paths.h"
 
-/* At daemon start: the daemon's root, run, log, cache and nvram
- * directories searchable (not listable) by QEMU's user; run/qemu (QEMU's
- * sockets and pid file) and log/console (its console logs) writable by
- * QEMU's group. */
+/* At daemon start: the daemon's root, run, cache, state and nvram
+ * directories searchable (not listable) by QEMU's user; run/qemu (the
+ * sockets QEMU listens on, its pid file) and log/console (the console
+ * logs) the daemon's alone, 0700: QEMU gets descriptors for what is in
+ * them (qemu/qemu-run-fds.h). */
 gboolean vd_qemu_access_setup(const VdPaths *p, GError **error);
 
 /* Gives QEMU's user @path (read-write when @writable) for the domain
@@ -41,10 +43,6 @@ gboolean vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, c
 
 /* Gives back every file granted for @dom_name and forgets them. */
 void vd_qemu_access_restore(const VdPaths *p, const char *dom_name);
-
-/* A file the daemon makes for QEMU to write (a screenshot): owned by
- * QEMU's user from the start. */
-void vd_qemu_access_give_fd(int fd);
 
 /* The kernel cache: its directory and files readable by QEMU's group. */
 void vd_qemu_access_share_read(const char *path, gboolean is_dir);

@@ -9,6 +9,7 @@
 
 #include "daemon/domain/qemu-confine.h"
 #include "qemu/qemu-command.h"
+#include "qemu/qemu-run-fds.h"
 #include "util/vd-error.h"
 
 /* In the child, before exec (async-signal-safe calls only): puts
@@ -179,5 +180,22 @@ vd_spawn_write_log_notes(const char *log_path, GPtrArray *notes)
         return;
     for (guint i = 0; i < notes->len; i++)
         fprintf(f, "note: %s\n", (const char *)notes->pdata[i]);
+    fclose(f);
+}
+
+void
+vd_spawn_write_log_fds(const char *log_path, GPtrArray *requests)
+{
+    if (!requests || requests->len == 0)
+        return;
+    FILE *f = fopen(log_path, "ae");
+    if (!f)
+        return;
+    for (guint i = 0; i < requests->len; i++) {
+        const VdQemuFdRequest *r = requests->pdata[i];
+        fprintf(f, "fd %d: %s '%s'\n", r->number,
+                r->kind == VD_QEMU_FD_LISTEN ? "the socket QEMU listens on," : "the file",
+                r->path);
+    }
     fclose(f);
 }

@@ -33,3 +33,6 @@ void vd_spawn_write_log_header(const char *log_path, GPtrArray *argv);
 /* Appends one "note: TEXT" line per adjustment of the command line
  * (vd_qemu_build_argv_notes) to the domain's log. */
 void vd_spawn_write_log_notes(const char *log_path, GPtrArray *notes);
+/* Appends one "fd N: ..." line per descriptor QEMU is given instead of a
+ * path (qemu/qemu-run-fds.h), so that the log's argv can be read. */
+void vd_spawn_write_log_fds(const char *log_path, GPtrArray *requests);
