@@ -8,6 +8,7 @@
 #include "domain-process-priv.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/domain/console.h"
@@ -24,19 +25,46 @@
  * healthy QEMU can take seconds, and the verdict ends a running guest. */
 #define QMP_RECONNECT_TIMEOUT_MS 30000
 
-/* Whether @pid is the QEMU we started: its argv mentions @needle (its QMP
- * socket path), which guards against pid reuse across reboots. */
-static gboolean
-pid_is_ours(pid_t pid, const char *needle)
+/* The "socket:[INODE]" names of the unix sockets bound at @path, from
+ * /proc/net/unix ("Num RefCount Protocol Flags Type St Inode Path"; the
+ * path is the rest of the line and may hold blanks). */
+static GHashTable *
+sockets_bound_at(const char *path)
 {
-    g_autofree char *path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
-    g_autofree char *cmdline = NULL;
-    gsize len;
-    if (!g_file_get_contents(path, &cmdline, &len, NULL))
+    GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *table = NULL;
+    if (!g_file_get_contents("/proc/net/unix", &table, NULL, NULL))
+        return names;
+    g_auto(GStrv) lines = g_strsplit(table, "\n", -1);
+    for (guint i = 1; lines[i]; i++) {
+        unsigned long inode;
+        int used = 0;
+        if (sscanf(lines[i], "%*s %*s %*s %*s %*s %*s %lu %n", &inode, &used) == 1 && used > 0 &&
+            g_str_equal(lines[i] + used, path))
+            g_hash_table_add(names, g_strdup_printf("socket:[%lu]", inode));
+    }
+    return names;
+}
+
+/* Whether @pid is the QEMU we started: it holds the QMP socket bound at
+ * @qmp_path (which the daemon made and passed it, or which a QEMU from
+ * before that change made itself). A pid reused since, after a reboot,
+ * holds no such socket. */
+static gboolean
+pid_is_ours(pid_t pid, const char *qmp_path)
+{
+    g_autoptr(GHashTable) wanted = sockets_bound_at(qmp_path);
+    if (g_hash_table_size(wanted) == 0)
         return FALSE;
-    for (gsize i = 0; i < len; i += strlen(cmdline + i) + 1)
-        if (strstr(cmdline + i, needle))
+    g_autofree char *fd_dir = g_strdup_printf("/proc/%d/fd", (int)pid);
+    g_autoptr(GDir) dir = g_dir_open(fd_dir, 0, NULL);
+    const char *entry;
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *link = g_build_filename(fd_dir, entry, NULL);
+        g_autofree char *target = g_file_read_link(link, NULL);
+        if (target && g_hash_table_contains(wanted, target))
             return TRUE;
+    }
     return FALSE;
 }
 
