@@ -91,7 +91,7 @@ NET_STATUS_DIR = 'run/networks'             # ROOT/run/networks/NAME.xml: <netwo
 DAEMON_LOG = 'virtd.log'                    # the harness sends virtd's stdout/stderr here
 CONSOLE_LOG = 'log/console/{name}.log'      # everything the guest printed on its serial console
 QEMU_LOG = 'log/{name}.log'                 # QEMU's stderr (+ daemon notes); kept after QEMU ends
-PID_FILE = 'run/qemu/{name}.pid'            # QEMU's pid while the domain runs (QEMU writes it)
+PID_FILE = 'run/qemu/{name}.pid'            # QEMU's pid while the domain runs (the daemon writes it)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCROOT = os.path.dirname(os.path.dirname(HERE))
@@ -262,8 +262,20 @@ def pid_alive(pid):
     return stat[stat.rindex(')') + 2] != 'Z'
 
 
+def stdout_of(pid):
+    """Where process @pid's standard output goes (a QEMU's: its domain's
+    log, ROOT/log/NAME.log), None if unknown."""
+    try:
+        return os.readlink('/proc/%s/fd/1' % pid)
+    except OSError:
+        return None
+
+
 def processes_mentioning(text):
-    """pids of processes (other than this one) whose argv mentions text."""
+    """pids of processes (other than this one) whose argv mentions text, or
+    whose standard output is a file whose path does: a QEMU's argv need not
+    name its daemon's root (its sockets and logs are descriptors), but its
+    output goes to ROOT/log/NAME.log."""
     pids = []
     me = os.getpid()
     needle = text.encode('utf-8', 'surrogateescape')
@@ -274,8 +286,12 @@ def processes_mentioning(text):
             with open('/proc/%s/cmdline' % entry, 'rb') as f:
                 if needle in f.read():
                     pids.append(int(entry))
+                    continue
         except OSError:
-            pass
+            continue
+        out = stdout_of(entry)
+        if out and text in out:
+            pids.append(int(entry))
     return pids
 
 

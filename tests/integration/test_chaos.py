@@ -353,14 +353,14 @@ class Chaos:
     def processes(self):
         """Processes naming the root: (qemus {pid: domain}, others [(pid, argv0)])."""
         qemus, others = {}, []
-        qmp = re.compile(re.escape(os.path.join(self.d.root, 'run', 'qemu')) +
-                         r'/(chaos\d\d)\.qmp')
+        # A QEMU's output goes to its domain's log, ROOT/log/NAME.log.
+        log = re.compile(re.escape(os.path.join(self.d.root, 'log')) + r'/(chaos\d\d)\.log$')
         for pid in harness.processes_mentioning(self.d.root):
             argv = harness.read_cmdline(pid)
             if not argv or not harness.pid_alive(pid) or pid == self.d.pid:
                 continue
             if 'qemu-system' in os.path.basename(argv[0]):
-                m = qmp.search('\0'.join(argv))
+                m = log.search(harness.stdout_of(pid) or '')
                 qemus[pid] = m.group(1) if m else '?'
             else:
                 others.append((pid, ' '.join(argv)[:120]))
