@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon/domain/console.h"
@@ -94,8 +95,11 @@ vd_proc_log_tail(VdDaemon *d, VdDomainObj *dom)
     g_auto(GStrv) lines = g_strsplit(start, "\n", -1);
     GString *out = g_string_new(NULL);
     for (char **l = lines; *l; l++) {
-        /* Skip the argv dump we wrote ourselves. */
-        if (!**l || g_str_has_prefix(*l, "  "))
+        /* Skip the argv dump we wrote ourselves, and its descriptor lines
+         * ("fd N: ...", vd_spawn_write_log_fds). */
+        int fd_line = 0;
+        if (!**l || g_str_has_prefix(*l, "  ") ||
+            (sscanf(*l, "fd %*d: %n", &fd_line) == 0 && fd_line > 0))
             continue;
         if (out->len)
             g_string_append(out, "; ");
