@@ -5,14 +5,15 @@
  * swtpm as a chardev, a tpmdev of type emulator on it, and the guest's
  * device (tpm-crb or tpm-tis) on the tpmdev:
  *
- *   -chardev socket,id=chrtpm,path=SOCKET
+ *   -chardev socket,id=chrtpm,fd=N
  *   -tpmdev emulator,id=tpm-tpm0,chardev=chrtpm
  *   -device {"driver":"tpm-crb","tpmdev":"tpm-tpm0","id":"tpm0"}
  *
- * QEMU connects to swtpm (it never listens here), so swtpm must run
+ * QEMU is swtpm's client (it never listens here), so swtpm must run
  * before QEMU starts: the daemon starts it (daemon/domain/swtpm.c) and
  * passes its socket in paths->tpm_socket_path. An external backend names
- * its socket in the definition. */
+ * its socket in the definition. Either way the daemon connects and QEMU
+ * gets the connected socket as descriptor N (qemu-run-fds.h). */
 #include "conf/domain-tpm.h"
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
@@ -66,8 +67,10 @@ vd_qemu_build_tpm(VdQemuCmd *cmd, GError **error)
             !vd_qemu_cmd_need_device(cmd, driver, "<tpm>", error))
             return FALSE;
 
-        g_autofree char *esc = vd_qemu_escape_opt(socket);
-        g_autofree char *chardev = g_strdup_printf("socket,id=chrtpm,path=%s", esc);
+        /* The daemon connects and QEMU gets the connected socket
+         * (qemu-run-fds.h): swtpm's socket is root's alone. */
+        int fd = vd_qemu_cmd_request_fd(cmd, VD_QEMU_FD_CONNECT, socket);
+        g_autofree char *chardev = g_strdup_printf("socket,id=chrtpm,fd=%d", fd);
         vd_qemu_cmd_opt(cmd, "-chardev", chardev);
         vd_qemu_cmd_opt(cmd, "-tpmdev", "emulator,id=tpm-tpm0,chardev=chrtpm");
         JsonObject *o = json_object_new();

@@ -70,11 +70,49 @@ open_listening(const char *path, GError **error)
     return fd;
 }
 
+/* swtpm makes its socket before it writes the pid file the daemon waits
+ * for, so it is there; a short wait covers a slow start all the same. */
+#define CONNECT_TRIES 20
+#define CONNECT_PAUSE_US 25000
+
+static int
+open_connected(const char *path, GError **error)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "socket path '%s' is longer than a UNIX socket path may be (%zu bytes)", path,
+                    sizeof(addr.sun_path) - 1);
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    int err = 0;
+    for (int i = 0; i < CONNECT_TRIES; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            err = errno;
+            break;
+        }
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+            return fd;
+        err = errno;
+        close(fd);
+        if (err != ENOENT && err != ECONNREFUSED)
+            break;
+        g_usleep(CONNECT_PAUSE_US);
+    }
+    g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                "operation failed: cannot connect to the socket '%s': %s", path, g_strerror(err));
+    return -1;
+}
+
 int
 vd_qemu_fd_request_open(const VdQemuFdRequest *r, GError **error)
 {
     if (r->kind == VD_QEMU_FD_LISTEN)
         return open_listening(r->path, error);
+    if (r->kind == VD_QEMU_FD_CONNECT)
+        return open_connected(r->path, error);
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
     flags |= r->kind == VD_QEMU_FD_APPEND ? O_APPEND : O_TRUNC;
     int fd = open(r->path, flags, 0600);

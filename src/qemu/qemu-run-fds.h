@@ -11,7 +11,9 @@
  *
  * QEMU takes them as:
  * - a socket:  -chardev socket,id=X,fd=N,server=on,wait=off (QEMU listens
- *   on the descriptor; socket_listen() accepts an already-bound socket);
+ *   on the descriptor; socket_listen() accepts an already-bound socket),
+ *   or -chardev socket,id=X,fd=N for one already connected (QEMU's client
+ *   end of swtpm's control channel);
  * - a file:    -add-fd fd=N,set=N,opaque=PATH and the path /dev/fdset/N
  *   (qemu_open() dups the set's descriptor whose access mode matches, so
  *   each file is opened write-only, as QEMU's chardevs open them). */
@@ -21,6 +23,7 @@
 
 typedef enum {
     VD_QEMU_FD_LISTEN,   /* a unix socket bound at path and listening */
+    VD_QEMU_FD_CONNECT,  /* a unix socket connected to path (swtpm's control socket) */
     VD_QEMU_FD_APPEND,   /* a file opened write-only to append, made 0600 if missing */
     VD_QEMU_FD_TRUNCATE, /* the same, emptied first (<serial type='file'> without append) */
 } VdQemuFdKind;

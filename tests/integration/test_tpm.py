@@ -7,6 +7,8 @@ the guest runs finds its swtpm again and still ends it with the domain;
 what cannot run is refused with the reason."""
 
 import os
+import re
+import stat
 import time
 
 import harness
@@ -73,8 +75,13 @@ class Tpm(harness.VirtdTestCase):
             log = self.qemu_argv_text(d, 'tpm1')
             self.assertIn('-tpmdev\n  emulator,id=tpm-tpm0,chardev=chrtpm', log)
             self.assertIn('{"driver":"tpm-crb","tpmdev":"tpm-tpm0","id":"tpm0"}', log)
+            # ... as a connection the daemon made (swtpm's socket is root's).
             sock = d.path('run', 'domains', 'tpm1.swtpm')
-            self.assertIn('socket,id=chrtpm,path=%s' % sock, log)
+            m = re.search(r"fd (\d+): a connection to the socket '%s'" % re.escape(sock), log)
+            self.assertIsNotNone(m, log)
+            self.assertIn('socket,id=chrtpm,fd=%s\n' % m.group(1), log)
+            st = os.stat(sock)
+            self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
 
             # One swtpm, on the state swtpm_setup made, in a session of its own.
             pid = self.one_swtpm(d)

@@ -8,6 +8,7 @@
 #include "conf/domain-tpm.h"
 #include "qemu-test-util.h"
 #include "qemu/qemu-command.h"
+#include "qemu/qemu-run-fds.h"
 #include "util/vd-error.h"
 
 static const VdHostFacts host_swtpm = {.swtpm = "/usr/bin/swtpm"};
@@ -77,6 +78,8 @@ test_shape(void)
     add_tpm(def, VD_TPM_MODEL_CRB, VD_TPM_BACKEND_EMULATOR, VD_TPM_VERSION_2_0);
     g_autoptr(VdQemuCaps) caps = tcaps_fake();
     VdQemuRunPaths paths = run_paths();
+    g_autoptr(GPtrArray) requests = g_ptr_array_new_with_free_func(vd_qemu_fd_request_free);
+    paths.fd_requests = requests;
     g_autoptr(GPtrArray) argv = vd_qemu_build_argv(def, caps, &paths, NULL);
     g_assert_nonnull(argv);
     guint i;
@@ -85,7 +88,18 @@ test_shape(void)
             break;
     g_assert_cmpuint(i + 3, <, argv->len);
     g_assert_cmpstr(argv->pdata[i - 2], ==, "-chardev");
-    g_assert_cmpstr(argv->pdata[i - 1], ==, "socket,id=chrtpm,path=/run/virtd/domains/dom.swtpm");
+    /* QEMU gets swtpm's socket connected by the daemon: the descriptor
+     * requested for it is the one the chardev names. */
+    const VdQemuFdRequest *tpm_fd = NULL;
+    for (guint r = 0; r < requests->len; r++) {
+        const VdQemuFdRequest *req = requests->pdata[r];
+        if (g_str_equal(req->path, "/run/virtd/domains/dom.swtpm"))
+            tpm_fd = req;
+    }
+    g_assert_nonnull(tpm_fd);
+    g_assert_cmpint(tpm_fd->kind, ==, VD_QEMU_FD_CONNECT);
+    g_autofree char *chardev = g_strdup_printf("socket,id=chrtpm,fd=%d", tpm_fd->number);
+    g_assert_cmpstr(argv->pdata[i - 1], ==, chardev);
     g_assert_cmpstr(argv->pdata[i + 1], ==, "emulator,id=tpm-tpm0,chardev=chrtpm");
     g_assert_cmpstr(argv->pdata[i + 2], ==, "-device");
     g_assert_cmpstr(argv->pdata[i + 3], ==,

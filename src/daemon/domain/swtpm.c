@@ -282,11 +282,10 @@ static gboolean
 run_swtpm(StartJob *j, const char *swtpm, GError **error)
 {
     g_autofree char *tpmstate = g_strdup_printf("dir=%s,mode=0600", j->state_dir);
-    /* The socket is QEMU's user's to connect to (qemu-confine.h); swtpm
-     * itself stays root, with its state where QEMU cannot reach it. */
-    g_autofree char *ctrl =
-        g_strdup_printf("type=unixio,path=%s,mode=0600,uid=%u,gid=%u", j->socket,
-                        (unsigned)vd_confine_uid(), (unsigned)vd_confine_gid());
+    /* The socket is root's: the daemon connects and QEMU gets the
+     * connected socket (qemu/qemu-run-fds.h). swtpm stays root, with its
+     * state where QEMU cannot reach it. */
+    g_autofree char *ctrl = g_strdup_printf("type=unixio,path=%s,mode=0600", j->socket);
     g_autofree char *log = g_strdup_printf("file=%s", j->log_path);
     g_autofree char *pid = g_strdup_printf("file=%s", j->pid_path);
     const char *argv[] = {swtpm,
