@@ -225,7 +225,6 @@ build_argv(CheckJob *job)
     g_autofree int *net_fds = g_new(int, MAX(n, 1));
     g_autofree char *qmp = vd_paths_domain_socket(d->paths, live->name, live->uuid, "qmp");
     g_autofree char *console = vd_paths_domain_socket(d->paths, live->name, live->uuid, "console");
-    g_autofree char *pid = vd_paths_domain_socket(d->paths, live->name, live->uuid, "pid");
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, live->name);
     /* What a start makes before the argv (the swtpm and its socket, the
      * domain's copy of the UEFI variables) is named, not made: the
@@ -255,7 +254,7 @@ build_argv(CheckJob *job)
                 ? next_fd++
                 : -1;
     }
-    VdQemuRunPaths run = vd_domain_run_paths(d, live, qmp, console, console_log, pid);
+    VdQemuRunPaths run = vd_domain_run_paths(d, live, qmp, console, console_log);
     run.net_fds = net_fds;
     run.n_net_fds = n;
     run.tpm_socket_path = tpm;

@@ -55,13 +55,14 @@ void vd_domain_start_restore(VdDaemon *d, VdDomainObj *dom, VdDomainDef *def,
  * same errors as start (vsh domcheck lists them as blockers). */
 gboolean vd_domain_start_check_host(VdDaemon *d, const VdDomainDef *def, GError **error);
 /* The run paths a start gives the builder for @live, so that domcheck
- * builds the same argv: the sockets, log and pid file named, paused, the
+ * builds the same argv: the sockets and log named (no pid file: the
+ * daemon writes it), paused, the
  * accelerator, the fast firmware, @live's UEFI loader and store, the
  * host's facts. What only a start makes (tap and vsock descriptors, the
  * swtpm socket, a cached kernel) is the caller's to add. Borrows every
  * string. */
 VdQemuRunPaths vd_domain_run_paths(VdDaemon *d, const VdDomainDef *live, const char *qmp,
-                                   const char *console, const char *console_log, const char *pid);
+                                   const char *console, const char *console_log);
 /* Pull the plug: SIGTERM, SIGKILL after 5 s; completes once QEMU is gone. */
 void vd_domain_destroy(VdDaemon *d, VdDomainObj *dom, VdDomainWaitFunc done, gpointer user_data);
 /* ACPI power button; completes when QEMU accepted it. */

@@ -106,13 +106,12 @@ vd_domain_start_check_host(VdDaemon *d, const VdDomainDef *def, GError **error)
 
 VdQemuRunPaths
 vd_domain_run_paths(VdDaemon *d, const VdDomainDef *live, const char *qmp, const char *console,
-                    const char *console_log, const char *pid)
+                    const char *console_log)
 {
     VdQemuRunPaths run = {
         .qmp_socket_path = qmp,
         .console_socket_path = console,
         .console_log_path = console_log,
-        .pid_path = pid,
         .guest_agent_dir = d->paths->run_qemu_dir,
         .start_paused = TRUE,
         .accel = live->virt_type == VD_VIRT_KVM ? "kvm" : "tcg",
@@ -485,7 +484,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     /* No -pidfile: QEMU writes nothing on the host; the daemon writes
      * the pid file itself once it has the pid. */
     VdQemuRunPaths run =
-        vd_domain_run_paths(d, ps->live, qmp_path, console_path, console_log, NULL);
+        vd_domain_run_paths(d, ps->live, qmp_path, console_path, console_log);
     run.boot_kernel = boot_kernel;
     run.net_fds = nfds.net_fds;
     run.vhost_fds = nfds.vhost_fds;

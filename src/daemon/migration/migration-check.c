@@ -171,7 +171,6 @@ vd_migration_dry_run_argv(VdDaemon *d, const VdDomainDef *def, GError **error)
     g_autofree int *net_fds = g_new(int, MAX(n, 1));
     g_autofree char *qmp = vd_paths_domain_socket(d->paths, live->name, live->uuid, "qmp");
     g_autofree char *console = vd_paths_domain_socket(d->paths, live->name, live->uuid, "console");
-    g_autofree char *pid = vd_paths_domain_socket(d->paths, live->name, live->uuid, "pid");
     g_autofree char *console_log = vd_paths_domain_console_log(d->paths, live->name);
     g_autofree char *tpm = vd_paths_domain_socket(d->paths, live->name, live->uuid, "swtpm");
     int next_fd = VD_SPAWN_FIRST_FD;
@@ -195,7 +194,7 @@ vd_migration_dry_run_argv(VdDaemon *d, const VdDomainDef *def, GError **error)
                 ? next_fd++
                 : -1;
     }
-    VdQemuRunPaths run = vd_domain_run_paths(d, live, qmp, console, console_log, pid);
+    VdQemuRunPaths run = vd_domain_run_paths(d, live, qmp, console, console_log);
     run.net_fds = net_fds;
     run.n_net_fds = n;
     run.tpm_socket_path = tpm;
