@@ -45,6 +45,22 @@ private_dir(const char *dir, GError **error)
     return TRUE;
 }
 
+/* Console logs a QEMU from before made itself (its user's, 0644): the
+ * daemon's again, 0600. A QEMU still writing one keeps its descriptor. */
+static void
+take_back_logs(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *entry;
+    while (d && (entry = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, entry, NULL);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == vd_confine_uid() &&
+            (chown(path, 0, 0) < 0 || chmod(path, 0600) < 0))
+            g_warning("cannot take back the console log '%s': %s", path, g_strerror(errno));
+    }
+}
+
 /* A --root instance may live in a private directory (a test's mkdtemp):
  * every directory above the root that others cannot search gets search
  * permission, said in the log, or QEMU could reach nothing below. */
@@ -81,7 +97,10 @@ vd_qemu_access_setup(const VdPaths *p, GError **error)
     for (guint i = 0; i < G_N_ELEMENTS(search); i++)
         if (search[i] && !chmod_add(search[i], S_IXUSR | S_IXGRP | S_IXOTH, error))
             return FALSE;
-    return private_dir(p->run_qemu_dir, error) && private_dir(p->console_log_dir, error);
+    if (!private_dir(p->run_qemu_dir, error) || !private_dir(p->console_log_dir, error))
+        return FALSE;
+    take_back_logs(p->console_log_dir);
+    return TRUE;
 }
 
 static char *
