@@ -21,12 +21,20 @@ test_commands(void)
     check_command("commit-active", "block-commit",
                   vd_qemu_block_commit("vda", "vda-ov1a2b-format", NULL, NULL, 0, TRUE));
     /* blockcommit --top MID --base BASE --bandwidth 1 (MiB/s as bytes/s). */
-    check_command(
-        "commit-top-base", "block-commit",
-        vd_qemu_block_commit("vdb", "vdb-format", "/i/mid.qcow2", "/i/base.qcow2", 1048576, FALSE));
+    /* The images by node, the base's path for the header above the top. */
+    VdChainImage mid = {.path = "/i/mid.qcow2", .format = "qcow2", .node = "vdb-b1-format"};
+    VdChainImage base = {.path = "/i/base.qcow2", .format = "qcow2", .node = "vdb-b2-format"};
+    check_command("commit-top-base", "block-commit",
+                  vd_qemu_block_commit("vdb", "vdb-format", &mid, &base, 1048576, FALSE));
+    /* A node not found (none): the file names, as QEMU opened them. */
+    VdChainImage mid_path = {.path = "/i/mid.qcow2", .format = "qcow2"};
+    VdChainImage base_path = {.path = "/i/base.qcow2", .format = "qcow2"};
+    check_command("commit-top-base-paths", "block-commit",
+                  vd_qemu_block_commit("vdb", "vdb-format", &mid_path, &base_path, 0, FALSE));
     check_command("stream", "block-stream", vd_qemu_block_stream("vdc", "vdc-format", NULL, 0));
+    VdChainImage vdc_base = {.path = "/i/base.qcow2", .format = "qcow2", .node = "vdc-b1-format"};
     check_command("stream-base", "block-stream",
-                  vd_qemu_block_stream("vdc", "vdc-format", "/i/base.qcow2", 2097152));
+                  vd_qemu_block_stream("vdc", "vdc-format", &vdc_base, 2097152));
     check_command("cancel", "block-job-cancel", vd_qemu_block_job_cancel("pull-vdc"));
     check_command("complete", "block-job-complete",
                   vd_qemu_block_job_complete("active-commit-vda"));

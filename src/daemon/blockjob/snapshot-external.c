@@ -286,7 +286,7 @@ created(GObject *source, GAsyncResult *result, gpointer data)
             return;
         }
     }
-    if (!vd_hotplug_live_command(x->dom, "query-block", NULL, block_reply, x, &error))
+    if (!vd_hotplug_live_query_block(x->dom, block_reply, x, &error))
         ext_fail(x, error);
 }
 

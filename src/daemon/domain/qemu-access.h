@@ -36,10 +36,11 @@ gboolean vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char
                               gboolean writable, GError **error);
 
 /* Grants every file of @def that QEMU opens by path at start: disk
- * images with their backing chains, <kernel>, <initrd>, <dtb>, the
- * variable store @nvram (may be NULL). */
+ * images with their backing chains (not a disk in @fd_disks, target_dev
+ * -> anything: QEMU gets its images as descriptors, disk-chains.h),
+ * <kernel>, <initrd>, <dtb>, the variable store @nvram (may be NULL). */
 gboolean vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char *nvram,
-                                     GError **error);
+                                     GHashTable *fd_disks, GError **error);
 
 /* Gives back every file granted for @dom_name and forgets them. */
 void vd_qemu_access_restore(const VdPaths *p, const char *dom_name);

@@ -1,5 +1,6 @@
 /* Live changes of disks that keep the device: change-media, blockresize,
  * domblkinfo, and the virtio-scsi controller (disk-live.h). */
+#include "qemu/qemu-fdset-paths.h"
 #include "daemon/hotplug/disk-live-priv.h"
 
 #include <errno.h>
@@ -370,7 +371,7 @@ vd_disk_live_resize(VdDaemon *d, VdDomainObj *dom, const char *target, guint64 b
     op->bytes = (bytes + 511) / 512 * 512;
     JsonObject *args = json_object_new();
     json_object_set_boolean_member(args, "flat", TRUE);
-    vd_qmp_command(dom->qmp, "query-named-block-nodes", args, resize_reply, op);
+    vd_qmp_command_real_paths(dom->qmp, "query-named-block-nodes", args, resize_reply, op);
 }
 
 static void
@@ -456,7 +457,7 @@ vd_disk_live_info(VdDaemon *d, VdDomainObj *dom, const char *target, VdDiskInfoD
     if (dom->live && dom->qmp && vd_qmp_is_connected(dom->qmp)) {
         JsonObject *args = json_object_new();
         json_object_set_boolean_member(args, "flat", TRUE);
-        vd_qmp_command(dom->qmp, "query-named-block-nodes", args, info_reply, op);
+        vd_qmp_command_real_paths(dom->qmp, "query-named-block-nodes", args, info_reply, op);
         return;
     }
     g_autoptr(GTask) task = g_task_new(NULL, NULL, info_file_done, op);
