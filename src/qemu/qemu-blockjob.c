@@ -276,6 +276,15 @@ vd_qemu_overlay_storage(const char *target, const char *tag, const char *path)
 }
 
 JsonObject *
+vd_qemu_overlay_storage_fdset(const char *target, const char *tag, gint64 set)
+{
+    g_autofree char *file = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, set);
+    JsonObject *o = vd_qemu_overlay_storage(target, tag, file);
+    json_object_remove_member(o, "auto-read-only");
+    return o;
+}
+
+JsonObject *
 vd_qemu_overlay_format(const char *target, const char *tag)
 {
     g_autofree char *node = vd_qemu_overlay_node(target, tag, FALSE);

@@ -80,6 +80,10 @@ JsonObject *vd_qemu_block_job_set_speed(const char *job_id, guint64 speed);
 /* blockdev-add of an overlay's protocol node, then its qcow2 node with
  * "backing": null (blockdev-snapshot attaches the old top as backing). */
 JsonObject *vd_qemu_overlay_storage(const char *target, const char *tag, const char *path);
+/* The same for an overlay QEMU holds in fd set @set (read-only and
+ * read-write descriptors): "/dev/fdset/<set>", no auto-read-only (see
+ * qemu-command-disk.c: a mode switch would leave stale image locks). */
+JsonObject *vd_qemu_overlay_storage_fdset(const char *target, const char *tag, gint64 set);
 JsonObject *vd_qemu_overlay_format(const char *target, const char *tag);
 char *vd_qemu_overlay_node(const char *target, const char *tag, gboolean storage);
 /* One "transaction" of blockdev-snapshot actions: @roots[i] (the current

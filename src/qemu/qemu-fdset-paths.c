@@ -3,6 +3,10 @@
 #include "qemu/qemu-fdset-paths.h"
 
 #include <string.h>
+#include <unistd.h>
+
+#include "qemu/qemu-run-fds.h"
+#include "util/vd-error.h"
 
 GHashTable *
 vd_qemu_fdset_paths(JsonNode *result)
@@ -99,6 +103,14 @@ ignore_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 }
 
 static void
+remove_set(VdQmp *qmp, gint64 set)
+{
+    JsonObject *args = json_object_new();
+    json_object_set_int_member(args, "fdset-id", set);
+    vd_qmp_command(qmp, "remove-fd", args, ignore_reply, NULL);
+}
+
+static void
 forget_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
     g_autofree char *path = data;
@@ -109,13 +121,8 @@ forget_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     gpointer name, opaque;
     g_hash_table_iter_init(&it, paths);
     while (g_hash_table_iter_next(&it, &name, &opaque)) {
-        if (!g_str_equal(opaque, path))
-            continue;
-        JsonObject *args = json_object_new();
-        json_object_set_int_member(
-            args, "fdset-id",
-            g_ascii_strtoll((const char *)name + strlen("/dev/fdset/"), NULL, 10));
-        vd_qmp_command(qmp, "remove-fd", args, ignore_reply, NULL);
+        if (g_str_equal(opaque, path))
+            remove_set(qmp, g_ascii_strtoll((const char *)name + strlen("/dev/fdset/"), NULL, 10));
     }
 }
 
@@ -123,6 +130,92 @@ void
 vd_qemu_fdset_forget(VdQmp *qmp, const char *path)
 {
     vd_qmp_command(qmp, "query-fdsets", NULL, forget_reply, g_strdup(path));
+}
+
+typedef struct {
+    char *path;
+    int rw_fd;  /* sent into the set once QEMU named it; -1: none */
+    gint64 set; /* the set QEMU named */
+    VdQemuFdsetAdded done;
+    gpointer data;
+} AddImage;
+
+static void
+add_image_finish(VdQmp *qmp, AddImage *a, gint64 set, const GError *error)
+{
+    a->done(qmp, set, error, a->data);
+    if (a->rw_fd >= 0)
+        close(a->rw_fd);
+    g_free(a->path);
+    g_free(a);
+}
+
+static gint64
+fdset_id(JsonNode *result)
+{
+    JsonObject *o = result && JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+    return o ? json_object_get_int_member_with_default(o, "fdset-id", -1) : -1;
+}
+
+static void
+rw_added(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    AddImage *a = data;
+    (void)result;
+    if (error) {
+        /* The read-only half is in QEMU already: taken back. */
+        remove_set(qmp, a->set);
+        add_image_finish(qmp, a, -1, error);
+        return;
+    }
+    add_image_finish(qmp, a, a->set, NULL);
+}
+
+static void
+ro_added(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    AddImage *a = data;
+    gint64 set = error ? -1 : fdset_id(result);
+    if (set < 0 || a->rw_fd < 0) {
+        g_autoptr(GError) err = NULL;
+        if (!error && set < 0)
+            err = g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                              "operation failed: QEMU's add-fd named no fd set for '%s'", a->path);
+        add_image_finish(qmp, a, set, error ? error : err);
+        return;
+    }
+    a->set = set;
+    JsonObject *args = json_object_new();
+    json_object_set_int_member(args, "fdset-id", set);
+    json_object_set_string_member(args, "opaque", a->path);
+    int fd = a->rw_fd;
+    a->rw_fd = -1;
+    vd_qmp_command_with_fd(qmp, "add-fd", args, fd, rw_added, a);
+}
+
+gboolean
+vd_qemu_fdset_add_image(VdQmp *qmp, const char *path, gboolean writable, VdQemuFdsetAdded done,
+                        gpointer data, GError **error)
+{
+    VdQemuFdRequest ro = {.kind = VD_QEMU_FD_READ, .path = (char *)path};
+    VdQemuFdRequest rw = {.kind = VD_QEMU_FD_READ_WRITE, .path = (char *)path};
+    int ro_fd = vd_qemu_fd_request_open(&ro, error);
+    if (ro_fd < 0)
+        return FALSE;
+    int rw_fd = writable ? vd_qemu_fd_request_open(&rw, error) : -1;
+    if (writable && rw_fd < 0) {
+        close(ro_fd);
+        return FALSE;
+    }
+    AddImage *a = g_new0(AddImage, 1);
+    a->path = g_strdup(path);
+    a->rw_fd = rw_fd;
+    a->done = done;
+    a->data = data;
+    JsonObject *args = json_object_new();
+    json_object_set_string_member(args, "opaque", path);
+    vd_qmp_command_with_fd(qmp, "add-fd", args, ro_fd, ro_added, a);
+    return TRUE;
 }
 
 typedef struct {

@@ -27,6 +27,17 @@ char *vd_qemu_fdset_real_name(GHashTable *paths, const char *name);
  * "json:" image with its real path. */
 void vd_qemu_fdset_rewrite(JsonNode *node, GHashTable *paths);
 
+/* @set: the new fd set's id; -1 with @error on a failure (nothing is
+ * left in QEMU then). */
+typedef void (*VdQemuFdsetAdded)(VdQmp *qmp, gint64 set, const GError *error, gpointer data);
+
+/* A disk image added while QEMU runs: @path opened by the daemon
+ * read-only and, when @writable, read-write too (qemu-run-fds.h), both
+ * put into one new fd set with QMP add-fd (opaque: @path); then @done.
+ * FALSE with @error (and @done never called) when a file does not open. */
+gboolean vd_qemu_fdset_add_image(VdQmp *qmp, const char *path, gboolean writable,
+                                 VdQemuFdsetAdded done, gpointer data, GError **error);
+
 /* remove-fd of every fd set that holds @path (its opaque text): once no
  * node uses the file, QEMU closes it (while the guest runs; else when
  * QEMU ends). Nothing is answered. */

@@ -251,6 +251,9 @@ class Confine(harness.VirtdTestCase):
                               r"<format type='raw'/>\s*<source file='%s'/>" % (
                                   re.escape(top), re.escape(base)))
         self.assertNotIn('/dev/fdset', xml)
+        # mid left the chain: its nodes and its fd set are gone, QEMU closed it
+        harness.wait_for(lambda: mid not in qemu_fd_targets(pid), 10, what='QEMU closing mid')
+        self.assertIn(base, qemu_fd_targets(pid))
         # hot-plug: QEMU opens by path, which it cannot reach
         disk = write_private(os.path.join(hidden, 'd.raw'), 1)
         rc, out, err = d.vsh('attach-disk', 'cf2', disk, 'vdc', '--live', check=False,
@@ -262,6 +265,10 @@ class Confine(harness.VirtdTestCase):
             self.assertIn(w, err)
         st = os.stat(disk)
         self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
+        # detached: every node of the chain and its descriptors go
+        d.vsh('detach-disk', 'cf2', 'vdb', '--live', timeout=60)
+        harness.wait_for(lambda: not {top, base} & set(qemu_fd_targets(pid)), 20,
+                         what='QEMU closing the detached chain')
         d.vsh('destroy', 'cf2')
         for img in images + (disk,):
             self.assertEqual(os.stat(img).st_uid, 0, img)

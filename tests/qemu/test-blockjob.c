@@ -42,6 +42,8 @@ test_commands(void)
                   vd_qemu_block_job_set_speed("pull-vdc", 1048576));
     check_command("overlay-storage", "blockdev-add",
                   vd_qemu_overlay_storage("vda", "1a2b", "/i/web.snap1"));
+    check_command("overlay-storage-fdset", "blockdev-add",
+                  vd_qemu_overlay_storage_fdset("vda", "1a2b", 12));
     check_command("overlay-format", "blockdev-add", vd_qemu_overlay_format("vda", "1a2b"));
     const char *targets[] = {"vda", "vdb", NULL};
     const char *roots[] = {"vda-format", "vdb-ov99-format", NULL};

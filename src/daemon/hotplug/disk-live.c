@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 #include <string.h>
 
+#include "daemon/blockjob/blockjob.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/qemu-access.h"
 #include "daemon/events/events.h"
@@ -731,6 +732,9 @@ detach_next(DiskOp *op)
         return;
     case 4:
         op->step = 5;
+        /* Its backing files' nodes and the descriptors QEMU held
+         * (a disk present at start: disk-chains.h). */
+        vd_blockjob_drop_disk(op->dom, op->target, op->disk->source_file);
         forget_live_disk(op);
         break;
     default:
