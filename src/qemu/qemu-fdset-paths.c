@@ -102,8 +102,8 @@ ignore_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     (void)qmp, (void)result, (void)error, (void)data;
 }
 
-static void
-remove_set(VdQmp *qmp, gint64 set)
+void
+vd_qemu_fdset_remove(VdQmp *qmp, gint64 set)
 {
     JsonObject *args = json_object_new();
     json_object_set_int_member(args, "fdset-id", set);
@@ -122,7 +122,8 @@ forget_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     g_hash_table_iter_init(&it, paths);
     while (g_hash_table_iter_next(&it, &name, &opaque)) {
         if (g_str_equal(opaque, path))
-            remove_set(qmp, g_ascii_strtoll((const char *)name + strlen("/dev/fdset/"), NULL, 10));
+            vd_qemu_fdset_remove(
+                qmp, g_ascii_strtoll((const char *)name + strlen("/dev/fdset/"), NULL, 10));
     }
 }
 
@@ -164,7 +165,7 @@ rw_added(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
     (void)result;
     if (error) {
         /* The read-only half is in QEMU already: taken back. */
-        remove_set(qmp, a->set);
+        vd_qemu_fdset_remove(qmp, a->set);
         add_image_finish(qmp, a, -1, error);
         return;
     }

@@ -38,6 +38,9 @@ typedef void (*VdQemuFdsetAdded)(VdQmp *qmp, gint64 set, const GError *error, gp
 gboolean vd_qemu_fdset_add_image(VdQmp *qmp, const char *path, gboolean writable,
                                  VdQemuFdsetAdded done, gpointer data, GError **error);
 
+/* remove-fd of the fd set @set (nothing answered). */
+void vd_qemu_fdset_remove(VdQmp *qmp, gint64 set);
+
 /* remove-fd of every fd set that holds @path (its opaque text): once no
  * node uses the file, QEMU closes it (while the guest runs; else when
  * QEMU ends). Nothing is answered. */

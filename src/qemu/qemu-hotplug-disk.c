@@ -20,6 +20,15 @@ vd_qemu_hotplug_disk_clear(VdQemuHotplugDisk *out)
     g_clear_pointer(&out->device, json_object_unref);
 }
 
+void
+vd_qemu_hotplug_disk_use_fdset(VdQemuHotplugDisk *out, gint64 set)
+{
+    g_autofree char *file = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, set);
+    json_object_set_string_member(out->storage, "filename", file);
+    if (!json_object_get_boolean_member_with_default(out->storage, "read-only", FALSE))
+        json_object_remove_member(out->storage, "auto-read-only");
+}
+
 gboolean
 vd_qemu_hotplug_disk_build(const VdDomainDef *def, const VdQemuCaps *caps, const VdDiskDef *disk,
                            guint bootindex, const char *bus, VdQemuHotplugDisk *out, GError **error)

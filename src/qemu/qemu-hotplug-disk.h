@@ -20,6 +20,9 @@ typedef struct {
 } VdQemuHotplugDisk;
 
 void vd_qemu_hotplug_disk_clear(VdQemuHotplugDisk *out);
+/* @out's protocol node reads its file from fd set @set ("/dev/fdset/N",
+ * no auto-read-only: qemu-command-disk.c says why). */
+void vd_qemu_hotplug_disk_use_fdset(VdQemuHotplugDisk *out, gint64 set);
 
 /* The blockdev-add and device_add arguments that attach @disk to a running
  * domain of @def (its machine decides the buses). @bus: the root port the

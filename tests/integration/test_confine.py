@@ -254,17 +254,29 @@ class Confine(harness.VirtdTestCase):
         # mid left the chain: its nodes and its fd set are gone, QEMU closed it
         harness.wait_for(lambda: mid not in qemu_fd_targets(pid), 10, what='QEMU closing mid')
         self.assertIn(base, qemu_fd_targets(pid))
-        # hot-plug: QEMU opens by path, which it cannot reach
+        # hot-plug of an image without a backing file: descriptors too
         disk = write_private(os.path.join(hidden, 'd.raw'), 1)
-        rc, out, err = d.vsh('attach-disk', 'cf2', disk, 'vdc', '--live', check=False,
-                             timeout=60)
+        d.vsh('attach-disk', 'cf2', disk, 'vdc', '--live', timeout=60)
+        self.assertIn(disk, qemu_fd_targets(pid))
+        self.assertIn(disk, d.vsh('domblklist', 'cf2')[1])
+        # ... one with a backing file goes by path, which QEMU cannot reach
+        ov = os.path.join(hidden, 'ov.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', disk, '-F', 'raw', ov],
+                       check=True)
+        os.chmod(ov, 0o600)
+        rc, out, err = d.vsh('attach-disk', 'cf2', ov, 'vdd', '--subdriver', 'qcow2', '--live',
+                             check=False, timeout=60)
         self.assertNotEqual(rc, 0, out)
-        for w in ("QEMU runs as 'virtd-qemu' and cannot reach '%s'" % disk,
+        for w in ("QEMU runs as 'virtd-qemu' and cannot reach '%s'" % ov,
                   "may not search the directory '%s' (mode 0700" % hidden,
                   "chmod o+x '%s'" % hidden, 'virtd --qemu-user root'):
             self.assertIn(w, err)
-        st = os.stat(disk)
-        self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
+        for f in (disk, ov):
+            st = os.stat(f)
+            self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600), f)
+        d.vsh('detach-disk', 'cf2', 'vdc', '--live', timeout=60)
+        harness.wait_for(lambda: disk not in qemu_fd_targets(pid), 20,
+                         what='QEMU closing the detached image')
         # detached: every node of the chain and its descriptors go
         d.vsh('detach-disk', 'cf2', 'vdb', '--live', timeout=60)
         harness.wait_for(lambda: not {top, base} & set(qemu_fd_targets(pid)), 20,

@@ -17,7 +17,9 @@
 #include "daemon/host-ready.h"
 #include "daemon/hotplug/pci-slot.h"
 #include "qemu/qemu-command.h"
+#include "qemu/qemu-fdset-paths.h"
 #include "util/vd-error.h"
+#include "util/vd-qcow2.h"
 
 #define DETACH_TIMEOUT_S 10
 
@@ -46,6 +48,8 @@ typedef struct {
     gboolean ctrl_recorded;               /* ... and it is in the live definition */
     gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
     gboolean added_storage, added_format; /* attach: nodes QEMU took */
+    gint64 fdset;                         /* attach: the fd set of the image, -1: none */
+    gboolean fdset_asked;                 /* attach: add-fd sent (or not to be) */
     VdQemuHotplugDisk qa;
     guint timer;
     VdDiskLiveDone done;
@@ -135,6 +139,9 @@ op_finish(DiskOp *op, const GError *error)
 static void
 op_fail(DiskOp *op, GError *error)
 {
+    /* The image's descriptors, which no node uses now. */
+    if (op->kind == OP_ATTACH && op->fdset >= 0 && op->dom->qmp)
+        vd_qemu_fdset_remove(op->dom->qmp, op->fdset);
     op_finish(op, error);
     g_error_free(error);
 }
@@ -276,6 +283,46 @@ attach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 }
 
 static void
+fdset_added(VdQmp *qmp, gint64 set, const GError *error, gpointer data)
+{
+    DiskOp *op = data;
+    (void)qmp;
+    if (error) {
+        op_fail(op, vd_hotplug_qmp_error(error));
+        return;
+    }
+    op->fdset = set;
+    op_next(op);
+}
+
+/* A hot-plugged file disk with no backing file: QEMU gets the image as
+ * descriptors the daemon opened (read-only, and read-write unless the
+ * disk is read-only), like a disk present at start (disk-chains.h).
+ * A qcow2 image with a backing file goes by path: the hot-plug's one
+ * node pair leaves its chain to QEMU, which opens it from the header.
+ * TRUE: add-fd is under way, op_next follows. */
+static gboolean
+ask_fdset(DiskOp *op)
+{
+    op->fdset_asked = TRUE;
+    const VdDiskDef *disk = op->disk;
+    g_autofree char *backing =
+        disk->format == VD_DISK_FORMAT_QCOW2 ? vd_qcow2_backing_file(disk->source_file) : NULL;
+    if (!disk->source_file || backing ||
+        (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_VOLUME))
+        return FALSE;
+    gboolean writable = !disk->readonly && disk->device != VD_DISK_DEVICE_CDROM;
+    g_autoptr(GError) error = NULL;
+    if (!vd_qemu_fdset_add_image(op->dom->qmp, disk->source_file, writable, fdset_added, op,
+                                 &error)) {
+        /* QEMU would fail on it the same way; its own path names it. */
+        g_message("disk '%s': %s; QEMU opens it by path", disk->target_dev, error->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
 slot_found(VdDomainObj *dom, const char *bus, const GError *error, gpointer data)
 {
     DiskOp *op = data;
@@ -397,14 +444,21 @@ attach_next(DiskOp *op)
             vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE, op->ctrl_bus);
         }
         const VdDomainDef *def = op->dom->live;
-        /* QEMU opens the image by path, as its own user (qemu-access.h). */
-        if (!vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
-                                  !op->disk->readonly, &error) ||
+        if (!op->fdset_asked && ask_fdset(op)) {
+            op->step = 4; /* back here once QEMU has the descriptors */
+            return;
+        }
+        /* Else QEMU opens the image by path, as its own user (qemu-access.h). */
+        if ((op->fdset < 0 &&
+             !vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
+                                   !op->disk->readonly, &error)) ||
             !vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
                                         &op->qa, &error)) {
             op_fail(op, g_steal_pointer(&error));
             return;
         }
+        if (op->fdset >= 0 && op->qa.storage)
+            vd_qemu_hotplug_disk_use_fdset(&op->qa, op->fdset);
         if (op->qa.storage) {
             vd_qmp_command(op->dom->qmp, "blockdev-add", json_object_ref(op->qa.storage),
                            attach_reply, op);
@@ -459,6 +513,7 @@ vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean liv
     g_autoptr(GError) error = NULL;
     DiskOp *op = g_new0(DiskOp, 1);
     op->kind = OP_ATTACH;
+    op->fdset = -1;
     op->d = d;
     op->dom = vd_domain_obj_ref(dom);
     op->disk = disk;
