@@ -130,6 +130,8 @@ forget_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 void
 vd_qemu_fdset_forget(VdQmp *qmp, const char *path)
 {
+    if (!path)
+        return;
     vd_qmp_command(qmp, "query-fdsets", NULL, forget_reply, g_strdup(path));
 }
 

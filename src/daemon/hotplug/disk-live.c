@@ -295,17 +295,10 @@ fdset_added(VdQmp *qmp, gint64 set, const GError *error, gpointer data)
     op_next(op);
 }
 
-/* A hot-plugged file disk with no backing file: QEMU gets the image as
- * descriptors the daemon opened (read-only, and read-write unless the
- * disk is read-only), like a disk present at start (disk-chains.h).
- * A qcow2 image with a backing file goes by path: the hot-plug's one
- * node pair leaves its chain to QEMU, which opens it from the header.
- * TRUE: add-fd is under way, op_next follows. */
-static gboolean
-ask_fdset(DiskOp *op)
+gboolean
+vd_disk_live_add_fdset(VdDomainObj *dom, const VdDiskDef *disk, VdQemuFdsetAdded done,
+                       gpointer data)
 {
-    op->fdset_asked = TRUE;
-    const VdDiskDef *disk = op->disk;
     g_autofree char *backing =
         disk->format == VD_DISK_FORMAT_QCOW2 ? vd_qcow2_backing_file(disk->source_file) : NULL;
     if (!disk->source_file || backing ||
@@ -313,8 +306,7 @@ ask_fdset(DiskOp *op)
         return FALSE;
     gboolean writable = !disk->readonly && disk->device != VD_DISK_DEVICE_CDROM;
     g_autoptr(GError) error = NULL;
-    if (!vd_qemu_fdset_add_image(op->dom->qmp, disk->source_file, writable, fdset_added, op,
-                                 &error)) {
+    if (!vd_qemu_fdset_add_image(dom->qmp, disk->source_file, writable, done, data, &error)) {
         /* QEMU would fail on it the same way; its own path names it. */
         g_message("disk '%s': %s; QEMU opens it by path", disk->target_dev, error->message);
         return FALSE;
@@ -444,9 +436,12 @@ attach_next(DiskOp *op)
             vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE, op->ctrl_bus);
         }
         const VdDomainDef *def = op->dom->live;
-        if (!op->fdset_asked && ask_fdset(op)) {
-            op->step = 4; /* back here once QEMU has the descriptors */
-            return;
+        if (!op->fdset_asked) {
+            op->fdset_asked = TRUE;
+            if (vd_disk_live_add_fdset(op->dom, op->disk, fdset_added, op)) {
+                op->step = 4; /* back here once QEMU has the descriptors */
+                return;
+            }
         }
         /* Else QEMU opens the image by path, as its own user (qemu-access.h). */
         if ((op->fdset < 0 &&
