@@ -46,6 +46,8 @@ typedef struct {
     char *path;   /* the daemon's path ("/dev/fdset/N" read back: qemu-fdset-paths.h) */
     char *format;
     char *node;   /* QEMU's node of the image (vd_qemu_chain_find_nodes), NULL: not known */
+    gboolean in_fdset; /* a hot-plug's image QEMU already holds in fd set @fdset */
+    gint64 fdset;
 } VdChainImage;
 void vd_chain_image_free(gpointer p);
 /* The chain of the device "disk-<target>" in query-block's @result, top

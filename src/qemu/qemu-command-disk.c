@@ -334,10 +334,11 @@ add_chain_nodes(VdQemuCmd *cmd, const char *target, const GPtrArray *chain, gboo
 {
     for (guint i = chain->len; i-- > 0;) {
         const VdChainImage *img = g_ptr_array_index(chain, i);
-        int set = vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ, img->path, -1);
-        if (!readonly)
-            vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ_WRITE, img->path, set);
-        g_autofree char *file = g_strdup_printf("/dev/fdset/%d", set);
+        gint64 set =
+            img->in_fdset ? img->fdset : vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ, img->path, -1);
+        if (!img->in_fdset && !readonly)
+            vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ_WRITE, img->path, (int)set);
+        g_autofree char *file = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, set);
         g_autofree char *storage = vd_qemu_disk_layer_node(target, i, TRUE);
         g_autofree char *node = vd_qemu_disk_layer_node(target, i, FALSE);
         add_storage_node(cmd, "file", file, storage, readonly, FALSE, have_cache, direct, no_flush);
@@ -390,11 +391,13 @@ add_blockdevs(VdQemuCmd *cmd, const VdDiskDef *disk, const char *what, gboolean 
         break;
     }
 
-    const GPtrArray *chain =
-        cmd->paths->disk_chains && !cmd->collect && g_str_equal(protocol, "file")
-            ? g_hash_table_lookup(cmd->paths->disk_chains, disk->target_dev)
-            : NULL;
-    if (chain && chain->len > 0) {
+    const GPtrArray *chain = cmd->paths->disk_chains && g_str_equal(protocol, "file")
+                                 ? g_hash_table_lookup(cmd->paths->disk_chains, disk->target_dev)
+                                 : NULL;
+    /* A hot-plug (collect) has no argv to pass descriptors on: its chain
+     * is in the fd sets QEMU already holds. */
+    if (chain && chain->len > 0 &&
+        (!cmd->collect || ((const VdChainImage *)g_ptr_array_index(chain, 0))->in_fdset)) {
         add_chain_nodes(cmd, disk->target_dev, chain, readonly, have_cache, direct, no_flush);
         return TRUE;
     }

@@ -289,7 +289,7 @@ drop_nodes_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer dat
 void
 vd_blockjob_drop_disk(VdDomainObj *dom, const char *target, const char *image)
 {
-    if (!dom->qmp || !image)
+    if (!dom->qmp)
         return;
     Drop *dr = g_new0(Drop, 1);
     dr->dom = vd_domain_obj_ref(dom);

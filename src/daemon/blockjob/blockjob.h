@@ -23,7 +23,8 @@ void vd_blockjob_obj_free(VdDomainObj *dom);
 void vd_blockjob_reconnected(VdDaemon *d, VdDomainObj *dom);
 /* A disk detached live, its own nodes deleted: the nodes of its backing
  * files ("<target>-b<N>-...", disk-chains.h) go too, and the fd sets of
- * @image and of those files (remove-fd), so QEMU closes them. */
+ * @image (may be NULL) and of those files (remove-fd), so QEMU closes
+ * them. */
 void vd_blockjob_drop_disk(VdDomainObj *dom, const char *target, const char *image);
 
 /* What blockcommit and blockpull ask for. */

@@ -15,8 +15,8 @@ image_new(const char *path, const char *format)
     return img;
 }
 
-static GPtrArray *
-read_chain(const VdPaths *p, const VdDiskDef *disk, GError **error)
+GPtrArray *
+vd_disk_chain_read(const VdPaths *p, const VdDiskDef *disk, GError **error)
 {
     g_autoptr(GPtrArray) chain = g_ptr_array_new_with_free_func(vd_chain_image_free);
     const char *top_format = disk->format == VD_DISK_FORMAT_QCOW2 ? "qcow2" : "raw";
@@ -57,7 +57,7 @@ vd_disk_chains_read(const VdPaths *p, const VdDomainDef *def, GError **error)
         if (!disk->source_file || !disk->target_dev ||
             (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_VOLUME))
             continue;
-        GPtrArray *chain = read_chain(p, disk, error);
+        GPtrArray *chain = vd_disk_chain_read(p, disk, error);
         if (!chain)
             return NULL;
         g_hash_table_replace(chains, g_strdup(disk->target_dev), chain);

@@ -23,3 +23,5 @@
  * chain deeper than VD_QCOW2_MAX_CHAIN or a forbidden backing file,
  * naming it. For paths->disk_chains. */
 GHashTable *vd_disk_chains_read(const VdPaths *p, const VdDomainDef *def, GError **error);
+/* The chain of one disk, as above (a disk hot-plugged). */
+GPtrArray *vd_disk_chain_read(const VdPaths *p, const VdDiskDef *disk, GError **error);

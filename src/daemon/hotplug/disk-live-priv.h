@@ -36,3 +36,15 @@ void vd_disk_live_record_scsi_controller(VdDaemon *d, VdDomainObj *dom, gboolean
  * leaves its chain to QEMU, which opens it from the header). */
 gboolean vd_disk_live_add_fdset(VdDomainObj *dom, const VdDiskDef *disk, VdQemuFdsetAdded done,
                                 gpointer data);
+
+/* @chain (VdChainImage, each in_fdset, yours), or NULL with @error. */
+typedef void (*VdDiskLiveChainAdded)(GPtrArray *chain, const GError *error, gpointer data);
+/* A hot-plugged file disk: its image and qcow2 backing chain read and
+ * checked as at start (disk-chains.h), each file opened by the daemon
+ * and added to an fd set of its own, one after the other; then @done
+ * (a failure removes the sets made). FALSE: not a file disk, or a chain
+ * refused (QEMU opens it by path, and that way refuses it, naming why). */
+gboolean vd_disk_live_add_chain(VdDaemon *d, VdDomainObj *dom, const VdDiskDef *disk,
+                                VdDiskLiveChainAdded done, gpointer data);
+/* remove-fd of the sets of @chain's images. */
+void vd_disk_live_remove_fdsets(VdDomainObj *dom, GPtrArray *chain);

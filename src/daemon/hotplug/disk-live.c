@@ -48,8 +48,8 @@ typedef struct {
     gboolean ctrl_recorded;               /* ... and it is in the live definition */
     gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
     gboolean added_storage, added_format; /* attach: nodes QEMU took */
-    gint64 fdset;                         /* attach: the fd set of the image, -1: none */
-    gboolean fdset_asked;                 /* attach: add-fd sent (or not to be) */
+    GPtrArray *chain;                     /* attach: the images in fd sets (VdChainImage) */
+    gboolean chain_asked;                 /* attach: add-fd sent (or not to be) */
     VdQemuHotplugDisk qa;
     guint timer;
     VdDiskLiveDone done;
@@ -114,6 +114,8 @@ op_free(DiskOp *op)
     vd_pci_slot_release(op->dom, op->ctrl_bus);
     g_free(op->ctrl_bus);
     vd_qemu_hotplug_disk_clear(&op->qa);
+    if (op->chain)
+        g_ptr_array_unref(op->chain);
     vd_disk_def_free(op->disk);
     vd_domain_def_free(op->probe);
     vd_domain_obj_unref(op->dom);
@@ -140,8 +142,10 @@ static void
 op_fail(DiskOp *op, GError *error)
 {
     /* The image's descriptors, which no node uses now. */
-    if (op->kind == OP_ATTACH && op->fdset >= 0 && op->dom->qmp)
-        vd_qemu_fdset_remove(op->dom->qmp, op->fdset);
+    if (op->kind == OP_ATTACH && op->chain && op->dom->qmp) {
+        vd_blockjob_drop_disk(op->dom, op->disk->target_dev, NULL);
+        vd_disk_live_remove_fdsets(op->dom, op->chain);
+    }
     op_finish(op, error);
     g_error_free(error);
 }
@@ -283,35 +287,24 @@ attach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 }
 
 static void
-fdset_added(VdQmp *qmp, gint64 set, const GError *error, gpointer data)
+chain_added(GPtrArray *chain, const GError *error, gpointer data)
 {
     DiskOp *op = data;
-    (void)qmp;
     if (error) {
         op_fail(op, vd_hotplug_qmp_error(error));
         return;
     }
-    op->fdset = set;
+    op->chain = chain;
     op_next(op);
 }
 
-gboolean
-vd_disk_live_add_fdset(VdDomainObj *dom, const VdDiskDef *disk, VdQemuFdsetAdded done,
-                       gpointer data)
+static void
+backing_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
-    g_autofree char *backing =
-        disk->format == VD_DISK_FORMAT_QCOW2 ? vd_qcow2_backing_file(disk->source_file) : NULL;
-    if (!disk->source_file || backing ||
-        (disk->type != VD_DISK_TYPE_FILE && disk->type != VD_DISK_TYPE_VOLUME))
-        return FALSE;
-    gboolean writable = !disk->readonly && disk->device != VD_DISK_DEVICE_CDROM;
-    g_autoptr(GError) error = NULL;
-    if (!vd_qemu_fdset_add_image(dom->qmp, disk->source_file, writable, done, data, &error)) {
-        /* QEMU would fail on it the same way; its own path names it. */
-        g_message("disk '%s': %s; QEMU opens it by path", disk->target_dev, error->message);
-        return FALSE;
-    }
-    return TRUE;
+    (void)qmp, (void)result, (void)data;
+    /* The format node that names it fails then, and says why. */
+    if (error)
+        g_message("blockdev-add of a backing file's node: %s", error->message);
 }
 
 static void
@@ -436,24 +429,26 @@ attach_next(DiskOp *op)
             vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE, op->ctrl_bus);
         }
         const VdDomainDef *def = op->dom->live;
-        if (!op->fdset_asked) {
-            op->fdset_asked = TRUE;
-            if (vd_disk_live_add_fdset(op->dom, op->disk, fdset_added, op)) {
+        if (!op->chain_asked) {
+            op->chain_asked = TRUE;
+            if (vd_disk_live_add_chain(op->d, op->dom, op->disk, chain_added, op)) {
                 op->step = 4; /* back here once QEMU has the descriptors */
                 return;
             }
         }
         /* Else QEMU opens the image by path, as its own user (qemu-access.h). */
-        if ((op->fdset < 0 &&
-             !vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
-                                   !op->disk->readonly, &error)) ||
-            !vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
-                                        &op->qa, &error)) {
+        if ((!op->chain && !vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
+                                                 !op->disk->readonly, &error)) ||
+            !vd_qemu_hotplug_disk_build_chain(def, op->d->caps, op->disk, op->disk->boot_order,
+                                              op->bus, op->chain, &op->qa, &error)) {
             op_fail(op, g_steal_pointer(&error));
             return;
         }
-        if (op->fdset >= 0 && op->qa.storage)
-            vd_qemu_hotplug_disk_use_fdset(&op->qa, op->fdset);
+        /* The backing files' nodes first, bottom up (QMP answers in order). */
+        for (guint i = 0; op->qa.backing && i < op->qa.backing->len; i++)
+            vd_qmp_command(op->dom->qmp, "blockdev-add",
+                           json_object_ref(g_ptr_array_index(op->qa.backing, i)), backing_reply,
+                           NULL);
         if (op->qa.storage) {
             vd_qmp_command(op->dom->qmp, "blockdev-add", json_object_ref(op->qa.storage),
                            attach_reply, op);
@@ -508,7 +503,6 @@ vd_disk_live_attach(VdDaemon *d, VdDomainObj *dom, VdDiskDef *disk, gboolean liv
     g_autoptr(GError) error = NULL;
     DiskOp *op = g_new0(DiskOp, 1);
     op->kind = OP_ATTACH;
-    op->fdset = -1;
     op->d = d;
     op->dom = vd_domain_obj_ref(dom);
     op->disk = disk;
