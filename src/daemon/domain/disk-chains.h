@@ -6,8 +6,9 @@
  * fd sets (qemu/qemu-run-fds.h); the argv builder names the chain node
  * by node (qemu-command-disk.c), so QEMU opens no path at all for them,
  * and no file of theirs is handed to QEMU's user (qemu-access.h).
- * Disks added while running (hot-plug, media changes, snapshot overlays,
- * copies) are still opened by QEMU by path. docs/security.md. */
+ * Disks added while running get theirs over QMP (add-fd): hot-plugged
+ * disks and new media (hotplug/disk-live-fds.c), external snapshot
+ * overlays (blockjob/snapshot-external.c). docs/security.md. */
 #pragma once
 
 #include <glib.h>
