@@ -47,6 +47,9 @@ typedef struct {
     char *format;
     char *node;   /* QEMU's node of the image (vd_qemu_chain_find_nodes), NULL: not known */
     gboolean in_fdset; /* a hot-plug's image QEMU already holds in fd set @fdset */
+    gboolean no_write; /* a backing file without its owner's write bit: read-only
+                        * descriptor only (a commit into it fails, as it would for
+                        * QEMU as its own user) */
     gint64 fdset;
 } VdChainImage;
 void vd_chain_image_free(gpointer p);

@@ -334,14 +334,17 @@ add_chain_nodes(VdQemuCmd *cmd, const char *target, const GPtrArray *chain, gboo
 {
     for (guint i = chain->len; i-- > 0;) {
         const VdChainImage *img = g_ptr_array_index(chain, i);
+        /* A backing file its owner may not write: read-only (a commit
+         * into it fails, as for QEMU as its own user). */
+        gboolean ro_file = readonly || (i > 0 && img->no_write);
         gint64 set =
             img->in_fdset ? img->fdset : vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ, img->path, -1);
-        if (!img->in_fdset && !readonly)
+        if (!img->in_fdset && !ro_file)
             vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ_WRITE, img->path, (int)set);
         g_autofree char *file = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, set);
         g_autofree char *storage = vd_qemu_disk_layer_node(target, i, TRUE);
         g_autofree char *node = vd_qemu_disk_layer_node(target, i, FALSE);
-        add_storage_node(cmd, "file", file, storage, readonly, FALSE, have_cache, direct, no_flush);
+        add_storage_node(cmd, "file", file, storage, ro_file, FALSE, have_cache, direct, no_flush);
         gboolean qcow2 = g_strcmp0(img->format, "qcow2") == 0;
         JsonObject *fmt = format_node(node, qcow2 ? "qcow2" : "raw", storage, i > 0 || readonly,
                                       have_cache, direct, no_flush);

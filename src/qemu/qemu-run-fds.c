@@ -88,6 +88,16 @@ open_image(const char *path, gboolean writable, GError **error)
                     err == EINVAL ? "it is not a regular file" : g_strerror(err));
         return -1;
     }
+    /* Root opens any file read-write: an image without its owner's write
+     * bit is kept from being written, as QEMU as its own user would be. */
+    if (writable && !(st.st_mode & S_IWUSR)) {
+        close(fd);
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: the disk image '%s' is not writable (mode %04o): make it "
+                    "writable (chmod u+w) or mark the disk <readonly/>",
+                    path, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
     return fd;
 }
 

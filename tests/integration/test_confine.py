@@ -288,6 +288,32 @@ class Confine(harness.VirtdTestCase):
         for img in images + (disk, ov, base2):
             self.assertEqual(os.stat(img).st_uid, 0, img)
 
+    def test_f2_read_only_files(self):
+        """Root opens any file read-write: a writable disk whose image lacks
+        its owner's write bit (0400) is refused, naming the fix; a 0444
+        backing file is fine (read-only descriptor only)."""
+        d = self.d
+        ro = write_private(os.path.join(self.tmp, 'ro.raw'), 1)
+        os.chmod(ro, 0o400)
+        d.define('cf5', harness.domain_xml('cf5', extra_devices=harness.disk_xml(ro, 'vdb')))
+        self.addCleanup(d.vsh, 'undefine', 'cf5', check=False)
+        rc, out, err = d.vsh('start', 'cf5', check=False, timeout=60)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("the disk image '%s' is not writable (mode 0400)" % ro, err)
+        self.assertIn('<readonly/>', err)
+        self.assertIsNone(d.qemu_pid('cf5'))
+        base = write_private(os.path.join(self.tmp, 'ro-base.raw'), 1)
+        os.chmod(base, 0o444)
+        top = os.path.join(self.tmp, 'ro-top.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', base, '-F', 'raw', top],
+                       check=True)
+        d.define('cf6', harness.domain_xml(
+            'cf6', extra_devices=harness.disk_xml(top, 'vdb', fmt='qcow2')))
+        self.addCleanup(d.vsh, 'undefine', 'cf6', check=False)
+        d.start_domain('cf6', wait_boot=False)
+        self.assertIn(base, qemu_fd_targets(d.qemu_pid('cf6')))
+        d.vsh('destroy', 'cf6')
+
     def test_g_chardevs_are_descriptors(self):
         """A <serial type='file'> and a listening <channel type='unix'> in a
         directory QEMU's user may not even search: the daemon opens both and

@@ -1,6 +1,8 @@
 /* Disk images as descriptors: see disk-chains.h. */
 #include "daemon/domain/disk-chains.h"
 
+#include <sys/stat.h>
+
 #include "daemon/path-policy.h"
 #include "qemu/qemu-blockjob.h"
 #include "util/vd-error.h"
@@ -42,7 +44,10 @@ vd_disk_chain_read(const VdPaths *p, const VdDiskDef *disk, GError **error)
         g_autofree char *format = vd_qcow2_backing_format(last->path);
         if (!format)
             format = g_strdup(vd_qcow2_is_qcow2(backing) ? "qcow2" : "raw");
-        g_ptr_array_add(chain, image_new(backing, format));
+        VdChainImage *img = image_new(backing, format);
+        struct stat st;
+        img->no_write = stat(backing, &st) == 0 && !(st.st_mode & S_IWUSR);
+        g_ptr_array_add(chain, img);
     }
     return g_steal_pointer(&chain);
 }

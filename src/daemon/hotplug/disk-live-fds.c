@@ -85,7 +85,9 @@ add_next(AddChain *ac)
     const VdChainImage *img = g_ptr_array_index(ac->chain, ac->next);
     g_autoptr(GError) error = NULL;
     if (!vd_hotplug_qmp_ready(ac->dom, &error) ||
-        !vd_qemu_fdset_add_image(ac->dom->qmp, img->path, ac->writable, image_added, ac, &error))
+        !vd_qemu_fdset_add_image(ac->dom->qmp, img->path,
+                                 ac->writable && !(ac->next > 0 && img->no_write), image_added, ac,
+                                 &error))
         add_finish(ac, error);
 }
 
