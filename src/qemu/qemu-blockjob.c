@@ -21,6 +21,7 @@ vd_chain_image_free(gpointer p)
         return;
     g_free(i->path);
     g_free(i->format);
+    g_free(i->node);
     g_free(i);
 }
 
@@ -152,9 +153,47 @@ set_common(JsonObject *o, const char *job_id, const char *root_node, guint64 spe
         json_object_set_int_member(o, "speed", (gint64)speed);
 }
 
+static gboolean
+is_protocol_driver(const char *drv)
+{
+    return g_str_equal(drv, "file") || g_str_equal(drv, "host_device") ||
+           g_str_equal(drv, "host_cdrom");
+}
+
+void
+vd_qemu_chain_find_nodes(GPtrArray *chain, JsonNode *result)
+{
+    JsonArray *nodes = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    for (guint i = 0; i < chain->len; i++) {
+        VdChainImage *img = g_ptr_array_index(chain, i);
+        gint64 depth = (gint64)(chain->len - 1 - i);
+        for (guint j = 0; nodes && j < json_array_get_length(nodes) && !img->node; j++) {
+            JsonObject *n = json_array_get_object_element(nodes, j);
+            if (!n ||
+                is_protocol_driver(json_object_get_string_member_with_default(n, "drv", "")) ||
+                g_strcmp0(json_object_get_string_member_with_default(n, "file", NULL), img->path) ||
+                json_object_get_int_member_with_default(n, "backing_file_depth", -1) != depth)
+                continue;
+            img->node = g_strdup(json_object_get_string_member_with_default(n, "node-name", NULL));
+        }
+    }
+}
+
+/* @image as "<key>-node" when its node is known, else by file name. */
+static void
+set_image(JsonObject *o, const char *key, const VdChainImage *image)
+{
+    if (image->node && *image->node) {
+        g_autofree char *node_key = g_strconcat(key, "-node", NULL);
+        json_object_set_string_member(o, node_key, image->node);
+    } else {
+        json_object_set_string_member(o, key, image->path);
+    }
+}
+
 JsonObject *
-vd_qemu_block_commit(const char *target, const char *root_node, const char *top, const char *base,
-                     guint64 speed, gboolean active)
+vd_qemu_block_commit(const char *target, const char *root_node, const VdChainImage *top,
+                     const VdChainImage *base, guint64 speed, gboolean active)
 {
     g_autofree char *id =
         vd_qemu_blockjob_id(active ? VD_BLOCKJOB_ACTIVE_COMMIT : VD_BLOCKJOB_COMMIT, target);
@@ -163,9 +202,11 @@ vd_qemu_block_commit(const char *target, const char *root_node, const char *top,
     /* An active commit names no top: QEMU then mirrors the active layer
      * and waits in the ready phase for block-job-complete (the pivot). */
     if (top && !active)
-        json_object_set_string_member(o, "top", top);
+        set_image(o, "top", top);
     if (base)
-        json_object_set_string_member(o, "base", base);
+        set_image(o, "base", base);
+    if (base && !active)
+        json_object_set_string_member(o, "backing-file", base->path);
     /* QEMU's defaults, said outright: the job finalizes and goes away by
      * itself; the daemon learns the result from BLOCK_JOB_COMPLETED or
      * _CANCELLED and nothing is left for a client to dismiss. */
@@ -175,13 +216,16 @@ vd_qemu_block_commit(const char *target, const char *root_node, const char *top,
 }
 
 JsonObject *
-vd_qemu_block_stream(const char *target, const char *root_node, const char *base, guint64 speed)
+vd_qemu_block_stream(const char *target, const char *root_node, const VdChainImage *base,
+                     guint64 speed)
 {
     g_autofree char *id = vd_qemu_blockjob_id(VD_BLOCKJOB_PULL, target);
     JsonObject *o = json_object_new();
     set_common(o, id, root_node, speed);
-    if (base)
-        json_object_set_string_member(o, "base", base);
+    if (base) {
+        set_image(o, "base", base);
+        json_object_set_string_member(o, "backing-file", base->path);
+    }
     json_object_set_boolean_member(o, "auto-finalize", TRUE);
     json_object_set_boolean_member(o, "auto-dismiss", TRUE);
     return o;
@@ -228,6 +272,15 @@ vd_qemu_overlay_storage(const char *target, const char *tag, const char *path)
     json_object_set_string_member(o, "node-name", node);
     json_object_set_boolean_member(o, "auto-read-only", TRUE);
     json_object_set_string_member(o, "discard", "unmap");
+    return o;
+}
+
+JsonObject *
+vd_qemu_overlay_storage_fdset(const char *target, const char *tag, gint64 set)
+{
+    g_autofree char *file = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, set);
+    JsonObject *o = vd_qemu_overlay_storage(target, tag, file);
+    json_object_remove_member(o, "auto-read-only");
     return o;
 }
 

@@ -43,8 +43,14 @@ const char *vd_blockjob_type_raw(VdBlockJobType type);
 
 /* One image of a disk's chain, top first (query-block's inserted.image). */
 typedef struct {
-    char *path;
+    char *path;   /* the daemon's path ("/dev/fdset/N" read back: qemu-fdset-paths.h) */
     char *format;
+    char *node;   /* QEMU's node of the image (vd_qemu_chain_find_nodes), NULL: not known */
+    gboolean in_fdset; /* a hot-plug's image QEMU already holds in fd set @fdset */
+    gboolean no_write; /* a backing file without its owner's write bit: read-only
+                        * descriptor only (a commit into it fails, as it would for
+                        * QEMU as its own user) */
+    gint64 fdset;
 } VdChainImage;
 void vd_chain_image_free(gpointer p);
 /* The chain of the device "disk-<target>" in query-block's @result, top
@@ -52,13 +58,25 @@ void vd_chain_image_free(gpointer p);
  * disk is not there or has no media. */
 GPtrArray *vd_qemu_block_chain(JsonNode *result, const char *target, char **root_node);
 
-/* block-commit: @top and @base are file names as QEMU opened them (NULL:
- * the active layer / the bottom of the chain); @speed bytes/s (0: none). */
-JsonObject *vd_qemu_block_commit(const char *target, const char *root_node, const char *top,
-                                 const char *base, guint64 speed, gboolean active);
-/* block-stream into the top image from @base (NULL: the whole chain). */
-JsonObject *vd_qemu_block_stream(const char *target, const char *root_node, const char *base,
-                                 guint64 speed);
+/* Fills each image's node of @chain (read back with real paths) from
+ * query-named-block-nodes' @result (read back the same way): the format
+ * node whose file is the image's and whose chain below is as deep. */
+void vd_qemu_chain_find_nodes(GPtrArray *chain, JsonNode *result);
+
+/* block-commit of @top (NULL: the active layer) into @base (NULL: the
+ * bottom of the chain): "top-node"/"base-node" when their node is known,
+ * else the file names "top"/"base" (QEMU finds a file it opened by path
+ * so, not one it holds as "/dev/fdset/N"); @speed bytes/s (0: none). A
+ * commit that is not active names @base's path as "backing-file": what
+ * QEMU writes into the header of the image above @top (its own name for
+ * the base could be "/dev/fdset/N", meaningless once QEMU ends). */
+JsonObject *vd_qemu_block_commit(const char *target, const char *root_node,
+                                 const VdChainImage *top, const VdChainImage *base, guint64 speed,
+                                 gboolean active);
+/* block-stream into the top image from @base (NULL: the whole chain);
+ * @base's path becomes the top's backing file ("backing-file"). */
+JsonObject *vd_qemu_block_stream(const char *target, const char *root_node,
+                                 const VdChainImage *base, guint64 speed);
 /* block-job-cancel, block-job-complete, block-job-set-speed. */
 JsonObject *vd_qemu_block_job_cancel(const char *job_id);
 JsonObject *vd_qemu_block_job_complete(const char *job_id);
@@ -67,6 +85,10 @@ JsonObject *vd_qemu_block_job_set_speed(const char *job_id, guint64 speed);
 /* blockdev-add of an overlay's protocol node, then its qcow2 node with
  * "backing": null (blockdev-snapshot attaches the old top as backing). */
 JsonObject *vd_qemu_overlay_storage(const char *target, const char *tag, const char *path);
+/* The same for an overlay QEMU holds in fd set @set (read-only and
+ * read-write descriptors): "/dev/fdset/<set>", no auto-read-only (see
+ * qemu-command-disk.c: a mode switch would leave stale image locks). */
+JsonObject *vd_qemu_overlay_storage_fdset(const char *target, const char *tag, gint64 set);
 JsonObject *vd_qemu_overlay_format(const char *target, const char *tag);
 char *vd_qemu_overlay_node(const char *target, const char *tag, gboolean storage);
 /* One "transaction" of blockdev-snapshot actions: @roots[i] (the current

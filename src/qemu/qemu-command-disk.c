@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "qemu/qemu-blockjob.h"
 #include "qemu/qemu-command-priv.h"
 #include "util/vd-error.h"
 
@@ -279,6 +280,84 @@ disk_device(VdQemuCmd *cmd, const VdDiskDef *disk, guint index, const char *what
     return o;
 }
 
+static void
+add_storage_node(VdQemuCmd *cmd, const char *protocol, const char *filename, const char *node,
+                 gboolean readonly, gboolean auto_ro, gboolean have_cache, gboolean direct,
+                 gboolean no_flush)
+{
+    JsonObject *f = json_object_new();
+    json_object_set_string_member(f, "driver", protocol);
+    json_object_set_string_member(f, "filename", filename);
+    json_object_set_string_member(f, "node-name", node);
+    if (auto_ro)
+        json_object_set_boolean_member(f, "auto-read-only", TRUE);
+    json_object_set_string_member(f, "discard", "unmap");
+    if (readonly)
+        json_object_set_boolean_member(f, "read-only", TRUE);
+    if (have_cache)
+        set_cache(f, direct, no_flush);
+    vd_qemu_cmd_opt_json(cmd, "-blockdev", f);
+}
+
+static JsonObject *
+format_node(const char *node, const char *format, const char *file_node, gboolean readonly,
+            gboolean have_cache, gboolean direct, gboolean no_flush)
+{
+    JsonObject *fmt = json_object_new();
+    json_object_set_string_member(fmt, "node-name", node);
+    json_object_set_boolean_member(fmt, "read-only", readonly);
+    json_object_set_string_member(fmt, "driver", format);
+    json_object_set_string_member(fmt, "file", file_node);
+    if (have_cache)
+        set_cache(fmt, direct, no_flush);
+    return fmt;
+}
+
+/* A disk whose images the daemon opened (paths->disk_chains): each image
+ * in its own fd set, read-only and, for a writable disk, read-write too
+ * (backing files as well: block commit reopens its base read-write); a
+ * node pair per image, each qcow2 layer naming the next as its backing
+ * ("backing": null at the bottom), so QEMU opens no file an image header
+ * names. Backing layers' format nodes are read-only, as QEMU would open
+ * them; the bottom comes first (a node must exist before one names it).
+ *
+ * No auto-read-only on a writable disk's files: with it QEMU opens a
+ * file read-only first and switches to the read-write descriptor when a
+ * writer comes, and back; each switch closes QEMU's copy of the old
+ * descriptor, but the open file stays (the set holds it) with the image
+ * locks QEMU had taken on it, which then refuse QEMU's own next change
+ * ("Failed to get shared "write" lock"). Opened read-write once, the
+ * file keeps one open file and QEMU moves its locks on it. */
+static void
+add_chain_nodes(VdQemuCmd *cmd, const char *target, const GPtrArray *chain, gboolean readonly,
+                gboolean have_cache, gboolean direct, gboolean no_flush)
+{
+    for (guint i = chain->len; i-- > 0;) {
+        const VdChainImage *img = g_ptr_array_index(chain, i);
+        /* A backing file its owner may not write: read-only (a commit
+         * into it fails, as for QEMU as its own user). */
+        gboolean ro_file = readonly || (i > 0 && img->no_write);
+        gint64 set =
+            img->in_fdset ? img->fdset : vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ, img->path, -1);
+        if (!img->in_fdset && !ro_file)
+            vd_qemu_cmd_fdset_add(cmd, VD_QEMU_FD_READ_WRITE, img->path, (int)set);
+        g_autofree char *file = g_strdup_printf("/dev/fdset/%" G_GINT64_FORMAT, set);
+        g_autofree char *storage = vd_qemu_disk_layer_node(target, i, TRUE);
+        g_autofree char *node = vd_qemu_disk_layer_node(target, i, FALSE);
+        add_storage_node(cmd, "file", file, storage, ro_file, FALSE, have_cache, direct, no_flush);
+        gboolean qcow2 = g_strcmp0(img->format, "qcow2") == 0;
+        JsonObject *fmt = format_node(node, qcow2 ? "qcow2" : "raw", storage, i > 0 || readonly,
+                                      have_cache, direct, no_flush);
+        if (qcow2 && i + 1 < chain->len) {
+            g_autofree char *next = vd_qemu_disk_layer_node(target, i + 1, FALSE);
+            json_object_set_string_member(fmt, "backing", next);
+        } else if (qcow2) {
+            json_object_set_null_member(fmt, "backing");
+        }
+        vd_qemu_cmd_opt_json(cmd, "-blockdev", fmt);
+    }
+}
+
 /* The protocol and format nodes of a disk with media. */
 static gboolean
 add_blockdevs(VdQemuCmd *cmd, const VdDiskDef *disk, const char *what, gboolean readonly,
@@ -315,28 +394,22 @@ add_blockdevs(VdQemuCmd *cmd, const VdDiskDef *disk, const char *what, gboolean 
         break;
     }
 
-    g_autofree char *file_node = g_strdup_printf("%s-storage", disk->target_dev);
-    g_autofree char *fmt_node = vd_qemu_disk_node_name(disk);
-
-    JsonObject *f = json_object_new();
-    json_object_set_string_member(f, "driver", protocol);
-    json_object_set_string_member(f, "filename", disk->source_file);
-    json_object_set_string_member(f, "node-name", file_node);
-    json_object_set_boolean_member(f, "auto-read-only", TRUE);
-    json_object_set_string_member(f, "discard", "unmap");
-    if (readonly)
-        json_object_set_boolean_member(f, "read-only", TRUE);
-    if (have_cache)
-        set_cache(f, direct, no_flush);
-    vd_qemu_cmd_opt_json(cmd, "-blockdev", f);
-
-    JsonObject *fmt = json_object_new();
-    json_object_set_string_member(fmt, "node-name", fmt_node);
-    json_object_set_boolean_member(fmt, "read-only", readonly);
-    json_object_set_string_member(fmt, "driver", format);
-    json_object_set_string_member(fmt, "file", file_node);
-    if (have_cache)
-        set_cache(fmt, direct, no_flush);
+    const GPtrArray *chain = cmd->paths->disk_chains && g_str_equal(protocol, "file")
+                                 ? g_hash_table_lookup(cmd->paths->disk_chains, disk->target_dev)
+                                 : NULL;
+    /* A hot-plug (collect) has no argv to pass descriptors on: its chain
+     * is in the fd sets QEMU already holds. */
+    if (chain && chain->len > 0 &&
+        (!cmd->collect || ((const VdChainImage *)g_ptr_array_index(chain, 0))->in_fdset)) {
+        add_chain_nodes(cmd, disk->target_dev, chain, readonly, have_cache, direct, no_flush);
+        return TRUE;
+    }
+    g_autofree char *file_node = vd_qemu_disk_layer_node(disk->target_dev, 0, TRUE);
+    g_autofree char *fmt_node = vd_qemu_disk_layer_node(disk->target_dev, 0, FALSE);
+    add_storage_node(cmd, protocol, disk->source_file, file_node, readonly, TRUE, have_cache,
+                     direct, no_flush);
+    JsonObject *fmt =
+        format_node(fmt_node, format, file_node, readonly, have_cache, direct, no_flush);
     vd_qemu_cmd_opt_json(cmd, "-blockdev", fmt);
     return TRUE;
 }

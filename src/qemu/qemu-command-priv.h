@@ -64,6 +64,9 @@ void vd_qemu_cmd_pin_pci(VdQemuCmd *cmd, JsonObject *dev, guint bus, guint slot)
 /* A descriptor QEMU gets for @path instead of opening it (qemu-run-fds.h):
  * its number. */
 int vd_qemu_cmd_request_fd(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path);
+/* -add-fd of a descriptor for @path into fd set @set (-1: a new set);
+ * returns the set's id. */
+int vd_qemu_cmd_fdset_add(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path, int set);
 /* A file QEMU writes, given to it in an fd set (-add-fd): the path QEMU
  * opens it by ("/dev/fdset/N"). */
 char *vd_qemu_cmd_fdset_path(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path);

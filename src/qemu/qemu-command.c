@@ -193,6 +193,15 @@ vd_qemu_disk_node_name(const VdDiskDef *disk)
     return g_strdup_printf("%s-format", disk->target_dev);
 }
 
+char *
+vd_qemu_disk_layer_node(const char *target, guint layer, gboolean storage)
+{
+    const char *kind = storage ? "storage" : "format";
+    if (layer == 0)
+        return g_strdup_printf("%s-%s", target, kind);
+    return g_strdup_printf("%s-b%u-%s", target, layer, kind);
+}
+
 /* ---- machine-wide options ------------------------------------------------- */
 
 static gboolean
@@ -578,17 +587,26 @@ vd_qemu_cmd_request_fd(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path)
     return number;
 }
 
-char *
-vd_qemu_cmd_fdset_path(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path)
+int
+vd_qemu_cmd_fdset_add(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path, int set)
 {
     int number = vd_qemu_cmd_request_fd(cmd, kind, path);
     g_autofree char *esc = vd_qemu_escape_opt(path);
-    /* The set's id is the descriptor's number: unique, and QEMU's own
-     * add-fd (hot-plug, screenshots) picks ids no set uses. The opaque
-     * text shows the file in query-fdsets. */
-    g_autofree char *spec = g_strdup_printf("fd=%d,set=%d,opaque=%s", number, number, esc);
+    /* A new set's id is its first descriptor's number: unique, and
+     * QEMU's own add-fd (hot-plug, screenshots) picks ids no set uses.
+     * The opaque text shows the file in query-fdsets, and is how the
+     * daemon reads "/dev/fdset/N" back as a path (qemu-fdset-paths.h). */
+    if (set < 0)
+        set = number;
+    g_autofree char *spec = g_strdup_printf("fd=%d,set=%d,opaque=%s", number, set, esc);
     vd_qemu_cmd_opt(cmd, "-add-fd", spec);
-    return g_strdup_printf("/dev/fdset/%d", number);
+    return set;
+}
+
+char *
+vd_qemu_cmd_fdset_path(VdQemuCmd *cmd, VdQemuFdKind kind, const char *path)
+{
+    return g_strdup_printf("/dev/fdset/%d", vd_qemu_cmd_fdset_add(cmd, kind, path, -1));
 }
 
 char *

@@ -93,6 +93,13 @@ typedef struct {
      * QEMU at those numbers, after its taps (net_fds). */
     int fd_base;
     GPtrArray *fd_requests;
+    /* Disk images as descriptors too: target_dev -> GPtrArray of
+     * VdChainImage (qemu-blockjob.h), the disk's image and its backing
+     * files top first, as the daemon read and checked them. Such a disk
+     * gets a set per image and a node pair per image, the chain named
+     * explicitly (vd_qemu_disk_layer_node); a disk not in it (NULL: none)
+     * is opened by QEMU by path. */
+    GHashTable *disk_chains;
     gint64 start_time;               /* seconds since 1970 the guest's RTC starts from
                                       * for <clock offset='variable|timezone'>; 0: now
                                       * (tests set it for deterministic argv) */
@@ -185,3 +192,9 @@ const char *vd_qemu_net_model_driver(const char *model);
  * ("vda-format"), e.g. for blockdev-change-medium or device_del. */
 char *vd_qemu_disk_device_id(const VdDiskDef *disk);
 char *vd_qemu_disk_node_name(const VdDiskDef *disk);
+/* The nodes of image @layer of a disk's chain started with descriptors
+ * (paths->disk_chains): layer 0 (the image) is "<target>-format" /
+ * "<target>-storage", backing file N "<target>-b<N>-format" /
+ * "<target>-b<N>-storage". Block jobs find a layer's node by its file
+ * (vd_qemu_chain_nodes), as for overlays' "<target>-ov<tag>-...". */
+char *vd_qemu_disk_layer_node(const char *target, guint layer, gboolean storage);

@@ -17,9 +17,22 @@ typedef struct {
     JsonObject *storage; /* blockdev-add of the protocol node; NULL: no media */
     JsonObject *format;  /* blockdev-add of the format node; NULL: no media */
     JsonObject *device;  /* device_add */
+    GPtrArray *backing;  /* JsonObject*: blockdev-add of the backing files' nodes, bottom
+                          * first, before @storage (a chain in fd sets); NULL: none */
 } VdQemuHotplugDisk;
 
 void vd_qemu_hotplug_disk_clear(VdQemuHotplugDisk *out);
+/* @out's protocol node reads its file from fd set @set ("/dev/fdset/N",
+ * no auto-read-only: qemu-command-disk.c says why). */
+void vd_qemu_hotplug_disk_use_fdset(VdQemuHotplugDisk *out, gint64 set);
+/* vd_qemu_hotplug_disk_build for a disk whose images QEMU holds in fd
+ * sets (@chain: VdChainImage, top first, each in_fdset): the chain named
+ * node by node as at start (qemu-command-disk.c), backing nodes in
+ * @out->backing. */
+gboolean vd_qemu_hotplug_disk_build_chain(const VdDomainDef *def, const VdQemuCaps *caps,
+                                          const VdDiskDef *disk, guint bootindex,
+                                          const char *bus, GPtrArray *chain,
+                                          VdQemuHotplugDisk *out, GError **error);
 
 /* The blockdev-add and device_add arguments that attach @disk to a running
  * domain of @def (its machine decides the buses). @bus: the root port the

@@ -106,6 +106,37 @@ open_connected(const char *path, GError **error)
     return -1;
 }
 
+/* A disk image: never created, never a FIFO or device QEMU would block
+ * on (O_NONBLOCK is taken back once it is open). */
+static int
+open_image(const char *path, gboolean writable, GError **error)
+{
+    int fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st = {0};
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+        int err = fd < 0 ? errno : S_ISREG(st.st_mode) ? errno : EINVAL;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: cannot open the disk image '%s' %s for QEMU: %s", path,
+                    writable ? "read-write" : "read-only",
+                    err == EINVAL ? "it is not a regular file" : g_strerror(err));
+        return -1;
+    }
+    /* Root opens any file read-write: an image without its owner's write
+     * bit is kept from being written, as QEMU as its own user would be. */
+    if (writable && !(st.st_mode & S_IWUSR)) {
+        close(fd);
+        g_set_error(error, VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                    "operation failed: the disk image '%s' is not writable (mode %04o): make it "
+                    "writable (chmod u+w) or mark the disk <readonly/>",
+                    path, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    return fd;
+}
+
 int
 vd_qemu_fd_request_open(const VdQemuFdRequest *r, GError **error)
 {
@@ -113,6 +144,8 @@ vd_qemu_fd_request_open(const VdQemuFdRequest *r, GError **error)
         return open_listening(r->path, error);
     if (r->kind == VD_QEMU_FD_CONNECT)
         return open_connected(r->path, error);
+    if (r->kind == VD_QEMU_FD_READ || r->kind == VD_QEMU_FD_READ_WRITE)
+        return open_image(r->path, r->kind == VD_QEMU_FD_READ_WRITE, error);
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
     flags |= r->kind == VD_QEMU_FD_APPEND ? O_APPEND : O_TRUNC;
     int fd = open(r->path, flags, 0600);

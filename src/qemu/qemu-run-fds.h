@@ -16,7 +16,10 @@
  *   end of swtpm's control channel);
  * - a file:    -add-fd fd=N,set=N,opaque=PATH and the path /dev/fdset/N
  *   (qemu_open() dups the set's descriptor whose access mode matches, so
- *   each file is opened write-only, as QEMU's chardevs open them). */
+ *   each file is opened write-only, as QEMU's chardevs open them);
+ * - a disk image: the same, one set per image holding a read-only
+ *   descriptor and, for a writable disk, a read-write one (QEMU reopens
+ *   an image read-only <-> read-write: auto-read-only, block commit). */
 #pragma once
 
 #include <glib.h>
@@ -26,6 +29,8 @@ typedef enum {
     VD_QEMU_FD_CONNECT,  /* a unix socket connected to path (swtpm's control socket) */
     VD_QEMU_FD_APPEND,   /* a file opened write-only to append, made 0600 if missing */
     VD_QEMU_FD_TRUNCATE, /* the same, emptied first (<serial type='file'> without append) */
+    VD_QEMU_FD_READ,     /* an existing file (a disk image) opened read-only */
+    VD_QEMU_FD_READ_WRITE, /* the same read-write (a writable disk's images) */
 } VdQemuFdKind;
 
 typedef struct {

@@ -19,3 +19,11 @@
  * 20 bytes and the name (at most 1023): cheap enough for the main loop,
  * as reading a format's magic is. */
 char *vd_qcow2_backing_file(const char *path);
+
+/* The format the qcow2 header of @path names for its backing file (the
+ * backing-format extension, e.g. "qcow2" or "raw"); NULL when @path is
+ * not qcow2 or names none. */
+char *vd_qcow2_backing_format(const char *path);
+
+/* Whether @path starts with qcow2's magic. */
+gboolean vd_qcow2_is_qcow2(const char *path);

@@ -125,11 +125,25 @@ class Confine(harness.VirtdTestCase):
         harness.wait_for(lambda: re.search(r'VIRTD-GUEST-STATUS .* sizes=vda:16384\b',
                                            self.d.console_text('cf1')),
                          60 * harness.TIMEOUT_SCALE, what='the 8 MiB disk in the guest')
-        # ... because it is QEMU's for the domain's life (qemu-access.h).
-        self.assertEqual(os.stat(self.disk).st_uid, pwd.getpwnam('virtd-qemu').pw_uid)
+        # ... because QEMU holds a descriptor the daemon opened (an fd set,
+        # disk-chains.h): the image stays root's 0600, is in no record of
+        # files handed to QEMU's user, and QEMU's argv names it only as
+        # the set's opaque text.
+        st = os.stat(self.disk)
+        self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, 0, 0o600))
+        pid = self.d.qemu_pid('cf1')
+        self.assertIn(self.disk, qemu_fd_targets(pid))
         record = self.d.path('run', 'domains', 'cf1.owners')
-        with open(record) as f:
-            self.assertIn('0 0 %s\n' % self.disk, f.read())
+        if os.path.exists(record):
+            with open(record) as f:
+                self.assertNotIn(self.disk, f.read())
+        argv = harness.read_cmdline(pid)
+        self.assertEqual([a for a in argv if self.disk in a],
+                         ['fd=%s,set=%s,opaque=%s' % (n, s, self.disk) for n, s in
+                          re.findall(r'fd=(\d+),set=(\d+),opaque=' + re.escape(self.disk),
+                                     ' '.join(argv))])
+        # domblklist reads QEMU's "/dev/fdset/N" back as the path.
+        self.assertIn(self.disk, self.d.vsh('domblklist', 'cf1')[1])
 
     def test_c_no_other_root_file(self):
         rc, out = self.qmp('cf1', 'blockdev-add', driver='file', **{'node-name': 'stolen'},
@@ -194,25 +208,111 @@ class Confine(harness.VirtdTestCase):
         self.assertFalse(os.path.exists(d.path('run', 'domains', 'cf1.owners')))
 
     def test_f_disk_in_unsearchable_directory(self):
-        """A disk in a directory QEMU's user may not search: the start is
-        refused naming the file, the directory and the fixes; the disk
-        keeps its owner and no QEMU runs."""
+        """A qcow2 chain (raw base <- mid <- top), root's 0600, in a
+        directory QEMU's user may not search: QEMU gets every image as a
+        descriptor, the guest sees the disk, nothing changes owner; a
+        block commit of mid into base writes the base's real path into
+        top's header (not "/dev/fdset/N"). Disks hot-plugged from there
+        (a raw image, a qcow2 one with its backing file) are descriptors
+        too; detached, QEMU closes them."""
         d = self.d
         hidden = os.path.join(self.tmp, 'hidden')
         os.mkdir(hidden, 0o700)
-        disk = write_private(os.path.join(hidden, 'd.raw'), 1)
-        d.define('cf2', harness.domain_xml('cf2', extra_devices=harness.disk_xml(disk, 'vdb')))
+        base = write_private(os.path.join(hidden, 'base.raw'), 4)
+        mid = os.path.join(hidden, 'mid.qcow2')
+        top = os.path.join(hidden, 'top.qcow2')
+        for img, below, fmt in ((mid, base, 'raw'), (top, mid, 'qcow2')):
+            subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', below, '-F', fmt,
+                            img], check=True)
+            os.chmod(img, 0o600)
+        images = (base, mid, top)
+        d.define('cf2', harness.domain_xml(
+            'cf2', extra_devices=harness.disk_xml(top, 'vdb', fmt='qcow2')))
         self.addCleanup(d.vsh, 'undefine', 'cf2', check=False)
-        rc, out, err = d.vsh('start', 'cf2', check=False, timeout=60)
+        self.addCleanup(d.vsh, 'destroy', 'cf2', check=False)
+        d.start_domain('cf2', wait_boot=False)
+        pid = d.qemu_pid('cf2')
+        held = qemu_fd_targets(pid)
+        for img in images:
+            self.assertIn(img, held)
+        # the 4 MiB of the base through the chain (its only disk: vda to Linux)
+        harness.wait_for(lambda: re.search(r'VIRTD-GUEST-STATUS .* sizes=vda:8192\b',
+                                           d.console_text('cf2')),
+                         90 * harness.TIMEOUT_SCALE, what='the chain in the guest')
+        for img in images:
+            st = os.stat(img)
+            self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600), img)
+        self.assertIn(top, d.vsh('domblklist', 'cf2')[1])
+        d.vsh('blockcommit', 'cf2', 'vdb', '--top', mid, '--base', base, '--wait', timeout=120)
+        info = json.loads(subprocess.run(['qemu-img', 'info', '-U', '--output=json', top],
+                                         check=True, stdout=subprocess.PIPE).stdout)
+        self.assertEqual(info['backing-filename'], base)
+        xml = d.vsh('dumpxml', 'cf2')[1]
+        self.assertRegex(xml, r"<source file='%s'/>\s*<backingStore type='file'>\s*"
+                              r"<format type='raw'/>\s*<source file='%s'/>" % (
+                                  re.escape(top), re.escape(base)))
+        self.assertNotIn('/dev/fdset', xml)
+        # mid left the chain: its nodes and its fd set are gone, QEMU closed it
+        harness.wait_for(lambda: mid not in qemu_fd_targets(pid), 10, what='QEMU closing mid')
+        self.assertIn(base, qemu_fd_targets(pid))
+        # hot-plug: descriptors too, a qcow2 image's backing file as well
+        disk = write_private(os.path.join(hidden, 'd.raw'), 1)
+        d.vsh('attach-disk', 'cf2', disk, 'vdc', '--live', timeout=60)
+        self.assertIn(disk, qemu_fd_targets(pid))
+        self.assertIn(disk, d.vsh('domblklist', 'cf2')[1])
+        base2 = write_private(os.path.join(hidden, 'base2.raw'), 2)
+        ov = os.path.join(hidden, 'ov.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', base2, '-F', 'raw', ov],
+                       check=True)
+        os.chmod(ov, 0o600)
+        d.vsh('attach-disk', 'cf2', ov, 'vdd', '--subdriver', 'qcow2', '--live', timeout=60)
+        held = qemu_fd_targets(pid)
+        self.assertIn(ov, held)
+        self.assertIn(base2, held)
+        # the guest sees it: 2 MiB through the chain (4096 sectors), its 3rd disk
+        harness.wait_for(lambda: re.search(r'VIRTD-GUEST-STATUS .* sizes=\S*vdc:4096\b',
+                                           d.console_text('cf2')),
+                         60 * harness.TIMEOUT_SCALE, what='the hot-plugged chain in the guest')
+        for f in (disk, ov, base2):
+            st = os.stat(f)
+            self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600), f)
+        for t in ('vdc', 'vdd'):
+            d.vsh('detach-disk', 'cf2', t, '--live', timeout=60)
+        harness.wait_for(lambda: not {disk, ov, base2} & set(qemu_fd_targets(pid)), 20,
+                         what='QEMU closing the detached images')
+        # detached: every node of the chain and its descriptors go
+        d.vsh('detach-disk', 'cf2', 'vdb', '--live', timeout=60)
+        harness.wait_for(lambda: not {top, base} & set(qemu_fd_targets(pid)), 20,
+                         what='QEMU closing the detached chain')
+        d.vsh('destroy', 'cf2')
+        for img in images + (disk, ov, base2):
+            self.assertEqual(os.stat(img).st_uid, 0, img)
+
+    def test_f2_read_only_files(self):
+        """Root opens any file read-write: a writable disk whose image lacks
+        its owner's write bit (0400) is refused, naming the fix; a 0444
+        backing file is fine (read-only descriptor only)."""
+        d = self.d
+        ro = write_private(os.path.join(self.tmp, 'ro.raw'), 1)
+        os.chmod(ro, 0o400)
+        d.define('cf5', harness.domain_xml('cf5', extra_devices=harness.disk_xml(ro, 'vdb')))
+        self.addCleanup(d.vsh, 'undefine', 'cf5', check=False)
+        rc, out, err = d.vsh('start', 'cf5', check=False, timeout=60)
         self.assertNotEqual(rc, 0, out)
-        for w in ("QEMU runs as 'virtd-qemu' and cannot reach '%s'" % disk,
-                  "may not search the directory '%s' (mode 0700" % hidden,
-                  "chmod o+x '%s'" % hidden, 'virtd --qemu-user root'):
-            self.assertIn(w, err)
-        self.assertIsNone(d.qemu_pid('cf2'))
-        self.assertIn('shut off', d.vsh('domstate', 'cf2')[1])
-        st = os.stat(disk)
-        self.assertEqual((st.st_uid, stat.S_IMODE(st.st_mode)), (0, 0o600))
+        self.assertIn("the disk image '%s' is not writable (mode 0400)" % ro, err)
+        self.assertIn('<readonly/>', err)
+        self.assertIsNone(d.qemu_pid('cf5'))
+        base = write_private(os.path.join(self.tmp, 'ro-base.raw'), 1)
+        os.chmod(base, 0o444)
+        top = os.path.join(self.tmp, 'ro-top.qcow2')
+        subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', base, '-F', 'raw', top],
+                       check=True)
+        d.define('cf6', harness.domain_xml(
+            'cf6', extra_devices=harness.disk_xml(top, 'vdb', fmt='qcow2')))
+        self.addCleanup(d.vsh, 'undefine', 'cf6', check=False)
+        d.start_domain('cf6', wait_boot=False)
+        self.assertIn(base, qemu_fd_targets(d.qemu_pid('cf6')))
+        d.vsh('destroy', 'cf6')
 
     def test_g_chardevs_are_descriptors(self):
         """A <serial type='file'> and a listening <channel type='unix'> in a

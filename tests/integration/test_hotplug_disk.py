@@ -328,6 +328,11 @@ class HotplugDisk(harness.VirtdTestCase):
             self.wait_sizes(d, name, lambda s: s.get('sr0') == 4 * 2048, 'sr0 with media 2')
             self.assertIn(iso2, self.xml(d, name))
             self.assertIn(iso1, self.xml(d, name, True))
+            # The media are descriptors in an fd set (docs/security.md);
+            # the ejected one's set is gone.
+            sets = d.vsh('qemu-monitor-command', name, '{"execute": "query-fdsets"}')[1]
+            self.assertIn('"opaque": "%s"' % iso2, sets.replace('":"', '": "'))
+            self.assertNotIn(iso1, sets)
             # update-device with the first ISO again.
             upd = d.write_file('cd.xml', cd)
             rc, out, _ = d.vsh('update-device', name, upd, '--live')

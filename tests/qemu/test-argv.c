@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "conf/domain-cpu-ext.h"
+#include "conf/domain-firmware.h"
 #include "conf/domain-media.h"
 #include "qemu-test-util.h"
-#include "conf/domain-firmware.h"
 #include "qemu/firmware-select.h"
+#include "qemu/qemu-blockjob.h"
 #include "qemu/qemu-command-priv.h"
 #include "qemu/qemu-command.h"
 #include "util/vd-error.h"
@@ -558,7 +559,8 @@ test_injection_values(void)
     g_assert_true(targv_has(argv, "-append", "a,b -device evil"));
     /* The file's path is only the fd set's label: the daemon opens the
      * file, and QEMU writes into the descriptor (qemu-run-fds.h). */
-    g_assert_true(targv_has(argv, "-add-fd", "fd=4,set=4,opaque=/tmp/log,,append=off,,path=/etc/passwd"));
+    g_assert_true(
+        targv_has(argv, "-add-fd", "fd=4,set=4,opaque=/tmp/log,,append=off,,path=/etc/passwd"));
     g_assert_true(targv_has(argv, "-chardev", "file,id=charserial0,path=/dev/fdset/4"));
     g_assert_false(targv_has(argv, "-initrd", "/etc/shadow"));
 
@@ -957,6 +959,71 @@ device_with_id(GPtrArray *argv, const char *id)
 /* A hot-plugged disk's and NIC's <address type='pci'> (the slot their QEMU
  * gave them) places them only when QEMU loads that guest's state: a boot
  * leaves placement to QEMU, as before. */
+static GPtrArray *
+chain_of(const char *const *layers)
+{
+    GPtrArray *chain = g_ptr_array_new_with_free_func(vd_chain_image_free);
+    for (guint i = 0; layers[i]; i += 2) {
+        VdChainImage *img = g_new0(VdChainImage, 1);
+        img->path = g_strdup(layers[i]);
+        img->format = g_strdup(layers[i + 1]);
+        g_ptr_array_add(chain, img);
+    }
+    return chain;
+}
+
+/* Disk images as descriptors (paths->disk_chains): a writable qcow2 with
+ * a two-file backing chain (a set per image, read-only and read-write
+ * descriptors in it, the chain named node by node, the bottom "backing":
+ * null), a cdrom (read-only only), a raw disk with a comma in its path;
+ * a block device is not in the chains and stays a path. */
+static void
+test_disk_fds(void)
+{
+    g_autoptr(TDef) def = tdef_new("disk-fds", "pc");
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vda", "/img/top.qcow2",
+                  VD_DISK_FORMAT_QCOW2)
+        ->cache = g_strdup("none");
+    tdef_add_disk(def, VD_DISK_DEVICE_CDROM, VD_DISK_BUS_IDE, "hdc", "/iso/d.iso",
+                  VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vdb", "/img/a,b.raw",
+                  VD_DISK_FORMAT_RAW);
+    tdef_add_disk(def, VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vdc", "/dev/vg0/data",
+                  VD_DISK_FORMAT_RAW)
+        ->type = VD_DISK_TYPE_BLOCK;
+    g_autoptr(GHashTable) chains =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+    const char *vda[] = {
+        "/img/top.qcow2", "qcow2", "/img/mid.qcow2", "qcow2", "/img/base.raw", "raw", NULL};
+    const char *hdc[] = {"/iso/d.iso", "raw", NULL};
+    const char *vdb[] = {"/img/a,b.raw", "raw", NULL};
+    g_hash_table_insert(chains, "vda", chain_of(vda));
+    g_hash_table_insert(chains, "hdc", chain_of(hdc));
+    g_hash_table_insert(chains, "vdb", chain_of(vdb));
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autoptr(GPtrArray) requests = g_ptr_array_new_with_free_func(vd_qemu_fd_request_free);
+    VdQemuRunPaths paths = trun_paths;
+    paths.disk_chains = chains;
+    paths.fd_requests = requests;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) argv = vd_qemu_build_argv(def, caps, &paths, &error);
+    g_assert_no_error(error);
+    g_autofree char *text = vd_qemu_argv_to_string(argv);
+    tgolden_check("disk-fds", text);
+    /* The descriptors asked for: vda's three images twice (read-only,
+     * read-write), hdc's once, vdb's twice; after the monitor's socket. */
+    guint images = 0, writable = 0;
+    for (guint i = 0; i < requests->len; i++) {
+        const VdQemuFdRequest *r = g_ptr_array_index(requests, i);
+        images += r->kind == VD_QEMU_FD_READ;
+        writable += r->kind == VD_QEMU_FD_READ_WRITE;
+    }
+    g_assert_cmpuint(images, ==, 5);
+    g_assert_cmpuint(writable, ==, 4);
+    g_assert_false(strstr(text, "top.qcow2\"") || strstr(text, "mid.qcow2\""));
+    g_assert_nonnull(strstr(text, "/dev/vg0/data"));
+}
+
 static void
 test_pci_pins(void)
 {
@@ -977,7 +1044,8 @@ test_pci_pins(void)
     g_assert_null(strstr(device_with_id(boot, "disk-vdb"), "addr"));
     paths.pci_addresses = TRUE;
     g_autoptr(GPtrArray) load = vd_qemu_build_argv(pc, caps, &paths, NULL);
-    g_assert_nonnull(strstr(device_with_id(load, "disk-vdb"), "\"bus\":\"pci.0\",\"addr\":\"0x5\""));
+    g_assert_nonnull(
+        strstr(device_with_id(load, "disk-vdb"), "\"bus\":\"pci.0\",\"addr\":\"0x5\""));
     g_assert_null(strstr(device_with_id(load, "disk-vda"), "addr"));
     vd_disk_def_clear_pci_address(vdb);
     g_assert_false(vd_disk_def_pci_address(vdb, &bus, &slot));
@@ -1064,6 +1132,7 @@ main(int argc, char **argv)
     g_test_add_func("/qemu/argv/to-string", test_argv_to_string);
     g_test_add_func("/qemu/argv/names", test_names);
     g_test_add_func("/qemu/argv/pci-pins", test_pci_pins);
+    g_test_add_func("/qemu/argv/disk-fds", test_disk_fds);
     g_test_add_func("/qemu/argv/default-machine", test_default_machine);
     return g_test_run();
 }

@@ -79,6 +79,34 @@ test_virtio_pc(void)
           0, NULL);
 }
 
+/* The image in fd set 7: its protocol node names the set, without
+ * auto-read-only when writable; a read-only disk keeps read-only. */
+static void
+test_fdset(void)
+{
+    g_autoptr(TDef) def = tdef_new("hd", "pc");
+    g_autoptr(VdQemuCaps) caps = tcaps_fake();
+    g_autoptr(GError) error = NULL;
+    VdDiskDef *rw =
+        disk_new(VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vdb", "/i/b.img", VD_DISK_FORMAT_RAW);
+    VdDiskDef *ro =
+        disk_new(VD_DISK_DEVICE_DISK, VD_DISK_BUS_VIRTIO, "vdc", "/i/c.img", VD_DISK_FORMAT_RAW);
+    ro->readonly = TRUE;
+    g_ptr_array_add(def->disks, rw);
+    g_ptr_array_add(def->disks, ro);
+    VdQemuHotplugDisk out;
+    g_assert_true(vd_qemu_hotplug_disk_build(def, caps, rw, 0, NULL, &out, &error));
+    vd_qemu_hotplug_disk_use_fdset(&out, 7);
+    g_assert_cmpstr(json_object_get_string_member(out.storage, "filename"), ==, "/dev/fdset/7");
+    g_assert_false(json_object_has_member(out.storage, "auto-read-only"));
+    vd_qemu_hotplug_disk_clear(&out);
+    g_assert_true(vd_qemu_hotplug_disk_build(def, caps, ro, 0, NULL, &out, &error));
+    vd_qemu_hotplug_disk_use_fdset(&out, 8);
+    g_assert_cmpstr(json_object_get_string_member(out.storage, "filename"), ==, "/dev/fdset/8");
+    g_assert_true(json_object_get_boolean_member(out.storage, "read-only"));
+    vd_qemu_hotplug_disk_clear(&out);
+}
+
 static void
 test_virtio_q35(void)
 {
@@ -151,5 +179,6 @@ main(int argc, char **argv)
     g_test_add_func("/hotplug-disk/cdrom-media", test_cdrom_media);
     g_test_add_func("/hotplug-disk/bootindex", test_boot);
     g_test_add_func("/hotplug-disk/refused", test_refused);
+    g_test_add_func("/hotplug-disk/fdset", test_fdset);
     return g_test_run();
 }

@@ -2,6 +2,7 @@
  * found ended), query-block is the truth, and the live and persistent
  * definitions are rewritten from it; see blockjob-priv.h. */
 #include "daemon/blockjob/blockjob-priv.h"
+#include "qemu/qemu-fdset-paths.h"
 
 #include "util/vd-error.h"
 
@@ -142,6 +143,8 @@ nodes_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
      * chain: they are its own to keep or remove. */
     if (s->dom->job == VD_JOB_SNAPSHOT)
         nodes = NULL;
+    g_autoptr(GHashTable) gone = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) deleted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; nodes && s->dom->qmp && i < json_array_get_length(nodes); i++) {
         JsonObject *n = json_array_get_object_element(nodes, i);
         const char *name = json_object_get_string_member_with_default(n, "node-name", "");
@@ -156,7 +159,24 @@ nodes_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         g_autofree char *base = g_strndup(name, strlen(name) - strlen("-format"));
         g_autofree char *storage = g_strconcat(base, "-storage", NULL);
         vd_blockjob_del_nodes(s->dom, name, storage);
+        g_hash_table_add(gone, (gpointer)file);
+        g_hash_table_add(deleted, g_strdup(name));
+        g_hash_table_add(deleted, g_steal_pointer(&storage));
     }
+    /* A file QEMU holds as a descriptor (disk-chains.h) stays open while
+     * its fd set has it: the set goes too, unless another node (another
+     * disk's chain) still reads the file. */
+    for (guint i = 0; nodes && s->dom->qmp && i < json_array_get_length(nodes); i++) {
+        JsonObject *n = json_array_get_object_element(nodes, i);
+        const char *name = json_object_get_string_member_with_default(n, "node-name", "");
+        if (!g_hash_table_contains(deleted, name))
+            g_hash_table_remove(gone, json_object_get_string_member_with_default(n, "file", ""));
+    }
+    GHashTableIter it;
+    gpointer file;
+    g_hash_table_iter_init(&it, gone);
+    while (g_hash_table_iter_next(&it, &file, NULL))
+        vd_qemu_fdset_forget(s->dom->qmp, file);
     sync_finish(s, NULL);
 }
 
@@ -202,7 +222,7 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         sync_finish(s, NULL);
         return;
     }
-    vd_qmp_command(s->dom->qmp, "query-named-block-nodes", NULL, nodes_reply, s);
+    vd_qmp_command_real_paths(s->dom->qmp, "query-named-block-nodes", NULL, nodes_reply, s);
 }
 
 void
@@ -220,5 +240,60 @@ vd_blockjob_sync(VdDaemon *d, VdDomainObj *dom, const char *target, VdBlockJobSy
         sync_finish(s, error);
         return;
     }
-    vd_qmp_command(dom->qmp, "query-block", NULL, block_reply, s);
+    vd_qmp_command_real_paths(dom->qmp, "query-block", NULL, block_reply, s);
+}
+
+/* "<target>-b<N>-format": a backing file's node named at start. */
+static gboolean
+is_backing_node(const char *name, const char *target)
+{
+    gsize n = strlen(target);
+    if (strncmp(name, target, n) != 0 || !g_str_has_prefix(name + n, "-b") ||
+        !g_ascii_isdigit(name[n + 2]))
+        return FALSE;
+    const char *end = name + n + 2;
+    while (g_ascii_isdigit(*end))
+        end++;
+    return g_str_equal(end, "-format");
+}
+
+typedef struct {
+    VdDomainObj *dom;
+    char *target, *image;
+} Drop;
+
+static void
+drop_nodes_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    Drop *dr = data;
+    JsonArray *nodes =
+        !error && result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+    for (guint i = 0; nodes && dr->dom->qmp && i < json_array_get_length(nodes); i++) {
+        JsonObject *n = json_array_get_object_element(nodes, i);
+        const char *name = json_object_get_string_member_with_default(n, "node-name", "");
+        if (!is_backing_node(name, dr->target))
+            continue;
+        g_autofree char *base = g_strndup(name, strlen(name) - strlen("-format"));
+        g_autofree char *storage = g_strconcat(base, "-storage", NULL);
+        vd_blockjob_del_nodes(dr->dom, name, storage);
+        vd_qemu_fdset_forget(qmp, json_object_get_string_member_with_default(n, "file", ""));
+    }
+    if (dr->dom->qmp)
+        vd_qemu_fdset_forget(qmp, dr->image);
+    vd_domain_obj_unref(dr->dom);
+    g_free(dr->target);
+    g_free(dr->image);
+    g_free(dr);
+}
+
+void
+vd_blockjob_drop_disk(VdDomainObj *dom, const char *target, const char *image)
+{
+    if (!dom->qmp)
+        return;
+    Drop *dr = g_new0(Drop, 1);
+    dr->dom = vd_domain_obj_ref(dom);
+    dr->target = g_strdup(target);
+    dr->image = g_strdup(image);
+    vd_qmp_command_real_paths(dom->qmp, "query-named-block-nodes", NULL, drop_nodes_reply, dr);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "daemon/events/events.h"
+#include "qemu/qemu-fdset-paths.h"
 #include "util/vd-error.h"
 
 typedef enum { OP_COMMIT, OP_PULL, OP_INFO, OP_ABORT, OP_PIVOT, OP_SPEED } OpKind;
@@ -27,6 +28,8 @@ typedef struct {
     gboolean active, shallow;
     guint64 bandwidth;
     VdBlockJobInfo *job;
+    GPtrArray *chain; /* the disk's images (VdChainImage) while a job is started */
+    char *root;       /* its root node */
     VdBlockJobDone done;
     gpointer data;
 } Op;
@@ -48,6 +51,9 @@ op_finish(Op *op, const GError *error, JsonNode *answer)
     g_free(op->target);
     g_free(op->base);
     g_free(op->top);
+    if (op->chain)
+        g_ptr_array_unref(op->chain);
+    g_free(op->root);
     g_free(op);
 }
 
@@ -148,21 +154,40 @@ start_job(Op *op, GPtrArray *chain, const char *root)
                                 chain_path(chain, (guint)top)));
         return;
     }
-    /* The bottom of the chain needs no name: QEMU's default. */
-    const char *base_path = base == (int)chain->len - 1 ? NULL : chain_path(chain, (guint)base);
+    const VdChainImage *base_image = g_ptr_array_index(chain, (guint)base);
     JsonObject *args;
     const char *cmd;
     if (op->kind == OP_PULL) {
+        /* The bottom of the chain needs no name: QEMU's default. */
         cmd = "block-stream";
-        args = vd_qemu_block_stream(op->target, root, base_path, op->bandwidth);
+        args = vd_qemu_block_stream(op->target, root,
+                                    base == (int)chain->len - 1 ? NULL : base_image, op->bandwidth);
     } else {
+        /* The base is named even at the bottom: its path is what QEMU
+         * writes into the header above the top. */
         cmd = "block-commit";
-        args = vd_qemu_block_commit(op->target, root, top ? chain_path(chain, (guint)top) : NULL,
-                                    base_path, op->bandwidth, top == 0);
+        args = vd_qemu_block_commit(op->target, root,
+                                    top ? g_ptr_array_index(chain, (guint)top) : NULL, base_image,
+                                    op->bandwidth, top == 0);
     }
     g_autoptr(GError) error = NULL;
     if (!vd_hotplug_live_command(op->dom, cmd, args, started_reply, op, &error))
         op_fail(op, g_steal_pointer(&error));
+}
+
+static void
+nodes_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    Op *op = data;
+    (void)qmp;
+    g_autoptr(GPtrArray) chain = g_steal_pointer(&op->chain);
+    g_autofree char *root = g_steal_pointer(&op->root);
+    if (error) {
+        op_fail(op, vd_hotplug_qmp_error(error));
+        return;
+    }
+    vd_qemu_chain_find_nodes(chain, result);
+    start_job(op, chain, root);
 }
 
 static void
@@ -181,7 +206,16 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
                                 "invalid argument: disk '%s' has no media in QEMU", op->target));
         return;
     }
-    start_job(op, chain, root);
+    /* The images' nodes next: QEMU names a file it holds as a descriptor
+     * "/dev/fdset/N", so the job names its images by node. */
+    g_autoptr(GError) err = NULL;
+    if (!vd_hotplug_qmp_ready(op->dom, &err)) {
+        op_fail(op, g_steal_pointer(&err));
+        return;
+    }
+    op->chain = g_steal_pointer(&chain);
+    op->root = g_steal_pointer(&root);
+    vd_qmp_command_real_paths(op->dom->qmp, "query-named-block-nodes", NULL, nodes_reply, op);
 }
 
 static void
@@ -241,7 +275,7 @@ jobs_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
                                     op->target, op->dom->name, op->target));
             return;
         }
-        if (!vd_hotplug_live_command(op->dom, "query-block", NULL, block_reply, op, &err))
+        if (!vd_hotplug_live_query_block(op->dom, block_reply, op, &err))
             op_fail(op, g_steal_pointer(&err));
         return;
     case OP_INFO:

@@ -21,6 +21,11 @@ void vd_blockjob_obj_free(VdDomainObj *dom);
  * read back from QEMU, so a job that ended (or a pivot QEMU made) while the
  * daemon was down is in the definitions before the next start uses them. */
 void vd_blockjob_reconnected(VdDaemon *d, VdDomainObj *dom);
+/* A disk detached live, its own nodes deleted: the nodes of its backing
+ * files ("<target>-b<N>-...", disk-chains.h) go too, and the fd sets of
+ * @image (may be NULL) and of those files (remove-fd), so QEMU closes
+ * them. */
+void vd_blockjob_drop_disk(VdDomainObj *dom, const char *target, const char *image);
 
 /* What blockcommit and blockpull ask for. */
 typedef struct {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "daemon/blockjob/blockjob-priv.h"
-#include "daemon/domain/qemu-access.h"
 #include "daemon/storage/storage.h"
+#include "qemu/qemu-fdset-paths.h"
 #include "util/vd-error.h"
 
 typedef struct {
@@ -29,6 +29,7 @@ typedef struct {
     GPtrArray *chain;      /* below the base: the disk's current <backingStore> paths */
     GPtrArray *chain_fmts; /* their formats (probed in the worker, or QEMU's) */
     char *root;            /* running: its root node */
+    gint64 fdset;          /* running: the fd set QEMU holds the overlay in, -1: none yet */
     gboolean made, added;
 } Item;
 
@@ -84,6 +85,8 @@ ext_fail(Ext *x, GError *error)
             g_autofree char *s = vd_qemu_overlay_node(it->target, x->tag, TRUE);
             vd_blockjob_del_nodes(x->dom, f, s);
         }
+        if (it->fdset >= 0 && x->dom->qmp)
+            vd_qemu_fdset_forget(x->dom->qmp, it->overlay);
         if (it->made)
             g_unlink(it->overlay);
     }
@@ -134,20 +137,30 @@ transaction_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer da
     record(x);
 }
 
+/* One of x->pending answers: TRUE when it was the last and all went
+ * well; the last after a failure undoes everything (ext_fail). */
+static gboolean
+last_answer(Ext *x, const GError *error)
+{
+    if (error && !x->error)
+        x->error = vd_hotplug_qmp_error(error);
+    if (--x->pending > 0)
+        return FALSE;
+    if (x->error) {
+        ext_fail(x, g_steal_pointer(&x->error));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static void
 added_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 {
     Ext *x = data;
     (void)qmp, (void)result;
-    if (error && !x->error)
-        x->error = vd_hotplug_qmp_error(error);
-    if (--x->pending > 0)
+    if (!last_answer(x, error))
         return;
     g_autoptr(GError) err = NULL;
-    if (x->error) {
-        ext_fail(x, g_steal_pointer(&x->error));
-        return;
-    }
     g_autoptr(GPtrArray) targets = g_ptr_array_new();
     g_autoptr(GPtrArray) roots = g_ptr_array_new();
     for (guint i = 0; i < x->items->len; i++) {
@@ -202,7 +215,8 @@ block_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
         it->added = TRUE;
         x->pending += 2;
         vd_qmp_command(x->dom->qmp, "blockdev-add",
-                       vd_qemu_overlay_storage(it->target, x->tag, it->overlay), added_reply, x);
+                       vd_qemu_overlay_storage_fdset(it->target, x->tag, it->fdset), added_reply,
+                       x);
         vd_qmp_command(x->dom->qmp, "blockdev-add", vd_qemu_overlay_format(it->target, x->tag),
                        added_reply, x);
     }
@@ -263,6 +277,26 @@ create_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancell
     g_task_return_boolean(task, TRUE);
 }
 
+typedef struct {
+    Ext *x;
+    Item *it;
+} Adding;
+
+/* add-fd's answer for one overlay; the last one goes on. */
+static void
+overlay_added(VdQmp *qmp, gint64 set, const GError *error, gpointer data)
+{
+    g_autofree Adding *adding = data;
+    Ext *x = adding->x;
+    (void)qmp;
+    adding->it->fdset = set;
+    if (!last_answer(x, error))
+        return;
+    g_autoptr(GError) err = NULL;
+    if (!vd_hotplug_live_query_block(x->dom, block_reply, x, &err))
+        ext_fail(x, g_steal_pointer(&err));
+}
+
 static void
 created(GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -277,17 +311,27 @@ created(GObject *source, GAsyncResult *result, gpointer data)
         record(x);
         return;
     }
-    /* QEMU opens each overlay by path, as its own user (qemu-access.h);
-     * given back with the domain's other files when QEMU ends. */
+    /* QEMU gets each overlay as descriptors the daemon opened (an fd
+     * set, disk-chains.h), never by path; then the disks' root nodes. */
+    if (!vd_hotplug_qmp_ready(x->dom, &error)) {
+        ext_fail(x, error);
+        return;
+    }
     for (guint i = 0; i < x->items->len; i++) {
         Item *it = g_ptr_array_index(x->items, i);
-        if (!vd_qemu_access_grant(x->d->paths, x->dom->name, it->overlay, TRUE, &error)) {
-            ext_fail(x, error);
-            return;
+        Adding *adding = g_new0(Adding, 1);
+        adding->x = x;
+        adding->it = it;
+        if (!vd_qemu_fdset_add_image(x->dom->qmp, it->overlay, TRUE, overlay_added, adding,
+                                     &error)) {
+            g_free(adding);
+            x->error = error;
+            break;
         }
+        x->pending++;
     }
-    if (!vd_hotplug_live_command(x->dom, "query-block", NULL, block_reply, x, &error))
-        ext_fail(x, error);
+    if (x->pending == 0)
+        ext_fail(x, g_steal_pointer(&x->error));
 }
 
 void
@@ -342,6 +386,7 @@ vd_snapshot_external_create_full(VdDaemon *d, VdDomainObj *dom, const VdSnapshot
         }
         Item *it = g_new0(Item, 1);
         it->target = g_strdup(disk->target_dev);
+        it->fdset = -1;
         it->overlay = g_strdup(sd->source_file);
         it->base = g_strdup(disk->source_file);
         it->base_fmt = disk->format == VD_DISK_FORMAT_QCOW2 ? g_strdup("qcow2")

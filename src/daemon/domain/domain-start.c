@@ -23,6 +23,7 @@
 #include "daemon/domain/domain-net.h"
 #include "daemon/domain/domain-spice.h"
 #include "daemon/domain/nvram.h"
+#include "daemon/domain/disk-chains.h"
 #include "daemon/domain/qemu-access.h"
 #include "daemon/domain/qemu-confine.h"
 #include "daemon/domain/qemu-spawn.h"
@@ -442,6 +443,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     g_autoptr(GPtrArray) argv = NULL;
     g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) fd_requests = g_ptr_array_new_with_free_func(vd_qemu_fd_request_free);
+    g_autoptr(GHashTable) disk_chains = NULL;
     VdDomainNetFds nfds = {0};
     pid_t pid;
 
@@ -459,6 +461,11 @@ launch(PendingStart *ps, const char *boot_kernel)
     }
     g_unlink(qmp_path);
     g_unlink(console_path);
+    /* The disk images QEMU gets as descriptors, read (and their backing
+     * files checked) before anything is set up. */
+    disk_chains = vd_disk_chains_read(d->paths, ps->live, &error);
+    if (!disk_chains)
+        goto fail;
 
     /* Taps and macvtaps, after every check that can refuse the start
      * (networks active, bridges and host NICs present). */
@@ -496,6 +503,7 @@ launch(PendingStart *ps, const char *boot_kernel)
     run.pci_addresses = ps->restore != NULL;
     run.fd_base = VD_SPAWN_FIRST_FD + (int)nfds.fds->len;
     run.fd_requests = fd_requests;
+    run.disk_chains = disk_chains;
     argv = vd_qemu_build_argv_notes(ps->live, d->caps, &run, notes, &error);
     if (!argv) {
         vd_domain_net_release(ps->live);
@@ -520,9 +528,9 @@ launch(PendingStart *ps, const char *boot_kernel)
     if (argv->len == 0 || g_ptr_array_index(argv, argv->len - 1) != NULL)
         g_ptr_array_add(argv, NULL);
     /* What QEMU opens by path, given to its user (qemu-access.h); then
-     * the sockets it listens on and the files it writes, opened here and
-     * passed after the taps (qemu-run-fds.h). */
-    if (!vd_qemu_access_grant_domain(d->paths, ps->live, run.nvram_path, &error) ||
+     * the sockets it listens on, the files it writes and the disk images,
+     * opened here and passed after the taps (qemu-run-fds.h). */
+    if (!vd_qemu_access_grant_domain(d->paths, ps->live, run.nvram_path, disk_chains, &error) ||
         !vd_qemu_fd_requests_open(fd_requests, nfds.fds, &error)) {
         vd_qemu_access_restore(d->paths, dom->name);
         vd_domain_net_release(ps->live);

@@ -254,12 +254,14 @@ vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char *path, g
 
 gboolean
 vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char *nvram,
-                            GError **error)
+                            GHashTable *fd_disks, GError **error)
 {
     if (!vd_confine_active())
         return TRUE;
     for (guint i = 0; def->disks && i < def->disks->len; i++) {
         const VdDiskDef *disk = g_ptr_array_index(def->disks, i);
+        if (fd_disks && disk->target_dev && g_hash_table_contains(fd_disks, disk->target_dev))
+            continue;
         if (disk->source_file &&
             !vd_qemu_access_grant(p, def->name, disk->source_file, !disk->readonly, error))
             return FALSE;

@@ -1,9 +1,10 @@
 /* What an unprivileged QEMU (qemu-confine.h) may open by path, the way
  * libvirt's DAC driver gives it: the daemon's directories QEMU works in
  * reachable by its user, and each file a guest uses that QEMU opens by
- * path (disk images and their backing files, the UEFI variable store,
- * external snapshot overlays, hot-plugged disks; not chardev files or
- * sockets, which it gets as descriptors) handed to that user for
+ * path (block devices, <kernel>, <initrd>, the UEFI variable store, a
+ * disk image whose descriptors could not be added while running; not
+ * file disks' images, chardev files or sockets, which it gets as
+ * descriptors: disk-chains.h, qemu/qemu-run-fds.h) handed to that user for
  * the domain's life: chown to QEMU's user with the owner remembered in
  * run/domains/NAME.owners (a directory QEMU cannot write), given back
  * when the domain's QEMU ends, also when a restarted daemon sees it end.
@@ -36,10 +37,11 @@ gboolean vd_qemu_access_grant(const VdPaths *p, const char *dom_name, const char
                               gboolean writable, GError **error);
 
 /* Grants every file of @def that QEMU opens by path at start: disk
- * images with their backing chains, <kernel>, <initrd>, <dtb>, the
- * variable store @nvram (may be NULL). */
+ * images with their backing chains (not a disk in @fd_disks, target_dev
+ * -> anything: QEMU gets its images as descriptors, disk-chains.h),
+ * <kernel>, <initrd>, <dtb>, the variable store @nvram (may be NULL). */
 gboolean vd_qemu_access_grant_domain(const VdPaths *p, const VdDomainDef *def, const char *nvram,
-                                     GError **error);
+                                     GHashTable *fd_disks, GError **error);
 
 /* Gives back every file granted for @dom_name and forgets them. */
 void vd_qemu_access_restore(const VdPaths *p, const char *dom_name);

@@ -193,9 +193,11 @@ vd_spawn_write_log_fds(const char *log_path, GPtrArray *requests)
         return;
     for (guint i = 0; i < requests->len; i++) {
         const VdQemuFdRequest *r = requests->pdata[i];
-        const char *what = r->kind == VD_QEMU_FD_LISTEN    ? "the socket QEMU listens on,"
-                           : r->kind == VD_QEMU_FD_CONNECT ? "a connection to the socket"
-                                                           : "the file";
+        const char *what = r->kind == VD_QEMU_FD_LISTEN       ? "the socket QEMU listens on,"
+                           : r->kind == VD_QEMU_FD_CONNECT    ? "a connection to the socket"
+                           : r->kind == VD_QEMU_FD_READ       ? "the image (read-only)"
+                           : r->kind == VD_QEMU_FD_READ_WRITE ? "the image (read-write)"
+                                                              : "the file";
         fprintf(f, "fd %d: %s '%s'\n", r->number, what, r->path);
     }
     fclose(f);

@@ -1,6 +1,7 @@
 /* Live changes of disks that keep the device: change-media, blockresize,
  * domblkinfo, and the virtio-scsi controller (disk-live.h). */
 #include "daemon/hotplug/disk-live-priv.h"
+#include "qemu/qemu-fdset-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,9 @@ typedef struct {
     guint64 bytes;
     int step;
     VdQemuHotplugDisk qa;
+    char *old_source; /* the media taken out (its fd set goes) */
+    gint64 fdset;     /* the new media's fd set, -1: none */
+    gboolean fdset_asked;
     VdDiskLiveDone done;
     VdDiskInfoDone info_done;
     gpointer user_data;
@@ -39,6 +43,7 @@ mop_new(VdDaemon *d, VdDomainObj *dom, const char *target, gpointer user_data)
     op->dom = vd_domain_obj_ref(dom);
     op->target = g_strdup(target);
     op->user_data = user_data;
+    op->fdset = -1;
     return op;
 }
 
@@ -46,6 +51,7 @@ static void
 mop_free(MediaOp *op)
 {
     vd_qemu_hotplug_disk_clear(&op->qa);
+    g_free(op->old_source);
     vd_disk_def_free(op->disk);
     vd_domain_def_free(op->probe);
     vd_domain_obj_unref(op->dom);
@@ -63,6 +69,9 @@ mop_finish(MediaOp *op, const GError *error)
 static void
 mop_fail(MediaOp *op, GError *error)
 {
+    /* New media's descriptors no node took. */
+    if (op->fdset >= 0 && op->step <= 7 && op->dom->qmp)
+        vd_qemu_fdset_remove(op->dom->qmp, op->fdset);
     mop_finish(op, error);
     g_error_free(error);
 }
@@ -119,6 +128,19 @@ media_files_checked(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static void
+media_fdset_added(VdQmp *qmp, gint64 set, const GError *error, gpointer data)
+{
+    MediaOp *op = data;
+    (void)qmp;
+    if (error) {
+        mop_fail(op, vd_hotplug_qmp_error(error));
+        return;
+    }
+    op->fdset = set;
+    media_next(op);
+}
+
+static void
 media_next(MediaOp *op)
 {
     g_autoptr(GError) error = NULL;
@@ -162,6 +184,8 @@ media_next(MediaOp *op)
     case 4:
         vd_qmp_command(qmp, "blockdev-del", vd_qemu_hotplug_disk_blockdev_del(op->target, TRUE),
                        media_reply, op);
+        /* The old media's descriptors, if QEMU had them (disk-chains.h). */
+        vd_qemu_fdset_forget(qmp, op->old_source);
         return;
     case 5:
         if (!op->disk->source_file) {
@@ -169,13 +193,24 @@ media_next(MediaOp *op)
             media_next(op);
             return;
         }
-        if (!vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
-                                  !op->disk->readonly, &error) ||
+        if (!op->fdset_asked) {
+            op->fdset_asked = TRUE;
+            if (vd_disk_live_add_fdset(op->dom, op->disk, media_fdset_added, op)) {
+                op->step = 5; /* back here once QEMU has the descriptors */
+                return;
+            }
+        }
+        /* Else QEMU opens the image by path, as its own user (qemu-access.h). */
+        if ((op->fdset < 0 &&
+             !vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
+                                   !op->disk->readonly, &error)) ||
             !vd_qemu_hotplug_disk_build(op->dom->live, op->d->caps, op->disk, 0, NULL, &op->qa,
                                         &error)) {
             mop_fail(op, g_steal_pointer(&error));
             return;
         }
+        if (op->fdset >= 0)
+            vd_qemu_hotplug_disk_use_fdset(&op->qa, op->fdset);
         vd_qmp_command(qmp, "blockdev-add", json_object_ref(op->qa.storage), media_reply, op);
         return;
     case 6:
@@ -234,6 +269,7 @@ vd_disk_live_change_media(VdDaemon *d, VdDomainObj *dom, const char *target, con
     }
     op->disk = vd_disk_def_copy(g_ptr_array_index(def->disks, i));
     op->had_media = op->disk->source_file != NULL;
+    op->old_source = g_strdup(op->disk->source_file);
     if (op->disk->device != VD_DISK_DEVICE_CDROM && op->disk->device != VD_DISK_DEVICE_FLOPPY) {
         mop_fail(op, g_error_new(VD_ERROR, VD_ERROR_UNSUPPORTED,
                                  "Operation not supported: disk '%s' is not a cdrom or floppy: "
@@ -370,7 +406,7 @@ vd_disk_live_resize(VdDaemon *d, VdDomainObj *dom, const char *target, guint64 b
     op->bytes = (bytes + 511) / 512 * 512;
     JsonObject *args = json_object_new();
     json_object_set_boolean_member(args, "flat", TRUE);
-    vd_qmp_command(dom->qmp, "query-named-block-nodes", args, resize_reply, op);
+    vd_qmp_command_real_paths(dom->qmp, "query-named-block-nodes", args, resize_reply, op);
 }
 
 static void
@@ -456,7 +492,7 @@ vd_disk_live_info(VdDaemon *d, VdDomainObj *dom, const char *target, VdDiskInfoD
     if (dom->live && dom->qmp && vd_qmp_is_connected(dom->qmp)) {
         JsonObject *args = json_object_new();
         json_object_set_boolean_member(args, "flat", TRUE);
-        vd_qmp_command(dom->qmp, "query-named-block-nodes", args, info_reply, op);
+        vd_qmp_command_real_paths(dom->qmp, "query-named-block-nodes", args, info_reply, op);
         return;
     }
     g_autoptr(GTask) task = g_task_new(NULL, NULL, info_file_done, op);

@@ -10,13 +10,16 @@
 #include <libxml/tree.h>
 #include <string.h>
 
+#include "daemon/blockjob/blockjob.h"
 #include "daemon/domain/domain-files.h"
 #include "daemon/domain/qemu-access.h"
 #include "daemon/events/events.h"
 #include "daemon/host-ready.h"
 #include "daemon/hotplug/pci-slot.h"
 #include "qemu/qemu-command.h"
+#include "qemu/qemu-fdset-paths.h"
 #include "util/vd-error.h"
+#include "util/vd-qcow2.h"
 
 #define DETACH_TIMEOUT_S 10
 
@@ -45,6 +48,8 @@ typedef struct {
     gboolean ctrl_recorded;               /* ... and it is in the live definition */
     gboolean need_scsi;                   /* attach: a SCSI disk; scsi0 is checked first */
     gboolean added_storage, added_format; /* attach: nodes QEMU took */
+    GPtrArray *chain;                     /* attach: the images in fd sets (VdChainImage) */
+    gboolean chain_asked;                 /* attach: add-fd sent (or not to be) */
     VdQemuHotplugDisk qa;
     guint timer;
     VdDiskLiveDone done;
@@ -109,6 +114,8 @@ op_free(DiskOp *op)
     vd_pci_slot_release(op->dom, op->ctrl_bus);
     g_free(op->ctrl_bus);
     vd_qemu_hotplug_disk_clear(&op->qa);
+    if (op->chain)
+        g_ptr_array_unref(op->chain);
     vd_disk_def_free(op->disk);
     vd_domain_def_free(op->probe);
     vd_domain_obj_unref(op->dom);
@@ -134,6 +141,11 @@ op_finish(DiskOp *op, const GError *error)
 static void
 op_fail(DiskOp *op, GError *error)
 {
+    /* The image's descriptors, which no node uses now. */
+    if (op->kind == OP_ATTACH && op->chain && op->dom->qmp) {
+        vd_blockjob_drop_disk(op->dom, op->disk->target_dev, NULL);
+        vd_disk_live_remove_fdsets(op->dom, op->chain);
+    }
     op_finish(op, error);
     g_error_free(error);
 }
@@ -275,6 +287,27 @@ attach_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
 }
 
 static void
+chain_added(GPtrArray *chain, const GError *error, gpointer data)
+{
+    DiskOp *op = data;
+    if (error) {
+        op_fail(op, vd_hotplug_qmp_error(error));
+        return;
+    }
+    op->chain = chain;
+    op_next(op);
+}
+
+static void
+backing_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+    (void)qmp, (void)result, (void)data;
+    /* The format node that names it fails then, and says why. */
+    if (error)
+        g_message("blockdev-add of a backing file's node: %s", error->message);
+}
+
+static void
 slot_found(VdDomainObj *dom, const char *bus, const GError *error, gpointer data)
 {
     DiskOp *op = data;
@@ -396,14 +429,26 @@ attach_next(DiskOp *op)
             vd_disk_live_record_scsi_controller(op->d, op->dom, TRUE, op->ctrl_bus);
         }
         const VdDomainDef *def = op->dom->live;
-        /* QEMU opens the image by path, as its own user (qemu-access.h). */
-        if (!vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
-                                  !op->disk->readonly, &error) ||
-            !vd_qemu_hotplug_disk_build(def, op->d->caps, op->disk, op->disk->boot_order, op->bus,
-                                        &op->qa, &error)) {
+        if (!op->chain_asked) {
+            op->chain_asked = TRUE;
+            if (vd_disk_live_add_chain(op->d, op->dom, op->disk, chain_added, op)) {
+                op->step = 4; /* back here once QEMU has the descriptors */
+                return;
+            }
+        }
+        /* Else QEMU opens the image by path, as its own user (qemu-access.h). */
+        if ((!op->chain && !vd_qemu_access_grant(op->d->paths, op->dom->name, op->disk->source_file,
+                                                 !op->disk->readonly, &error)) ||
+            !vd_qemu_hotplug_disk_build_chain(def, op->d->caps, op->disk, op->disk->boot_order,
+                                              op->bus, op->chain, &op->qa, &error)) {
             op_fail(op, g_steal_pointer(&error));
             return;
         }
+        /* The backing files' nodes first, bottom up (QMP answers in order). */
+        for (guint i = 0; op->qa.backing && i < op->qa.backing->len; i++)
+            vd_qmp_command(op->dom->qmp, "blockdev-add",
+                           json_object_ref(g_ptr_array_index(op->qa.backing, i)), backing_reply,
+                           NULL);
         if (op->qa.storage) {
             vd_qmp_command(op->dom->qmp, "blockdev-add", json_object_ref(op->qa.storage),
                            attach_reply, op);
@@ -731,6 +776,9 @@ detach_next(DiskOp *op)
         return;
     case 4:
         op->step = 5;
+        /* Its backing files' nodes and the descriptors QEMU held
+         * (a disk present at start: disk-chains.h). */
+        vd_blockjob_drop_disk(op->dom, op->target, op->disk->source_file);
         forget_live_disk(op);
         break;
     default:

@@ -1,9 +1,9 @@
 /* The rules every live change shares (hotplug.h). */
+#include "daemon/hotplug/hotplug.h"
 #include "daemon/blockjob/blockjob.h"
 #include "daemon/migration/migration.h"
 #include "daemon/save/save.h"
 #include "daemon/snapshot/snapshot-live.h"
-#include "daemon/hotplug/hotplug.h"
 
 #include "daemon/domain/domain-net.h"
 #include "daemon/hotplug/balloon.h"
@@ -11,6 +11,7 @@
 #include "daemon/hotplug/memdev-live.h"
 #include "daemon/hotplug/vcpu-live.h"
 #include "daemon/stats/domain-stats.h"
+#include "qemu/qemu-fdset-paths.h"
 #include "util/vd-error.h"
 
 gboolean
@@ -98,6 +99,15 @@ vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args, Vd
         return FALSE;
     }
     vd_qmp_command(dom->qmp, name, args, reply, data);
+    return TRUE;
+}
+
+gboolean
+vd_hotplug_live_query_block(VdDomainObj *dom, VdQmpReplyFunc reply, gpointer data, GError **error)
+{
+    if (!vd_hotplug_qmp_ready(dom, error))
+        return FALSE;
+    vd_qmp_command_real_paths(dom->qmp, "query-block", NULL, reply, data);
     return TRUE;
 }
 

@@ -59,6 +59,10 @@ void vd_hotplug_live_record(VdDaemon *d, VdDomainObj *dom, const char *what);
 gboolean vd_hotplug_qmp_ready(VdDomainObj *dom, GError **error);
 /* vd_qmp_command when vd_hotplug_qmp_ready, else @args dropped and FALSE
  * with its error: a step of a chain that the stopping domain ends. */
+/* query-block when vd_hotplug_qmp_ready, its file names read back as
+ * the daemon's paths (qemu/qemu-fdset-paths.h), else FALSE. */
+gboolean vd_hotplug_live_query_block(VdDomainObj *dom, VdQmpReplyFunc reply, gpointer data,
+                                     GError **error);
 gboolean vd_hotplug_live_command(VdDomainObj *dom, const char *name, JsonObject *args,
                                  VdQmpReplyFunc reply, gpointer data, GError **error);
 /* "operation failed: domain 'x' stopped during the detach": the error of

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "migration-storage-priv.h"
+#include "qemu/qemu-fdset-paths.h"
 #include "qemu/qemu-blockjob.h"
 #include "qemu/qemu-migration-storage.h"
 #include "util/vd-error.h"
@@ -468,7 +469,7 @@ vd_migration_storage_mirror_start(VdDaemon *d, VdDomainObj *dom, const VdMigrati
     }
     g_hash_table_insert(sources(), dom, s);
     s->busy = TRUE;
-    vd_qmp_command(dom->qmp, "query-block", NULL, block_reply, s);
+    vd_qmp_command_real_paths(dom->qmp, "query-block", NULL, block_reply, s);
 }
 
 void
@@ -537,5 +538,5 @@ vd_migration_storage_mirror_cleanup(VdDaemon *d, VdDomainObj *dom, VdMigrationSt
     s->done_data = user_data;
     g_hash_table_insert(sources(), dom, s);
     s->busy = TRUE;
-    vd_qmp_command(dom->qmp, "query-named-block-nodes", NULL, nodes_reply, s);
+    vd_qmp_command_real_paths(dom->qmp, "query-named-block-nodes", NULL, nodes_reply, s);
 }
