@@ -98,6 +98,21 @@ class Crash(harness.VirtdTestCase):
             self.assertLess(time.monotonic() - t0, 20, 'start waited for the QMP timeout')
             self.assertEqual(d.domstate('fq', reason=True), 'shut off (failed)')
 
+            # One that closes its monitor (the socket the daemon made and
+            # gave it) a while before it exits: the daemon sees the monitor
+            # go first, and still reports the exit with QEMU's words.
+            slow = d.path('slow-fake-qemu')
+            with open(slow, 'w') as f:
+                f.write('#!/bin/sh\nexec 3>&- 4>&- 5>&- 6>&- 7>&-\n'
+                        'echo "slow fake qemu: cannot do it" >&2\nsleep 0.5\nexit 3\n')
+            os.chmod(slow, 0o755)
+            d.define('sq', extra_devices="    <emulator>%s</emulator>" % slow)
+            rc, _out, err = d.vsh('start', 'sq', check=False)
+            self.assertEqual(rc, 1, err)
+            self.assertIn('exited with status 3', err)
+            self.assertIn('slow fake qemu: cannot do it', err)
+            self.assertEqual(d.domstate('sq', reason=True), 'shut off (failed)')
+
             d.define('nq', extra_devices="    <emulator>/nonexistent/qemu</emulator>")
             rc, _out, err = d.vsh('start', 'nq', check=False)
             self.assertNotEqual(rc, 0)

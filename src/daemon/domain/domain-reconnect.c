@@ -138,6 +138,43 @@ reconnect_status_reply(VdQmp *qmp, JsonNode *result, const GError *error, gpoint
     vd_domain_obj_unref(dom);
 }
 
+/* How long a starting QEMU that closed its monitor before the greeting
+ * has to be gone before it is taken for one that lives and will not
+ * answer. The daemon makes the QMP socket, so connecting always succeeds:
+ * a QEMU that fails to start closes the connection as it exits, and the
+ * kernel may tell the daemon so a moment before the process is a zombie. */
+#define MONITOR_LOST_GRACE_MS 2000
+
+typedef struct {
+    VdDomainObj *dom;
+    gint64 started_at; /* the start it was for (dom->started_at) */
+    char *message;
+} MonitorLost;
+
+static void
+start_monitor_failed(VdDomainObj *dom, const char *message)
+{
+    g_autofree char *tail = vd_proc_log_tail(vd_proc_daemon_of(dom), dom);
+    vd_proc_start_fail(dom->start_op,
+                       g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
+                                   "operation failed: QEMU did not answer on its monitor (%s): %s",
+                                   message, tail));
+}
+
+static gboolean
+monitor_lost_timeout(gpointer data)
+{
+    MonitorLost *m = data;
+    /* Still the same start, and nobody reported it (reap_child() does
+     * when QEMU exits): QEMU lives and does not answer. */
+    if (m->dom->start_op && m->dom->started_at == m->started_at)
+        start_monitor_failed(m->dom, m->message);
+    vd_domain_obj_unref(m->dom);
+    g_free(m->message);
+    g_free(m);
+    return G_SOURCE_REMOVE;
+}
+
 void
 vd_proc_qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
 {
@@ -148,15 +185,19 @@ vd_proc_qmp_ready(VdQmp *qmp, const GError *error, gpointer user_data)
         if (error) {
             /* A QEMU that died is reported by reap_child() (domain-start.c)
              * with its exit status and its last words, once it is really
-             * gone; one that lives but never answered is ended here. */
+             * gone; one that lives but never answered is ended here, after
+             * the grace a dying one needs to be seen dead. */
             if (dom->pid > 0 && !vd_proc_pid_alive(dom->pid))
                 return;
-            g_autofree char *tail = vd_proc_log_tail(vd_proc_daemon_of(dom), dom);
-            vd_proc_start_fail(op,
-                               g_error_new(VD_ERROR, VD_ERROR_OPERATION_FAILED,
-                                           "operation failed: QEMU did not answer on its monitor "
-                                           "(%s): %s",
-                                           error->message, tail));
+            if (dom->pid > 0) {
+                MonitorLost *m = g_new0(MonitorLost, 1);
+                m->dom = vd_domain_obj_ref(dom);
+                m->started_at = dom->started_at;
+                m->message = g_strdup(error->message);
+                g_timeout_add(MONITOR_LOST_GRACE_MS, monitor_lost_timeout, m);
+                return;
+            }
+            start_monitor_failed(dom, error->message);
             return;
         }
         vd_proc_set_start_phase(dom, VD_START_PHASE_SETTING_UP);
