@@ -32,17 +32,28 @@ vd_qemu_fd_request_free(gpointer request)
     g_free(r);
 }
 
+/* @path as a unix socket address; refused when it does not fit. */
+static gboolean
+unix_address(const char *path, struct sockaddr_un *addr, GError **error)
+{
+    memset(addr, 0, sizeof(*addr));
+    addr->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(addr->sun_path)) {
+        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
+                    "socket path '%s' is longer than a UNIX socket path may be (%zu bytes)", path,
+                    sizeof(addr->sun_path) - 1);
+        return FALSE;
+    }
+    strcpy(addr->sun_path, path);
+    return TRUE;
+}
+
 static int
 open_listening(const char *path, GError **error)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "socket path '%s' is longer than a UNIX socket path may be (%zu bytes)", path,
-                    sizeof(addr.sun_path) - 1);
+    struct sockaddr_un addr;
+    if (!unix_address(path, &addr, error))
         return -1;
-    }
-    strcpy(addr.sun_path, path);
     /* What QEMU did itself before: a socket left at the path (by an
      * earlier run) is replaced. Anything else is never removed. The
      * domain's file check (domain-files.c) has already refused a socket
@@ -78,14 +89,9 @@ open_listening(const char *path, GError **error)
 static int
 open_connected(const char *path, GError **error)
 {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        g_set_error(error, VD_ERROR, VD_ERROR_INVALID_ARG,
-                    "socket path '%s' is longer than a UNIX socket path may be (%zu bytes)", path,
-                    sizeof(addr.sun_path) - 1);
+    struct sockaddr_un addr;
+    if (!unix_address(path, &addr, error))
         return -1;
-    }
-    strcpy(addr.sun_path, path);
     int err = 0;
     for (int i = 0; i < CONNECT_TRIES; i++) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
